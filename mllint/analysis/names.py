@@ -1,0 +1,112 @@
+"""Import and definition tables: the qualified name of a Name or Attribute, without libcst metadata.
+
+A light pass over the module replaces libcst's scope and qualified-name providers (the most
+expensive part of a metadata run): imports anywhere in the module, top-level definitions and
+module-level aliases (`npr = np.random`). Names are dotted strings: `numpy.random.seed` for
+libraries, `pkg.utils.set_seed` for project code (relative imports resolved against the
+module's own dotted path). Which dotted names are project modules is decided later, by the
+project index, which sees every file.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..walk import walk
+
+
+def dotted(expr: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a chain of Names and Attributes, else None."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    parts.append(expr.value)
+    return ".".join(reversed(parts))
+
+
+def module_dotted_name(rel_path: str) -> str:
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`; `pkg/__init__.py` -> `pkg`."""
+    stem = rel_path.rsplit(".", 1)[0] if rel_path.endswith((".py", ".ipynb")) else rel_path
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+class NameTable:
+    def __init__(self, module: cst.Module, rel_path: str) -> None:
+        self.module_name = module_dotted_name(rel_path)
+        self.is_package = rel_path.endswith("__init__.py")
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, cst.FunctionDef] = {}
+        self.classes: dict[str, cst.ClassDef] = {}
+        for stmt in module.body:
+            if isinstance(stmt, cst.FunctionDef):
+                self.functions[stmt.name.value] = stmt
+                self.aliases[stmt.name.value] = f"{self.module_name}.{stmt.name.value}"
+            elif isinstance(stmt, cst.ClassDef):
+                self.classes[stmt.name.value] = stmt
+                self.aliases[stmt.name.value] = f"{self.module_name}.{stmt.name.value}"
+        for node in walk(module):
+            if isinstance(node, cst.Import):
+                self._import(node)
+            elif isinstance(node, cst.ImportFrom):
+                self._import_from(node)
+        for stmt in module.body:  # `npr = np.random`: a module-level alias of an imported name
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                        and isinstance(small.value, (cst.Name, cst.Attribute))
+                    ):
+                        target = small.targets[0].target.value
+                        resolved = self.qualify(small.value)
+                        if resolved and target not in self.functions:
+                            self.aliases[target] = resolved
+
+    def _import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if not full:
+                continue
+            if alias.asname and isinstance(alias.asname.name, cst.Name):
+                self.aliases[alias.asname.name.value] = full
+            else:
+                root = full.split(".")[0]
+                self.aliases[root] = root
+
+    def _import_from(self, node: cst.ImportFrom) -> None:
+        base = dotted(node.module) if node.module is not None else ""
+        if node.relative:
+            package = self.module_name.split(".") if self.module_name else []
+            if not self.is_package and package:
+                package = package[:-1]
+            up = len(node.relative) - 1
+            package = package[: len(package) - up] if up <= len(package) else []
+            base = ".".join(p for p in [*package, base] if p)
+        if isinstance(node.names, cst.ImportStar) or base is None:
+            return
+        for alias in node.names:
+            name = dotted(alias.name)
+            if not name:
+                continue
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self.aliases[local] = f"{base}.{name}" if base else name
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        """The dotted qualified name of a Name/Attribute chain, if its root is imported or defined here."""
+        name = dotted(expr)
+        if name is None:
+            return None
+        root, _, rest = name.partition(".")
+        target = self.aliases.get(root)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
+
+    def callee(self, call: cst.Call) -> str | None:
+        return self.qualify(call.func)

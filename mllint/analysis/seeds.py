@@ -1,0 +1,499 @@
+"""Seed facts of one module: seeding calls and what their seed is, helpers that forward a
+parameter to a seeding call, calls of project functions with literal arguments, seed options
+and their defaults, and evidence of a sweep over seeds.
+
+The cross-module questions (is `set_seed` from utils.py a helper? does the project sweep?) are
+answered by the SEED rules over these facts of every module.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..context import ModuleContext
+from ..findings import Loc
+from ..rules.base import extractor
+from ..walk import Visitor
+from . import values
+from .scopes import ASSIGN, LOOP, OTHER, PARAM, Scope
+
+# Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
+SEED_APIS: dict[str, tuple[str, ...]] = {
+    "torch.manual_seed": ("seed",),
+    "torch.random.manual_seed": ("seed",),
+    "torch.cuda.manual_seed": ("seed",),
+    "torch.cuda.manual_seed_all": ("seed",),
+    "torch.cuda.random.manual_seed": ("seed",),
+    "torch.cuda.random.manual_seed_all": ("seed",),
+    "torch.mps.manual_seed": ("seed",),
+    "torch.xpu.manual_seed": ("seed",),
+    "torch.xpu.manual_seed_all": ("seed",),
+    "numpy.random.seed": ("seed",),
+    "numpy.random.default_rng": ("seed",),
+    "numpy.random.RandomState": ("seed",),
+    "numpy.random.SeedSequence": ("entropy",),
+    "numpy.random.PCG64": ("seed",),
+    "random.seed": ("a",),
+    "random.Random": ("x",),
+    "transformers.set_seed": ("seed",),
+    "transformers.trainer_utils.set_seed": ("seed",),
+    "transformers.enable_full_determinism": ("seed",),
+    "accelerate.utils.set_seed": ("seed",),
+    "lightning.seed_everything": ("seed",),
+    "lightning.pytorch.seed_everything": ("seed",),
+    "lightning.fabric.seed_everything": ("seed",),
+    "pytorch_lightning.seed_everything": ("seed",),
+    "pytorch_lightning.utilities.seed.seed_everything": ("seed",),
+    "lightning_fabric.utilities.seed.seed_everything": ("seed",),
+    "lightning.fabric.utilities.seed.seed_everything": ("seed",),
+}
+# Seeds given only by keyword.
+SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
+    "transformers.TrainingArguments": ("seed", "data_seed"),
+    "transformers.Seq2SeqTrainingArguments": ("seed", "data_seed"),
+}
+GENERATOR = ("torch.Generator",)
+
+SEED_NAME = re.compile(r"^(?:[a-z0-9]+_)*seed$")  # seed, random_seed, manual_seed; not seeds, seed_offset
+SWEEP_NAME = re.compile(r"seeds$|^(?:num|n|nb)_?seeds?$|^seed_?(?:list|range|values)$")
+RANK_NAME = re.compile(
+    r"rank|world|worker|gpu|device|proc|process|local|node|offset|epoch|step|iter|idx|index|batch|time|pid|id$"
+)
+DERIVED_CALLS = re.compile(r"initial_seed|time|randint|getpid|urandom|random|uuid|hash|get_rank|perf_counter|secrets")
+ENV_OPTION = re.compile(r"seed", re.IGNORECASE)
+
+LITERAL, OPTION, DERIVED = "literal", "option", "derived"
+
+
+@dataclass
+class Value:
+    kind: str  # literal | option | param | loop | derived
+    value: int | None = None  # literal
+    name: str = ""  # option name, param name, or loop variable
+    sweep: bool = False  # a loop over seeds
+
+
+@dataclass
+class SeedSite:
+    loc: Loc
+    api: str
+    value: int
+    scope: str  # enclosing function's qualified name, or "<module>"
+
+
+@dataclass
+class HelperParam:
+    """Function `function` passes its parameter `param` on to a seed (directly or via `callee`)."""
+
+    function: str
+    param: str
+    loc: Loc
+    api: str = ""  # the seeding API, when direct
+    callee: str = ""  # a project function it forwards to
+    callee_index: int = -1
+    callee_keyword: str = ""
+
+
+@dataclass
+class Signature:
+    params: list[str]
+    defaults: dict[str, int]  # literal int defaults
+
+
+@dataclass
+class CallSite:
+    loc: Loc
+    callee: str
+    scope: str
+    literals: dict[str, int] = field(default_factory=dict)  # "0"/"1" for positions, or keyword names
+    options: dict[str, str] = field(default_factory=dict)  # arg -> option name
+    sweeps: list[str] = field(default_factory=list)  # args fed by a loop over seeds
+    positional: int = 0
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass
+class SeedOption:
+    loc: Loc
+    name: str  # the option as written: --seed
+    dest: str  # the attribute it lands in: seed
+    default: int
+
+
+@dataclass
+class SeedFacts:
+    sites: list[SeedSite] = field(default_factory=list)
+    helpers: list[HelperParam] = field(default_factory=list)
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    options: list[SeedOption] = field(default_factory=list)
+    option_uses: dict[str, Loc] = field(default_factory=dict)  # option names that reach a seeding API directly
+    sweeps: list[tuple[Loc, str]] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps)
+
+
+def _norm(option: str) -> str:
+    return option.lstrip("-").replace("-", "_").lower()
+
+
+class _Classifier:
+    def __init__(self, ctx: ModuleContext, globals_are_options: bool) -> None:
+        self.ctx = ctx
+        self.globals_are_options = globals_are_options
+
+    def classify(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Value:
+        if depth > 12:
+            return Value(DERIVED)
+        literal = values.int_value(expr)
+        if literal is not None:
+            return Value(LITERAL, literal)
+        if isinstance(expr, cst.Name):
+            return self._name(expr.value, scope, depth)
+        if isinstance(expr, cst.Attribute):
+            name = expr.attr.value
+            if self.ctx.names.qualify(expr) and not self.ctx.is_project_name(self.ctx.names.qualify(expr)):
+                return Value(DERIVED)  # a library constant or function
+            return Value(DERIVED) if RANK_NAME.search(name.lower()) and "seed" not in name.lower() else Value(OPTION, name=name)
+        if isinstance(expr, cst.Subscript):
+            key = None
+            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+                key = values.str_value(expr.slice[0].slice.value)
+            root = values_dotted(expr.value)
+            if root in ("os.environ",) and not (key and ENV_OPTION.search(key)):
+                return Value(DERIVED)
+            if key is not None:
+                return Value(DERIVED) if RANK_NAME.search(key.lower()) and "seed" not in key.lower() else Value(OPTION, name=key)
+            return Value(DERIVED)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, scope, depth)
+        if isinstance(expr, cst.BinaryOperation):
+            left = self.classify(expr.left, scope, depth + 1)
+            if isinstance(expr.operator, (cst.Modulo, cst.BitAnd, cst.FloorDivide, cst.RightShift, cst.LeftShift)):
+                return left  # range reduction: `x % 2**32` keeps x's nature
+            right = self.classify(expr.right, scope, depth + 1)
+            return _combine([left, right], arithmetic=True)
+        if isinstance(expr, cst.IfExp):
+            return _combine([self.classify(expr.body, scope, depth + 1), self.classify(expr.orelse, scope, depth + 1)])
+        if isinstance(expr, cst.BooleanOperation):
+            return _combine([self.classify(expr.left, scope, depth + 1), self.classify(expr.right, scope, depth + 1)])
+        return Value(DERIVED)
+
+    def _name(self, name: str, scope: Scope, depth: int) -> Value:
+        bindings = scope.lookup(name)
+        if not bindings:
+            return Value(DERIVED)
+        results = []
+        for binding in bindings:
+            if binding.kind == PARAM:
+                results.append(Value("param", name=name))
+            elif binding.kind == LOOP:
+                iterable = binding.node
+                sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or _mentions_seeds(iterable)
+                results.append(Value("loop", name=name, sweep=sweep))
+            elif binding.kind == ASSIGN and binding.index < 0:
+                owner = _owner(scope, name)
+                lowered = name.lower()
+                rankish = RANK_NAME.search(lowered) and "seed" not in lowered.replace("seed_offset", "")
+                if self.globals_are_options and owner is not None and owner.parent is None and not rankish:
+                    results.append(Value(OPTION, name=name))
+                else:
+                    results.append(self.classify(binding.node, owner or scope, depth + 1))
+            else:
+                results.append(Value(DERIVED))
+        return _combine(results)
+
+    def _call(self, call: cst.Call, scope: Scope, depth: int) -> Value:
+        callee = self.ctx.names.callee(call) or values_dotted(call.func) or ""
+        short = callee.rsplit(".", 1)[-1]
+        if callee in ("os.environ.get", "os.getenv") or short in ("getenv",):
+            key = values.str_value(values.positional(call, 0))
+            return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
+        if short in ("int", "abs", "hash") and call.args and short != "hash":
+            return self.classify(call.args[0].value, scope, depth + 1)
+        if short in ("get", "getattr", "pop") and len(call.args) >= 2:
+            key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
+            if key and SEED_NAME.match(key.lower()):
+                return Value(OPTION, name=key)
+        if DERIVED_CALLS.search(callee.lower()):
+            return Value(DERIVED)
+        return Value(DERIVED)
+
+
+def values_dotted(expr: cst.BaseExpression) -> str | None:
+    from .names import dotted
+
+    return dotted(expr)
+
+
+def _owner(scope: Scope, name: str) -> Scope | None:
+    current: Scope | None = scope
+    while current is not None:
+        if name in current.bindings:
+            return current
+        current = current.parent
+    return None
+
+
+def _mentions_seeds(expr: cst.CSTNode) -> bool:
+    from ..walk import walk
+
+    for node in walk(expr):
+        if isinstance(node, cst.Name) and (SWEEP_NAME.search(node.value.lower()) or SEED_NAME.match(node.value.lower())):
+            return True
+        if isinstance(node, cst.Attribute) and SWEEP_NAME.search(node.attr.value.lower()):
+            return True
+    return False
+
+
+def _combine(results: list[Value], arithmetic: bool = False) -> Value:
+    kinds = [r.kind for r in results]
+    for kind in (OPTION, "param"):
+        if kind in kinds:
+            return results[kinds.index(kind)]
+    loops = [r for r in results if r.kind == "loop"]
+    if loops:
+        sweep = [r for r in loops if r.sweep]
+        return sweep[0] if sweep else Value(DERIVED)
+    if arithmetic and LITERAL in kinds:
+        literal = results[kinds.index(LITERAL)]
+        return literal  # `1337 + rank`: a fixed seed offset by the rank is still one seed
+    if results and all(k == LITERAL for k in kinds):
+        return results[0]
+    return Value(DERIVED)
+
+
+class _SeedVisitor(Visitor):
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = ctx
+        self.names = ctx.names
+        self.facts = SeedFacts()
+        globals_are_options = any(
+            isinstance(stmt, cst.SimpleStatementLine)
+            and any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Call) and values_dotted(s.value.func) == "exec" for s in stmt.body)
+            for stmt in ctx.module.body
+        )
+        self.classifier = _Classifier(ctx, globals_are_options)
+        self.scope = ctx.module_scope
+        self.stack: list[str] = []
+        self.classes: list[str] = []
+
+    # --- scopes -------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for deco in node.decorators:
+            self.visit(deco)
+        qualified = ".".join([self.names.module_name, *self.stack, node.name.value])
+        outer = self.scope
+        self.scope = self.ctx.scope_of(node) or outer
+        self.stack.append(node.name.value)
+        self.visit(node.body)
+        self.stack.pop()
+        self.scope = outer
+        self._signature(node, qualified)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._dataclass_options(node)
+        outer = self.scope
+        self.scope = self.ctx.scope_of(node) or outer
+        self.stack.append(node.name.value)
+        self.visit(node.body)
+        self.stack.pop()
+        self.scope = outer
+        return False
+
+    def _scope_name(self) -> str:
+        return ".".join([self.names.module_name, *self.stack]) if self.stack else "<module>"
+
+    def _function(self) -> str | None:
+        fn = self.scope.function()
+        return ".".join([self.names.module_name, *self.stack]) if fn is not None else None
+
+    def _signature(self, node: cst.FunctionDef, qualified: str) -> None:
+        if not any(h.function == qualified for h in self.facts.helpers):
+            return
+        params = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        defaults = {}
+        for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if p.default is not None:
+                value = values.int_value(p.default)
+                if value is not None:
+                    defaults[p.name.value] = value
+        self.facts.signatures[qualified] = Signature(params, defaults)
+
+    # --- calls --------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = self.names.callee(node)
+        if callee in SEED_APIS:
+            arg = values.positional(node, 0) or values.keyword(node, *SEED_APIS[callee])
+            if arg is not None:
+                self._seed_arg(node, arg, callee)
+            return
+        if callee in SEED_KEYWORD_APIS:
+            for kw in SEED_KEYWORD_APIS[callee]:
+                arg = values.keyword(node, kw)
+                if arg is not None:
+                    self._seed_arg(node, arg, f"{callee}({kw}=...)")
+            return
+        if self._is_generator_seed(node):
+            arg = values.positional(node, 0) or values.keyword(node, "seed")
+            if arg is not None:
+                self._seed_arg(node, arg, "torch.Generator.manual_seed")
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
+            self._argparse_option(node)
+        elif callee and callee.endswith(("click.option", "typer.Option")) or (
+            isinstance(node.func, cst.Attribute) and node.func.attr.value in ("DEFINE_integer", "DEFINE_int")
+        ):
+            self._other_option(node, callee or "")
+        if callee and self.ctx.is_project_name(callee):
+            self._project_call(node, callee)
+
+    def _is_generator_seed(self, node: cst.Call) -> bool:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "manual_seed"):
+            return False
+        receiver = func.value
+        if isinstance(receiver, cst.Name):
+            bound = values.resolve_name(receiver.value, self.scope)
+            receiver = bound[-1] if bound else receiver
+        return isinstance(receiver, cst.Call) and self.names.callee(receiver) in GENERATOR
+
+    def _seed_arg(self, call: cst.Call, arg: cst.BaseExpression, api: str) -> None:
+        value = self.classifier.classify(arg, self.scope)
+        if value.kind == LITERAL:
+            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self._scope_name()))
+        elif value.kind == OPTION:
+            self.facts.option_uses.setdefault(value.name, self.ctx.loc(call))
+        elif value.kind == "param" and self._function():
+            self.facts.helpers.append(HelperParam(self._function(), value.name, self.ctx.loc(call), api=api))
+        elif value.kind == "loop" and value.sweep:
+            self.facts.sweeps.append((self.ctx.loc(call), f"{api} is called with the loop variable `{value.name}`"))
+
+    def _project_call(self, node: cst.Call, callee: str) -> None:
+        site = CallSite(Loc(), callee, self._scope_name())
+        position = 0
+        interesting = "seed" in callee.rsplit(".", 1)[-1].lower()
+        keywords = []
+        for arg in node.args:
+            if arg.star:
+                return  # *args/**kwargs: cannot map arguments to parameters
+            key = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            else:
+                keywords.append(key)
+            value = self.classifier.classify(arg.value, self.scope)
+            if value.kind == LITERAL:
+                site.literals[key] = value.value
+                interesting = True
+            elif value.kind == OPTION:
+                site.options[key] = value.name
+                interesting = interesting or bool(SEED_NAME.match(value.name.lower()))
+            elif value.kind == "param" and self._function():
+                self.facts.helpers.append(
+                    HelperParam(self._function(), value.name, Loc(), callee=callee,
+                                callee_index=int(key) if key.isdigit() else -1,
+                                callee_keyword="" if key.isdigit() else key)
+                )
+            elif value.kind == "loop" and value.sweep:
+                site.sweeps.append(key)
+                interesting = True
+        site.positional, site.keywords = position, tuple(keywords)
+        if interesting:
+            site.loc = self.ctx.loc(node)
+            self.facts.calls.append(site)
+
+    # --- options and sweeps -----------------------------------------------------------------
+    def _argparse_option(self, node: cst.Call) -> None:
+        flags = [values.str_value(a.value) for a in node.args if a.keyword is None]
+        flags = [f for f in flags if f]
+        if not flags:
+            return
+        dest_expr = values.keyword(node, "dest")
+        dest = values.str_value(dest_expr) if dest_expr is not None else None
+        longs = [f for f in flags if f.startswith("--")] or flags
+        dest = dest or _norm(longs[0])
+        names = {_norm(f) for f in flags} | {dest}
+        nargs = values.str_value(values.keyword(node, "nargs"))
+        if any(SWEEP_NAME.search(n) for n in names) or (nargs in ("+", "*") and any(SEED_NAME.match(n) for n in names)):
+            self.facts.sweeps.append((self.ctx.loc(node), f"option {longs[0]} takes several seeds"))
+            return
+        if any(SEED_NAME.match(n) for n in names):
+            default = values.keyword(node, "default")
+            value = values.int_value(default) if default is not None else None
+            if value is not None:
+                self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value))
+
+    def _other_option(self, node: cst.Call, callee: str) -> None:
+        flags = [values.str_value(a.value) for a in node.args if a.keyword is None]
+        flags = [f for f in flags if f]
+        if not flags:
+            return
+        name = flags[0]
+        dest = _norm([f for f in flags if f.startswith("--")][0] if any(f.startswith("--") for f in flags) else name)
+        if SWEEP_NAME.search(dest):
+            self.facts.sweeps.append((self.ctx.loc(node), f"option {name} takes several seeds"))
+            return
+        if not SEED_NAME.match(dest):
+            return
+        default = values.keyword(node, "default")
+        if default is None and "DEFINE" in (values_dotted(node.func) or ""):
+            default = values.positional(node, 1)
+        value = values.int_value(default) if default is not None else None
+        if value is not None:
+            self.facts.options.append(SeedOption(self.ctx.loc(node), name, dest, value))
+
+    def _dataclass_options(self, node: cst.ClassDef) -> None:
+        """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                target, value = None, None
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                    target, value = small.target.value, small.value
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    target, value = small.targets[0].target.value, small.value
+                if target is None or value is None:
+                    continue
+                lowered = target.lower()
+                if isinstance(value, cst.Call) and (values_dotted(value.func) or "").endswith("field"):
+                    value = values.keyword(value, "default") or value
+                if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
+                    self.facts.sweeps.append((self.ctx.loc(small), f"`{target}` lists several seeds"))
+                elif SEED_NAME.match(lowered):
+                    literal = values.int_value(value)
+                    if literal is not None:
+                        self.facts.options.append(SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and SWEEP_NAME.search(target.target.value.lower()):
+                listed = values.int_list(node.value)
+                if listed and len(set(listed)) >= 2:
+                    self.facts.sweeps.append((self.ctx.loc(node), f"`{target.target.value}` lists several seeds"))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop(node.target, node.iter, node)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._loop(node.target, node.iter, node)
+
+    def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value.lower()
+            if SEED_NAME.match(name) or SWEEP_NAME.search(name) or (_mentions_seeds(iterable) and not isinstance(iterable, cst.Name) or isinstance(iterable, cst.Name) and SWEEP_NAME.search(iterable.value.lower())):
+                self.facts.sweeps.append((self.ctx.loc(target), f"a loop over seeds (`{target.value}`)"))
+
+
+@extractor("seed")
+def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
+    if ctx.is_test or "seed" not in ctx.text.lower() and "random" not in ctx.text.lower() and "Generator" not in ctx.text:
+        return None  # cheap pre-filter: nothing here can seed, forward or sweep seeds
+    visitor = _SeedVisitor(ctx)
+    visitor.visit_children(ctx.module)
+    return None if visitor.facts.empty() else visitor.facts

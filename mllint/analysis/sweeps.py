@@ -1,0 +1,106 @@
+"""Evidence of a sweep over seeds in shell scripts, Makefiles and YAML/JSON/TOML configs.
+
+Text patterns, not full parsers: a shell `for seed in 0 1 2`, `--seed $s`, several distinct
+`--seed N` values, Hydra multirun `seed=0,1,2`; a config key naming seeds with a list of values
+(`seeds: [0, 1, 2]`, a W&B sweep `seed: {values: [...]}`, a Hydra sweeper `seed: range(0,5)`).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+try:
+    import tomllib as _toml
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as _toml
+
+_KEY = r"[\w.-]*seeds?[\w-]*"
+_SHELL_LOOP = re.compile(r"(?m)^\s*for\s+(\w*seed\w*|\w+)\s+in\s+([^;\n]+?)\s*(?:;|\n|$)")
+_SHELL_VAR_SEED = re.compile(r"--?[\w.-]*seed[\w.-]*[= ]+[\"']?\$\{?(\w+)")
+_SHELL_LITERAL_SEED = re.compile(r"--?[\w.-]*seed[= ]+[\"']?(\d+)")
+_MULTIRUN = re.compile(r"(?<![\w-])" + _KEY + r"=[\"']?-?\d+(?:\s*,\s*-?\d+)+")
+_MULTI_VALUE_OPTION = re.compile(r"--[\w-]*seeds[= ]+\d+[ ,]+\d+")
+_RANGE_SWEEP = re.compile(r"(?<![\w-])" + _KEY + r"=[\"']?(?:range|choice|interval)\(")
+_YAML_INLINE = re.compile(r"(?mi)^\s*-?\s*" + _KEY + r"\s*:\s*(?:\[\s*-?\d+\s*,\s*-?\d+|-?\d+\s*,\s*-?\d+|(?:range|choice|interval)\()")
+_YAML_BLOCK = re.compile(r"(?mi)^(\s*)" + _KEY + r"\s*:\s*(?:#.*)?\n(?:\1\s*#.*\n)*\1\s*-\s*-?\d+\s*\n\1\s*-\s*-?\d+")
+_YAML_WANDB = re.compile(r"(?mi)^(\s*)" + _KEY + r"\s*:\s*\n\1\s+values\s*:\s*(?:\[\s*-?\d+\s*,|\n\1\s+-\s*-?\d+\s*\n\1\s+-)")
+
+
+def _line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def scan_shell(text: str) -> list[tuple[int, str]]:
+    found = []
+    for match in _SHELL_LOOP.finditer(text):
+        var, items = match.group(1), match.group(2)
+        seedy = "seed" in var.lower() or "seed" in items.lower()
+        several = len(items.split()) >= 2 or ".." in items or "seq" in items or "$" in items
+        uses_var = re.search(r"--?[\w.-]*seed[\w.-]*[= ]+[\"']?\$\{?" + re.escape(var) + r"\b", text)
+        if (seedy and several) or uses_var:
+            found.append((_line_of(text, match.start()), f"a shell loop over seeds (`for {var} in {items.strip()}`)"))
+    for pattern, what in ((_MULTIRUN, "a Hydra multirun over seeds"), (_RANGE_SWEEP, "a sweep over seeds"),
+                          (_MULTI_VALUE_OPTION, "several seeds passed at once")):
+        for match in pattern.finditer(text):
+            found.append((_line_of(text, match.start()), f"{what} (`{match.group(0).strip()}`)"))
+    literals: dict[str, int] = {}
+    for match in _SHELL_LITERAL_SEED.finditer(text):
+        literals.setdefault(match.group(1), _line_of(text, match.start()))
+    if len(literals) >= 2:
+        line = min(literals.values())
+        found.append((line, f"runs with several seeds ({', '.join(sorted(literals, key=int))})"))
+    return found
+
+
+def scan_yaml(text: str) -> list[tuple[int, str]]:
+    found = []
+    for pattern in (_YAML_INLINE, _YAML_BLOCK, _YAML_WANDB):
+        for match in pattern.finditer(text):
+            found.append((_line_of(text, match.start()), f"a config lists several seeds (`{match.group(0).strip().splitlines()[0]}`)"))
+    return found
+
+
+def _walk_data(data, path: str, found: list) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = str(key).lower()
+            if "seed" in name:
+                values = value.get("values") if isinstance(value, dict) else value
+                if isinstance(values, list) and len({json.dumps(v, sort_keys=True) for v in values}) >= 2:
+                    found.append((1, f"a config lists several seeds (`{path}{key}`)"))
+                    continue
+                if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\s*,\s*-?\d+)+\s*|\s*(range|choice|interval)\(.*", value):
+                    found.append((1, f"a config sweeps seeds (`{path}{key} = {value}`)"))
+                    continue
+            _walk_data(value, f"{path}{key}.", found)
+    elif isinstance(data, list):
+        for item in data[:1000]:
+            _walk_data(item, path, found)
+
+
+def scan_aux_file(path: str, rel: str) -> list[tuple[int, str]]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return []
+    if b"\x00" in raw[:4096]:
+        return []
+    text = raw.decode("utf-8", errors="replace")
+    if "seed" not in text.lower():
+        return []
+    name = rel.rsplit("/", 1)[-1].lower()
+    try:
+        if name.endswith((".yaml", ".yml")):
+            return scan_yaml(text) + scan_shell(text)
+        if name.endswith(".json"):
+            found: list = []
+            _walk_data(json.loads(text), "", found)
+            return found
+        if name.endswith(".toml"):
+            found = []
+            _walk_data(_toml.loads(text), "", found)
+            return found
+    except (ValueError, RecursionError):
+        return []
+    return scan_shell(text)

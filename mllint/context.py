@@ -1,0 +1,89 @@
+"""What a rule or extractor sees of one module while it runs in the worker that parsed it."""
+from __future__ import annotations
+
+import fnmatch
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable
+
+import libcst as cst
+
+from .analysis.names import NameTable
+from .analysis.scopes import Scope, build_scopes
+from .findings import Finding, Loc, Related
+
+if TYPE_CHECKING:
+    from .rules.base import Rule
+
+TEST_DIRS = {"tests", "test", "testing", "unittests", "unit_tests"}
+TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "test_*.ipynb")
+
+
+def is_test_path(rel: str) -> bool:
+    """Unit tests, not evaluation scripts: `tests/x.py` and `test_x.py` are tests, `test.py` is not."""
+    parts = rel.split("/")
+    if any(p in TEST_DIRS for p in parts[:-1]):
+        return True
+    return any(fnmatch.fnmatch(parts[-1], pattern) for pattern in TEST_FILES)
+
+
+class ModuleContext:
+    def __init__(
+        self,
+        module: cst.Module,
+        rel: str,
+        text: str,
+        project_modules: frozenset[str] = frozenset(),
+        held_out_splits: Iterable[str] = (),
+    ) -> None:
+        self.module = module
+        self.rel = rel  # path relative to the project root, posix
+        self.text = text
+        self.is_test = is_test_path(rel)
+        self.project_modules = project_modules  # top-level module names present in the project
+        self.held_out_splits = tuple(held_out_splits)
+        self.findings: list[Finding] = []
+        self._positions: list[tuple[cst.CSTNode, Loc]] = []
+
+    @cached_property
+    def names(self) -> NameTable:
+        return NameTable(self.module, self.rel)
+
+    @cached_property
+    def _scopes(self) -> tuple[Scope, dict[int, Scope]]:
+        return build_scopes(self.module)
+
+    @property
+    def module_scope(self) -> Scope:
+        return self._scopes[0]
+
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        """The scope a FunctionDef/ClassDef/Module opens."""
+        return self._scopes[1].get(id(node))
+
+    def is_project_name(self, qualified: str | None) -> bool:
+        """Could this dotted name live in the project (rather than in an installed library)?"""
+        if not qualified:
+            return False
+        root = qualified.split(".", 1)[0]
+        return root in self.project_modules or qualified.startswith(self.names.module_name + ".")
+
+    def loc(self, node: cst.CSTNode) -> Loc:
+        """A location for node; its numbers are filled in after the rules ran."""
+        loc = Loc()
+        self._positions.append((node, loc))
+        return loc
+
+    def report(
+        self,
+        rule: "type[Rule] | Rule",
+        node: cst.CSTNode,
+        message: str,
+        hint: str | None = None,
+        related: Iterable[tuple[cst.CSTNode, str]] = (),
+    ) -> Finding:
+        finding = rule.finding(self.loc(node), message, hint, [Related(self.loc(n), m) for n, m in related])
+        self.findings.append(finding)
+        return finding
+
+    def position_requests(self) -> list[tuple[cst.CSTNode, Loc]]:
+        return self._positions

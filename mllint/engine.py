@@ -1,0 +1,270 @@
+"""The pipeline: discover -> parse -> extract facts and run per-file rules (in parallel) ->
+project rules -> selection and suppression -> sorted findings. Reporters print the result."""
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from . import discovery, source as source_mod
+from .config import Config
+from .context import ModuleContext, is_test_path
+from .findings import Finding, Loc
+from .parsing import parse
+from .positions import resolve_positions
+from .project import FileResult, Project
+from .rules import EXTRACTORS, all_rules, is_selected
+from .rules.base import Rule
+from .suppress import find_suppressions
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the per-file analysis depends on besides the file itself."""
+
+    max_file_size: int
+    held_out_splits: tuple[str, ...]
+    project_modules: frozenset[str]
+    rule_codes: tuple[str, ...]
+    extractors: tuple[str, ...]
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)  # sorted, unsuppressed
+    suppressed: list[Finding] = field(default_factory=list)
+    files: int = 0
+
+
+def display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = path
+    return rel.replace(os.sep, "/")
+
+
+def _diagnostic(code: str, message: str, loc: Loc) -> Finding:
+    rule = all_rules()[code]
+    return rule.finding(loc, message)
+
+
+def analyze_file(path: str, display: str, rel: str, settings: Settings) -> FileResult:
+    """Analyse one file in isolation. Never raises: failures become FILE findings."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    result = FileResult(display, rel, is_test=is_test_path(rel), is_notebook=path.endswith(".ipynb"))
+    src = source_mod.load(path, settings.max_file_size)
+    diagnostics = list(src.diagnostics)
+    module = None
+    if src.text is not None:
+        module, problems = parse(src)
+        diagnostics.extend(problems)
+    for diag in diagnostics:
+        cell, line = (diag.cell, diag.line) if diag.cell is not None else src.to_cell(diag.line)
+        loc = Loc(line, diag.column, line, diag.column, display, cell)
+        result.findings.append(_diagnostic(diag.code, diag.message, loc))
+    if module is None:
+        return result
+    result.parsed = True
+    ctx = ModuleContext(module, rel, src.text, settings.project_modules, settings.held_out_splits)
+    rules = all_rules()
+    for name in settings.extractors:
+        try:
+            result.facts[name] = EXTRACTORS[name](ctx)
+        except RecursionError:
+            result.findings.append(_diagnostic("FILE004", f"too deeply nested for the {name} analysis", Loc(1, 1, 1, 1, display)))
+        except Exception as exc:  # noqa: BLE001
+            result.findings.append(_internal(display, f"{name} analysis", exc))
+    for code in settings.rule_codes:
+        rule = rules[code]
+        if rule.check_module is Rule.check_module:
+            continue
+        try:
+            rule().check_module(ctx)
+        except RecursionError:
+            result.findings.append(_diagnostic("FILE004", f"too deeply nested for rule {code}", Loc(1, 1, 1, 1, display)))
+        except Exception as exc:  # noqa: BLE001
+            result.findings.append(_internal(display, f"rule {code}", exc))
+    result.findings.extend(ctx.findings)
+    try:
+        resolve_positions(module, ctx.position_requests())
+    except RecursionError:
+        result.findings.append(_diagnostic("FILE004", "too deeply nested to locate findings", Loc(1, 1, 1, 1, display)))
+    for _, loc in ctx.position_requests():
+        loc.path = display
+        if src.is_notebook:
+            loc.cell, loc.line = src.to_cell(loc.line)
+            _, loc.end_line = src.to_cell(loc.end_line)
+    for sup in find_suppressions(src.text):
+        if src.is_notebook:
+            cell, line = src.to_cell(sup.line)
+            sup.cell, sup.line = cell, line
+            sup.applies_to = tuple(line + (a - sup.applies_to[0]) for a in sup.applies_to)
+        result.suppressions.append(sup)
+    return result
+
+
+def _internal(display: str, what: str, exc: BaseException) -> Finding:
+    message = f"internal error in the {what}: {type(exc).__name__}: {exc}"[:300]
+    return _diagnostic("FILE008", message, Loc(1, 1, 1, 1, display))
+
+
+def _analyze_chunk(items: list[tuple[str, str, str]], settings: Settings) -> list[FileResult]:
+    return [analyze_file(path, display, rel, settings) for path, display, rel in items]
+
+
+def _crashed(path: str, display: str, rel: str) -> FileResult:
+    loc = Loc(1, 1, 1, 1, display)
+    finding = _diagnostic("FILE008", "the parser crashed on this file (the worker process died); skipped", loc)
+    return FileResult(display, rel, is_test_path(rel), path.endswith(".ipynb"), False, [finding])
+
+
+def analyze_all(items: list[tuple[str, str, str]], settings: Settings, jobs: int) -> list[FileResult]:
+    """Analyse files, in a process pool when it pays; a file that kills its worker is reported, not fatal."""
+    if jobs <= 1 or len(items) < 4:
+        return _analyze_chunk(items, settings)
+    size = max(1, min(16, len(items) // (jobs * 4)))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    results: list[FileResult] = []
+    retry: list[tuple[str, str, str]] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [(chunk, pool.submit(_analyze_chunk, chunk, settings)) for chunk in chunks]
+        for chunk, future in futures:
+            try:
+                results.extend(future.result())
+            except BrokenProcessPool:
+                retry.extend(chunk)
+    for item in retry:  # isolate each file of a chunk whose worker died
+        try:
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                results.extend(pool.submit(_analyze_chunk, [item], settings).result())
+        except BrokenProcessPool:
+            results.append(_crashed(*item))
+    return results
+
+
+def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
+    names: set[str] = set()
+    for path in sources:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        for part in rel.split("/"):
+            names.add(part.rsplit(".", 1)[0] if part.endswith((".py", ".ipynb")) else part)
+    names.discard("__init__")
+    return frozenset(names)
+
+
+def run(paths: list[str], config: Config, select: list[str], ignore: list[str], jobs: int = 1) -> RunResult:
+    rules = all_rules()
+    chosen = [code for code in rules if is_selected(code, select, ignore)]
+    extractors = tuple(sorted({need for code in chosen for need in rules[code].needs}))
+    excludes = [*config.exclude, *config.extend_exclude]
+    outcome = RunResult()
+    findings: list[Finding] = []
+    suppressions: dict[str, list] = {}
+
+    wanted = discovery.discover(paths, excludes, config.respect_gitignore, with_aux=False)
+    report_set = set(wanted.sources)
+    for path, message in wanted.problems:
+        findings.append(_diagnostic("FILE007", message, Loc(1, 1, 1, 1, display_path(path))))
+
+    by_root: dict[str, list[str]] = {}
+    for path in wanted.sources:
+        given_dir = next((os.path.abspath(p) for p in paths if os.path.isdir(p) and _inside(path, p)), None)
+        root = given_dir or discovery.find_root(path)  # a folder is its own project; a file brings its project
+        by_root.setdefault(root, []).append(path)
+
+    for root, targets in by_root.items():
+        context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
+        sources = set(targets) | {p for p in context.sources if not is_test_path(_rel(p, root))}
+        settings = Settings(
+            config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
+            tuple(chosen), extractors,
+        )
+        items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
+        results = analyze_all(items, settings, jobs)
+        project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
+        reported = {r.display for r in results if os.path.join(root, r.rel) in report_set or _abs(r, root) in report_set}
+        for result in results:
+            if result.display in reported:
+                findings.extend(result.findings)
+                suppressions[result.display] = result.suppressions
+        for code in chosen:
+            project_findings = list(rules[code]().check_project(project))
+            findings.extend(f for f in project_findings if f.loc.path in reported)
+        outcome.files += len(reported)
+
+    tests = {f.loc.path for f in findings if is_test_path(f.loc.path)}
+    kept: list[Finding] = []
+    for finding in findings:
+        rule = rules.get(finding.code)
+        if finding.loc.path in tests and rule is not None and not rule.in_tests:
+            continue
+        if not is_selected(finding.code, select, ignore) or _per_file_ignored(finding, config):
+            continue
+        kept.append(finding)
+    for display, sups in suppressions.items():
+        for sup in sups:
+            if not sup.reason and is_selected("FILE010", select, ignore):
+                what = ", ".join(sup.codes) if sup.codes else "all codes"
+                loc = Loc(sup.line, sup.column, sup.line, sup.column, display, sup.cell)
+                kept.append(_diagnostic("FILE010", f"suppression of {what} gives no reason", loc))
+    for finding in kept:
+        sup = _suppression_for(finding, suppressions.get(finding.loc.path, ()))
+        if sup is not None and finding.code != "FILE010":
+            finding.suppressed = sup.reason or "(no reason given)"
+            outcome.suppressed.append(finding)
+        else:
+            outcome.findings.append(finding)
+    outcome.findings.sort(key=Finding.sort_key)
+    outcome.suppressed.sort(key=Finding.sort_key)
+    return outcome
+
+
+def _abs(result: FileResult, root: str) -> str:
+    return os.path.abspath(os.path.join(root, result.rel))
+
+
+def _rel(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _inside(path: str, folder: str) -> bool:
+    folder = os.path.abspath(folder)
+    return os.path.abspath(path) == folder or os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _suppression_for(finding: Finding, sups) -> object | None:
+    for sup in sups:
+        if sup.cell == finding.loc.cell and finding.loc.line in sup.applies_to and sup.covers(finding.code):
+            return sup
+    return None
+
+
+def _per_file_ignored(finding: Finding, config: Config) -> bool:
+    import fnmatch
+
+    for pattern, codes in config.per_file_ignores.items():
+        if fnmatch.fnmatch(finding.loc.path, pattern) or fnmatch.fnmatch(finding.loc.path, "*/" + pattern):
+            if any(c == "ALL" or finding.code.startswith(c) for c in codes):
+                return True
+    return False
+
+
+def _aux_facts(root: str, aux_paths: list[str], extractors: tuple[str, ...]) -> dict:
+    """Facts from non-Python files, for the families that need them."""
+    from .analysis import sweeps
+
+    if "seed" not in extractors:
+        return {}
+    facts = {}
+    for path in aux_paths:
+        rel = _rel(path, root)
+        if is_test_path(rel):
+            continue
+        found = sweeps.scan_aux_file(path, rel)
+        if found:
+            facts[rel] = found
+    return facts

@@ -1,0 +1,86 @@
+"""The finding contract (PRODUCT §3): what every rule and diagnostic produces."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass
+class Loc:
+    """A source range in module coordinates (1-based lines, 1-based columns).
+
+    Rules create Locs for CST nodes while they run; the engine fills the numbers in one
+    position pass per file afterwards (see positions.py), so rules never pay for positions
+    of nodes they do not report.
+    """
+
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    path: str = ""
+    cell: int | None = None
+
+
+@dataclass
+class Related:
+    loc: Loc
+    message: str
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    loc: Loc
+    message: str
+    hint: str = ""
+    related: list[Related] = field(default_factory=list)
+    suppressed: str | None = None  # the suppression's reason, when silenced
+
+    def sort_key(self) -> tuple:
+        return (self.loc.path, self.loc.cell or 0, self.loc.line, self.loc.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        data: dict = {
+            "code": self.code,
+            "name": self.name,
+            "severity": str(self.severity),
+            "path": self.loc.path,
+            "line": self.loc.line,
+            "column": self.loc.column,
+            "end_line": self.loc.end_line,
+            "end_column": self.loc.end_column,
+            "message": self.message,
+            "hint": self.hint,
+            "related": [_related_json(r) for r in self.related],
+        }
+        if self.loc.cell is not None:
+            data["cell"] = self.loc.cell
+        if self.suppressed is not None:
+            data["suppressed"] = {"reason": self.suppressed}
+        return data
+
+
+def _related_json(rel: Related) -> dict:
+    data = {"path": rel.loc.path, "line": rel.loc.line, "column": rel.loc.column, "message": rel.message}
+    if rel.loc.cell is not None:
+        data["cell"] = rel.loc.cell
+    return data

@@ -1,0 +1,110 @@
+"""One libcst parse per file, guarded.
+
+libcst's native parser can overflow its stack on pathological input (a 10,000-term `1+1+...`
+expression crashes the process). Files that could be pathological (large, very long lines or
+deep brackets) are first measured with CPython's own parser, which fails safely; too deep a
+tree becomes a FILE004 diagnostic instead of a crash.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+from .source import Diagnostic, Source
+
+MAX_TREE_DEPTH = 400
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
+def _bracket_depth(text: str) -> int:
+    depth = best = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "([{":
+            depth += 1
+            if depth > best:
+                best = depth
+        elif depth:
+            depth -= 1
+    return best
+
+
+def _suspicious(text: str) -> bool:
+    if len(text) > 64 * 1024:
+        return True
+    if any(len(line) > 4000 for line in text.splitlines()):
+        return True
+    return _bracket_depth(text) > 90
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    best = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > best:
+            best = depth
+            if best > MAX_TREE_DEPTH:
+                return best
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1))
+    return best
+
+
+def _too_deep(text: str) -> Diagnostic | None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        if "too many nested" in str(exc):
+            return Diagnostic("FILE004", f"too deeply nested to analyse: {exc.msg}", exc.lineno or 1, 1)
+        return None  # libcst will report the syntax error with its own position
+    except (RecursionError, MemoryError):
+        return Diagnostic("FILE004", "too deeply nested to analyse")
+    except ValueError:
+        return None
+    if _ast_depth(tree) > MAX_TREE_DEPTH:
+        return Diagnostic("FILE004", f"syntax tree deeper than {MAX_TREE_DEPTH} levels: skipped")
+    return None
+
+
+def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
+    if _suspicious(text):
+        problem = _too_deep(text)
+        if problem:
+            return None, problem
+    try:
+        return cst.parse_module(text), None
+    except cst.ParserSyntaxError as exc:
+        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        return None, Diagnostic("FILE002", f"syntax error: {message}", exc.editor_line, exc.editor_column + 1)
+    except RecursionError:
+        return None, Diagnostic("FILE004", "too deeply nested to analyse")
+    except Exception as exc:  # noqa: BLE001 - the parser's failure must not stop the run
+        return None, Diagnostic("FILE002", f"cannot parse: {type(exc).__name__}: {exc}"[:200])
+
+
+def parse(source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
+    """Parse a loaded source; for notebooks, blank out cells that do not parse and keep the rest."""
+    assert source.text is not None
+    module, problem = _parse_text(source.text)
+    if module is not None or not source.is_notebook:
+        return module, [problem] if problem else []
+    if problem and problem.code == "FILE004":
+        return None, [problem]
+    lines = source.text.split("\n")
+    bounds = [start for start, _ in source.cell_starts] + [len(lines) + 1]
+    diagnostics: list[Diagnostic] = []
+    for (start, index), end in zip(source.cell_starts, bounds[1:]):
+        cell_text = "\n".join(lines[start - 1 : end - 1]) + "\n"
+        _, cell_problem = _parse_text(cell_text)
+        if cell_problem:
+            cell_problem.cell = index
+            cell_problem.message += " (cell skipped)"
+            diagnostics.append(cell_problem)
+            for i in range(start - 1, end - 1):
+                lines[i] = ""
+    module, problem = _parse_text("\n".join(lines))
+    if problem:
+        diagnostics.append(problem)
+    return module, diagnostics

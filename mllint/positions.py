@@ -1,0 +1,92 @@
+"""Positions for the few nodes that are reported, in one code-generation pass.
+
+libcst's PositionProvider records a range for every node of the tree (about 2x the cost of
+the parse). Findings need the range of a handful of nodes, so this pass records only those
+and stops as soon as the last one is closed.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from .findings import Loc
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+class _Done(Exception):
+    pass
+
+
+class _TargetedState(CodegenState):
+    def __init__(self, module: cst.Module, targets: dict[int, list[Loc]]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.targets = targets
+        self.remaining = len(targets)
+        self.line = 1
+        self.column = 0
+        self.open: dict[int, tuple[int, int]] = {}
+        self.syntactic: set[int] = set()
+
+    def add_indent_tokens(self) -> None:
+        for tok in self.indent_tokens:
+            self._advance(tok)
+
+    def add_token(self, value: str) -> None:
+        self._advance(value)
+
+    def _advance(self, value: str) -> None:
+        parts = _NEWLINE.split(value)
+        if len(parts) == 1:
+            self.column += len(value)
+        else:
+            self.line += len(parts) - 1
+            self.column = len(parts[-1])
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.targets:
+            self.open[id(node)] = (self.line, self.column)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.targets and key not in self.syntactic:
+            self._close(key, self.open.pop(key), (self.line, self.column))
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
+        start = (self.line, self.column)
+        try:
+            yield
+        finally:
+            key = id(node)
+            if key in self.targets and key not in self.syntactic:
+                self.syntactic.add(key)
+                self._close(key, start, (self.line, self.column))
+
+    def _close(self, key: int, start: tuple[int, int], end: tuple[int, int]) -> None:
+        for loc in self.targets[key]:
+            loc.line, loc.column = start[0], start[1] + 1
+            loc.end_line, loc.end_column = end[0], end[1] + 1
+        self.remaining -= 1
+        if self.remaining == 0:
+            raise _Done
+
+
+def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]]) -> None:
+    """Fill the line/column fields of each Loc from the node it was requested for."""
+    targets: dict[int, list[Loc]] = {}
+    keep: list[cst.CSTNode] = []  # ids are only stable while the nodes are alive
+    for node, loc in requests:
+        targets.setdefault(id(node), []).append(loc)
+        keep.append(node)
+    if not targets:
+        return
+    state = _TargetedState(module, targets)
+    try:
+        module._codegen(state)
+    except _Done:
+        pass

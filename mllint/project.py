@@ -1,0 +1,87 @@
+"""The project index: every analysed file's facts, and name resolution across modules."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .analysis.names import module_dotted_name
+from .findings import Finding
+from .suppress import Suppression
+
+# A folder holding one of these is a unit of its own (one example of a monorepo, one fixture):
+# evidence such as a seed sweep found in a unit covers that unit and the units nested in it.
+UNIT_MARKERS = (
+    "pyproject.toml", "setup.py", "setup.cfg", "mllint.toml", ".git", "requirements.txt",
+    "environment.yml", "README.md", "README.rst", "README.txt", "README",
+)
+
+
+@dataclass
+class FileResult:
+    """What the worker returns for one file (picklable, cacheable)."""
+
+    display: str  # the path as printed
+    rel: str  # relative to the project root
+    is_test: bool = False
+    is_notebook: bool = False
+    parsed: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    suppressions: list[Suppression] = field(default_factory=list)
+
+
+class Project:
+    def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None) -> None:
+        self.root = root
+        self.files = files  # rel -> result
+        self.aux = aux or {}  # rel -> facts of non-Python files (shell, YAML, JSON, TOML)
+        self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
+        self._units: dict[str, str] = {}
+
+    def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
+        for result in self.files.values():
+            value = result.facts.get(name)
+            if value is not None:
+                yield result, value
+
+    def resolve(self, from_rel: str, qualified: str) -> tuple[str, str] | None:
+        """(file, object path) for a dotted name used in from_rel, if it names project code.
+
+        Scripts import their siblings (`from utils import x` next to `train.py`), packages import
+        from the root; so the importer's folder and each folder above it are tried, nearest first.
+        """
+        parts = qualified.split(".")
+        folder = os.path.dirname(from_rel)
+        bases: list[str] = []
+        while True:
+            bases.append(folder.replace("/", "."))
+            if not folder:
+                break
+            folder = os.path.dirname(folder)
+        for k in range(len(parts), 0, -1):
+            module = ".".join(parts[:k])
+            for base in bases:
+                key = f"{base}.{module}" if base else module
+                rel = self.modules.get(key)
+                if rel is not None:
+                    return rel, ".".join(parts[k:])
+        return None
+
+    def unit_of(self, rel: str) -> str:
+        """The nearest folder at or above the file that is a unit (see UNIT_MARKERS)."""
+        folder = os.path.dirname(rel)
+        while True:
+            cached = self._units.get(folder)
+            if cached is not None:
+                return cached
+            absolute = os.path.join(self.root, folder)
+            if not folder or any(os.path.exists(os.path.join(absolute, m)) for m in UNIT_MARKERS):
+                self._units[folder] = folder
+                return folder
+            folder = os.path.dirname(folder)
+
+    @staticmethod
+    def covers(unit: str, rel: str) -> bool:
+        """Does evidence in `unit` apply to the file `rel`?"""
+        return not unit or rel == unit or rel.startswith(unit + "/")
