@@ -1,0 +1,38 @@
+"""Every fixture folder's findings match its expected.txt exactly; fixtures do not leak into each other."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fixture_support import FIXTURES, expected_lines, finding_lines, fixture_dirs
+
+FOLDERS = fixture_dirs()
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_fixture_matches_expected(folder):
+    assert finding_lines(folder) == expected_lines(folder)
+
+
+def test_negative_fixtures_are_clean_and_positive_ones_are_not():
+    for folder in FOLDERS:
+        if "_neg_" in folder.name:
+            assert expected_lines(folder) == [], folder.name
+        if "_pos_" in folder.name:
+            assert expected_lines(folder), folder.name
+
+
+def test_whole_fixtures_tree_equals_the_sum_of_its_folders():
+    """Linting fixtures/ at once must give each folder's own findings: evidence stays in its unit."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mllint", "--format", "json", "fixtures"],
+        cwd=FIXTURES.parent, capture_output=True, text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    got = sorted(
+        f"{f['path']}:{'cell %d:' % f['cell'] if 'cell' in f else ''}{f['line']}:{f['column']}: {f['code']}"
+        for f in json.loads(proc.stdout)
+    )
+    want = sorted(f"fixtures/{folder.name}/{line}" for folder in FOLDERS for line in expected_lines(folder))
+    assert got == want
