@@ -61,12 +61,14 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Lowest severity that fails (default: warning).")
 @click.option("--config", "config_path", type=click.Path(), help="Configuration file (default: found by walking up).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: cores).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache of per-file results.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache folder (default: .mllint_cache in the project root).")
 @click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings.")
 @click.option("--show-suppressed", is_flag=True, help="Also list findings silenced by suppression comments, with their reasons.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the finding lines: no source, hints or summary.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
-def check(paths, select, ignore, extend_select, fmt, output, exit_zero, fail_on, config_path, jobs, statistics,
-          show_suppressed, quiet, color) -> None:
+def check(paths, select, ignore, extend_select, fmt, output, exit_zero, fail_on, config_path, jobs, no_cache, cache_dir,
+          statistics, show_suppressed, quiet, color) -> None:
     """Lint PATHS (files and folders; default: the current folder)."""
     from .engine import run
     from .report import FORMATS
@@ -86,7 +88,7 @@ def check(paths, select, ignore, extend_select, fmt, output, exit_zero, fail_on,
     threshold = Severity.parse(fail_on) if fail_on else config.fail_on
     workers = jobs or os.cpu_count() or 1
     try:
-        result = run(paths, config, chosen, ignored, jobs=workers)
+        result = run(paths, config, chosen, ignored, jobs=workers, cache_dir=cache_dir, use_cache=not no_cache)
     except Exception as exc:  # noqa: BLE001 - an internal failure is exit 2 with a message
         click.echo(f"mllint: internal error: {type(exc).__name__}: {exc}", err=True)
         if os.environ.get("MLLINT_DEBUG"):

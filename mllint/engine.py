@@ -2,14 +2,14 @@
 project rules -> selection and suppression -> sorted findings. Reporters print the result."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from . import discovery, source as source_mod
+from . import discovery, source as source_mod, workers
+from .cache import Cache, ProbedNames, code_fingerprint, content_hash, names_digest, relocate
 from .config import Config
 from .context import ModuleContext, is_test_path
 from .findings import Finding, Loc
@@ -54,7 +54,13 @@ def _diagnostic(code: str, message: str, loc: Loc) -> Finding:
 
 def analyze_file(path: str, display: str, rel: str, settings: Settings) -> FileResult:
     """Analyse one file in isolation. Never raises: failures become FILE findings."""
+    return _analyze(path, display, rel, settings)[0]
+
+
+def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[FileResult, dict[str, bool]]:
+    """The result, and which project module names the analysis asked about (see cache.py)."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    names = ProbedNames(settings.project_modules)
     result = FileResult(display, rel, is_test=is_test_path(rel), is_notebook=path.endswith(".ipynb"))
     src = source_mod.load(path, settings.max_file_size)
     diagnostics = list(src.diagnostics)
@@ -67,9 +73,9 @@ def analyze_file(path: str, display: str, rel: str, settings: Settings) -> FileR
         loc = Loc(line, diag.column, line, diag.column, display, cell)
         result.findings.append(_diagnostic(diag.code, diag.message, loc))
     if module is None:
-        return result
+        return result, names.probes
     result.parsed = True
-    ctx = ModuleContext(module, rel, src.text, settings.project_modules, settings.held_out_splits)
+    ctx = ModuleContext(module, rel, src.text, names, settings.held_out_splits)
     rules = all_rules()
     for name in settings.extractors:
         try:
@@ -104,7 +110,7 @@ def analyze_file(path: str, display: str, rel: str, settings: Settings) -> FileR
             sup.cell, sup.line = cell, line
             sup.applies_to = tuple(line + (a - sup.applies_to[0]) for a in sup.applies_to)
         result.suppressions.append(sup)
-    return result
+    return result, names.probes
 
 
 def _internal(display: str, what: str, exc: BaseException) -> Finding:
@@ -112,38 +118,42 @@ def _internal(display: str, what: str, exc: BaseException) -> Finding:
     return _diagnostic("FILE008", message, Loc(1, 1, 1, 1, display))
 
 
-def _analyze_chunk(items: list[tuple[str, str, str]], settings: Settings) -> list[FileResult]:
-    return [analyze_file(path, display, rel, settings) for path, display, rel in items]
-
-
-def _crashed(path: str, display: str, rel: str) -> FileResult:
-    loc = Loc(1, 1, 1, 1, display)
-    finding = _diagnostic("FILE008", "the parser crashed on this file (the worker process died); skipped", loc)
-    return FileResult(display, rel, is_test_path(rel), path.endswith(".ipynb"), False, [finding])
-
-
 def analyze_all(items: list[tuple[str, str, str]], settings: Settings, jobs: int) -> list[FileResult]:
     """Analyse files, in a process pool when it pays; a file that kills its worker is reported, not fatal."""
-    if jobs <= 1 or len(items) < 4:
-        return _analyze_chunk(items, settings)
-    size = max(1, min(16, len(items) // (jobs * 4)))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    results: list[FileResult] = []
-    retry: list[tuple[str, str, str]] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [(chunk, pool.submit(_analyze_chunk, chunk, settings)) for chunk in chunks]
-        for chunk, future in futures:
-            try:
-                results.extend(future.result())
-            except BrokenProcessPool:
-                retry.extend(chunk)
-    for item in retry:  # isolate each file of a chunk whose worker died
-        try:
-            with ProcessPoolExecutor(max_workers=1) as pool:
-                results.extend(pool.submit(_analyze_chunk, [item], settings).result())
-        except BrokenProcessPool:
-            results.append(_crashed(*item))
-    return results
+    return [result for result, _ in workers.analyze_many(items, settings, jobs)]
+
+
+def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> Cache:
+    """The cache for one project root (default folder: ROOT/.mllint_cache)."""
+    per_file = dataclasses.replace(settings, project_modules=frozenset())  # see cache.py: probed, not keyed
+    return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{code_fingerprint()}\0{per_file!r}")
+
+
+def analyze_cached(items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None) -> list[FileResult]:
+    """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache."""
+    if cache is None:
+        return analyze_all(items, settings, jobs)
+    digest = names_digest(settings.project_modules)
+    results: list[FileResult | None] = [None] * len(items)
+    keys: list[str | None] = [None] * len(items)
+    todo: list[int] = []
+    for index, (path, display, rel) in enumerate(items):
+        content = content_hash(path, settings.max_file_size)
+        if content is not None:
+            keys[index] = cache.key(rel, content)
+            hit = cache.get(keys[index], settings.project_modules, digest)
+            if hit is not None:
+                relocate(hit, display)
+                results[index] = hit
+                continue
+        todo.append(index)
+    outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs)
+    for index, (result, probes) in zip(todo, outcomes):
+        results[index] = result
+        key = keys[index]
+        if key is not None and probes is not None:
+            cache.put(key, result, probes, digest)
+    return results  # type: ignore[return-value]
 
 
 def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
@@ -156,7 +166,11 @@ def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def run(paths: list[str], config: Config, select: list[str], ignore: list[str], jobs: int = 1) -> RunResult:
+def run(
+    paths: list[str], config: Config, select: list[str], ignore: list[str], jobs: int = 1,
+    cache_dir: str | None = None, use_cache: bool = False,
+) -> RunResult:
+    """Lint paths. With use_cache, per-file results are kept in cache_dir (default ROOT/.mllint_cache)."""
     rules = all_rules()
     chosen = [code for code in rules if is_selected(code, select, ignore)]
     extractors = tuple(sorted({need for code in chosen for need in rules[code].needs}))
@@ -184,7 +198,8 @@ def run(paths: list[str], config: Config, select: list[str], ignore: list[str], 
             tuple(chosen), extractors,
         )
         items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
-        results = analyze_all(items, settings, jobs)
+        cache = open_cache(root, settings, cache_dir) if use_cache else None
+        results = analyze_cached(items, settings, jobs, cache)
         project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
         reported = {r.display for r in results if os.path.join(root, r.rel) in report_set or _abs(r, root) in report_set}
         for result in results:

@@ -54,6 +54,12 @@ class AnalysisFailed(Rule):
     hint = "Please report this with the file (or a reduced copy) to the mllint issue tracker."
 
 
+class AnalysisTimeout(Rule):
+    code, name, severity = "FILE009", "analysis-timeout", Severity.WARNING
+    summary = "The analysis of this file took longer than the per-file time limit and was stopped."
+    hint = "Usually generated or pathological code; exclude it, or report it if it is ordinary code."
+
+
 class SuppressionWithoutReason(Rule):
     code, name, severity = "FILE010", "suppression-without-reason", Severity.WARNING
     summary = "A `# mllint: ignore[...]` or `# noqa: CODE` comment gives no reason."
@@ -63,5 +69,5 @@ class SuppressionWithoutReason(Rule):
 
 RULES = [
     CannotDecode, SyntaxErrorInFile, InvalidNotebook, TooDeep, BinaryFile, TooLarge, Unreadable,
-    AnalysisFailed, SuppressionWithoutReason,
+    AnalysisFailed, AnalysisTimeout, SuppressionWithoutReason,
 ]

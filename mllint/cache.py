@@ -1,0 +1,219 @@
+"""A cache of per-file results (`FileResult`), one small pickle per entry in a cache folder.
+
+An entry is keyed by what the per-file analysis depends on: the file's bytes, its path relative
+to the project root (test detection and module names come from it), the per-file `Settings`
+and the mllint code itself (version plus a fingerprint of the installed package, so a changed
+rule never reads a stale result).
+
+`Settings.project_modules` (the project's top-level module names) is not part of the key: it
+changes whenever a file is added to the project, which would invalidate every entry. Instead
+the analysis sees a `ProbedNames` set that records each name it asks about and the answer;
+an entry stays valid while every recorded answer is still the same in the current project (a
+module that never asks about `utils` does not care whether `utils.py` exists). If the analysis
+ever needs the whole set (iterates it), the entry records a digest of the whole set instead.
+
+Entries are written to a temporary file and moved into place with os.replace, so two runs can
+share a folder; an entry that cannot be read, unpickled or checked is a miss and is rebuilt.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from typing import Any, Iterable, Iterator
+
+from . import __version__
+
+FORMAT = 1
+WHOLE_SET = "*"  # probe key: the analysis used the whole set of project modules
+_MAGIC = b"mllint-cache\n"
+
+
+class ProbedNames(frozenset):
+    """A frozenset of module names that records membership questions and their answers."""
+
+    probes: dict[str, bool]
+
+    def __new__(cls, names: Iterable[str] = ()) -> "ProbedNames":
+        self = super().__new__(cls, names)
+        self.probes = {}
+        return self
+
+    def __contains__(self, name: object) -> bool:
+        answer = frozenset.__contains__(self, name)
+        if isinstance(name, str):
+            self.probes[name] = answer
+        else:
+            self.probes[WHOLE_SET] = True
+        return answer
+
+    def _whole(self) -> None:
+        self.probes[WHOLE_SET] = True
+
+    def __iter__(self) -> Iterator[str]:
+        self._whole()
+        return frozenset.__iter__(self)
+
+    def __len__(self) -> int:
+        self._whole()
+        return frozenset.__len__(self)
+
+    def __reduce__(self):  # crossing a process boundary: a fresh, unprobed set
+        return (ProbedNames, (list(frozenset.__iter__(self)),))
+
+
+def names_digest(names: frozenset[str]) -> str:
+    return hashlib.blake2b("\0".join(sorted(frozenset.__iter__(names))).encode(), digest_size=16).hexdigest()
+
+
+def probes_hold(probes: dict[str, bool], names: frozenset[str], digest: str) -> bool:
+    """Do the recorded answers still hold for the current set of project modules?"""
+    if WHOLE_SET in probes:
+        return probes.get("#digest") == digest  # type: ignore[comparison-overlap]
+    return all(frozenset.__contains__(names, name) == answer for name, answer in probes.items())
+
+
+def code_fingerprint() -> str:
+    """mllint's version, Python's, libcst's and the size and mtime of every module of the package."""
+    import libcst
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    parts = [__version__, sys.version, getattr(libcst, "__version__", ""), str(FORMAT)]
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                stat = os.stat(os.path.join(folder, name))
+                parts.append(f"{os.path.relpath(os.path.join(folder, name), package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def content_hash(path: str, limit: int) -> str | None:
+    """Hash of the bytes the analysis would read (None if unreadable: such files are not cached)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+@dataclasses.dataclass
+class Entry:
+    result: Any  # FileResult
+    probes: dict[str, bool]
+
+
+class Cache:
+    """Read and write entries under `folder`; every failure is a miss, never an error."""
+
+    def __init__(self, folder: str, settings_key: str) -> None:
+        self.folder = folder
+        self.settings_key = settings_key
+        self._prepared = False
+        self.hits = self.misses = 0
+
+    def key(self, rel: str, digest: str) -> str:
+        return hashlib.blake2b(f"{self.settings_key}\0{rel}\0{digest}".encode(), digest_size=20).hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], key + ".pickle")
+
+    def get(self, key: str, names: frozenset[str], names_digest_: str) -> Any | None:
+        try:
+            with open(self._path(key), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            self.misses += 1
+            return None
+        entry = _decode(data, key)
+        if entry is None or not probes_hold(entry.probes, names, names_digest_):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry.result
+
+    def put(self, key: str, result: Any, probes: dict[str, bool], names_digest_: str) -> None:
+        probes = dict(probes)
+        if WHOLE_SET in probes:
+            probes = {WHOLE_SET: True, "#digest": names_digest_}  # type: ignore[dict-item]
+        try:
+            payload = _MAGIC + key.encode() + b"\n" + pickle.dumps(Entry(result, probes), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an unpicklable result is simply not cached
+            return
+        target = self._path(key)
+        try:
+            self._prepare()
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(target))
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                os.replace(temp, target)
+            except BaseException:
+                _remove(temp)
+                raise
+        except OSError:
+            return  # a read-only or full disk: run without caching
+
+    def _prepare(self) -> None:
+        """Create the folder with a .gitignore so that it never shows up in `git status`."""
+        if self._prepared:
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        marker = os.path.join(self.folder, ".gitignore")
+        if not os.path.exists(marker):
+            with open(marker, "w", encoding="utf-8") as handle:
+                handle.write("# created by mllint\n*\n")
+        self._prepared = True
+
+
+def _decode(data: bytes, key: str) -> Entry | None:
+    header = _MAGIC + key.encode() + b"\n"
+    if not data.startswith(header):
+        return None  # foreign, truncated or for another key
+    try:
+        entry = pickle.loads(data[len(header):])
+    except Exception:  # noqa: BLE001 - truncated or corrupt: a miss
+        return None
+    if not isinstance(entry, Entry) or not isinstance(entry.probes, dict):
+        return None
+    return entry
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def relocate(result: Any, display: str) -> None:
+    """Give a cached result the display path of this run (it depends on the working folder)."""
+    old = result.display
+    if old == display:
+        return
+    from .findings import Loc
+
+    result.display = display
+    seen: set[int] = set()
+    stack: list[Any] = [result]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Loc):
+            if obj.path == old:
+                obj.path = display
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+        elif hasattr(obj, "__slots__"):
+            stack.extend(getattr(obj, name, None) for name in obj.__slots__)

@@ -1,0 +1,144 @@
+"""Running the per-file analysis over many files: in-process or in a process pool, with a time
+bound per file and crash isolation.
+
+- The pool is used only when it pays (more than one job and enough bytes to parse); the fork
+  start method (Linux) lets workers inherit the already imported libcst and rules instead of
+  importing them again.
+- Files are sent largest first in chunks of similar byte counts, so that one big file does not
+  leave the other workers idle at the end.
+- A file that takes longer than `timeout` seconds is stopped (SIGALRM in the worker) and reported
+  as FILE009; a file that kills its worker (libcst's native parser can overflow its stack) is
+  retried alone and reported as FILE008. Neither outcome is cached.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, Optional
+
+from .context import is_test_path
+from .findings import Loc
+from .project import FileResult
+
+if TYPE_CHECKING:
+    from .engine import Settings
+
+Item = tuple[str, str, str]  # (path, display path, path relative to the project root)
+Outcome = tuple[FileResult, Optional[dict]]  # result, and the module-name probes (None: do not cache)
+
+FILE_TIMEOUT = float(os.environ.get("MLLINT_FILE_TIMEOUT", "60"))
+POOL_MIN_BYTES = 96 * 1024  # below this, starting workers costs more than it saves
+CHUNKS_PER_JOB = 6
+MAX_CHUNK_FILES = 32
+
+
+class FileTimeout(BaseException):
+    """Raised by the alarm inside a file's analysis (a BaseException: `except Exception` lets it through)."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def fire(signum, frame):
+        raise FileTimeout
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _failed(item: Item, code: str, message: str) -> FileResult:
+    from .engine import _diagnostic
+
+    path, display, rel = item
+    finding = _diagnostic(code, message, Loc(1, 1, 1, 1, display))
+    return FileResult(display, rel, is_test_path(rel), path.endswith(".ipynb"), False, [finding])
+
+
+def analyze_one(item: Item, settings: "Settings", timeout: float) -> Outcome:
+    from .engine import _analyze
+
+    try:
+        with deadline(timeout):
+            return _analyze(*item, settings)
+    except FileTimeout:
+        return _failed(item, "FILE009", f"analysis took longer than {timeout:g} s: stopped"), None
+    except RecursionError:
+        return _failed(item, "FILE004", "too deeply nested to analyse"), None
+    except Exception as exc:  # noqa: BLE001 - analyze_file should not raise; if it does, one file fails
+        return _failed(item, "FILE008", f"internal error: {type(exc).__name__}: {exc}"[:300]), None
+
+
+def _analyze_chunk(items: list[Item], settings: "Settings", timeout: float) -> list[Outcome]:
+    return [analyze_one(item, settings, timeout) for item in items]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _chunks(items: list[Item], sizes: list[int], jobs: int) -> list[list[int]]:
+    """Indices of items grouped into chunks of similar byte counts, largest files first."""
+    order = sorted(range(len(items)), key=lambda i: -sizes[i])
+    target = max(1, sum(sizes) // (jobs * CHUNKS_PER_JOB))
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    weight = 0
+    for index in order:
+        current.append(index)
+        weight += sizes[index]
+        if weight >= target or len(current) >= MAX_CHUNK_FILES:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _context():
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")  # workers inherit imported modules
+    return None
+
+
+def analyze_many(items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT) -> list[Outcome]:
+    """Outcomes in the order of items."""
+    sizes = [_size(path) for path, _, _ in items]
+    if jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES:
+        return _analyze_chunk(items, settings, timeout)
+    chunks = _chunks(items, sizes, jobs)
+    outcomes: list[Outcome | None] = [None] * len(items)
+    retry: list[int] = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context()) as pool:
+        futures = [(chunk, pool.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout)) for chunk in chunks]
+        for chunk, future in futures:
+            try:
+                for index, outcome in zip(chunk, future.result()):
+                    outcomes[index] = outcome
+            except BrokenProcessPool:
+                retry.extend(chunk)
+    for index in sorted(retry):  # isolate each file of a chunk whose worker died
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+                outcomes[index] = pool.submit(_analyze_chunk, [items[index]], settings, timeout).result()[0]
+        except BrokenProcessPool:
+            message = "the parser crashed on this file (the worker process died); skipped"
+            outcomes[index] = (_failed(items[index], "FILE008", message), None)
+    return outcomes  # type: ignore[return-value]
