@@ -45,7 +45,7 @@ class Project:
             if value is not None:
                 yield result, value
 
-    def resolve(self, from_rel: str, qualified: str) -> tuple[str, str] | None:
+    def resolve(self, from_rel: str, qualified: str, _depth: int = 0) -> tuple[str, str] | None:
         """(file, object path) for a dotted name used in from_rel, if it names project code.
 
         Scripts import their siblings (`from utils import x` next to `train.py`), packages import
@@ -65,8 +65,19 @@ class Project:
                 key = f"{base}.{module}" if base else module
                 rel = self.modules.get(key)
                 if rel is not None:
-                    return rel, ".".join(parts[k:])
+                    return self._follow_reexport(rel, ".".join(parts[k:]), _depth)
         return None
+
+    def _follow_reexport(self, rel: str, obj: str, depth: int) -> tuple[str, str]:
+        """`pkg.f` where pkg/__init__.py does `from .impl import f`: the definition is in pkg/impl.py.
+        Needs the "imports" extractor's facts (rules that resolve names list it in `needs`)."""
+        result = self.files.get(rel)
+        imports = result.facts.get("imports") if result is not None else None
+        head, _, rest = obj.partition(".")
+        if not imports or head not in imports or depth > 8:
+            return rel, obj
+        target = imports[head] + (f".{rest}" if rest else "")
+        return self.resolve(rel, target, depth + 1) or (rel, obj)
 
     def unit_of(self, rel: str) -> str:
         """The nearest folder at or above the file that is a unit (see UNIT_MARKERS)."""

@@ -40,6 +40,7 @@ class NameTable:
         self.module_name = module_dotted_name(rel_path)
         self.is_package = rel_path.endswith("__init__.py")
         self.aliases: dict[str, str] = {}
+        self.imported: dict[str, str] = {}  # names bound by import statements (re-exports included)
         self.functions: dict[str, cst.FunctionDef] = {}
         self.classes: dict[str, cst.ClassDef] = {}
         for stmt in module.body:
@@ -74,10 +75,10 @@ class NameTable:
             if not full:
                 continue
             if alias.asname and isinstance(alias.asname.name, cst.Name):
-                self.aliases[alias.asname.name.value] = full
+                self.aliases[alias.asname.name.value] = self.imported[alias.asname.name.value] = full
             else:
                 root = full.split(".")[0]
-                self.aliases[root] = root
+                self.aliases[root] = self.imported[root] = root
 
     def _import_from(self, node: cst.ImportFrom) -> None:
         base = dotted(node.module) if node.module is not None else ""
@@ -95,7 +96,7 @@ class NameTable:
             if not name:
                 continue
             local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-            self.aliases[local] = f"{base}.{name}" if base else name
+            self.aliases[local] = self.imported[local] = f"{base}.{name}" if base else name
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         """The dotted qualified name of a Name/Attribute chain, if its root is imported or defined here."""
@@ -110,3 +111,11 @@ class NameTable:
 
     def callee(self, call: cst.Call) -> str | None:
         return self.qualify(call.func)
+
+
+def extract_imports(ctx) -> dict[str, str] | None:
+    """Imported names of a module, so that the project can follow re-exports (`from .misc import f` in
+    a package's __init__.py)."""
+    names = ctx.names
+    imported = {k: v for k, v in names.imported.items() if k not in names.functions and k not in names.classes}
+    return imported or None

@@ -120,6 +120,7 @@ class SeedOption:
     name: str  # the option as written: --seed
     dest: str  # the attribute it lands in: seed
     default: int
+    field: bool = False  # a config-class field rather than a command-line option
 
 
 @dataclass
@@ -131,9 +132,10 @@ class SeedFacts:
     options: list[SeedOption] = field(default_factory=list)
     option_uses: dict[str, Loc] = field(default_factory=dict)  # option names that reach a seeding API directly
     sweeps: list[tuple[Loc, str]] = field(default_factory=list)
+    cli_dests: set[str] = field(default_factory=set)  # seed options of the command line, any default
 
     def empty(self) -> bool:
-        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps)
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps or self.cli_dests)
 
 
 def _norm(option: str) -> str:
@@ -423,6 +425,7 @@ class _SeedVisitor(Visitor):
             self.facts.sweeps.append((self.ctx.loc(node), f"option {longs[0]} takes several seeds"))
             return
         if any(SEED_NAME.match(n) for n in names):
+            self.facts.cli_dests.add(dest)
             default = values.keyword(node, "default")
             value = values.int_value(default) if default is not None else None
             if value is not None:
@@ -468,7 +471,9 @@ class _SeedVisitor(Visitor):
                 elif SEED_NAME.match(lowered):
                     literal = values.int_value(value)
                     if literal is not None:
-                        self.facts.options.append(SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal))
+                        self.facts.options.append(
+                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True)
+                        )
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-from .base import EXTRACTORS, Rule, extractor
+from .base import EXTRACTORS, Rule, _register_shared, extractor
+
+_register_shared()
 
 __all__ = ["EXTRACTORS", "Rule", "extractor", "all_rules", "select_rules", "is_selected"]
 

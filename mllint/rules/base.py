@@ -30,6 +30,12 @@ def extractor(name: str) -> Callable:
     return register
 
 
+def _register_shared() -> None:
+    from ..analysis.names import extract_imports
+
+    EXTRACTORS.setdefault("imports", extract_imports)
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]

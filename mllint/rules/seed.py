@@ -1,6 +1,7 @@
 """SEED: a result that rests on one fixed seed, with no sweep over seeds anywhere in the project."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -37,6 +38,7 @@ class SeedAnalysis:
     option_uses: dict[str, set[str]]  # unit -> option names that reach seeding
     option_sites: dict[tuple[str, str], Loc]  # (unit, option name) -> a place it seeds
     sweeps: dict[str, list[tuple[str, Loc | None, str]]]  # unit -> (rel, loc, description)
+    cli_dests: dict[str, set[str]]  # unit -> seed options defined on the command line
 
 
 _CACHE: dict[int, SeedAnalysis] = {}
@@ -122,7 +124,10 @@ def analyse(project: Project) -> SeedAnalysis:
         for line, text in items:
             sweeps[unit].append((rel, Loc(line, 1, line, 1, rel), text))
     options = [(r, o) for r, f in facts.items() for o in f.options]
-    result = SeedAnalysis(uses, options, option_uses, option_sites, sweeps)
+    cli_dests: dict[str, set[str]] = defaultdict(set)
+    for rel, f in facts.items():
+        cli_dests[project.unit_of(rel)] |= f.cli_dests
+    result = SeedAnalysis(uses, options, option_uses, option_sites, sweeps, cli_dests)
     _CACHE.clear()
     _CACHE[id(project)] = result
     return result
@@ -132,6 +137,14 @@ def _names_seeding(function: str) -> bool:
     """Only helpers named for seeding count when called without the seed (their default is the seed)."""
     lowered = function.lower()
     return any(word in lowered for word in ("seed", "rng", "random"))
+
+
+_DATA_SCRIPT = re.compile(r"^(generate|gen_|make_data|make_dataset|prepare|preprocess|download|create_data|synth)")
+
+
+def is_data_script(rel: str) -> bool:
+    """Scripts that generate or prepare data: their seed fixes the data, which is what every method shares."""
+    return bool(_DATA_SCRIPT.match(rel.rsplit("/", 1)[-1].lower()))
 
 
 def sweep_for(analysis: SeedAnalysis, project: Project, rel: str):
@@ -145,13 +158,13 @@ class FixedSeedLiteral(Rule):
     code, name, severity = "SEED001", "single-fixed-seed", Severity.WARNING
     summary = "A literal seed reaches a seeding API (directly or through a project helper) and no sweep over seeds exists."
     hint = SWEEP_HINT
-    needs = ("seed",)
+    needs = ("seed", "imports")
 
     def check_project(self, project: Project) -> Iterable[Finding]:
         analysis = analyse(project)
         groups: dict[tuple[str, str], list[_Use]] = defaultdict(list)
         for use in analysis.uses:
-            if sweep_for(analysis, project, use.rel) is None:
+            if sweep_for(analysis, project, use.rel) is None and not is_data_script(use.rel):
                 groups[(use.rel, use.scope)].append(use)
         for (rel, _), uses in groups.items():
             uses.sort(key=lambda u: (u.loc.cell or 0, u.loc.line, u.loc.column))
@@ -171,14 +184,16 @@ class SeedOptionSingleDefault(Rule):
     code, name, severity = "SEED002", "seed-option-single-default", Severity.WARNING
     summary = "A seed option's default is the only seed ever used: nothing in the project runs other seeds."
     hint = SWEEP_HINT
-    needs = ("seed",)
+    needs = ("seed", "imports")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         analysis = analyse(project)
         for rel, option in analysis.options:
-            if sweep_for(analysis, project, rel) is not None:
+            if sweep_for(analysis, project, rel) is not None or is_data_script(rel):
                 continue
             unit = project.unit_of(rel)
+            if option.field and any(option.dest in dests for u, dests in analysis.cli_dests.items() if u == unit):
+                continue  # a command-line option of the same name is what reaches the seed
             used_in = [
                 u for u, names in analysis.option_uses.items()
                 if option.dest in names and (project.covers(u, rel) or project.covers(unit, u + "/"))
