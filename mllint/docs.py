@@ -1,24 +1,24 @@
-"""Rule documentation: the Markdown pages of rules/ (shipped inside the package as mllint/rule_docs)."""
+"""Rule documentation: the Markdown pages of rules/ (in a checkout, or installed under share/mllint/rules)."""
 from __future__ import annotations
 
-from importlib import resources
+import sys
+import sysconfig
 from pathlib import Path
 
 from .rules.base import Rule
 
 
-def _page_text(code: str) -> str | None:
-    repo_page = Path(__file__).resolve().parent.parent / "rules" / f"{code}.md"
-    if repo_page.is_file():
-        return repo_page.read_text(encoding="utf-8")
-    try:
-        return resources.files("mllint").joinpath("rule_docs", f"{code}.md").read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError, OSError):
-        return None
+def _candidates(code: str) -> list[Path]:
+    name = f"{code}.md"
+    return [
+        Path(__file__).resolve().parent.parent / "rules" / name,  # a checkout / editable install
+        Path(sys.prefix) / "share" / "mllint" / "rules" / name,  # pip install (data-files)
+        Path(sysconfig.get_path("data")) / "share" / "mllint" / "rules" / name,
+    ]
 
 
 def rule_page(rule: type[Rule]) -> str:
-    text = _page_text(rule.code)
-    if text is None:
-        return f"# {rule.code} {rule.name}\n\nSeverity: {rule.severity}\n\n{rule.summary}\n\nFix: {rule.hint}\n"
-    return text
+    for path in _candidates(rule.code):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return f"# {rule.code}: {rule.name}\n\n**Severity:** {rule.severity}\n\n{rule.summary}\n\nFix: {rule.hint}\n"

@@ -183,3 +183,16 @@ def test_stable_output_for_any_jobs(tmp_path):
     one = mllint("--format", "json", "--jobs", "1", str(tmp_path)).stdout
     two = mllint("--format", "json", "--jobs", "2", str(tmp_path)).stdout
     assert one == two and len(json.loads(one)) == 12
+
+
+def test_static_linting_imports_no_ml_framework():
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['mllint', '--quiet', '--jobs', '1', 'fixtures']\n"
+        "try:\n    runpy.run_module('mllint', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'tensorflow', 'jax') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:] + proc.stderr
