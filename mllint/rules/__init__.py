@@ -10,7 +10,7 @@ _register_shared()
 
 __all__ = ["EXTRACTORS", "Rule", "extractor", "all_rules", "select_rules", "is_selected"]
 
-BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed")
+BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak")
 _CACHE: dict[str, type[Rule]] | None = None
 
 

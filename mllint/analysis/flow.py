@@ -1,0 +1,453 @@
+"""Abstract values for a cross-module data-flow analysis, and their resolution over the project.
+
+Workers interpret each function once and describe what flows with symbolic *terms*: a source
+seen in this file, a parameter of the enclosing function, the return value of a call to project
+code, a module global, an attribute of a project class, or a split decided by a parameter's
+value (`train=(split == "train")`). The project phase resolves terms into *atoms*: concrete
+chains from a source (with the call sites it passed through), or references to parameters,
+which become function summaries ("this function trains on its parameter 2").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
+
+SRC, PARAM, RET, GLOBAL, ATTR, COND = "src", "param", "ret", "global", "attr", "cond"
+ITER = "__iter__"  # path step: an element of an iterable
+ANY = "*"  # path step: an unknown index
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str
+    ref: Any  # src: (rel, i); param: (func, index, name); ret: site key; global: (rel, dotted); attr: (rel, class, name); cond: (Term, predicate, (rel, i))
+    path: tuple = ()
+    raw: bool = True  # the data itself (not a model output or a metric computed from it)
+
+
+@dataclass(frozen=True)
+class Val:
+    terms: frozenset = frozenset()
+    parts: tuple | None = None  # elements of a tuple/list display
+    fields: tuple | None = None  # ((key, Val), ...) of a dict display or a namespace
+    elem: "Val | None" = None  # what iterating yields, when known (enumerate, zip)
+    const: Any = None  # a str/bool literal
+    cls: str | None = None  # an instance of this project class (dotted as written)
+    ctor: str | None = None  # the library class that built it (StandardScaler, ReduceLROnPlateau)
+
+    def flat(self) -> frozenset:
+        """Every term, structure forgotten."""
+        if self.parts is None and self.fields is None and self.elem is None:
+            return self.terms
+        out = set(self.terms)
+        for part in self.parts or ():
+            out |= part.flat()
+        for _, value in self.fields or ():
+            out |= value.flat()
+        if self.elem is not None:
+            out |= self.elem.flat()
+        return frozenset(out)
+
+    def tainted(self) -> bool:
+        return bool(self.flat())
+
+
+CLEAN = Val()
+
+
+def terms_val(terms: Iterable[Term]) -> Val:
+    terms = frozenset(terms)
+    return Val(terms) if terms else CLEAN
+
+
+def union(*vals: Val) -> Val:
+    vals = tuple(v for v in vals if v is not CLEAN and v != CLEAN)
+    if not vals:
+        return CLEAN
+    if len(vals) == 1:
+        return vals[0]
+    first = vals[0]
+    if all(v.parts is not None and len(v.parts) == len(first.parts) for v in vals) and not any(v.fields for v in vals):
+        parts = tuple(union(*(v.parts[i] for v in vals)) for i in range(len(first.parts)))
+        return Val(frozenset().union(*(v.terms for v in vals)), parts=parts)
+    if all(v.fields is not None for v in vals) and not any(v.parts for v in vals):
+        merged: dict = {}
+        for v in vals:
+            for key, value in v.fields:
+                merged[key] = union(merged[key], value) if key in merged else value
+        return Val(frozenset().union(*(v.terms for v in vals)), fields=tuple(merged.items()))
+    consts = {v.const for v in vals}
+    cls = {v.cls for v in vals} - {None}
+    ctors = {v.ctor for v in vals} - {None}
+    return Val(
+        frozenset().union(*(v.flat() for v in vals)),
+        const=consts.pop() if len(consts) == 1 else None,
+        cls=cls.pop() if len(cls) == 1 else None,
+        ctor=ctors.pop() if len(ctors) == 1 else None,
+    )
+
+
+def derive(val: Val) -> Val:
+    """A value computed from val: still carries its taint, no longer the data itself."""
+    return terms_val(replace(t, raw=False) if t.raw else t for t in val.flat())
+
+
+def _extend(val: Val, step: Any) -> Val:
+    return terms_val(replace(t, path=t.path + (step,)) if t.kind != SRC and len(t.path) < 6 else t for t in val.flat())
+
+
+def index(val: Val, key: Any) -> Val:
+    """val[key] (or val.key for a `.name` key)."""
+    if val.parts is not None and isinstance(key, int) and -len(val.parts) <= key < len(val.parts):
+        return union(val.parts[key], _extend(terms_val(val.terms), key))
+    if val.fields is not None and key is not None:
+        bare = key[1:] if isinstance(key, str) and key.startswith(".") else key
+        for name, value in val.fields:
+            if name == bare:
+                return union(value, _extend(terms_val(val.terms), key))
+    if val.parts is not None or val.fields is not None:
+        return _extend(val, ANY if key is None else key)
+    return _extend(val, ANY if key is None else key)
+
+
+def iterate(val: Val) -> Val:
+    if val.elem is not None:
+        return union(val.elem, _extend(terms_val(val.terms), ITER))
+    if val.parts is not None:
+        return union(*val.parts, _extend(terms_val(val.terms), ITER))
+    return _extend(val, ITER)
+
+
+def apply_path(val: Val, path: tuple) -> Val:
+    for step in path:
+        val = iterate(val) if step == ITER else index(val, None if step == ANY else step)
+    return val
+
+
+# --- facts the workers produce -------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    loc: Any  # Loc
+    what: str  # "CIFAR10(train=False)", "load_dataset(split='test')", "named `X_test`"
+
+
+@dataclass
+class CallSite:
+    key: str  # unique in the project: "rel#n"
+    rel: str
+    callee: str  # dotted as written in rel (resolved by the project index)
+    loc: Any
+    args: tuple  # ((position:int | keyword:str, Val), ...)
+    offset: int = 0  # 1 when the callee's first parameter is `self` bound by the call
+    fallback: Val = CLEAN  # what the result carries if the callee is not project code after all
+    short: str = ""
+
+
+@dataclass
+class Function:
+    qual: str  # dotted: module.Class.method
+    params: tuple  # names, including self
+    defaults: dict = field(default_factory=dict)  # name -> str/bool literal default
+    returns: Val = CLEAN
+
+
+@dataclass
+class Sink:
+    code: str
+    loc: Any
+    val: Val
+    what: str  # "backward()", "torch.save guarded by", ...
+    raw_only: bool = False  # statistics: only the data itself counts, not metrics computed from it
+
+
+@dataclass
+class FlowFacts:
+    rel: str
+    module: str
+    splits: tuple = ()  # the configured held-out split names
+    sources: list[Source] = field(default_factory=list)
+    functions: dict[str, Function] = field(default_factory=dict)
+    calls: dict[str, CallSite] = field(default_factory=dict)
+    globals: dict[str, Val] = field(default_factory=dict)
+    attrs: dict[tuple[str, str], Val] = field(default_factory=dict)  # (class path in module, attr) -> value
+    sinks: list[Sink] = field(default_factory=list)
+
+
+# --- the project phase ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hop:
+    site: str  # call-site key
+    message: str
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A concrete held-out chain (source set) or a reference to a function's parameter."""
+
+    source: tuple | None  # (rel, i) for a concrete chain
+    func: str = ""  # for a parameter reference
+    index: int = -1
+    name: str = ""
+    path: tuple = ()
+    raw: bool = True
+    hops: tuple = ()  # Hop, source side first
+    predicate: Any = None  # for a conditional source: held-out iff the parameter's value satisfies it
+    cond_source: tuple | None = None
+
+
+MAX_HOPS = 8
+MAX_ATOMS = 24
+
+
+def predicate_holds(predicate: tuple, value: Any, held_out: tuple[str, ...]) -> bool | None:
+    """Does a literal value make the split held-out? None when the value is not a literal."""
+    if value is None:
+        return None
+    op, literal = predicate
+    if op == "heldout":
+        return isinstance(value, str) and is_held_out_split(value, held_out)
+    if op == "false":
+        return value is False
+    if op == "true":
+        return value is True
+    if op == "eq":
+        return value == literal
+    if op == "ne":
+        return value != literal
+    return None
+
+
+def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
+    """`test`, `test[:10%]`, `train+test`, `validation+test` (tfds/HF split syntax)."""
+    for piece in text.replace(" ", "").split("+"):
+        base = piece.split("[", 1)[0].lower()
+        if base in held_out:
+            return True
+    return False
+
+
+class Resolver:
+    """Resolves terms into atoms over every file's FlowFacts (memoised, cycle-safe)."""
+
+    def __init__(self, facts: dict[str, FlowFacts], resolve: Callable[[str, str], tuple[str, str] | None],
+                 module_of: Callable[[str], str], held_out: tuple[str, ...]) -> None:
+        self.facts = facts
+        self.held_out = held_out
+        self._resolve = resolve
+        self._module_of = module_of
+        self.functions: dict[str, Function] = {}
+        self.calls: dict[str, CallSite] = {}
+        for f in facts.values():
+            self.functions.update(f.functions)
+            self.calls.update(f.calls)
+        self._memo: dict[Term, frozenset] = {}
+        self._busy: set[Term] = set()
+        self._callee: dict[str, tuple[Function | None, int]] = {}
+        self.callers: dict[str, list[CallSite]] = {}
+        for site in self.calls.values():
+            func, _ = self.callee(site)
+            if func is not None:
+                self.callers.setdefault(func.qual, []).append(site)
+
+    # names ------------------------------------------------------------------------------------
+    def _qualify(self, rel: str, dotted: str) -> str | None:
+        found = self._resolve(rel, dotted)
+        if found is None or not found[1]:
+            return None
+        return f"{self._module_of(found[0])}.{found[1]}"
+
+    def callee(self, site: CallSite) -> tuple[Function | None, int]:
+        cached = self._callee.get(site.key)
+        if cached is not None:
+            return cached
+        result: tuple[Function | None, int] = (None, 0)
+        qual = self._qualify(site.rel, site.callee)
+        if qual is not None:
+            if qual in self.functions:
+                result = (self.functions[qual], site.offset)
+            elif f"{qual}.__init__" in self.functions:
+                result = (self.functions[f"{qual}.__init__"], 1)
+        self._callee[site.key] = result
+        return result
+
+    def source(self, key: tuple) -> Source:
+        return self.facts[key[0]].sources[key[1]]
+
+    # resolution --------------------------------------------------------------------------------
+    def atoms(self, val: Val, path: tuple = ()) -> frozenset:
+        val = apply_path(val, path) if path else val
+        out: set[Atom] = set()
+        for term in val.flat():
+            out |= self.term_atoms(term)
+            if len(out) > MAX_ATOMS:
+                break
+        return frozenset(out)
+
+    def term_atoms(self, term: Term) -> frozenset:
+        memo = self._memo.get(term)
+        if memo is not None:
+            return memo
+        if term in self._busy:
+            return frozenset()
+        self._busy.add(term)
+        try:
+            found = self._term_atoms(term)
+        finally:
+            self._busy.discard(term)
+        if not term.raw:
+            found = frozenset(replace(a, raw=False) for a in found)
+        found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
+        self._memo[term] = found
+        return found
+
+    def _term_atoms(self, term: Term) -> frozenset:
+        kind = term.kind
+        if kind == SRC:
+            return frozenset({Atom(term.ref)})
+        if kind == PARAM:
+            func, idx, name = term.ref
+            return frozenset({Atom(None, func, idx, name, term.path)})
+        if kind == GLOBAL:
+            rel, dotted = term.ref
+            val = self._global(rel, dotted)
+            return self.atoms(val, term.path) if val is not None else frozenset()
+        if kind == ATTR:
+            rel, cls, name = term.ref
+            found = self._resolve(rel, cls)
+            owner = self.facts.get(found[0]) if found else None
+            val = owner.attrs.get((found[1], name)) if owner else None
+            return self.atoms(val, term.path) if val is not None else frozenset()
+        if kind == RET:
+            return self._ret(term)
+        if kind == COND:
+            inner, predicate, src = term.ref
+            if inner.kind == PARAM:
+                func, idx, name = inner.ref
+                return frozenset({Atom(None, func, idx, name, (), True, (), predicate, src)})
+            if inner.kind == GLOBAL:
+                val = self._global(*inner.ref)
+                if val is not None and predicate_holds(predicate, val.const, self.held_out):
+                    return frozenset({Atom(src)})
+            return frozenset()
+        return frozenset()
+
+    def _global(self, rel: str, dotted: str) -> Val | None:
+        found = self._resolve(rel, dotted)
+        if found is None:
+            return None
+        owner = self.facts.get(found[0])
+        if owner is None or "." in found[1] or not found[1]:
+            return None
+        return owner.globals.get(found[1])
+
+    def _ret(self, term: Term) -> frozenset:
+        site = self.calls.get(term.ref)
+        if site is None:
+            return frozenset()
+        func, offset = self.callee(site)
+        if func is None:
+            return self.atoms(site.fallback, term.path)
+        out: set[Atom] = set()
+        returned = Hop(site.key, f"returned by {site.short}()")
+        for atom in self.atoms(func.returns, term.path):
+            if atom.source is not None:
+                out.add(_hop(atom, returned))
+            elif atom.func == func.qual:
+                out |= self.bind(atom, site, func, offset)
+            else:
+                out.add(atom)
+        return frozenset(out)
+
+    def argument(self, site: CallSite, func: Function, offset: int, index: int, name: str) -> Val | None:
+        for key, val in site.args:
+            if key == name:
+                return val
+        position = index - offset
+        if position >= 0:
+            for key, val in site.args:
+                if key == position:
+                    return val
+        return None
+
+    def bind(self, atom: Atom, site: CallSite, func: Function, offset: int) -> set[Atom]:
+        """A parameter atom of func, seen from the call site: what the caller passed."""
+        arg = self.argument(site, func, offset, atom.index, atom.name)
+        passed = Hop(site.key, f"passed to {site.short}() as `{atom.name}`")
+        if atom.predicate is not None:
+            value = arg.const if arg is not None else func.defaults.get(atom.name)
+            holds = predicate_holds(atom.predicate, value, self.held_out)
+            if holds:
+                called = Hop(site.key, f"{site.short}() called with `{atom.name}={value!r}`")
+                return {Atom(atom.cond_source, hops=((called,) + atom.hops)[:MAX_HOPS])}
+            if holds is None and arg is not None:
+                out = set()
+                for inner in arg.flat():
+                    if inner.kind in (PARAM, GLOBAL) and not inner.path:
+                        for resolved in self.term_atoms(Term(COND, (inner, atom.predicate, atom.cond_source))):
+                            out.add(_chain(resolved, passed, atom))
+                return out
+            return set()
+        if arg is None:
+            return set()
+        return {_chain(a if atom.raw else replace(a, raw=False), passed, atom) for a in self.atoms(arg, atom.path)}
+
+    def at_top(self, atom: Atom) -> Atom | None:
+        """A conditional atom whose parameter is never bound: decide it from the default value."""
+        if atom.predicate is None:
+            return None
+        func = self.functions.get(atom.func)
+        if func is not None and predicate_holds(atom.predicate, func.defaults.get(atom.name), self.held_out):
+            return Atom(atom.cond_source, hops=atom.hops)
+        return None
+
+
+def _hop(atom: Atom, hop: Hop) -> Atom:
+    if len(atom.hops) >= MAX_HOPS:
+        return atom
+    return replace(atom, hops=atom.hops + (hop,))
+
+
+def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
+    """outer's chain, then the call that binds inner's parameter, then inner's own hops."""
+    return replace(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
+
+
+def _atom_order(atom: Atom) -> tuple:
+    return (atom.source is None, atom.source or (), len(atom.hops), atom.func, atom.index, repr(atom.hops))
+
+
+def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
+    """For each sink (by position in `sinks`), the held-out chains that reach it, following
+    parameter summaries up through every call site of the function that holds the sink."""
+    found: dict[int, list[Atom]] = {}
+    seen: set = set()
+    work: list[tuple[int, Atom]] = []
+    for i, sink in enumerate(sinks):
+        work.extend((i, atom) for atom in resolver.atoms(sink.val))
+    while work:
+        i, atom = work.pop()
+        if sinks[i].raw_only and not atom.raw:
+            continue
+        if atom.source is not None:
+            found.setdefault(i, []).append(atom)
+            continue
+        key = (i, atom.func, atom.index, atom.path, atom.predicate)
+        if key in seen or len(seen) > 20000:
+            continue
+        seen.add(key)
+        top = resolver.at_top(atom)
+        if top is not None:
+            work.append((i, top))
+        func = resolver.functions.get(atom.func)
+        if func is None:
+            continue
+        for site in resolver.callers.get(atom.func, ()):
+            _, offset = resolver.callee(site)
+            work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))
+    for atoms in found.values():
+        atoms.sort(key=_atom_order)
+    return found

@@ -1,0 +1,756 @@
+"""LEAK facts of one module: an abstract interpretation of every function (and the module body)
+that records where held-out data comes from, how it flows (in terms of `flow.Term`s, so that
+flows through other modules can be resolved later) and which sinks it may reach.
+
+Statements run in order (a later assignment replaces an earlier one); both branches of an `if`
+are merged; loop bodies run twice so that values carried around a loop are seen.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ..context import ModuleContext
+from ..walk import walk
+from . import leak_patterns as P
+from .flow import (ATTR, CLEAN, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, Function, Sink, Source, Term, Val,
+                   derive, index, is_held_out_split, iterate, terms_val, union)
+from .names import dotted
+from .values import str_value
+
+LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+Env = dict
+
+
+class _Frame:
+    def __init__(self, qual: str, cls: str | None, self_name: str | None, is_module: bool, outer: Env | None) -> None:
+        self.qual = qual
+        self.cls = cls  # class path within the module, for methods
+        self.self_name = self_name
+        self.is_module = is_module
+        self.outer = outer  # the enclosing function's variables (closures)
+        self.returns = CLEAN
+        self.globals: set[str] = set()
+        self.local_functions: dict[str, str] = {}
+
+
+def _const(expr: cst.BaseExpression) -> object:
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[expr.value]
+    return str_value(expr)
+
+
+def _text_of(expr: cst.BaseExpression) -> str | None:
+    """A literal string or the literal parts of an f-string (`{}` for the holes)."""
+    value = str_value(expr)
+    if value is not None:
+        return value
+    if isinstance(expr, cst.FormattedString):
+        return "".join(p.value if isinstance(p, cst.FormattedStringText) else "{}" for p in expr.parts)
+    return None
+
+
+class LeakInterpreter:
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = ctx
+        self.splits = tuple(s.lower() for s in ctx.held_out_splits)
+        self.module = ctx.names.module_name
+        self.facts = FlowFacts(ctx.rel, self.module, self.splits)
+        self.module_names = set(ctx.module_scope.bindings)
+        self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", ctx.text))
+        self.objectives = self._objective_names()
+        self._sink_keys: set[tuple[str, int]] = set()
+        self._source_ids: dict[tuple[int, str], int] = {}
+        self._sites: dict[int, str] = {}
+        self.frame = _Frame(f"{self.module}.<module>", None, None, True, None)
+        self.selection_if = 0
+        self.assigning = False
+
+    # --- entry points -------------------------------------------------------------------------------
+    def run(self) -> FlowFacts:
+        env: Env = {}
+        self.block(self.ctx.module.body, env)
+        self.facts.functions[self.frame.qual] = Function(self.frame.qual, (), {}, CLEAN)
+        return self.facts
+
+    def _objective_names(self) -> set[str]:
+        names = {"objective"}
+        for match in re.finditer(r"\.optimize\(\s*(\w+)", self.ctx.text):
+            names.add(match.group(1))
+        return names
+
+    # --- definitions --------------------------------------------------------------------------------
+    def function(self, node: cst.FunctionDef, qual: str, cls: str | None, outer: Env | None) -> None:
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        names = [p.name.value for p in ordered]
+        is_method = cls is not None and not any(
+            isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+        self_name = names[0] if is_method and names else None
+        frame = _Frame(qual, cls, self_name, False, outer)
+        env: Env = {}
+        defaults = {}
+        for i, param in enumerate([*ordered, *params.kwonly_params]):
+            name = param.name.value
+            idx = i if i < len(ordered) else -1
+            if name == self_name:
+                env[name] = Val(cls=cls)
+            else:
+                env[name] = terms_val({Term(PARAM, (qual, idx, name))})
+            if param.default is not None:
+                value = _const(param.default)
+                if value is not None:
+                    defaults[name] = value
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                env[extra.name.value] = terms_val({Term(PARAM, (qual, -2, extra.name.value))})
+        outer_frame, self.frame = self.frame, frame
+        self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
+        self.frame = outer_frame
+        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        if node.name.value in self.objectives:  # a hyper-parameter search objective returns its score
+            if frame.returns.tainted():
+                self._sink(LEAK_SELECT, node.name, frame.returns, "is the objective of a hyper-parameter search")
+
+    def class_def(self, node: cst.ClassDef, prefix: str) -> None:
+        path = f"{prefix}{node.name.value}"
+        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if isinstance(stmt, cst.FunctionDef):
+                self.function(stmt, f"{self.module}.{path}.{stmt.name.value}", path, None)
+            elif isinstance(stmt, cst.ClassDef):
+                self.class_def(stmt, path + ".")
+
+    # --- statements -----------------------------------------------------------------------------------
+    def block(self, stmts, env: Env) -> None:
+        for stmt in stmts:
+            self.statement(stmt, env)
+
+    def statement(self, stmt: cst.CSTNode, env: Env) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.small(small, env)
+        elif isinstance(stmt, cst.If):
+            self.if_(stmt, env)
+        elif isinstance(stmt, cst.For):
+            self.for_(stmt, env)
+        elif isinstance(stmt, cst.While):
+            self.expr(stmt.test, env)
+            self.loop_body(stmt.body.body, env)
+            self.suite(stmt.orelse, env)
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                value = self.expr(item.item, env)
+                if item.asname is not None:
+                    self.bind(item.asname.name, value, env, item.item)
+            self.block(stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [stmt.body], env)
+        elif isinstance(stmt, cst.Try) or type(stmt).__name__ == "TryStar":
+            self.block(stmt.body.body, env)
+            for handler in stmt.handlers:
+                branch = dict(env)
+                self.block(handler.body.body if isinstance(handler.body, cst.IndentedBlock) else [], branch)
+                _merge_into(env, branch)
+            self.suite(stmt.orelse, env)
+            self.suite(stmt.finalbody, env)
+        elif isinstance(stmt, cst.FunctionDef):
+            name = stmt.name.value
+            if self.frame.is_module:
+                self.function(stmt, f"{self.module}.{name}", None, None)
+            else:
+                qual = f"{self.frame.qual}.{name}"
+                self.frame.local_functions[name] = qual
+                self.function(stmt, qual, None, self._visible(env))
+        elif isinstance(stmt, cst.ClassDef):
+            if self.frame.is_module:
+                self.class_def(stmt, "")
+
+    def suite(self, suite, env: Env) -> None:
+        if suite is None:
+            return
+        body = suite.body
+        if isinstance(body, cst.IndentedBlock):
+            self.block(body.body, env)
+        elif isinstance(body, (list, tuple)):
+            self.block(body, env)
+        elif isinstance(body, cst.CSTNode):
+            self.statement(body, env)
+
+    def _visible(self, env: Env) -> Env:
+        merged = dict(self.frame.outer or {})
+        merged.update(env)
+        return merged
+
+    def loop_body(self, body, env: Env) -> None:
+        for _ in range(2):
+            before = dict(env)
+            self.block(body, env)
+            _merge_into(env, before)
+
+    def small(self, node: cst.CSTNode, env: Env) -> None:
+        if isinstance(node, cst.Assign):
+            self.assigning = True
+            value = self.expr(node.value, env)
+            self.assigning = False
+            for target in node.targets:
+                self._assign_sinks(target.target, node.value, value)
+                self.bind(target.target, value, env, node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            value = self.expr(node.value, env)
+            self.bind(node.target, value, env, node.value)
+        elif isinstance(node, cst.AugAssign):
+            self.assigning = True
+            value = self.expr(node.value, env)
+            self.assigning = False
+            current = self.expr(node.target, env)
+            self.bind(node.target, union(current, derive(value)), env, None)
+        elif isinstance(node, cst.Expr):
+            self.expr(node.value, env)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            self.frame.returns = union(self.frame.returns, self.expr(node.value, env))
+        elif isinstance(node, cst.Global):
+            self.frame.globals.update(n.name.value for n in node.names)
+
+    def if_(self, node: cst.If, env: Env) -> None:
+        test = self.expr(node.test, env)
+        flagged = False
+        if test.tainted() and not self.ctx.is_test:
+            action = _selection_action(node)
+            if action is not None:
+                self._sink(LEAK_SELECT, node.test, test, f"decides what happens next: the guarded code {action}")
+                flagged = True
+        self.selection_if += flagged
+        body = dict(env)
+        self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], body)
+        other = dict(env)
+        if isinstance(node.orelse, cst.If):
+            self.if_(node.orelse, other)
+        elif node.orelse is not None:
+            self.suite(node.orelse, other)
+        self.selection_if -= flagged
+        env.clear()
+        env.update(body)
+        _merge_into(env, other)
+
+    def for_(self, node: cst.For, env: Env) -> None:
+        items = iterate(self.expr(node.iter, env))
+        for _ in range(2):
+            before = dict(env)
+            self.bind(node.target, items, env, None)
+            self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
+            _merge_into(env, before)
+        self.suite(node.orelse, env)
+
+    # --- binding -------------------------------------------------------------------------------------
+    def bind(self, target: cst.BaseExpression, value: Val, env: Env, source: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            value = self._named_source(target, target.value, value, source)
+            env[target.value] = value
+            if self.frame.is_module or target.value in self.frame.globals:
+                old = self.facts.globals.get(target.value)
+                self.facts.globals[target.value] = union(old, value) if old is not None else value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = [e.value for e in target.elements]
+            unlabelled = value.tainted() and any(isinstance(e, cst.Name) and e.value == "_" for e in elements)
+            for i, element in enumerate(elements):
+                if isinstance(element, cst.StarredElement):
+                    self.bind(element.value, index(value, None), env, None)
+                    continue
+                part = CLEAN if unlabelled else index(value, i)  # images without labels: unlabelled target data
+                self.bind(element, part, env, None)
+        elif isinstance(target, cst.Attribute):
+            value = self._named_source(target.attr, target.attr.value, value, source)
+            receiver = target.value
+            if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+                env[f"{receiver.value}.{target.attr.value}"] = value
+                self._store_attr(self.frame.cls, target.attr.value, value)
+            else:
+                owner = self.expr(receiver, env)
+                if owner.cls and self.ctx.names.classes.get(owner.cls.rsplit(".", 1)[-1]) is not None:
+                    self._store_attr(owner.cls.rsplit(".", 1)[-1], target.attr.value, value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and value.tainted():
+            name = target.value.value
+            key = _slice_key(target)
+            current = env.get(name, CLEAN)
+            if key is not None and (current.fields is not None or current == CLEAN):
+                fields = dict(current.fields or ())
+                fields[key] = union(fields.get(key, CLEAN), value)
+                env[name] = Val(current.terms, fields=tuple(fields.items()))
+            else:
+                env[name] = union(current, value)
+
+    def _store_attr(self, cls: str, attr: str, value: Val) -> None:
+        if not value.tainted():
+            return
+        old = self.facts.attrs.get((cls, attr))
+        self.facts.attrs[(cls, attr)] = union(old, value) if old is not None else value
+
+    def _named_source(self, node: cst.CSTNode, name: str, value: Val, source: cst.BaseExpression | None) -> Val:
+        """Names decide only when the construction does not: no taint, no visible split, no project call."""
+        if source is None or value.tainted() or value.const is not None or not P.held_out_name(name, self.splits):
+            return value
+        if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or _decided(source):
+            return value
+        src = self._source(node, f"`{name}` (named as held-out data)")
+        return union(value, terms_val({src}))
+
+    def _assign_sinks(self, target: cst.BaseExpression, source: cst.BaseExpression, value: Val) -> None:
+        """`best = max(best, acc)` and `is_best = acc > best` on held-out metrics."""
+        if self.selection_if or not value.tainted() or self.ctx.is_test:
+            return
+        name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
+        if not name or not P.BEST_NAME.search(name):
+            return
+        if isinstance(source, cst.Comparison) or (
+            isinstance(source, cst.Call) and (dotted(source.func) or "") in ("max", "min", "np.max", "np.min", "numpy.maximum")
+        ):
+            self._sink(LEAK_SELECT, source, value, f"sets `{name}`: the best score is chosen on it")
+
+    # --- sources and sinks ---------------------------------------------------------------------------
+    def _source(self, node: cst.CSTNode, what: str) -> Term:
+        key = (id(node), what)
+        i = self._source_ids.get(key)
+        if i is None:
+            i = len(self.facts.sources)
+            self._source_ids[key] = i
+            self.facts.sources.append(Source(self.ctx.loc(node), what))
+        return Term(SRC, (self.ctx.rel, i))
+
+    def _sink(self, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False) -> None:
+        if self.ctx.is_test:
+            return
+        key = (code, id(node))
+        if key in self._sink_keys:
+            return
+        self._sink_keys.add(key)
+        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only))
+
+    # --- expressions ---------------------------------------------------------------------------------
+    def expr(self, node: cst.BaseExpression, env: Env) -> Val:
+        if isinstance(node, cst.Name):
+            return self.name(node, env)
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            return Val(const=str_value(node))
+        if isinstance(node, cst.Attribute):
+            return self.attribute(node, env)
+        if isinstance(node, cst.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, cst.Call):
+            return self.call(node, env)
+        if isinstance(node, cst.BinaryOperation):
+            left, right = self.expr(node.left, env), self.expr(node.right, env)
+            path = self._path_source(node, [node.left, node.right]) if isinstance(node.operator, cst.Divide) else None
+            if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
+                return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
+            result = union(left, right) if not (left.tainted() and right.tainted()) else derive(union(left, right))
+            if not (_literal(node.left) or _literal(node.right) or isinstance(node.operator, cst.Add)):
+                result = derive(result)
+            return union(result, terms_val({path})) if path else result
+        if isinstance(node, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation)):
+            if isinstance(node, cst.UnaryOperation):
+                inner = self.expr(node.expression, env)
+                if isinstance(node.operator, cst.Not) and inner.const is not None:
+                    return Val(const=not inner.const)
+                return derive(inner) if not isinstance(node.operator, cst.Minus) else inner
+            if isinstance(node, cst.BooleanOperation):
+                return derive(union(self.expr(node.left, env), self.expr(node.right, env)))
+            vals = [self.expr(node.left, env)] + [self.expr(c.comparator, env) for c in node.comparisons]
+            return derive(union(*vals))
+        if isinstance(node, cst.IfExp):
+            self.expr(node.test, env)
+            return union(self.expr(node.body, env), self.expr(node.orelse, env))
+        if isinstance(node, (cst.Tuple, cst.List)):
+            parts = []
+            for element in node.elements:
+                value = self.expr(element.value, env)
+                parts.append(index(value, None) if isinstance(element, cst.StarredElement) else value)
+            return Val(parts=tuple(parts))
+        if isinstance(node, cst.Set):
+            return union(*(self.expr(e.value, env) for e in node.elements))
+        if isinstance(node, cst.Dict):
+            fields, extra = [], []
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    value = self.expr(element.value, env)
+                    self.expr(element.key, env)
+                    key = str_value(element.key)
+                    if key is not None:
+                        fields.append((key, value))
+                    else:
+                        extra.append(value)
+                else:
+                    extra.append(self.expr(element.value, env))
+            base = union(*extra)
+            return Val(base.flat(), fields=tuple(fields))
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.comprehension(node, env)
+        if isinstance(node, cst.NamedExpr):
+            value = self.expr(node.value, env)
+            self.bind(node.target, value, env, node.value)
+            return value
+        if isinstance(node, cst.Await):
+            return self.expr(node.expression, env)
+        if isinstance(node, cst.StarredElement):
+            return self.expr(node.value, env)
+        if isinstance(node, cst.FormattedString):
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    self.expr(part.expression, env)
+            return CLEAN
+        return CLEAN
+
+    def comprehension(self, node, env: Env) -> Val:
+        inner = dict(env)
+        clause = node.for_in
+        while clause is not None:
+            self.bind(clause.target, iterate(self.expr(clause.iter, inner)), inner, None)
+            for cond in clause.ifs:
+                self.expr(cond.test, inner)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            return union(self.expr(node.key, inner), self.expr(node.value, inner))
+        return Val(elem=self.expr(node.elt, inner))
+
+    def name(self, node: cst.Name, env: Env) -> Val:
+        name = node.value
+        if name in env:
+            return env[name]
+        if name in ("True", "False"):
+            return Val(const=name == "True")
+        if self.frame.outer is not None and name in self.frame.outer:
+            return self.frame.outer[name]
+        if not self.frame.is_module and name in self.module_names:
+            return terms_val({Term(GLOBAL, (self.ctx.rel, f"{self.module}.{name}"))})
+        qualified = self.ctx.names.qualify(node)
+        if qualified and self.ctx.is_project_name(qualified) and not qualified.startswith(self.module + "."):
+            return terms_val({Term(GLOBAL, (self.ctx.rel, qualified))})
+        return CLEAN
+
+    def attribute(self, node: cst.Attribute, env: Env) -> Val:
+        attr = node.attr.value
+        receiver = node.value
+        if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+            local = env.get(f"{receiver.value}.{attr}")
+            if local is not None:
+                return local
+            return terms_val({Term(ATTR, (self.ctx.rel, f"{self.module}.{self.frame.cls}", attr))})
+        owner = self.expr(receiver, env)
+        if owner.cls:
+            return union(terms_val({Term(ATTR, (self.ctx.rel, owner.cls, attr))}), index(terms_val(owner.terms), "." + attr))
+        if not owner.tainted():
+            if isinstance(receiver, cst.Name) and owner == CLEAN and receiver.value not in env:
+                qualified = self.ctx.names.qualify(node)  # `data.test_loader` of an imported project module
+                if qualified and self.ctx.is_project_name(qualified):
+                    return terms_val({Term(GLOBAL, (self.ctx.rel, qualified))})
+            return CLEAN
+        if attr in ("shape", "dtype", "device", "ndim", "classes", "class_to_idx", "num_classes", "columns"):
+            return CLEAN
+        return index(owner, "." + attr)
+
+    def subscript(self, node: cst.Subscript, env: Env) -> Val:
+        owner = self.expr(node.value, env)
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self.expr(element.slice.value, env)
+        key = _slice_key(node)
+        if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value):
+            src = self._source(node, f'the ["{key}"] split')
+            return union(index(owner, key), terms_val({src}))
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+            return owner  # a slice of the data is the data
+        return index(owner, key)
+
+    def _path_source(self, node: cst.BinaryOperation, operands: list) -> Term | None:
+        """`root / "test"` with pathlib."""
+        for operand in operands:
+            text = _text_of(operand)
+            if text and P.held_out_path(text, self.splits, bare=True):
+                return self._source(operand, f"the path {text!r}")
+        return None
+
+    # --- calls ---------------------------------------------------------------------------------------
+    def call(self, node: cst.Call, env: Env) -> Val:
+        func = node.func
+        receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
+        args = []
+        for position, arg in _arg_keys(node):
+            args.append((position, self.expr(arg.value, env), arg))
+        written = dotted(func) or ""
+        short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        qualified = self.ctx.names.callee(node) or written
+        site = self._project_callee(func, receiver, qualified, short)
+        self._call_sinks(node, short, qualified, receiver, args, env)
+        self._mutate(func, short, args, env)
+        sources = self._call_sources(node, short, qualified, args, env)
+        if site is not None:
+            callee, offset = site
+            fallback = derive(union(receiver, *(v for _, v, _ in args)))
+            key = f"{self.ctx.rel}#{len(self.facts.calls)}"
+            self.facts.calls[key] = CallSite(
+                key, self.ctx.rel, callee, self.ctx.loc(node),
+                tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
+            )
+            cls = callee if short[:1].isupper() else None
+            return Val(frozenset({Term(RET, key)}) | sources, cls=cls)
+        result = self._library_result(node, short, qualified, receiver, args)
+        return union(result, terms_val(sources)) if sources else result
+
+    def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
+        """(callee as written for the project index, self offset) when the call may run project code."""
+        if isinstance(func, cst.Name):
+            local = self.frame.local_functions.get(func.value)
+            if local is not None:
+                return local, 0
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
+                func.value.value == self.frame.self_name and self.frame.cls:
+            return f"{self.module}.{self.frame.cls}.{short}", 1
+        if isinstance(func, cst.Attribute) and receiver.cls:
+            return f"{receiver.cls}.{short}", 1
+        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified):
+            return qualified, 0
+        return None
+
+    def _library_result(self, node: cst.Call, short: str, qualified: str, receiver: Val, args: list) -> Val:
+        values = [v for p, v, _ in args]
+        if short in P.CLEAN_CALLS:
+            return CLEAN
+        if short == "train_test_split" and isinstance(node.func, (cst.Name, cst.Attribute)) and qualified.endswith("train_test_split"):
+            arrays = [v for p, v, _ in args if isinstance(p, int)] or [CLEAN]
+            src = terms_val({self._source(node, "a test output of train_test_split()")})
+            parts = []
+            for value in arrays:
+                parts += [value, union(value, src)]
+            return Val(parts=tuple(parts))
+        if short == "enumerate":
+            first = values[0] if values else CLEAN
+            return Val(elem=Val(parts=(CLEAN, iterate(first))))
+        if short == "zip":
+            return Val(elem=Val(parts=tuple(iterate(v) for v in values)))
+        if short in ("dict", "SimpleNamespace", "Namespace", "EasyDict", "edict", "namedtuple") and all(isinstance(p, str) for p, _, _ in args):
+            return Val(fields=tuple((p, v) for p, v, _ in args))
+        if short in ("next", "iter") and values:
+            return iterate(values[0]) if short == "next" else values[0]
+        if isinstance(node.func, cst.Attribute) and short in P.DATA_METHODS and receiver.tainted():
+            return union(receiver if short not in ("items", "values") else Val(elem=iterate(receiver)), *map(derive, values))
+        if short in P.DATA_CALLS:
+            data = [v for p, v, _ in args if p == 0 or p in ("dataset", "datasets", "data", "tensors", "objs")]
+            if short in P.CONCAT_CALLS or short in ("TensorDataset", "array", "stack"):
+                data = [v for p, v, _ in args if isinstance(p, int) or p in ("dataset", "datasets", "tensors", "objs")]
+            result = union(*(index(d, None) if short in P.CONCAT_CALLS and d.parts is not None else d for d in data))
+            if isinstance(node.func, cst.Attribute):
+                result = union(result, receiver)
+            return result
+        ctor = short if short[:1].isupper() else None
+        result = derive(union(receiver, *values))
+        return Val(result.terms, ctor=ctor) if ctor else result
+
+    def _mutate(self, func, short: str, args: list, env: Env) -> None:
+        """`losses.append(loss.item())`: the container now holds what was added."""
+        if short in P.MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            added = union(*(v for _, v, _ in args))
+            name = func.value.value
+            if added.tainted() and name in env:
+                env[name] = union(env[name], derive(added))
+            elif added.tainted() and self.frame.is_module:
+                env[name] = derive(added)
+
+    def _call_sources(self, node: cst.Call, short: str, qualified: str, args: list, env: Env) -> frozenset:
+        found: set[Term] = set()
+        data_like = P.dataset_like(short)
+        for position, value, arg in args:
+            if position in P.TRAIN_KEYWORDS and data_like:
+                term = self._split_term(node, arg.value, value, env, f"{short}({position}=False)", "false", short, position)
+                if term is not None:
+                    found.add(term)
+            elif position in P.SPLIT_KEYWORDS and (data_like or position == "split"):
+                term = self._split_term(node, arg.value, value, env, None, "heldout", short, position)
+                if term is not None:
+                    found.add(term)
+            elif isinstance(position, int) and data_like and isinstance(value.const, str) and \
+                    value.const.lower() in self.splits:
+                found.add(self._source(node, f"{short}({value.const!r})"))
+            text = _text_of(arg.value) if isinstance(position, int) or position in ("root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
+            if text is None and isinstance(value.const, str) and isinstance(arg.value, cst.Name):
+                text = value.const
+            if text and (data_like or short in ("join", "Path", "open")) and \
+                    P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
+                found.add(self._source(arg.value, f"the path {text!r}"))
+        return frozenset(found)
+
+    def _split_term(self, node: cst.Call, expr: cst.BaseExpression, value: Val, env: Env, label: str | None,
+                    mode: str, short: str, keyword: str) -> Term | None:
+        """A source when the split argument says held-out; a conditional term when a parameter decides."""
+        if isinstance(value.const, bool) and mode == "false":
+            return self._source(node, label) if value.const is False else None
+        if isinstance(value.const, str) and mode == "heldout":
+            return self._source(node, f"{short}({keyword}={value.const!r})") if is_held_out_split(value.const, self.splits) else None
+        predicate: tuple = (mode, None)
+        operand = expr
+        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and mode == "false":
+            literal = str_value(expr.comparisons[0].comparator)
+            op = expr.comparisons[0].operator
+            if literal is not None and isinstance(op, (cst.Equal, cst.NotEqual)):
+                operand = expr.left
+                # train=(split == "train") is held-out when split != "train"
+                predicate = ("ne" if isinstance(op, cst.Equal) else "eq", literal)
+        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not) and mode == "false":
+            operand, predicate = expr.expression, ("true", None)
+        inner = self.expr(operand, env) if operand is not expr else value
+        if isinstance(inner.const, (str, bool)) or inner.const is None and operand is not expr and _const(operand) is not None:
+            from .flow import predicate_holds
+
+            holds = predicate_holds(predicate, inner.const, self.splits)
+            return self._source(node, f"{short}({keyword}=...)") if holds else None
+        bare = [t for t in inner.terms if t.kind in (PARAM, GLOBAL) and not t.path]
+        if len(bare) == 1 and not inner.parts and not inner.fields:
+            src = self._source(node, f"{short}({keyword}=...)")
+            return Term(COND, (bare[0], predicate, src.ref))
+        return None
+
+    def _call_sinks(self, node: cst.Call, short: str, qualified: str, receiver: Val, args: list, env: Env) -> None:
+        values = {p: v for p, v, _ in args}
+        is_method = isinstance(node.func, cst.Attribute)
+        if short == "backward" and is_method and receiver.tainted():
+            self._sink(LEAK_TRAIN, node, receiver, "the loss of `backward()`")
+        elif short in ("backward", "manual_backward") and any(v.tainted() for v in values.values()):
+            self._sink(LEAK_TRAIN, node, union(*values.values()), f"the loss of `{short}()`")
+        elif short in P.FIT_METHODS and is_method:
+            receiver_name = _receiver_name(node.func)
+            if P.PREPROCESSORS.search(receiver.ctor or "") or P.PREPROCESSORS.search(receiver_name):
+                data = union(*(v for p, v in values.items() if p in (0, 1, "X", "x", "raw_documents", "y")))
+                if data.tainted():
+                    self._sink(LEAK_FIT, node, data, f"`{short}()` of a preprocessing step")
+            else:
+                data = union(*(v for p, v in values.items() if p in (0, 1, "x", "X", "y", "train_dataloaders",
+                                                                     "train_dataloader", "datamodule", "dataset")))
+                if data.tainted():
+                    self._sink(LEAK_TRAIN, node, data, f"`{short}()`")
+                validation = values.get("validation_data")
+                if validation is not None and validation.tainted() and "callbacks" in values:
+                    self._sink(LEAK_SELECT, node, validation, "validation data of `fit()` with callbacks")
+        elif short in P.VOCAB_CALLS:
+            data = union(*values.values())
+            if data.tainted():
+                self._sink(LEAK_FIT, node, data, f"`{short}()`")
+        elif short in P.STAT_METHODS and is_method and receiver.tainted() and self._assigned(node):
+            self._sink(LEAK_FIT, node, receiver, f"statistics (`.{short}()`)", raw_only=True)
+        elif qualified in P.STAT_FUNCS and values.get(0) is not None and values[0].tainted() and self._assigned(node):
+            self._sink(LEAK_FIT, node, values[0], f"statistics (`{short}()`)", raw_only=True)
+        elif short.endswith("Trainer"):
+            train = values.get("train_dataset")
+            if train is not None and train.tainted():
+                self._sink(LEAK_TRAIN, node, train, "`train_dataset` of a Trainer")
+            evaluation = values.get("eval_dataset")
+            if evaluation is not None and evaluation.tainted() and (self.load_best or "callbacks" in values):
+                self._sink(LEAK_SELECT, node, evaluation, "`eval_dataset` of a Trainer that keeps the best model")
+        elif short == "step" and is_method and values.get(0) is not None and values[0].tainted() and (
+            P.SCHEDULER_NAME.search(_receiver_name(node.func)) or "Plateau" in (receiver.ctor or "")
+        ):
+            self._sink(LEAK_SELECT, node, values[0], "the metric of a learning-rate schedule (`ReduceLROnPlateau`)")
+        elif (P.EARLY_STOP_CALL.search(short) or P.EARLY_STOP_CALL.search(_receiver_name(node.func)) or
+              "EarlyStopping" in (receiver.ctor or "")) and any(v.tainted() for v in values.values()):
+            self._sink(LEAK_SELECT, node, union(*values.values()), "the metric of early stopping")
+
+    def _assigned(self, node: cst.Call) -> bool:
+        """Statistics only matter when kept (`mean = x.mean()`), not when printed."""
+        return self.assigning
+
+
+def _merge_into(env: Env, other: Env) -> None:
+    for name, value in other.items():
+        env[name] = union(env[name], value) if name in env else value
+
+
+def _arg_keys(node: cst.Call):
+    position = 0
+    for arg in node.args:
+        if arg.star:
+            yield None, arg
+        elif arg.keyword is not None:
+            yield arg.keyword.value, arg
+        else:
+            yield position, arg
+            position += 1
+
+
+def _slice_key(node: cst.Subscript) -> object:
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    value = node.slice[0].slice.value
+    text = str_value(value)
+    if text is not None:
+        return text
+    if isinstance(value, cst.Integer):
+        try:
+            return int(value.value, 0)
+        except ValueError:
+            return None
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
+        return -int(value.expression.value, 0)
+    return None
+
+
+def _config_like(expr: cst.BaseExpression) -> bool:
+    name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    if isinstance(expr, cst.Subscript):
+        return _config_like(expr.value)
+    return bool(P.CONFIG_RECEIVER.search(name))
+
+
+def _receiver_name(func: cst.BaseExpression) -> str:
+    if isinstance(func, cst.Attribute):
+        value = func.value
+        if isinstance(value, cst.Attribute):
+            return value.attr.value
+        if isinstance(value, cst.Name):
+            return value.value
+        if isinstance(value, cst.Call):
+            return dotted(value.func) or ""
+    return ""
+
+
+def _literal(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)) or (
+        isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, (cst.Integer, cst.Float)))
+
+
+def _decided(expr: cst.BaseExpression) -> bool:
+    """Does the construction name its split (a split word, a `train=` or `split=` argument)?"""
+    for node in walk(expr):
+        if isinstance(node, cst.Arg) and node.keyword is not None and (
+            node.keyword.value in P.TRAIN_KEYWORDS or node.keyword.value in P.SPLIT_KEYWORDS
+        ):
+            return True
+        if isinstance(node, cst.SimpleString):
+            text = (str_value(node) or "").lower()
+            if text in P.TRAIN_LIKE_SPLITS or any(w in text.replace("\\", "/").split("/") for w in P.TRAIN_LIKE_SPLITS):
+                return True
+    return False
+
+
+def _selection_action(node: cst.If) -> str | None:
+    """What the code under a held-out condition does that selects: save, keep the best, stop."""
+    bodies = [node.body]
+    if node.orelse is not None and not isinstance(node.orelse, cst.If):
+        bodies.append(node.orelse)
+    for body in bodies:
+        for inner in walk(body):
+            if isinstance(inner, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(inner, cst.Call):
+                name = dotted(inner.func) or ""
+                last = name.rsplit(".", 1)[-1]
+                if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
+                    return f"saves a checkpoint (`{name}()`)"
+                if last == "deepcopy" or last == "load_state_dict":
+                    return f"keeps a copy of the model (`{name}()`)"
+            elif isinstance(inner, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                targets = [t.target for t in inner.targets] if isinstance(inner, cst.Assign) else [inner.target]
+                for target in targets:
+                    name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
+                    if name and P.BEST_NAME.search(name):
+                        return f"updates the best score (`{name}`)"
+                    if name and P.PATIENCE_NAME.search(name):
+                        return f"drives early stopping (`{name}`)"
+            elif isinstance(inner, cst.Break):
+                return "stops training (`break`)"
+    return None

@@ -1,0 +1,108 @@
+"""What held-out data, data-preserving operations and LEAK sinks look like in code (names only)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Calls whose result is the data of their arguments (not a computation on it).
+DATA_CALLS = frozenset({
+    "DataLoader", "Subset", "ConcatDataset", "ChainDataset", "TensorDataset", "cat", "concatenate", "stack",
+    "vstack", "hstack", "concat", "array", "asarray", "tensor", "as_tensor", "from_numpy", "Tensor",
+    "FloatTensor", "LongTensor", "list", "tuple", "iter", "next", "tqdm", "sorted", "copy", "deepcopy",
+    "read_csv", "read_json", "read_parquet", "read_table", "read_pickle", "read_excel", "load", "loadtxt",
+    "genfromtxt", "ImageFolder", "DatasetFolder", "glob", "iglob", "listdir", "Path", "join", "DataFrame",
+    "Series", "from_pandas", "from_dict", "from_list", "interleave_datasets", "concatenate_datasets",
+    "shuffle", "cycle", "chain", "islice", "repeat", "prefetch", "batch", "cache",
+})
+CONCAT_CALLS = frozenset({"ConcatDataset", "ChainDataset", "cat", "concatenate", "vstack", "hstack", "concat",
+                          "concatenate_datasets", "interleave_datasets", "chain"})
+# Methods whose result is (a view of) the receiver's data.
+DATA_METHODS = frozenset({
+    "to", "cuda", "cpu", "float", "double", "long", "int", "half", "bfloat16", "numpy", "reshape", "view",
+    "permute", "transpose", "squeeze", "unsqueeze", "flatten", "astype", "copy", "clone", "detach", "tolist",
+    "select", "filter", "map", "shuffle", "sample", "dropna", "fillna", "drop", "head", "tail", "take", "batch",
+    "with_format", "set_format", "rename_column", "rename_columns", "remove_columns", "cast_column", "sort",
+    "train_test_split", "items", "values", "keys", "get", "pop", "contiguous", "split", "chunk", "unbatch",
+    "prefetch", "cache", "repeat", "to_numpy", "to_pandas", "to_list", "to_dict", "__iter__", "iterrows",
+    "itertuples", "reset_index", "dataset",
+})
+# Calls whose result carries nothing of their arguments.
+CLEAN_CALLS = frozenset({
+    "len", "range", "print", "isinstance", "hasattr", "type", "id", "callable", "issubclass", "exists",
+    "isdir", "isfile", "makedirs", "mkdir", "time", "perf_counter", "format", "repr", "info", "debug",
+    "warning", "log", "add_scalar", "add_scalars", "set_description", "set_postfix", "write",
+})
+MUTATORS = frozenset({"append", "extend", "update", "add", "insert", "add_", "put", "push", "appendleft"})
+PREPROCESSORS = re.compile(
+    r"scaler|normali[sz]er|encoder|vectori[sz]er|tokeni[sz]er|imputer|pca|whiten|binarizer|discreti[sz]er|"
+    r"transformer$|vocab|selectkbest|featurehasher|quantile|polynomialfeatures|kbins|svd",
+    re.IGNORECASE,
+)
+FIT_METHODS = frozenset({"fit", "fit_transform", "partial_fit", "fit_resample"})
+VOCAB_CALLS = frozenset({"build_vocab_from_iterator", "build_vocab", "fit_on_texts", "train_from_iterator",
+                         "adapt", "train_new_from_iterator"})
+STAT_METHODS = frozenset({"mean", "std", "var", "nanmean", "nanstd", "std_mean", "var_mean"})
+STAT_FUNCS = frozenset({"numpy.mean", "numpy.std", "numpy.var", "numpy.nanmean", "numpy.nanstd", "torch.mean",
+                        "torch.std", "torch.var", "torch.std_mean", "torch.var_mean"})
+SAVE_CALLS = frozenset({
+    "save", "save_checkpoint", "save_model", "save_pretrained", "save_weights", "save_state", "save_state_dict",
+    "save_best", "save_networks", "save_network", "save_ckpt", "save_best_model", "checkpoint",
+})
+BEST_NAME = re.compile(r"best|is_best|highest|lowest", re.IGNORECASE)
+PATIENCE_NAME = re.compile(r"patience|counter|wait|bad_epochs|no_improve|stale|trigger|since_improv|early_stop",
+                           re.IGNORECASE)
+EARLY_STOP_CALL = re.compile(r"early_?stop|stopper", re.IGNORECASE)
+SCHEDULER_NAME = re.compile(r"sched|plateau", re.IGNORECASE)
+TRAIN_KEYWORDS = ("train", "is_train")
+SPLIT_KEYWORDS = ("split", "subset", "image_set", "set_name", "partition", "split_name", "data_split", "mode",
+                  "phase", "stage")
+TRAIN_LIKE_SPLITS = frozenset({"train", "training", "val", "valid", "validation", "dev", "trainval", "unlabeled",
+                               "unlabelled", "extra"})
+CONFIG_RECEIVER = re.compile(
+    r"^(?:cfg|conf|config|configs|args|opt|opts|options|params|hparams|hp|hyp|settings|kwargs|defaults|metrics|"
+    r"results?|history|scores|stats|logs?|meters?|summary|record|records|writer|flags|FLAGS|environ|paths?|dirs?)$"
+    r"|_(?:cfg|conf|config|args|opts?|params|results?|metrics|paths?|dirs?)$",
+    re.IGNORECASE,
+)
+DATASET_LIKE = re.compile(r"data|load|set$|split|fold|read|fetch|corpus|split|folder|loader|iter", re.IGNORECASE)
+_DATA_SUFFIX = (r"(?:set|sets|loader|loaders|_?data|dataset|datasets|_?ds|_?dl|_?iter|_?gen|_?df|_?images|_?imgs|"
+                r"_?labels|_?targets|_?features|_?samples|_?inputs|_?texts|_?examples|_?encodings|_?x|_?y|_?batches)")
+_DATA_PREFIX = r"(?:x|y|data|ds|df|dl|loader|dataset|set|images|imgs|labels|targets|features|inputs|texts|samples)"
+_PATH_EXT = re.compile(r"\.(?:csv|tsv|json|jsonl|txt|npy|npz|pkl|pickle|parquet|h5|hdf5|feather|arrow|tfrecords?|"
+                       r"mat|lmdb|zip|tar|gz|png|jpg)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def held_out_name(name: str, splits: tuple[str, ...]) -> bool:
+    """`test_loader`, `testset`, `X_test`, `df_test`, `cifar_test`: a name that says held-out data."""
+    lowered = name.lower().lstrip("_")
+    for split in splits:
+        s = re.escape(split.lower())
+        if re.fullmatch(rf"(?:[a-z0-9]+_)?{s}{_DATA_SUFFIX}s?", lowered):
+            return True
+        if re.fullmatch(rf"(?:[a-z0-9]+_)?{_DATA_PREFIX}_?{s}", lowered):
+            return True
+        if lowered == split or re.fullmatch(rf"(?:mnist|cifar\d*|svhn|imagenet|coco|voc|\w*data\w*)_{s}", lowered):
+            return True
+    return False
+
+
+def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> bool:
+    """A path with a held-out component: `data/test`, `test.csv`, `X_test.npy`, `mnist_test/`.
+
+    bare: the text is one path component (an argument of os.path.join), so `test` alone counts.
+    """
+    if not bare and "/" not in text and "\\" not in text and not _PATH_EXT.search(text):
+        return False
+    for part in re.split(r"[/\\]", text):
+        stem = _PATH_EXT.sub("", part).lower()
+        for split in splits:
+            if stem == split or stem.startswith(split + "_") or stem.endswith("_" + split) or \
+                    stem.startswith(split + "-") or stem.endswith("-" + split):
+                return True
+    return False
+
+
+def dataset_like(short: str) -> bool:
+    """Could a callee with this last name build a dataset or a loader?"""
+    return bool(short[:1].isupper() or DATASET_LIKE.search(short))

@@ -1,0 +1,108 @@
+"""LEAK: held-out (test) data reaching training, model selection or fitted statistics."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..analysis.flow import Atom, FlowFacts, Resolver, Sink, reach
+from ..analysis.leak_facts import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, LeakInterpreter
+from ..analysis.names import module_dotted_name
+from ..config import DEFAULT_HELD_OUT_SPLITS
+from ..context import ModuleContext
+from ..findings import Finding, Related, Severity
+from ..project import Project
+from .base import Rule, extractor
+
+
+@extractor("leak")
+def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
+    if ctx.is_test:
+        return None  # unit tests build tiny "test" datasets on purpose
+    facts = LeakInterpreter(ctx).run()
+    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or any(f.returns.tainted() for f in facts.functions.values())):
+        return None
+    return facts
+
+
+_CACHE: dict[int, list[tuple[Sink, list[Atom], Resolver]]] = {}
+
+
+def analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
+    """Every sink reached by held-out data, with the chains that reach it (shared by the 3 rules)."""
+    cached = _CACHE.get(id(project))
+    if cached is not None:
+        return cached
+    facts = {result.rel: f for result, f in project.facts("leak")}
+    held_out = next((f.splits for f in facts.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
+    resolver = Resolver(facts, project.resolve, module_dotted_name, held_out)
+    sinks = [sink for f in facts.values() for sink in f.sinks]
+    reached = reach(resolver, sinks)
+    result = [(sinks[i], atoms, resolver) for i, atoms in sorted(reached.items())]
+    _CACHE.clear()
+    _CACHE[id(project)] = result
+    return result
+
+
+def _related(atom: Atom, resolver: Resolver) -> list[Related]:
+    source = resolver.source(atom.source)
+    related = [Related(source.loc, f"held-out data: {source.what}")]
+    for hop in atom.hops:
+        site = resolver.calls.get(hop.site)
+        if site is not None and site.loc is not None:
+            related.append(Related(site.loc, hop.message))
+    return related
+
+
+class _LeakRule(Rule):
+    severity = Severity.ERROR
+    needs = ("leak",)
+    sink_code = ""
+
+    def message(self, sink: Sink, what: str) -> str:
+        raise NotImplementedError
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        for sink, atoms, resolver in analyse(project):
+            if sink.code != self.code:
+                continue
+            first = atoms[0]
+            source = resolver.source(first.source)
+            message = self.message(sink, source.what)
+            others = {a.source for a in atoms} - {first.source}
+            if others:
+                message += f" (+{len(others)} more held-out source{'s' if len(others) > 1 else ''})"
+            yield self.finding(sink.loc, message, related=_related(first, resolver))
+
+
+class TestSplitInTraining(_LeakRule):
+    code, name = LEAK_TRAIN, "test-split-in-training"
+    summary = "Held-out (test) data is trained on: its loss reaches backward(), or it is given to fit() or a Trainer."
+    hint = ("Train only on the training split. If you meant to train on more data, carve a validation split from "
+            "the training data and keep the test set for the one final evaluation.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"held-out data is trained on: {sink.what} comes from {what}"
+
+
+class TestSplitSelectsModel(_LeakRule):
+    code, name = LEAK_SELECT, "test-split-selects-model"
+    summary = ("A metric computed on held-out data selects the model: checkpoint saving, the best epoch, early "
+               "stopping, a learning-rate schedule or a hyper-parameter search.")
+    hint = ("Select on a validation split carved from the training data (e.g. random_split of the training set), "
+            "and evaluate the chosen model once on the test set; or keep the last epoch's model.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"a metric on held-out data selects the model: computed on {what}, it {sink.what}"
+
+
+class TestSplitInFitting(_LeakRule):
+    code, name = LEAK_FIT, "test-split-in-fitting"
+    summary = ("Statistics, scalers, vocabularies or tokenizers are fitted on held-out data, or on a concatenation "
+               "of training and held-out data.")
+    hint = ("Fit normalisation statistics, scalers and vocabularies on the training split only, then apply them "
+            "unchanged to the validation and test splits.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"held-out data is fitted on: {sink.what} uses {what}"
+
+
+RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]
