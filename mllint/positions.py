@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
 from .findings import Loc
 
@@ -22,58 +22,65 @@ class _Done(Exception):
     pass
 
 
-class _TargetedState(CodegenState):
-    def __init__(self, module: cst.Module, targets: dict[int, list[Loc]]) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.targets = targets
-        self.remaining = len(targets)
-        self.line = 1
-        self.column = 0
-        self.open: dict[int, tuple[int, int]] = {}
-        self.syntactic: set[int] = set()
+@lru_cache(maxsize=None)
+def _state_class() -> type:
+    """Defined on first use: importing libcst's CodegenState loads libcst, which a cached run never needs."""
+    from libcst._nodes.internal import CodegenState
 
-    def add_indent_tokens(self) -> None:
-        for tok in self.indent_tokens:
-            self._advance(tok)
+    class _TargetedState(CodegenState):
+        def __init__(self, module: cst.Module, targets: dict[int, list[Loc]]) -> None:
+            super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+            self.targets = targets
+            self.remaining = len(targets)
+            self.line = 1
+            self.column = 0
+            self.open: dict[int, tuple[int, int]] = {}
+            self.syntactic: set[int] = set()
 
-    def add_token(self, value: str) -> None:
-        self._advance(value)
+        def add_indent_tokens(self) -> None:
+            for tok in self.indent_tokens:
+                self._advance(tok)
 
-    def _advance(self, value: str) -> None:
-        parts = _NEWLINE.split(value)
-        if len(parts) == 1:
-            self.column += len(value)
-        else:
-            self.line += len(parts) - 1
-            self.column = len(parts[-1])
+        def add_token(self, value: str) -> None:
+            self._advance(value)
 
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        if id(node) in self.targets:
-            self.open[id(node)] = (self.line, self.column)
+        def _advance(self, value: str) -> None:
+            parts = _NEWLINE.split(value)
+            if len(parts) == 1:
+                self.column += len(value)
+            else:
+                self.line += len(parts) - 1
+                self.column = len(parts[-1])
 
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        key = id(node)
-        if key in self.targets and key not in self.syntactic:
-            self._close(key, self.open.pop(key), (self.line, self.column))
+        def before_codegen(self, node: cst.CSTNode) -> None:
+            if id(node) in self.targets:
+                self.open[id(node)] = (self.line, self.column)
 
-    @contextmanager
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
-        start = (self.line, self.column)
-        try:
-            yield
-        finally:
+        def after_codegen(self, node: cst.CSTNode) -> None:
             key = id(node)
             if key in self.targets and key not in self.syntactic:
-                self.syntactic.add(key)
-                self._close(key, start, (self.line, self.column))
+                self._close(key, self.open.pop(key), (self.line, self.column))
 
-    def _close(self, key: int, start: tuple[int, int], end: tuple[int, int]) -> None:
-        for loc in self.targets[key]:
-            loc.line, loc.column = start[0], start[1] + 1
-            loc.end_line, loc.end_column = end[0], end[1] + 1
-        self.remaining -= 1
-        if self.remaining == 0:
-            raise _Done
+        @contextmanager
+        def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
+            start = (self.line, self.column)
+            try:
+                yield
+            finally:
+                key = id(node)
+                if key in self.targets and key not in self.syntactic:
+                    self.syntactic.add(key)
+                    self._close(key, start, (self.line, self.column))
+
+        def _close(self, key: int, start: tuple[int, int], end: tuple[int, int]) -> None:
+            for loc in self.targets[key]:
+                loc.line, loc.column = start[0], start[1] + 1
+                loc.end_line, loc.end_column = end[0], end[1] + 1
+            self.remaining -= 1
+            if self.remaining == 0:
+                raise _Done
+
+    return _TargetedState
 
 
 def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]]) -> None:
@@ -85,7 +92,7 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
         keep.append(node)
     if not targets:
         return
-    state = _TargetedState(module, targets)
+    state = _state_class()(module, targets)
     try:
         module._codegen(state)
     except _Done:
