@@ -56,6 +56,11 @@ class ModuleContext:
     def module_scope(self) -> Scope:
         return self._scopes[0]
 
+    @property
+    def scopes(self) -> dict[int, Scope]:
+        """Scopes by id() of the FunctionDef/ClassDef/Module that opens them."""
+        return self._scopes[1]
+
     def scope_of(self, node: cst.CSTNode) -> Scope | None:
         """The scope a FunctionDef/ClassDef/Module opens."""
         return self._scopes[1].get(id(node))

@@ -123,3 +123,57 @@ class ScopeBuilder(Visitor):
 def build_scopes(module: cst.Module) -> tuple[Scope, dict[int, Scope]]:
     builder = ScopeBuilder(module)
     return builder.module_scope, builder.scopes
+
+
+class ScopedVisitor(Visitor):
+    """A Visitor that knows, at every node, its scope and the dotted name of the enclosing definitions.
+
+    Subclasses read `self.scope`, `self.scope_name()` (e.g. `train.Trainer.fit`, or "<module>") and
+    `self.function_name()` (None at module or class level), and may override `on_function(node, qualified)`
+    and `on_class(node)`, called after and before the body is visited respectively.
+    """
+
+    def __init__(self, module_name: str, module_scope: Scope, scopes: dict[int, Scope]) -> None:
+        self.module_name = module_name
+        self.scope = module_scope
+        self._scopes = scopes
+        self.stack: list[str] = []
+
+    def _descend(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        outer = self.scope
+        self.scope = self._scopes.get(id(node), outer)
+        self.stack.append(node.name.value)
+        self.visit(node.body)
+        self.stack.pop()
+        self.scope = outer
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for deco in node.decorators:
+            self.visit(deco)
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if param.default is not None:
+                self.visit(param.default)
+        self._descend(node)
+        self.on_function(node, ".".join([self.module_name, *self.stack, node.name.value]))
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        for deco in node.decorators:
+            self.visit(deco)
+        for base in node.bases:
+            self.visit(base.value)
+        self.on_class(node)
+        self._descend(node)
+        return False
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        """Called after a function's body was visited."""
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        """Called before a class body is visited."""
+
+    def scope_name(self) -> str:
+        return ".".join([self.module_name, *self.stack]) if self.stack else "<module>"
+
+    def function_name(self) -> str | None:
+        return self.scope_name() if self.scope.function() is not None else None

@@ -15,9 +15,8 @@ import libcst as cst
 from ..context import ModuleContext
 from ..findings import Loc
 from ..rules.base import extractor
-from ..walk import Visitor
 from . import values
-from .scopes import ASSIGN, LOOP, OTHER, PARAM, Scope
+from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
 SEED_APIS: dict[str, tuple[str, ...]] = {
@@ -157,8 +156,9 @@ class _Classifier:
             return self._name(expr.value, scope, depth)
         if isinstance(expr, cst.Attribute):
             name = expr.attr.value
-            if self.ctx.names.qualify(expr) and not self.ctx.is_project_name(self.ctx.names.qualify(expr)):
-                return Value(DERIVED)  # a library constant or function
+            qualified = self.ctx.names.qualify(expr)
+            if qualified and not self.ctx.is_project_name(qualified) and not SEED_NAME.match(name.lower()):
+                return Value(DERIVED)  # a library constant or function (but `FLAGS.seed` is an option)
             return Value(DERIVED) if RANK_NAME.search(name.lower()) and "seed" not in name.lower() else Value(OPTION, name=name)
         if isinstance(expr, cst.Subscript):
             key = None
@@ -268,8 +268,9 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
     return Value(DERIVED)
 
 
-class _SeedVisitor(Visitor):
+class _SeedVisitor(ScopedVisitor):
     def __init__(self, ctx: ModuleContext) -> None:
+        super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
         self.ctx = ctx
         self.names = ctx.names
         self.facts = SeedFacts()
@@ -279,40 +280,13 @@ class _SeedVisitor(Visitor):
             for stmt in ctx.module.body
         )
         self.classifier = _Classifier(ctx, globals_are_options)
-        self.scope = ctx.module_scope
-        self.stack: list[str] = []
-        self.classes: list[str] = []
 
     # --- scopes -------------------------------------------------------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        for deco in node.decorators:
-            self.visit(deco)
-        qualified = ".".join([self.names.module_name, *self.stack, node.name.value])
-        outer = self.scope
-        self.scope = self.ctx.scope_of(node) or outer
-        self.stack.append(node.name.value)
-        self.visit(node.body)
-        self.stack.pop()
-        self.scope = outer
-        self._signature(node, qualified)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+    def on_class(self, node: cst.ClassDef) -> None:
         self._dataclass_options(node)
-        outer = self.scope
-        self.scope = self.ctx.scope_of(node) or outer
-        self.stack.append(node.name.value)
-        self.visit(node.body)
-        self.stack.pop()
-        self.scope = outer
-        return False
 
-    def _scope_name(self) -> str:
-        return ".".join([self.names.module_name, *self.stack]) if self.stack else "<module>"
-
-    def _function(self) -> str | None:
-        fn = self.scope.function()
-        return ".".join([self.names.module_name, *self.stack]) if fn is not None else None
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self._signature(node, qualified)
 
     def _signature(self, node: cst.FunctionDef, qualified: str) -> None:
         if not any(h.function == qualified for h in self.facts.helpers):
@@ -345,12 +319,11 @@ class _SeedVisitor(Visitor):
             if arg is not None:
                 self._seed_arg(node, arg, "torch.Generator.manual_seed")
             return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
-            self._argparse_option(node)
-        elif callee and callee.endswith(("click.option", "typer.Option")) or (
-            isinstance(node.func, cst.Attribute) and node.func.attr.value in ("DEFINE_integer", "DEFINE_int")
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        if method in ("add_argument", "DEFINE_integer", "DEFINE_int") or (callee or "").endswith(
+            ("click.option", "typer.Option")
         ):
-            self._other_option(node, callee or "")
+            self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
 
@@ -367,16 +340,28 @@ class _SeedVisitor(Visitor):
     def _seed_arg(self, call: cst.Call, arg: cst.BaseExpression, api: str) -> None:
         value = self.classifier.classify(arg, self.scope)
         if value.kind == LITERAL:
-            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self._scope_name()))
+            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_name()))
         elif value.kind == OPTION:
             self.facts.option_uses.setdefault(value.name, self.ctx.loc(call))
-        elif value.kind == "param" and self._function():
-            self.facts.helpers.append(HelperParam(self._function(), value.name, self.ctx.loc(call), api=api))
+        elif value.kind == "param" and self._is_cli_command():
+            self.facts.option_uses.setdefault(value.name, self.ctx.loc(call))  # a click/typer command's parameter
+        elif value.kind == "param" and self.function_name():
+            self.facts.helpers.append(HelperParam(self.function_name(), value.name, self.ctx.loc(call), api=api))
         elif value.kind == "loop" and value.sweep:
             self.facts.sweeps.append((self.ctx.loc(call), f"{api} is called with the loop variable `{value.name}`"))
 
+    def _is_cli_command(self) -> bool:
+        function = self.scope.function()
+        if function is None:
+            return False
+        for deco in function.decorators:
+            target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+            if (self.names.qualify(target) or "").startswith(("click.", "typer.")):
+                return True
+        return False
+
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        site = CallSite(Loc(), callee, self._scope_name())
+        site = CallSite(Loc(), callee, self.scope_name())
         position = 0
         interesting = "seed" in callee.rsplit(".", 1)[-1].lower()
         keywords = []
@@ -395,9 +380,9 @@ class _SeedVisitor(Visitor):
             elif value.kind == OPTION:
                 site.options[key] = value.name
                 interesting = interesting or bool(SEED_NAME.match(value.name.lower()))
-            elif value.kind == "param" and self._function():
+            elif value.kind == "param" and self.function_name():
                 self.facts.helpers.append(
-                    HelperParam(self._function(), value.name, Loc(), callee=callee,
+                    HelperParam(self.function_name(), value.name, Loc(), callee=callee,
                                 callee_index=int(key) if key.isdigit() else -1,
                                 callee_keyword="" if key.isdigit() else key)
                 )
@@ -410,45 +395,28 @@ class _SeedVisitor(Visitor):
             self.facts.calls.append(site)
 
     # --- options and sweeps -----------------------------------------------------------------
-    def _argparse_option(self, node: cst.Call) -> None:
-        flags = [values.str_value(a.value) for a in node.args if a.keyword is None]
-        flags = [f for f in flags if f]
+    def _cli_option(self, node: cst.Call) -> None:
+        """argparse `add_argument`, `click.option`/`typer.Option`, absl `DEFINE_integer`."""
+        flags = [f for f in (values.str_value(a.value) for a in node.args if a.keyword is None) if f]
         if not flags:
             return
-        dest_expr = values.keyword(node, "dest")
-        dest = values.str_value(dest_expr) if dest_expr is not None else None
         longs = [f for f in flags if f.startswith("--")] or flags
-        dest = dest or _norm(longs[0])
+        dest = values.str_value(values.keyword(node, "dest")) or _norm(longs[0])
         names = {_norm(f) for f in flags} | {dest}
         nargs = values.str_value(values.keyword(node, "nargs"))
-        if any(SWEEP_NAME.search(n) for n in names) or (nargs in ("+", "*") and any(SEED_NAME.match(n) for n in names)):
+        multiple = nargs in ("+", "*") or values.keyword(node, "multiple") is not None
+        if any(SWEEP_NAME.search(n) for n in names) or (multiple and any(SEED_NAME.match(n) for n in names)):
             self.facts.sweeps.append((self.ctx.loc(node), f"option {longs[0]} takes several seeds"))
             return
-        if any(SEED_NAME.match(n) for n in names):
-            self.facts.cli_dests.add(dest)
-            default = values.keyword(node, "default")
-            value = values.int_value(default) if default is not None else None
-            if value is not None:
-                self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value))
-
-    def _other_option(self, node: cst.Call, callee: str) -> None:
-        flags = [values.str_value(a.value) for a in node.args if a.keyword is None]
-        flags = [f for f in flags if f]
-        if not flags:
+        if not any(SEED_NAME.match(n) for n in names):
             return
-        name = flags[0]
-        dest = _norm([f for f in flags if f.startswith("--")][0] if any(f.startswith("--") for f in flags) else name)
-        if SWEEP_NAME.search(dest):
-            self.facts.sweeps.append((self.ctx.loc(node), f"option {name} takes several seeds"))
-            return
-        if not SEED_NAME.match(dest):
-            return
+        self.facts.cli_dests.add(dest)
         default = values.keyword(node, "default")
-        if default is None and "DEFINE" in (values_dotted(node.func) or ""):
+        if default is None and isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith("DEFINE"):
             default = values.positional(node, 1)
         value = values.int_value(default) if default is not None else None
         if value is not None:
-            self.facts.options.append(SeedOption(self.ctx.loc(node), name, dest, value))
+            self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value))
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
