@@ -15,9 +15,10 @@ except ModuleNotFoundError:  # pragma: no cover
     import tomli as _toml
 
 _KEY = r"[\w.-]*seeds?[\w-]*"
-_SHELL_LOOP = re.compile(r"(?m)^\s*for\s+(\w*seed\w*|\w+)\s+in\s+([^;\n]+?)\s*(?:;|\n|$)")
-_SHELL_VAR_SEED = re.compile(r"--?[\w.-]*seed[\w.-]*[= ]+[\"']?\$\{?(\w+)")
-_SHELL_LITERAL_SEED = re.compile(r"--?[\w.-]*seed[= ]+[\"']?(\d+)")
+_SHELL_LOOP = re.compile(r"(?m)^\s*for\s+(\w+)\s+in\s+([^;\n]+?)\s*(?:;|\n|$)")
+_SHELL_C_LOOP = re.compile(r"(?m)^\s*for\s*\(\(\s*(\w+)\s*=([^;]*);([^;]*);")
+_SHELL_ARRAY = re.compile(r"(?mi)^\s*(?:export\s+)?\w*seeds?\w*=\(\s*[\"']?-?\d+[\"']?\s+[\"']?-?\d+")
+_SHELL_LITERAL_SEED = re.compile(r"(?i)--?[\w.-]*seed[= ]+[\"']?(\d+)")
 _MULTIRUN = re.compile(r"(?<![\w-])" + _KEY + r"=[\"']?-?\d+(?:\s*,\s*-?\d+)+")
 _MULTI_VALUE_OPTION = re.compile(r"--[\w-]*seeds[= ]+\d+[ ,]+\d+")
 _RANGE_SWEEP = re.compile(r"(?<![\w-])" + _KEY + r"=[\"']?(?:range|choice|interval)\(")
@@ -30,15 +31,26 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
+def _passes_as_seed(text: str, var: str) -> bool:
+    """Is the loop variable passed as a seed option (`--seed $var`, `--randomSeed=${var}`, `seed=$var`)?"""
+    pattern = r"(?i)(?:--?|\b)[\w.-]*seed[\w.-]*[= ]+[\"']?\$\{?" + re.escape(var) + r"\b"
+    return re.search(pattern, text) is not None
+
+
 def scan_shell(text: str) -> list[tuple[int, str]]:
     found = []
     for match in _SHELL_LOOP.finditer(text):
         var, items = match.group(1), match.group(2)
         seedy = "seed" in var.lower() or "seed" in items.lower()
         several = len(items.split()) >= 2 or ".." in items or "seq" in items or "$" in items
-        uses_var = re.search(r"--?[\w.-]*seed[\w.-]*[= ]+[\"']?\$\{?" + re.escape(var) + r"\b", text)
-        if (seedy and several) or uses_var:
+        if (seedy and several) or _passes_as_seed(text, var):
             found.append((_line_of(text, match.start()), f"a shell loop over seeds (`for {var} in {items.strip()}`)"))
+    for match in _SHELL_C_LOOP.finditer(text):
+        var = match.group(1)
+        if "seed" in var.lower() or _passes_as_seed(text, var):
+            found.append((_line_of(text, match.start()), f"a shell loop over seeds (`{match.group(0).strip()}`)"))
+    for match in _SHELL_ARRAY.finditer(text):
+        found.append((_line_of(text, match.start()), f"a list of seeds (`{match.group(0).strip()}`)"))
     for pattern, what in ((_MULTIRUN, "a Hydra multirun over seeds"), (_RANGE_SWEEP, "a sweep over seeds"),
                           (_MULTI_VALUE_OPTION, "several seeds passed at once")):
         for match in pattern.finditer(text):
