@@ -23,6 +23,7 @@ class Term:
     ref: Any  # src: (rel, i); param: (func, index, name); ret: site key; global: (rel, dotted); attr: (rel, class, name); cond: (Term, predicate, (rel, i))
     path: tuple = ()
     raw: bool = True  # the data itself (not a model output or a metric computed from it)
+    unlabelled: bool = False  # inputs unpacked without their labels (`for x, _ in target_loader`)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ def union(*vals: Val) -> Val:
         cls=cls.pop() if len(cls) == 1 else None,
         ctor=ctors.pop() if len(ctors) == 1 else None,
     )
+
+
+def unlabel(val: Val) -> Val:
+    return terms_val(replace(t, unlabelled=True) for t in val.flat())
 
 
 def derive(val: Val) -> Val:
@@ -160,6 +165,7 @@ class Sink:
     val: Val
     what: str  # "backward()", "torch.save guarded by", ...
     raw_only: bool = False  # statistics: only the data itself counts, not metrics computed from it
+    labelled_only: bool = False  # training: unlabelled inputs (domain adaptation) do not count
 
 
 @dataclass
@@ -195,6 +201,7 @@ class Atom:
     path: tuple = ()
     raw: bool = True
     hops: tuple = ()  # Hop, source side first
+    unlabelled: bool = False
     predicate: Any = None  # for a conditional source: held-out iff the parameter's value satisfies it
     cond_source: tuple | None = None
 
@@ -300,6 +307,8 @@ class Resolver:
             self._busy.discard(term)
         if not term.raw:
             found = frozenset(replace(a, raw=False) for a in found)
+        if term.unlabelled:
+            found = frozenset(replace(a, unlabelled=True) for a in found)
         found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
         self._memo[term] = found
         return found
@@ -327,7 +336,7 @@ class Resolver:
             inner, predicate, src = term.ref
             if inner.kind == PARAM:
                 func, idx, name = inner.ref
-                return frozenset({Atom(None, func, idx, name, (), True, (), predicate, src)})
+                return frozenset({Atom(None, func, idx, name, predicate=predicate, cond_source=src)})
             if inner.kind == GLOBAL:
                 val = self._global(*inner.ref)
                 if val is not None and predicate_holds(predicate, val.const, self.held_out):
@@ -343,6 +352,13 @@ class Resolver:
         if owner is None or "." in found[1] or not found[1]:
             return None
         return owner.globals.get(found[1])
+
+    def _global_const(self, val: Val) -> Any:
+        terms = list(val.flat())
+        if len(terms) == 1 and terms[0].kind == GLOBAL and not terms[0].path:
+            found = self._global(*terms[0].ref)
+            return found.const if found is not None else None
+        return None
 
     def _ret(self, term: Term) -> frozenset:
         site = self.calls.get(term.ref)
@@ -379,6 +395,8 @@ class Resolver:
         passed = Hop(site.key, f"passed to {site.short}() as `{atom.name}`")
         if atom.predicate is not None:
             value = arg.const if arg is not None else func.defaults.get(atom.name)
+            if value is None and arg is not None:
+                value = self._global_const(arg)
             holds = predicate_holds(atom.predicate, value, self.held_out)
             if holds:
                 called = Hop(site.key, f"{site.short}() called with `{atom.name}={value!r}`")
@@ -393,7 +411,7 @@ class Resolver:
             return set()
         if arg is None:
             return set()
-        return {_chain(a if atom.raw else replace(a, raw=False), passed, atom) for a in self.atoms(arg, atom.path)}
+        return {_chain(_inherit(a, atom), passed, atom) for a in self.atoms(arg, atom.path)}
 
     def at_top(self, atom: Atom) -> Atom | None:
         """A conditional atom whose parameter is never bound: decide it from the default value."""
@@ -409,6 +427,13 @@ def _hop(atom: Atom, hop: Hop) -> Atom:
     if len(atom.hops) >= MAX_HOPS:
         return atom
     return replace(atom, hops=atom.hops + (hop,))
+
+
+def _inherit(outer: Atom, inner: Atom) -> Atom:
+    """What the callee did to its parameter (compute on it, drop its labels) holds for the argument."""
+    if inner.raw and not inner.unlabelled:
+        return outer
+    return replace(outer, raw=outer.raw and inner.raw, unlabelled=outer.unlabelled or inner.unlabelled)
 
 
 def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
@@ -430,7 +455,7 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         work.extend((i, atom) for atom in resolver.atoms(sink.val))
     while work:
         i, atom = work.pop()
-        if sinks[i].raw_only and not atom.raw:
+        if sinks[i].raw_only and not atom.raw or sinks[i].labelled_only and atom.unlabelled:
             continue
         if atom.source is not None:
             found.setdefault(i, []).append(atom)

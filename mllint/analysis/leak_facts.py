@@ -15,7 +15,7 @@ from ..context import ModuleContext
 from ..walk import walk
 from . import leak_patterns as P
 from .flow import (ATTR, CLEAN, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, Function, Sink, Source, Term, Val,
-                   derive, index, is_held_out_split, iterate, terms_val, union)
+                   derive, index, is_held_out_split, iterate, terms_val, union, unlabel)
 from .names import dotted
 from .values import str_value
 
@@ -216,7 +216,7 @@ class LeakInterpreter:
         if test.tainted() and not self.ctx.is_test:
             action = _selection_action(node)
             if action is not None:
-                self._sink(LEAK_SELECT, node.test, test, f"decides what happens next: the guarded code {action}")
+                self._sink(LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
                 flagged = True
         self.selection_if += flagged
         body = dict(env)
@@ -255,7 +255,8 @@ class LeakInterpreter:
                 if isinstance(element, cst.StarredElement):
                     self.bind(element.value, index(value, None), env, None)
                     continue
-                part = CLEAN if unlabelled else index(value, i)  # images without labels: unlabelled target data
+                part = index(value, i)
+                part = unlabel(part) if unlabelled else part  # inputs without labels: unlabelled target data
                 self.bind(element, part, env, None)
         elif isinstance(target, cst.Attribute):
             value = self._named_source(target.attr, target.attr.value, value, source)
@@ -316,13 +317,14 @@ class LeakInterpreter:
         return Term(SRC, (self.ctx.rel, i))
 
     def _sink(self, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False) -> None:
+        """Record a sink; training sinks ignore unlabelled inputs, statistics need the data itself."""
         if self.ctx.is_test:
             return
         key = (code, id(node))
         if key in self._sink_keys:
             return
         self._sink_keys.add(key)
-        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only))
+        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only, code == LEAK_TRAIN))
 
     # --- expressions ---------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:
@@ -583,6 +585,8 @@ class LeakInterpreter:
             return self._source(node, label) if value.const is False else None
         if isinstance(value.const, str) and mode == "heldout":
             return self._source(node, f"{short}({keyword}={value.const!r})") if is_held_out_split(value.const, self.splits) else None
+        written = self.ctx.module.code_for_node(expr)
+        written = written if len(written) <= 40 else written[:37] + "..."
         predicate: tuple = (mode, None)
         operand = expr
         if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and mode == "false":
@@ -599,10 +603,10 @@ class LeakInterpreter:
             from .flow import predicate_holds
 
             holds = predicate_holds(predicate, inner.const, self.splits)
-            return self._source(node, f"{short}({keyword}=...)") if holds else None
+            return self._source(node, f"{short}({keyword}={written})") if holds else None
         bare = [t for t in inner.terms if t.kind in (PARAM, GLOBAL) and not t.path]
         if len(bare) == 1 and not inner.parts and not inner.fields:
-            src = self._source(node, f"{short}({keyword}=...)")
+            src = self._source(node, f"{short}({keyword}={written})")
             return Term(COND, (bare[0], predicate, src.ref))
         return None
 
@@ -626,7 +630,7 @@ class LeakInterpreter:
                     self._sink(LEAK_TRAIN, node, data, f"`{short}()`")
                 validation = values.get("validation_data")
                 if validation is not None and validation.tainted() and "callbacks" in values:
-                    self._sink(LEAK_SELECT, node, validation, "validation data of `fit()` with callbacks")
+                    self._sink(LEAK_SELECT, node, validation, "is the validation data of `fit()` with callbacks")
         elif short in P.VOCAB_CALLS:
             data = union(*values.values())
             if data.tainted():
@@ -641,14 +645,14 @@ class LeakInterpreter:
                 self._sink(LEAK_TRAIN, node, train, "`train_dataset` of a Trainer")
             evaluation = values.get("eval_dataset")
             if evaluation is not None and evaluation.tainted() and (self.load_best or "callbacks" in values):
-                self._sink(LEAK_SELECT, node, evaluation, "`eval_dataset` of a Trainer that keeps the best model")
+                self._sink(LEAK_SELECT, node, evaluation, "is the `eval_dataset` of a Trainer that keeps the best model")
         elif short == "step" and is_method and values.get(0) is not None and values[0].tainted() and (
             P.SCHEDULER_NAME.search(_receiver_name(node.func)) or "Plateau" in (receiver.ctor or "")
         ):
-            self._sink(LEAK_SELECT, node, values[0], "the metric of a learning-rate schedule (`ReduceLROnPlateau`)")
+            self._sink(LEAK_SELECT, node, values[0], "drives a learning-rate schedule (`ReduceLROnPlateau`)")
         elif (P.EARLY_STOP_CALL.search(short) or P.EARLY_STOP_CALL.search(_receiver_name(node.func)) or
               "EarlyStopping" in (receiver.ctor or "")) and any(v.tainted() for v in values.values()):
-            self._sink(LEAK_SELECT, node, union(*values.values()), "the metric of early stopping")
+            self._sink(LEAK_SELECT, node, union(*values.values()), "drives early stopping")
 
     def _assigned(self, node: cst.Call) -> bool:
         """Statistics only matter when kept (`mean = x.mean()`), not when printed."""

@@ -95,7 +95,7 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
     if not bare and "/" not in text and "\\" not in text and not _PATH_EXT.search(text):
         return False
     for part in re.split(r"[/\\]", text):
-        stem = _PATH_EXT.sub("", part).lower()
+        stem = part.rsplit(".", 1)[0].lower() if "." in part.strip(".") else part.lower()
         for split in splits:
             if stem == split or stem.startswith(split + "_") or stem.endswith("_" + split) or \
                     stem.startswith(split + "-") or stem.endswith("-" + split):

@@ -18,7 +18,9 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
     if ctx.is_test:
         return None  # unit tests build tiny "test" datasets on purpose
     facts = LeakInterpreter(ctx).run()
-    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or any(f.returns.tainted() for f in facts.functions.values())):
+    facts.globals = {k: v for k, v in facts.globals.items() if v.tainted() or v.const is not None}
+    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
+            or any(f.returns.tainted() for f in facts.functions.values())):
         return None
     return facts
 
