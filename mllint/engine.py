@@ -38,7 +38,7 @@ from .cache import Cache, ProbedNames, code_fingerprint, content_hash, names_dig
 from .config import Config
 from .context import ModuleContext, is_test_path
 from .findings import Finding, Loc
-from .parsing import parse
+from .parsing import parse_with_text
 from .positions import resolve_positions
 from .project import FileResult, Project
 from .rules import EXTRACTORS, all_rules, is_selected
@@ -89,9 +89,9 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
     result = FileResult(display, rel, is_test=is_test_path(rel), is_notebook=path.endswith(".ipynb"))
     src = source_mod.load(path, settings.max_file_size)
     diagnostics = list(src.diagnostics)
-    module = None
+    module, parsed_text = None, None
     if src.text is not None:
-        module, problems = parse(src)
+        module, problems, parsed_text = parse_with_text(src)
         diagnostics.extend(problems)
     for diag in diagnostics:
         cell, line = (diag.cell, diag.line) if diag.cell is not None else src.to_cell(diag.line)
@@ -121,7 +121,7 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
             result.findings.append(_internal(display, f"rule {code}", exc))
     result.findings.extend(ctx.findings)
     try:
-        resolve_positions(module, ctx.position_requests())
+        resolve_positions(module, ctx.position_requests(), parsed_text)
     except RecursionError:
         result.findings.append(_diagnostic("FILE004", "too deeply nested to locate findings", Loc(1, 1, 1, 1, display)))
     for _, loc in ctx.position_requests():

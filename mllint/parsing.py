@@ -86,12 +86,18 @@ def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
 
 def parse(source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
     """Parse a loaded source; for notebooks, blank out cells that do not parse and keep the rest."""
+    module, diagnostics, _ = parse_with_text(source)
+    return module, diagnostics
+
+
+def parse_with_text(source: Source) -> tuple[cst.Module | None, list[Diagnostic], str]:
+    """Like parse, and also the exact text the module was parsed from (positions.py uses it)."""
     assert source.text is not None
     module, problem = _parse_text(source.text)
     if module is not None or not source.is_notebook:
-        return module, [problem] if problem else []
+        return module, [problem] if problem else [], source.text
     if problem and problem.code == "FILE004":
-        return None, [problem]
+        return None, [problem], source.text
     lines = source.text.split("\n")
     bounds = [start for start, _ in source.cell_starts] + [len(lines) + 1]
     diagnostics: list[Diagnostic] = []
@@ -104,7 +110,8 @@ def parse(source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
             diagnostics.append(cell_problem)
             for i in range(start - 1, end - 1):
                 lines[i] = ""
-    module, problem = _parse_text("\n".join(lines))
+    text = "\n".join(lines)
+    module, problem = _parse_text(text)
     if problem:
         diagnostics.append(problem)
-    return module, diagnostics
+    return module, diagnostics, text

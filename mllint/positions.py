@@ -36,13 +36,19 @@ def _state_class() -> type:
             self.column = 0
             self.open: dict[int, tuple[int, int]] = {}
             self.syntactic: set[int] = set()
+            self.text: list[str] | None = None  # the generated code, when locating statements (see below)
+            self.closed: list[int] = []
 
         def add_indent_tokens(self) -> None:
             for tok in self.indent_tokens:
                 self._advance(tok)
+                if self.text is not None:
+                    self.text.append(tok)
 
         def add_token(self, value: str) -> None:
             self._advance(value)
+            if self.text is not None:
+                self.text.append(value)
 
         def _advance(self, value: str) -> None:
             parts = _NEWLINE.split(value)
@@ -76,15 +82,21 @@ def _state_class() -> type:
             for loc in self.targets[key]:
                 loc.line, loc.column = start[0], start[1] + 1
                 loc.end_line, loc.end_column = end[0], end[1] + 1
+            self.closed.append(key)
             self.remaining -= 1
-            if self.remaining == 0:
+            if self.remaining == 0 and self.text is None:
                 raise _Done
 
     return _TargetedState
 
 
-def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]]) -> None:
-    """Fill the line/column fields of each Loc from the node it was requested for."""
+def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]], text: str | None = None) -> None:
+    """Fill the line/column fields of each Loc from the node it was requested for.
+
+    With `text` (the exact source the module was parsed from), only the top-level statements
+    that hold a requested node are generated, and each is found in the text (see
+    _resolve_by_statement); otherwise the module is generated up to the last requested node.
+    """
     targets: dict[int, list[Loc]] = {}
     keep: list[cst.CSTNode] = []  # ids are only stable while the nodes are alive
     for node, loc in requests:
@@ -92,8 +104,44 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
         keep.append(node)
     if not targets:
         return
+    if text is not None and _resolve_by_statement(module, targets, text):
+        return
     state = _state_class()(module, targets)
     try:
         module._codegen(state)
     except _Done:
         pass
+
+
+def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], text: str) -> bool:
+    """Generate only the top-level statements that hold targets, and place each in the source text.
+
+    A statement's generated code is exactly its source text (libcst round-trips), so it is found
+    with str.find after the end of the previous placed statement. If it is not found, or found
+    twice (the same statement text later in the file could be the real one), or a target was not
+    inside any top-level statement, return False and let the caller generate the whole module.
+    """
+    from .walk import walk
+
+    holding = [stmt for stmt in module.body if any(id(node) in targets for node in walk(stmt))]
+    state = _state_class()(module, targets)
+    cursor = 0
+    line = 1
+    for stmt in holding:
+        state.text, state.closed = [], []
+        state.line, state.column = 0, 0
+        stmt._codegen(state)
+        code = "".join(state.text)
+        found = text.find(code, cursor)
+        if not code or found < 0 or text.find(code, found + 1) >= 0:
+            return False
+        line += len(_NEWLINE.findall(text, cursor, found))
+        cursor = found + len(code)
+        if found and text[found - 1] not in "\r\n":
+            return False  # statements start at the beginning of a line
+        for key in state.closed:
+            for loc in targets[key]:
+                loc.line += line
+                loc.end_line += line
+        line += len(_NEWLINE.findall(code))
+    return all(loc.line for locs in targets.values() for loc in locs)
