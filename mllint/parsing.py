@@ -76,12 +76,25 @@ def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
     try:
         return cst.parse_module(text), None
     except cst.ParserSyntaxError as exc:
-        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-        return None, Diagnostic("FILE002", f"syntax error: {message}", exc.editor_line, exc.editor_column + 1)
+        return None, _syntax_error(text, exc)
     except RecursionError:
         return None, Diagnostic("FILE004", "too deeply nested to analyse")
     except Exception as exc:  # noqa: BLE001 - the parser's failure must not stop the run
         return None, Diagnostic("FILE002", f"cannot parse: {type(exc).__name__}: {exc}"[:200])
+
+
+def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> Diagnostic:
+    """Prefer CPython's account of a syntax error: its place is exact and its message plainer
+    ("Missing parentheses in call to 'print'" for Python 2 code); libcst's when CPython accepts the code."""
+    try:
+        ast.parse(text)
+    except SyntaxError as error:
+        column = error.offset or 1
+        return Diagnostic("FILE002", f"syntax error: {error.msg}", error.lineno or 1, max(1, column))
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+    return Diagnostic("FILE002", f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
 
 
 def parse(source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:
