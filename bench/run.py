@@ -50,9 +50,24 @@ def mllint(*args: str) -> list[str]:
     return [sys.executable, "-m", "mllint", "-q", "--exit-zero", *args]
 
 
+def snapshot_package(into: str) -> dict[str, str]:
+    """Copy the mllint package and return an environment that runs the copy: the cache is keyed by
+    mllint's own files, so edits to a working tree during the benchmark must not reach the runs."""
+    import mllint
+
+    source = os.path.dirname(os.path.abspath(mllint.__file__))
+    shutil.copytree(source, os.path.join(into, "mllint"), ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = into + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+ENV: dict[str, str] | None = None  # set by main: the snapshot of the package
+
+
 def timed(command: list[str], cwd: str) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"command failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr}")
@@ -86,7 +101,7 @@ def _tree_rss(root_pid: int) -> int:
 
 def peak_memory(command: list[str], cwd: str) -> int:
     """Peak of the summed resident size of the command's process tree, in bytes."""
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     peak = 0
     done = threading.Event()
 
@@ -152,7 +167,9 @@ def main() -> None:
     args = parser.parse_args()
     jobs = str(args.jobs)
 
+    global ENV
     with tempfile.TemporaryDirectory(prefix="mllint-bench-") as work:
+        ENV = snapshot_package(os.path.join(work, "snapshot"))
         tree = copy_tree(args.tree, work)
         files = python_files(tree)
         listing = os.path.join(work, "files.txt")

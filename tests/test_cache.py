@@ -1,0 +1,164 @@
+"""The per-file result cache: hits, invalidation, damaged entries, concurrent runs, the CLI options."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mllint import cache as cache_mod
+from mllint import engine
+from mllint.config import Config
+
+TRAIN = "import torch\nfrom helpers import prepare\n\nprepare()\ntorch.manual_seed(3407)\n"
+
+
+def make_project(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (root / "train.py").write_text(TRAIN)
+    (root / "helpers.py").write_text("def prepare():\n    return 1\n")
+    (root / "other.py").write_text("import numpy as np\nnp.random.seed(0)\n")
+    return root
+
+
+class CountingCache(cache_mod.Cache):
+    instances: list["CountingCache"] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        CountingCache.instances.append(self)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    CountingCache.instances = []
+    monkeypatch.setattr(engine, "Cache", CountingCache)
+    return CountingCache.instances
+
+
+def lint(paths: list[str], cache_dir: Path) -> list[dict]:
+    result = engine.run(paths, Config(), ["ALL"], [], jobs=1, cache_dir=str(cache_dir), use_cache=True)
+    return [f.to_json() for f in result.findings]
+
+
+def test_a_warm_run_reads_every_file_from_the_cache_and_reports_the_same(tmp_path, counting):
+    root = make_project(tmp_path / "p")
+    cold = lint([str(root)], tmp_path / "c")
+    warm = lint([str(root)], tmp_path / "c")
+    assert cold == warm and cold
+    assert (counting[0].hits, counting[0].misses) == (0, 3)
+    assert (counting[1].hits, counting[1].misses) == (3, 0)
+
+
+def test_an_edited_file_is_analysed_again_and_only_that_file(tmp_path, counting):
+    root = make_project(tmp_path / "p")
+    lint([str(root)], tmp_path / "c")
+    (root / "other.py").write_text("import numpy as np\n\n\nnp.random.seed(1)\n")
+    findings = lint([str(root)], tmp_path / "c")
+    assert (counting[1].hits, counting[1].misses) == (2, 1)
+    assert any(f["path"].endswith("other.py") and f["line"] == 4 for f in findings)
+
+
+def test_a_new_module_invalidates_only_the_files_that_asked_about_its_name(tmp_path, counting):
+    root = make_project(tmp_path / "p")
+    lint([str(root)], tmp_path / "c")
+    (root / "unrelated.py").write_text("x = 1\n")  # a new project module name nobody imports
+    lint([str(root)], tmp_path / "c")
+    assert (counting[1].hits, counting[1].misses) == (3, 1)
+
+
+def test_the_answer_to_a_module_name_question_changing_invalidates_the_entry():
+    names = cache_mod.ProbedNames({"helpers", "train"})
+    assert "helpers" in names and "torch" not in names
+    digest = cache_mod.names_digest(frozenset({"helpers", "train"}))
+    assert names.probes == {"helpers": True, "torch": False}
+    assert cache_mod.probes_hold(names.probes, frozenset({"helpers", "other"}), digest)
+    assert not cache_mod.probes_hold(names.probes, frozenset({"train"}), digest)  # helpers.py removed
+    assert not cache_mod.probes_hold(names.probes, frozenset({"helpers", "torch"}), digest)  # a local torch.py
+    list(names)  # iterating needs the whole set: the entry then depends on all of it
+    assert cache_mod.WHOLE_SET in names.probes
+
+
+def test_a_pre_commit_run_on_one_file_reads_the_rest_of_the_project_from_the_cache(tmp_path, counting):
+    root = make_project(tmp_path / "p")
+    lint([str(root)], tmp_path / "c")
+    (root / "train.py").write_text(TRAIN + "\n")
+    findings = lint([str(root / "train.py")], tmp_path / "c")
+    assert (counting[1].hits, counting[1].misses) == (2, 1)
+    assert {Path(f["path"]).name for f in findings} == {"train.py"}
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", b"mllint-cache\n", "truncate", "foreign"])
+def test_a_damaged_entry_is_a_miss_and_is_rebuilt(tmp_path, counting, damage):
+    root = make_project(tmp_path / "p")
+    expected = lint([str(root)], tmp_path / "c")
+    entries = sorted((tmp_path / "c").glob("*/*.pickle"))
+    assert len(entries) == 3
+    for entry in entries:
+        data = entry.read_bytes()
+        if damage == "truncate":
+            entry.write_bytes(data[: len(data) // 2])
+        elif damage == "foreign":  # a valid entry of another key moved into place
+            other = entries[(entries.index(entry) + 1) % len(entries)]
+            entry.write_bytes(other.read_bytes())
+        else:
+            entry.write_bytes(damage)
+    assert lint([str(root)], tmp_path / "c") == expected
+    assert counting[1].misses == 3
+    assert lint([str(root)], tmp_path / "c") == expected
+    assert counting[2].hits == 3
+
+
+def test_an_unwritable_cache_folder_only_disables_caching(tmp_path):
+    root = make_project(tmp_path / "p")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be\n")
+    assert lint([str(root)], blocker) == lint([str(root)], tmp_path / "fine")
+
+
+def test_a_cached_result_is_shown_with_the_paths_of_the_current_working_folder(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+    monkeypatch.chdir(tmp_path)
+    first = lint([str(root)], tmp_path / "c")
+    monkeypatch.chdir(root)
+    second = lint([str(root)], tmp_path / "c")
+    assert {f["path"] for f in first} == {"p/train.py", "p/other.py"}
+    assert {f["path"] for f in second} == {"train.py", "other.py"}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mllint", "--format", "json", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_the_cli_caches_in_the_project_root_by_default_and_honours_no_cache_and_cache_dir(tmp_path):
+    root = make_project(tmp_path / "p")
+    default = cli(".", cwd=root)
+    assert (root / ".mllint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    elsewhere = tmp_path / "elsewhere"
+    chosen = cli("--cache-dir", str(elsewhere), ".", cwd=root)
+    assert list(elsewhere.glob("*/*.pickle"))
+    fresh = make_project(tmp_path / "q")
+    uncached = cli("--no-cache", ".", cwd=fresh)
+    assert not (fresh / ".mllint_cache").exists()
+    assert default.stdout == chosen.stdout == uncached.stdout
+    assert json.loads(default.stdout) and default.returncode == 1
+
+
+def test_two_concurrent_runs_share_a_cache_folder_safely(tmp_path):
+    root = make_project(tmp_path / "p")
+    for index in range(30):
+        (root / f"mod_{index}.py").write_text(f"import random\nrandom.seed({index})\n" + "x = [1, 2, 3]\n" * 200)
+    command = [sys.executable, "-m", "mllint", "--format", "json", "--jobs", "2", "--cache-dir", str(tmp_path / "c"), "."]
+    runs = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 1 for run in runs), [err for _, err in outputs]
+    assert outputs[0][0] == outputs[1][0]
+    after = cli("--cache-dir", str(tmp_path / "c"), ".", cwd=root)
+    assert after.stdout == outputs[0][0]
+    assert not list((tmp_path / "c").glob("*/.tmp-*"))
