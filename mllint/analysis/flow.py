@@ -61,8 +61,13 @@ def terms_val(terms: Iterable[Term]) -> Val:
     return Val(terms) if terms else CLEAN
 
 
+def _empty(v: Val) -> bool:
+    return not v.terms and v.parts is None and v.fields is None and v.elem is None and v.const is None \
+        and v.cls is None and v.ctor is None
+
+
 def union(*vals: Val) -> Val:
-    vals = tuple(v for v in vals if v is not CLEAN and v != CLEAN)
+    vals = tuple(v for v in vals if v is not CLEAN and not _empty(v))
     if not vals:
         return CLEAN
     if len(vals) == 1:

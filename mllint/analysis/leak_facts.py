@@ -20,6 +20,7 @@ from .names import dotted
 from .values import str_value
 
 LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+_HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
 Env = dict
 
 
@@ -38,12 +39,22 @@ class _Frame:
 def _const(expr: cst.BaseExpression) -> object:
     if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[expr.value]
+    return _string(expr)
+
+
+def _string(expr: cst.BaseExpression | None) -> str | None:
+    """str_value without literal_eval for the common plain literal (no prefix, no escapes)."""
+    if isinstance(expr, cst.SimpleString):
+        raw = expr.value
+        if raw[0] in "'\"" and "\\" not in raw:
+            quote = 3 if raw[:3] in ('"""', "'''") else 1
+            return raw[quote:-quote]
     return str_value(expr)
 
 
 def _text_of(expr: cst.BaseExpression) -> str | None:
     """A literal string or the literal parts of an f-string (`{}` for the holes)."""
-    value = str_value(expr)
+    value = _string(expr)
     if value is not None:
         return value
     if isinstance(expr, cst.FormattedString):
@@ -57,7 +68,7 @@ class LeakInterpreter:
         self.splits = tuple(s.lower() for s in ctx.held_out_splits)
         self.module = ctx.names.module_name
         self.facts = FlowFacts(ctx.rel, self.module, self.splits)
-        self.module_names = set(ctx.module_scope.bindings)
+        self.module_names = _module_level_names(ctx.module)
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", ctx.text))
         self.objectives = self._objective_names()
         self._sink_keys: set[tuple[str, int]] = set()
@@ -65,6 +76,8 @@ class LeakInterpreter:
         self._sites: dict[int, str] = {}
         self.frame = _Frame(f"{self.module}.<module>", None, None, True, None)
         self.selection_if = 0
+        self._call_nodes: list[tuple[str, cst.Call]] = []
+        self._actions: dict[int, str | None] = {}
         self.assigning = False
 
     # --- entry points -------------------------------------------------------------------------------
@@ -72,6 +85,11 @@ class LeakInterpreter:
         env: Env = {}
         self.block(self.ctx.module.body, env)
         self.facts.functions[self.frame.qual] = Function(self.frame.qual, (), {}, CLEAN)
+        # Call sites are related locations of chains (hops). Locating them costs a code-generation
+        # pass over the file, so only files that handle data pay for it (model code does not).
+        if self.facts.sources or self.facts.sinks or _HANDLES_DATA.search(self.ctx.text):
+            for key, node in self._call_nodes:
+                self.facts.calls[key].loc = self.ctx.loc(node)
         return self.facts
 
     def _objective_names(self) -> set[str]:
@@ -181,10 +199,12 @@ class LeakInterpreter:
         return merged
 
     def loop_body(self, body, env: Env) -> None:
-        for _ in range(2):
+        for _ in range(2):  # a second pass only when the first changed what flows around the loop
             before = dict(env)
             self.block(body, env)
             _merge_into(env, before)
+            if _taint(env) == _taint(before):
+                break
 
     def small(self, node: cst.CSTNode, env: Env) -> None:
         if isinstance(node, cst.Assign):
@@ -214,7 +234,8 @@ class LeakInterpreter:
         test = self.expr(node.test, env)
         flagged = False
         if test.tainted() and not self.ctx.is_test:
-            action = _selection_action(node)
+            action = self._actions[id(node)] if id(node) in self._actions else \
+                self._actions.setdefault(id(node), _selection_action(node))
             if action is not None:
                 self._sink(LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
                 flagged = True
@@ -238,6 +259,8 @@ class LeakInterpreter:
             self.bind(node.target, items, env, None)
             self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
             _merge_into(env, before)
+            if _taint(env) == _taint(before):
+                break
         self.suite(node.orelse, env)
 
     # --- binding -------------------------------------------------------------------------------------
@@ -328,10 +351,17 @@ class LeakInterpreter:
 
     # --- expressions ---------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:
-        if isinstance(node, cst.Name):
+        kind = type(node)
+        if kind is cst.Name:
             return self.name(node, env)
+        if kind is cst.Call:
+            return self.call(node, env)
+        if kind is cst.Attribute:
+            return self.attribute(node, env)
+        if kind in _CLEAN_EXPRS:
+            return CLEAN
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            return Val(const=str_value(node))
+            return Val(const=_string(node))
         if isinstance(node, cst.Attribute):
             return self.attribute(node, env)
         if isinstance(node, cst.Subscript):
@@ -487,8 +517,9 @@ class LeakInterpreter:
             callee, offset = site
             fallback = derive(union(receiver, *(v for _, v, _ in args)))
             key = f"{self.ctx.rel}#{len(self.facts.calls)}"
+            self._call_nodes.append((key, node))
             self.facts.calls[key] = CallSite(
-                key, self.ctx.rel, callee, self.ctx.loc(node),
+                key, self.ctx.rel, callee, None,
                 tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
             )
             cls = callee if short[:1].isupper() else None
@@ -563,7 +594,8 @@ class LeakInterpreter:
                 term = self._split_term(node, arg.value, value, env, f"{short}({position}=False)", "false", short, position)
                 if term is not None:
                     found.add(term)
-            elif position in P.SPLIT_KEYWORDS and (data_like or position == "split"):
+            elif position in P.SPLIT_KEYWORDS and (data_like or position == "split") and (
+                    position not in P.GENERIC_SPLIT_KEYWORDS or P.DATASET_LIKE.search(short)):
                 term = self._split_term(node, arg.value, value, env, None, "heldout", short, position)
                 if term is not None:
                     found.add(term)
@@ -635,9 +667,10 @@ class LeakInterpreter:
             data = union(*values.values())
             if data.tainted():
                 self._sink(LEAK_FIT, node, data, f"`{short}()`")
-        elif short in P.STAT_METHODS and is_method and receiver.tainted() and self._assigned(node):
+        elif short in P.STAT_METHODS and is_method and receiver.tainted() and self._assigned(node) and not self._in_forward():
             self._sink(LEAK_FIT, node, receiver, f"statistics (`.{short}()`)", raw_only=True)
-        elif qualified in P.STAT_FUNCS and values.get(0) is not None and values[0].tainted() and self._assigned(node):
+        elif qualified in P.STAT_FUNCS and values.get(0) is not None and values[0].tainted() and self._assigned(node) \
+                and not self._in_forward():
             self._sink(LEAK_FIT, node, values[0], f"statistics (`{short}()`)", raw_only=True)
         elif short.endswith("Trainer"):
             train = values.get("train_dataset")
@@ -654,9 +687,55 @@ class LeakInterpreter:
               "EarlyStopping" in (receiver.ctor or "")) and any(v.tainted() for v in values.values()):
             self._sink(LEAK_SELECT, node, union(*values.values()), "drives early stopping")
 
+    def _in_forward(self) -> bool:
+        """Statistics inside a model's forward pass are layers (normalisation), not fitted preprocessing."""
+        last = self.frame.qual.rsplit(".", 1)[-1]
+        return last.startswith(("forward", "_forward")) or last == "__call__"
+
     def _assigned(self, node: cst.Call) -> bool:
         """Statistics only matter when kept (`mean = x.mean()`), not when printed."""
         return self.assigning
+
+
+_CLEAN_EXPRS = frozenset({cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Lambda})
+
+
+def _module_level_names(module: cst.Module) -> set[str]:
+    """Names bound at module level, also under `if __name__ == "__main__":`, loops, `with` and `try`."""
+    names: set[str] = set()
+    stack = list(module.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            names.add(stmt.name.value)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                    [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
+                for target in targets:
+                    for node in walk(target):
+                        if isinstance(node, cst.Name):
+                            names.add(node.value)
+        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
+            if isinstance(stmt, cst.For):
+                names.update(n.value for n in walk(stmt.target) if isinstance(n, cst.Name))
+            for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+                while isinstance(block, (cst.If, cst.Else, cst.Finally)):
+                    if isinstance(block, cst.If):
+                        stack.extend(block.body.body if isinstance(block.body, cst.IndentedBlock) else [])
+                        block = block.orelse
+                    else:
+                        block = block.body
+                if isinstance(block, cst.IndentedBlock):
+                    stack.extend(block.body)
+            for handler in getattr(stmt, "handlers", ()):
+                if isinstance(handler.body, cst.IndentedBlock):
+                    stack.extend(handler.body.body)
+    return names
+
+
+def _taint(env: Env) -> dict:
+    return {name: value.flat() for name, value in env.items() if value.tainted()}
 
 
 def _merge_into(env: Env, other: Env) -> None:
@@ -732,29 +811,51 @@ def _decided(expr: cst.BaseExpression) -> bool:
 
 
 def _selection_action(node: cst.If) -> str | None:
-    """What the code under a held-out condition does that selects: save, keep the best, stop."""
-    bodies = [node.body]
+    """What the code under a held-out condition does that selects: save, keep the best, stop.
+    Scans statements only (not every expression): these actions are statements."""
+    stack: list = [node.body]
     if node.orelse is not None and not isinstance(node.orelse, cst.If):
-        bodies.append(node.orelse)
-    for body in bodies:
-        for inner in walk(body):
-            if isinstance(inner, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(inner, cst.Call):
-                name = dotted(inner.func) or ""
-                last = name.rsplit(".", 1)[-1]
-                if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
-                    return f"saves a checkpoint (`{name}()`)"
-                if last == "deepcopy" or last == "load_state_dict":
-                    return f"keeps a copy of the model (`{name}()`)"
-            elif isinstance(inner, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                targets = [t.target for t in inner.targets] if isinstance(inner, cst.Assign) else [inner.target]
-                for target in targets:
-                    name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
-                    if name and P.BEST_NAME.search(name):
-                        return f"updates the best score (`{name}`)"
-                    if name and P.PATIENCE_NAME.search(name):
-                        return f"drives early stopping (`{name}`)"
-            elif isinstance(inner, cst.Break):
-                return "stops training (`break`)"
+        stack.append(node.orelse)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (cst.IndentedBlock, cst.Else)):
+            stack.extend(item.body.body if isinstance(item, cst.Else) else item.body)
+        elif isinstance(item, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
+            for block in (item.body, getattr(item, "orelse", None), getattr(item, "finalbody", None)):
+                if block is not None:
+                    stack.append(block.body if isinstance(block, (cst.Else, cst.Finally)) else block)
+            stack.extend(h.body for h in getattr(item, "handlers", ()))
+        elif isinstance(item, cst.SimpleStatementLine):
+            for small in item.body:
+                found = _small_action(small)
+                if found:
+                    return found
+    return None
+
+
+def _small_action(small: cst.CSTNode) -> str | None:
+    if isinstance(small, cst.Break):
+        return "stops training (`break`)"
+    calls = []
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        calls.append(small.value)
+    if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+        for target in targets:
+            for name_node in (target.elements if isinstance(target, (cst.Tuple, cst.List)) else [target]):
+                inner = getattr(name_node, "value", name_node) if isinstance(name_node, cst.Element) else name_node
+                name = inner.value if isinstance(inner, cst.Name) else inner.attr.value if isinstance(inner, cst.Attribute) else ""
+                if name and P.BEST_NAME.search(name):
+                    return f"updates the best score (`{name}`)"
+                if name and P.PATIENCE_NAME.search(name):
+                    return f"drives early stopping (`{name}`)"
+        if isinstance(small.value, cst.Call):
+            calls.append(small.value)
+    for call in calls:
+        name = dotted(call.func) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
+            return f"saves a checkpoint (`{name}()`)"
+        if last == "deepcopy":
+            return f"keeps a copy of the model (`{name}()`)"
     return None

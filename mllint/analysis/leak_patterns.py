@@ -46,7 +46,7 @@ STAT_FUNCS = frozenset({"numpy.mean", "numpy.std", "numpy.var", "numpy.nanmean",
                         "torch.std", "torch.var", "torch.std_mean", "torch.var_mean"})
 SAVE_CALLS = frozenset({
     "save", "save_checkpoint", "save_model", "save_pretrained", "save_weights", "save_state", "save_state_dict",
-    "save_best", "save_networks", "save_network", "save_ckpt", "save_best_model", "checkpoint",
+    "save_best", "save_networks", "save_network", "save_ckpt", "save_best_model",
 })
 BEST_NAME = re.compile(r"best|is_best|highest|lowest", re.IGNORECASE)
 PATIENCE_NAME = re.compile(r"patience|counter|wait|bad_epochs|no_improve|stale|trigger|since_improv|early_stop",
@@ -56,6 +56,7 @@ SCHEDULER_NAME = re.compile(r"sched|plateau", re.IGNORECASE)
 TRAIN_KEYWORDS = ("train", "is_train")
 SPLIT_KEYWORDS = ("split", "subset", "image_set", "set_name", "partition", "split_name", "data_split", "mode",
                   "phase", "stage")
+GENERIC_SPLIT_KEYWORDS = ("mode", "phase", "stage")  # only for callees named like data (`Dataset(mode=...)`)
 TRAIN_LIKE_SPLITS = frozenset({"train", "training", "val", "valid", "validation", "dev", "trainval", "unlabeled",
                                "unlabelled", "extra"})
 CONFIG_RECEIVER = re.compile(

@@ -49,7 +49,7 @@ def _related(atom: Atom, resolver: Resolver) -> list[Related]:
     related = [Related(source.loc, f"held-out data: {source.what}")]
     for hop in atom.hops:
         site = resolver.calls.get(hop.site)
-        if site is not None and site.loc is not None:
+        if site is not None and site.loc is not None and site.loc.line:
             related.append(Related(site.loc, hop.message))
     return related
 
