@@ -34,26 +34,49 @@ def _fields(tp: type) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    for name in _fields(type(node)):
+_IS_NODE: dict[type, bool] = {}  # type -> is it a CSTNode? (an ABC isinstance check costs 4x a dict hit)
+
+
+def _is_node(tp: type) -> bool:
+    known = _IS_NODE.get(tp)
+    if known is None:
+        known = _IS_NODE[tp] = issubclass(tp, cst.CSTNode)
+    return known
+
+
+def _kids(node: cst.CSTNode) -> list[cst.CSTNode]:
+    kids = []
+    is_node = _IS_NODE
+    for name in _FIELDS.get(type(node)) or _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif type(value) in (tuple, list):
+        kind = type(value)
+        if kind is tuple or kind is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+                known = is_node.get(type(item))
+                if known or (known is None and _is_node(type(item))):
+                    kids.append(item)
+        else:
+            known = is_node.get(kind)
+            if known or (known is None and _is_node(kind)):
+                kids.append(value)
+    return kids
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    return iter(_kids(node))
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Pre-order traversal of node and its semantic descendants (iterative: no recursion limit)."""
     stack = [node]
+    pop = stack.pop
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
-        kids = list(children(current))
-        kids.reverse()
-        stack.extend(kids)
+        kids = _kids(current)
+        if kids:
+            kids.reverse()
+            stack.extend(kids)
 
 
 class Visitor:
@@ -74,11 +97,5 @@ class Visitor:
             self.visit_children(node)
 
     def visit_children(self, node: cst.CSTNode) -> None:
-        for name in _fields(type(node)):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                self.visit(value)
-            elif type(value) in (tuple, list):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        self.visit(item)
+        for child in _kids(node):
+            self.visit(child)
