@@ -35,6 +35,7 @@ class Val:
     const: Any = None  # a str/bool literal
     cls: str | None = None  # an instance of this project class (dotted as written)
     ctor: str | None = None  # the library class that built it (StandardScaler, ReduceLROnPlateau)
+    train_split: bool = False  # known to be (part of) the training split: what is carved from it is validation
 
     def flat(self) -> frozenset:
         """Every term, structure forgotten."""
@@ -61,13 +62,13 @@ def terms_val(terms: Iterable[Term]) -> Val:
     return Val(terms) if terms else CLEAN
 
 
-def _empty(v: Val) -> bool:
+def is_empty(v: Val) -> bool:
     return not v.terms and v.parts is None and v.fields is None and v.elem is None and v.const is None \
-        and v.cls is None and v.ctor is None
+        and v.cls is None and v.ctor is None and not v.train_split
 
 
 def union(*vals: Val) -> Val:
-    vals = tuple(v for v in vals if v is not CLEAN and not _empty(v))
+    vals = tuple(v for v in vals if v is not CLEAN and not is_empty(v))
     if not vals:
         return CLEAN
     if len(vals) == 1:
@@ -90,6 +91,7 @@ def union(*vals: Val) -> Val:
         const=consts.pop() if len(consts) == 1 else None,
         cls=cls.pop() if len(cls) == 1 else None,
         ctor=ctors.pop() if len(ctors) == 1 else None,
+        train_split=all(v.train_split for v in vals),
     )
 
 
@@ -107,7 +109,12 @@ def _extend(val: Val, step: Any) -> Val:
 
 
 def index(val: Val, key: Any) -> Val:
-    """val[key] (or val.key for a `.name` key)."""
+    """val[key] (or val.key for a `.name` key): a column or element of a training split is training data."""
+    result = _index(val, key)
+    return replace(result, train_split=True) if val.train_split and not result.train_split else result
+
+
+def _index(val: Val, key: Any) -> Val:
     if val.parts is not None and isinstance(key, int) and -len(val.parts) <= key < len(val.parts):
         return union(val.parts[key], _extend(terms_val(val.terms), key))
     if val.fields is not None and key is not None:

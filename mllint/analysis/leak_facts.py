@@ -8,6 +8,7 @@ are merged; loop bodies run twice so that values carried around a loop are seen.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import libcst as cst
 
@@ -15,7 +16,7 @@ from ..context import ModuleContext
 from ..walk import walk
 from . import leak_patterns as P
 from .flow import (ATTR, CLEAN, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, Function, Sink, Source, Term, Val,
-                   derive, index, is_held_out_split, iterate, terms_val, union, unlabel)
+                   derive, index, is_empty, is_held_out_split, iterate, terms_val, union, unlabel)
 from .names import dotted
 from .values import str_value
 
@@ -78,6 +79,7 @@ class LeakInterpreter:
         self.selection_if = 0
         self._call_nodes: list[tuple[str, cst.Call]] = []
         self._actions: dict[int, str | None] = {}
+        self._train_marked = False  # the call being read names the training split
         self.assigning = False
 
     # --- entry points -------------------------------------------------------------------------------
@@ -484,11 +486,15 @@ class LeakInterpreter:
             if isinstance(element.slice, cst.Index):
                 self.expr(element.slice.value, env)
         key = _slice_key(node)
-        if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value):
+        known = owner.fields is not None and any(name == key for name, _ in owner.fields)
+        if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value) \
+                and not known and not owner.train_split:
             src = self._source(node, f'the ["{key}"] split')
             return union(index(owner, key), terms_val({src}))
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
             return owner  # a slice of the data is the data
+        if key in ("train", "training"):
+            return replace(index(owner, key), train_split=True)
         return index(owner, key)
 
     def _path_source(self, node: cst.BinaryOperation, operands: list) -> Term | None:
@@ -525,7 +531,10 @@ class LeakInterpreter:
             cls = callee if short[:1].isupper() else None
             return Val(frozenset({Term(RET, key)}) | sources, cls=cls)
         result = self._library_result(node, short, qualified, receiver, args)
-        return union(result, terms_val(sources)) if sources else result
+        result = union(result, terms_val(sources)) if sources else result
+        if self._train_marked and not sources:
+            result = replace(result, train_split=True)
+        return result
 
     def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
         """(callee as written for the project index, self offset) when the call may run project code."""
@@ -546,13 +555,8 @@ class LeakInterpreter:
         values = [v for p, v, _ in args]
         if short in P.CLEAN_CALLS:
             return CLEAN
-        if short == "train_test_split" and isinstance(node.func, (cst.Name, cst.Attribute)) and qualified.endswith("train_test_split"):
-            arrays = [v for p, v, _ in args if isinstance(p, int)] or [CLEAN]
-            src = terms_val({self._source(node, "a test output of train_test_split()")})
-            parts = []
-            for value in arrays:
-                parts += [value, union(value, src)]
-            return Val(parts=tuple(parts))
+        if short == "train_test_split":
+            return self._train_test_split(node, receiver, args)
         if short == "enumerate":
             first = values[0] if values else CLEAN
             return Val(elem=Val(parts=(CLEAN, iterate(first))))
@@ -562,8 +566,11 @@ class LeakInterpreter:
             return Val(fields=tuple((p, v) for p, v, _ in args))
         if short in ("next", "iter") and values:
             return iterate(values[0]) if short == "next" else values[0]
-        if isinstance(node.func, cst.Attribute) and short in P.DATA_METHODS and receiver.tainted():
-            return union(receiver if short not in ("items", "values") else Val(elem=iterate(receiver)), *map(derive, values))
+        is_method = isinstance(node.func, cst.Attribute)
+        if is_method and (short in P.DATA_METHODS and not is_empty(receiver) or receiver.fields is not None):
+            # a view of the receiver; a dataset dict keeps its splits through .map(), .with_transform(), ...
+            kept = receiver if short not in ("items", "values") else Val(elem=iterate(receiver))
+            return union(kept, *(derive(v) for v in values if v.tainted()))
         if short in P.DATA_CALLS:
             data = [v for p, v, _ in args if p == 0 or p in ("dataset", "datasets", "data", "tensors", "objs")]
             if short in P.CONCAT_CALLS or short in ("TensorDataset", "array", "stack"):
@@ -573,8 +580,23 @@ class LeakInterpreter:
                 result = union(result, receiver)
             return result
         ctor = short if short[:1].isupper() else None
-        result = derive(union(receiver, *values))
+        # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
+        carried = [v for p, v, _ in args if not (isinstance(p, str) and P.CONFIG_KEYWORD.search(p))]
+        result = derive(union(receiver, *carried))
         return Val(result.terms, ctor=ctor) if ctor else result
+
+    def _train_test_split(self, node: cst.Call, receiver: Val, args: list) -> Val:
+        """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
+        What is carved from a known training split is a validation split, not held-out data."""
+        method = isinstance(node.func, cst.Attribute) and self.ctx.names.qualify(node.func) is None
+        arrays = [receiver] if method else [v for p, v, _ in args if isinstance(p, int)] or [CLEAN]
+        carved = all(a.train_split for a in arrays)
+        held_out = CLEAN if carved else terms_val({self._source(node, "a test output of train_test_split()")})
+        pieces = [(replace(a, train_split=True), union(a if not carved else replace(a, train_split=False), held_out))
+                  for a in arrays]
+        if method:
+            return Val(fields=(("train", pieces[0][0]), ("test", pieces[0][1])))
+        return Val(parts=tuple(p for pair in pieces for p in pair))
 
     def _mutate(self, func, short: str, args: list, env: Env) -> None:
         """`losses.append(loss.item())`: the container now holds what was added."""
@@ -588,6 +610,7 @@ class LeakInterpreter:
 
     def _call_sources(self, node: cst.Call, short: str, qualified: str, args: list, env: Env) -> frozenset:
         found: set[Term] = set()
+        self._train_marked = False
         data_like = P.dataset_like(short)
         for position, value, arg in args:
             if position in P.TRAIN_KEYWORDS and data_like:
@@ -614,9 +637,13 @@ class LeakInterpreter:
                     mode: str, short: str, keyword: str) -> Term | None:
         """A source when the split argument says held-out; a conditional term when a parameter decides."""
         if isinstance(value.const, bool) and mode == "false":
+            self._train_marked |= value.const is True
             return self._source(node, label) if value.const is False else None
         if isinstance(value.const, str) and mode == "heldout":
-            return self._source(node, f"{short}({keyword}={value.const!r})") if is_held_out_split(value.const, self.splits) else None
+            if is_held_out_split(value.const, self.splits):
+                return self._source(node, f"{short}({keyword}={value.const!r})")
+            self._train_marked |= value.const.split("[", 1)[0].lower() in ("train", "training")
+            return None
         written = self.ctx.module.code_for_node(expr)
         written = written if len(written) <= 40 else written[:37] + "..."
         predicate: tuple = (mode, None)
@@ -805,7 +832,8 @@ def _decided(expr: cst.BaseExpression) -> bool:
             return True
         if isinstance(node, cst.SimpleString):
             text = (str_value(node) or "").lower()
-            if text in P.TRAIN_LIKE_SPLITS or any(w in text.replace("\\", "/").split("/") for w in P.TRAIN_LIKE_SPLITS):
+            words = text.replace("\\", "/").split("/")
+            if text in P.TRAIN_LIKE_SPLITS or any(w in words for w in P.TRAIN_LIKE_SPLITS) or text in P.HELD_OUT_WORDS:
                 return True
     return False
 

@@ -30,7 +30,8 @@ DATA_METHODS = frozenset({
 CLEAN_CALLS = frozenset({
     "len", "range", "print", "isinstance", "hasattr", "type", "id", "callable", "issubclass", "exists",
     "isdir", "isfile", "makedirs", "mkdir", "time", "perf_counter", "format", "repr", "info", "debug",
-    "warning", "log", "add_scalar", "add_scalars", "set_description", "set_postfix", "write",
+    "warning", "log", "add_scalar", "add_scalars", "set_description", "set_postfix", "write", "size", "numel",
+    "dim", "nelement", "ndimension", "__len__",
 })
 MUTATORS = frozenset({"append", "extend", "update", "add", "insert", "add_", "put", "push", "appendleft"})
 PREPROCESSORS = re.compile(
@@ -59,6 +60,8 @@ SPLIT_KEYWORDS = ("split", "subset", "image_set", "set_name", "partition", "spli
 GENERIC_SPLIT_KEYWORDS = ("mode", "phase", "stage")  # only for callees named like data (`Dataset(mode=...)`)
 TRAIN_LIKE_SPLITS = frozenset({"train", "training", "val", "valid", "validation", "dev", "trainval", "unlabeled",
                                "unlabelled", "extra"})
+CONFIG_KEYWORD = re.compile(r"^(?:num|n|max|min)_|_(?:size|len|length|dim|classes)$|^(?:seed|device|dtype|vocab_size)$")
+HELD_OUT_WORDS = frozenset({"test", "testing", "heldout", "held_out", "holdout"})  # literal split keys: construction visible
 CONFIG_RECEIVER = re.compile(
     r"^(?:cfg|conf|config|configs|args|opt|opts|options|params|hparams|hp|hyp|settings|kwargs|defaults|metrics|"
     r"results?|history|scores|stats|logs?|meters?|summary|record|records|writer|flags|FLAGS|environ|paths?|dirs?)$"
