@@ -178,6 +178,7 @@ class Sink:
     what: str  # "backward()", "torch.save guarded by", ...
     raw_only: bool = False  # statistics: only the data itself counts, not metrics computed from it
     labelled_only: bool = False  # training: unlabelled inputs (domain adaptation) do not count
+    scope: str = ""  # the enclosing function (or module body)
 
 
 @dataclass

@@ -72,6 +72,7 @@ class LeakInterpreter:
         self.module_names = _module_level_names(ctx.module)
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", ctx.text))
         self.objectives = self._objective_names()
+        self.monitors = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", ctx.text))
         self._sink_keys: set[tuple[str, int]] = set()
         self._source_ids: dict[tuple[int, str], int] = {}
         self._sites: dict[int, str] = {}
@@ -129,6 +130,9 @@ class LeakInterpreter:
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
         self.frame = outer_frame
         self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        if node.name.value == "val_dataloader" and self.monitors and frame.returns.tainted():
+            self._sink(LEAK_SELECT, node.name, frame.returns,
+                       "is the validation loader of a Lightning run whose checkpoint or early stopping monitors it")
         if node.name.value in self.objectives:  # a hyper-parameter search objective returns its score
             if frame.returns.tainted():
                 self._sink(LEAK_SELECT, node.name, frame.returns, "is the objective of a hyper-parameter search")
@@ -349,7 +353,7 @@ class LeakInterpreter:
         if key in self._sink_keys:
             return
         self._sink_keys.add(key)
-        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only, code == LEAK_TRAIN))
+        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only, code == LEAK_TRAIN, self.frame.qual))
 
     # --- expressions ---------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:
@@ -842,6 +846,7 @@ def _selection_action(node: cst.If) -> str | None:
     """What the code under a held-out condition does that selects: save, keep the best, stop.
     Scans statements only (not every expression): these actions are statements."""
     stack: list = [node.body]
+    actions: list[str] = []
     if node.orelse is not None and not isinstance(node.orelse, cst.If):
         stack.append(node.orelse)
     while stack:
@@ -857,8 +862,12 @@ def _selection_action(node: cst.If) -> str | None:
             for small in item.body:
                 found = _small_action(small)
                 if found:
-                    return found
-    return None
+                    actions.append(found)
+    # the strongest evidence of selection first: a checkpoint, a kept model, a best score, patience, a stop
+    return min(actions, key=lambda a: _ACTION_ORDER.index(a.split(" ", 1)[0])) if actions else None
+
+
+_ACTION_ORDER = ("saves", "keeps", "updates", "drives", "stops")
 
 
 def _small_action(small: cst.CSTNode) -> str | None:

@@ -63,9 +63,16 @@ class _LeakRule(Rule):
         raise NotImplementedError
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        for sink, atoms, resolver in analyse(project):
-            if sink.code != self.code:
+        reported: set[tuple] = set()
+        reached = [r for r in analyse(project) if r[0].code == self.code]
+        reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
+        for sink, atoms, resolver in reached:
+            # one selection is often written three ways in a row (`is_best = ...`, `best = max(...)`,
+            # `if is_best: save`): report the first per function and source
+            key = (sink.scope, atoms[0].source)
+            if self.code == LEAK_SELECT and key in reported:
                 continue
+            reported.add(key)
             first = atoms[0]
             source = resolver.source(first.source)
             message = self.message(sink, source.what)

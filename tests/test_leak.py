@@ -1,0 +1,204 @@
+"""LEAK details the fixture files do not show: related locations, messages, JSON fields, configuration,
+value inference, and look-alikes that must stay silent."""
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from mllint.config import Config
+from mllint.engine import run
+
+TRAIN_LOOP = """
+model = nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    loss = nn.functional.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> list:
+    (tmp_path / "README.md").write_text("project\n")
+    for name, body in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    result = run([str(tmp_path)], config or Config(), ["LEAK"], [], jobs=1)
+    return result.findings
+
+
+def src(*parts: str) -> str:
+    """Concatenate code snippets, each dedented on its own."""
+    return "".join(textwrap.dedent(p).lstrip("\n") for p in parts)
+
+
+def codes(findings) -> list[str]:
+    return [f.code for f in findings]
+
+
+def test_cross_module_chain_has_source_and_each_hop_as_related(tmp_path):
+    findings = lint(tmp_path, {
+        "data.py": src("""
+            from datasets import load_dataset
+
+            def held_out():
+                return load_dataset("imdb", split="test")
+        """),
+        "loaders.py": src("""
+            from torch.utils.data import DataLoader
+            from data import held_out
+
+            def make_loader():
+                return DataLoader(held_out(), batch_size=8)
+        """),
+        "train.py": "import torch\nfrom torch import nn\nfrom loaders import make_loader\nloader = make_loader()\n" + TRAIN_LOOP,
+    })
+    assert codes(findings) == ["LEAK001"]
+    finding = findings[0]
+    assert finding.loc.path.endswith("train.py") and finding.loc.line == 11
+    assert "load_dataset(split='test')" in finding.message
+    related = [(Path(r.loc.path).name, r.loc.line, r.message) for r in finding.related]
+    assert related == [
+        ("data.py", 4, "held-out data: load_dataset(split='test')"),
+        ("loaders.py", 5, "returned by held_out()"),
+        ("train.py", 4, "returned by make_loader()"),
+    ]
+
+
+def test_json_output_carries_the_contract_fields(tmp_path):
+    (tmp_path / "README.md").write_text("x\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom torch import nn\nimport torchvision\n"
+        "loader = torch.utils.data.DataLoader(torchvision.datasets.MNIST('d', train=False))\n" + TRAIN_LOOP)
+    proc = subprocess.run([sys.executable, "-m", "mllint", "--select", "LEAK", "--format", "json", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    [finding] = json.loads(proc.stdout)
+    assert finding["code"] == "LEAK001" and finding["name"] == "test-split-in-training"
+    assert finding["severity"] == "error" and finding["line"] == 11 and finding["hint"]
+    assert finding["related"][0]["line"] == 4
+    assert finding["related"][0]["message"] == "held-out data: MNIST(train=False)"
+
+
+def test_held_out_split_names_are_configurable(tmp_path):
+    files = {"train.py": src("""
+        import torch
+        from torch import nn
+        from datasets import load_dataset
+        loader = load_dataset("corpus", split="test")
+        other = load_dataset("corpus", split="holdout")
+        for x, y in other:
+            loss = nn.functional.mse_loss(nn.Linear(1, 1)(x), y)
+            loss.backward()
+        for x, y in loader:
+            loss = nn.functional.mse_loss(nn.Linear(1, 1)(x), y)
+            loss.backward()
+    """)}
+    default = lint(tmp_path, files)
+    assert [f.loc.line for f in default] == [8, 11]
+    custom = lint(tmp_path, files, Config(held_out_splits=["holdout"]))
+    assert [f.loc.line for f in custom] == [8]
+
+
+def test_the_default_value_of_a_split_parameter_decides(tmp_path):
+    findings = lint(tmp_path, {"train.py": src("""
+        import torch
+        from torch import nn
+        import torchvision
+
+        def get_dataset(split="test"):
+            return torchvision.datasets.CIFAR10("data", train=split == "train")
+
+        loader = torch.utils.data.DataLoader(get_dataset())
+    """, TRAIN_LOOP)})
+    assert codes(findings) == ["LEAK001"]
+    assert 'CIFAR10(train=split == "train")' in findings[0].message
+
+
+def test_names_lie_construction_wins(tmp_path):
+    findings = lint(tmp_path, {"train.py": src("""
+        import torch
+        from torch import nn
+        from torchvision.datasets import CIFAR10
+        test_loader = torch.utils.data.DataLoader(CIFAR10("d", train=True))
+        val_loader = torch.utils.data.DataLoader(CIFAR10("d", train=False))
+        loader = test_loader
+    """, TRAIN_LOOP, """
+        best = 0
+        for epoch in range(3):
+            acc = sum(model(x).argmax(1).eq(y).sum().item() for x, y in val_loader)
+            is_best = acc > best
+            best = max(acc, best)
+            if is_best:
+                torch.save(model.state_dict(), "best.pt")
+    """)})
+    assert [(f.code, f.loc.line) for f in findings] == [("LEAK002", 17)]  # one per selection
+
+
+def test_suppression_with_a_reason_silences_a_leak(tmp_path):
+    findings = lint(tmp_path, {"train.py": src("""
+        import torch
+        from torch import nn
+        import torchvision
+        loader = torch.utils.data.DataLoader(torchvision.datasets.MNIST("d", train=False))
+        model = nn.Linear(4, 2)
+        for x, y in loader:
+            nn.functional.cross_entropy(model(x), y).backward()  # mllint: ignore[LEAK001] transductive protocol, declared
+    """)})
+    assert findings == []
+
+
+def test_a_split_carved_from_the_training_split_is_validation(tmp_path):
+    findings = lint(tmp_path, {"finetune.py": src("""
+        from datasets import load_dataset
+        from sklearn.model_selection import train_test_split
+        from transformers import Trainer, TrainingArguments
+
+        ds = load_dataset("food101", split="train[:5000]").train_test_split(test_size=0.2)
+        ds = ds.map(lambda b: b, batched=True)
+        args = TrainingArguments("out", load_best_model_at_end=True)
+        Trainer(model=None, args=args, train_dataset=ds["train"], eval_dataset=ds["test"]).train()
+
+        X_train, X_test, y_train, y_test = train_test_split(X, y)
+        X_fit, X_val, y_fit, y_val = train_test_split(X_train, y_train)
+        Trainer(model=None, args=args, train_dataset=X_fit, eval_dataset=X_val).train()
+    """)})
+    assert findings == []
+
+
+def test_lightning_val_dataloader_on_the_test_split_with_a_monitored_checkpoint(tmp_path):
+    findings = lint(tmp_path, {"module.py": src("""
+        import lightning as L
+        from lightning.pytorch.callbacks import ModelCheckpoint
+        from torch.utils.data import DataLoader
+        from torchvision.datasets import MNIST
+
+        class Data(L.LightningDataModule):
+            def train_dataloader(self):
+                return DataLoader(MNIST("d", train=True))
+
+            def val_dataloader(self):
+                return DataLoader(MNIST("d", train=False))
+
+        trainer = L.Trainer(callbacks=[ModelCheckpoint(monitor="val_acc", mode="max")])
+    """)})
+    assert [(f.code, f.loc.line) for f in findings] == [("LEAK002", 10)]
+
+
+def test_metrics_averaged_over_the_test_set_are_not_fitted_statistics(tmp_path):
+    findings = lint(tmp_path, {"evaluate.py": src("""
+        import numpy as np
+        import torch
+        from torchvision.datasets import MNIST
+        test_set = MNIST("d", train=False)
+        losses = []
+        for x, y in torch.utils.data.DataLoader(test_set):
+            losses.append(torch.nn.functional.cross_entropy(model(x), y).item())
+        mean_loss = np.mean(losses)
+        accuracy = (predictions == test_set.targets).float().mean()
+        print(test_set.data.float().mean())
+    """)})
+    assert findings == []
