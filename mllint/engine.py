@@ -154,10 +154,13 @@ def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> C
     return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{code_fingerprint()}\0{per_file!r}")
 
 
-def analyze_cached(items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None) -> list[FileResult]:
+def analyze_cached(
+    items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None,
+    warm: workers.WarmPool | None = None,
+) -> list[FileResult]:
     """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache."""
     if cache is None:
-        return analyze_all(items, settings, jobs)
+        return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
     digest = names_digest(settings.project_modules)
     results: list[FileResult | None] = [None] * len(items)
     keys: list[str | None] = [None] * len(items)
@@ -172,7 +175,7 @@ def analyze_cached(items: list[tuple[str, str, str]], settings: Settings, jobs: 
                 results[index] = hit
                 continue
         todo.append(index)
-    outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs)
+    outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
     for index, (result, probes) in zip(todo, outcomes):
         results[index] = result
         key = keys[index]
@@ -215,26 +218,33 @@ def run(
         root = given_dir or discovery.find_root(path)  # a folder is its own project; a file brings its project
         by_root.setdefault(root, []).append(path)
 
-    for root, targets in by_root.items():
-        context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
-        sources = set(targets) | {p for p in context.sources if not is_test_path(_rel(p, root))}
-        settings = Settings(
-            config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
-            tuple(chosen), extractors,
-        )
-        items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
-        cache = open_cache(root, settings, cache_dir) if use_cache else None
-        results = analyze_cached(items, settings, jobs, cache)
-        project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
-        reported = {r.display for r in results if os.path.join(root, r.rel) in report_set or _abs(r, root) in report_set}
-        for result in results:
-            if result.display in reported:
-                findings.extend(result.findings)
-                suppressions[result.display] = result.suppressions
-        for code in chosen:
-            project_findings = list(rules[code]().check_project(project))
-            findings.extend(f for f in project_findings if f.loc.path in reported)
-        outcome.files += len(reported)
+    # With a cache, most runs parse a few files: workers start now and load libcst while the parent
+    # discovers files and reads the cache.
+    warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
+    try:
+        for root, targets in by_root.items():
+            context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
+            sources = set(targets) | {p for p in context.sources if not is_test_path(_rel(p, root))}
+            settings = Settings(
+                config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
+                tuple(chosen), extractors,
+            )
+            items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
+            cache = open_cache(root, settings, cache_dir) if use_cache else None
+            results = analyze_cached(items, settings, jobs, cache, warm)
+            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
+            reported = {r.display for r in results if os.path.join(root, r.rel) in report_set or _abs(r, root) in report_set}
+            for result in results:
+                if result.display in reported:
+                    findings.extend(result.findings)
+                    suppressions[result.display] = result.suppressions
+            for code in chosen:
+                project_findings = list(rules[code]().check_project(project))
+                findings.extend(f for f in project_findings if f.loc.path in reported)
+            outcome.files += len(reported)
+    finally:
+        if warm is not None:
+            warm.close()
 
     tests = {f.loc.path for f in findings if is_test_path(f.loc.path)}
     kept: list[Finding] = []

@@ -118,22 +118,72 @@ def _context():
     return None
 
 
-def analyze_many(items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT) -> list[Outcome]:
+def _load_libcst() -> None:
+    import libcst
+
+    libcst.parse_module  # noqa: B018 - touching an attribute loads the real module (see engine._LazyLibcst)
+
+
+class WarmPool:
+    """Worker processes started at the beginning of a run, loading libcst while the parent discovers
+    files and reads the cache; then even one changed file is parsed by a worker that is ready for it."""
+
+    def __init__(self, jobs: int) -> None:
+        self.executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=_context(), initializer=_load_libcst
+        )
+        self.executor.submit(int)  # with fork, every worker starts at the first submission
+        self.used = False
+
+    def take(self) -> ProcessPoolExecutor | None:
+        self.used = self.used or self.executor is not None
+        return self.executor
+
+    def broken(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut down; workers that were never used are stopped rather than waited for (they may be
+        still loading libcst, which a fully cached run does not need)."""
+        if self.executor is None:
+            return
+        idle = list(getattr(self.executor, "_processes", {}).values()) if not self.used else []
+        self.executor.shutdown(wait=not idle, cancel_futures=True)
+        for process in idle:
+            process.terminate()
+        self.executor = None
+
+
+def analyze_many(
+    items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT, warm: WarmPool | None = None
+) -> list[Outcome]:
     """Outcomes in the order of items."""
+    if not items:
+        return []
     sizes = [_size(path) for path, _, _ in items]
-    if jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES:
+    executor = warm.take() if warm is not None else None
+    if executor is None and (jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES):
         return _analyze_chunk(items, settings, timeout)
     chunks = _chunks(items, sizes, jobs)
     outcomes: list[Outcome | None] = [None] * len(items)
     retry: list[int] = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context()) as pool:
-        futures = [(chunk, pool.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout)) for chunk in chunks]
+    own = executor is None
+    if own:
+        executor = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context())
+    try:
+        futures = [(chunk, executor.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout))
+                   for chunk in chunks]
         for chunk, future in futures:
             try:
                 for index, outcome in zip(chunk, future.result()):
                     outcomes[index] = outcome
             except BrokenProcessPool:
                 retry.extend(chunk)
+    finally:
+        if own:
+            executor.shutdown()
+    if retry and warm is not None:
+        warm.broken()
     for index in sorted(retry):  # isolate each file of a chunk whose worker died
         try:
             with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
