@@ -239,7 +239,7 @@ def run(
                     findings.extend(result.findings)
                     suppressions[result.display] = result.suppressions
             for code in chosen:
-                project_findings = list(rules[code]().check_project(project))
+                project_findings = _check_project(rules[code], project)
                 findings.extend(f for f in project_findings if f.loc.path in reported)
             outcome.files += len(reported)
     finally:
@@ -271,6 +271,19 @@ def run(
     outcome.findings.sort(key=Finding.sort_key)
     outcome.suppressed.sort(key=Finding.sort_key)
     return outcome
+
+
+def _check_project(rule: type[Rule], project: Project) -> list[Finding]:
+    """A project rule that fails loses its own findings, not the run (same limit as the per-file analysis,
+    so that the outcome does not depend on whether files were analysed in this process)."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    try:
+        return list(rule().check_project(project))
+    except Exception as exc:  # noqa: BLE001 - RecursionError included
+        message = f"{type(exc).__name__}: {exc}"[:300]
+        print(f"mllint: warning: internal error in rule {rule.code} on {project.root}: {message}; "
+              "its findings are missing. Please report it.", file=sys.stderr)
+        return []
 
 
 def _abs(result: FileResult, root: str) -> str:

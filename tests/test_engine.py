@@ -1,0 +1,102 @@
+"""The parallel engine: same output for any --jobs, a per-file time limit, crash isolation, and a
+failing project rule that does not take the run down."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mllint import engine, workers
+from mllint.config import Config
+from mllint.findings import Severity
+from mllint.rules import all_rules
+from mllint.rules.base import Rule
+
+
+def make_project(root: Path, files: int = 12) -> Path:
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    for index in range(files):
+        (root / f"train_{index}.py").write_text(
+            "import torch\nimport random\n\n\ndef main():\n"
+            f"    torch.manual_seed({index})\n    random.seed({index})\n" + "    x = [1, 2, 3]\n" * 50
+        )
+    (root / "broken.py").write_text("def f(:\n")
+    return root
+
+
+def lint(root: Path, jobs: int) -> list[dict]:
+    return [f.to_json() for f in engine.run([str(root)], Config(), ["ALL"], [], jobs=jobs).findings]
+
+
+def test_the_report_is_the_same_for_any_number_of_jobs(tmp_path, monkeypatch):
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)  # use the pool even for a small project
+    root = make_project(tmp_path)
+    single = lint(root, 1)
+    assert single == lint(root, 2) == lint(root, 3)
+    assert {f["code"] for f in single} >= {"SEED001", "FILE002"}
+
+
+def test_chunks_cover_every_file_once_largest_first():
+    items = [(f"f{i}.py", f"f{i}.py", f"f{i}.py") for i in range(50)]
+    sizes = [(i * 7919) % 1000 for i in range(50)]
+    chunks = workers._chunks(items, sizes, jobs=2)
+    flat = [i for chunk in chunks for i in chunk]
+    assert sorted(flat) == list(range(50))
+    assert sizes[flat[0]] == max(sizes)
+
+
+def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatch):
+    path = tmp_path / "slow.py"
+    path.write_text("x = 1\n")
+    real = engine._analyze
+
+    def slow(*args):
+        time.sleep(5)
+        return real(*args)
+
+    monkeypatch.setattr(engine, "_analyze", slow)
+    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ())
+    started = time.monotonic()
+    result, probes = workers.analyze_one((str(path), "slow.py", "slow.py"), settings, timeout=0.2)
+    assert time.monotonic() - started < 4
+    assert [f.code for f in result.findings] == ["FILE009"] and probes is None  # reported, and never cached
+
+
+def test_a_file_that_kills_its_worker_is_reported_and_the_others_are_analysed(tmp_path, monkeypatch):
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    root = make_project(tmp_path, files=6)
+    (root / "killer.py").write_text("x = 1\n")
+    real = engine._analyze
+
+    def dies_on_killer(path, *args):
+        if path.endswith("killer.py"):
+            os._exit(1)  # as libcst's native parser does on a stack overflow
+        return real(path, *args)
+
+    monkeypatch.setattr(engine, "_analyze", dies_on_killer)  # workers are forked: they see the patch
+    if workers._context() is None:
+        pytest.skip("needs the fork start method")
+    findings = lint(root, 2)
+    killer = [f for f in findings if f["path"].endswith("killer.py")]
+    assert [f["code"] for f in killer] == ["FILE008"]
+    assert len([f for f in findings if f["code"] == "SEED001"]) == 6
+
+
+class ExplodingRule(Rule):
+    code, name, severity = "TEST901", "exploding", Severity.WARNING
+    summary = "Fails in check_project."
+
+    def check_project(self, project):
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_a_failing_project_rule_loses_its_findings_only(tmp_path, monkeypatch, capsys):
+    rules = dict(all_rules())
+    rules["TEST901"] = ExplodingRule
+    monkeypatch.setattr("mllint.rules._CACHE", rules)
+    root = make_project(tmp_path, files=2)
+    findings = lint(root, 1)
+    assert {f["code"] for f in findings} >= {"SEED001", "FILE002"}
+    assert "internal error in rule TEST901" in capsys.readouterr().err
