@@ -179,6 +179,7 @@ class Sink:
     raw_only: bool = False  # statistics: only the data itself counts, not metrics computed from it
     labelled_only: bool = False  # training: unlabelled inputs (domain adaptation) do not count
     scope: str = ""  # the enclosing function (or module body)
+    needs_monitor: bool = False  # counts only if some module checkpoints or stops early on a monitored metric
 
 
 @dataclass
@@ -192,6 +193,7 @@ class FlowFacts:
     globals: dict[str, Val] = field(default_factory=dict)
     attrs: dict[tuple[str, str], Val] = field(default_factory=dict)  # (class path in module, attr) -> value
     sinks: list[Sink] = field(default_factory=list)
+    monitors: bool = False  # ModelCheckpoint/EarlyStopping(monitor=...) in this module
 
 
 # --- the project phase ---------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class LeakInterpreter:
         self.module_names = _module_level_names(ctx.module)
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", ctx.text))
         self.objectives = self._objective_names()
-        self.monitors = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", ctx.text))
+        self.facts.monitors = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", ctx.text))
         self._sink_keys: set[tuple[str, int]] = set()
         self._source_ids: dict[tuple[int, str], int] = {}
         self._sites: dict[int, str] = {}
@@ -130,9 +130,10 @@ class LeakInterpreter:
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
         self.frame = outer_frame
         self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
-        if node.name.value == "val_dataloader" and self.monitors and frame.returns.tainted():
+        if node.name.value == "val_dataloader" and frame.returns.tainted():
             self._sink(LEAK_SELECT, node.name, frame.returns,
                        "is the validation loader of a Lightning run whose checkpoint or early stopping monitors it")
+            self.facts.sinks[-1].needs_monitor = True
         if node.name.value in self.objectives:  # a hyper-parameter search objective returns its score
             if frame.returns.tainted():
                 self._sink(LEAK_SELECT, node.name, frame.returns, "is the objective of a hyper-parameter search")
@@ -237,6 +238,15 @@ class LeakInterpreter:
             self.frame.globals.update(n.name.value for n in node.names)
 
     def if_(self, node: cst.If, env: Env) -> None:
+        decided = self._decide(node.test, env)
+        if decided is not None:  # `if phase == "train":` with a known phase: only one branch runs
+            if decided:
+                self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
+            elif isinstance(node.orelse, cst.If):
+                self.if_(node.orelse, env)
+            elif node.orelse is not None:
+                self.suite(node.orelse, env)
+            return
         test = self.expr(node.test, env)
         flagged = False
         if test.tainted() and not self.ctx.is_test:
@@ -258,7 +268,40 @@ class LeakInterpreter:
         env.update(body)
         _merge_into(env, other)
 
+    def _decide(self, test: cst.BaseExpression, env: Env) -> bool | None:
+        """The value of `name == "literal"` / `name != "literal"` / `name in (...)` for a name bound to a literal."""
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)):
+            return None
+        bound = env.get(test.left.value)
+        if bound is None or not isinstance(bound.const, str):
+            return None
+        comparison = test.comparisons[0]
+        if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)):
+            literal = _string(comparison.comparator)
+            if literal is None:
+                return None
+            return (bound.const == literal) == isinstance(comparison.operator, cst.Equal)
+        if isinstance(comparison.operator, (cst.In, cst.NotIn)):
+            options = _literal_strings(comparison.comparator)
+            if options is None:
+                return None
+            return (bound.const in options) == isinstance(comparison.operator, cst.In)
+        return None
+
     def for_(self, node: cst.For, env: Env) -> None:
+        phases = _literal_strings(node.iter)
+        if phases and isinstance(node.target, cst.Name):
+            # `for phase in ("train", "test"):` runs the body once per phase, so that
+            # `loaders[phase]` and `if phase == "train":` are decided in each pass
+            merged: Env = {}
+            for phase in phases:
+                branch = dict(env)
+                branch[node.target.value] = Val(const=phase)
+                self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], branch)
+                _merge_into(merged, branch)
+            _merge_into(env, merged)
+            self.suite(node.orelse, env)
+            return
         items = iterate(self.expr(node.iter, env))
         for _ in range(2):
             before = dict(env)
@@ -309,6 +352,11 @@ class LeakInterpreter:
                 env[name] = union(current, value)
 
     def _store_attr(self, cls: str, attr: str, value: Val) -> None:
+        """Attributes are per class, not per object: only constructor arguments are kept as parameters.
+        A method's parameters (`AverageMeter.update(val)`) would mix every object's values; the caller's
+        own object carries those instead (see `_mutate`)."""
+        if not self.frame.qual.endswith(".__init__"):
+            value = terms_val(t for t in value.flat() if not (t.kind == PARAM and t.ref[0] == self.frame.qual))
         if not value.tainted():
             return
         old = self.facts.attrs.get((cls, attr))
@@ -331,7 +379,7 @@ class LeakInterpreter:
         if not name or not P.BEST_NAME.search(name):
             return
         if isinstance(source, cst.Comparison) or (
-            isinstance(source, cst.Call) and (dotted(source.func) or "") in ("max", "min", "np.max", "np.min", "numpy.maximum")
+            isinstance(source, cst.Call) and re.search(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$", dotted(source.func) or "")
         ):
             self._sink(LEAK_SELECT, source, value, f"sets `{name}`: the best score is chosen on it")
 
@@ -445,8 +493,30 @@ class LeakInterpreter:
                 self.expr(cond.test, inner)
             clause = clause.inner_for_in
         if isinstance(node, cst.DictComp):
+            keyed = self._keyed_comprehension(node, env)
+            if keyed is not None:
+                return keyed
             return union(self.expr(node.key, inner), self.expr(node.value, inner))
         return Val(elem=self.expr(node.elt, inner))
+
+    def _keyed_comprehension(self, node: cst.DictComp, env: Env) -> Val | None:
+        """`{x: DataLoader(sets[x]) for x in sets}` over known keys: one field per key."""
+        clause = node.for_in
+        if clause.inner_for_in is not None or clause.ifs or not isinstance(clause.target, cst.Name) \
+                or not isinstance(node.key, cst.Name) or node.key.value != clause.target.value:
+            return None
+        keys = _literal_strings(clause.iter)
+        if keys is None:
+            source = self.expr(clause.iter, env)
+            keys = [k for k, _ in source.fields] if source.fields is not None else None
+        if not keys:
+            return None
+        fields = []
+        for key in keys:
+            inner = dict(env)
+            inner[clause.target.value] = Val(const=key)
+            fields.append((key, self.expr(node.value, inner)))
+        return Val(fields=tuple(fields))
 
     def name(self, node: cst.Name, env: Env) -> Val:
         name = node.value
@@ -490,6 +560,9 @@ class LeakInterpreter:
             if isinstance(element.slice, cst.Index):
                 self.expr(element.slice.value, env)
         key = _slice_key(node)
+        if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            bound = self.expr(node.slice[0].slice.value, env)
+            key = bound.const if isinstance(bound.const, (str, int)) and not isinstance(bound.const, bool) else None
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value) \
                 and not known and not owner.train_split:
@@ -525,7 +598,10 @@ class LeakInterpreter:
         sources = self._call_sources(node, short, qualified, args, env)
         if site is not None:
             callee, offset = site
-            fallback = derive(union(receiver, *(v for _, v, _ in args)))
+            # if the project index finds no such function (a module shadowing a library, a star import),
+            # the call is read as a library call
+            fallback = self._library_result(node, short, qualified, receiver, args)
+            fallback = union(fallback, terms_val(sources)) if sources else fallback
             key = f"{self.ctx.rel}#{len(self.facts.calls)}"
             self._call_nodes.append((key, node))
             self.facts.calls[key] = CallSite(
@@ -551,7 +627,8 @@ class LeakInterpreter:
             return f"{self.module}.{self.frame.cls}.{short}", 1
         if isinstance(func, cst.Attribute) and receiver.cls:
             return f"{receiver.cls}.{short}", 1
-        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified):
+        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified) \
+                and qualified not in P.LIBRARY_APIS:
             return qualified, 0
         return None
 
@@ -731,6 +808,15 @@ class LeakInterpreter:
 _CLEAN_EXPRS = frozenset({cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Lambda})
 
 
+def _literal_strings(expr: cst.BaseExpression) -> list[str] | None:
+    """`("train", "test")` or `["train", "val"]`: a short display of string literals."""
+    if isinstance(expr, (cst.Tuple, cst.List)) and 0 < len(expr.elements) <= 6:
+        values = [_string(e.value) for e in expr.elements]
+        if all(v is not None for v in values):
+            return values  # type: ignore[return-value]
+    return None
+
+
 def _module_level_names(module: cst.Module) -> set[str]:
     """Names bound at module level, also under `if __name__ == "__main__":`, loops, `with` and `try`."""
     names: set[str] = set()
@@ -876,6 +962,15 @@ def _small_action(small: cst.CSTNode) -> str | None:
     calls = []
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         calls.append(small.value)
+    if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call):
+        calls.append(small.value)
+    for call in calls:
+        name = dotted(call.func) or ""
+        last = name.rsplit(".", 1)[-1]
+        if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
+            return f"saves a checkpoint (`{name}()`)"
+        if last == "deepcopy":
+            return f"keeps a copy of the model (`{name}()`)"
     if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
         targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
         for target in targets:
@@ -886,13 +981,4 @@ def _small_action(small: cst.CSTNode) -> str | None:
                     return f"updates the best score (`{name}`)"
                 if name and P.PATIENCE_NAME.search(name):
                     return f"drives early stopping (`{name}`)"
-        if isinstance(small.value, cst.Call):
-            calls.append(small.value)
-    for call in calls:
-        name = dotted(call.func) or ""
-        last = name.rsplit(".", 1)[-1]
-        if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
-            return f"saves a checkpoint (`{name}()`)"
-        if last == "deepcopy":
-            return f"keeps a copy of the model (`{name}()`)"
     return None

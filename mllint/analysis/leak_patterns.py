@@ -61,6 +61,12 @@ GENERIC_SPLIT_KEYWORDS = ("mode", "phase", "stage")  # only for callees named li
 TRAIN_LIKE_SPLITS = frozenset({"train", "training", "val", "valid", "validation", "dev", "trainval", "unlabeled",
                                "unlabelled", "extra"})
 CONFIG_KEYWORD = re.compile(r"^(?:num|n|max|min)_|_(?:size|len|length|dim|classes)$|^(?:seed|device|dtype|vocab_size)$")
+# Library entry points read as such even when a project module shadows the library's name (a `datasets.py`).
+LIBRARY_APIS = frozenset({
+    "datasets.load_dataset", "datasets.load_from_disk", "datasets.concatenate_datasets", "datasets.Dataset",
+    "datasets.DatasetDict", "datasets.interleave_datasets", "datasets.Dataset.from_dict",
+    "datasets.Dataset.from_pandas",
+})
 HELD_OUT_WORDS = frozenset({"test", "testing", "heldout", "held_out", "holdout"})  # literal split keys: construction visible
 CONFIG_RECEIVER = re.compile(
     r"^(?:cfg|conf|config|configs|args|opt|opts|options|params|hparams|hp|hyp|settings|kwargs|defaults|metrics|"

@@ -36,7 +36,11 @@ def analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
     facts = {result.rel: f for result, f in project.facts("leak")}
     held_out = next((f.splits for f in facts.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
     resolver = Resolver(facts, project.resolve, module_dotted_name, held_out)
-    sinks = [sink for f in facts.values() for sink in f.sinks]
+    monitored = {project.unit_of(rel) for rel, f in facts.items() if f.monitors}
+    sinks = [
+        sink for rel, f in facts.items() for sink in f.sinks
+        if not sink.needs_monitor or any(project.covers(unit, rel) for unit in monitored)
+    ]
     reached = reach(resolver, sinks)
     result = [(sinks[i], atoms, resolver) for i, atoms in sorted(reached.items())]
     _CACHE.clear()
