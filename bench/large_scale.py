@@ -5,7 +5,7 @@
 Default trees: the running Python's standard library and every folder in /tmp/repos. Default
 excludes are narrowed to site-packages and caches, so that folders such as the stdlib's `venv`,
 `test` and `build`-like packages are linted too. A crash is an exit code of 2, a traceback on
-stderr, a project rule's internal error on stderr or a FILE008 (internal error) finding; the script exits 1 if there is any.
+stderr, a project rule that failed or overran (a warning on stderr) or a FILE008 (internal error) finding; the script exits 1 if there is any.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def lint(tree: str, config_path: str, jobs: int) -> dict:
         crashes.append(f"exit code 2: {proc.stderr.strip()[:300]}")
     if "Traceback" in proc.stderr:
         crashes.append("traceback on stderr: " + proc.stderr.strip()[-300:])
-    crashes += [line for line in proc.stderr.splitlines() if "internal error in rule" in line]
+    crashes += [line for line in proc.stderr.splitlines() if line.startswith("mllint: warning: rule ")]
     crashes += [f"FILE008 {f['path']}: {f['message']}" for f in findings if f["code"] == "FILE008"]
     return {"tree": tree, "files": count_python_files(tree, config_path), "seconds": seconds, "findings": len(findings),
             "file_codes": dict(sorted(codes.items())), "crashes": crashes, "exit": proc.returncode}

@@ -273,17 +273,23 @@ def run(
     return outcome
 
 
+PROJECT_RULE_TIMEOUT = float(os.environ.get("MLLINT_PROJECT_RULE_TIMEOUT", "120"))
+
+
 def _check_project(rule: type[Rule], project: Project) -> list[Finding]:
-    """A project rule that fails loses its own findings, not the run (same limit as the per-file analysis,
-    so that the outcome does not depend on whether files were analysed in this process)."""
+    """A project rule that fails or overruns loses its own findings, not the run. The recursion limit
+    is the per-file analysis's, so that the outcome does not depend on where files were analysed."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
-        return list(rule().check_project(project))
+        with workers.deadline(PROJECT_RULE_TIMEOUT):
+            return list(rule().check_project(project))
+    except workers.FileTimeout:
+        reason = f"stopped after {PROJECT_RULE_TIMEOUT:g} s"
     except Exception as exc:  # noqa: BLE001 - RecursionError included
-        message = f"{type(exc).__name__}: {exc}"[:300]
-        print(f"mllint: warning: internal error in rule {rule.code} on {project.root}: {message}; "
-              "its findings are missing. Please report it.", file=sys.stderr)
-        return []
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:300]
+    print(f"mllint: warning: rule {rule.code} failed on {project.root}: {reason}; its findings are missing. "
+          "Please report it.", file=sys.stderr)
+    return []
 
 
 def _abs(result: FileResult, root: str) -> str:

@@ -99,4 +99,22 @@ def test_a_failing_project_rule_loses_its_findings_only(tmp_path, monkeypatch, c
     root = make_project(tmp_path, files=2)
     findings = lint(root, 1)
     assert {f["code"] for f in findings} >= {"SEED001", "FILE002"}
-    assert "internal error in rule TEST901" in capsys.readouterr().err
+    assert "rule TEST901 failed" in capsys.readouterr().err
+
+
+class EndlessRule(ExplodingRule):
+    code = "TEST902"
+
+    def check_project(self, project):
+        while True:
+            time.sleep(0.01)
+
+
+def test_a_project_rule_that_runs_too_long_is_stopped(tmp_path, monkeypatch, capsys):
+    rules = dict(all_rules())
+    rules["TEST902"] = EndlessRule
+    monkeypatch.setattr("mllint.rules._CACHE", rules)
+    monkeypatch.setattr(engine, "PROJECT_RULE_TIMEOUT", 0.3)
+    findings = lint(make_project(tmp_path, files=2), 1)
+    assert "SEED001" in {f["code"] for f in findings}
+    assert "rule TEST902 failed" in capsys.readouterr().err
