@@ -118,3 +118,22 @@ def test_a_project_rule_that_runs_too_long_is_stopped(tmp_path, monkeypatch, cap
     findings = lint(make_project(tmp_path, files=2), 1)
     assert "SEED001" in {f["code"] for f in findings}
     assert "rule TEST902 failed" in capsys.readouterr().err
+
+
+def test_a_fully_cached_run_never_loads_libcst(tmp_path):
+    """libcst's imports cost 0.2 s: a warm run (and the rules' modules) must not need them."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "p"
+    root.mkdir()
+    make_project(root, files=3)
+    script = (
+        "import sys\nfrom mllint.engine import run\nfrom mllint.config import Config\n"
+        f"run([{str(root)!r}], Config(), ['ALL'], [], jobs=1, cache_dir={str(tmp_path / 'c')!r}, use_cache=True)\n"
+        "print(type(sys.modules['libcst']).__name__)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert first.stdout.strip() == "module", first.stderr  # the cold run parsed
+    assert second.stdout.strip() == "_LazyLibcst", second.stderr

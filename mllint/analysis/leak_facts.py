@@ -252,6 +252,8 @@ class LeakInterpreter:
         if test.tainted() and not self.ctx.is_test:
             action = self._actions[id(node)] if id(node) in self._actions else \
                 self._actions.setdefault(id(node), _selection_action(node))
+            if action is not None and action.startswith("stops") and not _ordering(node.test):
+                action = None  # a bare `break` counts only after comparing a score (`if acc >= target: break`)
             if action is not None:
                 self._sink(LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
                 flagged = True
@@ -412,7 +414,7 @@ class LeakInterpreter:
             return self.call(node, env)
         if kind is cst.Attribute:
             return self.attribute(node, env)
-        if kind in _CLEAN_EXPRS:
+        if kind.__name__ in _CLEAN_EXPRS:
             return CLEAN
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             return Val(const=_string(node))
@@ -805,7 +807,14 @@ class LeakInterpreter:
         return self.assigning
 
 
-_CLEAN_EXPRS = frozenset({cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Lambda})
+# Class names, not classes: touching libcst at import time would load it (0.2 s) in warm, cached runs.
+_CLEAN_EXPRS = frozenset({"Integer", "Float", "Imaginary", "Ellipsis", "Lambda"})
+
+
+def _ordering(test: cst.BaseExpression) -> bool:
+    """Does the condition compare magnitudes (`<`, `>=`), as a score against a best value or a target?"""
+    return any(isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, (cst.LessThan, cst.GreaterThan,
+               cst.LessThanEqual, cst.GreaterThanEqual)) for n in walk(test))
 
 
 def _literal_strings(expr: cst.BaseExpression) -> list[str] | None:
