@@ -77,10 +77,11 @@ def union(*vals: Val) -> Val:
     if all(v.parts is not None and len(v.parts) == len(first.parts) for v in vals) and not any(v.fields for v in vals):
         parts = tuple(union(*(v.parts[i] for v in vals)) for i in range(len(first.parts)))
         return Val(frozenset().union(*(v.terms for v in vals)), parts=parts)
-    if all(v.fields is not None for v in vals) and not any(v.parts for v in vals):
+    if any(v.fields is not None for v in vals) and not any(v.parts is not None or v.elem is not None for v in vals):
+        # a dict whose key was written on one branch only: the known keys, over the unknown rest
         merged: dict = {}
         for v in vals:
-            for key, value in v.fields:
+            for key, value in v.fields or ():
                 merged[key] = union(merged[key], value) if key in merged else value
         return Val(frozenset().union(*(v.terms for v in vals)), fields=tuple(merged.items()))
     consts = {v.const for v in vals}
@@ -117,11 +118,12 @@ def index(val: Val, key: Any) -> Val:
 def _index(val: Val, key: Any) -> Val:
     if val.parts is not None and isinstance(key, int) and -len(val.parts) <= key < len(val.parts):
         return union(val.parts[key], _extend(terms_val(val.terms), key))
-    if val.fields is not None and key is not None:
+    if val.fields is not None and key is not None and key != ANY:
         bare = key[1:] if isinstance(key, str) and key.startswith(".") else key
         for name, value in val.fields:
             if name == bare:
                 return union(value, _extend(terms_val(val.terms), key))
+        return _extend(terms_val(val.terms), key)  # a key the dict display does not hold
     if val.parts is not None or val.fields is not None:
         return _extend(val, ANY if key is None else key)
     return _extend(val, ANY if key is None else key)

@@ -344,9 +344,9 @@ class LeakInterpreter:
                     self._store_attr(owner.cls.rsplit(".", 1)[-1], target.attr.value, value)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and value.tainted():
             name = target.value.value
-            key = _slice_key(target)
+            key = self._key(target, env)
             current = env.get(name, CLEAN)
-            if key is not None and (current.fields is not None or current == CLEAN):
+            if key is not None and current.parts is None:  # `data[k] = ...`: that key only
                 fields = dict(current.fields or ())
                 fields[key] = union(fields.get(key, CLEAN), value)
                 env[name] = Val(current.terms, fields=tuple(fields.items()))
@@ -556,15 +556,22 @@ class LeakInterpreter:
             return CLEAN
         return index(owner, "." + attr)
 
+    def _key(self, node: cst.Subscript, env: Env) -> object:
+        """The literal key of a subscript, or the literal a name in it is bound to (`data[k]`, k = "test")."""
+        key = _slice_key(node)
+        if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) \
+                and isinstance(node.slice[0].slice.value, cst.Name):
+            bound = env.get(node.slice[0].slice.value.value)
+            if bound is not None and isinstance(bound.const, (str, int)) and not isinstance(bound.const, bool):
+                key = bound.const
+        return key
+
     def subscript(self, node: cst.Subscript, env: Env) -> Val:
         owner = self.expr(node.value, env)
         for element in node.slice:
             if isinstance(element.slice, cst.Index):
                 self.expr(element.slice.value, env)
-        key = _slice_key(node)
-        if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            bound = self.expr(node.slice[0].slice.value, env)
-            key = bound.const if isinstance(bound.const, (str, int)) and not isinstance(bound.const, bool) else None
+        key = self._key(node, env)
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value) \
                 and not known and not owner.train_split:
@@ -647,6 +654,8 @@ class LeakInterpreter:
             return Val(elem=Val(parts=tuple(iterate(v) for v in values)))
         if short in ("dict", "SimpleNamespace", "Namespace", "EasyDict", "edict", "namedtuple") and all(isinstance(p, str) for p, _, _ in args):
             return Val(fields=tuple((p, v) for p, v, _ in args))
+        if short in ("get", "pop") and receiver.fields is not None and values and isinstance(values[0].const, str):
+            return index(receiver, values[0].const)
         if short in ("next", "iter") and values:
             return iterate(values[0]) if short == "next" else values[0]
         is_method = isinstance(node.func, cst.Attribute)

@@ -92,7 +92,7 @@ def held_out_name(name: str, splits: tuple[str, ...]) -> bool:
             return True
         if re.fullmatch(rf"(?:[a-z0-9]+_)?{_DATA_PREFIX}_?{s}", lowered):
             return True
-        if lowered == split or re.fullmatch(rf"(?:mnist|cifar\d*|svhn|imagenet|coco|voc|\w*data\w*)_{s}", lowered):
+        if re.fullmatch(rf"(?:mnist|cifar\d*|svhn|imagenet|coco|voc|\w*data\w*)_{s}", lowered):
             return True
     return False
 
