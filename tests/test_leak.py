@@ -202,3 +202,40 @@ def test_metrics_averaged_over_the_test_set_are_not_fitted_statistics(tmp_path):
         print(test_set.data.float().mean())
     """)})
     assert findings == []
+
+
+def test_split_options_and_conditional_best_updates(tmp_path):
+    findings = lint(tmp_path, {"train.py": src("""
+        import argparse
+        import torch
+        from datasets import load_dataset
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--train-split", default="test")
+        args = parser.parse_args()
+        model = torch.nn.Linear(2, 2)
+        for batch in load_dataset("imdb", split=args.train_split):
+            model(batch["x"]).sum().backward()
+        best = 0
+        for epoch in range(3):
+            acc = sum(model(b["x"]).sum() for b in load_dataset("imdb", split="test"))
+            best = acc if acc > best else best
+    """)})
+    assert [(f.code, f.loc.line) for f in findings] == [("LEAK001", 10), ("LEAK002", 14)]
+    assert "split=args.train_split = 'test'" in findings[0].message
+
+
+def test_phases_of_one_loop_are_analysed_apart(tmp_path):
+    findings = lint(tmp_path, {"train.py": src("""
+        import torch
+        from torchvision.datasets import MNIST
+        loaders = {p: torch.utils.data.DataLoader(MNIST("d", train=p == "train")) for p in ("train", "test")}
+        model = torch.nn.Linear(2, 2)
+        for epoch in range(3):
+            for phase in ("train", "test"):
+                for x, y in loaders[phase]:
+                    loss = torch.nn.functional.cross_entropy(model(x), y)
+                    if phase == "train":
+                        loss.backward()
+    """)})
+    assert findings == []

@@ -81,6 +81,7 @@ class LeakInterpreter:
         self._call_nodes: list[tuple[str, cst.Call]] = []
         self._actions: dict[int, str | None] = {}
         self._train_marked = False  # the call being read names the training split
+        self.options: dict[str, object] = {}  # argparse dest -> literal default, for split options
         self.assigning = False
 
     # --- entry points -------------------------------------------------------------------------------
@@ -380,6 +381,8 @@ class LeakInterpreter:
         name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
         if not name or not P.BEST_NAME.search(name):
             return
+        if isinstance(source, cst.IfExp) and isinstance(source.test, cst.Comparison):
+            source = source.test
         if isinstance(source, cst.Comparison) or (
             isinstance(source, cst.Call) and re.search(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$", dotted(source.func) or "")
         ):
@@ -544,6 +547,8 @@ class LeakInterpreter:
                 return local
             return terms_val({Term(ATTR, (self.ctx.rel, f"{self.module}.{self.frame.cls}", attr))})
         owner = self.expr(receiver, env)
+        if attr in self.options and not owner.tainted() and isinstance(receiver, cst.Name):
+            return Val(const=self.options[attr])  # `args.split` of `--split` with a literal default
         if owner.cls:
             return union(terms_val({Term(ATTR, (self.ctx.rel, owner.cls, attr))}), index(terms_val(owner.terms), "." + attr))
         if not owner.tainted():
@@ -601,6 +606,8 @@ class LeakInterpreter:
         written = dotted(func) or ""
         short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         qualified = self.ctx.names.callee(node) or written
+        if short == "add_argument":
+            self._option(node)
         site = self._project_callee(func, receiver, qualified, short)
         self._call_sinks(node, short, qualified, receiver, args, env)
         self._mutate(func, short, args, env)
@@ -624,6 +631,20 @@ class LeakInterpreter:
         if self._train_marked and not sources:
             result = replace(result, train_split=True)
         return result
+
+    def _option(self, node: cst.Call) -> None:
+        """`add_argument("--split", default="test")`: a split or train flag whose default decides the data."""
+        flags = [_string(a.value) for a in node.args if a.keyword is None]
+        flags = [f for f in flags if f]
+        default = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "default"), None)
+        if not flags or default is None:
+            return
+        dest_arg = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "dest"), None)
+        longs = [f for f in flags if f.startswith("--")] or flags
+        dest = _string(dest_arg) if dest_arg is not None else longs[0].lstrip("-").replace("-", "_")
+        value = _const(default)
+        if dest and isinstance(value, (str, bool)):
+            self.options[dest] = value
 
     def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
         """(callee as written for the project index, self offset) when the call may run project code."""
@@ -733,7 +754,8 @@ class LeakInterpreter:
             return self._source(node, label) if value.const is False else None
         if isinstance(value.const, str) and mode == "heldout":
             if is_held_out_split(value.const, self.splits):
-                return self._source(node, f"{short}({keyword}={value.const!r})")
+                shown = repr(value.const) if _string(expr) is not None else f"{self.ctx.module.code_for_node(expr)} = {value.const!r}"
+                return self._source(node, f"{short}({keyword}={shown})")
             self._train_marked |= value.const.split("[", 1)[0].lower() in ("train", "training")
             return None
         written = self.ctx.module.code_for_node(expr)
