@@ -273,7 +273,7 @@ def run(
     return outcome
 
 
-PROJECT_RULE_TIMEOUT = float(os.environ.get("MLLINT_PROJECT_RULE_TIMEOUT", "120"))
+PROJECT_RULE_TIMEOUT = float(os.environ.get("MLLINT_PROJECT_RULE_TIMEOUT", "60"))
 
 
 def _check_project(rule: type[Rule], project: Project) -> list[Finding]:
