@@ -10,6 +10,7 @@ which become function summaries ("this function trains on its parameter 2").
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 SRC, PARAM, RET, GLOBAL, ATTR, COND = "src", "param", "ret", "global", "attr", "cond"
@@ -67,12 +68,19 @@ def is_empty(v: Val) -> bool:
         and v.cls is None and v.ctor is None and not v.train_split
 
 
+def _plain(v: Val) -> bool:
+    return v.parts is None and v.fields is None and v.elem is None and v.const is None and v.cls is None \
+        and v.ctor is None and not v.train_split
+
+
 def union(*vals: Val) -> Val:
     vals = tuple(v for v in vals if v is not CLEAN and not is_empty(v))
     if not vals:
         return CLEAN
     if len(vals) == 1:
         return vals[0]
+    if all(_plain(v) for v in vals):  # the common case: only terms
+        return Val(frozenset().union(*(v.terms for v in vals)))
     first = vals[0]
     if all(v.parts is not None and len(v.parts) == len(first.parts) for v in vals) and not any(v.fields for v in vals):
         parts = tuple(union(*(v.parts[i] for v in vals)) for i in range(len(first.parts)))
@@ -100,13 +108,29 @@ def unlabel(val: Val) -> Val:
     return terms_val(replace(t, unlabelled=True) for t in val.flat())
 
 
+@lru_cache(maxsize=65536)
+def _derived(term: Term) -> Term:
+    return replace(term, raw=False) if term.raw else term
+
+
+@lru_cache(maxsize=65536)
+def _stepped(term: Term, step: Any) -> Term:
+    return replace(term, path=term.path + (step,)) if term.kind != SRC and len(term.path) < 6 else term
+
+
 def derive(val: Val) -> Val:
     """A value computed from val: still carries its taint, no longer the data itself."""
-    return terms_val(replace(t, raw=False) if t.raw else t for t in val.flat())
+    terms = val.flat()
+    if not terms:
+        return CLEAN
+    return Val(frozenset(map(_derived, terms)))
 
 
 def _extend(val: Val, step: Any) -> Val:
-    return terms_val(replace(t, path=t.path + (step,)) if t.kind != SRC and len(t.path) < 6 else t for t in val.flat())
+    terms = val.flat()
+    if not terms:
+        return CLEAN
+    return Val(frozenset(_stepped(t, step) for t in terms))
 
 
 def index(val: Val, key: Any) -> Val:

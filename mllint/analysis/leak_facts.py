@@ -21,6 +21,7 @@ from .names import dotted
 from .values import str_value
 
 LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+_FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
 Env = dict
 
@@ -142,6 +143,10 @@ class LeakInterpreter:
     def class_def(self, node: cst.ClassDef, prefix: str) -> None:
         path = f"{prefix}{node.name.value}"
         for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if isinstance(stmt, cst.FunctionDef) and _FORWARD.match(stmt.name.value):
+                # A model's forward pass computes on whatever it is given; calls of it are read as
+                # computations on their arguments, so its body need not be interpreted.
+                continue
             if isinstance(stmt, cst.FunctionDef):
                 self.function(stmt, f"{self.module}.{path}.{stmt.name.value}", path, None)
             elif isinstance(stmt, cst.ClassDef):
