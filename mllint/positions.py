@@ -7,9 +7,8 @@ and stops as soon as the last one is closed.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import libcst as cst
 
@@ -20,6 +19,38 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 
 class _Done(Exception):
     pass
+
+
+class _Untracked:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+_UNTRACKED = _Untracked()
+
+
+class _Syntactic:
+    """Records the syntactic range (without parentheses) of a target node."""
+
+    __slots__ = ("state", "key", "start")
+
+    def __init__(self, state, key: int) -> None:
+        self.state, self.key = state, key
+
+    def __enter__(self) -> None:
+        self.start = (self.state.line, self.state.column)
+
+    def __exit__(self, *exc: object) -> bool:
+        state = self.state
+        if self.key not in state.syntactic:
+            state.syntactic.add(self.key)
+            state._close(self.key, self.start, (state.line, state.column))
+        return False
 
 
 @lru_cache(maxsize=None)
@@ -41,22 +72,17 @@ def _state_class() -> type:
 
         def add_indent_tokens(self) -> None:
             for tok in self.indent_tokens:
-                self._advance(tok)
-                if self.text is not None:
-                    self.text.append(tok)
+                self.add_token(tok)
 
         def add_token(self, value: str) -> None:
-            self._advance(value)
-            if self.text is not None:
-                self.text.append(value)
-
-        def _advance(self, value: str) -> None:
-            parts = _NEWLINE.split(value)
-            if len(parts) == 1:
-                self.column += len(value)
-            else:
+            if "\n" in value or "\r" in value:
+                parts = _NEWLINE.split(value)
                 self.line += len(parts) - 1
                 self.column = len(parts[-1])
+            else:
+                self.column += len(value)
+            if self.text is not None:
+                self.text.append(value)
 
         def before_codegen(self, node: cst.CSTNode) -> None:
             if id(node) in self.targets:
@@ -67,16 +93,11 @@ def _state_class() -> type:
             if key in self.targets and key not in self.syntactic:
                 self._close(key, self.open.pop(key), (self.line, self.column))
 
-        @contextmanager
-        def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
-            start = (self.line, self.column)
-            try:
-                yield
-            finally:
-                key = id(node)
-                if key in self.targets and key not in self.syntactic:
-                    self.syntactic.add(key)
-                    self._close(key, start, (self.line, self.column))
+        def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+            # Called for most nodes: a shared no-op unless the node is a target (contextlib's
+            # generator-based managers cost more than the rest of the pass).
+            key = id(node)
+            return _Syntactic(self, key) if key in self.targets else _UNTRACKED
 
         def _close(self, key: int, start: tuple[int, int], end: tuple[int, int]) -> None:
             for loc in self.targets[key]:

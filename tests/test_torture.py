@@ -36,6 +36,7 @@ CORPUS: dict[str, tuple[str | bytes, list[str]]] = {
     "inconsistent_tabs.py": ("if True:\n\tx = 1\n        y = 2\n", ["FILE002"]),
     "huge.py": ("x = 1\n" * (10 * 1024 * 1024 // 6 + 1), ["FILE006"]),
     "deep_brackets.py": ("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n", ["FILE004"]),
+    "deep_unbalanced.py": ("x = " + "(" * 5000 + "]\n", ["FILE004"]),
     "long_sum.py": ("x = " + "+".join(["1"] * 10000) + "\n", ["FILE004"]),
     "mixed_endings.py": (b"import os\r\nimport torch\rx = 1\ntorch.manual_seed(1)\r\n", ["SEED001"]),
     "tabs.py": ("import torch\nif True:\n\ttorch.manual_seed(1)\n", ["SEED001"]),
