@@ -26,6 +26,34 @@ def dotted(expr: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
+_BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def import_statements(module: cst.Module):
+    """Every import statement, in source order. Imports are statements, so only statement bodies are
+    visited, never expressions (a tenth of the nodes of a full walk)."""
+    stack: list = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in node.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield small
+            continue
+        inner: list = []
+        for name in _BODIES:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple)):
+                inner.extend(value)
+            elif isinstance(value, cst.BaseSuite):
+                inner.extend(value.body if isinstance(value, cst.IndentedBlock) else [value])
+            else:
+                inner.append(value)  # Else, Finally, an `elif` If
+        stack.extend(reversed(inner))
+
+
 def module_dotted_name(rel_path: str) -> str:
     """`pkg/sub/mod.py` -> `pkg.sub.mod`; `pkg/__init__.py` -> `pkg`."""
     stem = rel_path.rsplit(".", 1)[0] if rel_path.endswith((".py", ".ipynb")) else rel_path
@@ -50,10 +78,10 @@ class NameTable:
             elif isinstance(stmt, cst.ClassDef):
                 self.classes[stmt.name.value] = stmt
                 self.aliases[stmt.name.value] = f"{self.module_name}.{stmt.name.value}"
-        for node in walk(module):
+        for node in import_statements(module):
             if isinstance(node, cst.Import):
                 self._import(node)
-            elif isinstance(node, cst.ImportFrom):
+            else:
                 self._import_from(node)
         for stmt in module.body:  # `npr = np.random`: a module-level alias of an imported name
             if isinstance(stmt, cst.SimpleStatementLine):
