@@ -239,3 +239,16 @@ def test_phases_of_one_loop_are_analysed_apart(tmp_path):
                         loss.backward()
     """)})
     assert findings == []
+
+
+def test_lightning_train_dataloader_on_the_test_split(tmp_path):
+    findings = lint(tmp_path, {"module.py": src("""
+        import lightning as L
+        from torch.utils.data import DataLoader
+        from torchvision.datasets import MNIST
+
+        class Data(L.LightningDataModule):
+            def train_dataloader(self):
+                return DataLoader(MNIST("d", train=False))
+    """)})
+    assert [(f.code, f.loc.line) for f in findings] == [("LEAK001", 6)]

@@ -132,6 +132,8 @@ class LeakInterpreter:
         self.block(node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body], env)
         self.frame = outer_frame
         self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        if node.name.value == "train_dataloader" and cls is not None and frame.returns.tainted():
+            self._sink(LEAK_TRAIN, node.name, frame.returns, "the loader `train_dataloader()` gives Lightning to train on")
         if node.name.value == "val_dataloader" and frame.returns.tainted():
             self._sink(LEAK_SELECT, node.name, frame.returns,
                        "is the validation loader of a Lightning run whose checkpoint or early stopping monitors it")
