@@ -3,12 +3,14 @@ project rules -> selection and suppression -> sorted findings. Reporters print t
 from __future__ import annotations
 
 import dataclasses
+import gc
 import importlib.util
 import os
 import sys
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 
 class _LazyLibcst(types.ModuleType):
@@ -165,16 +167,17 @@ def analyze_cached(
     results: list[FileResult | None] = [None] * len(items)
     keys: list[str | None] = [None] * len(items)
     todo: list[int] = []
-    for index, (path, display, rel) in enumerate(items):
-        content = content_hash(path, settings.max_file_size)
-        if content is not None:
-            keys[index] = cache.key(rel, content)
-            hit = cache.get(keys[index], settings.project_modules, digest)
-            if hit is not None:
-                relocate(hit, display)
-                results[index] = hit
-                continue
-        todo.append(index)
+    with _no_cyclic_gc():  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
+        for index, (path, display, rel) in enumerate(items):
+            content = content_hash(path, settings.max_file_size)
+            if content is not None:
+                keys[index] = cache.key(rel, content)
+                hit = cache.get(keys[index], settings.project_modules, digest)
+                if hit is not None:
+                    relocate(hit, display)
+                    results[index] = hit
+                    continue
+            todo.append(index)
     outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
     for index, (result, probes) in zip(todo, outcomes):
         results[index] = result
@@ -182,6 +185,20 @@ def analyze_cached(
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
     return results  # type: ignore[return-value]
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees memory); afterwards, move
+    what survived to the permanent generation, so later collections do not walk it again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
