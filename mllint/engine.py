@@ -162,12 +162,13 @@ def analyze_cached(
 ) -> list[FileResult]:
     """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache."""
     if cache is None:
-        return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
+        with _no_cyclic_gc():
+            return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
     digest = names_digest(settings.project_modules)
     results: list[FileResult | None] = [None] * len(items)
     keys: list[str | None] = [None] * len(items)
     todo: list[int] = []
-    with _no_cyclic_gc():  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
+    with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
         for index, (path, display, rel) in enumerate(items):
             content = content_hash(path, settings.max_file_size)
             if content is not None:
@@ -178,7 +179,8 @@ def analyze_cached(
                     results[index] = hit
                     continue
             todo.append(index)
-    outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
+    with _no_cyclic_gc():  # the same holds for results unpickled from the workers
+        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
     for index, (result, probes) in zip(todo, outcomes):
         results[index] = result
         key = keys[index]
@@ -188,15 +190,17 @@ def analyze_cached(
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector (reference counting still frees memory); afterwards, move
-    what survived to the permanent generation, so later collections do not walk it again."""
+def _no_cyclic_gc(freeze: bool = False) -> Iterator[None]:
+    """Pause the cyclic garbage collector (reference counting still frees memory). With freeze, move
+    what survived to the permanent generation, so later collections do not walk it again (only for
+    phases that make no garbage cycles, such as reading the cache: frozen garbage is never freed)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 

@@ -12,6 +12,7 @@ bound per file and crash isolation.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -118,7 +119,12 @@ def _context():
     return None
 
 
+def _start_worker() -> None:
+    gc.enable()  # the parent pauses its collector while it receives results; a worker keeps its own on
+
+
 def _load_libcst() -> None:
+    _start_worker()
     import libcst
 
     libcst.parse_module  # noqa: B018 - touching an attribute loads the real module (see engine._LazyLibcst)
@@ -169,7 +175,7 @@ def analyze_many(
     retry: list[int] = []
     own = executor is None
     if own:
-        executor = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context())
+        executor = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context(), initializer=_start_worker)
     try:
         futures = [(chunk, executor.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout))
                    for chunk in chunks]
@@ -186,7 +192,7 @@ def analyze_many(
         warm.broken()
     for index in sorted(retry):  # isolate each file of a chunk whose worker died
         try:
-            with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+            with ProcessPoolExecutor(max_workers=1, mp_context=_context(), initializer=_start_worker) as pool:
                 outcomes[index] = pool.submit(_analyze_chunk, [items[index]], settings, timeout).result()[0]
         except BrokenProcessPool:
             message = "the parser crashed on this file (the worker process died); skipped"
