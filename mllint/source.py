@@ -92,8 +92,13 @@ def load_python(path: str, max_size: int) -> Source:
     return Source(text, diagnostics=[problem] if problem else [])
 
 
+# Notebooks carry their outputs (images, tables) in the same file: the size limit applies to the code,
+# and the file itself may be this many times larger.
+NOTEBOOK_SIZE_FACTOR = 32
+
+
 def load_notebook(path: str, max_size: int) -> Source:
-    data, problem = read_bytes(path, max_size)
+    data, problem = read_bytes(path, max_size * NOTEBOOK_SIZE_FACTOR)
     if problem:
         return Source(None, is_notebook=True, diagnostics=[problem])
     try:
@@ -127,7 +132,11 @@ def load_notebook(path: str, max_size: int) -> Source:
             continue
         starts.append((len(lines) + 1, index))
         lines.extend(_neutralise_magics(source.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
-    return Source("\n".join(lines) + "\n", True, starts, diagnostics)
+    text = "\n".join(lines) + "\n"
+    if len(text) > max_size:
+        message = f"its code is larger than max-file-size ({max_size} bytes): skipped; raise `max-file-size` to lint it"
+        return Source(None, True, diagnostics=[Diagnostic("FILE006", message)])
+    return Source(text, True, starts, diagnostics)
 
 
 def _neutralise_magics(lines: list[str]) -> list[str]:

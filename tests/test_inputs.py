@@ -132,3 +132,13 @@ def test_unreadable_file(tmp_path):
     secret.chmod(0)
     found = [f["code"] for f in lint(tmp_path) if f["path"] == "secret.py"]
     assert found == ["FILE007"]
+
+
+def test_notebook_size_limit_applies_to_code_not_outputs(tmp_path):
+    (tmp_path / "good.py").write_text(GOOD)
+    big_output = {"output_type": "display_data", "data": {"image/png": "A" * (3 * 1024 * 1024)}, "metadata": {}}
+    cell = code_cell("import random\nrandom.seed(8)\n")
+    cell["outputs"] = [big_output]
+    (tmp_path / "plots.ipynb").write_text(notebook([cell]))
+    found = [(f["code"], f.get("cell"), f["line"]) for f in lint(tmp_path) if f["path"] == "plots.ipynb"]
+    assert found == [("SEED001", 1, 2)]
