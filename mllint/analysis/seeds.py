@@ -16,6 +16,8 @@ from ..context import ModuleContext
 from ..findings import Loc
 from ..rules.base import extractor
 from . import values
+from ..walk import walk
+from .names import dotted
 from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
@@ -54,6 +56,7 @@ SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
     "transformers.Seq2SeqTrainingArguments": ("seed", "data_seed"),
 }
 GENERATOR = ("torch.Generator",)
+SPLIT_FUNCTIONS = {"random_split", "randperm", "permutation", "train_test_split", "split_dataset"}
 
 SEED_NAME = re.compile(r"^(?:[a-z0-9]+_)*seed$")  # seed, random_seed, manual_seed; not seeds, seed_offset
 SWEEP_NAME = re.compile(r"seeds$|^(?:num|n|nb)_?seeds?$|^seed_?(?:list|range|values)$")
@@ -280,6 +283,7 @@ class _SeedVisitor(ScopedVisitor):
             for stmt in ctx.module.body
         )
         self.classifier = _Classifier(ctx, globals_are_options)
+        self.split_generators: set[int] = set()  # generator calls passed to a data-splitting function
 
     # --- scopes -------------------------------------------------------------------------
     def on_class(self, node: cst.ClassDef) -> None:
@@ -316,9 +320,12 @@ class _SeedVisitor(ScopedVisitor):
             return
         if self._is_generator_seed(node):
             arg = values.positional(node, 0) or values.keyword(node, "seed")
-            if arg is not None:
+            if arg is not None and not self._seeds_a_data_split(node):
                 self._seed_arg(node, arg, "torch.Generator.manual_seed")
             return
+        if (callee or "").rsplit(".", 1)[-1] in SPLIT_FUNCTIONS:
+            for arg in node.args:  # random_split(ds, sizes, generator=torch.Generator().manual_seed(42))
+                self.split_generators.add(id(arg.value))
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
         if method in ("add_argument", "DEFINE_integer", "DEFINE_int") or (callee or "").endswith(
             ("click.option", "typer.Option")
@@ -326,6 +333,22 @@ class _SeedVisitor(ScopedVisitor):
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
+
+    def _seeds_a_data_split(self, node: cst.Call) -> bool:
+        """A generator that only permutes or splits a dataset fixes the split, which every compared method
+        shares; one that shuffles batches or initialises weights is the training seed."""
+        if id(node) in self.split_generators:
+            return True
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if not isinstance(receiver, cst.Name):
+            return False
+        body = self.scope.node
+        uses = [
+            call for call in walk(body) if isinstance(call, cst.Call) and call is not node
+            and any(isinstance(a.value, cst.Name) and a.value.value == receiver.value for a in call.args)
+        ]
+        names = [(dotted(u.func) or "").rsplit(".", 1)[-1] for u in uses]
+        return bool(names) and all(name in SPLIT_FUNCTIONS for name in names)
 
     def _is_generator_seed(self, node: cst.Call) -> bool:
         func = node.func
