@@ -185,6 +185,7 @@ def main() -> None:
         print(f"tree: {args.tree} ({len(files)} .py files, {lines} lines), {args.runs} rounds, --jobs {jobs}")
         print(versions())
 
+        load_before = os.getloadavg()
         times: dict[str, list[float]] = {k: [] for k in ("floor", "cold", "warm", *edited)}
         for round_ in range(args.runs):
             cache = os.path.join(work, f"cache-{round_}")
@@ -197,6 +198,9 @@ def main() -> None:
                 times[label].append(timed(mllint("--jobs", jobs, "--cache-dir", cache, path), work))
         memory = peak_memory(mllint("--jobs", jobs, "--no-cache", tree), work)
 
+    load_after = os.getloadavg()
+    print(f"load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} "
+          f"(on {os.cpu_count()} cores; above ~0.5 other work shares the machine)")
     med = {k: statistics.median(v) for k, v in times.items()}
     print("\n| run | median s | min s | all runs (s) |\n|---|---|---|---|")
     for label, values in times.items():

@@ -52,12 +52,14 @@ class AnalysisFailed(Rule):
     code, name, severity = "FILE008", "analysis-failed", Severity.WARNING
     summary = "An analysis of this file failed internally; the rest of the run went on."
     hint = "Please report this with the file (or a reduced copy) to the mllint issue tracker."
+    in_tests = True  # about mllint, not about the code: never hidden
 
 
 class AnalysisTimeout(Rule):
     code, name, severity = "FILE009", "analysis-timeout", Severity.WARNING
     summary = "The analysis of this file took longer than the per-file time limit and was stopped."
     hint = "Usually generated or pathological code; exclude it, or report it if it is ordinary code."
+    in_tests = True
 
 
 class SuppressionWithoutReason(Rule):
