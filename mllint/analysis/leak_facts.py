@@ -3,7 +3,9 @@ that records where held-out data comes from, how it flows (in terms of `flow.Ter
 flows through other modules can be resolved later) and which sinks it may reach.
 
 Statements run in order (a later assignment replaces an earlier one); both branches of an `if`
-are merged; loop bodies run twice so that values carried around a loop are seen.
+are merged unless a bound literal decides the test (`if phase == "train":`); a loop body runs a
+second time only when the first pass changed what flows around it, and a loop over a few string
+literals (`for phase in ("train", "test"):`) runs once per literal. Calls are read in leak_calls.py.
 """
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from dataclasses import replace
 import libcst as cst
 
 from ..context import ModuleContext
-from ..walk import walk
 from . import leak_patterns as P
-from .flow import (ATTR, CLEAN, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, Function, Sink, Source, Term, Val,
-                   derive, index, is_empty, is_held_out_split, iterate, terms_val, union, unlabel)
+from .flow import (ATTR, CLEAN, GLOBAL, PARAM, SRC, FlowFacts, Function, Sink, Source, Term, Val, derive, index,
+                   is_held_out_split, iterate, terms_val, union, unlabel)
+from .leak_calls import CallReader
+from .leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
+from .leak_syntax import (config_like, const, decided, literal, literal_strings, module_level_names, ordering,
+                          selection_action, slice_key, string)
 from .names import dotted
 from .values import str_value
 
-LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+__all__ = ["LeakInterpreter", "LEAK_TRAIN", "LEAK_SELECT", "LEAK_FIT"]
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
 Env = dict
@@ -38,39 +43,13 @@ class _Frame:
         self.local_functions: dict[str, str] = {}
 
 
-def _const(expr: cst.BaseExpression) -> object:
-    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[expr.value]
-    return _string(expr)
-
-
-def _string(expr: cst.BaseExpression | None) -> str | None:
-    """str_value without literal_eval for the common plain literal (no prefix, no escapes)."""
-    if isinstance(expr, cst.SimpleString):
-        raw = expr.value
-        if raw[0] in "'\"" and "\\" not in raw:
-            quote = 3 if raw[:3] in ('"""', "'''") else 1
-            return raw[quote:-quote]
-    return str_value(expr)
-
-
-def _text_of(expr: cst.BaseExpression) -> str | None:
-    """A literal string or the literal parts of an f-string (`{}` for the holes)."""
-    value = _string(expr)
-    if value is not None:
-        return value
-    if isinstance(expr, cst.FormattedString):
-        return "".join(p.value if isinstance(p, cst.FormattedStringText) else "{}" for p in expr.parts)
-    return None
-
-
-class LeakInterpreter:
+class LeakInterpreter(CallReader):
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
         self.splits = tuple(s.lower() for s in ctx.held_out_splits)
         self.module = ctx.names.module_name
         self.facts = FlowFacts(ctx.rel, self.module, self.splits)
-        self.module_names = _module_level_names(ctx.module)
+        self.module_names = module_level_names(ctx.module)
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", ctx.text))
         self.objectives = self._objective_names()
         self.facts.monitors = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", ctx.text))
@@ -122,7 +101,7 @@ class LeakInterpreter:
             else:
                 env[name] = terms_val({Term(PARAM, (qual, idx, name))})
             if param.default is not None:
-                value = _const(param.default)
+                value = const(param.default)
                 if value is not None:
                     defaults[name] = value
         for extra in (params.star_arg, params.star_kwarg):
@@ -259,8 +238,8 @@ class LeakInterpreter:
         flagged = False
         if test.tainted() and not self.ctx.is_test:
             action = self._actions[id(node)] if id(node) in self._actions else \
-                self._actions.setdefault(id(node), _selection_action(node))
-            if action is not None and action.startswith("stops") and not _ordering(node.test):
+                self._actions.setdefault(id(node), selection_action(node))
+            if action is not None and action.startswith("stops") and not ordering(node.test):
                 action = None  # a bare `break` counts only after comparing a score (`if acc >= target: break`)
             if action is not None:
                 self._sink(LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
@@ -287,19 +266,19 @@ class LeakInterpreter:
             return None
         comparison = test.comparisons[0]
         if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)):
-            literal = _string(comparison.comparator)
+            literal = string(comparison.comparator)
             if literal is None:
                 return None
             return (bound.const == literal) == isinstance(comparison.operator, cst.Equal)
         if isinstance(comparison.operator, (cst.In, cst.NotIn)):
-            options = _literal_strings(comparison.comparator)
+            options = literal_strings(comparison.comparator)
             if options is None:
                 return None
             return (bound.const in options) == isinstance(comparison.operator, cst.In)
         return None
 
     def for_(self, node: cst.For, env: Env) -> None:
-        phases = _literal_strings(node.iter)
+        phases = literal_strings(node.iter)
         if phases and isinstance(node.target, cst.Name):
             # `for phase in ("train", "test"):` runs the body once per phase, so that
             # `loaders[phase]` and `if phase == "train":` are decided in each pass
@@ -376,7 +355,7 @@ class LeakInterpreter:
         """Names decide only when the construction does not: no taint, no visible split, no project call."""
         if source is None or value.tainted() or value.const is not None or not P.held_out_name(name, self.splits):
             return value
-        if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or _decided(source):
+        if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or decided(source):
             return value
         src = self._source(node, f"`{name}` (named as held-out data)")
         return union(value, terms_val({src}))
@@ -427,9 +406,7 @@ class LeakInterpreter:
         if kind.__name__ in _CLEAN_EXPRS:
             return CLEAN
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            return Val(const=_string(node))
-        if isinstance(node, cst.Attribute):
-            return self.attribute(node, env)
+            return Val(const=string(node))
         if isinstance(node, cst.Subscript):
             return self.subscript(node, env)
         if isinstance(node, cst.Call):
@@ -440,7 +417,7 @@ class LeakInterpreter:
             if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
                 return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
             result = union(left, right) if not (left.tainted() and right.tainted()) else derive(union(left, right))
-            if not (_literal(node.left) or _literal(node.right) or isinstance(node.operator, cst.Add)):
+            if not (literal(node.left) or literal(node.right) or isinstance(node.operator, cst.Add)):
                 result = derive(result)
             return union(result, terms_val({path})) if path else result
         if isinstance(node, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation)):
@@ -517,7 +494,7 @@ class LeakInterpreter:
         if clause.inner_for_in is not None or clause.ifs or not isinstance(clause.target, cst.Name) \
                 or not isinstance(node.key, cst.Name) or node.key.value != clause.target.value:
             return None
-        keys = _literal_strings(clause.iter)
+        keys = literal_strings(clause.iter)
         if keys is None:
             source = self.expr(clause.iter, env)
             keys = [k for k, _ in source.fields] if source.fields is not None else None
@@ -570,7 +547,7 @@ class LeakInterpreter:
 
     def _key(self, node: cst.Subscript, env: Env) -> object:
         """The literal key of a subscript, or the literal a name in it is bound to (`data[k]`, k = "test")."""
-        key = _slice_key(node)
+        key = slice_key(node)
         if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) \
                 and isinstance(node.slice[0].slice.value, cst.Name):
             bound = env.get(node.slice[0].slice.value.value)
@@ -585,7 +562,7 @@ class LeakInterpreter:
                 self.expr(element.slice.value, env)
         key = self._key(node, env)
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
-        if isinstance(key, str) and is_held_out_split(key, self.splits) and not _config_like(node.value) \
+        if isinstance(key, str) and is_held_out_split(key, self.splits) and not config_like(node.value) \
                 and not known and not owner.train_split:
             src = self._source(node, f'the ["{key}"] split')
             return union(index(owner, key), terms_val({src}))
@@ -595,308 +572,8 @@ class LeakInterpreter:
             return replace(index(owner, key), train_split=True)
         return index(owner, key)
 
-    def _path_source(self, node: cst.BinaryOperation, operands: list) -> Term | None:
-        """`root / "test"` with pathlib."""
-        for operand in operands:
-            text = _text_of(operand)
-            if text and P.held_out_path(text, self.splits, bare=True):
-                return self._source(operand, f"the path {text!r}")
-        return None
-
-    # --- calls ---------------------------------------------------------------------------------------
-    def call(self, node: cst.Call, env: Env) -> Val:
-        func = node.func
-        receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
-        args = []
-        for position, arg in _arg_keys(node):
-            args.append((position, self.expr(arg.value, env), arg))
-        written = dotted(func) or ""
-        short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        qualified = self.ctx.names.callee(node) or written
-        if short == "add_argument":
-            self._option(node)
-        site = self._project_callee(func, receiver, qualified, short)
-        self._call_sinks(node, short, qualified, receiver, args, env)
-        self._mutate(func, short, args, env)
-        sources = self._call_sources(node, short, qualified, args, env)
-        if site is not None:
-            callee, offset = site
-            # if the project index finds no such function (a module shadowing a library, a star import),
-            # the call is read as a library call
-            fallback = self._library_result(node, short, qualified, receiver, args)
-            fallback = union(fallback, terms_val(sources)) if sources else fallback
-            key = f"{self.ctx.rel}#{len(self.facts.calls)}"
-            self._call_nodes.append((key, node))
-            self.facts.calls[key] = CallSite(
-                key, self.ctx.rel, callee, None,
-                tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
-            )
-            cls = callee if short[:1].isupper() else None
-            return Val(frozenset({Term(RET, key)}) | sources, cls=cls)
-        result = self._library_result(node, short, qualified, receiver, args)
-        result = union(result, terms_val(sources)) if sources else result
-        if self._train_marked and not sources:
-            result = replace(result, train_split=True)
-        return result
-
-    def _option(self, node: cst.Call) -> None:
-        """`add_argument("--split", default="test")`: a split or train flag whose default decides the data."""
-        flags = [_string(a.value) for a in node.args if a.keyword is None]
-        flags = [f for f in flags if f]
-        default = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "default"), None)
-        if not flags or default is None:
-            return
-        dest_arg = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "dest"), None)
-        longs = [f for f in flags if f.startswith("--")] or flags
-        dest = _string(dest_arg) if dest_arg is not None else longs[0].lstrip("-").replace("-", "_")
-        value = _const(default)
-        if dest and isinstance(value, (str, bool)):
-            self.options[dest] = value
-
-    def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
-        """(callee as written for the project index, self offset) when the call may run project code."""
-        if isinstance(func, cst.Name):
-            local = self.frame.local_functions.get(func.value)
-            if local is not None:
-                return local, 0
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
-                func.value.value == self.frame.self_name and self.frame.cls:
-            return f"{self.module}.{self.frame.cls}.{short}", 1
-        if isinstance(func, cst.Attribute) and receiver.cls:
-            return f"{receiver.cls}.{short}", 1
-        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified) \
-                and qualified not in P.LIBRARY_APIS:
-            return qualified, 0
-        return None
-
-    def _library_result(self, node: cst.Call, short: str, qualified: str, receiver: Val, args: list) -> Val:
-        values = [v for p, v, _ in args]
-        if short in P.CLEAN_CALLS:
-            return CLEAN
-        if short == "train_test_split":
-            return self._train_test_split(node, receiver, args)
-        if short == "enumerate":
-            first = values[0] if values else CLEAN
-            return Val(elem=Val(parts=(CLEAN, iterate(first))))
-        if short == "zip":
-            return Val(elem=Val(parts=tuple(iterate(v) for v in values)))
-        if short in ("dict", "SimpleNamespace", "Namespace", "EasyDict", "edict", "namedtuple") and all(isinstance(p, str) for p, _, _ in args):
-            return Val(fields=tuple((p, v) for p, v, _ in args))
-        if short in ("get", "pop") and receiver.fields is not None and values and isinstance(values[0].const, str):
-            return index(receiver, values[0].const)
-        if short in ("next", "iter") and values:
-            return iterate(values[0]) if short == "next" else values[0]
-        is_method = isinstance(node.func, cst.Attribute)
-        if is_method and (short in P.DATA_METHODS and not is_empty(receiver) or receiver.fields is not None):
-            # a view of the receiver; a dataset dict keeps its splits through .map(), .with_transform(), ...
-            kept = receiver if short not in ("items", "values") else Val(elem=iterate(receiver))
-            return union(kept, *(derive(v) for v in values if v.tainted()))
-        if short in P.DATA_CALLS:
-            data = [v for p, v, _ in args if p == 0 or p in ("dataset", "datasets", "data", "tensors", "objs")]
-            if short in P.CONCAT_CALLS or short in ("TensorDataset", "array", "stack"):
-                data = [v for p, v, _ in args if isinstance(p, int) or p in ("dataset", "datasets", "tensors", "objs")]
-            result = union(*(index(d, None) if short in P.CONCAT_CALLS and d.parts is not None else d for d in data))
-            if isinstance(node.func, cst.Attribute):
-                result = union(result, receiver)
-            return result
-        ctor = short if short[:1].isupper() else None
-        # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
-        carried = [v for p, v, _ in args if not (isinstance(p, str) and P.CONFIG_KEYWORD.search(p))]
-        result = derive(union(receiver, *carried))
-        return Val(result.terms, ctor=ctor) if ctor else result
-
-    def _train_test_split(self, node: cst.Call, receiver: Val, args: list) -> Val:
-        """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
-        What is carved from a known training split is a validation split, not held-out data."""
-        method = isinstance(node.func, cst.Attribute) and self.ctx.names.qualify(node.func) is None
-        arrays = [receiver] if method else [v for p, v, _ in args if isinstance(p, int)] or [CLEAN]
-        carved = all(a.train_split for a in arrays)
-        held_out = CLEAN if carved else terms_val({self._source(node, "a test output of train_test_split()")})
-        pieces = [(replace(a, train_split=True), union(a if not carved else replace(a, train_split=False), held_out))
-                  for a in arrays]
-        if method:
-            return Val(fields=(("train", pieces[0][0]), ("test", pieces[0][1])))
-        return Val(parts=tuple(p for pair in pieces for p in pair))
-
-    def _mutate(self, func, short: str, args: list, env: Env) -> None:
-        """`losses.append(loss.item())`: the container now holds what was added."""
-        if short in P.MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            added = union(*(v for _, v, _ in args))
-            name = func.value.value
-            if added.tainted() and name in env:
-                env[name] = union(env[name], derive(added))
-            elif added.tainted() and self.frame.is_module:
-                env[name] = derive(added)
-
-    def _call_sources(self, node: cst.Call, short: str, qualified: str, args: list, env: Env) -> frozenset:
-        found: set[Term] = set()
-        self._train_marked = False
-        data_like = P.dataset_like(short)
-        for position, value, arg in args:
-            if position in P.TRAIN_KEYWORDS and data_like:
-                term = self._split_term(node, arg.value, value, env, f"{short}({position}=False)", "false", short, position)
-                if term is not None:
-                    found.add(term)
-            elif position in P.SPLIT_KEYWORDS and (data_like or position == "split") and (
-                    position not in P.GENERIC_SPLIT_KEYWORDS or P.DATASET_LIKE.search(short)):
-                term = self._split_term(node, arg.value, value, env, None, "heldout", short, position)
-                if term is not None:
-                    found.add(term)
-            elif isinstance(position, int) and data_like and isinstance(value.const, str) and \
-                    value.const.lower() in self.splits:
-                found.add(self._source(node, f"{short}({value.const!r})"))
-            text = _text_of(arg.value) if isinstance(position, int) or position in ("root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
-            if text is None and isinstance(value.const, str) and isinstance(arg.value, cst.Name):
-                text = value.const
-            if text and (data_like or short in ("join", "Path", "open")) and \
-                    P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
-                found.add(self._source(arg.value, f"the path {text!r}"))
-        return frozenset(found)
-
-    def _split_term(self, node: cst.Call, expr: cst.BaseExpression, value: Val, env: Env, label: str | None,
-                    mode: str, short: str, keyword: str) -> Term | None:
-        """A source when the split argument says held-out; a conditional term when a parameter decides."""
-        if isinstance(value.const, bool) and mode == "false":
-            self._train_marked |= value.const is True
-            return self._source(node, label) if value.const is False else None
-        if isinstance(value.const, str) and mode == "heldout":
-            if is_held_out_split(value.const, self.splits):
-                shown = repr(value.const) if _string(expr) is not None else f"{self.ctx.module.code_for_node(expr)} = {value.const!r}"
-                return self._source(node, f"{short}({keyword}={shown})")
-            self._train_marked |= value.const.split("[", 1)[0].lower() in ("train", "training")
-            return None
-        written = self.ctx.module.code_for_node(expr)
-        written = written if len(written) <= 40 else written[:37] + "..."
-        predicate: tuple = (mode, None)
-        operand = expr
-        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and mode == "false":
-            literal = str_value(expr.comparisons[0].comparator)
-            op = expr.comparisons[0].operator
-            if literal is not None and isinstance(op, (cst.Equal, cst.NotEqual)):
-                operand = expr.left
-                # train=(split == "train") is held-out when split != "train"
-                predicate = ("ne" if isinstance(op, cst.Equal) else "eq", literal)
-        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not) and mode == "false":
-            operand, predicate = expr.expression, ("true", None)
-        inner = self.expr(operand, env) if operand is not expr else value
-        if isinstance(inner.const, (str, bool)) or inner.const is None and operand is not expr and _const(operand) is not None:
-            from .flow import predicate_holds
-
-            holds = predicate_holds(predicate, inner.const, self.splits)
-            return self._source(node, f"{short}({keyword}={written})") if holds else None
-        bare = [t for t in inner.terms if t.kind in (PARAM, GLOBAL) and not t.path]
-        if len(bare) == 1 and not inner.parts and not inner.fields:
-            src = self._source(node, f"{short}({keyword}={written})")
-            return Term(COND, (bare[0], predicate, src.ref))
-        return None
-
-    def _call_sinks(self, node: cst.Call, short: str, qualified: str, receiver: Val, args: list, env: Env) -> None:
-        values = {p: v for p, v, _ in args}
-        is_method = isinstance(node.func, cst.Attribute)
-        if short == "backward" and is_method and receiver.tainted():
-            self._sink(LEAK_TRAIN, node, receiver, "the loss of `backward()`")
-        elif short in ("backward", "manual_backward") and any(v.tainted() for v in values.values()):
-            self._sink(LEAK_TRAIN, node, union(*values.values()), f"the loss of `{short}()`")
-        elif short in P.FIT_METHODS and is_method:
-            receiver_name = _receiver_name(node.func)
-            if P.PREPROCESSORS.search(receiver.ctor or "") or P.PREPROCESSORS.search(receiver_name):
-                data = union(*(v for p, v in values.items() if p in (0, 1, "X", "x", "raw_documents", "y")))
-                if data.tainted():
-                    self._sink(LEAK_FIT, node, data, f"`{short}()` of a preprocessing step")
-            else:
-                data = union(*(v for p, v in values.items() if p in (0, 1, "x", "X", "y", "train_dataloaders",
-                                                                     "train_dataloader", "datamodule", "dataset")))
-                if data.tainted():
-                    self._sink(LEAK_TRAIN, node, data, f"`{short}()`")
-                validation = values.get("validation_data")
-                if validation is not None and validation.tainted() and "callbacks" in values:
-                    self._sink(LEAK_SELECT, node, validation, "is the validation data of `fit()` with callbacks")
-        elif short in P.VOCAB_CALLS:
-            data = union(*values.values())
-            if data.tainted():
-                self._sink(LEAK_FIT, node, data, f"`{short}()`")
-        elif short in P.STAT_METHODS and is_method and receiver.tainted() and self._assigned(node) and not self._in_forward():
-            self._sink(LEAK_FIT, node, receiver, f"statistics (`.{short}()`)", raw_only=True)
-        elif qualified in P.STAT_FUNCS and values.get(0) is not None and values[0].tainted() and self._assigned(node) \
-                and not self._in_forward():
-            self._sink(LEAK_FIT, node, values[0], f"statistics (`{short}()`)", raw_only=True)
-        elif short.endswith("Trainer"):
-            train = values.get("train_dataset")
-            if train is not None and train.tainted():
-                self._sink(LEAK_TRAIN, node, train, "`train_dataset` of a Trainer")
-            evaluation = values.get("eval_dataset")
-            if evaluation is not None and evaluation.tainted() and (self.load_best or "callbacks" in values):
-                self._sink(LEAK_SELECT, node, evaluation, "is the `eval_dataset` of a Trainer that keeps the best model")
-        elif short == "step" and is_method and values.get(0) is not None and values[0].tainted() and (
-            P.SCHEDULER_NAME.search(_receiver_name(node.func)) or "Plateau" in (receiver.ctor or "")
-        ):
-            self._sink(LEAK_SELECT, node, values[0], "drives a learning-rate schedule (`ReduceLROnPlateau`)")
-        elif (P.EARLY_STOP_CALL.search(short) or P.EARLY_STOP_CALL.search(_receiver_name(node.func)) or
-              "EarlyStopping" in (receiver.ctor or "")) and any(v.tainted() for v in values.values()):
-            self._sink(LEAK_SELECT, node, union(*values.values()), "drives early stopping")
-
-    def _in_forward(self) -> bool:
-        """Statistics inside a model's forward pass are layers (normalisation), not fitted preprocessing."""
-        last = self.frame.qual.rsplit(".", 1)[-1]
-        return last.startswith(("forward", "_forward")) or last == "__call__"
-
-    def _assigned(self, node: cst.Call) -> bool:
-        """Statistics only matter when kept (`mean = x.mean()`), not when printed."""
-        return self.assigning
-
-
 # Class names, not classes: touching libcst at import time would load it (0.2 s) in warm, cached runs.
 _CLEAN_EXPRS = frozenset({"Integer", "Float", "Imaginary", "Ellipsis", "Lambda"})
-
-
-def _ordering(test: cst.BaseExpression) -> bool:
-    """Does the condition compare magnitudes (`<`, `>=`), as a score against a best value or a target?"""
-    return any(isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, (cst.LessThan, cst.GreaterThan,
-               cst.LessThanEqual, cst.GreaterThanEqual)) for n in walk(test))
-
-
-def _literal_strings(expr: cst.BaseExpression) -> list[str] | None:
-    """`("train", "test")` or `["train", "val"]`: a short display of string literals."""
-    if isinstance(expr, (cst.Tuple, cst.List)) and 0 < len(expr.elements) <= 6:
-        values = [_string(e.value) for e in expr.elements]
-        if all(v is not None for v in values):
-            return values  # type: ignore[return-value]
-    return None
-
-
-def _module_level_names(module: cst.Module) -> set[str]:
-    """Names bound at module level, also under `if __name__ == "__main__":`, loops, `with` and `try`."""
-    names: set[str] = set()
-    stack = list(module.body)
-    while stack:
-        stmt = stack.pop()
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            names.add(stmt.name.value)
-        elif isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
-                    [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
-                for target in targets:
-                    for node in walk(target):
-                        if isinstance(node, cst.Name):
-                            names.add(node.value)
-        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-            if isinstance(stmt, cst.For):
-                names.update(n.value for n in walk(stmt.target) if isinstance(n, cst.Name))
-            for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
-                while isinstance(block, (cst.If, cst.Else, cst.Finally)):
-                    if isinstance(block, cst.If):
-                        stack.extend(block.body.body if isinstance(block.body, cst.IndentedBlock) else [])
-                        block = block.orelse
-                    else:
-                        block = block.body
-                if isinstance(block, cst.IndentedBlock):
-                    stack.extend(block.body)
-            for handler in getattr(stmt, "handlers", ()):
-                if isinstance(handler.body, cst.IndentedBlock):
-                    stack.extend(handler.body.body)
-    return names
-
 
 def _taint(env: Env) -> dict:
     return {name: value.flat() for name, value in env.items() if value.tainted()}
@@ -905,127 +582,3 @@ def _taint(env: Env) -> dict:
 def _merge_into(env: Env, other: Env) -> None:
     for name, value in other.items():
         env[name] = union(env[name], value) if name in env else value
-
-
-def _arg_keys(node: cst.Call):
-    position = 0
-    for arg in node.args:
-        if arg.star:
-            yield None, arg
-        elif arg.keyword is not None:
-            yield arg.keyword.value, arg
-        else:
-            yield position, arg
-            position += 1
-
-
-def _slice_key(node: cst.Subscript) -> object:
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
-        return None
-    value = node.slice[0].slice.value
-    text = str_value(value)
-    if text is not None:
-        return text
-    if isinstance(value, cst.Integer):
-        try:
-            return int(value.value, 0)
-        except ValueError:
-            return None
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
-        return -int(value.expression.value, 0)
-    return None
-
-
-def _config_like(expr: cst.BaseExpression) -> bool:
-    name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
-    if isinstance(expr, cst.Subscript):
-        return _config_like(expr.value)
-    return bool(P.CONFIG_RECEIVER.search(name))
-
-
-def _receiver_name(func: cst.BaseExpression) -> str:
-    if isinstance(func, cst.Attribute):
-        value = func.value
-        if isinstance(value, cst.Attribute):
-            return value.attr.value
-        if isinstance(value, cst.Name):
-            return value.value
-        if isinstance(value, cst.Call):
-            return dotted(value.func) or ""
-    return ""
-
-
-def _literal(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)) or (
-        isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, (cst.Integer, cst.Float)))
-
-
-def _decided(expr: cst.BaseExpression) -> bool:
-    """Does the construction name its split (a split word, a `train=` or `split=` argument)?"""
-    for node in walk(expr):
-        if isinstance(node, cst.Arg) and node.keyword is not None and (
-            node.keyword.value in P.TRAIN_KEYWORDS or node.keyword.value in P.SPLIT_KEYWORDS
-        ):
-            return True
-        if isinstance(node, cst.SimpleString):
-            text = (str_value(node) or "").lower()
-            words = text.replace("\\", "/").split("/")
-            if text in P.TRAIN_LIKE_SPLITS or any(w in words for w in P.TRAIN_LIKE_SPLITS) or text in P.HELD_OUT_WORDS:
-                return True
-    return False
-
-
-def _selection_action(node: cst.If) -> str | None:
-    """What the code under a held-out condition does that selects: save, keep the best, stop.
-    Scans statements only (not every expression): these actions are statements."""
-    stack: list = [node.body]
-    actions: list[str] = []
-    if node.orelse is not None and not isinstance(node.orelse, cst.If):
-        stack.append(node.orelse)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (cst.IndentedBlock, cst.Else)):
-            stack.extend(item.body.body if isinstance(item, cst.Else) else item.body)
-        elif isinstance(item, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-            for block in (item.body, getattr(item, "orelse", None), getattr(item, "finalbody", None)):
-                if block is not None:
-                    stack.append(block.body if isinstance(block, (cst.Else, cst.Finally)) else block)
-            stack.extend(h.body for h in getattr(item, "handlers", ()))
-        elif isinstance(item, cst.SimpleStatementLine):
-            for small in item.body:
-                found = _small_action(small)
-                if found:
-                    actions.append(found)
-    # the strongest evidence of selection first: a checkpoint, a kept model, a best score, patience, a stop
-    return min(actions, key=lambda a: _ACTION_ORDER.index(a.split(" ", 1)[0])) if actions else None
-
-
-_ACTION_ORDER = ("saves", "keeps", "updates", "drives", "stops")
-
-
-def _small_action(small: cst.CSTNode) -> str | None:
-    if isinstance(small, cst.Break):
-        return "stops training (`break`)"
-    calls = []
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        calls.append(small.value)
-    if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call):
-        calls.append(small.value)
-    for call in calls:
-        name = dotted(call.func) or ""
-        last = name.rsplit(".", 1)[-1]
-        if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
-            return f"saves a checkpoint (`{name}()`)"
-        if last == "deepcopy":
-            return f"keeps a copy of the model (`{name}()`)"
-    if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-        for target in targets:
-            for name_node in (target.elements if isinstance(target, (cst.Tuple, cst.List)) else [target]):
-                inner = getattr(name_node, "value", name_node) if isinstance(name_node, cst.Element) else name_node
-                name = inner.value if isinstance(inner, cst.Name) else inner.attr.value if isinstance(inner, cst.Attribute) else ""
-                if name and P.BEST_NAME.search(name):
-                    return f"updates the best score (`{name}`)"
-                if name and P.PATIENCE_NAME.search(name):
-                    return f"drives early stopping (`{name}`)"
-    return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+
 # Calls whose result is the data of their arguments (not a computation on it).
 DATA_CALLS = frozenset({
     "DataLoader", "Subset", "ConcatDataset", "ChainDataset", "TensorDataset", "cat", "concatenate", "stack",
