@@ -228,7 +228,8 @@ def run(
     findings: list[Finding] = []
     suppressions: dict[str, list] = {}
 
-    wanted = discovery.discover(paths, excludes, config.respect_gitignore, with_aux=False)
+    single_folder = os.path.abspath(paths[0]) if len(paths) == 1 and os.path.isdir(paths[0]) else None
+    wanted = discovery.discover(paths, excludes, config.respect_gitignore, with_aux=single_folder is not None)
     report_set = set(wanted.sources)
     for path, message in wanted.problems:
         findings.append(_diagnostic("FILE007", message, Loc(1, 1, 1, 1, display_path(path))))
@@ -244,7 +245,10 @@ def run(
     warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
     try:
         for root, targets in by_root.items():
-            context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
+            if root == single_folder:  # `mllint DIR`: the project is what was just discovered
+                context = wanted
+            else:
+                context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
             sources = set(targets) | {p for p in context.sources if not is_test_path(_rel(p, root))}
             settings = Settings(
                 config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
