@@ -252,3 +252,17 @@ def test_lightning_train_dataloader_on_the_test_split(tmp_path):
                 return DataLoader(MNIST("d", train=False))
     """)})
     assert [(f.code, f.loc.line) for f in findings] == [("LEAK001", 6)]
+
+
+def test_a_manual_slice_split_is_named_by_its_targets(tmp_path):
+    findings = lint(tmp_path, {"fit.py": src("""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        X, y = np.load("features.npy"), np.load("labels.npy")
+        X_train, X_test = X[:800], X[800:]
+        y_train, y_test = y[:800], y[800:]
+        LogisticRegression().fit(X_train, y_train)
+        LogisticRegression().fit(X_test, y_test)
+    """)})
+    assert [(f.code, f.loc.line) for f in findings] == [("LEAK001", 7)]
+    assert findings[0].related[0].message == "held-out data: `X_test` (named as held-out data)"

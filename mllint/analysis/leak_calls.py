@@ -122,7 +122,7 @@ class CallReader:
             result = union(*(index(d, None) if short in P.CONCAT_CALLS and d.parts is not None else d for d in data))
             if isinstance(node.func, cst.Attribute):
                 result = union(result, receiver)
-            return result
+            return replace(result, const=None) if result.const is not None else result  # data, not the path
         ctor = short if short[:1].isupper() else None
         # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
         carried = [v for p, v, _ in args if not (isinstance(p, str) and P.CONFIG_KEYWORD.search(p))]

@@ -318,7 +318,9 @@ class LeakInterpreter(CallReader):
                     continue
                 part = index(value, i)
                 part = unlabel(part) if unlabelled else part  # inputs without labels: unlabelled target data
-                self.bind(element, part, env, None)
+                paired = source.elements[i].value if isinstance(source, (cst.Tuple, cst.List)) \
+                    and len(source.elements) == len(elements) else None  # `X_train, X_test = X[:800], X[800:]`
+                self.bind(element, part, env, paired)
         elif isinstance(target, cst.Attribute):
             value = self._named_source(target.attr, target.attr.value, value, source)
             receiver = target.value
