@@ -9,6 +9,7 @@ which become function summaries ("this function trains on its parameter 2").
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable
@@ -270,10 +271,11 @@ def predicate_holds(predicate: tuple, value: Any, held_out: tuple[str, ...]) -> 
 
 
 def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
-    """`test`, `test[:10%]`, `train+test`, `validation+test` (tfds/HF split syntax)."""
+    """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
+    (`test_matched`, `test.clean`, `test-other`)."""
     for piece in text.replace(" ", "").split("+"):
         base = piece.split("[", 1)[0].lower()
-        if base in held_out:
+        if base in held_out or re.split(r"[._-]", base, maxsplit=1)[0] in held_out:
             return True
     return False
 
