@@ -115,7 +115,7 @@ class TestSplitInFitting(_LeakRule):
             "unchanged to the validation and test splits.")
 
     def message(self, sink: Sink, what: str) -> str:
-        return f"held-out data is fitted on: {sink.what} uses {what}"
+        return f"preprocessing is fitted on held-out data: {sink.what} on {what}"
 
 
 RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]
