@@ -128,6 +128,9 @@ class Cache:
     def _path(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], key + ".pickle")
 
+    def has(self, key: str) -> bool:
+        return os.path.exists(self._path(key))
+
     def get(self, key: str, names: frozenset[str], names_digest_: str) -> Any | None:
         try:
             with open(self._path(key), "rb") as handle:

@@ -168,11 +168,14 @@ def analyze_cached(
     results: list[FileResult | None] = [None] * len(items)
     keys: list[str | None] = [None] * len(items)
     todo: list[int] = []
+    for index, (path, _, rel) in enumerate(items):
+        content = content_hash(path, settings.max_file_size)
+        keys[index] = cache.key(rel, content) if content is not None else None
+    if warm is not None and not all(key is not None and cache.has(key) for key in keys):
+        warm.start()  # some file will be analysed: let workers load libcst while the cache is read
     with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
         for index, (path, display, rel) in enumerate(items):
-            content = content_hash(path, settings.max_file_size)
-            if content is not None:
-                keys[index] = cache.key(rel, content)
+            if keys[index] is not None:
                 hit = cache.get(keys[index], settings.project_modules, digest)
                 if hit is not None:
                     relocate(hit, display)
@@ -240,8 +243,8 @@ def run(
         root = given_dir or discovery.find_root(path)  # a folder is its own project; a file brings its project
         by_root.setdefault(root, []).append(path)
 
-    # With a cache, most runs parse a few files: workers start now and load libcst while the parent
-    # discovers files and reads the cache.
+    # With a cache, most runs parse a few files or none: workers start only when one is needed, and
+    # then at once (see analyze_cached).
     warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
     try:
         for root, targets in by_root.items():

@@ -13,13 +13,10 @@ bound per file and crash isolation.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -27,7 +24,9 @@ from .context import is_test_path
 from .findings import Loc
 from .project import FileResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # concurrent.futures and multiprocessing are imported on first use: a warm run needs neither
+    from concurrent.futures import ProcessPoolExecutor
+
     from .engine import Settings
 
 Item = tuple[str, str, str]  # (path, display path, path relative to the project root)
@@ -115,8 +114,16 @@ def _chunks(items: list[Item], sizes: list[int], jobs: int) -> list[list[int]]:
 
 def _context():
     if sys.platform == "linux":
+        import multiprocessing
+
         return multiprocessing.get_context("fork")  # workers inherit imported modules
     return None
+
+
+def _pool(jobs: int, initializer=None) -> "ProcessPoolExecutor":
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=initializer or _start_worker)
 
 
 def _start_worker() -> None:
@@ -131,26 +138,32 @@ def _load_libcst() -> None:
 
 
 class WarmPool:
-    """Worker processes started at the beginning of a run, loading libcst while the parent discovers
-    files and reads the cache; then even one changed file is parsed by a worker that is ready for it."""
+    """Workers started as soon as a run knows that some file must be analysed (before it reads the
+    cache): they load libcst while the parent reads the cache, so even one changed file is parsed by
+    a worker that is ready for it. A run that finds everything in the cache starts none."""
 
     def __init__(self, jobs: int) -> None:
-        self.executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=_context(), initializer=_load_libcst
-        )
-        self.executor.submit(int)  # with fork, every worker starts at the first submission
-        self.used = False
+        self.jobs = jobs
+        self.executor: ProcessPoolExecutor | None = None
+        self.used = self.dead = False
 
-    def take(self) -> ProcessPoolExecutor | None:
+    def start(self) -> None:
+        if self.executor is None and not self.dead:
+            self.executor = _pool(self.jobs, _load_libcst)
+            self.executor.submit(int)  # with fork, every worker starts at the first submission
+
+    def take(self) -> "ProcessPoolExecutor | None":
+        self.start()
         self.used = self.used or self.executor is not None
         return self.executor
 
     def broken(self) -> None:
         self.close()
+        self.dead = True
 
     def close(self) -> None:
         """Shut down; workers that were never used are stopped rather than waited for (they may be
-        still loading libcst, which a fully cached run does not need)."""
+        still loading libcst)."""
         if self.executor is None:
             return
         idle = list(getattr(self.executor, "_processes", {}).values()) if not self.used else []
@@ -170,12 +183,14 @@ def analyze_many(
     executor = warm.take() if warm is not None else None
     if executor is None and (jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES):
         return _analyze_chunk(items, settings, timeout)
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = _chunks(items, sizes, jobs)
     outcomes: list[Outcome | None] = [None] * len(items)
     retry: list[int] = []
     own = executor is None
     if own:
-        executor = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_context(), initializer=_start_worker)
+        executor = _pool(min(jobs, len(chunks)))
     try:
         futures = [(chunk, executor.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout))
                    for chunk in chunks]
@@ -192,7 +207,7 @@ def analyze_many(
         warm.broken()
     for index in sorted(retry):  # isolate each file of a chunk whose worker died
         try:
-            with ProcessPoolExecutor(max_workers=1, mp_context=_context(), initializer=_start_worker) as pool:
+            with _pool(1) as pool:
                 outcomes[index] = pool.submit(_analyze_chunk, [items[index]], settings, timeout).result()[0]
         except BrokenProcessPool:
             message = "the parser crashed on this file (the worker process died); skipped"
