@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator
 
 from . import __version__
 
-FORMAT = 1
+FORMAT = 2
 WHOLE_SET = "*"  # probe key: the analysis used the whole set of project modules
 _MAGIC = b"mllint-cache\n"
 
@@ -69,10 +69,8 @@ def names_digest(names: frozenset[str]) -> str:
     return hashlib.blake2b("\0".join(sorted(frozenset.__iter__(names))).encode(), digest_size=16).hexdigest()
 
 
-def probes_hold(probes: dict[str, bool], names: frozenset[str], digest: str) -> bool:
+def probes_hold(probes: dict[str, bool], names: frozenset[str]) -> bool:
     """Do the recorded answers still hold for the current set of project modules?"""
-    if WHOLE_SET in probes:
-        return probes.get("#digest") == digest  # type: ignore[comparison-overlap]
     return all(frozenset.__contains__(names, name) == answer for name, answer in probes.items())
 
 
@@ -110,7 +108,13 @@ def content_hash(path: str, limit: int) -> str | None:
 @dataclasses.dataclass
 class Entry:
     result: Any  # FileResult
-    probes: dict[str, bool]
+    probes: dict[str, bool]  # module name asked about -> was it a project module
+    names_digest: str | None = None  # instead, when the analysis used the whole set of names
+
+    def holds(self, names: frozenset[str], digest: str) -> bool:
+        if self.names_digest is not None:
+            return self.names_digest == digest
+        return probes_hold(self.probes, names)
 
 
 class Cache:
@@ -139,18 +143,16 @@ class Cache:
             self.misses += 1
             return None
         entry = _decode(data, key)
-        if entry is None or not probes_hold(entry.probes, names, names_digest_):
+        if entry is None or not entry.holds(names, names_digest_):
             self.misses += 1
             return None
         self.hits += 1
         return entry.result
 
     def put(self, key: str, result: Any, probes: dict[str, bool], names_digest_: str) -> None:
-        probes = dict(probes)
-        if WHOLE_SET in probes:
-            probes = {WHOLE_SET: True, "#digest": names_digest_}  # type: ignore[dict-item]
+        entry = Entry(result, {}, names_digest_) if WHOLE_SET in probes else Entry(result, dict(probes))
         try:
-            payload = _MAGIC + key.encode() + b"\n" + pickle.dumps(Entry(result, probes), pickle.HIGHEST_PROTOCOL)
+            payload = _MAGIC + key.encode() + b"\n" + pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - an unpicklable result is simply not cached
             return
         target = self._path(key)
@@ -188,7 +190,7 @@ def _decode(data: bytes, key: str) -> Entry | None:
         entry = pickle.loads(data[len(header):])
     except Exception:  # noqa: BLE001 - truncated or corrupt: a miss
         return None
-    if not isinstance(entry, Entry) or not isinstance(entry.probes, dict):
+    if not isinstance(entry, Entry) or not isinstance(entry.probes, dict) or not hasattr(entry.result, "display"):
         return None
     return entry
 

@@ -74,13 +74,16 @@ def test_a_new_module_invalidates_only_the_files_that_asked_about_its_name(tmp_p
 def test_the_answer_to_a_module_name_question_changing_invalidates_the_entry():
     names = cache_mod.ProbedNames({"helpers", "train"})
     assert "helpers" in names and "torch" not in names
-    digest = cache_mod.names_digest(frozenset({"helpers", "train"}))
     assert names.probes == {"helpers": True, "torch": False}
-    assert cache_mod.probes_hold(names.probes, frozenset({"helpers", "other"}), digest)
-    assert not cache_mod.probes_hold(names.probes, frozenset({"train"}), digest)  # helpers.py removed
-    assert not cache_mod.probes_hold(names.probes, frozenset({"helpers", "torch"}), digest)  # a local torch.py
+    assert cache_mod.probes_hold(names.probes, frozenset({"helpers", "other"}))
+    assert not cache_mod.probes_hold(names.probes, frozenset({"train"}))  # helpers.py removed
+    assert not cache_mod.probes_hold(names.probes, frozenset({"helpers", "torch"}))  # a local torch.py
     list(names)  # iterating needs the whole set: the entry then depends on all of it
     assert cache_mod.WHOLE_SET in names.probes
+    digest = cache_mod.names_digest(frozenset({"helpers", "train"}))
+    whole = cache_mod.Entry(None, {}, digest)
+    assert whole.holds(frozenset({"train", "helpers"}), digest)
+    assert not whole.holds(frozenset({"train", "helpers", "new"}), cache_mod.names_digest(frozenset({"train", "helpers", "new"})))
 
 
 def test_a_pre_commit_run_on_one_file_reads_the_rest_of_the_project_from_the_cache(tmp_path, counting):
