@@ -38,6 +38,7 @@ class Project:
         self.aux = aux or {}  # rel -> facts of non-Python files (shell, YAML, JSON, TOML)
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
         self._units: dict[str, str] = {}
+        self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():
@@ -50,9 +51,15 @@ class Project:
 
         Scripts import their siblings (`from utils import x` next to `train.py`), packages import
         from the root; so the importer's folder and each folder above it are tried, nearest first.
+        Answers depend only on the importer's folder, so they are memoised per folder.
         """
+        key = (os.path.dirname(from_rel), qualified)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(key[0], qualified, _depth)
+        return self._resolved[key]
+
+    def _resolve(self, folder: str, qualified: str, depth: int) -> tuple[str, str] | None:
         parts = qualified.split(".")
-        folder = os.path.dirname(from_rel)
         bases: list[str] = []
         while True:
             bases.append(folder.replace("/", "."))
@@ -65,7 +72,7 @@ class Project:
                 key = f"{base}.{module}" if base else module
                 rel = self.modules.get(key)
                 if rel is not None:
-                    return self._follow_reexport(rel, ".".join(parts[k:]), _depth)
+                    return self._follow_reexport(rel, ".".join(parts[k:]), depth)
         return None
 
     def _follow_reexport(self, rel: str, obj: str, depth: int) -> tuple[str, str]:
