@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .analysis.names import module_dotted_name
 from .findings import Finding
@@ -39,6 +39,13 @@ class Project:
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
         self._units: dict[str, str] = {}
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, key: str, compute: "Callable[[Project], Any]") -> Any:
+        """An analysis that several rules of a family need, computed once per project."""
+        if key not in self._shared:
+            self._shared[key] = compute(self)
+        return self._shared[key]
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():

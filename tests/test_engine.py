@@ -137,3 +137,22 @@ def test_a_fully_cached_run_never_loads_libcst(tmp_path):
     second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert first.stdout.strip() == "module", first.stderr  # the cold run parsed
     assert second.stdout.strip() == "_LazyLibcst", second.stderr
+
+
+def test_project_analyses_are_not_shared_between_projects(tmp_path):
+    """Shared per-project analyses live on the Project: a new project never sees an old one's result
+    (an id()-keyed memo would, as soon as the new Project reuses a freed one's address)."""
+    from mllint.analysis.seeds import SeedFacts, SeedSite
+    from mllint.findings import Loc
+    from mllint.project import FileResult, Project
+    from mllint.rules import seed
+
+    for _ in range(20):
+        seeded = FileResult("a.py", "a.py", facts={"seed": SeedFacts(sites=[SeedSite(Loc(1, 1), "torch.manual_seed", 3, "<module>")])})
+        clean = {"a.py": FileResult("a.py", "a.py")}
+        first = Project(str(tmp_path), {"a.py": seeded})
+        assert [u.value for u in seed.analyse(first).uses] == [3]
+        del first
+        second = Project(str(tmp_path), clean)  # typically at the address `first` had
+        assert seed.analyse(second).uses == []
+        del second

@@ -25,14 +25,12 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
     return facts
 
 
-_CACHE: dict[int, list[tuple[Sink, list[Atom], Resolver]]] = {}
-
-
 def analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
     """Every sink reached by held-out data, with the chains that reach it (shared by the 3 rules)."""
-    cached = _CACHE.get(id(project))
-    if cached is not None:
-        return cached
+    return project.shared("leak", _analyse)
+
+
+def _analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
     facts = {result.rel: f for result, f in project.facts("leak")}
     held_out = next((f.splits for f in facts.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
     resolver = Resolver(facts, project.resolve, module_dotted_name, held_out)
@@ -42,10 +40,7 @@ def analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
         if not sink.needs_monitor or any(project.covers(unit, rel) for unit in monitored)
     ]
     reached = reach(resolver, sinks)
-    result = [(sinks[i], atoms, resolver) for i, atoms in sorted(reached.items())]
-    _CACHE.clear()
-    _CACHE[id(project)] = result
-    return result
+    return [(sinks[i], atoms, resolver) for i, atoms in sorted(reached.items())]
 
 
 def _related(atom: Atom, resolver: Resolver) -> list[Related]:

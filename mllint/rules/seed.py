@@ -41,14 +41,12 @@ class SeedAnalysis:
     cli_dests: dict[str, set[str]]  # unit -> seed options defined on the command line
 
 
-_CACHE: dict[int, SeedAnalysis] = {}
-
-
 def analyse(project: Project) -> SeedAnalysis:
     """Resolve helpers across modules, then collect literal seeds, options and sweep evidence."""
-    cached = _CACHE.get(id(project))
-    if cached is not None:
-        return cached
+    return project.shared("seed", _analyse)
+
+
+def _analyse(project: Project) -> SeedAnalysis:
     facts: dict[str, SeedFacts] = {r.rel: f for r, f in project.facts("seed")}
     signatures = {}
     for rel, f in facts.items():
@@ -127,10 +125,7 @@ def analyse(project: Project) -> SeedAnalysis:
     cli_dests: dict[str, set[str]] = defaultdict(set)
     for rel, f in facts.items():
         cli_dests[project.unit_of(rel)] |= f.cli_dests
-    result = SeedAnalysis(uses, options, option_uses, option_sites, sweeps, cli_dests)
-    _CACHE.clear()
-    _CACHE[id(project)] = result
-    return result
+    return SeedAnalysis(uses, options, option_uses, option_sites, sweeps, cli_dests)
 
 
 def _names_seeding(function: str) -> bool:
