@@ -23,6 +23,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from typing import Any, Iterable, Iterator
 
 from . import __version__
@@ -147,6 +148,10 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
+        try:
+            os.utime(self._path(key))  # recency, for prune()
+        except OSError:
+            pass
         return entry.result
 
     def put(self, key: str, result: Any, probes: dict[str, bool], names_digest_: str) -> None:
@@ -169,6 +174,34 @@ class Cache:
                 raise
         except OSError:
             return  # a read-only or full disk: run without caching
+
+    def prune(self, keep: int) -> int:
+        """Delete the least recently used entries beyond `keep` (entries of older mllint code or settings
+        are never read again), and temporary files left by interrupted runs. Returns how many were removed."""
+        entries: list[tuple[float, str]] = []
+        now = time.time()
+        try:
+            folders = [e.path for e in os.scandir(self.folder) if e.is_dir()]
+        except OSError:
+            return 0
+        removed = 0
+        for folder in folders:
+            try:
+                for item in os.scandir(folder):
+                    mtime = item.stat().st_mtime
+                    if item.name.endswith(".pickle"):
+                        entries.append((mtime, item.path))
+                    elif item.name.startswith(".tmp-") and now - mtime > 3600:
+                        _remove(item.path)
+                        removed += 1
+            except OSError:
+                continue
+        if len(entries) > keep:
+            entries.sort()
+            for _, path in entries[: len(entries) - keep]:
+                _remove(path)
+                removed += 1
+        return removed
 
     def _prepare(self) -> None:
         """Create the folder with a .gitignore so that it never shows up in `git status`."""

@@ -150,6 +150,11 @@ def analyze_all(items: list[tuple[str, str, str]], settings: Settings, jobs: int
     return [result for result, _ in workers.analyze_many(items, settings, jobs)]
 
 
+# The cache keeps a few versions of every file (branches, reverted edits) and drops the least recently used.
+CACHE_MIN_ENTRIES = 2000
+CACHE_ENTRIES_PER_FILE = 4
+
+
 def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> Cache:
     """The cache for one project root (default folder: ROOT/.mllint_cache)."""
     per_file = dataclasses.replace(settings, project_modules=frozenset())  # see cache.py: probed, not keyed
@@ -189,6 +194,8 @@ def analyze_cached(
         key = keys[index]
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
+    if todo:  # only runs that wrote entries can have grown the cache
+        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)))
     return results  # type: ignore[return-value]
 
 

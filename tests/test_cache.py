@@ -165,3 +165,41 @@ def test_two_concurrent_runs_share_a_cache_folder_safely(tmp_path):
     after = cli("--cache-dir", str(tmp_path / "c"), ".", cwd=root)
     assert after.stdout == outputs[0][0]
     assert not list((tmp_path / "c").glob("*/.tmp-*"))
+
+
+def test_prune_keeps_the_most_recently_used_entries(tmp_path):
+    import os
+    import time
+
+    from mllint.cache import Cache
+    from mllint.project import FileResult
+
+    cache = Cache(str(tmp_path / "c"), "settings")
+    keys = [cache.key(f"f{i}.py", "digest") for i in range(6)]
+    for i, key in enumerate(keys):
+        cache.put(key, FileResult(f"f{i}.py", f"f{i}.py"), {}, "d")
+        os.utime(cache._path(key), (time.time() - 1000 + i, time.time() - 1000 + i))
+    assert cache.get(keys[0], frozenset(), "d") is not None  # a hit makes the oldest entry the newest
+    stale_tmp = os.path.join(os.path.dirname(cache._path(keys[1])), ".tmp-leftover")
+    open(stale_tmp, "w").close()
+    os.utime(stale_tmp, (time.time() - 7200, time.time() - 7200))
+    assert cache.prune(keep=3) == 4
+    kept = [i for i, key in enumerate(keys) if cache.has(key)]
+    assert kept == [0, 4, 5]
+    assert not os.path.exists(stale_tmp)
+
+
+def test_a_run_that_writes_prunes_the_cache(tmp_path, monkeypatch):
+    from mllint import engine
+    from mllint.config import Config
+
+    monkeypatch.setattr(engine, "CACHE_MIN_ENTRIES", 3)
+    monkeypatch.setattr(engine, "CACHE_ENTRIES_PER_FILE", 1)
+    project = tmp_path / "p"
+    project.mkdir()
+    target = project / "train.py"
+    for version in range(6):
+        target.write_text(f"import torch\ntorch.manual_seed({version})\n")
+        engine.run([str(project)], Config(), ["SEED"], [], jobs=1, use_cache=True)
+    entries = list((project / ".mllint_cache").glob("*/*.pickle"))
+    assert len(entries) == 3
