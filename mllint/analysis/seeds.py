@@ -8,16 +8,16 @@ answered by the SEED rules over these facts of every module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
 
 from ..context import ModuleContext
 from ..findings import Loc
-from ..rules.base import extractor
 from . import values
 from ..walk import walk
 from .names import dotted
+from .seed_facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
 from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
@@ -75,69 +75,6 @@ class Value:
     value: int | None = None  # literal
     name: str = ""  # option name, param name, or loop variable
     sweep: bool = False  # a loop over seeds
-
-
-@dataclass
-class SeedSite:
-    loc: Loc
-    api: str
-    value: int
-    scope: str  # enclosing function's qualified name, or "<module>"
-
-
-@dataclass
-class HelperParam:
-    """Function `function` passes its parameter `param` on to a seed (directly or via `callee`)."""
-
-    function: str
-    param: str
-    loc: Loc
-    api: str = ""  # the seeding API, when direct
-    callee: str = ""  # a project function it forwards to
-    callee_index: int = -1
-    callee_keyword: str = ""
-
-
-@dataclass
-class Signature:
-    params: list[str]
-    defaults: dict[str, int]  # literal int defaults
-
-
-@dataclass
-class CallSite:
-    loc: Loc
-    callee: str
-    scope: str
-    literals: dict[str, int] = field(default_factory=dict)  # "0"/"1" for positions, or keyword names
-    options: dict[str, str] = field(default_factory=dict)  # arg -> option name
-    sweeps: list[str] = field(default_factory=list)  # args fed by a loop over seeds
-    positional: int = 0
-    keywords: tuple[str, ...] = ()
-
-
-@dataclass
-class SeedOption:
-    loc: Loc
-    name: str  # the option as written: --seed
-    dest: str  # the attribute it lands in: seed
-    default: int
-    field: bool = False  # a config-class field rather than a command-line option
-
-
-@dataclass
-class SeedFacts:
-    sites: list[SeedSite] = field(default_factory=list)
-    helpers: list[HelperParam] = field(default_factory=list)
-    signatures: dict[str, Signature] = field(default_factory=dict)
-    calls: list[CallSite] = field(default_factory=list)
-    options: list[SeedOption] = field(default_factory=list)
-    option_uses: dict[str, Loc] = field(default_factory=dict)  # option names that reach a seeding API directly
-    sweeps: list[tuple[Loc, str]] = field(default_factory=list)
-    cli_dests: set[str] = field(default_factory=set)  # seed options of the command line, any default
-
-    def empty(self) -> bool:
-        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps or self.cli_dests)
 
 
 def _norm(option: str) -> str:
@@ -486,7 +423,6 @@ class _SeedVisitor(ScopedVisitor):
                 self.facts.sweeps.append((self.ctx.loc(target), f"a loop over seeds (`{target.value}`)"))
 
 
-@extractor("seed")
 def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     if ctx.is_test or "seed" not in ctx.text.lower() and "random" not in ctx.text.lower() and "Generator" not in ctx.text:
         return None  # cheap pre-filter: nothing here can seed, forward or sweep seeds

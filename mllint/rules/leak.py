@@ -1,20 +1,24 @@
 """LEAK: held-out (test) data reaching training, model selection or fitted statistics."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..analysis.flow import Atom, FlowFacts, Resolver, Sink, reach
-from ..analysis.leak_facts import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, LeakInterpreter
+from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
 from ..analysis.names import module_dotted_name
 from ..config import DEFAULT_HELD_OUT_SPLITS
-from ..context import ModuleContext
 from ..findings import Finding, Related, Severity
 from ..project import Project
 from .base import Rule, extractor
 
+if TYPE_CHECKING:
+    from ..context import ModuleContext
+
 
 @extractor("leak")
 def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
+    from ..analysis.leak_facts import LeakInterpreter  # the interpreter is not needed when every file is cached
+
     if ctx.is_test:
         return None  # unit tests build tiny "test" datasets on purpose
     facts = LeakInterpreter(ctx).run()

@@ -6,11 +6,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from typing import TYPE_CHECKING
+
 from ..analysis.names import module_dotted_name
-from ..analysis.seeds import SeedFacts
 from ..findings import Finding, Loc, Related, Severity
 from ..project import Project
-from .base import Rule
+from .base import Rule, extractor
+
+if TYPE_CHECKING:
+    from ..analysis.seed_facts import SeedFacts
+    from ..context import ModuleContext
+
+
+@extractor("seed")
+def extract_seed_facts(ctx: "ModuleContext") -> "SeedFacts | None":
+    from ..analysis.seeds import extract_seed_facts as extract  # not needed when every file is cached
+
+    return extract(ctx)
 
 SWEEP_HINT = (
     "Keep the seed for reproducibility, but do not let a result rest on it: run at least 3 seeds "
