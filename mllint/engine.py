@@ -3,6 +3,7 @@ project rules -> selection and suppression -> sorted findings. Reporters print t
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import gc
 import importlib.util
 import os
@@ -45,7 +46,7 @@ from .positions import resolve_positions
 from .project import FileResult, Project
 from .rules import EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
-from .suppress import find_suppressions
+from .suppress import Suppression, find_suppressions
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def run(
     excludes = [*config.exclude, *config.extend_exclude]
     outcome = RunResult()
     findings: list[Finding] = []
-    suppressions: dict[str, list] = {}
+    suppressions: dict[str, list[Suppression]] = {}
 
     single_folder = os.path.abspath(paths[0]) if len(paths) == 1 and os.path.isdir(paths[0]) else None
     wanted = discovery.discover(paths, excludes, config.respect_gitignore, with_aux=single_folder is not None)
@@ -268,7 +269,7 @@ def run(
             cache = open_cache(root, settings, cache_dir) if use_cache else None
             results = analyze_cached(items, settings, jobs, cache, warm)
             project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
-            reported = {r.display for r in results if os.path.join(root, r.rel) in report_set or _abs(r, root) in report_set}
+            reported = {r.display for r in results if _abs(r, root) in report_set}
             for result in results:
                 if result.display in reported:
                     findings.extend(result.findings)
@@ -281,6 +282,14 @@ def run(
         if warm is not None:
             warm.close()
 
+    return _select_and_suppress(findings, suppressions, rules, config, select, ignore, outcome)
+
+
+def _select_and_suppress(
+    findings: list[Finding], suppressions: dict[str, list[Suppression]], rules: dict[str, type[Rule]],
+    config: Config, select: list[str], ignore: list[str], outcome: RunResult,
+) -> RunResult:
+    """Drop what tests, selection and per-file ignores exclude; mark suppressed findings; sort."""
     tests = {f.loc.path for f in findings if is_test_path(f.loc.path)}
     kept: list[Finding] = []
     for finding in findings:
@@ -340,7 +349,7 @@ def _inside(path: str, folder: str) -> bool:
     return os.path.abspath(path) == folder or os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _suppression_for(finding: Finding, sups) -> object | None:
+def _suppression_for(finding: Finding, sups: Iterable[Suppression]) -> Suppression | None:
     for sup in sups:
         if sup.cell == finding.loc.cell and finding.loc.line in sup.applies_to and sup.covers(finding.code):
             return sup
@@ -348,8 +357,6 @@ def _suppression_for(finding: Finding, sups) -> object | None:
 
 
 def _per_file_ignored(finding: Finding, config: Config) -> bool:
-    import fnmatch
-
     for pattern, codes in config.per_file_ignores.items():
         if fnmatch.fnmatch(finding.loc.path, pattern) or fnmatch.fnmatch(finding.loc.path, "*/" + pattern):
             if any(c == "ALL" or finding.code.startswith(c) for c in codes):

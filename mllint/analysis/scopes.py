@@ -40,6 +40,15 @@ class Scope:
             scope = scope.parent
         return []
 
+    def owner(self, name: str) -> "Scope | None":
+        """The scope (this one or an enclosing one) that binds name."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                return scope
+            scope = scope.parent
+        return None
+
     def function(self) -> cst.FunctionDef | None:
         return self.node if isinstance(self.node, cst.FunctionDef) else None
 

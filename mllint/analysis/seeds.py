@@ -63,7 +63,6 @@ SWEEP_NAME = re.compile(r"seeds$|^(?:num|n|nb)_?seeds?$|^seed_?(?:list|range|val
 RANK_NAME = re.compile(
     r"rank|world|worker|gpu|device|proc|process|local|node|offset|epoch|step|iter|idx|index|batch|time|pid|id$"
 )
-DERIVED_CALLS = re.compile(r"initial_seed|time|randint|getpid|urandom|random|uuid|hash|get_rank|perf_counter|secrets")
 ENV_OPTION = re.compile(r"seed", re.IGNORECASE)
 
 LITERAL, OPTION, DERIVED = "literal", "option", "derived"
@@ -99,16 +98,16 @@ class _Classifier:
             qualified = self.ctx.names.qualify(expr)
             if qualified and not self.ctx.is_project_name(qualified) and not SEED_NAME.match(name.lower()):
                 return Value(DERIVED)  # a library constant or function (but `FLAGS.seed` is an option)
-            return Value(DERIVED) if RANK_NAME.search(name.lower()) and "seed" not in name.lower() else Value(OPTION, name=name)
+            return Value(DERIVED) if _rankish(name) else Value(OPTION, name=name)
         if isinstance(expr, cst.Subscript):
             key = None
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
                 key = values.str_value(expr.slice[0].slice.value)
-            root = values_dotted(expr.value)
+            root = dotted(expr.value)
             if root in ("os.environ",) and not (key and ENV_OPTION.search(key)):
                 return Value(DERIVED)
             if key is not None:
-                return Value(DERIVED) if RANK_NAME.search(key.lower()) and "seed" not in key.lower() else Value(OPTION, name=key)
+                return Value(DERIVED) if _rankish(key) else Value(OPTION, name=key)
             return Value(DERIVED)
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, depth)
@@ -137,10 +136,8 @@ class _Classifier:
                 sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or _mentions_seeds(iterable)
                 results.append(Value("loop", name=name, sweep=sweep))
             elif binding.kind == ASSIGN and binding.index < 0:
-                owner = _owner(scope, name)
-                lowered = name.lower()
-                rankish = RANK_NAME.search(lowered) and "seed" not in lowered.replace("seed_offset", "")
-                if self.globals_are_options and owner is not None and owner.parent is None and not rankish:
+                owner = scope.owner(name)
+                if self.globals_are_options and owner is not None and owner.parent is None and not _rankish(name):
                     results.append(Value(OPTION, name=name))
                 else:
                     results.append(self.classify(binding.node, owner or scope, depth + 1))
@@ -149,40 +146,27 @@ class _Classifier:
         return _combine(results)
 
     def _call(self, call: cst.Call, scope: Scope, depth: int) -> Value:
-        callee = self.ctx.names.callee(call) or values_dotted(call.func) or ""
+        callee = self.ctx.names.callee(call) or dotted(call.func) or ""
         short = callee.rsplit(".", 1)[-1]
         if callee in ("os.environ.get", "os.getenv") or short in ("getenv",):
             key = values.str_value(values.positional(call, 0))
             return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
-        if short in ("int", "abs", "hash") and call.args and short != "hash":
+        if short in ("int", "abs") and call.args:
             return self.classify(call.args[0].value, scope, depth + 1)
         if short in ("get", "getattr", "pop") and len(call.args) >= 2:
             key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
             if key and SEED_NAME.match(key.lower()):
                 return Value(OPTION, name=key)
-        if DERIVED_CALLS.search(callee.lower()):
-            return Value(DERIVED)
-        return Value(DERIVED)
+        return Value(DERIVED)  # run-time values: torch.initial_seed(), time.time(), get_rank(), ...
 
 
-def values_dotted(expr: cst.BaseExpression) -> str | None:
-    from .names import dotted
-
-    return dotted(expr)
-
-
-def _owner(scope: Scope, name: str) -> Scope | None:
-    current: Scope | None = scope
-    while current is not None:
-        if name in current.bindings:
-            return current
-        current = current.parent
-    return None
+def _rankish(name: str) -> bool:
+    """Names of per-process or per-step values (rank, worker id, epoch, seed_offset), not of a seed."""
+    lowered = name.lower()
+    return bool(RANK_NAME.search(lowered)) and not SEED_NAME.match(lowered)
 
 
 def _mentions_seeds(expr: cst.CSTNode) -> bool:
-    from ..walk import walk
-
     for node in walk(expr):
         if isinstance(node, cst.Name) and (SWEEP_NAME.search(node.value.lower()) or SEED_NAME.match(node.value.lower())):
             return True
@@ -216,7 +200,7 @@ class _SeedVisitor(ScopedVisitor):
         self.facts = SeedFacts()
         globals_are_options = any(
             isinstance(stmt, cst.SimpleStatementLine)
-            and any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Call) and values_dotted(s.value.func) == "exec" for s in stmt.body)
+            and any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Call) and dotted(s.value.func) == "exec" for s in stmt.body)
             for stmt in ctx.module.body
         )
         self.classifier = _Classifier(ctx, globals_are_options)
@@ -392,7 +376,7 @@ class _SeedVisitor(ScopedVisitor):
                 if target is None or value is None:
                     continue
                 lowered = target.lower()
-                if isinstance(value, cst.Call) and (values_dotted(value.func) or "").endswith("field"):
+                if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
                     value = values.keyword(value, "default") or value
                 if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
                     self.facts.sweeps.append((self.ctx.loc(small), f"`{target}` lists several seeds"))
@@ -419,7 +403,7 @@ class _SeedVisitor(ScopedVisitor):
     def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
             name = target.value.lower()
-            if SEED_NAME.match(name) or SWEEP_NAME.search(name) or (_mentions_seeds(iterable) and not isinstance(iterable, cst.Name) or isinstance(iterable, cst.Name) and SWEEP_NAME.search(iterable.value.lower())):
+            if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self.facts.sweeps.append((self.ctx.loc(target), f"a loop over seeds (`{target.value}`)"))
 
 
