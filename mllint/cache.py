@@ -130,37 +130,55 @@ class Cache:
     def key(self, rel: str, digest: str) -> str:
         return hashlib.blake2b(f"{self.settings_key}\0{rel}\0{digest}".encode(), digest_size=20).hexdigest()
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.folder, key[:2], key + ".pickle")
+    def _path(self, key: str, values: bool = False) -> str:
+        return os.path.join(self.folder, "values" if values else key[:2], key + ".pickle")
 
     def has(self, key: str) -> bool:
         return os.path.exists(self._path(key))
 
     def get(self, key: str, names: frozenset[str], names_digest_: str) -> Any | None:
-        try:
-            with open(self._path(key), "rb") as handle:
-                data = handle.read()
-        except OSError:
-            self.misses += 1
-            return None
-        entry = _decode(data, key)
-        if entry is None or not entry.holds(names, names_digest_):
+        entry = self._read(key)
+        if not _is_entry(entry) or not entry.holds(names, names_digest_):
             self.misses += 1
             return None
         self.hits += 1
-        try:
-            os.utime(self._path(key))  # recency, for prune()
-        except OSError:
-            pass
+        self._touch(key)
         return entry.result
 
     def put(self, key: str, result: Any, probes: dict[str, bool], names_digest_: str) -> None:
-        entry = Entry(result, {}, names_digest_) if WHOLE_SET in probes else Entry(result, dict(probes))
+        self._write(key, Entry(result, {}, names_digest_) if WHOLE_SET in probes else Entry(result, dict(probes)))
+
+    def load_value(self, name: str, scope: str) -> Any | None:
+        """A project-level value (e.g. a project rule's result with what it depended on), or None."""
+        key = self.key(f"\0value:{name}", scope)
+        value = self._read(key, values=True)
+        if value is not None:
+            self._touch(key, values=True)
+        return value
+
+    def save_value(self, name: str, scope: str, value: Any) -> None:
+        self._write(self.key(f"\0value:{name}", scope), value, values=True)
+
+    def _read(self, key: str, values: bool = False) -> Any | None:
         try:
-            payload = _MAGIC + key.encode() + b"\n" + pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - an unpicklable result is simply not cached
+            with open(self._path(key, values), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return _decode(data, key)
+
+    def _touch(self, key: str, values: bool = False) -> None:
+        try:
+            os.utime(self._path(key, values))  # recency, for prune()
+        except OSError:
+            pass
+
+    def _write(self, key: str, value: Any, values: bool = False) -> None:
+        try:
+            payload = _MAGIC + key.encode() + b"\n" + pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an unpicklable value is simply not cached
             return
-        target = self._path(key)
+        target = self._path(key, values)
         try:
             self._prepare()
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -215,17 +233,18 @@ class Cache:
         self._prepared = True
 
 
-def _decode(data: bytes, key: str) -> Entry | None:
+def _decode(data: bytes, key: str) -> Any | None:
     header = _MAGIC + key.encode() + b"\n"
     if not data.startswith(header):
         return None  # foreign, truncated or for another key
     try:
-        entry = pickle.loads(data[len(header):])
+        return pickle.loads(data[len(header):])
     except Exception:  # noqa: BLE001 - truncated or corrupt: a miss
         return None
-    if not isinstance(entry, Entry) or not isinstance(entry.probes, dict) or not hasattr(entry.result, "display"):
-        return None
-    return entry
+
+
+def _is_entry(entry: Any) -> bool:
+    return isinstance(entry, Entry) and isinstance(entry.probes, dict) and hasattr(entry.result, "display")
 
 
 def _remove(path: str) -> None:
@@ -240,24 +259,7 @@ def relocate(result: Any, display: str) -> None:
     old = result.display
     if old == display:
         return
-    from .findings import Loc
+    from .findings import retarget
 
+    retarget(result, old, display)
     result.display = display
-    seen: set[int] = set()
-    stack: list[Any] = [result]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Loc):
-            if obj.path == old:
-                obj.path = display
-        elif isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            stack.extend(obj)
-        elif hasattr(obj, "__dict__"):
-            stack.extend(vars(obj).values())
-        elif hasattr(obj, "__slots__"):
-            stack.extend(getattr(obj, name, None) for name in obj.__slots__)

@@ -138,6 +138,18 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
             sup.cell, sup.line = cell, line
             sup.applies_to = tuple(line + (a - sup.applies_to[0]) for a in sup.applies_to)
         result.suppressions.append(sup)
+    for name, fact in list(result.facts.items()):
+        seal = getattr(fact, "sealed", None)  # facts that keep their bulk pickled until a project rule needs it
+        if seal is None:
+            continue
+        try:
+            result.facts[name] = seal(display)
+        except RecursionError:
+            del result.facts[name]
+            result.findings.append(_diagnostic("FILE004", f"too deeply nested for the {name} analysis", Loc(1, 1, 1, 1, display)))
+        except Exception as exc:  # noqa: BLE001
+            del result.facts[name]
+            result.findings.append(_internal(display, f"{name} analysis", exc))
     return result, names.probes
 
 
@@ -177,8 +189,9 @@ def analyze_cached(
     for index, (path, _, rel) in enumerate(items):
         content = content_hash(path, settings.max_file_size)
         keys[index] = cache.key(rel, content) if content is not None else None
-    if warm is not None and not all(key is not None and cache.has(key) for key in keys):
-        warm.start()  # some file will be analysed: let workers load libcst while the cache is read
+    missing = sum(1 for key in keys if key is None or not cache.has(key))
+    if warm is not None and missing:
+        warm.start(missing)  # some file will be analysed: let workers load libcst while the cache is read
     with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
         for index, (path, display, rel) in enumerate(items):
             if keys[index] is not None:
@@ -255,6 +268,8 @@ def run(
     # then at once (see analyze_cached).
     warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
     try:
+        if warm is not None:
+            _start_for_changed_files(warm, paths, report_set, config, chosen, extractors, cache_dir)
         for root, targets in by_root.items():
             if root == single_folder:  # `mllint DIR`: the project is what was just discovered
                 context = wanted
@@ -268,7 +283,7 @@ def run(
             items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
             cache = open_cache(root, settings, cache_dir) if use_cache else None
             results = analyze_cached(items, settings, jobs, cache, warm)
-            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors))
+            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache)
             reported = {r.display for r in results if _abs(r, root) in report_set}
             for result in results:
                 if result.display in reported:
@@ -283,6 +298,28 @@ def run(
             warm.close()
 
     return _select_and_suppress(findings, suppressions, rules, config, select, ignore, outcome)
+
+
+def _start_for_changed_files(
+    warm: workers.WarmPool, paths: list[str], report_set: set[str], config: Config, chosen: list[str],
+    extractors: tuple[str, ...], cache_dir: str | None,
+) -> None:
+    """`mllint FILE...` (pre-commit): the files given are the ones likely changed. If some are not in the
+    cache, start their workers now, so that libcst loads while the rest of the project is discovered,
+    hashed and read from the cache (the per-file cache key does not depend on the other files)."""
+    settings = Settings(config.max_file_size, tuple(config.held_out_splits), frozenset(), tuple(chosen), extractors)
+    caches: dict[str, Cache] = {}
+    missing = 0
+    for path in map(os.path.abspath, paths):
+        if path not in report_set:
+            continue  # a folder, or a file that discovery excluded
+        root = discovery.find_root(path)
+        cache = caches.get(root) or caches.setdefault(root, open_cache(root, settings, cache_dir))
+        content = content_hash(path, config.max_file_size)
+        if content is None or not cache.has(cache.key(_rel(path, root), content)):
+            missing += 1
+    if missing:
+        warm.start(missing)
 
 
 def _select_and_suppress(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 
 class Severity(IntEnum):
@@ -36,6 +37,33 @@ class Loc:
     end_column: int = 0
     path: str = ""
     cell: int | None = None
+
+
+def retarget(root: Any, old: str, new: str) -> None:
+    """Give every Loc reachable from root whose path is `old` the path `new` (cached results carry the
+    display path of the run that made them, which depends on its working folder). An object with a
+    `retargeted(old, new)` method is told, for paths it keeps outside Locs."""
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Loc):
+            if obj.path == old:
+                obj.path = new
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            hook = getattr(obj, "retargeted", None)
+            if hook is not None:
+                hook(old, new)
+            stack.extend(vars(obj).values())
+        elif hasattr(obj, "__slots__"):
+            stack.extend(getattr(obj, name, None) for name in obj.__slots__)
 
 
 @dataclass

@@ -32,8 +32,10 @@ class FileResult:
 
 
 class Project:
-    def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None) -> None:
+    def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None,
+                 cache: Any = None) -> None:
         self.root = root
+        self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
         self.files = files  # rel -> result
         self.aux = aux or {}  # rel -> facts of non-Python files (shell, YAML, JSON, TOML)
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
@@ -46,6 +48,15 @@ class Project:
         if key not in self._shared:
             self._shared[key] = compute(self)
         return self._shared[key]
+
+    def recall(self, name: str) -> Any | None:
+        """What an analysis kept with `keep` in an earlier run on this project (None without a cache).
+        The analysis itself checks that what the value depended on is unchanged."""
+        return self._cache.load_value(name, self.root) if self._cache is not None else None
+
+    def keep(self, name: str, value: Any) -> None:
+        if self._cache is not None:
+            self._cache.save_value(name, self.root, value)
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():

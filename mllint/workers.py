@@ -147,9 +147,11 @@ class WarmPool:
         self.executor: ProcessPoolExecutor | None = None
         self.used = self.dead = False
 
-    def start(self) -> None:
+    def start(self, files: int | None = None) -> None:
+        """Start the workers, no more than there are files to analyse (one changed file: one worker,
+        and the other core stays free for the parent)."""
         if self.executor is None and not self.dead:
-            self.executor = _pool(self.jobs, _load_libcst)
+            self.executor = _pool(min(self.jobs, files or self.jobs), _load_libcst)
             self.executor.submit(int)  # with fork, every worker starts at the first submission
 
     def take(self) -> "ProcessPoolExecutor | None":

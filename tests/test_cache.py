@@ -99,7 +99,7 @@ def test_a_pre_commit_run_on_one_file_reads_the_rest_of_the_project_from_the_cac
 def test_a_damaged_entry_is_a_miss_and_is_rebuilt(tmp_path, counting, damage):
     root = make_project(tmp_path / "p")
     expected = lint([str(root)], tmp_path / "c")
-    entries = sorted((tmp_path / "c").glob("*/*.pickle"))
+    entries = sorted((tmp_path / "c").glob("??/*.pickle"))
     assert len(entries) == 3
     for entry in entries:
         data = entry.read_bytes()
@@ -144,7 +144,7 @@ def test_the_cli_caches_in_the_project_root_by_default_and_honours_no_cache_and_
     assert (root / ".mllint_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
     elsewhere = tmp_path / "elsewhere"
     chosen = cli("--cache-dir", str(elsewhere), ".", cwd=root)
-    assert list(elsewhere.glob("*/*.pickle"))
+    assert list(elsewhere.glob("??/*.pickle"))
     fresh = make_project(tmp_path / "q")
     uncached = cli("--no-cache", ".", cwd=fresh)
     assert not (fresh / ".mllint_cache").exists()
@@ -201,5 +201,5 @@ def test_a_run_that_writes_prunes_the_cache(tmp_path, monkeypatch):
     for version in range(6):
         target.write_text(f"import torch\ntorch.manual_seed({version})\n")
         engine.run([str(project)], Config(), ["SEED"], [], jobs=1, use_cache=True)
-    entries = list((project / ".mllint_cache").glob("*/*.pickle"))
+    entries = list((project / ".mllint_cache").glob("??/*.pickle"))
     assert len(entries) == 3

@@ -9,6 +9,8 @@ which become function summaries ("this function trains on its parameter 2").
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -222,6 +224,63 @@ class FlowFacts:
     sinks: list[Sink] = field(default_factory=list)
     monitors: bool = False  # ModelCheckpoint/EarlyStopping(monitor=...) in this module
 
+    def sealed(self, path: str) -> "FlowFile":
+        """Called by the engine once every Loc is final, with the path they carry (see FlowFile)."""
+        return FlowFile(self, path)
+
+
+class FlowFile:
+    """One module's facts as the project phase holds them: what every run reads (sinks, the names it
+    calls) in the open, the bulk (functions, call sites, sources, globals, attributes: 95% of the
+    bytes) pickled, and unpickled only when the resolution reaches this module. A warm run reads every
+    file's entry from the cache, and the resolution, which starts at the sinks, reaches a few modules
+    (40 of timm's 272)."""
+
+    def __init__(self, facts: FlowFacts, path: str) -> None:
+        self.rel, self.module, self.splits, self.monitors = facts.rel, facts.module, facts.splits, facts.monitors
+        self.sinks = facts.sinks
+        self.callee_names = frozenset(last_name(site.callee) for site in facts.calls.values())
+        self._blob = pickle.dumps(replace(facts, sinks=[]), pickle.HIGHEST_PROTOCOL)
+        self._path = self._sealed_path = path
+        self._facts: FlowFacts | None = None
+        # What a project result depended on, to reuse it in a later run: the open part, compared by
+        # value (as much of it as the resolution reads), and the bulk, by its bytes (equal bytes, equal
+        # facts; a set pickled in another process may differ in order: a needless miss, never a wrong hit).
+        sinks = [(s.code, _position(s.loc), s.what, s.raw_only, s.labelled_only, s.scope, s.needs_monitor,
+                  sorted(map(repr, s.val.flat()))) for s in self.sinks]
+        light = repr((self.module, self.splits, self.monitors, sorted(self.callee_names), sinks))
+        self.light_digest = _digest(light.encode())
+        self.bulk_digest = _digest(self._blob)
+
+    def facts(self) -> FlowFacts:
+        if self._facts is None:
+            from ..findings import retarget
+
+            facts = pickle.loads(self._blob)
+            if self._path != self._sealed_path:
+                retarget(facts, self._sealed_path, self._path)
+            self._facts = replace(facts, sinks=self.sinks)
+        return self._facts
+
+    def retargeted(self, old: str, new: str) -> None:
+        if self._path == old:
+            self._path = new
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_facts": None}
+
+
+def _position(loc: Any) -> tuple:
+    return (loc.line, loc.column, loc.end_line, loc.end_column, loc.cell) if loc is not None else ()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def last_name(dotted: str) -> str:
+    return dotted.rsplit(".", 1)[-1]
+
 
 # --- the project phase ---------------------------------------------------------------------------
 
@@ -281,27 +340,71 @@ def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
 
 
 class Resolver:
-    """Resolves terms into atoms over every file's FlowFacts (memoised, cycle-safe)."""
+    """Resolves terms into atoms over every file's FlowFile (memoised, cycle-safe). A module's bulk is
+    unpickled when the resolution first reaches it: a call site, function, global or attribute it holds,
+    or a caller of a function, found through the names each module calls (`callee_names`)."""
 
-    def __init__(self, facts: dict[str, FlowFacts], resolve: Callable[[str, str], tuple[str, str] | None],
-                 module_of: Callable[[str], str], held_out: tuple[str, ...]) -> None:
-        self.facts = facts
+    def __init__(self, files: dict[str, FlowFile], resolve: Callable[[str, str], tuple[str, str] | None],
+                 module_of: Callable[[str], str], held_out: tuple[str, ...],
+                 aliases: dict[str, set[str]] | None = None) -> None:
+        self.files = files
         self.held_out = held_out
         self._resolve = resolve
         self._module_of = module_of
-        self.functions: dict[str, Function] = {}
-        self.calls: dict[str, CallSite] = {}
-        for f in facts.values():
-            self.functions.update(f.functions)
-            self.calls.update(f.calls)
+        self._aliases = aliases or {}  # a name -> the other names it is imported as (`from .a import f as g`)
+        self._modules: dict[str, list[str]] = {}  # module name -> its files (a script and a notebook may share one)
+        for rel, file in files.items():
+            self._modules.setdefault(file.module, []).insert(0, rel)
         self._memo: dict[Term, frozenset] = {}
         self._busy: set[Term] = set()
         self._callee: dict[str, tuple[Function | None, int]] = {}
-        self.callers: dict[str, list[CallSite]] = {}
-        for site in self.calls.values():
-            func, _ = self.callee(site)
-            if func is not None:
-                self.callers.setdefault(func.qual, []).append(site)
+        self._callers: dict[str, list[CallSite]] = {}
+        self.read: set[str] = set()  # the modules whose bulk the resolution has read
+
+    # the project's facts, loaded on demand ------------------------------------------------------------
+    def facts(self, rel: str) -> FlowFacts | None:
+        found = self.files.get(rel)
+        if found is None:
+            return None
+        self.read.add(rel)
+        return found.facts()
+
+    def call(self, key: str) -> CallSite | None:
+        facts = self.facts(key.rpartition("#")[0])
+        return facts.calls.get(key) if facts is not None else None
+
+    def function(self, qual: str) -> Function | None:
+        """The function (module.Class.method) of that dotted name, from the longest module that has it."""
+        parts = qual.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            for rel in self._modules.get(".".join(parts[:k]), ()):
+                found = self.facts(rel).functions.get(qual)
+                if found is not None:
+                    return found
+        return None
+
+    def callers(self, qual: str) -> list[CallSite]:
+        """Every call site that runs the function, in project order. Only modules that call something of
+        that name (or of a name it is imported as) are read."""
+        cached = self._callers.get(qual)
+        if cached is not None:
+            return cached
+        owner, _, name = qual.rpartition(".")
+        names = {name, *self._aliases.get(name, ())}
+        if name == "__init__":  # `Model(...)` runs Model.__init__
+            cls = last_name(owner)
+            names |= {cls, *self._aliases.get(cls, ())}
+        found = []
+        for rel, file in self.files.items():
+            if names.isdisjoint(file.callee_names):
+                continue
+            for site in self.facts(rel).calls.values():
+                if last_name(site.callee) in names:
+                    func, _ = self.callee(site)
+                    if func is not None and func.qual == qual:
+                        found.append(site)
+        self._callers[qual] = found
+        return found
 
     # names ------------------------------------------------------------------------------------
     def _qualify(self, rel: str, dotted: str) -> str | None:
@@ -317,15 +420,18 @@ class Resolver:
         result: tuple[Function | None, int] = (None, 0)
         qual = self._qualify(site.rel, site.callee)
         if qual is not None:
-            if qual in self.functions:
-                result = (self.functions[qual], site.offset)
-            elif f"{qual}.__init__" in self.functions:
-                result = (self.functions[f"{qual}.__init__"], 1)
+            func = self.function(qual)
+            if func is not None:
+                result = (func, site.offset)
+            else:
+                init = self.function(f"{qual}.__init__")
+                if init is not None:
+                    result = (init, 1)
         self._callee[site.key] = result
         return result
 
     def source(self, key: tuple) -> Source:
-        return self.facts[key[0]].sources[key[1]]
+        return self.facts(key[0]).sources[key[1]]
 
     # resolution --------------------------------------------------------------------------------
     def atoms(self, val: Val, path: tuple = ()) -> frozenset:
@@ -370,7 +476,7 @@ class Resolver:
         if kind == ATTR:
             rel, cls, name = term.ref
             found = self._resolve(rel, cls)
-            owner = self.facts.get(found[0]) if found else None
+            owner = self.facts(found[0]) if found else None
             val = owner.attrs.get((found[1], name)) if owner else None
             return self.atoms(val, term.path) if val is not None else frozenset()
         if kind == RET:
@@ -391,7 +497,7 @@ class Resolver:
         found = self._resolve(rel, dotted)
         if found is None:
             return None
-        owner = self.facts.get(found[0])
+        owner = self.facts(found[0])
         if owner is None or "." in found[1] or not found[1]:
             return None
         return owner.globals.get(found[1])
@@ -404,7 +510,7 @@ class Resolver:
         return None
 
     def _ret(self, term: Term) -> frozenset:
-        site = self.calls.get(term.ref)
+        site = self.call(term.ref)
         if site is None:
             return frozenset()
         func, offset = self.callee(site)
@@ -460,7 +566,7 @@ class Resolver:
         """A conditional atom whose parameter is never bound: decide it from the default value."""
         if atom.predicate is None:
             return None
-        func = self.functions.get(atom.func)
+        func = self.function(atom.func)
         if func is not None and predicate_holds(atom.predicate, func.defaults.get(atom.name), self.held_out):
             return Atom(atom.cond_source, hops=atom.hops)
         return None
@@ -510,10 +616,10 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         top = resolver.at_top(atom)
         if top is not None:
             work.append((i, top))
-        func = resolver.functions.get(atom.func)
+        func = resolver.function(atom.func)
         if func is None:
             continue
-        for site in resolver.callers.get(atom.func, ()):
+        for site in resolver.callers(atom.func):
             _, offset = resolver.callee(site)
             work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))
     for atoms in found.values():

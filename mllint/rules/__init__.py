@@ -1,6 +1,7 @@
 """Rule registry: the built-in families and third-party rules from the `mllint.rules` entry point."""
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 
@@ -31,12 +32,7 @@ def all_rules() -> dict[str, type[Rule]]:
     for name in BUILTIN_MODULES:
         for rule in _rules_in(import_module(name)):
             rules[rule.code] = rule
-    try:
-        from importlib.metadata import entry_points
-
-        points = entry_points(group="mllint.rules")
-    except Exception:  # noqa: BLE001 - broken metadata must not stop linting
-        points = []
+    points = _entry_points() if _may_have_plugins() else []
     for point in points:
         try:
             loaded = _rules_in(point.load())
@@ -50,6 +46,38 @@ def all_rules() -> dict[str, type[Rule]]:
             rules[rule.code] = rule
     _CACHE = dict(sorted(rules.items()))
     return _CACHE
+
+
+def _entry_points() -> list:
+    try:
+        from importlib.metadata import entry_points
+
+        return list(entry_points(group="mllint.rules"))
+    except Exception:  # noqa: BLE001 - broken metadata must not stop linting
+        return []
+
+
+def _may_have_plugins() -> bool:
+    """Could any installed distribution declare `mllint.rules` entry points? A look at the entry_points.txt
+    files beside sys.path is a tenth of what importing importlib.metadata costs (every run pays it).
+    Anything it cannot see through (a zip or another kind of path entry) answers yes."""
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True  # a zip archive
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                        if "mllint.rules" in f.read():
+                            return True
+                except OSError:
+                    continue
+    return False
 
 
 def _specificity(code: str, selectors: list[str]) -> int:

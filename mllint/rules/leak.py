@@ -1,13 +1,14 @@
 """LEAK: held-out (test) data reaching training, model selection or fitted statistics."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+import hashlib
+from typing import TYPE_CHECKING, Any, Iterator
 
-from ..analysis.flow import Atom, FlowFacts, Resolver, Sink, reach
+from ..analysis.flow import Atom, FlowFacts, Resolver, Sink, last_name, reach
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
 from ..analysis.names import module_dotted_name
 from ..config import DEFAULT_HELD_OUT_SPLITS
-from ..findings import Finding, Related, Severity
+from ..findings import Finding, Related, Severity, retarget
 from ..project import Project
 from .base import Rule, extractor
 
@@ -29,29 +30,94 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
     return facts
 
 
-def analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
-    """Every sink reached by held-out data, with the chains that reach it (shared by the 3 rules)."""
-    return project.shared("leak", _analyse)
+def findings(project: Project) -> dict[str, list[Finding]]:
+    """The project's LEAK findings by code, computed once for the 3 rules. With a cache, the result is
+    kept with what it depended on, and a later run reuses it while that is unchanged: every module's
+    open part (sinks, names called, imports) and the bulk of the modules the resolution read (an edit
+    to a model file that no sink reaches costs nothing)."""
+    return project.shared("leak", _findings)
 
 
-def _analyse(project: Project) -> list[tuple[Sink, list[Atom], Resolver]]:
-    facts = {result.rel: f for result, f in project.facts("leak")}
-    held_out = next((f.splits for f in facts.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
-    resolver = Resolver(facts, project.resolve, module_dotted_name, held_out)
-    monitored = {project.unit_of(rel) for rel, f in facts.items() if f.monitors}
-    sinks = [
-        sink for rel, f in facts.items() for sink in f.sinks
+def _findings(project: Project) -> dict[str, list[Finding]]:
+    files = {result.rel: f for result, f in project.facts("leak")}
+    held_out = next((f.splits for f in files.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
+    monitored = {project.unit_of(rel) for rel, f in files.items() if f.monitors}
+    kept = [
+        (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
         if not sink.needs_monitor or any(project.covers(unit, rel) for unit in monitored)
     ]
+    name = f"leak:{_open_digest(project, files, held_out, kept)}"
+    memo = project.recall(name)
+    if _holds(memo, files):
+        return _retargeted(memo, project)
+    resolver = Resolver(files, project.resolve, module_dotted_name, held_out, _import_aliases(project))
+    sinks = [files[rel].sinks[i] for rel, i in kept]
     reached = reach(resolver, sinks)
-    return [(sinks[i], atoms, resolver) for i, atoms in sorted(reached.items())]
+    found = [(sinks[i], atoms) for i, atoms in sorted(reached.items())]
+    result = {rule.code: list(rule().report(found, resolver)) for rule in RULES}
+    project.keep(name, {
+        "bulk": {rel: files[rel].bulk_digest for rel in resolver.read},
+        "displays": {rel: r.display for rel, r in project.files.items()},
+        "findings": result,
+    })
+    return result
+
+
+def _open_digest(project: Project, files: dict, held_out: tuple, kept: list) -> str:
+    """Everything the resolution reads besides the bulk of the modules: the project's module names,
+    each module's open part, every module's imports (re-exports), the split names and the sinks kept."""
+    digest = hashlib.blake2b(repr((held_out, kept)).encode(), digest_size=16)
+    digest.update("\0".join(project.files).encode())
+    for rel, file in files.items():
+        digest.update(f"\0{rel}\0{file.light_digest}".encode())
+    for result, imports in project.facts("imports"):
+        digest.update(f"\0{result.rel}\0{imports!r}".encode())
+    return digest.hexdigest()
+
+
+def _holds(memo: Any, files: dict) -> bool:
+    try:
+        return all(rel in files and files[rel].bulk_digest == bulk for rel, bulk in memo["bulk"].items()) \
+            and isinstance(memo["findings"], dict) and isinstance(memo["displays"], dict)
+    except Exception:  # noqa: BLE001 - absent (None) or not what this code writes: recompute
+        return False
+
+
+def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
+    """The kept findings, with the display paths of this run (they depend on the working folder)."""
+    for rel, old in memo["displays"].items():
+        result = project.files.get(rel)
+        if result is not None and result.display != old:
+            retarget(memo["findings"], old, result.display)
+    return memo["findings"]
+
+
+def _import_aliases(project: Project) -> dict[str, set[str]]:
+    """name -> every other name it is imported as anywhere in the project (`from .impl import f as g`, and
+    `h` if another module imports g as h): the caller index looks call sites up by the name they call."""
+    renamed: dict[str, set[str]] = {}
+    for _, imports in project.facts("imports"):
+        for local, target in imports.items():
+            original = last_name(target)
+            if original != local:
+                renamed.setdefault(original, set()).add(local)
+    closed: dict[str, set[str]] = {}
+    for name in renamed:
+        seen, todo = set(), [name]
+        while todo:
+            for alias in renamed.get(todo.pop(), ()):
+                if alias not in seen and alias != name:
+                    seen.add(alias)
+                    todo.append(alias)
+        closed[name] = seen
+    return closed
 
 
 def _related(atom: Atom, resolver: Resolver) -> list[Related]:
     source = resolver.source(atom.source)
     related = [Related(source.loc, f"held-out data: {source.what}")]
     for hop in atom.hops:
-        site = resolver.calls.get(hop.site)
+        site = resolver.call(hop.site)
         if site is not None and site.loc is not None and site.loc.line:
             related.append(Related(site.loc, hop.message))
     return related
@@ -59,17 +125,20 @@ def _related(atom: Atom, resolver: Resolver) -> list[Related]:
 
 class _LeakRule(Rule):
     severity = Severity.ERROR
-    needs = ("leak",)
+    needs = ("leak", "imports")  # imports: re-exports, for resolving names across modules
     sink_code = ""
 
     def message(self, sink: Sink, what: str) -> str:
         raise NotImplementedError
 
     def check_project(self, project: Project) -> Iterator[Finding]:
+        return iter(findings(project).get(self.code, []))
+
+    def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver) -> Iterator[Finding]:
         reported: set[tuple] = set()
-        reached = [r for r in analyse(project) if r[0].code == self.code]
+        reached = [r for r in found if r[0].code == self.code]
         reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
-        for sink, atoms, resolver in reached:
+        for sink, atoms in reached:
             # one selection is often written three ways in a row (`is_best = ...`, `best = max(...)`,
             # `if is_best: save`): report the first per function and source
             key = (sink.scope, atoms[0].source)
