@@ -275,7 +275,9 @@ def run(
                 context = wanted
             else:
                 context = discovery.discover([root], excludes, config.respect_gitignore, with_aux=True)
-            sources = set(targets) | {p for p in context.sources if not is_test_path(_rel(p, root))}
+            # the whole project, tests included, whatever was given: `mllint FILE` reports for FILE
+            # exactly what `mllint DIR` reports for it, and both runs share cached project results
+            sources = set(targets) | set(context.sources)
             settings = Settings(
                 config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
                 tuple(chosen), extractors,

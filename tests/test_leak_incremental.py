@@ -164,3 +164,15 @@ def test_a_damaged_kept_result_is_recomputed(project, tmp_path):
     for kept in (cache / "values").glob("*.pickle"):
         kept.write_bytes(kept.read_bytes()[:40])
     assert lint([str(project)], cache) == first
+
+
+def test_a_pre_commit_run_on_one_file_reuses_the_folder_runs_result(project, tmp_path, monkeypatch):
+    """`mllint FILE` analyses the same project as `mllint DIR` (tests included), so they share results."""
+    (project / "tests").mkdir()
+    (project / "tests/test_engine.py").write_text("from engine import train_one_epoch\n")
+    cache = tmp_path / "cache"
+    everything = lint([str(project)], cache)
+    resolvers = Resolvers(monkeypatch)
+    assert lint([str(project / "engine.py")], cache) == everything
+    assert lint([str(project / "train.py")], cache) == []
+    assert resolvers.made == []
