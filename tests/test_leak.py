@@ -21,6 +21,7 @@ for x, y in loader:
 
 
 def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> list:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "README.md").write_text("project\n")
     for name, body in files.items():
         path = tmp_path / name
@@ -266,3 +267,19 @@ def test_a_manual_slice_split_is_named_by_its_targets(tmp_path):
     """)})
     assert [(f.code, f.loc.line) for f in findings] == [("LEAK001", 7)]
     assert findings[0].related[0].message == "held-out data: `X_test` (named as held-out data)"
+
+
+def test_a_project_function_named_like_a_library_api_is_followed_not_matched(tmp_path):
+    """`helpers.fit(...)` runs the project's own function: the leak is reported once, inside it. A method
+    `fit` of a project class may hand on to a library base class, so that call stays a sink."""
+    loader = "import torchvision\ntest_set = torchvision.datasets.MNIST('d', train=False)\n"
+    findings = lint(tmp_path / "plain", {
+        "helpers.py": "def fit(model, batches):\n    for x, y in batches:\n        model(x).sum().backward()\n",
+        "train.py": loader + "import helpers\nhelpers.fit(None, test_set)\n",
+    })
+    assert [(Path(f.loc.path).name, f.loc.line, f.code) for f in findings] == [("helpers.py", 3, "LEAK001")]
+    findings = lint(tmp_path / "method", {
+        "net.py": "import keras\n\nclass Net(keras.Model):\n    def fit(self, x, **kwargs):\n        return super().fit(x, **kwargs)\n",
+        "train.py": loader + "from net import Net\nNet().fit(test_set)\n",
+    })
+    assert ("train.py", 4, "LEAK001") in [(Path(f.loc.path).name, f.loc.line, f.code) for f in findings]

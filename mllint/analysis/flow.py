@@ -209,6 +209,9 @@ class Sink:
     labelled_only: bool = False  # training: unlabelled inputs (domain adaptation) do not count
     scope: str = ""  # the enclosing function (or module body)
     needs_monitor: bool = False  # counts only if some module checkpoints or stops early on a monitored metric
+    # a library API read at a call that may run project code (`engine.fit(...)`): if the project index finds
+    # a plain function there, its body is analysed instead, and the sink is dropped (see Resolver.runs_function)
+    site: str = ""
 
 
 @dataclass
@@ -246,7 +249,7 @@ class FlowFile:
         # What a project result depended on, to reuse it in a later run: the open part, compared by
         # value (as much of it as the resolution reads), and the bulk, by its bytes (equal bytes, equal
         # facts; a set pickled in another process may differ in order: a needless miss, never a wrong hit).
-        sinks = [(s.code, _position(s.loc), s.what, s.raw_only, s.labelled_only, s.scope, s.needs_monitor,
+        sinks = [(s.code, _position(s.loc), s.what, s.raw_only, s.labelled_only, s.scope, s.needs_monitor, s.site,
                   sorted(map(repr, s.val.flat()))) for s in self.sinks]
         light = repr((self.module, self.splits, self.monitors, sorted(self.callee_names), sinks))
         self.light_digest = _digest(light.encode())
@@ -429,6 +432,15 @@ class Resolver:
                     result = (init, 1)
         self._callee[site.key] = result
         return result
+
+    def runs_function(self, key: str) -> bool:
+        """Does the call site run a plain project function (not a method or a class, which may hand the
+        call on to a library base class the analysis does not follow)?"""
+        site = self.call(key)
+        if site is None:
+            return False
+        func, offset = self.callee(site)
+        return func is not None and offset == 0
 
     def source(self, key: tuple) -> Source:
         return self.facts(key[0]).sources[key[1]]

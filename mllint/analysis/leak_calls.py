@@ -40,7 +40,9 @@ class CallReader:
         if short == "add_argument":
             self._option(node)
         site = self._project_callee(func, receiver, qualified, short)
+        self._library_site = f"{self.ctx.rel}#{len(self.facts.calls)}" if site is not None else ""  # its key, below
         self._call_sinks(node, short, qualified, receiver, args, env)
+        self._library_site = ""
         self._mutate(func, short, args, env)
         sources = self._call_sources(node, short, qualified, args, env)
         if site is not None:

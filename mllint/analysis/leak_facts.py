@@ -63,6 +63,7 @@ class LeakInterpreter(CallReader):
         self._train_marked = False  # the call being read names the training split
         self.options: dict[str, object] = {}  # argparse dest -> literal default, for split options
         self.assigning = False
+        self._library_site = ""  # the call whose library sinks are being read, if it may run project code
 
     # --- entry points -------------------------------------------------------------------------------
     def run(self) -> FlowFacts:
@@ -394,7 +395,8 @@ class LeakInterpreter(CallReader):
         if key in self._sink_keys:
             return
         self._sink_keys.add(key)
-        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only, code == LEAK_TRAIN, self.frame.qual))
+        self.facts.sinks.append(Sink(code, self.ctx.loc(node), value, what, raw_only, code == LEAK_TRAIN, self.frame.qual,
+                                     site=self._library_site))
 
     # --- expressions ---------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:

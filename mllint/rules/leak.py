@@ -52,6 +52,7 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
         return _retargeted(memo, project)
     resolver = Resolver(files, project.resolve, module_dotted_name, held_out, _import_aliases(project))
     sinks = [files[rel].sinks[i] for rel, i in kept]
+    sinks = [sink for sink in sinks if not (sink.site and resolver.runs_function(sink.site))]
     reached = reach(resolver, sinks)
     found = [(sinks[i], atoms) for i, atoms in sorted(reached.items())]
     result = {rule.code: list(rule().report(found, resolver)) for rule in RULES}
