@@ -93,6 +93,13 @@ def test_the_resolution_reads_only_the_modules_it_reaches(project, monkeypatch):
     assert resolver.read == {"engine.py", "train.py", "data.py"}  # not models/net.py
 
 
+def test_a_module_calling_another_function_of_the_same_name_is_not_read(project, monkeypatch):
+    (project / "other.py").write_text("def train_one_epoch(steps):\n    return steps\n\n\ntrain_one_epoch(3)\n")
+    resolvers = Resolvers(monkeypatch)
+    assert len(lint([str(project)], None)) == 1
+    assert "other.py" not in resolvers.made[0].read
+
+
 def test_a_renamed_re_export_still_finds_the_callers(tmp_path):
     """The caller index looks call sites up by the name they call: `fit` is `train_one_epoch`."""
     root = tmp_path / "p"

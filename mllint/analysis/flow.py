@@ -233,27 +233,37 @@ class FlowFacts:
 
 
 class FlowFile:
-    """One module's facts as the project phase holds them: what every run reads (sinks, the names it
-    calls) in the open, the bulk (functions, call sites, sources, globals, attributes: 95% of the
-    bytes) pickled, and unpickled only when the resolution reaches this module. A warm run reads every
-    file's entry from the cache, and the resolution, which starts at the sinks, reaches a few modules
-    (40 of timm's 272)."""
+    """One module's facts as the project phase holds them: what every run reads in the open (sinks, the
+    names the module calls), the bulk pickled and unpickled only when the resolution reaches this module.
+    A warm run reads every file's entry from the cache; the resolution starts at the sinks and reaches
+    a few modules (timm: 40 of 272). The functions are a blob of their own: looking a function up is the
+    commonest reason to reach a module, and a model file's call sites are most of its bytes."""
 
     def __init__(self, facts: FlowFacts, path: str) -> None:
         self.rel, self.module, self.splits, self.monitors = facts.rel, facts.module, facts.splits, facts.monitors
         self.sinks = facts.sinks
-        self.callee_names = frozenset(last_name(site.callee) for site in facts.calls.values())
-        self._blob = pickle.dumps(replace(facts, sinks=[]), pickle.HIGHEST_PROTOCOL)
+        callees: dict[str, set[str]] = {}
+        for site in facts.calls.values():
+            callees.setdefault(last_name(site.callee), set()).add(site.callee)
+        self.callees = {name: tuple(sorted(written)) for name, written in sorted(callees.items())}  # last name -> as written
+        self._functions_blob = pickle.dumps(facts.functions, pickle.HIGHEST_PROTOCOL)
+        self._blob = pickle.dumps(replace(facts, sinks=[], functions={}), pickle.HIGHEST_PROTOCOL)
         self._path = self._sealed_path = path
+        self._functions: dict[str, Function] | None = None
         self._facts: FlowFacts | None = None
         # What a project result depended on, to reuse it in a later run: the open part, compared by
         # value (as much of it as the resolution reads), and the bulk, by its bytes (equal bytes, equal
         # facts; a set pickled in another process may differ in order: a needless miss, never a wrong hit).
         sinks = [(s.code, _position(s.loc), s.what, s.raw_only, s.labelled_only, s.scope, s.needs_monitor, s.site,
                   sorted(map(repr, s.val.flat()))) for s in self.sinks]
-        light = repr((self.module, self.splits, self.monitors, sorted(self.callee_names), sinks))
+        light = repr((self.module, self.splits, self.monitors, self.callees, sinks))
         self.light_digest = _digest(light.encode())
-        self.bulk_digest = _digest(self._blob)
+        self.bulk_digest = _digest(self._functions_blob + self._blob)
+
+    def functions(self) -> dict[str, Function]:
+        if self._functions is None:
+            self._functions = pickle.loads(self._functions_blob)  # no Locs: nothing to retarget
+        return self._functions
 
     def facts(self) -> FlowFacts:
         if self._facts is None:
@@ -262,7 +272,7 @@ class FlowFile:
             facts = pickle.loads(self._blob)
             if self._path != self._sealed_path:
                 retarget(facts, self._sealed_path, self._path)
-            self._facts = replace(facts, sinks=self.sinks)
+            self._facts = replace(facts, sinks=self.sinks, functions=self.functions())
         return self._facts
 
     def retargeted(self, old: str, new: str) -> None:
@@ -270,7 +280,7 @@ class FlowFile:
             self._path = new
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_facts": None}
+        return {**self.__dict__, "_facts": None, "_functions": None}
 
 
 def _position(loc: Any) -> tuple:
@@ -345,7 +355,7 @@ def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
 class Resolver:
     """Resolves terms into atoms over every file's FlowFile (memoised, cycle-safe). A module's bulk is
     unpickled when the resolution first reaches it: a call site, function, global or attribute it holds,
-    or a caller of a function, found through the names each module calls (`callee_names`)."""
+    or a caller of a function, found through the names each module calls (`FlowFile.callees`)."""
 
     def __init__(self, files: dict[str, FlowFile], resolve: Callable[[str, str], tuple[str, str] | None],
                  module_of: Callable[[str], str], held_out: tuple[str, ...],
@@ -372,6 +382,10 @@ class Resolver:
         self.read.add(rel)
         return found.facts()
 
+    def _functions(self, rel: str) -> dict[str, Function]:
+        self.read.add(rel)
+        return self.files[rel].functions()
+
     def call(self, key: str) -> CallSite | None:
         facts = self.facts(key.rpartition("#")[0])
         return facts.calls.get(key) if facts is not None else None
@@ -381,7 +395,7 @@ class Resolver:
         parts = qual.split(".")
         for k in range(len(parts) - 1, 0, -1):
             for rel in self._modules.get(".".join(parts[:k]), ()):
-                found = self.facts(rel).functions.get(qual)
+                found = self._functions(rel).get(qual)
                 if found is not None:
                     return found
         return None
@@ -394,13 +408,18 @@ class Resolver:
             return cached
         owner, _, name = qual.rpartition(".")
         names = {name, *self._aliases.get(name, ())}
+        targets = {qual}
         if name == "__init__":  # `Model(...)` runs Model.__init__
             cls = last_name(owner)
             names |= {cls, *self._aliases.get(cls, ())}
+            targets.add(owner)
         found = []
         for rel, file in self.files.items():
-            if names.isdisjoint(file.callee_names):
+            if names.isdisjoint(file.callees):
                 continue
+            written = (callee for n in names for callee in file.callees.get(n, ()))
+            if not any(self._qualify(rel, callee) in targets for callee in written):
+                continue  # the same name, something else (resolved without reading the module)
             for site in self.facts(rel).calls.values():
                 if last_name(site.callee) in names:
                     func, _ = self.callee(site)
