@@ -96,7 +96,28 @@ def test_missing_path_and_unknown_option_are_usage_errors(tmp_path):
     proc = mllint(str(tmp_path / "nope"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     proc = mllint("--frobnicate", str(tmp_path))
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--frobnicate" in proc.stderr
+    for jobs in ("0", "two"):
+        proc = mllint("--jobs", jobs, str(tmp_path))
+        assert proc.returncode == 2 and "--jobs" in proc.stderr and "Traceback" not in proc.stderr
+    proc = mllint("--format", "xml", str(tmp_path))
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_version_help_and_the_explicit_check_command(project):
+    from mllint import __version__
+
+    assert mllint("--version").stdout.strip() == f"mllint {__version__}"
+    helped = mllint("--help")
+    assert helped.returncode == 0 and "mllint rule CODE" in helped.stdout and "--no-cache" in helped.stdout
+    assert mllint("check", "-q", str(project)).stdout == mllint("-q", str(project)).stdout != ""
+
+
+def test_colour_on_request_and_never_in_a_pipe_by_default(project):
+    coloured = mllint("--color", str(project)).stdout
+    assert "\x1b[33;1mSEED001\x1b[0m" in coloured  # a warning: yellow, bold
+    assert "\x1b[" not in mllint(str(project)).stdout
+    assert "\x1b[" not in mllint("--color", "--no-color", str(project)).stdout
 
 
 def test_rules_listing_and_rule_page():

@@ -4,8 +4,6 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-import click
-
 from ..engine import RunResult
 from ..findings import Finding, Severity
 from ..source import load
@@ -32,6 +30,17 @@ def _lines(path: str, cell: int | None) -> list[str]:
     return []
 
 
+_ANSI = {"red": 31, "yellow": 33, "blue": 34, "cyan": 36}
+
+
+def _style(text: str, fg: str | None = None, bold: bool = False, dim: bool = False) -> str:
+    """ANSI styles, as click.style writes them."""
+    codes = [str(_ANSI[fg])] if fg else []
+    codes += ["1"] if bold else []
+    codes += ["2"] if dim else []
+    return f"\033[{';'.join(codes)}m{text}\033[0m" if codes else text
+
+
 def _where(f: Finding) -> str:
     cell = f"cell {f.loc.cell}:" if f.loc.cell is not None else ""
     return f"{f.loc.path}:{cell}{f.loc.line}:{f.loc.column}"
@@ -39,7 +48,7 @@ def _where(f: Finding) -> str:
 
 def _one(f: Finding, colour: bool, quiet: bool) -> list[str]:
     def style(text: str, **kw) -> str:
-        return click.style(text, **kw) if colour else text
+        return _style(text, **kw) if colour else text
 
     code = style(f.code, fg=_COLOURS[f.severity], bold=True)
     head = f"{style(_where(f), bold=True)}: {code} {f.message}"
