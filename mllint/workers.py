@@ -9,6 +9,11 @@ bound per file and crash isolation.
 - A file that takes longer than `timeout` seconds is stopped (SIGALRM in the worker) and reported
   as FILE009; a file that kills its worker (libcst's native parser can overflow its stack) is
   retried alone and reported as FILE008. Neither outcome is cached.
+- Native code never sees the Python-level alarm: a worker stuck in libcst's parser past the limit
+  would hang the run. Workers also arm a CPU-time timer whose signal (SIGPROF) ends the process,
+  `HARD_LIMIT_GRACE` seconds after the limit; the file is then retried alone, and reported as FILE009
+  if the retry runs out of time too. (Files analysed in the main process, in runs too small for a
+  pool, have the Python-level alarm only.)
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -33,6 +39,7 @@ Item = tuple[str, str, str]  # (path, display path, path relative to the project
 Outcome = tuple[FileResult, Optional[dict]]  # result, and the module-name probes (None: do not cache)
 
 FILE_TIMEOUT = float(os.environ.get("MLLINT_FILE_TIMEOUT", "60"))
+HARD_LIMIT_GRACE = 5.0  # CPU seconds past the time limit before a worker stuck in native code is ended
 POOL_MIN_BYTES = 96 * 1024  # below this, starting workers costs more than it saves
 CHUNKS_PER_JOB = 6
 MAX_CHUNK_FILES = 32
@@ -61,6 +68,23 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def hard_deadline(seconds: float) -> Iterator[None]:
+    """In a worker process only: end the process once it has used `seconds` of CPU time, even inside
+    native code (SIGPROF's default action terminates)."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and hasattr(signal, "SIGPROF")
+    if not usable:
+        yield
+        return
+    previous = signal.signal(signal.SIGPROF, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
 def _failed(item: Item, code: str, message: str) -> FileResult:
     from .engine import _diagnostic
 
@@ -85,6 +109,14 @@ def analyze_one(item: Item, settings: "Settings", timeout: float) -> Outcome:
 
 def _analyze_chunk(items: list[Item], settings: "Settings", timeout: float) -> list[Outcome]:
     return [analyze_one(item, settings, timeout) for item in items]
+
+
+def _analyze_chunk_in_worker(items: list[Item], settings: "Settings", timeout: float) -> list[Outcome]:
+    outcomes = []
+    for item in items:
+        with hard_deadline(timeout + HARD_LIMIT_GRACE if timeout > 0 else 0):
+            outcomes.append(analyze_one(item, settings, timeout))
+    return outcomes
 
 
 def _size(path: str) -> int:
@@ -194,7 +226,7 @@ def analyze_many(
     if own:
         executor = _pool(min(jobs, len(chunks)))
     try:
-        futures = [(chunk, executor.submit(_analyze_chunk, [items[i] for i in chunk], settings, timeout))
+        futures = [(chunk, executor.submit(_analyze_chunk_in_worker, [items[i] for i in chunk], settings, timeout))
                    for chunk in chunks]
         for chunk, future in futures:
             try:
@@ -208,10 +240,15 @@ def analyze_many(
     if retry and warm is not None:
         warm.broken()
     for index in sorted(retry):  # isolate each file of a chunk whose worker died
+        started = time.monotonic()
         try:
             with _pool(1) as pool:
-                outcomes[index] = pool.submit(_analyze_chunk, [items[index]], settings, timeout).result()[0]
+                outcomes[index] = pool.submit(_analyze_chunk_in_worker, [items[index]], settings, timeout).result()[0]
         except BrokenProcessPool:
-            message = "the parser crashed on this file (the worker process died); skipped"
-            outcomes[index] = (_failed(items[index], "FILE008", message), None)
+            if timeout > 0 and time.monotonic() - started >= timeout:  # ended by hard_deadline
+                message = f"analysis took longer than {timeout:g} s (in native code): stopped"
+                outcomes[index] = (_failed(items[index], "FILE009", message), None)
+            else:
+                message = "the parser crashed on this file (the worker process died); skipped"
+                outcomes[index] = (_failed(items[index], "FILE008", message), None)
     return outcomes  # type: ignore[return-value]

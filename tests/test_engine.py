@@ -3,6 +3,7 @@ failing project rule that does not take the run down."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -82,6 +83,33 @@ def test_a_file_that_kills_its_worker_is_reported_and_the_others_are_analysed(tm
     killer = [f for f in findings if f["path"].endswith("killer.py")]
     assert [f["code"] for f in killer] == ["FILE008"]
     assert len([f for f in findings if f["code"] == "SEED001"]) == 6
+
+
+def test_a_worker_stuck_in_native_code_is_ended_and_the_file_reported(tmp_path, monkeypatch):
+    """The Python-level alarm cannot interrupt native code (here: sum over a range, which never checks
+    for signals, standing in for libcst's parser); the worker's CPU-time limit ends it."""
+    if workers._context() is None or not hasattr(signal, "SIGPROF"):
+        pytest.skip("needs fork and SIGPROF")
+    monkeypatch.setattr(workers, "HARD_LIMIT_GRACE", 0.5)
+    root = make_project(tmp_path, files=3)
+    (root / "stuck.py").write_text("x = 1\n")
+    real = engine._analyze
+
+    def stuck(path, *args):
+        if path.endswith("stuck.py"):
+            sum(range(10**13))  # minutes of C code
+        return real(path, *args)
+
+    monkeypatch.setattr(engine, "_analyze", stuck)
+    items = [(str(p), p.name, p.name) for p in sorted(root.glob("*.py"))]
+    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ("seed",))
+    started = time.monotonic()
+    outcomes = workers.analyze_many(items, settings, jobs=2, timeout=1.0, warm=workers.WarmPool(2))
+    assert time.monotonic() - started < 30
+    by_name = {result.display: result for result, _ in outcomes}
+    assert [f.code for f in by_name["stuck.py"].findings] == ["FILE009"]
+    assert "native code" in by_name["stuck.py"].findings[0].message
+    assert all(result.parsed for name, result in by_name.items() if name.startswith("train_"))
 
 
 class ExplodingRule(Rule):
