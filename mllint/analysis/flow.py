@@ -121,6 +121,13 @@ def _stepped(term: Term, step: Any) -> Term:
     return replace(term, path=term.path + (step,)) if term.kind != SRC and len(term.path) < 6 else term
 
 
+def _stepped_by(term: Term, path: tuple) -> Term:
+    """apply_path for one term of a plain value: each step appended, up to 6 (as _stepped does)."""
+    if term.kind == SRC or len(term.path) >= 6:
+        return term
+    return replace(term, path=(term.path + path)[:6])
+
+
 def derive(val: Val) -> Val:
     """A value computed from val: still carries its taint, no longer the data itself."""
     terms = val.flat()
@@ -466,9 +473,14 @@ class Resolver:
 
     # resolution --------------------------------------------------------------------------------
     def atoms(self, val: Val, path: tuple = ()) -> frozenset:
-        val = apply_path(val, path) if path else val
+        if not path:
+            terms = val.flat()
+        elif _plain(val):  # the common case, without building the Val of each step
+            terms = {_stepped_by(term, path) for term in val.terms}
+        else:
+            terms = apply_path(val, path).flat()
         out: set[Atom] = set()
-        for term in val.flat():
+        for term in terms:
             out |= self.term_atoms(term)
             if len(out) > MAX_ATOMS:
                 break
@@ -486,9 +498,9 @@ class Resolver:
         finally:
             self._busy.discard(term)
         if not term.raw:
-            found = frozenset(replace(a, raw=False) for a in found)
+            found = frozenset(_with(a, raw=False) for a in found)
         if term.unlabelled:
-            found = frozenset(replace(a, unlabelled=True) for a in found)
+            found = frozenset(_with(a, unlabelled=True) for a in found)
         found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
         self._memo[term] = found
         return found
@@ -603,22 +615,29 @@ class Resolver:
         return None
 
 
+def _with(atom: Atom, **changes: Any) -> Atom:
+    """dataclasses.replace for Atoms, without its per-field checks (the resolution makes thousands)."""
+    copy = object.__new__(Atom)
+    copy.__dict__.update(atom.__dict__, **changes)
+    return copy
+
+
 def _hop(atom: Atom, hop: Hop) -> Atom:
     if len(atom.hops) >= MAX_HOPS:
         return atom
-    return replace(atom, hops=atom.hops + (hop,))
+    return _with(atom, hops=atom.hops + (hop,))
 
 
 def _inherit(outer: Atom, inner: Atom) -> Atom:
     """What the callee did to its parameter (compute on it, drop its labels) holds for the argument."""
     if inner.raw and not inner.unlabelled:
         return outer
-    return replace(outer, raw=outer.raw and inner.raw, unlabelled=outer.unlabelled or inner.unlabelled)
+    return _with(outer, raw=outer.raw and inner.raw, unlabelled=outer.unlabelled or inner.unlabelled)
 
 
 def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
     """outer's chain, then the call that binds inner's parameter, then inner's own hops."""
-    return replace(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
+    return _with(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
 
 
 def _atom_order(atom: Atom) -> tuple:
