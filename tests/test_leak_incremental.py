@@ -183,3 +183,17 @@ def test_a_pre_commit_run_on_one_file_reuses_the_folder_runs_result(project, tmp
     assert lint([str(project / "engine.py")], cache) == everything
     assert lint([str(project / "train.py")], cache) == []
     assert resolvers.made == []
+
+
+def test_modules_read_from_the_cache_get_this_runs_display_paths(project, tmp_path, monkeypatch):
+    """The bulk of a cached module carries the paths of the run that made it: related locations taken from
+    it (sources, call sites) must show this run's paths."""
+    cache = tmp_path / "cache"
+    monkeypatch.chdir(project)
+    lint(["."], cache)
+    monkeypatch.chdir(project.parent)
+    (project / "engine.py").write_text(textwrap.dedent(ENGINE) + "\n# edited: the result is computed again\n")
+    result = run(["p"], Config(), ["LEAK"], [], jobs=1, cache_dir=str(cache), use_cache=True)
+    [finding] = result.findings
+    assert finding.loc.path == "p/engine.py"
+    assert [r.loc.path for r in finding.related] == ["p/data.py", "p/train.py", "p/train.py"]
