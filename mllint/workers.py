@@ -51,38 +51,37 @@ class FileTimeout(BaseException):
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
+    """Raise FileTimeout in this thread after `seconds` of wall time (between two bytecodes)."""
     def fire(signum, frame):
         raise FileTimeout
 
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
+    with _timer("ITIMER_REAL", "SIGALRM", fire, seconds):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextmanager
 def hard_deadline(seconds: float) -> Iterator[None]:
     """In a worker process only: end the process once it has used `seconds` of CPU time, even inside
     native code (SIGPROF's default action terminates)."""
-    usable = seconds > 0 and hasattr(signal, "setitimer") and hasattr(signal, "SIGPROF")
+    with _timer("ITIMER_PROF", "SIGPROF", signal.SIG_DFL, seconds):
+        yield
+
+
+@contextmanager
+def _timer(which: str, signame: str, handler, seconds: float) -> Iterator[None]:
+    usable = seconds > 0 and hasattr(signal, which) and hasattr(signal, signame) \
+        and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
-    previous = signal.signal(signal.SIGPROF, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    timer, signum = getattr(signal, which), getattr(signal, signame)
+    previous = signal.signal(signum, handler)
+    signal.setitimer(timer, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        signal.setitimer(timer, 0)
+        signal.signal(signum, previous)
 
 
 def _failed(item: Item, code: str, message: str) -> FileResult:

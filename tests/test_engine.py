@@ -65,18 +65,23 @@ def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatc
     assert [f.code for f in result.findings] == ["FILE009"] and probes is None  # reported, and never cached
 
 
+def misbehave_on(name: str, action, monkeypatch) -> None:
+    """Make the per-file analysis of files called `name` run `action` first (forked workers see the patch)."""
+    real = engine._analyze
+
+    def patched(path, *args):
+        if path.endswith(name):
+            action()
+        return real(path, *args)
+
+    monkeypatch.setattr(engine, "_analyze", patched)
+
+
 def test_a_file_that_kills_its_worker_is_reported_and_the_others_are_analysed(tmp_path, monkeypatch):
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     root = make_project(tmp_path, files=6)
     (root / "killer.py").write_text("x = 1\n")
-    real = engine._analyze
-
-    def dies_on_killer(path, *args):
-        if path.endswith("killer.py"):
-            os._exit(1)  # as libcst's native parser does on a stack overflow
-        return real(path, *args)
-
-    monkeypatch.setattr(engine, "_analyze", dies_on_killer)  # workers are forked: they see the patch
+    misbehave_on("killer.py", lambda: os._exit(1), monkeypatch)  # as libcst's parser does on a stack overflow
     if workers._context() is None:
         pytest.skip("needs the fork start method")
     findings = lint(root, 2)
@@ -93,14 +98,7 @@ def test_a_worker_stuck_in_native_code_is_ended_and_the_file_reported(tmp_path, 
     monkeypatch.setattr(workers, "HARD_LIMIT_GRACE", 0.5)
     root = make_project(tmp_path, files=3)
     (root / "stuck.py").write_text("x = 1\n")
-    real = engine._analyze
-
-    def stuck(path, *args):
-        if path.endswith("stuck.py"):
-            sum(range(10**13))  # minutes of C code
-        return real(path, *args)
-
-    monkeypatch.setattr(engine, "_analyze", stuck)
+    misbehave_on("stuck.py", lambda: sum(range(10**13)), monkeypatch)  # minutes of C code
     items = [(str(p), p.name, p.name) for p in sorted(root.glob("*.py"))]
     settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ("seed",))
     started = time.monotonic()
