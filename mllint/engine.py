@@ -201,6 +201,9 @@ def analyze_cached(
                     results[index] = hit
                     continue
             todo.append(index)
+    if todo:  # only runs that write entries can grow the cache: pruned now (while the workers load libcst),
+        # leaving room for the entries this run is about to write
+        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo))
     with _no_cyclic_gc():  # the same holds for results unpickled from the workers
         outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
     for index, (result, probes) in zip(todo, outcomes):
@@ -208,8 +211,6 @@ def analyze_cached(
         key = keys[index]
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
-    if todo:  # only runs that wrote entries can have grown the cache
-        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)))
     return results  # type: ignore[return-value]
 
 
