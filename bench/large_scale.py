@@ -72,7 +72,7 @@ def main() -> None:
         with open(config_path, "w", encoding="utf-8") as handle:
             handle.write(CONFIG)
         results = []
-        print(f"| tree | .py files | seconds | findings | FILE diagnostics | crashes |\n|---|---|---|---|---|---|")
+        print("| tree | .py files | seconds | findings | FILE diagnostics | crashes |\n|---|---|---|---|---|---|")
         for tree in trees:
             result = lint(tree, config_path, args.jobs)
             results.append(result)

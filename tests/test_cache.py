@@ -168,7 +168,6 @@ def test_two_concurrent_runs_share_a_cache_folder_safely(tmp_path):
 
 
 def test_prune_keeps_the_most_recently_used_entries(tmp_path):
-    import os
     import time
 
     from mllint.cache import Cache

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..walk import walk
-
 
 def dotted(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of Names and Attributes, else None."""

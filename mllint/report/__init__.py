@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..engine import RunResult
 from . import json_report, text
 
 FORMATS: dict[str, Callable[..., str]] = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..analysis.flow import Atom, FlowFacts, Resolver, Sink, last_name, reach
+from ..analysis.flow import FlowFacts, Sink
+from ..analysis.resolve import Atom, Resolver, import_aliases, reach
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
 from ..analysis.names import module_dotted_name
 from ..config import DEFAULT_HELD_OUT_SPLITS
@@ -50,7 +51,8 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
     memo = project.recall(name)
     if _holds(memo, files):
         return _retargeted(memo, project)
-    resolver = Resolver(files, project.resolve, module_dotted_name, held_out, _import_aliases(project))
+    aliases = import_aliases(imports for _, imports in project.facts("imports"))
+    resolver = Resolver(files, project.resolve, module_dotted_name, held_out, aliases)
     sinks = [files[rel].sinks[i] for rel, i in kept]
     sinks = [sink for sink in sinks if not (sink.site and resolver.runs_function(sink.site))]
     reached = reach(resolver, sinks)
@@ -91,27 +93,6 @@ def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
         if result is not None and result.display != old:
             retarget(memo["findings"], old, result.display)
     return memo["findings"]
-
-
-def _import_aliases(project: Project) -> dict[str, set[str]]:
-    """name -> every other name it is imported as anywhere in the project (`from .impl import f as g`, and
-    `h` if another module imports g as h): the caller index looks call sites up by the name they call."""
-    renamed: dict[str, set[str]] = {}
-    for _, imports in project.facts("imports"):
-        for local, target in imports.items():
-            original = last_name(target)
-            if original != local:
-                renamed.setdefault(original, set()).add(local)
-    closed: dict[str, set[str]] = {}
-    for name in renamed:
-        seen, todo = set(), [name]
-        while todo:
-            for alias in renamed.get(todo.pop(), ()):
-                if alias not in seen and alias != name:
-                    seen.add(alias)
-                    todo.append(alias)
-        closed[name] = seen
-    return closed
 
 
 def _related(atom: Atom, resolver: Resolver) -> list[Related]:
