@@ -9,7 +9,7 @@ import pytest
 
 from mllint.config import Config
 from mllint.engine import run
-from mllint.rules import leak
+from mllint.analysis import resolve
 
 DATA = """
 import torchvision
@@ -69,14 +69,14 @@ class Resolvers:
 
     def __init__(self, monkeypatch) -> None:
         self.made: list = []
-        original = leak.Resolver
+        original = resolve.Resolver
 
         def make(*args, **kwargs):
             resolver = original(*args, **kwargs)
             self.made.append(resolver)
             return resolver
 
-        monkeypatch.setattr(leak, "Resolver", make)
+        monkeypatch.setattr(resolve, "Resolver", make)
 
 
 def lint(paths: list[str], cache: Path | None, messages: bool = False) -> list[tuple]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..analysis.flow import FlowFacts, Sink
-from ..analysis.resolve import Atom, Resolver, import_aliases, reach
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
 from ..analysis.names import module_dotted_name
 from ..config import DEFAULT_HELD_OUT_SPLITS
@@ -13,7 +11,9 @@ from ..findings import Finding, Related, Severity, retarget
 from ..project import Project
 from .base import Rule, extractor
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the data-flow modules load when a cached file is read or the resolution runs, not at start-up
+    from ..analysis.flow import FlowFacts, Sink
+    from ..analysis.resolve import Atom, Resolver
     from ..context import ModuleContext
 
 
@@ -51,6 +51,8 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
     memo = project.recall(name)
     if _holds(memo, files):
         return _retargeted(memo, project)
+    from ..analysis.resolve import Resolver, import_aliases, reach
+
     aliases = import_aliases(imports for _, imports in project.facts("imports"))
     resolver = Resolver(files, project.resolve, module_dotted_name, held_out, aliases)
     sinks = [files[rel].sinks[i] for rel, i in kept]
