@@ -11,7 +11,7 @@ import sys
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 class _LazyLibcst(types.ModuleType):
@@ -106,22 +106,13 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
     ctx = ModuleContext(module, rel, src.text, names, settings.held_out_splits)
     rules = all_rules()
     for name in settings.extractors:
-        try:
-            result.facts[name] = EXTRACTORS[name](ctx)
-        except RecursionError:
-            result.findings.append(_diagnostic("FILE004", f"too deeply nested for the {name} analysis", Loc(1, 1, 1, 1, display)))
-        except Exception as exc:  # noqa: BLE001
-            result.findings.append(_internal(display, f"{name} analysis", exc))
+        fact = _guarded(result, f"the {name} analysis", EXTRACTORS[name], ctx)
+        if fact is not _FAILED:
+            result.facts[name] = fact
     for code in settings.rule_codes:
         rule = rules[code]
-        if rule.check_module is Rule.check_module:
-            continue
-        try:
-            rule().check_module(ctx)
-        except RecursionError:
-            result.findings.append(_diagnostic("FILE004", f"too deeply nested for rule {code}", Loc(1, 1, 1, 1, display)))
-        except Exception as exc:  # noqa: BLE001
-            result.findings.append(_internal(display, f"rule {code}", exc))
+        if rule.check_module is not Rule.check_module:
+            _guarded(result, f"rule {code}", lambda rule=rule: rule().check_module(ctx))  # a plugin's too
     result.findings.extend(ctx.findings)
     try:
         resolve_positions(module, ctx.position_requests(), parsed_text)
@@ -140,21 +131,32 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
         result.suppressions.append(sup)
     for name, fact in list(result.facts.items()):
         seal = getattr(fact, "sealed", None)  # facts that keep their bulk pickled until a project rule needs it
-        if seal is None:
-            continue
-        try:
-            result.facts[name] = seal(display)
-        except RecursionError:
-            del result.facts[name]
-            result.findings.append(_diagnostic("FILE004", f"too deeply nested for the {name} analysis", Loc(1, 1, 1, 1, display)))
-        except Exception as exc:  # noqa: BLE001
-            del result.facts[name]
-            result.findings.append(_internal(display, f"{name} analysis", exc))
+        if seal is not None:
+            sealed = _guarded(result, f"the {name} analysis", seal, display)
+            if sealed is _FAILED:
+                del result.facts[name]
+            else:
+                result.facts[name] = sealed
     return result, names.probes
 
 
+_FAILED = object()
+
+
+def _guarded(result: FileResult, what: str, step: Callable[..., Any], *args: Any) -> Any:
+    """One analysis step of a file; if it fails, a finding on the file says so (FILE004 for nesting too deep
+    for Python's recursion, FILE008 otherwise), the step gives _FAILED, and the other steps go on."""
+    try:
+        return step(*args)
+    except RecursionError:
+        result.findings.append(_diagnostic("FILE004", f"too deeply nested for {what}", Loc(1, 1, 1, 1, result.display)))
+    except Exception as exc:  # noqa: BLE001
+        result.findings.append(_internal(result.display, what, exc))
+    return _FAILED
+
+
 def _internal(display: str, what: str, exc: BaseException) -> Finding:
-    message = f"internal error in the {what}: {type(exc).__name__}: {exc}"[:300]
+    message = f"internal error in {what}: {type(exc).__name__}: {exc}"[:300]
     return _diagnostic("FILE008", message, Loc(1, 1, 1, 1, display))
 
 
