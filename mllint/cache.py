@@ -14,6 +14,9 @@ ever needs the whole set (iterates it), the entry records a digest of the whole 
 
 Entries are written to a temporary file and moved into place with os.replace, so two runs can
 share a folder; an entry that cannot be read, unpickled or checked is a miss and is rebuilt.
+
+Project-level values (`load_value`/`save_value`, in `values/`) hold what a project rule kept from
+an earlier run; the rule itself records and checks what the value depended on (see rules/leak.py).
 """
 from __future__ import annotations
 
