@@ -283,3 +283,22 @@ def test_a_project_function_named_like_a_library_api_is_followed_not_matched(tmp
         "train.py": loader + "from net import Net\nNet().fit(test_set)\n",
     })
     assert ("train.py", 4, "LEAK001") in [(Path(f.loc.path).name, f.loc.line, f.code) for f in findings]
+
+
+def test_a_split_decided_at_a_project_call_is_one_source_not_two(tmp_path):
+    """`loader(train=False)` is read as a source at the call and decides the source inside `loader`: the message
+    names one held-out source; a second, real one is counted."""
+    data = "import torchvision\n\ndef loader(train):\n    return torchvision.datasets.MNIST('d', train=train)\n"
+    loop = "def fit(model, batches):\n    for x, y in batches:\n        model(x).sum().backward()\n"
+    [finding] = lint(tmp_path / "one", {
+        "data.py": data, "engine.py": loop,
+        "train.py": "from data import loader\nfrom engine import fit\nfit(None, loader(train=False))\n",
+    })
+    assert finding.message.endswith("comes from MNIST(train=train)")
+    assert [r.message for r in finding.related][1] == "loader() called with `train=False`"
+    [finding] = lint(tmp_path / "two", {
+        "data.py": data, "engine.py": loop,
+        "train.py": "import torchvision\nfrom data import loader\nfrom engine import fit\n"
+                    "fit(None, loader(train=False))\nfit(None, torchvision.datasets.SVHN('d', split='test'))\n",
+    })
+    assert finding.message.endswith("(+1 more held-out source)")

@@ -97,6 +97,12 @@ def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
     return memo["findings"]
 
 
+def _where(item: Any) -> tuple | None:
+    """Where a source or call site is, to compare them."""
+    loc = getattr(item, "loc", None)
+    return (loc.path, loc.cell, loc.line, loc.column) if loc is not None else None
+
+
 def _related(atom: Atom, resolver: Resolver) -> list[Related]:
     source = resolver.source(atom.source)
     related = [Related(source.loc, f"held-out data: {source.what}")]
@@ -132,7 +138,10 @@ class _LeakRule(Rule):
             first = atoms[0]
             source = resolver.source(first.source)
             message = self.message(sink, source.what)
-            others = {a.source for a in atoms} - {first.source}
+            # a project call written `loader(train=False)` is a source of its own and also the hop that
+            # decides the source inside `loader`: one source, not two
+            hops = {_where(resolver.call(hop.site)) for hop in first.hops}
+            others = {a.source for a in atoms if _where(resolver.source(a.source)) not in hops} - {first.source}
             if others:
                 message += f" (+{len(others)} more held-out source{'s' if len(others) > 1 else ''})"
             yield self.finding(sink.loc, message, related=_related(first, resolver))
