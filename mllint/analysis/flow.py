@@ -69,7 +69,7 @@ def is_empty(v: Val) -> bool:
         and v.cls is None and v.ctor is None and not v.train_split
 
 
-def _plain(v: Val) -> bool:
+def is_plain(v: Val) -> bool:
     return v.parts is None and v.fields is None and v.elem is None and v.const is None and v.cls is None \
         and v.ctor is None and not v.train_split
 
@@ -80,7 +80,7 @@ def union(*vals: Val) -> Val:
         return CLEAN
     if len(vals) == 1:
         return vals[0]
-    if all(_plain(v) for v in vals):  # the common case: only terms
+    if all(is_plain(v) for v in vals):  # the common case: only terms
         return Val(frozenset().union(*(v.terms for v in vals)))
     first = vals[0]
     if all(v.parts is not None and len(v.parts) == len(first.parts) for v in vals) and not any(v.fields for v in vals):
@@ -119,7 +119,7 @@ def _stepped(term: Term, step: Any) -> Term:
     return replace(term, path=term.path + (step,)) if term.kind != SRC and len(term.path) < 6 else term
 
 
-def _stepped_by(term: Term, path: tuple) -> Term:
+def stepped_by(term: Term, path: tuple) -> Term:
     """apply_path for one term of a plain value: each step appended, up to 6 (as _stepped does)."""
     if term.kind == SRC or len(term.path) >= 6:
         return term

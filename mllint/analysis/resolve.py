@@ -9,8 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .flow import (ATTR, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, FlowFile, Function, Sink, Source, Term,
-                   Val, _plain, _stepped_by, apply_path, last_name, predicate_holds)
+from .flow import (
+    ATTR,
+    COND,
+    GLOBAL,
+    PARAM,
+    RET,
+    SRC,
+    CallSite,
+    FlowFacts,
+    FlowFile,
+    Function,
+    Sink,
+    Source,
+    Term,
+    Val,
+    apply_path,
+    is_plain,
+    last_name,
+    predicate_holds,
+    stepped_by,
+)
+
 
 @dataclass(frozen=True)
 class Hop:
@@ -154,8 +174,8 @@ class Resolver:
     def atoms(self, val: Val, path: tuple = ()) -> frozenset:
         if not path:
             terms = val.flat()
-        elif _plain(val):  # the common case, without building the Val of each step
-            terms = {_stepped_by(term, path) for term in val.terms}
+        elif is_plain(val):  # the common case, without building the Val of each step
+            terms = {stepped_by(term, path) for term in val.terms}
         else:
             terms = apply_path(val, path).flat()
         out: set[Atom] = set()
