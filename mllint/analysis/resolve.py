@@ -9,27 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .flow import (
-    ATTR,
-    COND,
-    GLOBAL,
-    PARAM,
-    RET,
-    SRC,
-    CallSite,
-    FlowFacts,
-    FlowFile,
-    Function,
-    Sink,
-    Source,
-    Term,
-    Val,
-    apply_path,
-    is_plain,
-    last_name,
-    predicate_holds,
-    stepped_by,
-)
+from .flow import (ATTR, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, FlowFile, Function, Sink, Source,
+                   Term, Val, apply_path, is_plain, last_name, predicate_holds, stepped_by)
 
 
 @dataclass(frozen=True)
