@@ -176,17 +176,19 @@ class WarmPool:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.executor: ProcessPoolExecutor | None = None
+        self.size = 0
         self.used = self.dead = False
 
     def start(self, files: int | None = None) -> None:
         """Start the workers, no more than there are files to analyse (one changed file: one worker,
         and the other core stays free for the parent)."""
         if self.executor is None and not self.dead:
-            self.executor = _pool(min(self.jobs, files or self.jobs), _load_libcst)
+            self.size = min(self.jobs, files or self.jobs)
+            self.executor = _pool(self.size, _load_libcst)
             self.executor.submit(int)  # with fork, every worker starts at the first submission
 
-    def take(self) -> "ProcessPoolExecutor | None":
-        self.start()
+    def take(self, files: int) -> "ProcessPoolExecutor | None":
+        self.start(files)
         self.used = self.used or self.executor is not None
         return self.executor
 
@@ -213,7 +215,9 @@ def analyze_many(
     if not items:
         return []
     sizes = [_size(path) for path, _, _ in items]
-    executor = warm.take() if warm is not None else None
+    executor = warm.take(len(items)) if warm is not None else None
+    if executor is not None and warm.size < min(jobs, len(items)) and sum(sizes) >= POOL_MIN_BYTES:
+        executor = None  # started for fewer files than turned out changed: a full pool is faster
     if executor is None and (jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES):
         return _analyze_chunk(items, settings, timeout)
     from concurrent.futures.process import BrokenProcessPool

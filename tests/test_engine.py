@@ -182,3 +182,27 @@ def test_project_analyses_are_not_shared_between_projects(tmp_path):
         second = Project(str(tmp_path), clean)  # typically at the address `first` had
         assert seed.analyse(second).uses == []
         del second
+
+
+def test_a_pool_started_for_one_file_does_not_take_a_large_workload(tmp_path, monkeypatch):
+    """A pre-commit run starts one worker for the one file it was given; if far more files turn out to need
+    analysis (a branch switch), they get a full pool, and the results are the same."""
+    if workers._context() is None:
+        pytest.skip("needs the fork start method")
+    monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
+    root = make_project(tmp_path, files=6)
+    items = [(str(p), p.name, p.name) for p in sorted(root.glob("*.py"))]
+    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ("seed",))
+    warm = workers.WarmPool(2)
+    warm.start(1)
+    pools = []
+    real_pool = workers._pool
+    monkeypatch.setattr(workers, "_pool", lambda jobs, *args: pools.append(jobs) or real_pool(jobs, *args))
+    try:
+        outcomes = workers.analyze_many(items, settings, jobs=2, warm=warm)
+    finally:
+        warm.close()
+    assert warm.size == 1 and pools == [2]
+    expected = workers.analyze_many(items, settings, jobs=1)
+    assert [r.facts.get("seed") is not None for r, _ in outcomes] == [r.facts.get("seed") is not None for r, _ in expected]
+    assert [[f.code for f in r.findings] for r, _ in outcomes] == [[f.code for f in r.findings] for r, _ in expected]
