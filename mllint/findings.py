@@ -82,6 +82,7 @@ class Finding:
     hint: str = ""
     related: list[Related] = field(default_factory=list)
     suppressed: str | None = None  # the suppression's reason, when silenced
+    status: str | None = None  # the probe's verdict on it: "confirmed", "not reproduced", "not checkable"
 
     def sort_key(self) -> tuple:
         return (self.loc.path, self.loc.cell or 0, self.loc.line, self.loc.column, self.code, self.message)
@@ -104,6 +105,8 @@ class Finding:
             data["cell"] = self.loc.cell
         if self.suppressed is not None:
             data["suppressed"] = {"reason": self.suppressed}
+        if self.status is not None:
+            data["status"] = self.status
         return data
 
 
