@@ -1,9 +1,13 @@
-"""Abstract values for a cross-module data-flow analysis, and the facts workers produce with them.
+"""Abstract values of the data-flow engine (interpreter.py, resolve.py), and the facts workers produce.
 
-Workers interpret each function once and describe what flows with symbolic *terms*: a source
-seen in this file, a parameter of the enclosing function, the return value of a call to project
-code, a module global, an attribute of a project class, or a split decided by a parameter's
-value (`train=(split == "train")`). The project phase (resolve.py) resolves terms into atoms.
+Workers interpret each function once and describe what flows with symbolic *terms*: a source seen
+in this file, a parameter of the enclosing function, the return value of a call to project code, a
+module global, an attribute of a project class, or a source decided by a parameter's value
+(`train=(split == "train")`). The project phase (resolve.py) resolves terms into atoms.
+
+The engine knows no family. A family (a `Domain`, see interpreter.py) decides what a source and a
+sink are, and labels flows with *tags* (held by a term: "this flow may be unlabelled inputs") and
+values with *marks* (held by a value only when every branch has them: "this is the training split").
 """
 from __future__ import annotations
 
@@ -14,18 +18,64 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterable
 
-SRC, PARAM, RET, GLOBAL, ATTR, COND = "src", "param", "ret", "global", "attr", "cond"
 ITER = "__iter__"  # path step: an element of an iterable
 ANY = "*"  # path step: an unknown index
+NO_TAGS: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
 class Term:
-    kind: str
-    ref: Any  # src: (rel, i); param: (func, index, name); ret: site key; global: (rel, dotted); attr: (rel, class, name); cond: (Term, predicate, (rel, i))
-    path: tuple = ()
-    raw: bool = True  # the data itself (not a model output or a metric computed from it)
-    unlabelled: bool = False  # inputs unpacked without their labels (`for x, _ in target_loader`)
+    """What a value may carry, symbolically. `path` selects a part of it (`.attr`, a key, ITER), `raw` says
+    it is the thing itself rather than a computation on it, `tags` are the family's labels of this flow."""
+
+    path: tuple = field(default=(), kw_only=True)
+    raw: bool = field(default=True, kw_only=True)
+    tags: frozenset = field(default=NO_TAGS, kw_only=True)
+
+
+@dataclass(frozen=True)
+class SourceTerm(Term):
+    """The i-th source recorded in module `rel`."""
+    rel: str
+    i: int
+
+
+@dataclass(frozen=True)
+class ParamTerm(Term):
+    """A parameter of `func` (index -1: keyword-only, -2: *args/**kwargs)."""
+    func: str
+    index: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ReturnTerm(Term):
+    """What the project call at `site` returns."""
+    site: str
+
+
+@dataclass(frozen=True)
+class GlobalTerm(Term):
+    """A module-level name, as written in module `rel`."""
+    rel: str
+    dotted: str
+
+
+@dataclass(frozen=True)
+class AttrTerm(Term):
+    """An attribute of a project class (`cls` as written in module `rel`)."""
+    rel: str
+    cls: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CondTerm(Term):
+    """A source (rel, i) that holds when the parameter or global `inner` satisfies `predicate`
+    (a family-defined pair such as ("false", None) or ("eq", "train"))."""
+    inner: Term
+    predicate: tuple
+    source: tuple
 
 
 @dataclass(frozen=True)
@@ -37,7 +87,7 @@ class Val:
     const: Any = None  # a str/bool literal
     cls: str | None = None  # an instance of this project class (dotted as written)
     ctor: str | None = None  # the library class that built it (StandardScaler, ReduceLROnPlateau)
-    train_split: bool = False  # known to be (part of) the training split: what is carved from it is validation
+    marks: frozenset = NO_TAGS  # what is known of the whole value on every branch (a family's labels)
 
     def flat(self) -> frozenset:
         """Every term, structure forgotten."""
@@ -66,12 +116,12 @@ def terms_val(terms: Iterable[Term]) -> Val:
 
 def is_empty(v: Val) -> bool:
     return not v.terms and v.parts is None and v.fields is None and v.elem is None and v.const is None \
-        and v.cls is None and v.ctor is None and not v.train_split
+        and v.cls is None and v.ctor is None and not v.marks
 
 
 def is_plain(v: Val) -> bool:
     return v.parts is None and v.fields is None and v.elem is None and v.const is None and v.cls is None \
-        and v.ctor is None and not v.train_split
+        and v.ctor is None and not v.marks
 
 
 def union(*vals: Val) -> Val:
@@ -101,12 +151,17 @@ def union(*vals: Val) -> Val:
         const=consts.pop() if len(consts) == 1 else None,
         cls=cls.pop() if len(cls) == 1 else None,
         ctor=ctors.pop() if len(ctors) == 1 else None,
-        train_split=all(v.train_split for v in vals),
+        marks=frozenset.intersection(*(v.marks for v in vals)),
     )
 
 
-def unlabel(val: Val) -> Val:
-    return terms_val(replace(t, unlabelled=True) for t in val.flat())
+def tag(val: Val, label: str) -> Val:
+    """Every flow of val, labelled (`for x, _ in loader`: inputs without their labels)."""
+    return terms_val(replace(t, tags=t.tags | {label}) for t in val.flat())
+
+
+def mark(val: Val, label: str) -> Val:
+    return replace(val, marks=val.marks | {label})
 
 
 @lru_cache(maxsize=65536)
@@ -116,12 +171,12 @@ def _derived(term: Term) -> Term:
 
 @lru_cache(maxsize=65536)
 def _stepped(term: Term, step: Any) -> Term:
-    return replace(term, path=term.path + (step,)) if term.kind != SRC and len(term.path) < 6 else term
+    return replace(term, path=term.path + (step,)) if type(term) is not SourceTerm and len(term.path) < 6 else term
 
 
 def stepped_by(term: Term, path: tuple) -> Term:
     """apply_path for one term of a plain value: each step appended, up to 6 (as _stepped does)."""
-    if term.kind == SRC or len(term.path) >= 6:
+    if type(term) is SourceTerm or len(term.path) >= 6:
         return term
     return replace(term, path=(term.path + path)[:6])
 
@@ -142,9 +197,10 @@ def _extend(val: Val, step: Any) -> Val:
 
 
 def index(val: Val, key: Any) -> Val:
-    """val[key] (or val.key for a `.name` key): a column or element of a training split is training data."""
+    """val[key] (or val.key for a `.name` key): a part of a marked value keeps the marks (a column of the
+    training split is training data)."""
     result = _index(val, key)
-    return replace(result, train_split=True) if val.train_split and not result.train_split else result
+    return replace(result, marks=result.marks | val.marks) if val.marks and not val.marks <= result.marks else result
 
 
 def _index(val: Val, key: Any) -> Val:
@@ -156,8 +212,6 @@ def _index(val: Val, key: Any) -> Val:
             if name == bare:
                 return union(value, _extend(terms_val(val.terms), key))
         return _extend(terms_val(val.terms), key)  # a key the dict display does not hold
-    if val.parts is not None or val.fields is not None:
-        return _extend(val, ANY if key is None else key)
     return _extend(val, ANY if key is None else key)
 
 
@@ -206,14 +260,14 @@ class Function:
 
 @dataclass
 class Sink:
-    code: str
+    code: str  # the rule that reports it
     loc: Any
     val: Val
-    what: str  # "backward()", "torch.save guarded by", ...
-    raw_only: bool = False  # statistics: only the data itself counts, not metrics computed from it
-    labelled_only: bool = False  # training: unlabelled inputs (domain adaptation) do not count
+    what: str  # "the loss of `backward()`", ...
+    raw_only: bool = False  # only the thing itself counts, not values computed from it (statistics of the data)
+    excludes: frozenset = NO_TAGS  # flows with one of these tags do not count (unlabelled inputs for training)
     scope: str = ""  # the enclosing function (or module body)
-    needs_monitor: bool = False  # counts only if some module checkpoints or stops early on a monitored metric
+    requires: str = ""  # a project-level condition the family checks before resolving it ("monitored")
     # a library API read at a call that may run project code (`engine.fit(...)`): if the project index finds
     # a plain function there, its body is analysed instead, and the sink is dropped (see Resolver.runs_function)
     site: str = ""
@@ -223,14 +277,13 @@ class Sink:
 class FlowFacts:
     rel: str
     module: str
-    splits: tuple = ()  # the configured held-out split names
     sources: list[Source] = field(default_factory=list)
     functions: dict[str, Function] = field(default_factory=dict)
     calls: dict[str, CallSite] = field(default_factory=dict)
     globals: dict[str, Val] = field(default_factory=dict)
     attrs: dict[tuple[str, str], Val] = field(default_factory=dict)  # (class path in module, attr) -> value
     sinks: list[Sink] = field(default_factory=list)
-    monitors: bool = False  # ModelCheckpoint/EarlyStopping(monitor=...) in this module
+    notes: dict = field(default_factory=dict)  # the family's module-level facts, read without the bulk
 
     def sealed(self, path: str) -> "FlowFile":
         """Called by the engine once every Loc is final, with the path they carry (see FlowFile)."""
@@ -245,7 +298,7 @@ class FlowFile:
     commonest reason to reach a module, and a model file's call sites are most of its bytes."""
 
     def __init__(self, facts: FlowFacts, path: str) -> None:
-        self.rel, self.module, self.splits, self.monitors = facts.rel, facts.module, facts.splits, facts.monitors
+        self.rel, self.module, self.notes = facts.rel, facts.module, facts.notes
         self.sinks = facts.sinks
         callees: dict[str, set[str]] = {}
         for site in facts.calls.values():
@@ -259,9 +312,9 @@ class FlowFile:
         # What a project result depended on, to reuse it in a later run: the open part, compared by
         # value (as much of it as the resolution reads), and the bulk, by its bytes (equal bytes, equal
         # facts; a set pickled in another process may differ in order: a needless miss, never a wrong hit).
-        sinks = [(s.code, _position(s.loc), s.what, s.raw_only, s.labelled_only, s.scope, s.needs_monitor, s.site,
+        sinks = [(s.code, _position(s.loc), s.what, s.raw_only, sorted(s.excludes), s.scope, s.requires, s.site,
                   sorted(map(repr, s.val.flat()))) for s in self.sinks]
-        light = repr((self.module, self.splits, self.monitors, self.callees, sinks))
+        light = repr((self.module, sorted(self.notes.items()), self.callees, sinks))
         self.light_digest = _digest(light.encode())
         self.bulk_digest = _digest(self._functions_blob + self._blob)
 
@@ -298,34 +351,3 @@ def _digest(data: bytes) -> str:
 
 def last_name(dotted: str) -> str:
     return dotted.rsplit(".", 1)[-1]
-
-
-# --- split values ----------------------------------------------------------------------------
-
-
-def predicate_holds(predicate: tuple, value: Any, held_out: tuple[str, ...]) -> bool | None:
-    """Does a literal value make the split held-out? None when the value is not a literal."""
-    if value is None:
-        return None
-    op, literal = predicate
-    if op == "heldout":
-        return isinstance(value, str) and is_held_out_split(value, held_out)
-    if op == "false":
-        return value is False
-    if op == "true":
-        return value is True
-    if op == "eq":
-        return value == literal
-    if op == "ne":
-        return value != literal
-    return None
-
-
-def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
-    """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
-    (`test_matched`, `test.clean`, `test-other`)."""
-    for piece in text.replace(" ", "").split("+"):
-        base = piece.split("[", 1)[0].lower()
-        if base in held_out or re.split(r"[._-]", base, maxsplit=1)[0] in held_out:
-            return True
-    return False

@@ -2,6 +2,7 @@
 
 An atom is a concrete chain from a source (with the call sites it passed through), or a reference
 to a parameter, which becomes a function summary ("this function trains on its parameter 2").
+Nothing here knows a family: conditional sources are decided by the family's `decide`.
 `reach` follows those summaries from every sink up through the callers of its function.
 """
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from .flow import (ATTR, COND, GLOBAL, PARAM, RET, SRC, CallSite, FlowFacts, FlowFile, Function, Sink, Source,
-                   Term, Val, apply_path, is_plain, last_name, predicate_holds, stepped_by)
+from .flow import (NO_TAGS, AttrTerm, CallSite, CondTerm, FlowFacts, FlowFile, Function, GlobalTerm, ParamTerm,
+                   ReturnTerm, Sink, Source, SourceTerm, Term, Val, apply_path, is_plain, last_name, stepped_by)
+
+# A family's test of a conditional source: does this literal value satisfy the predicate? (None: not a literal)
+Decide = Callable[[tuple, Any], "bool | None"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Hop:
 
 @dataclass(frozen=True)
 class Atom:
-    """A concrete held-out chain (source set) or a reference to a function's parameter."""
+    """A concrete chain from a source, or a reference to a function's parameter."""
 
     source: tuple | None  # (rel, i) for a concrete chain
     func: str = ""  # for a parameter reference
@@ -30,7 +34,7 @@ class Atom:
     path: tuple = ()
     raw: bool = True
     hops: tuple = ()  # Hop, source side first
-    unlabelled: bool = False
+    tags: frozenset = NO_TAGS  # the family's labels of this flow (Term.tags)
     predicate: Any = None  # for a conditional source: held-out iff the parameter's value satisfies it
     cond_source: tuple | None = None
 
@@ -45,10 +49,10 @@ class Resolver:
     or a caller of a function, found through the names each module calls (`FlowFile.callees`)."""
 
     def __init__(self, files: dict[str, FlowFile], resolve: Callable[[str, str], tuple[str, str] | None],
-                 module_of: Callable[[str], str], held_out: tuple[str, ...],
+                 module_of: Callable[[str], str], decide: Decide,
                  aliases: dict[str, set[str]] | None = None) -> None:
         self.files = files
-        self.held_out = held_out
+        self.decide = decide
         self._resolve = resolve
         self._module_of = module_of
         self._aliases = aliases or {}  # a name -> the other names it is imported as (`from .a import f as g`)
@@ -179,40 +183,37 @@ class Resolver:
             self._busy.discard(term)
         if not term.raw:
             found = frozenset(_with(a, raw=False) for a in found)
-        if term.unlabelled:
-            found = frozenset(_with(a, unlabelled=True) for a in found)
+        if term.tags:
+            found = frozenset(_with(a, tags=a.tags | term.tags) for a in found)
         found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
         self._memo[term] = found
         return found
 
     def _term_atoms(self, term: Term) -> frozenset:
-        kind = term.kind
-        if kind == SRC:
-            return frozenset({Atom(term.ref)})
-        if kind == PARAM:
-            func, idx, name = term.ref
-            return frozenset({Atom(None, func, idx, name, term.path)})
-        if kind == GLOBAL:
-            rel, dotted = term.ref
-            val = self._global(rel, dotted)
+        kind = type(term)
+        if kind is SourceTerm:
+            return frozenset({Atom((term.rel, term.i))})
+        if kind is ParamTerm:
+            return frozenset({Atom(None, term.func, term.index, term.name, term.path)})
+        if kind is GlobalTerm:
+            val = self._global(term.rel, term.dotted)
             return self.atoms(val, term.path) if val is not None else frozenset()
-        if kind == ATTR:
-            rel, cls, name = term.ref
-            found = self._resolve(rel, cls)
+        if kind is AttrTerm:
+            found = self._resolve(term.rel, term.cls)
             owner = self.facts(found[0]) if found else None
-            val = owner.attrs.get((found[1], name)) if owner else None
+            val = owner.attrs.get((found[1], term.name)) if owner else None
             return self.atoms(val, term.path) if val is not None else frozenset()
-        if kind == RET:
+        if kind is ReturnTerm:
             return self._ret(term)
-        if kind == COND:
-            inner, predicate, src = term.ref
-            if inner.kind == PARAM:
-                func, idx, name = inner.ref
-                return frozenset({Atom(None, func, idx, name, predicate=predicate, cond_source=src)})
-            if inner.kind == GLOBAL:
-                val = self._global(*inner.ref)
-                if val is not None and predicate_holds(predicate, val.const, self.held_out):
-                    return frozenset({Atom(src)})
+        if kind is CondTerm:
+            inner = term.inner
+            if type(inner) is ParamTerm:
+                return frozenset({Atom(None, inner.func, inner.index, inner.name, predicate=term.predicate,
+                                       cond_source=term.source)})
+            if type(inner) is GlobalTerm:
+                val = self._global(inner.rel, inner.dotted)
+                if val is not None and self.decide(term.predicate, val.const):
+                    return frozenset({Atom(term.source)})
             return frozenset()
         return frozenset()
 
@@ -227,13 +228,13 @@ class Resolver:
 
     def _global_const(self, val: Val) -> Any:
         terms = list(val.flat())
-        if len(terms) == 1 and terms[0].kind == GLOBAL and not terms[0].path:
-            found = self._global(*terms[0].ref)
+        if len(terms) == 1 and type(terms[0]) is GlobalTerm and not terms[0].path:
+            found = self._global(terms[0].rel, terms[0].dotted)
             return found.const if found is not None else None
         return None
 
-    def _ret(self, term: Term) -> frozenset:
-        site = self.call(term.ref)
+    def _ret(self, term: ReturnTerm) -> frozenset:
+        site = self.call(term.site)
         if site is None:
             return frozenset()
         func, offset = self.callee(site)
@@ -269,15 +270,15 @@ class Resolver:
             value = arg.const if arg is not None else func.defaults.get(atom.name)
             if value is None and arg is not None:
                 value = self._global_const(arg)
-            holds = predicate_holds(atom.predicate, value, self.held_out)
+            holds = self.decide(atom.predicate, value)
             if holds:
                 called = Hop(site.key, f"{site.short}() called with `{atom.name}={value!r}`")
                 return {Atom(atom.cond_source, hops=((called,) + atom.hops)[:MAX_HOPS])}
             if holds is None and arg is not None:
                 out = set()
                 for inner in arg.flat():
-                    if inner.kind in (PARAM, GLOBAL) and not inner.path:
-                        for resolved in self.term_atoms(Term(COND, (inner, atom.predicate, atom.cond_source))):
+                    if type(inner) in (ParamTerm, GlobalTerm) and not inner.path:
+                        for resolved in self.term_atoms(CondTerm(inner, atom.predicate, atom.cond_source)):
                             out.add(_chain(resolved, passed, atom))
                 return out
             return set()
@@ -290,7 +291,7 @@ class Resolver:
         if atom.predicate is None:
             return None
         func = self.function(atom.func)
-        if func is not None and predicate_holds(atom.predicate, func.defaults.get(atom.name), self.held_out):
+        if func is not None and self.decide(atom.predicate, func.defaults.get(atom.name)):
             return Atom(atom.cond_source, hops=atom.hops)
         return None
 
@@ -332,9 +333,9 @@ def _hop(atom: Atom, hop: Hop) -> Atom:
 
 def _inherit(outer: Atom, inner: Atom) -> Atom:
     """What the callee did to its parameter (compute on it, drop its labels) holds for the argument."""
-    if inner.raw and not inner.unlabelled:
+    if inner.raw and not inner.tags:
         return outer
-    return _with(outer, raw=outer.raw and inner.raw, unlabelled=outer.unlabelled or inner.unlabelled)
+    return _with(outer, raw=outer.raw and inner.raw, tags=outer.tags | inner.tags)
 
 
 def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
@@ -347,7 +348,7 @@ def _atom_order(atom: Atom) -> tuple:
 
 
 def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
-    """For each sink (by position in `sinks`), the held-out chains that reach it, following
+    """For each sink (by position in `sinks`), the source chains that reach it, following
     parameter summaries up through every call site of the function that holds the sink."""
     found: dict[int, list[Atom]] = {}
     seen: set = set()
@@ -356,7 +357,7 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         work.extend((i, atom) for atom in resolver.atoms(sink.val))
     while work:
         i, atom = work.pop()
-        if sinks[i].raw_only and not atom.raw or sinks[i].labelled_only and atom.unlabelled:
+        if sinks[i].raw_only and not atom.raw or not sinks[i].excludes.isdisjoint(atom.tags):
             continue
         if atom.source is not None:
             found.setdefault(i, []).append(atom)

@@ -1,13 +1,12 @@
 """LEAK: held-out (test) data reaching training, model selection or fitted statistics."""
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..analysis.flow_project import chain_related
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
-from ..analysis.names import module_dotted_name
 from ..config import DEFAULT_HELD_OUT_SPLITS
-from ..findings import Finding, Related, Severity, retarget
+from ..findings import Finding, Severity
 from ..project import Project
 from .base import Rule, extractor
 
@@ -19,11 +18,11 @@ if TYPE_CHECKING:  # the data-flow modules load when a cached file is read or th
 
 @extractor("leak")
 def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
-    from ..analysis.leak_facts import LeakInterpreter  # the interpreter is not needed when every file is cached
+    from ..analysis.leak_domain import leak_facts  # the interpreter is not needed when every file is cached
 
     if ctx.is_test:
         return None  # unit tests build tiny "test" datasets on purpose
-    facts = LeakInterpreter(ctx).run()
+    facts = leak_facts(ctx)
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted() or v.const is not None}
     if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
             or any(f.returns.tainted() for f in facts.functions.values())):
@@ -32,85 +31,30 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
 
 
 def findings(project: Project) -> dict[str, list[Finding]]:
-    """The project's LEAK findings by code, computed once for the 3 rules. With a cache, the result is
-    kept with what it depended on, and a later run reuses it while that is unchanged: every module's
-    open part (sinks, names called, imports) and the bulk of the modules the resolution read (an edit
-    to a model file that no sink reaches costs nothing)."""
+    """The project's LEAK findings by code, computed once for the 3 rules (and kept in the cache, see
+    analysis/flow_project.py)."""
     return project.shared("leak", _findings)
 
 
 def _findings(project: Project) -> dict[str, list[Finding]]:
+    from ..analysis.flow_project import solve
+    from ..analysis.leak_domain import LeakDomain
+
     files = {result.rel: f for result, f in project.facts("leak")}
-    held_out = next((f.splits for f in files.values() if f.splits), DEFAULT_HELD_OUT_SPLITS)
-    monitored = {project.unit_of(rel) for rel, f in files.items() if f.monitors}
-    kept = [
+    held_out = next((f.notes["splits"] for f in files.values() if f.notes.get("splits")), DEFAULT_HELD_OUT_SPLITS)
+    monitored = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("monitors")}
+    kept = [  # a Lightning validation loader selects only where a checkpoint or early stopping monitors it
         (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
-        if not sink.needs_monitor or any(project.covers(unit, rel) for unit in monitored)
+        if sink.requires != "monitored" or any(project.covers(unit, rel) for unit in monitored)
     ]
-    name = f"leak:{_open_digest(project, files, held_out, kept)}"
-    memo = project.recall(name)
-    if _holds(memo, files):
-        return _retargeted(memo, project)
-    from ..analysis.resolve import Resolver, import_aliases, reach
-
-    aliases = import_aliases(imports for _, imports in project.facts("imports"))
-    resolver = Resolver(files, project.resolve, module_dotted_name, held_out, aliases)
-    sinks = [files[rel].sinks[i] for rel, i in kept]
-    sinks = [sink for sink in sinks if not (sink.site and resolver.runs_function(sink.site))]
-    reached = reach(resolver, sinks)
-    found = [(sinks[i], atoms) for i, atoms in sorted(reached.items())]
-    result = {rule.code: list(rule().report(found, resolver)) for rule in RULES}
-    project.keep(name, {
-        "bulk": {rel: files[rel].bulk_digest for rel in resolver.read},
-        "displays": {rel: r.display for rel, r in project.files.items()},
-        "findings": result,
-    })
-    return result
-
-
-def _open_digest(project: Project, files: dict, held_out: tuple, kept: list) -> str:
-    """Everything the resolution reads besides the bulk of the modules: the project's module names,
-    each module's open part, every module's imports (re-exports), the split names and the sinks kept."""
-    digest = hashlib.blake2b(repr((held_out, kept)).encode(), digest_size=16)
-    digest.update("\0".join(project.files).encode())
-    for rel, file in files.items():
-        digest.update(f"\0{rel}\0{file.light_digest}".encode())
-    for result, imports in project.facts("imports"):
-        digest.update(f"\0{result.rel}\0{imports!r}".encode())
-    return digest.hexdigest()
-
-
-def _holds(memo: Any, files: dict) -> bool:
-    try:
-        return all(rel in files and files[rel].bulk_digest == bulk for rel, bulk in memo["bulk"].items()) \
-            and isinstance(memo["findings"], dict) and isinstance(memo["displays"], dict)
-    except Exception:  # noqa: BLE001 - absent (None) or not what this code writes: recompute
-        return False
-
-
-def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
-    """The kept findings, with the display paths of this run (they depend on the working folder)."""
-    for rel, old in memo["displays"].items():
-        result = project.files.get(rel)
-        if result is not None and result.display != old:
-            retarget(memo["findings"], old, result.display)
-    return memo["findings"]
+    return solve(project, "leak", files, kept, LeakDomain(held_out).decide, held_out,
+                 lambda found, resolver: {rule.code: list(rule().report(found, resolver)) for rule in RULES})
 
 
 def _where(item: Any) -> tuple | None:
     """Where a source or call site is, to compare them."""
     loc = getattr(item, "loc", None)
     return (loc.path, loc.cell, loc.line, loc.column) if loc is not None else None
-
-
-def _related(atom: Atom, resolver: Resolver) -> list[Related]:
-    source = resolver.source(atom.source)
-    related = [Related(source.loc, f"held-out data: {source.what}")]
-    for hop in atom.hops:
-        site = resolver.call(hop.site)
-        if site is not None and site.loc is not None and site.loc.line:
-            related.append(Related(site.loc, hop.message))
-    return related
 
 
 class _LeakRule(Rule):
@@ -144,7 +88,7 @@ class _LeakRule(Rule):
             others = {a.source for a in atoms if _where(resolver.source(a.source)) not in hops} - {first.source}
             if others:
                 message += f" (+{len(others)} more held-out source{'s' if len(others) > 1 else ''})"
-            yield self.finding(sink.loc, message, related=_related(first, resolver))
+            yield self.finding(sink.loc, message, related=chain_related(first, resolver, "held-out data"))
 
 
 class TestSplitInTraining(_LeakRule):
