@@ -33,7 +33,7 @@ from .project import FileResult
 if TYPE_CHECKING:  # concurrent.futures and multiprocessing are imported on first use: a warm run needs neither
     from concurrent.futures import ProcessPoolExecutor
 
-    from .engine import Settings
+    from .pipeline import Settings
 
 Item = tuple[str, str, str]  # (path, display path, path relative to the project root)
 Outcome = tuple[FileResult, Optional[dict]]  # result, and the module-name probes (None: do not cache)
@@ -85,7 +85,7 @@ def _timer(which: str, signame: str, handler, seconds: float) -> Iterator[None]:
 
 
 def _failed(item: Item, code: str, message: str) -> FileResult:
-    from .engine import _diagnostic
+    from .pipeline import diagnostic as _diagnostic
 
     path, display, rel = item
     finding = _diagnostic(code, message, Loc(1, 1, 1, 1, display))
@@ -93,11 +93,11 @@ def _failed(item: Item, code: str, message: str) -> FileResult:
 
 
 def analyze_one(item: Item, settings: "Settings", timeout: float) -> Outcome:
-    from .engine import _analyze
+    from . import pipeline
 
     try:
         with deadline(timeout):
-            return _analyze(*item, settings)
+            return pipeline.analyze(*item, settings)
     except FileTimeout:
         return _failed(item, "FILE009", f"analysis took longer than {timeout:g} s: stopped"), None
     except RecursionError:

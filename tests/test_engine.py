@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mllint import engine, workers
+from mllint import engine, pipeline, workers
 from mllint.config import Config
 from mllint.findings import Severity
 from mllint.rules import all_rules
@@ -51,13 +51,13 @@ def test_chunks_cover_every_file_once_largest_first():
 def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatch):
     path = tmp_path / "slow.py"
     path.write_text("x = 1\n")
-    real = engine._analyze
+    real = pipeline.analyze
 
     def slow(*args):
         time.sleep(5)
         return real(*args)
 
-    monkeypatch.setattr(engine, "_analyze", slow)
+    monkeypatch.setattr(pipeline, "analyze", slow)
     settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ())
     started = time.monotonic()
     result, probes = workers.analyze_one((str(path), "slow.py", "slow.py"), settings, timeout=0.2)
@@ -67,14 +67,14 @@ def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatc
 
 def misbehave_on(name: str, action, monkeypatch) -> None:
     """Make the per-file analysis of files called `name` run `action` first (forked workers see the patch)."""
-    real = engine._analyze
+    real = pipeline.analyze
 
     def patched(path, *args):
         if path.endswith(name):
             action()
         return real(path, *args)
 
-    monkeypatch.setattr(engine, "_analyze", patched)
+    monkeypatch.setattr(pipeline, "analyze", patched)
 
 
 def test_a_file_that_kills_its_worker_is_reported_and_the_others_are_analysed(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ def test_negative_fixtures_are_clean_and_positive_ones_are_not():
 def test_whole_fixtures_tree_equals_the_sum_of_its_folders():
     """Linting fixtures/ at once must give each folder's own findings: evidence stays in its unit."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mllint", "--format", "json", "fixtures"],
+        [sys.executable, "-m", "mllint", "--no-cache", "--format", "json", "fixtures"],
         cwd=FIXTURES.parent, capture_output=True, text=True,
     )
     assert proc.returncode == 1, proc.stderr

@@ -128,6 +128,10 @@ class Domain:
                  value: Val) -> None:
         """After `target = source` was evaluated, before it is bound."""
 
+    def decide(self, predicate: tuple, value: object) -> bool | None:
+        """In the project phase: does a literal value satisfy a conditional source's predicate (CondTerm)?"""
+        return None
+
 
 class Interpreter:
     def __init__(self, ctx: ModuleContext, domain: Domain) -> None:
@@ -139,7 +143,7 @@ class Interpreter:
         self.frame = Frame(f"{self.module}.<module>", None, None, True, None)
         self.guards: list[object] = []
         self.options: dict[str, object] = {}  # argparse dest -> literal str/bool default
-        self._sink_keys: set[tuple[str, int]] = set()
+        self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
         self._call_nodes: list[tuple[str, cst.Call]] = []
 
@@ -167,14 +171,17 @@ class Interpreter:
 
     def sink(self, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
              excludes: frozenset = NO_TAGS, site: str = "") -> Sink | None:
-        """Record a sink (once per code and node; none in test code)."""
+        """Record a sink (once per code and node: a loop's second pass adds what flows around the loop to
+        it; none in test code)."""
         if self.ctx.is_test:
             return None
         key = (code, id(node))
-        if key in self._sink_keys:
+        known = self._sinks.get(key)
+        if known is not None:
+            known.val = union(known.val, value)
             return None
-        self._sink_keys.add(key)
         sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site)
+        self._sinks[key] = sink
         self.facts.sinks.append(sink)
         return sink
 
