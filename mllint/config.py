@@ -32,6 +32,21 @@ class ConfigError(Exception):
     pass
 
 
+# Keys that configure one family's analysis: key -> family. Analyses read them through one accessor,
+# `ctx.options(family)` in a worker and `project.options(family)` in the project phase.
+FAMILY_KEYS: dict[str, str] = {"held-out-splits": "LEAK"}
+
+
+@dataclass(frozen=True)
+class FamilyOptions:
+    """Per-family options, hashable (they are part of what the per-file analysis depends on)."""
+
+    items: tuple = ()  # ((family, key, value), ...), values as tuples
+
+    def __call__(self, family: str) -> dict[str, Any]:
+        return {key: value for fam, key, value in self.items if fam == family}
+
+
 @dataclass
 class Config:
     select: list[str] = field(default_factory=lambda: ["ALL"])
@@ -48,7 +63,14 @@ class Config:
 
     def fingerprint(self) -> str:
         """What the per-file analysis depends on (for the cache key)."""
-        return repr((sorted(self.held_out_splits), self.max_file_size))
+        return repr((self.family_options().items, self.max_file_size))
+
+    def family_options(self) -> FamilyOptions:
+        items = []
+        for key, family in sorted(FAMILY_KEYS.items()):
+            value = getattr(self, _KEYS[key][0])
+            items.append((family, key, tuple(value) if isinstance(value, list) else value))
+        return FamilyOptions(tuple(items))
 
 
 # key -> (attribute, kind)

@@ -9,6 +9,7 @@ import libcst as cst
 
 from .analysis.names import NameTable
 from .analysis.scopes import Scope, build_scopes
+from .config import FamilyOptions
 from .findings import Finding, Loc, Related
 
 if TYPE_CHECKING:
@@ -33,14 +34,14 @@ class ModuleContext:
         rel: str,
         text: str,
         project_modules: frozenset[str] = frozenset(),
-        held_out_splits: Iterable[str] = (),
+        options: FamilyOptions = FamilyOptions(),
     ) -> None:
         self.module = module
         self.rel = rel  # path relative to the project root, posix
         self.text = text
         self.is_test = is_test_path(rel)
         self.project_modules = project_modules  # top-level module names present in the project
-        self.held_out_splits = tuple(held_out_splits)
+        self.options = options  # options(family) -> that family's configuration
         self.findings: list[Finding] = []
         self._positions: list[tuple[cst.CSTNode, Loc]] = []
 

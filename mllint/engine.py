@@ -185,13 +185,14 @@ def run(
             # exactly what `mllint DIR` reports for it, and both runs share cached project results
             sources = set(targets) | set(context.sources)
             settings = Settings(
-                config.max_file_size, tuple(config.held_out_splits), _project_modules(root, sources),
+                config.max_file_size, config.family_options(), _project_modules(root, sources),
                 tuple(chosen), extractors,
             )
             items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
             cache = open_cache(root, settings, cache_dir) if use_cache else None
             results = analyze_cached(items, settings, jobs, cache, warm)
-            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache)
+            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
+                              config.family_options())
             reported = {r.display for r in results if _abs(r, root) in report_set}
             for result in results:
                 if result.display in reported:
@@ -215,7 +216,7 @@ def _start_for_changed_files(
     """`mllint FILE...` (pre-commit): the files given are the ones likely changed. If some are not in the
     cache, start their workers now, so that libcst loads while the rest of the project is discovered,
     hashed and read from the cache (the per-file cache key does not depend on the other files)."""
-    settings = Settings(config.max_file_size, tuple(config.held_out_splits), frozenset(), tuple(chosen), extractors)
+    settings = Settings(config.max_file_size, config.family_options(), frozenset(), tuple(chosen), extractors)
     caches: dict[str, Cache] = {}
     missing = 0
     for path in map(os.path.abspath, paths):

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from . import source as source_mod
 from .cache import ProbedNames
+from .config import FamilyOptions
 from .context import ModuleContext, is_test_path
 from .findings import Finding, Loc
 from .parsing import parse_with_text
@@ -24,7 +25,7 @@ class Settings:
     """Everything the per-file analysis depends on besides the file itself."""
 
     max_file_size: int
-    held_out_splits: tuple[str, ...]
+    options: FamilyOptions  # per-family options (config.FAMILY_KEYS)
     project_modules: frozenset[str]
     rule_codes: tuple[str, ...]
     extractors: tuple[str, ...]
@@ -58,7 +59,7 @@ def analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[File
     if module is None:
         return result, names.probes
     result.parsed = True
-    ctx = ModuleContext(module, rel, src.text, names, settings.held_out_splits)
+    ctx = ModuleContext(module, rel, src.text, names, settings.options)
     rules = all_rules()
     for name in settings.extractors:
         fact = guarded(result, f"the {name} analysis", EXTRACTORS[name], ctx)

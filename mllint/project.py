@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .analysis.names import module_dotted_name
+from .config import FamilyOptions
 from .findings import Finding
 from .suppress import Suppression
 
@@ -33,8 +34,9 @@ class FileResult:
 
 class Project:
     def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None,
-                 cache: Any = None) -> None:
+                 cache: Any = None, options: FamilyOptions = FamilyOptions()) -> None:
         self.root = root
+        self.options = options  # options(family) -> that family's configuration
         self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
         self.files = files  # rel -> result
         self.aux = aux or {}  # rel -> facts of non-Python files (shell, YAML, JSON, TOML)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mllint import engine, pipeline, workers
-from mllint.config import Config
+from mllint.config import Config, FamilyOptions
 from mllint.findings import Severity
 from mllint.rules import all_rules
 from mllint.rules.base import Rule
@@ -58,7 +58,7 @@ def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatc
         return real(*args)
 
     monkeypatch.setattr(pipeline, "analyze", slow)
-    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ())
+    settings = engine.Settings(1 << 20, FamilyOptions(), frozenset(), tuple(all_rules()), ())
     started = time.monotonic()
     result, probes = workers.analyze_one((str(path), "slow.py", "slow.py"), settings, timeout=0.2)
     assert time.monotonic() - started < 4
@@ -100,7 +100,7 @@ def test_a_worker_stuck_in_native_code_is_ended_and_the_file_reported(tmp_path, 
     (root / "stuck.py").write_text("x = 1\n")
     misbehave_on("stuck.py", lambda: sum(range(10**13)), monkeypatch)  # minutes of C code
     items = [(str(p), p.name, p.name) for p in sorted(root.glob("*.py"))]
-    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ("seed",))
+    settings = engine.Settings(1 << 20, FamilyOptions(), frozenset(), tuple(all_rules()), ("seed",))
     started = time.monotonic()
     outcomes = workers.analyze_many(items, settings, jobs=2, timeout=1.0, warm=workers.WarmPool(2))
     assert time.monotonic() - started < 30
@@ -192,7 +192,7 @@ def test_a_pool_started_for_one_file_does_not_take_a_large_workload(tmp_path, mo
     monkeypatch.setattr(workers, "POOL_MIN_BYTES", 0)
     root = make_project(tmp_path, files=6)
     items = [(str(p), p.name, p.name) for p in sorted(root.glob("*.py"))]
-    settings = engine.Settings(1 << 20, (), frozenset(), tuple(all_rules()), ("seed",))
+    settings = engine.Settings(1 << 20, FamilyOptions(), frozenset(), tuple(all_rules()), ("seed",))
     warm = workers.WarmPool(2)
     warm.start(1)
     pools = []

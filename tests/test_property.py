@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mllint import engine, workers
-from mllint.config import Config
+from mllint.config import Config, FamilyOptions
 from mllint.engine import Settings
 from mllint.rules import all_rules
 
@@ -135,7 +135,7 @@ def as_notebook(text: str, split_every: int) -> str:
 
 SETTINGS = Settings(
     max_file_size=2 * 1024 * 1024,
-    held_out_splits=("test",),
+    options=FamilyOptions((("LEAK", "held-out-splits", ("test",)),)),
     project_modules=frozenset({"helpers", "train"}),
     rule_codes=tuple(all_rules()),
     extractors=tuple(sorted({need for rule in all_rules().values() for need in rule.needs})),

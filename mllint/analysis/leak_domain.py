@@ -13,6 +13,7 @@ from typing import Any
 
 import libcst as cst
 
+from ..config import DEFAULT_HELD_OUT_SPLITS
 from . import leak_patterns as P
 from .flow import CLEAN, CondTerm, GlobalTerm, ParamTerm, Term, Val, index, mark, tag, terms_val, union
 from .interpreter import Call, Domain, Found, Frame, Interpreter
@@ -37,7 +38,6 @@ class LeakDomain(Domain):
         text = flow.ctx.text
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
         self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))}
-        flow.facts.notes["splits"] = self.splits
         flow.facts.notes["monitors"] = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
 
     def wants_hops(self, flow: Interpreter) -> bool:
@@ -346,4 +346,8 @@ def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
 
 def leak_facts(ctx) -> Any:
     """The LEAK facts of one module: the engine run with LEAK's domain."""
-    return Interpreter(ctx, LeakDomain(ctx.held_out_splits)).run()
+    return Interpreter(ctx, LeakDomain(held_out_splits(ctx.options("LEAK")))).run()
+
+
+def held_out_splits(options: dict) -> tuple[str, ...]:
+    return tuple(options.get("held-out-splits", DEFAULT_HELD_OUT_SPLITS))

@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..analysis.flow_project import chain_related
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
-from ..config import DEFAULT_HELD_OUT_SPLITS
 from ..findings import Finding, Severity
 from ..project import Project
 from .base import Rule, extractor
@@ -38,10 +37,10 @@ def findings(project: Project) -> dict[str, list[Finding]]:
 
 def _findings(project: Project) -> dict[str, list[Finding]]:
     from ..analysis.flow_project import solve
-    from ..analysis.leak_domain import LeakDomain
+    from ..analysis.leak_domain import LeakDomain, held_out_splits
 
     files = {result.rel: f for result, f in project.facts("leak")}
-    held_out = next((f.notes["splits"] for f in files.values() if f.notes.get("splits")), DEFAULT_HELD_OUT_SPLITS)
+    held_out = tuple(s.lower() for s in held_out_splits(project.options("LEAK")))
     monitored = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("monitors")}
     kept = [  # a Lightning validation loader selects only where a checkpoint or early stopping monitors it
         (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
