@@ -67,6 +67,11 @@ class Call:
     def values(self) -> dict:
         return {p: v for p, v, _ in self.args}
 
+    def callee_value(self, flow: "Interpreter") -> Val:
+        """The value of the called expression itself (`model` in `model(x)`, `self.ema.module` in
+        `self.ema.module(x)`), evaluated on demand."""
+        return flow.expr(self.node.func, self.env)
+
 
 @dataclass(frozen=True)
 class Found:
