@@ -69,6 +69,18 @@ class MllintGroup(click.Group):
             return _unavailable(name, f"{module}.{attribute} is not a click command")
         return command
 
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list:
+        """`mllint <TAB>`: command names, and what the default command completes (its options, paths)."""
+        from click.shell_completion import CompletionItem
+
+        items = super().shell_complete(ctx, incomplete)
+        check = self.commands["check"]
+        if incomplete.startswith("-"):
+            items += check.shell_complete(ctx, incomplete)
+        else:
+            items.append(CompletionItem(incomplete, type="file"))
+        return items
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(" ".join([name, *(p.human_readable_name for p in command.params if isinstance(p, click.Argument))]),
                  command.get_short_help_str(60)) for name, command in self.commands.items()]

@@ -5,6 +5,7 @@ one place. Every usage problem is a `Failure` (exit 2, one line on stderr, no tr
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
@@ -152,6 +153,13 @@ def _stdin_file(filename: str) -> tuple[str, str]:
     return os.path.abspath(filename), tmp
 
 
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _warn(message: str) -> None:
     print(f"mllint: warning: {message}", file=sys.stderr)
 
@@ -211,11 +219,9 @@ def lint(options: dict[str, Any]) -> NoReturn:
 
             if not is_python_script(path):
                 _warn(f"{path} is not a Python file or notebook: skipped")
-    try:
-        result = _run(paths, config, chosen, ignored, options, substitutes, fmt)
-    finally:
-        if temporary is not None:
-            os.unlink(temporary)
+    if temporary is not None:  # removed at exit: reporters read stdin's lines from it for excerpts and fingerprints
+        atexit.register(_remove, temporary)
+    result = _run(paths, config, chosen, ignored, options, substitutes, fmt)
     _warn_empty_folders(paths, result)
 
     if options["write_baseline"]:

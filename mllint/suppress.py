@@ -38,7 +38,8 @@ def _reason(rest: str) -> str:
 
 def find_suppressions(text: str) -> list[Suppression]:
     found: list[Suppression] = []
-    if "mllint" not in text and "noqa" not in text:
+    lowered = text.lower()
+    if "mllint" not in lowered and "noqa" not in lowered:  # `# NOQA:SEED001` counts too
         return found
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
