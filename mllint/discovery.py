@@ -6,6 +6,7 @@ diagnostics instead of errors.
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -23,7 +24,7 @@ ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "mllint.toml", ".git"
 class Discovered:
     sources: list[str] = field(default_factory=list)  # absolute paths
     aux: list[str] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, hint)
 
 
 class _Ignore:
@@ -119,12 +120,12 @@ def discover(
             os.stat(path)
         except OSError as exc:
             if explicit or name.endswith(SOURCE_SUFFIXES):
-                found.problems.append((path, _describe(exc)))
+                found.problems.append((path, *_describe(exc, path)))
             return
         real = os.path.abspath(path)
         if real in seen_files:
             return
-        if name.endswith(SOURCE_SUFFIXES) or (explicit and os.path.isfile(path)):
+        if name.endswith(SOURCE_SUFFIXES) or (explicit and os.path.isfile(path) and is_python_script(path)):
             seen_files.add(real)
             found.sources.append(real)
         elif with_aux and (name.endswith(AUX_SUFFIXES) or name in AUX_NAMES):
@@ -143,7 +144,7 @@ def discover(
         elif os.path.lexists(given):
             add_file(given, explicit=True)
         else:
-            found.problems.append((given, "no such file or directory"))
+            found.problems.append((given, "no such file or directory", "Check the path: it does not exist."))
     found.sources.sort()
     found.aux.sort()
     return found
@@ -168,7 +169,7 @@ def _walk(top, root, excludes, ignores, respect_gitignore, seen_dirs, add_file, 
     try:
         st = os.stat(top)
     except OSError as exc:
-        found.problems.append((top, _describe(exc)))
+        found.problems.append((top, *_describe(exc, top)))
         return
     key = (st.st_dev, st.st_ino)
     if key in seen_dirs:
@@ -179,7 +180,7 @@ def _walk(top, root, excludes, ignores, respect_gitignore, seen_dirs, add_file, 
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError as exc:
-        found.problems.append((top, _describe(exc)))
+        found.problems.append((top, *_describe(exc, top)))
         return
     for entry in entries:
         rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
@@ -209,12 +210,30 @@ def _ignored(ignores: list[_Ignore], path: str, is_dir: bool) -> bool:
     return verdict
 
 
-def _describe(exc: OSError) -> str:
-    if exc.errno == 40:  # ELOOP
-        return "symlink loop: cannot be read"
-    if exc.errno == 2:
-        return "broken symlink or missing file"
-    return f"cannot be read: {exc.strerror or exc}"
+def _describe(exc: OSError, path: str) -> tuple[str, str]:
+    """The message and the hint of a FILE007 finding: the fix depends on the cause."""
+    folder = "folder " if os.path.isdir(path) else ""
+    if exc.errno == errno.ELOOP:
+        return "symlink loop: cannot be read", "Break the loop (one of the links points back at itself), or exclude the path."
+    if exc.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return "broken symlink: its target does not exist", "Fix or remove the link, or exclude the path."
+        return "no such file or directory", "Check the path: it does not exist."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (f"{folder}cannot be read: permission denied",
+                "Give the user running mllint read permission (and, for a folder, execute permission), or exclude the path.")
+    return f"{folder}cannot be read: {exc.strerror or exc}", "Fix the path's permissions or exclude it."
+
+
+def is_python_script(path: str) -> bool:
+    """A file given explicitly without a Python suffix is linted only if its first line names python
+    (`#!/usr/bin/env python3`), as pre-commit's `python` type does; README.md or notes.txt are skipped."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(256)
+    except OSError:
+        return True  # the analysis reports why it cannot be read
+    return first.startswith(b"#!") and b"python" in first
 
 
 def find_root(path: str) -> str:

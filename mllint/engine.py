@@ -10,7 +10,6 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 
@@ -43,16 +42,10 @@ from .context import is_test_path
 from .findings import Finding, Loc
 from .pipeline import Settings, analyze as _analyze, analyze_file, diagnostic as _diagnostic  # noqa: F401 (re-exported)
 from .project import FileResult, Project
+from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
-from .suppress import Suppression
-
-
-@dataclass
-class RunResult:
-    findings: list[Finding] = field(default_factory=list)  # sorted, unsuppressed
-    suppressed: list[Finding] = field(default_factory=list)
-    files: int = 0
+from .suppress import Suppression, unused as unused_suppressions
 
 
 def display_path(path: str) -> str:
@@ -147,9 +140,12 @@ def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
 
 def run(
     paths: list[str], config: Config, select: list[str], ignore: list[str], jobs: int = 1,
-    cache_dir: str | None = None, use_cache: bool = False,
+    cache_dir: str | None = None, use_cache: bool = False, substitutes: dict[str, str] | None = None,
 ) -> RunResult:
-    """Lint paths. With use_cache, per-file results are kept in cache_dir (default ROOT/.mllint_cache)."""
+    """Lint paths. With use_cache, per-file results are kept in cache_dir (default ROOT/.mllint_cache).
+    substitutes maps a linted file's absolute path to the file its text is read from (stdin: `-` with
+    --stdin-filename PATH is analysed as PATH, in PATH's project, whether or not PATH exists)."""
+    substitutes = substitutes or {}
     rules = all_rules()
     chosen = [code for code in rules if is_selected(code, select, ignore)]
     extractors = tuple(sorted({need for code in chosen for need in rules[code].needs}))
@@ -159,10 +155,14 @@ def run(
     suppressions: dict[str, list[Suppression]] = {}
 
     single_folder = os.path.abspath(paths[0]) if len(paths) == 1 and os.path.isdir(paths[0]) else None
-    wanted = discovery.discover(paths, excludes, config.respect_gitignore, with_aux=single_folder is not None)
+    wanted = discovery.discover([p for p in paths if os.path.abspath(p) not in substitutes], excludes,
+                                config.respect_gitignore, with_aux=single_folder is not None)
+    wanted.sources = sorted({*wanted.sources, *substitutes})
     report_set = set(wanted.sources)
-    for path, message in wanted.problems:
-        findings.append(_diagnostic("FILE007", message, Loc(1, 1, 1, 1, display_path(path))))
+    for path, message, hint in wanted.problems:
+        finding = _diagnostic("FILE007", message, Loc(1, 1, 1, 1, display_path(path)))
+        finding.hint = hint or finding.hint
+        findings.append(finding)
 
     by_root: dict[str, list[str]] = {}
     for path in wanted.sources:
@@ -188,7 +188,7 @@ def run(
                 config.max_file_size, config.family_options(), _project_modules(root, sources),
                 tuple(chosen), extractors,
             )
-            items = [(p, display_path(p), _rel(p, root)) for p in sorted(sources)]
+            items = [(substitutes.get(p, p), display_path(p), _rel(p, root)) for p in sorted(sources)]
             cache = open_cache(root, settings, cache_dir) if use_cache else None
             results = analyze_cached(items, settings, jobs, cache, warm)
             project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
@@ -202,10 +202,13 @@ def run(
                 project_findings = _check_project(rules[code], project)
                 findings.extend(f for f in project_findings if f.loc.path in reported)
             outcome.files += len(reported)
+            outcome.scanned.extend(reported)
     finally:
         if warm is not None:
             warm.close()
 
+    outcome.scanned.sort()
+    outcome.sources = {display_path(p): real for p, real in substitutes.items()}
     return _select_and_suppress(findings, suppressions, rules, config, select, ignore, outcome)
 
 
@@ -251,13 +254,24 @@ def _select_and_suppress(
                 what = ", ".join(sup.codes) if sup.codes else "all codes"
                 loc = Loc(sup.line, sup.column, sup.line, sup.column, display, sup.cell)
                 kept.append(_diagnostic("FILE010", f"suppression of {what} gives no reason", loc))
+    used: set[int] = set()
     for finding in kept:
         sup = _suppression_for(finding, suppressions.get(finding.loc.path, ()))
         if sup is not None and finding.code != "FILE010":
-            finding.suppressed = sup.reason or "(no reason given)"
+            finding.suppressed = sup.reason  # "" when the comment gives none (FILE010 reports that)
             outcome.suppressed.append(finding)
+            used.add(id(sup))
         else:
             outcome.findings.append(finding)
+    if is_selected("FILE011", select, ignore):
+        def selected(code: str, display: str) -> bool:
+            rule = rules[code]
+            return is_selected(code, select, ignore) and (rule.in_tests or not is_test_path(display))
+
+        for display, sup, message in unused_suppressions(suppressions, used, list(rules), selected, kept):
+            if not _per_file_ignored_code("FILE011", display, config):
+                loc = Loc(sup.line, sup.column, sup.line, sup.column, display, sup.cell)
+                outcome.findings.append(_diagnostic("FILE011", message, loc))
     outcome.findings.sort(key=Finding.sort_key)
     outcome.suppressed.sort(key=Finding.sort_key)
     return outcome
@@ -303,9 +317,13 @@ def _suppression_for(finding: Finding, sups: Iterable[Suppression]) -> Suppressi
 
 
 def _per_file_ignored(finding: Finding, config: Config) -> bool:
+    return _per_file_ignored_code(finding.code, finding.loc.path, config)
+
+
+def _per_file_ignored_code(code: str, path: str, config: Config) -> bool:
     for pattern, codes in config.per_file_ignores.items():
-        if fnmatch.fnmatch(finding.loc.path, pattern) or fnmatch.fnmatch(finding.loc.path, "*/" + pattern):
-            if any(c == "ALL" or finding.code.startswith(c) for c in codes):
+        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, "*/" + pattern):
+            if any(c == "ALL" or code.startswith(c) for c in codes):
                 return True
     return False
 

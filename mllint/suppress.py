@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 FAMILIES = ("LEAK", "SEED", "HPARAM", "EVAL", "PREP", "FILE")
 _MLLINT = re.compile(r"#\s*mllint\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?(?P<rest>.*)$", re.IGNORECASE)
@@ -37,7 +38,8 @@ def _reason(rest: str) -> str:
 
 def find_suppressions(text: str) -> list[Suppression]:
     found: list[Suppression] = []
-    if "mllint" not in text and "noqa" not in text:
+    lowered = text.lower()
+    if "mllint" not in lowered and "noqa" not in lowered:  # `# NOQA:SEED001` counts too
         return found
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
@@ -58,3 +60,48 @@ def find_suppressions(text: str) -> list[Suppression]:
             if ours:
                 found.append(Suppression(number, match.start() + 1, applies, ours, _reason(match.group("rest"))))
     return found
+
+
+def unused(
+    suppressions: dict[str, list[Suppression]], used: set[int], codes: list[str], selected: Callable[[str, str], bool],
+    findings: list,
+) -> list[tuple[str, Suppression, str]]:
+    """(display path, suppression, message) for each suppression that names an unknown code or silenced
+    nothing in this run (ruff's RUF100). A named code that could not have matched in this run (not
+    selected, or not reported in a test file) leaves the suppression unreported; a bare `# mllint: ignore` is. When a finding that the
+    suppression covers lists the suppressed line as a related location, the message says where the
+    suppression belongs (at the finding's own line)."""
+    from .codes import did_you_mean, is_known
+
+    out: list[tuple[str, Suppression, str]] = []
+    for display, sups in suppressions.items():
+        for sup in sups:
+            unknown = [c for c in sup.codes if not is_known(c, codes)]
+            if unknown:
+                names = ", ".join(f"{c}{did_you_mean(c, codes)}" for c in unknown)
+                out.append((display, sup, f"suppression names unknown code {names}"))
+                continue
+            if id(sup) in used or (sup.codes and not all(_any_selected(c, codes, lambda code: selected(code, display)) for c in sup.codes)):
+                continue
+            what = ", ".join(sup.codes) if sup.codes else "all codes"
+            message = f"suppression of {what} silenced nothing in this run"
+            meant = _finding_with_related_line(findings, display, sup)
+            if meant is not None:
+                message += (f"; the {meant.code} finding it names this line for is reported at "
+                            f"{meant.loc.path}:{meant.loc.line}: put the suppression there")
+            out.append((display, sup, message))
+    return out
+
+
+def _any_selected(prefix: str, codes: list[str], selected: Callable[[str], bool]) -> bool:
+    return any(code.startswith(prefix) and selected(code) for code in codes)
+
+
+def _finding_with_related_line(findings: list, display: str, sup: Suppression):
+    for finding in findings:
+        if not sup.covers(finding.code):
+            continue
+        for rel in finding.related:
+            if rel.loc.path == display and rel.loc.cell == sup.cell and rel.loc.line in sup.applies_to:
+                return finding
+    return None

@@ -24,7 +24,8 @@ def test_suppression_with_reason_on_the_line_and_the_line_before(tmp_path):
         "# mllint: ignore[SEED] deliberate: shared by all methods\n"
         "def f():\n    torch.manual_seed(2)\n"
     )
-    assert codes(lint(".", cwd=tmp_path)) == [("a.py", 5, "SEED001")]  # the comment covers line 4 only
+    # the comment covers line 4 only, where it silenced nothing (FILE011)
+    assert codes(lint(".", cwd=tmp_path)) == [("a.py", 3, "FILE011"), ("a.py", 5, "SEED001")]
 
 
 def test_noqa_with_our_code_and_foreign_noqa(tmp_path):
@@ -45,12 +46,12 @@ def test_suppression_without_reason_is_reported_and_show_suppressed(tmp_path):
     assert codes(findings) == [("a.py", 2, "FILE010")]
     shown = lint("--show-suppressed", ".", cwd=tmp_path)
     silenced = [f for f in shown if "suppressed" in f]
-    assert [(f["code"], f["suppressed"]["reason"]) for f in silenced] == [("SEED001", "(no reason given)")]
+    assert [(f["code"], f["suppressed"]["reason"]) for f in silenced] == [("SEED001", None)]
 
 
 def test_suppression_in_a_string_does_not_count_for_other_codes(tmp_path):
     (tmp_path / "a.py").write_text("import torch\ntorch.manual_seed(1)  # mllint: ignore[LEAK001] wrong code\n")
-    assert codes(lint(".", cwd=tmp_path)) == [("a.py", 2, "SEED001")]
+    assert codes(lint(".", cwd=tmp_path)) == [("a.py", 2, "FILE011"), ("a.py", 2, "SEED001")]
 
 
 def test_default_excludes_and_gitignore(tmp_path):

@@ -1,35 +1,15 @@
-"""`--format text`: `path:line:col: CODE message`, the source line, a caret and the hint."""
+"""`--format text`: `path:line:col: CODE [severity] message`, the source line with the span underlined, the
+rule, related locations and the hint; a summary per family and severity. The severity is written out on
+every finding line: colour is not the only signal (CI logs have none)."""
 from __future__ import annotations
 
-from collections import Counter
-from functools import lru_cache
+import textwrap
 
-from ..engine import RunResult
 from ..findings import Finding, Severity
-from ..source import load
+from ..results import RunResult
+from . import common
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
-
-
-@lru_cache(maxsize=64)
-def _lines(path: str, cell: int | None) -> list[str]:
-    try:
-        src = load(path, 64 * 1024 * 1024)
-    except Exception:  # noqa: BLE001 - a snippet is a nicety
-        return []
-    if src.text is None:
-        return []
-    lines = src.text.splitlines()
-    if cell is None:
-        return lines
-    starts = src.cell_starts
-    for i, (start, index) in enumerate(starts):
-        if index == cell:
-            end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(lines)
-            return lines[start - 1 : end]
-    return []
-
-
 _ANSI = {"red": 31, "yellow": 33, "blue": 34, "cyan": 36}
 
 
@@ -46,18 +26,32 @@ def _where(f: Finding) -> str:
     return f"{f.loc.path}:{cell}{f.loc.line}:{f.loc.column}"
 
 
-def _one(f: Finding, colour: bool, quiet: bool) -> list[str]:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _wrapped(label: str, text: str, width: int | None) -> list[str]:
+    """`  = label: text`, continued lines indented under the text when a width is given."""
+    prefix = f"  = {label}: "
+    if not width or width <= len(prefix) + 20:
+        return [prefix + text]
+    return textwrap.wrap(text, width, initial_indent=prefix, subsequent_indent=" " * len(prefix),
+                         break_on_hyphens=False, break_long_words=False) or [prefix]
+
+
+def _one(result: RunResult, f: Finding, colour: bool, quiet: bool, width: int | None) -> list[str]:
     def style(text: str, **kw) -> str:
         return _style(text, **kw) if colour else text
 
     code = style(f.code, fg=_COLOURS[f.severity], bold=True)
-    head = f"{style(_where(f), bold=True)}: {code} {f.message}"
+    severity = style(f"[{f.severity}]", fg=_COLOURS[f.severity])
+    head = f"{style(_where(f), bold=True)}: {code} {severity} {f.message}"
     if f.suppressed is not None:
-        head += style(f"  [suppressed: {f.suppressed}]", dim=True)
+        head += style(f"  [suppressed: {f.suppressed or '(no reason given)'}]", dim=True)
     out = [head]
     if quiet:
         return out
-    lines = _lines(f.loc.path, f.loc.cell)
+    lines = common.finding_lines(result, f)
     if 1 <= f.loc.line <= len(lines):
         source = lines[f.loc.line - 1].replace("\t", " ")
         gutter = str(f.loc.line)
@@ -66,38 +60,53 @@ def _one(f: Finding, colour: bool, quiet: bool) -> list[str]:
         out.append(style(f"{gutter} | ", fg="blue") + source)
         start = max(f.loc.column - 1, 0)
         end = f.loc.end_column - 1 if f.loc.end_line == f.loc.line and f.loc.end_column > f.loc.column else len(source)
-        width = max(1, min(end, len(source)) - start)
-        out.append(style(f"{pad} | ", fg="blue") + " " * start + style("^" * width, fg=_COLOURS[f.severity]))
+        span = max(1, min(end, len(source)) - start)
+        out.append(style(f"{pad} | ", fg="blue") + " " * start + style("^" * span, fg=_COLOURS[f.severity]))
+    summary = common.rule_meta(f.code)["summary"]
+    if summary:
+        out.extend(_wrapped("rule", f"{f.name}: {summary}", width))
     for rel in f.related:
         cell = f"cell {rel.loc.cell}:" if rel.loc.cell is not None else ""
-        out.append(f"  = related: {rel.loc.path}:{cell}{rel.loc.line}:{rel.loc.column}: {rel.message}")
+        out.extend(_wrapped("related", f"{rel.loc.path}:{cell}{rel.loc.line}:{rel.loc.column}: {rel.message}", width))
     if f.hint:
-        out.append(style("  = help: ", fg="cyan") + f.hint)
+        help_lines = _wrapped("help", f.hint, width)
+        out.append(style("  = help: ", fg="cyan") + help_lines[0][len("  = help: "):])
+        out.extend(help_lines[1:])
     out.append("")
     return out
 
 
+def summary_lines(result: RunResult, show_suppressed: bool) -> list[str]:
+    """`By family: ...` (when there are findings) and the closing `Found ...` / `No findings ...` line."""
+    lines = []
+    files = _plural(result.files, "file")
+    if result.findings:
+        families = common.family_counts(result.findings)
+        parts = []
+        for name, by in families.items():
+            counts = ", ".join(_plural(by[str(s)], str(s)) for s in common.SEVERITIES if by[str(s)])
+            parts.append(f"{name} {counts}")
+        lines.append("By family: " + "; ".join(parts) + ".")
+        by = common.severity_counts(result.findings)
+        counts = ", ".join(_plural(by[str(s)], str(s)) for s in common.SEVERITIES if by[str(s)])
+        summary = f"Found {_plural(len(result.findings), 'finding')} ({counts}) in {files}."
+    else:
+        summary = f"No findings in {files}."
+    if result.suppressed:
+        summary += f" {len(result.suppressed)} suppressed" + ("." if show_suppressed else " (--show-suppressed lists them).")
+    if result.baselined:
+        summary += f" {result.baselined} already known (baseline or unchanged lines) not shown."
+    lines.append(summary)
+    return lines
+
+
 def render(result: RunResult, *, colour: bool = False, quiet: bool = False, statistics: bool = False,
-           show_suppressed: bool = False, **_: object) -> str:
-    findings = list(result.findings)
-    if show_suppressed:
-        findings = sorted(findings + result.suppressed, key=Finding.sort_key)
-    lines: list[str] = []
+           show_suppressed: bool = False, width: int | None = None, **_: object) -> str:
     if statistics:
-        counts = Counter((f.code, f.name) for f in result.findings)
-        for (code, name), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"{count:5d}  {code:<8} {name}")
-        return "\n".join(lines) + ("\n" if lines else "")
-    for f in findings:
-        lines.extend(_one(f, colour, quiet))
+        return common.statistics_text(result)
+    lines: list[str] = []
+    for f in common.listed(result, show_suppressed):
+        lines.extend(_one(result, f, colour, quiet, width))
     if not quiet:
-        by = Counter(f.severity for f in result.findings)
-        if result.findings:
-            parts = [f"{by[s]} {str(s)}{'s' if by[s] != 1 else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if by[s]]
-            summary = f"Found {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} ({', '.join(parts)}) in {result.files} file{'s' if result.files != 1 else ''}."
-        else:
-            summary = f"No findings in {result.files} file{'s' if result.files != 1 else ''}."
-        if result.suppressed:
-            summary += f" {len(result.suppressed)} suppressed" + ("." if show_suppressed else " (--show-suppressed lists them).")
-        lines.append(summary)
-    return "\n".join(lines) + "\n"
+        lines.extend(summary_lines(result, show_suppressed))
+    return "\n".join(lines) + "\n" if lines else ""

@@ -73,3 +73,13 @@ RULES = [
     CannotDecode, SyntaxErrorInFile, InvalidNotebook, TooDeep, BinaryFile, TooLarge, Unreadable,
     AnalysisFailed, AnalysisTimeout, SuppressionWithoutReason,
 ]
+
+
+class UnusedSuppression(Rule):
+    code, name, severity = "FILE011", "unused-suppression", Severity.WARNING
+    summary = "A suppression comment names an unknown code, or silenced nothing in this run."
+    hint = "Remove the comment, correct its code, or move it to the line the finding is reported on."
+    in_tests = True
+
+
+RULES.append(UnusedSuppression)
