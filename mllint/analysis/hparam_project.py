@@ -1,0 +1,138 @@
+"""The HPARAM project phase: project wrappers across modules (a helper fixpoint, as SEED's), literals passed
+to them, the options each unit defines, and the `hparam-modules` the user declares."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..project import Project
+from .hparam_apis import CONCEPT_OPTIONS
+from .hparam_facts import HparamFacts, HparamValue, OptionDef, Wrapper
+from .names import module_dotted_name
+from .origins import same_value
+
+
+@dataclass
+class Statement:
+    rel: str
+    key: int
+    values: list[HparamValue] = field(default_factory=list)
+    undocumented: list[HparamValue] = field(default_factory=list)
+    overrides: list[tuple[HparamValue, OptionDef]] = field(default_factory=list)
+
+
+@dataclass
+class HparamAnalysis:
+    statements: list[Statement]
+
+
+def hparam_modules(project: Project) -> list[str]:
+    """`hparam-modules` of the project's configuration (globs of paths relative to the project root)."""
+    from ..config import ConfigError, find_config, load_file
+
+    try:
+        found = find_config(Path(project.root))
+        return list(load_file(found).hparam_modules) if found else []
+    except (ConfigError, OSError):
+        return []
+
+
+def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[str, list[str]]):
+    def target(rel: str, callee: str) -> str | None:
+        found = project.resolve(rel, callee)
+        return f"{module_dotted_name(found[0])}.{found[1]}" if found and found[1] else None
+
+    direct: dict[tuple[str, str], Wrapper] = {}
+    for f in facts.values():
+        for w in f.wrappers:
+            if w.label:
+                direct.setdefault((w.function, w.param), w)
+    changed = True
+    while changed:  # forwarders of forwarders, across modules
+        changed = False
+        for rel, f in facts.items():
+            for w in f.wrappers:
+                if w.label or (w.function, w.param) in direct:
+                    continue
+                callee = target(rel, w.callee)
+                params = signatures.get(callee or "")
+                if params is None:
+                    continue
+                param = w.callee_keyword or (params[w.callee_index] if 0 <= w.callee_index < len(params) else "")
+                reached = direct.get((callee or "", param))
+                if reached is not None:
+                    direct[(w.function, w.param)] = Wrapper(w.function, w.param, reached.label, reached.concept,
+                                                            reached.default)
+                    changed = True
+    return direct, target
+
+
+def analyse(project: Project) -> HparamAnalysis:
+    facts: dict[str, HparamFacts] = {r.rel: f for r, f in project.facts("hparam")}
+    signatures: dict[str, list[str]] = {}
+    for f in facts.values():
+        signatures.update(f.signatures)
+    wrappers, target = _wrappers(project, facts, signatures)
+    by_key: dict[tuple[str, int], Statement] = {}
+    for rel, f in facts.items():
+        for s in f.statements:
+            by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values))
+        for call in f.calls:
+            callee = target(rel, call.callee)
+            params = signatures.get(callee or "")
+            if params is None:
+                continue
+            short = (callee or "").rsplit(".", 1)[-1]
+            for arg in call.args:
+                param = params[int(arg.key)] if arg.key.isdigit() and int(arg.key) < len(params) else arg.key
+                wrapper = wrappers.get((callee or "", param))
+                if wrapper is None or same_value(arg.value, wrapper.default):  # type: ignore[arg-type]
+                    continue
+                statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement))
+                statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
+                                                    wrapper.concept, arg.documented))
+    declared = hparam_modules(project)
+    options = _options_by_unit(project, facts)
+    statements = sorted(by_key.values(), key=lambda s: (s.rel, s.key))
+    for statement in statements:
+        statement.values.sort(key=lambda v: (v.loc.cell or 0, v.loc.line, v.loc.column))
+        excused = any(fnmatch.fnmatch(statement.rel, glob) for glob in declared)
+        for value in statement.values:
+            if value.documented or (value.bare_constant and excused):
+                continue
+            option = _option_for(project, options, statement.rel, value.concept)
+            if option is not None:
+                statement.overrides.append((value, option))
+            else:
+                statement.undocumented.append(value)
+    return HparamAnalysis(statements)
+
+
+def _options_by_unit(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[OptionDef]]:
+    """Options of each unit that are read somewhere in that unit (defined and used: the command line works)."""
+    reads: dict[str, set[str]] = {}
+    for rel, f in facts.items():
+        reads.setdefault(project.unit_of(rel), set()).update(f.option_reads)
+    found: dict[str, list[OptionDef]] = {}
+    for rel, f in facts.items():
+        unit = project.unit_of(rel)
+        used = set().union(*(names for u, names in reads.items() if project.covers(unit, u + "/") or project.covers(u, rel)))
+        for option in f.options:
+            if set(option.aliases) & used:
+                found.setdefault(unit, []).append(option)
+    return found
+
+
+def _option_for(project: Project, options: dict[str, list[OptionDef]], rel: str, concept: str) -> OptionDef | None:
+    names = CONCEPT_OPTIONS.get(concept)
+    if not names:
+        return None
+    for unit, defined in options.items():
+        if not project.covers(unit, rel):
+            continue
+        for option in defined:
+            if set(option.aliases) & names:
+                return option
+    return None
+
