@@ -46,8 +46,14 @@ def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[
     direct: dict[tuple[str, str], Wrapper] = {}
     for f in facts.values():
         for w in f.wrappers:
-            if w.label:
-                direct.setdefault((w.function, w.param), w)
+            if not w.label:
+                continue
+            known = direct.get((w.function, w.param))
+            if known is None:
+                direct[(w.function, w.param)] = w
+            elif w.label not in known.label.split(" or "):  # one parameter, several positions (`name == "SGD"`)
+                direct[(w.function, w.param)] = Wrapper(w.function, w.param, f"{known.label} or {w.label}",
+                                                        known.concept, known.default if same_value(known.default, w.default) else None)  # type: ignore[arg-type]
     changed = True
     while changed:  # forwarders of forwarders, across modules
         changed = False
@@ -93,7 +99,7 @@ def analyse(project: Project) -> HparamAnalysis:
                 statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
                                                     wrapper.concept, arg.documented))
     declared = hparam_modules(project)
-    options = _options_by_unit(project, facts)
+    options = _options_of_files(project, facts)
     statements = sorted(by_key.values(), key=lambda s: (s.rel, s.key))
     for statement in statements:
         statement.values.sort(key=lambda v: (v.loc.cell or 0, v.loc.line, v.loc.column))
@@ -101,7 +107,7 @@ def analyse(project: Project) -> HparamAnalysis:
         for value in statement.values:
             if value.documented or (value.bare_constant and excused):
                 continue
-            option = _option_for(project, options, statement.rel, value.concept)
+            option = _option_for(options, statement.rel, value.concept)
             if option is not None:
                 statement.overrides.append((value, option))
             else:
@@ -109,30 +115,31 @@ def analyse(project: Project) -> HparamAnalysis:
     return HparamAnalysis(statements)
 
 
-def _options_by_unit(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[OptionDef]]:
-    """Options of each unit that are read somewhere in that unit (defined and used: the command line works)."""
-    reads: dict[str, set[str]] = {}
-    for rel, f in facts.items():
-        reads.setdefault(project.unit_of(rel), set()).update(f.option_reads)
+def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[OptionDef]]:
+    """Options each file can see: its own and those of the project modules it imports, when read in either
+    (defined and used: the command line works). A sibling script's option is another program's."""
     found: dict[str, list[OptionDef]] = {}
     for rel, f in facts.items():
-        unit = project.unit_of(rel)
-        used = set().union(*(names for u, names in reads.items() if project.covers(unit, u + "/") or project.covers(u, rel)))
-        for option in f.options:
-            if set(option.aliases) & used:
-                found.setdefault(unit, []).append(option)
+        result = project.files.get(rel)
+        imports = (result.facts.get("imports") if result is not None else None) or {}
+        sources = {rel}
+        for qualified in imports.values():
+            target = project.resolve(rel, qualified)
+            if target is not None and target[0] in facts:
+                sources.add(target[0])
+        for source in sorted(sources):
+            reads = f.option_reads | facts[source].option_reads
+            for option in facts[source].options:
+                if set(option.aliases) & reads:
+                    found.setdefault(rel, []).append(option)
     return found
 
 
-def _option_for(project: Project, options: dict[str, list[OptionDef]], rel: str, concept: str) -> OptionDef | None:
+def _option_for(options: dict[str, list[OptionDef]], rel: str, concept: str) -> OptionDef | None:
     names = CONCEPT_OPTIONS.get(concept)
     if not names:
         return None
-    for unit, defined in options.items():
-        if not project.covers(unit, rel):
-            continue
-        for option in defined:
-            if set(option.aliases) & names:
-                return option
+    for option in options.get(rel, ()):
+        if set(option.aliases) & names:
+            return option
     return None
-

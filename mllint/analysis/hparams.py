@@ -20,7 +20,8 @@ import libcst as cst
 from ..context import ModuleContext
 from ..findings import Loc
 from ..walk import walk
-from .hparam_apis import OPTION_WORDS, REQUIRED, Api, canonical
+from . import values
+from .hparam_apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
 from .hparam_facts import HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, Wrapper, WrapperArg
 from .names import dotted
 from .origins import (Origin, OriginKind, Origins, Value, comments_of, docstring_of, fields_of, number,
@@ -36,6 +37,7 @@ EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iterati
 LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
 LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
 TRIVIAL = (0, 1, -1, 2)
+FORWARDING_OPTIMIZERS = ("DistributedOptimizer", "ZeroRedundancyOptimizer")
 PIXEL = (255, 127.5, 256, 100)
 TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "Mixup", "MixUp", "CutMix", "beta",
             "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument")
@@ -76,6 +78,7 @@ class _HparamVisitor(ScopedVisitor):
         self.ordinal = 0
         self.key = 0
         self.branch = 0  # depth of enclosing if/for/while bodies
+        self.epoch_branch = 0  # depth of enclosing `if epoch ...:` bodies that change the learning rate
         self.group_vars: set[str] = set()  # loop variables over `optimizer.param_groups`
         self._statements: dict[int, HparamStatement] = {}
         self._seen: set[int] = set()  # literal nodes already reported (a constant used twice, nested patterns)
@@ -99,8 +102,11 @@ class _HparamVisitor(ScopedVisitor):
         return self._enter(node)
 
     def visit_If(self, node: cst.If) -> bool:
-        self._epoch_threshold(node)
-        return self._enter(node, branch=True)
+        thresholds = self._epoch_threshold(node)
+        self.epoch_branch += thresholds
+        self._enter(node, branch=True)
+        self.epoch_branch -= thresholds
+        return False
 
     def visit_For(self, node: cst.For) -> bool:
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
@@ -164,10 +170,10 @@ class _HparamVisitor(ScopedVisitor):
         if body and string_above(body, stmt):
             return True, False
         function = self.scope.function()
-        doc = docstring_of(function) if function is not None else ""
-        if doc and origin.node is not None:
-            text = self.ctx.module.code_for_node(origin.node).strip()
-            if text in doc or any(re.search(rf"\b{re.escape(w)}\b", doc) for w in words[:1] if w):
+        doc = docstring_of(function).lower() if function is not None else ""
+        if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
+            text = self.ctx.module.code_for_node(origin.node).strip().lower()
+            if text in doc or any(re.search(rf"\b{re.escape(w.lower())}\b", doc) for w in words[:2] if len(w) > 1):
                 return True, False
         return False, bare
 
@@ -195,6 +201,8 @@ class _HparamVisitor(ScopedVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.ctx.names.callee(node)
         api = canonical(callee)
+        if api is None and callee and callee.rsplit(".", 1)[-1] in FORWARDING_OPTIMIZERS:
+            api = self._forwarded_optimizer(node, callee)
         if api is not None:
             self._api_call(node, api)
         elif callee and self.ctx.is_project_name(callee):
@@ -202,6 +210,16 @@ class _HparamVisitor(ScopedVisitor):
         option = option_of_call(node, self.ctx.names)
         if option is not None and set(option.aliases) & OPTION_WORDS:
             self.facts.options.append(OptionDef(self.ctx.loc(node), option.name, option.aliases))
+
+    def _forwarded_optimizer(self, node: cst.Call, callee: str) -> Api | None:
+        """`DistributedOptimizer(optim.SGD, rrefs, lr=0.05)`: the keywords are the wrapped optimiser's."""
+        if not callee.startswith("torch.distributed"):
+            return None
+        cls = values.keyword(node, "optimizer_class") or values.positional(node, 0 if "Distributed" in callee else 1)
+        inner = canonical(self.ctx.names.qualify(cls)) if isinstance(cls, (cst.Name, cst.Attribute)) else None
+        if inner is None:
+            return None
+        return Api(inner.qualified, inner.short, tuple(Slot(s.name, s.label, s.default, s.concept, True) for s in inner.slots))
 
     def _arguments(self, node: cst.Call, api: Api):
         index = 0
@@ -274,7 +292,9 @@ class _HparamVisitor(ScopedVisitor):
 
     def _formula(self, expr: cst.CSTNode, label: str, name: str, stmt=None, key=None, body=None,
                  extra: tuple = ()) -> None:
-        """Every non-trivial literal of a formula (not indices or slices)."""
+        """Every non-trivial literal of a formula (not indices or slices; not the 0.5 of a half-cosine)."""
+        if any(isinstance(n, cst.Name) and n.value in ("cos", "pi") for n in walk(expr)):
+            extra = (*extra, 0.5)
         for node in _numbers(expr):
             value = number(node)
             if value is None or trivial(value, extra):
@@ -330,8 +350,8 @@ class _HparamVisitor(ScopedVisitor):
                 return
             literal = self.origins.of(value, self.scope)
             if literal.kind == OriginKind.LITERAL:
-                if (isinstance(target, cst.Name) and not self.branch) or trivial(literal.value):
-                    return  # `lr = 0.1` at the top of a function: judged where it is used
+                if (isinstance(target, cst.Name) and not self.epoch_branch) or trivial(literal.value):
+                    return  # `lr = 0.1`, `min_lr = 10.` (a sentinel): judged where it is used, if it is
                 self._add(literal, f"{self._text(target)} = {show(literal.value)}", label, "lr" if "learning" in label else "",
                           [setting, *label.split()])
                 return
@@ -343,29 +363,28 @@ class _HparamVisitor(ScopedVisitor):
             self._loss_terms(value, operator)
 
     def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
-        if operator is not None and isinstance(operator, (cst.MultiplyAssign,)):
-            origin = self.origins.of(value, self.scope)
-            if origin.is_number and not trivial(origin.value, PIXEL):
-                self._add(origin, f"*= {show(origin.value)}", "loss scale", "loss_weight", ["loss", "scale"])
-            return
+        if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
+            return  # `loss *= 4.0`, `loss /= accumulation`: a scale of the whole loss, not a combination
         for node in walk(value):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
                 return  # a logged number, not the training loss
-        for node in walk(value):
+        for node in _combined_terms(value, accumulating=operator is not None):
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
             for coef, term in ((node.left, node.right), (node.right, node.left)):
                 if not _loss_like(term):
                     continue
                 origin = self.origins.of(coef, self.scope)
-                if origin.is_number and not trivial(origin.value, PIXEL):
-                    name = self._text(term)
+                if origin.is_number and not trivial(origin.value, PIXEL) and not _averages(origin.value, term):
+                    name = _name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
                     self._add(origin, f"{self._shown(origin)} * {name}", f"weight of `{name}` in the loss",
-                              "loss_weight", ["loss", "weight", *re.findall(r"[a-z]+", name.lower())], use=coef)
+                              "loss_weight", [name, "weight", "loss"], use=coef)
 
-    def _epoch_threshold(self, node: cst.If) -> None:
+    def _epoch_threshold(self, node: cst.If) -> int:
+        """Record the epoch/step thresholds of an `if` that changes the learning rate; 1 if it has any."""
         if not _changes_lr(node.body, self.group_vars):
-            return
+            return 0
+        found = 0
         for compare in walk(node.test):
             if not isinstance(compare, cst.Comparison):
                 continue
@@ -378,6 +397,7 @@ class _HparamVisitor(ScopedVisitor):
                     continue
                 origin = self.origins.of(side, self.scope)
                 if origin.is_number and not trivial(origin.value):
+                    found = 1
                     self._add(origin, f"{_name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
                               "epoch/step at which the learning rate changes", "milestones",
                               ["epoch", "threshold", "milestone"], node, self.ordinal + 1, use=side)
@@ -385,9 +405,11 @@ class _HparamVisitor(ScopedVisitor):
                     and _epochish(compare.left.left):
                 origin = self.origins.of(compare.left.right, self.scope)
                 if origin.is_number and not trivial(origin.value):
+                    found = 1
                     self._add(origin, f"every {self._shown(origin)} {_name_of(compare.left.left)}s",
                               "period of the learning-rate change", "step_size", ["epoch", "period"], node,
                               self.ordinal + 1, use=compare.left.right)
+        return found
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if isinstance(node.value, cst.Name) and node.attr.value.lower() in OPTION_WORDS:
@@ -409,6 +431,41 @@ class _HparamVisitor(ScopedVisitor):
                             self._formula(target, label, "schedule", stmt, self.ordinal,
                                           body if stmt in body else [])
             self.scope = outer
+
+
+def _combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.BaseExpression]:
+    """The terms of a sum of losses (`ce + 0.37 * aux` -> [ce, 0.37 * aux]), looking through a scale of the
+    whole (`(a + 0.5 * b) / 4`); a lone term only when it is added to a loss (`loss += 0.1 * aux`)."""
+    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)) \
+            and isinstance(value.left, cst.BinaryOperation) and isinstance(value.left.operator, (cst.Add, cst.Subtract)):
+        value = value.left
+    terms: list[cst.BaseExpression] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+            stack.extend((node.right, node.left))
+        else:
+            terms.append(node)
+    if len(terms) < 2 and not accumulating:
+        return []
+    if sum(1 for t in terms if _loss_like(t) or _has_loss_product(t)) < (1 if accumulating else 2):
+        return []
+    return terms
+
+
+def _has_loss_product(term: cst.BaseExpression) -> bool:
+    return isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply) and (
+        _loss_like(term.left) or _loss_like(term.right))
+
+
+def _averages(value, term: cst.BaseExpression) -> bool:
+    """`0.5 * (a + b)`: the mean of n losses, not a weighting."""
+    count = 1
+    while isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Add):
+        count += 1
+        term = term.left
+    return count > 1 and isinstance(value, (int, float)) and abs(value * count - 1) < 1e-9
 
 
 def _numbers(expr: cst.CSTNode):

@@ -475,6 +475,10 @@ RESTATING = frozenset(
     cosine annealing linear exponential multistep step lambda cyclic onecycle plateau mixup cutmix margin temperature
     cross entropy ce kl mse l1 l2 aux auxiliary criterion default here now todo fixme xxx hyperparameter hyperparameters
     hyper parameter parameters every each after before then if else when while per add apply applied
+    module modules layer layers train training trainer loop we our it its will be can should let lets initialize
+    initialise setup build builds define defined instantiate construct get gets compute computes calculate
+    parallelized distributed ddp fsdp gpu cuda device ema average averaging averaged moving start end
+    first last simple basic standard normal regular global local main current
     """.split()
 )
 WHY_CUES = re.compile(
@@ -490,8 +494,8 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
     """Does a comment explain a value (a paper, a tuning note, a reason), rather than restate the code?
 
     A comment with a cue of explanation counts; so does one with words beyond the restating vocabulary
-    (the position's own description and the statement's names, passed as `restated`): `# clip gradients`
-    and `# learning rate decay` restate, `# smaller than the paper's: fewer GPUs` explains.
+    (the position's own description and the statement's names, passed as `restated`), at least three of
+    them: `# clip gradients` and `# learning rate decay` restate, `# smaller: this dataset overfits` explains.
     """
     text = comment.lstrip("#").strip()
     if not text or text.lower().startswith(("noqa", "type:", "pylint", "mllint", "fmt:", "pragma")):
@@ -501,4 +505,4 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
     known = RESTATING | {w.lower() for w in restated}
     words = [w.lower() for w in _WORD.findall(text) if len(w) > 1]
     extra = [w for w in words if w not in known]
-    return len(extra) >= 2
+    return len(extra) >= 3
