@@ -165,7 +165,7 @@ class _HparamVisitor(ScopedVisitor):
             if says_why(origin.comment, [*words, origin.name]):
                 return True, False
             bare = origin.module_level
-        if any(says_why(c, words) for c in comments_of(stmt)):
+        if any(says_why(c, words) for c in comments_of(stmt, self.ctx.module)):
             return True, False
         if body and string_above(body, stmt):
             return True, False
@@ -195,7 +195,10 @@ class _HparamVisitor(ScopedVisitor):
         )
 
     def _shown(self, origin: Origin) -> str:
-        return origin.name if origin.kind == OriginKind.CONSTANT and origin.name else show(origin.value)
+        """A constant by its name, a literal as written (`3e-5`, `[30, 60]`)."""
+        if origin.kind == OriginKind.CONSTANT and origin.name:
+            return origin.name
+        return self._text(origin.node) if origin.node is not None else show(origin.value)
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:

@@ -215,7 +215,7 @@ class Origins:
         inner = self.of(binding.node, owner or scope, depth + 1)  # type: ignore[arg-type]
         if inner.kind == OriginKind.LITERAL:
             stmt = self.statement_of(binding.node)
-            comment = " ".join(comments_of(stmt)) if stmt is not None else ""
+            comment = " ".join(comments_of(stmt, self.ctx.module)) if stmt is not None else ""
             return Origin(OriginKind.CONSTANT, inner.value, name, comment, module_level, inner.node, stmt)
         return inner
 
@@ -408,9 +408,12 @@ def statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(inner))
 
 
-def _leading_comments(node: cst.CSTNode) -> list[str]:
-    """The comment lines directly above a statement (a blank line ends the block)."""
+def _leading_comments(node: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
+    """The comment lines directly above a statement (a blank line ends the block). Above a module's first
+    statement they are the module's header."""
     lines = getattr(node, "leading_lines", ())
+    if module is not None and module.body and module.body[0] is node and not lines:
+        lines = module.header
     found: list[str] = []
     for line in reversed(lines):
         if line.comment is None:
@@ -419,10 +422,11 @@ def _leading_comments(node: cst.CSTNode) -> list[str]:
     return list(reversed(found))
 
 
-def comments_of(stmt: cst.CSTNode) -> list[str]:
+def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
     """Comments that belong to a statement: the lines directly above it, its trailing comment, and any
-    comment inside it (a multi-line call). For a compound statement, only its header line."""
-    found = _leading_comments(stmt)
+    comment inside it (a multi-line call). For a compound statement, only its header line. Pass the module
+    to see the comments above its first statement."""
+    found = _leading_comments(stmt, module)
     if isinstance(stmt, cst.SimpleStatementLine):
         stack: list[cst.CSTNode] = [stmt]
         while stack:
