@@ -209,6 +209,8 @@ def test_docstrings_and_string_above():
     body = list(function.body.body)
     assert o.string_above(body, body[2]) == "why"
     assert o.string_above(body, body[1]) == "Decay by 10 every 30 epochs."
+    assert o.string_above(body, body[1], docstring=True) == ""
+    assert o.string_above(body, body[2], docstring=True) == "why"
     assert o.docstring_of(None) == ""
 
 

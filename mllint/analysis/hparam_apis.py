@@ -149,8 +149,8 @@ _TORCH_LOSS = [
 ]
 
 _TORCH_OTHER = [
-    Api("torch.nn.utils.clip_grad_norm_", "clip_grad_norm_", (P, _s("max_norm", "maximum gradient norm", concept="clip"))),
-    Api("torch.nn.utils.clip_grad_value_", "clip_grad_value_", (P, _s("clip_value", "gradient clip value", concept="clip"))),
+    Api("torch.nn.utils.clip_grad_norm_", "clip_grad_norm_", (_s("parameters"), _s("max_norm", "maximum gradient norm", concept="clip"))),
+    Api("torch.nn.utils.clip_grad_value_", "clip_grad_value_", (_s("parameters"), _s("clip_value", "gradient clip value", concept="clip"))),
     Api("torch.optim.swa_utils.get_ema_multi_avg_fn", "get_ema_multi_avg_fn", (_s("decay", "EMA decay", 0.999, "ema_decay"),)),
     Api("torch.optim.swa_utils.get_ema_avg_fn", "get_ema_avg_fn", (_s("decay", "EMA decay", 0.999, "ema_decay"),)),
 ]
@@ -183,7 +183,7 @@ _OTHER = [
         _s("warmup_t", "warm-up length", 0, "warmup"), _s("warmup_lr_init", "warm-up initial learning rate", 0))),
     Api("torchvision.MixUp", "MixUp", (_s("alpha", "mixup alpha", 1.0, "mixup", kw=True),)),
     Api("torchvision.CutMix", "CutMix", (_s("alpha", "cutmix alpha", 1.0, "cutmix", kw=True),)),
-    Api("numpy.beta", "np.random.beta", (_s("a", "alpha (mixup/cutmix)", concept="mixup"),
+    Api("numpy.random.beta", "np.random.beta", (_s("a", "alpha (mixup/cutmix)", concept="mixup"),
                                          _s("b", "beta (mixup/cutmix)", concept="mixup"))),
     Api("torch_ema.ExponentialMovingAverage", "ExponentialMovingAverage",
         (_s("parameters"), _s("decay", "EMA decay", concept="ema_decay"))),

@@ -75,6 +75,7 @@ class _HparamVisitor(ScopedVisitor):
         self.facts = HparamFacts()
         self.stmt: cst.CSTNode = ctx.module
         self.body: list = list(ctx.module.body)
+        self.module_body = self.body
         self.ordinal = 0
         self.key = 0
         self.branch = 0  # depth of enclosing if/for/while bodies
@@ -167,9 +168,9 @@ class _HparamVisitor(ScopedVisitor):
             bare = origin.module_level
         if any(says_why(c, words) for c in comments_of(stmt, self.ctx.module)):
             return True, False
-        if body and string_above(body, stmt):
-            return True, False
         function = self.scope.function()
+        if body and string_above(body, stmt, docstring=_opens(function, body) or body is self.module_body):
+            return True, False
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
             text = self.ctx.module.code_for_node(origin.node).strip().lower()
@@ -434,6 +435,12 @@ class _HparamVisitor(ScopedVisitor):
                             self._formula(target, label, "schedule", stmt, self.ordinal,
                                           body if stmt in body else [])
             self.scope = outer
+
+
+def _opens(function: cst.FunctionDef | None, body: list) -> bool:
+    """Is body the body of function (whose first statement may be its docstring)?"""
+    return function is not None and isinstance(function.body, cst.IndentedBlock) and bool(body) \
+        and bool(function.body.body) and body[0] is function.body.body[0]
 
 
 def _combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.BaseExpression]:

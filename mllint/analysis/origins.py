@@ -453,10 +453,12 @@ def docstring_of(node: cst.CSTNode | None) -> str:
     return ""
 
 
-def string_above(body: list[cst.CSTNode], stmt: cst.CSTNode) -> str:
-    """A string statement directly before stmt in the same body (`\"\"\"Cosine schedule, as in ...\"\"\"`)."""
+def string_above(body: list[cst.CSTNode], stmt: cst.CSTNode, docstring: bool = False) -> str:
+    """A string statement directly before stmt in the same body (`\"\"\"Cosine schedule, as in ...\"\"\"`).
+    With `docstring`, the body's first statement is a docstring (of a function, class or module) and is not
+    a string statement above the second: ask `docstring_of` about it."""
     for i, item in enumerate(body):
-        if item is stmt and i > 0:
+        if item is stmt and i > (1 if docstring else 0):
             previous = body[i - 1]
             if isinstance(previous, cst.SimpleStatementLine) and len(previous.body) == 1:
                 small = previous.body[0]
