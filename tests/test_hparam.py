@@ -233,3 +233,33 @@ def test_library_defaults_match_installed_torch():
                     f"{api.qualified}.{slot.name}: torch says {default!r}, the table {slot.default!r}"
                 checked += 1
     assert checked > 60
+
+
+def test_block_of_named_hyper_parameters_is_documented(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        # Hyper-parameters
+        hidden_size = 128
+        num_epochs = 2
+        learning_rate = 0.003
+
+        other_lr = 0.005
+        opt = torch.optim.Adam(params, lr=learning_rate)
+        opt2 = torch.optim.Adam(params, lr=other_lr)
+        """})
+    assert brief(findings) == [(10, "HPARAM001", "undocumented hyper-parameter literal: lr=other_lr "
+                                               "(Adam learning rate; other_lr = 0.005)")]
+
+
+def test_option_help_explains_a_formula(tmp_path):
+    findings = lint(tmp_path, {"main.py": """
+        import argparse
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--blr", type=float, help="absolute_lr = base_lr * total_batch_size / 256")
+        args = parser.parse_args()
+        args.lr = args.blr * args.batch_size / 256
+        lr = args.blr * args.batch_size / 512
+        """})
+    assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]

@@ -37,6 +37,7 @@ EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iterati
 LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
 LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
 TRIVIAL = (0, 1, -1, 2)
+CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # `# Hyper-parameters` above a block
 FORWARDING_OPTIMIZERS = ("DistributedOptimizer", "ZeroRedundancyOptimizer")
 PIXEL = (255, 127.5, 256, 100)
 TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "Mixup", "MixUp", "CutMix", "beta",
@@ -85,6 +86,8 @@ class _HparamVisitor(ScopedVisitor):
         self._seen: set[int] = set()  # literal nodes already reported (a constant used twice, nested patterns)
         self._schedule_functions: set[str] = set()
         self._function_bodies: list[tuple[cst.FunctionDef, str]] = []
+        self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
+        self._helps: dict[str, str] = {}  # option dest -> its help text
 
     # --- statements ---------------------------------------------------------------------------------
     def _enter(self, node: cst.CSTNode, branch: bool = False) -> bool:
@@ -163,7 +166,7 @@ class _HparamVisitor(ScopedVisitor):
         """(documented, undocumented only as a bare module-level constant)."""
         bare = False
         if origin.kind == OriginKind.CONSTANT:
-            if says_why(origin.comment, [*words, origin.name]):
+            if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
                 return True, False
             bare = origin.module_level
         if any(says_why(c, words) for c in comments_of(stmt, self.ctx.module)):
@@ -191,9 +194,10 @@ class _HparamVisitor(ScopedVisitor):
         documented, bare = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
         if origin.kind == OriginKind.CONSTANT and origin.name:
             label = f"{label}; {origin.name} = {show(origin.value)}"
-        self._statement(key).values.append(
-            HparamValue(self.ctx.loc(node), setting, label, concept, documented, bare and not documented)
-        )
+        value = HparamValue(self.ctx.loc(node), setting, label, concept, documented, bare and not documented)
+        self._statement(key).values.append(value)
+        if not documented and origin.node is not None:  # an option's help may explain it (checked at the end)
+            self._pending.append((value, self._text(origin.node), stmt or self.stmt))
 
     def _shown(self, origin: Origin) -> str:
         """A constant by its name, a literal as written (`3e-5`, `[30, 60]`)."""
@@ -212,6 +216,8 @@ class _HparamVisitor(ScopedVisitor):
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
+        if option is not None and option.help:
+            self._helps[option.dest] = option.help
         if option is not None and set(option.aliases) & OPTION_WORDS:
             self.facts.options.append(OptionDef(self.ctx.loc(node), option.name, option.aliases))
 
@@ -420,6 +426,14 @@ class _HparamVisitor(ScopedVisitor):
             self.facts.option_reads.add(node.attr.value.lower())
 
     def finish(self) -> None:
+        self._schedules()
+        for value, text, stmt in self._pending if self._helps else ():
+            # `args.lr = args.blr * bs / 256` where --blr's help says "absolute_lr = base_lr * batch / 256"
+            read = {n.attr.value for n in walk(stmt) if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)}
+            if any(text in self._helps.get(name, "") for name in read):
+                value.documented, value.bare_constant = True, False
+
+    def _schedules(self) -> None:
         for function, label in self._function_bodies:
             outer = self.scope
             self.scope = self.ctx.scopes.get(id(function), outer)

@@ -52,6 +52,7 @@ class Origin:
     name: str = ""  # the constant, option, field, key or parameter
     comment: str = ""  # for CONSTANT: the comments of its definition
     module_level: bool = False  # for CONSTANT: bound at module level
+    block: str = ""  # for a module-level CONSTANT: the comment heading its block of assignments (`# Hyper-parameters`)
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the literal (worker only)
     definition: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a CONSTANT's statement
 
@@ -174,6 +175,25 @@ class Origins:
                             self._statement[id(small.value)] = stmt
         return self._statement.get(id(value))
 
+    def block_heading(self, stmt: cst.CSTNode) -> str:
+        """The comment above the block of module-level assignments stmt belongs to (no blank line between):
+        `# Hyper-parameters` above `lr = 0.003` a few lines further down."""
+        body = self.ctx.module.body
+        index = next((i for i, item in enumerate(body) if item is stmt), -1)
+        while index >= 0:
+            item = body[index]
+            if not (isinstance(item, cst.SimpleStatementLine)
+                    and all(isinstance(small, (cst.Assign, cst.AnnAssign)) for small in item.body)):
+                return ""
+            heading = _leading_comments(item, self.ctx.module)
+            if heading:
+                return " ".join(heading)
+            lines = item.leading_lines if item is not body[0] else self.ctx.module.header
+            if any(line.comment is None for line in lines):
+                return ""  # a blank line ends the block
+            index -= 1
+        return ""
+
     def of(self, expr: cst.BaseExpression, scope: Scope | None, depth: int = 0) -> Origin:
         value = number(expr)
         if value is not None:
@@ -216,7 +236,8 @@ class Origins:
         if inner.kind == OriginKind.LITERAL:
             stmt = self.statement_of(binding.node)
             comment = " ".join(comments_of(stmt, self.ctx.module)) if stmt is not None else ""
-            return Origin(OriginKind.CONSTANT, inner.value, name, comment, module_level, inner.node, stmt)
+            block = self.block_heading(stmt) if module_level and stmt is not None else ""
+            return Origin(OriginKind.CONSTANT, inner.value, name, comment, module_level, block, inner.node, stmt)
         return inner
 
     def _attribute(self, expr: cst.Attribute, scope: Scope | None) -> Origin:
@@ -283,6 +304,7 @@ class Option:
     default: Value | None = None  # a numeric default, if literal
     multiple: bool = False  # nargs="+"/"*", click multiple=True
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the defining call/statement
+    help: str = ""
 
 
 def normalise(option: str) -> str:
@@ -323,7 +345,8 @@ def option_of_call(call: cst.Call, names) -> Option | None:
     aliases = tuple(dict.fromkeys([*(normalise(f) for f in flags), dest]))
     nargs = str_value(keyword(call, "nargs"))
     multiple = nargs in ("+", "*") or keyword(call, "multiple") is not None
-    return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call)
+    help_text = str_value(keyword(call, "help")) or ""
+    return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call, help_text)
 
 
 def fields_of(node: cst.ClassDef) -> Iterator[Option]:
