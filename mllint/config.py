@@ -59,6 +59,7 @@ class Config:
     fail_on: Severity = Severity.WARNING
     held_out_splits: list[str] = field(default_factory=lambda: list(DEFAULT_HELD_OUT_SPLITS))
     max_file_size: int = 2 * 1024 * 1024
+    hparam_modules: list[str] = field(default_factory=list)  # HPARAM: modules whose named values are the config
     source: str | None = None  # the file this configuration came from
 
     def fingerprint(self) -> str:
@@ -85,6 +86,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "fail-on": ("fail_on", "severity"),
     "held-out-splits": ("held_out_splits", "strings"),
     "max-file-size": ("max_file_size", "positive-int"),
+    "hparam-modules": ("hparam_modules", "strings"),
 }
 
 

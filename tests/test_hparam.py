@@ -1,0 +1,265 @@
+"""HPARAM rules: messages, related locations, options, wrappers and the library-defaults table."""
+import importlib
+import inspect
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mllint.analysis.hparam_apis import REQUIRED, TORCH_APIS, canonical
+from mllint.config import Config, ConfigError, from_table
+from mllint.engine import run
+
+
+def lint(tmp_path: Path, files: dict[str, str], config: Config | None = None) -> list:
+    (tmp_path / "README.md").write_text("project\n")
+    for name, body in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body).lstrip("\n"))
+    result = run([str(tmp_path)], config or Config(), ["HPARAM"], [], jobs=1)
+    return sorted(result.findings, key=lambda f: (f.loc.path, f.loc.line, f.loc.column))
+
+
+def brief(findings) -> list[tuple[int, str, str]]:
+    return [(f.loc.line, f.code, f.message) for f in findings]
+
+
+def test_one_finding_per_statement_names_every_value(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        model = torch.nn.Linear(2, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.137, momentum=0.85, weight_decay=0)
+        """})
+    assert brief(findings) == [(4, "HPARAM001", "undocumented hyper-parameter literals: lr=0.137 (SGD learning rate), "
+                                              "momentum=0.85 (SGD momentum)")]
+    assert findings[0].loc.column == 46
+    assert [(r.loc.line, r.loc.column, r.message) for r in findings[0].related] == [
+        (4, 62, "momentum=0.85 sets the SGD momentum")]
+
+
+def test_positional_arguments_and_import_aliases(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch.optim as o
+        from torch.optim.lr_scheduler import StepLR as Decay
+
+        opt = o.Adam(params, 3e-4, (0.9, 0.98))
+        sched = Decay(opt, 30, 0.5)
+        """})
+    assert brief(findings) == [
+        (4, "HPARAM001", "undocumented hyper-parameter literals: lr=3e-4 (Adam learning rate), betas=(0.9, 0.98) (Adam betas)"),
+        (5, "HPARAM001", "undocumented hyper-parameter literals: step_size=30 (StepLR step size), gamma=0.5 (StepLR decay factor)"),
+    ]
+
+
+def test_spelling_alone_is_not_a_position(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        class SGD:
+            def __init__(self, lr, momentum):
+                self.lr = lr
+
+        opt = SGD(lr=0.137, momentum=0.85)
+        """})
+    assert findings == []
+
+
+def test_restating_comment_does_not_document_but_a_reason_does(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        torch.nn.utils.clip_grad_norm_(params, 5.0)  # clip gradients
+        torch.nn.utils.clip_grad_norm_(params, 5.0)  # RNNs explode without it (Pascanu et al. 2013)
+        # tuned on the validation split
+        torch.nn.utils.clip_grad_value_(params, 0.3)
+        """})
+    assert brief(findings) == [(3, "HPARAM001", "undocumented hyper-parameter literal: max_norm=5.0 "
+                                              "(clip_grad_norm_ maximum gradient norm)")]
+
+
+def test_constant_reported_where_used_and_documented_by_its_comment(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        LR = 0.137
+        WD = 5e-4  # from the paper, Table 3
+        opt = torch.optim.SGD(params, lr=LR, weight_decay=WD)
+        """})
+    assert brief(findings) == [(5, "HPARAM001", "undocumented hyper-parameter literal: lr=LR (SGD learning rate; LR = 0.137)")]
+
+
+def test_hparam_modules_declares_a_module_of_named_values(tmp_path):
+    files = {"train.py": """
+        import torch
+
+        LR = 0.137
+        opt = torch.optim.SGD(params, lr=LR)
+        """}
+    assert len(lint(tmp_path, files)) == 1
+    (tmp_path / "mllint.toml").write_text('hparam-modules = ["train.py"]\n')
+    assert lint(tmp_path, files) == []
+
+
+def test_hparam_modules_must_be_strings():
+    assert from_table({"hparam-modules": ["conf/*.py"]}, "x").hparam_modules == ["conf/*.py"]
+    with pytest.raises(ConfigError):
+        from_table({"hparam-modules": "conf.py"}, "x")
+
+
+def test_wrapper_across_modules_names_the_helper(tmp_path):
+    findings = lint(tmp_path, {
+        "train.py": """
+            from utils import make_optimizer
+
+            opt = make_optimizer(model, 0.05, momentum=0.9)
+            opt2 = make_optimizer(model, 1e-3)
+            """,
+        "utils.py": """
+            import torch
+
+
+            def make_optimizer(model, lr, momentum=0.0):
+                return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+            """,
+    })
+    assert brief(findings) == [(3, "HPARAM001", "undocumented hyper-parameter literals: lr=0.05 (SGD learning rate, via "
+                                              "make_optimizer()), momentum=0.9 (SGD momentum, via make_optimizer())")]
+
+
+def test_override_of_an_option_points_at_the_option(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import argparse
+        import torch
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--learning_rate", type=float, default=0.1)
+        args = parser.parse_args()
+        if args.learning_rate > 1:
+            opt = torch.optim.SGD(params, lr=0.01)
+        """})
+    assert brief(findings) == [(8, "HPARAM002", "literal overrides an option: lr=0.01 (SGD learning rate) while option "
+                                              "--learning_rate exists; the command line says one value, the run uses another")]
+    assert [(r.loc.line, r.message) for r in findings[0].related] == [(5, "option --learning_rate is defined here")]
+
+
+def test_option_of_a_sibling_script_is_not_overridden(tmp_path):
+    findings = lint(tmp_path, {
+        "a.py": """
+            import argparse
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--momentum", type=float, default=0.9)
+            args = parser.parse_args()
+            print(args.momentum)
+            """,
+        "b.py": """
+            import torch
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
+            """,
+    })
+    assert [f.code for f in findings] == ["HPARAM001"]
+
+
+def test_loop_patterns(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        def train(opt, args, ce, aux_loss, kd_loss):
+            lr = args.lr
+            for epoch in range(args.epochs):
+                if epoch in (137, 180):
+                    lr *= 0.31
+                loss = ce + 0.37 * aux_loss + 0.1 * kd_loss
+                running_loss = 0.9 * running_loss + 0.1 * loss.item()
+        """})
+    assert brief(findings) == [
+        (4, "HPARAM001", "undocumented hyper-parameter literal: epoch threshold (137, 180) "
+                         "(epoch/step at which the learning rate changes)"),
+        (5, "HPARAM001", "undocumented hyper-parameter literal: lr *= 0.31 (learning rate change)"),
+        (6, "HPARAM001", "undocumented hyper-parameter literals: 0.37 * aux_loss (weight of `aux_loss` in the loss), "
+                         "0.1 * kd_loss (weight of `kd_loss` in the loss)"),
+    ]
+
+
+def test_docstring_and_string_statement_document(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        def adjust(optimizer, epoch, args):
+            \"\"\"Sets the learning rate to the initial LR decayed by 10 every 30 epochs\"\"\"
+            lr = args.lr * (0.1 ** (epoch // 30))
+
+
+        def other(optimizer, epoch, args):
+            \"\"\"Train one epoch.\"\"\"
+            lr = args.lr * (0.1 ** (epoch // 30))
+        """})
+    assert brief(findings) == [(8, "HPARAM001", "undocumented hyper-parameter literals: lr: 0.1 (learning rate formula), "
+                                              "lr: 30 (learning rate formula)")]
+
+
+def test_tests_are_not_linted(tmp_path):
+    assert lint(tmp_path, {"tests/test_opt.py": "import torch\nopt = torch.optim.SGD(p, lr=0.137)\n"}) == []
+
+
+def test_canonical_names():
+    assert canonical("torch.optim.sgd.SGD").short == "SGD"
+    assert canonical("torch.optim.lr_scheduler.StepLR").short == "StepLR"
+    assert canonical("torch.nn.modules.loss.CrossEntropyLoss").short == "CrossEntropyLoss"
+    assert canonical("timm.utils.model_ema.ModelEmaV2").short == "ModelEmaV2"
+    assert canonical("numpy.random.beta") is not None
+    assert canonical("torch.SGD") is None and canonical("torch.nn.cross_entropy") is None
+    assert canonical("numpy.beta") is None and canonical("mylib.SGD") is None and canonical(None) is None
+
+
+def _torch_callable(qualified: str):
+    module, _, name = qualified.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_library_defaults_match_installed_torch():
+    """The probe extra's check that the defaults table cannot drift from torch's signatures."""
+    pytest.importorskip("torch")
+    checked = 0
+    for api in TORCH_APIS:
+        target = _torch_callable(api.qualified)
+        parameters = inspect.signature(target).parameters
+        names = [n for n in parameters if n != "self"]
+        for index, slot in enumerate(api.slots):
+            assert slot.name in parameters, f"{api.qualified} has no parameter {slot.name}"
+            if not slot.keyword_only:
+                assert names[index] == slot.name, f"{api.qualified}: position {index} is {names[index]}, not {slot.name}"
+            default = parameters[slot.name].default
+            if slot.default is REQUIRED and slot.label:
+                assert default is inspect.Parameter.empty, f"{api.qualified}.{slot.name} has a default {default!r}"
+            elif slot.label:
+                actual = tuple(default) if isinstance(default, (list, tuple)) else default
+                assert actual == pytest.approx(slot.default) if not isinstance(actual, tuple) else actual == slot.default, \
+                    f"{api.qualified}.{slot.name}: torch says {default!r}, the table {slot.default!r}"
+                checked += 1
+    assert checked > 60
+
+
+def test_block_of_named_hyper_parameters_is_documented(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        # Hyper-parameters
+        hidden_size = 128
+        num_epochs = 2
+        learning_rate = 0.003
+
+        other_lr = 0.005
+        opt = torch.optim.Adam(params, lr=learning_rate)
+        opt2 = torch.optim.Adam(params, lr=other_lr)
+        """})
+    assert brief(findings) == [(10, "HPARAM001", "undocumented hyper-parameter literal: lr=other_lr "
+                                               "(Adam learning rate; other_lr = 0.005)")]
+
+
+def test_option_help_explains_a_formula(tmp_path):
+    findings = lint(tmp_path, {"main.py": """
+        import argparse
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--blr", type=float, help="absolute_lr = base_lr * total_batch_size / 256")
+        args = parser.parse_args()
+        args.lr = args.blr * args.batch_size / 256
+        lr = args.blr * args.batch_size / 512
+        """})
+    assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]
