@@ -34,7 +34,7 @@ class ConfigError(Exception):
 
 # Keys that configure one family's analysis: key -> family. Analyses read them through one accessor,
 # `ctx.options(family)` in a worker and `project.options(family)` in the project phase.
-FAMILY_KEYS: dict[str, str] = {"held-out-splits": "LEAK"}
+FAMILY_KEYS: dict[str, str] = {"held-out-splits": "LEAK", "hparam-modules": "HPARAM"}
 
 
 @dataclass(frozen=True)

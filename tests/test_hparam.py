@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mllint.analysis.hparam_apis import REQUIRED, TORCH_APIS, canonical
-from mllint.config import Config, ConfigError, from_table
+from mllint.config import Config, ConfigError, from_table, load_config
 from mllint.engine import run
 
 
@@ -97,7 +97,7 @@ def test_hparam_modules_declares_a_module_of_named_values(tmp_path):
         """}
     assert len(lint(tmp_path, files)) == 1
     (tmp_path / "mllint.toml").write_text('hparam-modules = ["train.py"]\n')
-    assert lint(tmp_path, files) == []
+    assert lint(tmp_path, files, load_config(None, tmp_path)) == []
 
 
 def test_hparam_modules_must_be_strings():

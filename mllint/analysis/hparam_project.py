@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..project import Project
 from .hparam_apis import CONCEPT_OPTIONS
@@ -29,13 +28,7 @@ class HparamAnalysis:
 
 def hparam_modules(project: Project) -> list[str]:
     """`hparam-modules` of the project's configuration (globs of paths relative to the project root)."""
-    from ..config import ConfigError, find_config, load_file
-
-    try:
-        found = find_config(Path(project.root))
-        return list(load_file(found).hparam_modules) if found else []
-    except (ConfigError, OSError):
-        return []
+    return list(project.options("HPARAM").get("hparam-modules", ()))
 
 
 def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[str, list[str]]):
