@@ -26,6 +26,7 @@ from . import library as L
 from .flow import (CLEAN, NO_TAGS, AttrTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
                    Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
 from .names import dotted
+from .origins import OptionKind, option_of_call
 from .syntax import arg_keys, const, literal, literal_strings, module_level_names, slice_key, string
 from .values import str_value
 
@@ -626,7 +627,7 @@ class Interpreter:
         args = [(position, self.expr(arg.value, env), arg) for position, arg in arg_keys(node)]
         short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         qualified = self.ctx.names.callee(node) or dotted(func) or ""
-        if short == "add_argument":
+        if short == "add_argument" or short.startswith("DEFINE_"):
             self._option(node)
         site = self._project_callee(func, receiver, qualified, short)
         call = Call(node, short, qualified, receiver, args, env, self.frame,
@@ -657,18 +658,11 @@ class Interpreter:
         return result
 
     def _option(self, node: cst.Call) -> None:
-        """`add_argument("--split", default="test")`: an option whose literal default decides a value."""
-        flags = [string(a.value) for a in node.args if a.keyword is None]
-        flags = [f for f in flags if f]
-        default = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "default"), None)
-        if not flags or default is None:
-            return
-        dest_arg = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "dest"), None)
-        longs = [f for f in flags if f.startswith("--")] or flags
-        dest = string(dest_arg) if dest_arg is not None else longs[0].lstrip("-").replace("-", "_")
-        value = const(default)
-        if dest and isinstance(value, (str, bool)):
-            self.options[dest] = value
+        """`add_argument("--split", default="test")`: an option whose literal default decides `args.split`."""
+        option = option_of_call(node, self.ctx.names)
+        if option is not None and option.kind in (OptionKind.ARGPARSE, OptionKind.ABSL) and option.dest \
+                and option.constant is not None:
+            self.options[option.dest] = option.constant
 
     def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
         """(callee as written for the project index, self offset) when the call may run project code."""

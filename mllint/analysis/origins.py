@@ -25,6 +25,7 @@ import libcst as cst
 
 from .names import dotted
 from .scopes import ASSIGN, LOOP, PARAM, Scope
+from .syntax import const
 from .values import keyword, positional, str_value
 
 if TYPE_CHECKING:
@@ -305,6 +306,7 @@ class Option:
     multiple: bool = False  # nargs="+"/"*", click multiple=True
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the defining call/statement
     help: str = ""
+    constant: object = None  # a str or bool default, if literal (`default="test"`, `default=True`)
 
 
 def normalise(option: str) -> str:
@@ -341,12 +343,15 @@ def option_of_call(call: cst.Call, names) -> Option | None:
     if not flags and kind != OptionKind.TYPER:
         return None
     longs = [f for f in flags if f.startswith("--")] or flags
-    dest = str_value(keyword(call, "dest")) or (normalise(longs[0]) if longs else "")
-    aliases = tuple(dict.fromkeys([*(normalise(f) for f in flags), dest]))
+    # argparse keeps the case of a dest (`--LR` is `args.LR`); aliases are normalised for matching spellings
+    dest = str_value(keyword(call, "dest")) or (longs[0].lstrip("-").replace("-", "_") if longs else "")
+    aliases = tuple(dict.fromkeys([*(normalise(f) for f in flags), dest.lower()]))
     nargs = str_value(keyword(call, "nargs"))
     multiple = nargs in ("+", "*") or keyword(call, "multiple") is not None
     help_text = str_value(keyword(call, "help")) or ""
-    return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call, help_text)
+    literal = const(default) if default is not None else None
+    return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call, help_text,
+                  literal if isinstance(literal, (str, bool)) else None)
 
 
 def fields_of(node: cst.ClassDef) -> Iterator[Option]:
