@@ -302,3 +302,31 @@ def test_a_split_decided_at_a_project_call_is_one_source_not_two(tmp_path):
                     "fit(None, loader(train=False))\nfit(None, torchvision.datasets.SVHN('d', split='test'))\n",
     })
     assert finding.message.endswith("(+1 more held-out source)")
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def fixture_findings(name: str) -> list:
+    return run([str(FIXTURES / name)], Config(), ["LEAK"], [], jobs=1).findings
+
+
+def test_option_default_names_the_option_in_the_source():
+    (finding,) = fixture_findings("leak_pos_option_default_path")
+    assert finding.message == ("a metric on held-out data selects the model: computed on the path 'data/test' "
+                               "(`args.val_dir`), it sets `best_acc`: the best score is chosen on it")
+    assert [(Path(r.loc.path).name, r.loc.line) for r in finding.related] == [("train.py", 12)]
+
+
+def test_loaders_given_to_a_setter_are_followed_into_another_method():
+    (finding,) = fixture_findings("leak_pos_setter_loaders")
+    assert "computed on CIFAR10(train=False)" in finding.message and "`self.save_model()`" in finding.message
+    related = [(Path(r.loc.path).name, r.loc.line, r.message) for r in finding.related]
+    assert related[0] == ("main.py", 7, "held-out data: CIFAR10(train=False)")
+    assert ("main.py", 9, "passed to set_data_loader() as `loader_dict`") in related
+
+
+def test_a_selection_inside_an_unrelated_if_is_reported():
+    (finding,) = fixture_findings("leak_pos_named_loader_guarded")
+    assert finding.message.endswith("it sets `is_best`: the best score is chosen on it")
+    assert finding.related[0].message == "held-out data: `test_loader` (named as held-out data)"

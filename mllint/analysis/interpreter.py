@@ -16,6 +16,7 @@ a domain marked as guards (`guards`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -41,6 +42,7 @@ class Frame:
     self_name: str | None
     is_module: bool
     outer: Env | None  # the enclosing function's variables (closures)
+    params: tuple = ()  # the parameters' names
     returns: Val = CLEAN
     globals: set = field(default_factory=set)
     local_functions: dict = field(default_factory=dict)
@@ -148,6 +150,7 @@ class Interpreter:
         self.module_names = module_level_names(ctx.module)
         self.frame = Frame(f"{self.module}.<module>", None, None, True, None)
         self.guards: list[object] = []
+        self.env: Env = {}  # the variables of the statement being run, for hooks that evaluate a sub-expression
         self.options: dict[str, object] = {}  # argparse dest -> literal str/bool default
         self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
@@ -199,7 +202,7 @@ class Interpreter:
         is_method = cls is not None and not any(
             isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
         self_name = names[0] if is_method and names else None
-        frame = Frame(qual, cls, self_name, False, outer)
+        frame = Frame(qual, cls, self_name, False, outer, tuple(p.name.value for p in (*ordered, *params.kwonly_params)))
         env: Env = {}
         defaults = {}
         for i, param in enumerate([*ordered, *params.kwonly_params]):
@@ -231,10 +234,13 @@ class Interpreter:
 
     # --- statements ---------------------------------------------------------------------------------
     def block(self, stmts, env: Env) -> None:
+        outer = self.env
         for stmt in stmts:
             handler = _STATEMENTS.get(type(stmt).__name__)
             if handler is not None:
+                self.env = env
                 handler(self, stmt, env)
+        self.env = outer
 
     def suite(self, suite, env: Env) -> None:
         if suite is None:
@@ -440,10 +446,11 @@ class Interpreter:
                 env[name] = union(current, value)
 
     def _store_attr(self, cls: str, attr: str, value: Val) -> None:
-        """Attributes are per class, not per object: only constructor arguments are kept as parameters.
-        A method's parameters (`AverageMeter.update(val)`) would mix every object's values; the caller's
-        own object carries those instead (see `_mutate`)."""
-        if not self.frame.qual.endswith(".__init__"):
+        """Attributes are per class, not per object: only the arguments of constructors and of set-up methods
+        (`set_data_loader(loaders)`, `setup(...)`) are kept as parameters. Another method's parameters
+        (`AverageMeter.update(val)`) would mix every object's values; the caller's own object carries those
+        instead (see `_mutate`)."""
+        if not _SETS_UP.match(self.frame.qual.rsplit(".", 1)[-1]):
             value = terms_val(t for t in value.flat() if not (type(t) is ParamTerm and t.func == self.frame.qual))
         if not value.tainted():
             return
@@ -728,6 +735,10 @@ class Interpreter:
                 call.env[name] = union(call.env[name], derive(added))
             elif added.tainted() and self.frame.is_module:
                 call.env[name] = derive(added)
+
+
+# Methods whose arguments become the object's state: constructors and set-up methods.
+_SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
 
 
 def _body(node) -> list:

@@ -74,16 +74,27 @@ class LeakDomain(Domain):
             return None
         action = self._actions[id(node)] if id(node) in self._actions else \
             self._actions.setdefault(id(node), selection_action(node))
-        if action is not None and action.startswith("stops") and not ordering(node.test):
+        if action is not None and action.startswith("stops") and not self._orders_metric(flow, node.test):
             action = None  # a bare `break` counts only after comparing a score (`if acc >= target: break`)
         if action is None:
             return None
         self.sink(flow, LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
         return action
 
+    def _orders_metric(self, flow: Interpreter, test: cst.BaseExpression) -> bool:
+        """Does the condition compare the magnitude of a held-out value (`acc >= target`), not a counter
+        (`cursor < batch.size()[0]`)?"""
+        for comparison in ordering(test):
+            if flow.expr(comparison.left, flow.env).tainted() or \
+                    any(flow.expr(c.comparator, flow.env).tainted() for c in comparison.comparisons):
+                return True
+        return False
+
     def assigned(self, flow: Interpreter, target: cst.BaseExpression, source: cst.BaseExpression, value: Val) -> None:
-        """`best = max(best, acc)` and `is_best = acc > best` on held-out metrics (outside a selecting `if`)."""
-        if flow.guards or not value.tainted() or flow.ctx.is_test:
+        """`best = max(best, acc)` and `is_best = acc > best` on held-out metrics. Inside an `if` that selects on
+        the same metric, the report keeps the first of the two (one finding per function and source); an `if` on
+        something else (`if args.local_rank in [-1, 0]:`) hides nothing."""
+        if not value.tainted() or flow.ctx.is_test:
             return
         name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
         if not name or not P.BEST_NAME.search(name):
@@ -96,8 +107,11 @@ class LeakDomain(Domain):
 
     def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
               source: cst.BaseExpression | None) -> Val:
-        """Names decide only when the construction does not: no taint, no visible split, no project call."""
+        """Names decide only when the construction does not: no taint, no visible split, no project call, and
+        not in a function whose caller decides the split (`def load_data(root, phase="train")`)."""
         if source is None or value.tainted() or value.const is not None or not P.held_out_name(name, self.splits):
+            return value
+        if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
             return value
         if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or decided(source):
             return value
@@ -165,11 +179,13 @@ class LeakDomain(Domain):
                 found.add(flow.source(node, f"{short}({value.const!r})"))
             text = text_of(arg.value) if isinstance(position, int) or position in (
                 "root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
-            if text is None and isinstance(value.const, str) and isinstance(arg.value, cst.Name):
-                text = value.const
+            shown = None
+            if text is None and isinstance(value.const, str) and isinstance(arg.value, (cst.Name, cst.Attribute)):
+                text = value.const  # a variable or an option's default (`args.val_dir`, default "data/test")
+                shown = flow.ctx.module.code_for_node(arg.value) if isinstance(arg.value, cst.Attribute) else None
             if text and (data_like or short in ("join", "Path", "open")) and \
                     P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
-                found.add(flow.source(arg.value, f"the path {text!r}"))
+                found.add(flow.source(arg.value, f"the path {text!r}" + (f" (`{shown}`)" if shown else "")))
         return Found(frozenset(found), frozenset(marks))
 
     def _split_term(self, flow: Interpreter, call: Call, expr: cst.BaseExpression, value: Val, label: str | None,

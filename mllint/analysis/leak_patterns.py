@@ -54,7 +54,7 @@ def held_out_name(name: str, splits: tuple[str, ...]) -> bool:
     lowered = name.lower().lstrip("_")
     for split in splits:
         s = re.escape(split.lower())
-        if re.fullmatch(rf"(?:[a-z0-9]+_)?{s}{_DATA_SUFFIX}s?", lowered):
+        if re.fullmatch(rf"(?:[a-z0-9]+_)?{s}_?{_DATA_SUFFIX}s?", lowered):
             return True
         if re.fullmatch(rf"(?:[a-z0-9]+_)?{_DATA_PREFIX}_?{s}", lowered):
             return True

@@ -10,10 +10,12 @@ from .syntax import string
 from .values import str_value
 
 
-def ordering(test: cst.BaseExpression) -> bool:
-    """Does the condition compare magnitudes (`<`, `>=`), as a score against a best value or a target?"""
-    return any(isinstance(n, cst.ComparisonTarget) and isinstance(n.operator, (cst.LessThan, cst.GreaterThan,
-               cst.LessThanEqual, cst.GreaterThanEqual)) for n in walk(test))
+def ordering(test: cst.BaseExpression) -> list[cst.Comparison]:
+    """The comparisons in a condition that compare magnitudes (`<`, `>=`), as a score against a best value or
+    a target."""
+    return [n for n in walk(test) if isinstance(n, cst.Comparison) and any(
+        isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
+        for c in n.comparisons)]
 
 
 def config_like(expr: cst.BaseExpression) -> bool:
