@@ -196,9 +196,7 @@ def rules_command(fmt: str) -> None:
     """List every rule: code, name, severity and summary."""
     import json
 
-    from .rules import all_rules
-
-    rules = all_rules()
+    rules = _all_rules()
     if fmt == "json":
         from .report.common import docs_url
 
@@ -208,10 +206,15 @@ def rules_command(fmt: str) -> None:
     write("".join(f"{r.code:<9} {r.name:<32} {str(r.severity):<8} {r.summary}\n" for r in rules.values()))
 
 
-def _complete_rule(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+def _all_rules() -> dict:
+    from . import engine  # noqa: F401 - first: it defers libcst, which the rule modules would import at once
     from .rules import all_rules
 
-    names = [n for rule in all_rules().values() for n in (rule.code, rule.name)]
+    return all_rules()
+
+
+def _complete_rule(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    names = [n for rule in _all_rules().values() for n in (rule.code, rule.name)]
     return [n for n in names if n.lower().startswith(incomplete.lower())]
 
 
@@ -222,9 +225,8 @@ def rule_command(code: str | None, show_all: bool) -> None:
     """Print the documentation page of a rule, by code (SEED001) or name (single-fixed-seed)."""
     from .codes import did_you_mean
     from .docs import rule_page
-    from .rules import all_rules
 
-    rules = all_rules()
+    rules = _all_rules()
     if show_all:
         write("\n".join(rule_page(rule).rstrip("\n") + "\n" for rule in rules.values()))
         return

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,6 +35,7 @@ def _selectors(value: str | None, option: str) -> list[str]:
 
 def _check_known(config: Config, chosen: dict[str, list[str]]) -> None:
     """A selector that matches no rule is a usage error with a suggestion: a typo must not lint nothing."""
+    from . import engine  # noqa: F401 - first: it defers libcst, which the rule modules would import at once
     from .codes import is_known, unknown_message
     from .rules import all_rules
 
@@ -145,6 +144,8 @@ def _show_settings(config: Config, select: list[str], ignore: list[str], thresho
 
 def _stdin_file(filename: str) -> tuple[str, str]:
     """(absolute path linted, temporary file holding stdin's bytes, with the same suffix)."""
+    import tempfile
+
     data = sys.stdin.buffer.read()
     suffix = os.path.splitext(filename)[1] or ".py"
     handle, tmp = tempfile.mkstemp(prefix="mllint-stdin-", suffix=suffix)
@@ -251,7 +252,7 @@ def lint(options: dict[str, Any]) -> NoReturn:
 
     output = options["output"]
     colour = _colour(options["color"], options["no_color"], fmt, output is not None)
-    width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if output is None and sys.stdout.isatty() else None
     text = _render(result, fmt, colour=colour, quiet=options["quiet"], statistics=options["statistics"],
                    show_suppressed=options["show_suppressed"], width=width)
     if output:
