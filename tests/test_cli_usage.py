@@ -305,3 +305,28 @@ def test_progress_indicator_draws_and_clears(monkeypatch, capsys):
     with lint.Progress(False):
         time.sleep(0.05)
     assert capsys.readouterr().err == ""
+
+
+def test_unreadable_folder_in_process(tmp_path, monkeypatch):
+    """The same as above for any user (root reads every folder): scandir refused on one folder."""
+    from mllint import discovery
+    from mllint.config import Config
+    from mllint.engine import run
+
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "a.py").write_text("x = 1\n")
+    real = discovery.os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    result = run(["."], Config(), ["ALL"], [], jobs=1)
+    assert result.files == 1 and result.scanned == ["ok.py"]
+    (finding,) = result.findings
+    assert (finding.code, finding.loc.path, finding.message) == ("FILE007", "locked", "folder cannot be read: permission denied")
+    assert "permission" in finding.hint and "link" not in finding.hint
