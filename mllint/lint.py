@@ -242,13 +242,12 @@ def lint(options: dict[str, Any]) -> NoReturn:
             known = Baseline.load(options["baseline"])
         except BaselineError as exc:
             raise Failure(str(exc)) from None
-        result.findings, result.baselined = known.new_findings(result)
+        new, _ = known.new_findings(result)
+        _keep_new(result, new)
     if changed is not None:
         from .baseline import on_changed_lines
 
-        kept = on_changed_lines(result.findings, changed)
-        result.baselined += len(result.findings) - len(kept)
-        result.findings = kept
+        _keep_new(result, on_changed_lines(result.findings, changed))
 
     output = options["output"]
     colour = _colour(options["color"], options["no_color"], fmt, output is not None)
@@ -264,6 +263,16 @@ def lint(options: dict[str, Any]) -> NoReturn:
         write(text)
     failing = [f for f in result.findings if f.severity >= threshold]
     sys.exit(0 if options["exit_zero"] or not failing else 1)
+
+
+def _keep_new(result, new: list) -> None:
+    """Report only `new`; the rest of the findings are counted and kept aside as known."""
+    ids = {id(f) for f in new}
+    result.known.extend(f for f in result.findings if id(f) not in ids)
+    result.known.sort(key=lambda f: f.sort_key())
+    result.baselined = len(result.known)
+    result.findings = new
+    result.compared = True
 
 
 def _run(paths: list[str], config: Config, chosen: list[str], ignored: list[str], options: dict[str, Any],

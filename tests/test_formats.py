@@ -196,3 +196,18 @@ def test_output_format_alias_and_environment(tmp_path):
     assert json.loads(mllint("--output-format", "json", ".", cwd=tmp_path).stdout)[0]["code"] == "SEED001"
     assert json.loads(mllint(".", cwd=tmp_path, env={"MLLINT_OUTPUT_FORMAT": "json"}).stdout)[0]["line"] == 2
     assert mllint("--format", "text", ".", cwd=tmp_path, env={"MLLINT_OUTPUT_FORMAT": "json"}).stdout.startswith("t.py:2:1")
+
+
+def test_sarif_lists_suppressed_and_baselined_results_with_their_state(tmp_path):
+    (tmp_path / "a.py").write_text("import torch\ntorch.manual_seed(1)  # mllint: ignore[SEED001] fixed split\n")
+    (tmp_path / "b.py").write_text("import numpy as np\nnp.random.seed(2)\n")
+    assert mllint("--write-baseline", "base.json", ".", cwd=tmp_path).returncode == 0
+    (tmp_path / "c.py").write_text("import random\nrandom.seed(3)\n")
+    proc = mllint("--format", "sarif", "--baseline", "base.json", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    results = json.loads(proc.stdout)["runs"][0]["results"]
+    got = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r.get("baselineState"),
+            r["suppressions"][0]["justification"] if "suppressions" in r else None) for r in results}
+    assert got == {("a.py", None, "fixed split"), ("b.py", "unchanged", None), ("c.py", "new", None)}
+    plain = json.loads(mllint("--format", "sarif", ".", cwd=tmp_path).stdout)["runs"][0]["results"]
+    assert all("baselineState" not in r for r in plain) and len(plain) == 3
