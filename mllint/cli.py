@@ -267,8 +267,15 @@ def internal_error(exc: BaseException) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    cli.main(args=args, prog_name="mllint", standalone_mode=True)
-    sys.exit(0)  # pragma: no cover - click exits
+    try:
+        code = cli.main(args=args, prog_name="mllint", standalone_mode=False)
+    except click.ClickException as exc:  # usage errors: exit 2 (Failure and click's own)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):  # not click's "Aborted!" with exit 1, which means findings here
+        print("mllint: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
