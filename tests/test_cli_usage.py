@@ -330,3 +330,15 @@ def test_unreadable_folder_in_process(tmp_path, monkeypatch):
     (finding,) = result.findings
     assert (finding.code, finding.loc.path, finding.message) == ("FILE007", "locked", "folder cannot be read: permission denied")
     assert "permission" in finding.hint and "link" not in finding.hint
+
+
+def test_a_warm_run_does_not_load_libcst(project):
+    """The pre-commit path: with the cache warm, nothing is parsed, so libcst (0.2 s of imports) stays unloaded
+    in the main process (the engine defers it; the rule modules must not load it first)."""
+    code = ("import atexit, runpy, sys\n"
+            "atexit.register(lambda: print('libcst:', type(sys.modules.get('libcst')).__name__, file=sys.stderr))\n"
+            "sys.argv = ['mllint', '--jobs', '1', '--select', 'SEED,FILE,LEAK', 'train.py']\n"
+            "runpy.run_module('mllint', run_name='__main__')\n")
+    for _ in range(2):  # the first run fills the cache
+        proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1 and "libcst: _LazyLibcst" in proc.stderr, proc.stderr[-500:]
