@@ -211,3 +211,15 @@ def test_sarif_lists_suppressed_and_baselined_results_with_their_state(tmp_path)
     assert got == {("a.py", None, "fixed split"), ("b.py", "unchanged", None), ("c.py", "new", None)}
     plain = json.loads(mllint("--format", "sarif", ".", cwd=tmp_path).stdout)["runs"][0]["results"]
     assert all("baselineState" not in r for r in plain) and len(plain) == 3
+
+
+def test_markdown_lists_at_most_max_rows(monkeypatch):
+    from mllint.findings import Finding, Loc, Severity
+    from mllint.report import markdown
+    from mllint.results import RunResult
+
+    monkeypatch.setattr(markdown, "MAX_ROWS", 3)
+    findings = [Finding("SEED001", "single-fixed-seed", Severity.WARNING, Loc(i, 1, i, 2, "t.py"), "m|x") for i in range(1, 6)]
+    text = markdown.render(RunResult(findings=findings, files=1, scanned=["t.py"]))
+    assert text.count("| warning |") == 3 and "... and 2 more, not listed here" in text
+    assert "| m\\|x |" in text  # a pipe in a message does not break the table
