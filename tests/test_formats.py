@@ -221,5 +221,5 @@ def test_markdown_lists_at_most_max_rows(monkeypatch):
     monkeypatch.setattr(markdown, "MAX_ROWS", 3)
     findings = [Finding("SEED001", "single-fixed-seed", Severity.WARNING, Loc(i, 1, i, 2, "t.py"), "m|x") for i in range(1, 6)]
     text = markdown.render(RunResult(findings=findings, files=1, scanned=["t.py"]))
-    assert text.count("| warning |") == 3 and "... and 2 more, not listed here" in text
+    assert text.count("| warning | `SEED001`") == 3 and "... and 2 more, not listed here" in text
     assert "| m\\|x |" in text  # a pipe in a message does not break the table
