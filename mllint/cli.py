@@ -136,8 +136,8 @@ def _bare_color(args: list[str]) -> list[str]:
 
 @click.group(cls=MllintGroup, context_settings=CONTEXT, invoke_without_command=False,
              help="Find red flags in machine-learning training code: leakage, single seeds, ...\n\n"
-                  "`mllint [PATH]...` lints files and folders (default: .); a folder named like a command is "
-                  "linted as ./rules.")
+                  "`mllint [PATH]...` lints files and folders (default: .); for a folder named like a command, write "
+                  "./rules or `mllint check rules`.")
 @click.version_option(__version__, "--version", prog_name="mllint", message="%(prog)s %(version)s",
                       help="Show the version and exit.")
 def cli() -> None:
