@@ -2,8 +2,9 @@
 `mllint rule CODE|NAME`; `probe` and `recipe` are loaded from their packages only when used.
 
 Exit codes: 0 no findings at or above the fail level, 1 findings, 2 usage error or internal failure.
-click costs about 7 ms of start-up on top of what linting imports anyway (see the README's Speed section);
-everything else (the engine, reporters, rules) is imported inside the command that needs it.
+click's import costs a few milliseconds more than argparse's; everything else (the engine, reporters, rules) is
+imported inside the command that needs it, and the engine before the rules, so that a warm run never loads
+libcst (tests/test_cli_usage.py checks it).
 """
 from __future__ import annotations
 
@@ -135,8 +136,8 @@ def _bare_color(args: list[str]) -> list[str]:
 
 @click.group(cls=MllintGroup, context_settings=CONTEXT, invoke_without_command=False,
              help="Find red flags in machine-learning training code: leakage, single seeds, ...\n\n"
-                  "`mllint [PATH]...` lints files and folders (default: .); a folder named like a command is "
-                  "linted as ./rules.")
+                  "`mllint [PATH]...` lints files and folders (default: .); for a folder named like a command, write "
+                  "./rules or `mllint check rules`.")
 @click.version_option(__version__, "--version", prog_name="mllint", message="%(prog)s %(version)s",
                       help="Show the version and exit.")
 def cli() -> None:
@@ -196,9 +197,7 @@ def rules_command(fmt: str) -> None:
     """List every rule: code, name, severity and summary."""
     import json
 
-    from .rules import all_rules
-
-    rules = all_rules()
+    rules = _all_rules()
     if fmt == "json":
         from .report.common import docs_url
 
@@ -208,10 +207,15 @@ def rules_command(fmt: str) -> None:
     write("".join(f"{r.code:<9} {r.name:<32} {str(r.severity):<8} {r.summary}\n" for r in rules.values()))
 
 
-def _complete_rule(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+def _all_rules() -> dict:
+    from . import engine  # noqa: F401 - first: it defers libcst, which the rule modules would import at once
     from .rules import all_rules
 
-    names = [n for rule in all_rules().values() for n in (rule.code, rule.name)]
+    return all_rules()
+
+
+def _complete_rule(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    names = [n for rule in _all_rules().values() for n in (rule.code, rule.name)]
     return [n for n in names if n.lower().startswith(incomplete.lower())]
 
 
@@ -222,9 +226,8 @@ def rule_command(code: str | None, show_all: bool) -> None:
     """Print the documentation page of a rule, by code (SEED001) or name (single-fixed-seed)."""
     from .codes import did_you_mean
     from .docs import rule_page
-    from .rules import all_rules
 
-    rules = all_rules()
+    rules = _all_rules()
     if show_all:
         write("\n".join(rule_page(rule).rstrip("\n") + "\n" for rule in rules.values()))
         return
@@ -265,8 +268,15 @@ def internal_error(exc: BaseException) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    cli.main(args=args, prog_name="mllint", standalone_mode=True)
-    sys.exit(0)  # pragma: no cover - click exits
+    try:
+        code = cli.main(args=args, prog_name="mllint", standalone_mode=False)
+    except click.ClickException as exc:  # usage errors: exit 2 (Failure and click's own)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):  # not click's "Aborted!" with exit 1, which means findings here
+        print("mllint: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,6 @@
 """Rule codes as users type them: is a code or prefix known, and which known one did they mean?"""
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
@@ -13,6 +12,8 @@ def is_known(selector: str, codes: Iterable[str]) -> bool:
 
 def did_you_mean(selector: str, codes: Iterable[str]) -> str:
     """' (did you mean LEAK?)', or '' when nothing is close. Families and codes are both candidates."""
+    import difflib
+
     codes = list(codes)
     candidates = sorted({*codes, *(c.rstrip("0123456789") for c in codes)})
     close = difflib.get_close_matches(selector.upper(), candidates, n=2, cutoff=0.6)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,6 +35,7 @@ def _selectors(value: str | None, option: str) -> list[str]:
 
 def _check_known(config: Config, chosen: dict[str, list[str]]) -> None:
     """A selector that matches no rule is a usage error with a suggestion: a typo must not lint nothing."""
+    from . import engine  # noqa: F401 - first: it defers libcst, which the rule modules would import at once
     from .codes import is_known, unknown_message
     from .rules import all_rules
 
@@ -145,6 +144,8 @@ def _show_settings(config: Config, select: list[str], ignore: list[str], thresho
 
 def _stdin_file(filename: str) -> tuple[str, str]:
     """(absolute path linted, temporary file holding stdin's bytes, with the same suffix)."""
+    import tempfile
+
     data = sys.stdin.buffer.read()
     suffix = os.path.splitext(filename)[1] or ".py"
     handle, tmp = tempfile.mkstemp(prefix="mllint-stdin-", suffix=suffix)
@@ -241,17 +242,16 @@ def lint(options: dict[str, Any]) -> NoReturn:
             known = Baseline.load(options["baseline"])
         except BaselineError as exc:
             raise Failure(str(exc)) from None
-        result.findings, result.baselined = known.new_findings(result)
+        new, _ = known.new_findings(result)
+        _keep_new(result, new)
     if changed is not None:
         from .baseline import on_changed_lines
 
-        kept = on_changed_lines(result.findings, changed)
-        result.baselined += len(result.findings) - len(kept)
-        result.findings = kept
+        _keep_new(result, on_changed_lines(result.findings, changed))
 
     output = options["output"]
     colour = _colour(options["color"], options["no_color"], fmt, output is not None)
-    width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
+    width = os.get_terminal_size(sys.stdout.fileno()).columns if output is None and sys.stdout.isatty() else None
     text = _render(result, fmt, colour=colour, quiet=options["quiet"], statistics=options["statistics"],
                    show_suppressed=options["show_suppressed"], width=width)
     if output:
@@ -263,6 +263,16 @@ def lint(options: dict[str, Any]) -> NoReturn:
         write(text)
     failing = [f for f in result.findings if f.severity >= threshold]
     sys.exit(0 if options["exit_zero"] or not failing else 1)
+
+
+def _keep_new(result, new: list) -> None:
+    """Report only `new`; the rest of the findings are counted and kept aside as known."""
+    ids = {id(f) for f in new}
+    result.known.extend(f for f in result.findings if id(f) not in ids)
+    result.known.sort(key=lambda f: f.sort_key())
+    result.baselined = len(result.known)
+    result.findings = new
+    result.compared = True
 
 
 def _run(paths: list[str], config: Config, chosen: list[str], ignored: list[str], options: dict[str, Any],

@@ -305,3 +305,40 @@ def test_progress_indicator_draws_and_clears(monkeypatch, capsys):
     with lint.Progress(False):
         time.sleep(0.05)
     assert capsys.readouterr().err == ""
+
+
+def test_unreadable_folder_in_process(tmp_path, monkeypatch):
+    """The same as above for any user (root reads every folder): scandir refused on one folder."""
+    from mllint import discovery
+    from mllint.config import Config
+    from mllint.engine import run
+
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "a.py").write_text("x = 1\n")
+    real = discovery.os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    result = run(["."], Config(), ["ALL"], [], jobs=1)
+    assert result.files == 1 and result.scanned == ["ok.py"]
+    (finding,) = result.findings
+    assert (finding.code, finding.loc.path, finding.message) == ("FILE007", "locked", "folder cannot be read: permission denied")
+    assert "permission" in finding.hint and "link" not in finding.hint
+
+
+def test_a_warm_run_does_not_load_libcst(project):
+    """The pre-commit path: with the cache warm, nothing is parsed, so libcst (0.2 s of imports) stays unloaded
+    in the main process (the engine defers it; the rule modules must not load it first)."""
+    code = ("import atexit, runpy, sys\n"
+            "atexit.register(lambda: print('libcst:', type(sys.modules.get('libcst')).__name__, file=sys.stderr))\n"
+            "sys.argv = ['mllint', '--jobs', '1', '--select', 'SEED,FILE,LEAK', 'train.py']\n"
+            "runpy.run_module('mllint', run_name='__main__')\n")
+    for _ in range(2):  # the first run fills the cache
+        proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1 and "libcst: _LazyLibcst" in proc.stderr, proc.stderr[-500:]

@@ -198,3 +198,30 @@ def test_output_format_alias_and_environment(tmp_path):
     assert json.loads(mllint("--output-format", "json", ".", cwd=tmp_path).stdout)[0]["code"] == "SEED001"
     assert json.loads(mllint(".", cwd=tmp_path, env={"MLLINT_OUTPUT_FORMAT": "json"}).stdout)[0]["line"] == 2
     assert mllint("--format", "text", ".", cwd=tmp_path, env={"MLLINT_OUTPUT_FORMAT": "json"}).stdout.startswith("t.py:2:1")
+
+
+def test_sarif_lists_suppressed_and_baselined_results_with_their_state(tmp_path):
+    (tmp_path / "a.py").write_text("import torch\ntorch.manual_seed(1)  # mllint: ignore[SEED001] fixed split\n")
+    (tmp_path / "b.py").write_text("import numpy as np\nnp.random.seed(2)\n")
+    assert mllint("--write-baseline", "base.json", ".", cwd=tmp_path).returncode == 0
+    (tmp_path / "c.py").write_text("import random\nrandom.seed(3)\n")
+    proc = mllint("--format", "sarif", "--baseline", "base.json", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    results = json.loads(proc.stdout)["runs"][0]["results"]
+    got = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r.get("baselineState"),
+            r["suppressions"][0]["justification"] if "suppressions" in r else None) for r in results}
+    assert got == {("a.py", None, "fixed split"), ("b.py", "unchanged", None), ("c.py", "new", None)}
+    plain = json.loads(mllint("--format", "sarif", ".", cwd=tmp_path).stdout)["runs"][0]["results"]
+    assert all("baselineState" not in r for r in plain) and len(plain) == 3
+
+
+def test_markdown_lists_at_most_max_rows(monkeypatch):
+    from mllint.findings import Finding, Loc, Severity
+    from mllint.report import markdown
+    from mllint.results import RunResult
+
+    monkeypatch.setattr(markdown, "MAX_ROWS", 3)
+    findings = [Finding("SEED001", "single-fixed-seed", Severity.WARNING, Loc(i, 1, i, 2, "t.py"), "m|x") for i in range(1, 6)]
+    text = markdown.render(RunResult(findings=findings, files=1, scanned=["t.py"]))
+    assert text.count("| warning | `SEED001`") == 3 and "... and 2 more, not listed here" in text
+    assert "| m\\|x |" in text  # a pipe in a message does not break the table

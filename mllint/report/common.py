@@ -67,6 +67,14 @@ def _page_path(code: str) -> Path | None:
     return next((p.resolve() for p in _candidates(code) if p.is_file()), None)
 
 
+def rule_summary(code: str) -> str:
+    """The rule's one-line summary (without reading its page)."""
+    from ..rules import all_rules
+
+    rule = all_rules().get(code)
+    return rule.summary if rule is not None else ""
+
+
 @lru_cache(maxsize=None)
 def rule_meta(code: str) -> dict:
     """name, severity, summary, hint, the page's "What it flags" section, the page and its URL."""

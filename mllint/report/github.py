@@ -45,7 +45,7 @@ def annotation(f: Finding) -> str:
 
 def render(result: RunResult, *, show_suppressed: bool = False, **_: object) -> str:
     out = [annotation(f) for f in common.listed(result, show_suppressed)]
-    counts = common.severity_counts(result.findings)
-    out.append(f"mllint: {len(result.findings)} findings ({counts['error']} errors, {counts['warning']} warnings, "
-               f"{counts['info']} infos) in {result.files} files")
+    from .text import summary_lines
+
+    out.append("mllint: " + summary_lines(result, show_suppressed)[-1])
     return "\n".join(out) + "\n"

@@ -6,6 +6,9 @@ from ..findings import Finding
 from ..results import RunResult
 from . import common
 
+# GitHub truncates a job summary at 1 MiB and a comment at 64 KiB: the table lists the first findings only
+MAX_ROWS = 200
+
 
 def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")
@@ -52,10 +55,13 @@ def render(result: RunResult, *, show_suppressed: bool = False, statistics: bool
     if families:
         out += ["", "| family | error | warning | info |", "|---|---:|---:|---:|"]
         out += [f"| {name} | {by['error']} | {by['warning']} | {by['info']} |" for name, by in families.items()]
+    listed = common.listed(result, show_suppressed)
     by_file: dict[str, list[Finding]] = {}
-    for f in common.listed(result, show_suppressed):
+    for f in listed[:MAX_ROWS]:
         by_file.setdefault(f.loc.path, []).append(f)
     for path, findings in by_file.items():
         out += ["", f"### {_code(path)}", "", "| where | severity | rule | message |", "|---|---|---|---|"]
         out += [_row(f) for f in findings]
+    if len(listed) > MAX_ROWS:
+        out += ["", f"... and {len(listed) - MAX_ROWS} more, not listed here (the json or sarif report has them all)."]
     return "\n".join(out) + "\n"

@@ -3,7 +3,8 @@
 Rules carry their metadata from rules/ (summary, the page's "What it flags", the hint and the page as help);
 results carry regions, related locations, a code flow for LEAK findings (held-out source -> hops -> the
 sink where it is used), partialFingerprints (the baseline's line-number-free hashes, so that code scanning
-follows a finding across commits), and `suppressions` for silenced findings (with --show-suppressed).
+follows a finding across commits), `suppressions` for silenced findings (always listed: the viewer decides),
+and `baselineState` (new / unchanged) when a baseline or --changed-since decided what is new.
 Paths are relative to %SRCROOT%, the working folder (GitHub resolves them against the checkout).
 """
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _rule(code: str) -> dict:
     return rule
 
 
-def _result(result: RunResult, f: Finding, index: dict[str, int]) -> dict:
+def _result(result: RunResult, f: Finding, index: dict[str, int], state: str | None) -> dict:
     out: dict = {
         "ruleId": f.code,
         "ruleIndex": index[f.code],
@@ -67,6 +68,8 @@ def _result(result: RunResult, f: Finding, index: dict[str, int]) -> dict:
         "message": {"text": _where(f.loc) + f.message},
         "locations": [{"physicalLocation": _physical(f.loc)}],
     }
+    if state is not None:
+        out["baselineState"] = state
     line, context = _fingerprints(result, f)
     out["partialFingerprints"] = {"mllintLineHash/v1": line, "mllintContextHash/v1": context}
     if f.loc.cell is not None:
@@ -91,16 +94,25 @@ def _result(result: RunResult, f: Finding, index: dict[str, int]) -> dict:
     return out
 
 
+def _state(result: RunResult, f: Finding, new: set[int]) -> str | None:
+    if not result.compared or f.suppressed is not None:
+        return None
+    return "new" if id(f) in new else "unchanged"
+
+
 def _fingerprints(result: RunResult, f: Finding) -> tuple[str, str]:
     from ..baseline import fingerprints
 
     return fingerprints(result, f)
 
 
-def render(result: RunResult, *, show_suppressed: bool = False, **_: object) -> str:
+def render(result: RunResult, **_: object) -> str:
     from .. import __version__
 
-    findings = common.listed(result, show_suppressed)
+    # every result, as the SARIF consumer decides what to show: silenced ones carry `suppressions`, and with a
+    # baseline or --changed-since, known ones are `baselineState: unchanged` and the rest `new`
+    new = {id(f) for f in result.findings}
+    findings = sorted([*result.findings, *result.suppressed, *result.known], key=Finding.sort_key)
     codes = sorted({f.code for f in findings})
     index = {code: i for i, code in enumerate(codes)}
     run = {
@@ -112,6 +124,6 @@ def render(result: RunResult, *, show_suppressed: bool = False, **_: object) -> 
         }},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(result, f, index) for f in findings],
+        "results": [_result(result, f, index, _state(result, f, new)) for f in findings],
     }
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False) + "\n"

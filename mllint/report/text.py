@@ -62,7 +62,7 @@ def _one(result: RunResult, f: Finding, colour: bool, quiet: bool, width: int | 
         end = f.loc.end_column - 1 if f.loc.end_line == f.loc.line and f.loc.end_column > f.loc.column else len(source)
         span = max(1, min(end, len(source)) - start)
         out.append(style(f"{pad} | ", fg="blue") + " " * start + style("^" * span, fg=_COLOURS[f.severity]))
-    summary = common.rule_meta(f.code)["summary"]
+    summary = common.rule_summary(f.code)
     if summary:
         out.extend(_wrapped("rule", f"{f.name}: {summary}", width))
     for rel in f.related:
