@@ -278,6 +278,14 @@ class LeakDomain(Domain):
         if validation is not None and validation.tainted() and "callbacks" in values:
             self.sink(flow, LEAK_SELECT, call.node, validation, "is the validation data of `fit()` with callbacks",
                       site=call.library_site)
+        lightning = "Trainer" in (call.receiver.ctor or "") or "trainer" in receiver_name(call.node.func).lower()
+        validation = values.get("val_dataloaders", values.get(2)) if lightning else None
+        if validation is not None and validation.tainted():
+            found = self.sink(flow, LEAK_SELECT, call.node, validation,
+                              "is the validation loader of a Lightning `fit()` whose checkpoint or early stopping "
+                              "monitors it", site=call.library_site)
+            if found is not None:
+                found.requires = "monitored"
         return True
 
     def _vocabulary(self, flow: Interpreter, call: Call) -> bool:
