@@ -297,9 +297,11 @@ class LeakDomain(Domain):
         return True
 
     def _statistics(self, flow: Interpreter, call: Call) -> bool:
-        """Statistics count only when kept (`mean = x.mean()`, not printed) and outside a model's forward pass
-        (there they are layers: normalisation)."""
-        kept = call.frame.assigning is not None and not _in_forward(call.frame)
+        """Statistics count only when kept (`mean = x.mean()`, not printed), outside a model's forward pass
+        (there they are layers: normalisation), outside display code (`show_points()` centres a cloud to draw
+        it), and not when a value is normalised by its own statistic (`x = x - x.mean(0)`: per sample)."""
+        kept = call.frame.assigning is not None and not _in_forward(call.frame) and not _displays(call.frame) \
+            and not _self_normalised(call)
         if call.short in P.STAT_METHODS and call.is_method and call.receiver.tainted() and kept:
             self.sink(flow, LEAK_FIT, call.node, call.receiver, f"statistics (`.{call.short}()`)", raw_only=True,
                       site=call.library_site)
@@ -350,6 +352,24 @@ _CALL_SINKS = (LeakDomain._backward, LeakDomain._fit, LeakDomain._vocabulary, Le
 def _in_forward(frame: Frame) -> bool:
     last = frame.qual.rsplit(".", 1)[-1]
     return last.startswith(("forward", "_forward")) or last == "__call__"
+
+
+_DISPLAY = re.compile(r"(?:^|_)(?:show|plot|draw|render|visuali[sz]e|display)", re.IGNORECASE)
+
+
+def _displays(frame: Frame) -> bool:
+    return bool(_DISPLAY.search(frame.qual.rsplit(".", 1)[-1]))
+
+
+def _self_normalised(call: Call) -> bool:
+    """`x = x - x.mean(0)` / `x = (x - np.mean(x)) / x.std()`: the statistic of the value being replaced."""
+    statement = call.frame.assigning
+    targets = {t.target.value for t in getattr(statement, "targets", ()) if isinstance(t.target, cst.Name)}
+    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+        targets.add(statement.target.value)
+    first = call.args[0][2].value if call.args and not call.is_method else None
+    operand = call.node.func.value if call.is_method else first
+    return isinstance(operand, cst.Name) and operand.value in targets
 
 
 def _unmarked(val: Val) -> Val:
