@@ -74,8 +74,11 @@ class LeakDomain(Domain):
             return None
         action = self._actions[id(node)] if id(node) in self._actions else \
             self._actions.setdefault(id(node), selection_action(node))
-        if action is not None and action.startswith("stops") and not self._orders_metric(flow, node.test):
-            action = None  # a bare `break` counts only after comparing a score (`if acc >= target: break`)
+        if action is not None and action.startswith(("stops", "keeps a checkpoint")) \
+                and not self._orders_metric(flow, node.test):
+            # a bare `break` counts only after comparing a score (`if acc >= target: break`); so does a copy of
+            # the latest checkpoint (`if is_best: shutil.copyfile(...)` is reported where is_best is computed)
+            action = None
         if action is None:
             return None
         self.sink(flow, LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
@@ -164,6 +167,7 @@ class LeakDomain(Domain):
         marks: set[str] = set()
         short, node = call.short, call.node
         data_like = P.dataset_like(short)
+        short = short or _written(flow, node.func)  # `datasets[name](split="test")` is shown as written
         for position, value, arg in call.args:
             if position in P.TRAIN_KEYWORDS and data_like:
                 term = self._split_term(flow, call, arg.value, value, f"{short}({position}=False)", "false", position, marks)
@@ -192,7 +196,7 @@ class LeakDomain(Domain):
                     mode: str, keyword: str, marks: set) -> Term | None:
         """A source when the split argument says held-out; a conditional term when a parameter decides.
         An argument that names the training split marks the result instead."""
-        node, short = call.node, call.short
+        node, short = call.node, call.short or _written(flow, call.node.func)
         if isinstance(value.const, bool) and mode == "false":
             if value.const is True:
                 marks.add(TRAIN)
@@ -347,6 +351,11 @@ class LeakDomain(Domain):
 
 _CALL_SINKS = (LeakDomain._backward, LeakDomain._fit, LeakDomain._vocabulary, LeakDomain._statistics,
                LeakDomain._trainer, LeakDomain._plateau, LeakDomain._early_stopping)
+
+
+def _written(flow: Interpreter, node: cst.CSTNode) -> str:
+    text = flow.ctx.module.code_for_node(node)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _in_forward(frame: Frame) -> bool:

@@ -93,6 +93,8 @@ def _small_action(small: cst.CSTNode) -> str | None:
         last = name.rsplit(".", 1)[-1]
         if last in P.SAVE_CALLS or last.startswith("save_") and ("model" in last or "ckpt" in last or "checkpoint" in last):
             return f"saves a checkpoint (`{name}()`)"
+        if name in ("shutil.copy", "shutil.copyfile", "shutil.copy2"):  # the latest checkpoint kept as the best
+            return f"keeps a checkpoint (`{name}()`)"
         if last == "deepcopy":
             return f"keeps a copy of the model (`{name}()`)"
     if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
