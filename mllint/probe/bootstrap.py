@@ -55,8 +55,14 @@ def main() -> None:
             "site": None}})
         os._exit(3)
 
+    hung_at: list = []
+
     def on_term(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while frame is not None and not os.path.abspath(frame.f_code.co_filename).startswith(state.project_prefix):
+            frame = frame.f_back
+        if frame is not None:
+            hung_at.append(instrument._frame_site(frame))
         raise instrument.ProbeStop("timeout")
 
     signal.signal(signal.SIGTERM, on_term)
@@ -72,6 +78,9 @@ def main() -> None:
             runpy.run_path(argv[0], run_name="__main__")
     except instrument.ProbeStop as stop:
         status = stop.reason
+        if status == "timeout":
+            error = {"type": "Timeout", "message": f"still running at the timeout, after {state.steps} optimiser "
+                     f"step{'' if state.steps == 1 else 's'}", "traceback": "", "site": hung_at[0] if hung_at else None}
     except SystemExit as exc:
         code = exc.code
         exit_code = code if isinstance(code, int) else (0 if code is None else 1)

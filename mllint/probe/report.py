@@ -32,6 +32,7 @@ class ProbeReport:
     seeds: SeedSummary | None = None
     static_error: str | None = None
     problems: list[str] = field(default_factory=list)  # why a run could not be checked
+    limits: list[str] = field(default_factory=list)  # what a run that did train could not check
 
     def failed(self) -> bool:
         return bool(self.problems)
@@ -45,9 +46,33 @@ def problems_of(outcome: Outcome) -> list[str]:
         out.append(STATUS_TEXT.get(status, status))
     if record.get("steps") == 0 and status in GOOD | {"crash", "timeout", "exit"}:
         out.append("no optimiser step was taken (the step counter and the checks that need training stayed at 0)")
-    if "loaders" in record and not record["loaders"]:
-        out.append("no DataLoader was built: samples could not be fingerprinted (LEAK overlap not checkable)")
     return out
+
+
+def limits_of(outcome: Outcome) -> list[str]:
+    """What a run that did step could not check."""
+    record = outcome.record
+    if record.get("steps") and "loaders" in record and not record["loaders"]:
+        return ["no DataLoader was built: samples could not be fingerprinted (LEAK overlap not checkable)"]
+    return []
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 'es' if word.endswith(('s', 'ch')) else 's'}"
+
+
+def _user_traceback(text: str) -> list[str]:
+    """The script's traceback without the frames of installed packages, ending with the exception line."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if line.startswith("  File "):
+            skipping = any(part in line for part in ("site-packages", "dist-packages", "/mllint/probe/", '"<frozen'))
+        elif not line.startswith(" "):
+            skipping = False
+        if not skipping and line.strip() and not set(line.strip()) <= {"^", "~"}:
+            out.append(line)
+    return out[-9:]
 
 
 def _median_ms(times: list[float]) -> str:
@@ -77,11 +102,11 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
     lines = [f"{label}: {status}, {outcome.wall:.1f} s"]
     if "steps" in record:
         times = record.get("step_times", [])[1:] or record.get("step_times", [])
-        lines.append(f"  compute: {record['steps']} optimiser steps, {record.get('backwards', 0)} backward passes, "
+        lines.append(f"  compute: {_n(record['steps'], 'optimiser step')}, {_n(record.get('backwards', 0), 'backward pass')}, "
                      f"{record.get('samples_trained', 0)} samples trained, effective batch {_effective(record)}, "
                      f"device {record.get('device') or '-'}, {_median_ms(times)} per step (median)")
         for loader in record.get("loaders", []):
-            lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {loader['batches']} batches, "
+            lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {_n(loader['batches'], 'batch')}, "
                          f"{loader['samples']} samples, {loader['role']}"
                          + (f" ({loader['eval_passes']} passes)" if loader["eval_passes"] else ""))
         for seed in record.get("seeds", []):
@@ -99,6 +124,10 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
     if error:
         where = f" at {_site(error['site'])}" if error.get("site") else ""
         lines.append(f"  error: {error['type']}: {error['message']}{where}")
+        trace = _user_traceback(error.get("traceback") or "")
+        if trace:
+            lines.append("  the script's traceback (end):")
+            lines.extend(f"    {line}" for line in trace)
     if outcome.status not in GOOD or error:
         tail = [line for line in outcome.stderr_tail if line.strip()][-12:]
         if tail:
@@ -135,6 +164,8 @@ def summary_text(report: ProbeReport) -> str:
         lines.append(f"static analysis skipped: {report.static_error}")
     for problem in report.problems:
         lines.append(f"problem: {problem}")
+    for limit in report.limits:
+        lines.append(f"limit: {limit}")
     return "\n".join(lines) + "\n"
 
 
@@ -172,6 +203,7 @@ def render_json(report: ProbeReport) -> str:
         "runs": [_outcome_json(o) for o in report.outcomes],
         "seeds": report.seeds.to_json() if report.seeds else None,
         "problems": report.problems,
+        "limits": report.limits,
         "static_error": report.static_error,
         "findings": [f.to_json() for f in report.findings],
     }
