@@ -484,8 +484,9 @@ def _patch_dataloader() -> None:
 
     def __init__(self, *args, **kwargs):
         if len(args) <= 5:  # num_workers passed by keyword (or not at all): run every batch in this process
-            if kwargs.get("num_workers"):
-                STATE.notes.append("DataLoader workers turned off (num_workers=0) to see every batch")
+            note = "DataLoader workers turned off (num_workers=0) to see every batch"
+            if kwargs.get("num_workers") and note not in STATE.notes:
+                STATE.notes.append(note)
             kwargs["num_workers"] = 0
             kwargs["persistent_workers"] = False
             kwargs.pop("prefetch_factor", None)

@@ -108,7 +108,7 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
         for loader in record.get("loaders", []):
             lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {_n(loader['batches'], 'batch')}, "
                          f"{loader['samples']} samples, {loader['role']}"
-                         + (f" ({loader['eval_passes']} passes)" if loader["eval_passes"] else ""))
+                         + (f" ({_n(loader['eval_passes'], 'pass')})" if loader["eval_passes"] else ""))
         for seed in record.get("seeds", []):
             over = f" -> {seed['overridden_to']} (--seeds)" if "overridden_to" in seed else ""
             lines.append(f"  seed: {seed['api']}({seed['value']}){over} at {_site(seed['site'])}"

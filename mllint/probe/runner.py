@@ -132,14 +132,19 @@ def run_once(spec: Spec) -> Outcome:
     started = time.perf_counter()
     tail: deque[str] = deque(maxlen=40)
     timed_out = False
+    terminal = _terminal()
     try:
         proc = subprocess.Popen(
             [spec.python, "-m", "mllint.probe.bootstrap"], env=environment(spec, tmpdir, config_path),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            stdin=terminal[1] if terminal else subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,
         )
     except OSError as exc:
         shutil.rmtree(tmpdir, ignore_errors=True)
         return Outcome(spec.seed, "not-started", stderr_tail=[str(exc)])
+    finally:
+        if terminal:
+            os.close(terminal[1])
     import threading
 
     reader = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
@@ -155,6 +160,8 @@ def run_once(spec: Spec) -> Outcome:
         except (ProcessLookupError, PermissionError):
             pass
     reader.join(5)
+    if terminal:
+        os.close(terminal[0])
     outcome = Outcome(spec.seed, "no-record", returncode=proc.returncode, stderr_tail=list(tail),
                       wall=time.perf_counter() - started, tmpdir=tmpdir, timed_out=timed_out,
                       script=os.path.abspath(spec.argv[0]) if spec.argv[0] != "-m" else None)
@@ -168,6 +175,22 @@ def run_once(spec: Spec) -> Outcome:
         outcome.status = "timeout"
     _tidy(outcome, spec.keep_tmp)
     return outcome
+
+
+def _terminal() -> tuple[int, int] | None:
+    """A pseudo-terminal of 80x24 for the script's stdin: training scripts ask it for its width
+    (`stty size` in pytorch-cifar's progress bar) and crash on /dev/null."""
+    try:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        return master, slave
+    except (ImportError, OSError):
+        return None
 
 
 def _drain(stream: Any, tail: deque) -> None:

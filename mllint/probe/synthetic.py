@@ -45,22 +45,26 @@ class SyntheticData:
             split = "train" if bound["train"] else "test"
         if split is None:  # ImageFolder: the folder's name is the split
             split = os.path.basename(os.path.normpath(os.fspath(bound.get("root", "data"))))
-        self.root = os.fspath(bound.get("root", ""))
-        self.split = split
-        if "train" in bound:
-            self.train = bool(bound["train"])
-        self.transform = bound.get("transform")
-        self.target_transform = bound.get("target_transform")
-        self.transforms = None
         self._shape = (mode, height, width)
         self._length = lengths.get(split, FOLDER_LENGTH)
-        self.classes = [str(i) for i in range(classes)]
-        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         self._classes = classes
         self._key = f"{self._synthetic_name}|{split}|"
-        self.targets = [self._label(i) for i in range(self._length)] if self._length <= 200000 else []
-        self.samples = [(f"synthetic/{i}", t) for i, t in enumerate(self.targets)] if not lengths else []
-        self.imgs = self.samples
+        targets = [self._label(i) for i in range(self._length)] if self._length <= 200000 else []
+        names = [str(i) for i in range(classes)]
+        values = {
+            "root": os.fspath(bound.get("root", "")), "split": split, "transform": bound.get("transform"),
+            "target_transform": bound.get("target_transform"), "transforms": None, "classes": names,
+            "class_to_idx": {c: i for i, c in enumerate(names)}, "targets": targets,
+        }
+        if "train" in bound:
+            values["train"] = bool(bound["train"])
+        if not lengths:  # ImageFolder
+            values["samples"] = values["imgs"] = [(f"synthetic/{i}", t) for i, t in enumerate(targets)]
+        for name, value in values.items():
+            try:
+                setattr(self, name, value)
+            except AttributeError:  # a read-only property of the real class (MNIST.class_to_idx)
+                pass
 
     def _label(self, index: int) -> int:
         return zlib.crc32(f"{self._key}{index}|label".encode()) % self._classes
@@ -81,10 +85,12 @@ class SyntheticData:
         pixels = _bytes(seed, size)
         image = Image.frombytes(mode, (width, height), pixels)
         target = self._label(index)
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
+        transform = self.__dict__.get("transform")
+        target_transform = self.__dict__.get("target_transform")
+        if transform is not None:
+            image = transform(image)
+        if target_transform is not None:
+            target = target_transform(target)
         return image, target
 
 
@@ -112,7 +118,7 @@ def _replace(original: type, name: str, forced: bool, state: Any) -> type:
                 pass  # the files are not there: synthetic samples instead of a download
         arguments = dict(bound.arguments) if bound is not None else {"root": args[0] if args else "data"}
         self._synthetic_init(arguments)
-        state.synthetic.add(f"{name}({self.split})")
+        state.synthetic.add(f"{name}({self._key.split('|')[1]})")
 
     cls = type(name, (SyntheticData, original), {
         "__init__": __init__, "_synthetic_name": name, "__module__": original.__module__,

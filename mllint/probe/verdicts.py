@@ -18,6 +18,8 @@ CODES: dict[str, tuple[str, Severity, str]] = {
                 "Select checkpoints on a validation split carved from the training data."),
     "SEED001": ("single-fixed-seed", Severity.WARNING,
                 "Run at least 3 seeds and report mean ± std or a Student-t interval (`mllint probe --seeds 3`)."),
+    "SEED002": ("seed-option-single-default", Severity.WARNING,
+                "Run at least 3 seeds and report mean ± std or a Student-t interval (`mllint probe --seeds 3`)."),
     "EVAL001": ("ema-at-evaluation", Severity.WARNING,
                 "Report the raw model's result beside the averaged one, or put the EMA behind an explicit option."),
     "EVAL004": ("eval-without-eval-mode", Severity.WARNING,
@@ -28,6 +30,8 @@ CODES: dict[str, tuple[str, Severity, str]] = {
 # Reported on their own when no static finding carries them: the run alone shows the problem. LEAK002 and
 # SEED001 need the static side (is the evaluated split held out? is there a sweep elsewhere?).
 STANDALONE = {"LEAK001", "EVAL001", "EVAL004", "PREP001"}
+# The evidence that answers a static code: a seeding call observed at run time answers both SEED rules.
+EVIDENCE_FOR = {"SEED002": "SEED001"}
 
 
 def _rule_meta(code: str) -> tuple[str, Severity, str]:
@@ -108,8 +112,8 @@ def merge(static: list[Finding], outcomes: list[Outcome]) -> list[Finding]:
     out: list[Finding] = []
     carried: set[str] = set()
     for finding in static:
-        code = finding.code
-        if code not in CODES or finding.loc.path not in touched:
+        code = EVIDENCE_FOR.get(finding.code, finding.code)
+        if finding.code not in CODES or finding.loc.path not in touched:
             finding.status = NOT_CHECKABLE
         elif code in evidence:
             finding.status = CONFIRMED
