@@ -96,14 +96,15 @@ def _prep(state: Any, out: list[dict], checked: dict) -> None:
 def _leak(state: Any, out: list[dict], checked: dict) -> None:
     loaders = {info.number: info for info in state.loaders}
     trained_loaders = [info for info in state.loaders if info.trained_batches]
-    evaluated = {n: seen for n, seen in state.evaluated.items() if seen}
+    trained, evaluated_all = state.sample_sets()
+    evaluated = {n: seen for n, seen in evaluated_all.items() if seen}
     if trained_loaders and evaluated:
         checked["LEAK001"] = True
     for number, seen in sorted(evaluated.items()):
         evaluator = loaders[number]
         by_trainer: dict[int, int] = {}
         for keys in seen.values():
-            owner = next((state.trained[k] for k in keys if k in state.trained), None)
+            owner = next((trained[k] for k in keys if k in trained), None)
             if owner is not None:
                 by_trainer[owner] = by_trainer.get(owner, 0) + 1
         for trainer in trained_loaders:

@@ -177,10 +177,13 @@ class LoaderInfo:
 
 
 class BatchRecord:
-    __slots__ = ("loader", "keys", "size", "trained")
+    """A yielded batch: its per-sample content hashes and sampler indices (sample keys are built at the end, off
+    the training loop's clock)."""
 
-    def __init__(self, loader: LoaderInfo, keys: list[tuple], size: int):
-        self.loader, self.keys, self.size, self.trained = loader, keys, size, False
+    __slots__ = ("loader", "hashes", "indices", "size", "trained")
+
+    def __init__(self, loader: LoaderInfo, hashes: list[int], indices: Any, size: int):
+        self.loader, self.hashes, self.indices, self.size, self.trained = loader, hashes, indices, size, False
 
 
 class State:
@@ -198,8 +201,8 @@ class State:
         self.loaders: list[LoaderInfo] = []
         self.pending: list[BatchRecord] = []
         self.current_loader: LoaderInfo | None = None
-        self.trained: dict[Any, int] = {}  # sample key -> number of the loader that trained it
-        self.evaluated: dict[int, dict[Any, tuple]] = {}  # loader -> first key -> all keys
+        self.trained_records: list[BatchRecord] = []
+        self.evaluated_records: list[BatchRecord] = []
         self.last_eval: LoaderInfo | None = None  # an evaluation pass ended and no backward followed yet
         self.steps = 0
         self.backwards = 0
@@ -213,6 +216,8 @@ class State:
         self._samples_acc = 0
         self._micro_acc = 0
         self._last_step_time = None
+        self.step_cpu: list[float] = []  # CPU time of the main thread per step: steadier than wall on a busy machine
+        self._last_step_cpu = None
         self.device: str | None = None
         self.optimised: set[int] = set()
         self.optimised_shapes: dict[int, list[tuple]] = {}  # optimiser -> sorted parameter shapes
@@ -238,24 +243,40 @@ class State:
     def record_batch(self, info: LoaderInfo, batch: Any, indices: Any) -> BatchRecord:
         tensor = first_input(batch)
         size = int(tensor.shape[0]) if tensor is not None else 0
-        keys: list[tuple] = []
+        hashes: list[int] = []
         if tensor is not None:
             hashes = content_hashes(tensor)
-            if isinstance(indices, (list, tuple)) and len(indices) == size:
-                for h, index in zip(hashes, indices):
-                    keys.append((("h", h), self._index_key(info, index)))
-            else:
-                keys = [(("h", h),) for h in hashes]
             if self.channel_count < 256 and tensor.dim() == 4 and tensor.shape[1] == 3 and tensor.is_floating_point():
                 self._channel_stats(tensor)
         info.batches += 1
         info.samples += size
         if self._last_step_time is None:
             self._last_step_time = time.perf_counter()  # step times start at the first batch, not at start-up
-        record = BatchRecord(info, keys, size)
+            self._last_step_cpu = time.thread_time()
+        record = BatchRecord(info, hashes, indices if isinstance(indices, (list, tuple)) else None, size)
         self.pending.append(record)
         self.current_loader = info
         return record
+
+    def sample_keys(self, record: BatchRecord) -> list[tuple]:
+        """Per sample: its content hash and, when the sampler's indices are known, (dataset, index)."""
+        if record.indices is not None and len(record.indices) == len(record.hashes):
+            return [(("h", h), self._index_key(record.loader, index)) for h, index in zip(record.hashes, record.indices)]
+        return [(("h", h),) for h in record.hashes]
+
+    def sample_sets(self) -> tuple[dict[Any, int], dict[int, dict[Any, tuple]]]:
+        """Trained sample key -> the loader that trained it; per evaluation loader, first key -> all keys."""
+        trained: dict[Any, int] = {}
+        for record in self.trained_records:
+            for keys in self.sample_keys(record):
+                for key in keys:
+                    trained.setdefault(key, record.loader.number)
+        evaluated: dict[int, dict[Any, tuple]] = {}
+        for record in self.evaluated_records:
+            seen = evaluated.setdefault(record.loader.number, {})
+            for keys in self.sample_keys(record):
+                seen.setdefault(keys[-1], keys)
+        return trained, evaluated
 
     def _index_key(self, info: LoaderInfo, index: Any) -> tuple:
         if isinstance(index, int):
@@ -284,9 +305,7 @@ class State:
             self.pending.remove(record)
         if record.trained or record.loader.trained_batches:
             return
-        seen = self.evaluated.setdefault(record.loader.number, {})
-        for keys in record.keys:
-            seen.setdefault(keys[-1], keys)
+        self.evaluated_records.append(record)
         self.last_eval = record.loader
 
     # -- training
@@ -306,9 +325,7 @@ class State:
                 info.trained_samples += record.size
                 self.samples_trained += record.size
                 self._samples_acc += record.size
-                for keys in record.keys:
-                    for key in keys:
-                        self.trained.setdefault(key, info.number)
+                self.trained_records.append(record)
         self.pending.clear()
         self.last_eval = None
 
@@ -321,6 +338,9 @@ class State:
         self.step_micro.append(self._micro_acc)
         self.step_times.append(now - (self._last_step_time or self.started))
         self._last_step_time = now
+        cpu = time.thread_time()
+        self.step_cpu.append(cpu - (self._last_step_cpu or 0.0))
+        self._last_step_cpu = cpu
         self._loss_acc, self._samples_acc, self._micro_acc = [], 0, 0
         if self.steps >= self.steps_budget:
             if self.draining or not any(info.trained_batches for info in self.loaders):
@@ -417,7 +437,7 @@ class State:
         return {
             "steps": self.steps, "backwards": self.backwards, "samples_trained": self.samples_trained,
             "step_losses": self.step_losses, "step_samples": self.step_samples, "step_micro": self.step_micro,
-            "step_times": self.step_times, "device": self.device, "wall": time.perf_counter() - self.started,
+            "step_times": self.step_times, "step_cpu": self.step_cpu, "device": self.device, "wall": time.perf_counter() - self.started,
             "loaders": [info.to_json() for info in self.loaders],
             "seeds": list(self.seeds.values()),
             "saves": self.saves,
@@ -532,7 +552,14 @@ _NORM_DROPOUT = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout
 
 
 def _patch_forwards() -> None:
+    """Module forward hooks, registered only while a no_grad/inference_mode block is open: training forwards
+    (grad enabled) run without any hook."""
+    from torch.autograd import grad_mode
+    from torch.nn.modules import module as module_mod
+
     grad_enabled = torch.is_grad_enabled
+    handles: list = []
+    depth = [0]
 
     def pre_hook(module, args):
         if grad_enabled():
@@ -550,13 +577,35 @@ def _patch_forwards() -> None:
             STATE.nograd_depth -= 1
         return None
 
-    from torch.nn.modules import module as module_mod
+    def opened() -> None:
+        depth[0] += 1
+        if depth[0] == 1 and not handles:
+            handles.append(module_mod.register_module_forward_pre_hook(pre_hook))
+            try:
+                handles.append(module_mod.register_module_forward_hook(post_hook, always_call=True))
+            except TypeError:  # older torch
+                handles.append(module_mod.register_module_forward_hook(post_hook))
 
-    module_mod.register_module_forward_pre_hook(pre_hook)
-    try:
-        module_mod.register_module_forward_hook(post_hook, always_call=True)
-    except TypeError:  # older torch
-        module_mod.register_module_forward_hook(post_hook)
+    def closed() -> None:
+        depth[0] = max(0, depth[0] - 1)
+        if depth[0] == 0:
+            while handles:
+                handles.pop().remove()
+            STATE.nograd_depth = 0
+
+    for cls in (grad_mode.no_grad, grad_mode.inference_mode):
+        enter, leave = cls.__enter__, cls.__exit__
+
+        def __enter__(self, _enter=enter):
+            result = _enter(self)
+            opened()
+            return result
+
+        def __exit__(self, *exc, _leave=leave):
+            closed()
+            return _leave(self, *exc)
+
+        cls.__enter__, cls.__exit__ = __enter__, __exit__
 
 
 def _wrap_seed(owner: Any, name: str, api: str, keyword: str = "seed") -> None:

@@ -185,7 +185,7 @@ def render_text(report: ProbeReport) -> str:
 
 def _outcome_json(outcome: Outcome) -> dict:
     record = outcome.record
-    keep = ("steps", "backwards", "samples_trained", "step_losses", "step_samples", "step_micro", "step_times",
+    keep = ("steps", "backwards", "samples_trained", "step_losses", "step_samples", "step_micro", "step_times", "step_cpu",
             "device", "loaders", "seeds", "saves", "redirects", "synthetic", "notes", "error", "exit_code")
     data = {"seed": outcome.seed, "status": outcome.status, "wall": outcome.wall, "returncode": outcome.returncode,
             "redirect_folder": outcome.tmpdir, "problems": problems_of(outcome)}
