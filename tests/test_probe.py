@@ -41,8 +41,9 @@ def codes(report: dict, status: str | None = None) -> list[str]:
     return sorted(f["code"] for f in report["findings"] if status is None or f.get("status") == status)
 
 
-def test_leaky_overlap_is_confirmed_with_the_exact_count():
-    code, report = probe_json("leaky", "--steps", "8", "--device", "cpu")
+@pytest.mark.parametrize("device", DEVICES)
+def test_leaky_overlap_is_confirmed_with_the_exact_count(device):
+    code, report = probe_json("leaky", "--steps", "8", "--device", device)
     assert code == 1
     leak = [f for f in report["findings"] if f["code"] == "LEAK001"]
     assert len(leak) == 1 and leak[0]["status"] == "confirmed"
@@ -52,7 +53,7 @@ def test_leaky_overlap_is_confirmed_with_the_exact_count():
                                                "fixtures/probe/leaky/train.py:11")
     assert leak[0]["path"] == "fixtures/probe/leaky/train.py"
     run = report["runs"][0]
-    assert run["steps"] == 8 and run["samples_trained"] == 256
+    assert run["steps"] == 8 and run["samples_trained"] == 256 and run["device"].startswith(device)
     roles = {loader["site"][1]: loader["role"] for loader in run["loaders"]}
     assert roles == {10: "train", 11: "evaluation"}
 
@@ -177,6 +178,7 @@ def test_a_fixed_seed_gives_the_same_run_twice():
                    "python", "fixtures/probe/clean/train.py")
     second = invoke("--no-static", "--seeds", "1", "--steps", "4", "--format", "json", "--",
                     "python", "fixtures/probe/clean/train.py")
+    assert second.exit_code == 0 and json.loads(second.output)["seeds"] is None  # one seed: no statistics
     losses_a = json.loads(first.output)["runs"][0]["step_losses"]
     losses_b = json.loads(second.output)["runs"][0]["step_losses"]
     assert losses_a == losses_b

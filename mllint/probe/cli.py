@@ -119,7 +119,7 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
         label = f"run {index + 1} (seed {outcome.seed}): " if len(outcomes) > 1 else ""
         result.problems.extend(label + p for p in reporting.problems_of(outcome))
         result.limits.extend(label + p for p in reporting.limits_of(outcome))
-    if seed_count:
+    if seed_count and seed_count > 1:
         result.seeds = _seed_summary(outcomes, result.problems)
     if plot_path:
         reporting.plot(result, plot_path)
