@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,6 +121,7 @@ def test_checkpoint_after_test_evaluation_confirms_leak002_and_no_user_file_is_w
     run = report["runs"][0]
     written = {os.path.basename(r["path"]): r for r in run["redirects"]}
     assert set(written) == {"best.pt", "log.txt"}
+    assert [os.path.basename(d) for d in run["created_dirs"]] == ["checkpoints"]  # created, then removed
     assert all(r["to"].startswith(run["redirect_folder"]) and os.path.isfile(r["to"]) for r in written.values())
 
 
@@ -139,8 +141,24 @@ def test_hang_is_killed_at_the_timeout_with_its_process_group():
     report = json.loads(result.output)
     run = report["runs"][0]
     assert run["status"] == "timeout" and run["steps"] == 1
-    assert run["error"]["site"][1] == 17  # where it was waiting
+    assert run["error"]["site"][1] in (20, 21)  # the waiting loop
     assert any("hung" in p for p in report["problems"])
+    # the script's own child process went with the process group
+    [pid] = [int(line.split()[-1]) for line in run["stderr_tail"] if line.startswith("helper pid")]
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    for _ in range(50):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def test_no_optimiser_step_is_a_clear_problem():

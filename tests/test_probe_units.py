@@ -1,6 +1,7 @@
 """The probe's parts that need no subprocess: statistics, verdicts, command parsing, the extra's absence."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,16 @@ def test_an_interpreter_without_torch_is_reported(tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "pip install 'mllint-redflags[probe]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_run_is_offline_and_its_caches_are_temporary(tmp_path):
+    from mllint.probe.runner import PACKAGE_PARENT, Spec, environment
+
+    env = environment(Spec(sys.executable, ["train.py"], str(tmp_path), device="cpu"), str(tmp_path), "cfg.json")
+    assert env["HF_HUB_OFFLINE"] == "1" and env["HF_DATASETS_OFFLINE"] == "1"
+    assert env["TORCH_HOME"].startswith(str(tmp_path))
+    assert env["CUDA_VISIBLE_DEVICES"] == ""  # --device cpu
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == PACKAGE_PARENT
+    assert "CUDA_VISIBLE_DEVICES" not in environment(
+        Spec(sys.executable, ["train.py"], str(tmp_path), device="auto"), str(tmp_path), "cfg.json"
+    ) or os.environ.get("CUDA_VISIBLE_DEVICES") is not None

@@ -96,6 +96,10 @@ def main() -> None:
         }
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
+        state.remove_created_dirs()
+    except Exception:  # noqa: BLE001 - the record matters more
+        pass
+    try:
         record = state.to_json()
     except BaseException as exc:  # noqa: BLE001 - report what can be reported
         record = {"notes": [f"the probe could not summarise the run: {type(exc).__name__}: {exc}"]}

@@ -226,6 +226,7 @@ class State:
         self._seeding = False
         self.saves: list[dict] = []
         self.redirects: dict[str, dict] = {}
+        self.created_dirs: list[str] = []
         self.nograd_depth = 0
         self.eval_modules: dict[int, dict] = {}
         self.train_mode_evals: dict[tuple, dict] = {}
@@ -412,6 +413,23 @@ class State:
             self.redirects[absolute] = known
         return known["to"]
 
+    def on_mkdir(self, path: Any) -> None:
+        """A folder the script creates in the project (for checkpoints, logs): removed at the end if still empty,
+        which it is, since writes into it were redirected."""
+        try:
+            absolute = os.path.abspath(os.fsdecode(path))
+        except TypeError:
+            return
+        if absolute.startswith(self.project_prefix) or absolute.startswith(self.cwd_prefix):
+            self.created_dirs.append(absolute)
+
+    def remove_created_dirs(self) -> None:
+        for folder in reversed(self.created_dirs):
+            try:
+                os.rmdir(folder)
+            except OSError:  # not empty (something else wrote there) or already gone: leave it
+                self.notes.append(f"folder created by the script left in place: {folder}")
+
     def redirected_read(self, path: Any) -> Any:
         if not self.redirects:
             return path
@@ -442,6 +460,7 @@ class State:
             "seeds": list(self.seeds.values()),
             "saves": self.saves,
             "redirects": list(self.redirects.values()),
+            "created_dirs": self.created_dirs,
             "synthetic": sorted(self.synthetic),
             "evidence": findings, "checked": checked, "notes": self.notes,
         }
@@ -676,8 +695,16 @@ def _patch_io() -> None:
                 file = STATE.redirected_read(file)
         return original_open(file, mode, *args, **kwargs)
 
+    original_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        result = original_mkdir(path, *args, **kwargs)
+        STATE.on_mkdir(path)
+        return result
+
     torch.save, torch.load = save, load
     builtins.open = io.open = open_
+    os.mkdir = mkdir
 
 
 def _refuse_download(*args, **kwargs):

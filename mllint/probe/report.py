@@ -116,6 +116,9 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
         for write in record.get("redirects", []):
             lines.append(f"  write redirected: {display_path(write['path'])} -> {write['to']} ({write['kind']} at "
                          f"{_site(write['site'])})")
+        if record.get("created_dirs"):
+            lines.append(f"  folders created by the script and removed again: "
+                         f"{', '.join(display_path(d) for d in record['created_dirs'])}")
         if record.get("synthetic"):
             lines.append(f"  synthetic data: {', '.join(record['synthetic'])}")
         for note in record.get("notes", []):
@@ -186,7 +189,8 @@ def render_text(report: ProbeReport) -> str:
 def _outcome_json(outcome: Outcome) -> dict:
     record = outcome.record
     keep = ("steps", "backwards", "samples_trained", "step_losses", "step_samples", "step_micro", "step_times", "step_cpu",
-            "device", "loaders", "seeds", "saves", "redirects", "synthetic", "notes", "error", "exit_code")
+            "device", "loaders", "seeds", "saves", "redirects", "created_dirs", "synthetic", "notes", "error",
+            "exit_code")
     data = {"seed": outcome.seed, "status": outcome.status, "wall": outcome.wall, "returncode": outcome.returncode,
             "redirect_folder": outcome.tmpdir, "problems": problems_of(outcome)}
     data.update({k: record[k] for k in keep if k in record})
