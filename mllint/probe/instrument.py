@@ -21,6 +21,7 @@ import random
 import sys
 import time
 from bisect import bisect_right
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -107,14 +108,14 @@ def first_input(batch: Any) -> torch.Tensor | None:
     """The batch's input tensor: the batch itself, the first tensor of a tuple/list, or a dict's input entry."""
     if isinstance(batch, torch.Tensor):
         return batch if batch.dim() >= 1 else None
-    if isinstance(batch, dict):
+    if isinstance(batch, Mapping):  # dicts, and HF BatchEncoding (a UserDict)
         for key in _INPUT_KEYS:
             if isinstance(batch.get(key), torch.Tensor) and batch[key].dim() >= 1:
                 return batch[key]
         batch = list(batch.values())
     if isinstance(batch, (list, tuple)):
         for item in batch:
-            found = first_input(item) if isinstance(item, (torch.Tensor, list, tuple, dict)) else None
+            found = first_input(item) if isinstance(item, (torch.Tensor, list, tuple, Mapping)) else None
             if found is not None:
                 return found
     return None
@@ -246,9 +247,15 @@ class State:
         size = int(tensor.shape[0]) if tensor is not None else 0
         hashes: list[int] = []
         if tensor is not None:
-            hashes = content_hashes(tensor)
-            if self.channel_count < 256 and tensor.dim() == 4 and tensor.shape[1] == 3 and tensor.is_floating_point():
-                self._channel_stats(tensor)
+            try:
+                hashes = content_hashes(tensor)
+                if self.channel_count < 256 and tensor.dim() == 4 and tensor.shape[1] == 3 \
+                        and tensor.is_floating_point():
+                    self._channel_stats(tensor)
+            except Exception as exc:  # noqa: BLE001 - a tensor layout the hash cannot read (sparse, nested)
+                note = f"batches not fingerprinted: {type(exc).__name__}: {exc}"
+                if note not in self.notes:
+                    self.notes.append(note)
         info.batches += 1
         info.samples += size
         if self._last_step_time is None:
