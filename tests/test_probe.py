@@ -246,20 +246,20 @@ def test_sample_fingerprints_do_not_depend_on_the_batch():
 
     from torch.utils.data import ConcatDataset, Subset, TensorDataset
 
-    from mllint.probe import instrument
+    from mllint.probe import fingerprints
 
     x = torch.randn(8, 3, 4, 4)
-    whole = instrument.content_hashes(x)
-    assert whole[5] == instrument.content_hashes(x[5:6])[0] == instrument.content_hashes(x[4:7])[1]
+    whole = fingerprints.content_hashes(x)
+    assert whole[5] == fingerprints.content_hashes(x[5:6])[0] == fingerprints.content_hashes(x[4:7])[1]
     assert len(set(whole)) == 8
-    assert instrument.content_hashes(x.to(torch.float64))[0] != whole[0]  # the bytes, not the values
+    assert fingerprints.content_hashes(x.to(torch.float64))[0] != whole[0]  # the bytes, not the values
     inputs = torch.zeros(2, 3)
-    assert instrument.first_input(UserDict({"labels": torch.zeros(2), "input_ids": inputs})) is inputs
-    assert instrument.first_input((torch.tensor(1), [inputs])) is inputs
+    assert fingerprints.first_input(UserDict({"labels": torch.zeros(2), "input_ids": inputs})) is inputs
+    assert fingerprints.first_input((torch.tensor(1), [inputs])) is inputs
 
     train, test = TensorDataset(torch.zeros(6, 1)), TensorDataset(torch.ones(4, 1))
     joined = Subset(ConcatDataset([train, test]), [7, 0])
-    assert instrument.root_index(joined, 0) == (test, 1)
-    assert instrument.root_index(joined, 1) == (train, 0)
+    assert fingerprints.root_index(joined, 0) == (test, 1)
+    assert fingerprints.root_index(joined, 1) == (train, 0)
     # two dataset objects over the same tensors are the same data
-    assert instrument.dataset_key(TensorDataset(test.tensors[0])) == instrument.dataset_key(test)
+    assert fingerprints.dataset_key(TensorDataset(test.tensors[0])) == fingerprints.dataset_key(test)

@@ -45,7 +45,7 @@ def main() -> None:
         os._exit(3)
 
     try:
-        from . import instrument, synthetic
+        from . import instrument, state as probe_state, synthetic
 
         state = instrument.install(config)
         synthetic.install(state, bool(config["synthetic"]), instrument.user_site)
@@ -62,7 +62,7 @@ def main() -> None:
         while frame is not None and not os.path.abspath(frame.f_code.co_filename).startswith(state.project_prefix):
             frame = frame.f_back
         if frame is not None:
-            hung_at.append(instrument._frame_site(frame))
+            hung_at.append(probe_state.frame_site(frame))
         raise instrument.ProbeStop("timeout")
 
     signal.signal(signal.SIGTERM, on_term)
