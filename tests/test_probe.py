@@ -136,7 +136,7 @@ def test_crash_is_reported_with_the_scripts_traceback():
 
 
 def test_hang_is_killed_at_the_timeout_with_its_process_group():
-    result = invoke("--no-static", "--timeout", "10", "--format", "json", "--", "python", "fixtures/probe/hang/train.py")
+    result = invoke("--no-static", "--timeout", "15", "--format", "json", "--", "python", "fixtures/probe/hang/train.py")
     assert result.exit_code == 2
     report = json.loads(result.output)
     run = report["runs"][0]
