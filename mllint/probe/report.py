@@ -1,0 +1,250 @@
+"""The probe's report: what ran (per seed), compute accounting, seeds, redirected writes, the --seeds statistics,
+and the findings with their status. `text` and `json` are the probe's own; any other name is handed to the
+linter's reporters (`mllint.report.FORMATS`, e.g. SARIF) with the findings, and the run summary goes to stderr."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from dataclasses import dataclass, field
+
+from ..engine import RunResult, display_path
+from ..findings import Finding
+from .runner import Outcome, Spec
+from .stats import SeedSummary
+
+STATUS_TEXT = {
+    "steps": "stopped after the step budget", "finished": "ended on its own", "exit": "exited with an error code",
+    "crash": "crashed", "stopped-by-error": "stopped (the script failed once the probe ended its epoch)",
+    "timeout": "hung: killed at the timeout", "no-record": "ended without a report from the probe",
+    "no-torch": "could not import torch", "no-cuda": "no CUDA device", "probe-error": "could not be instrumented",
+    "not-started": "could not be started",
+}
+GOOD = {"steps", "finished", "stopped-by-error"}
+
+
+@dataclass
+class ProbeReport:
+    spec: Spec
+    command: list[str]
+    outcomes: list[Outcome]
+    findings: list[Finding]
+    seeds: SeedSummary | None = None
+    static_error: str | None = None
+    problems: list[str] = field(default_factory=list)  # why a run could not be checked
+    limits: list[str] = field(default_factory=list)  # what a run that did train could not check
+
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+
+def problems_of(outcome: Outcome) -> list[str]:
+    """Clear reasons a run could not be checked: crash, hang, no optimiser step, no DataLoader."""
+    record, status = outcome.record, outcome.status
+    out = []
+    if status not in GOOD:
+        out.append(STATUS_TEXT.get(status, status))
+    if record.get("steps") == 0 and status in GOOD | {"crash", "timeout", "exit"}:
+        out.append("no optimiser step was taken (the step counter and the checks that need training stayed at 0)")
+    return out
+
+
+def limits_of(outcome: Outcome) -> list[str]:
+    """What a run that did step could not check."""
+    record = outcome.record
+    if record.get("steps") and "loaders" in record and not record["loaders"]:
+        return ["no DataLoader was built: samples could not be fingerprinted (LEAK overlap not checkable)"]
+    return []
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 'es' if word.endswith(('s', 'ch')) else 's'}"
+
+
+def _user_traceback(text: str) -> list[str]:
+    """The script's traceback without the frames of installed packages, ending with the exception line."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if line.startswith("  File "):
+            skipping = any(part in line for part in ("site-packages", "dist-packages", "/mllint/probe/", '"<frozen'))
+        elif not line.startswith(" "):
+            skipping = False
+        if not skipping and line.strip() and not set(line.strip()) <= {"^", "~"}:
+            out.append(line)
+    return out[-9:]
+
+
+def _median_ms(times: list[float]) -> str:
+    return f"{statistics.median(times) * 1000:.1f} ms" if times else "-"
+
+
+def _site(site) -> str:
+    if not site:
+        return "?"
+    return f"{display_path(site[0])}:{site[1]}"
+
+
+def _effective(record: dict) -> str:
+    samples = [s for s in record.get("step_samples", []) if s]
+    micro = [m for m in record.get("step_micro", []) if m]
+    if not samples:
+        return "-"
+    batch = statistics.mode(samples)
+    per = statistics.mode(micro) if micro else 1
+    return f"{batch} ({per} micro-batch{'es' if per != 1 else ''} of {batch // per} per step)" if per > 1 else str(batch)
+
+
+def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
+    record = outcome.record
+    label = f"run {index + 1}/{total}" + (f" (seed {outcome.seed})" if outcome.seed is not None else "")
+    status = STATUS_TEXT.get(outcome.status, outcome.status)
+    lines = [f"{label}: {status}, {outcome.wall:.1f} s"]
+    if "steps" in record:
+        times = record.get("step_times", [])[1:] or record.get("step_times", [])
+        lines.append(f"  compute: {_n(record['steps'], 'optimiser step')}, {_n(record.get('backwards', 0), 'backward pass')}, "
+                     f"{record.get('samples_trained', 0)} samples trained, effective batch {_effective(record)}, "
+                     f"device {record.get('device') or '-'}, {_median_ms(times)} per step (median)")
+        for loader in record.get("loaders", []):
+            lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {_n(loader['batches'], 'batch')}, "
+                         f"{loader['samples']} samples, {loader['role']}"
+                         + (f" ({_n(loader['eval_passes'], 'pass')})" if loader["eval_passes"] else ""))
+        for seed in record.get("seeds", []):
+            over = f" -> {seed['overridden_to']} (--seeds)" if "overridden_to" in seed else ""
+            lines.append(f"  seed: {seed['api']}({seed['value']}){over} at {_site(seed['site'])}"
+                         + (f" x{seed['count']}" if seed["count"] > 1 else ""))
+        for write in record.get("redirects", []):
+            lines.append(f"  write redirected: {display_path(write['path'])} -> {write['to']} ({write['kind']} at "
+                         f"{_site(write['site'])})")
+        if record.get("created_dirs"):
+            lines.append(f"  folders created by the script and removed again: "
+                         f"{', '.join(display_path(d) for d in record['created_dirs'])}")
+        if record.get("synthetic"):
+            lines.append(f"  synthetic data: {', '.join(record['synthetic'])}")
+        for note in record.get("notes", []):
+            lines.append(f"  note: {note}")
+    error = record.get("error")
+    if error:
+        where = f" at {_site(error['site'])}" if error.get("site") else ""
+        lines.append(f"  error: {error['type']}: {error['message']}{where}")
+        trace = _user_traceback(error.get("traceback") or "")
+        if trace:
+            lines.append("  the script's traceback (end):")
+            lines.extend(f"    {line}" for line in trace)
+    if outcome.status not in GOOD or error:
+        tail = [line for line in outcome.stderr_tail if line.strip()][-12:]
+        if tail:
+            lines.append("  last lines of the script's stderr:")
+            lines.extend(f"    {line}" for line in tail)
+    return lines
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    loc = finding.loc
+    status = f" [{finding.status}]" if finding.status else ""
+    out = [f"{loc.path}:{loc.line}:{loc.column}: {finding.code}{status} {finding.message}"]
+    for rel in finding.related:
+        out.append(f"  = related: {rel.loc.path}:{rel.loc.line}:{rel.loc.column}: {rel.message}")
+    if finding.hint:
+        out.append(f"  = help: {finding.hint}")
+    return out
+
+
+def summary_text(report: ProbeReport) -> str:
+    spec = report.spec
+    lines = [f"mllint probe: {' '.join(report.command)}",
+             f"  {spec.steps} steps, device {spec.device}, timeout {spec.timeout:g} s"
+             + (", synthetic data" if spec.synthetic else "")]
+    for index, outcome in enumerate(report.outcomes):
+        lines.extend(_run_lines(outcome, index, len(report.outcomes)))
+    if report.seeds is not None:
+        s = report.seeds
+        lines.append(f"seeds: training loss at the last step over {len(s.values)} seeds: mean {s.mean:.4g}, "
+                     f"std {s.std:.3g}, 95 % interval [{s.low:.4g}, {s.high:.4g}] (t = {s.t:.3f})")
+        lines.append(f"  a difference between two methods smaller than {s.min_detectable:.3g} in this loss cannot be "
+                     f"told from seed noise with {len(s.values)} seeds each (two-sided 5 % test, 80 % power)")
+    if report.static_error:
+        lines.append(f"static analysis skipped: {report.static_error}")
+    for problem in report.problems:
+        lines.append(f"problem: {problem}")
+    for limit in report.limits:
+        lines.append(f"limit: {limit}")
+    return "\n".join(lines) + "\n"
+
+
+def render_text(report: ProbeReport) -> str:
+    out = [summary_text(report)]
+    for finding in report.findings:
+        out.append("\n".join(_finding_lines(finding)) + "\n")
+    counts: dict[str, int] = {}
+    for finding in report.findings:
+        counts[finding.status or "-"] = counts.get(finding.status or "-", 0) + 1
+    if report.findings:
+        out.append(f"{len(report.findings)} findings: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + "\n")
+    else:
+        out.append("No findings.\n")
+    return "\n".join(out)
+
+
+def _outcome_json(outcome: Outcome) -> dict:
+    record = outcome.record
+    keep = ("steps", "backwards", "samples_trained", "step_losses", "step_samples", "step_micro", "step_times", "step_cpu",
+            "device", "loaders", "seeds", "saves", "redirects", "created_dirs", "synthetic", "notes", "error",
+            "exit_code")
+    data = {"seed": outcome.seed, "status": outcome.status, "wall": outcome.wall, "returncode": outcome.returncode,
+            "redirect_folder": outcome.tmpdir, "problems": problems_of(outcome)}
+    data.update({k: record[k] for k in keep if k in record})
+    if outcome.status not in GOOD:
+        data["stderr_tail"] = outcome.stderr_tail[-20:]
+    return data
+
+
+def render_json(report: ProbeReport) -> str:
+    data = {
+        "command": report.command,
+        "settings": {"steps": report.spec.steps, "device": report.spec.device, "timeout": report.spec.timeout,
+                     "synthetic_data": report.spec.synthetic, "eval_batches": report.spec.eval_batches},
+        "runs": [_outcome_json(o) for o in report.outcomes],
+        "seeds": report.seeds.to_json() if report.seeds else None,
+        "problems": report.problems,
+        "limits": report.limits,
+        "static_error": report.static_error,
+        "findings": [f.to_json() for f in report.findings],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, default=repr) + "\n"
+
+
+def render(report: ProbeReport, fmt: str) -> tuple[str, str]:
+    """(stdout, stderr) for a format name."""
+    if fmt == "text":
+        return render_text(report), ""
+    if fmt == "json":
+        return render_json(report), ""
+    from ..report import FORMATS
+
+    result = RunResult(findings=list(report.findings), files=len({f.loc.path for f in report.findings}))
+    return FORMATS[fmt](result), summary_text(report)
+
+
+def plot(report: ProbeReport, path: str) -> None:
+    """Training loss per optimiser step, one curve per seed (matplotlib, from the probe extra)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.4, 4.0))
+    for outcome in report.outcomes:
+        losses = outcome.record.get("step_losses") or []
+        points = [(i + 1, v) for i, v in enumerate(losses) if v is not None]
+        if points:
+            label = f"seed {outcome.seed}" if outcome.seed is not None else "run"
+            axes.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=label)
+    axes.set_xlabel("optimiser step")
+    axes.set_ylabel("training loss")
+    axes.set_title(os.path.basename(report.command[1] if len(report.command) > 1 else "probe"))
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
