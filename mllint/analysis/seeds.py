@@ -215,7 +215,7 @@ class _Classifier:
             return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
         if short in ("int", "abs") and call.args:
             return self.classify(call.args[0].value, scope, depth + 1)
-        if short in ("get", "getattr", "pop") and len(call.args) >= 2:
+        if short in ("get", "pop") and call.args or short == "getattr" and len(call.args) >= 2:
             key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
             if key and SEED_NAME.match(key.lower()):
                 return Value(OPTION, name=key)
