@@ -90,7 +90,7 @@ def test_training_calls():
 
     for text in ("loss.backward()", "optimizer.step()", "self.opt_g.step()", "scaler.step(optimizer)",
                  "model.fit(x, y)", "pl.Trainer(max_epochs=1)", "trainer.train()", "train_one_epoch(model, loader)",
-                 "learner.fit_one_cycle(3)", "self.accelerator.backward(loss)", "model.optimize_parameters(it)"):
+                 "learner.fit_one_cycle(3)", "state.apply_gradients(grads=g)", "model.learn(1000)", "self.accelerator.backward(loss)", "model.optimize_parameters(it)"):
         assert is_training_call(call(text)), text
     for text in ("model.train()", "scheduler.step()", "scaler.fit(x)", "train_transforms()", "env.step(action)",
                  "plt.plot(x)", "model.eval()"):

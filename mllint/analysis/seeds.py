@@ -70,11 +70,12 @@ LITERAL, OPTION, DERIVED = "literal", "option", "derived"
 # What training looks like at a call (any receiver; project functions are followed through `refs` instead).
 _TRAIN_CALL = re.compile(
     r"^(?:do_|run_)?train(?:ing)?(?:_(?:one_)?(?:epoch|epochs|step|model|net|loop|detector|segmentor|"
-    r"classifier|iter|batch))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$"
+    r"classifier|iter|batch))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$|^apply_(?:gradients|updates)$|^learn$"
 )
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+_DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
 _CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
 
 
@@ -268,6 +269,7 @@ class _SeedVisitor(ScopedVisitor):
         self.classifier = _Classifier(ctx, globals_are_options)
         self.split_generators: set[int] = set()  # generator calls passed to a data-splitting function
         self.in_main = False  # inside `if __name__ == "__main__":` at module level
+        self.data_classes: set[str] = set()
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
 
@@ -288,8 +290,17 @@ class _SeedVisitor(ScopedVisitor):
         return False
 
     def on_class(self, node: cst.ClassDef) -> None:
-        self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
+        qualified = ".".join([self.module_name, *self.stack, node.name.value])
+        self.facts.defs.append(qualified)
+        if any(_DATA_BASE.search(dotted(base.value) or "") for base in node.bases):
+            self.data_classes.add(qualified)
         self._dataclass_options(node)
+
+    def _in_data_class(self) -> bool:
+        """Inside a dataset class: a seed there fixes which samples it holds (`random.seed(0)` then
+        `random.shuffle(self.samples)` and a cut), a split that every compared method shares."""
+        name = self.scope_name()
+        return any(name.startswith(c + ".") for c in self.data_classes)
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self.facts.defs.append(qualified)
@@ -402,6 +413,8 @@ class _SeedVisitor(ScopedVisitor):
 
     def _seed_arg(self, call: cst.Call, arg: cst.BaseExpression, api: str) -> None:
         value = self.classifier.classify(arg, self.scope)
+        if value.kind == LITERAL and self._in_data_class():
+            return
         if value.kind == LITERAL:
             self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
         elif value.kind == OPTION:
@@ -437,7 +450,7 @@ class _SeedVisitor(ScopedVisitor):
             else:
                 keywords.append(key)
             value = self.classifier.classify(arg.value, self.scope)
-            if value.kind == LITERAL:
+            if value.kind == LITERAL and not self._in_data_class():
                 site.literals[key] = value.value
                 interesting = True
             elif value.kind == OPTION:
