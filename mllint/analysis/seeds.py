@@ -256,8 +256,11 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
 
 
 class _SeedVisitor(ScopedVisitor):
-    def __init__(self, ctx: ModuleContext) -> None:
-        super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+    def __init__(self, ctx: ModuleContext, module_scope: Scope | None = None) -> None:
+        if module_scope is None:
+            super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+        else:
+            super().__init__(ctx.names.module_name, module_scope, {})
         self.ctx = ctx
         self.names = ctx.names
         self.facts = SeedFacts()
@@ -547,11 +550,42 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     )
 
 
+class _LinkVisitor(_SeedVisitor):
+    """For a module that cannot seed, forward or sweep seeds: only what the call graph needs (what it
+    calls, whether it trains), without scopes and value classification."""
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        super().__init__(ctx, Scope(ctx.module, None))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._links(node, self.names.callee(node))
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self.facts.defs.append(qualified)
+
+    visit_Assign = visit_For = visit_CompFor = None  # type: ignore[assignment]
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+
 def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     if ctx.is_test:
         return None
     # Every module is read, not only those that seed: the project phase follows calls from a seeded
-    # entry point to the code that trains, and from a sweep to what it runs.
+    # entry point to the code that trains, and from a sweep to what it runs. Modules that cannot seed
+    # (a cheap text test) get the light pass.
+    lowered = ctx.text.lower()
+    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text:
+        visitor: _SeedVisitor = _LinkVisitor(ctx)
+        visitor.visit_children(ctx.module)
+        return None if visitor.facts.empty() else visitor.facts
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
     return None if visitor.facts.empty() else visitor.facts
