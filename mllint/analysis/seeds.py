@@ -70,7 +70,7 @@ LITERAL, OPTION, DERIVED = "literal", "option", "derived"
 # What training looks like at a call (any receiver; project functions are followed through `refs` instead).
 _TRAIN_CALL = re.compile(
     r"^(?:do_|run_)?train(?:ing)?(?:_(?:one_)?(?:epoch|epochs|step|model|net|loop|detector|segmentor|"
-    r"classifier|iter|batch))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$|^apply_(?:gradients|updates)$|^learn$"
+    r"classifier|iter|batch|nn|network|models|gan|agent))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$|^apply_(?:gradients|updates)$|^learn$"
 )
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
@@ -307,7 +307,15 @@ class _SeedVisitor(ScopedVisitor):
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
         self._signature(node, qualified)
+
+    def _train_def(self, node: cst.FunctionDef, qualified: str) -> None:
+        """A function named for training (`def train_nn(...)`, `def fit(...)`) trains, even when its loop
+        updates weights by hand; not `model.train()`-like methods without parameters besides self."""
+        params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
+        if params and _TRAIN_CALL.match(node.name.value):
+            self.facts.trains.add(qualified)
 
     def _ref(self, name: str) -> None:
         self.facts.refs.setdefault(self.scope_id(), set()).add(name)
@@ -565,6 +573,7 @@ class _LinkVisitor(_SeedVisitor):
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
 
     visit_Assign = visit_For = visit_CompFor = None  # type: ignore[assignment]
 
