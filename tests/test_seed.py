@@ -89,11 +89,11 @@ def test_training_calls():
         return cst.parse_expression(text)
 
     for text in ("loss.backward()", "optimizer.step()", "self.opt_g.step()", "scaler.step(optimizer)",
-                 "model.fit(x, y)", "pl.Trainer(max_epochs=1)", "trainer.train()", "train_one_epoch(model, loader)",
+                 "model.fit(x, y)", "Trainer(model=m, args=a).train()", "trainer.fit(model, dm)", "trainer.train()", "train_one_epoch(model, loader)",
                  "learner.fit_one_cycle(3)", "state.apply_gradients(grads=g)", "model.learn(1000)", "self.accelerator.backward(loss)", "model.optimize_parameters(it)"):
         assert is_training_call(call(text)), text
     for text in ("model.train()", "scheduler.step()", "scaler.fit(x)", "train_transforms()", "env.step(action)",
-                 "plt.plot(x)", "model.eval()"):
+                 "plt.plot(x)", "model.eval()", "pl.Trainer(max_epochs=1)", "tsne.fit_transform(x)"):
         assert not is_training_call(call(text)), text
 
 
@@ -109,3 +109,15 @@ def test_config_seeds_and_launches(tmp_path):
     assert facts.sweeps and not facts.seeds  # a config that lists seeds is not a fixed seed
     (tmp_path / ".pre-commit-config.yaml").write_text("seed: 1\n")
     assert not scan_aux(str(tmp_path / ".pre-commit-config.yaml"), ".pre-commit-config.yaml")
+
+
+def test_a_python_loop_that_launches_a_script_per_seed_excuses_it_if_it_takes_the_seed(tmp_path):
+    option = "import argparse\nimport torch\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default=0)\n"
+    write(tmp_path, {
+        "train.py": option + "args = p.parse_args()\ntorch.manual_seed(args.seed)\n" + TRAIN,
+        "fixed.py": "import torch\ntorch.manual_seed(42)\n" + TRAIN,
+        "sweep.py": "import os\nimport subprocess\n\nfor seed in range(3):\n"
+                    "    subprocess.run(['python', 'train.py', '--seed', str(seed)])\n"
+                    "    os.system(f'python fixed.py --seed {seed}')\n",
+    })
+    assert [(f["path"], f["code"]) for f in lint(tmp_path)] == [("fixed.py", "SEED001")]

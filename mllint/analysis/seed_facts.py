@@ -75,6 +75,7 @@ class SeedFacts:
     defs: list[str] = field(default_factory=list)  # every function and class of the module
     imports: set[str] = field(default_factory=set)  # project modules imported at import time
     strings: dict[str, set[str]] = field(default_factory=dict)  # scope -> config file names it mentions
+    launches: dict[str, list[str]] = field(default_factory=dict)  # scope -> scripts it runs (`python x.py`)
 
     def empty(self) -> bool:
         return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps

@@ -156,8 +156,16 @@ def _position(use: Use) -> tuple[int, int, int]:
 def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts],
                  python_sweeps: list[tuple[str, str]], option_nodes: set[str]) -> _Sweeps:
     swept = _Sweeps()
+    launching = {node_of(rel, scope): (rel, scripts) for rel, f in facts.items() for scope, scripts in f.launches.items()}
     for rel, scope in python_sweeps:
-        swept.nodes |= graph.run_of(node_of(rel, scope))
+        node = node_of(rel, scope)
+        swept.nodes |= graph.run_of(node)
+        for reached in graph.forward(node) & launching.keys():  # a loop that runs a script per seed
+            where, scripts = launching[reached]
+            for script in _launched(project, where, scripts):
+                run = graph.run_of(f"{script}:<main>")
+                if run & option_nodes:
+                    swept.nodes |= run
     for rel, aux in project.aux.items():
         if not aux.sweeps:
             continue

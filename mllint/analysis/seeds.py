@@ -17,6 +17,7 @@ from ..findings import Loc
 from . import values
 from ..walk import walk
 from .names import dotted
+from .sweeps import launches
 from .seed_facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
 from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
@@ -109,8 +110,9 @@ def _does_something(node: cst.Call, callee: str | None) -> bool:
 
 
 def is_training_call(node: cst.Call) -> bool:
-    """`loss.backward()`, `optimizer.step()`, `model.fit(x, y)`, `Trainer(...)`, `trainer.train()`,
-    `train_one_epoch(...)`; not `model.train()` (a mode switch) nor `scaler.fit(x)` (preprocessing)."""
+    """`loss.backward()`, `optimizer.step()`, `model.fit(x, y)`, `trainer.fit(model)`, `trainer.train()`,
+    `Trainer(...).train()`, `train_one_epoch(...)`; not `model.train()` (a mode switch), `scaler.fit(x)` or
+    `tsne.fit_transform(x)` (preprocessing, plotting), nor a `Trainer(...)` only used to test."""
     func = node.func
     if isinstance(func, cst.Attribute):
         name, receiver = func.attr.value, _tail(func.value)
@@ -122,9 +124,7 @@ def is_training_call(node: cst.Call) -> bool:
         return True
     if name == "step":
         return bool(_OPTIMISER.search(receiver))
-    if name.endswith("Trainer") and name[:1].isupper():
-        return True
-    if _TRAIN_CALL.match(name):
+    if _TRAIN_CALL.match(name) and name not in ("fit_transform", "fit_resample"):  # t-SNE, PCA, resampling
         if _TRAINER.search(receiver):
             return True
         return bool(node.args) and not _NOT_A_MODEL.search(receiver)
@@ -339,11 +339,30 @@ class _SeedVisitor(ScopedVisitor):
                 qualified = self.names.qualify(value)
                 if qualified and self.ctx.is_project_name(qualified):
                     self._ref(qualified)
-            elif isinstance(value, cst.SimpleString) and (
+            elif isinstance(value, (cst.FormattedString, cst.List, cst.Tuple)) or (
+                isinstance(value, cst.SimpleString) and ".py" in value.value
+            ):
+                self._launch(value, scope)
+            if isinstance(value, cst.SimpleString) and (
                 arg.keyword is not None and arg.keyword.value in ("config_path", "config_name")
                 or _CONFIG_FILE.search(value.value.strip("'\""))
             ):
                 self.facts.strings.setdefault(scope, set()).add(value.value.strip("'\""))
+
+    def _launch(self, value: cst.BaseExpression, scope: str) -> None:
+        """Scripts a command runs: `os.system(f"python train.py --seed {s}")`, `run(["python", "train.py"])`."""
+        parts: list[str] = []
+        if isinstance(value, cst.FormattedString):
+            parts = [p.value for p in value.parts if isinstance(p, cst.FormattedStringText)]
+        elif isinstance(value, (cst.List, cst.Tuple)):
+            parts = [values.str_value(e.value) or "" for e in value.elements]
+        else:
+            parts = [values.str_value(value) or ""]
+        text = " ".join(parts)
+        if ".py" in text:
+            for script in launches(text):
+                if script not in self.facts.launches.setdefault(scope, []):
+                    self.facts.launches[scope].append(script)
 
     def _option_use(self, name: str, call: cst.Call) -> None:
         scope = self.scope_id()
