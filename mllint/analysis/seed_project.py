@@ -160,7 +160,7 @@ def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts]
     for rel, scope in python_sweeps:
         node = node_of(rel, scope)
         swept.nodes |= graph.run_of(node)
-        for reached in graph.forward(node) & launching.keys():  # a loop that runs a script per seed
+        for reached in graph.run_of(node) & launching.keys():  # a program that runs a script per seed
             where, scripts = launching[reached]
             for script in _launched(project, where, scripts):
                 run = graph.run_of(f"{script}:<main>")

@@ -33,10 +33,15 @@ class CallGraph:
         children: dict[str, set[str]] = defaultdict(set)
         direct: set[str] = set()
         self.busy: set[str] = set()
+        self.file_of: dict[str, str] = {}  # node -> the file that defines it
+        self.training_files: set[str] = {rel for rel, f in facts.items() if f.trains}
         for rel, f in facts.items():
             self._add(f"{rel}:<main>", f"{rel}:<module>")
+            for top in ("<module>", "<main>"):
+                self.file_of[f"{rel}:{top}"] = rel
             for name in f.defs:
                 children[name.rsplit(".", 1)[0]].add(name)
+                self.file_of[name] = rel
             for scope, names in f.refs.items():
                 source = node_of(rel, scope)
                 for name in names:
@@ -99,13 +104,18 @@ class CallGraph:
 
     def trains(self, node: str) -> bool | None:
         """Does a run through `node` train? None (undecided) when no entry point of the project reaches it
-        (a function called from outside the project, by a registry or a framework), or when its runs do
-        nothing but seed (a snippet, a prelude that something outside the project runs)."""
+        (a function called from outside the project, by a registry or a framework), when its runs do
+        nothing but seed (a snippet, a prelude that something outside the project runs), or when they
+        import a module that trains without a call that leads there (a class picked from a registry:
+        `get_algorithm_class(name)(...).update(batch)`)."""
         if node in self.trainers:
             return True
         entries = self.entries(node)
         if any(e in self.trainers for e in entries):
             return True
-        if not entries or not self.run_of(node) & self.busy:
+        run = self.run_of(node)
+        if not entries or not run & self.busy:
+            return None
+        if any(self.file_of.get(n) in self.training_files for n in run):
             return None
         return False

@@ -359,7 +359,7 @@ class _SeedVisitor(ScopedVisitor):
         else:
             parts = [values.str_value(value) or ""]
         text = " ".join(parts)
-        if ".py" in text:
+        if ".py" in text or "-m " in text:
             for script in launches(text):
                 if script not in self.facts.launches.setdefault(scope, []):
                     self.facts.launches[scope].append(script)
@@ -551,6 +551,8 @@ class _SeedVisitor(ScopedVisitor):
                         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
+            self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
         for target in node.targets:
             if isinstance(target.target, cst.Name) and SWEEP_NAME.search(target.target.value.lower()):
                 listed = values.int_list(node.value)

@@ -70,12 +70,15 @@ class SeedOptionSingleDefault(Rule):
     needs = ("seed", "imports")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        for item in analyse(project).options:
+        analysis = analyse(project)
+        unswept = "no script or config runs other seeds" if not analysis.any_sweep else \
+            "no sweep in the project runs this entry point with other seeds"
+        for item in analysis.options:
             option = item.option
             related = [] if item.seeds_here is None else [Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
             yield self.finding(
                 option.loc,
-                f"seed option {option.name} defaults to {option.default} and no script or config runs other seeds: "
+                f"seed option {option.name} defaults to {option.default} and {unswept}: "
                 "every reported number comes from this one seed",
                 related=related,
             )
