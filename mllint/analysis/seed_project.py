@@ -188,9 +188,9 @@ def _launched(project: Project, rel: str, scripts: list[str]) -> list[str]:
     folder = os.path.dirname(rel)
     for script in scripts:
         if script.startswith("-m "):
-            hit = project.modules.get(script[3:])
-            if hit:
-                found.append(hit)
+            hit = project.resolve(rel, script[3:])  # run from the launcher's folder or one above it
+            if hit is not None and not hit[1]:
+                found.append(hit[0])
             continue
         for candidate in (os.path.normpath(os.path.join(folder, script)), os.path.normpath(script)):
             if candidate in project.files:
