@@ -121,3 +121,18 @@ def test_a_python_loop_that_launches_a_script_per_seed_excuses_it_if_it_takes_th
                     "    os.system(f'python fixed.py --seed {seed}')\n",
     })
     assert [(f["path"], f["code"]) for f in lint(tmp_path)] == [("fixed.py", "SEED001")]
+
+
+def test_a_seed_fixed_in_configs_is_one_finding_per_folder_and_per_file_ignores_apply(tmp_path):
+    write(tmp_path, {
+        "configs/a.yaml": "manual_seed: 3\nlr: 0.1\n",
+        "configs/b.yaml": "manual_seed: 3\nlr: 0.2\n",
+        "configs/c.json": '{"seed": 5}',
+        "train.py": "import sys\nimport torch\nimport yaml\n\nopt = yaml.safe_load(open(sys.argv[1]))\n"
+                    "torch.manual_seed(opt['manual_seed'])\n" + TRAIN,
+    })
+    found = lint(tmp_path)
+    assert [(f["path"], f["line"], f["column"]) for f in found] == [("configs/a.yaml", 1, 1)]  # `seed` is not read
+    assert [(r["path"], r["line"]) for r in found[0]["related"]] == [("configs/b.yaml", 1)]
+    (tmp_path / "mllint.toml").write_text('[per-file-ignores]\n"configs/*.yaml" = ["SEED001"]\n')
+    assert lint(tmp_path) == []
