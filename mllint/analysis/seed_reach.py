@@ -70,7 +70,9 @@ class CallGraph:
         found = self.project.resolve(rel, name)
         if found is None:
             return None
-        return f"{module_dotted_name(found[0])}.{found[1]}" if found[1] else f"{found[0]}:<module>"
+        node = f"{module_dotted_name(found[0])}.{found[1]}" if found[1] else f"{found[0]}:<module>"
+        self.file_of.setdefault(node, found[0])
+        return node
 
     @staticmethod
     def _closure(starts: Iterable[str], edges: dict[str, set[str]]) -> frozenset[str]:
@@ -106,8 +108,8 @@ class CallGraph:
         """Does a run through `node` train? None (undecided) when no entry point of the project reaches it
         (a function called from outside the project, by a registry or a framework), when its runs do
         nothing but seed (a snippet, a prelude that something outside the project runs), or when they
-        import a module that trains without a call that leads there (a class picked from a registry:
-        `get_algorithm_class(name)(...).update(batch)`)."""
+        call into a module that trains without a call that leads to the training code (a class picked
+        from a registry: `get_algorithm_class(name)(...).update(batch)`, `ALGORITHMS[name](...)`)."""
         if node in self.trainers:
             return True
         entries = self.entries(node)
@@ -116,6 +118,6 @@ class CallGraph:
         run = self.run_of(node)
         if not entries or not run & self.busy:
             return None
-        if any(self.file_of.get(n) in self.training_files for n in run):
-            return None
+        if any(self.file_of.get(n) in self.training_files for n in run if not is_entry(n)):
+            return None  # it calls into a module that trains (not only imports it)
         return False

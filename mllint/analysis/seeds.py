@@ -330,6 +330,10 @@ class _SeedVisitor(ScopedVisitor):
         elif scope not in self.facts.busy and _does_something(node, callee):
             self.facts.busy.add(scope)
         func = node.func
+        if isinstance(func, cst.Subscript):  # REGISTRY[name](...): a class picked from a project table
+            picked = self.names.qualify(func.value)
+            if picked and self.ctx.is_project_name(picked):
+                self._ref(picked)
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
                 and len(self.stack) >= 2:
             self._ref(".".join([self.module_name, *self.stack[:-1], func.attr.value]))  # a method of this class
