@@ -412,9 +412,10 @@ class _SeedVisitor(ScopedVisitor):
             for arg in node.args:  # random_split(ds, sizes, generator=torch.Generator().manual_seed(42))
                 self.split_generators.add(id(arg.value))
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        first = values.str_value(values.positional(node, 0)) or ""
         if method in ("add_argument", "DEFINE_integer", "DEFINE_int") or (callee or "").endswith(
             ("click.option", "typer.Option")
-        ):
+        ) or method == "add" and first.startswith("-"):  # configargparse's `p.add("--seed", ...)`
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
