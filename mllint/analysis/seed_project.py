@@ -102,7 +102,6 @@ def _analyse(project: Project) -> SeedAnalysis:
         return f"{module_dotted_name(found[0])}.{found[1]}"
 
     helpers = seeding_helpers(facts, signatures, target)
-    graph = CallGraph(project, facts)
     uses: list[Use] = []
     option_uses: list[tuple[str, str, Loc, str]] = []  # (rel, option, where it seeds, scope)
     python_sweeps: list[tuple[str, str]] = []  # (rel, scope)
@@ -116,6 +115,10 @@ def _analyse(project: Project) -> SeedAnalysis:
             uses.append(Use(rel, call.loc, value, api, call.scope, chain))
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
+    any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux.values()))
+    if not (uses or any(f.options for f in facts.values()) or any(aux.seeds for aux in project.aux.values())):
+        return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
+    graph = CallGraph(project, facts)
     option_nodes = {node_of(rel, scope) for rel, _, _, scope in option_uses}
     option_nodes |= {node_of(rel, scope) for rel, f in facts.items() for scope in f.cli_dests.values()}
     swept = _bind_sweeps(project, graph, facts, python_sweeps, option_nodes)
@@ -129,7 +132,6 @@ def _analyse(project: Project) -> SeedAnalysis:
     kept = [use for use in uses if keep(use.rel, use.scope)]
     options = _options(project, graph, facts, option_uses, keep)
     configs = _configs(project, graph, facts, option_uses, keep, swept)
-    any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux.values()))
     return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
 
 
