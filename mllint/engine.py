@@ -194,6 +194,7 @@ def run(
             project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
                               config.family_options())
             reported = {r.display for r in results if _abs(r, root) in report_set}
+            reported |= {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             for result in results:
                 if result.display in reported:
                     findings.extend(result.findings)
@@ -339,7 +340,7 @@ def _aux_facts(root: str, aux_paths: list[str], extractors: tuple[str, ...]) -> 
         rel = _rel(path, root)
         if is_test_path(rel):
             continue
-        found = sweeps.scan_aux_file(path, rel)
+        found = sweeps.scan_aux(path, rel, display_path(path))
         if found:
             facts[rel] = found
     return facts

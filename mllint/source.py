@@ -144,13 +144,19 @@ def _neutralise_magics(lines: list[str]) -> list[str]:
         magic = lines[0][2:].split()[0] if lines[0][2:].split() else ""
         if magic not in _PY_CELL_MAGICS:
             return ["pass" if i == 0 else "" for i in range(len(lines))]
-        return ["pass", *lines[1:]]
+        return ["pass", *_neutralise_magics(lines[1:])]  # the body is IPython too: `!pip`, `%cd`
     out = []
+    continued = False  # a magic or shell command continued with a backslash
     for line in lines:
+        if continued:
+            out.append("")
+            continued = line.rstrip().endswith("\\")
+            continue
         match = _MAGIC.match(line)
         if match or _HELP.match(line):
             indent = match.group(1) if match else re.match(r"\s*", line).group(0)
             out.append(indent + "pass")
+            continued = bool(match) and line.rstrip().endswith("\\")
         else:
             out.append(line)
     return out

@@ -142,3 +142,18 @@ def test_notebook_size_limit_applies_to_code_not_outputs(tmp_path):
     (tmp_path / "plots.ipynb").write_text(notebook([cell]))
     found = [(f["code"], f.get("cell"), f["line"]) for f in lint(tmp_path) if f["path"] == "plots.ipynb"]
     assert found == [("SEED001", 1, 2)]
+
+
+def test_ipython_cell_magics_with_shell_commands_and_continued_commands(tmp_path):
+    """Valid IPython is not a syntax error: `!` commands in the body of `%%capture`/`%%time`, and a `!` or
+    `%` command continued with a backslash."""
+    (tmp_path / "good.py").write_text(GOOD)
+    cells = [
+        code_cell("%%capture\n!pip install timm\n!pip install -q \\\n    lightning torchmetrics\nimport torch\n"),
+        code_cell("!wget https://example.com/data.zip \\\n  -O data.zip\n%cd data\nx = 1\n"),
+        code_cell("%%time\nfor i in range(2):\n    !echo $i\n    %ls\n"),
+        code_cell("torch.manual_seed(3)\nmodel = torch.nn.Linear(2, 1)\nmodel(torch.randn(2, 2)).sum().backward()\n"),
+    ]
+    (tmp_path / "nb.ipynb").write_text(notebook(cells))
+    found = [(f["code"], f.get("cell"), f["line"]) for f in lint(tmp_path) if f["path"] == "nb.ipynb"]
+    assert found == [("SEED001", 4, 1)]

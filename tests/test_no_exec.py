@@ -14,6 +14,7 @@ def payload(marker: Path, how: str) -> str:
         f"pathlib.Path({str(marker)!r}).write_text({how!r})\n"
         "import torch\n"
         "torch.manual_seed(0)\n"
+        "torch.zeros(1, requires_grad=True).sum().backward()\n"
     )
 
 

@@ -45,7 +45,7 @@ def test_pre_commit_hook_reports_changed_files_only(tmp_path):
     assert "train.py:2:1: SEED001" in proc.stdout  # helper resolved across files it was not given
     assert "utils.py" not in proc.stdout.split("SEED001", 1)[0]
 
-    (project / "sweep.sh").write_text("for seed in 0 1 2; do python train.py --seed $seed; done\n")
+    (project / "sweep.sh").write_text("for seed in 0 1 2; do bash launch.sh --seed $seed; done\n")
     proc = subprocess.run([PRE_COMMIT, "run", "--files", "train.py"], cwd=project, capture_output=True,
                           text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr

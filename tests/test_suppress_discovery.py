@@ -80,5 +80,5 @@ def test_given_files_are_reported_with_project_facts(tmp_path):
     (tmp_path / "train.py").write_text("from utils import set_seed\nset_seed(42)\n")
     (tmp_path / "other.py").write_text(SEED)
     assert codes(lint("train.py", cwd=tmp_path)) == [("train.py", 2, "SEED001")]
-    (tmp_path / "sweep.sh").write_text("for seed in 1 2 3; do python train.py --seed $seed; done\n")
+    (tmp_path / "sweep.sh").write_text("for seed in 1 2 3; do bash launch.sh --seed $seed; done\n")
     assert lint("train.py", cwd=tmp_path) == []

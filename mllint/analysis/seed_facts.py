@@ -53,6 +53,7 @@ class SeedOption:
     dest: str  # the attribute it lands in: seed
     default: int
     field: bool = False  # a config-class field rather than a command-line option
+    scope: str = "<module>"  # where it is defined (a parser function, a config class)
 
 
 @dataclass
@@ -62,9 +63,20 @@ class SeedFacts:
     signatures: dict[str, Signature] = field(default_factory=dict)
     calls: list[CallSite] = field(default_factory=list)
     options: list[SeedOption] = field(default_factory=list)
-    option_uses: dict[str, Loc] = field(default_factory=dict)  # option names that reach a seeding API directly
-    sweeps: list[tuple[Loc, str]] = field(default_factory=list)
-    cli_dests: set[str] = field(default_factory=set)  # seed options of the command line, any default
+    option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
+    sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
+    cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
+    # What the scopes of the module do, for "does this seeded run train?" and "what does this sweep run?".
+    # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
+    # `if __name__ == "__main__":` block).
+    trains: set[str] = field(default_factory=set)  # scopes that train themselves (backward, step, fit, Trainer)
+    busy: set[str] = field(default_factory=set)  # scopes that call something besides seeding and built-ins
+    refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
+    defs: list[str] = field(default_factory=list)  # every function and class of the module
+    imports: set[str] = field(default_factory=set)  # project modules imported at import time
+    strings: dict[str, set[str]] = field(default_factory=dict)  # scope -> config file names it mentions
+    launches: dict[str, list[str]] = field(default_factory=dict)  # scope -> scripts it runs (`python x.py`)
 
     def empty(self) -> bool:
-        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps or self.cli_dests)
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
+                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports)

@@ -17,6 +17,7 @@ from ..findings import Loc
 from . import values
 from ..walk import walk
 from .names import dotted
+from .sweeps import launches
 from .seed_facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
 from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
@@ -66,6 +67,68 @@ RANK_NAME = re.compile(
 ENV_OPTION = re.compile(r"seed", re.IGNORECASE)
 
 LITERAL, OPTION, DERIVED = "literal", "option", "derived"
+
+# What training looks like at a call (any receiver; project functions are followed through `refs` instead).
+_TRAIN_CALL = re.compile(
+    r"^(?:do_|run_)?train(?:ing)?(?:_(?:one_)?(?:epoch|epochs|step|model|net|loop|detector|segmentor|"
+    r"classifier|iter|batch|nn|network|models|gan|agent))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$|^apply_(?:gradients|updates)$|^learn$"
+)
+_OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
+_TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
+_NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+_DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
+_CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
+
+
+def _tail(expr: cst.BaseExpression) -> str:
+    """The last name of a receiver: `self.optimizer` -> optimizer, `opts["g"]` -> opts, `f().x` -> x."""
+    while True:
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value
+        if isinstance(expr, cst.Name):
+            return expr.value
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            return ""
+
+
+_PLAIN = {"int", "str", "float", "bool", "len", "print", "range", "dict", "list", "tuple", "set", "getattr",
+          "isinstance", "os.environ.get", "os.getenv", "super", "enumerate", "zip", "min", "max", "abs", "round"}
+
+
+def _does_something(node: cst.Call, callee: str | None) -> bool:
+    """A call that shows what the code is for (anything but seeding and plain built-ins): a scope that
+    seeds and does nothing else tells nothing about whether its run trains."""
+    if callee in SEED_APIS or callee in _PLAIN:
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return "seed" not in name.lower()
+
+
+def is_training_call(node: cst.Call) -> bool:
+    """`loss.backward()`, `optimizer.step()`, `model.fit(x, y)`, `trainer.fit(model)`, `trainer.train()`,
+    `Trainer(...).train()`, `train_one_epoch(...)`; not `model.train()` (a mode switch), `scaler.fit(x)` or
+    `tsne.fit_transform(x)` (preprocessing, plotting), nor a `Trainer(...)` only used to test."""
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        name, receiver = func.attr.value, _tail(func.value)
+    elif isinstance(func, cst.Name):
+        name, receiver = func.value, ""
+    else:
+        return False
+    if name in ("backward", "manual_backward"):
+        return True
+    if name == "step":
+        return bool(_OPTIMISER.search(receiver))
+    if _TRAIN_CALL.match(name) and name not in ("fit_transform", "fit_resample"):  # t-SNE, PCA, resampling
+        if _TRAINER.search(receiver):
+            return True
+        return bool(node.args) and not _NOT_A_MODEL.search(receiver)
+    return False
 
 
 @dataclass
@@ -153,7 +216,7 @@ class _Classifier:
             return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
         if short in ("int", "abs") and call.args:
             return self.classify(call.args[0].value, scope, depth + 1)
-        if short in ("get", "getattr", "pop") and len(call.args) >= 2:
+        if short in ("get", "pop") and call.args or short == "getattr" and len(call.args) >= 2:
             key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
             if key and SEED_NAME.match(key.lower()):
                 return Value(OPTION, name=key)
@@ -193,8 +256,11 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
 
 
 class _SeedVisitor(ScopedVisitor):
-    def __init__(self, ctx: ModuleContext) -> None:
-        super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+    def __init__(self, ctx: ModuleContext, module_scope: Scope | None = None) -> None:
+        if module_scope is None:
+            super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+        else:
+            super().__init__(ctx.names.module_name, module_scope, {})
         self.ctx = ctx
         self.names = ctx.names
         self.facts = SeedFacts()
@@ -205,13 +271,110 @@ class _SeedVisitor(ScopedVisitor):
         )
         self.classifier = _Classifier(ctx, globals_are_options)
         self.split_generators: set[int] = set()  # generator calls passed to a data-splitting function
+        self.in_main = False  # inside `if __name__ == "__main__":` at module level
+        self.data_classes: set[str] = set()
+        names = ctx.names
+        self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
 
     # --- scopes -------------------------------------------------------------------------
+    def scope_id(self) -> str:
+        name = self.scope_name()
+        return "<main>" if name == "<module>" and self.in_main else name
+
+    def visit_If(self, node: cst.If) -> bool:
+        if self.stack or not _is_main_guard(node.test):
+            return True
+        self.visit(node.test)
+        self.in_main = True
+        self.visit(node.body)
+        self.in_main = False
+        if node.orelse is not None:
+            self.visit(node.orelse)
+        return False
+
     def on_class(self, node: cst.ClassDef) -> None:
+        qualified = ".".join([self.module_name, *self.stack, node.name.value])
+        self.facts.defs.append(qualified)
+        if any(_DATA_BASE.search(dotted(base.value) or "") for base in node.bases):
+            self.data_classes.add(qualified)
         self._dataclass_options(node)
 
+    def _in_data_class(self) -> bool:
+        """Inside a dataset class: a seed there fixes which samples it holds (`random.seed(0)` then
+        `random.shuffle(self.samples)` and a cut), a split that every compared method shares."""
+        name = self.scope_name()
+        return any(name.startswith(c + ".") for c in self.data_classes)
+
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
         self._signature(node, qualified)
+
+    def _train_def(self, node: cst.FunctionDef, qualified: str) -> None:
+        """A function named for training (`def train_nn(...)`, `def fit(...)`) trains, even when its loop
+        updates weights by hand; not `model.train()`-like methods without parameters besides self."""
+        params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
+        if params and _TRAIN_CALL.match(node.name.value):
+            self.facts.trains.add(qualified)
+
+    def _ref(self, name: str) -> None:
+        self.facts.refs.setdefault(self.scope_id(), set()).add(name)
+
+    def _links(self, node: cst.Call, callee: str | None) -> None:
+        """What a call tells about the run: it trains, or it calls (or hands on) project code."""
+        scope = self.scope_id()
+        if is_training_call(node):
+            self.facts.trains.add(scope)
+        if callee and self.ctx.is_project_name(callee):
+            self._ref(callee)
+        elif scope not in self.facts.busy and _does_something(node, callee):
+            self.facts.busy.add(scope)
+        func = node.func
+        if isinstance(func, cst.Subscript):  # REGISTRY[name](...): a class picked from a project table
+            picked = self.names.qualify(func.value)
+            if picked and self.ctx.is_project_name(picked):
+                self._ref(picked)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
+                and len(self.stack) >= 2:
+            self._ref(".".join([self.module_name, *self.stack[:-1], func.attr.value]))  # a method of this class
+        for arg in node.args:  # callbacks: mp.spawn(main_worker), fire.Fire(main), Thread(target=train)
+            value = arg.value
+            if isinstance(value, (cst.Name, cst.Attribute)):
+                qualified = self.names.qualify(value)
+                if qualified and self.ctx.is_project_name(qualified):
+                    self._ref(qualified)
+            elif isinstance(value, (cst.FormattedString, cst.List, cst.Tuple)) or (
+                isinstance(value, cst.SimpleString) and ".py" in value.value
+            ):
+                self._launch(value, scope)
+            if isinstance(value, cst.SimpleString) and (
+                arg.keyword is not None and arg.keyword.value in ("config_path", "config_name")
+                or _CONFIG_FILE.search(value.value.strip("'\""))
+            ):
+                self.facts.strings.setdefault(scope, set()).add(value.value.strip("'\""))
+
+    def _launch(self, value: cst.BaseExpression, scope: str) -> None:
+        """Scripts a command runs: `os.system(f"python train.py --seed {s}")`, `run(["python", "train.py"])`."""
+        parts: list[str] = []
+        if isinstance(value, cst.FormattedString):
+            parts = [p.value for p in value.parts if isinstance(p, cst.FormattedStringText)]
+        elif isinstance(value, (cst.List, cst.Tuple)):
+            parts = [values.str_value(e.value) or "" for e in value.elements]
+        else:
+            parts = [values.str_value(value) or ""]
+        text = " ".join(parts)
+        if ".py" in text or "-m " in text:
+            for script in launches(text):
+                if script not in self.facts.launches.setdefault(scope, []):
+                    self.facts.launches[scope].append(script)
+
+    def _option_use(self, name: str, call: cst.Call) -> None:
+        scope = self.scope_id()
+        if not any(n == name and s == scope for n, _, s in self.facts.option_uses):
+            self.facts.option_uses.append((name, self.ctx.loc(call), scope))
+
+    def _sweep(self, node: cst.CSTNode, text: str) -> None:
+        self.facts.sweeps.append((self.ctx.loc(node), text, self.scope_id()))
 
     def _signature(self, node: cst.FunctionDef, qualified: str) -> None:
         if not any(h.function == qualified for h in self.facts.helpers):
@@ -228,6 +391,7 @@ class _SeedVisitor(ScopedVisitor):
     # --- calls --------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.names.callee(node)
+        self._links(node, callee)
         if callee in SEED_APIS:
             arg = values.positional(node, 0) or values.keyword(node, *SEED_APIS[callee])
             if arg is not None:
@@ -248,9 +412,10 @@ class _SeedVisitor(ScopedVisitor):
             for arg in node.args:  # random_split(ds, sizes, generator=torch.Generator().manual_seed(42))
                 self.split_generators.add(id(arg.value))
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        first = values.str_value(values.positional(node, 0)) or ""
         if method in ("add_argument", "DEFINE_integer", "DEFINE_int") or (callee or "").endswith(
             ("click.option", "typer.Option")
-        ):
+        ) or method == "add" and first.startswith("-"):  # configargparse's `p.add("--seed", ...)`
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
@@ -283,16 +448,18 @@ class _SeedVisitor(ScopedVisitor):
 
     def _seed_arg(self, call: cst.Call, arg: cst.BaseExpression, api: str) -> None:
         value = self.classifier.classify(arg, self.scope)
+        if value.kind == LITERAL and self._in_data_class():
+            return
         if value.kind == LITERAL:
-            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_name()))
+            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
         elif value.kind == OPTION:
-            self.facts.option_uses.setdefault(value.name, self.ctx.loc(call))
+            self._option_use(value.name, call)
         elif value.kind == "param" and self._is_cli_command():
-            self.facts.option_uses.setdefault(value.name, self.ctx.loc(call))  # a click/typer command's parameter
+            self._option_use(value.name, call)  # a click/typer command's parameter
         elif value.kind == "param" and self.function_name():
             self.facts.helpers.append(HelperParam(self.function_name(), value.name, self.ctx.loc(call), api=api))
         elif value.kind == "loop" and value.sweep:
-            self.facts.sweeps.append((self.ctx.loc(call), f"{api} is called with the loop variable `{value.name}`"))
+            self._sweep(call, f"{api} is called with the loop variable `{value.name}`")
 
     def _is_cli_command(self) -> bool:
         function = self.scope.function()
@@ -305,7 +472,7 @@ class _SeedVisitor(ScopedVisitor):
         return False
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        site = CallSite(Loc(), callee, self.scope_name())
+        site = CallSite(Loc(), callee, self.scope_id())
         position = 0
         interesting = "seed" in callee.rsplit(".", 1)[-1].lower()
         keywords = []
@@ -318,7 +485,7 @@ class _SeedVisitor(ScopedVisitor):
             else:
                 keywords.append(key)
             value = self.classifier.classify(arg.value, self.scope)
-            if value.kind == LITERAL:
+            if value.kind == LITERAL and not self._in_data_class():
                 site.literals[key] = value.value
                 interesting = True
             elif value.kind == OPTION:
@@ -350,17 +517,17 @@ class _SeedVisitor(ScopedVisitor):
         nargs = values.str_value(values.keyword(node, "nargs"))
         multiple = nargs in ("+", "*") or values.keyword(node, "multiple") is not None
         if any(SWEEP_NAME.search(n) for n in names) or (multiple and any(SEED_NAME.match(n) for n in names)):
-            self.facts.sweeps.append((self.ctx.loc(node), f"option {longs[0]} takes several seeds"))
+            self._sweep(node, f"option {longs[0]} takes several seeds")
             return
         if not any(SEED_NAME.match(n) for n in names):
             return
-        self.facts.cli_dests.add(dest)
+        self.facts.cli_dests.setdefault(dest, self.scope_id())
         default = values.keyword(node, "default")
         if default is None and isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith("DEFINE"):
             default = values.positional(node, 1)
         value = values.int_value(default) if default is not None else None
         if value is not None:
-            self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value))
+            self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value, scope=self.scope_id()))
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
@@ -379,20 +546,23 @@ class _SeedVisitor(ScopedVisitor):
                 if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
                     value = values.keyword(value, "default") or value
                 if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
-                    self.facts.sweeps.append((self.ctx.loc(small), f"`{target}` lists several seeds"))
+                    self._sweep(small, f"`{target}` lists several seeds")
                 elif SEED_NAME.match(lowered):
                     literal = values.int_value(value)
                     if literal is not None:
                         self.facts.options.append(
-                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True)
+                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
+                                       scope=".".join([self.module_name, *self.stack, node.name.value]))
                         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
+            self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
         for target in node.targets:
             if isinstance(target.target, cst.Name) and SWEEP_NAME.search(target.target.value.lower()):
                 listed = values.int_list(node.value)
                 if listed and len(set(listed)) >= 2:
-                    self.facts.sweeps.append((self.ctx.loc(node), f"`{target.target.value}` lists several seeds"))
+                    self._sweep(node, f"`{target.target.value}` lists several seeds")
 
     def visit_For(self, node: cst.For) -> None:
         self._loop(node.target, node.iter, node)
@@ -404,12 +574,53 @@ class _SeedVisitor(ScopedVisitor):
         if isinstance(target, cst.Name):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
-                self.facts.sweeps.append((self.ctx.loc(target), f"a loop over seeds (`{target.value}`)"))
+                self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    return (
+        isinstance(test, cst.Comparison) and dotted(test.left) == "__name__" and len(test.comparisons) == 1
+        and values.str_value(test.comparisons[0].comparator) == "__main__"
+    )
+
+
+class _LinkVisitor(_SeedVisitor):
+    """For a module that cannot seed, forward or sweep seeds: only what the call graph needs (what it
+    calls, whether it trains), without scopes and value classification."""
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        super().__init__(ctx, Scope(ctx.module, None))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._links(node, self.names.callee(node))
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
+
+    visit_Assign = visit_For = visit_CompFor = None  # type: ignore[assignment]
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
 
 
 def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
-    if ctx.is_test or "seed" not in ctx.text.lower() and "random" not in ctx.text.lower() and "Generator" not in ctx.text:
-        return None  # cheap pre-filter: nothing here can seed, forward or sweep seeds
+    if ctx.is_test:
+        return None
+    # Every module is read, not only those that seed: the project phase follows calls from a seeded
+    # entry point to the code that trains, and from a sweep to what it runs. Modules that cannot seed
+    # (a cheap text test) get the light pass.
+    lowered = ctx.text.lower()
+    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text:
+        visitor: _SeedVisitor = _LinkVisitor(ctx)
+        visitor.visit_children(ctx.module)
+        return None if visitor.facts.empty() else visitor.facts
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
     return None if visitor.facts.empty() else visitor.facts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 try:
     import tomllib as _toml
@@ -88,6 +89,82 @@ def _walk_data(data, path: str, found: list) -> None:
     elif isinstance(data, list):
         for item in data[:1000]:
             _walk_data(item, path, found)
+
+
+@dataclass
+class AuxFacts:
+    """What a shell script, Makefile or config says about seeds."""
+
+    display: str = ""  # the path as printed
+    sweeps: list[tuple[int, str]] = field(default_factory=list)  # (line, what)
+    launches: list[str] = field(default_factory=list)  # scripts it runs: `train.py`, `tools/train.py`, `-m pkg.train`
+    seeds: list[tuple[int, int, str, int]] = field(default_factory=list)  # a fixed seed: (line, column, key, value)
+    is_config: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.sweeps or self.seeds)
+
+
+_LAUNCH = re.compile(r"(?<![\w$/.-])((?:\.{0,2}/)?[\w.-]+(?:/[\w.-]+)*\.py)\b|(?:^|\s)-m\s+([\w.]+)")
+_CONFIG_SEED = {
+    "yaml": re.compile(r"(?m)^[ \t]*-?[ \t]*(\w+)[ \t]*:[ \t]*['\"]?(-?\d+)['\"]?[ \t]*(?:#.*)?$"),
+    "json": re.compile(r"\"(\w+)\"\s*:\s*(-?\d+)\s*[,}\n]"),
+    "toml": re.compile(r"(?m)^[ \t]*(\w+)[ \t]*=[ \t]*(-?\d+)[ \t]*(?:#.*)?$"),
+}
+_SEED_KEY = re.compile(r"^(?:[a-z0-9]+_)*seed$")  # seed, manual_seed, random_seed (as in seeds.SEED_NAME)
+_NOT_CONFIGS = (".pre-commit-config.yaml", "package.json", "package-lock.json", "tsconfig.json")
+
+
+def launches(text: str) -> list[str]:
+    """The Python scripts and modules a shell script runs (as written)."""
+    found = []
+    for match in _LAUNCH.finditer(text):
+        script = match.group(1) or "-m " + match.group(2)
+        if script not in found:
+            found.append(script)
+    return found
+
+
+def fixed_seeds(text: str, kind: str) -> list[tuple[int, int, str, int]]:
+    """Seed keys with one integer value (`manual_seed: 10`, `"seed": 0`, `SEED = 1`)."""
+    found = []
+    for match in _CONFIG_SEED[kind].finditer(text):
+        if _SEED_KEY.match(match.group(1).lower()):
+            start = match.start(1) - (1 if kind == "json" else 0)
+            line = _line_of(text, start)
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            found.append((line, column, match.group(1), int(match.group(2))))
+    return found
+
+
+def scan_aux(path: str, rel: str, display: str = "") -> AuxFacts:
+    """Sweeps, launched scripts and fixed seeds of a non-Python file."""
+    facts = AuxFacts(display or rel)
+    facts.sweeps = scan_aux_file(path, rel)
+    name = rel.rsplit("/", 1)[-1].lower()
+    kind = "yaml" if name.endswith((".yaml", ".yml")) else "json" if name.endswith(".json") else (
+        "toml" if name.endswith(".toml") else "")
+    facts.is_config = bool(kind)
+    text = _read(path)
+    if text is None or "seed" not in text.lower():
+        return facts
+    if not kind:
+        facts.launches = launches(text)
+    elif name not in _NOT_CONFIGS and not rel.startswith(".github/") and name != "pyproject.toml":
+        swept = " ".join(why for _, why in facts.sweeps).lower()
+        facts.seeds = [s for s in fixed_seeds(text, kind) if s[2].lower() not in swept]
+    return facts
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    if b"\x00" in raw[:4096]:
+        return None
+    return raw.decode("utf-8", errors="replace")
 
 
 def scan_aux_file(path: str, rel: str) -> list[tuple[int, str]]:

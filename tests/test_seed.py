@@ -1,0 +1,138 @@
+"""SEED on project shapes: which runs train, what a sweep runs, where SEED002 points, seeds in configs."""
+import json
+import subprocess
+import sys
+
+import libcst as cst
+
+from mllint.analysis.seeds import is_training_call
+from mllint.analysis.sweeps import fixed_seeds, launches, scan_aux
+
+TRAIN = (
+    "model = torch.nn.Linear(4, 1)\n"
+    "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "model(torch.randn(8, 4)).sum().backward()\n"
+    "optimizer.step()\n"
+)
+
+
+def lint(folder):
+    proc = subprocess.run([sys.executable, "-m", "mllint", "--no-cache", "--format", "json", "--select", "SEED", "."],
+                          cwd=folder, capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def write(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_seed002_points_into_the_entry_point_that_defines_the_option(tmp_path):
+    option = "import argparse\nimport torch\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default={})\n"
+    write(tmp_path, {
+        "README.md": "x\n",
+        "a/train.py": option.format(1) + "args = p.parse_args()\n" + TRAIN + "torch.manual_seed(args.seed)\n",
+        "b/train.py": option.format(2) + "args = p.parse_args()\ntorch.manual_seed(args.seed)\n" + TRAIN,
+    })
+    found = {f["path"]: f for f in lint(tmp_path) if f["code"] == "SEED002"}
+    assert set(found) == {"a/train.py", "b/train.py"}
+    assert [(r["path"], r["line"]) for r in found["a/train.py"]["related"]] == [("a/train.py", 10)]
+    assert [(r["path"], r["line"]) for r in found["b/train.py"]["related"]] == [("b/train.py", 6)]
+
+
+def test_option_defined_in_a_parser_module_seeds_the_script_that_calls_it(tmp_path):
+    write(tmp_path, {
+        "opts.py": "import argparse\n\n\ndef parse():\n    p = argparse.ArgumentParser()\n"
+                   "    p.add_argument('--seed', type=int, default=3)\n    return p.parse_args()\n",
+        "train.py": "import torch\nfrom opts import parse\n\nargs = parse()\ntorch.manual_seed(args.seed)\n" + TRAIN,
+        "other/eval.py": "import torch\n\n\ndef run(args):\n    torch.manual_seed(args.seed)\n",
+    })
+    (finding,) = [f for f in lint(tmp_path) if f["code"] == "SEED002"]
+    assert finding["path"] == "opts.py"
+    assert [(r["path"], r["line"]) for r in finding["related"]] == [("train.py", 5)]
+
+
+def test_a_python_loop_excuses_what_it_calls_not_another_entry_point(tmp_path):
+    write(tmp_path, {
+        "README.md": "x\n",
+        "lib.py": "import torch\n\n\ndef run(seed):\n    torch.manual_seed(seed)\n" + "".join("    " + l + "\n" for l in TRAIN.splitlines()),
+        "sweep.py": "from lib import run\n\nfor seed in range(3):\n    run(seed)\n",
+        "single.py": "import torch\nfrom lib import run\n\ntorch.manual_seed(5)\nrun(5)\n",
+    })
+    (finding,) = lint(tmp_path)
+    assert (finding["path"], finding["line"]) == ("single.py", 4)
+    assert [(r["path"], r["line"]) for r in finding["related"]][-1] == ("single.py", 5)  # run(5): one run
+
+
+def test_an_unresolvable_shell_sweep_covers_its_folder_as_before(tmp_path):
+    write(tmp_path, {
+        "README.md": "x\n",
+        "train.py": "import torch\ntorch.manual_seed(0)\n" + TRAIN,
+        "sweep.sh": "for seed in 1 2 3; do sbatch job.slurm $seed; done\n",
+    })
+    assert lint(tmp_path) == []
+
+
+def test_a_seed_in_a_function_nothing_calls_is_kept_and_a_render_script_is_not(tmp_path):
+    write(tmp_path, {
+        "lib.py": "import torch\n\n\ndef setup():\n    torch.manual_seed(1)\n    return torch.nn.Linear(2, 2)\n",
+        "render.py": "import numpy as np\nimport matplotlib.pyplot as plt\n\nnp.random.seed(2)\nplt.plot(np.random.rand(5))\n",
+    })
+    assert [(f["path"], f["line"]) for f in lint(tmp_path)] == [("lib.py", 5)]
+
+
+def test_training_calls():
+    def call(text):
+        return cst.parse_expression(text)
+
+    for text in ("loss.backward()", "optimizer.step()", "self.opt_g.step()", "scaler.step(optimizer)",
+                 "model.fit(x, y)", "Trainer(model=m, args=a).train()", "trainer.fit(model, dm)", "trainer.train()", "train_one_epoch(model, loader)",
+                 "learner.fit_one_cycle(3)", "state.apply_gradients(grads=g)", "model.learn(1000)", "self.accelerator.backward(loss)", "model.optimize_parameters(it)"):
+        assert is_training_call(call(text)), text
+    for text in ("model.train()", "scheduler.step()", "scaler.fit(x)", "train_transforms()", "env.step(action)",
+                 "plt.plot(x)", "model.eval()", "pl.Trainer(max_epochs=1)", "tsne.fit_transform(x)"):
+        assert not is_training_call(call(text)), text
+
+
+def test_config_seeds_and_launches(tmp_path):
+    assert fixed_seeds("name: x\nmanual_seed: 10\ntrain:\n  seed: 3  # fixed\n  seeds_offset: 1\n", "yaml") == [
+        (2, 1, "manual_seed", 10), (4, 3, "seed", 3)]
+    assert fixed_seeds('{"SEED": 0, "lr": 1}', "json") == [(1, 2, "SEED", 0)]
+    assert fixed_seeds("random_seed = 7\n", "toml") == [(1, 1, "random_seed", 7)]
+    assert launches("for s in 1 2; do python tools/train.py --seed $s; done\npython -m pkg.run\n") == [
+        "tools/train.py", "-m pkg.run"]
+    (tmp_path / "sweep.yaml").write_text("seeds: [0, 1]\nseed: 0\n")
+    facts = scan_aux(str(tmp_path / "sweep.yaml"), "sweep.yaml")
+    assert facts.sweeps and not facts.seeds  # a config that lists seeds is not a fixed seed
+    (tmp_path / ".pre-commit-config.yaml").write_text("seed: 1\n")
+    assert not scan_aux(str(tmp_path / ".pre-commit-config.yaml"), ".pre-commit-config.yaml")
+
+
+def test_a_python_loop_that_launches_a_script_per_seed_excuses_it_if_it_takes_the_seed(tmp_path):
+    option = "import argparse\nimport torch\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default=0)\n"
+    write(tmp_path, {
+        "train.py": option + "args = p.parse_args()\ntorch.manual_seed(args.seed)\n" + TRAIN,
+        "fixed.py": "import torch\ntorch.manual_seed(42)\n" + TRAIN,
+        "sweep.py": "import os\nimport subprocess\n\nfor seed in range(3):\n"
+                    "    subprocess.run(['python', 'train.py', '--seed', str(seed)])\n"
+                    "    os.system(f'python fixed.py --seed {seed}')\n",
+    })
+    assert [(f["path"], f["code"]) for f in lint(tmp_path)] == [("fixed.py", "SEED001")]
+
+
+def test_a_seed_fixed_in_configs_is_one_finding_per_folder_and_per_file_ignores_apply(tmp_path):
+    write(tmp_path, {
+        "configs/a.yaml": "manual_seed: 3\nlr: 0.1\n",
+        "configs/b.yaml": "manual_seed: 3\nlr: 0.2\n",
+        "configs/c.json": '{"seed": 5}',
+        "train.py": "import sys\nimport torch\nimport yaml\n\nopt = yaml.safe_load(open(sys.argv[1]))\n"
+                    "torch.manual_seed(opt['manual_seed'])\n" + TRAIN,
+    })
+    found = lint(tmp_path)
+    assert [(f["path"], f["line"], f["column"]) for f in found] == [("configs/a.yaml", 1, 1)]  # `seed` is not read
+    assert [(r["path"], r["line"]) for r in found[0]["related"]] == [("configs/b.yaml", 1)]
+    (tmp_path / "mllint.toml").write_text('[per-file-ignores]\n"configs/*.yaml" = ["SEED001"]\n')
+    assert lint(tmp_path) == []
