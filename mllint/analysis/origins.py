@@ -321,7 +321,8 @@ def option_of_call(call: cst.Call, names) -> Option | None:
     func = call.func
     method = func.attr.value if isinstance(func, cst.Attribute) else ""
     callee = names.callee(call) or dotted(func) or ""
-    if method == "add_argument":
+    first = str_value(positional(call, 0)) or ""
+    if method == "add_argument" or method == "add" and first.startswith("-"):  # configargparse: `p.add("--seed")`
         kind = OptionKind.ARGPARSE
     elif callee.endswith(("click.option", "click.argument")):
         kind = OptionKind.CLICK

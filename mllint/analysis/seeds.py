@@ -19,6 +19,7 @@ from ..walk import walk
 from .names import dotted
 from .sweeps import launches
 from .seed_facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
+from .origins import option_of_call
 from .scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
@@ -137,10 +138,6 @@ class Value:
     value: int | None = None  # literal
     name: str = ""  # option name, param name, or loop variable
     sweep: bool = False  # a loop over seeds
-
-
-def _norm(option: str) -> str:
-    return option.lstrip("-").replace("-", "_").lower()
 
 
 class _Classifier:
@@ -507,27 +504,22 @@ class _SeedVisitor(ScopedVisitor):
 
     # --- options and sweeps -----------------------------------------------------------------
     def _cli_option(self, node: cst.Call) -> None:
-        """argparse `add_argument`, `click.option`/`typer.Option`, absl `DEFINE_integer`."""
-        flags = [f for f in (values.str_value(a.value) for a in node.args if a.keyword is None) if f]
-        if not flags:
+        """A seed option (argparse, configargparse, click/typer, absl), read by the project's one option parser."""
+        option = option_of_call(node, self.ctx.names)
+        if option is None:
             return
-        longs = [f for f in flags if f.startswith("--")] or flags
-        dest = values.str_value(values.keyword(node, "dest")) or _norm(longs[0])
-        names = {_norm(f) for f in flags} | {dest}
-        nargs = values.str_value(values.keyword(node, "nargs"))
-        multiple = nargs in ("+", "*") or values.keyword(node, "multiple") is not None
-        if any(SWEEP_NAME.search(n) for n in names) or (multiple and any(SEED_NAME.match(n) for n in names)):
-            self._sweep(node, f"option {longs[0]} takes several seeds")
+        explicit = values.keyword(node, "dest") is not None
+        dest = option.dest if explicit else option.dest.lower()
+        names = set(option.aliases) | {dest}
+        if any(SWEEP_NAME.search(n) for n in names) or (option.multiple and any(SEED_NAME.match(n) for n in names)):
+            self._sweep(node, f"option {option.name} takes several seeds")
             return
         if not any(SEED_NAME.match(n) for n in names):
             return
         self.facts.cli_dests.setdefault(dest, self.scope_id())
-        default = values.keyword(node, "default")
-        if default is None and isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith("DEFINE"):
-            default = values.positional(node, 1)
-        value = values.int_value(default) if default is not None else None
+        value = option.default if isinstance(option.default, int) and not isinstance(option.default, bool) else None
         if value is not None:
-            self.facts.options.append(SeedOption(self.ctx.loc(node), longs[0], dest, value, scope=self.scope_id()))
+            self.facts.options.append(SeedOption(self.ctx.loc(node), option.name, dest, value, scope=self.scope_id()))
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
