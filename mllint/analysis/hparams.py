@@ -88,6 +88,7 @@ class _HparamVisitor(ScopedVisitor):
         self._function_bodies: list[tuple[cst.FunctionDef, str]] = []
         self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
         self._helps: dict[str, str] = {}  # option dest -> its help text
+        self._comments: dict[int, list[str]] = {}  # statement -> its comments
 
     # --- statements ---------------------------------------------------------------------------------
     def _enter(self, node: cst.CSTNode, branch: bool = False) -> bool:
@@ -169,7 +170,10 @@ class _HparamVisitor(ScopedVisitor):
             if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
                 return True, False
             bare = origin.module_level
-        if any(says_why(c, words) for c in comments_of(stmt, self.ctx.module)):
+        comments = self._comments.get(id(stmt))
+        if comments is None:
+            comments = self._comments[id(stmt)] = comments_of(stmt, self.ctx.module)
+        if any(says_why(c, words) for c in comments):
             return True, False
         function = self.scope.function()
         if body and string_above(body, stmt, docstring=_opens(function, body) or body is self.module_body):
