@@ -263,3 +263,14 @@ def test_option_help_explains_a_formula(tmp_path):
         lr = args.blr * args.batch_size / 512
         """})
     assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]
+
+
+def test_loss_sum_inside_a_scale(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        def step(pos_loss, neg_loss, args):
+            loss_g = (pos_loss + 0.5 * neg_loss) / 4 * args.trade_off
+            loss_d = 0.5 * (pos_loss + neg_loss)
+            loss = loss_g * 0.25
+        """})
+    assert brief(findings) == [(2, "HPARAM001", "undocumented hyper-parameter literal: 0.5 * neg_loss "
+                                              "(weight of `neg_loss` in the loss)")]

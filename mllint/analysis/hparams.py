@@ -465,8 +465,10 @@ def _combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.B
     """The terms of a sum of losses (`ce + 0.37 * aux` -> [ce, 0.37 * aux]), looking through a scale of the
     whole (`(a + 0.5 * b) / 4`); a lone term only when it is added to a loss (`loss += 0.1 * aux`)."""
     while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)) \
-            and isinstance(value.left, cst.BinaryOperation) and isinstance(value.left.operator, (cst.Add, cst.Subtract)):
-        value = value.left
+            and isinstance(value.left, cst.BinaryOperation):
+        value = value.left  # `(a + 0.5 * b) / 4 * w`: the sum inside the scales
+        if isinstance(value.operator, (cst.Add, cst.Subtract)):
+            break
     terms: list[cst.BaseExpression] = []
     stack = [value]
     while stack:
