@@ -134,29 +134,51 @@ def test_override_of_an_option_points_at_the_option(tmp_path):
         parser = argparse.ArgumentParser()
         parser.add_argument("--learning_rate", type=float, default=0.1)
         args = parser.parse_args()
-        if args.learning_rate > 1:
+        if args.finetune:
             opt = torch.optim.SGD(params, lr=0.01)
+        else:
+            opt = torch.optim.SGD(params, lr=args.learning_rate)
         """})
     assert brief(findings) == [(8, "HPARAM002", "literal overrides an option: lr=0.01 (SGD learning rate) while option "
                                               "--learning_rate exists; the command line says one value, the run uses another")]
     assert [(r.loc.line, r.message) for r in findings[0].related] == [(5, "option --learning_rate is defined here")]
 
 
+def test_option_of_another_concept_is_not_overridden(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import argparse
+        import torch
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--momentum", type=float, default=0.999, help="EMA of the pseudo-label distribution")
+        args = parser.parse_args()
+        q_hat = args.momentum * q_hat
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
+        """})
+    assert [f.code for f in findings] == ["HPARAM001"]
+
+
 def test_option_of_a_sibling_script_is_not_overridden(tmp_path):
     findings = lint(tmp_path, {
         "a.py": """
             import argparse
+            import torch
             parser = argparse.ArgumentParser()
             parser.add_argument("--momentum", type=float, default=0.9)
             args = parser.parse_args()
-            print(args.momentum)
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum)
             """,
         "b.py": """
             import torch
             opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
             """,
+        "c.py": """
+            import torch
+            from a import args
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
+            """,
     })
-    assert [f.code for f in findings] == ["HPARAM001"]
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in findings] == [("b.py", "HPARAM001"), ("c.py", "HPARAM002")]
 
 
 def test_loop_patterns(tmp_path):

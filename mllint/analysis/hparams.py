@@ -262,6 +262,8 @@ class _HparamVisitor(ScopedVisitor):
                 self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, slot.concept,
                                                    None if slot.default is REQUIRED else slot.default))
                 continue
+            if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
+                self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
             words = [slot.name, *slot.label.split(), api.short.lower()]
@@ -424,10 +426,6 @@ class _HparamVisitor(ScopedVisitor):
                               "period of the learning-rate change", "step_size", ["epoch", "period"], node,
                               self.ordinal + 1, use=compare.left.right)
         return found
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if isinstance(node.value, cst.Name) and node.attr.value.lower() in OPTION_WORDS:
-            self.facts.option_reads.add(node.attr.value.lower())
 
     def finish(self) -> None:
         self._schedules()
