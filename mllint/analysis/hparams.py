@@ -30,8 +30,10 @@ from .hparam_syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, 
 from .scopes import ScopedVisitor
 from .values import str_value
 
-HP_KEYWORD = re.compile(r"lr|learning|rate|momentum|decay|gamma|milestone|alpha|beta|eps|smooth|margin|clip|"
-                        r"warm|epoch|step|weight|temp|tau|lambda|lam|coef|factor|drop|norm", re.I)
+# Parameter and keyword names that may carry a hyper-parameter through a project function (`make_opt(lr=...)`);
+# others (`drop_rate`, `norm_layer`, `num_classes`) are the model's, and keeping them would only grow the facts.
+HP_KEYWORD = re.compile(r"lr|learning|momentum|decay|gamma|milestone|alpha|beta|eps|smooth|margin|clip|"
+                        r"warm|epoch|step|temp|tau|lambda|lam|coef|factor|max_norm|^wd$|weight_decay|loss_weight", re.I)
 
 
 class _HparamVisitor(ScopedVisitor):
@@ -289,15 +291,15 @@ class _HparamVisitor(ScopedVisitor):
                 position += 1
             origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
             function = self.function_name()
-            if origin.kind == OriginKind.PARAM and function:
+            if origin.kind == OriginKind.PARAM and function and HP_KEYWORD.search(origin.name):
                 self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
                                                    callee_index=int(key) if key.isdigit() else -1,
                                                    callee_keyword="" if key.isdigit() else key))
                 continue
             if not origin.is_number or trivial(origin.value) or origin.node is None:
                 continue
-            if not (isinstance(origin.value, float) or (arg.keyword is not None and HP_KEYWORD.search(key))):
-                continue  # integer positional arguments are shapes and counts far more often than hyper-parameters
+            if not (HP_KEYWORD.search(key) if arg.keyword is not None else isinstance(origin.value, float)):
+                continue  # shapes, counts and model options (`drop_path_rate=0.1`) far more often than hyper-parameters
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
