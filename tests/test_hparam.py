@@ -296,3 +296,41 @@ def test_loss_sum_inside_a_scale(tmp_path):
         """})
     assert brief(findings) == [(2, "HPARAM001", "undocumented hyper-parameter literal: 0.5 * neg_loss "
                                               "(weight of `neg_loss` in the loss)")]
+
+
+def test_hand_written_ema(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+
+        @torch.no_grad()
+        def update(ema, model, step):
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.mul_(0.998).add_(p, alpha=1 - 0.998)
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.copy_(0.995 * e + (1 - 0.995) * p)
+                e.data = 0.99 * e.data + (1.0 - 0.99) * p.data
+            for k, v in model.state_dict().items():
+                ema.state_dict()[k].lerp_(v, 1 - 0.9)
+
+
+        def smooth(running, value):
+            running = 0.9 * running + (1 - 0.9) * value
+            return running
+
+
+        def momentum_update(key_encoder, query_encoder, m=0.999):
+            for pk, pq in zip(key_encoder.parameters(), query_encoder.parameters()):
+                pk.data = pk.data * m + pq.data * (1.0 - m)
+
+
+        def train(q, k):
+            momentum_update(k, q, m=0.99)
+        """})
+    assert brief(findings) == [
+        (7, "HPARAM001", "undocumented hyper-parameter literal: decay 0.998 (EMA decay of the weights)"),
+        (9, "HPARAM001", "undocumented hyper-parameter literal: decay 0.995 (EMA decay of the weights)"),
+        (10, "HPARAM001", "undocumented hyper-parameter literal: decay 0.99 (EMA decay of the weights)"),
+        (12, "HPARAM001", "undocumented hyper-parameter literal: decay 0.9 (EMA decay of the weights)"),
+        (26, "HPARAM001", "undocumented hyper-parameter literal: m=0.99 (EMA decay of the weights, via momentum_update())"),
+    ]

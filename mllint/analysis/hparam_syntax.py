@@ -23,7 +23,8 @@ CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # 
 FORWARDING_OPTIMIZERS = ("DistributedOptimizer", "ZeroRedundancyOptimizer")
 PIXEL = (255, 127.5, 256, 100)
 TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "Mixup", "MixUp", "CutMix", "beta",
-            "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument")
+            "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument", "mul_(", "lerp_(", "decay",
+            "momentum")
 
 def trivial(value: Value | None, extra: tuple = ()) -> bool:
     if isinstance(value, tuple):
@@ -166,3 +167,59 @@ def loss_like(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
         return loss_like(expr.left) and loss_like(expr.right)
     return False
+
+
+def one_minus(expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """`d` in `1 - d` (`1. - d`, `(1 - d)`), else None."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) \
+            and same_value(number(expr.left), 1):
+        return expr.right
+    return None
+
+
+def _same(a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
+    if isinstance(a, cst.Name) and isinstance(b, cst.Name):
+        return a.value == b.value
+    if isinstance(a, cst.Attribute) and isinstance(b, cst.Attribute):
+        return dotted(a) is not None and dotted(a) == dotted(b)
+    value = number(a)
+    return value is not None and same_value(value, number(b))
+
+
+def moving_average_weight(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`d` in `d * a + (1 - d) * b` (either order of terms and factors), else None."""
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+        return None
+    factors = []
+    for term in (value.left, value.right):
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return None
+        factors.append((term.left, term.right))
+    for first in factors[0]:
+        for second in factors[1]:
+            for decay, rest in ((first, second), (second, first)):
+                inner = one_minus(rest)
+                if inner is not None and _same(inner, decay):
+                    return decay
+    return None
+
+
+_WEIGHTS = ("parameters", "named_parameters", "state_dict", "buffers", "named_buffers")
+
+
+def over_weights(iterable: cst.BaseExpression) -> int:
+    """1 if a loop iterates over a model's parameters or state dict (`zip(ema.parameters(), model.parameters())`)."""
+    for call in _calls_in(iterable):
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _WEIGHTS:
+            return 1
+    return 0
+
+
+def _calls_in(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        stack.extend(children(current))
+

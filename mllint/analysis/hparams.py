@@ -25,8 +25,8 @@ from .hparam_facts import HparamFacts, HparamStatement, HparamValue, OptionDef, 
 from .origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
 from .hparam_syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
-                            combined_terms, is_counter, loss_like, lr_target, name_of, numbers_of, opens_body, trivial,
-                            unwrap_tensor)
+                            combined_terms, is_counter, loss_like, lr_target, moving_average_weight, name_of, numbers_of,
+                            one_minus, opens_body, over_weights, trivial, unwrap_tensor)
 from .scopes import ScopedVisitor
 from .values import str_value
 
@@ -49,6 +49,7 @@ class _HparamVisitor(ScopedVisitor):
         self.key = 0
         self.epoch_branch = 0  # depth of enclosing `if epoch ...:` bodies that change the learning rate
         self.group_vars: set[str] = set()  # loop variables over `optimizer.param_groups`
+        self.weight_loop = 0  # depth of enclosing loops over a model's parameters or state dict
         self._statements: dict[int, HparamStatement] = {}
         self._seen: set[int] = set()  # literal nodes already reported (a constant used twice, nested patterns)
         self._function_bodies: list[tuple[cst.FunctionDef, str]] = []
@@ -80,7 +81,11 @@ class _HparamVisitor(ScopedVisitor):
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
         if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
             self.group_vars.add(node.target.value)
-        return self._enter(node)
+        weights = over_weights(node.iter)
+        self.weight_loop += weights
+        self._enter(node)
+        self.weight_loop -= weights
+        return False
 
     def visit_While(self, node: cst.While) -> bool:
         return self._enter(node)
@@ -180,6 +185,12 @@ class _HparamVisitor(ScopedVisitor):
             api = self._forwarded_optimizer(node, callee)
         if api is not None:
             self._api_call(node, api)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_", "lerp_"):
+            self._weight_average(node)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "copy_" and self.weight_loop and node.args:
+            decay = moving_average_weight(node.args[0].value)  # `e.copy_(0.999 * e + (1 - 0.999) * p)`
+            if decay is not None:
+                self._decay(decay)
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
@@ -280,6 +291,31 @@ class _HparamVisitor(ScopedVisitor):
             origin = Origin(OriginKind.LITERAL, value, node=node)
             self._add(origin, f"{name}: {self._text(node)}", label, "", [name, *label.split()], stmt, key, body)
 
+    def _weight_average(self, node: cst.Call) -> None:
+        """A hand-written EMA of weights: `ema.mul_(0.999).add_(p, alpha=1 - 0.999)`, `ema.lerp_(p, 1 - 0.999)`."""
+        func = node.func
+        assert isinstance(func, cst.Attribute)
+        if func.attr.value == "lerp_":
+            weight = values.keyword(node, "weight") or values.positional(node, 1)
+        else:
+            receiver = func.value
+            if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)
+                    and receiver.func.attr.value == "mul_" and receiver.args):
+                return
+            weight = values.keyword(node, "alpha")
+        decay = one_minus(weight)
+        if decay is None:
+            return
+        self._decay(decay)
+
+    def _decay(self, decay: cst.BaseExpression) -> None:
+        origin = self.origins.of(decay, self.scope)
+        label = "EMA decay of the weights"
+        if origin.kind == OriginKind.PARAM and self.function_name():
+            self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, "ema_decay"))
+        elif origin.is_number and not trivial(origin.value):
+            self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
+
     def _project_call(self, node: cst.Call, callee: str) -> None:
         call = ProjectCall(callee, self.key, self.scope_name())
         position = 0
@@ -298,8 +334,8 @@ class _HparamVisitor(ScopedVisitor):
                 continue
             if not origin.is_number or trivial(origin.value) or origin.node is None:
                 continue
-            if not (HP_KEYWORD.search(key) if arg.keyword is not None else isinstance(origin.value, float)):
-                continue  # shapes, counts and model options (`drop_path_rate=0.1`) far more often than hyper-parameters
+            if not (isinstance(origin.value, float) or (arg.keyword is not None and HP_KEYWORD.search(key))):
+                continue  # integer positional arguments are shapes and counts far more often than hyper-parameters
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
@@ -339,6 +375,10 @@ class _HparamVisitor(ScopedVisitor):
             return
         if loss_like(target) and not LOGGED.search(name_of(target)):
             self._loss_terms(value, operator)
+        elif self.weight_loop and operator is None and not LOGGED.search(name_of(target)):
+            decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
+            if decay is not None:
+                self._decay(decay)
 
     def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
         if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
