@@ -134,29 +134,51 @@ def test_override_of_an_option_points_at_the_option(tmp_path):
         parser = argparse.ArgumentParser()
         parser.add_argument("--learning_rate", type=float, default=0.1)
         args = parser.parse_args()
-        if args.learning_rate > 1:
+        if args.finetune:
             opt = torch.optim.SGD(params, lr=0.01)
+        else:
+            opt = torch.optim.SGD(params, lr=args.learning_rate)
         """})
     assert brief(findings) == [(8, "HPARAM002", "literal overrides an option: lr=0.01 (SGD learning rate) while option "
                                               "--learning_rate exists; the command line says one value, the run uses another")]
     assert [(r.loc.line, r.message) for r in findings[0].related] == [(5, "option --learning_rate is defined here")]
 
 
+def test_option_of_another_concept_is_not_overridden(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import argparse
+        import torch
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--momentum", type=float, default=0.999, help="EMA of the pseudo-label distribution")
+        args = parser.parse_args()
+        q_hat = args.momentum * q_hat
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
+        """})
+    assert [f.code for f in findings] == ["HPARAM001"]
+
+
 def test_option_of_a_sibling_script_is_not_overridden(tmp_path):
     findings = lint(tmp_path, {
         "a.py": """
             import argparse
+            import torch
             parser = argparse.ArgumentParser()
             parser.add_argument("--momentum", type=float, default=0.9)
             args = parser.parse_args()
-            print(args.momentum)
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum)
             """,
         "b.py": """
             import torch
             opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
             """,
+        "c.py": """
+            import torch
+            from a import args
+            opt = torch.optim.SGD(params, lr=args.lr, momentum=0.85)
+            """,
     })
-    assert [f.code for f in findings] == ["HPARAM001"]
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in findings] == [("b.py", "HPARAM001"), ("c.py", "HPARAM002")]
 
 
 def test_loop_patterns(tmp_path):
@@ -263,3 +285,52 @@ def test_option_help_explains_a_formula(tmp_path):
         lr = args.blr * args.batch_size / 512
         """})
     assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]
+
+
+def test_loss_sum_inside_a_scale(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        def step(pos_loss, neg_loss, args):
+            loss_g = (pos_loss + 0.5 * neg_loss) / 4 * args.trade_off
+            loss_d = 0.5 * (pos_loss + neg_loss)
+            loss = loss_g * 0.25
+        """})
+    assert brief(findings) == [(2, "HPARAM001", "undocumented hyper-parameter literal: 0.5 * neg_loss "
+                                              "(weight of `neg_loss` in the loss)")]
+
+
+def test_hand_written_ema(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+
+        @torch.no_grad()
+        def update(ema, model, step):
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.mul_(0.998).add_(p, alpha=1 - 0.998)
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.copy_(0.995 * e + (1 - 0.995) * p)
+                e.data = 0.99 * e.data + (1.0 - 0.99) * p.data
+            for k, v in model.state_dict().items():
+                ema.state_dict()[k].lerp_(v, 1 - 0.9)
+
+
+        def smooth(running, value):
+            running = 0.9 * running + (1 - 0.9) * value
+            return running
+
+
+        def momentum_update(key_encoder, query_encoder, m=0.999):
+            for pk, pq in zip(key_encoder.parameters(), query_encoder.parameters()):
+                pk.data = pk.data * m + pq.data * (1.0 - m)
+
+
+        def train(q, k):
+            momentum_update(k, q, m=0.99)
+        """})
+    assert brief(findings) == [
+        (7, "HPARAM001", "undocumented hyper-parameter literal: decay 0.998 (EMA decay of the weights)"),
+        (9, "HPARAM001", "undocumented hyper-parameter literal: decay 0.995 (EMA decay of the weights)"),
+        (10, "HPARAM001", "undocumented hyper-parameter literal: decay 0.99 (EMA decay of the weights)"),
+        (12, "HPARAM001", "undocumented hyper-parameter literal: decay 0.9 (EMA decay of the weights)"),
+        (26, "HPARAM001", "undocumented hyper-parameter literal: m=0.99 (EMA decay of the weights, via momentum_update())"),
+    ]

@@ -80,7 +80,7 @@ class HparamFacts:
     signatures: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names
     calls: list[ProjectCall] = field(default_factory=list)
     options: list[OptionDef] = field(default_factory=list)  # options that set a hyper-parameter concept
-    option_reads: set[str] = field(default_factory=set)  # `args.X` attributes read, X an option word
+    option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
 
     def empty(self) -> bool:
-        return not (self.statements or self.wrappers or self.calls or self.options or self.option_reads)
+        return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions)

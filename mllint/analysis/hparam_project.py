@@ -108,10 +108,11 @@ def analyse(project: Project) -> HparamAnalysis:
     return HparamAnalysis(statements)
 
 
-def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[OptionDef]]:
-    """Options each file can see: its own and those of the project modules it imports, when read in either
-    (defined and used: the command line works). A sibling script's option is another program's."""
-    found: dict[str, list[OptionDef]] = {}
+def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[tuple[OptionDef, set[str]]]]:
+    """Options each file can see: its own and those of the project modules it imports, with the concepts
+    each reaches there (`SGD(lr=args.lr)`: the option works for `lr`). A sibling script's option is another
+    program's; an option named `momentum` that sets an EMA does not set SGD's momentum."""
+    found: dict[str, list[tuple[OptionDef, set[str]]]] = {}
     for rel, f in facts.items():
         result = project.files.get(rel)
         imports = (result.facts.get("imports") if result is not None else None) or {}
@@ -120,19 +121,20 @@ def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[s
             target = project.resolve(rel, qualified)
             if target is not None and target[0] in facts:
                 sources.add(target[0])
+        positions = set().union(*(facts[source].option_positions for source in sources))
         for source in sorted(sources):
-            reads = f.option_reads | facts[source].option_reads
             for option in facts[source].options:
-                if set(option.aliases) & reads:
-                    found.setdefault(rel, []).append(option)
+                concepts = {p.split(":", 1)[0] for p in positions if p.split(":", 1)[1] in option.aliases}
+                if concepts:
+                    found.setdefault(rel, []).append((option, concepts))
     return found
 
 
-def _option_for(options: dict[str, list[OptionDef]], rel: str, concept: str) -> OptionDef | None:
+def _option_for(options: dict[str, list[tuple[OptionDef, set[str]]]], rel: str, concept: str) -> OptionDef | None:
     names = CONCEPT_OPTIONS.get(concept)
     if not names:
         return None
-    for option in options.get(rel, ()):
-        if set(option.aliases) & names:
+    for option, concepts in options.get(rel, ()):
+        if set(option.aliases) & names and concept in concepts:
             return option
     return None

@@ -18,54 +18,22 @@ import re
 import libcst as cst
 
 from ..context import ModuleContext
-from ..findings import Loc
 from ..walk import walk
 from . import values
 from .hparam_apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
 from .hparam_facts import HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, Wrapper, WrapperArg
-from .names import dotted
-from .origins import (Origin, OriginKind, Origins, Value, comments_of, docstring_of, fields_of, number,
+from .origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
+from .hparam_syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
+                            combined_terms, is_counter, loss_like, lr_target, moving_average_weight, name_of, numbers_of,
+                            one_minus, opens_body, over_weights, trivial, unwrap_tensor)
 from .scopes import ScopedVisitor
 from .values import str_value
 
-LR_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:lr|learning_rate)$", re.I)
-LR_KEYS = {"lr", "learning_rate", "initial_lr"}
-GROUP_KEYS = {"lr": "learning rate", "learning_rate": "learning rate", "momentum": "momentum",
-              "weight_decay": "weight decay", "betas": "betas", "eps": "epsilon"}
-EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)$", re.I)
-LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
-LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
-TRIVIAL = (0, 1, -1, 2)
-CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # `# Hyper-parameters` above a block
-FORWARDING_OPTIMIZERS = ("DistributedOptimizer", "ZeroRedundancyOptimizer")
-PIXEL = (255, 127.5, 256, 100)
-TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "Mixup", "MixUp", "CutMix", "beta",
-            "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument")
-HP_KEYWORD = re.compile(r"lr|learning|rate|momentum|decay|gamma|milestone|alpha|beta|eps|smooth|margin|clip|"
-                        r"warm|epoch|step|weight|temp|tau|lambda|lam|coef|factor|drop|norm", re.I)
-
-
-def trivial(value: Value | None, extra: tuple = ()) -> bool:
-    if isinstance(value, tuple):
-        return all(trivial(v, extra) for v in value)
-    return value is None or isinstance(value, bool) or any(same_value(value, t) for t in (*TRIVIAL, *extra))
-
-
-def _unwrap(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`torch.tensor([1., 3.]).cuda()` -> `[1., 3.]`: class weights built from a literal."""
-    for _ in range(4):
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-            method = expr.func.attr.value
-            if method in ("to", "cuda", "float", "double", "half") and isinstance(expr.func.value, cst.Call):
-                expr = expr.func.value
-                continue
-            root = dotted(expr.func) or ""
-            if root.rsplit(".", 1)[-1] in ("tensor", "Tensor", "FloatTensor", "as_tensor", "array") and expr.args:
-                expr = expr.args[0].value
-                continue
-        break
-    return expr
+# Parameter and keyword names that may carry a hyper-parameter through a project function (`make_opt(lr=...)`);
+# others (`drop_rate`, `norm_layer`, `num_classes`) are the model's, and keeping them would only grow the facts.
+HP_KEYWORD = re.compile(r"lr|learning|momentum|decay|gamma|milestone|alpha|beta|eps|smooth|margin|clip|"
+                        r"warm|epoch|step|temp|tau|lambda|lam|coef|factor|max_norm|^wd$|weight_decay|loss_weight", re.I)
 
 
 class _HparamVisitor(ScopedVisitor):
@@ -79,26 +47,23 @@ class _HparamVisitor(ScopedVisitor):
         self.module_body = self.body
         self.ordinal = 0
         self.key = 0
-        self.branch = 0  # depth of enclosing if/for/while bodies
         self.epoch_branch = 0  # depth of enclosing `if epoch ...:` bodies that change the learning rate
         self.group_vars: set[str] = set()  # loop variables over `optimizer.param_groups`
+        self.weight_loop = 0  # depth of enclosing loops over a model's parameters or state dict
         self._statements: dict[int, HparamStatement] = {}
         self._seen: set[int] = set()  # literal nodes already reported (a constant used twice, nested patterns)
-        self._schedule_functions: set[str] = set()
         self._function_bodies: list[tuple[cst.FunctionDef, str]] = []
         self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
         self._helps: dict[str, str] = {}  # option dest -> its help text
+        self._comments: dict[int, list[str]] = {}  # statement -> its comments
 
     # --- statements ---------------------------------------------------------------------------------
-    def _enter(self, node: cst.CSTNode, branch: bool = False) -> bool:
+    def _enter(self, node: cst.CSTNode) -> bool:
+        """Visit a statement: what is found in it belongs to it (one finding per statement)."""
         outer = (self.stmt, self.key)
         self.ordinal += 1
         self.stmt, self.key = node, self.ordinal
-        if branch:
-            self.branch += 1
         self.visit_children(node)
-        if branch:
-            self.branch -= 1
         self.stmt, self.key = outer
         return False
 
@@ -108,7 +73,7 @@ class _HparamVisitor(ScopedVisitor):
     def visit_If(self, node: cst.If) -> bool:
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
-        self._enter(node, branch=True)
+        self._enter(node)
         self.epoch_branch -= thresholds
         return False
 
@@ -116,10 +81,14 @@ class _HparamVisitor(ScopedVisitor):
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
         if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
             self.group_vars.add(node.target.value)
-        return self._enter(node, branch=True)
+        weights = over_weights(node.iter)
+        self.weight_loop += weights
+        self._enter(node)
+        self.weight_loop -= weights
+        return False
 
     def visit_While(self, node: cst.While) -> bool:
-        return self._enter(node, branch=True)
+        return self._enter(node)
 
     def visit_With(self, node: cst.With) -> bool:
         return self._enter(node)
@@ -169,10 +138,13 @@ class _HparamVisitor(ScopedVisitor):
             if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
                 return True, False
             bare = origin.module_level
-        if any(says_why(c, words) for c in comments_of(stmt, self.ctx.module)):
+        comments = self._comments.get(id(stmt))
+        if comments is None:
+            comments = self._comments[id(stmt)] = comments_of(stmt, self.ctx.module)
+        if any(says_why(c, words) for c in comments):
             return True, False
         function = self.scope.function()
-        if body and string_above(body, stmt, docstring=_opens(function, body) or body is self.module_body):
+        if body and string_above(body, stmt, docstring=opens_body(function, body) or body is self.module_body):
             return True, False
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
@@ -213,6 +185,12 @@ class _HparamVisitor(ScopedVisitor):
             api = self._forwarded_optimizer(node, callee)
         if api is not None:
             self._api_call(node, api)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_", "lerp_"):
+            self._weight_average(node)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "copy_" and self.weight_loop and node.args:
+            decay = moving_average_weight(node.args[0].value)  # `e.copy_(0.999 * e + (1 - 0.999) * p)`
+            if decay is not None:
+                self._decay(decay)
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
@@ -252,12 +230,14 @@ class _HparamVisitor(ScopedVisitor):
                 self._schedule_lambda(value, api)
             if not slot.label:
                 continue
-            origin = self.origins.of(_unwrap(value), self.scope)
+            origin = self.origins.of(unwrap_tensor(value), self.scope)
             label = f"{api.short} {slot.label}"
             if origin.kind == OriginKind.PARAM and self.function_name():
                 self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, slot.concept,
                                                    None if slot.default is REQUIRED else slot.default))
                 continue
+            if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
+                self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
             words = [slot.name, *slot.label.split(), api.short.lower()]
@@ -287,7 +267,6 @@ class _HparamVisitor(ScopedVisitor):
                 return
             bound = bindings[0].node
             if isinstance(bound, cst.FunctionDef):
-                self._schedule_functions.add(value.value)
                 self._function_bodies.append((bound, f"{api.short} schedule `{value.value}`"))
                 return
             if not isinstance(bound, cst.Lambda):
@@ -305,12 +284,37 @@ class _HparamVisitor(ScopedVisitor):
         """Every non-trivial literal of a formula (not indices or slices; not the 0.5 of a half-cosine)."""
         if any(isinstance(n, cst.Name) and n.value in ("cos", "pi") for n in walk(expr)):
             extra = (*extra, 0.5)
-        for node in _numbers(expr):
+        for node in numbers_of(expr):
             value = number(node)
             if value is None or trivial(value, extra):
                 continue
             origin = Origin(OriginKind.LITERAL, value, node=node)
             self._add(origin, f"{name}: {self._text(node)}", label, "", [name, *label.split()], stmt, key, body)
+
+    def _weight_average(self, node: cst.Call) -> None:
+        """A hand-written EMA of weights: `ema.mul_(0.999).add_(p, alpha=1 - 0.999)`, `ema.lerp_(p, 1 - 0.999)`."""
+        func = node.func
+        assert isinstance(func, cst.Attribute)
+        if func.attr.value == "lerp_":
+            weight = values.keyword(node, "weight") or values.positional(node, 1)
+        else:
+            receiver = func.value
+            if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)
+                    and receiver.func.attr.value == "mul_" and receiver.args):
+                return
+            weight = values.keyword(node, "alpha")
+        decay = one_minus(weight)
+        if decay is None:
+            return
+        self._decay(decay)
+
+    def _decay(self, decay: cst.BaseExpression) -> None:
+        origin = self.origins.of(decay, self.scope)
+        label = "EMA decay of the weights"
+        if origin.kind == OriginKind.PARAM and self.function_name():
+            self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, "ema_decay"))
+        elif origin.is_number and not trivial(origin.value):
+            self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
         call = ProjectCall(callee, self.key, self.scope_name())
@@ -321,9 +325,9 @@ class _HparamVisitor(ScopedVisitor):
             key = arg.keyword.value if arg.keyword is not None else str(position)
             if arg.keyword is None:
                 position += 1
-            origin = self.origins.of(_unwrap(arg.value), self.scope)
+            origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
             function = self.function_name()
-            if origin.kind == OriginKind.PARAM and function:
+            if origin.kind == OriginKind.PARAM and function and HP_KEYWORD.search(origin.name):
                 self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
                                                    callee_index=int(key) if key.isdigit() else -1,
                                                    callee_keyword="" if key.isdigit() else key))
@@ -349,7 +353,7 @@ class _HparamVisitor(ScopedVisitor):
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
         if self.scope.is_class:
             return  # class bodies define fields and defaults, read by the options
-        what = _lr_target(target, self.group_vars)
+        what = lr_target(target, self.group_vars)
         if what:
             setting, label = what
             if operator is not None:
@@ -369,8 +373,12 @@ class _HparamVisitor(ScopedVisitor):
                 return
             self._formula(value, f"{label} formula", self._text(target))
             return
-        if _loss_like(target) and not LOGGED.search(_name_of(target)):
+        if loss_like(target) and not LOGGED.search(name_of(target)):
             self._loss_terms(value, operator)
+        elif self.weight_loop and operator is None and not LOGGED.search(name_of(target)):
+            decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
+            if decay is not None:
+                self._decay(decay)
 
     def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
         if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
@@ -378,28 +386,28 @@ class _HparamVisitor(ScopedVisitor):
         for node in walk(value):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
                 return  # a logged number, not the training loss
-        for node in _combined_terms(value, accumulating=operator is not None):
+        for node in combined_terms(value, accumulating=operator is not None):
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
             for coef, term in ((node.left, node.right), (node.right, node.left)):
-                if not _loss_like(term):
+                if not loss_like(term):
                     continue
                 origin = self.origins.of(coef, self.scope)
-                if origin.is_number and not trivial(origin.value, PIXEL) and not _averages(origin.value, term):
-                    name = _name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
+                if origin.is_number and not trivial(origin.value, PIXEL) and not averages(origin.value, term):
+                    name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
                     self._add(origin, f"{self._shown(origin)} * {name}", f"weight of `{name}` in the loss",
                               "loss_weight", [name, "weight", "loss"], use=coef)
 
     def _epoch_threshold(self, node: cst.If) -> int:
         """Record the epoch/step thresholds of an `if` that changes the learning rate; 1 if it has any."""
-        if not _changes_lr(node.body, self.group_vars):
+        if not changes_lr(node.body, self.group_vars):
             return 0
         found = 0
         for compare in walk(node.test):
             if not isinstance(compare, cst.Comparison):
                 continue
             sides = [compare.left, *(t.comparator for t in compare.comparisons)]
-            counter = next((s for s in sides if _epochish(s)), None)
+            counter = next((s for s in sides if is_counter(s)), None)
             if counter is None:
                 continue
             for side in sides:
@@ -408,28 +416,25 @@ class _HparamVisitor(ScopedVisitor):
                 origin = self.origins.of(side, self.scope)
                 if origin.is_number and not trivial(origin.value):
                     found = 1
-                    self._add(origin, f"{_name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
+                    self._add(origin, f"{name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
                               "epoch/step at which the learning rate changes", "milestones",
                               ["epoch", "threshold", "milestone"], node, self.ordinal + 1, use=side)
             if isinstance(compare.left, cst.BinaryOperation) and isinstance(compare.left.operator, cst.Modulo) \
-                    and _epochish(compare.left.left):
+                    and is_counter(compare.left.left):
                 origin = self.origins.of(compare.left.right, self.scope)
                 if origin.is_number and not trivial(origin.value):
                     found = 1
-                    self._add(origin, f"every {self._shown(origin)} {_name_of(compare.left.left)}s",
+                    self._add(origin, f"every {self._shown(origin)} {name_of(compare.left.left)}s",
                               "period of the learning-rate change", "step_size", ["epoch", "period"], node,
                               self.ordinal + 1, use=compare.left.right)
         return found
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if isinstance(node.value, cst.Name) and node.attr.value.lower() in OPTION_WORDS:
-            self.facts.option_reads.add(node.attr.value.lower())
 
     def finish(self) -> None:
         self._schedules()
         for value, text, stmt in self._pending if self._helps else ():
             # `args.lr = args.blr * bs / 256` where --blr's help says "absolute_lr = base_lr * batch / 256"
-            read = {n.attr.value for n in walk(stmt) if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)}
+            header = stmt if isinstance(stmt, cst.SimpleStatementLine) else getattr(stmt, "test", stmt)
+            read = {n.attr.value for n in walk(header) if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)}
             if any(text in self._helps.get(name, "") for name in read):
                 value.documented, value.bare_constant = True, False
 
@@ -449,131 +454,6 @@ class _HparamVisitor(ScopedVisitor):
                             self._formula(target, label, "schedule", stmt, self.ordinal,
                                           body if stmt in body else [])
             self.scope = outer
-
-
-def _opens(function: cst.FunctionDef | None, body: list) -> bool:
-    """Is body the body of function (whose first statement may be its docstring)?"""
-    return function is not None and isinstance(function.body, cst.IndentedBlock) and bool(body) \
-        and bool(function.body.body) and body[0] is function.body.body[0]
-
-
-def _combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.BaseExpression]:
-    """The terms of a sum of losses (`ce + 0.37 * aux` -> [ce, 0.37 * aux]), looking through a scale of the
-    whole (`(a + 0.5 * b) / 4`); a lone term only when it is added to a loss (`loss += 0.1 * aux`)."""
-    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)) \
-            and isinstance(value.left, cst.BinaryOperation) and isinstance(value.left.operator, (cst.Add, cst.Subtract)):
-        value = value.left
-    terms: list[cst.BaseExpression] = []
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
-            stack.extend((node.right, node.left))
-        else:
-            terms.append(node)
-    if len(terms) < 2 and not accumulating:
-        return []
-    if sum(1 for t in terms if _loss_like(t) or _has_loss_product(t)) < (1 if accumulating else 2):
-        return []
-    return terms
-
-
-def _has_loss_product(term: cst.BaseExpression) -> bool:
-    return isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply) and (
-        _loss_like(term.left) or _loss_like(term.right))
-
-
-def _averages(value, term: cst.BaseExpression) -> bool:
-    """`0.5 * (a + b)`: the mean of n losses, not a weighting."""
-    count = 1
-    while isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Add):
-        count += 1
-        term = term.left
-    return count > 1 and isinstance(value, (int, float)) and abs(value * count - 1) < 1e-9
-
-
-def _numbers(expr: cst.CSTNode):
-    """Numeric literal nodes of an expression, outermost first, skipping subscripts and call arguments of
-    shape helpers (`x[0]`, `range(5)`, `len(...)`), and whole literal sub-expressions once (`1e-3 * 5`)."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Subscript):
-            stack.append(node.value)
-            continue
-        if number(node) is not None and not isinstance(node, (cst.Tuple, cst.List)):
-            yield node
-            continue
-        if isinstance(node, cst.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] in ("range", "len", "int", "round", "print"):
-            continue
-        stack.extend(reversed(list(_children(node))))
-
-
-def _children(node: cst.CSTNode):
-    from ..walk import children
-
-    return children(node)
-
-
-def _name_of(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    if isinstance(expr, cst.Subscript):
-        index = expr.slice[0].slice if len(expr.slice) == 1 else None
-        key = str_value(index.value) if isinstance(index, cst.Index) else None
-        return key or _name_of(expr.value)
-    return ""
-
-
-def _lr_target(target: cst.BaseExpression, group_vars: set[str]) -> tuple[str, str] | None:
-    """(setting, label) when an assignment target holds a learning rate or a param-group setting."""
-    if isinstance(target, cst.Name) and LR_NAME.match(target.value):
-        return target.value, "learning rate"
-    if isinstance(target, cst.Attribute) and target.attr.value in LR_KEYS and isinstance(target.value, cst.Name) \
-            and target.value.value != "self":
-        return dotted(target) or target.attr.value, "learning rate"
-    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-        key = str_value(target.slice[0].slice.value)
-        receiver = target.value
-        in_group = (isinstance(receiver, cst.Name) and receiver.value in group_vars) or (
-            isinstance(receiver, cst.Subscript) and isinstance(receiver.value, cst.Attribute)
-            and receiver.value.attr.value == "param_groups")
-        if key in GROUP_KEYS and in_group:
-            return f"['{key}']", f"parameter-group {GROUP_KEYS[key]}"
-    return None
-
-
-def _changes_lr(body: cst.CSTNode, group_vars: set[str]) -> bool:
-    for stmt in statements(body):
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign) and any(_lr_target(t.target, group_vars) for t in small.targets):
-                    return True
-                if isinstance(small, cst.AugAssign) and _lr_target(small.target, group_vars):
-                    return True
-                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                    name = (dotted(small.value.func) or "").rsplit(".", 1)[-1].lower()
-                    if "lr" in name.split("_") or "learning_rate" in name:
-                        return True
-    return False
-
-
-def _epochish(expr: cst.BaseExpression) -> bool:
-    name = _name_of(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else ""
-    return bool(name) and bool(EPOCH_NAME.match(name))
-
-
-def _loss_like(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
-        return bool(LOSS_WORDS.search(_name_of(expr)))
-    if isinstance(expr, cst.Call):
-        name = (dotted(expr.func) or "").rsplit(".", 1)[-1]
-        return bool(LOSS_WORDS.search(name)) or name in ("cross_entropy", "kl_div", "nll_loss", "mse_loss", "l1_loss")
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
-        return _loss_like(expr.left) and _loss_like(expr.right)
-    return False
 
 
 def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:

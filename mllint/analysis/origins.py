@@ -15,6 +15,7 @@ can see and change?" (HPARAM, the recipe card, EVAL and PREP switches):
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -451,20 +452,43 @@ def _leading_comments(node: cst.CSTNode, module: cst.Module | None = None) -> li
     return list(reversed(found))
 
 
+_ALL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _comments_inside(root: cst.CSTNode) -> list[str]:
+    """Every comment under root, in source order. libcst's `children` runs a visitor per node (quadratic
+    on a large literal); reading the dataclass fields directly is linear."""
+    found: list[str] = []
+    stack: list = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Comment):
+            found.append(node.value)
+            continue
+        kind = type(node)
+        names = _ALL_FIELDS.get(kind)
+        if names is None:
+            names = _ALL_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        kids: list = []
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, (list, tuple)):
+                kids.extend(v for v in value if isinstance(v, cst.CSTNode))
+            elif isinstance(value, cst.CSTNode):
+                kids.append(value)
+        stack.extend(reversed(kids))
+    return found
+
+
 def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
     """Comments that belong to a statement: the lines directly above it, its trailing comment, and any
     comment inside it (a multi-line call). For a compound statement, only its header line. Pass the module
     to see the comments above its first statement."""
     found = _leading_comments(stmt, module)
     if isinstance(stmt, cst.SimpleStatementLine):
-        stack: list[cst.CSTNode] = [stmt]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Comment):
-                if node.value not in found:
-                    found.append(node.value)
-                continue
-            stack.extend(reversed(node.children))
+        for comment in _comments_inside(stmt):
+            if comment not in found:
+                found.append(comment)
         return found
     body = getattr(stmt, "body", None)
     header = getattr(body, "header", None)
