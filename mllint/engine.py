@@ -43,7 +43,7 @@ from .findings import Finding, Loc
 from .pipeline import Settings, analyze as _analyze, analyze_file, diagnostic as _diagnostic  # noqa: F401 (re-exported)
 from .project import FileResult, Project
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
-from .rules import EXTRACTORS, all_rules, is_selected
+from .rules import AUX_EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
 from .suppress import Suppression, unused as unused_suppressions
 
@@ -329,18 +329,17 @@ def _per_file_ignored_code(code: str, path: str, config: Config) -> bool:
     return False
 
 
-def _aux_facts(root: str, aux_paths: list[str], extractors: tuple[str, ...]) -> dict:
-    """Facts from non-Python files, for the families that need them."""
-    from .analysis import sweeps
-
-    if "seed" not in extractors:
-        return {}
-    facts = {}
-    for path in aux_paths:
+def _aux_facts(root: str, aux_paths: list[str], extractors: tuple[str, ...]) -> dict[str, dict]:
+    """Facts of non-Python files (shell, YAML, JSON, TOML) by extractor name, for the families whose rules need
+    them (see rules.base.aux_extractor); test files are left out."""
+    readers = {name: AUX_EXTRACTORS[name] for name in extractors if name in AUX_EXTRACTORS}
+    facts: dict[str, dict] = {name: {} for name in readers}
+    for path in aux_paths if readers else ():
         rel = _rel(path, root)
         if is_test_path(rel):
             continue
-        found = sweeps.scan_aux(path, rel, display_path(path))
-        if found:
-            facts[rel] = found
+        for name, read in readers.items():
+            found = read(path, rel, display_path(path))
+            if found:
+                facts[name][rel] = found
     return facts

@@ -39,7 +39,7 @@ class Project:
         self.options = options  # options(family) -> that family's configuration
         self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
         self.files = files  # rel -> result
-        self.aux = aux or {}  # rel -> facts of non-Python files (shell, YAML, JSON, TOML)
+        self.aux = aux or {}  # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML)
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
         self._units: dict[str, str] = {}
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -59,6 +59,10 @@ class Project:
     def keep(self, name: str, value: Any) -> None:
         if self._cache is not None:
             self._cache.save_value(name, self.root, value)
+
+    def aux_facts(self, name: str) -> dict[str, Any]:
+        """What the aux extractor `name` read in each non-Python file (rel -> facts)."""
+        return self.aux.get(name, {})
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():

@@ -115,8 +115,8 @@ def _analyse(project: Project) -> SeedAnalysis:
             uses.append(Use(rel, call.loc, value, api, call.scope, chain))
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
-    any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux.values()))
-    if not (uses or any(f.options for f in facts.values()) or any(aux.seeds for aux in project.aux.values())):
+    any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
+    if not (uses or any(f.options for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
         return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
     graph = CallGraph(project, facts)
     option_nodes = {node_of(rel, scope) for rel, _, _, scope in option_uses}
@@ -168,7 +168,7 @@ def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts]
                 run = graph.run_of(f"{script}:<main>")
                 if run & option_nodes:
                     swept.nodes |= run
-    for rel, aux in project.aux.items():
+    for rel, aux in project.aux_facts("seed").items():
         if not aux.sweeps:
             continue
         runs = [f"{script}:<main>" for script in _launched(project, rel, aux.launches)]
@@ -251,7 +251,7 @@ def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
 def _configs(project, graph, facts, option_uses, keep, swept) -> list[ConfigFinding]:
     """A seed fixed in the configs that training code reads: one finding per folder and key."""
     families: dict[tuple[str, str], list[tuple[str, Loc, int]]] = defaultdict(list)
-    for rel, aux in project.aux.items():
+    for rel, aux in project.aux_facts("seed").items():
         if not aux.seeds or in_test_code(rel):
             continue
         loaders = _loaders(project, graph, facts, rel)

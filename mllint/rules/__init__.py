@@ -5,11 +5,11 @@ import os
 import sys
 from importlib import import_module
 
-from .base import EXTRACTORS, Rule, _register_shared, extractor
+from .base import AUX_EXTRACTORS, EXTRACTORS, Rule, _register_shared, aux_extractor, extractor
 
 _register_shared()
 
-__all__ = ["EXTRACTORS", "Rule", "extractor", "all_rules", "select_rules", "is_selected"]
+__all__ = ["AUX_EXTRACTORS", "EXTRACTORS", "Rule", "aux_extractor", "extractor", "all_rules", "select_rules", "is_selected"]
 
 BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.hparam")
 _CACHE: dict[str, type[Rule]] | None = None

@@ -20,11 +20,23 @@ if TYPE_CHECKING:
     from ..project import Project
 
 EXTRACTORS: dict[str, Callable[["ModuleContext"], Any]] = {}
+# Facts of the project's non-Python files (shell, YAML, JSON, TOML), by extractor name: func(path, rel, display).
+AUX_EXTRACTORS: dict[str, Callable[[str, str, str], Any]] = {}
 
 
 def extractor(name: str) -> Callable:
     def register(func: Callable[["ModuleContext"], Any]) -> Callable:
         EXTRACTORS[name] = func
+        return func
+
+    return register
+
+
+def aux_extractor(name: str) -> Callable:
+    """Register a reader of non-Python files for the facts named `name` (run when a selected rule needs it);
+    a project rule finds what it returned in `project.aux_facts(name)`, by file."""
+    def register(func: Callable[[str, str, str], Any]) -> Callable:
+        AUX_EXTRACTORS[name] = func
         return func
 
     return register

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ..findings import Finding, Related, Severity
 from ..project import Project
-from .base import Rule, extractor
+from .base import Rule, aux_extractor, extractor
 
 if TYPE_CHECKING:
     from ..analysis.seed_facts import SeedFacts
@@ -18,6 +18,15 @@ def extract_seed_facts(ctx: "ModuleContext") -> "SeedFacts | None":
     from ..analysis.seeds import extract_seed_facts as extract  # not needed when every file is cached
 
     return extract(ctx)
+
+
+@aux_extractor("seed")
+def scan_seed_evidence(path: str, rel: str, display: str):
+    """Seed sweeps, launched scripts and fixed seeds in shell scripts, Makefiles and YAML/JSON/TOML configs."""
+    from ..analysis.sweeps import scan_aux
+
+    return scan_aux(path, rel, display)
+
 
 SWEEP_HINT = (
     "Keep the seed for reproducibility, but do not let a result rest on it: run at least 3 seeds "
