@@ -61,6 +61,7 @@ class Call:
     env: Env
     frame: Frame
     library_site: str = ""  # the call-site key when the call may run project code (see Sink.site)
+    project: bool = False  # the callee may be project code
 
     @property
     def is_method(self) -> bool:
@@ -638,7 +639,7 @@ class Interpreter:
             self._option(node)
         site = self._project_callee(func, receiver, qualified, short)
         call = Call(node, short, qualified, receiver, args, env, self.frame,
-                    f"{self.ctx.rel}#{len(self.facts.calls)}" if site is not None else "")
+                    f"{self.ctx.rel}#{len(self.facts.calls)}" if site is not None else "", site is not None)
         self.domain.call_sinks(self, call)
         call.library_site = ""
         self._mutate(call)

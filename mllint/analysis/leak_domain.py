@@ -168,8 +168,9 @@ class LeakDomain(Domain):
         short, node = call.short, call.node
         data_like = P.dataset_like(short)
         short = short or _written(flow, node.func)  # `datasets[name](split="test")` is shown as written
+        given_data = call.project and _given_data(call)
         for position, value, arg in call.args:
-            if position in P.TRAIN_KEYWORDS and data_like:
+            if position in P.TRAIN_KEYWORDS and data_like and not given_data:
                 term = self._split_term(flow, call, arg.value, value, f"{short}({position}=False)", "false", position, marks)
                 if term is not None:
                     found.add(term)
@@ -351,6 +352,23 @@ class LeakDomain(Domain):
 
 _CALL_SINKS = (LeakDomain._backward, LeakDomain._fit, LeakDomain._vocabulary, LeakDomain._statistics,
                LeakDomain._trainer, LeakDomain._plateau, LeakDomain._early_stopping)
+
+
+_DATA_ARG = re.compile(r"(?:^|_)(?:feats?|features|embeddings|data|x|y|labels|targets|images|imgs|samples|tensors?|"
+                       r"arrays?|inputs)$", re.IGNORECASE)
+_PATH_ARG = re.compile(r"dir|root|path|folder|file|name", re.IGNORECASE)
+
+
+def _given_data(call: Call) -> bool:
+    """A project class handed its data (`SetDataset(val_feats, val_labels, train=False)`): its `train` flag is a
+    mode (sample anew, shuffle), not a choice of split; the data passed in decides the split."""
+    for position, _, arg in call.args:
+        if isinstance(position, int) or position in ("data", "features", "feats", "x", "images", "tensors"):
+            node = arg.value
+            name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+            if name and _DATA_ARG.search(name) and not _PATH_ARG.search(name):
+                return True
+    return False
 
 
 def _written(flow: Interpreter, node: cst.CSTNode) -> str:
