@@ -1,0 +1,275 @@
+"""Cards: the project analysed once through the engine (discovery, one parse per file, the `recipe`
+extractor, the cache), then one card per training entry point with every value's origin resolved against
+the options, the configurator globals and the config file given."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..analysis.origins import show
+from .facts import CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
+from . import vocabulary as vocab
+
+
+class RecipeError(Exception):
+    """A usage problem: no entry point, an unknown --entry, an unreadable config (exit 2, no traceback)."""
+
+
+@dataclass
+class Row:
+    section: str
+    label: str
+    value: str
+    origin: str
+    where: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "value": self.value, "origin": self.origin, "where": self.where}
+
+
+@dataclass
+class Card:
+    entry: str  # the entry point's path, relative to the project root
+    root: str
+    config: str = ""
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def section(self, key: str) -> list[Row]:
+        return [row for row in self.rows if row.section == key]
+
+    def as_dict(self) -> dict:
+        return {"entry": self.entry, "config": self.config or None,
+                "sections": {key: [r.as_dict() for r in self.section(key)] for key, _ in SECTIONS},
+                "notes": self.notes}
+
+
+def _rel(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _may_be_entry(path: str) -> bool:
+    """A cheap text test before parsing: a script that could train (timm: 20 of 315 files)."""
+    if not path.endswith(".py"):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(2_000_000)
+    except OSError:
+        return False
+    return (b"__main__" in text or b".backward(" in text) and any(
+        word in text for word in (b"optim", b"backward", b"Trainer", b".fit("))
+
+
+def analyse(path: str, jobs: int = 1, cache_dir: str | None = None, entry: str | None = None):
+    """The project that holds path, analysed by the engine with the recipe extractor only."""
+    from .. import discovery, engine
+    from ..config import Config
+    from ..pipeline import Settings
+    from ..project import Project
+    from . import extract  # noqa: F401 - registers the extractor
+
+    root = os.path.abspath(path) if os.path.isdir(path) else discovery.find_root(path)
+    config = Config()
+    wanted = discovery.discover([root], [*config.exclude, *config.extend_exclude], config.respect_gitignore,
+                                with_aux=False)
+    all_sources = sorted(set(wanted.sources) | ({os.path.abspath(path)} if os.path.isfile(path) else set()))
+    if os.path.isfile(path):  # a card needs its entry point's file only
+        sources = [os.path.abspath(path)]
+    elif entry:
+        wanted_rel = entry.replace(os.sep, "/").lstrip("./")
+        sources = [p for p in all_sources if _rel(p, root) == wanted_rel or _rel(p, root).endswith("/" + wanted_rel)]
+        sources = sources[:1] or [p for p in all_sources if _may_be_entry(p)]
+    else:
+        sources = [p for p in all_sources if _may_be_entry(p)]
+    settings = Settings(config.max_file_size, config.family_options(), engine._project_modules(root, all_sources), (),
+                        ("recipe",))
+    items = [(p, _rel(p, root), _rel(p, root)) for p in sources if p.endswith((".py", ".ipynb"))]
+    cache = engine.open_cache(root, settings, cache_dir) if cache_dir else None
+    results = engine.analyze_cached(items, settings, jobs, cache)
+    return Project(root, {r.rel: r for r in results})
+
+
+def entries(project) -> list[str]:
+    """Training entry points: modules run as scripts (a main guard or a loop at module level) that train."""
+    found = []
+    for rel, result in sorted(project.files.items()):
+        facts = result.facts.get("recipe")
+        if isinstance(facts, RecipeFacts) and facts.entry and facts.trains and not result.is_test:
+            found.append(rel)
+    return found
+
+
+def pick_entries(project, path: str, entry: str | None) -> list[str]:
+    all_entries = entries(project)
+    if entry:
+        wanted = entry.replace(os.sep, "/").lstrip("./")
+        matches = [rel for rel in project.files if rel == wanted or rel.endswith("/" + wanted)]
+        if not matches:
+            raise RecipeError(f"no Python file {entry!r} in {project.root}"
+                              + (f" (entry points: {', '.join(all_entries[:10])})" if all_entries else ""))
+        return matches[:1]
+    if os.path.isfile(path):
+        rel = os.path.relpath(os.path.abspath(path), project.root).replace(os.sep, "/")
+        return [rel]
+    if os.path.isdir(path) and os.path.abspath(path) != project.root:
+        prefix = os.path.relpath(os.path.abspath(path), project.root).replace(os.sep, "/") + "/"
+        all_entries = [rel for rel in all_entries if rel.startswith(prefix)]
+    if not all_entries:
+        raise RecipeError(f"no training entry point in {path} (a script with `if __name__ == \"__main__\":` or a "
+                          "training loop at module level that calls backward() or an optimiser); name one with --entry")
+    return all_entries
+
+
+def build(project, rel: str, config_path: str | None = None) -> Card:
+    from . import configs
+
+    result = project.files.get(rel)
+    card = Card(rel, project.root)
+    facts = result.facts.get("recipe") if result is not None else None
+    if not isinstance(facts, RecipeFacts):
+        facts = RecipeFacts()
+        card.notes.append(f"{rel}: no training choice found (not parsed, or nothing recognised)")
+    overrides: dict[str, object] = {}
+    if config_path:
+        overrides = configs.load(config_path)  # ConfigFileError is the CLI's usage error
+        card.config = config_path
+        if not (facts.config_option or facts.globals_are_options):
+            card.notes.append(f"{rel} defines no --config option and no configurator: the values of "
+                              f"{os.path.basename(config_path)} are applied to options and config keys of the same name")
+    options = _options(facts.options)
+    used: set[str] = set()
+    seen: set[tuple] = set()
+    for item in facts.items:
+        row = _row(item, options, overrides, config_path or "", used, facts)
+        key = (row.section, row.label, row.value, row.origin if item.kind != PRESENT else row.where)
+        if key in seen:
+            continue
+        seen.add(key)
+        card.rows.append(row)
+    for option in facts.options:  # options that set a training choice the code passes on (`**kwargs(args)`)
+        found = vocab.name_field(option.dest)
+        if found is None or option.dest in used or option.dest == facts.config_option:
+            continue
+        used.add(option.dest)
+        section, label = found
+        value, origin = _option_value(option, overrides, config_path or "")
+        card.rows.append(Row(section, label + f" ({option.flag})", value, origin, _where(option.loc)))
+    for key, value in overrides.items():  # config keys no option or field reads
+        found = vocab.name_field(key.rsplit(".", 1)[-1])
+        if found is None or key in used or key.rsplit(".", 1)[-1] in used or "." in key and key.rsplit(".", 1)[-1] in overrides:
+            continue
+        card.rows.append(Row(found[0], f"{found[1]} ({key})", _show(value), f"config {os.path.basename(config_path or '')}",
+                             config_path or ""))
+    order = {key: i for i, (key, _) in enumerate(SECTIONS)}
+    card.rows.sort(key=lambda r: order.get(r.section, len(order)))
+    _effective_batch(card)
+    if "data" not in {r.section for r in card.rows}:
+        card.notes.append("data splits: none recognised in this entry point")
+    card.notes.append("evaluation colour space and TTA are reported only when named in the code (tta options)")
+    return card
+
+
+def _options(options: list[OptionInfo]) -> dict[str, OptionInfo]:
+    found: dict[str, OptionInfo] = {}
+    for option in options:
+        for alias in (option.dest, *option.aliases):
+            found.setdefault(alias, option)
+            found.setdefault(alias.lower(), option)
+    return found
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (int, float, tuple)) and not isinstance(value, bool):
+        try:
+            return show(value)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001
+            return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _where(loc) -> str:
+    return f"{loc.path}:{loc.line}" if loc.path else ""
+
+
+def _option_value(option: OptionInfo, overrides: dict, config_path: str) -> tuple[str, str]:
+    name = os.path.basename(config_path)
+    for key in (option.dest, *option.aliases):
+        if key in overrides:
+            return _show(overrides[key]), f"config {name} (option {option.flag}, default {_show(option.default)})"
+    return _show(option.default), f"option {option.flag} (default)"
+
+
+def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_path: str, used: set[str],
+         facts: RecipeFacts) -> Row:
+    where = _where(item.loc)
+    label = item.label
+    if item.kind == PRESENT:
+        return Row(item.section, label, item.code, "in code", where)
+    if item.kind == FIXED:
+        origin = "fixed in code" + (f" ({item.ref})" if item.ref and item.ref != item.name else "")
+        return Row(item.section, label, _show(item.value), origin, where)
+    if item.kind == DEFAULT:
+        return Row(item.section, label, _show(item.value), "library default", where)
+    if item.kind == OPTION:
+        option = options.get(item.ref) or options.get(item.ref.lower())
+        if option is not None:
+            used.add(option.dest)
+            if facts.globals_are_options and option.flag == option.dest:
+                name = os.path.basename(config_path)
+                if option.dest in overrides:
+                    return Row(item.section, label, _show(overrides[option.dest]),
+                               f"config {name} (global {option.dest}, default {_show(option.default)})", where)
+                return Row(item.section, label, _show(option.default), "global, overridable by the configurator", where)
+            value, origin = _option_value(option, overrides, config_path)
+            return Row(item.section, label, value, origin + f" [{item.code}]", where)
+        if item.ref in overrides:
+            return Row(item.section, label, _show(overrides[item.ref]), f"config {os.path.basename(config_path)}", where)
+        if facts.globals_are_options:  # a module-level name computed from the globals (`ptdtype`)
+            return Row(item.section, label, item.code, "computed at run time", where)
+        return Row(item.section, label, item.code, "option (default not found)", where)
+    if item.kind == CONFIG:
+        for key in (item.ref, item.ref.rsplit(".", 1)[-1]):
+            if key in overrides:
+                used.add(key)
+                return Row(item.section, label, _show(overrides[key]),
+                           f"config {os.path.basename(config_path)} ({item.ref})", where)
+        return Row(item.section, label, item.code, f"config value {item.ref} (not known statically)", where)
+    if item.kind == PARAM:
+        return Row(item.section, label, item.code, f"parameter {item.ref} of {item.scope.rsplit('.', 1)[-1]}()", where)
+    return Row(item.section, label, item.code, "computed at run time", where)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _effective_batch(card: Card) -> None:
+    """batch × accumulation (per process) when both are numbers; × steps when the run length is in steps."""
+    def first(label_start: str, section: str) -> Row | None:
+        return next((r for r in card.section(section) if r.label.startswith(label_start)
+                     and _number(r.value) is not None), None)
+    batch, accum = first("batch size", "batch"), first("gradient accumulation", "batch")
+    if batch is None:
+        return
+    size = _number(batch.value) or 0
+    factor = _number(accum.value) if accum is not None else 1.0
+    effective = size * (factor or 1)
+    how = f"{batch.value} × {accum.value} accumulation" if accum is not None else f"{batch.value}, no accumulation found"
+    rows = [Row("batch", "effective batch (per process)", show(int(effective) if effective.is_integer() else effective),
+                f"computed: {how}; × the number of processes under DDP", "")]
+    seq = first("sequence length", "batch")
+    if seq is not None:
+        tokens = effective * (_number(seq.value) or 0)
+        rows.append(Row("batch", "tokens per step (per process)", show(int(tokens)), f"computed: × {seq.value} tokens", ""))
+    steps = first("steps", "length")
+    if steps is not None:
+        rows.append(Row("batch", "samples seen (per process)", show(int(effective * (_number(steps.value) or 0))),
+                        f"computed: × {steps.value} steps", ""))
+    index = max(i for i, r in enumerate(card.rows) if r.section == "batch") + 1
+    card.rows[index:index] = rows
