@@ -4,6 +4,7 @@ the options, the configurator globals and the config file given."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..analysis.origins import show
@@ -61,6 +62,30 @@ def _may_be_entry(path: str) -> bool:
         word in text for word in (b"optim", b"backward", b"Trainer", b".fit("))
 
 
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.M)
+
+
+def _imported_files(path: str, root: str, sources: list[str]) -> list[str]:
+    """The project modules a script imports (one level: `from model import GPT` -> model.py)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(2_000_000)
+    except OSError:
+        return []
+    known = set(sources)
+    found: list[str] = []
+    for match in _IMPORT.finditer(text):
+        name = (match.group(1) or match.group(2) or b"").decode(errors="replace").lstrip(".")
+        if not name:
+            continue
+        for base in (os.path.dirname(path), root):
+            stem = os.path.join(base, *name.split("."))
+            for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+                if candidate in known and candidate != path and candidate not in found:
+                    found.append(candidate)
+    return found
+
+
 def analyse(path: str, jobs: int = 1, cache_dir: str | None = None, entry: str | None = None):
     """The project that holds path, analysed by the engine with the recipe extractor only."""
     from .. import discovery, engine
@@ -74,14 +99,16 @@ def analyse(path: str, jobs: int = 1, cache_dir: str | None = None, entry: str |
     wanted = discovery.discover([root], [*config.exclude, *config.extend_exclude], config.respect_gitignore,
                                 with_aux=False)
     all_sources = sorted(set(wanted.sources) | ({os.path.abspath(path)} if os.path.isfile(path) else set()))
-    if os.path.isfile(path):  # a card needs its entry point's file only
-        sources = [os.path.abspath(path)]
+    if os.path.isfile(path):  # a card needs its entry point's file, and the project modules it imports
+        sources = [os.path.abspath(path), *_imported_files(os.path.abspath(path), root, all_sources)]
     elif entry:
         wanted_rel = entry.replace(os.sep, "/").lstrip("./")
         sources = [p for p in all_sources if _rel(p, root) == wanted_rel or _rel(p, root).endswith("/" + wanted_rel)]
-        sources = sources[:1] or [p for p in all_sources if _may_be_entry(p)]
+        sources = [*sources[:1], *_imported_files(sources[0], root, all_sources)] if sources else \
+            [p for p in all_sources if _may_be_entry(p)]
     else:
         sources = [p for p in all_sources if _may_be_entry(p)]
+        sources = list(dict.fromkeys([*sources, *(f for p in sources for f in _imported_files(p, root, all_sources))]))
     settings = Settings(config.max_file_size, config.family_options(), engine._project_modules(root, all_sources), (),
                         ("recipe",))
     items = [(p, _rel(p, root), _rel(p, root)) for p in sources if p.endswith((".py", ".ipynb"))]
@@ -131,17 +158,35 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
         facts = RecipeFacts()
         card.notes.append(f"{rel}: no training choice found (not parsed, or nothing recognised)")
     overrides: dict[str, object] = {}
-    if config_path:
+    sources: dict[str, str] = {}  # config key -> the file that set it (Hydra's composed configs)
+    if facts.hydra is not None and not config_path and result is not None:
+        folder = os.path.normpath(os.path.join(project.root, os.path.dirname(rel), facts.hydra[0]))
+        overrides, read, sources = configs.load_hydra(folder, facts.hydra[1])
+        sources = {key: os.path.relpath(path, project.root) for key, path in sources.items()}
+        if read:
+            config_path = os.path.relpath(read[0], project.root)
+            card.config = " + ".join(os.path.relpath(p, project.root) for p in read)
+            card.notes.append("Hydra config composed from its defaults list; command-line overrides are not applied")
+        else:
+            card.notes.append(f"Hydra config {facts.hydra[1]} not found in {facts.hydra[0] or '.'}")
+    if config_path and not card.config:
         overrides = configs.load(config_path)  # ConfigFileError is the CLI's usage error
         card.config = config_path
         if not (facts.config_option or facts.globals_are_options):
             card.notes.append(f"{rel} defines no --config option and no configurator: the values of "
                               f"{os.path.basename(config_path)} are applied to options and config keys of the same name")
     options = _options(facts.options)
+    items = list(facts.items)
+    for other, other_result in sorted(project.files.items()):  # helpers the entry calls in the modules it imports
+        helper = other_result.facts.get("recipe")
+        if other == rel or not isinstance(helper, RecipeFacts):
+            continue
+        items += [item for item in helper.items if item.scope.rsplit(".", 1)[-1] in facts.calls
+                  and item.section not in ("data", "evaluation")]
     used: set[str] = set()
     seen: set[tuple] = set()
-    for item in facts.items:
-        row = _row(item, options, overrides, config_path or "", used, facts)
+    for item in items:
+        row = _row(item, options, overrides, config_path or "", used, facts, sources)
         key = (row.section, row.label, row.value, row.origin if item.kind != PRESENT else row.where)
         if key in seen:
             continue
@@ -155,12 +200,15 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
         section, label = found
         value, origin = _option_value(option, overrides, config_path or "")
         card.rows.append(Row(section, label + f" ({option.flag})", value, origin, _where(option.loc)))
+    used_leaves = {key.rsplit(".", 1)[-1] for key in used}
     for key, value in overrides.items():  # config keys no option or field reads
-        found = vocab.name_field(key.rsplit(".", 1)[-1])
-        if found is None or key in used or key.rsplit(".", 1)[-1] in used or "." in key and key.rsplit(".", 1)[-1] in overrides:
+        leaf = key.rsplit(".", 1)[-1]
+        found = vocab.name_field(leaf)
+        if found is None or key in used or leaf in used_leaves or ("." not in key and any(
+                k.endswith("." + key) for k in overrides)):
             continue
-        card.rows.append(Row(found[0], f"{found[1]} ({key})", _show(value), f"config {os.path.basename(config_path or '')}",
-                             config_path or ""))
+        where = sources.get(key, config_path or "")
+        card.rows.append(Row(found[0], f"{found[1]} ({key})", _show(value), f"config {os.path.basename(where)}", where))
     order = {key: i for i, (key, _) in enumerate(SECTIONS)}
     card.rows.sort(key=lambda r: order.get(r.section, len(order)))
     _effective_batch(card)
@@ -191,6 +239,7 @@ def _show(value: object) -> str:
 
 
 def _where(loc) -> str:
+    """`train.py:12` (the engine analysed the files under their paths relative to the project root)."""
     return f"{loc.path}:{loc.line}" if loc.path else ""
 
 
@@ -203,14 +252,14 @@ def _option_value(option: OptionInfo, overrides: dict, config_path: str) -> tupl
 
 
 def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_path: str, used: set[str],
-         facts: RecipeFacts) -> Row:
+         facts: RecipeFacts, sources: dict[str, str]) -> Row:
     where = _where(item.loc)
     label = item.label
     if item.kind == PRESENT:
         return Row(item.section, label, item.code, "in code", where)
     if item.kind == FIXED:
-        origin = "fixed in code" + (f" ({item.ref})" if item.ref and item.ref != item.name else "")
-        return Row(item.section, label, _show(item.value), origin, where)
+        origin = "fixed in code" + (f" ({item.ref})" if item.ref and item.ref != item.name and item.value is not None else "")
+        return Row(item.section, label, _show(item.value) if item.value is not None else item.code, origin, where)
     if item.kind == DEFAULT:
         return Row(item.section, label, _show(item.value), "library default", where)
     if item.kind == OPTION:
@@ -224,7 +273,7 @@ def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_pat
                                f"config {name} (global {option.dest}, default {_show(option.default)})", where)
                 return Row(item.section, label, _show(option.default), "global, overridable by the configurator", where)
             value, origin = _option_value(option, overrides, config_path)
-            return Row(item.section, label, value, origin + f" [{item.code}]", where)
+            return Row(item.section, label, value, origin, where)
         if item.ref in overrides:
             return Row(item.section, label, _show(overrides[item.ref]), f"config {os.path.basename(config_path)}", where)
         if facts.globals_are_options:  # a module-level name computed from the globals (`ptdtype`)
@@ -233,9 +282,9 @@ def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_pat
     if item.kind == CONFIG:
         for key in (item.ref, item.ref.rsplit(".", 1)[-1]):
             if key in overrides:
-                used.add(key)
+                used.update((key, item.ref))
                 return Row(item.section, label, _show(overrides[key]),
-                           f"config {os.path.basename(config_path)} ({item.ref})", where)
+                           f"config {sources.get(key, os.path.basename(config_path))} ({item.ref})", where)
         return Row(item.section, label, item.code, f"config value {item.ref} (not known statically)", where)
     if item.kind == PARAM:
         return Row(item.section, label, item.code, f"parameter {item.ref} of {item.scope.rsplit('.', 1)[-1]}()", where)

@@ -136,3 +136,62 @@ def is_config_file(path: str) -> bool:
         return False
     body = [s for s in tree.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     return bool(body) and all(isinstance(s, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom)) for s in body)
+
+
+def load_hydra(folder: str, name: str) -> tuple[dict[str, object], list[str], dict[str, str]]:
+    """A Hydra/OmegaConf config as the app starts with it: the primary file, its defaults list (`- optim: adamw`
+    reads `optim/adamw.yaml` under the key `optim`; `_self_` and `override` entries are followed in order), no
+    command-line overrides. Returns the flat config, the files read, and the file that set each key;
+    interpolations stay as written."""
+    read: list[str] = []
+    set_by: dict[str, str] = {}
+
+    def compose(path: str, depth: int, prefix: str = "") -> dict:
+        if depth > 8 or not os.path.isfile(path):
+            return {}
+        read.append(path)
+        with open(path, encoding="utf-8") as handle:
+            data = _yaml(handle.read(), path)
+        if not isinstance(data, dict):
+            return {}
+        merged: dict = {}
+        own = {k: v for k, v in data.items() if k != "defaults"}
+        for key in flatten(own):
+            set_by[prefix + key] = path
+        defaults = data.get("defaults") or []
+        if "_self_" not in defaults:
+            defaults = [*defaults, "_self_"]
+        for entry in defaults:
+            if entry == "_self_":
+                _merge(merged, own)
+            elif isinstance(entry, str):
+                _merge(merged, compose(os.path.join(folder, entry + ".yaml"), depth + 1, prefix))
+            elif isinstance(entry, dict) and len(entry) == 1:
+                group, option = next(iter(entry.items()))
+                group = str(group).replace("override ", "").strip().lstrip("/")
+                if option is None:
+                    continue
+                inner = compose(os.path.join(folder, group, f"{option}.yaml"), depth + 1,
+                                prefix + group.replace("/", ".") + ".")
+                target = merged
+                for part in group.split("/"):
+                    target = target.setdefault(part, {})
+                _merge(target, inner)
+        return merged
+
+    composed = compose(os.path.join(folder, name if name.endswith(".yaml") else name + ".yaml"), 0)
+    flat = flatten(composed)
+    for key in flat:  # leaves (`lr` for `optim.lr`) come from the file of their dotted key
+        if key not in set_by:
+            dotted_key = next((k for k in set_by if k.endswith("." + key)), None)
+            if dotted_key is not None:
+                set_by[key] = set_by[dotted_key]
+    return flat, read, set_by
+
+
+def _merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value

@@ -101,7 +101,11 @@ class _RecipeVisitor(ScopedVisitor):
         if kind == OriginKind.OPTION:
             return OPTION, None, origin.name
         if kind == OriginKind.FIELD:
-            return CONFIG, None, self._field_path(expr) or origin.name
+            path = self._field_path(expr) or origin.name
+            default = self._hparams_default(expr, path)
+            if default is not None:
+                return default
+            return CONFIG, None, path
         if kind == OriginKind.CONFIG_KEY:
             return CONFIG, None, origin.name
         if kind == OriginKind.PARAM:
@@ -112,7 +116,25 @@ class _RecipeVisitor(ScopedVisitor):
                 bound = const(bindings[0].node)  # type: ignore[arg-type]
                 if isinstance(bound, (str, bool)):
                     return FIXED, bound, expr.value
+        if isinstance(expr, cst.Attribute) and origin.name and "." in origin.name \
+                and not self.ctx.is_project_name(origin.name):
+            return FIXED, None, origin.name  # a library constant: `torch.bfloat16`
         return DERIVED, None, origin.name
+
+    def _hparams_default(self, expr: cst.BaseExpression, path: str) -> tuple[str, object, str] | None:
+        """Lightning's `self.hparams.lr` after `save_hyperparameters()`: the default of `__init__`'s `lr`."""
+        if not (path.startswith("hparams.") and path.count(".") == 1 and self.stack):
+            return None
+        owner = self.ctx.names.classes.get(self.stack[0])
+        body = owner.body.body if owner is not None and isinstance(owner.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                for param in (*stmt.params.params, *stmt.params.kwonly_params):
+                    if param.name.value == path.split(".")[1] and param.default is not None:
+                        kind, value, _ = self.resolve(param.default)
+                        if kind == FIXED:
+                            return FIXED, value, f"default of {self.stack[0]}({param.name.value}=…)"
+        return None
 
     @staticmethod
     def _field_path(expr: cst.BaseExpression) -> str:
@@ -124,7 +146,7 @@ class _RecipeVisitor(ScopedVisitor):
 
     def add(self, section: str, name: str, label: str, node: cst.CSTNode, expr: cst.BaseExpression | None = None,
             kind: str = PRESENT, value: object = None, ref: str = "", code: str | None = None) -> Item | None:
-        key = (section, name, id(node), id(expr))
+        key = (section, name, label, id(node), id(expr))
         if key in self._seen:
             return None
         self._seen.add(key)
@@ -193,7 +215,9 @@ class _RecipeVisitor(ScopedVisitor):
                 and dotted(it.func) == "range" and it.args:
             stop = positional(it, 1) if positional(it, 1) is not None else positional(it, 0)
             if stop is not None:
-                self.add("length", "epochs-loop", "epoch loop bound", it, stop)
+                self.add("length", "epochs-loop", "epochs (loop bound)", it, stop)
+        if isinstance(it, cst.Name):  # `for batch in train_loader:`
+            self._passed.setdefault(it.value, []).append((f"a loop in {self.scope_name().rsplit('.', 1)[-1]}", ""))
         return True
 
     # --- calls -------------------------------------------------------------------------------------
@@ -201,6 +225,21 @@ class _RecipeVisitor(ScopedVisitor):
         func = node.func
         callee = self.ctx.names.callee(node) or dotted(func) or ""
         last = func.attr.value if isinstance(func, cst.Attribute) else callee.rsplit(".", 1)[-1]
+        if last:
+            self.facts.calls.add(last)
+        if last in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "dropout", "DropPath", "drop_path") \
+                and callee.split(".", 1)[0] in ("torch", "timm"):
+            arg = keyword(node, "p", "drop_prob") or positional(node, 0)
+            label = "drop-path (stochastic depth)" if "ath" in last else "dropout"
+            if arg is not None:
+                self.add("regularisation", last, f"{label} ({last})", node, arg)
+            elif last[0].isupper():
+                self.add("regularisation", last, f"{label} ({last})", node, kind=DEFAULT, value=0.5 if "ath" not in last
+                         else 0.0, code="(not given)")
+        if last == "main" and callee.split(".", 1)[0] == "hydra":
+            path, name = keyword(node, "config_path"), keyword(node, "config_name")
+            self.facts.hydra = (const(path) if path is not None and isinstance(const(path), str) else "",
+                                const(name) if name is not None and isinstance(const(name), str) else "config")
         option = option_of_call(node, self.ctx.names)
         if option is not None:
             self.facts.options.append(OptionInfo(option.dest, option.name, option.constant if option.default is None
@@ -245,6 +284,10 @@ class _RecipeVisitor(ScopedVisitor):
         if section == "optimizer":
             self.facts.trains = True
         starred = any(arg.star == "**" for arg in call.args)
+        if section == "optimizer" and api.slots and api.slots[0].name == "params":
+            params = positional(call, 0) or keyword(call, "params")
+            from_parameters = isinstance(params, cst.Call) and (dotted(params.func) or "").endswith("parameters")
+            starred = starred or not from_parameters  # param groups may set any of the defaults
         handled: set[str] = set()
         for index, slot in enumerate(api.slots):
             if not slot.label:
@@ -272,7 +315,7 @@ class _RecipeVisitor(ScopedVisitor):
                 continue
             name = arg.keyword.value
             found = vocab.name_field(name)
-            if found is None or (name in AMBIGUOUS and not choice_call):
+            if found is None or (name in AMBIGUOUS and not choice_call) or name == "model":
                 continue
             section, label = found
             if section == "evaluation" and name == "monitor" and "Checkpoint" not in last and "Stopping" not in last:
@@ -308,9 +351,12 @@ class _RecipeVisitor(ScopedVisitor):
             self._data[target] = (item, base)
 
     def _note_passed(self, call: cst.Call, last: str) -> None:
+        if last in ("enumerate", "iter", "tqdm", "zip"):  # `for x in enumerate(loader)`: iterated here
+            last = f"a loop in {self.scope_name().rsplit('.', 1)[-1]}"
+            target = ""
         for arg in call.args:
             if isinstance(arg.value, cst.Name):
-                self._passed.setdefault(arg.value.value, []).append((last, self._target))
+                self._passed.setdefault(arg.value.value, []).append((last, "" if last.startswith("a loop") else self._target))
 
     def finish(self) -> RecipeFacts:
         for name, (item, base) in self._data.items():
@@ -327,7 +373,8 @@ class _RecipeVisitor(ScopedVisitor):
                             frontier.append(target)
                     elif callee and callee not in uses and callee not in ("len", "print", "iter", "enumerate", "next"):
                         uses.append(callee)
-            item.label = base + (f", used by {', '.join(uses[:4])}()" if uses else "")
+            shown = [use if use.startswith("a loop") else f"{use}()" for use in uses[:4]]
+            item.label = base + (f", used by {', '.join(shown)}" if shown else "")
         return self.facts
 
 

@@ -67,4 +67,6 @@ class RecipeFacts:
     entry: bool = False  # `if __name__ == "__main__":` or a training loop at module level
     trains: bool = False  # an optimiser step, a backward pass, a Trainer: the module trains something
     globals_are_options: bool = False  # nanoGPT's configurator: module globals are overridable
-    config_option: str = ""  # the dest of a `--config` option whose YAML sets the other options' defaults
+    config_option: str = ""
+    calls: set[str] = field(default_factory=set)  # names of the functions and methods the module calls
+    hydra: tuple[str, str] | None = None  # `@hydra.main(config_path=..., config_name=...)`  # the dest of a `--config` option whose YAML sets the other options' defaults
