@@ -217,7 +217,7 @@ class _RecipeVisitor(ScopedVisitor):
             if stop is not None:
                 self.add("length", "epochs-loop", "epochs (loop bound)", it, stop)
         if isinstance(it, cst.Name):  # `for batch in train_loader:`
-            self._passed.setdefault(it.value, []).append((f"a loop in {self.scope_name().rsplit('.', 1)[-1]}", ""))
+            self._passed.setdefault(it.value, []).append((f"iterated in {self.scope_name().rsplit('.', 1)[-1]}", ""))
         return True
 
     # --- calls -------------------------------------------------------------------------------------
@@ -318,9 +318,16 @@ class _RecipeVisitor(ScopedVisitor):
             if found is None or (name in AMBIGUOUS and not choice_call) or name == "model":
                 continue
             section, label = found
+            if name == "batch_size" and self._held_out_loader(call):
+                label = "validation batch size"
             if section == "evaluation" and name == "monitor" and "Checkpoint" not in last and "Stopping" not in last:
                 continue
             self.add(section, name, f"{label} ({last})" if last and last != "dict" else label, arg.value, arg.value)
+
+    def _held_out_loader(self, call: cst.Call) -> bool:
+        first = positional(call, 0) or keyword(call, "dataset")
+        names = [self._target, first.value if isinstance(first, cst.Name) else ""]
+        return any(name and name.lower().startswith(("val", "test", "eval", "dev")) for name in names)
 
     # --- data splits -------------------------------------------------------------------------------
     def _data_call(self, call: cst.Call, last: str) -> None:
@@ -352,11 +359,11 @@ class _RecipeVisitor(ScopedVisitor):
 
     def _note_passed(self, call: cst.Call, last: str) -> None:
         if last in ("enumerate", "iter", "tqdm", "zip"):  # `for x in enumerate(loader)`: iterated here
-            last = f"a loop in {self.scope_name().rsplit('.', 1)[-1]}"
+            last = f"iterated in {self.scope_name().rsplit('.', 1)[-1]}"
             target = ""
         for arg in call.args:
             if isinstance(arg.value, cst.Name):
-                self._passed.setdefault(arg.value.value, []).append((last, "" if last.startswith("a loop") else self._target))
+                self._passed.setdefault(arg.value.value, []).append((last, "" if last.startswith("iterated in") else self._target))
 
     def finish(self) -> RecipeFacts:
         for name, (item, base) in self._data.items():
@@ -373,8 +380,8 @@ class _RecipeVisitor(ScopedVisitor):
                             frontier.append(target)
                     elif callee and callee not in uses and callee not in ("len", "print", "iter", "enumerate", "next"):
                         uses.append(callee)
-            shown = [use if use.startswith("a loop") else f"{use}()" for use in uses[:4]]
-            item.label = base + (f", used by {', '.join(shown)}" if shown else "")
+            shown = [f"{use}()" if use.startswith("iterated in") else f"passed to {use}()" for use in uses[:4]]
+            item.label = base + (f": {', '.join(shown)}" if shown else "")
         return self.facts
 
 
