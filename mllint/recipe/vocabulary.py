@@ -113,7 +113,7 @@ MODEL_WRAPPERS = re.compile(r"(DistributedDataParallel|DataParallel|compile|to|c
                             r"module|prepare|setup|load_state_dict|convert)$")
 TRAINERS = {"Trainer": "Trainer", "Seq2SeqTrainer": "Trainer", "SFTTrainer": "Trainer"}
 DATA_CALLS = re.compile(r"(DataLoader|Dataset|ImageFolder|ImageNet|CIFAR10|CIFAR100|MNIST|FashionMNIST|memmap|"
-                        r"load_dataset|create_dataset|create_loader|random_split|Subset|read_csv)$")
+                        r"load_dataset|create_dataset|[Ll]oader|random_split|Subset|read_csv)$")
 SPLIT_WORDS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                "dev": "val", "test": "test", "testing": "test", "eval": "val", "trainval": "train+val"}
 EVAL_FUNCTIONS = re.compile(r"^(validate|validation|evaluate|evaluation|eval|test|estimate_loss|run_eval|"
