@@ -305,3 +305,22 @@ def test_importing_the_command_is_light():
 def test_markdown_lists_missing_sections():
     text = render.markdown([card("hydra")])
     assert "## EMA / SWA\n\n_not found_" in text
+
+
+def test_click_options_and_json_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (tmp_path / "train.py").write_text(
+        "import click\nimport torch\n\n\n@click.command()\n@click.option('--lr', default=0.05)\n"
+        "@click.option('--epochs', default=12)\n@click.option('--config', default='')\ndef main(lr, epochs, config):\n"
+        "    model = torch.nn.Linear(2, 2)\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n"
+        "    for epoch in range(epochs):\n        model(torch.ones(2)).sum().backward()\n        opt.step()\n\n\n"
+        "if __name__ == '__main__':\n    main()\n", encoding="utf-8")
+    (tmp_path / "run.json").write_text('{"lr": 0.2, "optim": {"betas": [0.8, 0.9]}}', encoding="utf-8")
+    project = analyse(str(tmp_path))
+    plain = build(project, "train.py")
+    lr = row(plain, "optimizer", "Adam learning rate")
+    assert (lr.value, lr.origin) == ("0.05", "option --lr (default)")
+    assert row(plain, "length", "epochs (loop bound)").value == "12"
+    configured = build(project, "train.py", str(tmp_path / "run.json"))
+    assert row(configured, "optimizer", "Adam learning rate").value == "0.2"
+    assert row(configured, "optimizer", "betas (optim.betas)").value == "(0.8, 0.9)"  # a key no option reads

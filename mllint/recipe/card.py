@@ -181,8 +181,10 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
         helper = other_result.facts.get("recipe")
         if other == rel or not isinstance(helper, RecipeFacts):
             continue
-        items += [item for item in helper.items if item.scope.rsplit(".", 1)[-1] in facts.calls
-                  and item.section not in ("data", "evaluation")]
+        called = facts.calls | ({"forward"} if any(i.section == "model" for i in facts.items) else set())
+        items += [item for item in helper.items if item.scope.rsplit(".", 1)[-1] in called
+                  and item.section not in ("model", "data", "evaluation")
+                  and (item.scope.rsplit(".", 1)[-1] != "forward" or item.section in ("loss", "regularisation"))]
     used: set[str] = set()
     seen: set[tuple] = set()
     for item in items:

@@ -109,6 +109,8 @@ class _RecipeVisitor(ScopedVisitor):
         if kind == OriginKind.CONFIG_KEY:
             return CONFIG, None, origin.name
         if kind == OriginKind.PARAM:
+            if self._cli_function():  # a click/typer command's parameter is its option
+                return OPTION, None, origin.name
             return PARAM, None, origin.name
         if isinstance(expr, cst.Name):  # a name bound once to a string or bool literal
             bindings = self.scope.lookup(expr.value)
@@ -120,6 +122,17 @@ class _RecipeVisitor(ScopedVisitor):
                 and not self.ctx.is_project_name(origin.name):
             return FIXED, None, origin.name  # a library constant: `torch.bfloat16`
         return DERIVED, None, origin.name
+
+    def _cli_function(self) -> bool:
+        function = self.scope.function()
+        if function is None:
+            return False
+        for deco in function.decorators:
+            target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+            name = self.ctx.names.qualify(target) or dotted(target) or ""
+            if name.startswith(("click.", "typer.")) or name.endswith((".command", ".option")):
+                return True
+        return False
 
     def _hparams_default(self, expr: cst.BaseExpression, path: str) -> tuple[str, object, str] | None:
         """Lightning's `self.hparams.lr` after `save_hyperparameters()`: the default of `__init__`'s `lr`."""
@@ -242,8 +255,12 @@ class _RecipeVisitor(ScopedVisitor):
                                 const(name) if name is not None and isinstance(const(name), str) else "config")
         option = option_of_call(node, self.ctx.names)
         if option is not None:
-            self.facts.options.append(OptionInfo(option.dest, option.name, option.constant if option.default is None
-                                                 else option.default, self.ctx.loc(node), option.aliases, option.help))
+            default = option.constant if option.default is None else option.default
+            action = const(keyword(node, "action")) if keyword(node, "action") is not None else None
+            if default is None and action in ("store_true", "store_false"):
+                default = action == "store_false"  # argparse's implicit default
+            self.facts.options.append(OptionInfo(option.dest, option.name, default, self.ctx.loc(node), option.aliases,
+                                                 option.help))
             if option.dest.lower() in ("config", "config_file", "cfg", "config_path"):
                 self.facts.config_option = option.dest
             return True
@@ -318,6 +335,8 @@ class _RecipeVisitor(ScopedVisitor):
             if found is None or (name in AMBIGUOUS and not choice_call) or name == "model":
                 continue
             section, label = found
+            if isinstance(arg.value, cst.Name) and self.resolve(arg.value)[0] in (DERIVED, PARAM):
+                continue  # plumbing: `train_one_epoch(..., lr_scheduler=lr_scheduler)`, `loader(dataset=dataset_train)`
             if name == "batch_size" and self._held_out_loader(call):
                 label = "validation batch size"
             if section == "evaluation" and name == "monitor" and "Checkpoint" not in last and "Stopping" not in last:

@@ -18,13 +18,18 @@ _add("model", "architecture", "arch", "model", "model_name", "model_type", "arch
 _add("model", "pretrained", "pretrained")
 _add("optimizer", "optimiser", "opt", "optimizer", "optim", "optimizer_name")
 _add("optimizer", "learning rate", "lr", "learning_rate", "base_lr", "lr0", "blr", "max_lr", "init_lr")
+_add("optimizer", "base learning rate (scaled to the batch)", "lr_base")
+_add("optimizer", "batch size of the base learning rate", "lr_base_size")
+_add("optimizer", "learning-rate scaling rule", "lr_base_scale")
 _add("optimizer", "momentum", "momentum", "sgd_momentum")
 _add("optimizer", "betas", "betas", "opt_betas")
 _add("optimizer", "beta1", "beta1", "adam_beta1")
 _add("optimizer", "beta2", "beta2", "adam_beta2")
 _add("optimizer", "epsilon", "opt_eps", "adam_epsilon", "adam_eps")
 _add("optimizer", "layer-wise lr decay", "layer_decay")
-_add("schedule", "schedule", "sched", "lr_scheduler", "scheduler", "lr_scheduler_type", "lr_schedule", "decay_lr")
+_add("schedule", "schedule", "sched", "lr_scheduler", "scheduler", "lr_scheduler_type", "lr_schedule")
+_add("schedule", "learning-rate decay on", "decay_lr")
+_add("data", "dataset", "dataset", "dataset_name", "data_dir", "data_path", "data_root")
 _add("schedule", "minimum learning rate", "min_lr", "lr_min", "eta_min")
 _add("schedule", "decay epochs", "decay_epochs", "lr_decay_epochs", "lr_step_size", "step_size")
 _add("schedule", "milestones", "decay_milestones", "milestones", "lr_milestones", "schedule_milestones")
@@ -63,8 +68,8 @@ _add("regularisation", "weight decay", "weight_decay", "wd")
 _add("regularisation", "label smoothing", "smoothing", "label_smoothing", "label_smoothing_factor", "label_smooth")
 _add("regularisation", "dropout", "drop", "dropout", "drop_rate", "dropout_rate", "hidden_dropout_prob", "attn_drop_rate",
      "attention_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop")
-_add("regularisation", "drop-path (stochastic depth)", "drop_path", "drop_path_rate", "stochastic_depth", "drop_block",
-     "drop_block_rate", "stochastic_depth_prob")
+_add("regularisation", "drop-path (stochastic depth)", "drop_path", "drop_path_rate", "stochastic_depth", "stochastic_depth_prob")
+_add("regularisation", "DropBlock", "drop_block", "drop_block_rate")
 _add("regularisation", "bce loss", "bce_loss")
 _add("ema", "EMA", "model_ema", "ema", "use_ema", "ema_enabled")
 _add("ema", "EMA decay", "model_ema_decay", "ema_decay")
@@ -118,5 +123,5 @@ SPLIT_WORDS = {"train": "train", "training": "train", "val": "val", "valid": "va
                "dev": "val", "test": "test", "testing": "test", "eval": "val", "trainval": "train+val"}
 EVAL_FUNCTIONS = re.compile(r"^(validate|validation|evaluate|evaluation|eval|test|estimate_loss|run_eval|"
                             r"evaluate_model|val_one_epoch|eval_one_epoch|test_epoch|val_epoch|validation_step|test_step)$")
-METRICS = re.compile(r"^(accuracy|topk|top_k_accuracy|f1_score|accuracy_score|roc_auc_score|precision_score|"
+METRICS = re.compile(r"^(accuracy|top_k_accuracy|f1_score|accuracy_score|roc_auc_score|precision_score|"
                      r"recall_score|perplexity|psnr|ssim|bleu|compute_metrics|mean_squared_error|mAP|map)$", re.I)
