@@ -312,6 +312,8 @@ def _effective_batch(card: Card) -> None:
     factor = _number(accum.value) if accum is not None else 1.0
     effective = size * (factor or 1)
     how = f"{batch.value} × {accum.value} accumulation" if accum is not None else f"{batch.value}, no accumulation found"
+    if any("changed at run time" in r.label for r in card.section("batch")):
+        how += " (before the run-time change below)"
     rows = [Row("batch", "effective batch (per process)", show(int(effective) if effective.is_integer() else effective),
                 f"computed: {how}; × the number of processes under DDP", "")]
     seq = first("sequence length", "batch")

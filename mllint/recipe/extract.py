@@ -184,6 +184,8 @@ class _RecipeVisitor(ScopedVisitor):
         name = target.value if isinstance(target, cst.Name) else ""
         self._target = name
         value = node.value
+        if isinstance(target, cst.Attribute) and self.scope.parent is not None:
+            self._changed(target, node)
         if name and vocab.MODEL_NAMES.match(name) and isinstance(value, cst.Call):
             self._model(node, value)
         if name and self.scope.parent is None:
@@ -200,6 +202,23 @@ class _RecipeVisitor(ScopedVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
         return True
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        self._changed(node.target, node)
+        return True
+
+    def _changed(self, target: cst.BaseExpression, stmt: cst.CSTNode) -> None:
+        """`gradient_accumulation_steps //= ddp_world_size`, `args.batch_size = int(args.batch_size / ngpus)`: a
+        value the card shows is changed at run time."""
+        name = target.attr.value if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+            else target.value if isinstance(target, cst.Name) else ""
+        found = vocab.name_field(name) if name else None
+        if found is None or found[0] not in ("batch", "optimizer", "length", "schedule", "warmup"):
+            return
+        if isinstance(target, cst.Name) and not isinstance(stmt, cst.AugAssign):
+            return
+        self.add(found[0], f"changed:{name}", f"{found[1]} ({name}), changed at run time", stmt,
+                 kind=DERIVED, code=self.code(stmt))
 
     def _model(self, node: cst.Assign, call: cst.Call) -> None:
         func = call.func

@@ -16,6 +16,9 @@ def _add(section: str, label: str, *names: str) -> None:
 
 _add("model", "architecture", "arch", "model", "model_name", "model_type", "architecture", "init_from")
 _add("model", "pretrained", "pretrained")
+_add("model", "layers", "n_layer", "num_layers", "n_layers", "depth")
+_add("model", "attention heads", "n_head", "num_heads")
+_add("model", "width", "n_embd", "hidden_size", "width", "embed_dim", "d_model")
 _add("optimizer", "optimiser", "opt", "optimizer", "optim", "optimizer_name")
 _add("optimizer", "learning rate", "lr", "learning_rate", "base_lr", "lr0", "blr", "max_lr", "init_lr")
 _add("optimizer", "base learning rate (scaled to the batch)", "lr_base")
