@@ -324,3 +324,11 @@ def test_click_options_and_json_config(tmp_path):
     configured = build(project, "train.py", str(tmp_path / "run.json"))
     assert row(configured, "optimizer", "Adam learning rate").value == "0.2"
     assert row(configured, "optimizer", "betas (optim.betas)").value == "(0.8, 0.9)"  # a key no option reads
+
+
+def test_a_file_that_does_not_parse_is_a_note(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (tmp_path / "train.py").write_text("import torch\nif __name__ == '__main__':\n    x = (\n", encoding="utf-8")
+    result = CliRunner().invoke(recipe, [str(tmp_path / "train.py")])
+    assert result.exit_code == 0, result.output
+    assert "- train.py: FILE002 syntax error" in result.output

@@ -156,7 +156,8 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
     facts = result.facts.get("recipe") if result is not None else None
     if not isinstance(facts, RecipeFacts):
         facts = RecipeFacts()
-        card.notes.append(f"{rel}: no training choice found (not parsed, or nothing recognised)")
+        problems = [f"{f.code} {f.message}" for f in (result.findings if result is not None else ()) if f.code.startswith("FILE")]
+        card.notes.append(f"{rel}: " + ("; ".join(problems) if problems else "no training choice recognised"))
     overrides: dict[str, object] = {}
     sources: dict[str, str] = {}  # config key -> the file that set it (Hydra's composed configs)
     if facts.hydra is not None and not config_path and result is not None:
@@ -216,7 +217,7 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
     _effective_batch(card)
     if "data" not in {r.section for r in card.rows}:
         card.notes.append("data splits: none recognised in this entry point")
-    card.notes.append("evaluation colour space and TTA are reported only when named in the code (tta options)")
+    card.notes.append("not read: the colour space of evaluation metrics; TTA only when an option or keyword names it")
     return card
 
 
