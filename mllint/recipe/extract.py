@@ -287,6 +287,8 @@ class _RecipeVisitor(ScopedVisitor):
         api = canonical(callee)
         if api is not None:
             handled = self._api(node, api)
+        elif last.endswith(("Loss", "CrossEntropy")) and callee.split(".", 1)[0] in ("torch", "timm", "transformers"):
+            self.add("loss", last, last, node, code=last)  # a loss the HPARAM table has no slots for
         elif last in vocab.AUGMENTATIONS and callee.split(".", 1)[0] in vocab.AUG_LIBRARIES:
             self.add("augmentation", last, vocab.AUGMENTATIONS[last], node, code=self.code(node))
         if callee in vocab.SEED_CALLS or vocab.SEED_FUNCTION.search(last):
