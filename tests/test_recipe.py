@@ -332,3 +332,19 @@ def test_a_file_that_does_not_parse_is_a_note(tmp_path):
     result = CliRunner().invoke(recipe, [str(tmp_path / "train.py")])
     assert result.exit_code == 0, result.output
     assert "- train.py: FILE002 syntax error" in result.output
+
+
+def test_a_split_whose_result_picks_the_checkpoint_selects_it(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom torchvision import datasets\n\n\ndef validate(loader, model):\n    return 0.5\n\n\n"
+        "def main():\n    model = torch.nn.Linear(2, 2)\n    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "    val_set = datasets.MNIST('d', train=False)\n    val_loader = torch.utils.data.DataLoader(val_set)\n"
+        "    best = 0\n    for epoch in range(3):\n        model(torch.ones(2)).sum().backward()\n        opt.step()\n"
+        "        metrics = validate(val_loader, model)\n        score = metrics * 100\n"
+        "        if score > best:\n            best = score\n            torch.save(model.state_dict(), 'best.pt')\n\n\n"
+        "if __name__ == '__main__':\n    main()\n", encoding="utf-8")
+    labels = [r.label for r in build(analyse(str(tmp_path)), "train.py").section("data")]
+    assert "test split (val_loader): passed to validate(), selects the checkpoint (its result is compared with the " \
+           "best so far)" in labels
+    assert not any("selects" in r.label for r in card("classifier").section("data"))  # evaluated once, at the end

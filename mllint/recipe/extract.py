@@ -11,6 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis.hparam_apis import REQUIRED, Api, canonical
+from ..analysis.leak_patterns import BEST_NAME
 from ..analysis.names import dotted
 from ..analysis.origins import OriginKind, Origins, option_of_call
 from ..analysis.scopes import ASSIGN, ScopedVisitor
@@ -74,9 +75,11 @@ class _RecipeVisitor(ScopedVisitor):
         self.origins = Origins(ctx)
         self.facts = RecipeFacts(globals_are_options=self.origins.globals_are_options)
         self._seen: set[tuple] = set()
-        self._data: dict[str, tuple[Item, str]] = {}  # assigned name -> its data item
+        self._data: dict[str, tuple[Item, str, str]] = {}  # name -> (its item, its label, its split)  # assigned name -> its data item
         self._passed: dict[str, list[tuple[str, str]]] = {}  # name -> (callee, assigned target) it was passed to
         self._target: str = ""  # the name the statement being visited assigns
+        self._results: dict[str, str] = {}  # name -> the function whose result it holds
+        self._selection: set[str] = set()  # functions whose results pick the best checkpoint
 
     # --- values ------------------------------------------------------------------------------------
     def code(self, node: cst.CSTNode) -> str:
@@ -186,6 +189,18 @@ class _RecipeVisitor(ScopedVisitor):
         value = node.value
         if isinstance(target, cst.Attribute) and self.scope.parent is not None:
             self._changed(target, node)
+        if isinstance(value, cst.Call):  # `acc1 = validate(val_loader, ...)`: what a result came from
+            func = value.func
+            callee = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            for element in _targets(node):
+                if callee:
+                    self._results[element] = callee
+        else:  # `latest_metric = eval_metrics[eval_metric]`: the result passes on
+            source = next((self._results[n] for n in _names_in(value) if n in self._results), None)
+            for element in _targets(node) if source else ():
+                self._results.setdefault(element, source)
+        if any(BEST_NAME.search(t) for t in _targets(node)):  # `best_acc = max(acc1, best_acc)`
+            self._selects(value)
         if name and vocab.MODEL_NAMES.match(name) and isinstance(value, cst.Call):
             self._model(node, value)
         if name and self.scope.parent is None:
@@ -202,6 +217,18 @@ class _RecipeVisitor(ScopedVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
         return True
+
+    def visit_Comparison(self, node: cst.Comparison) -> bool:
+        names = _names_in(node)
+        if any(BEST_NAME.search(name) for name in names):  # `is_best = acc1 > best_acc1`
+            self._selects(node)
+        return True
+
+    def _selects(self, expr: cst.CSTNode) -> None:
+        """The functions whose results are compared with a best-so-far value select the checkpoint."""
+        for name in _names_in(expr):
+            if name in self._results:
+                self._selection.add(self._results[name])
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
         self._changed(node.target, node)
@@ -382,6 +409,9 @@ class _RecipeVisitor(ScopedVisitor):
                                                                      "split_name", "data_dir", "path"):
                 continue
             split = _split_word(arg.value)
+        source = positional(call, 0) or keyword(call, "dataset")
+        if not split and isinstance(source, cst.Name) and source.value in self._data:  # a loader of a known split
+            split = self._data[source.value][2]
         if not split and self._target:
             split = next((v for k, v in vocab.SPLIT_WORDS.items() if self._target.lower().startswith(k)), "")
         target = self._target or ""
@@ -395,7 +425,7 @@ class _RecipeVisitor(ScopedVisitor):
         else:
             return
         if item is not None and target:
-            self._data[target] = (item, base)
+            self._data[target] = (item, base, split)
 
     def _note_passed(self, call: cst.Call, last: str) -> None:
         if last in ("enumerate", "iter", "tqdm", "zip"):  # `for x in enumerate(loader)`: iterated here
@@ -406,7 +436,7 @@ class _RecipeVisitor(ScopedVisitor):
                 self._passed.setdefault(arg.value.value, []).append((last, "" if last.startswith("iterated in") else self._target))
 
     def finish(self) -> RecipeFacts:
-        for name, (item, base) in self._data.items():
+        for name, (item, base, _) in self._data.items():
             uses: list[str] = []
             frontier, seen = [name], set()
             while frontier:
@@ -421,8 +451,27 @@ class _RecipeVisitor(ScopedVisitor):
                     elif callee and callee not in uses and callee not in ("len", "print", "iter", "enumerate", "next"):
                         uses.append(callee)
             shown = [f"{use}()" if use.startswith("iterated in") else f"passed to {use}()" for use in uses[:4]]
+            if any(use in self._selection for use in uses):
+                shown.append("selects the checkpoint (its result is compared with the best so far)")
             item.label = base + (f": {', '.join(shown)}" if shown else "")
         return self.facts
+
+
+def _targets(node: cst.Assign) -> list[str]:
+    found: list[str] = []
+    for target in node.targets:
+        elements = target.target.elements if isinstance(target.target, (cst.Tuple, cst.List)) else [target.target]
+        for element in elements:
+            inner = element.value if isinstance(element, cst.Element) else element
+            if isinstance(inner, cst.Name):
+                found.append(inner.value)
+    return found
+
+
+def _names_in(expr: cst.CSTNode) -> list[str]:
+    from ..walk import walk
+
+    return [node.value for node in walk(expr) if isinstance(node, cst.Name)]
 
 
 def _split_word(expr: cst.BaseExpression, depth: int = 0) -> str:
