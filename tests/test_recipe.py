@@ -142,6 +142,9 @@ def test_configurator_globals_python_config_and_helpers():
     lr = row(plain, "optimizer", "learning rate")
     assert (lr.value, lr.origin) == ("6e-4", "global, overridable by the configurator")
     assert row(plain, "optimizer", "AdamW").where == "model.py:18"  # configure_optimizers() in the imported module
+    lr = row(plain, "optimizer", "AdamW learning rate")  # its parameter, given the global by the entry's call
+    assert (lr.value, lr.origin, lr.where) == ("6e-4", "global, overridable by the configurator", "model.py:18")
+    assert row(plain, "optimizer", "AdamW betas").value == "(beta1, beta2) (passed to configure_optimizers())"
     assert row(plain, "batch", "tokens per step (per process)").value == "32768"
     small = card("configurator", config="config/small.py")
     assert row(small, "batch", "gradient accumulation").value == "4"  # `2 * 2`

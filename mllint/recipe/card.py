@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..analysis.origins import show
 from .facts import CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
@@ -183,7 +183,7 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
         if other == rel or not isinstance(helper, RecipeFacts):
             continue
         called = facts.calls | ({"forward"} if any(i.section == "model" for i in facts.items) else set())
-        items += [item for item in helper.items if item.scope.rsplit(".", 1)[-1] in called
+        items += [_through_call(item, helper, facts) for item in helper.items if item.scope.rsplit(".", 1)[-1] in called
                   and item.section not in ("model", "data", "evaluation")
                   and (item.scope.rsplit(".", 1)[-1] != "forward" or item.section in ("loss", "regularisation"))]
     used: set[str] = set()
@@ -219,6 +219,25 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
         card.notes.append("data splits: none recognised in this entry point")
     card.notes.append("not read: the colour space of evaluation metrics; TTA only when an option or keyword names it")
     return card
+
+
+def _through_call(item: Item, helper: RecipeFacts, entry: RecipeFacts) -> Item:
+    """A helper's parameter, given its value by the entry's one call of the helper: `configure_optimizers(
+    weight_decay, learning_rate, ...)` makes AdamW's `lr=learning_rate` the entry's global `learning_rate`."""
+    if item.kind != PARAM:
+        return item
+    function = item.scope.rsplit(".", 1)[-1]
+    params = helper.signatures.get(function, [])
+    sites = [site for site in entry.call_sites if site.name == function]
+    if len(sites) != 1 or item.ref not in params:
+        return item
+    site = sites[0]
+    index = params.index(item.ref) - (1 if params and params[0] in ("self", "cls") else 0)
+    argument = site.keywords.get(item.ref) or (site.args[index] if 0 <= index < len(site.args) else None)
+    if argument is None or argument.kind == PARAM:
+        return item
+    return replace(item, kind=argument.kind, value=argument.value, ref=argument.ref,
+                   code=f"{argument.code} (passed to {function}())")
 
 
 def _options(options: list[OptionInfo]) -> dict[str, OptionInfo]:

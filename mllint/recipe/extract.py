@@ -13,14 +13,15 @@ import libcst as cst
 from ..analysis.hparam_apis import REQUIRED, Api, canonical
 from ..analysis.leak_patterns import BEST_NAME
 from ..analysis.names import dotted
-from ..analysis.origins import OriginKind, Origins, option_of_call
+from ..analysis.origins import OriginKind, Origins, number, option_of_call
 from ..analysis.scopes import ASSIGN, ScopedVisitor
 from ..analysis.syntax import const
 from ..analysis.values import keyword, positional
 from ..context import ModuleContext
 from ..rules.base import extractor
 from . import vocabulary as vocab
-from .facts import CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, Item, OptionInfo, RecipeFacts
+from .facts import (CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, Argument, CallSite, Item, OptionInfo,
+                    RecipeFacts)
 
 TRIGGERS = ("optim", "backward", "Trainer", "TrainingArguments", "fit(", "__main__", "add_argument", "DataLoader",
             "exec(", "lr", "seed")
@@ -93,6 +94,8 @@ class _RecipeVisitor(ScopedVisitor):
         literal = const(expr)
         if isinstance(literal, (str, bool)) or (literal is None and isinstance(expr, cst.Name) and expr.value == "None"):
             return FIXED, literal, ""
+        if isinstance(expr, (cst.Tuple, cst.List)) and number(expr) is None:
+            return DERIVED, None, ""  # `(beta1, beta2)`: shown as written (origins.py names only its first part)
         origin = self.origins.of(expr, self.scope)
         kind = origin.kind
         if kind == OriginKind.LITERAL:
@@ -264,6 +267,9 @@ class _RecipeVisitor(ScopedVisitor):
             self.add("model", "arch", "architecture", call, arch)
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        short = node.name.value
+        if any(item.kind == PARAM and item.scope == qualified for item in self.facts.items):
+            self.facts.signatures[short] = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
         if vocab.EVAL_FUNCTIONS.match(node.name.value):
             self.add("evaluation", "function", "evaluation function", node.name, code=f"{node.name.value}()")
 
@@ -286,6 +292,9 @@ class _RecipeVisitor(ScopedVisitor):
         last = func.attr.value if isinstance(func, cst.Attribute) else callee.rsplit(".", 1)[-1]
         if last:
             self.facts.calls.add(last)
+            if not callee.split(".", 1)[0] in ("torch", "numpy", "os", "math", "print", "len", "range") and node.args \
+                    and len(node.args) <= 12 and not canonical(callee):
+                self._call_site(node, last)
         if last in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "dropout", "DropPath", "drop_path") \
                 and callee.split(".", 1)[0] in ("torch", "timm"):
             arg = keyword(node, "p", "drop_prob") or positional(node, 0)
@@ -341,6 +350,19 @@ class _RecipeVisitor(ScopedVisitor):
         self._keywords(node, callee, last, handled)
         self._note_passed(node, last)
         return True
+
+    def _call_site(self, call: cst.Call, last: str) -> None:
+        site = CallSite(last)
+        for arg in call.args:
+            if arg.star:
+                continue
+            kind, value, ref = self.resolve(arg.value)
+            resolved = Argument(kind, value, ref, self.code(arg.value))
+            if arg.keyword is None:
+                site.args.append(resolved)
+            else:
+                site.keywords[arg.keyword.value] = resolved
+        self.facts.call_sites.append(site)
 
     def _api(self, call: cst.Call, api: Api) -> set[str]:
         section = api_section(api)

@@ -51,6 +51,23 @@ class Item:
 
 
 @dataclass
+class Argument:
+    """An argument at a call site, resolved like an item's value (for a helper's parameter)."""
+
+    kind: str
+    value: object
+    ref: str
+    code: str
+
+
+@dataclass
+class CallSite:
+    name: str  # the function or method called: `configure_optimizers`
+    args: list[Argument] = field(default_factory=list)
+    keywords: dict[str, Argument] = field(default_factory=dict)
+
+
+@dataclass
 class OptionInfo:
     dest: str
     flag: str  # `--lr`, `FLAGS.lr`, `TrainConfig.lr`, or the global's name
@@ -69,4 +86,6 @@ class RecipeFacts:
     globals_are_options: bool = False  # nanoGPT's configurator: module globals are overridable
     config_option: str = ""
     calls: set[str] = field(default_factory=set)  # names of the functions and methods the module calls
-    hydra: tuple[str, str] | None = None  # `@hydra.main(config_path=..., config_name=...)`  # the dest of a `--config` option whose YAML sets the other options' defaults
+    hydra: tuple[str, str] | None = None
+    signatures: dict[str, list[str]] = field(default_factory=dict)  # function -> parameters, for helpers' items
+    call_sites: list[CallSite] = field(default_factory=list)  # calls that pass values to a function of the project  # `@hydra.main(config_path=..., config_name=...)`  # the dest of a `--config` option whose YAML sets the other options' defaults
