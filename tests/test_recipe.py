@@ -351,3 +351,13 @@ def test_a_split_whose_result_picks_the_checkpoint_selects_it(tmp_path):
     assert "test split (val_loader): passed to validate(), selects the checkpoint (its result is compared with the " \
            "best so far)" in labels
     assert not any("selects" in r.label for r in card("classifier").section("data"))  # evaluated once, at the end
+
+
+def test_cache_dir_gives_the_same_card(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = ["fixtures/recipe/configurator", "--cache-dir", str(tmp_path / "cache")]
+    first = CliRunner().invoke(recipe, args)
+    assert first.exit_code == 0, first.output
+    assert any((tmp_path / "cache").iterdir())
+    second = CliRunner().invoke(recipe, args)
+    assert second.output == first.output == (FIXTURES / "configurator" / "expected.md").read_text(encoding="utf-8")

@@ -18,8 +18,10 @@ import click
 @click.option("--diff", nargs=2, metavar="A B", default=None,
               help="Compare two recipes: two paths, two git revisions of PATH's repository, two entry points, or two configs.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes for parsing.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep per-file results in DIR (the engine's cache) for the next run.")
 def recipe(path: str, entry: str | None, config_path: str | None, fmt: str, diff: tuple[str, str] | None,
-           jobs: int) -> None:
+           jobs: int, cache_dir: str | None) -> None:
     """Print the training-recipe card of PATH: every training choice with its value, origin and file:line."""
     from .card import RecipeError
     from .configs import ConfigFileError
@@ -28,18 +30,18 @@ def recipe(path: str, entry: str | None, config_path: str | None, fmt: str, diff
         if diff:
             text = _diff(path, entry, config_path, fmt, diff, jobs)
         else:
-            text = _cards(path, entry, config_path, fmt, jobs)
+            text = _cards(path, entry, config_path, fmt, jobs, cache_dir)
     except (RecipeError, ConfigFileError) as exc:
         click.echo(f"mllint: error: {exc}", err=True)
         raise SystemExit(2)
     click.echo(text, nl=False)
 
 
-def _cards(path: str, entry: str | None, config_path: str | None, fmt: str, jobs: int) -> str:
+def _cards(path: str, entry: str | None, config_path: str | None, fmt: str, jobs: int, cache_dir: str | None) -> str:
     from . import render
     from .card import analyse, build, pick_entries
 
-    project = analyse(path, max(1, jobs), entry=entry)
+    project = analyse(path, max(1, jobs), cache_dir, entry=entry)
     cards = [build(project, rel, config_path) for rel in pick_entries(project, path, entry)]
     return render.markdown(cards) if fmt == "markdown" else render.as_json(cards)
 
