@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..analysis.origins import show
-from .facts import CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
+from .facts import CONFIG, DEFAULT, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
 from . import vocabulary as vocab
 
 
