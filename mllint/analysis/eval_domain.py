@@ -1,0 +1,133 @@
+"""EVAL's domain for the data-flow engine: averaged weights (EMA/SWA objects, their `.ema`/`.module`)
+as sources, the model called in evaluation code as the sink, so that `validate.run(model=ema.ema)` in
+train.py is seen to evaluate the EMA model inside val.py.
+
+A working switch (`if args.model_ema:`, `ema.ema if args.eval_ema else model`, `if self.ema_decay > 0:`)
+tags what it guards `switched`, and the sinks exclude those flows; call sites under such a switch are
+noted, so that a chain through one is dropped too. A switch that cannot be turned off (store_true with
+default=True, `hasattr` on an attribute always created) guards nothing and is noted with why.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import libcst as cst
+
+from .eval_switches import EMA_WORDS, Switches
+from .flow import SourceTerm, Val, tag
+from .interpreter import Call, Domain, Found, Frame, Interpreter
+from .names import dotted
+
+EVAL_AVERAGED = "EVAL001"
+SWITCHED = "switched"
+AVERAGED_CLASS = re.compile(r"^(?:ModelEma\w*|ModelEMA\w*|\w*EMA|EMA\w*|\w*Ema(?:V\d)?|AveragedModel|"
+                            r"ExponentialMovingAverage|\w*SWA|SWA\w*|Polyak\w*)$")
+AVERAGED_NAME = re.compile(r"(?i)^(?:ema|swa|averaged|polyak)(?:_?(?:model|net|network|module|g|d|teacher|net_g))?$"
+                           r"|^(?:model|net|network|net_g|net_d|teacher|module|g)_?(?:ema|swa|averaged)$")
+UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)\s*\*|"
+                          r"\*\s*\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)|\.mul_\([\w.]+\)\s*\n\s*[\w.\[\]]+\.add_\(")
+_FORWARD = re.compile(r"_?forward(?:_\w+)?$")
+
+
+class EvalDomain(Domain):
+    def __init__(self, eval_calls: dict[int, str], switches: Switches) -> None:
+        self.eval_calls = eval_calls  # id(model call in evaluation code) -> the call as written
+        self.switches = switches
+        self.classes: set[str] = set()
+
+    def start(self, flow: Interpreter) -> None:
+        flow.facts.notes["switched"] = []  # call-site keys under a working switch
+        flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
+        if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
+            for name, node in flow.ctx.names.classes.items():
+                if UPDATE_SHAPE.search(flow.ctx.module.code_for_node(node)):
+                    self.classes.add(name)
+
+    def wants_hops(self, flow: Interpreter) -> bool:
+        return bool(EMA_WORDS.search(flow.ctx.text))
+
+    def skips(self, node: cst.FunctionDef) -> bool:
+        return bool(_FORWARD.match(node.name.value))
+
+    def _switched(self, flow: Interpreter) -> bool:
+        return any(g == SWITCHED for g in flow.guards)
+
+    def _source(self, flow: Interpreter, node: cst.CSTNode, what: str) -> SourceTerm:
+        term = flow.source(node, what)
+        return replace(term, tags=frozenset({SWITCHED})) if self._switched(flow) else term
+
+    # --- switches ---------------------------------------------------------------------------------------
+    def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+        found = self.switches.judge(node.test, "ema", flow.frame.cls)
+        if found is None:
+            return None
+        if not found.working:
+            flow.facts.notes["dead"].append((flow.frame.qual, found.why))
+            return None
+        return SWITCHED
+
+    def choice(self, flow: Interpreter, node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
+        found = self.switches.judge(node.test, "ema", flow.frame.cls)
+        if found is None:
+            return None
+        if not found.working:
+            flow.facts.notes["dead"].append((flow.frame.qual, found.why))
+            return None
+        from .flow import union
+        return union(_tagged(body), _tagged(orelse))
+
+    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+              source: cst.BaseExpression | None) -> Val:
+        """`ema_model = deepcopy(model)`, `self.net_g_ema = build_network(...)`: the name says what it is."""
+        if source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \
+                and AVERAGED_NAME.match(name) and not _has_source(value):
+            from .flow import terms_val, union
+            value = union(value, terms_val({self._source(flow, node, f"`{name}` (named as averaged weights)")}))
+        if self._switched(flow) and _has_source(value):
+            return _tagged(value)
+        return value
+
+    # --- calls ------------------------------------------------------------------------------------------
+    def call_sources(self, flow: Interpreter, call: Call) -> Found:
+        short = call.short
+        if short[:1].isupper() and (AVERAGED_CLASS.match(short) or short in self.classes) and \
+                not short.endswith(("Loss", "Meter", "Scheduler")):
+            shown = dotted(call.node.func) or short
+            return Found(frozenset({self._source(flow, call.node, f"`{shown}(...)`")}))
+        return Found()
+
+    def call_sinks(self, flow: Interpreter, call: Call) -> None:
+        if call.library_site and self._switched(flow):
+            flow.facts.notes["switched"].append(call.library_site)
+        written = self.eval_calls.get(id(call.node))
+        if written is None or self._switched(flow):
+            return
+        func = call.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "_forward_once", "inference",
+                                                                    "forward_features", "_forward"):
+            value = call.receiver
+        else:
+            value = call.callee_value(flow)
+        scope = flow.frame.qual.rsplit(".", 1)[-1]
+        flow.sink(EVAL_AVERAGED, call.node, value, f"`{written}` evaluated in `{scope}()`",
+                  excludes=frozenset({SWITCHED}))
+
+
+def _has_source(value: Val) -> bool:
+    return any(type(t) is SourceTerm for t in value.flat())
+
+
+def _tagged(value: Val) -> Val:
+    if not value.tainted():
+        return value
+    return replace(tag(value, SWITCHED), cls=value.cls)
+
+
+def eval_flow_facts(ctx, eval_calls: dict[int, str], switches: Switches):
+    """The EVAL001 flow facts of one module: the engine run with EVAL's domain."""
+    return Interpreter(ctx, EvalDomain(eval_calls, switches)).run()
+
+
+def frame_name(frame: Frame) -> str:
+    return frame.qual.rsplit(".", 1)[-1]
