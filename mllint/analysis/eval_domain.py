@@ -80,7 +80,12 @@ class EvalDomain(Domain):
     def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
               source: cst.BaseExpression | None) -> Val:
         """`ema_model = deepcopy(model)`, `self.net_g_ema = build_network(...)`: the name says what it is."""
-        if source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \
+        cls = flow.frame.cls.rsplit(".", 1)[-1] if flow.frame.cls else None
+        if cls in self.classes and flow.frame.qual.endswith(".__init__") and isinstance(source, cst.Call) \
+                and isinstance(node, cst.Name) and not _has_source(value):  # `self.shadow = deepcopy(model)`
+            from .flow import terms_val, union
+            value = union(value, terms_val({self._source(flow, node, f"`{name}` of the averaging class `{cls}`")}))
+        elif source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \
                 and AVERAGED_NAME.match(name) and not _has_source(value):
             from .flow import terms_val, union
             value = union(value, terms_val({self._source(flow, node, f"`{name}` (named as averaged weights)")}))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Related
 from .eval_switches import Switch
-from .evaluation import EVAL_NAME, LIGHTNING_EVAL
+from .evaluation import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -133,7 +133,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
     elif not index._callers(site.function, site.qual):
         if site.function not in LIGHTNING_EVAL:
             return  # nothing calls it (or a framework does, with its own switches): nothing says it runs
-    elif not EVAL_NAME.match(site.function):
+    else:
         callers = index._callers(site.function, site.qual)
         dead = ""
         for caller in callers:

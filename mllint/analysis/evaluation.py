@@ -377,11 +377,11 @@ class ModuleAnalysis:
                 f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c)),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
                 tuple(sorted({_short(c.func) for c, _, _ in f.calls} - {""}))))
+        self._averaged(f)  # swapped in around an evaluation, even inside a training function
         if f.trains:
             return
         self._tta(f)
         self._ensembles(f)
-        self._averaged(f)
 
     def evaluation_name(self, f: _Function) -> bool:
         """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
@@ -469,8 +469,8 @@ class ModuleAnalysis:
             inside = {id(c) for c in calls}
             both = any(_short(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
             switch = self._switch_of(f, swap, "ema")
-            site = self._site(f, evaluated[0], f"evaluated with averaged weights swapped in by "
-                              f"`{_callee_text(swap)}()`", [(swap, "averaged weights swapped in here")], "ema")
+            site = self._site(f, evaluated[0], f"`{_callee_text(evaluated[0])}()` runs with the averaged weights "
+                              f"that `{_callee_text(swap)}()` swaps in", [(swap, "averaged weights swapped in here")], "ema")
             site.switch, site.both = switch, both
             self.facts.averaged.append(site)
 
