@@ -70,9 +70,13 @@ class Index:
 
 def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Finding]]:
     modules = [(result, module) for result, module in project.facts("eval")]
-    index = Index(modules)
+    units: dict[str, list] = {}  # names are looked up within a unit (a folder with a README, pyproject...)
+    for result, module in modules:
+        units.setdefault(project.unit_of(result.rel), []).append((result, module))
+    indexes = {unit: Index(members) for unit, members in units.items()}
     out: dict[str, list[Finding]] = {code: [] for code in rules}
     for result, module in modules:
+        index = indexes[project.unit_of(result.rel)]
         facts = module.facts
         for function in facts.functions:
             _modes(index, facts, function, rules, out)
