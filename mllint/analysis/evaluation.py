@@ -27,12 +27,12 @@ EVAL_NAME = re.compile(
 LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "validation_epoch_end", "test_epoch_end",
                             "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
                             "evaluation_loop", "on_validation_epoch_start"})
-MODEL_NAME = re.compile(
-    r"(?i)^(?!(?:get|build|create|make|load|init|setup|set|save|update|copy|freeze|print|count|to|apply|define|"
-    r"prepare|wrap|export|convert|register|resume|restore|check|compute|calc|eval|train|test|run|select|parse|"
-    r"summary|show|plot|log|is|has|num)_)\w*"
-    r"(?:model|net|network|ema|encoder|decoder|backbone|classifier|generator|student|teacher|detector|predictor)\w*$"
-    r"|^(?:module|g|netg|netd|_?forward(?:_once|_impl)?)$")
+MODEL_WORDS = frozenset({"model", "net", "network", "ema", "encoder", "decoder", "backbone", "classifier", "generator",
+                         "student", "teacher", "detector", "predictor", "netg", "netd", "module", "g", "swa"})
+VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "set", "save", "update", "copy", "freeze",
+                   "print", "count", "to", "apply", "define", "prepare", "wrap", "export", "convert", "register",
+                   "resume", "restore", "check", "compute", "calc", "eval", "train", "test", "run", "select", "parse",
+                   "summary", "show", "plot", "log", "is", "has", "num", "list", "reparameterize", "infer", "fuse"})
 FORWARD_METHODS = frozenset({"forward", "_forward_once", "forward_features", "_forward", "inference"})
 FLIP_CALLS = frozenset({"flip", "fliplr", "flipud", "rot90", "hflip", "vflip"})
 COMBINE_CALLS = frozenset({"mean", "sum", "stack", "cat", "concatenate", "average", "max", "median", "logsumexp"})
@@ -107,16 +107,21 @@ def _short(func: cst.BaseExpression) -> str:
     return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
-def is_model_call(node: cst.Call) -> bool:
+def model_name(name: str) -> bool:
+    """`model`, `net_g_ema`, `self.backbone`, `netG`: a word of a model, no verb first (`get_model`), no class."""
+    if not name or name[:1].isupper():
+        return False
+    words = name.lower().strip("_").split("_")
+    return words[0] not in VERBS and any(w.rstrip("0123456789") in MODEL_WORDS for w in words) \
+        and not words[-1].endswith("s")  # `list_models`, `nets`: collections
+
+
+def is_model_call(node: cst.Call, defined: frozenset = frozenset()) -> bool:
     func = node.func
     if isinstance(func, cst.Name):
-        return bool(MODEL_NAME.match(func.value)) and not func.value[:1].isupper()
+        return func.value not in defined and model_name(func.value)
     if isinstance(func, cst.Attribute):
-        attr = func.attr.value
-        if attr in FORWARD_METHODS:
-            return True
-        return bool(MODEL_NAME.match(attr)) and not attr[:1].isupper() and attr not in ("module",) or (
-            attr == "module" and isinstance(func.value, (cst.Name, cst.Attribute)))
+        return func.attr.value in FORWARD_METHODS or model_name(func.attr.value)
     return False
 
 
@@ -244,7 +249,7 @@ class _Function:
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = _short(node.func)
         self.calls.append((node, grad_off, switches))
-        if is_model_call(node):
+        if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
         if short in FLIP_CALLS or short in ("transpose", "permute") and _swaps_last_axes(node):
             self.flips.append(node)
@@ -270,7 +275,7 @@ class _Function:
             if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Name) and isinstance(clause.target, cst.Name) \
                     and sub.func.value == clause.target.value:
                 self._loop(clause.iter, clause.target, [sub])
-            elif isinstance(sub, cst.Call) and is_model_call(sub):
+            elif isinstance(sub, cst.Call) and is_model_call(sub, self.a.defined):
                 self._loop(clause.iter, clause.target, [sub])
 
     def _loop(self, iterable, target, calls: list) -> None:
@@ -282,7 +287,7 @@ class _Function:
         for call in calls:
             if isinstance(call.func, cst.Name) and call.func.value in names and ENSEMBLE_ITER.search(text):
                 self.loop_models.append((iterable, call))
-            elif SCALE_ITER.search(text) and is_model_call(call):
+            elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
                 self.scale_loops.append((iterable, call))
 
 
@@ -315,6 +320,9 @@ class ModuleAnalysis:
         self.switches = Switches(ctx.module)
         self.facts = EvalFacts(bn=bool(BN_EVIDENCE.search(ctx.text)))
         self.eval_calls: dict[int, str] = {}  # id(model call in evaluation code) -> as written (EVAL001's sinks)
+        names = ctx.names  # functions and classes, not models: `reparameterize_model(...)`, `list_models()`
+        self.defined = frozenset(names.imported) | frozenset(names.functions) | frozenset(names.classes)
+        self.model_classes: set[str] = set()  # classes of models (their `inference()` is not an evaluation)
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
         return self.switches.judge(test, family, cls, params)
@@ -337,6 +345,9 @@ class ModuleAnalysis:
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
             path = f"{prefix}{stmt.name.value}"
+            if any(re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases) or \
+                    any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in _body(stmt)):
+                self.model_classes.add(path)
             for inner in _body(stmt):
                 self.definition(inner, path + ".", path)
         elif isinstance(stmt, cst.FunctionDef):
@@ -366,15 +377,15 @@ class ModuleAnalysis:
             named = lightning or self.evaluation_name(f)
             helper = AUXILIARY.search(f.name)
             for call, off, _ in f.calls:
-                if is_model_call(call) and (named or (off or f.grad_off) and not helper and f.metric):
+                if is_model_call(call, self.defined) and (named or (off or f.grad_off) and not helper and f.metric):
                     self.eval_calls[id(call)] = _callee_text(call)
         if f.name == "<module>":
             return
-        if evaluates and not lightning and self.evaluation_name(f):
+        if evaluates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes:
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
-                f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c)),
+                f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c, self.defined)),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
                 tuple(sorted({_short(c.func) for c, _, _ in f.calls} - {""}))))
         self._averaged(f)  # swapped in around an evaluation, even inside a training function
@@ -445,8 +456,8 @@ class ModuleAnalysis:
             return
         for node in walk(f.node):
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
-                left = [c for c in walk(node.left) if isinstance(c, cst.Call) and is_model_call(c)]
-                right = [c for c in walk(node.right) if isinstance(c, cst.Call) and is_model_call(c)]
+                left = [c for c in walk(node.left) if isinstance(c, cst.Call) and is_model_call(c, self.defined)]
+                right = [c for c in walk(node.right) if isinstance(c, cst.Call) and is_model_call(c, self.defined)]
                 if left and right and _callee_text(left[0]) != _callee_text(right[0]) and \
                         _base(left[0]) != _base(right[0]):
                     what = (f"outputs of `{_callee_text(left[0])}` and `{_callee_text(right[0])}` added together in "
@@ -462,7 +473,7 @@ class ModuleAnalysis:
                 calls = [c for c, _, _ in f.calls[index + 1:]]
                 restore = next((i for i, c in enumerate(calls) if _short(c.func) in ("restore", "swap_ema")), None)
                 calls = calls[:restore] if restore is not None else calls
-            evaluated = [c for c in calls if EVAL_NAME.match(_short(c.func)) or is_model_call(c)]
+            evaluated = [c for c in calls if EVAL_NAME.match(_short(c.func)) or is_model_call(c, self.defined)]
             if not evaluated:
                 continue
             names = {_short(c.func) for c in evaluated}
