@@ -35,7 +35,8 @@ class Index:
             self.trains |= facts.trains
 
     def _callers(self, name: str, qual: str) -> list:
-        return [c for c in self.callers.get(name, ()) if c.caller != qual]
+        """Call sites of the function: by name, unless the call's imports say it is another function."""
+        return [c for c in self.callers.get(name, ()) if c.caller != qual and _may_be(c.target, qual)]
 
     def covered(self, name: str, qual: str, test, depth: int = 0) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
@@ -237,3 +238,12 @@ def _both_reported(sink, atom, files: dict, resolver) -> bool:
 
 def _near(a, b, lines: int = 25) -> bool:
     return a is not None and b is not None and a.cell == b.cell and abs(a.line - b.line) <= lines
+
+
+def _may_be(target: str, qual: str) -> bool:
+    """A call written `test()` that resolves to `main.test` does not run `models.resnet.test`; one that
+    resolves to `models.test` may (a package re-exporting it)."""
+    if not target or target == qual or qual.endswith("." + target):
+        return True
+    package = target.rsplit(".", 1)[0]
+    return "." in target and qual.startswith(package + ".")

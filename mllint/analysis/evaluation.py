@@ -86,6 +86,7 @@ class CallSite:
     grad_off: bool  # the call runs with gradients off
     switches: tuple = ()  # Switches of the tests it sits under
     keywords: tuple = ()  # ((keyword, literal or "?"), ...)
+    target: str = ""  # the callee's qualified name, when imports or definitions say (`models.resnet.test`)
 
 
 @dataclass
@@ -370,7 +371,8 @@ class ModuleAnalysis:
             if not short or short in ("print", "len", "range"):
                 continue
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
-            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords))
+            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
+            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
         evaluates = not f.trains and f.model_calls
         lightning = f.name in LIGHTNING_EVAL and f.cls is not None
         if evaluates:
@@ -381,7 +383,9 @@ class ModuleAnalysis:
                     self.eval_calls[id(call)] = _callee_text(call)
         if f.name == "<module>":
             return
-        if evaluates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes:
+        iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
+                                   for n in walk(f.node)) if evaluates else False
+        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes:
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
