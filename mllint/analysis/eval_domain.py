@@ -15,6 +15,7 @@ from dataclasses import replace
 import libcst as cst
 
 from .eval_switches import EMA_WORDS, Switches
+from .evaluation import EVAL_NAME, model_name
 from .flow import SourceTerm, Val, tag
 from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
@@ -105,8 +106,12 @@ class EvalDomain(Domain):
     def call_sinks(self, flow: Interpreter, call: Call) -> None:
         if call.library_site and self._switched(flow):
             flow.facts.notes["switched"].append(call.library_site)
+        if self._switched(flow):
+            return
+        if EVAL_NAME.match(call.short) and not flow.ctx.is_test:
+            self._passed(flow, call)
         written = self.eval_calls.get(id(call.node))
-        if written is None or self._switched(flow):
+        if written is None:
             return
         func = call.node.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "_forward_once", "inference",
@@ -117,6 +122,20 @@ class EvalDomain(Domain):
         scope = flow.frame.qual.rsplit(".", 1)[-1]
         flow.sink(EVAL_AVERAGED, call.node, value, f"`{written}` evaluated in `{scope}()`",
                   excludes=frozenset({SWITCHED}))
+
+
+    def _passed(self, flow: Interpreter, call: Call) -> None:
+        """`validate(test_loader, model_ema)`: a model handed to an evaluation function, for when its body runs
+        the model in a helper the analysis does not take for evaluation code. The call-site key is kept in
+        `requires` ("arg-of:KEY"), so that a finding inside the function, reached through this call, wins."""
+        for position, value, arg in call.args:
+            text = dotted(arg.value) or ""
+            if not value.tainted() or not (position in ("model", "net", "network") or model_name(text.rsplit(".", 1)[-1])):
+                continue
+            sink = flow.sink(EVAL_AVERAGED, arg.value, value, f"`{text or position}` passed to `{call.short}()`",
+                             excludes=frozenset({SWITCHED}))
+            if sink is not None:
+                sink.requires = f"arg-of:{call.library_site}"
 
 
 def _has_source(value: Val) -> bool:

@@ -168,7 +168,11 @@ def _averaged_flow(project: Project, modules: list, rule) -> list[Finding]:
     def report(found: list, resolver) -> dict[str, list[Finding]]:
         findings = []
         done: set = set()
+        through = {(a.source, hop.site) for sink, atoms in found if not sink.requires for a in atoms for hop in a.hops}
         for sink, atoms in found:
+            if sink.requires.startswith("arg-of:") and any(
+                    (a.source, sink.requires[len("arg-of:"):]) in through for a in atoms):
+                continue  # the evaluation inside the function, reached through this call, is reported
             # a construction (`ModelEMA(...)`) says more than a name; the engine's order is by source position
             atom = min(atoms, key=lambda a: "named as" in resolver.source(a.source).what)
             if (sink.scope, atom.source) in done:
