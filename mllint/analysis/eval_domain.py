@@ -16,7 +16,8 @@ import libcst as cst
 
 from .eval_switches import EMA_WORDS, Switches
 from .evaluation import EVAL_NAME, model_name
-from .flow import SourceTerm, Val, tag
+from .flow import CLEAN, FlowFacts, Function, ParamTerm, Sink, SourceTerm, Val, stepped_by, tag
+from .syntax import const
 from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
 
@@ -60,6 +61,8 @@ class EvalDomain(Domain):
 
     # --- switches ---------------------------------------------------------------------------------------
     def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+        if _has_source(test):
+            return None  # `if ema:`: whether the averaged object exists, decided where it is built
         found = self.switches.judge(node.test, "ema", flow.frame.cls)
         if found is None:
             return None
@@ -69,7 +72,7 @@ class EvalDomain(Domain):
         return SWITCHED
 
     def choice(self, flow: Interpreter, node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
-        found = self.switches.judge(node.test, "ema", flow.frame.cls)
+        found = self.switches.judge(node.test, "ema", flow.frame.cls) if not _has_source(test) else None
         if found is None:
             return None
         if not found.working:
@@ -155,3 +158,31 @@ def eval_flow_facts(ctx, eval_calls: dict[int, str], switches: Switches):
 
 def frame_name(frame: Frame) -> str:
     return frame.qual.rsplit(".", 1)[-1]
+
+
+def lite_flow_facts(ctx, analysis) -> FlowFacts:
+    """A module without averaged weights of its own: no interpretation, only what the project phase needs to
+    bind its evaluation sinks to callers elsewhere, i.e. its functions' parameters and the sinks on them
+    (`model(im)` with `model` a parameter, `model.module(x)`)."""
+    facts = FlowFacts(ctx.rel, ctx.names.module_name, notes={"switched": [], "dead": []})
+    for call, written, qual, params, cls in analysis.lite:
+        ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+        kwonly = [p.name.value for p in params.kwonly_params]
+        if qual not in facts.functions:
+            defaults = {p.name.value: const(p.default) for p in (*params.posonly_params, *params.params,
+                                                                   *params.kwonly_params)
+                        if p.default is not None and const(p.default) is not None}
+            facts.functions[qual] = Function(qual, tuple(ordered), defaults, CLEAN)
+        root = written.split(".", 1)
+        if root[0] in ordered and not (cls and ordered and root[0] == ordered[0]):
+            term = ParamTerm(qual, ordered.index(root[0]), root[0])
+        elif root[0] in kwonly:
+            term = ParamTerm(qual, -1, root[0])
+        else:
+            continue
+        path = tuple("." + part for part in root[1].split(".")) if len(root) > 1 else ()
+        value = Val(frozenset({stepped_by(term, path)}))
+        scope = qual.rsplit(".", 1)[-1]
+        facts.sinks.append(Sink(EVAL_AVERAGED, ctx.loc(call), value, f"`{written}` evaluated in `{scope}()`",
+                                excludes=frozenset({SWITCHED}), scope=qual))
+    return facts

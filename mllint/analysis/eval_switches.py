@@ -34,13 +34,30 @@ class Switch:
 
 class Switches:
     def __init__(self, module: cst.Module) -> None:
-        self.options: dict[str, tuple[str | None, object]] = {}  # dest -> (action, default)
-        self.always: dict[str, set[str]] = {}  # class name -> attributes set unconditionally in __init__
-        for node in walk(module):
+        self.module = module
+        self._options: dict[str, tuple[str | None, object]] | None = None
+
+    @property
+    def options(self) -> dict[str, tuple[str | None, object]]:
+        """dest -> (action, default) of the module's argparse options, read when a switch is first judged."""
+        if self._options is None:
+            self._read()
+        return self._options  # type: ignore[return-value]
+
+    @property
+    def always(self) -> dict[str, set[str]]:
+        """class name -> attributes set unconditionally in `__init__`."""
+        if self._options is None:
+            self._read()
+        return self._always
+
+    def _read(self) -> None:
+        self._options, self._always = {}, {}
+        for node in walk(self.module):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
                 self._option(node)
             elif isinstance(node, cst.ClassDef):
-                self.always[node.name.value] = _always_created(node)
+                self._always[node.name.value] = _always_created(node)
 
     def _option(self, node: cst.Call) -> None:
         flags = [string(a.value) for a in node.args if a.keyword is None]
@@ -53,7 +70,7 @@ class Switches:
         action = string(keywords["action"]) if "action" in keywords else None
         default = const(keywords["default"]) if "default" in keywords else None
         if dest:
-            self.options[dest] = (action, default)
+            self._options[dest] = (action, default)
 
     def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
               params: dict | None = None) -> Switch | None:

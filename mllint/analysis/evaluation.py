@@ -324,6 +324,8 @@ class ModuleAnalysis:
         names = ctx.names  # functions and classes, not models: `reparameterize_model(...)`, `list_models()`
         self.defined = frozenset(names.imported) | frozenset(names.functions) | frozenset(names.classes)
         self.model_classes: set[str] = set()  # classes of models (their `inference()` is not an evaluation)
+        self.grad_text = bool(GRAD_OFF.search(ctx.text))
+        self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
         return self.switches.judge(test, family, cls, params)
@@ -364,7 +366,7 @@ class ModuleAnalysis:
                 facts.eval_setters.add(f.cls.rsplit(".", 1)[-1])
         if f.grad_off and f.name != "<module>":
             facts.grad_helpers.add(f.name)
-        if f.name != "<module>" and GRAD_OFF.search(self._text_of_returns(f)):
+        if f.name != "<module>" and self.grad_text and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         for call, off, switches in f.calls:
             short = _short(call.func)
@@ -381,6 +383,8 @@ class ModuleAnalysis:
             for call, off, _ in f.calls:
                 if is_model_call(call, self.defined) and (named or (off or f.grad_off) and not helper and f.metric):
                     self.eval_calls[id(call)] = _callee_text(call)
+                    if f.name != "<module>":
+                        self.lite.append((call, _callee_text(call), f.qual, f.node.params, f.cls))
         if f.name == "<module>":
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
@@ -430,6 +434,8 @@ class ModuleAnalysis:
                     self._switch_of(f, node, family))
 
     def _tta(self, f: _Function) -> None:
+        if not (f.flips or f.scale_loops) or not f.combines:
+            return
         flips = [n for n in f.flips if not self._padding(f, n)]
         if flips and f.model_calls and f.combines and (len(f.model_calls) >= 2 or self._in_loop(f)):
             flip = flips[0]
@@ -450,6 +456,8 @@ class ModuleAnalysis:
         return False
 
     def _in_loop(self, f: _Function) -> bool:
+        if any(True for _ in f.loop_models) or f.scale_loops:
+            return True
         return any(isinstance(n, (cst.For, cst.ListComp, cst.GeneratorExp, cst.While)) for n in walk(f.node))
 
     def _ensembles(self, f: _Function) -> None:
@@ -457,6 +465,8 @@ class ModuleAnalysis:
             iterable, call = f.loop_models[0]
             what = f"outputs of several models (`{dotted(iterable) or 'a collection'}`) combined in `{f.name}()`"
             self.facts.ensembles.append(self._site(f, call, what, [(iterable, "the models iterated over")], "ensemble"))
+            return
+        if len(f.model_calls) < 2 or not f.combines:
             return
         for node in walk(f.node):
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):

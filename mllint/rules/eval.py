@@ -20,15 +20,17 @@ _WORTH_READING = re.compile(r"model|net|ema|eval|no_grad|inference_mode|Model|Ne
 def extract_eval_facts(ctx: ModuleContext) -> Any:
     if ctx.is_test or not _WORTH_READING.search(ctx.text):
         return None
-    from ..analysis.eval_domain import eval_flow_facts
+    from ..analysis.eval_domain import eval_flow_facts, lite_flow_facts
     from ..analysis.eval_switches import EMA_WORDS
     from ..analysis.evaluation import EvalModule, evaluation_facts
 
     facts, analysis = evaluation_facts(ctx)
     flow = None
-    if analysis.eval_calls or EMA_WORDS.search(ctx.text):
+    if EMA_WORDS.search(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
         flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
         flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
+    elif analysis.lite:  # evaluation code only: its sinks on parameters, bound to callers elsewhere
+        flow = lite_flow_facts(ctx, analysis)
     return EvalModule(facts, flow)
 
 
