@@ -232,20 +232,25 @@ class _Function:
                 self.averaged.append((swapped[0], None))  # the calls after it, filled in by `done`
 
     def expression(self, node, grad_off: bool, switches: tuple) -> None:
+        # type identity, not isinstance: libcst's node classes are ABCs, and this loop sees every node
         for sub in walk(node):
-            if isinstance(sub, cst.Call):
+            kind = type(sub)
+            if kind is cst.Call:
                 self.call(sub, grad_off, switches)
-            elif isinstance(sub, cst.Subscript) and _reverses(sub):
-                self.flips.append(sub)
-            elif isinstance(sub, cst.BinaryOperation) and isinstance(sub.operator, (cst.Add, cst.Divide)):
-                self.combines = True
-            elif isinstance(sub, (cst.ListComp, cst.GeneratorExp)):
+            elif kind is cst.Name:
+                if not self.metric and METRIC.search(sub.value):
+                    self.metric = True
+            elif kind is cst.Subscript:
+                if _reverses(sub):
+                    self.flips.append(sub)
+            elif kind is cst.BinaryOperation:
+                if type(sub.operator) in (cst.Add, cst.Divide):
+                    self.combines = True
+            elif kind is cst.ListComp or kind is cst.GeneratorExp:
                 self._comprehension(sub)
-            elif isinstance(sub, cst.Name) and not self.metric and METRIC.search(sub.value):
-                self.metric = True
-            elif isinstance(sub, cst.Arg) and sub.keyword is not None and sub.keyword.value == "volatile" \
-                    and const(sub.value) is True:
-                self.volatile = sub
+            elif kind is cst.Arg:
+                if sub.keyword is not None and sub.keyword.value == "volatile" and const(sub.value) is True:
+                    self.volatile = sub
 
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = _short(node.func)
@@ -366,7 +371,8 @@ class ModuleAnalysis:
                 facts.eval_setters.add(f.cls.rsplit(".", 1)[-1])
         if f.grad_off and f.name != "<module>":
             facts.grad_helpers.add(f.name)
-        if f.name != "<module>" and self.grad_text and GRAD_OFF.search(self._text_of_returns(f)):
+        if f.name != "<module>" and self.grad_text and any(type(st) is cst.FunctionDef for st in _body(f.node)) \
+                and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         for call, off, switches in f.calls:
             short = _short(call.func)
