@@ -177,3 +177,12 @@ def test_functions_named_like_models_are_not_models(tmp_path):
             print(validate(args))
     """})
     assert findings == []
+
+
+def test_a_constant_if_true_is_no_switch(tmp_path):
+    body = (FIXTURES / "eval_neg_tta_option" / "test.py").read_text()
+    constant = body.replace("if args.tta:", "if True:")
+    assert constant != body
+    (finding,) = lint(tmp_path, {"test.py": constant})
+    assert finding.code == "EVAL003"
+    assert "(a constant `if True` is always on, so it is no switch)" in finding.message

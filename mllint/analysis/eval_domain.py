@@ -67,7 +67,8 @@ class EvalDomain(Domain):
         if found is None:
             return None
         if not found.working:
-            flow.facts.notes["dead"].append((flow.frame.qual, found.why))
+            if found.name != "True" or EMA_WORDS.search(flow.ctx.module.code_for_node(node.body)):
+                flow.facts.notes["dead"].append((flow.frame.qual, found.why))
             return None
         return SWITCHED
 

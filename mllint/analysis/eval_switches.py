@@ -80,8 +80,8 @@ class Switches:
 
     def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
         words = FAMILIES[family]
-        if isinstance(test, cst.Name) and test.value == "True":
-            return None
+        if isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1":
+            return Switch("True", False, "a constant `if True` is always on")
         if isinstance(test, cst.Comparison) and any(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in test.comparisons):
             return None  # `ema is not None`: whether the object exists, decided where it is built
         if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
