@@ -23,8 +23,9 @@ from .names import dotted
 
 EVAL_AVERAGED = "EVAL001"
 SWITCHED = "switched"
-AVERAGED_CLASS = re.compile(r"^(?:ModelEma\w*|ModelEMA\w*|\w*EMA|EMA\w*|\w*Ema(?:V\d)?|AveragedModel|"
-                            r"ExponentialMovingAverage|\w*SWA|SWA\w*|Polyak\w*)$")
+AVERAGED_CLASS = re.compile(r"(?:^|[a-z0-9_])(?:EMA|Ema)(?![a-z])|^(?:SWA|Swa)(?![a-z])|AveragedModel|"
+                            r"ExponentialMovingAverage|^Polyak")
+NOT_A_MODEL = re.compile(r"(?:LR|Loss|Meter|Scheduler|Schema|SCHEMA|Callback|Config)$|Callback")
 AVERAGED_NAME = re.compile(r"(?i)^(?:ema|swa|averaged|polyak)(?:_?(?:model|net|network|module|g|d|teacher|net_g))?$"
                            r"|^(?:model|net|network|net_g|net_d|teacher|module|g)_?(?:ema|swa|averaged)$")
 UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)\s*\*|"
@@ -101,8 +102,8 @@ class EvalDomain(Domain):
     # --- calls ------------------------------------------------------------------------------------------
     def call_sources(self, flow: Interpreter, call: Call) -> Found:
         short = call.short
-        if short[:1].isupper() and (AVERAGED_CLASS.match(short) or short in self.classes) and \
-                not short.endswith(("Loss", "Meter", "Scheduler")):
+        if short[:1].isupper() and (AVERAGED_CLASS.search(short) or short in self.classes) \
+                and not NOT_A_MODEL.search(short):
             shown = dotted(call.node.func) or short
             return Found(frozenset({self._source(flow, call.node, f"`{shown}(...)`")}))
         return Found()

@@ -330,6 +330,7 @@ class ModuleAnalysis:
         self.defined = frozenset(names.imported) | frozenset(names.functions) | frozenset(names.classes)
         self.model_classes: set[str] = set()  # classes of models (their `inference()` is not an evaluation)
         self.grad_text = bool(GRAD_OFF.search(ctx.text))
+        self.torch = "torch" in ctx.text  # eval mode and no_grad are PyTorch's (a Keras `model(x)` is not)
         self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
@@ -395,7 +396,8 @@ class ModuleAnalysis:
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
                                    for n in walk(f.node)) if evaluates else False
-        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes:
+        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes \
+                and self.torch:
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
