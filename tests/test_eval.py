@@ -12,6 +12,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def lint(tmp_path: Path, files: dict[str, str], select=("EVAL",)) -> list:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "README.md").write_text("project\n")
     for name, body in files.items():
         path = tmp_path / name
@@ -186,3 +187,30 @@ def test_a_constant_if_true_is_no_switch(tmp_path):
     (finding,) = lint(tmp_path, {"test.py": constant})
     assert finding.code == "EVAL003"
     assert "(a constant `if True` is always on, so it is no switch)" in finding.message
+
+
+def test_yolo_style_augmented_forward_behind_a_parameter_that_defaults_off_is_silent(tmp_path):
+    model = """
+        import torch
+        import torch.nn as nn
+
+        class Model(nn.Module):
+            def forward(self, x, augment=False):
+                if augment:
+                    return self._forward_augment(x)
+                return self._forward_once(x)
+
+            def _forward_augment(self, x):
+                y = []
+                for s, f in zip((1, 0.83, 0.67), (None, 3, None)):
+                    xi = scale_img(x.flip(f) if f else x, s)
+                    y.append(self._forward_once(xi))
+                return torch.cat(y, 1)
+
+            def _forward_once(self, x):
+                return x
+    """
+    assert lint(tmp_path / "off", {"yolo.py": model}) == []
+    (finding,) = lint(tmp_path / "on", {"yolo.py": model.replace("augment=False", "augment=True")})
+    assert finding.code == "EVAL003" and "`augment=True` is never overridden" in finding.message
+    assert related(finding)[0][2] == "a flip of the input"
