@@ -45,6 +45,7 @@ AVERAGED_SCOPES = frozenset({"average_parameters", "ema_scope", "swap_ema_weight
 AVERAGED_SWAPS = frozenset({"apply_shadow", "copy_to", "swap_ema", "apply_ema_weights", "store_and_apply"})
 METRIC = re.compile(r"(?i)acc|correct|metric|psnr|ssim|score|top[15]|map|iou|f1|error|mse|mae|bleu|perplex|"
                     r"loss|recall|precision|auc|fid|confusion")
+TRAINING_NAME = re.compile(r"(?i)train|update|pseudo|queue|memory|distill|teacher|step")
 AUXILIARY = re.compile(r"(?i)train|pseudo|label|teacher|update|distill|forward|loss|step|augment|mix")
 BN_EVIDENCE = re.compile(r"BatchNorm|Dropout|dropout|torchvision\.models|\btimm\b|resnet|ResNet|densenet|vgg|VGG|"
                          r"mobilenet|efficientnet|from_pretrained|drop_rate|drop_path")
@@ -495,7 +496,12 @@ class ModuleAnalysis:
                 calls = [c for c, _, _ in f.calls[index + 1:]]
                 restore = next((i for i, c in enumerate(calls) if _short(c.func) in ("restore", "swap_ema")), None)
                 calls = calls[:restore] if restore is not None else calls
-            evaluated = [c for c in calls if EVAL_NAME.match(_short(c.func)) or is_model_call(c, self.defined)]
+            # in a training step the swapped weights may serve training (a memory queue, pseudo-labels): only an
+            # evaluation called there counts; in an evaluation function whatever it runs is the evaluation
+            named = self.evaluation_name(f) or f.name in LIGHTNING_EVAL
+            training = f.trains or TRAINING_NAME.search(f.name)
+            evaluated = [c for c in calls if EVAL_NAME.match(_short(c.func)) or not training and (
+                named and _short(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
             if not evaluated:
                 continue
             names = {_short(c.func) for c in evaluated}
