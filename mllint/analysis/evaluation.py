@@ -28,7 +28,7 @@ LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "val
                             "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
                             "evaluation_loop", "on_validation_epoch_start"})
 MODEL_WORDS = frozenset({"model", "net", "network", "ema", "encoder", "decoder", "backbone", "classifier", "generator",
-                         "student", "teacher", "detector", "predictor", "netg", "netd", "module", "g", "swa"})
+                         "student", "teacher", "detector", "predictor", "netg", "netd", "module", "g", "swa", "forward"})
 VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "set", "save", "update", "copy", "freeze",
                    "print", "count", "to", "apply", "define", "prepare", "wrap", "export", "convert", "register",
                    "resume", "restore", "check", "compute", "calc", "eval", "train", "test", "run", "select", "parse",
