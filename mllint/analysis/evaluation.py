@@ -258,7 +258,7 @@ class _Function:
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
-        if short in FLIP_CALLS or short in ("transpose", "permute") and _swaps_last_axes(node):
+        if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
             self.flips.append(node)
         if short in COMBINE_CALLS:
             self.combines = True
@@ -307,13 +307,6 @@ def _reverses(node: cst.Subscript) -> bool:
         if isinstance(s, cst.Slice) and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None:
             return True
     return False
-
-
-def _swaps_last_axes(node: cst.Call) -> bool:
-    values = [a.value for a in node.args]
-    texts = [v.value if isinstance(v, cst.Integer) else "-" + v.expression.value
-             if isinstance(v, cst.UnaryOperation) and isinstance(v.expression, cst.Integer) else None for v in values]
-    return texts in (["2", "3"], ["-1", "-2"], ["-2", "-1"], ["0", "1", "3", "2"], ["3", "2"])
 
 
 def _body(node) -> list:
