@@ -13,16 +13,25 @@ from .base import Rule, extractor
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
-_WORTH_READING = re.compile(r"model|net|ema|eval|no_grad|inference_mode|Model|Net|EMA")
+# A module worth a walk of every function: evaluation-like definitions or calls, gradient or mode switches,
+# flips, ensembles, averaged weights. The others (model definitions, data code) give only the batch-norm fact.
+_WORTH_READING = re.compile(
+    r"def _*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)\w*\(|"
+    r"def \w+_(?:eval|evaluate|validate|val|test|inference)\(|_step\(|no_grad|inference_mode|flip|rot90|::-1|"
+    r"ensemble|\.eval\(\)|\.train\(|volatile|set_grad_enabled|(?<![\w.])(?:evaluate|validate|test|val|eval)\w*\(|"
+    r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
 
 
 @extractor("eval")
 def extract_eval_facts(ctx: ModuleContext) -> Any:
-    if ctx.is_test or not _WORTH_READING.search(ctx.text):
+    if ctx.is_test:
         return None
     from ..analysis.eval_domain import eval_flow_facts, lite_flow_facts
     from ..analysis.eval_switches import EMA_WORDS
-    from ..analysis.evaluation import EvalModule, evaluation_facts
+    from ..analysis.evaluation import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts
+
+    if not _WORTH_READING.search(ctx.text):
+        return EvalModule(EvalFacts(bn=True), None) if BN_EVIDENCE.search(ctx.text) else None
 
     facts, analysis = evaluation_facts(ctx)
     flow = None
