@@ -214,3 +214,23 @@ def test_yolo_style_augmented_forward_behind_a_parameter_that_defaults_off_is_si
     (finding,) = lint(tmp_path / "on", {"yolo.py": model.replace("augment=False", "augment=True")})
     assert finding.code == "EVAL003" and "`augment=True` is never overridden" in finding.message
     assert related(finding)[0][2] == "a flip of the input"
+
+
+def test_unit_tests_outside_tests_folders_are_not_evaluation(tmp_path):
+    findings = lint(tmp_path, {"problem_unittests.py": """
+        import torch
+        import torch.nn as nn
+        from unittest.mock import MagicMock
+
+        def test_rnn(RNN):
+            rnn = RNN(20, 10)
+            rnn.train()
+            output = rnn(torch.rand(4, 20))
+            loss = output.sum()
+            assert output.shape == (4, 10)
+
+        def check_all(RNN):
+            test_rnn(RNN)
+            net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    """})
+    assert findings == []
