@@ -31,6 +31,10 @@ AVERAGED_NAME = re.compile(r"(?i)^(?:ema|swa|averaged|polyak)(?:_?(?:model|net|n
 UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)\s*\*|"
                           r"\*\s*\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)|\.mul_\([\w.]+\)\s*\n\s*[\w.\[\]]+\.add_\(")
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
+# A module where averaged weights may be built or handed on (the full data flow runs there). Stricter than
+# EMA_WORDS: `AverageMeter` and `average_precision` are everywhere in training code.
+AVERAGED_TEXT = re.compile(r"(?i:\bema\b|_ema\b|\bema_|\bswa\b|_swa\b|\bswa_)|Ema[A-Z]|EMA|SWA|AveragedModel|"
+                           r"ExponentialMovingAverage|[Ss]hadow|[Pp]olyak|\.lerp_\(|\.mul_\([^)]*\)\s*\.add_\(")
 
 
 class EvalDomain(Domain):
@@ -44,6 +48,9 @@ class EvalDomain(Domain):
         flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
         if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
             for name, node in flow.ctx.names.classes.items():
+                bases = " ".join(dotted(b.value) or "" for b in node.bases)
+                if "Optimizer" in bases or re.search(r"Optim|Adam|SGD|Lamb|Lars|Lion|Norm|Scheduler", name):
+                    continue  # moments of an optimiser, running statistics: EMA-shaped, not averaged weights
                 if UPDATE_SHAPE.search(flow.ctx.module.code_for_node(node)):
                     self.classes.add(name)
 

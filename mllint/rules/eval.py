@@ -26,8 +26,7 @@ _WORTH_READING = re.compile(
 def extract_eval_facts(ctx: ModuleContext) -> Any:
     if ctx.is_test:
         return None
-    from ..analysis.eval_domain import eval_flow_facts, lite_flow_facts
-    from ..analysis.eval_switches import EMA_WORDS
+    from ..analysis.eval_domain import AVERAGED_TEXT, eval_flow_facts, lite_flow_facts
     from ..analysis.evaluation import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts
 
     if not _WORTH_READING.search(ctx.text):
@@ -35,7 +34,7 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
 
     facts, analysis = evaluation_facts(ctx)
     flow = None
-    if EMA_WORDS.search(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
+    if AVERAGED_TEXT.search(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
         flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
         flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
     elif analysis.lite:  # evaluation code only: its sinks on parameters, bound to callers elsewhere
