@@ -162,8 +162,8 @@ def _averaged_flow(project: Project, modules: list, rule) -> list[Finding]:
 
     files = {result.rel: module.flow for result, module in modules if module.flow is not None}
     kept = [(rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks) if sink.val.tainted()]
-    if not kept:
-        return []
+    if not kept or not any(f.notes.get("averaged") for f in files.values()):
+        return []  # no averaged weights built anywhere in the project
 
     def report(found: list, resolver) -> dict[str, list[Finding]]:
         findings = []

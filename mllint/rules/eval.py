@@ -37,6 +37,7 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
     if AVERAGED_TEXT.search(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
         flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
         flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
+        flow.notes["averaged"] = bool(flow.sources)  # no averaged weights anywhere: nothing to resolve
     elif analysis.lite:  # evaluation code only: its sinks on parameters, bound to callers elsewhere
         flow = lite_flow_facts(ctx, analysis)
     return EvalModule(facts, flow)
