@@ -133,6 +133,10 @@ class Domain:
         """A guard for the branches of `if test:` (pushed on flow.guards while they run), or None."""
         return None
 
+    def choice(self, flow: "Interpreter", node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
+        """The value of `body if test else orelse`, where the domain knows better than their union (a switch)."""
+        return None
+
     def assigned(self, flow: "Interpreter", target: cst.BaseExpression, source: cst.BaseExpression,
                  value: Val) -> None:
         """After `target = source` was evaluated, before it is bound."""
@@ -490,8 +494,10 @@ class Interpreter:
         return derive(union(*vals))
 
     def if_expr(self, node: cst.IfExp, env: Env) -> Val:
-        self.expr(node.test, env)
-        return union(self.expr(node.body, env), self.expr(node.orelse, env))
+        test = self.expr(node.test, env)
+        body, orelse = self.expr(node.body, env), self.expr(node.orelse, env)
+        chosen = self.domain.choice(self, node, test, body, orelse)
+        return chosen if chosen is not None else union(body, orelse)
 
     def sequence(self, node, env: Env) -> Val:
         parts = []

@@ -164,6 +164,8 @@ class Resolver:
         else:
             terms = apply_path(val, path).flat()
         out: set[Atom] = set()
+        if len(terms) > 1:  # past MAX_ATOMS the rest is cut: the sources themselves first, whatever the set order
+            terms = sorted(terms, key=_direct_first)
         for term in terms:
             out |= self.term_atoms(term)
             if len(out) > MAX_ATOMS:
@@ -341,6 +343,10 @@ def _inherit(outer: Atom, inner: Atom) -> Atom:
 def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
     """outer's chain, then the call that binds inner's parameter, then inner's own hops."""
     return _with(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
+
+
+def _direct_first(term: Term) -> bool:
+    return type(term) is not SourceTerm
 
 
 def _atom_order(atom: Atom) -> tuple:

@@ -11,7 +11,8 @@ _register_shared()
 
 __all__ = ["AUX_EXTRACTORS", "EXTRACTORS", "Rule", "aux_extractor", "extractor", "all_rules", "select_rules", "is_selected"]
 
-BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.hparam")
+BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.hparam",
+                   "mllint.rules.eval")
 _CACHE: dict[str, type[Rule]] | None = None
 
 

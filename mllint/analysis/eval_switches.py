@@ -1,0 +1,128 @@
+"""Switches of the EVAL family: does an `if` test turn averaged weights, test-time augmentation or an
+ensemble on and off, and can it actually be turned off?
+
+Self-contained on purpose (argparse options of this module, attributes a class always creates): a
+general value-origin analysis can replace `Switches.judge` without touching the callers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import libcst as cst
+
+from ..walk import walk
+from .syntax import const, string
+
+EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
+TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
+ENSEMBLE_WORDS = re.compile(r"(?i)ensemble")
+FAMILIES = {"ema": EMA_WORDS, "tta": TTA_WORDS, "ensemble": ENSEMBLE_WORDS}
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A test that switches a family's machinery: `name` as written, `working` when it can be turned off,
+    `why` when it cannot; `param` for a function parameter (decided by its callers in the project phase)."""
+    name: str
+    working: bool
+    why: str = ""
+    param: str = ""
+    default: object = None
+    family: str = ""  # "ema", "tta" or "ensemble"
+
+
+class Switches:
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self._options: dict[str, tuple[str | None, object]] | None = None
+
+    @property
+    def options(self) -> dict[str, tuple[str | None, object]]:
+        """dest -> (action, default) of the module's argparse options, read when a switch is first judged."""
+        if self._options is None:
+            self._read()
+        return self._options  # type: ignore[return-value]
+
+    @property
+    def always(self) -> dict[str, set[str]]:
+        """class name -> attributes set unconditionally in `__init__`."""
+        if self._options is None:
+            self._read()
+        return self._always
+
+    def _read(self) -> None:
+        self._options, self._always = {}, {}
+        for node in walk(self.module):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "add_argument":
+                self._option(node)
+            elif isinstance(node, cst.ClassDef):
+                self._always[node.name.value] = _always_created(node)
+
+    def _option(self, node: cst.Call) -> None:
+        flags = [string(a.value) for a in node.args if a.keyword is None]
+        flags = [f for f in flags if f and f.startswith("-")]
+        if not flags:
+            return
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        longs = [f for f in flags if f.startswith("--")] or flags
+        dest = string(keywords["dest"]) if "dest" in keywords else longs[0].lstrip("-").replace("-", "_")
+        action = string(keywords["action"]) if "action" in keywords else None
+        default = const(keywords["default"]) if "default" in keywords else None
+        if dest:
+            self._options[dest] = (action, default)
+
+    def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
+              params: dict | None = None) -> Switch | None:
+        """The switch `test` is for the family, or None when it is none (a null test, another subject)."""
+        found = self._judge(test, family, cls, params)
+        return replace(found, family=family) if found is not None else None
+
+    def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
+        words = FAMILIES[family]
+        if isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1":
+            return Switch("True", False, "a constant `if True` is always on")
+        if isinstance(test, cst.Comparison) and any(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in test.comparisons):
+            return None  # `ema is not None`: whether the object exists, decided where it is built
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
+                and len(test.args) == 2:
+            attr = string(test.args[1].value)
+            if attr is None or not words.search(attr):
+                return None
+            if cls is not None and attr in self.always.get(cls.rsplit(".", 1)[-1], ()):
+                return Switch(f"hasattr(self, {attr!r})", False,
+                              f"`hasattr(self, {attr!r})` is always true: `self.{attr}` is created unconditionally in `__init__`")
+            return Switch(f"hasattr(self, {attr!r})", True)
+        for node in walk(test):
+            name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else \
+                string(node) if isinstance(node, cst.SimpleString) else None
+            if not name or not words.search(name):
+                continue
+            if isinstance(node, cst.Name) and params is not None and name in params:
+                return Switch(name, True, param=name, default=params[name])
+            option = self.options.get(name)
+            if option is not None:
+                action, default = option
+                if action == "store_true" and default is True:
+                    flag = "--" + name.replace("_", "-")
+                    return Switch(name, False, f"`{flag}` is `store_true` with `default=True`: it cannot be turned off")
+            return Switch(name, True)
+        return None
+
+
+def _always_created(node: cst.ClassDef) -> set[str]:
+    """`self.x = ...` at the top level of `__init__` (not under an `if`)."""
+    created: set[str] = set()
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__" and isinstance(stmt.body, cst.IndentedBlock):
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine):
+                    for small in line.body:
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                            [small.target] if isinstance(small, cst.AnnAssign) else []
+                        for target in targets:
+                            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                                    and target.value.value == "self":
+                                created.add(target.attr.value)
+    return created
