@@ -11,7 +11,7 @@ _register_shared()
 
 __all__ = ["EXTRACTORS", "Rule", "extractor", "all_rules", "select_rules", "is_selected"]
 
-BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak")
+BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.prep")
 _CACHE: dict[str, type[Rule]] | None = None
 
 

@@ -1,0 +1,239 @@
+"""PREP001's domain for the data-flow engine: images OpenCV decodes in BGR order (sources) reaching a consumer
+that expects RGB (sinks) without a channel swap on the way (sanitisers: the value becomes clean).
+
+Sources: `cv2.imread`, `cv2.imdecode` (not in grayscale), frames of `cv2.VideoCapture(...).read()`, and
+project helpers that return them (the engine follows returns and arguments across modules).
+Swaps: `cvtColor(x, COLOR_BGR2*)`, `x[..., ::-1]`, `x[:, :, [2, 1, 0]]`, `flip` of the channel axis, a call
+with `bgr2rgb=True` (BasicSR's `img2tensor`), a helper that swaps under a flag that defaults to true.
+Sinks: RGB normalisation (`normalize(x, mean, std)`, `(x - mean) / std` with a 3-channel mean that is not
+in BGR order, a `Normalize`/`Compose` object called on it), `PIL.Image.fromarray`, a pretrained
+torchvision/timm model called on it. Transform objects and pretrained models are recognised by *marks*
+on their values, within a function.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from .flow import CLEAN, Val, mark, union
+from .interpreter import Call, Domain, Found, Frame, Interpreter
+from .names import dotted
+from .statistics import is_symmetric, match, numbers, shown
+from .syntax import const
+
+PREP_BGR = "PREP001"
+RGB, PRETRAINED = "rgb-consumer", "pretrained"
+PREFILTER = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|[Nn]ormalize|pretrained|create_model|[Bb][Gg][Rr]|[Rr][Gg][Bb]")
+_FORWARD = re.compile(r"_?forward(?:_\w+)?$")
+_SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb", "swapRB", "swap_channels",
+                            "convert_rgb", "rgb_order"})
+_CAPTURE = re.compile(r"cap|video|stream|camera|cam\b|webcam|vid", re.I)
+_MODEL_METHODS = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "requires_grad_"})
+_RGB_TRANSFORMS = frozenset({"Grayscale", "RandomGrayscale"})
+_STAT_NAME = re.compile(r"mean|std|imagenet|rgb", re.I)
+
+
+class PrepDomain(Domain):
+    def __init__(self) -> None:
+        self.constants: dict[str, tuple] = {}  # names bound to numeric triples in this module
+        self.flag_swaps: dict[str, set[str]] = {}  # function -> parameters under which it swaps channels
+        self.consumed: set[int] = set()  # calls recorded as sinks (their results are not reported again)
+
+    def start(self, flow: Interpreter) -> None:
+        self.cv2 = "cv2" in flow.ctx.text
+        self.capture = "VideoCapture" in flow.ctx.text
+        from ..walk import walk
+
+        for node in walk(flow.ctx.module):
+            if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                target = node.targets[0].target
+                name = target.value if isinstance(target, cst.Name) else \
+                    target.attr.value if isinstance(target, cst.Attribute) else None
+                values = numbers(node.value) if name else None
+                if values is not None and len(values) == 3:
+                    self.constants[name] = values
+
+    def wants_hops(self, flow: Interpreter) -> bool:
+        return self.cv2
+
+    def skips(self, node: cst.FunctionDef) -> bool:
+        return bool(_FORWARD.match(node.name.value))  # a network's own mean shift is not a consumer of file data
+
+    # --- sources ------------------------------------------------------------------------------------
+    def call_sources(self, flow: Interpreter, call: Call) -> Found:
+        short, qualified = call.short, call.qualified
+        if short in ("imread", "imdecode") and (qualified.startswith("cv2.") or
+                                                self.cv2 and qualified in ("", short) and not call.is_method):
+            arg = next((a for p, _, a in call.args if p in (1, "flags")), None)
+            if arg is not None and _grayscale(flow, arg.value):
+                return Found()
+            return Found(frozenset({flow.source(call.node, f"cv2.{short}(), in BGR order")}))
+        if short == "read" and call.is_method and (call.receiver.ctor == "VideoCapture" or self.capture and
+                                                   _CAPTURE.search(dotted(call.node.func.value) or "")):
+            return Found(frozenset({flow.source(call.node, "a cv2.VideoCapture frame, in BGR order")}))
+        return Found()
+
+    # --- swaps --------------------------------------------------------------------------------------
+    def call_result(self, flow: Interpreter, call: Call) -> Val | None:
+        for position, value, _ in call.args:
+            if position in _SWAP_KEYWORDS and value.const is True:
+                return self._swapped(flow)
+        return None
+
+    def library_result(self, flow: Interpreter, call: Call) -> Val | None:
+        short, node = call.short, call.node
+        if short == "cvtColor":
+            code = flow.ctx.module.code_for_node(node.args[1].value) if len(node.args) > 1 else ""
+            if "BGR2" in code.upper() or "BGRA2" in code.upper():
+                return self._swapped(flow)
+            return None
+        if short == "flip" and not call.qualified.startswith("cv2."):
+            return self._swapped(flow)
+        if id(node) in self.consumed or short == "fromarray":
+            return CLEAN  # reported where it was consumed: once per flow, not again downstream
+        if short == "Normalize" and self._rgb_stats(call):
+            return Val(ctor="Normalize", marks=frozenset({RGB}))
+        if short in _RGB_TRANSFORMS:
+            return Val(ctor=short, marks=frozenset({RGB}))
+        if short == "Compose":
+            steps = call.values.get(0, call.values.get("transforms"))
+            if steps is not None and any(RGB in p.marks for p in steps.parts or ()):
+                return Val(ctor="Compose", marks=frozenset({RGB}))
+            return None
+        if _pretrained(call):
+            return Val(ctor=short, marks=frozenset({PRETRAINED}))
+        if call.is_method and short in _MODEL_METHODS and PRETRAINED in call.receiver.marks:
+            return call.receiver
+        return None
+
+    def subscript(self, flow: Interpreter, node: cst.Subscript, owner: Val, key: object) -> Val | None:
+        if not owner.tainted():
+            return None
+        for element in node.slice:
+            inner = element.slice
+            if isinstance(inner, cst.Slice) and isinstance(inner.step, cst.UnaryOperation) and \
+                    isinstance(inner.step.operator, cst.Minus):
+                return self._swapped(flow)
+            if isinstance(inner, cst.Index) and isinstance(inner.value, (cst.List, cst.Tuple)) and \
+                    [getattr(e.value, "value", None) for e in inner.value.elements] == ["2", "1", "0"]:
+                return self._swapped(flow)
+        return None
+
+    def _swapped(self, flow: Interpreter) -> Val:
+        """A clean value; under `if bgr2rgb:` in a helper, the flag is noted (see function_done)."""
+        for guard in flow.guards:
+            if isinstance(guard, tuple) and guard[0] == "flag":
+                self.flag_swaps.setdefault(flow.frame.qual, set()).update(guard[1])
+        return CLEAN
+
+    def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+        if flow.frame.is_module:
+            return None
+        from ..walk import walk
+
+        names = {n.value for n in walk(node.test) if isinstance(n, cst.Name)}
+        return ("flag", frozenset(names)) if names else None
+
+    def function_done(self, flow: Interpreter, node: cst.FunctionDef, frame: Frame) -> None:
+        """A helper that swaps channels under a flag that defaults to true (`img2tensor(imgs, bgr2rgb=True)`)
+        returns RGB images unless a caller turns the flag off: read as always swapping (no false alarm)."""
+        flags = self.flag_swaps.get(frame.qual)
+        if not flags:
+            return
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        if any(p.name.value in flags and p.default is not None and const(p.default) is True for p in params):
+            function = flow.facts.functions.get(frame.qual)
+            if function is not None:
+                function.returns = CLEAN
+
+    # --- sinks --------------------------------------------------------------------------------------
+    def call_sinks(self, flow: Interpreter, call: Call) -> None:
+        short = call.short
+        if short == "normalize" and self._rgb_stats(call):
+            data = call.values.get(0, call.values.get("tensor", call.values.get("img", CLEAN)))
+            if data.tainted():
+                self.consumed.add(id(call.node))
+                flow.sink(PREP_BGR, call.node, data, f"the RGB normalisation `{_text(flow, call.node.func)}()`")
+            return
+        if short == "fromarray":
+            data = call.values.get(0, call.values.get("obj", CLEAN))
+            if data.tainted() and ("Image" in (call.qualified or "") or "PIL" in flow.ctx.text):
+                self.consumed.add(id(call.node))
+                flow.sink(PREP_BGR, call.node, data, "`Image.fromarray()`, which reads the array as RGB")
+            return
+        data = union(*(v for p, v, _ in call.args if p in (0, "x", "img", "input", "pic")))
+        if not data.tainted():
+            return
+        if not isinstance(call.node.func, (cst.Name, cst.Attribute)):
+            return
+        callee = call.callee_value(flow)
+        if callee.marks & {RGB, PRETRAINED}:
+            self.consumed.add(id(call.node))
+        if RGB in callee.marks:
+            flow.sink(PREP_BGR, call.node, data, f"the RGB transform `{_text(flow, call.node.func)}`")
+        elif PRETRAINED in callee.marks:
+            flow.sink(PREP_BGR, call.node, data, f"the pretrained model `{_text(flow, call.node.func)}`")
+
+    def operated(self, flow: Interpreter, node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
+        if isinstance(node.operator, (cst.Subtract, cst.Divide)) and left.tainted():
+            values = self._triple(node.right)
+            if values is not None and _rgb_order(values):
+                flow.sink(PREP_BGR, node, left, f"the RGB normalisation `{_text(flow, node)}` {shown(values)}")
+                return CLEAN  # reported here, not again downstream
+        return None
+
+    # --- statistics ---------------------------------------------------------------------------------
+    def _triple(self, expr: cst.BaseExpression) -> tuple | None:
+        values = numbers(expr)
+        if values is None:
+            name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else None
+            values = self.constants.get(name) if name else None
+            if values is None and name and re.search(r"imagenet", name, re.I) and _STAT_NAME.search(name):
+                values = (0.485, 0.456, 0.406) if "mean" in name.lower() else (0.229, 0.224, 0.225)
+        return values if values is not None and len(values) == 3 else None
+
+    def _rgb_stats(self, call: Call) -> bool:
+        node = call.node
+        mean = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "mean"), None)
+        if mean is None:
+            positional = [a.value for a in node.args if a.keyword is None]
+            index = 1 if call.short == "normalize" else 0
+            mean = positional[index] if len(positional) > index else None
+        values = self._triple(mean) if mean is not None else None
+        return values is not None and _rgb_order(values)
+
+
+def _rgb_order(values: tuple) -> bool:
+    """A 3-channel mean or std that is not the same in every order and not a known BGR one."""
+    if is_symmetric(values):
+        return False
+    matched = match(values)
+    return matched is None or not matched.bgr
+
+
+def _grayscale(flow: Interpreter, expr: cst.BaseExpression) -> bool:
+    text = flow.ctx.module.code_for_node(expr)
+    return text.strip() in ("0", "False") or "GRAYSCALE" in text.upper() or "IMREAD_REDUCED_GRAYSCALE" in text
+
+
+def _pretrained(call: Call) -> bool:
+    qualified = call.qualified
+    library = qualified.startswith(("torchvision.models", "timm.")) or call.short == "create_model"
+    if not library:
+        return False
+    for position, value, arg in call.args:
+        if position == "pretrained" and value.const is True:
+            return True
+        if position == "weights" and not (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+            return True
+    return False
+
+
+def _text(flow: Interpreter, node: cst.CSTNode) -> str:
+    text = flow.ctx.module.code_for_node(node).strip()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def prep_facts(ctx):
+    return Interpreter(ctx, PrepDomain()).run()
