@@ -24,7 +24,7 @@ from .syntax import const
 
 PREP_BGR = "PREP001"
 RGB, PRETRAINED = "rgb-consumer", "pretrained"
-PREFILTER = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|[Nn]ormalize|pretrained|create_model|[Bb][Gg][Rr]|[Rr][Gg][Bb]")
+PREFILTER = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|[Nn]ormalize|pretrained|create_model|[Bb][Gg][Rr]|[Rr][Gg][Bb]|mean|MEAN")
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb", "swapRB", "swap_channels",
                             "convert_rgb", "rgb_order"})
@@ -39,6 +39,7 @@ class PrepDomain(Domain):
         self.constants: dict[str, tuple] = {}  # names bound to numeric triples in this module
         self.flag_swaps: dict[str, set[str]] = {}  # function -> parameters under which it swaps channels
         self.consumed: set[int] = set()  # calls recorded as sinks (their results are not reported again)
+        self.swaps = False  # the module swaps channels somewhere (its facts are kept: its helpers clean images)
 
     def start(self, flow: Interpreter) -> None:
         self.cv2 = "cv2" in flow.ctx.text
@@ -76,9 +77,12 @@ class PrepDomain(Domain):
 
     # --- swaps --------------------------------------------------------------------------------------
     def call_result(self, flow: Interpreter, call: Call) -> Val | None:
+        """`img2tensor(img, bgr2rgb=True)` swaps; with `bgr2rgb=False` the images pass through unswapped."""
         for position, value, _ in call.args:
             if position in _SWAP_KEYWORDS and value.const is True:
                 return self._swapped(flow)
+            if position in _SWAP_KEYWORDS and value.const is False:
+                return union(*(v for p, v, _ in call.args if isinstance(p, int)))
         return None
 
     def library_result(self, flow: Interpreter, call: Call) -> Val | None:
@@ -125,6 +129,7 @@ class PrepDomain(Domain):
         for guard in flow.guards:
             if isinstance(guard, tuple) and guard[0] == "flag":
                 self.flag_swaps.setdefault(flow.frame.qual, set()).update(guard[1])
+        self.swaps = True
         return CLEAN
 
     def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
@@ -136,13 +141,13 @@ class PrepDomain(Domain):
         return ("flag", frozenset(names)) if names else None
 
     def function_done(self, flow: Interpreter, node: cst.FunctionDef, frame: Frame) -> None:
-        """A helper that swaps channels under a flag that defaults to true (`img2tensor(imgs, bgr2rgb=True)`)
-        returns RGB images unless a caller turns the flag off: read as always swapping (no false alarm)."""
+        """A helper that swaps channels under a flag (`img2tensor(imgs, bgr2rgb=True)`) is read as swapping,
+        unless the flag defaults to false; a caller that turns it off by keyword is read by call_result."""
         flags = self.flag_swaps.get(frame.qual)
         if not flags:
             return
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-        if any(p.name.value in flags and p.default is not None and const(p.default) is True for p in params):
+        if any(p.name.value in flags and not (p.default is not None and const(p.default) is False) for p in params):
             function = flow.facts.functions.get(frame.qual)
             if function is not None:
                 function.returns = CLEAN
@@ -179,7 +184,9 @@ class PrepDomain(Domain):
         if isinstance(node.operator, (cst.Subtract, cst.Divide)) and left.tainted():
             values = self._triple(node.right)
             if values is not None and _rgb_order(values):
-                flow.sink(PREP_BGR, node, left, f"the RGB normalisation `{_text(flow, node)}` {shown(values)}")
+                kind = "mean" if isinstance(node.operator, cst.Subtract) else "std"
+                bare = node.with_changes(lpar=[], rpar=[])
+                flow.sink(PREP_BGR, node, left, f"the RGB normalisation `{_text(flow, bare)}` ({kind} {shown(values)})")
                 return CLEAN  # reported here, not again downstream
         return None
 
@@ -236,4 +243,8 @@ def _text(flow: Interpreter, node: cst.CSTNode) -> str:
 
 
 def prep_facts(ctx):
-    return Interpreter(ctx, PrepDomain()).run()
+    domain = PrepDomain()
+    facts = Interpreter(ctx, domain).run()
+    if domain.swaps:
+        facts.notes["swaps"] = True
+    return facts

@@ -60,6 +60,7 @@ class Pipeline:
     branches: tuple
     normalize: tuple | None  # (signature, node) of its Normalize, if any
     swap: bool
+    order: int = 0  # in source order
 
 
 @dataclass
@@ -215,7 +216,8 @@ class Scan(Visitor):
             if _swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
-        self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap))
+        self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
+                                       len(self.pipelines)))
 
 
 def _short(func: cst.BaseExpression) -> str:
@@ -319,9 +321,11 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     out: list[TransformMismatch] = []
     trains = [p for p in found.pipelines if p.role == "train"]
     for test in (p for p in found.pipelines if p.role == "eval"):
-        train = next((t for t in trains if t.group == test.group and t.scope is test.scope and _nested(t, test)), None)
-        if train is None:
+        candidates = [t for t in trains if t.group == test.group and t.scope is test.scope and _nested(t, test)]
+        if not candidates:
             continue
+        # the training transform of the same branch: the longest shared branch chain, then the nearest before
+        train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
         related = [(train.node, "the training transform")]
         if (train.normalize is None) != (test.normalize is None):
             missing = "evaluation" if test.normalize is None else "training"
@@ -329,12 +333,22 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
                                                     f"transform does", related))
         elif train.normalize is not None and not _same(train.normalize[0], test.normalize[0]):
-            out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants than "
-                                                    "the training transform", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
+            out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
+                                                    f"(`{found.code(test.normalize[1])}`) than the training transform "
+                                                    f"(`{found.code(train.normalize[1])}`)", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
         elif train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
     return out
+
+
+def _shared(a: Pipeline, b: Pipeline) -> int:
+    return sum(1 for x, y in zip(a.branches, b.branches) if x.node is y.node)
+
+
+def _before(a: Pipeline, b: Pipeline) -> int:
+    """Source order without positions: a pipeline's index among those recorded (the walk is in order)."""
+    return a.order if a.order < b.order else -a.order
 
 
 def _nested(a: Pipeline, b: Pipeline) -> bool:
@@ -419,7 +433,8 @@ def _crop(node: cst.FunctionDef, params: dict) -> str | None:
                 default = param.default if param is not None else None
                 if isinstance(default, cst.Integer):
                     return f"border crop of `{lower.value}` pixels (default {default.value})"
-                return f"border crop of `{lower.value}` pixels (set by the caller)"
+                where = "set by the caller" if param is not None else "computed in the function"
+                return f"border crop of `{lower.value}` pixels ({where})"
     return None
 
 

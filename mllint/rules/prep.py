@@ -21,7 +21,7 @@ def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
         return None  # a module without images or colour handling: its calls read as library calls
     facts = prep_facts(ctx)
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted()}
-    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
+    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals or facts.notes
             or any(f.returns.tainted() for f in facts.functions.values())):
         return None
     return facts
