@@ -334,12 +334,16 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
                                                     f"transform does", related))
         elif train.normalize is not None and not _same(train.normalize[0], test.normalize[0]):
             out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
-                                                    f"(`{found.code(test.normalize[1])}`) than the training transform "
-                                                    f"(`{found.code(train.normalize[1])}`)", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
+                                                    f"({_signature(test.normalize[0])}) than the training transform "
+                                                    f"({_signature(train.normalize[0])})", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
         elif train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
     return out
+
+
+def _signature(args: tuple) -> str:
+    return ", ".join(_shown(a) if isinstance(a, tuple) else f"`{a}`" for a in args)
 
 
 def _shared(a: Pipeline, b: Pipeline) -> int:
