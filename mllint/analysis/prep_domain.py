@@ -29,6 +29,7 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb", "swapRB", "swap_channels",
                             "convert_rgb", "rgb_order"})
 _CAPTURE = re.compile(r"cap|video|stream|camera|cam\b|webcam|vid", re.I)
+_CV2_CALL = re.compile(r"(?:^|\.)cv2\.\w+$")
 _MODEL_METHODS = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "requires_grad_"})
 _RGB_TRANSFORMS = frozenset({"Grayscale", "RandomGrayscale"})
 _STAT_NAME = re.compile(r"mean|std|imagenet|rgb", re.I)
@@ -64,7 +65,8 @@ class PrepDomain(Domain):
     # --- sources ------------------------------------------------------------------------------------
     def call_sources(self, flow: Interpreter, call: Call) -> Found:
         short, qualified = call.short, call.qualified
-        if short in ("imread", "imdecode") and (qualified.startswith("cv2.") or
+        # `cv2.imread`, also through a project module that re-exports cv2 (`from utils.general import cv2`)
+        if short in ("imread", "imdecode") and (_CV2_CALL.search(qualified) or
                                                 self.cv2 and qualified in ("", short) and not call.is_method):
             arg = next((a for p, _, a in call.args if p in (1, "flags")), None)
             if arg is not None and _grayscale(flow, arg.value):
@@ -92,7 +94,7 @@ class PrepDomain(Domain):
             if "BGR2" in code.upper() or "BGRA2" in code.upper():
                 return self._swapped(flow)
             return None
-        if short == "flip" and not call.qualified.startswith("cv2."):
+        if short == "flip" and not _CV2_CALL.search(call.qualified):
             return self._swapped(flow)
         if id(node) in self.consumed or short == "fromarray":
             return CLEAN  # reported where it was consumed: once per flow, not again downstream

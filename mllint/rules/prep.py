@@ -76,14 +76,15 @@ class MetricProtocol(Rule):
     needs = ("prep_metrics",)
 
     def check_project(self, project: Project) -> Iterator[Finding]:
-        facts = [f for _, f in project.facts("prep_metrics")]
-        calls: dict[str, list[dict]] = {}
-        for f in facts:
+        facts = [(result.rel, f) for result, f in project.facts("prep_metrics")]
+        calls: dict[str, list[tuple[str, dict]]] = {}  # by the called function's last name
+        for rel, f in facts:
             for name, keywords in f.calls:
-                calls.setdefault(name, []).append(keywords)
-        for f in facts:
+                calls.setdefault(name, []).append((project.unit_of(rel), keywords))
+        for rel, f in facts:
             for d in f.defs:
-                if d.flag and _both_reported(calls.get(d.name, []), d.flag, d.flag_default):
+                near = [k for unit, k in calls.get(d.name, []) if project.covers(unit, rel)]  # evidence of its unit
+                if d.flag and _both_reported(near, d.flag, d.flag_default):
                     continue  # the RGB and the Y numbers are both computed
                 yield self.finding(d.loc, f"`{d.name}` computes {d.metric} " + ", ".join(d.parts)
                                    + ": state this protocol with the numbers")
