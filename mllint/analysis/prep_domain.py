@@ -16,14 +16,20 @@ import re
 
 import libcst as cst
 
-from .flow import CLEAN, Val, mark, union
+from dataclasses import replace
+
+from .flow import CLEAN, Val, derive, tag, union
 from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
 from .statistics import is_symmetric, match, numbers, shown
 from .syntax import const
 
 PREP_BGR = "PREP001"
-RGB, PRETRAINED = "rgb-consumer", "pretrained"
+RGB, PRETRAINED = "rgb-consumer", "pretrained"  # marks (within a function) and tags of consumer sources
+CONSUMER = "consumer"  # the tag of the called object's flows in a sink that needs a consumer (see call_sinks)
+CONSUMER_TAGS = frozenset({RGB, PRETRAINED, CONSUMER})
+_CONSUMER_NAME = re.compile(r"transform|augment|aug\b|tfm|preprocess|normali[sz]|model|net\b|backbone|encoder|"
+                            r"classifier|feature_extractor", re.I)
 PREFILTER = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|[Nn]ormalize|pretrained|create_model|[Bb][Gg][Rr]|[Rr][Gg][Bb]|mean|MEAN")
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb", "swapRB", "swap_channels",
@@ -40,6 +46,7 @@ class PrepDomain(Domain):
         self.constants: dict[str, tuple] = {}  # names bound to numeric triples in this module
         self.flag_swaps: dict[str, set[str]] = {}  # function -> parameters under which it swaps channels
         self.consumed: set[int] = set()  # calls recorded as sinks (their results are not reported again)
+        self.swapping_classes: set[str] = set()  # classes of this module that swap channels (transform steps)
         self.swaps = False  # the module swaps channels somewhere (its facts are kept: its helpers clean images)
 
     def start(self, flow: Interpreter) -> None:
@@ -55,6 +62,10 @@ class PrepDomain(Domain):
                 values = numbers(node.value) if name else None
                 if values is not None and len(values) == 3:
                     self.constants[name] = values
+            elif isinstance(node, cst.ClassDef) and any(
+                    isinstance(m, cst.FunctionDef) and m.name.value in ("__call__", "forward") and _swaps_channels(m)
+                    for m in node.body.body):
+                self.swapping_classes.add(node.name.value)  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]`
 
     def wants_hops(self, flow: Interpreter) -> bool:
         return self.cv2
@@ -98,20 +109,36 @@ class PrepDomain(Domain):
             return self._swapped(flow)
         if id(node) in self.consumed or short == "fromarray":
             return CLEAN  # reported where it was consumed: once per flow, not again downstream
-        if short == "Normalize" and self._rgb_stats(call):
-            return Val(ctor="Normalize", marks=frozenset({RGB}))
+        if short == "Normalize" and (self._rgb_stats(call) or _albumentations_default(call)):
+            return self._consumer(flow, call, RGB, "`Normalize` with RGB statistics")
         if short in _RGB_TRANSFORMS:
-            return Val(ctor=short, marks=frozenset({RGB}))
+            return self._consumer(flow, call, RGB, f"`{short}`, which weighs channels as RGB")
         if short == "Compose":
             steps = call.values.get(0, call.values.get("transforms"))
-            if steps is not None and any(RGB in p.marks for p in steps.parts or ()):
-                return Val(ctor="Compose", marks=frozenset({RGB}))
+            if steps is None or steps.parts is None:
+                return None
+            for part, node in zip(steps.parts, _elements(call)):
+                if self._swapping_step(part, node):  # swaps before what follows: not an RGB consumer
+                    return Val(ctor="Compose")
+                if RGB in part.marks:
+                    return Val(derive(steps).terms, ctor="Compose", marks=frozenset({RGB}))
             return None
         if _pretrained(call):
-            return Val(ctor=short, marks=frozenset({PRETRAINED}))
+            return self._consumer(flow, call, PRETRAINED, f"the pretrained model `{_text(flow, call.node.func)}()`")
         if call.is_method and short in _MODEL_METHODS and PRETRAINED in call.receiver.marks:
             return call.receiver
         return None
+
+    def _swapping_step(self, part: Val, node: cst.BaseExpression | None) -> bool:
+        if part.cls and part.cls.rsplit(".", 1)[-1] in self.swapping_classes:
+            return True
+        return isinstance(node, cst.Call) and _short(node.func) == "Lambda" and _swaps_channels(node)
+
+    def _consumer(self, flow: Interpreter, call: Call, kind: str, what: str) -> Val:
+        """An RGB consumer: marked (a call of it in this function is a sink) and a source tagged `kind`
+        (a call of it elsewhere, `self.transform(img)`, is a sink when the project phase finds it there)."""
+        term = replace(flow.source(call.node, what), tags=frozenset({kind}))
+        return Val(frozenset({term}), ctor=call.short, marks=frozenset({kind}))
 
     def subscript(self, flow: Interpreter, node: cst.Subscript, owner: Val, key: object) -> Val | None:
         if not owner.tainted():
@@ -169,18 +196,24 @@ class PrepDomain(Domain):
                 self.consumed.add(id(call.node))
                 flow.sink(PREP_BGR, call.node, data, "`Image.fromarray()`, which reads the array as RGB")
             return
-        data = union(*(v for p, v, _ in call.args if p in (0, "x", "img", "input", "pic")))
-        if not data.tainted():
+        data = union(*(v for p, v, _ in call.args if p in (0, "x", "img", "image", "input", "pic")))
+        if not data.tainted() or not isinstance(call.node.func, (cst.Name, cst.Attribute)):
             return
-        if not isinstance(call.node.func, (cst.Name, cst.Attribute)):
-            return
+        written = _text(flow, call.node.func)
+        if call.qualified and call.qualified != written and "." in call.qualified and not _CONSUMER_NAME.search(written):
+            return  # a library function (`np.asarray(img)`), not an object of the project
         callee = call.callee_value(flow)
         if callee.marks & {RGB, PRETRAINED}:
             self.consumed.add(id(call.node))
         if RGB in callee.marks:
-            flow.sink(PREP_BGR, call.node, data, f"the RGB transform `{_text(flow, call.node.func)}`")
+            flow.sink(PREP_BGR, call.node, data, f"the RGB transform `{written}`")
         elif PRETRAINED in callee.marks:
-            flow.sink(PREP_BGR, call.node, data, f"the pretrained model `{_text(flow, call.node.func)}`")
+            flow.sink(PREP_BGR, call.node, data, f"the pretrained model `{written}`")
+        elif callee.tainted() and _CONSUMER_NAME.search(written.rsplit(".", 1)[-1]):
+            # `self.transform(img)`: a sink only if the project phase finds an RGB consumer in `self.transform`
+            found = flow.sink(PREP_BGR, call.node, union(data, tag(callee, CONSUMER)), f"`{written}`")
+            if found is not None:
+                found.requires = CONSUMER
 
     def operated(self, flow: Interpreter, node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
         if isinstance(node.operator, (cst.Subtract, cst.Divide)) and left.tainted():
@@ -219,6 +252,38 @@ def _rgb_order(values: tuple) -> bool:
         return False
     matched = match(values)
     return matched is None or not matched.bgr
+
+
+def _short(func: cst.BaseExpression) -> str:
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def _elements(call: Call) -> list:
+    """The element expressions of the list given to Compose, aligned with its parts."""
+    arg = next((a for p, _, a in call.args if p in (0, "transforms")), None)
+    if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+        return []
+    return [e.value for e in arg.value.elements]
+
+
+def _swaps_channels(node: cst.CSTNode) -> bool:
+    """A channel swap written in node: a reversed slice, `[2, 1, 0]`, or `cvtColor(..., COLOR_BGR2RGB)`."""
+    from ..walk import walk
+
+    for inner in walk(node):
+        if isinstance(inner, cst.Slice) and isinstance(inner.step, cst.UnaryOperation) and \
+                isinstance(inner.step.operator, cst.Minus):
+            return True
+        if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB"):
+            return True
+    return False
+
+
+def _albumentations_default(call: Call) -> bool:
+    """albumentations' `A.Normalize()` defaults to the ImageNet mean and std."""
+    return call.qualified.startswith("albumentations") and not any(p in (0, "mean") for p, _, _ in call.args)
 
 
 def _grayscale(flow: Interpreter, expr: cst.BaseExpression) -> bool:

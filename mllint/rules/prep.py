@@ -50,7 +50,8 @@ class BgrIntoRgb(Rule):
 
 def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     from ..analysis.flow_project import chain_related, solve
-    from ..analysis.prep_domain import PrepDomain
+    from ..analysis.prep_domain import CONSUMER, CONSUMER_TAGS, PrepDomain
+    from ..findings import Related
 
     files = {result.rel: f for result, f in project.facts("prep")}
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
@@ -58,11 +59,20 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     def report(found, resolver) -> dict[str, list[Finding]]:
         out = []
         for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column)):
-            source = resolver.source(atoms[0].source)
+            images = [a for a in atoms if not a.tags & CONSUMER_TAGS]  # BGR reads, not transforms or models
+            consumers = [a for a in atoms if CONSUMER in a.tags and a.tags & (CONSUMER_TAGS - {CONSUMER})]
+            if not images or sink.requires == CONSUMER and not consumers:
+                continue
+            source = resolver.source(images[0].source)
             where = f"{source.loc.path}:{source.loc.line}" if source.loc.path != sink.loc.path else f"line {source.loc.line}"
+            what, related = sink.what, chain_related(images[0], resolver, "read in BGR order")
+            if sink.requires == CONSUMER:
+                consumer = resolver.source(consumers[0].source)
+                what = f"{sink.what}, which holds {consumer.what}"
+                related.append(Related(consumer.loc, f"RGB consumer: {consumer.what}"))
             out.append(BgrIntoRgb.finding(
-                sink.loc, f"a BGR image reaches {sink.what}: it comes from {source.what} ({where}) with no channel swap "
-                          "on the way", related=chain_related(atoms[0], resolver, "read in BGR order")))
+                sink.loc, f"a BGR image reaches {what}: it comes from {source.what} ({where}) with no channel swap "
+                          "on the way", related=related))
         return {BgrIntoRgb.code: out}
 
     return solve(project, "prep", files, kept, PrepDomain().decide, None, report)
