@@ -170,3 +170,29 @@ def test_transform_mismatch_points_at_both_transforms():
         (5, "the training transform"), (12, "evaluation Normalize"), (8, "training Normalize")]
     (missing,) = findings(FIXTURES / "prep_pos_test_not_normalized", "PREP004")
     assert missing.message == "the evaluation transform does not normalise; the training transform does"
+
+
+def test_a_transform_held_on_the_object_is_followed_to_where_it_was_built():
+    (found,) = findings(FIXTURES / "prep_pos_dataset_self_transform")
+    assert found.loc.line == 13 and found.message.startswith(
+        "a BGR image reaches `self.transform`, which holds `Normalize` with RGB statistics: it comes from cv2.imread()")
+    assert related(found) == [("dataset.py", 11, "read in BGR order: cv2.imread(), in BGR order"),
+                              ("train.py", 10, "RGB consumer: `Normalize` with RGB statistics")]
+    assert findings(FIXTURES / "prep_neg_dataset_self_transform_rgb") == []
+    assert findings(FIXTURES / "prep_neg_compose_swap_step") == []
+
+
+def test_a_pretrained_model_is_not_a_bgr_image(tmp_path):
+    """Consumers are sources too (tagged): one reaching a sink on the data is not a BGR image."""
+    (tmp_path / "README.md").write_text("x\n")
+    (tmp_path / "show.py").write_text(textwrap.dedent("""
+        import torchvision
+        from PIL import Image
+
+        def show():
+            model = torchvision.models.resnet18(pretrained=True)
+            return Image.fromarray(model.conv1.weight.detach().numpy())
+    """))
+    (sink,) = interpret((tmp_path / "show.py").read_text()).sinks
+    assert [t.tags for t in sink.val.flat() if isinstance(t, SourceTerm)] == [frozenset({"pretrained"})]
+    assert findings(tmp_path) == []
