@@ -13,14 +13,15 @@ on their values, within a function.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import libcst as cst
 
-from dataclasses import replace
-
+from ..walk import walk
 from .flow import CLEAN, Val, derive, tag, union
 from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
+from .preprocessing import swaps_channels
 from .statistics import is_symmetric, match, numbers, shown
 from .syntax import const
 
@@ -52,8 +53,6 @@ class PrepDomain(Domain):
     def start(self, flow: Interpreter) -> None:
         self.cv2 = "cv2" in flow.ctx.text
         self.capture = "VideoCapture" in flow.ctx.text
-        from ..walk import walk
-
         for node in walk(flow.ctx.module):
             if isinstance(node, cst.Assign) and len(node.targets) == 1:
                 target = node.targets[0].target
@@ -63,7 +62,7 @@ class PrepDomain(Domain):
                 if values is not None and len(values) == 3:
                     self.constants[name] = values
             elif isinstance(node, cst.ClassDef) and any(
-                    isinstance(m, cst.FunctionDef) and m.name.value in ("__call__", "forward") and _swaps_channels(m)
+                    isinstance(m, cst.FunctionDef) and m.name.value in ("__call__", "forward") and swaps_channels(m)
                     for m in node.body.body):
                 self.swapping_classes.add(node.name.value)  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]`
 
@@ -132,7 +131,7 @@ class PrepDomain(Domain):
     def _swapping_step(self, part: Val, node: cst.BaseExpression | None) -> bool:
         if part.cls and part.cls.rsplit(".", 1)[-1] in self.swapping_classes:
             return True
-        return isinstance(node, cst.Call) and _short(node.func) == "Lambda" and _swaps_channels(node)
+        return isinstance(node, cst.Call) and _short(node.func) == "Lambda" and swaps_channels(node)
 
     def _consumer(self, flow: Interpreter, call: Call, kind: str, what: str) -> Val:
         """An RGB consumer: marked (a call of it in this function is a sink) and a source tagged `kind`
@@ -164,8 +163,6 @@ class PrepDomain(Domain):
     def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
         if flow.frame.is_module:
             return None
-        from ..walk import walk
-
         names = {n.value for n in walk(node.test) if isinstance(n, cst.Name)}
         return ("flag", frozenset(names)) if names else None
 
@@ -264,21 +261,6 @@ def _elements(call: Call) -> list:
     if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
         return []
     return [e.value for e in arg.value.elements]
-
-
-def _swaps_channels(node: cst.CSTNode) -> bool:
-    """A channel swap written in node: a reversed slice, `[2, 1, 0]`, or `cvtColor(..., COLOR_BGR2RGB)`."""
-    from ..walk import walk
-
-    for inner in walk(node):
-        if isinstance(inner, cst.Slice) and isinstance(inner.step, cst.UnaryOperation) and \
-                isinstance(inner.step.operator, cst.Minus):
-            return True
-        if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
-            return True
-        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB"):
-            return True
-    return False
 
 
 def _albumentations_default(call: Call) -> bool:

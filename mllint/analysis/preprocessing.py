@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..walk import Visitor, walk
+from ..walk import Visitor, children, walk
 from .names import dotted
 from .statistics import Matched, dataset_of, is_symmetric, match, numbers
 from .syntax import const, string
@@ -213,7 +213,7 @@ class Scan(Visitor):
                 normalize = (args, value)
             elif not isinstance(value, cst.Call) and "normal" in step.lower():
                 normalize = ((step,), value)
-            if _swaps_channels(value):
+            if swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
         self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
@@ -238,12 +238,15 @@ def _branch_dataset(test: cst.BaseExpression) -> str | None:
     return None
 
 
-def _swaps_channels(node: cst.CSTNode) -> bool:
+def swaps_channels(node: cst.CSTNode) -> bool:
+    """A channel swap written in node: a reversed slice, `[2, 1, 0]`, or `cvtColor(..., COLOR_BGR2RGB)`."""
     for inner in walk(node):
         if isinstance(inner, cst.Slice) and isinstance(inner.step, cst.UnaryOperation) and \
                 isinstance(inner.step.operator, cst.Minus):
             return True
         if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB"):
             return True
     return False
 
@@ -419,8 +422,6 @@ def _guarded(body: cst.CSTNode, params: dict):
             if node.orelse is not None:
                 stack.append((node.orelse, guard))
             continue
-        from ..walk import children
-
         stack.extend((child, guard) for child in children(node))
 
 
