@@ -122,6 +122,8 @@ class PrepDomain(Domain):
                 if RGB in part.marks:
                     return Val(derive(steps).terms, ctor="Compose", marks=frozenset({RGB}))
             return None
+        if short == "transforms" and call.is_method and "Weights" in _text(flow, call.node.func.value):
+            return self._consumer(flow, call, RGB, f"the preprocessing of `{_text(flow, call.node.func.value)}`")
         if _pretrained(call):
             return self._consumer(flow, call, PRETRAINED, f"the pretrained model `{_text(flow, call.node.func)}()`")
         if call.is_method and short in _MODEL_METHODS and PRETRAINED in call.receiver.marks:
@@ -194,7 +196,14 @@ class PrepDomain(Domain):
                 flow.sink(PREP_BGR, call.node, data, "`Image.fromarray()`, which reads the array as RGB")
             return
         data = union(*(v for p, v, _ in call.args if p in (0, "x", "img", "image", "input", "pic")))
-        if not data.tainted() or not isinstance(call.node.func, (cst.Name, cst.Attribute)):
+        if not data.tainted():
+            return
+        func = call.node.func
+        if isinstance(func, cst.Call) and _short(func.func) == "Normalize" and self._rgb_stats_of(func, "Normalize"):
+            self.consumed.add(id(call.node))  # `Normalize(mean, std)(tensor)`
+            flow.sink(PREP_BGR, call.node, data, f"the RGB normalisation `{_text(flow, func)}`")
+            return
+        if not isinstance(func, (cst.Name, cst.Attribute)):
             return
         written = _text(flow, call.node.func)
         if call.qualified and call.qualified != written and "." in call.qualified and not _CONSUMER_NAME.search(written):
@@ -233,11 +242,13 @@ class PrepDomain(Domain):
         return values if values is not None and len(values) == 3 else None
 
     def _rgb_stats(self, call: Call) -> bool:
-        node = call.node
+        return self._rgb_stats_of(call.node, call.short)
+
+    def _rgb_stats_of(self, node: cst.Call, short: str) -> bool:
         mean = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "mean"), None)
         if mean is None:
             positional = [a.value for a in node.args if a.keyword is None]
-            index = 1 if call.short == "normalize" else 0
+            index = 1 if short == "normalize" else 0
             mean = positional[index] if len(positional) > index else None
         values = self._triple(mean) if mean is not None else None
         return values is not None and _rgb_order(values)

@@ -57,12 +57,16 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
 
     def report(found, resolver) -> dict[str, list[Finding]]:
-        out = []
-        for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column)):
+        out, seen = [], set()
+        # one finding per image and function: the first consumer it reaches (the inner call of a line)
+        for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, -r[0].loc.column)):
             images = [a for a in atoms if not a.tags & CONSUMER_TAGS]  # BGR reads, not transforms or models
             consumers = [a for a in atoms if CONSUMER in a.tags and a.tags & (CONSUMER_TAGS - {CONSUMER})]
             if not images or sink.requires == CONSUMER and not consumers:
                 continue
+            if (sink.scope, images[0].source) in seen:
+                continue
+            seen.add((sink.scope, images[0].source))
             source = resolver.source(images[0].source)
             where = f"{source.loc.path}:{source.loc.line}" if source.loc.path != sink.loc.path else f"line {source.loc.line}"
             what, related = sink.what, chain_related(images[0], resolver, "read in BGR order")
@@ -73,6 +77,7 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
             out.append(BgrIntoRgb.finding(
                 sink.loc, f"a BGR image reaches {what}: it comes from {source.what} ({where}) with no channel swap "
                           "on the way", related=related))
+        out.sort(key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))
         return {BgrIntoRgb.code: out}
 
     return solve(project, "prep", files, kept, PrepDomain().decide, None, report)
