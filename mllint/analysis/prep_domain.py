@@ -18,7 +18,7 @@ from dataclasses import replace
 import libcst as cst
 
 from ..walk import walk
-from .flow import CLEAN, Val, derive, tag, union
+from .flow import CLEAN, ReturnTerm, SourceTerm, Val, derive, tag, union
 from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
 from .preprocessing import swaps_channels
@@ -31,12 +31,29 @@ CONSUMER = "consumer"  # the tag of the called object's flows in a sink that nee
 CONSUMER_TAGS = frozenset({RGB, PRETRAINED, CONSUMER})
 _CONSUMER_NAME = re.compile(r"transform|augment|aug\b|tfm|preprocess|normali[sz]|model|net\b|backbone|encoder|"
                             r"classifier|feature_extractor", re.I)
-PREFILTER = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|[Nn]ormalize|pretrained|create_model|[Bb][Gg][Rr]|[Rr][Gg][Bb]|mean|MEAN")
+# Modules worth interpreting: they read images, swap channels, or hold an RGB consumer (a Normalize, a
+# pretrained model, statistics that are not the same in every channel order). Others are read as library code:
+# their calls carry their arguments.
+_WORTH = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|Normalize\(|normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)|"
+                    r"pretrained\s*=\s*True|weights\s*=\s*[A-Z\"']|create_model\(|bgr|BGR|"
+                    r"(?:\.\.\.|:)\s*,\s*::\s*-1|\)\s*\[\s*::\s*-1|2,\s*1,\s*0")
+_STATS = re.compile(r"(?:mean|std|MEAN|STD)\w*\s*=[^\n=]{0,30}?(\d*\.\d+)\s*,\s*(\d*\.?\d*)\s*,\s*(\d*\.?\d*)")
+
+
+def worth_interpreting(text: str) -> bool:
+    if _WORTH.search(text):
+        return True
+    return any(m.group(1) != m.group(3) for m in _STATS.finditer(text))
+
+
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb", "swapRB", "swap_channels",
                             "convert_rgb", "rgb_order"})
 _CAPTURE = re.compile(r"cap|video|stream|camera|cam\b|webcam|vid", re.I)
 _CV2_CALL = re.compile(r"(?:^|\.)cv2\.\w+$")
+_NUMBER = r"\s*(-?[\d.]+(?:e-?\d+)?(?:\s*/\s*[\d.]+)?)\s*"
+_TRIPLE = re.compile(r"(\w+)[ \t]*=[ \t]*(?:[\w.]+\(\s*)?[\[(]?" + ",".join([_NUMBER] * 3) + r"(?:,?\s*[\])]|[ \t]*(?:#.*)?$)", re.M)
+_SWAP_TEXT = re.compile(r"::\s*-1|2,\s*1,\s*0|COLOR_BGRA?2RGB")
 _MODEL_METHODS = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "requires_grad_"})
 _RGB_TRANSFORMS = frozenset({"Grayscale", "RandomGrayscale"})
 _STAT_NAME = re.compile(r"mean|std|imagenet|rgb", re.I)
@@ -48,23 +65,23 @@ class PrepDomain(Domain):
         self.flag_swaps: dict[str, set[str]] = {}  # function -> parameters under which it swaps channels
         self.consumed: set[int] = set()  # calls recorded as sinks (their results are not reported again)
         self.swapping_classes: set[str] = set()  # classes of this module that swap channels (transform steps)
+        self.reads = False  # the module reads BGR images somewhere
         self.swaps = False  # the module swaps channels somewhere (its facts are kept: its helpers clean images)
 
     def start(self, flow: Interpreter) -> None:
-        self.cv2 = "cv2" in flow.ctx.text
-        self.capture = "VideoCapture" in flow.ctx.text
-        for node in walk(flow.ctx.module):
-            if isinstance(node, cst.Assign) and len(node.targets) == 1:
-                target = node.targets[0].target
-                name = target.value if isinstance(target, cst.Name) else \
-                    target.attr.value if isinstance(target, cst.Attribute) else None
-                values = numbers(node.value) if name else None
-                if values is not None and len(values) == 3:
-                    self.constants[name] = values
-            elif isinstance(node, cst.ClassDef) and any(
-                    isinstance(m, cst.FunctionDef) and m.name.value in ("__call__", "forward") and swaps_channels(m)
-                    for m in node.body.body):
-                self.swapping_classes.add(node.name.value)  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]`
+        text = flow.ctx.text
+        self.cv2 = "cv2" in text
+        self.capture = "VideoCapture" in text
+        for match_ in _TRIPLE.finditer(text):  # `MEAN = np.array([0.485, 0.456, 0.406])`, `self.std = (...)`
+            values = tuple(_float(v) for v in match_.group(2, 3, 4))
+            if None not in values and any("." in v for v in match_.group(2, 3, 4)):
+                self.constants[match_.group(1)] = values
+        if _SWAP_TEXT.search(text):  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]` in `__call__`
+            for node in flow.ctx.module.body:
+                if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock) and any(
+                        isinstance(m, cst.FunctionDef) and m.name.value in ("__call__", "forward") and swaps_channels(m)
+                        for m in node.body.body):
+                    self.swapping_classes.add(node.name.value)
 
     def wants_hops(self, flow: Interpreter) -> bool:
         return self.cv2
@@ -81,9 +98,11 @@ class PrepDomain(Domain):
             arg = next((a for p, _, a in call.args if p in (1, "flags")), None)
             if arg is not None and _grayscale(flow, arg.value):
                 return Found()
+            self.reads = True
             return Found(frozenset({flow.source(call.node, f"cv2.{short}(), in BGR order")}))
         if short == "read" and call.is_method and (call.receiver.ctor == "VideoCapture" or self.capture and
                                                    _CAPTURE.search(dotted(call.node.func.value) or "")):
+            self.reads = True
             return Found(frozenset({flow.source(call.node, "a cv2.VideoCapture frame, in BGR order")}))
         return Found()
 
@@ -215,7 +234,7 @@ class PrepDomain(Domain):
             flow.sink(PREP_BGR, call.node, data, f"the RGB transform `{written}`")
         elif PRETRAINED in callee.marks:
             flow.sink(PREP_BGR, call.node, data, f"the pretrained model `{written}`")
-        elif callee.tainted() and _CONSUMER_NAME.search(written.rsplit(".", 1)[-1]):
+        elif callee.tainted() and _CONSUMER_NAME.search(written.rsplit(".", 1)[-1]) and _made_here(data):
             # `self.transform(img)`: a sink only if the project phase finds an RGB consumer in `self.transform`
             found = flow.sink(PREP_BGR, call.node, union(data, tag(callee, CONSUMER)), f"`{written}`")
             if found is not None:
@@ -260,6 +279,22 @@ def _rgb_order(values: tuple) -> bool:
         return False
     matched = match(values)
     return matched is None or not matched.bgr
+
+
+def _made_here(data: Val) -> bool:
+    """Data read or returned in this function (a source, a call's result), not only a parameter passed down: a
+    model's own layers call each other on parameters everywhere, and a sink that needs two flows is costly."""
+    return any(isinstance(t, (SourceTerm, ReturnTerm)) for t in data.flat())
+
+
+def _float(text: str) -> float | None:
+    try:
+        if "/" in text:
+            top, bottom = text.split("/")
+            return float(top) / float(bottom)
+        return float(text)
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def _short(func: cst.BaseExpression) -> str:
@@ -307,4 +342,6 @@ def prep_facts(ctx):
     facts = Interpreter(ctx, domain).run()
     if domain.swaps:
         facts.notes["swaps"] = True
+    if domain.reads:
+        facts.notes["reads"] = True  # BGR images are read here: without such a module, nothing to resolve
     return facts

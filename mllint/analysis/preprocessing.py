@@ -16,7 +16,8 @@ from .names import dotted
 from .statistics import Matched, dataset_of, is_symmetric, match, numbers
 from .syntax import const, string
 
-PREFILTER = re.compile(r"Normalize|normalize|mean|std|psnr|PSNR|ssim|SSIM|Compose")
+# statistics written as literals: a triple of numbers with a decimal point, or a one-channel `(0.1307,)`
+STATS_TEXT = re.compile(r"\d\.\d+\s*,\s*\d+\.?\d*\s*,\s*\d+\.?\d*|\(\s*0\.\d+\s*,\s*\)")
 _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 @extractor("prep")
 def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
-    from ..analysis.prep_domain import PREFILTER, prep_facts
+    from ..analysis.prep_domain import prep_facts, worth_interpreting
 
-    if ctx.is_test or not PREFILTER.search(ctx.text):
+    if ctx.is_test or not worth_interpreting(ctx.text):
         return None  # a module without images or colour handling: its calls read as library calls
     facts = prep_facts(ctx)
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted()}
@@ -54,6 +54,8 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     from ..findings import Related
 
     files = {result.rel: f for result, f in project.facts("prep")}
+    if not any(f.notes.get("reads") for f in files.values()):
+        return {}  # no module reads BGR images: no sink can be reached
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
 
     def report(found, resolver) -> dict[str, list[Finding]]:
@@ -118,9 +120,9 @@ class StatisticsMismatch(Rule):
     hint = "Use the statistics of the dataset being normalised (see the table in `mllint rule PREP003`)."
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from ..analysis.preprocessing import PREFILTER, scan, stats_mismatches
+        from ..analysis.preprocessing import STATS_TEXT, scan, stats_mismatches
 
-        if not PREFILTER.search(ctx.text):
+        if not STATS_TEXT.search(ctx.text):
             return
         for found in stats_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
@@ -135,7 +137,7 @@ class TransformMismatch(Rule):
     def check_module(self, ctx: ModuleContext) -> None:
         from ..analysis.preprocessing import scan, transform_mismatches
 
-        if "Compose" not in ctx.text:
+        if "Compose" not in ctx.text or "ormalize" not in ctx.text:
             return
         for found in transform_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
