@@ -9,7 +9,7 @@ from .base import Rule, extractor
 
 if TYPE_CHECKING:
     from ..analysis.flow import FlowFacts
-    from ..analysis.preprocessing import MetricFacts
+    from ..analysis.metric_protocol import MetricFacts
     from ..context import ModuleContext
 
 
@@ -29,7 +29,8 @@ def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
 
 @extractor("prep_metrics")
 def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
-    from ..analysis.preprocessing import METRIC_NAME, metric_facts, scan
+    from ..analysis.metric_protocol import metric_facts
+    from ..analysis.preprocessing import METRIC_NAME, scan
 
     if ctx.is_test or not METRIC_NAME.search(ctx.text):
         return None
