@@ -34,14 +34,19 @@ _CONSUMER_NAME = re.compile(r"transform|augment|aug\b|tfm|preprocess|normali[sz]
 # Modules worth interpreting: they read images, swap channels, or hold an RGB consumer (a Normalize, a
 # pretrained model, statistics that are not the same in every channel order). Others are read as library code:
 # their calls carry their arguments.
-_WORTH = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|Normalize\(|normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)|"
-                    r"pretrained\s*=\s*True|weights\s*=\s*[A-Z\"']|create_model\(|bgr|BGR|"
+_WORTH = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)|"
+                    r"pretrained\s*=\s*True|weights\s*=\s*(?!None|False)[A-Z\"']|create_model\(|"
+                    r"\b[Bb][Gg][Rr]|[Bb][Gg][Rr]2|2[Bb][Gg][Rr]|"
                     r"(?:\.\.\.|:)\s*,\s*::\s*-1|\)\s*\[\s*::\s*-1|2,\s*1,\s*0")
 _STATS = re.compile(r"(?:mean|std|MEAN|STD)\w*\s*=[^\n=]{0,30}?(\d*\.\d+)\s*,\s*(\d*\.?\d*)\s*,\s*(\d*\.?\d*)")
+# `Normalize((0.1307,), (0.3081,))`, `Normalize([0.5], [0.5])`, `Normalize((0.5, 0.5, 0.5), ...)`: not RGB consumers
+_PLAIN_NORMALIZE = re.compile(r"Normalize\(\s*(?:mean\s*=\s*)?[\[(]\s*(?:[\d.]+\s*,?\s*[\])]|([\d.]+)\s*,\s*\1\s*,\s*\1\b)")
 
 
 def worth_interpreting(text: str) -> bool:
     if _WORTH.search(text):
+        return True
+    if text.count("Normalize(") > len(_PLAIN_NORMALIZE.findall(text)):
         return True
     return any(m.group(1) != m.group(3) for m in _STATS.finditer(text))
 
