@@ -34,21 +34,33 @@ _CONSUMER_NAME = re.compile(r"transform|augment|aug\b|tfm|preprocess|normali[sz]
 # Modules worth interpreting: they read images, swap channels, or hold an RGB consumer (a Normalize, a
 # pretrained model, statistics that are not the same in every channel order). Others are read as library code:
 # their calls carry their arguments.
-_WORTH = re.compile(r"cv2|imread|imdecode|VideoCapture|fromarray|normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)|"
-                    r"pretrained\s*=\s*True|weights\s*=\s*(?!None|False)[A-Z\"']|create_model\(|"
-                    r"\b[Bb][Gg][Rr]|[Bb][Gg][Rr]2|2[Bb][Gg][Rr]|"
-                    r"(?:\.\.\.|:)\s*,\s*::\s*-1|\)\s*\[\s*::\s*-1|2,\s*1,\s*0")
+_WORTH_TEXT = ("cv2", "imread", "imdecode", "VideoCapture", "fromarray", "create_model(", "2, 1, 0", "2,1,0")
+_BGR = re.compile(r"\b[Bb][Gg][Rr]|[Bb][Gg][Rr]2|2[Bb][Gg][Rr]")
+_PRETRAINED = re.compile(r"pretrained\s*=\s*True|weights\s*=\s*(?!None|False)[A-Z\"']")
+_FUNCTIONAL_NORMALIZE = re.compile(r"normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)")
+_REVERSED = re.compile(r"(?:\.\.\.|:)\s*,\s*::\s*-1|\)\s*\[\s*::\s*-1")
 _STATS = re.compile(r"(?:mean|std|MEAN|STD)\w*\s*=[^\n=]{0,30}?(\d*\.\d+)\s*,\s*(\d*\.?\d*)\s*,\s*(\d*\.?\d*)")
 # `Normalize((0.1307,), (0.3081,))`, `Normalize([0.5], [0.5])`, `Normalize((0.5, 0.5, 0.5), ...)`: not RGB consumers
 _PLAIN_NORMALIZE = re.compile(r"Normalize\(\s*(?:mean\s*=\s*)?[\[(]\s*(?:[\d.]+\s*,?\s*[\])]|([\d.]+)\s*,\s*\1\s*,\s*\1\b)")
 
 
 def worth_interpreting(text: str) -> bool:
-    if _WORTH.search(text):
+    """Substring checks first (a file's text is scanned several times; alternations of regexes are slow)."""
+    if any(word in text for word in _WORTH_TEXT):
         return True
-    if text.count("Normalize(") > len(_PLAIN_NORMALIZE.findall(text)):
+    if ("bgr" in text or "BGR" in text) and _BGR.search(text):
         return True
-    return any(m.group(1) != m.group(3) for m in _STATS.finditer(text))
+    if ("pretrained" in text or "weights" in text) and _PRETRAINED.search(text):
+        return True
+    if "normalize(" in text and _FUNCTIONAL_NORMALIZE.search(text):
+        return True
+    if "::" in text and _REVERSED.search(text):
+        return True
+    if "Normalize(" in text and text.count("Normalize(") > len(_PLAIN_NORMALIZE.findall(text)):
+        return True
+    if "mean" in text or "std" in text or "MEAN" in text or "STD" in text:
+        return any(m.group(1) != m.group(3) for m in _STATS.finditer(text))
+    return False
 
 
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")

@@ -123,7 +123,8 @@ class StatisticsMismatch(Rule):
     def check_module(self, ctx: ModuleContext) -> None:
         from ..analysis.preprocessing import STATS_TEXT, scan, stats_mismatches
 
-        if not STATS_TEXT.search(ctx.text):
+        text = ctx.text
+        if not ("ormalize" in text or "mean" in text or "MEAN" in text) or not STATS_TEXT.search(text):
             return
         for found in stats_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
