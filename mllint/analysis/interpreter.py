@@ -113,11 +113,21 @@ class Domain:
         """What a library call returns, where the domain knows better than the library model."""
         return None
 
+    def call_result(self, flow: "Interpreter", call: Call) -> Val | None:
+        """What any call returns, project code included, where the domain knows better than the callee's body
+        (a flag argument that converts the data: `img2tensor(img, bgr2rgb=True)`); None: the usual reading."""
+        return None
+
     def subscript(self, flow: "Interpreter", node: cst.Subscript, owner: Val, key: object) -> Val | None:
         return None
 
     def operation(self, flow: "Interpreter", node: cst.BinaryOperation) -> Term | None:
         """A source an operation creates (`root / "test"`)."""
+        return None
+
+    def operated(self, flow: "Interpreter", node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
+        """After both operands of a binary operation were evaluated: a sink on them (`(img - MEAN) / STD`), or
+        the value the operation makes; None: the usual reading."""
         return None
 
     def named(self, flow: "Interpreter", node: cst.CSTNode, name: str, value: Val,
@@ -472,6 +482,9 @@ class Interpreter:
 
     def binary(self, node: cst.BinaryOperation, env: Env) -> Val:
         left, right = self.expr(node.left, env), self.expr(node.right, env)
+        known = self.domain.operated(self, node, left, right)
+        if known is not None:
+            return known
         created = self.domain.operation(self, node)
         if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
             return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
@@ -651,6 +664,9 @@ class Interpreter:
         self._mutate(call)
         found = self.domain.call_sources(self, call)
         sources = found.sources
+        known = self.domain.call_result(self, call)
+        if known is not None:
+            return union(known, terms_val(sources)) if sources else known
         if site is not None:
             callee, offset = site
             # if the project index finds no such function (a module shadowing a library, a star import),

@@ -12,7 +12,7 @@ _register_shared()
 __all__ = ["AUX_EXTRACTORS", "EXTRACTORS", "Rule", "aux_extractor", "extractor", "all_rules", "select_rules", "is_selected"]
 
 BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.hparam",
-                   "mllint.rules.eval")
+                   "mllint.rules.eval", "mllint.rules.prep")
 _CACHE: dict[str, type[Rule]] | None = None
 
 

@@ -1,0 +1,108 @@
+"""Published normalisation statistics of well-known datasets, and widely copied wrong ones (PREP).
+
+Every entry says where it comes from; rules/PREP003.md shows the same table. Values are per channel in RGB
+order on a [0, 1] scale; `match` also recognises them scaled to [0, 255] and in BGR order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class Stats:
+    dataset: str  # display name
+    kind: str  # "mean" or "std"
+    values: tuple[float, ...]
+    source: str
+    wrong: str = ""  # for a known wrong copy: the published values it replaces, and why
+
+
+PUBLISHED = (
+    Stats("ImageNet", "mean", (0.485, 0.456, 0.406), "torchvision models documentation"),
+    Stats("ImageNet", "std", (0.229, 0.224, 0.225), "torchvision models documentation"),
+    Stats("CIFAR-10", "mean", (0.4914, 0.4822, 0.4465), "per-channel mean of the 50,000 training images"),
+    Stats("CIFAR-10", "std", (0.2470, 0.2435, 0.2616), "per-channel std of the 50,000 training images"),
+    Stats("CIFAR-100", "mean", (0.5071, 0.4865, 0.4409), "per-channel mean of the 50,000 training images"),
+    Stats("CIFAR-100", "std", (0.2673, 0.2564, 0.2762), "per-channel std of the 50,000 training images"),
+    Stats("SVHN", "mean", (0.4377, 0.4438, 0.4728), "per-channel mean of the 73,257 training images"),
+    Stats("SVHN", "std", (0.1980, 0.2010, 0.1970), "per-channel std of the 73,257 training images"),
+    Stats("MNIST", "mean", (0.1307,), "mean of the 60,000 training images"),
+    Stats("MNIST", "std", (0.3081,), "std of the 60,000 training images"),
+    Stats("Fashion-MNIST", "mean", (0.2860,), "mean of the 60,000 training images"),
+    Stats("Fashion-MNIST", "std", (0.3530,), "std of the 60,000 training images"),
+)
+KNOWN_WRONG = (
+    Stats("CIFAR-10", "std", (0.2023, 0.1994, 0.2010),
+          "kuangliu/pytorch-cifar, issue #19 (copied into many CIFAR repositories)",
+          "the mean of per-image standard deviations, not the dataset's per-channel std (0.2470, 0.2435, 0.2616)"),
+)
+# dataset constructors and option values -> display name
+DATASET_NAMES = {
+    "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "svhn": "SVHN", "mnist": "MNIST",
+    "fashionmnist": "Fashion-MNIST", "imagenet": "ImageNet",
+}
+
+
+def dataset_of(text: str) -> str | None:
+    """`CIFAR100`, `'cifar-100'`, `"svhn"` -> the display name of a known dataset."""
+    key = "".join(ch for ch in text.lower() if ch.isalnum())
+    return DATASET_NAMES.get(key)
+
+
+def numbers(expr: cst.BaseExpression) -> tuple[float, ...] | None:
+    """A tuple/list display of 1 or 3 numeric literals, possibly wrapped in np.array/torch.tensor/..."""
+    if isinstance(expr, cst.Call) and expr.args and expr.args[0].keyword is None:
+        expr = expr.args[0].value
+    if not isinstance(expr, (cst.Tuple, cst.List)) or len(expr.elements) not in (1, 3):
+        return None
+    out = []
+    for element in expr.elements:
+        value = _number(element.value)
+        if value is None:
+            return None
+        out.append(value)
+    return tuple(out)
+
+
+def _number(expr: cst.BaseExpression) -> float | None:
+    if isinstance(expr, (cst.Float, cst.Integer)):
+        try:
+            return float(expr.value.replace("_", "")) if isinstance(expr, cst.Float) else float(int(expr.value, 0))
+        except ValueError:
+            return None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        left, right = _number(expr.left), _number(expr.right)
+        return left / right if left is not None and right else None
+    return None
+
+
+@dataclass(frozen=True)
+class Matched:
+    stats: Stats
+    bgr: bool  # written in BGR order
+    scale: float  # 1 or 255
+
+
+def match(values: tuple[float, ...]) -> Matched | None:
+    """The known statistics these values are (within rounding), in either channel order and scale."""
+    for table in (KNOWN_WRONG, PUBLISHED):
+        for stats in table:
+            if len(stats.values) != len(values):
+                continue
+            for scale in (1.0, 255.0):
+                for bgr in (False, True) if len(values) == 3 else (False,):
+                    expected = stats.values[::-1] if bgr else stats.values
+                    if all(abs(v - e * scale) <= 0.0025 * scale for v, e in zip(values, expected)):
+                        return Matched(stats, bgr, scale)
+    return None
+
+
+def is_symmetric(values: tuple[float, ...]) -> bool:
+    """(0.5, 0.5, 0.5): the same whatever the channel order."""
+    return len(values) == 3 and abs(values[0] - values[2]) < 1e-6
+
+
+def shown(values: tuple[float, ...]) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in values) + ")"
