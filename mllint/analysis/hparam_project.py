@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from ..project import Project
+from .forwarders import close_over_forwarders
 from .hparam_apis import CONCEPT_OPTIONS
 from .hparam_facts import HparamFacts, HparamValue, OptionDef, Wrapper
 from .names import module_dotted_name
@@ -47,23 +48,9 @@ def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[
             elif w.label not in known.label.split(" or "):  # one parameter, several positions (`name == "SGD"`)
                 direct[(w.function, w.param)] = Wrapper(w.function, w.param, f"{known.label} or {w.label}",
                                                         known.concept, known.default if same_value(known.default, w.default) else None)  # type: ignore[arg-type]
-    changed = True
-    while changed:  # forwarders of forwarders, across modules
-        changed = False
-        for rel, f in facts.items():
-            for w in f.wrappers:
-                if w.label or (w.function, w.param) in direct:
-                    continue
-                callee = target(rel, w.callee)
-                params = signatures.get(callee or "")
-                if params is None:
-                    continue
-                param = w.callee_keyword or (params[w.callee_index] if 0 <= w.callee_index < len(params) else "")
-                reached = direct.get((callee or "", param))
-                if reached is not None:
-                    direct[(w.function, w.param)] = Wrapper(w.function, w.param, reached.label, reached.concept,
-                                                            reached.default)
-                    changed = True
+    forwarders = [(rel, w) for rel, f in facts.items() for w in f.wrappers if not w.label]
+    close_over_forwarders(direct, forwarders, target, signatures.get,
+                          lambda w, reached: Wrapper(w.function, w.param, reached.label, reached.concept, reached.default))
     return direct, target
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..findings import Related
+from .forwarders import close_over_forwarders
 from .seed_facts import CallSite, SeedFacts, Signature
 
 Chain = tuple[str, list[Related]]  # the seeding API reached, and the places on the way
@@ -31,22 +32,13 @@ def seeding_helpers(
         for h in f.helpers:
             if h.api:
                 helpers.setdefault((h.function, h.param), (h.api, [Related(h.loc, f"`{h.param}` seeds {h.api} here")]))
-    changed = True
-    while changed:  # forwarders of forwarders, across modules
-        changed = False
-        for rel, f in facts.items():
-            for h in f.helpers:
-                if h.api or (h.function, h.param) in helpers:
-                    continue
-                callee = target(rel, h.callee)
-                sig = signatures.get(callee or "")
-                if sig is None:
-                    continue
-                param = h.callee_keyword or (sig.params[h.callee_index] if 0 <= h.callee_index < len(sig.params) else "")
-                if (callee, param) in helpers:
-                    helpers[(h.function, h.param)] = helpers[(callee, param)]
-                    changed = True
-    return helpers
+    forwarders = [(rel, h) for rel, f in facts.items() for h in f.helpers if not h.api]
+    return close_over_forwarders(helpers, forwarders, target, lambda callee: _params(signatures, callee))
+
+
+def _params(signatures: dict[str, Signature], callee: str) -> list[str] | None:
+    sig = signatures.get(callee)
+    return sig.params if sig is not None else None
 
 
 def helper_calls(
