@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Callable
 
 import libcst as cst
@@ -67,8 +68,9 @@ class Call:
     def is_method(self) -> bool:
         return isinstance(self.node.func, cst.Attribute)
 
-    @property
+    @cached_property
     def values(self) -> dict:
+        """Argument values by position or keyword (read by several recognisers: built once)."""
         return {p: v for p, v, _ in self.args}
 
     def callee_value(self, flow: "Interpreter") -> Val:

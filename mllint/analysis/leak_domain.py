@@ -167,11 +167,11 @@ class LeakDomain(Domain):
         marks: set[str] = set()
         short, node = call.short, call.node
         data_like = P.dataset_like(short)
-        short = short or _written(flow, node.func)  # `datasets[name](split="test")` is shown as written
         given_data = call.project and _given_data(call)
         for position, value, arg in call.args:
             if position in P.TRAIN_KEYWORDS and data_like and not given_data:
-                term = self._split_term(flow, call, arg.value, value, f"{short}({position}=False)", "false", position, marks)
+                term = self._split_term(flow, call, arg.value, value, f"{_label(flow, call)}({position}=False)", "false",
+                                        position, marks)
                 if term is not None:
                     found.add(term)
             elif position in P.SPLIT_KEYWORDS and (data_like or position == "split") and (
@@ -181,23 +181,24 @@ class LeakDomain(Domain):
                     found.add(term)
             elif isinstance(position, int) and data_like and isinstance(value.const, str) and \
                     value.const.lower() in self.splits:
-                found.add(flow.source(node, f"{short}({value.const!r})"))
+                found.add(flow.source(node, f"{_label(flow, call)}({value.const!r})"))
             text = text_of(arg.value) if isinstance(position, int) or position in (
                 "root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
-            shown = None
+            option = False
             if text is None and isinstance(value.const, str) and isinstance(arg.value, (cst.Name, cst.Attribute)):
                 text = value.const  # a variable or an option's default (`args.val_dir`, default "data/test")
-                shown = flow.ctx.module.code_for_node(arg.value) if isinstance(arg.value, cst.Attribute) else None
+                option = isinstance(arg.value, cst.Attribute)
             if text and (data_like or short in ("join", "Path", "open")) and \
                     P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
-                found.add(flow.source(arg.value, f"the path {text!r}" + (f" (`{shown}`)" if shown else "")))
+                shown = f" (`{flow.ctx.module.code_for_node(arg.value)}`)" if option else ""
+                found.add(flow.source(arg.value, f"the path {text!r}{shown}"))
         return Found(frozenset(found), frozenset(marks))
 
     def _split_term(self, flow: Interpreter, call: Call, expr: cst.BaseExpression, value: Val, label: str | None,
                     mode: str, keyword: str, marks: set) -> Term | None:
         """A source when the split argument says held-out; a conditional term when a parameter decides.
         An argument that names the training split marks the result instead."""
-        node, short = call.node, call.short or _written(flow, call.node.func)
+        node, short = call.node, _label(flow, call)
         if isinstance(value.const, bool) and mode == "false":
             if value.const is True:
                 marks.add(TRAIN)
@@ -371,8 +372,11 @@ def _given_data(call: Call) -> bool:
     return False
 
 
-def _written(flow: Interpreter, node: cst.CSTNode) -> str:
-    text = flow.ctx.module.code_for_node(node)
+def _label(flow: Interpreter, call: Call) -> str:
+    """The callee as shown in a source's description: its name, or as written (`datasets[name](split="test")`)."""
+    if call.short:
+        return call.short
+    text = flow.ctx.module.code_for_node(call.node.func)
     return text if len(text) <= 30 else text[:27] + "..."
 
 
