@@ -209,7 +209,7 @@ def test_stable_output_for_any_jobs(tmp_path):
 def test_static_linting_imports_no_ml_framework():
     code = (
         "import sys, runpy\n"
-        "sys.argv = ['mllint', '--quiet', '--jobs', '1', 'fixtures']\n"
+        "sys.argv = ['mllint', '--quiet', '--no-cache', '--jobs', '1', 'fixtures']\n"
         "try:\n    runpy.run_module('mllint', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in ('torch', 'numpy', 'tensorflow', 'jax') if m in sys.modules))\n"
