@@ -40,7 +40,7 @@ from .cache import Cache, code_fingerprint, content_hash, names_digest, relocate
 from .config import Config
 from .context import is_test_path
 from .findings import Finding, Loc
-from .pipeline import Settings, analyze as _analyze, analyze_file, diagnostic as _diagnostic  # noqa: F401 (re-exported)
+from .pipeline import Settings, diagnostic as _diagnostic  # noqa: F401 - Settings re-exported for callers of run()
 from .project import FileResult, Project
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import AUX_EXTRACTORS, all_rules, is_selected

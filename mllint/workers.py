@@ -102,7 +102,7 @@ def analyze_one(item: Item, settings: "Settings", timeout: float) -> Outcome:
         return _failed(item, "FILE009", f"analysis took longer than {timeout:g} s: stopped"), None
     except RecursionError:
         return _failed(item, "FILE004", "too deeply nested to analyse"), None
-    except Exception as exc:  # noqa: BLE001 - analyze_file should not raise; if it does, one file fails
+    except Exception as exc:  # noqa: BLE001 - pipeline.analyze should not raise; if it does, one file fails
         return _failed(item, "FILE008", f"internal error: {type(exc).__name__}: {exc}"[:300]), None
 
 

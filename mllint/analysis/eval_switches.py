@@ -1,8 +1,8 @@
 """Switches of the EVAL family: does an `if` test turn averaged weights, test-time augmentation or an
 ensemble on and off, and can it actually be turned off?
 
-Self-contained on purpose (argparse options of this module, attributes a class always creates): a
-general value-origin analysis can replace `Switches.judge` without touching the callers.
+Options are read with the project's one option parser (origins.option_of_call); the attributes a class
+always creates are read here.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from ..walk import walk
-from .syntax import const, string
+from .origins import option_of_call
+from .syntax import string
 
 EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
 TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
@@ -33,8 +34,8 @@ class Switch:
 
 
 class Switches:
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
+    def __init__(self, module: cst.Module, names) -> None:
+        self.module, self.names = module, names
         self._options: dict[str, tuple[str | None, object]] | None = None
 
     @property
@@ -60,17 +61,9 @@ class Switches:
                 self._always[node.name.value] = _always_created(node)
 
     def _option(self, node: cst.Call) -> None:
-        flags = [string(a.value) for a in node.args if a.keyword is None]
-        flags = [f for f in flags if f and f.startswith("-")]
-        if not flags:
-            return
-        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-        longs = [f for f in flags if f.startswith("--")] or flags
-        dest = string(keywords["dest"]) if "dest" in keywords else longs[0].lstrip("-").replace("-", "_")
-        action = string(keywords["action"]) if "action" in keywords else None
-        default = const(keywords["default"]) if "default" in keywords else None
-        if dest:
-            self._options[dest] = (action, default)
+        option = option_of_call(node, self.names)
+        if option is not None and option.dest and option.name.startswith("-"):
+            self._options[option.dest] = (option.action, option.constant)
 
     def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
               params: dict | None = None) -> Switch | None:

@@ -17,7 +17,7 @@ import libcst as cst
 from ..walk import walk
 from .eval_switches import EMA_WORDS, Switch, Switches
 from .names import dotted
-from .syntax import const
+from .syntax import body_of, callee_name, const
 
 EVAL_NAME = re.compile(
     r"^_*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)"
@@ -105,10 +105,6 @@ class EvalFacts:
     averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
 
 
-def _short(func: cst.BaseExpression) -> str:
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-
-
 def model_name(name: str) -> bool:
     """`model`, `net_g_ema`, `self.backbone`, `netG`: a word of a model, no verb first (`get_model`), no class."""
     if not name or name[:1].isupper():
@@ -128,7 +124,7 @@ def is_model_call(node: cst.Call, defined: frozenset = frozenset()) -> bool:
 
 
 def _sets_eval(node: cst.Call) -> bool:
-    short = _short(node.func)
+    short = callee_name(node.func)
     if short == "eval" and isinstance(node.func, cst.Attribute) and not node.args:
         return True
     if short == "train" and isinstance(node.func, cst.Attribute) and node.args:
@@ -138,7 +134,7 @@ def _sets_eval(node: cst.Call) -> bool:
 
 def _grad_off_item(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Call):
-        short = _short(expr.func)
+        short = callee_name(expr.func)
         if GRAD_OFF.search(short):
             return True
         if short == "set_grad_enabled":
@@ -154,7 +150,7 @@ class _Function:
         self.name = node.name.value
         self.params = {p.name.value: (const(p.default) if p.default is not None else "<required>")
                        for p in [*node.params.params, *node.params.kwonly_params]}
-        self.decorators = tuple(_short(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+        self.decorators = tuple(callee_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
                                 for d in node.decorators)
         self.model_calls: list[cst.Call] = []
         self.flips: list[cst.CSTNode] = []
@@ -167,7 +163,7 @@ class _Function:
         self.loop_models: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (iterable, model call) ensembles
         self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
         self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
-        self.block(_body(node), False, ())
+        self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
     def block(self, stmts, grad_off: bool, switches: tuple) -> None:
@@ -180,9 +176,9 @@ class _Function:
             off = grad_off or any(_grad_off_item(i) for i in items)
             for item in items:
                 self.expression(item, grad_off, switches)
-            scope = next((i for i in items if isinstance(i, cst.Call) and _short(i.func) in AVERAGED_SCOPES), None)
+            scope = next((i for i in items if isinstance(i, cst.Call) and callee_name(i.func) in AVERAGED_SCOPES), None)
             start = len(self.calls)
-            self.block(_body(stmt), off, switches)
+            self.block(body_of(stmt), off, switches)
             if scope is not None:
                 self.averaged.append((scope, [c for c, _, _ in self.calls[start:]]))
             return
@@ -190,36 +186,36 @@ class _Function:
             self.expression(stmt.test, grad_off, switches)
             inner = switches + tuple(s for s in (self.a.switch(stmt.test, f, self.cls, self.params)
                                                  for f in ("ema", "tta", "ensemble")) if s is not None)
-            self.block(_body(stmt), grad_off, inner)
+            self.block(body_of(stmt), grad_off, inner)
             orelse = stmt.orelse
             if isinstance(orelse, cst.If):
                 self.statement(orelse, grad_off, switches)
             elif orelse is not None:
-                self.block(_body(orelse), grad_off, switches)
+                self.block(body_of(orelse), grad_off, switches)
             return
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
-                self.block(_body(stmt), grad_off, switches)
+                self.block(body_of(stmt), grad_off, switches)
                 self._loop(stmt.iter, stmt.target, self.model_calls[start:])
             else:
                 self.expression(stmt.test, grad_off, switches)
-                self.block(_body(stmt), grad_off, switches)
+                self.block(body_of(stmt), grad_off, switches)
             if stmt.orelse is not None:
-                self.block(_body(stmt.orelse), grad_off, switches)
+                self.block(body_of(stmt.orelse), grad_off, switches)
             return
         if isinstance(stmt, cst.Try):
-            self.block(_body(stmt), grad_off, switches)
+            self.block(body_of(stmt), grad_off, switches)
             for handler in stmt.handlers:
-                self.block(_body(handler), grad_off, switches)
+                self.block(body_of(handler), grad_off, switches)
             for extra in (stmt.orelse, stmt.finalbody):
                 if extra is not None:
-                    self.block(_body(extra), grad_off, switches)
+                    self.block(body_of(extra), grad_off, switches)
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
-                self.block(_body(stmt), grad_off, switches)
+                self.block(body_of(stmt), grad_off, switches)
             return
         if isinstance(stmt, cst.SimpleStatementLine):
             start = len(self.calls)
@@ -227,7 +223,7 @@ class _Function:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
                 self.expression(small, grad_off, switches)
-            swapped = [c for c, _, _ in self.calls[start:] if _short(c.func) in AVERAGED_SWAPS and
+            swapped = [c for c, _, _ in self.calls[start:] if callee_name(c.func) in AVERAGED_SWAPS and
                        isinstance(c.func, cst.Attribute) and EMA_WORDS.search(dotted(c.func.value) or "")]
             if swapped:
                 self.averaged.append((swapped[0], None))  # the calls after it, filled in by `done`
@@ -254,7 +250,7 @@ class _Function:
                     self.volatile = sub
 
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
-        short = _short(node.func)
+        short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
@@ -288,7 +284,7 @@ class _Function:
     def _loop(self, iterable, target, calls: list) -> None:
         """A loop whose body calls the loop variable (a model of an ensemble), or a model over scales/flips."""
         text = dotted(iterable) or (dotted(iterable.func) if isinstance(iterable, cst.Call) else "") or ""
-        if isinstance(iterable, cst.Call) and _short(iterable.func) in ("zip", "enumerate") and iterable.args:
+        if isinstance(iterable, cst.Call) and callee_name(iterable.func) in ("zip", "enumerate") and iterable.args:
             text = " ".join(dotted(a.value) or "" for a in iterable.args)
         names = {n.value for n in walk(target) if isinstance(n, cst.Name)}
         for call in calls:
@@ -319,15 +315,10 @@ def _unit_test(node: cst.FunctionDef) -> bool:
     return not found_loop
 
 
-def _body(node) -> list:
-    body = node.body
-    return body.body if isinstance(body, cst.IndentedBlock) else [body] if isinstance(body, cst.CSTNode) else list(body)
-
-
 class ModuleAnalysis:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self.switches = Switches(ctx.module)
+        self.switches = Switches(ctx.module, ctx.names)
         self.facts = EvalFacts(bn=bool(BN_EVIDENCE.search(ctx.text)))
         self.eval_calls: dict[int, str] = {}  # id(model call in evaluation code) -> as written (EVAL001's sinks)
         names = ctx.names  # functions and classes, not models: `reparameterize_model(...)`, `list_models()`
@@ -359,9 +350,9 @@ class ModuleAnalysis:
         if isinstance(stmt, cst.ClassDef):
             path = f"{prefix}{stmt.name.value}"
             if any(re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases) or \
-                    any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in _body(stmt)):
+                    any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in body_of(stmt)):
                 self.model_classes.add(path)
-            for inner in _body(stmt):
+            for inner in body_of(stmt):
                 self.definition(inner, path + ".", path)
         elif isinstance(stmt, cst.FunctionDef):
             qual = f"{self.ctx.names.module_name}.{prefix}{stmt.name.value}"
@@ -376,11 +367,11 @@ class ModuleAnalysis:
                 facts.eval_setters.add(f.cls.rsplit(".", 1)[-1])
         if f.grad_off and f.name != "<module>":
             facts.grad_helpers.add(f.name)
-        if f.name != "<module>" and self.grad_text and any(type(st) is cst.FunctionDef for st in _body(f.node)) \
+        if f.name != "<module>" and self.grad_text and any(type(st) is cst.FunctionDef for st in body_of(f.node)) \
                 and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         for call, off, switches in f.calls:
-            short = _short(call.func)
+            short = callee_name(call.func)
             if not short or short in ("print", "len", "range"):
                 continue
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
@@ -407,7 +398,7 @@ class ModuleAnalysis:
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
                 f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c, self.defined)),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
-                tuple(sorted({_short(c.func) for c, _, _ in f.calls} - {""}))))
+                tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
         self._averaged(f)  # swapped in around an evaluation, even inside a training function
         if f.trains:
             return
@@ -452,7 +443,7 @@ class ModuleAnalysis:
         if flips and f.model_calls and f.combines and (len(f.model_calls) >= 2 or self._in_loop(f)):
             flip = flips[0]
             target = next((c for c in f.model_calls if any(x is flip for x in walk(c))), f.model_calls[-1])
-            shown = "a flip" if _short(getattr(flip, "func", cst.Name("x"))) != "rot90" else "a rotation"
+            shown = "a flip" if callee_name(getattr(flip, "func", cst.Name("x"))) != "rot90" else "a rotation"
             what = f"`{_callee_text(target)}` outputs combined over flipped or rotated inputs in `{f.name}()`"
             self.facts.tta.append(self._site(f, target, what, [(flip, f"{shown} of the input")], "tta"))
         elif f.scale_loops and f.combines:
@@ -463,7 +454,7 @@ class ModuleAnalysis:
     def _padding(self, f: _Function, flip) -> bool:
         """`torch.cat([x, torch.flip(x, [2])], 2)[..., :h]`: reflection padding, not an augmentation."""
         for call, _, _ in f.calls:
-            if _short(call.func) in PAD_CALLS and any(x is flip for a in call.args for x in walk(a.value)):
+            if callee_name(call.func) in PAD_CALLS and any(x is flip for a in call.args for x in walk(a.value)):
                 return True
         return False
 
@@ -497,19 +488,19 @@ class ModuleAnalysis:
             if calls is None:
                 index = next(i for i, (c, _, _) in enumerate(f.calls) if c is swap)
                 calls = [c for c, _, _ in f.calls[index + 1:]]
-                restore = next((i for i, c in enumerate(calls) if _short(c.func) in ("restore", "swap_ema")), None)
+                restore = next((i for i, c in enumerate(calls) if callee_name(c.func) in ("restore", "swap_ema")), None)
                 calls = calls[:restore] if restore is not None else calls
             # in a training step the swapped weights may serve training (a memory queue, pseudo-labels): only an
             # evaluation called there counts; in an evaluation function whatever it runs is the evaluation
             named = self.evaluation_name(f) or f.name in LIGHTNING_EVAL
             training = f.trains or TRAINING_NAME.search(f.name)
-            evaluated = [c for c in calls if EVAL_NAME.match(_short(c.func)) or not training and (
-                named and _short(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
+            evaluated = [c for c in calls if EVAL_NAME.match(callee_name(c.func)) or not training and (
+                named and callee_name(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
             if not evaluated:
                 continue
-            names = {_short(c.func) for c in evaluated}
+            names = {callee_name(c.func) for c in evaluated}
             inside = {id(c) for c in calls}
-            both = any(_short(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
+            both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
             switch = self._switch_of(f, swap, "ema")
             site = self._site(f, evaluated[0], f"`{_callee_text(evaluated[0])}()` runs with the averaged weights "
                               f"that `{_callee_text(swap)}()` swaps in", [(swap, "averaged weights swapped in here")], "ema")
@@ -518,7 +509,7 @@ class ModuleAnalysis:
 
 
 def _callee_text(call: cst.Call) -> str:
-    return dotted(call.func) or _short(call.func) or "the model"
+    return dotted(call.func) or callee_name(call.func) or "the model"
 
 
 def _base(call: cst.Call) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterable

@@ -17,7 +17,7 @@ from .names import module_dotted_name
 
 if TYPE_CHECKING:  # the data-flow modules load when the resolution runs, not at start-up
     from ..project import Project
-    from .flow import FlowFile, Sink
+    from .flow import FlowFile
     from .resolve import Atom, Decide, Resolver
 
 Report = Callable[[list, "Resolver"], "dict[str, list[Finding]]"]  # [(Sink, [Atom])] -> findings by code

@@ -29,7 +29,7 @@ from .flow import (CLEAN, NO_TAGS, AttrTerm, CallSite, FlowFacts, Function, Glob
                    Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
 from .names import dotted
 from .origins import OptionKind, option_of_call
-from .syntax import arg_keys, const, literal, literal_strings, module_level_names, slice_key, string
+from .syntax import arg_keys, body_of, callee_name, const, literal, literal_strings, module_level_names, slice_key, string
 from .values import str_value
 
 Env = dict  # variable name (or "self.attr") -> Val
@@ -236,7 +236,7 @@ class Interpreter:
             if isinstance(extra, cst.Param):
                 env[extra.name.value] = terms_val({ParamTerm(qual, -2, extra.name.value)})
         outer_frame, self.frame = self.frame, frame
-        self.block(_body(node), env)
+        self.block(body_of(node), env)
         self.frame = outer_frame
         self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
         self.domain.function_done(self, node, frame)
@@ -286,7 +286,7 @@ class Interpreter:
             value = self.expr(item.item, env)
             if item.asname is not None:
                 self.bind(item.asname.name, value, env, item.item)
-        self.block(_body(stmt), env)
+        self.block(body_of(stmt), env)
 
     def try_(self, stmt, env: Env) -> None:
         self.block(stmt.body.body, env)
@@ -356,7 +356,7 @@ class Interpreter:
         decided = self.decide(node.test, env)
         if decided is not None:  # `if phase == "train":` with a known phase: only one branch runs
             if decided:
-                self.block(_body(node), env)
+                self.block(body_of(node), env)
             elif isinstance(node.orelse, cst.If):
                 self.if_(node.orelse, env)
             elif node.orelse is not None:
@@ -367,7 +367,7 @@ class Interpreter:
         if guard is not None:
             self.guards.append(guard)
         body = dict(env)
-        self.block(_body(node), body)
+        self.block(body_of(node), body)
         other = dict(env)
         if isinstance(node.orelse, cst.If):
             self.if_(node.orelse, other)
@@ -408,7 +408,7 @@ class Interpreter:
             for phase in phases:
                 branch = dict(env)
                 branch[node.target.value] = Val(const=phase)
-                self.block(_body(node), branch)
+                self.block(body_of(node), branch)
                 merge_into(merged, branch)
             merge_into(env, merged)
             self.suite(node.orelse, env)
@@ -417,7 +417,7 @@ class Interpreter:
         for _ in range(2):
             before = dict(env)
             self.bind(node.target, items, env, None)
-            self.block(_body(node), env)
+            self.block(body_of(node), env)
             merge_into(env, before)
             if _taint(env) == _taint(before):
                 break
@@ -654,7 +654,7 @@ class Interpreter:
         func = node.func
         receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
         args = [(position, self.expr(arg.value, env), arg) for position, arg in arg_keys(node)]
-        short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        short = callee_name(func)
         qualified = self.ctx.names.callee(node) or dotted(func) or ""
         if short == "add_argument" or short.startswith("DEFINE_"):
             self._option(node)
@@ -764,10 +764,6 @@ class Interpreter:
 
 # Methods whose arguments become the object's state: constructors and set-up methods.
 _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
-
-
-def _body(node) -> list:
-    return node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
 
 
 def _taint(env: Env) -> dict:

@@ -6,7 +6,6 @@ import libcst as cst
 from ..walk import walk
 from . import leak_patterns as P
 from .names import dotted
-from .syntax import string
 from .values import str_value
 
 

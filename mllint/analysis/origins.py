@@ -308,6 +308,7 @@ class Option:
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the defining call/statement
     help: str = ""
     constant: object = None  # a str or bool default, if literal (`default="test"`, `default=True`)
+    action: str | None = None  # argparse's `action=` (`store_true`, ...), if literal
 
 
 def normalise(option: str) -> str:
@@ -353,7 +354,7 @@ def option_of_call(call: cst.Call, names) -> Option | None:
     help_text = str_value(keyword(call, "help")) or ""
     literal = const(default) if default is not None else None
     return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call, help_text,
-                  literal if isinstance(literal, (str, bool)) else None)
+                  literal if isinstance(literal, (str, bool)) else None, str_value(keyword(call, "action")))
 
 
 def fields_of(node: cst.ClassDef) -> Iterator[Option]:

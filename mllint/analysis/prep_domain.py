@@ -23,7 +23,7 @@ from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .names import dotted
 from .preprocessing import swaps_channels
 from .statistics import is_symmetric, match, numbers, shown
-from .syntax import const
+from .syntax import callee_name, const
 
 PREP_BGR = "PREP001"
 RGB, PRETRAINED = "rgb-consumer", "pretrained"  # marks (within a function) and tags of consumer sources
@@ -169,7 +169,7 @@ class PrepDomain(Domain):
     def _swapping_step(self, part: Val, node: cst.BaseExpression | None) -> bool:
         if part.cls and part.cls.rsplit(".", 1)[-1] in self.swapping_classes:
             return True
-        return isinstance(node, cst.Call) and _short(node.func) == "Lambda" and swaps_channels(node)
+        return isinstance(node, cst.Call) and callee_name(node.func) == "Lambda" and swaps_channels(node)
 
     def _consumer(self, flow: Interpreter, call: Call, kind: str, what: str) -> Val:
         """An RGB consumer: marked (a call of it in this function is a sink) and a source tagged `kind`
@@ -235,7 +235,7 @@ class PrepDomain(Domain):
         if not data.tainted():
             return
         func = call.node.func
-        if isinstance(func, cst.Call) and _short(func.func) == "Normalize" and self._rgb_stats_of(func, "Normalize"):
+        if isinstance(func, cst.Call) and callee_name(func.func) == "Normalize" and self._rgb_stats_of(func, "Normalize"):
             self.consumed.add(id(call.node))  # `Normalize(mean, std)(tensor)`
             flow.sink(PREP_BGR, call.node, data, f"the RGB normalisation `{_text(flow, func)}`")
             return
@@ -312,10 +312,6 @@ def _float(text: str) -> float | None:
         return float(text)
     except (ValueError, ZeroDivisionError):
         return None
-
-
-def _short(func: cst.BaseExpression) -> str:
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
 def _elements(call: Call) -> list:

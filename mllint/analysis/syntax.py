@@ -108,3 +108,15 @@ def slice_key(node: cst.Subscript) -> object:
 def literal(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)) or (
         isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, (cst.Integer, cst.Float)))
+
+
+def callee_name(func: cst.BaseExpression) -> str:
+    """The last name of a called expression (`model` in `self.model(x)`, `f` in `f(x)`), or ""."""
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def body_of(node: cst.CSTNode) -> list:
+    """The statements of a compound statement or definition (an indented block or a one-line body)."""
+    body = node.body
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else [body] if isinstance(body, cst.CSTNode) \
+        else list(body)

@@ -311,9 +311,8 @@ class _RecipeVisitor(ScopedVisitor):
         option = option_of_call(node, self.ctx.names)
         if option is not None:
             default = option.constant if option.default is None else option.default
-            action = const(keyword(node, "action")) if keyword(node, "action") is not None else None
-            if default is None and action in ("store_true", "store_false"):
-                default = action == "store_false"  # argparse's implicit default
+            if default is None and option.action in ("store_true", "store_false"):
+                default = option.action == "store_false"  # argparse's implicit default
             self.facts.options.append(OptionInfo(option.dest, option.name, default, self.ctx.loc(node), option.aliases,
                                                  option.help))
             if option.dest.lower() in ("config", "config_file", "cfg", "config_path"):
@@ -452,7 +451,6 @@ class _RecipeVisitor(ScopedVisitor):
     def _note_passed(self, call: cst.Call, last: str) -> None:
         if last in ("enumerate", "iter", "tqdm", "zip"):  # `for x in enumerate(loader)`: iterated here
             last = f"iterated in {self.scope_name().rsplit('.', 1)[-1]}"
-            target = ""
         for arg in call.args:
             if isinstance(arg.value, cst.Name):
                 self._passed.setdefault(arg.value.value, []).append((last, "" if last.startswith("iterated in") else self._target))
