@@ -31,10 +31,6 @@ AVERAGED_NAME = re.compile(r"(?i)^(?:ema|swa|averaged|polyak)(?:_?(?:model|net|n
 UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)\s*\*|"
                           r"\*\s*\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)|\.mul_\([\w.]+\)\s*\n\s*[\w.\[\]]+\.add_\(")
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
-# A module where averaged weights may be built or handed on (the full data flow runs there). Stricter than
-# EMA_WORDS: `AverageMeter` and `average_precision` are everywhere in training code.
-AVERAGED_TEXT = re.compile(r"(?i:\bema\b|_ema\b|\bema_|\bswa\b|_swa\b|\bswa_)|Ema[A-Z]|EMA|SWA|AveragedModel|"
-                           r"ExponentialMovingAverage|[Ss]hadow|[Pp]olyak|\.lerp_\(|\.mul_\([^)]*\)\s*\.add_\(")
 
 
 class EvalDomain(Domain):

@@ -3,7 +3,6 @@ runs the model in training mode or with gradients on. The analysis is in analysi
 module), analysis/eval_domain.py (averaged weights followed across modules) and analysis/eval_project.py."""
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..findings import Finding, Severity
@@ -13,28 +12,23 @@ from .base import Rule, extractor
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
-# A module worth a walk of every function: evaluation-like definitions or calls, gradient or mode switches,
-# flips, ensembles, averaged weights. The others (model definitions, data code) give only the batch-norm fact.
-_WORTH_READING = re.compile(
-    r"def _*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)\w*\(|"
-    r"def \w+_(?:eval|evaluate|validate|val|test|inference)\(|_step\(|no_grad|inference_mode|flip|rot90|::-1|"
-    r"ensemble|\.eval\(\)|\.train\(|volatile|set_grad_enabled|(?<![\w.])(?:evaluate|validate|test|val|eval)\w*\(|"
-    r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
-
-
 @extractor("eval")
 def extract_eval_facts(ctx: ModuleContext) -> Any:
     if ctx.is_test:
         return None
-    from ..analysis.eval_domain import AVERAGED_TEXT, eval_flow_facts, lite_flow_facts
+    from ..analysis.eval_domain import eval_flow_facts, lite_flow_facts
     from ..analysis.evaluation import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts
+    from ..analysis.text_gates import averaged_text, worth_reading_for_eval
 
-    if not _WORTH_READING.search(ctx.text):
+    # A module that is worth a walk of every function: evaluation-like definitions or calls, gradient or mode
+    # switches, flips, ensembles, averaged weights. The others (model definitions, data code) give only the
+    # batch-norm fact.
+    if not worth_reading_for_eval(ctx.text):
         return EvalModule(EvalFacts(bn=True), None) if BN_EVIDENCE.search(ctx.text) else None
 
     facts, analysis = evaluation_facts(ctx)
     flow = None
-    if AVERAGED_TEXT.search(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
+    if averaged_text(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
         flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
         flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
         flow.notes["averaged"] = bool(flow.sources)  # no averaged weights anywhere: nothing to resolve

@@ -30,9 +30,10 @@ def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
 @extractor("prep_metrics")
 def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
     from ..analysis.metric_protocol import metric_facts
-    from ..analysis.preprocessing import METRIC_NAME, scan
+    from ..analysis.preprocessing import scan
+    from ..analysis.text_gates import mentions_restoration_metric
 
-    if ctx.is_test or not METRIC_NAME.search(ctx.text):
+    if ctx.is_test or not mentions_restoration_metric(ctx.text):
         return None
     facts = metric_facts(scan(ctx.module), ctx.loc)
     return facts if facts.defs or facts.calls else None
