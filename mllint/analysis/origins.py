@@ -461,24 +461,36 @@ def _comments_inside(root: cst.CSTNode) -> list[str]:
     on a large literal); reading the dataclass fields directly is linear."""
     found: list[str] = []
     stack: list = [root]
+    comment, is_node = cst.Comment, _IS_NODE
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Comment):
+        kind = type(node)
+        if kind is comment:
             found.append(node.value)
             continue
-        kind = type(node)
         names = _ALL_FIELDS.get(kind)
         if names is None:
             names = _ALL_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
         kids: list = []
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, (list, tuple)):
-                kids.extend(v for v in value if isinstance(v, cst.CSTNode))
-            elif isinstance(value, cst.CSTNode):
+            value_kind = type(value)
+            if value_kind is list or value_kind is tuple:
+                kids.extend(v for v in value if _node_type(type(v), is_node))
+            elif _node_type(value_kind, is_node):
                 kids.append(value)
         stack.extend(reversed(kids))
     return found
+
+
+_IS_NODE: dict[type, bool] = {}  # type -> is it a CSTNode (an ABC: isinstance misses cost 4x a dict hit)
+
+
+def _node_type(kind: type, known: dict[type, bool]) -> bool:
+    answer = known.get(kind)
+    if answer is None:
+        answer = known[kind] = issubclass(kind, cst.CSTNode)
+    return answer
 
 
 def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str]:

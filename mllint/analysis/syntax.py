@@ -8,14 +8,17 @@ from .values import str_value
 
 
 def const(expr: cst.BaseExpression) -> object:
-    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+    if type(expr) is cst.Name and expr.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[expr.value]
     return string(expr)
 
 
 def string(expr: cst.BaseExpression | None) -> str | None:
     """str_value without literal_eval for the common plain literal (no prefix, no escapes)."""
-    if isinstance(expr, cst.SimpleString):
+    kind = type(expr)
+    if kind is not cst.SimpleString and kind is not cst.ConcatenatedString:
+        return None
+    if kind is cst.SimpleString:
         raw = expr.value
         if raw[0] in "'\"" and "\\" not in raw:
             quote = 3 if raw[:3] in ('"""', "'''") else 1
@@ -112,7 +115,8 @@ def literal(expr: cst.BaseExpression) -> bool:
 
 def callee_name(func: cst.BaseExpression) -> str:
     """The last name of a called expression (`model` in `self.model(x)`, `f` in `f(x)`), or ""."""
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    kind = type(func)
+    return func.attr.value if kind is cst.Attribute else func.value if kind is cst.Name else ""
 
 
 def body_of(node: cst.CSTNode) -> list:

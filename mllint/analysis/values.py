@@ -41,13 +41,14 @@ def int_value(expr: cst.BaseExpression) -> int | None:
 
 def str_value(expr: cst.BaseExpression | None) -> str | None:
     """A plain string literal (no f-string), or an implicit concatenation of them."""
-    if isinstance(expr, cst.SimpleString):
+    kind = type(expr)
+    if kind is cst.SimpleString:
         try:
             value = expr.evaluated_value
         except Exception:  # noqa: BLE001 - malformed escapes
             return None
         return value if isinstance(value, str) else None
-    if isinstance(expr, cst.ConcatenatedString):
+    if kind is cst.ConcatenatedString:
         left, right = str_value(expr.left), str_value(expr.right)
         return left + right if left is not None and right is not None else None
     return None
