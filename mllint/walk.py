@@ -21,6 +21,7 @@ _SKIP = frozenset(
         "star_arg", "returns", "annotation", "prefix", "quote", "whitespace",
     }
 )
+_PLAIN = (str, bool, int)  # fields that never hold a node: `Name.value` (leaves then have no fields at all)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -28,7 +29,8 @@ def _fields(tp: type) -> tuple[str, ...]:
     names = _FIELDS.get(tp)
     if names is None:
         names = tuple(
-            f.name for f in dataclasses.fields(tp) if f.name not in _SKIP and "whitespace" not in f.name
+            f.name for f in dataclasses.fields(tp)
+            if f.name not in _SKIP and "whitespace" not in f.name and f.type not in _PLAIN
         )
         _FIELDS[tp] = names
     return names
