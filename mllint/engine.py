@@ -102,13 +102,22 @@ def analyze_cached(
     if todo:  # only runs that write entries can grow the cache: pruned now (while the workers load libcst),
         # leaving room for the entries this run is about to write
         cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo))
-    with _no_cyclic_gc():  # the same holds for results unpickled from the workers
-        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm)
-    for index, (result, probes) in zip(todo, outcomes):
+    stored: set[int] = set()
+
+    def store(position: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
+        index = todo[position]
+        result, probes = outcome
         results[index] = result
+        stored.add(index)
         key = keys[index]
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
+
+    with _no_cyclic_gc():  # the same holds for results unpickled from the workers
+        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm, arrived=store)
+        for position, outcome in enumerate(outcomes):
+            if todo[position] not in stored:
+                store(position, outcome)
     return results  # type: ignore[return-value]
 
 

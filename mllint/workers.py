@@ -4,8 +4,8 @@ bound per file and crash isolation.
 - The pool is used only when it pays (more than one job and enough bytes to parse); the fork
   start method (Linux) lets workers inherit the already imported libcst and rules instead of
   importing them again.
-- Files are sent largest first in chunks of similar byte counts, so that one big file does not
-  leave the other workers idle at the end.
+- Files are sent largest first in chunks that shrink towards the end (guided scheduling), so that
+  one big file does not leave the other workers idle at the end.
 - A file that takes longer than `timeout` seconds is stopped (SIGALRM in the worker) and reported
   as FILE009; a file that kills its worker (libcst's native parser can overflow its stack) is
   retried alone and reported as FILE008. Neither outcome is cached.
@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from .context import is_test_path
 from .findings import Loc
@@ -41,7 +41,7 @@ Outcome = tuple[FileResult, Optional[dict]]  # result, and the module-name probe
 FILE_TIMEOUT = float(os.environ.get("MLLINT_FILE_TIMEOUT", "60"))
 HARD_LIMIT_GRACE = 5.0  # CPU seconds past the time limit before a worker stuck in native code is ended
 POOL_MIN_BYTES = 96 * 1024  # below this, starting workers costs more than it saves
-CHUNKS_PER_JOB = 6
+SMALLEST_CHUNK_SHARE = 48  # the smallest chunk: this fraction of a worker's share of the bytes
 MAX_CHUNK_FILES = 32
 
 
@@ -126,9 +126,13 @@ def _size(path: str) -> int:
 
 
 def _chunks(items: list[Item], sizes: list[int], jobs: int) -> list[list[int]]:
-    """Indices of items grouped into chunks of similar byte counts, largest files first."""
+    """Indices of items grouped into chunks, largest files first (guided scheduling): each chunk weighs
+    about half a worker's share of the bytes still to send, down to a floor, so that the chunks get
+    smaller towards the end and the workers finish together."""
     order = sorted(range(len(items)), key=lambda i: -sizes[i])
-    target = max(1, sum(sizes) // (jobs * CHUNKS_PER_JOB))
+    remaining = sum(sizes)
+    smallest = max(1, remaining // (jobs * SMALLEST_CHUNK_SHARE))
+    target = max(smallest, remaining // (jobs * 2))
     chunks: list[list[int]] = []
     current: list[int] = []
     weight = 0
@@ -137,7 +141,9 @@ def _chunks(items: list[Item], sizes: list[int], jobs: int) -> list[list[int]]:
         weight += sizes[index]
         if weight >= target or len(current) >= MAX_CHUNK_FILES:
             chunks.append(current)
+            remaining -= weight
             current, weight = [], 0
+            target = max(smallest, remaining // (jobs * 2))
     if current:
         chunks.append(current)
     return chunks
@@ -209,9 +215,11 @@ class WarmPool:
 
 
 def analyze_many(
-    items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT, warm: WarmPool | None = None
+    items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT, warm: WarmPool | None = None,
+    arrived: Callable[[int, Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Outcomes in the order of items."""
+    """Outcomes in the order of items. `arrived(index, outcome)` is called for outcomes that come back from
+    the pool while other chunks are still being analysed (so that the caller can store them meanwhile)."""
     if not items:
         return []
     sizes = [_size(path) for path, _, _ in items]
@@ -235,6 +243,8 @@ def analyze_many(
             try:
                 for index, outcome in zip(chunk, future.result()):
                     outcomes[index] = outcome
+                    if arrived is not None:
+                        arrived(index, outcome)
             except BrokenProcessPool:
                 retry.extend(chunk)
     finally:

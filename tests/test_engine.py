@@ -48,6 +48,15 @@ def test_chunks_cover_every_file_once_largest_first():
     assert sizes[flat[0]] == max(sizes)
 
 
+def test_chunks_shrink_towards_the_end_so_that_workers_finish_together():
+    items = [(f"f{i}.py", f"f{i}.py", f"f{i}.py") for i in range(300)]
+    sizes = [1000 + (i * 7919) % 5000 for i in range(300)]
+    weights = [sum(sizes[i] for i in chunk) for chunk in workers._chunks(items, sizes, jobs=2)]
+    assert weights[0] <= sum(sizes) / 4 + max(sizes)  # half a worker's share, at most one file more
+    assert weights[-1] < weights[0] / 4
+    assert len(weights) < 60  # not one file per chunk either
+
+
 def test_a_file_that_takes_too_long_is_stopped_and_reported(tmp_path, monkeypatch):
     path = tmp_path / "slow.py"
     path.write_text("x = 1\n")
