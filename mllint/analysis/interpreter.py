@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Callable
 
 import libcst as cst
@@ -66,12 +65,16 @@ class Call:
 
     @property
     def is_method(self) -> bool:
-        return isinstance(self.node.func, cst.Attribute)
+        return type(self.node.func) is cst.Attribute
 
-    @cached_property
+    @property
     def values(self) -> dict:
-        """Argument values by position or keyword (read by several recognisers: built once)."""
-        return {p: v for p, v, _ in self.args}
+        """Argument values by position or keyword (read by several recognisers: built once; not a
+        cached_property, whose lock costs more than the dict on Python 3.11)."""
+        found = self.__dict__.get("_values")
+        if found is None:
+            found = self.__dict__["_values"] = {p: v for p, v, _ in self.args}
+        return found
 
     def callee_value(self, flow: "Interpreter") -> Val:
         """The value of the called expression itself (`model` in `model(x)`, `self.ema.module` in
@@ -100,6 +103,10 @@ class Domain:
 
     def skips(self, node: cst.FunctionDef) -> bool:
         """Methods not interpreted (a model's forward pass: its calls read as computations on their arguments)."""
+        return False
+
+    def skips_class(self, node: cst.ClassDef) -> bool:
+        """Classes not interpreted at all (their methods get no summaries: calls of them read as library calls)."""
         return False
 
     def function_done(self, flow: "Interpreter", node: cst.FunctionDef, frame: Frame) -> None:
@@ -242,6 +249,8 @@ class Interpreter:
         self.domain.function_done(self, node, frame)
 
     def class_def(self, node: cst.ClassDef, prefix: str) -> None:
+        if self.domain.skips_class(node):
+            return
         path = f"{prefix}{node.name.value}"
         for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
             if isinstance(stmt, cst.FunctionDef) and not self.domain.skips(stmt):

@@ -9,6 +9,7 @@ training split, so that what is carved from them is a validation split, not held
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
@@ -20,11 +21,13 @@ from .interpreter import Call, Domain, Found, Frame, Interpreter
 from .leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
 from .leak_syntax import config_like, decided, ordering, receiver_name, selection_action
 from .names import dotted
-from .syntax import const, string, text_of
+from .syntax import body_of, const, string, text_of
 from .values import str_value
 
 UNLABELLED, TRAIN = "unlabelled", "train"
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
+_MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
+_DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
 
@@ -54,6 +57,20 @@ class LeakDomain(Domain):
         # A model's forward pass computes on whatever it is given; calls of it are read as
         # computations on their arguments, so its body need not be interpreted.
         return bool(_FORWARD.match(node.name.value))
+
+    def skips_class(self, node: cst.ClassDef) -> bool:
+        """A model definition (an `nn.Module` with a `forward`, whose constructor is given no data): its layers
+        are built from settings, calls of the model read as computations on their arguments, and its other
+        methods (weight initialisation, classifier resets) never see a split. About a third of LEAK's time on
+        a model zoo went to these constructors."""
+        if not any(_MODEL_BASE.search(dotted(base.value) or "") for base in node.bases):
+            return False
+        methods = {m.name.value: m for m in body_of(node) if type(m) is cst.FunctionDef}
+        if "forward" not in methods:
+            return False
+        init = methods.get("__init__")
+        params = (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params) if init else ()
+        return not any(_DATA_PARAM.search(p.name.value) for p in params)
 
     def function_done(self, flow: Interpreter, node: cst.FunctionDef, frame: Frame) -> None:
         name, returns = node.name.value, frame.returns
@@ -306,9 +323,12 @@ class LeakDomain(Domain):
         """Statistics count only when kept (`mean = x.mean()`, not printed), outside a model's forward pass
         (there they are layers: normalisation), outside display code (`show_points()` centres a cloud to draw
         it), and not when a value is normalised by its own statistic (`x = x - x.mean(0)`: per sample)."""
+        method = call.short in P.STAT_METHODS and call.is_method
+        if not method and call.qualified not in P.STAT_FUNCS:
+            return False
         kept = call.frame.assigning is not None and not _in_forward(call.frame) and not _displays(call.frame) \
             and not _self_normalised(call)
-        if call.short in P.STAT_METHODS and call.is_method and call.receiver.tainted() and kept:
+        if method and call.receiver.tainted() and kept:
             self.sink(flow, LEAK_FIT, call.node, call.receiver, f"statistics (`.{call.short}()`)", raw_only=True,
                       site=call.library_site)
             return True
@@ -343,12 +363,17 @@ class LeakDomain(Domain):
 
     def _early_stopping(self, flow: Interpreter, call: Call) -> bool:
         values = call.values
-        if (P.EARLY_STOP_CALL.search(call.short) or P.EARLY_STOP_CALL.search(receiver_name(call.node.func)) or
+        if (_early_stop_name(call.short) or _early_stop_name(receiver_name(call.node.func)) or
                 "EarlyStopping" in (call.receiver.ctor or "")) and any(v.tainted() for v in values.values()):
             self.sink(flow, LEAK_SELECT, call.node, union(*values.values()), "drives early stopping",
                       site=call.library_site)
             return True
         return False
+
+
+@lru_cache(maxsize=4096)
+def _early_stop_name(name: str) -> bool:
+    return bool(P.EARLY_STOP_CALL.search(name))
 
 
 _CALL_SINKS = (LeakDomain._backward, LeakDomain._fit, LeakDomain._vocabulary, LeakDomain._statistics,

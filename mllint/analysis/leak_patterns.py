@@ -79,6 +79,7 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
     return False
 
 
+@lru_cache(maxsize=4096)
 def dataset_like(short: str) -> bool:
     """Could a callee with this last name build a dataset or a loader?"""
     return bool(short[:1].isupper() or DATASET_LIKE.search(short))
