@@ -99,5 +99,13 @@ class Visitor:
             self.visit_children(node)
 
     def visit_children(self, node: cst.CSTNode) -> None:
+        # visit() inlined: one Python call per node instead of two (every family walks every tree)
+        dispatch = self._dispatch
         for child in _kids(node):
-            self.visit(child)
+            tp = type(child)
+            try:
+                method = dispatch[tp]
+            except KeyError:
+                method = dispatch[tp] = getattr(type(self), "visit_" + tp.__name__, None)
+            if method is None or method(self, child) is not False:
+                self.visit_children(child)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import libcst as cst
 
@@ -19,6 +20,11 @@ EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b
 TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
 ENSEMBLE_WORDS = re.compile(r"(?i)ensemble")
 FAMILIES = {"ema": EMA_WORDS, "tta": TTA_WORDS, "ensemble": ENSEMBLE_WORDS}
+
+
+@lru_cache(maxsize=8192)
+def _says(family: str, name: str) -> bool:
+    return bool(FAMILIES[family].search(name))
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Switches:
     def __init__(self, module: cst.Module, names) -> None:
         self.module, self.names = module, names
         self._options: dict[str, tuple[str | None, object]] | None = None
+        self._tests: dict[int, tuple[cst.CSTNode, list]] = {}
 
     @property
     def options(self) -> dict[str, tuple[str | None, object]]:
@@ -71,6 +78,21 @@ class Switches:
         found = self._judge(test, family, cls, params)
         return replace(found, family=family) if found is not None else None
 
+    def _named(self, test: cst.BaseExpression) -> list[tuple[cst.CSTNode, str]]:
+        """The names, attributes and strings of a test, in order (read once for the three families)."""
+        known = self._tests.get(id(test))
+        if known is not None and known[0] is test:
+            return known[1]
+        named = []
+        for node in walk(test):
+            kind = type(node)
+            name = node.attr.value if kind is cst.Attribute else node.value if kind is cst.Name else \
+                string(node) if kind is cst.SimpleString else None
+            if name:
+                named.append((node, name))
+        self._tests[id(test)] = (test, named)
+        return named
+
     def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
         words = FAMILIES[family]
         if isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1":
@@ -86,10 +108,8 @@ class Switches:
                 return Switch(f"hasattr(self, {attr!r})", False,
                               f"`hasattr(self, {attr!r})` is always true: `self.{attr}` is created unconditionally in `__init__`")
             return Switch(f"hasattr(self, {attr!r})", True)
-        for node in walk(test):
-            name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else \
-                string(node) if isinstance(node, cst.SimpleString) else None
-            if not name or not words.search(name):
+        for node, name in self._named(test):
+            if not _says(family, name):
                 continue
             if isinstance(node, cst.Name) and params is not None and name in params:
                 return Switch(name, True, param=name, default=params[name])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
@@ -105,6 +106,7 @@ class EvalFacts:
     averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
 
 
+@lru_cache(maxsize=8192)
 def model_name(name: str) -> bool:
     """`model`, `net_g_ema`, `self.backbone`, `netG`: a word of a model, no verb first (`get_model`), no class."""
     if not name or name[:1].isupper():
@@ -129,7 +131,20 @@ def _sets_eval(node: cst.Call) -> bool:
         return True
     if short == "train" and isinstance(node.func, cst.Attribute) and node.args:
         return const(node.args[0].value) is not True
-    return bool(re.match(r"(?i)(?:set_)?eval(?:uation)?_mode$|set_eval$|to_eval$|model_eval$", short))
+    return _eval_mode_name(short)
+
+
+@lru_cache(maxsize=4096)
+def _eval_mode_name(short: str) -> bool:
+    return bool(_EVAL_MODE.match(short))
+
+
+_EVAL_MODE = re.compile(r"(?i)(?:set_)?eval(?:uation)?_mode$|set_eval$|to_eval$|model_eval$")
+
+
+@lru_cache(maxsize=8192)
+def _metric_word(name: str) -> bool:
+    return bool(METRIC.search(name))
 
 
 def _grad_off_item(expr: cst.BaseExpression) -> bool:
@@ -235,7 +250,7 @@ class _Function:
             if kind is cst.Call:
                 self.call(sub, grad_off, switches)
             elif kind is cst.Name:
-                if not self.metric and METRIC.search(sub.value):
+                if not self.metric and _metric_word(sub.value):
                     self.metric = True
             elif kind is cst.Subscript:
                 if _reverses(sub):
