@@ -7,6 +7,7 @@ and stops as soon as the last one is closed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterable
 
@@ -119,19 +120,109 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
     _resolve_by_statement); otherwise the module is generated up to the last requested node.
     """
     targets: dict[int, list[Loc]] = {}
-    keep: list[cst.CSTNode] = []  # ids are only stable while the nodes are alive
+    nodes: dict[int, cst.CSTNode] = {}  # ids are only stable while the nodes are alive
     for node, loc in requests:
         targets.setdefault(id(node), []).append(loc)
-        keep.append(node)
+        nodes[id(node)] = node
     if not targets:
         return
-    if text is not None and _resolve_by_statement(module, targets, text):
-        return
+    if text is not None:
+        targets = _resolve_by_search(module, targets, nodes, text)
+        if not targets or _resolve_by_statement(module, targets, text):
+            return
     state = _state_class()(module, targets)
     try:
         module._codegen(state)
     except _Done:
         pass
+
+
+_SEARCH_MAX = 2000  # characters: a longer snippet costs more to generate than its statement is likely to
+_OCCURRENCES_TRIED = 50  # occurrences of a multi-line snippet's first line checked before giving up
+
+
+def _resolve_by_search(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode],
+                       text: str) -> dict[int, list[Loc]]:
+    """Place expressions by their own text, and return the targets left to place.
+
+    An expression's generated code is exactly its source text (libcst round-trips), up to the indentation
+    of its continuation lines (which comes from the blocks around it); when it occurs once in the file, that
+    occurrence is the node. Generating a call or a name costs a few tokens, where its enclosing top-level
+    statement (a whole `main()`) costs thousands. Statements, and expressions that occur more than once
+    (`loader`, `optimizer.step()`), are left to the statement pass."""
+    left: dict[int, list[Loc]] = {}
+    line_starts: list[int] | None = None
+    state_class = _state_class()
+    searchable = (cst.BaseExpression, cst.Arg, cst.Param)
+    for key, locs in targets.items():
+        node = nodes[key]
+        if not isinstance(node, searchable):
+            left[key] = locs
+            continue
+        scratch = Loc()
+        state = state_class(module, {key: [scratch]})
+        state.text, state.line, state.column = [], 0, 0
+        node._codegen(state)
+        code = "".join(state.text)
+        lines = _NEWLINE.split(code) if code and len(code) <= _SEARCH_MAX else []
+        found = _only_occurrence(text, lines) if lines and state.closed and scratch.line == 0 else None
+        if found is None or scratch.end_line not in (0, len(lines) - 1):
+            left[key] = locs
+            continue
+        offset, last_indent = found
+        if line_starts is None:
+            line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        row = bisect_right(line_starts, offset)  # 1-based line of the occurrence
+        shift = offset - line_starts[row - 1]
+        end_shift = shift if scratch.end_line == 0 else last_indent
+        for loc in locs:
+            loc.line, loc.column = row, scratch.column + shift
+            loc.end_line, loc.end_column = row + scratch.end_line, scratch.end_column + end_shift
+    return left
+
+
+def _only_occurrence(text: str, lines: list[str]) -> tuple[int, int] | None:
+    """(offset, indentation added to the last line) of the one place where the snippet's lines occur, each
+    continuation line possibly indented further (by the blocks the snippet sits in); None if none or several."""
+    first = lines[0]
+    if len(lines) == 1:
+        found = text.find(first)
+        return (found, 0) if found >= 0 and text.find(first, found + 1) < 0 else None
+    only = None
+    found = text.find(first)
+    for _ in range(_OCCURRENCES_TRIED):
+        if found < 0:
+            return only
+        indent = _continues(text, found + len(first), lines[1:])
+        if indent is not None:
+            if only is not None:
+                return None
+            only = (found, indent)
+        found = text.find(first, found + 1)
+    return None
+
+
+def _continues(text: str, at: int, rest: list[str]) -> int | None:
+    """Do the snippet's continuation lines follow at `at` (a line break first)? The indentation added to
+    the last one, if so."""
+    for number, line in enumerate(rest):
+        if text.startswith("\r\n", at):
+            at += 2
+        elif at < len(text) and text[at] in "\r\n":
+            at += 1
+        else:
+            return None
+        ws = len(line) - len(line.lstrip(" \t"))  # the snippet's own leading whitespace
+        run = at
+        while run < len(text) and text[run] in " \t":
+            run += 1
+        indent = run - at - ws
+        if indent < 0 or not text.startswith(line, at + indent):
+            return None
+        if number < len(rest) - 1 and (at + indent + len(line) < len(text) and text[at + indent + len(line)] not in "\r\n"):
+            return None  # a middle line must end where the snippet's line ends
+        at += indent + len(line)
+    return indent
 
 
 def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], text: str) -> bool:
