@@ -79,6 +79,55 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
     return False
 
 
+def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
+    """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
+    (`test_matched`, `test.clean`, `test-other`)."""
+    for piece in text.replace(" ", "").split("+"):
+        base = piece.split("[", 1)[0].lower()
+        if base in held_out or re.split(r"[._-]", base, maxsplit=1)[0] in held_out:
+            return True
+    return False
+
+
+# Config keys (`cfg.data.test.root`, `opt["test_dir"]`): a chain on a receiver named like a config is read as a
+# possible config value when one of its keys could name data or a split (not `cfg.optim.lr`).
+CONFIG_ROOT = re.compile(
+    r"^(?:cfgs?|conf|configs?|opts?|options|args|hparams|hps?|params|settings|specs?)$|(?:_|^)(?:cfg|conf|config|opts?|args|"
+    r"params|settings|spec)$|cfg$|config$|conf$",
+    re.IGNORECASE,
+)
+_DATA_KEY_WORDS = frozenset({
+    "test", "testing", "heldout", "held", "holdout", "eval", "evaluation", "val", "valid", "validation", "dev",
+    "data", "dataset", "datasets", "dataroot", "root", "dir", "path", "folder", "file", "files", "split", "subset",
+    "set", "sets", "list", "bench", "benchmark", "testset", "valset", "evalset", "devset", "images", "imgs",
+})
+# The leaf of a config key that names a location of data (`root`, `test_dir`, `dataroot_gt`, `ann_file`).
+_PATH_KEY_WORDS = frozenset({
+    "root", "dir", "path", "folder", "file", "files", "dataroot", "list", "csv", "json", "jsonl", "ann", "annotation",
+    "annotations", "prefix", "images", "imgs", "location", "data", "dataset", "datasets", "source", "src", "txt",
+})
+SPLIT_KEY_WORDS = frozenset({"split", "subset", "partition"})
+
+
+def key_words(key: str) -> list[str]:
+    """`test_dataroot_gt` -> [test, dataroot, gt]; `testDir` -> [test, dir]; `val2` -> [val]."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", key)
+    return [w for w in re.split(r"[^a-zA-Z]+", spaced.lower()) if w]
+
+
+def config_data_key(key: str) -> bool:
+    """Could this config key name data or a split (`test`, `data_root`, `val_dir`, `testset`), not a setting
+    (`lr`, `batch_size`)?"""
+    return any(w in _DATA_KEY_WORDS or w.startswith(("test", "val", "eval", "holdout", "heldout"))
+               or w.endswith(("set", "sets", "dir", "root", "path", "data", "split")) for w in key_words(key))
+
+
+def path_key(key: str) -> bool:
+    """Does this config key name a location of data (`root`, `test_dir`, `dataroot_gt`, `ann_file`)?"""
+    return any(w in _PATH_KEY_WORDS or w.endswith(("dir", "root", "path", "file", "folder", "list"))
+               for w in key_words(key))
+
+
 def dataset_like(short: str) -> bool:
     """Could a callee with this last name build a dataset or a loader?"""
     return bool(short[:1].isupper() or DATASET_LIKE.search(short))

@@ -1,0 +1,264 @@
+"""Config values that decide a held-out split (LEAK): the YAML/JSON/TOML configs a project's code loads, and
+whether a key that code reads (`cfg.data.test.root`, `opt["test_dir"]`) names held-out data in them.
+
+Workers note two things per module (leak_domain.py): the config files its text names (`"configs/train.yaml"`,
+an option's default, Hydra's `config_path`/`config_name`), and the config keys it reads where data or a split is
+chosen, each as a source that holds only if a config says so. The project phase (`confirm`) reads each config
+that some module names, once per run, and decides those sources: the key must exist in a config loaded in the
+same project unit and give a held-out value there (a path such as `data/test`, a split name under a split key,
+a data location under a held-out key such as `test_dataset.dataroot`). The config line is kept for the report.
+No libcst here: this runs on warm runs too.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import leak_patterns as P
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_LITERAL = re.compile(r"""["']([^"'\s]{1,200}?\.(?:ya?ml|json|toml))["']""")
+_HYDRA = re.compile(r"""config_path\s*=\s*["']([^"'\n]*)["']\s*,\s*config_name\s*=\s*["']([^"'\n]+)["']"""
+                    r"""|config_name\s*=\s*["']([^"'\n]+)["']\s*,\s*config_path\s*=\s*["']([^"'\n]*)["']""")
+_TRAIN_WORDS = frozenset({"train", "training", "trainval", "val", "valid", "validation", "dev", "unlabeled",
+                          "unlabelled", "labeled", "labelled", "lb", "ulb"})
+_NOT_CONFIGS = ("package.json", "package-lock.json", "tsconfig.json", ".pre-commit-config.yaml")
+
+
+def config_names(text: str) -> tuple:
+    """The config files a module's text names: string literals ending in .yaml/.yml/.json/.toml, and Hydra's
+    `config_path=..., config_name=...` as ("hydra", path, name). Empty for most modules (a substring test)."""
+    if not any(ext in text for ext in (".yaml", ".yml", ".json", ".toml", "config_name")):
+        return ()
+    found: list = sorted({name for name in _LITERAL.findall(text) if not name.endswith(_NOT_CONFIGS)})
+    if "config_name" in text:
+        for match in _HYDRA.finditer(text):
+            path, name = (match.group(1), match.group(2)) if match.group(2) else (match.group(4), match.group(3))
+            found.append(("hydra", path, name))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Where a config names held-out data: the file as displayed, the key's line and column, the dotted key and
+    its value."""
+    display: str
+    line: int
+    column: int
+    key: str
+    value: Any
+
+
+class ConfigFile:
+    """A YAML/JSON/TOML file of the project (an aux fact): read only if some module names it."""
+
+    def __init__(self, path: str, rel: str, display: str) -> None:
+        self.path, self.rel, self.display = path, rel, display
+        self._flat: dict | None = None
+        self._text: str | None = None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def flat(self) -> dict[str, Any]:
+        """Dotted keys to leaf values (configs.load's reading, without its short aliases of nested keys)."""
+        if self._flat is None:
+            from ..recipe.configs import ConfigFileError, load
+
+            try:
+                flat = load(self.path)
+            except (ConfigFileError, RecursionError, ValueError):
+                flat = {}
+            self._flat = _without_aliases(flat)
+        return self._flat
+
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                with open(self.path, encoding="utf-8", errors="replace") as handle:
+                    self._text = handle.read()
+            except OSError:
+                self._text = ""
+        return self._text
+
+    def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
+        found = decide(self.flat(), keys, mode, splits)
+        if found is None:
+            return None
+        dotted, value = found
+        line, column = key_position(self.text(), dotted.split("."), self.rel)
+        return Hit(self.display, line, column, dotted, value)
+
+
+def _without_aliases(flat: dict) -> dict:
+    """configs.flatten adds `b` for a unique nested `a.b`; a top-level key has no dot and is not such a copy."""
+    ends: dict[str, list[str]] = {}
+    for key in flat:
+        if "." in key:
+            ends.setdefault(key.rsplit(".", 1)[-1], []).append(key)
+    return {k: v for k, v in flat.items()
+            if "." in k or not (len(ends.get(k, ())) == 1 and flat[ends[k][0]] is v)}
+
+
+def decide(flat: dict, keys: tuple, mode: str, splits: tuple[str, ...]) -> tuple[str, Any] | None:
+    """The first (dotted key, value) of the config under `keys` that names held-out data, or None. A chain of
+    one key is looked up at the top level; a longer one also inside (`dcfg.test.root` in `data.test.root`)."""
+    n = len(keys)
+    for dotted, value in flat.items():
+        parts = dotted.split(".")
+        for j in range(0, len(parts) - n + 1 if n > 1 else 1):
+            if tuple(parts[j:j + n]) == keys:
+                if _holds(parts, j + n, value, mode, splits):
+                    return dotted, value
+                break
+    return None
+
+
+def _holds(parts: list[str], anchor: int, value: Any, mode: str, splits: tuple[str, ...]) -> bool:
+    """Does the leaf `parts` = value name held-out data, read at parts[:anchor]? Below the anchor, only keys that
+    are not splits count: `cfg.data` holding `train:` and `test:` sections is the whole data config, not the
+    test split."""
+    rest = parts[anchor:]
+    if mode in ("split", "false"):
+        return not rest and (value is False if mode == "false" else isinstance(value, str) and
+                             P.is_held_out_split(value, splits))
+    leaf = parts[-1]
+    if value is False and leaf in P.TRAIN_KEYWORDS:  # `test: {train: false}`: a dataset's flag
+        return rest == [leaf] and any(_says_held_out(k, splits) for k in parts[:-1])
+    if any(_split_word(k, splits) for k in rest):
+        return False
+    if isinstance(value, tuple):  # a list of folders or files
+        return any(_holds(parts, anchor, v, mode, splits) for v in value[:50] if isinstance(v, str))
+    if not isinstance(value, str) or not value.strip():
+        return False
+    if P.held_out_path(value, splits, bare=P.path_key(leaf)):
+        return True
+    if any(w in P.SPLIT_KEY_WORDS for w in P.key_words(leaf)) and P.is_held_out_split(value, splits):
+        return True
+    located = P.path_key(leaf) or "/" in value or bool(re.search(r"\.\w{2,8}$", value))
+    return located and any(_says_held_out(k, splits) for k in parts)
+
+
+def _says_held_out(key: str, splits: tuple[str, ...]) -> bool:
+    """`test`, `test_dataset`, `test_dir`, `testset`, `test_1` (not `latest`, not `contest`)."""
+    for word in P.key_words(key):
+        for split in splits:
+            if word == split or word.startswith(split) and word[len(split):] in (
+                    "set", "sets", "data", "dir", "root", "path", "list", "images", "imgs", "file", "files"):
+                return True
+    return False
+
+
+def _split_word(key: str, splits: tuple[str, ...]) -> bool:
+    return _says_held_out(key, splits) or any(
+        w in _TRAIN_WORDS or w.startswith(("train", "val")) for w in P.key_words(key))
+
+
+def key_position(text: str, parts: list[str], rel: str) -> tuple[int, int]:
+    """Line and column of a dotted key in a config's text: YAML blocks by indentation, else (JSON, TOML, YAML
+    flow style) each key after the one before it. Falls back to the deepest key found, then line 1."""
+    line, column = 1, 1
+    if rel.endswith((".yaml", ".yml")):
+        found = _yaml_position(text.splitlines(), parts)
+        if found is not None:
+            return found
+    offset = 0
+    for key in parts:
+        match = re.compile(r"""(?<![\w-])["']?""" + re.escape(key) + r"""["']?\s*[:=]""").search(text, offset)
+        if match is None:
+            match = re.compile(r"\[[\w.\"' -]*?(?<![\w-])" + re.escape(key) + r"\]").search(text, offset)  # TOML
+        if match is None:
+            break
+        offset = match.end()
+        start = match.start() + (1 if match.group(0)[0] == "[" else 0)
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return line, column
+
+
+def _yaml_position(lines: list[str], parts: list[str]) -> tuple[int, int] | None:
+    start, indent, found = 0, -1, None
+    for key in parts:
+        pattern = re.compile(r"""(-\s+)?["']?""" + re.escape(key) + r"""["']?\s*:(?:\s|$)""")
+        for number in range(start, len(lines)):
+            raw = lines[number]
+            stripped = raw.lstrip(" ")
+            if not stripped or stripped.startswith("#"):
+                continue
+            depth = len(raw) - len(stripped)
+            if found is not None and depth <= indent:
+                return None  # left the block of the key before: flow style or not there
+            match = pattern.match(stripped)
+            if match:
+                dash = len(match.group(1) or "")
+                indent, start = depth + dash, number + 1
+                found = (number + 1, depth + dash + 1)
+                break
+        else:
+            return None
+    return found
+
+
+def _resolve(name: Any, rel: str, configs: dict[str, ConfigFile]) -> list[tuple[ConfigFile, str]]:
+    """The project's config files a name in module `rel` refers to: relative to the module, to the project
+    root, or the one file whose path ends with it; Hydra's primary config. Pairs of (file, key prefix)."""
+    if isinstance(name, tuple):
+        _, folder, primary = name
+        primary = primary if primary.endswith((".yaml", ".yml")) else primary + ".yaml"
+        found = []
+        for base in (os.path.dirname(rel), ""):
+            candidate = os.path.normpath(os.path.join(base, folder, primary))
+            if candidate in configs:
+                found.append((configs[candidate], ""))
+                break
+        return found
+    here = os.path.dirname(rel)
+    for candidate in (os.path.normpath(os.path.join(here, name)), os.path.normpath(name)):
+        if candidate in configs:
+            return [(configs[candidate], "")]
+    tail = "/" + name.lstrip("./")
+    matches = [c for c in configs if ("/" + c).endswith(tail)]
+    return [(configs[matches[0]], "")] if len(matches) == 1 else []
+
+
+def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tuple[str, int], Hit]:
+    """The config sources (rel, i) that hold, with where the config names the held-out data. A source is
+    decided by the configs that modules of its project unit name (a script that loads `configs/train.yaml`
+    and the data module that reads `cfg.data.test` are one unit)."""
+    uses = [(rel, i, tuple(keys), mode) for rel, f in files.items() for i, keys, mode in f.notes.get("config_uses", ())]
+    if not uses:
+        return {}
+    configs: dict[str, ConfigFile] = {rel: c for rel, c in project.aux_facts("leak").items()
+                                      if isinstance(c, ConfigFile)}
+    loaded: dict[str, list[ConfigFile]] = {}
+    for rel, f in files.items():
+        for name in f.notes.get("config_names", ()):
+            for config, _ in _resolve(name, rel, configs):
+                if config not in loaded.setdefault(rel, []):
+                    loaded[rel].append(config)
+    if not loaded:
+        return {}
+    units = {rel: project.unit_of(rel) for rel in {*loaded, *(u[0] for u in uses)}}
+    hits: dict[tuple[str, int], Hit] = {}
+    for rel, i, keys, mode in sorted(uses):
+        candidates = sorted({c.rel: c for r, cs in loaded.items() for c in cs
+                             if project.covers(units[r], rel) or project.covers(units[rel], r)}.items())
+        for _, config in candidates:
+            hit = config.decide(keys, mode, splits)
+            if hit is not None:
+                hits[(rel, i)] = hit
+                break
+    return hits
+
+
+def read_config_file(path: str, rel: str, display: str) -> ConfigFile | None:
+    """The aux reader: a handle on every YAML/JSON/TOML file, read later only if code names it."""
+    name = rel.rsplit("/", 1)[-1]
+    if not name.endswith(CONFIG_SUFFIXES) or name in _NOT_CONFIGS or rel.startswith(".github/"):
+        return None
+    return ConfigFile(path, rel, display)
