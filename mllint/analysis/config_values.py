@@ -35,7 +35,8 @@ def config_names(text: str) -> tuple:
     `config_path=..., config_name=...` as ("hydra", path, name). Empty for most modules (a substring test)."""
     if not any(ext in text for ext in (".yaml", ".yml", ".json", ".toml", "config_name")):
         return ()
-    found: list = sorted({name for name in _LITERAL.findall(text) if not name.endswith(_NOT_CONFIGS)})
+    found: list = sorted({name for name in _LITERAL.findall(text)
+                          if not name.endswith(_NOT_CONFIGS) and not any(c in name for c in "{}%*$<>")})
     if "config_name" in text:
         for match in _HYDRA.finditer(text):
             path, name = (match.group(1), match.group(2)) if match.group(2) else (match.group(4), match.group(3))
@@ -227,9 +228,10 @@ def _resolve(name: Any, rel: str, configs: dict[str, ConfigFile]) -> list[tuple[
 
 
 def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tuple[str, int], Hit]:
-    """The config sources (rel, i) that hold, with where the config names the held-out data. A source is
-    decided by the configs that modules of its project unit name (a script that loads `configs/train.yaml`
-    and the data module that reads `cfg.data.test` are one unit)."""
+    """The config sources (rel, i) that hold, with where the config names the held-out data. A source in module
+    M is decided by the configs that the programs running M name: M, the modules that import M (transitively),
+    and what those import (a script that loads `configs/train.yaml` and the data module it imports, which reads
+    `cfg.data.test`); not by another script's config, nor by a config no code names."""
     uses = [(rel, i, tuple(keys), mode) for rel, f in files.items() for i, keys, mode in f.notes.get("config_uses", ())]
     if not uses:
         return {}
@@ -241,19 +243,48 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
             for config, _ in _resolve(name, rel, configs):
                 if config not in loaded.setdefault(rel, []):
                     loaded[rel].append(config)
-    if not loaded:
+    if not any(loaded.values()):
         return {}
-    units = {rel: project.unit_of(rel) for rel in {*loaded, *(u[0] for u in uses)}}
+    imports = _import_graph(project)
+    importers: dict[str, set[str]] = {}
+    for rel, targets in imports.items():
+        for target in targets:
+            importers.setdefault(target, set()).add(rel)
     hits: dict[tuple[str, int], Hit] = {}
+    programs: dict[str, list[ConfigFile]] = {}
     for rel, i, keys, mode in sorted(uses):
-        candidates = sorted({c.rel: c for r, cs in loaded.items() for c in cs
-                             if project.covers(units[r], rel) or project.covers(units[rel], r)}.items())
-        for _, config in candidates:
+        if rel not in programs:
+            running = _closure({rel}, importers)
+            programs[rel] = sorted({c.rel: c for r in _closure(running, imports) for c in loaded.get(r, ())}.values(),
+                                   key=lambda c: c.rel)
+        for config in programs[rel]:
             hit = config.decide(keys, mode, splits)
             if hit is not None:
                 hits[(rel, i)] = hit
                 break
     return hits
+
+
+def _import_graph(project: Project) -> dict[str, set[str]]:
+    """Module -> the project modules it imports."""
+    graph: dict[str, set[str]] = {}
+    for result, table in project.facts("imports"):
+        targets = graph.setdefault(result.rel, set())
+        for dotted in set(table.values()):
+            found = project.resolve(result.rel, dotted)
+            if found is not None and found[0] != result.rel:
+                targets.add(found[0])
+    return graph
+
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(start), list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def read_config_file(path: str, rel: str, display: str) -> ConfigFile | None:

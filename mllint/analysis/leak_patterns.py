@@ -118,8 +118,23 @@ def key_words(key: str) -> list[str]:
 def config_data_key(key: str) -> bool:
     """Could this config key name data or a split (`test`, `data_root`, `val_dir`, `testset`), not a setting
     (`lr`, `batch_size`)?"""
-    return any(w in _DATA_KEY_WORDS or w.startswith(("test", "val", "eval", "holdout", "heldout"))
-               or w.endswith(("set", "sets", "dir", "root", "path", "data", "split")) for w in key_words(key))
+    words = key_words(key)
+    return any(w in _DATA_KEY_WORDS or w.startswith(("test", "eval", "holdout", "heldout"))
+               or w.endswith(("set", "sets", "dir", "root", "path", "data", "split")) for w in words)
+
+
+# Config keys that name where results, logs and models go, or settings (`output_dir`, `save_path`,
+# `pretrained_model_path`, `drop_path_rate`): never the data a model is evaluated on.
+_NOT_DATA_WORDS = frozenset({
+    "output", "outputs", "out", "save", "saved", "log", "logs", "logging", "checkpoint", "checkpoints", "ckpt", "model",
+    "models", "pretrained", "pretrain", "weights", "weight", "result", "results", "cache", "tmp", "temp", "export",
+    "resume", "job", "exp", "experiment", "experiments", "work", "visualization", "vis", "tensorboard", "wandb", "rate",
+    "size", "num", "batch", "interval", "freq", "frequency", "iter", "iters", "epoch", "epochs", "ratio", "workers",
+})
+
+
+def not_data_key(key: str) -> bool:
+    return any(w in _NOT_DATA_WORDS for w in key_words(key))
 
 
 def path_key(key: str) -> bool:

@@ -144,6 +144,6 @@ def config_chain(expr: cst.BaseExpression, key_of) -> tuple[str, ...] | None:
         if len(keys) < 2:
             return None
         root = keys.pop()
-    if not P.CONFIG_ROOT.search(root) or not any(P.config_data_key(k) for k in keys):
+    if not P.CONFIG_ROOT.search(root) or P.not_data_key(keys[0]) or not any(P.config_data_key(k) for k in keys):
         return None
     return tuple(reversed(keys))
