@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _LITERAL = re.compile(r"""["']([^"'\s]{1,200}?\.(?:ya?ml|json|toml))["']""")
-_HYDRA = re.compile(r"""config_path\s*=\s*["']([^"'\n]*)["']\s*,\s*config_name\s*=\s*["']([^"'\n]+)["']"""
-                    r"""|config_name\s*=\s*["']([^"'\n]+)["']\s*,\s*config_path\s*=\s*["']([^"'\n]*)["']""")
+_CONFIG_NAME = re.compile(r"""config_name\s*=\s*["']([^"'\n]+)["']""")
+_CONFIG_PATH = re.compile(r"""config_path\s*=\s*["']([^"'\n]*)["']""")
 _TRAIN_WORDS = frozenset({"train", "training", "trainval", "val", "valid", "validation", "dev", "unlabeled",
                           "unlabelled", "labeled", "labelled", "lb", "ulb"})
 _NOT_CONFIGS = ("package.json", "package-lock.json", "tsconfig.json", ".pre-commit-config.yaml")
@@ -37,10 +37,12 @@ def config_names(text: str) -> tuple:
         return ()
     found: list = sorted({name for name in _LITERAL.findall(text)
                           if not name.endswith(_NOT_CONFIGS) and not any(c in name for c in "{}%*$<>")})
-    if "config_name" in text:
-        for match in _HYDRA.finditer(text):
-            path, name = (match.group(1), match.group(2)) if match.group(2) else (match.group(4), match.group(3))
-            found.append(("hydra", path, name))
+    if "config_name" in text:  # Hydra: `@hydra.main(config_path="conf", config_name="config")`, or initialize/compose
+        paths = [(m.start(), m.group(1)) for m in _CONFIG_PATH.finditer(text)]
+        for match in _CONFIG_NAME.finditer(text):
+            near = [(abs(at - match.start()), path) for at, path in paths if abs(at - match.start()) < 400]
+            if near:
+                found.append(("hydra", min(near)[1], match.group(1)))
     return tuple(found)
 
 
@@ -62,6 +64,7 @@ class ConfigFile:
         self.path, self.rel, self.display = path, rel, display
         self._flat: dict | None = None
         self._text: str | None = None
+        self.hydra: HydraConfig | None = None  # this file as the primary config of a Hydra app
 
     def __bool__(self) -> bool:
         return True
@@ -94,6 +97,41 @@ class ConfigFile:
         dotted, value = found
         line, column = key_position(self.text(), dotted.split("."), self.rel)
         return Hit(self.display, line, column, dotted, value)
+
+
+class HydraConfig:
+    """A Hydra config as the app starts with it: the primary file with its defaults list composed
+    (recipe/configs.load_hydra); a key's line is looked up in the file that set it."""
+
+    def __init__(self, primary: ConfigFile, configs: dict[str, ConfigFile]) -> None:
+        self.primary, self.configs = primary, configs
+        self.rel = primary.rel
+        self._flat: dict | None = None
+        self._set_by: dict[str, str] = {}
+
+    def flat(self) -> dict[str, Any]:
+        if self._flat is None:
+            from ..recipe.configs import ConfigFileError, load_hydra
+
+            here, base = os.path.dirname(self.primary.path), os.path.dirname(self.primary.rel)
+            try:
+                flat, _, set_by = load_hydra(here, os.path.basename(self.primary.rel))
+            except (ConfigFileError, OSError, RecursionError, ValueError):
+                flat, set_by = {}, {}
+            self._flat = _without_aliases(flat)
+            self._set_by = {k: os.path.normpath(os.path.join(base, os.path.relpath(v, here))) for k, v in set_by.items()}
+        return self._flat
+
+    def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
+        found = decide(self.flat(), keys, mode, splits)
+        if found is None:
+            return None
+        dotted, value = found
+        config = self.configs.get(self._set_by.get(dotted, self.primary.rel), self.primary)
+        parts = dotted.split(".")
+        own = next((parts[k:] for k in range(len(parts)) if ".".join(parts[k:]) in config.flat()), parts)
+        line, column = key_position(config.text(), own, config.rel)
+        return Hit(config.display, line, column, dotted, value)
 
 
 def _without_aliases(flat: dict) -> dict:
@@ -171,12 +209,12 @@ def key_position(text: str, parts: list[str], rel: str) -> tuple[int, int]:
     offset = 0
     for key in parts:
         match = re.compile(r"""(?<![\w-])["']?""" + re.escape(key) + r"""["']?\s*[:=]""").search(text, offset)
-        if match is None:
-            match = re.compile(r"\[[\w.\"' -]*?(?<![\w-])" + re.escape(key) + r"\]").search(text, offset)  # TOML
+        if match is None:  # a TOML table header: `[data.test]`
+            match = re.compile(r"(?<=[\[.])" + re.escape(key) + r"(?=[.\]])").search(text, offset)
         if match is None:
             break
         offset = match.end()
-        start = match.start() + (1 if match.group(0)[0] == "[" else 0)
+        start = match.start()
         line = text.count("\n", 0, start) + 1
         column = start - (text.rfind("\n", 0, start) + 1) + 1
     return line, column
@@ -205,19 +243,22 @@ def _yaml_position(lines: list[str], parts: list[str]) -> tuple[int, int] | None
     return found
 
 
-def _resolve(name: Any, rel: str, configs: dict[str, ConfigFile]) -> list[tuple[ConfigFile, str]]:
+def _resolve(name: Any, rel: str, configs: dict[str, ConfigFile]) -> list[tuple[Any, str]]:
     """The project's config files a name in module `rel` refers to: relative to the module, to the project
     root, or the one file whose path ends with it; Hydra's primary config. Pairs of (file, key prefix)."""
     if isinstance(name, tuple):
         _, folder, primary = name
         primary = primary if primary.endswith((".yaml", ".yml")) else primary + ".yaml"
-        found = []
         for base in (os.path.dirname(rel), ""):
             candidate = os.path.normpath(os.path.join(base, folder, primary))
             if candidate in configs:
-                found.append((configs[candidate], ""))
-                break
-        return found
+                primary_file = configs[candidate]
+                if "/" in name[2]:  # a primary config in a subfolder of the search path: read it alone
+                    return [(primary_file, "")]
+                if primary_file.hydra is None:
+                    primary_file.hydra = HydraConfig(primary_file, configs)
+                return [(primary_file.hydra, "")]
+        return []
     here = os.path.dirname(rel)
     for candidate in (os.path.normpath(os.path.join(here, name)), os.path.normpath(name)):
         if candidate in configs:
@@ -237,7 +278,7 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
         return {}
     configs: dict[str, ConfigFile] = {rel: c for rel, c in project.aux_facts("leak").items()
                                       if isinstance(c, ConfigFile)}
-    loaded: dict[str, list[ConfigFile]] = {}
+    loaded: dict[str, list[Any]] = {}
     for rel, f in files.items():
         for name in f.notes.get("config_names", ()):
             for config, _ in _resolve(name, rel, configs):
@@ -251,7 +292,7 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
         for target in targets:
             importers.setdefault(target, set()).add(rel)
     hits: dict[tuple[str, int], Hit] = {}
-    programs: dict[str, list[ConfigFile]] = {}
+    programs: dict[str, list[Any]] = {}
     for rel, i, keys, mode in sorted(uses):
         if rel not in programs:
             running = _closure({rel}, importers)
