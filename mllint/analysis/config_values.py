@@ -284,6 +284,15 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
             for config, _ in _resolve(name, rel, configs):
                 if config not in loaded.setdefault(rel, []):
                     loaded[rel].append(config)
+    for launcher in project.aux_facts("leak").values():
+        if isinstance(launcher, Launches):
+            folder = os.path.dirname(launcher.rel)
+            for script, name in launcher.pairs:
+                target = _script(script, folder, files)
+                if target is not None:  # run from the launcher's folder or from the root
+                    for config, _ in _resolve(name, launcher.rel, configs) or _resolve(name, target, configs):
+                        if config not in loaded.setdefault(target, []):
+                            loaded[target].append(config)
     if not any(loaded.values()):
         return {}
     imports = _import_graph(project)
@@ -304,6 +313,16 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
                 hits[(rel, i)] = hit
                 break
     return hits
+
+
+def _script(script: str, folder: str, files: dict) -> str | None:
+    """The project module a launcher runs: relative to its folder, to the root, or the one that ends so."""
+    for candidate in (os.path.normpath(os.path.join(folder, script)), os.path.normpath(script)):
+        if candidate in files:
+            return candidate
+    tail = "/" + script.lstrip("./")
+    matches = [r for r in files if ("/" + r).endswith(tail)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _import_graph(project: Project) -> dict[str, set[str]]:
@@ -328,9 +347,48 @@ def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def read_config_file(path: str, rel: str, display: str) -> ConfigFile | None:
-    """The aux reader: a handle on every YAML/JSON/TOML file, read later only if code names it."""
+@dataclass(frozen=True)
+class Launches:
+    """The config files a shell script (or Makefile) passes to the Python scripts it runs:
+    `python train.py --config configs/cifar.yaml` gives ("train.py", "configs/cifar.yaml")."""
+    rel: str
+    pairs: tuple
+
+
+_PY_SCRIPT = re.compile(r"(?<![\w$/.-])((?:\.{0,2}/)?[\w.-]+(?:/[\w.-]+)*\.py)\b")
+_CONFIG_ARG = re.compile(r"""(?:^|[\s=])["']?((?:\.{0,2}/)?[\w.-]+(?:/[\w.-]+)*\.(?:ya?ml|json|toml))\b""")
+
+
+def launched_configs(text: str) -> tuple:
+    pairs = []
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        script = _PY_SCRIPT.search(line)
+        if script is None:
+            continue
+        for config in _CONFIG_ARG.findall(line[script.end():]):
+            if (script.group(1), config) not in pairs:
+                pairs.append((script.group(1), config))
+    return tuple(pairs)
+
+
+def read_config_file(path: str, rel: str, display: str) -> ConfigFile | Launches | None:
+    """The aux reader: a handle on every YAML/JSON/TOML file, read later only if code names it; the
+    (script, config) pairs of a shell script."""
     name = rel.rsplit("/", 1)[-1]
-    if not name.endswith(CONFIG_SUFFIXES) or name in _NOT_CONFIGS or rel.startswith(".github/"):
+    if not name.endswith(CONFIG_SUFFIXES):
+        if name.endswith(".cfg"):
+            return None
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            return None
+        if ".py" not in text or not any(ext in text for ext in CONFIG_SUFFIXES):
+            return None
+        pairs = launched_configs(text)
+        return Launches(rel, pairs) if pairs else None
+    if name in _NOT_CONFIGS or rel.startswith(".github/"):
         return None
     return ConfigFile(path, rel, display)
