@@ -405,17 +405,18 @@ def test_config_keys_decide_by_value_and_by_the_key_that_holds_it():
             "data.train.root": "data/train", "data.test.root": "data/test", "data.val.root": "data/train",
             "test_dataset.name": "Set5", "test_dataset.dataroot": "datasets/Set5", "val.name": "Set14",
             "val.dataroot_gt": "datasets/Set14/GT", "eval_split": "test", "latest_dir": "runs/latest",
-            "test.train": False, "test_mode": "center_crop"}
+            "test.train": False, "test_mode": "center_crop", "eval.save_dir": "results/eval", "eval.root": "data/val"}
     held_out = {keys: decide(flat, keys, "data", S) for keys in [
         ("test_batch_size",), ("num_eval_iter",), ("eval_interval",), ("test_only",), ("data",), ("data", "test"),
         ("data", "val"), ("test", "root"), ("test_dataset",), ("val",), ("eval_split",), ("latest_dir",),
-        ("test",), ("test_mode",), ("root",)]}
+        ("test",), ("test_mode",), ("root",), ("eval",)]}
     assert {keys for keys, hit in held_out.items() if hit} == {
         ("data", "test"), ("test", "root"), ("test_dataset",), ("eval_split",), ("test",)}
     assert held_out[("data", "test")] == ("data.test.root", "data/test")
     assert held_out[("test_dataset",)] == ("test_dataset.dataroot", "datasets/Set5")
     assert decide(flat, ("eval_split",), "split", S) == ("eval_split", "test")
     assert decide(flat, ("test_only",), "false", S) == ("test_only", False)
+    assert decide({"test.save_dir": "results/test", "test.log_dir": "logs/test"}, ("test",), "data", S) is None
 
 
 def test_config_key_positions_in_yaml_json_and_toml():

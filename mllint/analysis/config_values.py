@@ -57,7 +57,25 @@ class Hit:
     value: Any
 
 
-class ConfigFile:
+class _Config:
+    """What a source is decided against: a config's dotted keys and where each is written."""
+
+    def flat(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def locate(self, parts: list[str]) -> tuple[str, int, int]:
+        """(display path, line, column) of a dotted key."""
+        raise NotImplementedError
+
+    def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
+        found = decide(self.flat(), keys, mode, splits)
+        if found is None:
+            return None
+        dotted, value = found
+        return Hit(*self.locate(dotted.split(".")), dotted, value)
+
+
+class ConfigFile(_Config):
     """A YAML/JSON/TOML file of the project (an aux fact): read only if some module names it."""
 
     def __init__(self, path: str, rel: str, display: str) -> None:
@@ -90,16 +108,11 @@ class ConfigFile:
                 self._text = ""
         return self._text
 
-    def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
-        found = decide(self.flat(), keys, mode, splits)
-        if found is None:
-            return None
-        dotted, value = found
-        line, column = key_position(self.text(), dotted.split("."), self.rel)
-        return Hit(self.display, line, column, dotted, value)
+    def locate(self, parts: list[str]) -> tuple[str, int, int]:
+        return (self.display, *key_position(self.text(), parts, self.rel))
 
 
-class HydraConfig:
+class HydraConfig(_Config):
     """A Hydra config as the app starts with it: the primary file with its defaults list composed
     (recipe/configs.load_hydra); a key's line is looked up in the file that set it."""
 
@@ -122,16 +135,12 @@ class HydraConfig:
             self._set_by = {k: os.path.normpath(os.path.join(base, os.path.relpath(v, here))) for k, v in set_by.items()}
         return self._flat
 
-    def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
-        found = decide(self.flat(), keys, mode, splits)
-        if found is None:
-            return None
-        dotted, value = found
-        config = self.configs.get(self._set_by.get(dotted, self.primary.rel), self.primary)
-        parts = dotted.split(".")
+    def locate(self, parts: list[str]) -> tuple[str, int, int]:
+        """In the file that set the key, under the key it has there (`data.eval_dir` is `eval_dir` in
+        `data/cifar.yaml`)."""
+        config = self.configs.get(self._set_by.get(".".join(parts), self.primary.rel), self.primary)
         own = next((parts[k:] for k in range(len(parts)) if ".".join(parts[k:]) in config.flat()), parts)
-        line, column = key_position(config.text(), own, config.rel)
-        return Hit(config.display, line, column, dotted, value)
+        return config.locate(own)
 
 
 def _without_aliases(flat: dict) -> dict:
@@ -169,8 +178,8 @@ def _holds(parts: list[str], anchor: int, value: Any, mode: str, splits: tuple[s
     leaf = parts[-1]
     if value is False and leaf in P.TRAIN_KEYWORDS:  # `test: {train: false}`: a dataset's flag
         return rest == [leaf] and any(_says_held_out(k, splits) for k in parts[:-1])
-    if any(_split_word(k, splits) for k in rest):
-        return False
+    if any(_split_word(k, splits) for k in rest) or P.not_data_key(leaf):
+        return False  # a section of several splits; where outputs, logs or models go (`test: {save_dir: ...}`)
     if isinstance(value, tuple):  # a list of folders or files
         return any(_holds(parts, anchor, v, mode, splits) for v in value[:50] if isinstance(v, str))
     if not isinstance(value, str) or not value.strip():
