@@ -460,3 +460,15 @@ def test_a_hydra_config_group_names_the_test_folder(tmp_path):
     first = finding.related[0]
     assert (Path(first.loc.path).name, first.loc.line) == ("cifar.yaml", 3)
     assert first.message == "held-out data named in the config: `data.eval_dir: data/cifar/test`"
+
+
+def test_a_key_held_out_in_one_config_and_not_in_another_of_the_same_script_is_not_decided(tmp_path):
+    """A script naming a training config and a test config reads its data from either: no finding unless every
+    config that has the key names held-out data there."""
+    train = src(CONFIG_TRAIN).replace('with open("configs/run.yaml")', 'TEST_CONFIG = "configs/test.yaml"\nwith open("configs/run.yaml")')
+    findings = lint(tmp_path, {
+        "configs/run.yaml": "data:\n  train_root: data/train\n  eval_root: data/val\n",
+        "configs/test.yaml": "data:\n  train_root: data/train\n  eval_root: data/test\n",
+        "train.py": train,
+    })
+    assert findings == []

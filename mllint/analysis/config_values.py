@@ -67,6 +67,9 @@ class _Config:
         """(display path, line, column) of a dotted key."""
         raise NotImplementedError
 
+    def has(self, keys: tuple) -> bool:
+        return next(_anchored(self.flat(), keys), None) is not None
+
     def decide(self, keys: tuple, mode: str, splits: tuple[str, ...]) -> Hit | None:
         found = decide(self.flat(), keys, mode, splits)
         if found is None:
@@ -154,17 +157,23 @@ def _without_aliases(flat: dict) -> dict:
 
 
 def decide(flat: dict, keys: tuple, mode: str, splits: tuple[str, ...]) -> tuple[str, Any] | None:
-    """The first (dotted key, value) of the config under `keys` that names held-out data, or None. A chain of
-    one key is looked up at the top level; a longer one also inside (`dcfg.test.root` in `data.test.root`)."""
+    """The first (dotted key, value) of the config under `keys` that names held-out data, or None."""
+    for dotted, parts, anchor, value in _anchored(flat, keys):
+        if _holds(parts, anchor, value, mode, splits):
+            return dotted, value
+    return None
+
+
+def _anchored(flat: dict, keys: tuple):
+    """The leaves at or under `keys`: (dotted key, its parts, where `keys` ends in them, value). A chain of one key
+    is looked up at the top level; a longer one also inside (`dcfg.test.root` in `data.test.root`)."""
     n = len(keys)
     for dotted, value in flat.items():
         parts = dotted.split(".")
         for j in range(0, len(parts) - n + 1 if n > 1 else 1):
             if tuple(parts[j:j + n]) == keys:
-                if _holds(parts, j + n, value, mode, splits):
-                    return dotted, value
+                yield dotted, parts, j + n, value
                 break
-    return None
 
 
 def _holds(parts: list[str], anchor: int, value: Any, mode: str, splits: tuple[str, ...]) -> bool:
@@ -281,7 +290,8 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
     """The config sources (rel, i) that hold, with where the config names the held-out data. A source in module
     M is decided by the configs that the programs running M name: M, the modules that import M (transitively),
     and what those import (a script that loads `configs/train.yaml` and the data module it imports, which reads
-    `cfg.data.test`); not by another script's config, nor by a config no code names."""
+    `cfg.data.test`), and the configs the project's launchers pass to those scripts; not by another script's
+    config, nor by a config no code names. Where several have the key, all must say held-out."""
     uses = [(rel, i, tuple(keys), mode) for rel, f in files.items() for i, keys, mode in f.notes.get("config_uses", ())]
     if not uses:
         return {}
@@ -316,11 +326,12 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
             running = _closure({rel}, importers)
             programs[rel] = sorted({c.rel: c for r in _closure(running, imports) for c in loaded.get(r, ())}.values(),
                                    key=lambda c: c.rel)
-        for config in programs[rel]:
-            hit = config.decide(keys, mode, splits)
-            if hit is not None:
-                hits[(rel, i)] = hit
-                break
+        # held-out in a config, and in every other config of the program that has the key: a script that names
+        # `configs/train.yaml` and `configs/test.yaml` reads its training data from the one without test paths
+        decided = [(config, config.decide(keys, mode, splits)) for config in programs[rel]]
+        held = [hit for _, hit in decided if hit is not None]
+        if held and all(hit is not None for config, hit in decided if hit is not None or config.has(keys)):
+            hits[(rel, i)] = held[0]
     return hits
 
 
