@@ -472,3 +472,37 @@ def test_a_key_held_out_in_one_config_and_not_in_another_of_the_same_script_is_n
         "train.py": train,
     })
     assert findings == []
+
+
+def test_configs_named_by_a_template_and_built_by_instantiate(tmp_path):
+    """`f"configs/{args.dataset}.yaml"` names every config it can be; `instantiate(cfg.data.test)` builds the
+    dataset the section describes. Held-out when all those configs say so."""
+    train = src("""
+        import argparse
+
+        import torch
+        from hydra.utils import instantiate
+        from omegaconf import OmegaConf
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--dataset", default="cifar10")
+        args = parser.parse_args()
+        cfg = OmegaConf.load(f"configs/{args.dataset}.yaml")
+        train_set = instantiate(cfg.data.train)
+        eval_set = instantiate(cfg.data.test)
+        best = 0.0
+        for epoch in range(10):
+            fit(model, train_set)
+            acc = evaluate(model, eval_set)
+            if acc > best:
+                best = acc
+                torch.save(model.state_dict(), "best.pt")
+    """)
+    section = "data:\n  train:\n    _target_: datasets.Folder\n    root: data/{0}/train\n  test:\n" \
+              "    _target_: datasets.Folder\n    root: data/{0}/{1}\n"
+    findings = lint(tmp_path / "all", {"configs/cifar10.yaml": section.format("cifar10", "test"),
+                                       "configs/cifar100.yaml": section.format("cifar100", "test"), "train.py": train})
+    (finding,) = findings
+    assert finding.code == "LEAK002" and "`data.test.root: data/cifar10/test`" in finding.message
+    assert lint(tmp_path / "some", {"configs/cifar10.yaml": section.format("cifar10", "test"),
+                                    "configs/cifar100.yaml": section.format("cifar100", "val"), "train.py": train}) == []

@@ -11,6 +11,7 @@ No libcst here: this runs on warm runs too.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _LITERAL = re.compile(r"""["']([^"'\s]{1,200}?\.(?:ya?ml|json|toml))["']""")
+_TEMPLATE = re.compile(r"""[fF]?["']([^"'\s]{1,200}?\.(?:ya?ml|json|toml))["']""")
 _CONFIG_NAME = re.compile(r"""config_name\s*=\s*["']([^"'\n]+)["']""")
 _CONFIG_PATH = re.compile(r"""config_path\s*=\s*["']([^"'\n]*)["']""")
 _TRAIN_WORDS = frozenset({"train", "training", "trainval", "val", "valid", "validation", "dev", "unlabeled",
                           "unlabelled", "labeled", "labelled", "lb", "ulb"})
+_OTHER_SPLITS = ("train", "training", "trainval", "val", "valid", "validation", "dev")
 _NOT_CONFIGS = ("package.json", "package-lock.json", "tsconfig.json", ".pre-commit-config.yaml")
 
 
@@ -37,6 +40,12 @@ def config_names(text: str) -> tuple:
         return ()
     found: list = sorted({name for name in _LITERAL.findall(text)
                           if not name.endswith(_NOT_CONFIGS) and not any(c in name for c in "{}%*$<>")})
+    # a name made from a template (`f"configs/{args.dataset}.yaml"`, `"configs/%s.yaml" % name`): every file it
+    # can name, as a pattern
+    for template in _TEMPLATE.findall(text):
+        pattern = re.sub(r"\{[^{}]*\}|%[-\d.]*[sd]|\*+", "*", template)
+        if "*" in pattern and not any(c in pattern for c in "{}%$<>") and re.search(r"[\w-]{2,}", pattern.rsplit("/", 1)[0] if "/" in pattern else ""):
+            found.append(("glob", pattern))
     if "config_name" in text:  # Hydra: `@hydra.main(config_path="conf", config_name="config")`, or initialize/compose
         paths = [(m.start(), m.group(1)) for m in _CONFIG_PATH.finditer(text)]
         for match in _CONFIG_NAME.finditer(text):
@@ -197,7 +206,9 @@ def _holds(parts: list[str], anchor: int, value: Any, mode: str, splits: tuple[s
         return True
     if any(w in P.SPLIT_KEY_WORDS for w in P.key_words(leaf)) and P.is_held_out_split(value, splits):
         return True
-    located = P.path_key(leaf) or "/" in value or bool(re.search(r"\.\w{2,8}$", value))
+    if P.held_out_path(value, _OTHER_SPLITS, bare=P.path_key(leaf)):
+        return False  # a folder that names another split (`test: {root: data/val}`): the folder decides
+    located = P.path_key(leaf) or "/" in value or bool(P.PATH_EXT.search(value))
     return located and any(_says_held_out(k, splits) for k in parts)
 
 
@@ -264,6 +275,14 @@ def _yaml_position(lines: list[str], parts: list[str]) -> tuple[int, int] | None
 def _resolve(name: Any, rel: str, configs: dict[str, ConfigFile]) -> list[tuple[Any, str]]:
     """The project's config files a name in module `rel` refers to: relative to the module, to the project
     root, or the one file whose path ends with it; Hydra's primary config. Pairs of (file, key prefix)."""
+    if isinstance(name, tuple) and name[0] == "glob":
+        here = os.path.dirname(rel)
+        for base in (here, ""):
+            pattern = os.path.normpath(os.path.join(base, name[1]))
+            matched = [c for c in sorted(configs) if fnmatch.fnmatchcase(c, pattern)]
+            if matched:
+                return [(configs[c], "") for c in matched]
+        return []
     if isinstance(name, tuple):
         _, folder, primary = name
         primary = primary if primary.endswith((".yaml", ".yml")) else primary + ".yaml"

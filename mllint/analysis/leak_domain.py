@@ -213,7 +213,7 @@ class LeakDomain(Domain):
             elif isinstance(position, int) and data_like and isinstance(value.const, str) and \
                     value.const.lower() in self.splits:
                 found.add(flow.source(node, f"{_label(flow, call)}({value.const!r})"))
-            if value.const is None and (data_like or short in ("join", "joinpath", "Path", "open")) and \
+            if value.const is None and (data_like or short in P.CONFIG_CONSUMERS) and \
                     not (isinstance(position, str) and L.CONFIG_KEYWORD.search(position)) and \
                     not isinstance(arg.value, cst.Name):
                 mode = "false" if position in P.TRAIN_KEYWORDS else "split" if position in P.SPLIT_KEYWORDS else "data"

@@ -44,7 +44,7 @@ DATASET_LIKE = re.compile(r"data|load|set$|split|fold|read|fetch|corpus|split|fo
 _DATA_SUFFIX = (r"(?:set|sets|loader|loaders|_?data|dataset|datasets|_?ds|_?dl|_?iter|_?gen|_?df|_?images|_?imgs|"
                 r"_?labels|_?targets|_?features|_?samples|_?inputs|_?texts|_?examples|_?encodings|_?x|_?y|_?batches)")
 _DATA_PREFIX = r"(?:x|y|data|ds|df|dl|loader|dataset|set|images|imgs|labels|targets|features|inputs|texts|samples)"
-_PATH_EXT = re.compile(r"\.(?:csv|tsv|json|jsonl|txt|npy|npz|pkl|pickle|parquet|h5|hdf5|feather|arrow|tfrecords?|"
+PATH_EXT = re.compile(r"\.(?:csv|tsv|json|jsonl|txt|npy|npz|pkl|pickle|parquet|h5|hdf5|feather|arrow|tfrecords?|"
                        r"mat|lmdb|zip|tar|gz|png|jpg)$", re.IGNORECASE)
 
 
@@ -68,7 +68,7 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
 
     bare: the text is one path component (an argument of os.path.join), so `test` alone counts.
     """
-    if not bare and "/" not in text and "\\" not in text and not _PATH_EXT.search(text):
+    if not bare and "/" not in text and "\\" not in text and not PATH_EXT.search(text):
         return False
     for part in re.split(r"[/\\]", text):
         stem = part.rsplit(".", 1)[0].lower() if "." in part.strip(".") else part.lower()
@@ -107,6 +107,10 @@ _PATH_KEY_WORDS = frozenset({
     "annotations", "prefix", "images", "imgs", "location", "data", "dataset", "datasets", "source", "src", "txt",
 })
 SPLIT_KEY_WORDS = frozenset({"split", "subset", "partition"})
+# Calls that turn a config value into a path or an object, besides callees named like data: paths, and the
+# builders of config-driven code (`DATASETS.build(cfg.data.test)`, `build_from_cfg`, Hydra's `instantiate`).
+CONFIG_CONSUMERS = frozenset({"join", "joinpath", "Path", "open", "build", "build_from_cfg", "instantiate", "call",
+                              "create", "make", "from_config", "from_cfg"})
 
 
 def key_words(key: str) -> list[str]:
