@@ -427,7 +427,7 @@ def test_config_key_positions_in_yaml_json_and_toml():
     assert key_position("data: {train: {root: a}, test: {root: data/test}}\n", ["data", "test", "root"],
                         "c.yml") == (1, 33)
     json_text = '{\n  "train": {"root": "a"},\n  "test": {\n    "root": "data/test"\n  }\n}\n'
-    assert key_position(json_text, ["test", "root"], "c.json") == (4, 5)
+    assert key_position(json_text, ["test", "root"], "c.json") == (4, 6)
     assert key_position('[data.test]\nroot = "data/test"\n', ["data", "test", "root"], "c.toml") == (2, 1)
 
 

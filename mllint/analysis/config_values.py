@@ -243,7 +243,7 @@ def key_position(text: str, parts: list[str], rel: str) -> tuple[int, int]:
         if match is None:
             break
         offset = match.end()
-        start = match.start()
+        start = match.start() + (1 if text[match.start()] in "\"'" else 0)  # the key, not its quote
         line = text.count("\n", 0, start) + 1
         column = start - (text.rfind("\n", 0, start) + 1) + 1
     return line, column
@@ -252,7 +252,7 @@ def key_position(text: str, parts: list[str], rel: str) -> tuple[int, int]:
 def _yaml_position(lines: list[str], parts: list[str]) -> tuple[int, int] | None:
     start, indent, found = 0, -1, None
     for key in parts:
-        pattern = re.compile(r"""(-\s+)?["']?""" + re.escape(key) + r"""["']?\s*:(?:\s|$)""")
+        pattern = re.compile(r"""(-\s+)?(["']?)""" + re.escape(key) + r"""["']?\s*:(?:\s|$)""")
         for number in range(start, len(lines)):
             raw = lines[number]
             stripped = raw.lstrip(" ")
@@ -265,7 +265,7 @@ def _yaml_position(lines: list[str], parts: list[str]) -> tuple[int, int] | None
             if match:
                 dash = len(match.group(1) or "")
                 indent, start = depth + dash, number + 1
-                found = (number + 1, depth + dash + 1)
+                found = (number + 1, depth + dash + len(match.group(2)) + 1)
                 break
         else:
             return None
