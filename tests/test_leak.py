@@ -330,3 +330,179 @@ def test_a_selection_inside_an_unrelated_if_is_reported():
     (finding,) = fixture_findings("leak_pos_named_loader_guarded")
     assert finding.message.endswith("it sets `is_best`: the best score is chosen on it")
     assert finding.related[0].message == "held-out data: `test_loader` (named as held-out data)"
+
+
+# --- the held-out split decided by a config the code loads ---------------------------------------------------
+
+CONFIG_TRAIN = """
+import torch
+import yaml
+from torch.utils.data import DataLoader
+from torchvision.datasets import ImageFolder
+
+with open("configs/run.yaml") as f:
+    cfg = yaml.safe_load(f)
+train_loader = DataLoader(ImageFolder(cfg["data"]["train_root"]), shuffle=True)
+eval_loader = DataLoader(ImageFolder(cfg["data"]["eval_root"]))
+best = 0.0
+for epoch in range(10):
+    fit_one_epoch(model, train_loader)
+    acc = evaluate(model, eval_loader)
+    if acc > best:
+        best = acc
+        torch.save(model.state_dict(), "best.pt")
+"""
+
+
+def test_a_config_value_naming_the_test_folder_is_held_out_with_the_config_line_related(tmp_path):
+    findings = lint(tmp_path, {
+        "configs/run.yaml": "data:\n  train_root: data/train\n  eval_root: data/test\nepochs: 10\n",
+        "train.py": src(CONFIG_TRAIN),
+    })
+    (finding,) = findings
+    assert (finding.code, Path(finding.loc.path).name, finding.loc.line) == ("LEAK002", "train.py", 14)
+    assert "the config value `cfg[\"data\"][\"eval_root\"]` (`data.eval_root: data/test` in" in finding.message
+    related = [(Path(r.loc.path).name, r.loc.line, r.loc.column, r.message) for r in finding.related]
+    assert related == [
+        ("run.yaml", 3, 3, "held-out data named in the config: `data.eval_root: data/test`"),
+        ("train.py", 9, 38, "held-out data: the config value `cfg[\"data\"][\"eval_root\"]`"),
+    ]
+
+
+def test_a_config_value_is_held_out_only_where_the_config_says_so(tmp_path):
+    """The same code with a validation folder in the config, with the config not named by any code, or with the
+    key missing from it: no finding."""
+    cases = {
+        "val": {"configs/run.yaml": "data:\n  train_root: data/train\n  eval_root: data/val\n"},
+        "unnamed": {"configs/other.yaml": "data:\n  train_root: data/train\n  eval_root: data/test\n"},
+        "missing": {"configs/run.yaml": "data:\n  train_root: data/train\n  test_root: data/test\n"},
+    }
+    for name, files in cases.items():
+        assert lint(tmp_path / name, {**files, "train.py": src(CONFIG_TRAIN)}) == [], name
+
+
+def test_an_edited_config_changes_the_findings_of_a_cached_run(tmp_path):
+    project = tmp_path / "p"
+    lint(project, {"configs/run.yaml": "data:\n  train_root: data/train\n  eval_root: data/val\n",
+                   "train.py": src(CONFIG_TRAIN)})
+    cache = tmp_path / "cache"
+
+    def cached() -> list:
+        return run([str(project)], Config(), ["LEAK"], [], jobs=1, cache_dir=str(cache), use_cache=True).findings
+
+    assert cached() == []
+    (project / "configs/run.yaml").write_text("data:\n  train_root: data/train\n  eval_root: data/test\n")
+    assert codes(cached()) == ["LEAK002"]
+    (project / "configs/run.yaml").write_text("data:\n  train_root: data/train\n  eval_root: data/val\n")
+    assert cached() == []
+
+
+def test_config_keys_decide_by_value_and_by_the_key_that_holds_it():
+    from mllint.analysis.config_values import decide
+    from mllint.config import DEFAULT_HELD_OUT_SPLITS as S
+
+    flat = {"test_batch_size": 256, "num_eval_iter": 5000, "eval_interval": 5, "test_only": False,
+            "data.train.root": "data/train", "data.test.root": "data/test", "data.val.root": "data/train",
+            "test_dataset.name": "Set5", "test_dataset.dataroot": "datasets/Set5", "val.name": "Set14",
+            "val.dataroot_gt": "datasets/Set14/GT", "eval_split": "test", "latest_dir": "runs/latest",
+            "test.train": False, "test_mode": "center_crop", "eval.save_dir": "results/eval", "eval.root": "data/val"}
+    held_out = {keys: decide(flat, keys, "data", S) for keys in [
+        ("test_batch_size",), ("num_eval_iter",), ("eval_interval",), ("test_only",), ("data",), ("data", "test"),
+        ("data", "val"), ("test", "root"), ("test_dataset",), ("val",), ("eval_split",), ("latest_dir",),
+        ("test",), ("test_mode",), ("root",), ("eval",)]}
+    assert {keys for keys, hit in held_out.items() if hit} == {
+        ("data", "test"), ("test", "root"), ("test_dataset",), ("eval_split",), ("test",)}
+    assert held_out[("data", "test")] == ("data.test.root", "data/test")
+    assert held_out[("test_dataset",)] == ("test_dataset.dataroot", "datasets/Set5")
+    assert decide(flat, ("eval_split",), "split", S) == ("eval_split", "test")
+    assert decide(flat, ("test_only",), "false", S) == ("test_only", False)
+    assert decide({"test.save_dir": "results/test", "test.log_dir": "logs/test"}, ("test",), "data", S) is None
+
+
+def test_config_key_positions_in_yaml_json_and_toml():
+    from mllint.analysis.config_values import key_position
+
+    yaml_text = "# run\ndata:\n  train:\n    root: data/train\n  test:\n    root: data/test\n"
+    assert key_position(yaml_text, ["data", "test", "root"], "c.yaml") == (6, 5)
+    assert key_position("data: {train: {root: a}, test: {root: data/test}}\n", ["data", "test", "root"],
+                        "c.yml") == (1, 33)
+    json_text = '{\n  "train": {"root": "a"},\n  "test": {\n    "root": "data/test"\n  }\n}\n'
+    assert key_position(json_text, ["test", "root"], "c.json") == (4, 6)
+    assert key_position('[data.test]\nroot = "data/test"\n', ["data", "test", "root"], "c.toml") == (2, 1)
+
+
+def test_a_hydra_config_group_names_the_test_folder(tmp_path):
+    findings = lint(tmp_path, {
+        "conf/config.yaml": "defaults:\n  - data: cifar\n  - _self_\nepochs: 10\n",
+        "conf/data/cifar.yaml": "name: cifar10\ntrain_dir: data/cifar/train\neval_dir: data/cifar/test\n",
+        "train.py": src("""
+            import hydra
+            import torch
+            from torch.utils.data import DataLoader
+            from torchvision.datasets import ImageFolder
+
+
+            @hydra.main(version_base=None, config_path="conf", config_name="config")
+            def main(cfg):
+                train_loader = DataLoader(ImageFolder(cfg.data.train_dir), shuffle=True)
+                eval_loader = DataLoader(ImageFolder(cfg.data.eval_dir))
+                best = 0.0
+                for epoch in range(cfg.epochs):
+                    fit(model, train_loader)
+                    acc = evaluate(model, eval_loader)
+                    if acc > best:
+                        best = acc
+                        torch.save(model.state_dict(), "best.pt")
+        """),
+    })
+    (finding,) = findings
+    assert finding.code == "LEAK002"
+    first = finding.related[0]
+    assert (Path(first.loc.path).name, first.loc.line) == ("cifar.yaml", 3)
+    assert first.message == "held-out data named in the config: `data.eval_dir: data/cifar/test`"
+
+
+def test_a_key_held_out_in_one_config_and_not_in_another_of_the_same_script_is_not_decided(tmp_path):
+    """A script naming a training config and a test config reads its data from either: no finding unless every
+    config that has the key names held-out data there."""
+    train = src(CONFIG_TRAIN).replace('with open("configs/run.yaml")', 'TEST_CONFIG = "configs/test.yaml"\nwith open("configs/run.yaml")')
+    findings = lint(tmp_path, {
+        "configs/run.yaml": "data:\n  train_root: data/train\n  eval_root: data/val\n",
+        "configs/test.yaml": "data:\n  train_root: data/train\n  eval_root: data/test\n",
+        "train.py": train,
+    })
+    assert findings == []
+
+
+def test_configs_named_by_a_template_and_built_by_instantiate(tmp_path):
+    """`f"configs/{args.dataset}.yaml"` names every config it can be; `instantiate(cfg.data.test)` builds the
+    dataset the section describes. Held-out when all those configs say so."""
+    train = src("""
+        import argparse
+
+        import torch
+        from hydra.utils import instantiate
+        from omegaconf import OmegaConf
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--dataset", default="cifar10")
+        args = parser.parse_args()
+        cfg = OmegaConf.load(f"configs/{args.dataset}.yaml")
+        train_set = instantiate(cfg.data.train)
+        eval_set = instantiate(cfg.data.test)
+        best = 0.0
+        for epoch in range(10):
+            fit(model, train_set)
+            acc = evaluate(model, eval_set)
+            if acc > best:
+                best = acc
+                torch.save(model.state_dict(), "best.pt")
+    """)
+    section = "data:\n  train:\n    _target_: datasets.Folder\n    root: data/{0}/train\n  test:\n" \
+              "    _target_: datasets.Folder\n    root: data/{0}/{1}\n"
+    findings = lint(tmp_path / "all", {"configs/cifar10.yaml": section.format("cifar10", "test"),
+                                       "configs/cifar100.yaml": section.format("cifar100", "test"), "train.py": train})
+    (finding,) = findings
+    assert finding.code == "LEAK002" and "`data.test.root: data/cifar10/test`" in finding.message
+    assert lint(tmp_path / "some", {"configs/cifar10.yaml": section.format("cifar10", "test"),
+                                    "configs/cifar100.yaml": section.format("cifar100", "val"), "train.py": train}) == []

@@ -16,10 +16,12 @@ import libcst as cst
 
 from ..config import DEFAULT_HELD_OUT_SPLITS
 from . import leak_patterns as P
-from .flow import CLEAN, CondTerm, GlobalTerm, ParamTerm, Term, Val, index, mark, tag, terms_val, union
+from . import library as L
+from .config_values import config_names
+from .flow import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, index, mark, tag, terms_val, union
 from .interpreter import Call, Domain, Found, Frame, Interpreter
-from .leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
-from .leak_syntax import config_like, decided, ordering, receiver_name, selection_action
+from .leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
+from .leak_syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
 from .names import dotted
 from .syntax import body_of, const, string, text_of
 from .values import str_value
@@ -36,12 +38,16 @@ class LeakDomain(Domain):
     def __init__(self, held_out: tuple[str, ...]) -> None:
         self.splits = tuple(s.lower() for s in held_out)
         self._actions: dict[int, str | None] = {}
+        self.pending: set[int] = set()  # sources that are config values, held-out only if a config says so
 
     def start(self, flow: Interpreter) -> None:
         text = flow.ctx.text
         self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
         self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))}
         flow.facts.notes["monitors"] = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
+        names = config_names(text)
+        if names:
+            flow.facts.notes["config_names"] = names
 
     def wants_hops(self, flow: Interpreter) -> bool:
         return bool(_HANDLES_DATA.search(flow.ctx.text))
@@ -129,13 +135,38 @@ class LeakDomain(Domain):
               source: cst.BaseExpression | None) -> Val:
         """Names decide only when the construction does not: no taint, no visible split, no project call, and
         not in a function whose caller decides the split (`def load_data(root, phase="train")`)."""
-        if source is None or value.tainted() or value.const is not None or not P.held_out_name(name, self.splits):
+        if source is not None and value.const is None and not self._held_out(value):
+            value = self._config_value(flow, source, value, "data", flow.env)
+        if source is None or self._held_out(value) or value.const is not None or not P.held_out_name(name, self.splits):
             return value
         if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
             return value
         if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or decided(source):
             return value
         return union(value, terms_val({flow.source(node, f"`{name}` (named as held-out data)")}))
+
+    def _held_out(self, value: Val) -> bool:
+        """Tainted by something else than config values not yet decided (see _config_value)."""
+        terms = value.flat()
+        if not self.pending or not terms:
+            return bool(terms)
+        return any(not (type(t) is SourceTerm and t.i in self.pending) for t in terms)
+
+    def _config_value(self, flow: Interpreter, expr: cst.BaseExpression, value: Val, mode: str, env: dict) -> Val:
+        """A config value read where data or a split is chosen (`ImageFolder(cfg.data.test.root)`,
+        `root = cfg["test_dir"]`, `load_dataset(name, split=cfg.eval_split)`): a source that holds only if a config
+        the project loads gives that key a held-out value (decided in the project phase, config_values.py).
+        mode: what the value is there: "data" (a path, a dataset's spec), "split" (a split name), "false" (train=)."""
+        keys = config_chain(expr, lambda node: flow.key(node, env))
+        if keys is None:
+            return value
+        written = flow.ctx.module.code_for_node(expr)
+        written = written if len(written) <= 50 else written[:47] + "..."
+        src = flow.source(expr, f"the config value `{written}`")
+        if src.i not in self.pending:
+            self.pending.add(src.i)
+            flow.facts.notes.setdefault("config_uses", []).append((src.i, keys, mode))
+        return union(value, terms_val({src}))
 
     def unpacked(self, flow: Interpreter, value: Val, elements: list) -> Val:
         if any(isinstance(e, cst.Name) and e.value == "_" for e in elements):
@@ -199,6 +230,11 @@ class LeakDomain(Domain):
             elif isinstance(position, int) and data_like and isinstance(value.const, str) and \
                     value.const.lower() in self.splits:
                 found.add(flow.source(node, f"{_label(flow, call)}({value.const!r})"))
+            if value.const is None and (data_like or short in P.CONFIG_CONSUMERS) and \
+                    not (isinstance(position, str) and L.CONFIG_KEYWORD.search(position)) and \
+                    not isinstance(arg.value, cst.Name):
+                mode = "false" if position in P.TRAIN_KEYWORDS else "split" if position in P.SPLIT_KEYWORDS else "data"
+                found |= self._config_value(flow, arg.value, CLEAN, mode, call.env).terms
             text = text_of(arg.value) if isinstance(position, int) or position in (
                 "root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
             option = False
@@ -432,16 +468,6 @@ def _unmarked(val: Val) -> Val:
     from dataclasses import replace
 
     return replace(val, marks=val.marks - {TRAIN})
-
-
-def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
-    """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
-    (`test_matched`, `test.clean`, `test-other`)."""
-    for piece in text.replace(" ", "").split("+"):
-        base = piece.split("[", 1)[0].lower()
-        if base in held_out or re.split(r"[._-]", base, maxsplit=1)[0] in held_out:
-            return True
-    return False
 
 
 def leak_facts(ctx) -> Any:

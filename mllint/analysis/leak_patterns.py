@@ -44,7 +44,7 @@ DATASET_LIKE = re.compile(r"data|load|set$|split|fold|read|fetch|corpus|split|fo
 _DATA_SUFFIX = (r"(?:set|sets|loader|loaders|_?data|dataset|datasets|_?ds|_?dl|_?iter|_?gen|_?df|_?images|_?imgs|"
                 r"_?labels|_?targets|_?features|_?samples|_?inputs|_?texts|_?examples|_?encodings|_?x|_?y|_?batches)")
 _DATA_PREFIX = r"(?:x|y|data|ds|df|dl|loader|dataset|set|images|imgs|labels|targets|features|inputs|texts|samples)"
-_PATH_EXT = re.compile(r"\.(?:csv|tsv|json|jsonl|txt|npy|npz|pkl|pickle|parquet|h5|hdf5|feather|arrow|tfrecords?|"
+PATH_EXT = re.compile(r"\.(?:csv|tsv|json|jsonl|txt|npy|npz|pkl|pickle|parquet|h5|hdf5|feather|arrow|tfrecords?|"
                        r"mat|lmdb|zip|tar|gz|png|jpg)$", re.IGNORECASE)
 
 
@@ -68,7 +68,7 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
 
     bare: the text is one path component (an argument of os.path.join), so `test` alone counts.
     """
-    if not bare and "/" not in text and "\\" not in text and not _PATH_EXT.search(text):
+    if not bare and "/" not in text and "\\" not in text and not PATH_EXT.search(text):
         return False
     for part in re.split(r"[/\\]", text):
         stem = part.rsplit(".", 1)[0].lower() if "." in part.strip(".") else part.lower()
@@ -77,6 +77,74 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
                     stem.startswith(split + "-") or stem.endswith("-" + split):
                 return True
     return False
+
+
+def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
+    """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
+    (`test_matched`, `test.clean`, `test-other`)."""
+    for piece in text.replace(" ", "").split("+"):
+        base = piece.split("[", 1)[0].lower()
+        if base in held_out or re.split(r"[._-]", base, maxsplit=1)[0] in held_out:
+            return True
+    return False
+
+
+# Config keys (`cfg.data.test.root`, `opt["test_dir"]`): a chain on a receiver named like a config is read as a
+# possible config value when one of its keys could name data or a split (not `cfg.optim.lr`).
+CONFIG_ROOT = re.compile(
+    r"^(?:cfgs?|conf|configs?|opts?|options|args|hparams|hps?|params|settings|specs?)$|(?:_|^)(?:cfg|conf|config|opts?|args|"
+    r"params|settings|spec)$|cfg$|config$|conf$",
+    re.IGNORECASE,
+)
+_DATA_KEY_WORDS = frozenset({
+    "test", "testing", "heldout", "held", "holdout", "eval", "evaluation", "val", "valid", "validation", "dev",
+    "data", "dataset", "datasets", "dataroot", "root", "dir", "path", "folder", "file", "files", "split", "subset",
+    "set", "sets", "list", "bench", "benchmark", "testset", "valset", "evalset", "devset", "images", "imgs",
+})
+# The leaf of a config key that names a location of data (`root`, `test_dir`, `dataroot_gt`, `ann_file`).
+_PATH_KEY_WORDS = frozenset({
+    "root", "dir", "path", "folder", "file", "files", "dataroot", "list", "csv", "json", "jsonl", "ann", "annotation",
+    "annotations", "prefix", "images", "imgs", "location", "data", "dataset", "datasets", "source", "src", "txt",
+})
+SPLIT_KEY_WORDS = frozenset({"split", "subset", "partition"})
+# Calls that turn a config value into a path or an object, besides callees named like data: paths, and the
+# builders of config-driven code (`DATASETS.build(cfg.data.test)`, `build_from_cfg`, Hydra's `instantiate`).
+CONFIG_CONSUMERS = frozenset({"join", "joinpath", "Path", "open", "build", "build_from_cfg", "instantiate", "call",
+                              "create", "make", "from_config", "from_cfg"})
+
+
+def key_words(key: str) -> list[str]:
+    """`test_dataroot_gt` -> [test, dataroot, gt]; `testDir` -> [test, dir]; `val2` -> [val]."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", key)
+    return [w for w in re.split(r"[^a-zA-Z]+", spaced.lower()) if w]
+
+
+def config_data_key(key: str) -> bool:
+    """Could this config key name data or a split (`test`, `data_root`, `val_dir`, `testset`), not a setting
+    (`lr`, `batch_size`)?"""
+    words = key_words(key)
+    return any(w in _DATA_KEY_WORDS or w.startswith(("test", "eval", "holdout", "heldout"))
+               or w.endswith(("set", "sets", "dir", "root", "path", "data", "split")) for w in words)
+
+
+# Config keys that name where results, logs and models go, or settings (`output_dir`, `save_path`,
+# `pretrained_model_path`, `drop_path_rate`): never the data a model is evaluated on.
+_NOT_DATA_WORDS = frozenset({
+    "output", "outputs", "out", "save", "saved", "log", "logs", "logging", "checkpoint", "checkpoints", "ckpt", "model",
+    "models", "pretrained", "pretrain", "weights", "weight", "result", "results", "cache", "tmp", "temp", "export",
+    "resume", "job", "exp", "experiment", "experiments", "work", "visualization", "vis", "tensorboard", "wandb", "rate",
+    "size", "num", "batch", "interval", "freq", "frequency", "iter", "iters", "epoch", "epochs", "ratio", "workers",
+})
+
+
+def not_data_key(key: str) -> bool:
+    return any(w in _NOT_DATA_WORDS for w in key_words(key))
+
+
+def path_key(key: str) -> bool:
+    """Does this config key name a location of data (`root`, `test_dir`, `dataroot_gt`, `ann_file`)?"""
+    return any(w in _PATH_KEY_WORDS or w.endswith(("dir", "root", "path", "file", "folder", "list"))
+               for w in key_words(key))
 
 
 @lru_cache(maxsize=4096)

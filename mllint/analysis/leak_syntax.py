@@ -107,3 +107,43 @@ def _small_action(small: cst.CSTNode) -> str | None:
                 if name and P.PATIENCE_NAME.search(name):
                     return f"drives early stopping (`{name}`)"
     return None
+
+
+def config_chain(expr: cst.BaseExpression, key_of) -> tuple[str, ...] | None:
+    """The keys of a config value read by a chain of literal keys on a receiver named like a config:
+    `cfg.data.test.root`, `opt["datasets"]["test"]`, `self.cfg.DATA.TEST`, `config.get("test_dir")`,
+    `cfg.data[split]` with split bound to a literal (key_of: the interpreter's reading of a subscript's key).
+    None when the chain is not rooted at a config-like name, a key is not literal, or no key could name data."""
+    keys: list[str] = []
+    node = expr
+    while True:
+        if isinstance(node, cst.Attribute):
+            keys.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Subscript):
+            key = key_of(node)
+            if not isinstance(key, str):
+                return None
+            keys.append(key)
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" \
+                and node.args and node.args[0].keyword is None and not node.args[0].star:
+            key = str_value(node.args[0].value)
+            if key is None:
+                return None
+            keys.append(key)
+            node = node.func.value
+        else:
+            break
+    if not keys:
+        return None
+    if not isinstance(node, cst.Name):
+        return None
+    root = node.value
+    if root == "self":  # `self.cfg.data.test`: the attribute is the config
+        if len(keys) < 2:
+            return None
+        root = keys.pop()
+    if not P.CONFIG_ROOT.search(root) or P.not_data_key(keys[0]) or not any(P.config_data_key(k) for k in keys):
+        return None
+    return tuple(reversed(keys))

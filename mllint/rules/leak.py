@@ -5,11 +5,12 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..analysis.flow_project import chain_related
 from ..analysis.leak_patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
-from ..findings import Finding, Severity
+from ..findings import Finding, Loc, Related, Severity
 from ..project import Project
-from .base import Rule, extractor
+from .base import Rule, aux_extractor, extractor
 
 if TYPE_CHECKING:  # the data-flow modules load when a cached file is read or the resolution runs, not at start-up
+    from ..analysis.config_values import Hit
     from ..analysis.flow import FlowFacts, Sink
     from ..analysis.resolve import Atom, Resolver
     from ..context import ModuleContext
@@ -24,9 +25,17 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
     facts = leak_facts(ctx)
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted() or v.const is not None}
     if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
-            or any(f.returns.tainted() for f in facts.functions.values())):
+            or facts.notes.get("config_names") or any(f.returns.tainted() for f in facts.functions.values())):
         return None
     return facts
+
+
+@aux_extractor("leak")
+def config_file(path: str, rel: str, display: str):
+    """YAML/JSON/TOML files, read in the project phase only if a module names them (config_values.py)."""
+    from ..analysis.config_values import read_config_file
+
+    return read_config_file(path, rel, display)
 
 
 def findings(project: Project) -> dict[str, list[Finding]]:
@@ -36,6 +45,7 @@ def findings(project: Project) -> dict[str, list[Finding]]:
 
 
 def _findings(project: Project) -> dict[str, list[Finding]]:
+    from ..analysis.config_values import confirm
     from ..analysis.flow_project import solve
     from ..analysis.leak_domain import LeakDomain, held_out_splits
 
@@ -46,8 +56,18 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
         (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
         if sink.requires != "monitored" or any(project.covers(unit, rel) for unit in monitored)
     ]
-    return solve(project, "leak", files, kept, LeakDomain(held_out).decide, held_out,
-                 lambda found, resolver: {rule.code: list(rule().report(found, resolver)) for rule in RULES})
+    # config values read where data is chosen are sources only where a config the project loads names held-out
+    # data under that key; the others are dropped from every chain
+    hits = confirm(project, files, held_out)
+    undecided = {(rel, i) for rel, f in files.items() for i, _, _ in f.notes.get("config_uses", ())} - hits.keys()
+
+    def report(found: list, resolver: Resolver) -> dict[str, list[Finding]]:
+        if undecided:
+            found = [(sink, kept_atoms) for sink, atoms in found
+                     if (kept_atoms := [a for a in atoms if a.source not in undecided])]
+        return {rule.code: list(rule().report(found, resolver, hits)) for rule in RULES}
+
+    return solve(project, "leak", files, kept, LeakDomain(held_out).decide, (held_out, sorted(hits.items())), report)
 
 
 def _where(item: Any) -> tuple | None:
@@ -67,7 +87,8 @@ class _LeakRule(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         return iter(findings(project).get(self.code, []))
 
-    def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver) -> Iterator[Finding]:
+    def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver,
+               hits: dict[tuple, Hit] | None = None) -> Iterator[Finding]:
         reported: set[tuple] = set()
         reached = [r for r in found if r[0].code == self.code]
         reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
@@ -80,14 +101,21 @@ class _LeakRule(Rule):
             reported.add(key)
             first = atoms[0]
             source = resolver.source(first.source)
-            message = self.message(sink, source.what)
+            hit = (hits or {}).get(first.source)
+            what = source.what if hit is None else f"{source.what} (`{hit.key}: {hit.value}` in {hit.display})"
+            message = self.message(sink, what)
             # a project call written `loader(train=False)` is a source of its own and also the hop that
             # decides the source inside `loader`: one source, not two
             hops = {_where(resolver.call(hop.site)) for hop in first.hops}
             others = {a.source for a in atoms if _where(resolver.source(a.source)) not in hops} - {first.source}
             if others:
                 message += f" (+{len(others)} more held-out source{'s' if len(others) > 1 else ''})"
-            yield self.finding(sink.loc, message, related=chain_related(first, resolver, "held-out data"))
+            related = chain_related(first, resolver, "held-out data")
+            if hit is not None:  # the config line that names the held-out data, first: where the chain starts
+                last = hit.key.rsplit(".", 1)[-1]
+                related.insert(0, Related(Loc(hit.line, hit.column, hit.line, hit.column + len(last), hit.display),
+                                          f"held-out data named in the config: `{hit.key}: {hit.value}`"))
+            yield self.finding(sink.loc, message, related=related)
 
 
 class TestSplitInTraining(_LeakRule):
