@@ -12,6 +12,7 @@ No libcst here: this runs on warm runs too.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -314,6 +315,40 @@ def confirm(project: Project, files: dict, splits: tuple[str, ...]) -> dict[tupl
     uses = [(rel, i, tuple(keys), mode) for rel, f in files.items() for i, keys, mode in f.notes.get("config_uses", ())]
     if not uses:
         return {}
+    # Kept in the cache: a warm run must not import a YAML parser and re-read configs that did not change
+    name = f"leak-configs:{_digest(project, files, splits, uses)}"
+    kept = project.recall(name)
+    if isinstance(kept, dict):
+        return kept
+    hits = _confirm(project, files, splits, uses)
+    project.keep(name, hits)
+    return hits
+
+
+def _digest(project: Project, files: dict, splits: tuple[str, ...], uses: list) -> str:
+    """What confirm's answer depends on: the uses, the configs each module names, the project's config files
+    (path, display, modification time and size) and launchers, and the import graph's inputs."""
+    digest = hashlib.blake2b(repr((splits, sorted(uses), sorted(files))).encode(), digest_size=16)
+    for rel, f in sorted(files.items()):
+        names = f.notes.get("config_names", ())
+        if names:
+            digest.update(f"\0{rel}\0{names!r}".encode())
+    for rel, fact in sorted(project.aux_facts("leak").items()):
+        if isinstance(fact, ConfigFile):
+            try:
+                stat = os.stat(fact.path)
+                stamp = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                stamp = None
+            digest.update(f"\0{rel}\0{fact.display}\0{stamp}".encode())
+        else:
+            digest.update(f"\0{rel}\0{fact!r}".encode())
+    for result, imports in project.facts("imports"):
+        digest.update(f"\0{result.rel}\0{imports!r}".encode())
+    return digest.hexdigest()
+
+
+def _confirm(project: Project, files: dict, splits: tuple[str, ...], uses: list) -> dict[tuple[str, int], Hit]:
     configs: dict[str, ConfigFile] = {rel: c for rel, c in project.aux_facts("leak").items()
                                       if isinstance(c, ConfigFile)}
     loaded: dict[str, list[Any]] = {}
