@@ -13,7 +13,6 @@ from functools import lru_cache
 import libcst as cst
 
 from ..walk import walk
-from .origins import option_of_call
 from .syntax import string
 
 EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
@@ -68,6 +67,8 @@ class Switches:
                 self._always[node.name.value] = _always_created(node)
 
     def _option(self, node: cst.Call) -> None:
+        from .origins import option_of_call  # not at import: unpickling EVAL facts on a warm run needs this module
+
         option = option_of_call(node, self.names)
         if option is not None and option.dest and option.name.startswith("-"):
             self._options[option.dest] = (option.action, option.constant)

@@ -47,6 +47,19 @@ def solve(project: Project, family: str, files: dict[str, FlowFile], kept: list[
     return result
 
 
+def lazy(make: Callable[[], "Decide"]) -> "Decide":
+    """A decide function built on first use: the family's domain (and the interpreter it imports) is loaded
+    only when the kept result does not hold, never on a warm run."""
+    made: list = []
+
+    def decide(*args: Any) -> Any:
+        if not made:
+            made.append(make())
+        return made[0](*args)
+
+    return decide
+
+
 def _open_digest(project: Project, files: dict, settings: Any, kept: list) -> str:
     digest = hashlib.blake2b(repr((settings, kept)).encode(), digest_size=16)
     digest.update("\0".join(project.files).encode())

@@ -46,11 +46,11 @@ def findings(project: Project) -> dict[str, list[Finding]]:
 
 def _findings(project: Project) -> dict[str, list[Finding]]:
     from ..analysis.config_values import confirm
-    from ..analysis.flow_project import solve
-    from ..analysis.leak_domain import LeakDomain, held_out_splits
+    from ..analysis.flow_project import lazy, solve
+    from ..config import DEFAULT_HELD_OUT_SPLITS
 
     files = {result.rel: f for result, f in project.facts("leak")}
-    held_out = tuple(s.lower() for s in held_out_splits(project.options("LEAK")))
+    held_out = tuple(s.lower() for s in project.options("LEAK").get("held-out-splits", DEFAULT_HELD_OUT_SPLITS))
     monitored = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("monitors")}
     kept = [  # a Lightning validation loader selects only where a checkpoint or early stopping monitors it
         (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
@@ -67,7 +67,12 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
                      if (kept_atoms := [a for a in atoms if a.source not in undecided])]
         return {rule.code: list(rule().report(found, resolver, hits)) for rule in RULES}
 
-    return solve(project, "leak", files, kept, LeakDomain(held_out).decide, (held_out, sorted(hits.items())), report)
+    def decide():  # imported only when the kept result does not hold
+        from ..analysis.leak_domain import LeakDomain
+
+        return LeakDomain(held_out).decide
+
+    return solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
 
 
 def _where(item: Any) -> tuple | None:

@@ -51,8 +51,7 @@ class BgrIntoRgb(Rule):
 
 
 def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
-    from ..analysis.flow_project import chain_related, solve
-    from ..analysis.prep_domain import CONSUMER, CONSUMER_TAGS, PrepDomain
+    from ..analysis.flow_project import chain_related, lazy, solve
     from ..findings import Related
 
     files = {result.rel: f for result, f in project.facts("prep")}
@@ -61,6 +60,8 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
 
     def report(found, resolver) -> dict[str, list[Finding]]:
+        from ..analysis.prep_domain import CONSUMER, CONSUMER_TAGS
+
         out, seen = [], set()
         # one finding per image and function: the first consumer it reaches (the inner call of a line)
         for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, -r[0].loc.column)):
@@ -84,7 +85,12 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
         out.sort(key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))
         return {BgrIntoRgb.code: out}
 
-    return solve(project, "prep", files, kept, PrepDomain().decide, None, report)
+    def decide():  # imported only when the kept result does not hold
+        from ..analysis.prep_domain import PrepDomain
+
+        return PrepDomain().decide
+
+    return solve(project, "prep", files, kept, lazy(decide), None, report)
 
 
 class MetricProtocol(Rule):
