@@ -9,6 +9,8 @@ project index, which sees every file.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 
@@ -33,16 +35,16 @@ def dotted(expr: cst.BaseExpression) -> str | None:
 _BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
-def import_statements(module: cst.Module):
-    """Every import statement, in source order. Imports are statements, so only statement bodies are
-    visited, never expressions (a tenth of the nodes of a full walk)."""
-    stack: list = list(reversed(module.body))
+def statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every statement under root, in source order, without descending into expressions: simple statement
+    lines, compound statements and their clauses (`else`, `except`, `finally`, `case`); not the small
+    statements of a one-line suite (`if x: y = 1`), which are read from the clause's `body`."""
+    stack: list = [root]
     while stack:
         node = stack.pop()
+        if not isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
+            yield node
         if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            for small in node.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    yield small
             continue
         inner: list = []
         for name in _BODIES:
@@ -51,11 +53,23 @@ def import_statements(module: cst.Module):
                 continue
             if isinstance(value, (list, tuple)):
                 inner.extend(value)
-            elif isinstance(value, cst.BaseSuite):
-                inner.extend(value.body if isinstance(value, cst.IndentedBlock) else [value])
+            elif isinstance(value, cst.IndentedBlock):
+                inner.extend(value.body)
             else:
-                inner.append(value)  # Else, Finally, an `elif` If
+                inner.append(value)  # a one-line suite, an `else`/`finally` clause, an `elif` If
         stack.extend(reversed(inner))
+
+
+def import_statements(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
+    """Every import statement, in source order. Imports are statements, so only statement bodies are
+    visited, never expressions (a tenth of the nodes of a full walk)."""
+    for stmt in statements(module):
+        lines = [stmt] if isinstance(stmt, cst.SimpleStatementLine) else \
+            [body] if isinstance(body := getattr(stmt, "body", None), cst.SimpleStatementSuite) else ()
+        for line in lines:
+            for small in line.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield small
 
 
 def module_dotted_name(rel_path: str) -> str:

@@ -20,20 +20,18 @@ import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import libcst as cst
 
-from .names import dotted
+from .names import dotted, statements  # noqa: F401 - statements: re-exported
 from .scopes import ASSIGN, LOOP, PARAM, Scope
 from .syntax import const
-from .values import keyword, positional, str_value
+from .values import Value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
-Number = Union[int, float]
-Value = Union[Number, tuple]  # a number, or a tuple of values (`betas=(0.9, 0.999)`, `milestones=[30, 60]`)
 
 
 class OriginKind(Enum):
@@ -64,58 +62,6 @@ class Origin:
 
 
 # --- literals --------------------------------------------------------------------------------------
-
-
-def number(expr: cst.BaseExpression | None) -> Value | None:
-    """The value of a numeric literal expression, or None (names, calls, strings, booleans)."""
-    if expr is None:
-        return None
-    if isinstance(expr, cst.Integer):
-        try:
-            return int(expr.value.replace("_", ""), 0)
-        except ValueError:
-            return None
-    if isinstance(expr, cst.Float):
-        try:
-            return float(expr.value.replace("_", ""))
-        except ValueError:
-            return None
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
-        inner = number(expr.expression)
-        if not isinstance(inner, (int, float)):
-            return None
-        return -inner if isinstance(expr.operator, cst.Minus) else inner
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        items = [number(e.value) for e in expr.elements if isinstance(e, cst.Element)]
-        if items and len(items) == len(expr.elements) and all(i is not None for i in items):
-            return tuple(items)
-        return None
-    if isinstance(expr, cst.BinaryOperation):
-        left, right = number(expr.left), number(expr.right)
-        if not isinstance(left, (int, float)) or not isinstance(right, (int, float)):
-            return None
-        return _arith(expr.operator, left, right)
-    return None
-
-
-def _arith(op: cst.BaseBinaryOp, left: Number, right: Number) -> Number | None:
-    try:
-        if isinstance(op, cst.Add):
-            return left + right
-        if isinstance(op, cst.Subtract):
-            return left - right
-        if isinstance(op, cst.Multiply):
-            return left * right
-        if isinstance(op, cst.Divide) and right:
-            return left / right
-        if isinstance(op, cst.FloorDivide) and right:
-            return left // right
-        if isinstance(op, cst.Power) and abs(right) <= 64 and abs(left) < 1e6:
-            result = left**right
-            return result if isinstance(result, (int, float)) and math.isfinite(result) else None
-    except (OverflowError, ValueError, ZeroDivisionError):
-        return None
-    return None
 
 
 def show(value: Value) -> str:
@@ -410,34 +356,6 @@ def _is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
 
 
 # --- statements, comments, docstrings --------------------------------------------------------------
-
-_BODIES = ("body", "orelse", "handlers", "finalbody", "cases")
-
-
-def statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every statement under root, in source order, without descending into expressions."""
-    stack: list = [root]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite)):
-            yield node
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and not isinstance(node, cst.Module):
-            continue
-        inner: list = []
-        for name in _BODIES:
-            value = getattr(node, name, None)
-            if value is None:
-                continue
-            if isinstance(value, (list, tuple)):
-                inner.extend(value)
-            elif isinstance(value, cst.IndentedBlock):
-                inner.extend(value.body)
-            elif isinstance(value, cst.SimpleStatementSuite):
-                inner.append(value)
-            else:
-                inner.append(value)
-        stack.extend(reversed(inner))
-
 
 def _leading_comments(node: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
     """The comment lines directly above a statement (a blank line ends the block). Above a module's first

@@ -18,14 +18,6 @@ def _is_word(char: str) -> bool:
     return char == "_" or char.isalnum()
 
 
-def _boundary_before(text: str, start: int) -> bool:
-    return start == 0 or not _is_word(text[start - 1])
-
-
-def _boundary_after(text: str, end: int) -> bool:
-    return end >= len(text) or not _is_word(text[end])
-
-
 # Letters outside ASCII that re.IGNORECASE matches to an ASCII letter: the long s, the Kelvin sign, the dotless
 # and the dotted i. A text without them holds a word in any case exactly when its str.lower() holds the word.
 _FOLDS_TO_ASCII = ("\u017f", "\u212a", "\u0131", "\u0130")

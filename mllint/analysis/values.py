@@ -1,42 +1,80 @@
 """Literal values of expressions (ints, strings, lists of them), following simple name bindings."""
 from __future__ import annotations
 
+import math
+from typing import Union
+
 import libcst as cst
 
 from .scopes import ASSIGN, Scope
 
 
-def int_value(expr: cst.BaseExpression) -> int | None:
-    """An integer literal, possibly negated, or simple arithmetic of literals (`2**32 - 1`)."""
+Number = Union[int, float]
+Value = Union[Number, tuple]  # a number, or a tuple of values (`betas=(0.9, 0.999)`, `milestones=[30, 60]`)
+
+
+def number(expr: cst.BaseExpression | None) -> Value | None:
+    """The value of a numeric literal expression (`5e-4`, `-1`, `2**32 - 1`, `0.1 / 256`, `(0.9, 0.999)`), or
+    None (names, calls, strings, booleans)."""
+    if expr is None:
+        return None
     if isinstance(expr, cst.Integer):
         try:
             return int(expr.value.replace("_", ""), 0)
         except ValueError:
             return None
+    if isinstance(expr, cst.Float):
+        try:
+            return float(expr.value.replace("_", ""))
+        except ValueError:
+            return None
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
-        inner = int_value(expr.expression)
-        if inner is None:
+        inner = number(expr.expression)
+        if not isinstance(inner, (int, float)):
             return None
         return -inner if isinstance(expr.operator, cst.Minus) else inner
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        items = [number(e.value) for e in expr.elements if isinstance(e, cst.Element)]
+        if items and len(items) == len(expr.elements) and all(i is not None for i in items):
+            return tuple(items)
+        return None
     if isinstance(expr, cst.BinaryOperation):
-        left, right = int_value(expr.left), int_value(expr.right)
-        if left is None or right is None:
+        left, right = number(expr.left), number(expr.right)
+        if not isinstance(left, (int, float)) or not isinstance(right, (int, float)):
             return None
-        op = expr.operator
-        try:
-            if isinstance(op, cst.Add):
-                return left + right
-            if isinstance(op, cst.Subtract):
-                return left - right
-            if isinstance(op, cst.Multiply):
-                return left * right
-            if isinstance(op, cst.Power) and 0 <= right <= 128:
-                return left**right
-            if isinstance(op, cst.Modulo) and right:
-                return left % right
-        except (OverflowError, ValueError):
-            return None
+        return _arith(expr.operator, left, right)
     return None
+
+
+def _arith(op: cst.BaseBinaryOp, left: Number, right: Number) -> Number | None:
+    try:
+        if isinstance(op, cst.Add):
+            return left + right
+        if isinstance(op, cst.Subtract):
+            return left - right
+        if isinstance(op, cst.Multiply):
+            return left * right
+        if isinstance(op, cst.Divide) and right:
+            return left / right
+        if isinstance(op, cst.FloorDivide) and right:
+            return left // right
+        if isinstance(op, cst.Modulo) and right:
+            return left % right
+        if isinstance(op, cst.Power):
+            if isinstance(left, int) and isinstance(right, int) and 0 <= right <= 128:
+                return left**right  # exact: `2**32 - 1`, `2**64`
+            if abs(right) <= 64 and abs(left) < 1e6:
+                result = left**right
+                return result if isinstance(result, (int, float)) and math.isfinite(result) else None
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return None
+    return None
+
+
+def int_value(expr: cst.BaseExpression) -> int | None:
+    """An integer literal, possibly negated, or simple arithmetic of literals (`2**32 - 1`)."""
+    value = number(expr)
+    return value if type(value) is int else None
 
 
 def str_value(expr: cst.BaseExpression | None) -> str | None:
