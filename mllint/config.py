@@ -60,6 +60,7 @@ class Config:
     held_out_splits: list[str] = field(default_factory=lambda: list(DEFAULT_HELD_OUT_SPLITS))
     max_file_size: int = 2 * 1024 * 1024
     hparam_modules: list[str] = field(default_factory=list)  # HPARAM: modules whose named values are the config
+    probe: dict[str, Any] = field(default_factory=dict)  # [tool.mllint.probe]: where `mllint probe` runs (PROBE_KEYS)
     source: str | None = None  # the file this configuration came from
 
     def fingerprint(self) -> str:
@@ -87,7 +88,75 @@ _KEYS: dict[str, tuple[str, str]] = {
     "held-out-splits": ("held_out_splits", "strings"),
     "max-file-size": ("max_file_size", "positive-int"),
     "hparam-modules": ("hparam_modules", "strings"),
+    "probe": ("probe", "probe-table"),
 }
+
+# [tool.mllint.probe]: the executor of `mllint probe` runs and the resources of each run (mllint/probe/executors.py)
+PROBE_KEYS: dict[str, str] = {
+    "executor": "executor", "ray-address": "string", "partition": "string", "time": "minutes", "gpus": "count",
+    "cpus": "positive-int", "mem-gb": "positive-number", "log-folder": "string", "slurm-parameters": "table",
+}
+EXECUTORS = ("local", "ray", "slurm")
+
+
+def slurm_minutes(value: Any) -> int:
+    """Minutes from an int or SLURM's time formats (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS), rounded up."""
+    import re
+
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    text = str(value).strip() if isinstance(value, str) else ""
+    match = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", text)
+    if not match:
+        raise ValueError(f"{value!r} is not a time: minutes, or HH:MM:SS / D-HH:MM as SLURM writes it")
+    days, first, second, third = (int(g) if g else None for g in match.groups())
+    if days is not None:  # D-HH[:MM[:SS]]
+        seconds = days * 86400 + first * 3600 + (second or 0) * 60 + (third or 0)
+    elif third is not None:  # HH:MM:SS
+        seconds = first * 3600 + second * 60 + third
+    elif second is not None:  # MM:SS
+        seconds = first * 60 + second
+    else:
+        seconds = first * 60
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is not a positive time")
+    return -(-seconds // 60)
+
+
+def _probe_table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError("`probe` must be a table ([tool.mllint.probe])")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        kind = PROBE_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"unknown key `probe.{key}` (known keys: {', '.join(sorted(PROBE_KEYS))})")
+        name = f"probe.{key}"
+        if kind == "executor":
+            if item not in EXECUTORS:
+                raise ConfigError(f"`{name}` must be one of {', '.join(repr(e) for e in EXECUTORS)}")
+        elif kind == "string":
+            if not isinstance(item, str) or not item:
+                raise ConfigError(f"`{name}` must be a non-empty string")
+        elif kind == "minutes":
+            try:
+                item = slurm_minutes(item)
+            except ValueError as exc:
+                raise ConfigError(f"`{name}`: {exc}") from None
+        elif kind == "count":
+            if not isinstance(item, int) or isinstance(item, bool) or item < 0:
+                raise ConfigError(f"`{name}` must be an integer >= 0")
+        elif kind == "positive-number":
+            if not isinstance(item, (int, float)) or isinstance(item, bool) or item <= 0:
+                raise ConfigError(f"`{name}` must be a positive number")
+        elif kind == "table":
+            if not isinstance(item, dict) or not all(isinstance(v, (str, int, float, bool)) for v in item.values()):
+                raise ConfigError(f"`{name}` must be a table of sbatch options, e.g. {{ account = \"ml\", qos = \"high\" }}")
+            item = dict(item)
+        else:
+            item = _coerce(name, kind, item)
+        out[key] = item
+    return out
 
 
 def _check_codes(key: str, value: Any) -> list[str]:
@@ -127,6 +196,8 @@ def _coerce(key: str, kind: str, value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"`{key}` must be a positive integer")
         return value
+    if kind == "probe-table":
+        return _probe_table(value)
     if kind == "glob-codes":
         if not isinstance(value, dict):
             raise ConfigError(f"`{key}` must be a table of glob = [codes]")

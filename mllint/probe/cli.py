@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 import click
+
+from .executors import cluster_options
 
 INSTALL_HINT = "mllint probe needs PyTorch, which comes with the probe extra: pip install 'mllint-redflags[probe]'"
 OWN_FORMATS = ("text", "json")
@@ -23,15 +24,6 @@ def _formats() -> list[str]:
     from ..report import FORMATS
 
     return list(dict.fromkeys([*OWN_FORMATS, *FORMATS]))
-
-
-def run_specs(specs: list, executor: Executor) -> list:
-    """Dispatch runs through any concurrent.futures-style executor (a thread pool here; a cluster executor such as
-    submitit's takes the same `submit`), results in the order given."""
-    from .runner import run_once
-
-    futures = [executor.submit(run_once, spec) for spec in specs]
-    return [future.result() for future in futures]
 
 
 def _static(project: str):
@@ -68,6 +60,7 @@ def _static(project: str):
 @click.option("--project", type=click.Path(exists=True, file_okay=False), default=None,
               help="The project whose static findings are marked (default: the script's project root).")
 @click.option("--no-static", is_flag=True, help="Skip the static analysis of the project.")
+@cluster_options
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt, output, jobs, plot_path, project,
           no_static, command):
@@ -75,6 +68,7 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
 
     Usage: mllint probe [OPTIONS] -- python train.py ARGS
     """
+    from .executors import run_seeds, settings
     from .runner import CommandError, Spec, parse_command
 
     if fmt not in _formats():
@@ -83,7 +77,8 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
         python, argv, root = parse_command(list(command), project)
     except CommandError as exc:
         raise click.UsageError(str(exc)) from None
-    if python == sys.executable and importlib.util.find_spec("torch") is None:
+    cluster = settings(root)  # --executor and [tool.mllint.probe]; torch may live on the cluster only
+    if python == sys.executable and not cluster.remote and importlib.util.find_spec("torch") is None:
         click.echo(f"mllint probe: {INSTALL_HINT}", err=True)
         sys.exit(2)
     if plot_path and importlib.util.find_spec("matplotlib") is None:
@@ -94,8 +89,7 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
                 synthetic=synthetic_data)
     seeds = list(range(seed_count)) if seed_count else [None]
     specs = [Spec(**{**base.__dict__, "seed": seed}) for seed in seeds]
-    with ThreadPoolExecutor(max_workers=min(jobs, len(specs))) as executor:
-        outcomes = run_specs(specs, executor)
+    outcomes = run_seeds(specs, cluster, jobs)
 
     from . import report as reporting
     from .verdicts import merge

@@ -19,6 +19,7 @@ STATUS_TEXT = {
     "timeout": "hung: killed at the timeout", "no-record": "ended without a report from the probe",
     "no-torch": "could not import torch", "no-cuda": "no CUDA device", "probe-error": "could not be instrumented",
     "not-started": "could not be started",
+    "task-failed": "gave no result: its cluster task failed",  # probe/executors.py
 }
 GOOD = {"steps", "finished", "stopped-by-error"}
 
