@@ -9,6 +9,7 @@ ray and submitit are imported only when chosen; settings come from the options b
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -282,6 +283,12 @@ def _gpus(cluster: Cluster, device: str, available: float | None) -> int:
 def run_ray(specs: list, cluster: Cluster, jobs: int) -> list:
     """Ray tasks: ray.init(address=...) joins a cluster; without an address a local instance is started with
     `jobs` runs' worth of CPUs (and shut down after). Ray's dashboard and usage statistics stay off."""
+    # Ray prints the raylet's messages ("A worker died ...") on stdout, where the report goes (--format json)
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_ray(specs, cluster, jobs)
+
+
+def _run_ray(specs: list, cluster: Cluster, jobs: int) -> list:
     import logging
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")

@@ -1,0 +1,235 @@
+"""`mllint probe --executor ray|slurm`: a seed sweep through a local Ray instance and submitit's local executor
+gives the statistics of a local sweep; a lost task is reported and the other seeds kept; settings and extras."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+
+from mllint.probe import executors  # noqa: E402
+from mllint.probe.cli import probe  # noqa: E402
+from mllint.probe.runner import Spec  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SWEEP = ("--no-static", "--seeds", "3", "--steps", "6", "--format", "json")
+SCRIPT = ("--", "python", "fixtures/probe/grad_accum/train.py")
+# Kills the process that started the probe's subprocess (the Ray worker, the submitit job) for one seed, as a lost
+# node would; only where the test asked for it, so that it never kills pytest.
+LOST_TASK = '''import os, signal, torch
+from torch import nn
+torch.manual_seed(0)
+if os.environ.get("KILL_PARENT_AT_SEED") == str(torch.initial_seed()) and os.environ.get("MLLINT_TEST_WORKER") == "1":
+    os.kill(os.getppid(), signal.SIGKILL)
+    os._exit(1)
+model = nn.Linear(4, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+data = torch.randn(64, 4)
+for step in range(10):
+    optimizer.zero_grad()
+    loss = model(data).pow(2).mean()
+    loss.backward()
+    optimizer.step()
+'''
+
+
+def invoke(*args: str, cwd: Path = ROOT):
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(probe, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def _ray_processes() -> set[int]:
+    """Ray's daemons on this machine (raylet, gcs_server) and its workers, by /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"raylet" in cmdline or b"gcs_server" in cmdline or cmdline.startswith(b"ray::"):
+                found.add(int(entry))
+    return found
+
+
+def _stats(report: dict) -> dict:
+    return report["seeds"]
+
+
+@pytest.fixture(scope="module")
+def local_sweep() -> dict:
+    result = invoke(*SWEEP, "--jobs", "2", *SCRIPT)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def no_ray_left():
+    before = _ray_processes()
+    yield
+    deadline = time.monotonic() + 20
+    while _ray_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _ray_processes() - before, "Ray processes left running"
+
+
+def test_ray_sweep_gives_the_local_statistics(local_sweep, no_ray_left):
+    ray = pytest.importorskip("ray")
+    result = invoke(*SWEEP, "--executor", "ray", "--jobs", "2", *SCRIPT)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [run["seed"] for run in report["runs"]] == [0, 1, 2]
+    assert _stats(report) == _stats(local_sweep)  # same seeds on the CPU: the same losses, bit for bit
+    assert all(run["notes"][-1].endswith("(ray)") for run in report["runs"])
+    assert "3 runs on Ray (a local instance): 0 queued, 0 running, 3 done, 0 failed" in result.stderr
+    assert not ray.is_initialized()  # the instance the probe started is shut down
+
+
+def test_submitit_sweep_gives_the_local_statistics(local_sweep, tmp_path, monkeypatch):
+    pytest.importorskip("submitit")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    result = invoke(*SWEEP, "--executor", "slurm", "--slurm-cluster", "local", *SCRIPT)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert _stats(report) == _stats(local_sweep)
+    assert all(run["notes"][-1].endswith("(slurm)") for run in report["runs"])
+    assert "3 runs through submitit (local): 0 queued, 0 running, 3 done, 0 failed" in result.stderr
+    assert os.listdir(tmp_path / "mllint" / "submitit") == []  # every job gave a result: the folder is removed
+
+
+@pytest.mark.parametrize("executor", ["ray", "slurm"])
+def test_a_lost_task_is_reported_and_the_other_seeds_are_kept(executor, tmp_path, monkeypatch, no_ray_left):
+    pytest.importorskip("ray" if executor == "ray" else "submitit")
+    (tmp_path / "train.py").write_text(LOST_TASK)
+    monkeypatch.setenv("KILL_PARENT_AT_SEED", "1")
+    monkeypatch.setenv("MLLINT_TEST_WORKER", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cluster = ["--executor", "ray", "--jobs", "2"] if executor == "ray" else [
+        "--executor", "slurm", "--slurm-cluster", "local"]
+    result = invoke(*SWEEP, *cluster, "--", "python", "train.py", cwd=tmp_path)
+    _remove_orphaned_folders(tmp_path)
+    assert result.exit_code == 2, result.output  # a run that could not be checked
+    report = json.loads(result.stdout)
+    statuses = [run["status"] for run in report["runs"]]
+    assert statuses == ["steps", "task-failed", "steps"]
+    lost = report["runs"][1]
+    assert lost["problems"] == ["gave no result: its cluster task failed"]
+    assert lost["stderr_tail"][0].startswith("the ")
+    assert any("run 2 (seed 1): gave no result" in problem for problem in report["problems"])
+    assert report["seeds"]["n"] == 2  # seeds 0 and 2 still give their statistics
+    assert "2 done, 1 failed" in result.stderr
+    if executor == "slurm":
+        assert "submitit's jobs and logs are in" in result.stderr
+        assert any(line.startswith("log: ") for line in lost["stderr_tail"])
+
+
+def _remove_orphaned_folders(project: Path) -> None:
+    """The killed task could not remove its run's temporary folder (a lost node keeps its /tmp too)."""
+    for folder in Path(tempfile.gettempdir()).glob("mllint-probe-*"):
+        try:
+            if json.loads((folder / "config.json").read_text())["project"] == str(project):
+                shutil.rmtree(folder)
+        except (OSError, ValueError, KeyError):
+            continue
+
+
+def test_a_failed_task_keeps_the_executors_error():
+    outcome = executors.failed_outcome(Spec("python", ["train.py"], ".", seed=4), RuntimeError("node lost"), "Ray")
+    assert (outcome.seed, outcome.status) == (4, "task-failed")
+    assert outcome.stderr_tail == ["the Ray task failed:", "RuntimeError: node lost"]
+
+
+@pytest.mark.parametrize("executor,extra", [("ray", "probe-ray"), ("slurm", "probe-slurm")])
+def test_without_the_extra_a_clear_message_and_exit_2(executor, extra, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # find_spec then answers None, as when not installed
+    monkeypatch.setitem(sys.modules, "submitit", None)
+    result = invoke(*SWEEP, "--executor", executor, *SCRIPT)
+    assert result.exit_code == 2
+    assert f"pip install 'mllint-redflags[probe,{extra}]'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_slurm_without_sbatch_is_a_usage_error(monkeypatch):
+    pytest.importorskip("submitit")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = invoke(*SWEEP, "--executor", "slurm", *SCRIPT)
+    assert result.exit_code == 2 and "sbatch is not on PATH" in result.stderr
+
+
+def _settings(project: Path, *args: str) -> executors.Cluster:
+    @click.command()
+    @executors.cluster_options
+    def command():
+        click.get_current_context().obj = executors.settings(str(project))
+
+    ctx = command.make_context("probe", list(args))
+    with ctx:
+        command.invoke(ctx)
+        return ctx.obj
+
+
+def test_settings_from_the_table_and_the_command_line(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mllint.probe]\nexecutor = "slurm"\npartition = "gpu"\ntime = "1:30:00"\ngpus = 2\ncpus = 8\n'
+        'mem-gb = 32\nslurm-parameters = { account = "ml", qos = "high" }\n')
+    cluster = _settings(tmp_path, "--partition", "debug", "--time", "20")
+    assert (cluster.executor, cluster.partition, cluster.time, cluster.gpus, cluster.cpus) == ("slurm", "debug", 20, 2, 8)
+    params = executors.slurm_parameters(cluster, Spec("python", ["train.py"], ".", device="cuda"), 3)
+    assert params == {"name": "mllint-probe", "nodes": 1, "tasks_per_node": 1, "cpus_per_task": 8,
+                      "gpus_per_node": 2, "timeout_min": 20, "slurm_array_parallelism": 3, "mem_gb": 32,
+                      "slurm_partition": "debug", "slurm_additional_parameters": {"account": "ml", "qos": "high"}}
+    default = executors.slurm_parameters(executors.Cluster(executor="slurm"), Spec("python", ["train.py"], "."), 2)
+    assert (default["timeout_min"], default["gpus_per_node"], default["cpus_per_task"]) == (15, 0, 1)
+
+
+def test_the_table_is_validated(tmp_path):
+    (tmp_path / "train.py").write_text("print(1)\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.mllint.probe]\nexecuter = "ray"\n')
+    result = invoke("--no-static", "--", "python", "train.py", cwd=tmp_path)
+    assert result.exit_code == 2 and "unknown key `probe.executer`" in result.output
+    (tmp_path / "pyproject.toml").write_text('[tool.mllint.probe]\ntime = "soon"\n')
+    result = invoke("--no-static", "--", "python", "train.py", cwd=tmp_path)
+    assert result.exit_code == 2 and "`probe.time`" in result.output
+    result = invoke("--no-static", "--time", "1:2:3:4", "--", "python", "train.py", cwd=tmp_path)
+    assert result.exit_code == 2 and "--time" in result.output
+
+
+def test_the_linter_accepts_the_probe_table(tmp_path):
+    from mllint.config import load_config
+
+    (tmp_path / "mllint.toml").write_text('select = ["SEED"]\n[probe]\nexecutor = "ray"\nray-address = "auto"\n')
+    config = load_config(None, tmp_path)
+    assert config.select == ["SEED"] and config.probe == {"executor": "ray", "ray-address": "auto"}
+
+
+def test_progress_lines_when_not_a_terminal():
+    import io
+
+    stream = io.StringIO()
+    progress = executors.Progress(2, "on Ray (x)", show=True, stream=stream)
+    progress.start()
+    progress.set(0, "running")
+    progress.set(0, "running")  # no change, no line
+    progress.set(1, "failed", "run 2 (seed 1): crash")
+    progress.set(0, "done")
+    progress.set(0, "running")  # a finished task stays finished
+    assert stream.getvalue().splitlines() == [
+        "mllint probe: 2 runs on Ray (x): 2 queued, 0 running, 0 done, 0 failed",
+        "mllint probe: 2 runs on Ray (x): 1 queued, 1 running, 0 done, 0 failed",
+        "mllint probe: run 2 (seed 1): crash",
+        "mllint probe: 2 runs on Ray (x): 0 queued, 1 running, 0 done, 1 failed",
+        "mllint probe: 2 runs on Ray (x): 0 queued, 0 running, 1 done, 1 failed",
+    ]
