@@ -1,5 +1,5 @@
 """Command line (click): `mllint [PATH]...` lints (the default command, also `mllint check`); `mllint rules`,
-`mllint rule CODE|NAME`; `probe` and `recipe` are loaded from their packages only when used.
+`mllint rule CODE|NAME`; `probe`, `recipe` and `stats` are loaded from their packages only when used.
 
 Exit codes: 0 no findings at or above the fail level, 1 findings, 2 usage error or internal failure.
 click's import costs a few milliseconds more than argparse's; everything else (the engine, reporters, rules) is
@@ -24,6 +24,7 @@ GROUP_OPTIONS = ("--help", "-h", "--version")
 LAZY_COMMANDS = {
     "probe": ("mllint.probe.cli", "probe", "Run a training command under the runtime probe."),
     "recipe": ("mllint.recipe.cli", "recipe", "Print the training-recipe card of a project."),
+    "stats": ("mllint.compare.cli", "stats", "Compare two methods' per-seed results (Welch's t-test)."),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
