@@ -168,7 +168,8 @@ def verdict(c: Comparison, labels: tuple[str, str] = ("A", "B")) -> tuple[str | 
     name = {"A": labels[0], "B": labels[1]}
     if c.p is not None and c.p < ALPHA:
         higher = "A" if c.difference > 0 else "B"
-        interval = f"95 % interval {number(c.low)} to {number(c.high)}"
+        low, high = (c.low, c.high) if c.difference > 0 else (-c.high, -c.low)  # the gap's interval, sign dropped
+        interval = f"95 % interval {number(low)} to {number(high)}"
         noise = "no seed variation on either side" if c.se == 0 else f"{interval}, {p_text(c.p)}"
         if c.direction is None:
             return None, (f"{name[higher]} is higher by {number(gap)} ({noise}); say which way is better with "
