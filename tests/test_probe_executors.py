@@ -233,3 +233,12 @@ def test_progress_lines_when_not_a_terminal():
         "mllint probe: 2 runs on Ray (x): 0 queued, 1 running, 0 done, 1 failed",
         "mllint probe: 2 runs on Ray (x): 0 queued, 0 running, 1 done, 1 failed",
     ]
+
+
+def test_an_unreachable_ray_cluster_is_an_error_at_once(no_ray_left):
+    pytest.importorskip("ray")
+    result = invoke(*SWEEP, "--executor", "ray", "--ray-address", "127.0.0.1:1", *SCRIPT)
+    assert result.exit_code == 2 and "no Ray cluster answers at 127.0.0.1:1" in result.stderr
+    result = invoke(*SWEEP, "--executor", "ray", "--ray-address", "auto", *SCRIPT)
+    assert result.exit_code == 2 and "Ray did not start: ConnectionError" in result.stderr
+    assert "Traceback" not in result.output

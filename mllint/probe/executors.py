@@ -37,6 +37,15 @@ QUEUED = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "
           "UNKNOWN", "QUEUED"}
 
 
+class ExecutorError(click.ClickException):
+    """The executor could not start the runs (no cluster at the address, a rejected submission): exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mllint probe: {self.message}", err=True)
+
+
 @dataclass
 class Cluster:
     """The executor and what each task asks for; None means the executor's default."""
@@ -247,7 +256,8 @@ def run_seeds(specs: list, cluster: Cluster, jobs: int) -> list:
         return run_ray(specs, cluster, jobs)
     if cluster.executor == "slurm":
         return run_slurm(specs, cluster)
-    return run_local(specs, jobs, Progress(len(specs), "in local processes", show=sys.stderr.isatty()))
+    show = len(specs) > 1 and sys.stderr.isatty()  # a log or a single run needs no progress line
+    return run_local(specs, jobs, Progress(len(specs), "in local processes", show=show))
 
 
 def run_local(specs: list, jobs: int, progress: Progress) -> list:
@@ -297,23 +307,28 @@ def _run_ray(specs: list, cluster: Cluster, jobs: int) -> list:
     cpus = cluster.cpus or 1
     started = not ray.is_initialized()
     if started:
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                   "logging_level": logging.WARNING}
+        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         if cluster.ray_address:
+            _reachable(cluster.ray_address)
             options["address"] = cluster.ray_address
-        else:
-            options.update(num_cpus=max(1, jobs) * cpus, object_store_memory=256 * 1024 ** 2)
-        ray.init(**options)
+        else:  # results are small records: a small object store
+            options.update(num_cpus=max(1, jobs) * cpus, include_dashboard=False,
+                           object_store_memory=256 * 1024 ** 2)
+        try:
+            ray.init(**options)
+        except Exception as exc:  # noqa: BLE001 - Ray's many ways of not starting: one message, exit 2
+            raise ExecutorError(f"Ray did not start: {type(exc).__name__}: {exc}") from None
     where = f"on Ray ({cluster.ray_address or 'a local instance'})"
     progress = Progress(len(specs), where, show=True)
     try:
         resources = ray.cluster_resources()
         gpus = _gpus(cluster, specs[0].device, resources.get("GPU"))
         if cpus > resources.get("CPU", 0) or gpus > resources.get("GPU", 0):
-            message = (f"the Ray cluster has {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs; "
-                       f"each run asks for {cpus} CPU{'s' if cpus != 1 else ''} and {gpus} GPU{'s' if gpus != 1 else ''}")
+            message = (f"the Ray cluster has {_count(resources.get('CPU', 0), 'CPU')} and "
+                       f"{_count(resources.get('GPU', 0), 'GPU')}; each run asks for {_count(cpus, 'CPU')} and "
+                       f"{_count(gpus, 'GPU')}")
             if not cluster.ray_address:
-                raise click.UsageError(message + " (--cpus, --gpus, --jobs)")
+                raise ExecutorError(message + " (--cpus, --gpus, --jobs)")
             click.echo(f"mllint probe: warning: {message}; the runs wait for an autoscaler", err=True)
         tracker = ray.remote(num_cpus=0)(Tracker).remote()
         task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(run_task)
@@ -343,6 +358,21 @@ def _run_ray(specs: list, cluster: Cluster, jobs: int) -> list:
         progress.close()
         if started:
             ray.shutdown()
+
+
+def _count(number: float, unit: str) -> str:
+    return f"{number:g} {unit}{'' if number == 1 else 's'}"
+
+
+def _reachable(address: str) -> None:
+    """Ray retries an unreachable head for minutes: a `host:port` that refuses a connection is an error now."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local": Ray finds the instance, or says it found none
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ExecutorError(f"no Ray cluster answers at {address}: {exc}") from None
 
 
 def _log_folder(cluster: Cluster) -> str:
@@ -378,13 +408,16 @@ def run_slurm(specs: list, cluster: Cluster, poll: float | None = None) -> list:
     import submitit
 
     if cluster.slurm_cluster == "slurm" and shutil.which("sbatch") is None:
-        raise click.UsageError("--executor slurm: no SLURM here (sbatch is not on PATH); submit from a login node")
+        raise ExecutorError("--executor slurm: no SLURM here (sbatch is not on PATH); submit from a login node")
     folder = _log_folder(cluster)
     executor = submitit.AutoExecutor(folder=os.path.join(folder, "%j"), cluster=cluster.slurm_cluster)
     executor.update_parameters(**slurm_parameters(cluster, specs[0], len(specs)))
     cwd = os.getcwd()
-    with executor.batch():
-        jobs = [executor.submit(run_task, spec, cwd, _own_python(spec), "slurm") for spec in specs]
+    try:
+        with executor.batch():
+            jobs = [executor.submit(run_task, spec, cwd, _own_python(spec), "slurm") for spec in specs]
+    except Exception as exc:  # noqa: BLE001 - sbatch refused the array (partition, account, limits): say why
+        raise ExecutorError(f"the SLURM jobs were not submitted: {type(exc).__name__}: {exc}") from None
     where = ("on SLURM" + (f" ({cluster.partition})" if cluster.partition else "")
              if cluster.slurm_cluster == "slurm" else f"through submitit ({cluster.slurm_cluster})")
     progress = Progress(len(specs), where, show=True)
