@@ -151,7 +151,8 @@ def _probe_table(value: Any) -> dict[str, Any]:
                 raise ConfigError(f"`{name}` must be a positive number")
         elif kind == "table":
             if not isinstance(item, dict) or not all(isinstance(v, (str, int, float, bool)) for v in item.values()):
-                raise ConfigError(f"`{name}` must be a table of sbatch options, e.g. {{ account = \"ml\", qos = \"high\" }}")
+                raise ConfigError(f"`{name}` must be a table of sbatch options, "
+                                  f"e.g. {{ account = \"ml\", qos = \"high\" }}")
             item = dict(item)
         else:
             item = _coerce(name, kind, item)

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 torch = pytest.importorskip("torch")
 
+from test_probe import invoke  # noqa: E402  (the probe's CliRunner, in a given folder)
+
 from mllint.probe import executors  # noqa: E402
-from mllint.probe.cli import probe  # noqa: E402
 from mllint.probe.runner import Spec  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ("--no-static", "--seeds", "3", "--steps", "6", "--format", "json")
 SCRIPT = ("--", "python", "fixtures/probe/grad_accum/train.py")
 # Kills the process that started the probe's subprocess (the Ray worker, the submitit job) for one seed, as a lost
@@ -40,15 +39,6 @@ for step in range(10):
     loss.backward()
     optimizer.step()
 '''
-
-
-def invoke(*args: str, cwd: Path = ROOT):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(probe, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def _ray_processes() -> set[int]:
@@ -186,7 +176,8 @@ def test_settings_from_the_table_and_the_command_line(tmp_path):
         '[tool.mllint.probe]\nexecutor = "slurm"\npartition = "gpu"\ntime = "1:30:00"\ngpus = 2\ncpus = 8\n'
         'mem-gb = 32\nslurm-parameters = { account = "ml", qos = "high" }\n')
     cluster = _settings(tmp_path, "--partition", "debug", "--time", "20")
-    assert (cluster.executor, cluster.partition, cluster.time, cluster.gpus, cluster.cpus) == ("slurm", "debug", 20, 2, 8)
+    chosen = (cluster.executor, cluster.partition, cluster.time, cluster.gpus, cluster.cpus)
+    assert chosen == ("slurm", "debug", 20, 2, 8)
     params = executors.slurm_parameters(cluster, Spec("python", ["train.py"], ".", device="cuda"), 3)
     assert params == {"name": "mllint-probe", "nodes": 1, "tasks_per_node": 1, "cpus_per_task": 8,
                       "gpus_per_node": 2, "timeout_min": 20, "slurm_array_parallelism": 3, "mem_gb": 32,

@@ -105,7 +105,8 @@ def test_text_report_and_verdicts(tmp_path):
     assert "  baseline  n = 3   mean 91.17 ± 0.351 (std)  95 % interval [90.29, 92.04]" in out
     assert "verdict: ours is better: 2.33 higher (95 % interval 1.38 to 3.28, p = 0.003)" in out
     assert "one seed against one seed: baseline better in 0 of 9 pairs, ours in 9" in out
-    assert "verdict: no detectable difference with 3 seeds each (p = 0.28); about 16 seeds each would detect 0.0133" in out
+    assert ("verdict: no detectable difference with 3 seeds each (p = 0.28); "
+            "about 16 seeds each would detect 0.0133") in out
     lower = invoke(str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--metric", "accuracy", "--lower-is-better")
     assert "verdict: A is better: 2.33 lower" in lower.output and "(lower is better)" in lower.output
 
@@ -118,7 +119,8 @@ def test_verdicts_without_direction_and_without_noise():
     apart = compare("loss", [1.0, 1.0], [2.0, 2.0], "lower", "name")
     assert apart.better == "A" and apart.verdict == "A is better: 1 lower (no seed variation on either side)"
     effect = compare("m", [1.0, 1.2, 0.9], [1.1, 1.0, 1.3], effect=0.05)
-    assert effect.effect == 0.05 and effect.verdict.endswith(f"about {effect.seeds_needed} seeds each would detect 0.05")
+    assert effect.effect == 0.05
+    assert effect.verdict.endswith(f"about {effect.seeds_needed} seeds each would detect 0.05")
 
 
 def test_direction_from_the_name():
@@ -138,7 +140,8 @@ def test_markdown_json_and_plot(tmp_path):
     assert row.count("|") == 8 and "no detectable difference with 3 seeds each" in row
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = tmp_path / "report.json"
-    assert invoke(str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--format", "json", "--output", str(out)).output == ""
+    written = invoke(str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--format", "json", "--output", str(out))
+    assert written.output == ""
     assert json.loads(out.read_text())["metrics"][0]["a"]["n"] == 3
 
 
@@ -183,7 +186,8 @@ def test_json_shapes_and_json_lines(tmp_path):
         (runs / f"seed{seed}.json").write_text(json.dumps({"seed": seed, "test": {"acc": 0.8 + seed / 100}}))
     (runs / "notes.txt").write_text("not results")
     assert readers.read(str(runs)).values("test/acc") == pytest.approx([0.8, 0.81, 0.82])
-    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": NaN}\n{"step": 3, "loss": 1.5}\n')
+    (tmp_path / "log.jsonl").write_text(
+        '{"step": 1, "loss": 2.0}\n{"step": 2, "loss": NaN}\n{"step": 3, "loss": 1.5}\n')
     assert readers.read(str(tmp_path / "log.jsonl")).values("loss") == [1.5]
     (tmp_path / "nan.csv").write_text("seed,acc\n0,0.9\n1,nan\n2,0.8\n")
     nan = readers.read(str(tmp_path / "nan.csv"))
@@ -193,7 +197,8 @@ def test_json_shapes_and_json_lines(tmp_path):
 def test_probe_reports_are_read_as_final_training_losses(tmp_path):
     def report(losses):
         return {"command": ["python", "train.py"], "settings": {"steps": 3},
-                "runs": [{"seed": i, "status": "steps", "step_losses": [2.0, None, value]} for i, value in enumerate(losses)],
+                "runs": [{"seed": i, "status": "steps", "step_losses": [2.0, None, value]}
+                         for i, value in enumerate(losses)],
                 "seeds": None, "findings": []}
 
     (tmp_path / "a.json").write_text(json.dumps(report([0.5, 0.6, 0.55])))

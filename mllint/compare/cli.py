@@ -38,7 +38,8 @@ def _pick(metrics: list[str], a: Any, b: Any) -> list[str]:
             for results, available in ((a, ours), (b, theirs)):
                 if name not in available:
                     close = get_close_matches(name, available, n=3)
-                    hint = f" (did you mean {', '.join(close)}?)" if close else f" (it has: {', '.join(available[:20])})"
+                    hint = (f" (did you mean {', '.join(close)}?)" if close
+                            else f" (it has: {', '.join(available[:20])})")
                     raise StatsError(f"no metric {name!r} in {results.path}{hint}")
         return list(dict.fromkeys(metrics))
     common = [m for m in ours if m in theirs]

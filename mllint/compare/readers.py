@@ -22,7 +22,8 @@ METRIC_KEYS = {"metric", "tag", "key", "name"}  # long format: one row per (run,
 TABLES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson")
 EVENTS = "events.out.tfevents"
 REDUCERS = {"last": lambda v: v[-1], "min": min, "max": max, "mean": lambda v: sum(v) / len(v)}
-TENSORBOARD_HINT = "reading TensorBoard event files needs tensorboard: pip install tensorboard (or 'mllint-redflags[stats]')"
+TENSORBOARD_HINT = ("reading TensorBoard event files needs tensorboard: pip install tensorboard "
+                    "(or 'mllint-redflags[stats]')")
 
 
 class ReadError(Exception):

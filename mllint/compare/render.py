@@ -53,7 +53,8 @@ def text(report: Report) -> str:
     for c in report.comparisons:
         lines.append(f"{c.metric} ({_direction(c)})")
         for label, side in ((la, c.a), (lb, c.b)):
-            lines.append(f"  {label:<{width}}  n = {side.n:<3} mean {number(side.mean, 4)} ± {number(side.std)} (std)  "
+            lines.append(f"  {label:<{width}}  n = {side.n:<3} mean {number(side.mean, 4)} ± {number(side.std)} "
+                         f"(std)  "
                          f"95 % interval [{number(side.low, 4)}, {number(side.high, 4)}]")
         stat = f"t = {c.t:.2f}, df = {c.df:.1f}, {p_text(c.p)}" if c.t is not None else "no seed variation"
         lines.append(f"  {la} - {lb}: {number(c.difference)}  95 % Welch interval [{number(c.low)}, {number(c.high)}]  "
@@ -99,7 +100,8 @@ def markdown(report: Report) -> str:
         lines.append(f"| `{_cell(c.metric)}`{arrow} | {sides[0]} | {sides[1]} | {difference} | {p} | "
                      f"{number(c.detectable)} | {_cell(c.verdict)} |")
     lines.append("")
-    lines.append(f"*detectable*: the smallest difference these seeds tell from seed noise (two-sided {PERCENT[0]} test, "
+    lines.append(f"*detectable*: the smallest difference these seeds tell from seed noise (two-sided {PERCENT[0]} "
+                 f"test, "
                  f"{PERCENT[1]} power). ↑/↓: higher/lower is better.")
     for note in report.notes:
         lines.append(f"\n> {_cell(note)}")
