@@ -20,6 +20,7 @@ from test_probe import invoke  # noqa: E402  (the probe's CliRunner, in a given 
 from mllint.probe import executors  # noqa: E402
 from mllint.probe.runner import Spec  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ("--no-static", "--seeds", "3", "--steps", "6", "--format", "json")
 SCRIPT = ("--", "python", "fixtures/probe/grad_accum/train.py")
 # Kills the process that started the probe's subprocess (the Ray worker, the submitit job) for one seed, as a lost
@@ -180,10 +181,10 @@ def test_settings_from_the_table_and_the_command_line(tmp_path):
     assert chosen == ("slurm", "debug", 20, 2, 8)
     params = executors.slurm_parameters(cluster, Spec("python", ["train.py"], ".", device="cuda"), 3)
     assert params == {"name": "mllint-probe", "nodes": 1, "tasks_per_node": 1, "cpus_per_task": 8,
-                      "gpus_per_node": 2, "timeout_min": 20, "slurm_array_parallelism": 3, "mem_gb": 32,
+                      "timeout_min": 20, "slurm_array_parallelism": 3, "gpus_per_node": 2, "mem_gb": 32,
                       "slurm_partition": "debug", "slurm_additional_parameters": {"account": "ml", "qos": "high"}}
     default = executors.slurm_parameters(executors.Cluster(executor="slurm"), Spec("python", ["train.py"], "."), 2)
-    assert (default["timeout_min"], default["gpus_per_node"], default["cpus_per_task"]) == (15, 0, 1)
+    assert (default["timeout_min"], default["cpus_per_task"]) == (15, 1) and "gpus_per_node" not in default
 
 
 def test_the_table_is_validated(tmp_path):
@@ -233,3 +234,77 @@ def test_an_unreachable_ray_cluster_is_an_error_at_once(no_ray_left):
     result = invoke(*SWEEP, "--executor", "ray", "--ray-address", "auto", *SCRIPT)
     assert result.exit_code == 2 and "Ray did not start: ConnectionError" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_slurm_job_array_carries_the_resources_and_a_refusal_is_reported(tmp_path, monkeypatch):
+    """A stand-in `sbatch` keeps the job script submitit wrote and refuses it, as SLURM does for a bad partition."""
+    pytest.importorskip("submitit")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sbatch = bin_dir / "sbatch"
+    sbatch.write_text(f'#!/bin/sh\ncp "$1" {tmp_path / "job.sh"}\n'
+                      'echo "sbatch: error: invalid partition specified: gpu" >&2\nexit 1\n')
+    sbatch.chmod(0o755)
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "pyproject.toml").write_text('[tool.mllint.probe]\nslurm-parameters = { account = "ml" }\n')
+    (tmp_path / "train.py").write_text("print(1)\n")
+    result = invoke("--no-static", "--seeds", "3", "--executor", "slurm", "--partition", "gpu", "--time", "0:20:00",
+                    "--gpus", "1", "--cpus", "8", "--mem-gb", "16", "--", "python", "train.py", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "the SLURM jobs were not submitted" in result.stderr and "invalid partition specified" in result.stderr
+    script = (tmp_path / "job.sh").read_text()
+    assert os.listdir(tmp_path / "cache" / "mllint" / "submitit") == []
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=20", "#SBATCH --gpus-per-node=1",
+                 "#SBATCH --cpus-per-task=8", "#SBATCH --mem=16GB", "#SBATCH --array=0-2%3", "#SBATCH --account=ml",
+                 "#SBATCH --job-name=mllint-probe"):
+        assert line in script, (line, script)
+
+
+# A stand-in for SLURM on this machine: `sbatch` starts each task of the array as SLURM would (the job script's
+# srun line, with the SLURM_* variables submitit reads), `sacct` says RUNNING; submitit sees the results appear.
+FAKE_SBATCH = '''#!{python}
+import os, re, subprocess, sys
+text = open(sys.argv[1]).read()
+first, last = map(int, re.search(r"--array=(\\d+)-(\\d+)", text).groups())
+folder = re.search(r"submitit.core._submit (\\S+)", text).group(1)
+pattern = re.search(r"#SBATCH --output=(\\S+)", text).group(1)
+with open(os.path.join(os.path.dirname(sys.argv[0]), "sbatch.log"), "a") as log:
+    log.write(text)
+for task in range(first, last + 1):
+    out = pattern.replace("%A", "4242").replace("%a", str(task))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    env = dict(os.environ, SUBMITIT_EXECUTOR="slurm", SLURM_JOB_ID=str(5000 + task), SLURM_ARRAY_JOB_ID="4242",
+               SLURM_ARRAY_TASK_ID=str(task), SLURM_NTASKS="1", SLURM_JOB_NUM_NODES="1", SLURM_NODEID="0",
+               SLURM_JOB_NODELIST="localhost", SLURM_PROCID="0", SLURM_LOCALID="0")
+    subprocess.Popen([{python!r}, "-u", "-m", "submitit.core._submit", folder], env=env, stdout=open(out, "w"),
+                     stderr=subprocess.STDOUT, start_new_session=True)
+print("Submitted batch job 4242")
+'''
+FAKE_SACCT = '''#!/bin/sh
+echo "JobID|State|NodeList"
+for task in 0 1 2; do echo "4242_$task|RUNNING|localhost"; done
+'''
+
+
+def test_a_sweep_through_slurm_job_arrays(local_sweep, tmp_path, monkeypatch):
+    pytest.importorskip("submitit")
+    from mllint.probe.cli import _seed_summary
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("sbatch", FAKE_SBATCH.format(python=sys.executable)), ("sacct", FAKE_SACCT),
+                       ("srun", "#!/bin/sh\nexit 1\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(ROOT)
+    specs = [Spec(sys.executable, ["fixtures/probe/grad_accum/train.py"], str(ROOT), steps=6, seed=seed)
+             for seed in range(3)]
+    cluster = executors.Cluster(executor="slurm", partition="debug", log_folder=str(tmp_path / "logs"))
+    outcomes = executors.run_slurm(specs, cluster, poll=0.2)
+    assert [o.status for o in outcomes] == ["steps"] * 3
+    assert _seed_summary(outcomes, []).to_json() == local_sweep["seeds"]
+    assert "#SBATCH --array=0-2%3" in (bin_dir / "sbatch.log").read_text()

@@ -389,10 +389,12 @@ def slurm_parameters(cluster: Cluster, spec: Any, count: int) -> dict[str, Any]:
     """submitit's AutoExecutor parameters: generic ones, and `slurm_` ones that other clusters ignore."""
     params: dict[str, Any] = {
         "name": "mllint-probe", "nodes": 1, "tasks_per_node": 1, "cpus_per_task": cluster.cpus or 1,
-        "gpus_per_node": cluster.gpus if cluster.gpus is not None else int(spec.device == "cuda"),
         "timeout_min": cluster.time or math.ceil(spec.timeout / 60) + SLURM_MARGIN_MIN,
         "slurm_array_parallelism": count,
     }
+    gpus = cluster.gpus if cluster.gpus is not None else int(spec.device == "cuda")
+    if gpus:  # no --gpus-per-node=0 line: clusters without GPU resources refuse any GPU request
+        params["gpus_per_node"] = gpus
     if cluster.mem_gb:
         params["mem_gb"] = cluster.mem_gb
     if cluster.partition:
@@ -410,13 +412,20 @@ def run_slurm(specs: list, cluster: Cluster, poll: float | None = None) -> list:
     if cluster.slurm_cluster == "slurm" and shutil.which("sbatch") is None:
         raise ExecutorError("--executor slurm: no SLURM here (sbatch is not on PATH); submit from a login node")
     folder = _log_folder(cluster)
-    executor = submitit.AutoExecutor(folder=os.path.join(folder, "%j"), cluster=cluster.slurm_cluster)
-    executor.update_parameters(**slurm_parameters(cluster, specs[0], len(specs)))
+    try:
+        executor = submitit.AutoExecutor(folder=os.path.join(folder, "%j"), cluster=cluster.slurm_cluster)
+        executor.update_parameters(**slurm_parameters(cluster, specs[0], len(specs)))
+    except Exception as exc:  # noqa: BLE001 - no srun, a parameter submitit refuses: say so, no traceback
+        if not cluster.log_folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise ExecutorError(f"submitit cannot submit here: {type(exc).__name__}: {exc}") from None
     cwd = os.getcwd()
     try:
         with executor.batch():
             jobs = [executor.submit(run_task, spec, cwd, _own_python(spec), "slurm") for spec in specs]
     except Exception as exc:  # noqa: BLE001 - sbatch refused the array (partition, account, limits): say why
+        if not cluster.log_folder:
+            shutil.rmtree(folder, ignore_errors=True)
         raise ExecutorError(f"the SLURM jobs were not submitted: {type(exc).__name__}: {exc}") from None
     where = ("on SLURM" + (f" ({cluster.partition})" if cluster.partition else "")
              if cluster.slurm_cluster == "slurm" else f"through submitit ({cluster.slurm_cluster})")
