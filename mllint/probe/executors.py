@@ -89,13 +89,14 @@ def cluster_options(command: Callable) -> Callable:
     options = [
         click.option("--executor", type=click.Choice(EXECUTORS), default=None, expose_value=False, callback=_keep,
                      help="Where the runs go: local processes (default), a Ray cluster, or SLURM jobs through "
-                          "submitit; one task per seed. Default from [tool.mllint.probe] executor."),
+                          "submitit; one task per seed (--jobs applies to local runs and a local Ray instance). "
+                          "Default from [tool.mllint.probe] executor."),
         click.option("--ray-address", default=None, expose_value=False, callback=_keep,
                      help="The Ray cluster to join (ray.init(address=...), e.g. auto or ray://head:10001); "
                           "without it a local Ray instance is started with --jobs CPUs."),
         click.option("--partition", default=None, expose_value=False, callback=_keep, help="SLURM partition."),
         click.option("--time", "time", default=None, expose_value=False, callback=_minutes,
-                     help="SLURM time limit per run: minutes or HH:MM:SS (default: --timeout plus 5 minutes)."),
+                     help="SLURM time limit per run: minutes or [D-]HH:MM:SS (default: --timeout plus 5 minutes)."),
         click.option("--gpus", type=click.IntRange(min=0), default=None, expose_value=False, callback=_keep,
                      help="GPUs per run (Ray, SLURM). Default 1 with --device cuda (Ray: also auto on a cluster "
                           "with GPUs), else 0."),
