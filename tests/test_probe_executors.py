@@ -118,13 +118,14 @@ def test_a_lost_task_is_reported_and_the_other_seeds_are_kept(executor, tmp_path
     assert statuses == ["steps", "task-failed", "steps"]
     lost = report["runs"][1]
     assert lost["problems"] == ["gave no result: its cluster task failed"]
-    assert lost["stderr_tail"][0].startswith("the ")
+    where = "the Ray task failed: " if executor == "ray" else "the SLURM job failed: "
+    assert lost["error"]["message"].startswith(where)
     assert any("run 2 (seed 1): gave no result" in problem for problem in report["problems"])
     assert report["seeds"]["n"] == 2  # seeds 0 and 2 still give their statistics
     assert "2 done, 1 failed" in result.stderr
     if executor == "slurm":
         assert "submitit's jobs and logs are in" in result.stderr
-        assert any(line.startswith("log: ") for line in lost["stderr_tail"])
+        assert "(logs: " in lost["error"]["message"]
 
 
 def _remove_orphaned_folders(project: Path) -> None:
@@ -138,9 +139,20 @@ def _remove_orphaned_folders(project: Path) -> None:
 
 
 def test_a_failed_task_keeps_the_executors_error():
-    outcome = executors.failed_outcome(Spec("python", ["train.py"], ".", seed=4), RuntimeError("node lost"), "Ray")
+    from mllint.probe.report import ProbeReport, render_text
+
+    error = RuntimeError("Job 7 has not produced any output\n------\nsubmitit INFO - Starting\nmore")
+    spec = Spec("python", ["train.py"], ".", seed=4)
+    outcome = executors.failed_outcome(spec, error, "SLURM job", ["/logs/7_0_log.err"])
     assert (outcome.seed, outcome.status) == (4, "task-failed")
-    assert outcome.stderr_tail == ["the Ray task failed:", "RuntimeError: node lost"]
+    assert outcome.record["error"] == {
+        "type": "RuntimeError", "traceback": "", "site": None,
+        "message": "the SLURM job failed: Job 7 has not produced any output submitit INFO - Starting "
+                   "(logs: /logs/7_0_log.err)"}
+    text = render_text(ProbeReport(spec, ["python", "train.py"], [outcome], []))
+    assert "run 1/1 (seed 4): gave no result: its cluster task failed" in text
+    assert "  error: RuntimeError: the SLURM job failed: Job 7 has not produced any output" in text
+    assert "stderr" not in text
 
 
 @pytest.mark.parametrize("executor,extra", [("ray", "probe-ray"), ("slurm", "probe-slurm")])

@@ -191,24 +191,31 @@ class Progress:
 def _finished(progress: Progress, index: int, outcome: Any, seed_label: str) -> None:
     if outcome.status in GOOD:
         progress.set(index, "done")
+        return
+    error = outcome.record.get("error") or {}
+    if error:
+        why = f"{error.get('type')}: {error.get('message', '')}"
     else:
-        progress.set(index, "failed", f"{seed_label}: {outcome.status}"
-                     + (f": {outcome.stderr_tail[-1]}" if outcome.stderr_tail else ""))
+        why = outcome.status + (f": {outcome.stderr_tail[-1]}" if outcome.stderr_tail else "")
+    progress.set(index, "failed", f"{seed_label}: {why[:300]}")
 
 
 def _label(spec: Any, index: int) -> str:
     return f"run {index + 1}" + (f" (seed {spec.seed})" if spec.seed is not None else "")
 
 
-def failed_outcome(spec: Any, error: BaseException | str, where: str, logs: list[str] = ()) -> Any:
-    """The outcome of a task that gave no result: the executor's error in place of the script's stderr."""
+def failed_outcome(spec: Any, error: BaseException, where: str, logs: list[str] | None = None) -> Any:
+    """The outcome of a task that gave no result: the executor's error as the run's error (the report prints it
+    as it prints a script's), with the job's log files."""
     from .runner import Outcome
 
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    lines = [line for line in text.splitlines() if line.strip()][-12:]
-    lines.insert(0, f"the {where} task failed:")
-    lines.extend(f"log: {path}" for path in logs)
-    return Outcome(spec.seed, FAILED, stderr_tail=lines)
+    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not set(line.strip()) <= {"-"}]
+    message = " ".join(lines[:2])[:500] or "no message"
+    if logs:
+        message += f" (logs: {', '.join(logs)})"
+    record = {"error": {"type": type(error).__name__, "message": f"the {where} failed: {message}",
+                        "traceback": "", "site": None}}
+    return Outcome(spec.seed, FAILED, record=record)
 
 
 # -- the task, on its node -----------------------------------------------------------------------------------------
@@ -346,7 +353,7 @@ def _run_ray(specs: list, cluster: Cluster, jobs: int) -> list:
                     try:
                         outcomes[index] = ray.get(ref)
                     except Exception as exc:  # noqa: BLE001 - a lost worker or node fails one seed, not the sweep
-                        outcomes[index] = failed_outcome(specs[index], exc, "Ray")
+                        outcomes[index] = failed_outcome(specs[index], exc, "Ray task")
                     _finished(progress, index, outcomes[index], _label(specs[index], index))
                 for index in ray.get(tracker.seen.remote()):
                     progress.set(index, "running")
