@@ -4,6 +4,7 @@
     python bench/ecosystem.py label CORPUS_DIR --repo OWNER/NAME --path P --line N --code LEAK002 ...
     python bench/ecosystem.py export CORPUS_DIR --repo OWNER/NAME [--dest DIR]
     python bench/ecosystem.py validate CORPUS_DIR
+    python bench/ecosystem.py pin CORPUS_DIR --repo OWNER/NAME --half tune|check --domain DOMAIN
 
 CORPUS_DIR holds one git repository per corpus entry, as `OWNER+NAME/repo` (a clone, or a bare git
 directory); nothing here uses the network. Each pinned commit is exported once into a cache folder
@@ -110,7 +111,7 @@ def export(gdir: Path, commit: str, dest: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    archive = subprocess.run(f"git --git-dir '{gdir}' archive {commit} | tar -x -C '{dest}'", shell=True,
+    archive = subprocess.run(["bash", "-o", "pipefail", "-c", f"git --git-dir '{gdir}' archive {commit} | tar -x -C '{dest}'"],
                              capture_output=True)
     if archive.returncode != 0:  # blobs missing from the snapshot: write the text files that are there
         shutil.rmtree(dest)
@@ -501,6 +502,22 @@ def command_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_pin(args: argparse.Namespace) -> int:
+    """Add a repository to the corpus (or re-pin it) at its snapshot's HEAD, or at --commit."""
+    corpus_path = Path(args.corpus)
+    data = json.loads(corpus_path.read_text()) if corpus_path.exists() else {"repositories": []}
+    commit = args.commit or head_commit(Path(args.corpus_dir), args.repo)
+    kept = [e for e in data["repositories"] if e["repo"] != args.repo]
+    if len(kept) != len(data["repositories"]) and not args.replace:
+        print(f"{args.repo} is in the corpus already (--replace re-pins it; its labels then go stale)", file=sys.stderr)
+        return 2
+    kept.append({"repo": args.repo, "commit": commit, "domain": args.domain, "half": args.half})
+    data["repositories"] = sorted(kept, key=lambda e: (e["half"], e["domain"], e["repo"].lower()))
+    corpus_path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"pinned {args.repo} at {commit[:12]} ({args.half}, {args.domain})")
+    return 0
+
+
 def command_export(args: argparse.Namespace) -> int:
     corpus_dir = Path(args.corpus_dir)
     commit = args.commit or head_commit(corpus_dir, args.repo)
@@ -547,7 +564,7 @@ def command_validate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"label": command_label, "export": command_export, "validate": command_validate}
+    commands = {"label": command_label, "export": command_export, "validate": command_validate, "pin": command_pin}
     verb = argv.pop(0) if argv and argv[0] in commands else "check"
     parser = argparse.ArgumentParser(prog=f"ecosystem.py {verb}")
     parser.add_argument("corpus_dir", help="folder holding OWNER+NAME/repo git directories")
@@ -581,6 +598,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--commit")
         parser.add_argument("--not-blind", action="store_true", help="written after reading mllint's output")
         parser.add_argument("--out", default=str(LABELS_FILE))
+    elif verb == "pin":
+        parser.add_argument("--repo", required=True)
+        parser.add_argument("--half", choices=("tune", "check"), required=True)
+        parser.add_argument("--domain", required=True)
+        parser.add_argument("--commit")
+        parser.add_argument("--replace", action="store_true")
     elif verb == "export":
         parser.add_argument("--repo", required=True)
         parser.add_argument("--commit")
