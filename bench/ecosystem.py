@@ -192,6 +192,17 @@ def mllint_tree(rev: str | None, workdir: Path, root: Path = HERE.parent) -> Pat
     return dest
 
 
+def code_digest(code_root: Path) -> str:
+    """A digest of the mllint package under `code_root` (its .py and .md files) and of the interpreter."""
+    digest = hashlib.sha1(sys.version.encode())
+    for path in sorted((code_root / "mllint").rglob("*")):
+        if path.suffix in (".py", ".md") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(code_root)).encode() + b"\0" + path.read_bytes())
+    for path in sorted((code_root / "rules").glob("*.md")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def run_mllint(code_root: Path, tree: Path, jobs: int, config: Path, timeout: float) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code_root), "NO_COLOR": "1"}
     env.pop("MLLINT_OUTPUT_FORMAT", None)
@@ -417,9 +428,10 @@ def cache_dir(option: str | None) -> Path:
 
 
 def run_all(entries: list[Entry], corpus_dir: Path, code_root: Path, cache: Path, jobs: int, timeout: float,
-            trees: dict[str, Path], quiet: bool) -> dict[str, dict]:
+            trees: dict[str, Path], quiet: bool, fresh: bool = False) -> dict[str, dict]:
     config = cache / "neutral-mllint.toml"
     config.write_text(NEUTRAL_CONFIG)
+    digest = code_digest(code_root)
     results = {}
     for entry in entries:
         if entry.repo not in trees:
@@ -429,7 +441,14 @@ def run_all(entries: list[Entry], corpus_dir: Path, code_root: Path, cache: Path
             except (FileNotFoundError, subprocess.CalledProcessError) as exc:
                 print(f"ecosystem: skipped {entry.repo}: {exc}", file=sys.stderr)
                 continue
-        results[entry.repo] = run_mllint(code_root, trees[entry.repo], jobs, config, timeout)
+        kept = cache / "results" / digest / f"{entry.slug}@{entry.commit[:12]}.json"
+        if kept.exists() and not fresh:  # the same mllint on the same commit: the same findings
+            results[entry.repo] = json.loads(kept.read_text())
+        else:
+            results[entry.repo] = run_mllint(code_root, trees[entry.repo], jobs, config, timeout)
+            if not results[entry.repo]["problems"]:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                kept.write_text(json.dumps(results[entry.repo]))
         if not quiet:
             r = results[entry.repo]
             print(f"  {entry.repo}: {len(r['findings'])} findings, {r['seconds']:.1f} s"
@@ -450,13 +469,13 @@ def command_check(args: argparse.Namespace) -> int:
     mllint_repo = Path(args.mllint_repo)
     head_root = mllint_tree(args.head, cache, mllint_repo)
     print(f"ecosystem: mllint {args.head or 'working tree'} on {len(entries)} repositories", file=sys.stderr)
-    head = run_all(entries, corpus_dir, head_root, cache, args.jobs, args.timeout, trees, args.quiet)
+    head = run_all(entries, corpus_dir, head_root, cache, args.jobs, args.timeout, trees, args.quiet, args.fresh)
     scored = score(entries, labels, head, trees)
     changes = base_scored = None
     if args.base:
         print(f"ecosystem: mllint {args.base} (base)", file=sys.stderr)
         base = run_all(entries, corpus_dir, mllint_tree(args.base, cache, mllint_repo), cache, args.jobs, args.timeout, trees,
-                       args.quiet)
+                       args.quiet, args.fresh)
         base_scored = score(entries, labels, base, trees)
         changes = diff(base, head)
     halves = ["tune", "check"] if args.half == "all" else [args.half]
@@ -580,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--show-check", action="store_true",
                             help="list the check half's misses, false alarms and diff (for the final measurement)")
         parser.add_argument("--jobs", type=int, default=2)
+        parser.add_argument("--fresh", action="store_true",
+                            help="run mllint again even where the same code already ran on the same commit (timings)")
         parser.add_argument("--timeout", type=float, default=900)
         parser.add_argument("--mllint-repo", default=str(HERE.parent),
                             help="the git repository whose revisions --head and --base name (default: this checkout)")

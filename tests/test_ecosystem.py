@@ -178,3 +178,13 @@ def test_diff_between_two_revisions(corpus: Path, tmp_path: Path) -> None:
     assert "2 findings appeared and 0 disappeared in 2 repositories." in report
     assert "+ train.py:13:9: LEAK001 leak" in report                     # tune half: listed
     assert "acme/tiny (check): +1 -0 (details hidden" in report          # check half: counted only
+
+
+def test_pin_adds_and_refuses_duplicates(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "new-corpus.json"
+    args = ["pin", str(corpus), "--corpus", str(path), "--repo", "acme/tiny", "--half", "check", "--domain", "nlp"]
+    assert ecosystem.main(args) == 0
+    (entry,) = ecosystem.load_corpus(path)
+    assert entry.half == "check" and len(entry.commit) == 40
+    assert ecosystem.main(args) == 2
+    assert ecosystem.main([*args, "--replace"]) == 0
