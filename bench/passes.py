@@ -78,13 +78,13 @@ def main() -> int:
             EXPANSIONS.clear()
             runs.clear()
             pipeline.analyze(path, rel, rel, settings)
-            per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"]))
+            per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
         settings = pipeline.Settings(config.max_file_size, config.family_options(), frozenset(), tuple(chosen),
                                      tuple(needs))
         EXPANSIONS.clear()
         runs.clear()
         pipeline.analyze(path, rel, rel, settings)
-        per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"]))
+        per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
         totals["nodes"] += nodes
         totals["expansions"] += EXPANSIONS["nodes"]
         totals["interpretations"] += runs["interpretations"]
@@ -92,13 +92,14 @@ def main() -> int:
         print("no Python files")
         return 1
     print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
-    print(f"{'':18} {'walks/file (median)':>20} {'walks (total nodes)':>20} {'interpretations/file':>22}")
-    for name, rows in per_extractor.items():
-        print(f"{name:18} {statistics.median(r[0] for r in rows):20.2f} "
-              f"{sum(r[0] for r in rows) / len(rows):20.2f} {statistics.median(r[1] for r in rows):22.1f}")
-    print(f"{'all together':18} {statistics.median(r[0] for r in per_file):20.2f} "
-          f"{totals['expansions'] / totals['nodes']:20.2f} {statistics.median(r[1] for r in per_file):22.1f}"
-          f"  (max {max(r[1] for r in per_file)})")
+    print(f"{'':14} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
+          f"{'interpretations per file: median':>33} {'max':>5}")
+    for name, rows in [*per_extractor.items(), ("all together", per_file)]:
+        print(f"{name:14} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
+              f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
+              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+    print("(a walk: every node of the file expanded once by core.walk; an interpretation: one data-flow run of "
+          "the module, which reads its statements without core.walk)")
     return 0
 
 
