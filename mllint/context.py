@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
-from .analysis.names import NameTable
-from .analysis.scopes import Scope, build_scopes
+from .core.names import NameTable
+from .core.scopes import Scope, build_scopes
 from .config import FamilyOptions
 from .findings import Finding, Loc, Related
 

@@ -233,7 +233,7 @@ def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], tex
     twice (the same statement text later in the file could be the real one), or a target was not
     inside any top-level statement, return False and let the caller generate the whole module.
     """
-    from .walk import walk
+    from .core.walk import walk
 
     holding = [stmt for stmt in module.body if any(id(node) in targets for node in walk(stmt))]
     state = _state_class()(module, targets)

@@ -7,15 +7,15 @@ import textwrap
 import libcst as cst
 
 from mllint import rules as registry
-from mllint.analysis import flow
-from mllint.analysis.flow import CLEAN, ParamTerm, ReturnTerm, SourceTerm, Val, derive, index, iterate, union
-from mllint.analysis.interpreter import Call, Domain, Found, Interpreter
+from mllint.dataflow import terms as flow
+from mllint.dataflow.terms import CLEAN, ParamTerm, ReturnTerm, SourceTerm, Val, derive, index, iterate, union
+from mllint.dataflow.interpreter import Call, Domain, Found, Interpreter
 from mllint.config import Config
 from mllint.context import ModuleContext
 from mllint.engine import run
 
 # --- a whole family in under 40 lines: secret() -> publish(), across modules -------------------------
-from mllint.analysis.flow_project import chain_related, solve
+from mllint.dataflow.solve import chain_related, solve
 from mllint.findings import Severity
 from mllint.rules import Rule, extractor
 

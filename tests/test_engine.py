@@ -177,7 +177,7 @@ def test_a_fully_cached_run_never_loads_libcst(tmp_path):
 def test_project_analyses_are_not_shared_between_projects(tmp_path):
     """Shared per-project analyses live on the Project: a new project never sees an old one's result
     (an id()-keyed memo would, as soon as the new Project reuses a freed one's address)."""
-    from mllint.analysis.seeds import SeedFacts, SeedSite
+    from mllint.rules.seed.extract import SeedFacts, SeedSite
     from mllint.findings import Loc
     from mllint.project import FileResult, Project
     from mllint.rules import seed

@@ -1,18 +1,27 @@
-"""Every fixture folder's findings match its expected.txt exactly; fixtures do not leak into each other."""
+"""Every fixture folder's findings are the ones its `# expect: CODE` markers announce, on those lines, and match
+its snapshot (expected.txt: location, code, message, related locations) exactly; fixtures do not leak into each
+other. `python tests/update_expected.py NAME` rewrites a snapshot and lists markers that disagree."""
 import json
 import subprocess
 import sys
 
 import pytest
 
-from fixture_support import FIXTURES, expected_lines, finding_lines, fixture_dirs, in_scope
+import re
+
+from fixture_support import FIXTURES, expected_lines, findings, fixture_dirs, in_scope, markable, marked, snapshot, \
+    snapshot_lines
 
 FOLDERS = fixture_dirs()
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
-def test_fixture_matches_expected(folder):
-    assert finding_lines(folder) == expected_lines(folder)
+def test_fixture_matches_markers_and_snapshot(folder):
+    lines = snapshot_lines(findings(folder))
+    reported = sorted(re.sub(r":\d+: ([A-Z]+\d{3}) .*$", r": \1", line) for line in lines
+                      if not line.startswith(" ") and markable(line))
+    assert reported == marked(folder), "the findings are not on the lines that `# expect:` markers name"
+    assert lines == snapshot(folder), "messages or related locations changed: review, then update_expected.py"
 
 
 def test_negative_fixtures_are_clean_and_positive_ones_are_not():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mllint.analysis.hparam_apis import REQUIRED, TORCH_APIS, canonical
+from mllint.rules.hparam.apis import REQUIRED, TORCH_APIS, canonical
 from mllint.config import Config, ConfigError, from_table, load_config
 from mllint.engine import run
 

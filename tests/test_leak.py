@@ -398,7 +398,7 @@ def test_an_edited_config_changes_the_findings_of_a_cached_run(tmp_path):
 
 
 def test_config_keys_decide_by_value_and_by_the_key_that_holds_it():
-    from mllint.analysis.config_values import decide
+    from mllint.rules.leak.configs import decide
     from mllint.config import DEFAULT_HELD_OUT_SPLITS as S
 
     flat = {"test_batch_size": 256, "num_eval_iter": 5000, "eval_interval": 5, "test_only": False,
@@ -420,7 +420,7 @@ def test_config_keys_decide_by_value_and_by_the_key_that_holds_it():
 
 
 def test_config_key_positions_in_yaml_json_and_toml():
-    from mllint.analysis.config_values import key_position
+    from mllint.rules.leak.configs import key_position
 
     yaml_text = "# run\ndata:\n  train:\n    root: data/train\n  test:\n    root: data/test\n"
     assert key_position(yaml_text, ["data", "test", "root"], "c.yaml") == (6, 5)

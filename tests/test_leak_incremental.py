@@ -9,7 +9,7 @@ import pytest
 
 from mllint.config import Config
 from mllint.engine import run
-from mllint.analysis import resolve
+from mllint.dataflow import resolve
 
 DATA = """
 import torchvision

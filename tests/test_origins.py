@@ -1,11 +1,11 @@
-"""Value origins (mllint/analysis/origins.py) on small sources, in-process."""
+"""Value origins (mllint/core/origins.py) on small sources, in-process."""
 import textwrap
 
 import libcst as cst
 import pytest
 
-from mllint.analysis import origins as o
-from mllint.analysis.origins import OptionKind, OriginKind, Origins
+from mllint.core import origins as o
+from mllint.core.origins import OptionKind, OriginKind, Origins
 from mllint.context import ModuleContext
 
 

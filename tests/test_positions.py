@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mllint.findings import Loc
 from mllint.positions import resolve_positions
-from mllint.walk import walk
+from mllint.core.walk import walk
 
 SAMPLE = '''\
 import torch

@@ -8,9 +8,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from mllint.analysis.flow import SourceTerm
-from mllint.analysis.prep_domain import prep_facts
-from mllint.analysis.statistics import match
+from mllint.dataflow.terms import SourceTerm
+from mllint.rules.prep.domain import prep_facts
+from mllint.rules.prep.statistics import match
 from mllint.config import Config
 from mllint.context import ModuleContext
 from mllint.engine import run

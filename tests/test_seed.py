@@ -5,8 +5,8 @@ import sys
 
 import libcst as cst
 
-from mllint.analysis.seeds import is_training_call
-from mllint.analysis.sweeps import fixed_seeds, launches, scan_aux
+from mllint.rules.seed.extract import is_training_call
+from mllint.rules.seed.sweeps import fixed_seeds, launches, scan_aux
 
 TRAIN = (
     "model = torch.nn.Linear(4, 1)\n"

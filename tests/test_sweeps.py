@@ -1,7 +1,7 @@
 """Sweep evidence in shell scripts and configs: what counts as running several seeds, and what does not."""
 import pytest
 
-from mllint.analysis.sweeps import scan_aux_file
+from mllint.rules.seed.sweeps import scan_aux_file
 
 SWEEPS = {
     "run.sh": [

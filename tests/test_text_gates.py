@@ -1,4 +1,4 @@
-"""The text gates answer exactly what the regular expressions they replace answer (analysis/text_gates.py)."""
+"""The text gates answer exactly what the regular expressions they replace answer (core/text_gates.py)."""
 from __future__ import annotations
 
 import pathlib
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mllint.analysis.text_gates import averaged_text, mentions_restoration_metric, worth_reading_for_eval
+from mllint.core.text_gates import averaged_text, mentions_restoration_metric, worth_reading_for_eval
 
 # The expressions as they were written before the gates: the specification.
 WORTH_READING = re.compile(

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
-from ..analysis.origins import show
+from ..core.origins import show
 from .facts import CONFIG, DEFAULT, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
 from . import vocabulary as vocab
 
@@ -149,7 +149,7 @@ def pick_entries(project, path: str, entry: str | None) -> list[str]:
 
 
 def build(project, rel: str, config_path: str | None = None) -> Card:
-    from . import configs
+    from ..core import configs
 
     result = project.files.get(rel)
     card = Card(rel, project.root)

@@ -24,7 +24,7 @@ def recipe(path: str, entry: str | None, config_path: str | None, fmt: str, diff
            jobs: int, cache_dir: str | None) -> None:
     """Print the training-recipe card of PATH: every training choice with its value, origin and file:line."""
     from .card import RecipeError
-    from .configs import ConfigFileError
+    from ..core.configs import ConfigFileError
 
     try:
         if diff:

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from .card import Card, RecipeError, analyse, build, pick_entries
-from .configs import is_config_file
+from ..core.configs import is_config_file
 from .facts import SECTION_TITLES
 
 

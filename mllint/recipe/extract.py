@@ -2,7 +2,7 @@
 
 It reuses HPARAM's recognition of hyper-parameter positions (`hparam_apis.canonical`: optimisers,
 schedulers, losses, clipping, EMA, mixup, TrainingArguments, each slot with its library default) and the
-value origins of `analysis/origins.py` (literal, named constant, option, config field or key, parameter);
+value origins of `core/origins.py` (literal, named constant, option, config field or key, parameter);
 `vocabulary.py` adds the keywords, option dests and globals that name a training choice. Runs in the
 engine's workers like the rules' extractors: one parse per file, facts cached by content.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..analysis.hparam_apis import REQUIRED, Api, canonical
-from ..analysis.leak_patterns import BEST_NAME
-from ..analysis.names import dotted
-from ..analysis.origins import OriginKind, Origins, number, option_of_call
-from ..analysis.scopes import ASSIGN, ScopedVisitor
-from ..analysis.syntax import const
-from ..analysis.values import keyword, positional
+from ..rules.hparam.apis import REQUIRED, Api, canonical
+from ..rules.leak.patterns import BEST_NAME
+from ..core.names import dotted
+from ..core.origins import OriginKind, Origins, number, option_of_call
+from ..core.scopes import ASSIGN, ScopedVisitor
+from ..core.syntax import const
+from ..core.values import keyword, positional
 from ..context import ModuleContext
 from ..rules.base import extractor
 from . import vocabulary as vocab
@@ -489,7 +489,7 @@ def _targets(node: cst.Assign) -> list[str]:
 
 
 def _names_in(expr: cst.CSTNode) -> list[str]:
-    from ..walk import walk
+    from ..core.walk import walk
 
     return [node.value for node in walk(expr) if isinstance(node, cst.Name)]
 

@@ -1,4 +1,4 @@
-"""What the card recognises besides HPARAM's API table (analysis/hparam_apis.py): keyword arguments,
+"""What the card recognises besides HPARAM's API table (rules/hparam/apis.py): keyword arguments,
 option dests and configurator globals that name a training choice, and the callables of augmentations,
 seeding, mixed precision and data loading."""
 from __future__ import annotations

@@ -43,7 +43,7 @@ def aux_extractor(name: str) -> Callable:
 
 
 def _register_shared() -> None:
-    from ..analysis.names import extract_imports
+    from ..core.names import extract_imports
 
     EXTRACTORS.setdefault("imports", extract_imports)
 

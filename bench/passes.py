@@ -1,0 +1,107 @@
+"""How many passes over each file the per-file analysis makes (the semantic-model issue's measure).
+
+    python bench/passes.py TREE [--select CODES]
+
+Every walk in mllint (the `walk()` generator and `walk.Visitor`) expands a node through one function,
+`core.walk._kids`; this script counts its calls while the per-file pipeline runs in-process on each `.py`
+file of TREE, and divides by the number of nodes of the file: a figure of 1.0 is one full walk. It also
+counts the data-flow interpretations (`Interpreter.run`) per file and the parses. Medians and totals are
+printed per extractor too (each extractor run alone on the same file). Nothing is cached or written.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mllint.core import walk as walk_module  # noqa: E402  (patched below, before any family imports it)
+
+EXPANSIONS = Counter()
+_real_kids = walk_module._kids
+
+
+def _counting_kids(node):
+    EXPANSIONS["nodes"] += 1
+    return _real_kids(node)
+
+
+def node_count(module) -> int:
+    count, stack = 0, [module]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(_real_kids(node))
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tree")
+    parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
+    args = parser.parse_args()
+    walk_module._kids = _counting_kids
+    from mllint import parsing, pipeline, source
+    from mllint.config import load_config
+    from mllint.dataflow import interpreter
+    from mllint.rules import EXTRACTORS, all_rules, select_rules
+
+    runs = Counter()
+    real_run = interpreter.Interpreter.run
+
+    def counting_run(self):
+        runs["interpretations"] += 1
+        return real_run(self)
+
+    interpreter.Interpreter.run = counting_run
+    config = load_config(None, Path(args.tree))
+    rules = all_rules()
+    chosen = [rule.code for rule in select_rules([c for c in args.select.split(",") if c], [])]
+    needs = sorted({n for code in chosen for n in rules[code].needs})
+    files = sorted(str(p) for p in Path(args.tree).rglob("*.py") if ".git" not in p.parts)
+    totals, per_file, per_extractor = Counter(), [], {name: [] for name in needs}
+    for path in files:
+        src = source.load(path, config.max_file_size)
+        if src.text is None:
+            continue
+        module, problems, _ = parsing.parse_with_text(src)
+        if module is None:
+            continue
+        nodes = node_count(module)
+        rel = os.path.relpath(path, args.tree)
+        for name in needs:  # each extractor alone
+            settings = pipeline.Settings(config.max_file_size, config.family_options(), frozenset(), (), (name,))
+            EXPANSIONS.clear()
+            runs.clear()
+            pipeline.analyze(path, rel, rel, settings)
+            per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
+        settings = pipeline.Settings(config.max_file_size, config.family_options(), frozenset(), tuple(chosen),
+                                     tuple(needs))
+        EXPANSIONS.clear()
+        runs.clear()
+        pipeline.analyze(path, rel, rel, settings)
+        per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
+        totals["nodes"] += nodes
+        totals["expansions"] += EXPANSIONS["nodes"]
+        totals["interpretations"] += runs["interpretations"]
+    if not per_file:
+        print("no Python files")
+        return 1
+    print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
+    print(f"{'':14} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
+          f"{'interpretations per file: median':>33} {'max':>5}")
+    for name, rows in [*per_extractor.items(), ("all together", per_file)]:
+        print(f"{name:14} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
+              f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
+              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+    print("(a walk: every node of the file expanded once by core.walk; an interpretation: one data-flow run of "
+          "the module, which reads its statements without core.walk)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Shared analysis: name resolution, scopes and value classification. Rules use these; none re-parses."""

@@ -1,0 +1,498 @@
+"""Value origins: where the value of an expression comes from, and what is written near a statement.
+
+Shared by the families that ask "is this number a bare literal, or does it come from somewhere a reader
+can see and change?" (HPARAM, the recipe card, EVAL and PREP switches):
+
+- `number(expr)`: the value of a numeric literal (ints, floats with exponents, negatives, tuples and
+  lists of literals, simple arithmetic of literals such as `1 / 3` or `2 ** -4`);
+- `Origins(ctx).of(expr, scope)`: an `Origin` (a literal, a named constant with the comment of its
+  definition, a command-line option or config-class field, a key of a loaded config, a parameter, a
+  library default, or something derived at run time);
+- `parse_options(ctx)`: the one option parser of the project (argparse `add_argument`, click/typer
+  options, absl `DEFINE_*`, dataclass or config-class fields), with each option's default;
+- `comments_of(stmt)`, `docstring_of(function)`, `string_above(body, stmt)`, `says_why(comment)`: the
+  prose near a statement, and whether a comment explains a value rather than restating the code.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import libcst as cst
+
+from .names import dotted, statements  # noqa: F401 - statements: re-exported
+from .scopes import ASSIGN, LOOP, PARAM, Scope
+from .syntax import const
+from .values import Value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
+
+if TYPE_CHECKING:
+    from ..context import ModuleContext
+
+
+
+class OriginKind(Enum):
+    LITERAL = "literal"  # written here: `0.137`
+    CONSTANT = "constant"  # a named value bound to a literal: `LR = 0.137` (module level or local)
+    OPTION = "option"  # a command-line option: `args.lr`, `FLAGS.lr`, a click/typer parameter
+    FIELD = "field"  # an attribute of a config object: `cfg.optim.lr`, `self.hparams.lr`
+    CONFIG_KEY = "config-key"  # a key of a loaded config: `hyp["lr0"]`, `cfg.get("lr", 0.1)`
+    PARAM = "param"  # a parameter of the enclosing function (its callers decide)
+    LIBRARY_DEFAULT = "library-default"  # not given: the library's default applies
+    DERIVED = "derived"  # computed at run time from something else
+
+
+@dataclass
+class Origin:
+    kind: OriginKind
+    value: Value | None = None  # the number, for LITERAL, CONSTANT and LIBRARY_DEFAULT
+    name: str = ""  # the constant, option, field, key or parameter
+    comment: str = ""  # for CONSTANT: the comments of its definition
+    module_level: bool = False  # for CONSTANT: bound at module level
+    block: str = ""  # for a module-level CONSTANT: the comment heading its block of assignments (`# Hyper-parameters`)
+    node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the literal (worker only)
+    definition: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a CONSTANT's statement
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind in (OriginKind.LITERAL, OriginKind.CONSTANT) and self.value is not None
+
+
+# --- literals --------------------------------------------------------------------------------------
+
+
+def show(value: Value) -> str:
+    """A value as a reader would write it: 0.137, 5e-4, (0.9, 0.98), [30, 60]."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" not in text and 0 < abs(value) < 1e-3:
+            text = f"{value:.0e}".replace("e-0", "e-")
+        return text
+    return str(value)
+
+
+def same_value(a: Value | None, b: Value | None) -> bool:
+    """Equal as numbers (`1e-3 == 0.001`, `[0.9, 0.999] == (0.9, 0.999)`)."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(
+            same_value(x, y) for x, y in zip(a, b)
+        )
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return False
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-15)
+
+
+# --- origins ---------------------------------------------------------------------------------------
+
+# Names that hold parsed command-line options or configs by convention (`args.lr`, `opt.lr`, `FLAGS.lr`).
+OPTION_ROOTS = re.compile(r"^(args|arguments|opts?|options|flags|FLAGS|parsed(_args)?|hp|hparams|hyp|params)$")
+CONFIG_ROOTS = re.compile(r"(^|_)(cfg|conf|config|configs|settings|hparams|hyp|hyperparameters|params|opt)$", re.I)
+_PARSE_CALLS = ("parse_args", "parse_known_args", "parse_intermixed_args", "load", "safe_load", "full_load",
+                "compose", "create", "from_yaml", "from_json", "from_file", "loads", "read_config")
+
+
+class Origins:
+    """Where values come from in one module. Built once per module (statement index on first use)."""
+
+    def __init__(self, ctx: "ModuleContext") -> None:
+        self.ctx = ctx
+        self._statement: dict[int, cst.CSTNode] | None = None
+        # nanoGPT's `exec(open('configurator.py').read())`: module globals are overridable options
+        self.globals_are_options = any(
+            isinstance(node, cst.Call) and dotted(node.func) == "exec"
+            for stmt in ctx.module.body
+            if isinstance(stmt, cst.SimpleStatementLine)
+            for small in stmt.body
+            if isinstance(small, cst.Expr)
+            for node in (small.value,)
+        )
+
+    def statement_of(self, value: cst.CSTNode) -> cst.CSTNode | None:
+        """The SimpleStatementLine that binds `value` (an assigned expression), if any."""
+        if self._statement is None:
+            self._statement = {}
+            for stmt in statements(self.ctx.module):
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+                            self._statement[id(small.value)] = stmt
+        return self._statement.get(id(value))
+
+    def block_heading(self, stmt: cst.CSTNode) -> str:
+        """The comment above the block of module-level assignments stmt belongs to (no blank line between):
+        `# Hyper-parameters` above `lr = 0.003` a few lines further down."""
+        body = self.ctx.module.body
+        index = next((i for i, item in enumerate(body) if item is stmt), -1)
+        while index >= 0:
+            item = body[index]
+            if not (isinstance(item, cst.SimpleStatementLine)
+                    and all(isinstance(small, (cst.Assign, cst.AnnAssign)) for small in item.body)):
+                return ""
+            heading = _leading_comments(item, self.ctx.module)
+            if heading:
+                return " ".join(heading)
+            lines = item.leading_lines if item is not body[0] else self.ctx.module.header
+            if any(line.comment is None for line in lines):
+                return ""  # a blank line ends the block
+            index -= 1
+        return ""
+
+    def of(self, expr: cst.BaseExpression, scope: Scope | None, depth: int = 0) -> Origin:
+        value = number(expr)
+        if value is not None:
+            return Origin(OriginKind.LITERAL, value, node=expr)
+        if depth > 8:
+            return Origin(OriginKind.DERIVED)
+        if isinstance(expr, cst.Name):
+            return self._name(expr.value, scope, depth)
+        if isinstance(expr, cst.Attribute):
+            return self._attribute(expr, scope)
+        if isinstance(expr, cst.Subscript):
+            key = _subscript_key(expr)
+            return Origin(OriginKind.CONFIG_KEY, name=key) if key else Origin(OriginKind.DERIVED)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, scope, depth)
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            parts = [self.of(e.value, scope, depth + 1) for e in expr.elements if isinstance(e, cst.Element)]
+            for part in parts:
+                if not part.is_number:
+                    return part if part.kind != OriginKind.LITERAL else Origin(OriginKind.DERIVED)
+            return Origin(OriginKind.DERIVED)
+        return Origin(OriginKind.DERIVED)
+
+    def _name(self, name: str, scope: Scope | None, depth: int) -> Origin:
+        if scope is None:
+            return Origin(OriginKind.DERIVED)
+        bindings = scope.lookup(name)
+        if len(bindings) != 1:
+            return Origin(OriginKind.DERIVED, name=name)  # rebound (or imported): not one constant
+        binding = bindings[0]
+        if binding.kind == PARAM:
+            return Origin(OriginKind.PARAM, name=name)
+        if binding.kind == LOOP or binding.kind != ASSIGN or binding.index >= 0:
+            return Origin(OriginKind.DERIVED, name=name)
+        owner = scope.owner(name)
+        module_level = owner is not None and owner.parent is None
+        if module_level and self.globals_are_options:
+            return Origin(OriginKind.OPTION, name=name)
+        inner = self.of(binding.node, owner or scope, depth + 1)  # type: ignore[arg-type]
+        if inner.kind == OriginKind.LITERAL:
+            stmt = self.statement_of(binding.node)
+            comment = " ".join(comments_of(stmt, self.ctx.module)) if stmt is not None else ""
+            block = self.block_heading(stmt) if module_level and stmt is not None else ""
+            return Origin(OriginKind.CONSTANT, inner.value, name, comment, module_level, block, inner.node, stmt)
+        return inner
+
+    def _attribute(self, expr: cst.Attribute, scope: Scope | None) -> Origin:
+        qualified = self.ctx.names.qualify(expr)
+        if qualified and not self.ctx.is_project_name(qualified):
+            return Origin(OriginKind.DERIVED, name=qualified)  # a library constant (math.pi)
+        root = expr.value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        root_name = root.value if isinstance(root, cst.Name) else ""
+        if qualified:
+            return Origin(OriginKind.CONSTANT, name=qualified)  # a name of another project module: its value is there
+        if OPTION_ROOTS.match(root_name) or self._bound_to_parse(root_name, scope):
+            return Origin(OriginKind.OPTION, name=expr.attr.value)
+        return Origin(OriginKind.FIELD, name=expr.attr.value)
+
+    def _bound_to_parse(self, name: str, scope: Scope | None) -> bool:
+        for binding in scope.lookup(name) if scope is not None and name else ():
+            node = binding.node
+            if binding.kind == ASSIGN and isinstance(node, cst.Call):
+                method = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted(node.func) or ""
+                if method.rsplit(".", 1)[-1] in _PARSE_CALLS:
+                    return True
+        return False
+
+    def _call(self, call: cst.Call, scope: Scope | None, depth: int) -> Origin:
+        func = call.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else ""
+        if method in ("get", "getattr", "pop", "getfloat", "getint", "select") and call.args:
+            key = str_value(positional(call, 0) if method != "getattr" else positional(call, 1))
+            if key:
+                return Origin(OriginKind.CONFIG_KEY, name=key)
+        callee = self.ctx.names.callee(call) or dotted(func) or ""
+        if callee in ("float", "int", "abs") and call.args:
+            return self.of(call.args[0].value, scope, depth + 1)
+        if callee in ("os.environ.get", "os.getenv"):
+            return Origin(OriginKind.OPTION, name=str_value(positional(call, 0)) or "env")
+        return Origin(OriginKind.DERIVED)
+
+
+def _subscript_key(expr: cst.Subscript) -> str | None:
+    if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        return str_value(expr.slice[0].slice.value)
+    return None
+
+
+# --- options ---------------------------------------------------------------------------------------
+
+
+class OptionKind(Enum):
+    ARGPARSE = "argparse"
+    CLICK = "click"
+    TYPER = "typer"
+    ABSL = "absl"
+    FIELD = "field"  # a field of a dataclass / config class
+
+
+@dataclass
+class Option:
+    kind: OptionKind
+    name: str  # as written: `--learning-rate`, `FLAGS.lr`, `TrainConfig.lr`
+    dest: str  # where it lands: `learning_rate`
+    aliases: tuple[str, ...]  # every spelling, normalised (`lr`, `learning_rate`)
+    default: Value | None = None  # a numeric default, if literal
+    multiple: bool = False  # nargs="+"/"*", click multiple=True
+    node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the defining call/statement
+    help: str = ""
+    constant: object = None  # a str or bool default, if literal (`default="test"`, `default=True`)
+    action: str | None = None  # argparse's `action=` (`store_true`, ...), if literal
+
+
+def normalise(option: str) -> str:
+    return option.lstrip("-").replace("-", "_").lower()
+
+
+_ABSL_DEFINE = re.compile(r"^DEFINE_(integer|float|string|bool|boolean|enum|list|multi_\w+|\w+)$")
+
+
+def option_of_call(call: cst.Call, names) -> Option | None:
+    """The option a call defines: argparse `add_argument`, click/typer `option`, absl `DEFINE_*`."""
+    func = call.func
+    method = func.attr.value if isinstance(func, cst.Attribute) else ""
+    callee = names.callee(call) or dotted(func) or ""
+    first = str_value(positional(call, 0)) or ""
+    if method == "add_argument" or method == "add" and first.startswith("-"):  # configargparse: `p.add("--seed")`
+        kind = OptionKind.ARGPARSE
+    elif callee.endswith(("click.option", "click.argument")):
+        kind = OptionKind.CLICK
+    elif callee.endswith(("typer.Option", "typer.Argument")):
+        kind = OptionKind.TYPER
+    elif _ABSL_DEFINE.match(callee.rsplit(".", 1)[-1]) and ("flags" in callee or "absl" in callee):
+        kind = OptionKind.ABSL
+    else:
+        return None
+    flags = [f for f in (str_value(a.value) for a in call.args if a.keyword is None) if f]
+    if kind == OptionKind.TYPER:
+        default = keyword(call, "default") or positional(call, 0)
+        flags = [f for f in flags if f.startswith("-")]
+    elif kind == OptionKind.ABSL:
+        default = keyword(call, "default") or positional(call, 1)
+        flags = flags[:1]
+    else:
+        default = keyword(call, "default")
+    if not flags and kind != OptionKind.TYPER:
+        return None
+    longs = [f for f in flags if f.startswith("--")] or flags
+    # argparse keeps the case of a dest (`--LR` is `args.LR`); aliases are normalised for matching spellings
+    dest = str_value(keyword(call, "dest")) or (longs[0].lstrip("-").replace("-", "_") if longs else "")
+    aliases = tuple(dict.fromkeys([*(normalise(f) for f in flags), dest.lower()]))
+    nargs = str_value(keyword(call, "nargs"))
+    multiple = nargs in ("+", "*") or keyword(call, "multiple") is not None
+    help_text = str_value(keyword(call, "help")) or ""
+    literal = const(default) if default is not None else None
+    return Option(kind, longs[0] if longs else dest, dest, aliases, number(default), multiple, call, help_text,
+                  literal if isinstance(literal, (str, bool)) else None, str_value(keyword(call, "action")))
+
+
+def fields_of(node: cst.ClassDef) -> Iterator[Option]:
+    """`lr: float = 0.1` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            target, value = None, None
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                target, value = small.target.value, small.value
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                target, value = small.targets[0].target.value, small.value
+            if target is None or target.startswith("_"):
+                continue
+            if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
+                value = keyword(value, "default") or value
+            yield Option(OptionKind.FIELD, f"{node.name.value}.{target}", target, (target.lower(),), number(value),
+                         node=stmt)
+
+
+def parse_options(ctx: "ModuleContext") -> list[Option]:
+    """Every command-line option and config-class field a module defines, in source order."""
+    from .walk import walk
+
+    found: list[Option] = []
+    text = ctx.text
+    if not any(word in text for word in ("add_argument", "option", "Option", "DEFINE_", "class ")):
+        return found
+    for node in walk(ctx.module):
+        if isinstance(node, cst.Call):
+            option = option_of_call(node, ctx.names)
+            if option is not None:
+                found.append(option)
+        elif isinstance(node, cst.ClassDef) and _is_config_class(node, ctx):
+            found.extend(fields_of(node))
+    return found
+
+
+_CONFIG_CLASS = re.compile(r"(config|conf|cfg|args|arguments|options|settings|hparams|params|hyper)", re.I)
+
+
+def _is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
+    for deco in node.decorators:
+        target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+        if (ctx.names.qualify(target) or dotted(target) or "").rsplit(".", 1)[-1] in ("dataclass", "define", "attrs", "frozen"):
+            return True
+    bases = [(ctx.names.qualify(b.value) or dotted(b.value) or "") for b in node.bases]
+    if any(b.endswith(("BaseModel", "BaseSettings", "NamedTuple", "Config", "PretrainedConfig")) for b in bases):
+        return True
+    return bool(_CONFIG_CLASS.search(node.name.value))
+
+
+# --- statements, comments, docstrings --------------------------------------------------------------
+
+def _leading_comments(node: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
+    """The comment lines directly above a statement (a blank line ends the block). Above a module's first
+    statement they are the module's header."""
+    lines = getattr(node, "leading_lines", ())
+    if module is not None and module.body and module.body[0] is node and not lines:
+        lines = module.header
+    found: list[str] = []
+    for line in reversed(lines):
+        if line.comment is None:
+            break
+        found.append(line.comment.value)
+    return list(reversed(found))
+
+
+_ALL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _comments_inside(root: cst.CSTNode) -> list[str]:
+    """Every comment under root, in source order. libcst's `children` runs a visitor per node (quadratic
+    on a large literal); reading the dataclass fields directly is linear."""
+    found: list[str] = []
+    stack: list = [root]
+    comment, is_node = cst.Comment, _IS_NODE
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is comment:
+            found.append(node.value)
+            continue
+        names = _ALL_FIELDS.get(kind)
+        if names is None:
+            names = _ALL_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        kids: list = []
+        for name in names:
+            value = getattr(node, name)
+            value_kind = type(value)
+            if value_kind is list or value_kind is tuple:
+                kids.extend(v for v in value if _node_type(type(v), is_node))
+            elif _node_type(value_kind, is_node):
+                kids.append(value)
+        stack.extend(reversed(kids))
+    return found
+
+
+_IS_NODE: dict[type, bool] = {}  # type -> is it a CSTNode (an ABC: isinstance misses cost 4x a dict hit)
+
+
+def _node_type(kind: type, known: dict[type, bool]) -> bool:
+    answer = known.get(kind)
+    if answer is None:
+        answer = known[kind] = issubclass(kind, cst.CSTNode)
+    return answer
+
+
+def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
+    """Comments that belong to a statement: the lines directly above it, its trailing comment, and any
+    comment inside it (a multi-line call). For a compound statement, only its header line. Pass the module
+    to see the comments above its first statement."""
+    found = _leading_comments(stmt, module)
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for comment in _comments_inside(stmt):
+            if comment not in found:
+                found.append(comment)
+        return found
+    body = getattr(stmt, "body", None)
+    header = getattr(body, "header", None)
+    if header is not None and header.comment is not None:
+        found.append(header.comment.value)
+    return found
+
+
+def docstring_of(node: cst.CSTNode | None) -> str:
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+        try:
+            return node.get_docstring() or ""
+        except Exception:  # noqa: BLE001 - malformed escapes
+            return ""
+    return ""
+
+
+def string_above(body: list[cst.CSTNode], stmt: cst.CSTNode, docstring: bool = False) -> str:
+    """A string statement directly before stmt in the same body (`\"\"\"Cosine schedule, as in ...\"\"\"`).
+    With `docstring`, the body's first statement is a docstring (of a function, class or module) and is not
+    a string statement above the second: ask `docstring_of` about it."""
+    for i, item in enumerate(body):
+        if item is stmt and i > (1 if docstring else 0):
+            previous = body[i - 1]
+            if isinstance(previous, cst.SimpleStatementLine) and len(previous.body) == 1:
+                small = previous.body[0]
+                if isinstance(small, cst.Expr):
+                    return str_value(small.value) or ""
+    return ""
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+# Words that only restate what the code does, and filler: a comment made of these alone says no why.
+RESTATING = frozenset(
+    """
+    the a an of to for and or in on with by at from this that is are be set sets setting use uses using
+    lr learning rate rates initial init base max min maximum minimum step steps size decay decays weight weights
+    momentum optimizer optimiser optim sgd adam adamw rmsprop scheduler schedule scheduling gamma milestone milestones
+    epoch epochs iteration iterations iter iters loss losses clip clipping clipped gradient gradients grad grads norm
+    value values smoothing label labels alpha beta betas eps epsilon ema decay rate warmup warm up t max total
+    coefficient coef factor multiplier term terms new old reduce reduced reducing drop dropped increase adjust
+    change changed update updated define defines create creates make model net network parameters params param
+    cosine annealing linear exponential multistep step lambda cyclic onecycle plateau mixup cutmix margin temperature
+    cross entropy ce kl mse l1 l2 aux auxiliary criterion default here now todo fixme xxx hyperparameter hyperparameters
+    hyper parameter parameters every each after before then if else when while per add apply applied
+    module modules layer layers train training trainer loop we our it its will be can should let lets initialize
+    initialise setup build builds define defined instantiate construct get gets compute computes calculate
+    parallelized distributed ddp fsdp gpu cuda device ema average averaging averaged moving start end
+    first last simple basic standard normal regular global local main current
+    """.split()
+)
+WHY_CUES = re.compile(
+    r"(paper|arxiv|doi|https?://|et al|\bsee\b|\bref\b|citation|following|follows|as in|according|recommended|"
+    r"suggested|official|original|tuned|tuning|sweep|grid|search|found|best|works|worked|because|since|so that|"
+    r"otherwise|avoid|prevent|stabil|diverg|explod|empirical|experiment|table|section|sec\.|appendix|"
+    r"\bfrom\b|\bper\b|\bfor\b \S+ (batch|gpu|gpus|dataset)|batch size|imagenet|cifar|coco|\d{4})",
+    re.I,
+)
+
+
+def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
+    """Does a comment explain a value (a paper, a tuning note, a reason), rather than restate the code?
+
+    A comment with a cue of explanation counts; so does one with words beyond the restating vocabulary
+    (the position's own description and the statement's names, passed as `restated`), at least three of
+    them: `# clip gradients` and `# learning rate decay` restate, `# smaller: this dataset overfits` explains.
+    """
+    text = comment.lstrip("#").strip()
+    if not text or text.lower().startswith(("noqa", "type:", "pylint", "mllint", "fmt:", "pragma")):
+        return False
+    if WHY_CUES.search(text):
+        return True
+    known = RESTATING | {w.lower() for w in restated}
+    words = [w.lower() for w in _WORD.findall(text) if len(w) > 1]
+    extra = [w for w in words if w not in known]
+    return len(extra) >= 3

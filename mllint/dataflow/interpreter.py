@@ -1,0 +1,812 @@
+"""The data-flow engine's per-module half: an abstract interpreter of every function (and the module
+body) that records, in terms of `flow.Term`s, what flows where, so that flows through other modules can
+be resolved later (resolve.py).
+
+Statements run in order (a later assignment replaces an earlier one); both branches of an `if` are
+merged unless a bound literal decides the test (`if phase == "train":`); a loop body runs a second time
+only when the first pass changed what flows around it, and a loop over a few string literals
+(`for phase in ("train", "test"):`) runs once per literal. Calls of project code become call sites
+(resolved across modules later); calls of libraries are read with a small model of how values pass
+through them (library.py).
+
+The interpreter knows no family: a `Domain` says what a source and a sink are (LEAK's is in
+leak_domain.py). Statements and expressions are dispatched per node type; the state a statement runs in
+is explicit: the variables (`Env`), the function being interpreted (`Frame`), and the branch conditions
+a domain marked as guards (`guards`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import libcst as cst
+
+from ..context import ModuleContext
+from . import library as L
+from .terms import (CLEAN, NO_TAGS, AttrTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
+                   Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
+from ..core.names import dotted
+from ..core.origins import OptionKind, option_of_call
+from ..core.syntax import arg_keys, body_of, callee_name, const, literal, literal_strings, module_level_names, slice_key, string
+from ..core.values import str_value
+
+Env = dict  # variable name (or "self.attr") -> Val
+
+
+@dataclass
+class Frame:
+    """The function being interpreted."""
+    qual: str
+    cls: str | None  # class path within the module, for methods
+    self_name: str | None
+    is_module: bool
+    outer: Env | None  # the enclosing function's variables (closures)
+    params: tuple = ()  # the parameters' names
+    returns: Val = CLEAN
+    globals: set = field(default_factory=set)
+    local_functions: dict = field(default_factory=dict)
+    # the Assign/AugAssign whose value is being evaluated (a statistic kept, `mean = x.mean()`, vs printed)
+    assigning: cst.CSTNode | None = None
+
+
+@dataclass
+class Call:
+    """A call as a domain's recognisers see it: arguments evaluated, callee named."""
+    node: cst.Call
+    short: str  # the callee's last name
+    qualified: str  # resolved through imports, or as written
+    receiver: Val  # for a method call, the object's value
+    args: list  # [(position: int | keyword: str | None, Val, cst.Arg)]
+    env: Env
+    frame: Frame
+    library_site: str = ""  # the call-site key when the call may run project code (see Sink.site)
+    project: bool = False  # the callee may be project code
+
+    @property
+    def is_method(self) -> bool:
+        return type(self.node.func) is cst.Attribute
+
+    @property
+    def values(self) -> dict:
+        """Argument values by position or keyword (read by several recognisers: built once; not a
+        cached_property, whose lock costs more than the dict on Python 3.11)."""
+        found = self.__dict__.get("_values")
+        if found is None:
+            found = self.__dict__["_values"] = {p: v for p, v, _ in self.args}
+        return found
+
+    def callee_value(self, flow: "Interpreter") -> Val:
+        """The value of the called expression itself (`model` in `model(x)`, `self.ema.module` in
+        `self.ema.module(x)`), evaluated on demand."""
+        return flow.expr(self.node.func, self.env)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a domain recognised in a call's arguments: sources, and marks for the result when there are none
+    (`CIFAR10(train=True)` is marked as the training split)."""
+    sources: frozenset = frozenset()
+    marks: frozenset = NO_TAGS
+
+
+class Domain:
+    """A family's half of the data flow. Every hook has a neutral default; override what the family needs."""
+
+    def start(self, flow: "Interpreter") -> None:
+        """Before the module body runs (read module-wide settings from flow.ctx)."""
+
+    def wants_hops(self, flow: "Interpreter") -> bool:
+        """Locate call sites (related locations of chains; costs a code-generation pass) even without sources
+        or sinks in this module?"""
+        return False
+
+    def skips(self, node: cst.FunctionDef) -> bool:
+        """Methods not interpreted (a model's forward pass: its calls read as computations on their arguments)."""
+        return False
+
+    def skips_class(self, node: cst.ClassDef) -> bool:
+        """Classes not interpreted at all (their methods get no summaries: calls of them read as library calls)."""
+        return False
+
+    def function_done(self, flow: "Interpreter", node: cst.FunctionDef, frame: Frame) -> None:
+        """After a function body ran: sinks on what it returns (`train_dataloader()`)."""
+
+    def call_sinks(self, flow: "Interpreter", call: Call) -> None:
+        """Record the sinks a call is."""
+
+    def call_sources(self, flow: "Interpreter", call: Call) -> Found:
+        return Found()
+
+    def library_result(self, flow: "Interpreter", call: Call) -> Val | None:
+        """What a library call returns, where the domain knows better than the library model."""
+        return None
+
+    def call_result(self, flow: "Interpreter", call: Call) -> Val | None:
+        """What any call returns, project code included, where the domain knows better than the callee's body
+        (a flag argument that converts the data: `img2tensor(img, bgr2rgb=True)`); None: the usual reading."""
+        return None
+
+    def subscript(self, flow: "Interpreter", node: cst.Subscript, owner: Val, key: object) -> Val | None:
+        return None
+
+    def operation(self, flow: "Interpreter", node: cst.BinaryOperation) -> Term | None:
+        """A source an operation creates (`root / "test"`)."""
+        return None
+
+    def operated(self, flow: "Interpreter", node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
+        """After both operands of a binary operation were evaluated: a sink on them (`(img - MEAN) / STD`), or
+        the value the operation makes; None: the usual reading."""
+        return None
+
+    def named(self, flow: "Interpreter", node: cst.CSTNode, name: str, value: Val,
+              source: cst.BaseExpression | None) -> Val:
+        """The value bound to a name, which may itself say what it is (`X_test = load()`)."""
+        return value
+
+    def unpacked(self, flow: "Interpreter", value: Val, elements: list) -> Val:
+        """The value of one element of `a, b = value` (`x, _ = batch` drops the labels)."""
+        return value
+
+    def branch(self, flow: "Interpreter", node: cst.If, test: Val) -> object | None:
+        """A guard for the branches of `if test:` (pushed on flow.guards while they run), or None."""
+        return None
+
+    def choice(self, flow: "Interpreter", node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
+        """The value of `body if test else orelse`, where the domain knows better than their union (a switch)."""
+        return None
+
+    def assigned(self, flow: "Interpreter", target: cst.BaseExpression, source: cst.BaseExpression,
+                 value: Val) -> None:
+        """After `target = source` was evaluated, before it is bound."""
+
+    def decide(self, predicate: tuple, value: object) -> bool | None:
+        """In the project phase: does a literal value satisfy a conditional source's predicate (CondTerm)?"""
+        return None
+
+
+class Interpreter:
+    def __init__(self, ctx: ModuleContext, domain: Domain) -> None:
+        self.ctx = ctx
+        self.domain = domain
+        self.module = ctx.names.module_name
+        self.facts = FlowFacts(ctx.rel, self.module)
+        self.module_names = module_level_names(ctx.module)
+        self.frame = Frame(f"{self.module}.<module>", None, None, True, None)
+        self.guards: list[object] = []
+        self.env: Env = {}  # the variables of the statement being run, for hooks that evaluate a sub-expression
+        self.options: dict[str, object] = {}  # argparse dest -> literal str/bool default
+        self._sinks: dict[tuple[str, int], Sink] = {}
+        self._source_ids: dict[tuple[int, str], int] = {}
+        self._call_nodes: list[tuple[str, cst.Call]] = []
+
+    def run(self) -> FlowFacts:
+        self.domain.start(self)
+        self.block(self.ctx.module.body, {})
+        self.facts.functions[self.frame.qual] = Function(self.frame.qual, (), {}, CLEAN)
+        # Call sites are related locations of chains (hops). Locating them costs a code-generation
+        # pass over the file, so only files that have or handle data pay for it (model code does not).
+        if self.facts.sources or self.facts.sinks or self.domain.wants_hops(self):
+            for key, node in self._call_nodes:
+                self.facts.calls[key].loc = self.ctx.loc(node)
+        return self.facts
+
+    # --- what domains record -----------------------------------------------------------------------
+    def source(self, node: cst.CSTNode, what: str) -> SourceTerm:
+        """The source at node (one per node and description)."""
+        key = (id(node), what)
+        i = self._source_ids.get(key)
+        if i is None:
+            i = len(self.facts.sources)
+            self._source_ids[key] = i
+            self.facts.sources.append(Source(self.ctx.loc(node), what))
+        return SourceTerm(self.ctx.rel, i)
+
+    def sink(self, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
+             excludes: frozenset = NO_TAGS, site: str = "") -> Sink | None:
+        """Record a sink (once per code and node: a loop's second pass adds what flows around the loop to
+        it; none in test code)."""
+        if self.ctx.is_test:
+            return None
+        key = (code, id(node))
+        known = self._sinks.get(key)
+        if known is not None:
+            known.val = union(known.val, value)
+            return None
+        sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site)
+        self._sinks[key] = sink
+        self.facts.sinks.append(sink)
+        return sink
+
+    # --- definitions --------------------------------------------------------------------------------
+    def function(self, node: cst.FunctionDef, qual: str, cls: str | None, outer: Env | None) -> None:
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        names = [p.name.value for p in ordered]
+        is_method = cls is not None and not any(
+            isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+        self_name = names[0] if is_method and names else None
+        frame = Frame(qual, cls, self_name, False, outer, tuple(p.name.value for p in (*ordered, *params.kwonly_params)))
+        env: Env = {}
+        defaults = {}
+        for i, param in enumerate([*ordered, *params.kwonly_params]):
+            name = param.name.value
+            if name == self_name:
+                env[name] = Val(cls=cls)
+            else:
+                env[name] = terms_val({ParamTerm(qual, i if i < len(ordered) else -1, name)})
+            if param.default is not None:
+                value = const(param.default)
+                if value is not None:
+                    defaults[name] = value
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                env[extra.name.value] = terms_val({ParamTerm(qual, -2, extra.name.value)})
+        outer_frame, self.frame = self.frame, frame
+        self.block(body_of(node), env)
+        self.frame = outer_frame
+        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        self.domain.function_done(self, node, frame)
+
+    def class_def(self, node: cst.ClassDef, prefix: str) -> None:
+        if self.domain.skips_class(node):
+            return
+        path = f"{prefix}{node.name.value}"
+        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if isinstance(stmt, cst.FunctionDef) and not self.domain.skips(stmt):
+                self.function(stmt, f"{self.module}.{path}.{stmt.name.value}", path, None)
+            elif isinstance(stmt, cst.ClassDef):
+                self.class_def(stmt, path + ".")
+
+    # --- statements ---------------------------------------------------------------------------------
+    def block(self, stmts, env: Env) -> None:
+        outer = self.env
+        for stmt in stmts:
+            handler = _STATEMENTS.get(type(stmt).__name__)
+            if handler is not None:
+                self.env = env
+                handler(self, stmt, env)
+        self.env = outer
+
+    def suite(self, suite, env: Env) -> None:
+        if suite is None:
+            return
+        body = suite.body
+        if isinstance(body, cst.IndentedBlock):
+            self.block(body.body, env)
+        elif isinstance(body, (list, tuple)):
+            self.block(body, env)
+        elif isinstance(body, cst.CSTNode):
+            self.block([body], env)
+
+    def simple_line(self, stmt: cst.SimpleStatementLine, env: Env) -> None:
+        for small in stmt.body:
+            handler = _SMALL.get(type(small).__name__)
+            if handler is not None:
+                handler(self, small, env)
+
+    def while_(self, stmt: cst.While, env: Env) -> None:
+        self.expr(stmt.test, env)
+        self.loop_body(stmt.body.body, env)
+        self.suite(stmt.orelse, env)
+
+    def with_(self, stmt: cst.With, env: Env) -> None:
+        for item in stmt.items:
+            value = self.expr(item.item, env)
+            if item.asname is not None:
+                self.bind(item.asname.name, value, env, item.item)
+        self.block(body_of(stmt), env)
+
+    def try_(self, stmt, env: Env) -> None:
+        self.block(stmt.body.body, env)
+        for handler in stmt.handlers:
+            branch = dict(env)
+            self.block(handler.body.body if isinstance(handler.body, cst.IndentedBlock) else [], branch)
+            merge_into(env, branch)
+        self.suite(stmt.orelse, env)
+        self.suite(stmt.finalbody, env)
+
+    def function_stmt(self, stmt: cst.FunctionDef, env: Env) -> None:
+        name = stmt.name.value
+        if self.frame.is_module:
+            self.function(stmt, f"{self.module}.{name}", None, None)
+        else:
+            qual = f"{self.frame.qual}.{name}"
+            self.frame.local_functions[name] = qual
+            self.function(stmt, qual, None, self._visible(env))
+
+    def class_stmt(self, stmt: cst.ClassDef, env: Env) -> None:
+        if self.frame.is_module:
+            self.class_def(stmt, "")
+
+    def _visible(self, env: Env) -> Env:
+        merged = dict(self.frame.outer or {})
+        merged.update(env)
+        return merged
+
+    def loop_body(self, body, env: Env) -> None:
+        for _ in range(2):  # a second pass only when the first changed what flows around the loop
+            before = dict(env)
+            self.block(body, env)
+            merge_into(env, before)
+            if _taint(env) == _taint(before):
+                break
+
+    def assign(self, node: cst.Assign, env: Env) -> None:
+        self.frame.assigning = node
+        value = self.expr(node.value, env)
+        self.frame.assigning = None
+        for target in node.targets:
+            self.domain.assigned(self, target.target, node.value, value)
+            self.bind(target.target, value, env, node.value)
+
+    def ann_assign(self, node: cst.AnnAssign, env: Env) -> None:
+        if node.value is not None:
+            self.bind(node.target, self.expr(node.value, env), env, node.value)
+
+    def aug_assign(self, node: cst.AugAssign, env: Env) -> None:
+        self.frame.assigning = node
+        value = self.expr(node.value, env)
+        self.frame.assigning = None
+        current = self.expr(node.target, env)
+        self.bind(node.target, union(current, derive(value)), env, None)
+
+    def expression_stmt(self, node: cst.Expr, env: Env) -> None:
+        self.expr(node.value, env)
+
+    def return_(self, node: cst.Return, env: Env) -> None:
+        if node.value is not None:
+            self.frame.returns = union(self.frame.returns, self.expr(node.value, env))
+
+    def global_(self, node: cst.Global, env: Env) -> None:
+        self.frame.globals.update(n.name.value for n in node.names)
+
+    def if_(self, node: cst.If, env: Env) -> None:
+        decided = self.decide(node.test, env)
+        if decided is not None:  # `if phase == "train":` with a known phase: only one branch runs
+            if decided:
+                self.block(body_of(node), env)
+            elif isinstance(node.orelse, cst.If):
+                self.if_(node.orelse, env)
+            elif node.orelse is not None:
+                self.suite(node.orelse, env)
+            return
+        test = self.expr(node.test, env)
+        guard = self.domain.branch(self, node, test)
+        if guard is not None:
+            self.guards.append(guard)
+        body = dict(env)
+        self.block(body_of(node), body)
+        other = dict(env)
+        if isinstance(node.orelse, cst.If):
+            self.if_(node.orelse, other)
+        elif node.orelse is not None:
+            self.suite(node.orelse, other)
+        if guard is not None:
+            self.guards.pop()
+        env.clear()
+        env.update(body)
+        merge_into(env, other)
+
+    def decide(self, test: cst.BaseExpression, env: Env) -> bool | None:
+        """The value of `name == "literal"` / `name != "literal"` / `name in (...)` for a name bound to a literal."""
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)):
+            return None
+        bound = env.get(test.left.value)
+        if bound is None or not isinstance(bound.const, str):
+            return None
+        comparison = test.comparisons[0]
+        if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)):
+            text = string(comparison.comparator)
+            if text is None:
+                return None
+            return (bound.const == text) == isinstance(comparison.operator, cst.Equal)
+        if isinstance(comparison.operator, (cst.In, cst.NotIn)):
+            options = literal_strings(comparison.comparator)
+            if options is None:
+                return None
+            return (bound.const in options) == isinstance(comparison.operator, cst.In)
+        return None
+
+    def for_(self, node: cst.For, env: Env) -> None:
+        phases = literal_strings(node.iter)
+        if phases and isinstance(node.target, cst.Name):
+            # `for phase in ("train", "test"):` runs the body once per phase, so that
+            # `loaders[phase]` and `if phase == "train":` are decided in each pass
+            merged: Env = {}
+            for phase in phases:
+                branch = dict(env)
+                branch[node.target.value] = Val(const=phase)
+                self.block(body_of(node), branch)
+                merge_into(merged, branch)
+            merge_into(env, merged)
+            self.suite(node.orelse, env)
+            return
+        items = iterate(self.expr(node.iter, env))
+        for _ in range(2):
+            before = dict(env)
+            self.bind(node.target, items, env, None)
+            self.block(body_of(node), env)
+            merge_into(env, before)
+            if _taint(env) == _taint(before):
+                break
+        self.suite(node.orelse, env)
+
+    # --- binding ------------------------------------------------------------------------------------
+    def bind(self, target: cst.BaseExpression, value: Val, env: Env, source: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            value = self.domain.named(self, target, target.value, value, source)
+            env[target.value] = value
+            if self.frame.is_module or target.value in self.frame.globals:
+                old = self.facts.globals.get(target.value)
+                self.facts.globals[target.value] = union(old, value) if old is not None else value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = [e.value for e in target.elements]
+            for i, element in enumerate(elements):
+                if isinstance(element, cst.StarredElement):
+                    self.bind(element.value, index(value, None), env, None)
+                    continue
+                part = self.domain.unpacked(self, index(value, i), elements) if value.tainted() else index(value, i)
+                paired = source.elements[i].value if isinstance(source, (cst.Tuple, cst.List)) \
+                    and len(source.elements) == len(elements) else None  # `X_train, X_test = X[:800], X[800:]`
+                self.bind(element, part, env, paired)
+        elif isinstance(target, cst.Attribute):
+            value = self.domain.named(self, target.attr, target.attr.value, value, source)
+            receiver = target.value
+            if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+                env[f"{receiver.value}.{target.attr.value}"] = value
+                self._store_attr(self.frame.cls, target.attr.value, value)
+            else:
+                owner = self.expr(receiver, env)
+                if owner.cls and self.ctx.names.classes.get(owner.cls.rsplit(".", 1)[-1]) is not None:
+                    self._store_attr(owner.cls.rsplit(".", 1)[-1], target.attr.value, value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and value.tainted():
+            name = target.value.value
+            key = self.key(target, env)
+            current = env.get(name, CLEAN)
+            if key is not None and current.parts is None:  # `data[k] = ...`: that key only
+                fields = dict(current.fields or ())
+                fields[key] = union(fields.get(key, CLEAN), value)
+                env[name] = Val(current.terms, fields=tuple(fields.items()))
+            else:
+                env[name] = union(current, value)
+
+    def _store_attr(self, cls: str, attr: str, value: Val) -> None:
+        """Attributes are per class, not per object: only the arguments of constructors and of set-up methods
+        (`set_data_loader(loaders)`, `setup(...)`) are kept as parameters. Another method's parameters
+        (`AverageMeter.update(val)`) would mix every object's values; the caller's own object carries those
+        instead (see `_mutate`)."""
+        if not _SETS_UP.match(self.frame.qual.rsplit(".", 1)[-1]):
+            value = terms_val(t for t in value.flat() if not (type(t) is ParamTerm and t.func == self.frame.qual))
+        if not value.tainted():
+            return
+        old = self.facts.attrs.get((cls, attr))
+        self.facts.attrs[(cls, attr)] = union(old, value) if old is not None else value
+
+    # --- expressions --------------------------------------------------------------------------------
+    def expr(self, node: cst.BaseExpression, env: Env) -> Val:
+        handler = _EXPRESSIONS.get(type(node).__name__)
+        return handler(self, node, env) if handler is not None else CLEAN
+
+    def string_expr(self, node, env: Env) -> Val:
+        return Val(const=string(node))
+
+    def binary(self, node: cst.BinaryOperation, env: Env) -> Val:
+        left, right = self.expr(node.left, env), self.expr(node.right, env)
+        known = self.domain.operated(self, node, left, right)
+        if known is not None:
+            return known
+        created = self.domain.operation(self, node)
+        if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
+            return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
+        result = union(left, right) if not (left.tainted() and right.tainted()) else derive(union(left, right))
+        if not (literal(node.left) or literal(node.right) or isinstance(node.operator, cst.Add)):
+            result = derive(result)
+        return union(result, terms_val({created})) if created else result
+
+    def unary(self, node: cst.UnaryOperation, env: Env) -> Val:
+        inner = self.expr(node.expression, env)
+        if isinstance(node.operator, cst.Not) and inner.const is not None:
+            return Val(const=not inner.const)
+        return derive(inner) if not isinstance(node.operator, cst.Minus) else inner
+
+    def boolean(self, node: cst.BooleanOperation, env: Env) -> Val:
+        return derive(union(self.expr(node.left, env), self.expr(node.right, env)))
+
+    def comparison(self, node: cst.Comparison, env: Env) -> Val:
+        vals = [self.expr(node.left, env)] + [self.expr(c.comparator, env) for c in node.comparisons]
+        return derive(union(*vals))
+
+    def if_expr(self, node: cst.IfExp, env: Env) -> Val:
+        test = self.expr(node.test, env)
+        body, orelse = self.expr(node.body, env), self.expr(node.orelse, env)
+        chosen = self.domain.choice(self, node, test, body, orelse)
+        return chosen if chosen is not None else union(body, orelse)
+
+    def sequence(self, node, env: Env) -> Val:
+        parts = []
+        for element in node.elements:
+            value = self.expr(element.value, env)
+            parts.append(index(value, None) if isinstance(element, cst.StarredElement) else value)
+        return Val(parts=tuple(parts))
+
+    def set_display(self, node: cst.Set, env: Env) -> Val:
+        return union(*(self.expr(e.value, env) for e in node.elements))
+
+    def dict_display(self, node: cst.Dict, env: Env) -> Val:
+        fields, extra = [], []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                value = self.expr(element.value, env)
+                self.expr(element.key, env)
+                key = str_value(element.key)
+                if key is not None:
+                    fields.append((key, value))
+                else:
+                    extra.append(value)
+            else:
+                extra.append(self.expr(element.value, env))
+        return Val(union(*extra).flat(), fields=tuple(fields))
+
+    def named_expr(self, node: cst.NamedExpr, env: Env) -> Val:
+        value = self.expr(node.value, env)
+        self.bind(node.target, value, env, node.value)
+        return value
+
+    def inner_expr(self, node, env: Env) -> Val:
+        """`await x`, `*x`: the value of x."""
+        return self.expr(node.expression if isinstance(node, cst.Await) else node.value, env)
+
+    def fstring(self, node: cst.FormattedString, env: Env) -> Val:
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                self.expr(part.expression, env)
+        return CLEAN
+
+    def comprehension(self, node, env: Env) -> Val:
+        inner = dict(env)
+        clause = node.for_in
+        while clause is not None:
+            self.bind(clause.target, iterate(self.expr(clause.iter, inner)), inner, None)
+            for cond in clause.ifs:
+                self.expr(cond.test, inner)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            keyed = self._keyed_comprehension(node, env)
+            if keyed is not None:
+                return keyed
+            return union(self.expr(node.key, inner), self.expr(node.value, inner))
+        return Val(elem=self.expr(node.elt, inner))
+
+    def _keyed_comprehension(self, node: cst.DictComp, env: Env) -> Val | None:
+        """`{x: DataLoader(sets[x]) for x in sets}` over known keys: one field per key."""
+        clause = node.for_in
+        if clause.inner_for_in is not None or clause.ifs or not isinstance(clause.target, cst.Name) \
+                or not isinstance(node.key, cst.Name) or node.key.value != clause.target.value:
+            return None
+        keys = literal_strings(clause.iter)
+        if keys is None:
+            source = self.expr(clause.iter, env)
+            keys = [k for k, _ in source.fields] if source.fields is not None else None
+        if not keys:
+            return None
+        fields = []
+        for key in keys:
+            inner = dict(env)
+            inner[clause.target.value] = Val(const=key)
+            fields.append((key, self.expr(node.value, inner)))
+        return Val(fields=tuple(fields))
+
+    def name(self, node: cst.Name, env: Env) -> Val:
+        name = node.value
+        if name in env:
+            return env[name]
+        if name in ("True", "False"):
+            return Val(const=name == "True")
+        if self.frame.outer is not None and name in self.frame.outer:
+            return self.frame.outer[name]
+        if not self.frame.is_module and name in self.module_names:
+            return terms_val({GlobalTerm(self.ctx.rel, f"{self.module}.{name}")})
+        qualified = self.ctx.names.qualify(node)
+        if qualified and self.ctx.is_project_name(qualified) and not qualified.startswith(self.module + "."):
+            return terms_val({GlobalTerm(self.ctx.rel, qualified)})
+        return CLEAN
+
+    def attribute(self, node: cst.Attribute, env: Env) -> Val:
+        attr = node.attr.value
+        receiver = node.value
+        if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+            local = env.get(f"{receiver.value}.{attr}")
+            if local is not None:
+                return local
+            return terms_val({AttrTerm(self.ctx.rel, f"{self.module}.{self.frame.cls}", attr)})
+        owner = self.expr(receiver, env)
+        if attr in self.options and not owner.tainted() and isinstance(receiver, cst.Name):
+            return Val(const=self.options[attr])  # `args.split` of `--split` with a literal default
+        if owner.cls:
+            return union(terms_val({AttrTerm(self.ctx.rel, owner.cls, attr)}), index(terms_val(owner.terms), "." + attr))
+        if not owner.tainted():
+            if isinstance(receiver, cst.Name) and owner == CLEAN and receiver.value not in env:
+                qualified = self.ctx.names.qualify(node)  # `data.test_loader` of an imported project module
+                if qualified and self.ctx.is_project_name(qualified):
+                    return terms_val({GlobalTerm(self.ctx.rel, qualified)})
+            return CLEAN
+        if attr in L.METADATA_ATTRS:
+            return CLEAN
+        return index(owner, "." + attr)
+
+    def key(self, node: cst.Subscript, env: Env) -> object:
+        """The literal key of a subscript, or the literal a name in it is bound to (`data[k]`, k = "test")."""
+        key = slice_key(node)
+        if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) \
+                and isinstance(node.slice[0].slice.value, cst.Name):
+            bound = env.get(node.slice[0].slice.value.value)
+            if bound is not None and isinstance(bound.const, (str, int)) and not isinstance(bound.const, bool):
+                key = bound.const
+        return key
+
+    def subscript(self, node: cst.Subscript, env: Env) -> Val:
+        owner = self.expr(node.value, env)
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                self.expr(element.slice.value, env)
+        key = self.key(node, env)
+        recognised = self.domain.subscript(self, node, owner, key)
+        if recognised is not None:
+            return recognised
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+            return owner  # a slice of the data is the data
+        return index(owner, key)
+
+    # --- calls --------------------------------------------------------------------------------------
+    def call(self, node: cst.Call, env: Env) -> Val:
+        func = node.func
+        receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
+        args = [(position, self.expr(arg.value, env), arg) for position, arg in arg_keys(node)]
+        short = callee_name(func)
+        qualified = self.ctx.names.callee(node) or dotted(func) or ""
+        if short == "add_argument" or short.startswith("DEFINE_"):
+            self._option(node)
+        site = self._project_callee(func, receiver, qualified, short)
+        call = Call(node, short, qualified, receiver, args, env, self.frame,
+                    f"{self.ctx.rel}#{len(self.facts.calls)}" if site is not None else "", site is not None)
+        self.domain.call_sinks(self, call)
+        call.library_site = ""
+        self._mutate(call)
+        found = self.domain.call_sources(self, call)
+        sources = found.sources
+        known = self.domain.call_result(self, call)
+        if known is not None:
+            return union(known, terms_val(sources)) if sources else known
+        if site is not None:
+            callee, offset = site
+            # if the project index finds no such function (a module shadowing a library, a star import),
+            # the call is read as a library call
+            fallback = self.library_result(call)
+            fallback = union(fallback, terms_val(sources)) if sources else fallback
+            key = f"{self.ctx.rel}#{len(self.facts.calls)}"
+            self._call_nodes.append((key, node))
+            self.facts.calls[key] = CallSite(
+                key, self.ctx.rel, callee, None,
+                tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
+            )
+            cls = callee if short[:1].isupper() else None
+            return Val(frozenset({ReturnTerm(key)}) | sources, cls=cls)
+        result = self.library_result(call)
+        result = union(result, terms_val(sources)) if sources else result
+        if found.marks and not sources:
+            result = replace(result, marks=result.marks | found.marks)
+        return result
+
+    def _option(self, node: cst.Call) -> None:
+        """`add_argument("--split", default="test")`: an option whose literal default decides `args.split`."""
+        option = option_of_call(node, self.ctx.names)
+        if option is not None and option.kind in (OptionKind.ARGPARSE, OptionKind.ABSL) and option.dest \
+                and option.constant is not None:
+            self.options[option.dest] = option.constant
+
+    def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
+        """(callee as written for the project index, self offset) when the call may run project code."""
+        if isinstance(func, cst.Name):
+            local = self.frame.local_functions.get(func.value)
+            if local is not None:
+                return local, 0
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
+                func.value.value == self.frame.self_name and self.frame.cls:
+            return f"{self.module}.{self.frame.cls}.{short}", 1
+        if isinstance(func, cst.Attribute) and receiver.cls:
+            return f"{receiver.cls}.{short}", 1
+        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified) \
+                and qualified not in L.LIBRARY_APIS:
+            return qualified, 0
+        return None
+
+    def library_result(self, call: Call) -> Val:
+        """What a library call returns: the domain's answer, else the library model (library.py)."""
+        known = self.domain.library_result(self, call)
+        if known is not None:
+            return known
+        short, receiver, node = call.short, call.receiver, call.node
+        values = [v for _, v, _ in call.args]
+        if short in L.CLEAN_CALLS:
+            return CLEAN
+        if short == "enumerate":
+            first = values[0] if values else CLEAN
+            return Val(elem=Val(parts=(CLEAN, iterate(first))))
+        if short == "zip":
+            return Val(elem=Val(parts=tuple(iterate(v) for v in values)))
+        if short in L.NAMESPACE_CALLS and all(isinstance(p, str) for p, _, _ in call.args):
+            return Val(fields=tuple((p, v) for p, v, _ in call.args))
+        if short in ("get", "pop") and receiver.fields is not None and values and isinstance(values[0].const, str):
+            return index(receiver, values[0].const)
+        if short in ("next", "iter") and values:
+            return iterate(values[0]) if short == "next" else values[0]
+        if call.is_method and (short in L.DATA_METHODS and not is_empty(receiver) or receiver.fields is not None):
+            # a view of the receiver; a dataset dict keeps its splits through .map(), .with_transform(), ...
+            kept = receiver if short not in ("items", "values") else Val(elem=iterate(receiver))
+            return union(kept, *(derive(v) for v in values if v.tainted()))
+        if short in L.DATA_CALLS:
+            data = [v for p, v, _ in call.args if p == 0 or p in ("dataset", "datasets", "data", "tensors", "objs")]
+            if short in L.CONCAT_CALLS or short in ("TensorDataset", "array", "stack"):
+                data = [v for p, v, _ in call.args if isinstance(p, int) or p in ("dataset", "datasets", "tensors", "objs")]
+            result = union(*(index(d, None) if short in L.CONCAT_CALLS and d.parts is not None else d for d in data))
+            if isinstance(node.func, cst.Attribute):
+                result = union(result, receiver)
+            return replace(result, const=None) if result.const is not None else result  # data, not the path
+        ctor = short if short[:1].isupper() else None
+        # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
+        carried = [v for p, v, _ in call.args if not (isinstance(p, str) and L.CONFIG_KEYWORD.search(p))]
+        result = derive(union(receiver, *carried))
+        return Val(result.terms, ctor=ctor) if ctor else result
+
+    def _mutate(self, call: Call) -> None:
+        """`losses.append(loss.item())`: the container now holds what was added."""
+        func = call.node.func
+        if call.short in L.MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            added = union(*(v for _, v, _ in call.args))
+            name = func.value.value
+            if added.tainted() and name in call.env:
+                call.env[name] = union(call.env[name], derive(added))
+            elif added.tainted() and self.frame.is_module:
+                call.env[name] = derive(added)
+
+
+# Methods whose arguments become the object's state: constructors and set-up methods.
+_SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
+
+
+def _taint(env: Env) -> dict:
+    return {name: value.flat() for name, value in env.items() if value.tainted()}
+
+
+def merge_into(env: Env, other: Env) -> None:
+    for name, value in other.items():
+        current = env.get(name)
+        if current is None:
+            env[name] = value
+        elif current is not value:  # branches copy the environment: most names hold the same value on both
+            env[name] = union(current, value)
+
+
+# Dispatch per node type, by class name (TryStar exists only in newer libcst).
+_STATEMENTS: dict[str, Callable] = {
+    "SimpleStatementLine": Interpreter.simple_line, "If": Interpreter.if_, "For": Interpreter.for_,
+    "While": Interpreter.while_, "With": Interpreter.with_, "Try": Interpreter.try_, "TryStar": Interpreter.try_,
+    "FunctionDef": Interpreter.function_stmt, "ClassDef": Interpreter.class_stmt,
+}
+_SMALL: dict[str, Callable] = {
+    "Assign": Interpreter.assign, "AnnAssign": Interpreter.ann_assign, "AugAssign": Interpreter.aug_assign,
+    "Expr": Interpreter.expression_stmt, "Return": Interpreter.return_, "Global": Interpreter.global_,
+}
+_EXPRESSIONS: dict[str, Callable] = {
+    "Name": Interpreter.name, "Call": Interpreter.call, "Attribute": Interpreter.attribute,
+    "SimpleString": Interpreter.string_expr, "ConcatenatedString": Interpreter.string_expr,
+    "Subscript": Interpreter.subscript, "BinaryOperation": Interpreter.binary,
+    "UnaryOperation": Interpreter.unary, "BooleanOperation": Interpreter.boolean,
+    "Comparison": Interpreter.comparison, "IfExp": Interpreter.if_expr,
+    "Tuple": Interpreter.sequence, "List": Interpreter.sequence, "Set": Interpreter.set_display,
+    "Dict": Interpreter.dict_display, "ListComp": Interpreter.comprehension, "SetComp": Interpreter.comprehension,
+    "GeneratorExp": Interpreter.comprehension, "DictComp": Interpreter.comprehension,
+    "NamedExpr": Interpreter.named_expr, "Await": Interpreter.inner_expr, "StarredElement": Interpreter.inner_expr,
+    "FormattedString": Interpreter.fstring,
+}

@@ -1,0 +1,386 @@
+"""The project phase of the data-flow analysis: terms resolved into *atoms* over every module's facts.
+
+An atom is a concrete chain from a source (with the call sites it passed through), or a reference
+to a parameter, which becomes a function summary ("this function trains on its parameter 2").
+Nothing here knows a family: conditional sources are decided by the family's `decide`.
+`reach` follows those summaries from every sink up through the callers of its function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .terms import (NO_TAGS, AttrTerm, CallSite, CondTerm, FlowFacts, FlowFile, Function, GlobalTerm, ParamTerm,
+                   ReturnTerm, Sink, Source, SourceTerm, Term, Val, apply_path, is_plain, last_name, stepped_by)
+
+# A family's test of a conditional source: does this literal value satisfy the predicate? (None: not a literal)
+Decide = Callable[[tuple, Any], "bool | None"]
+
+
+@dataclass(frozen=True)
+class Hop:
+    site: str  # call-site key
+    message: str
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A concrete chain from a source, or a reference to a function's parameter."""
+
+    source: tuple | None  # (rel, i) for a concrete chain
+    func: str = ""  # for a parameter reference
+    index: int = -1
+    name: str = ""
+    path: tuple = ()
+    raw: bool = True
+    hops: tuple = ()  # Hop, source side first
+    tags: frozenset = NO_TAGS  # the family's labels of this flow (Term.tags)
+    predicate: Any = None  # for a conditional source: held-out iff the parameter's value satisfies it
+    cond_source: tuple | None = None
+
+
+MAX_HOPS = 8
+MAX_ATOMS = 24
+
+
+class Resolver:
+    """Resolves terms into atoms over every file's FlowFile (memoised, cycle-safe). A module's bulk is
+    unpickled when the resolution first reaches it: a call site, function, global or attribute it holds,
+    or a caller of a function, found through the names each module calls (`FlowFile.callees`)."""
+
+    def __init__(self, files: dict[str, FlowFile], resolve: Callable[[str, str], tuple[str, str] | None],
+                 module_of: Callable[[str], str], decide: Decide,
+                 aliases: dict[str, set[str]] | None = None) -> None:
+        self.files = files
+        self.decide = decide
+        self._resolve = resolve
+        self._module_of = module_of
+        self._aliases = aliases or {}  # a name -> the other names it is imported as (`from .a import f as g`)
+        self._modules: dict[str, list[str]] = {}  # module name -> its files (a script and a notebook may share one)
+        for rel, file in files.items():
+            self._modules.setdefault(file.module, []).insert(0, rel)
+        self._memo: dict[Term, frozenset] = {}
+        self._busy: set[Term] = set()
+        self._callee: dict[str, tuple[Function | None, int]] = {}
+        self._callers: dict[str, list[CallSite]] = {}
+        self.read: set[str] = set()  # the modules whose bulk the resolution has read
+
+    # the project's facts, loaded on demand ------------------------------------------------------------
+    def facts(self, rel: str) -> FlowFacts | None:
+        found = self.files.get(rel)
+        if found is None:
+            return None
+        self.read.add(rel)
+        return found.facts()
+
+    def _functions(self, rel: str) -> dict[str, Function]:
+        self.read.add(rel)
+        return self.files[rel].functions()
+
+    def call(self, key: str) -> CallSite | None:
+        facts = self.facts(key.rpartition("#")[0])
+        return facts.calls.get(key) if facts is not None else None
+
+    def function(self, qual: str) -> Function | None:
+        """The function (module.Class.method) of that dotted name, from the longest module that has it."""
+        parts = qual.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            for rel in self._modules.get(".".join(parts[:k]), ()):
+                found = self._functions(rel).get(qual)
+                if found is not None:
+                    return found
+        return None
+
+    def callers(self, qual: str) -> list[CallSite]:
+        """Every call site that runs the function, in project order. Only modules that call something of
+        that name (or of a name it is imported as) are read."""
+        cached = self._callers.get(qual)
+        if cached is not None:
+            return cached
+        owner, _, name = qual.rpartition(".")
+        names = {name, *self._aliases.get(name, ())}
+        targets = {qual}
+        if name == "__init__":  # `Model(...)` runs Model.__init__
+            cls = last_name(owner)
+            names |= {cls, *self._aliases.get(cls, ())}
+            targets.add(owner)
+        found = []
+        for rel, file in self.files.items():
+            if names.isdisjoint(file.callees):
+                continue
+            written = (callee for n in names for callee in file.callees.get(n, ()))
+            if not any(self._qualify(rel, callee) in targets for callee in written):
+                continue  # the same name, something else (resolved without reading the module)
+            for site in self.facts(rel).calls.values():
+                if last_name(site.callee) in names:
+                    func, _ = self.callee(site)
+                    if func is not None and func.qual == qual:
+                        found.append(site)
+        self._callers[qual] = found
+        return found
+
+    # names ------------------------------------------------------------------------------------
+    def _qualify(self, rel: str, dotted: str) -> str | None:
+        found = self._resolve(rel, dotted)
+        if found is None or not found[1]:
+            return None
+        return f"{self._module_of(found[0])}.{found[1]}"
+
+    def callee(self, site: CallSite) -> tuple[Function | None, int]:
+        cached = self._callee.get(site.key)
+        if cached is not None:
+            return cached
+        result: tuple[Function | None, int] = (None, 0)
+        qual = self._qualify(site.rel, site.callee)
+        if qual is not None:
+            func = self.function(qual)
+            if func is not None:
+                result = (func, site.offset)
+            else:
+                init = self.function(f"{qual}.__init__")
+                if init is not None:
+                    result = (init, 1)
+        self._callee[site.key] = result
+        return result
+
+    def runs_function(self, key: str) -> bool:
+        """Does the call site run a plain project function (not a method or a class, which may hand the
+        call on to a library base class the analysis does not follow)?"""
+        site = self.call(key)
+        if site is None:
+            return False
+        func, offset = self.callee(site)
+        return func is not None and offset == 0
+
+    def source(self, key: tuple) -> Source:
+        return self.facts(key[0]).sources[key[1]]
+
+    # resolution --------------------------------------------------------------------------------
+    def atoms(self, val: Val, path: tuple = ()) -> frozenset:
+        if not path:
+            terms = val.flat()
+        elif is_plain(val):  # the common case, without building the Val of each step
+            terms = {stepped_by(term, path) for term in val.terms}
+        else:
+            terms = apply_path(val, path).flat()
+        out: set[Atom] = set()
+        if len(terms) > 1:  # past MAX_ATOMS the rest is cut: the sources themselves first, whatever the set order
+            terms = sorted(terms, key=_direct_first)
+        for term in terms:
+            out |= self.term_atoms(term)
+            if len(out) > MAX_ATOMS:
+                break
+        return frozenset(out)
+
+    def term_atoms(self, term: Term) -> frozenset:
+        memo = self._memo.get(term)
+        if memo is not None:
+            return memo
+        if term in self._busy:
+            return frozenset()
+        self._busy.add(term)
+        try:
+            found = self._term_atoms(term)
+        finally:
+            self._busy.discard(term)
+        if not term.raw:
+            found = frozenset(_with(a, raw=False) for a in found)
+        if term.tags:
+            found = frozenset(_with(a, tags=a.tags | term.tags) for a in found)
+        found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
+        self._memo[term] = found
+        return found
+
+    def _term_atoms(self, term: Term) -> frozenset:
+        kind = type(term)
+        if kind is SourceTerm:
+            return frozenset({Atom((term.rel, term.i))})
+        if kind is ParamTerm:
+            return frozenset({Atom(None, term.func, term.index, term.name, term.path)})
+        if kind is GlobalTerm:
+            val = self._global(term.rel, term.dotted)
+            return self.atoms(val, term.path) if val is not None else frozenset()
+        if kind is AttrTerm:
+            found = self._resolve(term.rel, term.cls)
+            owner = self.facts(found[0]) if found else None
+            val = owner.attrs.get((found[1], term.name)) if owner else None
+            return self.atoms(val, term.path) if val is not None else frozenset()
+        if kind is ReturnTerm:
+            return self._ret(term)
+        if kind is CondTerm:
+            inner = term.inner
+            if type(inner) is ParamTerm:
+                return frozenset({Atom(None, inner.func, inner.index, inner.name, predicate=term.predicate,
+                                       cond_source=term.source)})
+            if type(inner) is GlobalTerm:
+                val = self._global(inner.rel, inner.dotted)
+                if val is not None and self.decide(term.predicate, val.const):
+                    return frozenset({Atom(term.source)})
+            return frozenset()
+        return frozenset()
+
+    def _global(self, rel: str, dotted: str) -> Val | None:
+        found = self._resolve(rel, dotted)
+        if found is None:
+            return None
+        owner = self.facts(found[0])
+        if owner is None or "." in found[1] or not found[1]:
+            return None
+        return owner.globals.get(found[1])
+
+    def _global_const(self, val: Val) -> Any:
+        terms = list(val.flat())
+        if len(terms) == 1 and type(terms[0]) is GlobalTerm and not terms[0].path:
+            found = self._global(terms[0].rel, terms[0].dotted)
+            return found.const if found is not None else None
+        return None
+
+    def _ret(self, term: ReturnTerm) -> frozenset:
+        site = self.call(term.site)
+        if site is None:
+            return frozenset()
+        func, offset = self.callee(site)
+        if func is None:
+            return self.atoms(site.fallback, term.path)
+        out: set[Atom] = set()
+        returned = Hop(site.key, f"returned by {site.short}()")
+        for atom in self.atoms(func.returns, term.path):
+            if atom.source is not None:
+                out.add(_hop(atom, returned))
+            elif atom.func == func.qual:
+                out |= self.bind(atom, site, func, offset)
+            else:
+                out.add(atom)
+        return frozenset(out)
+
+    def argument(self, site: CallSite, func: Function, offset: int, index: int, name: str) -> Val | None:
+        for key, val in site.args:
+            if key == name:
+                return val
+        position = index - offset
+        if position >= 0:
+            for key, val in site.args:
+                if key == position:
+                    return val
+        return None
+
+    def bind(self, atom: Atom, site: CallSite, func: Function, offset: int) -> set[Atom]:
+        """A parameter atom of func, seen from the call site: what the caller passed."""
+        arg = self.argument(site, func, offset, atom.index, atom.name)
+        passed = Hop(site.key, f"passed to {site.short}() as `{atom.name}`")
+        if atom.predicate is not None:
+            value = arg.const if arg is not None else func.defaults.get(atom.name)
+            if value is None and arg is not None:
+                value = self._global_const(arg)
+            holds = self.decide(atom.predicate, value)
+            if holds:
+                called = Hop(site.key, f"{site.short}() called with `{atom.name}={value!r}`")
+                return {Atom(atom.cond_source, hops=((called,) + atom.hops)[:MAX_HOPS])}
+            if holds is None and arg is not None:
+                out = set()
+                for inner in arg.flat():
+                    if type(inner) in (ParamTerm, GlobalTerm) and not inner.path:
+                        for resolved in self.term_atoms(CondTerm(inner, atom.predicate, atom.cond_source)):
+                            out.add(_chain(resolved, passed, atom))
+                return out
+            return set()
+        if arg is None:
+            return set()
+        return {_chain(_inherit(a, atom), passed, atom) for a in self.atoms(arg, atom.path)}
+
+    def at_top(self, atom: Atom) -> Atom | None:
+        """A conditional atom whose parameter is never bound: decide it from the default value."""
+        if atom.predicate is None:
+            return None
+        func = self.function(atom.func)
+        if func is not None and self.decide(atom.predicate, func.defaults.get(atom.name)):
+            return Atom(atom.cond_source, hops=atom.hops)
+        return None
+
+
+def import_aliases(tables: Iterable[dict[str, str]]) -> dict[str, set[str]]:
+    """name -> every other name it is imported as, given each module's imports (local name -> dotted
+    target): `from .impl import f as g`, and `h` if another module imports g as h. The caller index
+    looks call sites up by the name they call."""
+    renamed: dict[str, set[str]] = {}
+    for imports in tables:
+        for local, target in imports.items():
+            original = last_name(target)
+            if original != local:
+                renamed.setdefault(original, set()).add(local)
+    closed: dict[str, set[str]] = {}
+    for name in renamed:
+        seen, todo = set(), [name]
+        while todo:
+            for alias in renamed.get(todo.pop(), ()):
+                if alias not in seen and alias != name:
+                    seen.add(alias)
+                    todo.append(alias)
+        closed[name] = seen
+    return closed
+
+
+def _with(atom: Atom, **changes: Any) -> Atom:
+    """dataclasses.replace for Atoms, without its per-field checks (the resolution makes thousands)."""
+    copy = object.__new__(Atom)
+    copy.__dict__.update(atom.__dict__, **changes)
+    return copy
+
+
+def _hop(atom: Atom, hop: Hop) -> Atom:
+    if len(atom.hops) >= MAX_HOPS:
+        return atom
+    return _with(atom, hops=atom.hops + (hop,))
+
+
+def _inherit(outer: Atom, inner: Atom) -> Atom:
+    """What the callee did to its parameter (compute on it, drop its labels) holds for the argument."""
+    if inner.raw and not inner.tags:
+        return outer
+    return _with(outer, raw=outer.raw and inner.raw, tags=outer.tags | inner.tags)
+
+
+def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
+    """outer's chain, then the call that binds inner's parameter, then inner's own hops."""
+    return _with(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
+
+
+def _direct_first(term: Term) -> bool:
+    return type(term) is not SourceTerm
+
+
+def _atom_order(atom: Atom) -> tuple:
+    return (atom.source is None, atom.source or (), len(atom.hops), atom.func, atom.index, repr(atom.hops))
+
+
+def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
+    """For each sink (by position in `sinks`), the source chains that reach it, following
+    parameter summaries up through every call site of the function that holds the sink."""
+    found: dict[int, list[Atom]] = {}
+    seen: set = set()
+    work: list[tuple[int, Atom]] = []
+    for i, sink in enumerate(sinks):
+        work.extend((i, atom) for atom in resolver.atoms(sink.val))
+    while work:
+        i, atom = work.pop()
+        if sinks[i].raw_only and not atom.raw or not sinks[i].excludes.isdisjoint(atom.tags):
+            continue
+        if atom.source is not None:
+            found.setdefault(i, []).append(atom)
+            continue
+        key = (i, atom.func, atom.index, atom.path, atom.predicate)
+        if key in seen or len(seen) > 20000:
+            continue
+        seen.add(key)
+        top = resolver.at_top(atom)
+        if top is not None:
+            work.append((i, top))
+        func = resolver.function(atom.func)
+        if func is None:
+            continue
+        for site in resolver.callers(atom.func):
+            _, offset = resolver.callee(site)
+            work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))
+    for atoms in found.values():
+        atoms.sort(key=_atom_order)
+    return found

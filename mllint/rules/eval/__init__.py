@@ -1,0 +1,94 @@
+"""EVAL: evaluation that hides extra machinery (averaged weights, ensembles, test-time augmentation), or
+runs the model in training mode or with gradients on. The analysis is in extract.py (per
+module), domain.py (averaged weights followed across modules) and project.py."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ...findings import Finding, Severity
+from ...project import Project
+from ..base import Rule, extractor
+
+if TYPE_CHECKING:
+    from ...context import ModuleContext
+
+@extractor("eval")
+def extract_eval_facts(ctx: ModuleContext) -> Any:
+    if ctx.is_test:
+        return None
+    from .domain import eval_flow_facts, lite_flow_facts
+    from .extract import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts
+    from ...core.text_gates import averaged_text, worth_reading_for_eval
+
+    # A module that is worth a walk of every function: evaluation-like definitions or calls, gradient or mode
+    # switches, flips, ensembles, averaged weights. The others (model definitions, data code) give only the
+    # batch-norm fact.
+    if not worth_reading_for_eval(ctx.text):
+        return EvalModule(EvalFacts(bn=True), None) if BN_EVIDENCE.search(ctx.text) else None
+
+    facts, analysis = evaluation_facts(ctx)
+    flow = None
+    if averaged_text(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
+        flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
+        flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
+        flow.notes["averaged"] = bool(flow.sources)  # no averaged weights anywhere: nothing to resolve
+    elif analysis.lite:  # evaluation code only: its sinks on parameters, bound to callers elsewhere
+        flow = lite_flow_facts(ctx, analysis)
+    return EvalModule(facts, flow)
+
+
+def findings(project: Project) -> dict[str, list[Finding]]:
+    """The project's EVAL findings by code, computed once for the 5 rules."""
+    from .project import eval_findings
+
+    return project.shared("eval", lambda p: eval_findings(p, {rule.code: rule for rule in RULES}))
+
+
+class _EvalRule(Rule):
+    needs = ("eval", "imports")
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        return iter(findings(project).get(self.code, []))
+
+
+class AveragedWeightsEvaluated(_EvalRule):
+    code, name, severity = "EVAL001", "averaged-weights-evaluated", Severity.WARNING
+    summary = ("EMA, SWA or other averaged weights are evaluated without a working switch and without the raw "
+               "model's result beside them.")
+    hint = ("Report both numbers (the raw model's and the averaged model's, e.g. `top1` and `top1 (EMA)`), or put "
+            "the averaged weights behind an option that can be turned off (`--eval-ema`), and say which one a "
+            "table shows.")
+
+
+class EnsembleEvaluated(_EvalRule):
+    code, name, severity = "EVAL002", "ensemble-evaluated", Severity.WARNING
+    summary = "Outputs of several models or checkpoints are combined at evaluation."
+    hint = ("Report the single model's result beside the ensemble's, or put the ensemble behind an option "
+            "(`--ensemble`) and say which one a table shows.")
+
+
+class TestTimeAugmentation(_EvalRule):
+    code, name, severity = "EVAL003", "test-time-augmentation", Severity.WARNING
+    summary = "Model outputs are combined over flipped, rotated or rescaled inputs at evaluation."
+    hint = ("Report the result without test-time augmentation beside it, or put it behind an option that can be "
+            "turned off (`--tta`, `--self-ensemble`) and say which one a table shows.")
+
+
+class EvaluationInTrainingMode(_EvalRule):
+    code, name, severity = "EVAL004", "evaluation-in-training-mode", Severity.WARNING
+    summary = ("An evaluation function runs a model with batch-norm or dropout without calling `.eval()` "
+               "(directly, through a helper, or in every caller).")
+    hint = ("Call `model.eval()` before evaluating (and `model.train()` after, if training goes on); batch-norm "
+            "then uses its running statistics and dropout is off.")
+
+
+class EvaluationTracksGradients(_EvalRule):
+    code, name, severity = "EVAL005", "evaluation-tracks-gradients", Severity.INFO
+    summary = ("Evaluation runs with gradients on (no `torch.no_grad()` / `torch.inference_mode()`), or relies "
+               "on `volatile=True`, a no-op since PyTorch 0.4.")
+    hint = ("Wrap evaluation in `with torch.no_grad():` or decorate it with `@torch.inference_mode()`: it saves "
+            "memory and time, and shows the numbers were computed as intended.")
+
+
+RULES = [AveragedWeightsEvaluated, EnsembleEvaluated, TestTimeAugmentation, EvaluationInTrainingMode,
+         EvaluationTracksGradients]

@@ -1,0 +1,193 @@
+"""EVAL's domain for the data-flow engine: averaged weights (EMA/SWA objects, their `.ema`/`.module`)
+as sources, the model called in evaluation code as the sink, so that `validate.run(model=ema.ema)` in
+train.py is seen to evaluate the EMA model inside val.py.
+
+A working switch (`if args.model_ema:`, `ema.ema if args.eval_ema else model`, `if self.ema_decay > 0:`)
+tags what it guards `switched`, and the sinks exclude those flows; call sites under such a switch are
+noted, so that a chain through one is dropped too. A switch that cannot be turned off (store_true with
+default=True, `hasattr` on an attribute always created) guards nothing and is noted with why.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import libcst as cst
+
+from .switches import EMA_WORDS, Switches
+from .extract import EVAL_NAME, model_name
+from ...dataflow.terms import CLEAN, FlowFacts, Function, ParamTerm, Sink, SourceTerm, Val, stepped_by, tag
+from ...core.syntax import const
+from ...dataflow.interpreter import Call, Domain, Found, Frame, Interpreter
+from ...core.names import dotted
+
+EVAL_AVERAGED = "EVAL001"
+SWITCHED = "switched"
+AVERAGED_CLASS = re.compile(r"(?:^|[a-z0-9_])(?:EMA|Ema)(?![a-z])|^(?:SWA|Swa)(?![a-z])|AveragedModel|"
+                            r"ExponentialMovingAverage|^Polyak")
+NOT_A_MODEL = re.compile(r"(?:LR|Loss|Meter|Scheduler|Schema|SCHEMA|Callback|Config)$|Callback")
+AVERAGED_NAME = re.compile(r"(?i)^(?:ema|swa|averaged|polyak)(?:_?(?:model|net|network|module|g|d|teacher|net_g))?$"
+                           r"|^(?:model|net|network|net_g|net_d|teacher|module|g)_?(?:ema|swa|averaged)$")
+UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)\s*\*|"
+                          r"\*\s*\(\s*1\.?0?\s*-\s*[\w.\[\]()]+\s*\)|\.mul_\([\w.]+\)\s*\n\s*[\w.\[\]]+\.add_\(")
+_FORWARD = re.compile(r"_?forward(?:_\w+)?$")
+
+
+class EvalDomain(Domain):
+    def __init__(self, eval_calls: dict[int, str], switches: Switches) -> None:
+        self.eval_calls = eval_calls  # id(model call in evaluation code) -> the call as written
+        self.switches = switches
+        self.classes: set[str] = set()
+
+    def start(self, flow: Interpreter) -> None:
+        flow.facts.notes["switched"] = []  # call-site keys under a working switch
+        flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
+        if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
+            for name, node in flow.ctx.names.classes.items():
+                bases = " ".join(dotted(b.value) or "" for b in node.bases)
+                if "Optimizer" in bases or re.search(r"Optim|Adam|SGD|Lamb|Lars|Lion|Norm|Scheduler", name):
+                    continue  # moments of an optimiser, running statistics: EMA-shaped, not averaged weights
+                if UPDATE_SHAPE.search(flow.ctx.module.code_for_node(node)):
+                    self.classes.add(name)
+
+    def wants_hops(self, flow: Interpreter) -> bool:
+        return bool(EMA_WORDS.search(flow.ctx.text))
+
+    def skips(self, node: cst.FunctionDef) -> bool:
+        return bool(_FORWARD.match(node.name.value))
+
+    def _switched(self, flow: Interpreter) -> bool:
+        return any(g == SWITCHED for g in flow.guards)
+
+    def _source(self, flow: Interpreter, node: cst.CSTNode, what: str) -> SourceTerm:
+        term = flow.source(node, what)
+        return replace(term, tags=frozenset({SWITCHED})) if self._switched(flow) else term
+
+    # --- switches ---------------------------------------------------------------------------------------
+    def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+        if _has_source(test):
+            return None  # `if ema:`: whether the averaged object exists, decided where it is built
+        found = self.switches.judge(node.test, "ema", flow.frame.cls)
+        if found is None:
+            return None
+        if not found.working:
+            if found.name != "True" or EMA_WORDS.search(flow.ctx.module.code_for_node(node.body)):
+                flow.facts.notes["dead"].append((flow.frame.qual, found.why))
+            return None
+        return SWITCHED
+
+    def choice(self, flow: Interpreter, node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
+        found = self.switches.judge(node.test, "ema", flow.frame.cls) if not _has_source(test) else None
+        if found is None:
+            return None
+        if not found.working:
+            flow.facts.notes["dead"].append((flow.frame.qual, found.why))
+            return None
+        from ...dataflow.terms import union
+        return union(_tagged(body), _tagged(orelse))
+
+    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+              source: cst.BaseExpression | None) -> Val:
+        """`ema_model = deepcopy(model)`, `self.net_g_ema = build_network(...)`: the name says what it is."""
+        cls = flow.frame.cls.rsplit(".", 1)[-1] if flow.frame.cls else None
+        if cls in self.classes and flow.frame.qual.endswith(".__init__") and isinstance(source, cst.Call) \
+                and isinstance(node, cst.Name) and not _has_source(value):  # `self.shadow = deepcopy(model)`
+            from ...dataflow.terms import terms_val, union
+            value = union(value, terms_val({self._source(flow, node, f"`{name}` of the averaging class `{cls}`")}))
+        elif source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \
+                and AVERAGED_NAME.match(name) and not _has_source(value):
+            from ...dataflow.terms import terms_val, union
+            value = union(value, terms_val({self._source(flow, node, f"`{name}` (named as averaged weights)")}))
+        if self._switched(flow) and _has_source(value):
+            return _tagged(value)
+        return value
+
+    # --- calls ------------------------------------------------------------------------------------------
+    def call_sources(self, flow: Interpreter, call: Call) -> Found:
+        short = call.short
+        if short[:1].isupper() and (AVERAGED_CLASS.search(short) or short in self.classes) \
+                and not NOT_A_MODEL.search(short):
+            shown = dotted(call.node.func) or short
+            return Found(frozenset({self._source(flow, call.node, f"`{shown}(...)`")}))
+        return Found()
+
+    def call_sinks(self, flow: Interpreter, call: Call) -> None:
+        if call.library_site and self._switched(flow):
+            flow.facts.notes["switched"].append(call.library_site)
+        if self._switched(flow):
+            return
+        if EVAL_NAME.match(call.short) and not flow.ctx.is_test:
+            self._passed(flow, call)
+        written = self.eval_calls.get(id(call.node))
+        if written is None:
+            return
+        func = call.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "_forward_once", "inference",
+                                                                    "forward_features", "_forward"):
+            value = call.receiver
+        else:
+            value = call.callee_value(flow)
+        scope = flow.frame.qual.rsplit(".", 1)[-1]
+        flow.sink(EVAL_AVERAGED, call.node, value, f"`{written}` evaluated in `{scope}()`",
+                  excludes=frozenset({SWITCHED}))
+
+
+    def _passed(self, flow: Interpreter, call: Call) -> None:
+        """`validate(test_loader, model_ema)`: a model handed to an evaluation function, for when its body runs
+        the model in a helper the analysis does not take for evaluation code. The call-site key is kept in
+        `requires` ("arg-of:KEY"), so that a finding inside the function, reached through this call, wins."""
+        for position, value, arg in call.args:
+            text = dotted(arg.value) or ""
+            if not value.tainted() or not (position in ("model", "net", "network") or model_name(text.rsplit(".", 1)[-1])):
+                continue
+            sink = flow.sink(EVAL_AVERAGED, arg.value, value, f"`{text or position}` passed to `{call.short}()`",
+                             excludes=frozenset({SWITCHED}))
+            if sink is not None:
+                sink.requires = f"arg-of:{call.library_site}"
+
+
+def _has_source(value: Val) -> bool:
+    return any(type(t) is SourceTerm for t in value.flat())
+
+
+def _tagged(value: Val) -> Val:
+    if not value.tainted():
+        return value
+    return replace(tag(value, SWITCHED), cls=value.cls)
+
+
+def eval_flow_facts(ctx, eval_calls: dict[int, str], switches: Switches):
+    """The EVAL001 flow facts of one module: the engine run with EVAL's domain."""
+    return Interpreter(ctx, EvalDomain(eval_calls, switches)).run()
+
+
+def frame_name(frame: Frame) -> str:
+    return frame.qual.rsplit(".", 1)[-1]
+
+
+def lite_flow_facts(ctx, analysis) -> FlowFacts:
+    """A module without averaged weights of its own: no interpretation, only what the project phase needs to
+    bind its evaluation sinks to callers elsewhere, i.e. its functions' parameters and the sinks on them
+    (`model(im)` with `model` a parameter, `model.module(x)`)."""
+    facts = FlowFacts(ctx.rel, ctx.names.module_name, notes={"switched": [], "dead": []})
+    for call, written, qual, params, cls in analysis.lite:
+        ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+        kwonly = [p.name.value for p in params.kwonly_params]
+        if qual not in facts.functions:
+            defaults = {p.name.value: const(p.default) for p in (*params.posonly_params, *params.params,
+                                                                   *params.kwonly_params)
+                        if p.default is not None and const(p.default) is not None}
+            facts.functions[qual] = Function(qual, tuple(ordered), defaults, CLEAN)
+        root = written.split(".", 1)
+        if root[0] in ordered and not (cls and ordered and root[0] == ordered[0]):
+            term = ParamTerm(qual, ordered.index(root[0]), root[0])
+        elif root[0] in kwonly:
+            term = ParamTerm(qual, -1, root[0])
+        else:
+            continue
+        path = tuple("." + part for part in root[1].split(".")) if len(root) > 1 else ()
+        value = Val(frozenset({stepped_by(term, path)}))
+        scope = qual.rsplit(".", 1)[-1]
+        facts.sinks.append(Sink(EVAL_AVERAGED, ctx.loc(call), value, f"`{written}` evaluated in `{scope}()`",
+                                excludes=frozenset({SWITCHED}), scope=qual))
+    return facts

@@ -1,0 +1,557 @@
+"""Evaluation code of one module, read where data flow is not the question (EVAL002-005 and the swapped
+weights of EVAL001): which functions evaluate a model, whether they set evaluation mode and turn gradients
+off, and the shapes of test-time augmentation, ensembles and averaged weights swapped in.
+
+One walk per function; the facts are small and picklable. Whether a caller elsewhere sets `eval()` or
+turns gradients off, and whether a helper's switch is ever turned off, is decided in the project phase
+(rules/eval.py) by the names modules call.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import libcst as cst
+
+from ...core.walk import walk
+from .switches import EMA_WORDS, Switch, Switches
+from ...core.names import dotted
+from ...core.syntax import body_of, callee_name, const
+
+EVAL_NAME = re.compile(
+    r"^_*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)"
+    r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
+    r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
+    r"freeze|mode)s?$)\w+)?$|^\w+_(?:eval|evaluate|evaluation|validate|validation|val|test|testing|inference)$", re.I)
+LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "validation_epoch_end", "test_epoch_end",
+                            "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
+                            "evaluation_loop", "on_validation_epoch_start"})
+MODEL_WORDS = frozenset({"model", "net", "network", "ema", "encoder", "decoder", "backbone", "classifier", "generator",
+                         "student", "teacher", "detector", "predictor", "netg", "netd", "module", "g", "swa", "forward"})
+VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "set", "save", "update", "copy", "freeze",
+                   "print", "count", "to", "apply", "define", "prepare", "wrap", "export", "convert", "register",
+                   "resume", "restore", "check", "compute", "calc", "eval", "train", "test", "run", "select", "parse",
+                   "summary", "show", "plot", "log", "is", "has", "num", "list", "reparameterize", "infer", "fuse"})
+FORWARD_METHODS = frozenset({"forward", "_forward_once", "forward_features", "_forward", "inference"})
+FLIP_CALLS = frozenset({"flip", "fliplr", "flipud", "rot90", "hflip", "vflip"})
+COMBINE_CALLS = frozenset({"mean", "sum", "stack", "cat", "concatenate", "average", "max", "median", "logsumexp"})
+PAD_CALLS = frozenset({"cat", "concatenate", "pad", "hstack", "vstack"})
+GRAD_OFF = re.compile(r"no_grad|inference_mode")
+ENSEMBLE_ITER = re.compile(r"(?i)models|nets|networks|ensemble|checkpoints|ckpts|members|learners|experts")
+SCALE_ITER = re.compile(r"(?i)scales|sizes|flips|augment|tta|transforms")
+AVERAGED_SCOPES = frozenset({"average_parameters", "ema_scope", "swap_ema_weights", "apply_ema", "ema_weights",
+                             "swap_parameters_with_ema"})
+AVERAGED_SWAPS = frozenset({"apply_shadow", "copy_to", "swap_ema", "apply_ema_weights", "store_and_apply"})
+METRIC = re.compile(r"(?i)acc|correct|metric|psnr|ssim|score|top[15]|map|iou|f1|error|mse|mae|bleu|perplex|"
+                    r"loss|recall|precision|auc|fid|confusion")
+TRAINING_NAME = re.compile(r"(?i)train|update|pseudo|queue|memory|distill|teacher|step")
+AUXILIARY = re.compile(r"(?i)train|pseudo|label|teacher|update|distill|forward|loss|step|augment|mix")
+BN_EVIDENCE = re.compile(r"BatchNorm|Dropout|dropout|torchvision\.models|\btimm\b|resnet|ResNet|densenet|vgg|VGG|"
+                         r"mobilenet|efficientnet|from_pretrained|drop_rate|drop_path")
+
+
+@dataclass
+class Site:
+    """A place worth reporting: where (`loc`), what (`what`), a related place (`related`: (Loc, message)),
+    the function it is in, and the switch it sits under (None: none)."""
+    loc: Any
+    what: str
+    related: list = field(default_factory=list)
+    qual: str = ""
+    function: str = ""  # the enclosing function's name (callers are found by it)
+    switch: Switch | None = None
+    both: bool = False  # the plain result is computed beside it
+
+
+@dataclass
+class EvalFunction:
+    qual: str
+    name: str
+    loc: Any  # the function's name
+    model_call: Any  # the first call of a model in it
+    model_text: str
+    sets_eval: bool
+    grad_off: bool
+    needs_grad: bool
+    volatile: Any = None
+    decorators: tuple = ()
+    calls: tuple = ()  # names of the functions it calls
+
+
+@dataclass
+class CallSite:
+    callee: str  # last name
+    caller: str  # qual of the enclosing function, or "<module>"
+    sets_eval: bool  # the enclosing function sets evaluation mode
+    grad_off: bool  # the call runs with gradients off
+    switches: tuple = ()  # Switches of the tests it sits under
+    keywords: tuple = ()  # ((keyword, literal or "?"), ...)
+    target: str = ""  # the callee's qualified name, when imports or definitions say (`models.resnet.test`)
+
+
+@dataclass
+class EvalFacts:
+    functions: list = field(default_factory=list)  # EvalFunction
+    calls: list = field(default_factory=list)  # CallSite
+    eval_setters: set = field(default_factory=set)  # names of functions that call .eval() / .train(False)
+    grad_helpers: set = field(default_factory=set)  # names of functions that turn gradients off (decorators too)
+    module_eval: bool = False  # module-level code sets evaluation mode
+    module_grad_off: bool = False
+    bn: bool = False  # batch-norm or dropout in reach (layers, torchvision/timm models)
+    trains: bool = False  # sets training mode or steps an optimiser
+    tta: list = field(default_factory=list)  # Site
+    ensembles: list = field(default_factory=list)  # Site
+    averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
+
+
+@lru_cache(maxsize=8192)
+def model_name(name: str) -> bool:
+    """`model`, `net_g_ema`, `self.backbone`, `netG`: a word of a model, no verb first (`get_model`), no class."""
+    if not name or name[:1].isupper():
+        return False
+    words = name.lower().strip("_").split("_")
+    return words[0] not in VERBS and any(w.rstrip("0123456789") in MODEL_WORDS for w in words) \
+        and not words[-1].endswith("s")  # `list_models`, `nets`: collections
+
+
+def is_model_call(node: cst.Call, defined: frozenset = frozenset()) -> bool:
+    func = node.func
+    if isinstance(func, cst.Name):
+        return func.value not in defined and model_name(func.value)
+    if isinstance(func, cst.Attribute):
+        return func.attr.value in FORWARD_METHODS or model_name(func.attr.value)
+    return False
+
+
+def _sets_eval(node: cst.Call) -> bool:
+    short = callee_name(node.func)
+    if short == "eval" and isinstance(node.func, cst.Attribute) and not node.args:
+        return True
+    if short == "train" and isinstance(node.func, cst.Attribute) and node.args:
+        return const(node.args[0].value) is not True
+    return _eval_mode_name(short)
+
+
+@lru_cache(maxsize=4096)
+def _eval_mode_name(short: str) -> bool:
+    return bool(_EVAL_MODE.match(short))
+
+
+_EVAL_MODE = re.compile(r"(?i)(?:set_)?eval(?:uation)?_mode$|set_eval$|to_eval$|model_eval$")
+
+
+@lru_cache(maxsize=8192)
+def _metric_word(name: str) -> bool:
+    return bool(METRIC.search(name))
+
+
+def _grad_off_item(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Call):
+        short = callee_name(expr.func)
+        if GRAD_OFF.search(short):
+            return True
+        if short == "set_grad_enabled":
+            return not (expr.args and const(expr.args[0].value) is True)
+    return False
+
+
+class _Function:
+    """What one function does, read in one walk of its body (nested definitions included)."""
+
+    def __init__(self, analysis: "ModuleAnalysis", node: cst.FunctionDef, qual: str, cls: str | None) -> None:
+        self.a, self.node, self.qual, self.cls = analysis, node, qual, cls
+        self.name = node.name.value
+        self.params = {p.name.value: (const(p.default) if p.default is not None else "<required>")
+                       for p in [*node.params.params, *node.params.kwonly_params]}
+        self.decorators = tuple(callee_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                                for d in node.decorators)
+        self.model_calls: list[cst.Call] = []
+        self.flips: list[cst.CSTNode] = []
+        self.combines = False
+        self.sets_eval = self.trains = self.needs_grad = self.sets_train = False
+        self.grad_off = any(GRAD_OFF.search(d) for d in self.decorators)
+        self.volatile = None
+        self.metric = False  # a metric-like name is read or written (accuracy, psnr, correct, loss...)
+        self.calls: list[tuple[cst.Call, bool, tuple]] = []  # (call, grad off there, switches)
+        self.loop_models: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (iterable, model call) ensembles
+        self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
+        self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
+        self.block(body_of(node), False, ())
+
+    # statements: track gradient state and switches
+    def block(self, stmts, grad_off: bool, switches: tuple) -> None:
+        for stmt in stmts:
+            self.statement(stmt, grad_off, switches)
+
+    def statement(self, stmt, grad_off: bool, switches: tuple) -> None:
+        if isinstance(stmt, cst.With):
+            items = [item.item for item in stmt.items]
+            off = grad_off or any(_grad_off_item(i) for i in items)
+            for item in items:
+                self.expression(item, grad_off, switches)
+            scope = next((i for i in items if isinstance(i, cst.Call) and callee_name(i.func) in AVERAGED_SCOPES), None)
+            start = len(self.calls)
+            self.block(body_of(stmt), off, switches)
+            if scope is not None:
+                self.averaged.append((scope, [c for c, _, _ in self.calls[start:]]))
+            return
+        if isinstance(stmt, cst.If):
+            self.expression(stmt.test, grad_off, switches)
+            inner = switches + tuple(s for s in (self.a.switch(stmt.test, f, self.cls, self.params)
+                                                 for f in ("ema", "tta", "ensemble")) if s is not None)
+            self.block(body_of(stmt), grad_off, inner)
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                self.statement(orelse, grad_off, switches)
+            elif orelse is not None:
+                self.block(body_of(orelse), grad_off, switches)
+            return
+        if isinstance(stmt, (cst.For, cst.While)):
+            if isinstance(stmt, cst.For):
+                self.expression(stmt.iter, grad_off, switches)
+                start = len(self.model_calls)
+                self.block(body_of(stmt), grad_off, switches)
+                self._loop(stmt.iter, stmt.target, self.model_calls[start:])
+            else:
+                self.expression(stmt.test, grad_off, switches)
+                self.block(body_of(stmt), grad_off, switches)
+            if stmt.orelse is not None:
+                self.block(body_of(stmt.orelse), grad_off, switches)
+            return
+        if isinstance(stmt, cst.Try):
+            self.block(body_of(stmt), grad_off, switches)
+            for handler in stmt.handlers:
+                self.block(body_of(handler), grad_off, switches)
+            for extra in (stmt.orelse, stmt.finalbody):
+                if extra is not None:
+                    self.block(body_of(extra), grad_off, switches)
+            return
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
+                self.block(body_of(stmt), grad_off, switches)
+            return
+        if isinstance(stmt, cst.SimpleStatementLine):
+            start = len(self.calls)
+            for small in stmt.body:
+                if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
+                    self.combines = True
+                self.expression(small, grad_off, switches)
+            swapped = [c for c, _, _ in self.calls[start:] if callee_name(c.func) in AVERAGED_SWAPS and
+                       isinstance(c.func, cst.Attribute) and EMA_WORDS.search(dotted(c.func.value) or "")]
+            if swapped:
+                self.averaged.append((swapped[0], None))  # the calls after it, filled in by `done`
+
+    def expression(self, node, grad_off: bool, switches: tuple) -> None:
+        # type identity, not isinstance: libcst's node classes are ABCs, and this loop sees every node
+        for sub in walk(node):
+            kind = type(sub)
+            if kind is cst.Call:
+                self.call(sub, grad_off, switches)
+            elif kind is cst.Name:
+                if not self.metric and _metric_word(sub.value):
+                    self.metric = True
+            elif kind is cst.Subscript:
+                if _reverses(sub):
+                    self.flips.append(sub)
+            elif kind is cst.BinaryOperation:
+                if type(sub.operator) in (cst.Add, cst.Divide):
+                    self.combines = True
+            elif kind is cst.ListComp or kind is cst.GeneratorExp:
+                self._comprehension(sub)
+            elif kind is cst.Arg:
+                if sub.keyword is not None and sub.keyword.value == "volatile" and const(sub.value) is True:
+                    self.volatile = sub
+
+    def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
+        short = callee_name(node.func)
+        self.calls.append((node, grad_off, switches))
+        if is_model_call(node, self.a.defined):
+            self.model_calls.append(node)
+        if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
+            self.flips.append(node)
+        if short in COMBINE_CALLS:
+            self.combines = True
+        if _sets_eval(node):
+            self.sets_eval = True
+        if short in ("backward", "manual_backward") or short == "step" and re.search(
+                r"(?i)optim|opt\b|scaler", dotted(node.func) or ""):
+            self.trains = True
+        if short == "train" and not node.args or short == "train" and const(node.args[0].value) is True:
+            self.sets_train = True
+        if short in ("grad", "enable_grad", "requires_grad_") or short == "set_grad_enabled" and \
+                node.args and const(node.args[0].value) is True:
+            self.needs_grad = True
+        if short == "set_grad_enabled" and node.args and const(node.args[0].value) is False:
+            self.grad_off = True
+
+    def _comprehension(self, node) -> None:
+        clause = node.for_in
+        element = node.elt
+        for sub in walk(element):
+            if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Name) and isinstance(clause.target, cst.Name) \
+                    and sub.func.value == clause.target.value:
+                self._loop(clause.iter, clause.target, [sub])
+            elif isinstance(sub, cst.Call) and is_model_call(sub, self.a.defined):
+                self._loop(clause.iter, clause.target, [sub])
+
+    def _loop(self, iterable, target, calls: list) -> None:
+        """A loop whose body calls the loop variable (a model of an ensemble), or a model over scales/flips."""
+        text = dotted(iterable) or (dotted(iterable.func) if isinstance(iterable, cst.Call) else "") or ""
+        if isinstance(iterable, cst.Call) and callee_name(iterable.func) in ("zip", "enumerate") and iterable.args:
+            text = " ".join(dotted(a.value) or "" for a in iterable.args)
+        names = {n.value for n in walk(target) if isinstance(n, cst.Name)}
+        for call in calls:
+            if isinstance(call.func, cst.Name) and call.func.value in names and ENSEMBLE_ITER.search(text):
+                self.loop_models.append((iterable, call))
+            elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
+                self.scale_loops.append((iterable, call))
+
+
+def _reverses(node: cst.Subscript) -> bool:
+    """`x[..., ::-1]` on a tensor (not `[::-1]` of a list: more than one index)."""
+    if len(node.slice) < 2:
+        return False
+    for element in node.slice:
+        s = element.slice
+        if isinstance(s, cst.Slice) and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None:
+            return True
+    return False
+
+
+def _unit_test(node: cst.FunctionDef) -> bool:
+    found_loop = False
+    for sub in walk(node):
+        kind = type(sub)
+        if kind is cst.Assert or kind is cst.Name and "mock" in sub.value.lower():
+            return True
+        found_loop = found_loop or kind is cst.For
+    return not found_loop
+
+
+class ModuleAnalysis:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.switches = Switches(ctx.module, ctx.names)
+        self.facts = EvalFacts(bn=bool(BN_EVIDENCE.search(ctx.text)))
+        self.eval_calls: dict[int, str] = {}  # id(model call in evaluation code) -> as written (EVAL001's sinks)
+        names = ctx.names  # functions and classes, not models: `reparameterize_model(...)`, `list_models()`
+        self.defined = frozenset(names.imported) | frozenset(names.functions) | frozenset(names.classes)
+        self.model_classes: set[str] = set()  # classes of models (their `inference()` is not an evaluation)
+        self.grad_text = bool(GRAD_OFF.search(ctx.text))
+        self.torch = "torch" in ctx.text  # eval mode and no_grad are PyTorch's (a Keras `model(x)` is not)
+        self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
+
+    def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
+        return self.switches.judge(test, family, cls, params)
+
+    def run(self) -> EvalFacts:
+        module = self.ctx.module
+        top = _Function.__new__(_Function)  # module-level statements, as one function
+        top.a, top.node, top.qual, top.cls, top.name, top.params, top.decorators = \
+            self, module, f"{self.ctx.names.module_name}.<module>", None, "<module>", {}, ()
+        top.model_calls, top.flips, top.calls, top.loop_models, top.scale_loops, top.averaged = [], [], [], [], [], []
+        top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
+        top.volatile, top.metric = None, False
+        top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
+        self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
+        self.record(top)
+        for stmt in module.body:
+            self.definition(stmt, "", None)
+        return self.facts
+
+    def definition(self, stmt, prefix: str, cls: str | None) -> None:
+        if isinstance(stmt, cst.ClassDef):
+            path = f"{prefix}{stmt.name.value}"
+            if any(re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases) or \
+                    any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in body_of(stmt)):
+                self.model_classes.add(path)
+            for inner in body_of(stmt):
+                self.definition(inner, path + ".", path)
+        elif isinstance(stmt, cst.FunctionDef):
+            qual = f"{self.ctx.names.module_name}.{prefix}{stmt.name.value}"
+            self.record(_Function(self, stmt, qual, cls))
+
+    def record(self, f: _Function) -> None:
+        facts, loc = self.facts, self.ctx.loc
+        facts.trains |= f.trains or f.sets_train
+        if f.sets_eval:
+            facts.eval_setters.add(f.name)
+            if f.name == "__init__" and f.cls:
+                facts.eval_setters.add(f.cls.rsplit(".", 1)[-1])
+        if f.grad_off and f.name != "<module>":
+            facts.grad_helpers.add(f.name)
+        if f.name != "<module>" and self.grad_text and any(type(st) is cst.FunctionDef for st in body_of(f.node)) \
+                and GRAD_OFF.search(self._text_of_returns(f)):
+            facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
+        for call, off, switches in f.calls:
+            short = callee_name(call.func)
+            if not short or short in ("print", "len", "range"):
+                continue
+            keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
+            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
+            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
+        evaluates = not f.trains and f.model_calls
+        lightning = f.name in LIGHTNING_EVAL and f.cls is not None
+        if evaluates:
+            named = lightning or self.evaluation_name(f)
+            helper = AUXILIARY.search(f.name)
+            for call, off, _ in f.calls:
+                if is_model_call(call, self.defined) and (named or (off or f.grad_off) and not helper and f.metric):
+                    self.eval_calls[id(call)] = _callee_text(call)
+                    if f.name != "<module>":
+                        self.lite.append((call, _callee_text(call), f.qual, f.node.params, f.cls))
+        if f.name == "<module>":
+            return
+        iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
+                                   for n in walk(f.node)) if evaluates else False
+        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes \
+                and self.torch:
+            first = f.model_calls[0]
+            facts.functions.append(EvalFunction(
+                f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
+                f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c, self.defined)),
+                f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
+                tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
+        self._averaged(f)  # swapped in around an evaluation, even inside a training function
+        if f.trains:
+            return
+        self._tta(f)
+        self._ensembles(f)
+
+    def evaluation_name(self, f: _Function) -> bool:
+        """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
+        if f.name.startswith("test_"):  # a unit test's name too: only a loop computing a metric, no asserts
+            return not self.ctx.is_test and f.metric and not _unit_test(f.node)
+        if EVAL_NAME.match(f.name):
+            return True
+        module = self.ctx.names.module_name.rsplit(".", 1)[-1]
+        return f.name in ("run", "main") and f.cls is None and bool(EVAL_NAME.match(module))
+
+    def _text_of_returns(self, f: _Function) -> str:
+        """What a decorator factory returns (`return (torch.inference_mode if ... else torch.no_grad)()(fn)`)."""
+        out = []
+        for node in walk(f.node):
+            if isinstance(node, cst.Return) and node.value is not None:
+                out.extend(n.value for n in walk(node.value) if isinstance(n, (cst.Name, cst.Attribute)) and
+                           isinstance(n, cst.Name))
+                out.extend(n.attr.value for n in walk(node.value) if isinstance(n, cst.Attribute))
+        return " ".join(out)
+
+    def _switch_of(self, f: _Function, node: cst.CSTNode, family: str) -> Switch | None:
+        for call, _, switches in f.calls:
+            if call is node:
+                found = [s for s in switches if s.family == family]
+                return found[-1] if found else None
+        return None
+
+    def _site(self, f: _Function, node, what: str, related: list, family: str) -> Site:
+        loc = self.ctx.loc
+        return Site(loc(node), what, [(loc(n), m) for n, m in related], f.qual, f.name,
+                    self._switch_of(f, node, family))
+
+    def _tta(self, f: _Function) -> None:
+        if not (f.flips or f.scale_loops) or not f.combines:
+            return
+        flips = [n for n in f.flips if not self._padding(f, n)]
+        if flips and f.model_calls and f.combines and (len(f.model_calls) >= 2 or self._in_loop(f)):
+            flip = flips[0]
+            target = next((c for c in f.model_calls if any(x is flip for x in walk(c))), f.model_calls[-1])
+            shown = "a flip" if callee_name(getattr(flip, "func", cst.Name("x"))) != "rot90" else "a rotation"
+            what = f"`{_callee_text(target)}` outputs combined over flipped or rotated inputs in `{f.name}()`"
+            self.facts.tta.append(self._site(f, target, what, [(flip, f"{shown} of the input")], "tta"))
+        elif f.scale_loops and f.combines:
+            iterable, call = f.scale_loops[0]
+            what = f"`{_callee_text(call)}` outputs combined over a loop of scales or flips in `{f.name}()`"
+            self.facts.tta.append(self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta"))
+
+    def _padding(self, f: _Function, flip) -> bool:
+        """`torch.cat([x, torch.flip(x, [2])], 2)[..., :h]`: reflection padding, not an augmentation."""
+        for call, _, _ in f.calls:
+            if callee_name(call.func) in PAD_CALLS and any(x is flip for a in call.args for x in walk(a.value)):
+                return True
+        return False
+
+    def _in_loop(self, f: _Function) -> bool:
+        if any(True for _ in f.loop_models) or f.scale_loops:
+            return True
+        return any(isinstance(n, (cst.For, cst.ListComp, cst.GeneratorExp, cst.While)) for n in walk(f.node))
+
+    def _ensembles(self, f: _Function) -> None:
+        if f.loop_models and f.combines:
+            iterable, call = f.loop_models[0]
+            what = f"outputs of several models (`{dotted(iterable) or 'a collection'}`) combined in `{f.name}()`"
+            self.facts.ensembles.append(self._site(f, call, what, [(iterable, "the models iterated over")], "ensemble"))
+            return
+        if len(f.model_calls) < 2 or not f.combines:
+            return
+        for node in walk(f.node):
+            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+                left = [c for c in walk(node.left) if isinstance(c, cst.Call) and is_model_call(c, self.defined)]
+                right = [c for c in walk(node.right) if isinstance(c, cst.Call) and is_model_call(c, self.defined)]
+                if left and right and _callee_text(left[0]) != _callee_text(right[0]) and \
+                        _base(left[0]) != _base(right[0]):
+                    what = (f"outputs of `{_callee_text(left[0])}` and `{_callee_text(right[0])}` added together in "
+                            f"`{f.name}()`")
+                    self.facts.ensembles.append(self._site(f, right[0], what, [(left[0], "the first model")], "ensemble"))
+                    return
+
+    def _averaged(self, f: _Function) -> None:
+        """`with ema.average_parameters(): evaluate(model)`, or `ema.apply_shadow()` before an evaluation."""
+        for swap, calls in f.averaged:
+            if calls is None:
+                index = next(i for i, (c, _, _) in enumerate(f.calls) if c is swap)
+                calls = [c for c, _, _ in f.calls[index + 1:]]
+                restore = next((i for i, c in enumerate(calls) if callee_name(c.func) in ("restore", "swap_ema")), None)
+                calls = calls[:restore] if restore is not None else calls
+            # in a training step the swapped weights may serve training (a memory queue, pseudo-labels): only an
+            # evaluation called there counts; in an evaluation function whatever it runs is the evaluation
+            named = self.evaluation_name(f) or f.name in LIGHTNING_EVAL
+            training = f.trains or TRAINING_NAME.search(f.name)
+            evaluated = [c for c in calls if EVAL_NAME.match(callee_name(c.func)) or not training and (
+                named and callee_name(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
+            if not evaluated:
+                continue
+            names = {callee_name(c.func) for c in evaluated}
+            inside = {id(c) for c in calls}
+            both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
+            switch = self._switch_of(f, swap, "ema")
+            site = self._site(f, evaluated[0], f"`{_callee_text(evaluated[0])}()` runs with the averaged weights "
+                              f"that `{_callee_text(swap)}()` swaps in", [(swap, "averaged weights swapped in here")], "ema")
+            site.switch, site.both = switch, both
+            self.facts.averaged.append(site)
+
+
+def _callee_text(call: cst.Call) -> str:
+    return dotted(call.func) or callee_name(call.func) or "the model"
+
+
+def _base(call: cst.Call) -> str:
+    text = dotted(call.func) or ""
+    return text.split(".", 1)[0] if text.startswith("self.") is False else text
+
+
+def _literal(expr) -> object:
+    value = const(expr)
+    if value is None and not (isinstance(expr, cst.Name) and expr.value == "None"):
+        return "?"
+    return value
+
+
+def evaluation_facts(ctx) -> tuple[EvalFacts, "ModuleAnalysis"]:
+    """The module's evaluation facts, and the analysis (its model calls in evaluation code and its switches
+    are what EVAL's data-flow domain starts from)."""
+    analysis = ModuleAnalysis(ctx)
+    return analysis.run(), analysis
+
+
+class EvalModule:
+    """What a worker returns for EVAL: the module's evaluation facts and, where averaged weights or
+    evaluation code may be, its data-flow facts (sealed as LEAK's are)."""
+
+    def __init__(self, facts: EvalFacts, flow: Any) -> None:
+        self.facts, self.flow = facts, flow
+
+    def sealed(self, path: str) -> "EvalModule":
+        return EvalModule(self.facts, self.flow.sealed(path) if self.flow is not None else None)

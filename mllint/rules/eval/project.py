@@ -1,0 +1,253 @@
+"""EVAL's project phase: the modules' evaluation facts combined by the names they call (does a caller set
+`eval()` or turn gradients off, is a helper's switch ever turned off), and averaged weights followed to the
+evaluated model by the data-flow engine (flow_project.solve)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...findings import Finding, Related
+from .switches import Switch
+from .extract import LIGHTNING_EVAL
+
+if TYPE_CHECKING:
+    from ...project import Project
+    from .extract import CallSite, EvalFacts, Site
+
+MAX_DEPTH = 4
+
+
+class Index:
+    """Every module's evaluation facts, looked up by the names functions are called by."""
+
+    def __init__(self, modules: list) -> None:
+        self.modules = modules  # [(FileResult, EvalModule)]
+        self.callers: dict[str, list[CallSite]] = {}
+        self.eval_setters: set[str] = set()
+        self.grad_helpers: set[str] = set()
+        self.bn = self.trains = False
+        for _, module in modules:
+            facts: EvalFacts = module.facts
+            for site in facts.calls:
+                self.callers.setdefault(site.callee, []).append(site)
+            self.eval_setters |= facts.eval_setters
+            self.grad_helpers |= facts.grad_helpers
+            self.bn |= facts.bn
+            self.trains |= facts.trains
+
+    def _callers(self, name: str, qual: str) -> list:
+        """Call sites of the function: by name, unless the call's imports say it is another function."""
+        return [c for c in self.callers.get(name, ()) if c.caller != qual and _may_be(c.target, qual)]
+
+    def covered(self, name: str, qual: str, test, depth: int = 0) -> bool:
+        """Does every path into the function run under `test` (a caller's property)? Callers are found by
+        name; a function nobody calls is covered (a framework calls it, or nothing does)."""
+        callers = self._callers(name, qual)
+        if not callers or depth >= MAX_DEPTH:
+            return True
+        for caller in callers:
+            if test(caller):
+                continue
+            outer = caller.caller.rsplit(".", 1)[-1]
+            if outer == "<module>" or not self._callers(outer, caller.caller):
+                return False
+            if not self.covered(outer, caller.caller, test, depth + 1):
+                return False
+        return True
+
+    def switch_works(self, switch: Switch, function: str, qual: str) -> tuple[bool, str]:
+        """A parameter switch works when its default is off, or a caller passes another value."""
+        if not switch.working:
+            return False, switch.why
+        if not switch.param:
+            return True, ""
+        if switch.default is not True:
+            return True, ""
+        for caller in self._callers(function, qual):
+            passed = dict(caller.keywords)
+            if switch.param in passed and passed[switch.param] is not True:
+                return True, ""
+        return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
+
+
+def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Finding]]:
+    modules = [(result, module) for result, module in project.facts("eval")]
+    units: dict[str, list] = {}  # names are looked up within a unit (a folder with a README, pyproject...)
+    for result, module in modules:
+        units.setdefault(project.unit_of(result.rel), []).append((result, module))
+    indexes = {unit: Index(members) for unit, members in units.items()}
+    out: dict[str, list[Finding]] = {code: [] for code in rules}
+    for result, module in modules:
+        index = indexes[project.unit_of(result.rel)]
+        facts = module.facts
+        for function in facts.functions:
+            _modes(index, facts, function, rules, out)
+        for site in facts.tta:
+            _gated_site(index, site, "tta", rules["EVAL003"], out["EVAL003"], "test-time augmentation")
+        for site in facts.ensembles:
+            _gated_site(index, site, "ensemble", rules["EVAL002"], out["EVAL002"], "an ensemble")
+        for site in facts.averaged:
+            if site.both:
+                continue
+            works, why = (index.switch_works(site.switch, site.function, site.qual) if site.switch is not None
+                          else (False, ""))
+            if works:
+                continue
+            message = f"averaged weights are evaluated: {site.what}" + (f" ({why}, so it is no switch)" if why else "")
+            out["EVAL001"].append(rules["EVAL001"].finding(site.loc, message, related=_related(site)))
+    out["EVAL001"].extend(_averaged_flow(project, modules, rules["EVAL001"]))
+    for code in out:
+        out[code].sort(key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))
+    return out
+
+
+def _related(site: Site) -> list:
+    return [Related(loc, message) for loc, message in site.related]
+
+
+def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> None:
+    qual, name = function.qual, function.name
+    if not function.sets_eval and not facts.module_eval and index.bn and index.trains \
+            and not any(c in index.eval_setters for c in function.calls) \
+            and index._callers(name, qual) \
+            and not index.covered(name, qual, lambda c: c.sets_eval or c.callee in index.eval_setters):
+        out["EVAL004"].append(rules["EVAL004"].finding(
+            function.loc, f"`{name}()` evaluates `{function.model_text}` without `.eval()` here, in a helper or in "
+            f"its callers: batch-norm and dropout stay in training mode",
+            related=[Related(function.model_call, "the model is run here")]))
+    grad_off = function.grad_off or function.needs_grad or facts.module_grad_off or \
+        any(d in index.grad_helpers for d in function.decorators)
+    if grad_off or not index._callers(name, qual) or index.covered(name, qual, lambda c: c.grad_off):
+        return
+    if function.volatile is not None:
+        message = (f"`{name}()` relies on `volatile=True` to turn gradients off: a no-op since PyTorch 0.4, so "
+                   f"evaluation tracks gradients")
+        related = [Related(function.volatile, "volatile=True here")]
+    else:
+        message = f"`{name}()` evaluates `{function.model_text}` with gradients on (no `no_grad`/`inference_mode`)"
+        related = [Related(function.model_call, "the model is run here")]
+    out["EVAL005"].append(rules["EVAL005"].finding(function.loc, message, related=related))
+
+
+def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str) -> None:
+    """A TTA or ensemble site, unless a working switch gates it where it is or in every caller of its helper."""
+    why = ""
+    if site.switch is not None:
+        works, why = index.switch_works(site.switch, site.function, site.qual)
+        if works:
+            return
+    elif not index._callers(site.function, site.qual):
+        if site.function not in LIGHTNING_EVAL:
+            return  # nothing calls it (or a framework does, with its own switches): nothing says it runs
+    else:
+        callers = index._callers(site.function, site.qual)
+        dead = ""
+        for caller in callers:
+            switches = [s for s in caller.switches if s.family == family]
+            if not switches:
+                break
+            works, reason = index.switch_works(switches[-1], caller.caller.rsplit(".", 1)[-1], caller.caller)
+            if not works:
+                dead = reason
+                break
+        else:
+            return  # every caller runs it behind a working switch
+        why = dead
+    message = f"{what} at evaluation: {site.what}" + (f" ({why}, so it is no switch)" if why else "")
+    out.append(rule.finding(site.loc, message, related=_related(site)))
+
+
+def _averaged_flow(project: Project, modules: list, rule) -> list[Finding]:
+    """EVAL001 through the data flow: an averaged-weights object reaching the model called in evaluation code."""
+    from ...dataflow.solve import chain_related, solve
+
+    files = {result.rel: module.flow for result, module in modules if module.flow is not None}
+    kept = [(rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks) if sink.val.tainted()]
+    if not kept or not any(f.notes.get("averaged") for f in files.values()):
+        return []  # no averaged weights built anywhere in the project
+
+    def report(found: list, resolver) -> dict[str, list[Finding]]:
+        findings = []
+        done: set = set()
+        through = {(a.source, hop.site) for sink, atoms in found if not sink.requires for a in atoms for hop in a.hops}
+        for sink, atoms in found:
+            if sink.requires.startswith("arg-of:") and any(
+                    (a.source, sink.requires[len("arg-of:"):]) in through for a in atoms):
+                continue  # the evaluation inside the function, reached through this call, is reported
+            # a construction (`ModelEMA(...)`) says more than a name; the engine's order is by source position
+            atom = min(atoms, key=lambda a: "named as" in resolver.source(a.source).what)
+            if (sink.scope, atom.source) in done:
+                continue
+            if any(hop.site in (files[hop.site.rpartition("#")[0]].notes.get("switched") or ())
+                   for hop in atom.hops if hop.site.rpartition("#")[0] in files):
+                continue
+            if _both_reported(sink, atom, files, resolver):
+                continue
+            done.add((sink.scope, atom.source))
+            source = resolver.source(atom.source)
+            message = f"averaged weights are evaluated: {sink.what} is the averaged model {source.what}"
+            dead = _dead_switch(files, [atom.source[0], sink.loc and _rel_of(files, sink)] +
+                                [hop.site.rpartition("#")[0] for hop in atom.hops])
+            if dead:
+                message += f"; the switch is no switch: {dead}"
+            findings.append(rule.finding(sink.loc, message,
+                                         related=chain_related(atom, resolver, "averaged weights built here")))
+        return {rule.code: findings}
+
+    return solve(project, "eval", files, kept, lambda predicate, value: None, None, report).get(rule.code, [])
+
+
+def _rel_of(files: dict, sink) -> str:
+    for rel, f in files.items():
+        if any(s is sink for s in f.sinks):
+            return rel
+    return ""
+
+
+def _dead_switch(files: dict, rels: list) -> str:
+    for rel in rels:
+        f = files.get(rel) if rel else None
+        for _, why in (f.notes.get("dead") or ()) if f is not None else ():
+            return why
+    return ""
+
+
+def _both_reported(sink, atom, files: dict, resolver) -> bool:
+    """The raw model is evaluated beside the averaged one: another model call in the same evaluation function
+    that the averaged weights do not reach, or the same function called with another model."""
+    rel = _rel_of(files, sink)
+    for other in files[rel].sinks if rel else ():
+        if other is not sink and other.scope == sink.scope and other.code == sink.code and other.what != sink.what:
+            if not any(a.source == atom.source for a in resolver.atoms(other.val)):
+                return True
+    hop = next((h for h in atom.hops if h.message.startswith("passed to") and h.message.endswith("`")), None)
+    first = resolver.call(hop.site) if hop is not None else None
+    if first is None:
+        return False
+    func, offset = resolver.callee(first)
+    facts = resolver.facts(first.rel)
+    if func is None or facts is None:
+        return False
+    name = hop.message.rsplit("`", 2)[-2]
+    if not name or name not in func.params:
+        return False
+    position = func.params.index(name)
+    for site in facts.calls.values():
+        if site is first or site.callee != first.callee or not _near(site.loc, first.loc):
+            continue  # another evaluation far away (the final test of a saved checkpoint) is not beside it
+        passed = resolver.argument(site, func, offset, position, name)
+        if passed is not None and not any(a.source == atom.source for a in resolver.atoms(passed)):
+            return True
+    return False
+
+
+def _near(a, b, lines: int = 25) -> bool:
+    return a is not None and b is not None and a.cell == b.cell and abs(a.line - b.line) <= lines
+
+
+def _may_be(target: str, qual: str) -> bool:
+    """A call written `test()` that resolves to `main.test` does not run `models.resnet.test`; one that
+    resolves to `models.test` may (a package re-exporting it)."""
+    if not target or target == qual or qual.endswith("." + target):
+        return True
+    package = target.rsplit(".", 1)[0]
+    return "." in target and qual.startswith(package + ".")

@@ -1,0 +1,68 @@
+"""HPARAM: undocumented magic numbers in the training recipe."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from ...findings import Finding, Related, Severity
+from ...project import Project
+from ..base import Rule, extractor
+
+if TYPE_CHECKING:
+    from .facts import HparamFacts
+    from .project import HparamAnalysis
+    from ...context import ModuleContext
+
+
+@extractor("hparam")
+def extract_hparam_facts(ctx: "ModuleContext") -> "HparamFacts | None":
+    from .extract import extract_hparam_facts as extract  # not needed when every file is cached
+
+    return extract(ctx)
+
+
+def analyse(project: Project) -> "HparamAnalysis":
+    from .project import analyse as run
+
+    return project.shared("hparam", run)
+
+
+class UndocumentedHyperparameter(Rule):
+    code, name, severity = "HPARAM001", "undocumented-hyperparameter", Severity.WARNING
+    summary = "A literal sets a training hyper-parameter and nothing says where it comes from."
+    hint = (
+        "Make it an option or a config value, or say why on the statement (`# from the paper, Table 3`, "
+        "`# tuned on the validation split`), so that the recipe can be reported and compared."
+    )
+    needs = ("hparam", "imports")
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        for statement in analyse(project).statements:
+            values = statement.undocumented
+            if values:
+                described = ", ".join(v.describe() for v in values)
+                plural = "s" if len(values) > 1 else ""
+                yield self.finding(
+                    values[0].loc, f"undocumented hyper-parameter literal{plural}: {described}",
+                    related=[Related(v.loc, f"{v.setting} sets the {v.label}") for v in values[1:]],
+                )
+
+
+class OverriddenOption(Rule):
+    code, name, severity = "HPARAM002", "literal-overrides-option", Severity.WARNING
+    summary = "A literal sets a hyper-parameter that a command-line or config option also sets: the option is ignored there."
+    hint = "Use the option's value here (or remove the option): the command line must say what the run does."
+    needs = ("hparam", "imports")
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        for statement in analyse(project).statements:
+            if statement.overrides:
+                parts = [f"{v.describe()} while option {o.name} exists" for v, o in statement.overrides]
+                first_value, first_option = statement.overrides[0]
+                yield self.finding(
+                    first_value.loc,
+                    f"literal overrides an option: {'; '.join(parts)}; the command line says one value, the run uses another",
+                    related=[Related(o.loc, f"option {o.name} is defined here") for _, o in statement.overrides],
+                )
+
+
+RULES = [UndocumentedHyperparameter, OverriddenOption]

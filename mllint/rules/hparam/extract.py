@@ -1,0 +1,467 @@
+"""HPARAM facts of one module: the literals that set hyper-parameters, and whether each is documented.
+
+Where hyper-parameters sit (recognised by qualified name, see hparam_apis.py): optimiser, scheduler, loss,
+clipping, EMA and mixup arguments (positional or keyword, param-group dicts and edits); in the loop: loss
+coefficients, learning-rate changes, epoch thresholds of a change, schedule lambdas. A project function
+whose parameter reaches one of these is a wrapper (`Wrapper`); literals passed to project functions are kept
+(`ProjectCall`) so that the project phase, which sees every module, can tell wrappers' call sites.
+
+A value is documented when a comment that says why sits on its statement or the line above, when the
+enclosing function's docstring names it, when a string statement stands just above, or when it is a named
+constant whose definition says why (see origins.py). Values from options, configs or parameters are not
+literals and never reach here; values equal to the library default are dropped.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ...context import ModuleContext
+from ...core.walk import walk
+from ...core import values
+from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
+from .facts import HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, Wrapper, WrapperArg
+from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
+                      option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
+from .syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
+                            combined_terms, is_counter, loss_like, lr_target, moving_average_weight, name_of, numbers_of,
+                            one_minus, opens_body, over_weights, trivial, unwrap_tensor)
+from ...core.scopes import ScopedVisitor
+from ...core.values import str_value
+
+# Parameter and keyword names that may carry a hyper-parameter through a project function (`make_opt(lr=...)`);
+# others (`drop_rate`, `norm_layer`, `num_classes`) are the model's, and keeping them would only grow the facts.
+HP_KEYWORD = re.compile(r"lr|learning|momentum|decay|gamma|milestone|alpha|beta|eps|smooth|margin|clip|"
+                        r"warm|epoch|step|temp|tau|lambda|lam|coef|factor|max_norm|^wd$|weight_decay|loss_weight", re.I)
+
+
+class _HparamVisitor(ScopedVisitor):
+    def __init__(self, ctx: ModuleContext) -> None:
+        super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+        self.ctx = ctx
+        self.origins = Origins(ctx)
+        self.facts = HparamFacts()
+        self.stmt: cst.CSTNode = ctx.module
+        self.body: list = list(ctx.module.body)
+        self.module_body = self.body
+        self.ordinal = 0
+        self.key = 0
+        self.epoch_branch = 0  # depth of enclosing `if epoch ...:` bodies that change the learning rate
+        self.group_vars: set[str] = set()  # loop variables over `optimizer.param_groups`
+        self.weight_loop = 0  # depth of enclosing loops over a model's parameters or state dict
+        self._statements: dict[int, HparamStatement] = {}
+        self._seen: set[int] = set()  # literal nodes already reported (a constant used twice, nested patterns)
+        self._function_bodies: list[tuple[cst.FunctionDef, str]] = []
+        self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
+        self._helps: dict[str, str] = {}  # option dest -> its help text
+        self._comments: dict[int, list[str]] = {}  # statement -> its comments
+
+    # --- statements ---------------------------------------------------------------------------------
+    def _enter(self, node: cst.CSTNode) -> bool:
+        """Visit a statement: what is found in it belongs to it (one finding per statement)."""
+        outer = (self.stmt, self.key)
+        self.ordinal += 1
+        self.stmt, self.key = node, self.ordinal
+        self.visit_children(node)
+        self.stmt, self.key = outer
+        return False
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return self._enter(node)
+
+    def visit_If(self, node: cst.If) -> bool:
+        thresholds = self._epoch_threshold(node)
+        self.epoch_branch += thresholds
+        self._enter(node)
+        self.epoch_branch -= thresholds
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
+        if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
+            self.group_vars.add(node.target.value)
+        weights = over_weights(node.iter)
+        self.weight_loop += weights
+        self._enter(node)
+        self.weight_loop -= weights
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        return self._enter(node)
+
+    def visit_With(self, node: cst.With) -> bool:
+        return self._enter(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        outer, self.body = self.body, list(node.body)
+        self.visit_children(node)
+        self.body = outer
+        return False
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        wrapped = [w for w in self.facts.wrappers if w.function == qualified]
+        if not wrapped:
+            return
+        params = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        self.facts.signatures[qualified] = params
+        if node.name.value == "__init__" and self.scope.is_class and params:
+            owner = qualified.rsplit(".", 1)[0]  # `Trainer(lr=0.1)` calls `Trainer.__init__(self, lr)`
+            self.facts.signatures[owner] = params[1:]
+            for w in wrapped:
+                self.facts.wrappers.append(Wrapper(owner, w.param, w.label, w.concept, w.default, w.callee,
+                                                   w.callee_index, w.callee_keyword))
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        if _is_config_class(node, self.ctx):
+            for option in fields_of(node):
+                if option.dest.lower() in OPTION_WORDS:
+                    self.facts.options.append(OptionDef(self.ctx.loc(option.node), option.name, option.aliases))
+
+    # --- recording ----------------------------------------------------------------------------------
+    def _statement(self, key: int | None = None) -> HparamStatement:
+        key = self.key if key is None else key
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = HparamStatement(key, self.scope_name())
+            self.facts.statements.append(found)
+        return found
+
+    def _text(self, node: cst.CSTNode) -> str:
+        text = self.ctx.module.code_for_node(node).strip()
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    def _documented(self, origin: Origin, words: list[str], stmt: cst.CSTNode, body: list) -> tuple[bool, bool]:
+        """(documented, undocumented only as a bare module-level constant)."""
+        bare = False
+        if origin.kind == OriginKind.CONSTANT:
+            if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
+                return True, False
+            bare = origin.module_level
+        comments = self._comments.get(id(stmt))
+        if comments is None:
+            comments = self._comments[id(stmt)] = comments_of(stmt, self.ctx.module)
+        if any(says_why(c, words) for c in comments):
+            return True, False
+        function = self.scope.function()
+        if body and string_above(body, stmt, docstring=opens_body(function, body) or body is self.module_body):
+            return True, False
+        doc = docstring_of(function).lower() if function is not None else ""
+        if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
+            text = self.ctx.module.code_for_node(origin.node).strip().lower()
+            if text in doc or any(re.search(rf"\b{re.escape(w.lower())}\b", doc) for w in words[:2] if len(w) > 1):
+                return True, False
+        return False, bare
+
+    def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
+             stmt: cst.CSTNode | None = None, key: int | None = None, body: list | None = None,
+             use: cst.CSTNode | None = None) -> None:
+        """Record a literal (or a named constant, reported where `use` reads it) that sets a hyper-parameter."""
+        node = origin.node
+        if origin.kind == OriginKind.CONSTANT and use is not None:
+            node = use
+        if node is None or id(node) in self._seen:
+            return
+        self._seen.add(id(node))
+        documented, bare = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
+        if origin.kind == OriginKind.CONSTANT and origin.name:
+            label = f"{label}; {origin.name} = {show(origin.value)}"
+        value = HparamValue(self.ctx.loc(node), setting, label, concept, documented, bare and not documented)
+        self._statement(key).values.append(value)
+        if not documented and origin.node is not None:  # an option's help may explain it (checked at the end)
+            self._pending.append((value, self._text(origin.node), stmt or self.stmt))
+
+    def _shown(self, origin: Origin) -> str:
+        """A constant by its name, a literal as written (`3e-5`, `[30, 60]`)."""
+        if origin.kind == OriginKind.CONSTANT and origin.name:
+            return origin.name
+        return self._text(origin.node) if origin.node is not None else show(origin.value)
+
+    # --- calls --------------------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = self.ctx.names.callee(node)
+        api = canonical(callee)
+        if api is None and callee and callee.rsplit(".", 1)[-1] in FORWARDING_OPTIMIZERS:
+            api = self._forwarded_optimizer(node, callee)
+        if api is not None:
+            self._api_call(node, api)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_", "lerp_"):
+            self._weight_average(node)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "copy_" and self.weight_loop and node.args:
+            decay = moving_average_weight(node.args[0].value)  # `e.copy_(0.999 * e + (1 - 0.999) * p)`
+            if decay is not None:
+                self._decay(decay)
+        elif callee and self.ctx.is_project_name(callee):
+            self._project_call(node, callee)
+        option = option_of_call(node, self.ctx.names)
+        if option is not None and option.help:
+            self._helps[option.dest] = option.help
+        if option is not None and set(option.aliases) & OPTION_WORDS:
+            self.facts.options.append(OptionDef(self.ctx.loc(node), option.name, option.aliases))
+
+    def _forwarded_optimizer(self, node: cst.Call, callee: str) -> Api | None:
+        """`DistributedOptimizer(optim.SGD, rrefs, lr=0.05)`: the keywords are the wrapped optimiser's."""
+        if not callee.startswith("torch.distributed"):
+            return None
+        cls = values.keyword(node, "optimizer_class") or values.positional(node, 0 if "Distributed" in callee else 1)
+        inner = canonical(self.ctx.names.qualify(cls)) if isinstance(cls, (cst.Name, cst.Attribute)) else None
+        if inner is None:
+            return None
+        return Api(inner.qualified, inner.short, tuple(Slot(s.name, s.label, s.default, s.concept, True) for s in inner.slots))
+
+    def _arguments(self, node: cst.Call, api: Api):
+        index = 0
+        for arg in node.args:
+            if arg.star:
+                return
+            if arg.keyword is not None:
+                slot = api.slot(arg.keyword.value)
+            else:
+                slot = api.slots[index] if index < len(api.slots) and not api.slots[index].keyword_only else None
+                index += 1
+            if slot is not None:
+                yield slot, arg.value
+
+    def _api_call(self, node: cst.Call, api: Api) -> None:
+        for slot, value in self._arguments(node, api):
+            if slot.name == "params":
+                self._param_groups(value, api)
+            if slot.name == "lr_lambda":
+                self._schedule_lambda(value, api)
+            if not slot.label:
+                continue
+            origin = self.origins.of(unwrap_tensor(value), self.scope)
+            label = f"{api.short} {slot.label}"
+            if origin.kind == OriginKind.PARAM and self.function_name():
+                self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, slot.concept,
+                                                   None if slot.default is REQUIRED else slot.default))
+                continue
+            if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
+                self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
+            if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
+                continue
+            words = [slot.name, *slot.label.split(), api.short.lower()]
+            self._add(origin, f"{slot.name}={self._shown(origin)}", label, slot.concept, words, use=value)
+
+    def _param_groups(self, value: cst.BaseExpression, api: Api) -> None:
+        if not isinstance(value, (cst.List, cst.Tuple)):
+            return
+        for element in value.elements:
+            if not isinstance(element.value, cst.Dict):
+                continue
+            for item in element.value.elements:
+                key = str_value(item.key) if isinstance(item, cst.DictElement) else None
+                slot = api.slot(key) if key else None
+                if slot is None or not slot.label:
+                    continue
+                origin = self.origins.of(item.value, self.scope)
+                if origin.is_number and not trivial(origin.value) and not same_value(origin.value, slot.default):
+                    self._add(origin, f"'{key}': {self._shown(origin)}", f"{api.short} {slot.label} of a parameter group",
+                              slot.concept, [key, *slot.label.split()], use=item.value)
+
+    def _schedule_lambda(self, value: cst.BaseExpression, api: Api) -> None:
+        stmt, key, body = None, None, None
+        if isinstance(value, cst.Name):
+            bindings = self.scope.lookup(value.value)
+            if len(bindings) != 1:
+                return
+            bound = bindings[0].node
+            if isinstance(bound, cst.FunctionDef):
+                self._function_bodies.append((bound, f"{api.short} schedule `{value.value}`"))
+                return
+            if not isinstance(bound, cst.Lambda):
+                return
+            stmt = self.origins.statement_of(bound)
+            if stmt is None:
+                return
+            self.ordinal += 1
+            value, key, body = bound, self.ordinal, []
+        if isinstance(value, cst.Lambda):
+            self._formula(value.body, f"{api.short} schedule factor", "lr_lambda", stmt, key, body)
+
+    def _formula(self, expr: cst.CSTNode, label: str, name: str, stmt=None, key=None, body=None,
+                 extra: tuple = ()) -> None:
+        """Every non-trivial literal of a formula (not indices or slices; not the 0.5 of a half-cosine)."""
+        if any(isinstance(n, cst.Name) and n.value in ("cos", "pi") for n in walk(expr)):
+            extra = (*extra, 0.5)
+        for node in numbers_of(expr):
+            value = number(node)
+            if value is None or trivial(value, extra):
+                continue
+            origin = Origin(OriginKind.LITERAL, value, node=node)
+            self._add(origin, f"{name}: {self._text(node)}", label, "", [name, *label.split()], stmt, key, body)
+
+    def _weight_average(self, node: cst.Call) -> None:
+        """A hand-written EMA of weights: `ema.mul_(0.999).add_(p, alpha=1 - 0.999)`, `ema.lerp_(p, 1 - 0.999)`."""
+        func = node.func
+        assert isinstance(func, cst.Attribute)
+        if func.attr.value == "lerp_":
+            weight = values.keyword(node, "weight") or values.positional(node, 1)
+        else:
+            receiver = func.value
+            if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)
+                    and receiver.func.attr.value == "mul_" and receiver.args):
+                return
+            weight = values.keyword(node, "alpha")
+        decay = one_minus(weight)
+        if decay is None:
+            return
+        self._decay(decay)
+
+    def _decay(self, decay: cst.BaseExpression) -> None:
+        origin = self.origins.of(decay, self.scope)
+        label = "EMA decay of the weights"
+        if origin.kind == OriginKind.PARAM and self.function_name():
+            self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name, label, "ema_decay"))
+        elif origin.is_number and not trivial(origin.value):
+            self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
+
+    def _project_call(self, node: cst.Call, callee: str) -> None:
+        call = ProjectCall(callee, self.key, self.scope_name())
+        position = 0
+        for arg in node.args:
+            if arg.star:
+                break
+            key = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
+            function = self.function_name()
+            if origin.kind == OriginKind.PARAM and function and HP_KEYWORD.search(origin.name):
+                self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
+                                                   callee_index=int(key) if key.isdigit() else -1,
+                                                   callee_keyword="" if key.isdigit() else key))
+                continue
+            if not origin.is_number or trivial(origin.value) or origin.node is None:
+                continue
+            if not (isinstance(origin.value, float) or (arg.keyword is not None and HP_KEYWORD.search(key))):
+                continue  # integer positional arguments are shapes and counts far more often than hyper-parameters
+            documented, _ = self._documented(origin, [key], self.stmt, self.body)
+            shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
+            call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
+        if call.args:
+            self.facts.calls.append(call)
+
+    # --- in the loop --------------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assignment(target.target, node.value, None)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._assignment(node.target, node.value, node.operator)
+
+    def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
+        if self.scope.is_class:
+            return  # class bodies define fields and defaults, read by the options
+        what = lr_target(target, self.group_vars)
+        if what:
+            setting, label = what
+            if operator is not None:
+                origin = self.origins.of(value, self.scope)
+                if origin.is_number and not trivial(origin.value):
+                    self._add(origin, f"{setting} {self._text(operator).strip()} {self._shown(origin)}",
+                              f"{label} change", "lr" if "learning" in label else "", [setting, *label.split()], use=value)
+                return
+            literal = self.origins.of(value, self.scope)
+            if literal.kind == OriginKind.LITERAL:
+                if (isinstance(target, cst.Name) and not self.epoch_branch) or trivial(literal.value):
+                    return  # `lr = 0.1`, `min_lr = 10.` (a sentinel): judged where it is used, if it is
+                self._add(literal, f"{self._text(target)} = {show(literal.value)}", label, "lr" if "learning" in label else "",
+                          [setting, *label.split()])
+                return
+            if literal.kind in (OriginKind.CONSTANT, OriginKind.PARAM, OriginKind.OPTION, OriginKind.CONFIG_KEY):
+                return
+            self._formula(value, f"{label} formula", self._text(target))
+            return
+        if loss_like(target) and not LOGGED.search(name_of(target)):
+            self._loss_terms(value, operator)
+        elif self.weight_loop and operator is None and not LOGGED.search(name_of(target)):
+            decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
+            if decay is not None:
+                self._decay(decay)
+
+    def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
+        if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
+            return  # `loss *= 4.0`, `loss /= accumulation`: a scale of the whole loss, not a combination
+        for node in walk(value):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
+                return  # a logged number, not the training loss
+        for node in combined_terms(value, accumulating=operator is not None):
+            if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
+                continue
+            for coef, term in ((node.left, node.right), (node.right, node.left)):
+                if not loss_like(term):
+                    continue
+                origin = self.origins.of(coef, self.scope)
+                if origin.is_number and not trivial(origin.value, PIXEL) and not averages(origin.value, term):
+                    name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
+                    self._add(origin, f"{self._shown(origin)} * {name}", f"weight of `{name}` in the loss",
+                              "loss_weight", [name, "weight", "loss"], use=coef)
+
+    def _epoch_threshold(self, node: cst.If) -> int:
+        """Record the epoch/step thresholds of an `if` that changes the learning rate; 1 if it has any."""
+        if not changes_lr(node.body, self.group_vars):
+            return 0
+        found = 0
+        for compare in walk(node.test):
+            if not isinstance(compare, cst.Comparison):
+                continue
+            sides = [compare.left, *(t.comparator for t in compare.comparisons)]
+            counter = next((s for s in sides if is_counter(s)), None)
+            if counter is None:
+                continue
+            for side in sides:
+                if side is counter:
+                    continue
+                origin = self.origins.of(side, self.scope)
+                if origin.is_number and not trivial(origin.value):
+                    found = 1
+                    self._add(origin, f"{name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
+                              "epoch/step at which the learning rate changes", "milestones",
+                              ["epoch", "threshold", "milestone"], node, self.ordinal + 1, use=side)
+            if isinstance(compare.left, cst.BinaryOperation) and isinstance(compare.left.operator, cst.Modulo) \
+                    and is_counter(compare.left.left):
+                origin = self.origins.of(compare.left.right, self.scope)
+                if origin.is_number and not trivial(origin.value):
+                    found = 1
+                    self._add(origin, f"every {self._shown(origin)} {name_of(compare.left.left)}s",
+                              "period of the learning-rate change", "step_size", ["epoch", "period"], node,
+                              self.ordinal + 1, use=compare.left.right)
+        return found
+
+    def finish(self) -> None:
+        self._schedules()
+        for value, text, stmt in self._pending if self._helps else ():
+            # `args.lr = args.blr * bs / 256` where --blr's help says "absolute_lr = base_lr * batch / 256"
+            header = stmt if isinstance(stmt, cst.SimpleStatementLine) else getattr(stmt, "test", stmt)
+            read = {n.attr.value for n in walk(header) if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)}
+            if any(text in self._helps.get(name, "") for name in read):
+                value.documented, value.bare_constant = True, False
+
+    def _schedules(self) -> None:
+        for function, label in self._function_bodies:
+            outer = self.scope
+            self.scope = self.ctx.scopes.get(id(function), outer)
+            body = list(function.body.body) if isinstance(function.body, cst.IndentedBlock) else []
+            for stmt in statements(function.body):
+                if isinstance(stmt, (cst.SimpleStatementLine, cst.If)):
+                    self.ordinal += 1
+                    parts = [s for s in (stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt.test])
+                             if not isinstance(s, (cst.Expr, cst.Pass))]
+                    for part in parts:
+                        target = part.value if isinstance(part, (cst.Return, cst.Assign, cst.AugAssign)) else part
+                        if target is not None:
+                            self._formula(target, label, "schedule", stmt, self.ordinal,
+                                          body if stmt in body else [])
+            self.scope = outer
+
+
+def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:
+    if ctx.is_test or not any(word in ctx.text for word in TRIGGERS):
+        return None  # cheap pre-filter: no optimiser, schedule, loss or option can be here
+    visitor = _HparamVisitor(ctx)
+    visitor.visit_children(ctx.module)
+    visitor.finish()
+    facts = visitor.facts
+    facts.statements = [s for s in facts.statements if s.values]
+    return None if facts.empty() else facts

@@ -1,0 +1,86 @@
+"""The HPARAM facts of one module (what workers return and the cache stores), apart from the analysis that
+produces them: a cached run unpickles these without loading the analysis."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...findings import Loc
+
+
+@dataclass
+class HparamValue:
+    """A literal that sets a hyper-parameter: `lr=0.137 (SGD learning rate)`."""
+
+    loc: Loc
+    setting: str  # how the value is set, as a reader sees it: `lr=0.137`, `LR = 0.137`, `* 0.37`
+    label: str  # what it sets: `SGD learning rate`
+    concept: str  # which options would set it (HPARAM002): `lr`
+    documented: bool
+    bare_constant: bool = False  # undocumented only because a module-level constant has no comment
+    # (a module the user declares in `hparam-modules` documents it)
+
+    def describe(self) -> str:
+        return f"{self.setting} ({self.label})"
+
+
+@dataclass
+class HparamStatement:
+    """The hyper-parameter literals of one statement (one finding per statement)."""
+
+    key: int  # ordinal of the statement in its module
+    scope: str
+    values: list[HparamValue] = field(default_factory=list)
+
+
+@dataclass
+class Wrapper:
+    """Function `function` passes its parameter `param` on to a hyper-parameter position: directly (`label`
+    set), or as argument `callee_index`/`callee_keyword` of project function `callee`."""
+
+    function: str
+    param: str
+    label: str = ""
+    concept: str = ""
+    default: object = None  # the library default of the position it reaches
+    callee: str = ""
+    callee_index: int = -1
+    callee_keyword: str = ""
+
+
+@dataclass
+class WrapperArg:
+    """A literal passed to a project function: a hyper-parameter when the function is a wrapper."""
+
+    key: str  # position ("0", "1") or keyword
+    value: object
+    shown: str
+    loc: Loc
+    documented: bool
+
+
+@dataclass
+class ProjectCall:
+    callee: str
+    statement: int
+    scope: str
+    args: list[WrapperArg] = field(default_factory=list)
+
+
+@dataclass
+class OptionDef:
+    loc: Loc
+    name: str  # as written: --learning-rate
+    aliases: tuple[str, ...]  # normalised spellings
+
+
+@dataclass
+class HparamFacts:
+    statements: list[HparamStatement] = field(default_factory=list)
+    wrappers: list[Wrapper] = field(default_factory=list)
+    signatures: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names
+    calls: list[ProjectCall] = field(default_factory=list)
+    options: list[OptionDef] = field(default_factory=list)  # options that set a hyper-parameter concept
+    option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
+
+    def empty(self) -> bool:
+        return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions)

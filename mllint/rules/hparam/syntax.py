@@ -1,0 +1,225 @@
+"""Syntax helpers of the HPARAM analysis: trivial values, learning-rate targets, epoch counters, sums of
+losses, numbers of a formula. Pure functions of libcst nodes."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ...core.walk import children
+from ...core.names import dotted
+from ...core.origins import Value, number, same_value, statements
+from ...core.values import str_value
+
+LR_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:lr|learning_rate)$", re.I)
+LR_KEYS = {"lr", "learning_rate", "initial_lr"}
+GROUP_KEYS = {"lr": "learning rate", "learning_rate": "learning rate", "momentum": "momentum",
+              "weight_decay": "weight decay", "betas": "betas", "eps": "epsilon"}
+EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)$", re.I)
+LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
+LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
+TRIVIAL = (0, 1, -1, 2)
+CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # `# Hyper-parameters` above a block
+FORWARDING_OPTIMIZERS = ("DistributedOptimizer", "ZeroRedundancyOptimizer")
+PIXEL = (255, 127.5, 256, 100)
+TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "Mixup", "MixUp", "CutMix", "beta",
+            "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument", "mul_(", "lerp_(", "decay",
+            "momentum")
+
+def trivial(value: Value | None, extra: tuple = ()) -> bool:
+    if isinstance(value, tuple):
+        return all(trivial(v, extra) for v in value)
+    return value is None or isinstance(value, bool) or any(same_value(value, t) for t in (*TRIVIAL, *extra))
+
+
+def unwrap_tensor(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`torch.tensor([1., 3.]).cuda()` -> `[1., 3.]`: class weights built from a literal."""
+    for _ in range(4):
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            method = expr.func.attr.value
+            if method in ("to", "cuda", "float", "double", "half") and isinstance(expr.func.value, cst.Call):
+                expr = expr.func.value
+                continue
+            root = dotted(expr.func) or ""
+            if root.rsplit(".", 1)[-1] in ("tensor", "Tensor", "FloatTensor", "as_tensor", "array") and expr.args:
+                expr = expr.args[0].value
+                continue
+        break
+    return expr
+
+
+def opens_body(function: cst.FunctionDef | None, body: list) -> bool:
+    """Is body the body of function (whose first statement may be its docstring)?"""
+    return function is not None and isinstance(function.body, cst.IndentedBlock) and bool(body) \
+        and bool(function.body.body) and body[0] is function.body.body[0]
+
+
+def combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.BaseExpression]:
+    """The terms of a sum of losses (`ce + 0.37 * aux` -> [ce, 0.37 * aux]), looking through a scale of the
+    whole (`(a + 0.5 * b) / 4`); a lone term only when it is added to a loss (`loss += 0.1 * aux`)."""
+    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)) \
+            and isinstance(value.left, cst.BinaryOperation):
+        value = value.left  # `(a + 0.5 * b) / 4 * w`: the sum inside the scales
+        if isinstance(value.operator, (cst.Add, cst.Subtract)):
+            break
+    terms: list[cst.BaseExpression] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
+            stack.extend((node.right, node.left))
+        else:
+            terms.append(node)
+    if len(terms) < 2 and not accumulating:
+        return []
+    if sum(1 for t in terms if loss_like(t) or _has_loss_product(t)) < (1 if accumulating else 2):
+        return []
+    return terms
+
+
+def _has_loss_product(term: cst.BaseExpression) -> bool:
+    return isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply) and (
+        loss_like(term.left) or loss_like(term.right))
+
+
+def averages(value, term: cst.BaseExpression) -> bool:
+    """`0.5 * (a + b)`: the mean of n losses, not a weighting."""
+    count = 1
+    while isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Add):
+        count += 1
+        term = term.left
+    return count > 1 and isinstance(value, (int, float)) and abs(value * count - 1) < 1e-9
+
+
+def numbers_of(expr: cst.CSTNode):
+    """Numeric literal nodes of an expression, outermost first, skipping subscripts and call arguments of
+    shape helpers (`x[0]`, `range(5)`, `len(...)`), and whole literal sub-expressions once (`1e-3 * 5`)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Subscript):
+            stack.append(node.value)
+            continue
+        if number(node) is not None and not isinstance(node, (cst.Tuple, cst.List)):
+            yield node
+            continue
+        if isinstance(node, cst.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] in ("range", "len", "int", "round", "print"):
+            continue
+        stack.extend(reversed(list(children(node))))
+
+
+def name_of(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Subscript):
+        index = expr.slice[0].slice if len(expr.slice) == 1 else None
+        key = str_value(index.value) if isinstance(index, cst.Index) else None
+        return key or name_of(expr.value)
+    return ""
+
+
+def lr_target(target: cst.BaseExpression, group_vars: set[str]) -> tuple[str, str] | None:
+    """(setting, label) when an assignment target holds a learning rate or a param-group setting."""
+    if isinstance(target, cst.Name) and LR_NAME.match(target.value):
+        return target.value, "learning rate"
+    if isinstance(target, cst.Attribute) and target.attr.value in LR_KEYS and isinstance(target.value, cst.Name) \
+            and target.value.value != "self":
+        return dotted(target) or target.attr.value, "learning rate"
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        key = str_value(target.slice[0].slice.value)
+        receiver = target.value
+        in_group = (isinstance(receiver, cst.Name) and receiver.value in group_vars) or (
+            isinstance(receiver, cst.Subscript) and isinstance(receiver.value, cst.Attribute)
+            and receiver.value.attr.value == "param_groups")
+        if key in GROUP_KEYS and in_group:
+            return f"['{key}']", f"parameter-group {GROUP_KEYS[key]}"
+    return None
+
+
+def changes_lr(body: cst.CSTNode, group_vars: set[str]) -> bool:
+    for stmt in statements(body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and any(lr_target(t.target, group_vars) for t in small.targets):
+                    return True
+                if isinstance(small, cst.AugAssign) and lr_target(small.target, group_vars):
+                    return True
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    name = (dotted(small.value.func) or "").rsplit(".", 1)[-1].lower()
+                    if "lr" in name.split("_") or "learning_rate" in name:
+                        return True
+    return False
+
+
+def is_counter(expr: cst.BaseExpression) -> bool:
+    name = name_of(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else ""
+    return bool(name) and bool(EPOCH_NAME.match(name))
+
+
+def loss_like(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
+        return bool(LOSS_WORDS.search(name_of(expr)))
+    if isinstance(expr, cst.Call):
+        name = (dotted(expr.func) or "").rsplit(".", 1)[-1]
+        return bool(LOSS_WORDS.search(name)) or name in ("cross_entropy", "kl_div", "nll_loss", "mse_loss", "l1_loss")
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        return loss_like(expr.left) and loss_like(expr.right)
+    return False
+
+
+def one_minus(expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """`d` in `1 - d` (`1. - d`, `(1 - d)`), else None."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) \
+            and same_value(number(expr.left), 1):
+        return expr.right
+    return None
+
+
+def _same(a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
+    if isinstance(a, cst.Name) and isinstance(b, cst.Name):
+        return a.value == b.value
+    if isinstance(a, cst.Attribute) and isinstance(b, cst.Attribute):
+        return dotted(a) is not None and dotted(a) == dotted(b)
+    value = number(a)
+    return value is not None and same_value(value, number(b))
+
+
+def moving_average_weight(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`d` in `d * a + (1 - d) * b` (either order of terms and factors), else None."""
+    if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+        return None
+    factors = []
+    for term in (value.left, value.right):
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return None
+        factors.append((term.left, term.right))
+    for first in factors[0]:
+        for second in factors[1]:
+            for decay, rest in ((first, second), (second, first)):
+                inner = one_minus(rest)
+                if inner is not None and _same(inner, decay):
+                    return decay
+    return None
+
+
+_WEIGHTS = ("parameters", "named_parameters", "state_dict", "buffers", "named_buffers")
+
+
+def over_weights(iterable: cst.BaseExpression) -> int:
+    """1 if a loop iterates over a model's parameters or state dict (`zip(ema.parameters(), model.parameters())`)."""
+    for call in _calls_in(iterable):
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _WEIGHTS:
+            return 1
+    return 0
+
+
+def _calls_in(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        stack.extend(children(current))
+

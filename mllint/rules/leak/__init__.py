@@ -1,0 +1,158 @@
+"""LEAK: held-out (test) data reaching training, model selection or fitted statistics."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ...dataflow.solve import chain_related
+from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
+from ...findings import Finding, Loc, Related, Severity
+from ...project import Project
+from ..base import Rule, aux_extractor, extractor
+
+if TYPE_CHECKING:  # the data-flow modules load when a cached file is read or the resolution runs, not at start-up
+    from .configs import Hit
+    from ...dataflow.terms import FlowFacts, Sink
+    from ...dataflow.resolve import Atom, Resolver
+    from ...context import ModuleContext
+
+
+@extractor("leak")
+def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
+    from .domain import leak_facts  # the interpreter is not needed when every file is cached
+
+    if ctx.is_test:
+        return None  # unit tests build tiny "test" datasets on purpose
+    facts = leak_facts(ctx)
+    facts.globals = {k: v for k, v in facts.globals.items() if v.tainted() or v.const is not None}
+    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
+            or facts.notes.get("config_names") or any(f.returns.tainted() for f in facts.functions.values())):
+        return None
+    return facts
+
+
+@aux_extractor("leak")
+def config_file(path: str, rel: str, display: str):
+    """YAML/JSON/TOML files, read in the project phase only if a module names them (config_values.py)."""
+    from .configs import read_config_file
+
+    return read_config_file(path, rel, display)
+
+
+def findings(project: Project) -> dict[str, list[Finding]]:
+    """The project's LEAK findings by code, computed once for the 3 rules (and kept in the cache, see
+    dataflow/solve.py)."""
+    return project.shared("leak", _findings)
+
+
+def _findings(project: Project) -> dict[str, list[Finding]]:
+    from .configs import confirm
+    from ...dataflow.solve import lazy, solve
+    from ...config import DEFAULT_HELD_OUT_SPLITS
+
+    files = {result.rel: f for result, f in project.facts("leak")}
+    held_out = tuple(s.lower() for s in project.options("LEAK").get("held-out-splits", DEFAULT_HELD_OUT_SPLITS))
+    monitored = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("monitors")}
+    kept = [  # a Lightning validation loader selects only where a checkpoint or early stopping monitors it
+        (rel, i) for rel, f in files.items() for i, sink in enumerate(f.sinks)
+        if sink.requires != "monitored" or any(project.covers(unit, rel) for unit in monitored)
+    ]
+    # config values read where data is chosen are sources only where a config the project loads names held-out
+    # data under that key; the others are dropped from every chain
+    hits = confirm(project, files, held_out)
+    undecided = {(rel, i) for rel, f in files.items() for i, _, _ in f.notes.get("config_uses", ())} - hits.keys()
+
+    def report(found: list, resolver: Resolver) -> dict[str, list[Finding]]:
+        if undecided:
+            found = [(sink, kept_atoms) for sink, atoms in found
+                     if (kept_atoms := [a for a in atoms if a.source not in undecided])]
+        return {rule.code: list(rule().report(found, resolver, hits)) for rule in RULES}
+
+    def decide():  # imported only when the kept result does not hold
+        from .domain import LeakDomain
+
+        return LeakDomain(held_out).decide
+
+    return solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
+
+
+def _where(item: Any) -> tuple | None:
+    """Where a source or call site is, to compare them."""
+    loc = getattr(item, "loc", None)
+    return (loc.path, loc.cell, loc.line, loc.column) if loc is not None else None
+
+
+class _LeakRule(Rule):
+    severity = Severity.ERROR
+    needs = ("leak", "imports")  # imports: re-exports, for resolving names across modules
+    sink_code = ""
+
+    def message(self, sink: Sink, what: str) -> str:
+        raise NotImplementedError
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        return iter(findings(project).get(self.code, []))
+
+    def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver,
+               hits: dict[tuple, Hit] | None = None) -> Iterator[Finding]:
+        reported: set[tuple] = set()
+        reached = [r for r in found if r[0].code == self.code]
+        reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
+        for sink, atoms in reached:
+            # one selection is often written three ways in a row (`is_best = ...`, `best = max(...)`,
+            # `if is_best: save`): report the first per function and source
+            key = (sink.scope, atoms[0].source)
+            if self.code == LEAK_SELECT and key in reported:
+                continue
+            reported.add(key)
+            first = atoms[0]
+            source = resolver.source(first.source)
+            hit = (hits or {}).get(first.source)
+            what = source.what if hit is None else f"{source.what} (`{hit.key}: {hit.value}` in {hit.display})"
+            message = self.message(sink, what)
+            # a project call written `loader(train=False)` is a source of its own and also the hop that
+            # decides the source inside `loader`: one source, not two
+            hops = {_where(resolver.call(hop.site)) for hop in first.hops}
+            others = {a.source for a in atoms if _where(resolver.source(a.source)) not in hops} - {first.source}
+            if others:
+                message += f" (+{len(others)} more held-out source{'s' if len(others) > 1 else ''})"
+            related = chain_related(first, resolver, "held-out data")
+            if hit is not None:  # the config line that names the held-out data, first: where the chain starts
+                last = hit.key.rsplit(".", 1)[-1]
+                related.insert(0, Related(Loc(hit.line, hit.column, hit.line, hit.column + len(last), hit.display),
+                                          f"held-out data named in the config: `{hit.key}: {hit.value}`"))
+            yield self.finding(sink.loc, message, related=related)
+
+
+class TestSplitInTraining(_LeakRule):
+    code, name = LEAK_TRAIN, "test-split-in-training"
+    summary = "Held-out (test) data is trained on: its loss reaches backward(), or it is given to fit() or a Trainer."
+    hint = ("Train only on the training split. If you meant to train on more data, carve a validation split from "
+            "the training data and keep the test set for the one final evaluation.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"held-out data is trained on: {sink.what} comes from {what}"
+
+
+class TestSplitSelectsModel(_LeakRule):
+    code, name = LEAK_SELECT, "test-split-selects-model"
+    summary = ("A metric computed on held-out data selects the model: checkpoint saving, the best epoch, early "
+               "stopping, a learning-rate schedule or a hyper-parameter search.")
+    hint = ("Select on a validation split carved from the training data (e.g. random_split of the training set), "
+            "and evaluate the chosen model once on the test set; or keep the last epoch's model.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"a metric on held-out data selects the model: computed on {what}, it {sink.what}"
+
+
+class TestSplitInFitting(_LeakRule):
+    code, name = LEAK_FIT, "test-split-in-fitting"
+    summary = ("Statistics, scalers, vocabularies or tokenizers are fitted on held-out data, or on a concatenation "
+               "of training and held-out data.")
+    hint = ("Fit normalisation statistics, scalers and vocabularies on the training split only, then apply them "
+            "unchanged to the validation and test splits.")
+
+    def message(self, sink: Sink, what: str) -> str:
+        return f"preprocessing is fitted on held-out data: {sink.what} on {what}"
+
+
+RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]

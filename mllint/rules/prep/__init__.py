@@ -1,0 +1,164 @@
+"""PREP: preprocessing that does not match the data or the model, and metric protocols to declare."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from ...findings import Finding, Severity
+from ...project import Project
+from ..base import Rule, extractor
+
+if TYPE_CHECKING:
+    from ...dataflow.terms import FlowFacts
+    from .protocol import MetricFacts
+    from ...context import ModuleContext
+
+
+@extractor("prep")
+def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
+    from .domain import prep_facts, worth_interpreting
+
+    if ctx.is_test or not worth_interpreting(ctx.text):
+        return None  # a module without images or colour handling: its calls read as library calls
+    facts = prep_facts(ctx)
+    facts.globals = {k: v for k, v in facts.globals.items() if v.tainted()}
+    if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals or facts.notes
+            or any(f.returns.tainted() for f in facts.functions.values())):
+        return None
+    return facts
+
+
+@extractor("prep_metrics")
+def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
+    from .protocol import metric_facts
+    from .extract import scan
+    from ...core.text_gates import mentions_restoration_metric
+
+    if ctx.is_test or not mentions_restoration_metric(ctx.text):
+        return None
+    facts = metric_facts(scan(ctx.module), ctx.loc)
+    return facts if facts.defs or facts.calls else None
+
+
+class BgrIntoRgb(Rule):
+    code, name, severity = "PREP001", "bgr-into-rgb", Severity.WARNING
+    summary = ("An image OpenCV read in BGR order reaches a consumer that expects RGB (ImageNet-style normalisation, "
+               "an RGB transform, a pretrained model, PIL) without a channel swap.")
+    hint = "Swap the channels after reading: `img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)` (or `img[..., ::-1]`)."
+    needs = ("prep", "imports")
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        return iter(project.shared("prep", _bgr_findings).get(self.code, []))
+
+
+def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
+    from ...dataflow.solve import chain_related, lazy, solve
+    from ...findings import Related
+
+    files = {result.rel: f for result, f in project.facts("prep")}
+    if not any(f.notes.get("reads") for f in files.values()):
+        return {}  # no module reads BGR images: no sink can be reached
+    kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
+
+    def report(found, resolver) -> dict[str, list[Finding]]:
+        from .domain import CONSUMER, CONSUMER_TAGS
+
+        out, seen = [], set()
+        # one finding per image and function: the first consumer it reaches (the inner call of a line)
+        for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, -r[0].loc.column)):
+            images = [a for a in atoms if not a.tags & CONSUMER_TAGS]  # BGR reads, not transforms or models
+            consumers = [a for a in atoms if CONSUMER in a.tags and a.tags & (CONSUMER_TAGS - {CONSUMER})]
+            if not images or sink.requires == CONSUMER and not consumers:
+                continue
+            if (sink.scope, images[0].source) in seen:
+                continue
+            seen.add((sink.scope, images[0].source))
+            source = resolver.source(images[0].source)
+            where = f"{source.loc.path}:{source.loc.line}" if source.loc.path != sink.loc.path else f"line {source.loc.line}"
+            what, related = sink.what, chain_related(images[0], resolver, "read in BGR order")
+            if sink.requires == CONSUMER:
+                consumer = resolver.source(consumers[0].source)
+                what = f"{sink.what}, which holds {consumer.what}"
+                related.append(Related(consumer.loc, f"RGB consumer: {consumer.what}"))
+            out.append(BgrIntoRgb.finding(
+                sink.loc, f"a BGR image reaches {what}: it comes from {source.what} ({where}) with no channel swap "
+                          "on the way", related=related))
+        out.sort(key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))
+        return {BgrIntoRgb.code: out}
+
+    def decide():  # imported only when the kept result does not hold
+        from .domain import PrepDomain
+
+        return PrepDomain().decide
+
+    return solve(project, "prep", files, kept, lazy(decide), None, report)
+
+
+class MetricProtocol(Rule):
+    code, name, severity = "PREP002", "metric-protocol", Severity.INFO
+    summary = ("A PSNR/SSIM function computes on the Y channel, crops a border or fixes a data range: a protocol to "
+               "state with the numbers.")
+    hint = "State the protocol next to the numbers (e.g. \"PSNR on Y of YCbCr (BT.601), 4-pixel border crop\"), or report RGB and Y."
+    needs = ("prep_metrics",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        facts = [(result.rel, f) for result, f in project.facts("prep_metrics")]
+        calls: dict[str, list[tuple[str, dict]]] = {}  # by the called function's last name
+        for rel, f in facts:
+            for name, keywords in f.calls:
+                calls.setdefault(name, []).append((project.unit_of(rel), keywords))
+        for rel, f in facts:
+            for d in f.defs:
+                near = [k for unit, k in calls.get(d.name, []) if project.covers(unit, rel)]  # evidence of its unit
+                if d.flag and _both_reported(near, d.flag, d.flag_default):
+                    continue  # the RGB and the Y numbers are both computed
+                yield self.finding(d.loc, f"`{d.name}` computes {d.metric} " + ", ".join(d.parts)
+                                   + ": state this protocol with the numbers")
+
+
+def _both_reported(calls: list[dict], flag: str, default: object) -> bool:
+    seen = {bool(k[flag]) if flag in k and isinstance(k[flag], bool) else (bool(default) if flag not in k else None)
+            for k in calls}
+    return True in seen and False in seen
+
+
+class StatisticsMismatch(Rule):
+    code, name, severity = "PREP003", "statistics-mismatch", Severity.WARNING
+    summary = ("Normalisation statistics of one dataset applied to another (CIFAR-10 constants on CIFAR-100), or a "
+               "widely copied wrong value.")
+    hint = "Use the statistics of the dataset being normalised (see the table in `mllint rule PREP003`)."
+
+    def check_module(self, ctx: ModuleContext) -> None:
+        from .extract import STATS_TEXT, scan, stats_mismatches
+
+        text = ctx.text
+        if not ("ormalize" in text or "mean" in text or "MEAN" in text) or not STATS_TEXT.search(text):
+            return
+        for found in stats_mismatches(_scan(ctx, scan)):
+            ctx.report(self, found.node, found.message, related=found.related)
+
+
+class TransformMismatch(Rule):
+    code, name, severity = "PREP004", "train-test-transform-mismatch", Severity.WARNING
+    summary = ("The evaluation transform normalises with other constants, or converts channels otherwise, than the "
+               "training transform of the same data.")
+    hint = "Use the same Normalize (and channel order) in the training and the evaluation transform."
+
+    def check_module(self, ctx: ModuleContext) -> None:
+        from .extract import scan, transform_mismatches
+
+        if "Compose" not in ctx.text or "ormalize" not in ctx.text:
+            return
+        for found in transform_mismatches(_scan(ctx, scan)):
+            ctx.report(self, found.node, found.message, related=found.related)
+
+
+def _scan(ctx: ModuleContext, scan):
+    """One scan per module for PREP003 and PREP004."""
+    cached = getattr(ctx, "_prep_scan", None)
+    if cached is None:
+        cached = scan(ctx.module)
+        ctx._prep_scan = cached  # type: ignore[attr-defined]
+    return cached
+
+
+RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch]

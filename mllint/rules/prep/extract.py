@@ -1,0 +1,360 @@
+"""PREP's per-module facts: normalisation statistics and the dataset they are applied to (PREP003),
+training and evaluation transform pipelines (PREP004), and the protocol of PSNR/SSIM functions (PREP002).
+
+One walk per module, with the context a finding needs: the enclosing branches (`if args.dataset ==
+"cifar100":`, a dict keyed by dataset name) and the name a pipeline is assigned to. The protocol of the
+PSNR/SSIM functions the walk finds is read in metric_protocol.py.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ...core.walk import Visitor, walk
+from ...core.names import dotted
+from .statistics import Matched, dataset_of, is_symmetric, match, numbers
+from ...core.syntax import const, string
+
+# statistics written as literals: a triple of numbers with a decimal point, or a one-channel `(0.1307,)`
+STATS_TEXT = re.compile(r"\d\.\d+\s*,\s*\d+\.?\d*\s*,\s*\d+\.?\d*|\(\s*0\.\d+\s*,\s*\)")
+_TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
+_EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
+_ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
+METRIC_NAME = re.compile(r"psnr|ssim", re.I)
+
+
+def role(name: str) -> str | None:
+    """train / eval from a name (`transform_train`, `val_transforms`, `testset`)."""
+    if _TRAIN.search(name):
+        return "train"
+    if _EVAL.search(name):
+        return "eval"
+    return None
+
+
+@dataclass
+class Branch:
+    node: cst.CSTNode  # the If / dict element that opens it
+    dataset: str | None  # the known dataset this branch is for, if its test or key names one
+    label: str  # how it is written (`args.dataset == 'cifar100'`)
+
+
+@dataclass
+class StatsUse:
+    node: cst.CSTNode
+    values: tuple
+    matched: Matched
+    branches: tuple  # enclosing Branch chain, outermost first
+    statement: cst.CSTNode  # the enclosing statement (one finding per statement)
+    owner: cst.CSTNode  # the top-level function or class it is in, or the module
+
+
+@dataclass
+class Pipeline:
+    node: cst.Call  # the Compose call
+    role: str
+    group: str  # the name without its role token, to pair `transform_train` with `transform_test`
+    scope: cst.CSTNode
+    branches: tuple
+    normalize: tuple | None  # (signature, node) of its Normalize, if any
+    swap: bool
+    order: int = 0  # in source order
+
+
+class Scan(Visitor):
+    """Statistics, datasets, pipelines and metric functions of one module, with their context."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.branches: list[Branch] = []
+        self.names: list[str] = []  # assignment targets / dict keys being evaluated
+        self.scope: list[cst.CSTNode] = [module]
+        self.statement: cst.CSTNode = module
+        self.stats: list[StatsUse] = []
+        self.datasets: dict[str, cst.CSTNode] = {}  # constructed or selected in a branch
+        self.owned: dict[int, dict[str, cst.CSTNode]] = {}  # the same, per top-level function or class
+        self.owner: cst.CSTNode = module
+        self.pipelines: list[Pipeline] = []
+        self.metric_defs: list[cst.FunctionDef] = []
+        self.metric_calls: list[tuple[str, dict]] = []
+
+    def code(self, node: cst.CSTNode) -> str:
+        text = self.module.code_for_node(node).strip()
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    # --- context ----------------------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if METRIC_NAME.search(node.name.value):
+            self.metric_defs.append(node)
+        self.scope.append(node)
+        self._owned(node)
+        self.scope.pop()
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._owned(node)
+        return False
+
+    def _owned(self, node) -> None:
+        top = self.owner is self.module
+        if top:
+            self.owner = node
+        self.visit(node.body)
+        if top:
+            self.owner = self.module
+
+    def dataset(self, name: str, node: cst.CSTNode) -> None:
+        self.datasets.setdefault(name, node)
+        self.owned.setdefault(id(self.owner), {}).setdefault(name, node)
+
+    def visit_SimpleStatementLine(self, node) -> None:
+        self.statement = node
+
+    def visit_If(self, node: cst.If) -> bool:
+        self.visit(node.test)
+        dataset = _branch_dataset(node.test)
+        self.branches.append(Branch(node, dataset, self.code(node.test)))
+        if dataset:
+            self.dataset(dataset, node.test)
+        self.visit(node.body)
+        self.branches.pop()
+        if node.orelse is not None:
+            self.branches.append(Branch(node.orelse, None, "else"))
+            self.visit(node.orelse)
+            self.branches.pop()
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        target = node.targets[-1].target
+        name = target.value if isinstance(target, cst.Name) else \
+            target.attr.value if isinstance(target, cst.Attribute) else ""
+        self.names.append(name)
+        self.visit(node.value)
+        self.names.pop()
+        return False
+
+    def visit_DictElement(self, node: cst.DictElement) -> bool:
+        key = string(node.key)
+        dataset = dataset_of(key) if key else None
+        if dataset:
+            self.branches.append(Branch(node, dataset, repr(key)))
+        self.names.append(key or "")
+        self.visit(node.value)
+        self.names.pop()
+        if dataset:
+            self.branches.pop()
+        return False
+
+    # --- what is recorded ---------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> bool | None:
+        short = short_name(node.func)
+        dataset = dataset_of(short) if short[:1].isupper() else None
+        if dataset:
+            self.dataset(dataset, node)
+        if METRIC_NAME.search(short):
+            self.metric_calls.append((short, {a.keyword.value: const(a.value) for a in node.args if a.keyword}))
+        if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+            self._pipeline(node, node.args[0].value)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
+                self.names.append("train" if const(arg.value) else "test")
+                self.visit(arg.value)
+                for other in node.args:
+                    if other is not arg:
+                        self.visit(other.value)
+                self.names.pop()
+                self.visit(node.func)
+                return False
+        return None
+
+    def visit_Tuple(self, node) -> None:
+        self._numbers(node)
+
+    def visit_List(self, node) -> None:
+        self._numbers(node)
+
+    def _numbers(self, node) -> None:
+        values = numbers(node)
+        if values is None or is_symmetric(values):
+            return
+        matched = match(values)
+        if matched is not None:
+            self.stats.append(StatsUse(node, values, matched, tuple(self.branches), self.statement, self.owner))
+
+    def _pipeline(self, node: cst.Call, steps) -> None:
+        name = next((n for n in reversed(self.names) if n and role(n)), "")
+        kind = role(name) if name else None
+        if kind is None:
+            return
+        normalize, swap = None, False
+        for element in steps.elements:
+            value = element.value
+            step = short_name(value.func) if isinstance(value, cst.Call) else dotted(value) or ""
+            if isinstance(value, cst.Call) and step == "Normalize":
+                args = tuple(numbers(a.value) or self.code(a.value) for a in value.args)
+                normalize = (args, value)
+            elif not isinstance(value, cst.Call) and "normal" in step.lower():
+                normalize = ((step,), value)
+            if swaps_channels(value):
+                swap = True
+        group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
+        self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
+                                       len(self.pipelines)))
+
+
+def short_name(func: cst.BaseExpression) -> str:
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def _branch_dataset(test: cst.BaseExpression) -> str | None:
+    """`args.dataset == 'cifar100'`, `'svhn' in args.data`, `dataset.lower() == "cifar-100"`."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, (cst.Equal, cst.In, cst.Is)):
+        return None
+    for side in (test.left, comparison.comparator):
+        text = string(side)
+        if text and dataset_of(text):
+            return dataset_of(text)
+    return None
+
+
+def swaps_channels(node: cst.CSTNode) -> bool:
+    """A channel swap written in node: a reversed slice, `[2, 1, 0]`, or `cvtColor(..., COLOR_BGR2RGB)`."""
+    for inner in walk(node):
+        if isinstance(inner, cst.Slice) and isinstance(inner.step, cst.UnaryOperation) and \
+                isinstance(inner.step.operator, cst.Minus):
+            return True
+        if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB"):
+            return True
+    return False
+
+
+def scan(module: cst.Module) -> Scan:
+    found = Scan(module)
+    found.visit(module)
+    return found
+
+
+# --- PREP003 ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class StatsMismatch:
+    node: cst.CSTNode
+    message: str
+    related: list  # (node, message)
+
+
+def stats_mismatches(found: Scan) -> list[StatsMismatch]:
+    out: list[StatsMismatch] = []
+    seen: set[int] = set()
+    own = {use.matched.stats.dataset for use in found.stats}
+    for use in found.stats:
+        if id(use.statement) in seen:
+            continue
+        stats = use.matched.stats
+        order = " (BGR order)" if use.matched.bgr else ""
+        written = f"{stats.dataset} {stats.kind}{order}"
+        values = f"{stats.dataset} statistics ({stats.kind}{order} {_shown(use.values)})"
+        if stats.wrong:
+            seen.add(id(use.statement))
+            out.append(StatsMismatch(use.node, f"{written} {_shown(use.values)} is a widely copied wrong value: "
+                                               f"{stats.wrong} (source: {stats.source})", []))
+            continue
+        branch = next((b for b in reversed(use.branches) if b.dataset), None)
+        if branch is not None:
+            if branch.dataset != stats.dataset and (stats.dataset != "ImageNet" or branch.dataset in own):
+                seen.add(id(use.statement))
+                out.append(StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
+                                                   f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
+            continue
+        if stats.dataset == "ImageNet" or any(b.node is not None for b in use.branches if b.label == "else"):
+            continue
+        # the datasets of the same top-level function or class (a module of several data modules is not one
+        # script), or of the whole module for module-level constants
+        near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
+        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"}
+        if others:
+            dataset, node = sorted(others.items())[0]
+            seen.add(id(use.statement))
+            verb = "also normalise" if stats.dataset in near else "normalise"
+            out.append(StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
+                                               f"statistics appear nowhere in this module",
+                                     [(node, f"{dataset} is used here")]))
+    return out
+
+
+def _shown(values: tuple) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+
+
+# --- PREP004 ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TransformMismatch:
+    node: cst.CSTNode
+    message: str
+    related: list
+
+
+def transform_mismatches(found: Scan) -> list[TransformMismatch]:
+    out: list[TransformMismatch] = []
+    trains = [p for p in found.pipelines if p.role == "train"]
+    for test in (p for p in found.pipelines if p.role == "eval"):
+        candidates = [t for t in trains if t.group == test.group and t.scope is test.scope and _nested(t, test)]
+        if not candidates:
+            continue
+        # the training transform of the same branch: the longest shared branch chain, then the nearest before
+        train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
+        related = [(train.node, "the training transform")]
+        if (train.normalize is None) != (test.normalize is None):
+            missing = "evaluation" if test.normalize is None else "training"
+            present = "training" if missing == "evaluation" else "evaluation"
+            out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
+                                                    f"transform does", related))
+        elif train.normalize is not None and not _same(train.normalize[0], test.normalize[0]):
+            out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
+                                                    f"({_signature(test.normalize[0])}) than the training transform "
+                                                    f"({_signature(train.normalize[0])})", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
+        elif train.swap != test.swap:
+            out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
+                                                    f"swaps the channel order; the other does not", related))
+    return out
+
+
+def _signature(args: tuple) -> str:
+    return ", ".join(_shown(a) if isinstance(a, tuple) else f"`{a}`" for a in args)
+
+
+def _shared(a: Pipeline, b: Pipeline) -> int:
+    return sum(1 for x, y in zip(a.branches, b.branches) if x.node is y.node)
+
+
+def _before(a: Pipeline, b: Pipeline) -> int:
+    """Source order without positions: a pipeline's index among those recorded (the walk is in order)."""
+    return a.order if a.order < b.order else -a.order
+
+
+def _nested(a: Pipeline, b: Pipeline) -> bool:
+    """Same branch, or one inside the other's branch (not the MNIST branch against the CIFAR one)."""
+    short, long = sorted((a.branches, b.branches), key=len)
+    return all(x.node is y.node for x, y in zip(short, long))
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if len(x) != len(y) or any(abs(u - v) > 1e-4 for u, v in zip(x, y)):
+                return False
+        elif x != y:
+            return False
+    return True

@@ -1,0 +1,618 @@
+"""Seed facts of one module: seeding calls and what their seed is, helpers that forward a
+parameter to a seeding call, calls of project functions with literal arguments, seed options
+and their defaults, and evidence of a sweep over seeds.
+
+The cross-module questions (is `set_seed` from utils.py a helper? does the project sweep?) are
+answered by the SEED rules over these facts of every module.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ...context import ModuleContext
+from ...findings import Loc
+from ...core import values
+from ...core.walk import walk
+from ...core.names import dotted
+from .sweeps import launches
+from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
+from ...core.origins import option_of_call
+from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
+
+# Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
+SEED_APIS: dict[str, tuple[str, ...]] = {
+    "torch.manual_seed": ("seed",),
+    "torch.random.manual_seed": ("seed",),
+    "torch.cuda.manual_seed": ("seed",),
+    "torch.cuda.manual_seed_all": ("seed",),
+    "torch.cuda.random.manual_seed": ("seed",),
+    "torch.cuda.random.manual_seed_all": ("seed",),
+    "torch.mps.manual_seed": ("seed",),
+    "torch.xpu.manual_seed": ("seed",),
+    "torch.xpu.manual_seed_all": ("seed",),
+    "numpy.random.seed": ("seed",),
+    "numpy.random.default_rng": ("seed",),
+    "numpy.random.RandomState": ("seed",),
+    "numpy.random.SeedSequence": ("entropy",),
+    "numpy.random.PCG64": ("seed",),
+    "random.seed": ("a",),
+    "random.Random": ("x",),
+    "transformers.set_seed": ("seed",),
+    "transformers.trainer_utils.set_seed": ("seed",),
+    "transformers.enable_full_determinism": ("seed",),
+    "accelerate.utils.set_seed": ("seed",),
+    "lightning.seed_everything": ("seed",),
+    "lightning.pytorch.seed_everything": ("seed",),
+    "lightning.fabric.seed_everything": ("seed",),
+    "pytorch_lightning.seed_everything": ("seed",),
+    "pytorch_lightning.utilities.seed.seed_everything": ("seed",),
+    "lightning_fabric.utilities.seed.seed_everything": ("seed",),
+    "lightning.fabric.utilities.seed.seed_everything": ("seed",),
+}
+# Seeds given only by keyword.
+SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
+    "transformers.TrainingArguments": ("seed", "data_seed"),
+    "transformers.Seq2SeqTrainingArguments": ("seed", "data_seed"),
+}
+GENERATOR = ("torch.Generator",)
+SPLIT_FUNCTIONS = {"random_split", "randperm", "permutation", "train_test_split", "split_dataset"}
+
+SEED_NAME = re.compile(r"^(?:[a-z0-9]+_)*seed$")  # seed, random_seed, manual_seed; not seeds, seed_offset
+SWEEP_NAME = re.compile(r"seeds$|^(?:num|n|nb)_?seeds?$|^seed_?(?:list|range|values)$")
+RANK_NAME = re.compile(
+    r"rank|world|worker|gpu|device|proc|process|local|node|offset|epoch|step|iter|idx|index|batch|time|pid|id$"
+)
+ENV_OPTION = re.compile(r"seed", re.IGNORECASE)
+
+LITERAL, OPTION, DERIVED = "literal", "option", "derived"
+
+# What training looks like at a call (any receiver; project functions are followed through `refs` instead).
+_TRAIN_CALL = re.compile(
+    r"^(?:do_|run_)?train(?:ing)?(?:_(?:one_)?(?:epoch|epochs|step|model|net|loop|detector|segmentor|"
+    r"classifier|iter|batch|nn|network|models|gan|agent))?$|^fit(?:_\w+)?$|^optimi[sz]e_param(?:eter)?s$|^apply_(?:gradients|updates)$|^learn$"
+)
+_OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
+_TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
+_NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+_DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
+_CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
+
+
+def _tail(expr: cst.BaseExpression) -> str:
+    """The last name of a receiver: `self.optimizer` -> optimizer, `opts["g"]` -> opts, `f().x` -> x."""
+    while True:
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value
+        if isinstance(expr, cst.Name):
+            return expr.value
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            return ""
+
+
+_PLAIN = {"int", "str", "float", "bool", "len", "print", "range", "dict", "list", "tuple", "set", "getattr",
+          "isinstance", "os.environ.get", "os.getenv", "super", "enumerate", "zip", "min", "max", "abs", "round"}
+
+
+def _does_something(node: cst.Call, callee: str | None) -> bool:
+    """A call that shows what the code is for (anything but seeding and plain built-ins): a scope that
+    seeds and does nothing else tells nothing about whether its run trains."""
+    if callee in SEED_APIS or callee in _PLAIN:
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return "seed" not in name.lower()
+
+
+def is_training_call(node: cst.Call) -> bool:
+    """`loss.backward()`, `optimizer.step()`, `model.fit(x, y)`, `trainer.fit(model)`, `trainer.train()`,
+    `Trainer(...).train()`, `train_one_epoch(...)`; not `model.train()` (a mode switch), `scaler.fit(x)` or
+    `tsne.fit_transform(x)` (preprocessing, plotting), nor a `Trainer(...)` only used to test."""
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        name, receiver = func.attr.value, _tail(func.value)
+    elif isinstance(func, cst.Name):
+        name, receiver = func.value, ""
+    else:
+        return False
+    if name in ("backward", "manual_backward"):
+        return True
+    if name == "step":
+        return bool(_OPTIMISER.search(receiver))
+    if _TRAIN_CALL.match(name) and name not in ("fit_transform", "fit_resample"):  # t-SNE, PCA, resampling
+        if _TRAINER.search(receiver):
+            return True
+        return bool(node.args) and not _NOT_A_MODEL.search(receiver)
+    return False
+
+
+@dataclass
+class Value:
+    kind: str  # literal | option | param | loop | derived
+    value: int | None = None  # literal
+    name: str = ""  # option name, param name, or loop variable
+    sweep: bool = False  # a loop over seeds
+
+
+class _Classifier:
+    def __init__(self, ctx: ModuleContext, globals_are_options: bool) -> None:
+        self.ctx = ctx
+        self.globals_are_options = globals_are_options
+
+    def classify(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Value:
+        if depth > 12:
+            return Value(DERIVED)
+        literal = values.int_value(expr)
+        if literal is not None:
+            return Value(LITERAL, literal)
+        if isinstance(expr, cst.Name):
+            return self._name(expr.value, scope, depth)
+        if isinstance(expr, cst.Attribute):
+            name = expr.attr.value
+            qualified = self.ctx.names.qualify(expr)
+            if qualified and not self.ctx.is_project_name(qualified) and not SEED_NAME.match(name.lower()):
+                return Value(DERIVED)  # a library constant or function (but `FLAGS.seed` is an option)
+            return Value(DERIVED) if _rankish(name) else Value(OPTION, name=name)
+        if isinstance(expr, cst.Subscript):
+            key = None
+            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+                key = values.str_value(expr.slice[0].slice.value)
+            root = dotted(expr.value)
+            if root in ("os.environ",) and not (key and ENV_OPTION.search(key)):
+                return Value(DERIVED)
+            if key is not None:
+                return Value(DERIVED) if _rankish(key) else Value(OPTION, name=key)
+            return Value(DERIVED)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, scope, depth)
+        if isinstance(expr, cst.BinaryOperation):
+            left = self.classify(expr.left, scope, depth + 1)
+            if isinstance(expr.operator, (cst.Modulo, cst.BitAnd, cst.FloorDivide, cst.RightShift, cst.LeftShift)):
+                return left  # range reduction: `x % 2**32` keeps x's nature
+            right = self.classify(expr.right, scope, depth + 1)
+            return _combine([left, right], arithmetic=True)
+        if isinstance(expr, cst.IfExp):
+            return _combine([self.classify(expr.body, scope, depth + 1), self.classify(expr.orelse, scope, depth + 1)])
+        if isinstance(expr, cst.BooleanOperation):
+            return _combine([self.classify(expr.left, scope, depth + 1), self.classify(expr.right, scope, depth + 1)])
+        return Value(DERIVED)
+
+    def _name(self, name: str, scope: Scope, depth: int) -> Value:
+        bindings = scope.lookup(name)
+        if not bindings:
+            return Value(DERIVED)
+        results = []
+        for binding in bindings:
+            if binding.kind == PARAM:
+                results.append(Value("param", name=name))
+            elif binding.kind == LOOP:
+                iterable = binding.node
+                sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or _mentions_seeds(iterable)
+                results.append(Value("loop", name=name, sweep=sweep))
+            elif binding.kind == ASSIGN and binding.index < 0:
+                owner = scope.owner(name)
+                if self.globals_are_options and owner is not None and owner.parent is None and not _rankish(name):
+                    results.append(Value(OPTION, name=name))
+                else:
+                    results.append(self.classify(binding.node, owner or scope, depth + 1))
+            else:
+                results.append(Value(DERIVED))
+        return _combine(results)
+
+    def _call(self, call: cst.Call, scope: Scope, depth: int) -> Value:
+        callee = self.ctx.names.callee(call) or dotted(call.func) or ""
+        short = callee.rsplit(".", 1)[-1]
+        if callee in ("os.environ.get", "os.getenv") or short in ("getenv",):
+            key = values.str_value(values.positional(call, 0))
+            return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
+        if short in ("int", "abs") and call.args:
+            return self.classify(call.args[0].value, scope, depth + 1)
+        if short in ("get", "pop") and call.args or short == "getattr" and len(call.args) >= 2:
+            key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
+            if key and SEED_NAME.match(key.lower()):
+                return Value(OPTION, name=key)
+        return Value(DERIVED)  # run-time values: torch.initial_seed(), time.time(), get_rank(), ...
+
+
+def _rankish(name: str) -> bool:
+    """Names of per-process or per-step values (rank, worker id, epoch, seed_offset), not of a seed."""
+    lowered = name.lower()
+    return bool(RANK_NAME.search(lowered)) and not SEED_NAME.match(lowered)
+
+
+def _mentions_seeds(expr: cst.CSTNode) -> bool:
+    for node in walk(expr):
+        if isinstance(node, cst.Name) and (SWEEP_NAME.search(node.value.lower()) or SEED_NAME.match(node.value.lower())):
+            return True
+        if isinstance(node, cst.Attribute) and SWEEP_NAME.search(node.attr.value.lower()):
+            return True
+    return False
+
+
+def _combine(results: list[Value], arithmetic: bool = False) -> Value:
+    kinds = [r.kind for r in results]
+    for kind in (OPTION, "param"):
+        if kind in kinds:
+            return results[kinds.index(kind)]
+    loops = [r for r in results if r.kind == "loop"]
+    if loops:
+        sweep = [r for r in loops if r.sweep]
+        return sweep[0] if sweep else Value(DERIVED)
+    if arithmetic and LITERAL in kinds:
+        literal = results[kinds.index(LITERAL)]
+        return literal  # `1337 + rank`: a fixed seed offset by the rank is still one seed
+    if results and all(k == LITERAL for k in kinds):
+        return results[0]
+    return Value(DERIVED)
+
+
+class _SeedVisitor(ScopedVisitor):
+    def __init__(self, ctx: ModuleContext, module_scope: Scope | None = None) -> None:
+        if module_scope is None:
+            super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
+        else:
+            super().__init__(ctx.names.module_name, module_scope, {})
+        self.ctx = ctx
+        self.names = ctx.names
+        self.facts = SeedFacts()
+        globals_are_options = any(
+            isinstance(stmt, cst.SimpleStatementLine)
+            and any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Call) and dotted(s.value.func) == "exec" for s in stmt.body)
+            for stmt in ctx.module.body
+        )
+        self.classifier = _Classifier(ctx, globals_are_options)
+        self.split_generators: set[int] = set()  # generator calls passed to a data-splitting function
+        self.in_main = False  # inside `if __name__ == "__main__":` at module level
+        self.data_classes: set[str] = set()
+        names = ctx.names
+        self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
+
+    # --- scopes -------------------------------------------------------------------------
+    def scope_id(self) -> str:
+        name = self.scope_name()
+        return "<main>" if name == "<module>" and self.in_main else name
+
+    def visit_If(self, node: cst.If) -> bool:
+        if self.stack or not _is_main_guard(node.test):
+            return True
+        self.visit(node.test)
+        self.in_main = True
+        self.visit(node.body)
+        self.in_main = False
+        if node.orelse is not None:
+            self.visit(node.orelse)
+        return False
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        qualified = ".".join([self.module_name, *self.stack, node.name.value])
+        self.facts.defs.append(qualified)
+        if any(_DATA_BASE.search(dotted(base.value) or "") for base in node.bases):
+            self.data_classes.add(qualified)
+        self._dataclass_options(node)
+
+    def _in_data_class(self) -> bool:
+        """Inside a dataset class: a seed there fixes which samples it holds (`random.seed(0)` then
+        `random.shuffle(self.samples)` and a cut), a split that every compared method shares."""
+        name = self.scope_name()
+        return any(name.startswith(c + ".") for c in self.data_classes)
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
+        self._signature(node, qualified)
+
+    def _train_def(self, node: cst.FunctionDef, qualified: str) -> None:
+        """A function named for training (`def train_nn(...)`, `def fit(...)`) trains, even when its loop
+        updates weights by hand; not `model.train()`-like methods without parameters besides self."""
+        params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
+        if params and _TRAIN_CALL.match(node.name.value):
+            self.facts.trains.add(qualified)
+
+    def _ref(self, name: str) -> None:
+        self.facts.refs.setdefault(self.scope_id(), set()).add(name)
+
+    def _links(self, node: cst.Call, callee: str | None) -> None:
+        """What a call tells about the run: it trains, or it calls (or hands on) project code."""
+        scope = self.scope_id()
+        if is_training_call(node):
+            self.facts.trains.add(scope)
+        if callee and self.ctx.is_project_name(callee):
+            self._ref(callee)
+        elif scope not in self.facts.busy and _does_something(node, callee):
+            self.facts.busy.add(scope)
+        func = node.func
+        if isinstance(func, cst.Subscript):  # REGISTRY[name](...): a class picked from a project table
+            picked = self.names.qualify(func.value)
+            if picked and self.ctx.is_project_name(picked):
+                self._ref(picked)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
+                and len(self.stack) >= 2:
+            self._ref(".".join([self.module_name, *self.stack[:-1], func.attr.value]))  # a method of this class
+        for arg in node.args:  # callbacks: mp.spawn(main_worker), fire.Fire(main), Thread(target=train)
+            value = arg.value
+            if isinstance(value, (cst.Name, cst.Attribute)):
+                qualified = self.names.qualify(value)
+                if qualified and self.ctx.is_project_name(qualified):
+                    self._ref(qualified)
+            elif isinstance(value, (cst.FormattedString, cst.List, cst.Tuple)) or (
+                isinstance(value, cst.SimpleString) and ".py" in value.value
+            ):
+                self._launch(value, scope)
+            if isinstance(value, cst.SimpleString) and (
+                arg.keyword is not None and arg.keyword.value in ("config_path", "config_name")
+                or _CONFIG_FILE.search(value.value.strip("'\""))
+            ):
+                self.facts.strings.setdefault(scope, set()).add(value.value.strip("'\""))
+
+    def _launch(self, value: cst.BaseExpression, scope: str) -> None:
+        """Scripts a command runs: `os.system(f"python train.py --seed {s}")`, `run(["python", "train.py"])`."""
+        parts: list[str] = []
+        if isinstance(value, cst.FormattedString):
+            parts = [p.value for p in value.parts if isinstance(p, cst.FormattedStringText)]
+        elif isinstance(value, (cst.List, cst.Tuple)):
+            parts = [values.str_value(e.value) or "" for e in value.elements]
+        else:
+            parts = [values.str_value(value) or ""]
+        text = " ".join(parts)
+        if ".py" in text or "-m " in text:
+            for script in launches(text):
+                if script not in self.facts.launches.setdefault(scope, []):
+                    self.facts.launches[scope].append(script)
+
+    def _option_use(self, name: str, call: cst.Call) -> None:
+        scope = self.scope_id()
+        if not any(n == name and s == scope for n, _, s in self.facts.option_uses):
+            self.facts.option_uses.append((name, self.ctx.loc(call), scope))
+
+    def _sweep(self, node: cst.CSTNode, text: str) -> None:
+        self.facts.sweeps.append((self.ctx.loc(node), text, self.scope_id()))
+
+    def _signature(self, node: cst.FunctionDef, qualified: str) -> None:
+        if not any(h.function == qualified for h in self.facts.helpers):
+            return
+        params = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        defaults = {}
+        for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if p.default is not None:
+                value = values.int_value(p.default)
+                if value is not None:
+                    defaults[p.name.value] = value
+        self.facts.signatures[qualified] = Signature(params, defaults)
+
+    # --- calls --------------------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = self.names.callee(node)
+        self._links(node, callee)
+        if callee in SEED_APIS:
+            arg = values.positional(node, 0) or values.keyword(node, *SEED_APIS[callee])
+            if arg is not None:
+                self._seed_arg(node, arg, callee)
+            return
+        if callee in SEED_KEYWORD_APIS:
+            for kw in SEED_KEYWORD_APIS[callee]:
+                arg = values.keyword(node, kw)
+                if arg is not None:
+                    self._seed_arg(node, arg, f"{callee}({kw}=...)")
+            return
+        if self._is_generator_seed(node):
+            arg = values.positional(node, 0) or values.keyword(node, "seed")
+            if arg is not None and not self._seeds_a_data_split(node):
+                self._seed_arg(node, arg, "torch.Generator.manual_seed")
+            return
+        if (callee or "").rsplit(".", 1)[-1] in SPLIT_FUNCTIONS:
+            for arg in node.args:  # random_split(ds, sizes, generator=torch.Generator().manual_seed(42))
+                self.split_generators.add(id(arg.value))
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        first = values.str_value(values.positional(node, 0)) or ""
+        if method in ("add_argument", "DEFINE_integer", "DEFINE_int") or (callee or "").endswith(
+            ("click.option", "typer.Option")
+        ) or method == "add" and first.startswith("-"):  # configargparse's `p.add("--seed", ...)`
+            self._cli_option(node)
+        if callee and self.ctx.is_project_name(callee):
+            self._project_call(node, callee)
+
+    def _seeds_a_data_split(self, node: cst.Call) -> bool:
+        """A generator that only permutes or splits a dataset fixes the split, which every compared method
+        shares; one that shuffles batches or initialises weights is the training seed."""
+        if id(node) in self.split_generators:
+            return True
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if not isinstance(receiver, cst.Name):
+            return False
+        body = self.scope.node
+        uses = [
+            call for call in walk(body) if isinstance(call, cst.Call) and call is not node
+            and any(isinstance(a.value, cst.Name) and a.value.value == receiver.value for a in call.args)
+        ]
+        names = [(dotted(u.func) or "").rsplit(".", 1)[-1] for u in uses]
+        return bool(names) and all(name in SPLIT_FUNCTIONS for name in names)
+
+    def _is_generator_seed(self, node: cst.Call) -> bool:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "manual_seed"):
+            return False
+        receiver = func.value
+        if isinstance(receiver, cst.Name):
+            bound = values.resolve_name(receiver.value, self.scope)
+            receiver = bound[-1] if bound else receiver
+        return isinstance(receiver, cst.Call) and self.names.callee(receiver) in GENERATOR
+
+    def _seed_arg(self, call: cst.Call, arg: cst.BaseExpression, api: str) -> None:
+        value = self.classifier.classify(arg, self.scope)
+        if value.kind == LITERAL and self._in_data_class():
+            return
+        if value.kind == LITERAL:
+            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
+        elif value.kind == OPTION:
+            self._option_use(value.name, call)
+        elif value.kind == "param" and self._is_cli_command():
+            self._option_use(value.name, call)  # a click/typer command's parameter
+        elif value.kind == "param" and self.function_name():
+            self.facts.helpers.append(HelperParam(self.function_name(), value.name, self.ctx.loc(call), api=api))
+        elif value.kind == "loop" and value.sweep:
+            self._sweep(call, f"{api} is called with the loop variable `{value.name}`")
+
+    def _is_cli_command(self) -> bool:
+        function = self.scope.function()
+        if function is None:
+            return False
+        for deco in function.decorators:
+            target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+            if (self.names.qualify(target) or "").startswith(("click.", "typer.")):
+                return True
+        return False
+
+    def _project_call(self, node: cst.Call, callee: str) -> None:
+        site = CallSite(Loc(), callee, self.scope_id())
+        position = 0
+        interesting = "seed" in callee.rsplit(".", 1)[-1].lower()
+        keywords = []
+        for arg in node.args:
+            if arg.star:
+                return  # *args/**kwargs: cannot map arguments to parameters
+            key = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            else:
+                keywords.append(key)
+            value = self.classifier.classify(arg.value, self.scope)
+            if value.kind == LITERAL and not self._in_data_class():
+                site.literals[key] = value.value
+                interesting = True
+            elif value.kind == OPTION:
+                site.options[key] = value.name
+                interesting = interesting or bool(SEED_NAME.match(value.name.lower()))
+            elif value.kind == "param" and self.function_name():
+                self.facts.helpers.append(
+                    HelperParam(self.function_name(), value.name, Loc(), callee=callee,
+                                callee_index=int(key) if key.isdigit() else -1,
+                                callee_keyword="" if key.isdigit() else key)
+                )
+            elif value.kind == "loop" and value.sweep:
+                site.sweeps.append(key)
+                interesting = True
+        site.positional, site.keywords = position, tuple(keywords)
+        if interesting:
+            site.loc = self.ctx.loc(node)
+            self.facts.calls.append(site)
+
+    # --- options and sweeps -----------------------------------------------------------------
+    def _cli_option(self, node: cst.Call) -> None:
+        """A seed option (argparse, configargparse, click/typer, absl), read by the project's one option parser."""
+        option = option_of_call(node, self.ctx.names)
+        if option is None:
+            return
+        explicit = values.keyword(node, "dest") is not None
+        dest = option.dest if explicit else option.dest.lower()
+        names = set(option.aliases) | {dest}
+        if any(SWEEP_NAME.search(n) for n in names) or (option.multiple and any(SEED_NAME.match(n) for n in names)):
+            self._sweep(node, f"option {option.name} takes several seeds")
+            return
+        if not any(SEED_NAME.match(n) for n in names):
+            return
+        self.facts.cli_dests.setdefault(dest, self.scope_id())
+        value = option.default if isinstance(option.default, int) and not isinstance(option.default, bool) else None
+        if value is not None:
+            self.facts.options.append(SeedOption(self.ctx.loc(node), option.name, dest, value, scope=self.scope_id()))
+
+    def _dataclass_options(self, node: cst.ClassDef) -> None:
+        """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                target, value = None, None
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                    target, value = small.target.value, small.value
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    target, value = small.targets[0].target.value, small.value
+                if target is None or value is None:
+                    continue
+                lowered = target.lower()
+                if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
+                    value = values.keyword(value, "default") or value
+                if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
+                    self._sweep(small, f"`{target}` lists several seeds")
+                elif SEED_NAME.match(lowered):
+                    literal = values.int_value(value)
+                    if literal is not None:
+                        self.facts.options.append(
+                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
+                                       scope=".".join([self.module_name, *self.stack, node.name.value]))
+                        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
+            self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and SWEEP_NAME.search(target.target.value.lower()):
+                listed = values.int_list(node.value)
+                if listed and len(set(listed)) >= 2:
+                    self._sweep(node, f"`{target.target.value}` lists several seeds")
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop(node.target, node.iter, node)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._loop(node.target, node.iter, node)
+
+    def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value.lower()
+            if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
+                self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    return (
+        isinstance(test, cst.Comparison) and dotted(test.left) == "__name__" and len(test.comparisons) == 1
+        and values.str_value(test.comparisons[0].comparator) == "__main__"
+    )
+
+
+class _LinkVisitor(_SeedVisitor):
+    """For a module that cannot seed, forward or sweep seeds: only what the call graph needs (what it
+    calls, whether it trains), without scopes and value classification."""
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        super().__init__(ctx, Scope(ctx.module, None))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._links(node, self.names.callee(node))
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self.facts.defs.append(qualified)
+        self._train_def(node, qualified)
+
+    visit_Assign = visit_For = visit_CompFor = None  # type: ignore[assignment]
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+
+def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
+    if ctx.is_test:
+        return None
+    # Every module is read, not only those that seed: the project phase follows calls from a seeded
+    # entry point to the code that trains, and from a sweep to what it runs. Modules that cannot seed
+    # (a cheap text test) get the light pass.
+    lowered = ctx.text.lower()
+    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text:
+        visitor: _SeedVisitor = _LinkVisitor(ctx)
+        visitor.visit_children(ctx.module)
+        return None if visitor.facts.empty() else visitor.facts
+    visitor = _SeedVisitor(ctx)
+    visitor.visit_children(ctx.module)
+    return None if visitor.facts.empty() else visitor.facts

@@ -1,0 +1,82 @@
+"""The SEED facts of one module (what workers return and the cache stores), apart from the analysis
+that produces them: a cached run unpickles these without loading the analysis."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...findings import Loc
+
+
+@dataclass
+class SeedSite:
+    loc: Loc
+    api: str
+    value: int
+    scope: str  # enclosing function's qualified name, or "<module>"
+
+
+@dataclass
+class HelperParam:
+    """Function `function` passes its parameter `param` on to a seed (directly or via `callee`)."""
+
+    function: str
+    param: str
+    loc: Loc
+    api: str = ""  # the seeding API, when direct
+    callee: str = ""  # a project function it forwards to
+    callee_index: int = -1
+    callee_keyword: str = ""
+
+
+@dataclass
+class Signature:
+    params: list[str]
+    defaults: dict[str, int]  # literal int defaults
+
+
+@dataclass
+class CallSite:
+    loc: Loc
+    callee: str
+    scope: str
+    literals: dict[str, int] = field(default_factory=dict)  # "0"/"1" for positions, or keyword names
+    options: dict[str, str] = field(default_factory=dict)  # arg -> option name
+    sweeps: list[str] = field(default_factory=list)  # args fed by a loop over seeds
+    positional: int = 0
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass
+class SeedOption:
+    loc: Loc
+    name: str  # the option as written: --seed
+    dest: str  # the attribute it lands in: seed
+    default: int
+    field: bool = False  # a config-class field rather than a command-line option
+    scope: str = "<module>"  # where it is defined (a parser function, a config class)
+
+
+@dataclass
+class SeedFacts:
+    sites: list[SeedSite] = field(default_factory=list)
+    helpers: list[HelperParam] = field(default_factory=list)
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    options: list[SeedOption] = field(default_factory=list)
+    option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
+    sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
+    cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
+    # What the scopes of the module do, for "does this seeded run train?" and "what does this sweep run?".
+    # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
+    # `if __name__ == "__main__":` block).
+    trains: set[str] = field(default_factory=set)  # scopes that train themselves (backward, step, fit, Trainer)
+    busy: set[str] = field(default_factory=set)  # scopes that call something besides seeding and built-ins
+    refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
+    defs: list[str] = field(default_factory=list)  # every function and class of the module
+    imports: set[str] = field(default_factory=set)  # project modules imported at import time
+    strings: dict[str, set[str]] = field(default_factory=dict)  # scope -> config file names it mentions
+    launches: dict[str, list[str]] = field(default_factory=dict)  # scope -> scripts it runs (`python x.py`)
+
+    def empty(self) -> bool:
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
+                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports)

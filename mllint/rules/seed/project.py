@@ -1,0 +1,278 @@
+"""The SEED project phase: which fixed seeds seed a training run that nothing sweeps.
+
+Over every module's SEED facts and the facts of shell scripts and configs: resolve seeding helpers
+(seed_helpers), build the call graph (seed_reach), bind each piece of sweep evidence to the code it
+runs, and keep the fixed seeds (literals, option defaults, config values) of training runs that no
+sweep reaches.
+
+How a sweep is bound (the rule pages say the same):
+- a Python loop over seeds, a list of seeds or a `--seeds` option: the runs of its scope (what the entry
+  points that reach it run);
+- a shell script or Makefile: the scripts it launches, when they take a seed option (a script whose
+  seed is a literal runs that one seed however often it is launched);
+- a config listing seeds: the runs of the code that names the config file;
+- anything that cannot be bound (no launched script or loader found in the project): the unit it is
+  in (its folder with a README, pyproject.toml, ... and the folders below).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ...findings import Loc, Related
+from ...project import Project
+from ...core.names import module_dotted_name
+from .facts import SeedFacts, SeedOption
+from .helpers import helper_calls, seeding_helpers
+from .reach import CallGraph, node_of
+
+_DATA_SCRIPT = re.compile(r"^(generate|gen_|make_data|make_dataset|prepare|preprocess|download|create_data|synth)")
+_TEST_FOLDER = re.compile(r"(?:^|[_.-])tests?(?:$|[_.-])|testcode|^testing$|^unit_?tests?$", re.IGNORECASE)
+
+
+def is_data_script(rel: str) -> bool:
+    """Scripts that generate or prepare data: their seed fixes the data, which is what every method shares."""
+    return bool(_DATA_SCRIPT.match(rel.rsplit("/", 1)[-1].lower()))
+
+
+def in_test_code(rel: str) -> bool:
+    """Test code of any naming: `tests/`, `unit_test/`, `Model_TestCode/`, `test-data/` folders."""
+    return any(_TEST_FOLDER.search(part) for part in rel.split("/")[:-1])
+
+
+@dataclass
+class Use:
+    """A fixed seed that reaches a seeding API in file `rel`."""
+
+    rel: str
+    loc: Loc
+    value: int
+    api: str
+    scope: str
+    via: list[Related] = field(default_factory=list)
+
+
+@dataclass
+class OptionFinding:
+    rel: str
+    option: SeedOption
+    seeds_here: Loc | None  # where the option seeds the run of the entry point that defines it
+
+
+@dataclass
+class ConfigFinding:
+    key: str
+    value: int
+    loc: Loc
+    others: list[tuple[Loc, int]]  # the other configs of the family
+
+
+@dataclass
+class SeedAnalysis:
+    uses: list[Use]  # fixed literal seeds of training runs that nothing sweeps
+    groups: list[list[Use]]  # the same, one list per finding (a run's seeds in one file), first first
+    options: list[OptionFinding]
+    configs: list[ConfigFinding]
+    any_sweep: bool  # the project shows a sweep somewhere (that does not run these)
+
+
+def analyse(project: Project) -> SeedAnalysis:
+    return project.shared("seed", _analyse)
+
+
+@dataclass
+class _Sweeps:
+    nodes: set[str] = field(default_factory=set)  # code that a sweep runs
+    units: set[str] = field(default_factory=set)  # units whose evidence could not be bound
+
+    def covers(self, project: Project, rel: str, node: str) -> bool:
+        return node in self.nodes or any(project.covers(u, rel) for u in self.units)
+
+
+def _analyse(project: Project) -> SeedAnalysis:
+    facts: dict[str, SeedFacts] = {r.rel: f for r, f in project.facts("seed")}
+    signatures = {name: sig for f in facts.values() for name, sig in f.signatures.items()}
+
+    def target(rel: str, callee: str) -> str | None:
+        found = project.resolve(rel, callee)
+        if found is None or not found[1]:
+            return None
+        return f"{module_dotted_name(found[0])}.{found[1]}"
+
+    helpers = seeding_helpers(facts, signatures, target)
+    uses: list[Use] = []
+    option_uses: list[tuple[str, str, Loc, str]] = []  # (rel, option, where it seeds, scope)
+    python_sweeps: list[tuple[str, str]] = []  # (rel, scope)
+    for rel, f in facts.items():
+        for site in f.sites:
+            uses.append(Use(rel, site.loc, site.value, site.api, site.scope))
+        option_uses.extend((rel, name, loc, scope) for name, loc, scope in f.option_uses)
+        python_sweeps.extend((rel, scope) for _, _, scope in f.sweeps)
+        calls = helper_calls(rel, f, helpers, signatures, target)
+        for call, value, api, chain in calls.literals:
+            uses.append(Use(rel, call.loc, value, api, call.scope, chain))
+        option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
+        python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
+    any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
+    if not (uses or any(f.options for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
+        return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
+    graph = CallGraph(project, facts)
+    option_nodes = {node_of(rel, scope) for rel, _, _, scope in option_uses}
+    option_nodes |= {node_of(rel, scope) for rel, f in facts.items() for scope in f.cli_dests.values()}
+    swept = _bind_sweeps(project, graph, facts, python_sweeps, option_nodes)
+
+    def keep(rel: str, scope: str) -> bool:
+        node = node_of(rel, scope)
+        if in_test_code(rel) or is_data_script(rel) or swept.covers(project, rel, node):
+            return False
+        return graph.trains(node) is not False  # undecided (no entry point reaches it): kept, as before
+
+    kept = [use for use in uses if keep(use.rel, use.scope)]
+    options = _options(project, graph, facts, option_uses, keep)
+    configs = _configs(project, graph, facts, option_uses, keep, swept)
+    return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
+
+
+def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
+    """One finding per scope, and the seeds of functions that a file's import-time code or main block runs
+    join that code's finding (a notebook seeded at the top and again in its training function)."""
+    groups: dict[tuple[str, str], list[Use]] = defaultdict(list)
+    for use in sorted(uses, key=lambda u: (u.rel, not u.scope.startswith("<"), _position(u))):
+        key = (use.rel, use.scope)
+        if not use.scope.startswith("<"):
+            node = node_of(use.rel, use.scope)
+            for top in ("<module>", "<main>"):
+                if (use.rel, top) in groups and node in graph.forward(node_of(use.rel, top)):
+                    key = (use.rel, top)
+                    break
+        groups[key].append(use)
+    return [sorted(group, key=_position) for group in groups.values()]
+
+
+def _position(use: Use) -> tuple[int, int, int]:
+    return use.loc.cell or 0, use.loc.line, use.loc.column
+
+
+def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts],
+                 python_sweeps: list[tuple[str, str]], option_nodes: set[str]) -> _Sweeps:
+    swept = _Sweeps()
+    launching = {node_of(rel, scope): (rel, scripts) for rel, f in facts.items() for scope, scripts in f.launches.items()}
+    for rel, scope in python_sweeps:
+        node = node_of(rel, scope)
+        swept.nodes |= graph.run_of(node)
+        for reached in graph.run_of(node) & launching.keys():  # a program that runs a script per seed
+            where, scripts = launching[reached]
+            for script in _launched(project, where, scripts):
+                run = graph.run_of(f"{script}:<main>")
+                if run & option_nodes:
+                    swept.nodes |= run
+    for rel, aux in project.aux_facts("seed").items():
+        if not aux.sweeps:
+            continue
+        runs = [f"{script}:<main>" for script in _launched(project, rel, aux.launches)]
+        if not runs and aux.is_config:
+            runs = [n for n in _loaders(project, graph, facts, rel)]
+        if not runs:
+            swept.units.add(project.unit_of(rel))  # cannot tell what it runs: its unit, as before
+            continue
+        for run in runs:
+            reached = graph.run_of(run)
+            if aux.is_config or reached & option_nodes:  # a launched script must take the seed it is given
+                swept.nodes |= reached
+    return swept
+
+
+def _launched(project: Project, rel: str, scripts: list[str]) -> list[str]:
+    """Project files for the scripts a shell file launches (relative to it, to the root, or by suffix)."""
+    found = []
+    folder = os.path.dirname(rel)
+    for script in scripts:
+        if script.startswith("-m "):
+            hit = project.resolve(rel, script[3:])  # run from the launcher's folder or one above it
+            if hit is not None and not hit[1]:
+                found.append(hit[0])
+            continue
+        for candidate in (os.path.normpath(os.path.join(folder, script)), os.path.normpath(script)):
+            if candidate in project.files:
+                found.append(candidate)
+                break
+        else:
+            tail = "/" + script.lstrip("./")
+            matches = [r for r in project.files if ("/" + r).endswith(tail)]
+            if len(matches) == 1:
+                found.append(matches[0])
+    return found
+
+
+def _loaders(project: Project, graph: CallGraph, facts: dict[str, SeedFacts], config: str) -> list[str]:
+    """The nodes that name a config file or its folder (Hydra `config_path`), relative to their own file or
+    to the project root; a path with a file name may also be relative to a working folder (a suffix)."""
+    found = []
+    for rel, f in facts.items():
+        here = os.path.dirname(rel)
+        for scope, strings in f.strings.items():
+            for text in strings:
+                text = text.rstrip("/")
+                if not text:
+                    continue
+                places = {os.path.normpath(os.path.join(here, text)), os.path.normpath(text)}
+                if any(config == p or config.startswith(p + "/") for p in places) or (
+                    "." in text.rsplit("/", 1)[-1] and config.endswith("/" + text.lstrip("./"))
+                ):
+                    found.append(node_of(rel, scope))
+                    break
+    return found
+
+
+def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
+    found = []
+    for rel, f in facts.items():
+        for option in f.options:
+            if not keep(rel, option.scope):
+                continue
+            unit = project.unit_of(rel)
+            if option.field and any(
+                option.dest in g.cli_dests for r, g in facts.items() if project.unit_of(r) == unit
+            ):
+                continue  # a command-line option of the same name is what reaches the seed
+            node = node_of(rel, option.scope)
+            run = graph.run_of(node) if graph.entries(node) else graph.run_of(f"{rel}:<main>")
+            here = [(r, loc) for r, name, loc, scope in option_uses if name == option.dest and node_of(r, scope) in run]
+            if here:
+                here.sort(key=lambda item: (item[0] != rel, item[0], item[1].line))
+                found.append(OptionFinding(rel, option, here[0][1]))
+            elif any(name == option.dest and project.covers(unit, r) for r, name, _, _ in option_uses):
+                found.append(OptionFinding(rel, option, None))  # seeds in the unit; the link is not resolved
+    return found
+
+
+def _configs(project, graph, facts, option_uses, keep, swept) -> list[ConfigFinding]:
+    """A seed fixed in the configs that training code reads: one finding per folder and key."""
+    families: dict[tuple[str, str], list[tuple[str, Loc, int]]] = defaultdict(list)
+    for rel, aux in project.aux_facts("seed").items():
+        if not aux.seeds or in_test_code(rel):
+            continue
+        loaders = _loaders(project, graph, facts, rel)
+        runs = set().union(*(graph.run_of(n) for n in loaders)) if loaders else None
+        unit = project.unit_of(rel)
+        for line, column, key, value in aux.seeds:
+            lowered = key.lower()
+            readers = [
+                (r, scope) for r, name, _, scope in option_uses
+                if name.lower() == lowered and (
+                    node_of(r, scope) in runs if runs is not None
+                    else project.covers(unit, r) or project.covers(project.unit_of(r), rel)
+                )
+            ]
+            if not any(keep(r, scope) for r, scope in readers) or any(project.covers(u, rel) for u in swept.units):
+                continue
+            loc = Loc(line, column, line, column + len(key), aux.display)
+            families[(os.path.dirname(rel), key)].append((rel, loc, value))
+    found = []
+    for (_, key), items in sorted(families.items()):
+        items.sort(key=lambda item: item[0])
+        (_, loc, value), others = items[0], items[1:]
+        found.append(ConfigFinding(key, value, loc, [(o[1], o[2]) for o in others]))
+    return found
