@@ -2,6 +2,7 @@
 gives the statistics of a local sweep; a lost task is reported and the other seeds kept; settings and extras."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -21,6 +22,10 @@ from mllint.probe import executors  # noqa: E402
 from mllint.probe.runner import Spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# CI installs the probe-ray and probe-slurm extras; without them these tests are skipped before any run starts
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed (probe-ray)")
+needs_submitit = pytest.mark.skipif(importlib.util.find_spec("submitit") is None,
+                                    reason="submitit is not installed (probe-slurm)")
 SWEEP = ("--no-static", "--seeds", "3", "--steps", "6", "--format", "json")
 SCRIPT = ("--", "python", "fixtures/probe/grad_accum/train.py")
 # Kills the process that started the probe's subprocess (the Ray worker, the submitit job) for one seed, as a lost
@@ -77,8 +82,10 @@ def no_ray_left():
     assert not _ray_processes() - before, "Ray processes left running"
 
 
+@needs_ray
 def test_ray_sweep_gives_the_local_statistics(local_sweep, no_ray_left):
-    ray = pytest.importorskip("ray")
+    import ray
+
     result = invoke(*SWEEP, "--executor", "ray", "--jobs", "2", *SCRIPT)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -89,8 +96,8 @@ def test_ray_sweep_gives_the_local_statistics(local_sweep, no_ray_left):
     assert not ray.is_initialized()  # the instance the probe started is shut down
 
 
+@needs_submitit
 def test_submitit_sweep_gives_the_local_statistics(local_sweep, tmp_path, monkeypatch):
-    pytest.importorskip("submitit")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     result = invoke(*SWEEP, "--executor", "slurm", "--slurm-cluster", "local", *SCRIPT)
     assert result.exit_code == 0, result.output
@@ -101,9 +108,9 @@ def test_submitit_sweep_gives_the_local_statistics(local_sweep, tmp_path, monkey
     assert os.listdir(tmp_path / "mllint" / "submitit") == []  # every job gave a result: the folder is removed
 
 
-@pytest.mark.parametrize("executor", ["ray", "slurm"])
+@pytest.mark.parametrize("executor", [pytest.param("ray", marks=needs_ray),
+                                      pytest.param("slurm", marks=needs_submitit)])
 def test_a_lost_task_is_reported_and_the_other_seeds_are_kept(executor, tmp_path, monkeypatch, no_ray_left):
-    pytest.importorskip("ray" if executor == "ray" else "submitit")
     (tmp_path / "train.py").write_text(LOST_TASK)
     monkeypatch.setenv("KILL_PARENT_AT_SEED", "1")
     monkeypatch.setenv("MLLINT_TEST_WORKER", "1")
@@ -165,8 +172,8 @@ def test_without_the_extra_a_clear_message_and_exit_2(executor, extra, monkeypat
     assert "Traceback" not in result.output
 
 
+@needs_submitit
 def test_slurm_without_sbatch_is_a_usage_error(monkeypatch):
-    pytest.importorskip("submitit")
     monkeypatch.setenv("PATH", "/nonexistent")
     result = invoke(*SWEEP, "--executor", "slurm", *SCRIPT)
     assert result.exit_code == 2 and "sbatch is not on PATH" in result.stderr
@@ -184,6 +191,7 @@ def _settings(project: Path, *args: str) -> executors.Cluster:
         return ctx.obj
 
 
+@needs_submitit  # settings() checks that the chosen executor's engine is installed
 def test_settings_from_the_table_and_the_command_line(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.mllint.probe]\nexecutor = "slurm"\npartition = "gpu"\ntime = "1:30:00"\ngpus = 2\ncpus = 8\n'
@@ -239,8 +247,8 @@ def test_progress_lines_when_not_a_terminal():
     ]
 
 
+@needs_ray
 def test_an_unreachable_ray_cluster_is_an_error_at_once(no_ray_left):
-    pytest.importorskip("ray")
     result = invoke(*SWEEP, "--executor", "ray", "--ray-address", "127.0.0.1:1", *SCRIPT)
     assert result.exit_code == 2 and "no Ray cluster answers at 127.0.0.1:1" in result.stderr
     result = invoke(*SWEEP, "--executor", "ray", "--ray-address", "auto", *SCRIPT)
@@ -248,9 +256,9 @@ def test_an_unreachable_ray_cluster_is_an_error_at_once(no_ray_left):
     assert "Traceback" not in result.output
 
 
+@needs_submitit
 def test_slurm_job_array_carries_the_resources_and_a_refusal_is_reported(tmp_path, monkeypatch):
     """A stand-in `sbatch` keeps the job script submitit wrote and refuses it, as SLURM does for a bad partition."""
-    pytest.importorskip("submitit")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     sbatch = bin_dir / "sbatch"
@@ -301,8 +309,8 @@ for task in 0 1 2; do echo "4242_$task|RUNNING|localhost"; done
 '''
 
 
+@needs_submitit
 def test_a_sweep_through_slurm_job_arrays(local_sweep, tmp_path, monkeypatch):
-    pytest.importorskip("submitit")
     from mllint.probe.cli import _seed_summary
 
     bin_dir = tmp_path / "bin"
