@@ -203,25 +203,26 @@ def loss_quantity(micro: list[int], manual: bool) -> str:
 def _why_not(state: Any, code: str) -> str:
     """Why a check could not run in this run."""
     trained = any(info.trained_batches for info in state.loaders)
-    no_eval = "no evaluation pass over a DataLoader ran"
-    if state.stopped_at_budget_without_drain:
-        no_eval += (" (the training loop does not iterate a DataLoader, so the probe could not end its epoch "
-                    "early to let the script evaluate; it stopped the script at the step budget)")
+    stopped = ""
+    if state.evaluated_records or state.eval_modules:
+        pass  # the script evaluated: the stop is not the reason
+    elif state.stopped_at_budget_without_drain:
+        stopped = (" (the training loop does not iterate a DataLoader, so the probe could not end its epoch early to "
+                   "let the script evaluate: it stopped the script at the step budget)")
     elif state.draining:
-        no_eval += " (the probe ended the training epoch, and the script did not evaluate before training on)"
-    else:
-        no_eval += " before the script ended"
-    no_forward = "no forward pass under no_grad/inference_mode ran after training started"
+        stopped = " (the probe ended the training epoch, and the script trained on without evaluating)"
+    no_eval = "no evaluation pass over a DataLoader ran" + stopped
+    no_forward = "no forward pass under no_grad/inference_mode ran after training started" + stopped
     if code == "LEAK001":
         if not state.loaders:
             return "no DataLoader was built: samples could not be fingerprinted"
         return no_eval if trained else "no DataLoader batch reached backward()"
     if code == "LEAK002":
-        return "no checkpoint was written" if not state.saves else no_eval
+        return "no checkpoint was written" + stopped if not state.saves else no_eval
     if code in ("EVAL001", "EVAL004"):
         if code == "EVAL001" and state.eval_modules and not state.optimised:
             return "no optimiser: the trained parameters are unknown"
-        return no_forward + (f"; {no_eval}" if state.loaders and trained else "")
+        return no_forward
     if code == "PREP001":
         if state.synthetic:
             return "synthetic images have no channel order"

@@ -116,7 +116,8 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
     lines = [f"{label}: {status}, {outcome.wall:.1f} s"]
     if "steps" in record:
         times = record.get("step_times", [])[1:] or record.get("step_times", [])
-        steps = _n(record["steps"], "update by hand" if record.get("manual_steps") else "optimiser step")
+        steps = (f"{record['steps']} update{'' if record['steps'] == 1 else 's'} by hand" if record.get("manual_steps")
+                 else _n(record["steps"], "optimiser step"))
         lines.append(f"  compute: {steps}, {_n(record.get('backwards', 0), 'backward pass')}, "
                      f"{record.get('samples_trained', 0)} samples trained, effective batch {_effective(record)}, "
                      f"device {record.get('device') or '-'}, {_median_ms(times)} per step (median)")
@@ -129,7 +130,9 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
         printed = record.get("printed_losses") or []
         if printed:
             step, value, line = printed[-1]
-            lines.append(f"  training loss the script printed last: {value:g} (after step {step}: {line!r})")
+            ours = record.get("step_losses", [])[step - 1] if 0 < step <= len(record.get("step_losses", [])) else None
+            same = f"; the probe's loss of step {step}: {ours:.6g}" if ours is not None else ""
+            lines.append(f"  training loss the script printed last: {value:g} (after step {step}: {line!r}{same})")
         for loader in record.get("loaders", []):
             lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {_n(loader['batches'], 'batch')}, "
                          f"{loader['samples']} samples, {loader['role']}"

@@ -277,7 +277,8 @@ class State:
                 self._samples_acc += record.size
                 self.trained_records.append(record)
         self.pending.clear()
-        if not from_loader and self._root_batch:  # no DataLoader: the batch dimension of the model's inputs
+        if not from_loader and self._root_batch and not any(info.trained_batches for info in self.loaders):
+            # no DataLoader feeds training: the batch dimension of the model's inputs
             self.samples_trained += self._root_batch
             self._samples_acc += self._root_batch
         self._root_batch = 0
@@ -324,7 +325,9 @@ class State:
         if final:
             return
         if self.steps >= self.steps_budget:
-            if self.draining or not any(info.trained_batches for info in self.loaders):
+            # while draining, a loader that prefetches (timm) still yields a batch or two before the epoch ends
+            if self.draining and self.steps >= self.steps_budget + 2 or not self.draining and not any(
+                    info.trained_batches for info in self.loaders):
                 self.stopped_at_budget_without_drain = not self.draining
                 raise ProbeStop("steps")
             self.draining = True  # end the training epoch: the script evaluates, then is stopped
