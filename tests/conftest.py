@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # go to a folder of its own, so that the check below sees this session's probe folders only.
 _SESSION_TMP = tempfile.mkdtemp(prefix="mllint-tests-")
 os.environ["TMPDIR"] = _SESSION_TMP
+os.environ["XDG_CACHE_HOME"] = os.path.join(_SESSION_TMP, "cache")  # the probe's lint cache for projects without one
 tempfile.tempdir = None
 atexit.register(shutil.rmtree, _SESSION_TMP, True)
 

@@ -33,6 +33,7 @@ def _crash_site(exc: BaseException, project: str) -> list | None:
 
 
 _LOSS = re.compile(r"(?i)(?<![a-z_])(?:train(?:ing)?[ _-]?)?loss\b[^0-9a-z\n]{0,6}([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _NOT_TRAINING = re.compile(r"(?i)(?<![a-z])(val|valid|validation|test|eval|evaluation|dev)(?![a-z])")
 
 
@@ -59,8 +60,8 @@ class _Tee:
             if "oss" not in line or _NOT_TRAINING.search(line) or not self._state.training_phase():
                 continue
             match = _LOSS.search(line)
-            if match:
-                self._state.on_printed_loss(float(match.group(1)), line.strip())
+            if match:  # progress bars move the cursor with backspaces: keep the printable text
+                self._state.on_printed_loss(float(match.group(1)), " ".join(_CONTROL.sub(" ", line).split()))
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

@@ -94,12 +94,17 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
                 synthetic=synthetic_data, keep_tmp=keep)
     seeds = list(range(seed_count)) if seed_count else [None]
     specs = [Spec(**{**base.__dict__, "seed": seed}) for seed in seeds]
+    script = None if argv[0] == "-m" else os.path.abspath(argv[0])
+    # the static pass runs while the script does (the runs are other processes)
+    background = ThreadPoolExecutor(max_workers=1)
+    pending_static = None if no_static else background.submit(_static, root, script, bool(project))
     with ThreadPoolExecutor(max_workers=min(jobs, len(specs))) as executor:
         outcomes = run_specs(specs, executor)
 
     from . import report as reporting
     from .verdicts import merge
 
+    background.shutdown(wait=False)
     if any(o.status == "no-torch" for o in outcomes):
         click.echo(f"mllint probe: {INSTALL_HINT} (in the interpreter {python})", err=True)
         sys.exit(2)
@@ -108,9 +113,9 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
         sys.exit(2)
 
     static, static_error = [], None
-    if not no_static:
+    if pending_static is not None:
         try:
-            static = _static(root, None if argv[0] == "-m" else os.path.abspath(argv[0]), bool(project))
+            static = pending_static.result()
         except Exception as exc:  # noqa: BLE001 - the run's own evidence still stands
             static_error = f"{type(exc).__name__}: {exc}"
     findings = merge(static, outcomes)

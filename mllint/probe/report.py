@@ -184,11 +184,11 @@ def _seed_lines(seeds: list[dict]) -> list[str]:
         shown = f"{seed['api']}({seed['value']})" if len(values) == 1 else \
             f"{seed['api']}({len(values)}{'+' if len(values) >= 50 else ''} values: {', '.join(map(str, values[:3]))}, ...)"
         times = f" x{count}" if count > 1 else ""
+        via = f", reached from {_site(seed['from'])}" if seed.get("from") and seed["from"] != seed["site"] else ""
         if kind == "script":
-            out.append(f"  seed: {shown}{over} at {_site(seed['site'])}{times}")
+            out.append(f"  seed: {shown}{over} at {_site(seed['site'])}{times}{via}")
         else:
             what = "per-sample seeding in data loading" if kind == "per-sample" else "library seeding"
-            via = f", reached from {_site(seed['from'])}" if seed.get("from") and seed["from"] != seed["site"] else ""
             out.append(f"  {what} (not the run's seed): {shown} at {_site(seed['site'])}{times}{via}")
     return out
 

@@ -395,8 +395,7 @@ class State:
         if entry is None:
             entry = self.seeds[key] = {"api": api, "value": shown, "site": site, "count": 0, "kind": kind,
                                        "values": []}
-            if kind != "script":
-                entry["from"] = script_site(3)
+            entry["from"] = script_site(3)  # the script's line, when a helper or a library made the call
         entry["count"] += 1
         if len(entry["values"]) < 50 and shown not in entry["values"]:
             entry["values"].append(shown)

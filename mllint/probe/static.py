@@ -24,23 +24,95 @@ def unit_of(script: str, root: str) -> str:
         current = parent
 
 
-def imported_modules(script: str, unit: str, limit: int = 400) -> list[str]:
-    """The script and the project modules it imports, followed through the modules they import, within the unit."""
-    from .. import discovery
-    from ..config import Config
-    from ..recipe.card import _imported_files
+def _module_file(name: str, level: int, importer: str, unit: str) -> str | None:
+    """`pkg.mod` (or `.mod` from importer) -> its file in the unit: pkg/mod.py or pkg/mod/__init__.py."""
+    if level:
+        base = os.path.dirname(importer)
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        bases = [base]
+    else:
+        bases = [os.path.dirname(importer), unit]
+    for base in bases:
+        stem = os.path.join(base, *name.split(".")) if name else base
+        for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+            if os.path.isfile(candidate) and candidate.startswith(unit.rstrip(os.sep) + os.sep):
+                return candidate
+    return None
 
-    config = Config()
-    sources = discovery.discover([unit], [*config.exclude, *config.extend_exclude], config.respect_gitignore,
-                                 with_aux=False).sources
-    sources = sorted(set(sources) | {script})
-    found, queue = [script], [script]
-    while queue and len(found) < limit:
-        for path in _imported_files(queue.pop(0), unit, sources):
-            if path not in found:
-                found.append(path)
-                queue.append(path)
+
+def _imports(path: str, unit: str, names: set[str] | None) -> list[str]:
+    """The project files that path's imports reach: the module of `import a.b`; for `from pkg import x`, the
+    submodule x or, when pkg is a package that re-exports x (`from .loader import x` in its __init__), the module
+    x comes from, not every module the package imports. names: for a package __init__, the names wanted."""
+    import ast
+
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                target = _module_file(alias.name, 0, path, unit)
+                if target:
+                    found.append(target)
+        elif isinstance(node, ast.ImportFrom):
+            wanted = {alias.name for alias in node.names}
+            if names is not None and not wanted & names and "*" not in wanted:
+                continue  # a package's re-export of names nobody asked for
+            target = _module_file(node.module or "", node.level, path, unit)
+            if target is None:
+                continue
+            if "*" in wanted and names is not None and not _defines(target, names):
+                continue  # `from .beit import *` in a package: only the module that defines a wanted name
+            if target.endswith("__init__.py"):
+                for name in wanted:  # `from pkg import submodule`
+                    sub = _module_file(name, 1, target, unit)
+                    if sub:
+                        found.append(sub)
+                        wanted = wanted - {name}
+                found.extend(f"{target}\0{name}" for name in sorted(wanted))
+            else:
+                found.append(target)
     return found
+
+
+def _defines(path: str, names: set[str]) -> bool:
+    import re
+
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return any(re.search(rb"^(?:def|class)[ \t]+" + re.escape(n.encode()) + rb"\b|^" + re.escape(n.encode()) +
+                         rb"[ \t]*=", text, re.M) for n in names)
+
+
+def imported_modules(script: str, unit: str, limit: int = 400) -> list[str]:
+    """The script and the project modules it imports, followed through the modules they import (a package's
+    __init__ only for the names asked of it), within the unit."""
+    found: dict[str, None] = {script: None}
+    asked: dict[str, set[str]] = {}  # package __init__ -> names asked of it
+    queue: list[tuple[str, set[str] | None]] = [(script, None)]
+    while queue and len(found) < limit:
+        path, names = queue.pop(0)
+        for item in _imports(path, unit, names):
+            target, _, name = item.partition("\0")
+            if name:
+                wanted = asked.setdefault(target, set())
+                if name in wanted:
+                    continue
+                wanted.add(name)
+                found.setdefault(target, None)
+                queue.append((target, {name}))
+            elif target not in found:
+                found[target] = None
+                queue.append((target, None if not target.endswith("__init__.py") else set()))
+    return list(found)
 
 
 def static_findings(project: str, script: str | None, whole: bool) -> list:
@@ -48,10 +120,22 @@ def static_findings(project: str, script: str | None, whole: bool) -> list:
     from ..engine import run
 
     config = load_config(None, Path(project))
-    cache_dir = os.path.join(project, ".mllint_cache")
-    use_cache = os.path.isdir(cache_dir)  # reuse the lint cache; never create one in the user's tree
+    cache_dir = _cache_dir(project)
     if whole or script is None:
-        return run([project], config, ["ALL"], [], jobs=1, use_cache=use_cache).findings
+        return run([project], config, ["ALL"], [], jobs=1, use_cache=True, cache_dir=cache_dir).findings
     files = imported_modules(script, unit_of(script, project))
-    return run(files, config, ["ALL"], [], jobs=1, use_cache=use_cache, restrict=files).findings
+    return run(files, config, ["ALL"], [], jobs=1, use_cache=True, cache_dir=cache_dir, restrict=files).findings
+
+
+def _cache_dir(project: str) -> str:
+    """The project's lint cache when it has one (`mllint` made it); else one in the user's cache folder, so that
+    the probe writes nothing into the project."""
+    import hashlib
+
+    own = os.path.join(project, ".mllint_cache")
+    if os.path.isdir(own):
+        return own
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha1(os.path.abspath(project).encode()).hexdigest()[:16]
+    return os.path.join(base, "mllint", "probe", digest)
 
