@@ -41,24 +41,35 @@ def _module_file(name: str, level: int, importer: str, unit: str) -> str | None:
     return None
 
 
-def _imports(path: str, unit: str, names: set[str] | None) -> list[str]:
-    """The project files that path's imports reach: the module of `import a.b`; for `from pkg import x`, the
-    submodule x or, when pkg is a package that re-exports x (`from .loader import x` in its __init__), the module
-    x comes from, not every module the package imports. names: for a package __init__, the names wanted."""
+def _imports(path: str, unit: str, names: set[str] | None) -> list[tuple[str, set[str] | None]]:
+    """The project files that path's imports reach, each with the names wanted of it when it is a package's
+    __init__ (None: all): `from pkg import x` wants x of pkg, or the submodule x; a package imported whole
+    (`from timm import utils`, `import a.b as c`) wants the attributes the importer reads on it (`utils.x`).
+    names: for a package __init__ itself, the names asked of it: only the imports that bring those are followed
+    (`from .loader import create_loader`), not every module the package imports."""
     import ast
+    import re
 
     try:
         with open(path, "rb") as handle:
-            tree = ast.parse(handle.read())
+            text = handle.read().decode("utf-8", "replace")
+        tree = ast.parse(text)
     except (OSError, SyntaxError, ValueError):
         return []
-    found: list[str] = []
+    found: list[tuple[str, set[str] | None]] = []
+
+    def whole(target: str, alias: str) -> None:
+        if target.endswith("__init__.py"):
+            found.append((target, set(re.findall(r"(?<![\w.])" + re.escape(alias) + r"\.(\w+)", text))))
+        else:
+            found.append((target, None))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 target = _module_file(alias.name, 0, path, unit)
                 if target:
-                    found.append(target)
+                    whole(target, alias.asname or alias.name)
         elif isinstance(node, ast.ImportFrom):
             wanted = {alias.name for alias in node.names}
             if names is not None and not wanted & names and "*" not in wanted:
@@ -68,15 +79,18 @@ def _imports(path: str, unit: str, names: set[str] | None) -> list[str]:
                 continue
             if "*" in wanted and names is not None and not _defines(target, names):
                 continue  # `from .beit import *` in a package: only the module that defines a wanted name
-            if target.endswith("__init__.py"):
-                for name in wanted:  # `from pkg import submodule`
-                    sub = _module_file(name, 1, target, unit)
-                    if sub:
-                        found.append(sub)
-                        wanted = wanted - {name}
-                found.extend(f"{target}\0{name}" for name in sorted(wanted))
-            else:
-                found.append(target)
+            if not target.endswith("__init__.py"):
+                found.append((target, None))
+                continue
+            rest: set[str] = set()
+            for alias in node.names:
+                sub = _module_file(alias.name, 1, target, unit) if alias.name != "*" else None
+                if sub:  # `from pkg import submodule`
+                    whole(sub, alias.asname or alias.name)
+                else:
+                    rest.add(alias.name)
+            if rest:
+                found.append((target, None if "*" in rest else rest))
     return found
 
 
@@ -100,18 +114,21 @@ def imported_modules(script: str, unit: str, limit: int = 400) -> list[str]:
     queue: list[tuple[str, set[str] | None]] = [(script, None)]
     while queue and len(found) < limit:
         path, names = queue.pop(0)
-        for item in _imports(path, unit, names):
-            target, _, name = item.partition("\0")
-            if name:
-                wanted = asked.setdefault(target, set())
-                if name in wanted:
-                    continue
-                wanted.add(name)
-                found.setdefault(target, None)
-                queue.append((target, {name}))
-            elif target not in found:
-                found[target] = None
-                queue.append((target, None if not target.endswith("__init__.py") else set()))
+        for target, wanted in _imports(path, unit, names):
+            if wanted is None:
+                if target not in found or target in asked:
+                    found[target] = None
+                    asked.pop(target, None)
+                    queue.append((target, None))
+                continue
+            known = asked.get(target, set()) if target in asked or target not in found else None
+            if known is None:  # already followed whole
+                continue
+            new = wanted - known
+            found.setdefault(target, None)
+            asked[target] = known | new
+            if new:
+                queue.append((target, new))
     return list(found)
 
 
