@@ -212,6 +212,8 @@ def _why_not(state: Any, code: str) -> str:
     elif state.draining:
         stopped = " (the probe ended the training epoch, and the script trained on without evaluating)"
     no_eval = "no evaluation pass over a DataLoader ran" + stopped
+    if not state.loaders:
+        no_eval = "no DataLoader was built: what an evaluation reads cannot be told apart from training data"
     no_forward = "no forward pass under no_grad/inference_mode ran after training started" + stopped
     if code == "LEAK001":
         if not state.loaders:
