@@ -16,22 +16,8 @@ from pathlib import Path
 import pytest
 
 torch = pytest.importorskip("torch")
-from click.testing import CliRunner  # noqa: E402
-
 from conftest import probe_folders_left  # noqa: E402
-from mllint.probe.cli import probe  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures" / "probe"
-
-
-def invoke(*args: str, cwd: Path = ROOT):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(probe, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
+from test_probe import FIXTURES, ROOT, invoke  # noqa: E402
 
 
 @lru_cache(maxsize=None)
@@ -250,3 +236,21 @@ def test_the_default_unit_is_the_scripts_folder_or_the_nearest_with_a_readme(tmp
     assert unit_of(str(tmp_path / "tools/train.py"), str(tmp_path)) == str(tmp_path)
     assert unit_of(str(tmp_path / "examples/mnist/main.py"), str(tmp_path)) == str(tmp_path / "examples/mnist")
     assert unit_of(str(tmp_path / "bare/a/train.py"), str(tmp_path / "bare")) == str(tmp_path / "bare/a")
+
+
+def test_appending_to_a_user_file_sees_its_content_and_leaves_it_unchanged(tmp_path):
+    (tmp_path / "log.txt").write_text("old\n")
+    (tmp_path / "train.py").write_text(textwrap.dedent("""
+        import torch
+        model = torch.nn.Linear(2, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        with open("log.txt", "a") as log:
+            log.write("new\\n")
+        with open("log.txt") as log:
+            assert log.read() == "old\\nnew\\n"
+        model(torch.ones(4, 2)).sum().backward()
+        optimizer.step()
+    """))
+    result = invoke("--no-static", "--", "python", "train.py", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "log.txt").read_text() == "old\n"

@@ -120,13 +120,10 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
             static_error = f"{type(exc).__name__}: {exc}"
     findings = merge(static, outcomes)
     result = reporting.ProbeReport(base, ["python", *argv], outcomes, findings, static_error=static_error)
-    every_run = set.intersection(*(set(reporting.limits_of(o)) for o in outcomes))
-    result.limits.extend(("all runs: " if len(outcomes) > 1 else "") + p
-                         for p in dict.fromkeys(reporting.limits_of(outcomes[0])) if p in every_run)
+    result.limits.extend(reporting.limits_of_runs(outcomes))
     for index, outcome in enumerate(outcomes):
         label = f"run {index + 1} (seed {outcome.seed}): " if len(outcomes) > 1 else ""
         result.problems.extend(label + p for p in reporting.problems_of(outcome))
-        result.limits.extend(label + p for p in reporting.limits_of(outcome) if p not in every_run)
     if seed_count and seed_count > 1:
         result.seeds = _seed_summary(outcomes, result.problems)
         result.printed = _printed_summary(outcomes)

@@ -41,6 +41,7 @@ class Redirects:
         self.map: dict[str, dict] = {}  # absolute user path -> {"path", "to", "kind", "site"}
         self.hidden: list[dict] = []  # user files the script removed or moved away: left in place, hidden
         self.skipped: list[str] = []  # removals of user folders that were not done
+        self.copy: Callable | None = None  # the original shutil.copy2, once install() ran
 
     # -- decisions
     def absolute(self, path: Any) -> str | None:
@@ -65,12 +66,14 @@ class Redirects:
                 return os.path.join(self.root, os.path.relpath(absolute, prefix))
         return os.path.join(self.root, absolute.lstrip(_SEP))
 
-    def write(self, path: Any, kind: str, always: bool = False) -> Any:
-        """The path a write goes to: the temporary folder for a protected path (any path when `always`)."""
+    def write(self, path: Any, kind: str, always: bool = False, update: bool = False) -> Any:
+        """The path a write goes to: the temporary folder for a protected path (any path when `always`).
+        update: the write keeps what is there (append, `r+`): a user file is copied over first."""
         absolute = self.absolute(path)
         if absolute is None or absolute.startswith(self.tmpdir + _SEP) or absolute.startswith("/dev/"):
             return path
         known = self.map.get(absolute)
+        fresh = known is None
         if known is None:
             if not always and not self.inside(absolute):
                 return path
@@ -79,6 +82,8 @@ class Redirects:
         elif known.get("hidden"):  # a hidden user file written again: now a redirected write
             known.update(hidden=False, kind=kind)
         os.makedirs(os.path.dirname(known["to"]), exist_ok=True)
+        if fresh and update and self.copy is not None and os.path.isfile(absolute):
+            self.copy(absolute, known["to"])
         return known["to"]
 
     def read(self, path: Any) -> Any:
@@ -127,7 +132,7 @@ def install(red: Redirects) -> dict[str, Callable]:
     def open_(file, mode="r", *args, **kwargs):
         if isinstance(file, (str, bytes, os.PathLike)):
             if any(flag in mode for flag in "wax+"):
-                file = red.write(file, "open")
+                file = red.write(file, "open", update="w" not in mode and "x" not in mode)
             else:
                 file = red.read(file)
         return o["open"](file, mode, *args, **kwargs)
@@ -230,6 +235,7 @@ def install(red: Redirects) -> dict[str, Callable]:
             return None
         return o["rmtree"](path, *args, **kwargs)
 
+    red.copy = o["copy2"]
     builtins.open = io.open = open_
     os.open = os_open
     os.stat, os.lstat = _stat("stat"), _stat("lstat")

@@ -71,6 +71,17 @@ def limits_of(outcome: Outcome) -> list[str]:
     return out
 
 
+def limits_of_runs(outcomes: list[Outcome]) -> list[str]:
+    """Each run's limits, those that every run shares said once."""
+    if len(outcomes) == 1:
+        return limits_of(outcomes[0])
+    every = set.intersection(*(set(limits_of(o)) for o in outcomes))
+    out = [f"all runs: {p}" for p in dict.fromkeys(limits_of(outcomes[0])) if p in every]
+    for index, outcome in enumerate(outcomes):
+        out.extend(f"run {index + 1} (seed {outcome.seed}): {p}" for p in limits_of(outcome) if p not in every)
+    return out
+
+
 def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 'es' if word.endswith(('s', 'ch')) else 's'}"
 
@@ -123,7 +134,8 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
                      f"device {record.get('device') or '-'}, {_median_ms(times)} per step (median)")
         if record.get("root_inputs") and record.get("samples_trained"):
             shapes = ", ".join("(" + ", ".join(map(str, shape)) + ")" for shape in record["root_inputs"])
-            lines.append(f"  samples counted from the batch dimension of the model's inputs (no DataLoader): {shapes}")
+            lines.append(f"  samples counted from the first dimension of the model's input (no DataLoader; input shape "
+                         f"{shapes}: a sequence-first input counts time steps)")
         losses = [v for v in record.get("step_losses", []) if v is not None]
         if losses:
             lines.append(f"  training loss at the last step: {losses[-1]:.4g}, {record.get('loss_quantity', '')}")

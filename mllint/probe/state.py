@@ -134,7 +134,8 @@ class State:
         self.manual: bool | None = None  # no optimiser: weights updated by hand (None: not decided yet)
         self._manual_sum: float | None = None
         self.roots: dict[int, Any] = {}
-        self.after_first_backward: Any = None  # modules called outermost in training forwards (samples without a loader)
+        self.after_first_backward: Any = None
+        self._weighted: dict[int, bool] = {}  # modules called outermost in training forwards (samples without a loader)
         self._root_batch = 0  # the largest batch dimension among them since the last backward
         self.root_shapes: dict[tuple, int] = {}
         self.stopped_at_budget_without_drain = False
@@ -358,6 +359,13 @@ class State:
 
     # -- training forwards without a DataLoader
     def on_root_forward(self, module: torch.nn.Module, args: tuple, kwargs: dict | None) -> None:
+        """An outermost training forward: a module with parameters (the model, not a loss module whose inputs are
+        flattened outputs) counts the batch dimension of its input."""
+        weighted = self._weighted.get(id(module))
+        if weighted is None:
+            weighted = self._weighted[id(module)] = next(module.parameters(), None) is not None
+        if not weighted:
+            return
         tensor = first_input(args) if args else None
         if tensor is None and kwargs:
             tensor = first_input(kwargs)
