@@ -73,17 +73,17 @@ class Redirects:
         if absolute is None or absolute.startswith(self.tmpdir + _SEP) or absolute.startswith("/dev/"):
             return path
         known = self.map.get(absolute)
-        fresh = known is None
         if known is None:
             if not always and not self.inside(absolute):
                 return path
             known = {"path": absolute, "to": self._target(absolute), "kind": kind, "site": self.site_of()}
+            os.makedirs(os.path.dirname(known["to"]), exist_ok=True)
+            if update and self.copy is not None and os.path.isfile(absolute):
+                self.copy(absolute, known["to"])  # before the map sends reads of the path to the copy
             self.map[absolute] = known
         elif known.get("hidden"):  # a hidden user file written again: now a redirected write
             known.update(hidden=False, kind=kind)
         os.makedirs(os.path.dirname(known["to"]), exist_ok=True)
-        if fresh and update and self.copy is not None and os.path.isfile(absolute):
-            self.copy(absolute, known["to"])
         return known["to"]
 
     def read(self, path: Any) -> Any:
