@@ -150,10 +150,13 @@ def _project_modules(root: str, sources: Iterable[str]) -> frozenset[str]:
 def run(
     paths: list[str], config: Config, select: list[str], ignore: list[str], jobs: int = 1,
     cache_dir: str | None = None, use_cache: bool = False, substitutes: dict[str, str] | None = None,
+    restrict: Iterable[str] | None = None,
 ) -> RunResult:
     """Lint paths. With use_cache, per-file results are kept in cache_dir (default ROOT/.mllint_cache).
     substitutes maps a linted file's absolute path to the file its text is read from (stdin: `-` with
-    --stdin-filename PATH is analysed as PATH, in PATH's project, whether or not PATH exists)."""
+    --stdin-filename PATH is analysed as PATH, in PATH's project, whether or not PATH exists).
+    restrict limits the project analysed to those files (the probe: a script and the modules it imports)."""
+    only = {os.path.abspath(p) for p in restrict} if restrict is not None else None
     substitutes = substitutes or {}
     rules = all_rules()
     chosen = [code for code in rules if is_selected(code, select, ignore)]
@@ -193,6 +196,8 @@ def run(
             # the whole project, tests included, whatever was given: `mllint FILE` reports for FILE
             # exactly what `mllint DIR` reports for it, and both runs share cached project results
             sources = set(targets) | set(context.sources)
+            if only is not None:
+                sources &= only | set(targets)
             settings = Settings(
                 config.max_file_size, config.family_options(), _project_modules(root, sources),
                 tuple(chosen), extractors,

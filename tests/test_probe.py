@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -115,7 +116,7 @@ def test_gradient_accumulation_gives_the_effective_batch_and_the_seed():
 def test_checkpoint_after_test_evaluation_confirms_leak002_and_no_user_file_is_written():
     folder = FIXTURES / "select_on_test"
     before = sorted(p.name for p in folder.iterdir())
-    code, report = probe_json("select_on_test")
+    code, report = probe_json("select_on_test", "--keep")
     assert sorted(p.name for p in folder.iterdir()) == before
     assert code == 1
     [leak2] = [f for f in report["findings"] if f["code"] == "LEAK002"]
@@ -125,7 +126,10 @@ def test_checkpoint_after_test_evaluation_confirms_leak002_and_no_user_file_is_w
     written = {os.path.basename(r["path"]): r for r in run["redirects"]}
     assert set(written) == {"best.pt", "log.txt"}
     assert [os.path.basename(d) for d in run["created_dirs"]] == ["checkpoints"]  # created, then removed
-    assert all(r["to"].startswith(run["redirect_folder"]) and os.path.isfile(r["to"]) for r in written.values())
+    try:
+        assert all(r["to"].startswith(run["redirect_folder"]) and os.path.isfile(r["to"]) for r in written.values())
+    finally:
+        shutil.rmtree(run["redirect_folder"])  # kept with --keep: the test removes it
 
 
 def test_crash_is_reported_with_the_scripts_traceback():

@@ -40,6 +40,23 @@ STAND_IN = {
 
         class CIFAR10(MNIST):
             pass
+
+        class FakeData(VisionDataset):
+            # as torchvision's: the global generator seeded for each sample
+
+            def __init__(self, size=1000, image_size=(3, 4, 4), num_classes=2, random_offset=0):
+                self.size, self.image_size, self.num_classes, self.random_offset = size, image_size, num_classes, random_offset
+
+            def __len__(self):
+                return self.size
+
+            def __getitem__(self, index):
+                rng_state = torch.get_rng_state()
+                torch.manual_seed(index + self.random_offset)
+                img = torch.randn(*self.image_size)
+                target = torch.randint(0, self.num_classes, size=(1,), dtype=torch.long)[0]
+                torch.set_rng_state(rng_state)
+                return img, int(target)
     """,
     "torchvision/transforms/__init__.py": "from .transforms import Compose, Normalize, ToTensor\n",
     "torchvision/transforms/functional.py": """
@@ -194,3 +211,39 @@ def test_bgr_inputs_reaching_torchvision_normalize_are_prep001(project):
     assert (prep["code"], prep["status"], prep["line"]) == ("PREP001", "confirmed", 7)
     assert "from the inputs of Normalize" in prep["message"]
     assert code == 1
+
+
+FAKE_DATA = """
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader
+    from torchvision import datasets
+
+    torch.manual_seed(3)
+    loader = DataLoader(datasets.FakeData(size=160), batch_size=16, shuffle=True)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(48, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_library_dataset_that_seeds_per_sample_is_one_library_group(project):
+    code, report = run(project, FAKE_DATA, "--steps", "4")
+    seeds = report["runs"][0]["seeds"]
+    assert [(s["kind"], s["value"], s["site"][1]) for s in seeds if s["kind"] == "script"] == [("script", 3, 6)]
+    [library] = [s for s in seeds if s["kind"] == "library"]
+    assert library["site"][0].endswith("torchvision/datasets.py") and library["count"] == 64
+    assert library["from"][0].endswith("train.py") and library["from"][1] == 10  # the loop that fetched them
+    assert code == 0
+
+
+def test_a_torchvision_that_does_not_pair_with_torch_is_said_in_one_line(project):
+    init = project.parent / "site" / "torchvision" / "__init__.py"
+    init.write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    code, report = run(project, FAKE_DATA)
+    problems = [p for p in report["problems"] if "torchvision::nms" in p]
+    assert code == 2 and len(problems) == 1
+    assert problems[0].startswith("torchvision does not load beside this torch")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import signal
 import sys
@@ -29,6 +30,60 @@ def _crash_site(exc: BaseException, project: str) -> list | None:
         if name.startswith(project.rstrip(os.sep) + os.sep) and "site-packages" not in name:
             site = [name, line, 1]
     return site
+
+
+_LOSS = re.compile(r"(?i)(?<![a-z_])(?:train(?:ing)?[ _-]?)?loss\b[^0-9a-z\n]{0,6}([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_NOT_TRAINING = re.compile(r"(?i)(?<![a-z])(val|valid|validation|test|eval|evaluation|dev)(?![a-z])")
+
+
+class _Tee:
+    """The script's stdout/stderr, passed through, with the training loss it prints picked out (the metric the
+    author reads, in the author's units): `loss 4.2051`, `Loss: 0.736 (0.721)`, `train_loss=2.3`."""
+
+    def __init__(self, stream, state):
+        self._stream, self._state, self._partial = stream, state, ""
+
+    def write(self, text):
+        result = self._stream.write(text)
+        if "oss" in text or self._partial:
+            try:
+                self._scan(text)
+            except Exception:  # noqa: BLE001 - reading the output must never break it
+                self._partial = ""
+        return result
+
+    def _scan(self, text: str) -> None:
+        pieces = re.split(r"[\r\n]", self._partial + text)
+        self._partial = pieces.pop()[-2000:]
+        for line in pieces:
+            if "oss" not in line or _NOT_TRAINING.search(line) or not self._state.training_phase():
+                continue
+            match = _LOSS.search(line)
+            if match:  # progress bars move the cursor with backspaces: keep the printable text
+                self._state.on_printed_loss(float(match.group(1)), " ".join(_CONTROL.sub(" ", line).split()))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _probe_cause(exc: BaseException, state) -> str | None:
+    """A failure the probe itself caused: a file operation on a path it redirected or hid, or an error raised
+    in its own patches. Said plainly, so that the script is not blamed."""
+    if isinstance(exc, OSError):
+        entry = state.files.related(exc.filename, exc.filename2)
+        if entry is not None:
+            if entry.get("hidden"):
+                return (f"the script removed or moved {entry['path']} earlier in the run; the probe left that user "
+                        f"file in place and hid it, so this failure comes from the probe's protection of user files")
+            return (f"{entry['path']} was redirected by the probe to {entry['to']}; this failure comes from the "
+                    f"probe's redirection of file writes, not from the script (please report it)")
+    probe_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frames = [os.path.abspath(f.f_code.co_filename) for f, _ in traceback.walk_tb(exc.__traceback__)]
+    if frames and frames[-1].startswith(probe_dir) and not frames[-1].endswith("bootstrap.py"):
+        return (f"the error was raised inside the probe's own instrumentation ({os.path.basename(frames[-1])}), "
+                f"not by the script (please report it)")
+    return None
 
 
 def main() -> None:
@@ -66,6 +121,7 @@ def main() -> None:
         raise instrument.ProbeStop("timeout")
 
     signal.signal(signal.SIGTERM, on_term)
+    sys.stdout, sys.stderr = _Tee(sys.stdout, state), _Tee(sys.stderr, state)
     argv = list(config["argv"])
     status, exit_code, error = "finished", None, None
     try:
@@ -94,6 +150,13 @@ def main() -> None:
             "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-6000:],
             "site": _crash_site(exc, state.project),
         }
+        try:
+            cause = _probe_cause(exc, state)
+        except Exception:  # noqa: BLE001
+            cause = None
+        if cause:
+            error["probe_cause"] = cause
+            status = "probe-caused"
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         state.remove_created_dirs()
@@ -105,7 +168,7 @@ def main() -> None:
         record = {"notes": [f"the probe could not summarise the run: {type(exc).__name__}: {exc}"]}
     record.update({"status": status, "exit_code": exit_code, "error": error})
     _write(record_path, record)
-    for stream in (sys.stdout, sys.stderr):
+    for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -26,12 +27,10 @@ def _formats() -> list[str]:
     return list(dict.fromkeys([*OWN_FORMATS, *FORMATS]))
 
 
-def _static(project: str):
-    from ..config import load_config
-    from ..engine import run
+def _static(project: str, script: str | None, whole: bool):
+    from .static import static_findings
 
-    config = load_config(None, Path(project))
-    return run([project], config, ["ALL"], [], jobs=1, use_cache=False).findings
+    return static_findings(project, script, whole)
 
 
 @click.command(
@@ -58,12 +57,14 @@ def _static(project: str):
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="PNG of the training loss per step, one curve per seed (matplotlib).")
 @click.option("--project", type=click.Path(exists=True, file_okay=False), default=None,
-              help="The project whose static findings are marked (default: the script's project root).")
+              help="Mark the static findings of this whole folder (default: the script and the project modules it "
+                   "imports, in the script's unit: its folder, or the nearest folder above with a README).")
+@click.option("--keep", is_flag=True, help="Keep each run's temporary folder (redirected writes, record) and name it.")
 @click.option("--no-static", is_flag=True, help="Skip the static analysis of the project.")
 @cluster_options
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt, output, jobs, plot_path, project,
-          no_static, command):
+          keep, no_static, command):
     """Run `python SCRIPT ARGS` (or `python -m MODULE ARGS`) for a few optimiser steps and confirm findings.
 
     Usage: mllint probe [OPTIONS] -- python train.py ARGS
@@ -86,14 +87,19 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
         sys.exit(2)
 
     base = Spec(python, argv, root, steps=steps, eval_batches=eval_batches, timeout=timeout, device=device,
-                synthetic=synthetic_data)
+                synthetic=synthetic_data, keep_tmp=keep)
     seeds = list(range(seed_count)) if seed_count else [None]
     specs = [Spec(**{**base.__dict__, "seed": seed}) for seed in seeds]
+    script = None if argv[0] == "-m" else os.path.abspath(argv[0])
+    # the static pass runs while the script does (the runs are other processes, local or on a cluster)
+    background = ThreadPoolExecutor(max_workers=1)
+    pending_static = None if no_static else background.submit(_static, root, script, bool(project))
     outcomes = run_seeds(specs, cluster, jobs)
 
     from . import report as reporting
     from .verdicts import merge
 
+    background.shutdown(wait=False)
     if any(o.status == "no-torch" for o in outcomes):
         click.echo(f"mllint probe: {INSTALL_HINT} (in the interpreter {python})", err=True)
         sys.exit(2)
@@ -102,19 +108,20 @@ def probe(steps, seed_count, device, timeout, synthetic_data, eval_batches, fmt,
         sys.exit(2)
 
     static, static_error = [], None
-    if not no_static:
+    if pending_static is not None:
         try:
-            static = _static(root)
+            static = pending_static.result()
         except Exception as exc:  # noqa: BLE001 - the run's own evidence still stands
             static_error = f"{type(exc).__name__}: {exc}"
     findings = merge(static, outcomes)
     result = reporting.ProbeReport(base, ["python", *argv], outcomes, findings, static_error=static_error)
+    result.limits.extend(reporting.limits_of_runs(outcomes))
     for index, outcome in enumerate(outcomes):
         label = f"run {index + 1} (seed {outcome.seed}): " if len(outcomes) > 1 else ""
         result.problems.extend(label + p for p in reporting.problems_of(outcome))
-        result.limits.extend(label + p for p in reporting.limits_of(outcome))
     if seed_count and seed_count > 1:
         result.seeds = _seed_summary(outcomes, result.problems)
+        result.printed = _printed_summary(outcomes)
     if plot_path:
         reporting.plot(result, plot_path)
 
@@ -142,6 +149,14 @@ def _seed_summary(outcomes: list, problems: list[str]):
         problems.append("fewer than two runs recorded a training loss: no seed statistics")
         return None
     return summarise(finals)
+
+
+def _printed_summary(outcomes: list):
+    """The same statistics over the training loss each run printed last, when every run printed one."""
+    from .stats import summarise
+
+    finals = [o.record["printed_losses"][-1][1] for o in outcomes if o.record.get("printed_losses")]
+    return summarise(finals) if len(finals) == len(outcomes) and len(finals) > 1 else None
 
 
 def main() -> None:

@@ -102,6 +102,8 @@ def _leak(state: Any, out: list[dict], checked: dict) -> None:
         checked["LEAK001"] = True
     for number, seen in sorted(evaluated.items()):
         evaluator = loaders[number]
+        if evaluator.trained_batches:  # a training loader's batch used by a forward under no_grad: not evaluation
+            continue
         by_trainer: dict[int, int] = {}
         for keys in seen.values():
             owner = next((trained[k] for k in keys if k in trained), None)
@@ -109,18 +111,18 @@ def _leak(state: Any, out: list[dict], checked: dict) -> None:
                 by_trainer[owner] = by_trainer.get(owner, 0) + 1
         for trainer in trained_loaders:
             count = by_trainer.get(trainer.number, 0)
-            same_object = trainer.dataset is evaluator.dataset
-            if not count and not same_object:
+            same = same_data(trainer.dataset, evaluator.dataset)
+            if not count and not same:
                 continue
             if count:
                 message = (f"{count} of the {len(seen)} samples evaluated by the loader at "
                            f"{_site_text(evaluator.site)} ({evaluator.dataset_name}) reached backward() through "
                            f"this loader ({trainer.dataset_name}) within {state.steps} optimiser steps")
             else:
-                message = (f"the evaluation loader at {_site_text(evaluator.site)} iterates the same dataset object "
+                message = (f"the evaluation loader at {_site_text(evaluator.site)} iterates {same} "
                            f"({evaluator.dataset_name}) as this training loader")
-            if count and same_object:
-                message += "; both iterate the same dataset object"
+            if count and same:
+                message += f"; both iterate {same}"
             out.append({
                 "code": "LEAK001", "site": trainer.site, "message": message, "overlap": count,
                 "evaluated": len(seen),
@@ -176,7 +178,61 @@ def _eval(state: Any, out: list[dict], checked: dict) -> None:
             break
 
 
-def collect(state: Any) -> tuple[list[dict], dict]:
+def same_data(a: Any, b: Any) -> str | None:
+    """Whether two datasets are the same data: the same object, or the same files (class, root and split) or
+    tensors. Two folders of one class with different roots are different data, whatever their class."""
+    from .fingerprints import dataset_key
+
+    if a is b:
+        return "the same dataset object"
+    key = dataset_key(a)
+    if key[0] != "obj" and key == dataset_key(b):
+        return "the same files" if key[0] == "ds" else "the same tensors"
+    return None
+
+
+def loss_quantity(micro: list[int], manual: bool) -> str:
+    """What the per-step training loss is, in words."""
+    per = max(set(micro), key=micro.count) if micro else 1
+    if per > 1:
+        return (f"the sum over the step's {per} micro-batches of the loss passed to backward() (with the loss "
+                f"divided by {per} for accumulation, the mean micro-batch loss)")
+    return "the loss passed to backward()" + (" (one backward pass per update by hand)" if manual else "")
+
+
+def _why_not(state: Any, code: str) -> str:
+    """Why a check could not run in this run."""
+    trained = any(info.trained_batches for info in state.loaders)
+    stopped = ""
+    if state.evaluated_records or state.eval_modules:
+        pass  # the script evaluated: the stop is not the reason
+    elif state.stopped_at_budget_without_drain:
+        stopped = (" (the training loop does not iterate a DataLoader, so the probe could not end its epoch early to "
+                   "let the script evaluate: it stopped the script at the step budget)")
+    elif state.draining:
+        stopped = " (the probe ended the training epoch, and the script trained on without evaluating)"
+    no_eval = "no evaluation pass over a DataLoader ran" + stopped
+    if not state.loaders:
+        no_eval = "no DataLoader was built: what an evaluation reads cannot be told apart from training data"
+    no_forward = "no forward pass under no_grad/inference_mode ran after training started" + stopped
+    if code == "LEAK001":
+        if not state.loaders:
+            return "no DataLoader was built: samples could not be fingerprinted"
+        return no_eval if trained else "no DataLoader batch reached backward()"
+    if code == "LEAK002":
+        return "no checkpoint was written" + stopped if not state.saves else no_eval
+    if code in ("EVAL001", "EVAL004"):
+        if code == "EVAL001" and state.eval_modules and not state.optimised:
+            return "no optimiser: the trained parameters are unknown"
+        return no_forward
+    if code == "PREP001":
+        if state.synthetic:
+            return "synthetic images have no channel order"
+        return "no known normalisation constants were met with 3-channel image batches"
+    return "not reached"
+
+
+def collect(state: Any) -> tuple[list[dict], dict, dict]:
     out: list[dict] = []
     checked = {"LEAK001": False, "LEAK002": False, "EVAL004": False, "EVAL001": False, "PREP001": False,
                "SEED001": bool(state.seeds)}
@@ -187,4 +243,11 @@ def collect(state: Any) -> tuple[list[dict], dict]:
             state.notes.append(f"{part.__name__[1:]} check failed: {type(exc).__name__}: {exc}")
     for item in out:
         item.setdefault("related", [])
-    return out, checked
+    unchecked = {}
+    for code, ok in checked.items():
+        if not ok and code != "SEED001":
+            try:
+                unchecked[code] = _why_not(state, code)
+            except Exception as exc:  # noqa: BLE001
+                unchecked[code] = f"unknown ({type(exc).__name__})"
+    return out, checked, unchecked

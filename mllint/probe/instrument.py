@@ -10,15 +10,18 @@ What it patches, and why each patch is cheap on the hot path:
 - the optimiser step post-hook (steps, effective batch, time per step, the step budget);
 - `no_grad`/`inference_mode` (`__enter__`/`__exit__`): global module forward hooks exist only inside those
   blocks (evaluation forwards), so training forwards run without hooks;
-- the seeding APIs (recorded; overridden with --seeds), `torch.save`/`torch.load`/`open` (writes redirected to a
-  temporary folder), `torch.hub` downloads (refused), `torch.tensor` (well-known normalisation constants).
+- training forwards: global hooks until the first backward, to learn the modules called outermost; then one
+  hook on each of those (the batch dimension of their inputs counts samples when no DataLoader feeds them);
+- `Optimizer.__init__` (whether the script has an optimiser at all: without one, updates by hand are steps);
+- the seeding APIs (grouped by call site; the script's own overridden with --seeds), `torch.save`/`torch.load`
+  and the file operations of redirect.py (writes redirected to a temporary folder), `torch.hub` downloads
+  (refused), `torch.tensor` (well-known normalisation constants).
 """
 from __future__ import annotations
 
-import builtins
-import io
 import os
 import random
+import sys
 from typing import Any
 
 import torch
@@ -26,7 +29,8 @@ from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _BaseDataLoaderIter
 
 from . import evidence, state as state_module
-from .state import LoaderInfo, ProbeStop, State, user_site
+from .redirect import install as install_redirects
+from .state import LoaderInfo, ProbeStop, State, script_site, user_site
 
 STATE: State = None  # type: ignore[assignment]
 
@@ -35,7 +39,8 @@ class _ProbeIter:
     """Wraps a DataLoader iterator: fingerprints each batch, ends epochs and evaluation passes early."""
 
     def __init__(self, info: LoaderInfo, inner: Any):
-        self._info, self._inner, self._current, self._count, self._done = info, inner, None, 0, False
+        self._info, self._inner, self._count, self._done = info, inner, 0, False
+        self._records: list = []  # batches yielded and not yet resolved (trained, or evaluated at the end)
         self._trained_at_start = info.trained_batches
 
     def __iter__(self):
@@ -48,9 +53,10 @@ class _ProbeIter:
         return getattr(self._inner, name)
 
     def _finish(self) -> None:
-        if self._current is not None:
-            STATE.retire(self._current)
-            self._current = None
+        for record in self._records:
+            if record in STATE.pending:
+                STATE.retire(record)
+        self._records = []
         if not self._done:
             self._done = True
             info = self._info
@@ -59,21 +65,23 @@ class _ProbeIter:
 
     def __next__(self):
         st, info = STATE, self._info
-        if self._current is not None:
-            st.retire(self._current)
-            self._current = None
+        if self._records:
+            self._records = [r for r in self._records if r in st.pending]
         if self._done:
             raise StopIteration
         if (st.draining and info.trained_batches) or (not info.trained_batches and self._count >= st.eval_batches):
             self._finish()
             raise StopIteration
+        st.fetching = True
         try:
             batch = next(self._inner)
         except StopIteration:
             self._finish()
             raise
+        finally:
+            st.fetching = False
         self._count += 1
-        self._current = st.record_batch(info, batch, getattr(self._inner, "_mllint_indices", None))
+        self._records.append(st.record_batch(info, batch, getattr(self._inner, "_mllint_indices", None)))
         return batch
 
 
@@ -92,7 +100,7 @@ def _patch_dataloader() -> None:
             kwargs.pop("prefetch_factor", None)
             kwargs.pop("multiprocessing_context", None)
         original_init(self, *args, **kwargs)
-        info = LoaderInfo(len(STATE.loaders) + 1, self, user_site())
+        info = LoaderInfo(len(STATE.loaders) + 1, self, script_site())
         STATE.loaders.append(info)
         self.__dict__["_mllint_info"] = info
 
@@ -126,6 +134,63 @@ def _patch_training() -> None:
     from torch.optim.optimizer import register_optimizer_step_post_hook
 
     register_optimizer_step_post_hook(lambda optimizer, args, kwargs: STATE.on_step(optimizer))
+    original_init = torch.optim.Optimizer.__init__
+
+    def optimiser_init(self, *args, **kwargs):
+        STATE.optimisers_built += 1
+        return original_init(self, *args, **kwargs)
+
+    torch.optim.Optimizer.__init__ = optimiser_init
+    _learn_roots()
+
+
+def _learn_roots() -> None:
+    """Which modules the training loop calls outermost (the model, a loss module): global forward hooks while
+    gradients are on, removed at the first backward and replaced by one hook on each such module."""
+    from torch.nn.modules import module as module_mod
+
+    grad_enabled = torch.is_grad_enabled
+    depth = [0]
+    handles: list = []
+    seen: dict[int, Any] = {}
+
+    def pre_hook(module, args, kwargs):
+        if grad_enabled():
+            if depth[0] == 0:
+                seen.setdefault(id(module), module)
+                STATE.on_root_forward(module, args, kwargs)
+            depth[0] += 1
+        return None
+
+    def post_hook(module, args, kwargs, output):
+        if depth[0] > 0 and grad_enabled():
+            depth[0] -= 1
+        return None
+
+    def root_hook(module, args, kwargs):
+        if grad_enabled():
+            STATE.on_root_forward(module, args, kwargs)
+        return None
+
+    def learned() -> None:
+        while handles:
+            handles.pop().remove()
+        for module in seen.values():
+            try:
+                module.register_forward_pre_hook(root_hook, with_kwargs=True)
+            except (TypeError, RuntimeError):  # older torch, or a scripted module
+                pass
+
+    try:
+        handles.append(module_mod.register_module_forward_pre_hook(
+            lambda m, a: pre_hook(m, a, None)))
+        handles.append(module_mod.register_module_forward_hook(
+            lambda m, a, o: post_hook(m, a, None, o), always_call=True))
+    except TypeError:  # older torch: no always_call; samples without a loader are not counted
+        while handles:
+            handles.pop().remove()
+        return
+    STATE.after_first_backward = learned
 
 
 _NORM_DROPOUT = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout._DropoutNd)
@@ -198,8 +263,10 @@ def _wrap_seed(owner: Any, name: str, api: str, keyword: str = "seed") -> None:
         if st._seeding:
             return original(*args, **kwargs)
         value = args[0] if args else kwargs.get(keyword, kwargs.get("a"))
-        st.on_seed(api, value)
-        if st.seed is not None:
+        caller = sys._getframe(1)
+        kind = st.seed_kind(caller)
+        st.on_seed(api, value, caller, kind)
+        if st.seed is not None and kind == "script":  # a dataset's per-sample seeds stay as they are
             if args:
                 args = (st.seed, *args[1:])
             else:
@@ -235,27 +302,21 @@ def _patch_seeds() -> None:
 
 
 def _patch_io() -> None:
-    original_save, original_load, original_open = torch.save, torch.load, builtins.open
+    original_save, original_load = torch.save, torch.load
+    files = STATE.files
 
     def save(obj, f, *args, **kwargs):
         STATE.on_save(f)
         if isinstance(f, (str, bytes, os.PathLike)):
-            f = STATE.redirect(f, "torch.save", always=True)
+            f = files.write(f, "torch.save", always=True)
         return original_save(obj, f, *args, **kwargs)
 
     def load(f, *args, **kwargs):
         if isinstance(f, (str, bytes, os.PathLike)):
-            f = STATE.redirected_read(f)
+            f = files.read(f)
         return original_load(f, *args, **kwargs)
 
-    def open_(file, mode="r", *args, **kwargs):
-        if isinstance(file, (str, bytes, os.PathLike)):
-            if any(flag in mode for flag in "wax+"):
-                file = STATE.redirect(file, "open", always=False)
-            else:
-                file = STATE.redirected_read(file)
-        return original_open(file, mode, *args, **kwargs)
-
+    install_redirects(files)
     original_mkdir = os.mkdir
 
     def mkdir(path, *args, **kwargs):
@@ -264,7 +325,6 @@ def _patch_io() -> None:
         return result
 
     torch.save, torch.load = save, load
-    builtins.open = io.open = open_
     os.mkdir = mkdir
 
 

@@ -20,7 +20,9 @@ STATUS_TEXT = {
     "no-torch": "could not import torch", "no-cuda": "no CUDA device", "probe-error": "could not be instrumented",
     "not-started": "could not be started",
     "task-failed": "gave no result: its cluster task failed",  # probe/executors.py
+    "probe-caused": "failed because of the probe's own redirection of file writes",
 }
+NMS = "operator torchvision::nms does not exist"
 GOOD = {"steps", "finished", "stopped-by-error"}
 
 
@@ -31,6 +33,7 @@ class ProbeReport:
     outcomes: list[Outcome]
     findings: list[Finding]
     seeds: SeedSummary | None = None
+    printed: SeedSummary | None = None  # the same over the loss the script printed last, when every run printed one
     static_error: str | None = None
     problems: list[str] = field(default_factory=list)  # why a run could not be checked
     limits: list[str] = field(default_factory=list)  # what a run that did train could not check
@@ -45,6 +48,13 @@ def problems_of(outcome: Outcome) -> list[str]:
     out = []
     if status not in GOOD:
         out.append(STATUS_TEXT.get(status, status))
+    error = record.get("error") or {}
+    if error.get("probe_cause"):
+        out.append(f"the probe caused this failure, not the script: {error['probe_cause']}")
+    if NMS in (error.get("message") or "") or any(NMS in line for line in outcome.stderr_tail):
+        out.append(f"torchvision does not load beside this torch (`{NMS}`): the two builds do not pair (often a "
+                   f"CUDA torchvision beside a CPU-only torch); install both from one index, as the README's "
+                   f"probe section shows")
     if record.get("steps") == 0 and status in GOOD | {"crash", "timeout", "exit"}:
         out.append("no optimiser step was taken (the step counter and the checks that need training stayed at 0)")
     return out
@@ -53,9 +63,24 @@ def problems_of(outcome: Outcome) -> list[str]:
 def limits_of(outcome: Outcome) -> list[str]:
     """What a run that did step could not check."""
     record = outcome.record
+    out = []
     if record.get("steps") and "loaders" in record and not record["loaders"]:
-        return ["no DataLoader was built: samples could not be fingerprinted (LEAK overlap not checkable)"]
-    return []
+        out.append("no DataLoader was built: samples could not be fingerprinted (LEAK overlap not checkable)")
+    if record.get("steps"):
+        for code, reason in sorted(record.get("unchecked", {}).items()):
+            out.append(f"{code} not checked: {reason}")
+    return out
+
+
+def limits_of_runs(outcomes: list[Outcome]) -> list[str]:
+    """Each run's limits, those that every run shares said once."""
+    if len(outcomes) == 1:
+        return limits_of(outcomes[0])
+    every = set.intersection(*(set(limits_of(o)) for o in outcomes))
+    out = [f"all runs: {p}" for p in dict.fromkeys(limits_of(outcomes[0])) if p in every]
+    for index, outcome in enumerate(outcomes):
+        out.extend(f"run {index + 1} (seed {outcome.seed}): {p}" for p in limits_of(outcome) if p not in every)
+    return out
 
 
 def _n(count: int, word: str) -> str:
@@ -103,20 +128,39 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
     lines = [f"{label}: {status}, {outcome.wall:.1f} s"]
     if "steps" in record:
         times = record.get("step_times", [])[1:] or record.get("step_times", [])
-        lines.append(f"  compute: {_n(record['steps'], 'optimiser step')}, {_n(record.get('backwards', 0), 'backward pass')}, "
+        steps = (f"{record['steps']} update{'' if record['steps'] == 1 else 's'} by hand" if record.get("manual_steps")
+                 else _n(record["steps"], "optimiser step"))
+        lines.append(f"  compute: {steps}, {_n(record.get('backwards', 0), 'backward pass')}, "
                      f"{record.get('samples_trained', 0)} samples trained, effective batch {_effective(record)}, "
                      f"device {record.get('device') or '-'}, {_median_ms(times)} per step (median)")
+        if record.get("root_inputs") and record.get("samples_trained"):
+            shapes = ", ".join("(" + ", ".join(map(str, shape)) + ")" for shape in record["root_inputs"])
+            lines.append(f"  samples counted from the first dimension of the model's input (no DataLoader; input shape "
+                         f"{shapes}: a sequence-first input counts time steps)")
+        losses = [v for v in record.get("step_losses", []) if v is not None]
+        if losses:
+            lines.append(f"  training loss at the last step: {losses[-1]:.4g}, {record.get('loss_quantity', '')}")
+        printed = record.get("printed_losses") or []
+        if printed:
+            step, value, line = printed[-1]
+            ours = record.get("step_losses", [])[step - 1] if 0 < step <= len(record.get("step_losses", [])) else None
+            same = f"; the probe's loss of step {step}: {ours:.6g}" if ours is not None else ""
+            lines.append(f"  training loss the script printed last: {value:g} (after step {step}: {line!r}{same})")
         for loader in record.get("loaders", []):
             lines.append(f"  loader {_site(loader['site'])} {loader['dataset']}: {_n(loader['batches'], 'batch')}, "
                          f"{loader['samples']} samples, {loader['role']}"
                          + (f" ({_n(loader['eval_passes'], 'pass')})" if loader["eval_passes"] else ""))
-        for seed in record.get("seeds", []):
-            over = f" -> {seed['overridden_to']} (--seeds)" if "overridden_to" in seed else ""
-            lines.append(f"  seed: {seed['api']}({seed['value']}){over} at {_site(seed['site'])}"
-                         + (f" x{seed['count']}" if seed["count"] > 1 else ""))
+        lines.extend(_seed_lines(record.get("seeds", [])))
+        folder = outcome.kept
         for write in record.get("redirects", []):
-            lines.append(f"  write redirected: {display_path(write['path'])} -> {write['to']} ({write['kind']} at "
+            to = write["to"] if folder else "the probe's temporary folder, removed at the end (--keep keeps it)"
+            lines.append(f"  write redirected: {display_path(write['path'])} -> {to} ({write['kind']} at "
                          f"{_site(write['site'])})")
+        for hidden in record.get("hidden", []):
+            lines.append(f"  user file left in place: {display_path(hidden['path'])} ({hidden['how']} at "
+                         f"{_site(hidden['site'])}; the run saw it as gone)")
+        for folder_path in record.get("skipped_removals", []):
+            lines.append(f"  user folder left in place: {display_path(folder_path)} (shutil.rmtree not done)")
         if record.get("created_dirs"):
             lines.append(f"  folders created by the script and removed again: "
                          f"{', '.join(display_path(d) for d in record['created_dirs'])}")
@@ -124,6 +168,8 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
             lines.append(f"  synthetic data: {', '.join(record['synthetic'])}")
         for note in record.get("notes", []):
             lines.append(f"  note: {note}")
+    if outcome.kept:
+        lines.append(f"  kept: {outcome.kept} (redirected writes and the run's record; --keep)")
     error = record.get("error")
     if error:
         where = f" at {_site(error['site'])}" if error.get("site") else ""
@@ -138,6 +184,26 @@ def _run_lines(outcome: Outcome, index: int, total: int) -> list[str]:
             lines.append("  last lines of the script's stderr:")
             lines.extend(f"    {line}" for line in tail)
     return lines
+
+
+def _seed_lines(seeds: list[dict]) -> list[str]:
+    """The script's seeding calls one per call site; per-sample and library seeding apart, grouped too."""
+    out = []
+    for seed in seeds:
+        over = f" -> {seed['overridden_to']} (--seeds)" if "overridden_to" in seed else ""
+        count = seed["count"]
+        kind = seed.get("kind", "script")
+        values = seed.get("values") or [seed["value"]]
+        shown = f"{seed['api']}({seed['value']})" if len(values) == 1 else \
+            f"{seed['api']}({len(values)}{'+' if len(values) >= 50 else ''} values: {', '.join(map(str, values[:3]))}, ...)"
+        times = f" x{count}" if count > 1 else ""
+        via = f", reached from {_site(seed['from'])}" if seed.get("from") and seed["from"] != seed["site"] else ""
+        if kind == "script":
+            out.append(f"  seed: {shown}{over} at {_site(seed['site'])}{times}{via}")
+        else:
+            what = "per-sample seeding in data loading" if kind == "per-sample" else "library seeding"
+            out.append(f"  {what} (not the run's seed): {shown} at {_site(seed['site'])}{times}{via}")
+    return out
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -164,6 +230,14 @@ def summary_text(report: ProbeReport) -> str:
                      f"std {s.std:.3g}, 95 % interval [{s.low:.4g}, {s.high:.4g}] (t = {s.t:.3f})")
         lines.append(f"  a difference between two methods smaller than {s.min_detectable:.3g} in this loss cannot be "
                      f"told from seed noise with {len(s.values)} seeds each (two-sided 5 % test, 80 % power)")
+        quantity = next((o.record.get("loss_quantity") for o in report.outcomes if o.record.get("loss_quantity")), "")
+        if quantity:
+            lines.append(f"  the loss of a step is {quantity}")
+    if report.printed is not None:
+        p = report.printed
+        lines.append(f"seeds: training loss the script printed last, over {len(p.values)} seeds: mean {p.mean:.4g}, "
+                     f"std {p.std:.3g}, 95 % interval [{p.low:.4g}, {p.high:.4g}], smallest detectable difference "
+                     f"{p.min_detectable:.3g}")
     if report.static_error:
         lines.append(f"static analysis skipped: {report.static_error}")
     for problem in report.problems:
@@ -189,11 +263,12 @@ def render_text(report: ProbeReport) -> str:
 
 def _outcome_json(outcome: Outcome) -> dict:
     record = outcome.record
-    keep = ("steps", "backwards", "samples_trained", "step_losses", "step_samples", "step_micro", "step_times", "step_cpu",
-            "device", "loaders", "seeds", "saves", "redirects", "created_dirs", "synthetic", "notes", "error",
+    keep = ("steps", "backwards", "samples_trained", "step_losses", "loss_quantity", "printed_losses", "step_samples",
+            "step_micro", "step_times", "step_cpu", "manual_steps", "root_inputs", "device", "loaders", "seeds", "saves",
+            "redirects", "hidden", "skipped_removals", "created_dirs", "synthetic", "notes", "unchecked", "error",
             "exit_code")
     data = {"seed": outcome.seed, "status": outcome.status, "wall": outcome.wall, "returncode": outcome.returncode,
-            "redirect_folder": outcome.tmpdir, "problems": problems_of(outcome)}
+            "redirect_folder": outcome.kept, "problems": problems_of(outcome)}
     data.update({k: record[k] for k in keep if k in record})
     if outcome.status not in GOOD:
         data["stderr_tail"] = outcome.stderr_tail[-20:]
@@ -207,6 +282,7 @@ def render_json(report: ProbeReport) -> str:
                      "synthetic_data": report.spec.synthetic, "eval_batches": report.spec.eval_batches},
         "runs": [_outcome_json(o) for o in report.outcomes],
         "seeds": report.seeds.to_json() if report.seeds else None,
+        "seeds_printed_loss": report.printed.to_json() if report.printed else None,
         "problems": report.problems,
         "limits": report.limits,
         "static_error": report.static_error,

@@ -55,6 +55,7 @@ class Outcome:
     tmpdir: str | None = None
     timed_out: bool = False
     script: str | None = None
+    kept: str | None = None  # the temporary folder, kept with --keep
 
 
 def parse_command(command: list[str], project: str | None) -> tuple[str, list[str], str]:
@@ -131,7 +132,6 @@ def run_once(spec: Spec) -> Outcome:
         json.dump(config, handle)
     started = time.perf_counter()
     tail: deque[str] = deque(maxlen=40)
-    timed_out = False
     terminal = _terminal()
     try:
         proc = subprocess.Popen(
@@ -145,7 +145,18 @@ def run_once(spec: Spec) -> Outcome:
     finally:
         if terminal:
             os.close(terminal[1])
+    try:
+        return _wait(spec, proc, terminal, tmpdir, record_path, started, tail)
+    finally:  # whatever happens in the parent (an interrupt), the folder does not outlive the run unless asked
+        if not spec.keep_tmp and os.path.isdir(tmpdir):
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _wait(spec: Spec, proc: subprocess.Popen, terminal, tmpdir: str, record_path: str, started: float,
+          tail: deque) -> Outcome:
     import threading
+
+    timed_out = False
 
     reader = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
     reader.start()
@@ -200,17 +211,12 @@ def _drain(stream: Any, tail: deque) -> None:
 
 
 def _tidy(outcome: Outcome, keep: bool) -> None:
-    """Keep the temporary folder only when it holds redirected writes (they are reported) or when asked."""
+    """The run's temporary folder (redirected writes, caches, the record) goes at the end, unless --keep."""
     if outcome.tmpdir is None:
         return
-    writes = os.path.join(outcome.tmpdir, "writes")
-    for name in ("record.json", "config.json"):
-        if not keep:
-            try:
-                os.remove(os.path.join(outcome.tmpdir, name))
-            except OSError:
-                pass
     shutil.rmtree(os.path.join(outcome.tmpdir, "torch_home"), ignore_errors=True)
-    if not keep and not os.path.isdir(writes):
-        shutil.rmtree(outcome.tmpdir, ignore_errors=True)
-        outcome.tmpdir = None
+    if keep:
+        outcome.kept = outcome.tmpdir
+        return
+    shutil.rmtree(outcome.tmpdir, ignore_errors=True)
+    outcome.tmpdir = None

@@ -70,7 +70,7 @@ def _touched(record: dict, script: str | None) -> set[str]:
 
 
 def _seed_evidence(record: dict) -> list[dict]:
-    calls = [s for s in record.get("seeds", []) if s.get("value") is not None]
+    calls = [s for s in record.get("seeds", []) if s.get("value") is not None and s.get("kind", "script") == "script"]
     if not calls:
         return []
     shown = ", ".join(f"{s['api']}({s['value']})" for s in calls[:4])
