@@ -181,8 +181,18 @@ def source_line(tree: Path, path: str, line: int) -> str | None:
 
 def mllint_tree(rev: str | None, workdir: Path, root: Path = HERE.parent) -> Path:
     """A folder whose `mllint` package is `root`'s working tree (rev None) or that of git revision `rev`."""
-    if rev is None:
-        return root
+    if rev is None:  # a snapshot of the working tree: an edit during the run changes neither it nor its digest
+        dest = workdir / f"mllint-worktree-{code_digest(root)}"
+        if not dest.exists():
+            scratch = Path(tempfile.mkdtemp(dir=workdir))
+            for part in ("mllint", "rules"):
+                if (root / part).is_dir():
+                    shutil.copytree(root / part, scratch / part, ignore=shutil.ignore_patterns("__pycache__"))
+            try:
+                scratch.rename(dest)
+            except OSError:  # another run made the same snapshot meanwhile
+                shutil.rmtree(scratch, ignore_errors=True)
+        return dest
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", rev], capture_output=True, text=True,
                             check=True).stdout.strip()
     dest = workdir / f"mllint-{commit[:12]}"
@@ -254,8 +264,15 @@ def finds(finding: dict, label: dict) -> bool:
 
 
 def flags(finding: dict, label: dict) -> bool:
-    """Whether `finding` is a false alarm on negative `label` (a look-alike that must stay silent)."""
-    if family_of(finding["code"]) != family_of(label["code"]) or finding["path"] != label["path"]:
+    """Whether `finding` is a false alarm on negative `label` (a look-alike that must stay silent). A negative
+    that names a code claims that code only (`EVAL004` on an evaluation that calls `.eval()` may still rightly
+    carry an EVAL005 for its missing `no_grad`); a negative that names a family claims the whole family."""
+    if label["code"] != family_of(label["code"]):
+        if finding["code"] != label["code"]:
+            return False
+    elif family_of(finding["code"]) != label["code"]:
+        return False
+    if finding["path"] != label["path"]:
         return False
     path, cell, line = places(label)[0]
     first, last = spans(finding)

@@ -132,6 +132,9 @@ def test_matching_rules() -> None:
     negative = {"code": "HPARAM", "path": "a.py", "line": 10}
     assert ecosystem.flags({"code": "HPARAM001", "path": "a.py", "line": 9, "end_line": 11}, negative)
     assert not ecosystem.flags({"code": "HPARAM001", "path": "a.py", "line": 11, "end_line": 11}, negative)
+    coded = {"code": "EVAL004", "path": "a.py", "line": 10}          # a claim about EVAL004 only
+    assert ecosystem.flags({"code": "EVAL004", "path": "a.py", "line": 10}, coded)
+    assert not ecosystem.flags({"code": "EVAL005", "path": "a.py", "line": 10}, coded)
 
 
 def test_notebook_labels_map_to_cells(tmp_path: Path) -> None:
