@@ -152,6 +152,53 @@ class TransformMismatch(Rule):
             ctx.report(self, found.node, found.message, related=found.related)
 
 
+@extractor("prep_loaders")
+def extract_loaders(ctx: ModuleContext):
+    from .loaders import gate, loader_facts
+
+    if ctx.is_test or not gate(ctx.text):
+        return None
+    facts = loader_facts(ctx)
+    return facts if facts.direct or facts.factories or facts.splits or facts.positional else None
+
+
+class EvalLoaderDropsSamples(Rule):
+    code, name, severity = "PREP005", "eval-loader-drops-samples", Severity.WARNING
+    summary = ("An evaluation loader or loop leaves samples out of the reported metric: `drop_last=True` on a "
+               "test/validation loader (also through a loader factory's test branch), a loop that skips batches "
+               "that are not full, or a test set cut to a fixed size.")
+    hint = ("Evaluate every sample: `drop_last=False` on evaluation loaders (batch-size-dependent models can pad "
+            "the last batch), no size check in the evaluation loop; state any subset with the numbers.")
+    needs = ("prep_loaders",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
+        for rel, f in facts:
+            for loc, message in f.direct:
+                yield self.finding(loc, message)
+        for rel, f in facts:
+            unit = project.unit_of(rel)
+            for factory in f.factories:
+                passed = set()
+                for other, g in facts:
+                    if not project.covers(unit, other):
+                        continue
+                    passed |= {split for keyword, split in g.splits if keyword == factory.param}
+                    passed |= {split for name, index, split in g.positional
+                               if name == factory.function and index == factory.index}
+                missing = sorted(passed - set(factory.excluded))
+                if missing:
+                    yield self.finding(factory.loc, f"`drop_last = True` in the branch of `{factory.function}` that "
+                                                    f"builds every split other than {_splits(factory.excluded)}, "
+                                                    f"which the project calls with {factory.param}="
+                                                    f"{_splits(missing)}: that evaluation loader leaves the samples "
+                                                    "of its last incomplete batch out of the reported metric")
+
+
+def _splits(values) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
 def _scan(ctx: ModuleContext, scan):
     """One scan per module for PREP003 and PREP004."""
     cached = getattr(ctx, "_prep_scan", None)
@@ -161,4 +208,4 @@ def _scan(ctx: ModuleContext, scan):
     return cached
 
 
-RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch]
+RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch, EvalLoaderDropsSamples]
