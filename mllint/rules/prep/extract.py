@@ -58,9 +58,10 @@ class Pipeline:
     group: str  # the name without its role token, to pair `transform_train` with `transform_test`
     scope: cst.CSTNode
     branches: tuple
-    normalize: tuple | None  # (signature, node) of its Normalize, if any
+    normalize: tuple | None  # (node, scope) of its Normalize call or normalize object, if any
     swap: bool
     order: int = 0  # in source order
+    unknown: bool = False  # a step that may normalise with constants not read here
 
 
 class Scan(Visitor):
@@ -79,6 +80,7 @@ class Scan(Visitor):
         self.pipelines: list[Pipeline] = []
         self.metric_defs: list[cst.FunctionDef] = []
         self.metric_calls: list[tuple[str, dict]] = []
+        self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -130,6 +132,8 @@ class Scan(Visitor):
         target = node.targets[-1].target
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
+        if name:
+            self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
         self.names.append(name)
         self.visit(node.value)
         self.names.pop()
@@ -188,20 +192,24 @@ class Scan(Visitor):
         kind = role(name) if name else None
         if kind is None:
             return
-        normalize, swap = None, False
+        normalize, swap, unknown = None, False, False
         for element in steps.elements:
             value = element.value
+            if isinstance(element, cst.StarredElement):
+                unknown = True  # steps spliced in from elsewhere: they may normalise
+                continue
             step = short_name(value.func) if isinstance(value, cst.Call) else dotted(value) or ""
             if isinstance(value, cst.Call) and step == "Normalize":
-                args = tuple(numbers(a.value) or self.code(a.value) for a in value.args)
-                normalize = (args, value)
+                normalize = (value, self.scope[-1])
             elif not isinstance(value, cst.Call) and "normal" in step.lower():
-                normalize = ((step,), value)
-            if swaps_channels(value):
+                normalize = (value, self.scope[-1])
+            elif _mentions_normalisation(self.code(value)):
+                unknown = True  # a step of its own that normalises (`NormalizePerImage()`, a Lambda with the mean)
+            if pipeline_swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
         self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
-                                       len(self.pipelines)))
+                                       len(self.pipelines), unknown))
 
 
 def short_name(func: cst.BaseExpression) -> str:
@@ -233,6 +241,39 @@ def swaps_channels(node: cst.CSTNode) -> bool:
         if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB"):
             return True
     return False
+
+
+def pipeline_swaps_channels(node: cst.CSTNode) -> bool:
+    """A channel swap as a pipeline step: `cvtColor(..., COLOR_BGR2RGB)`, `x[[2, 1, 0]]`, `x[..., ::-1]`.
+
+    A reversed slice without an ellipsis (`x[:, ::-1]`, `x[:, :, ::-1]`) is not counted: on a CHW tensor it
+    is a flip, an augmentation that belongs to the training transform only."""
+    for inner in walk(node):
+        if isinstance(inner, cst.Subscript) and any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Ellipsis)
+                                                    for e in inner.slice):
+            last = inner.slice[-1].slice
+            if isinstance(last, cst.Slice) and isinstance(last.step, cst.UnaryOperation) and \
+                    isinstance(last.step.operator, cst.Minus):
+                return True
+        if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB", "COLOR_RGB2BGR"):
+            return True
+    return False
+
+
+def _mentions_normalisation(code: str) -> bool:
+    lowered = code.lower()
+    return "norm" in lowered or "mean" in lowered or "std" in lowered
+
+
+# constants of libraries that name normalisation statistics (timm, open_clip, torchvision's presets)
+LIBRARY_STATS = {
+    "IMAGENET_DEFAULT_MEAN": (0.485, 0.456, 0.406), "IMAGENET_DEFAULT_STD": (0.229, 0.224, 0.225),
+    "IMAGENET_INCEPTION_MEAN": (0.5, 0.5, 0.5), "IMAGENET_INCEPTION_STD": (0.5, 0.5, 0.5),
+    "OPENAI_CLIP_MEAN": (0.48145466, 0.4578275, 0.40821073), "OPENAI_CLIP_STD": (0.26862954, 0.26130258, 0.27577711),
+    "IMAGENET_MEAN": (0.485, 0.456, 0.406), "IMAGENET_STD": (0.229, 0.224, 0.225),
+}
 
 
 def scan(module: cst.Module) -> Scan:
@@ -315,18 +356,73 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
         train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
         related = [(train.node, "the training transform")]
         if (train.normalize is None) != (test.normalize is None):
+            if train.unknown or test.unknown:
+                continue  # a step of its own may normalise the other side
             missing = "evaluation" if test.normalize is None else "training"
             present = "training" if missing == "evaluation" else "evaluation"
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
                                                     f"transform does", related))
-        elif train.normalize is not None and not _same(train.normalize[0], test.normalize[0]):
-            out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
-                                                    f"({_signature(test.normalize[0])}) than the training transform "
-                                                    f"({_signature(train.normalize[0])})", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
-        elif train.swap != test.swap:
+            continue
+        if train.normalize is not None:
+            a, b = statistics_of(found, *train.normalize), statistics_of(found, *test.normalize)
+            if a is not None and b is not None and not _same(a, b):
+                out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
+                                                        f"({_signature(b)}) than the training transform "
+                                                        f"({_signature(a)})", related + [(test.normalize[0], "evaluation Normalize"), (train.normalize[0], "training Normalize")]))
+                continue
+        if train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
     return out
+
+
+def statistics_of(found: Scan, node: cst.CSTNode, scope: cst.CSTNode, depth: int = 0) -> tuple | None:
+    """(mean, std) of a Normalize call or of the normalize object a name holds, as numbers; None when any part is
+    not known here (an option, a config value, a parameter): then no mismatch can be claimed."""
+    if depth > 4:
+        return None
+    if isinstance(node, cst.Call):
+        if short_name(node.func) != "Normalize":
+            return None
+        mean = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "mean"), None)
+        std = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "std"), None)
+        positional = [a.value for a in node.args if a.keyword is None]
+        mean = mean if mean is not None else positional[0] if positional else None
+        std = std if std is not None else positional[1] if len(positional) > 1 else None
+        if mean is None or std is None:
+            return None
+        values = (_values_of(found, mean, scope, depth), _values_of(found, std, scope, depth))
+        return values if None not in values else None
+    value = _assigned(found, node, scope)
+    return statistics_of(found, value, scope, depth + 1) if value is not None else None
+
+
+def _assigned(found: Scan, node: cst.CSTNode, scope: cst.CSTNode) -> cst.BaseExpression | None:
+    """The one value a name is assigned in its scope (or at module level)."""
+    if not isinstance(node, cst.Name):
+        return None
+    for where in (scope, found.module):
+        values = found.assigned.get((id(where), node.value))
+        if values:
+            texts = {found.module.code_for_node(v) for v in values}
+            return values[0] if len(texts) == 1 else None
+    return None
+
+
+def _values_of(found: Scan, expr: cst.BaseExpression, scope: cst.CSTNode, depth: int) -> tuple | None:
+    values = numbers(expr)
+    if values is not None:
+        return values
+    name = dotted(expr) or ""
+    last = name.rsplit(".", 1)[-1]
+    if last in LIBRARY_STATS and (last.startswith(("IMAGENET_DEFAULT", "IMAGENET_INCEPTION", "OPENAI"))
+                                  or _assigned(found, expr, scope) is None):
+        return LIBRARY_STATS[last]
+    if depth < 4:
+        value = _assigned(found, expr, scope)
+        if value is not None:
+            return _values_of(found, value, scope, depth + 1)
+    return None
 
 
 def _signature(args: tuple) -> str:
