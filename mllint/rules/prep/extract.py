@@ -81,6 +81,7 @@ class Scan(Visitor):
         self.metric_defs: list[cst.FunctionDef] = []
         self.metric_calls: list[tuple[str, dict]] = []
         self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
+        self.parents: dict[int, cst.FunctionDef] = {}
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -90,6 +91,8 @@ class Scan(Visitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         if METRIC_NAME.search(node.name.value):
             self.metric_defs.append(node)
+            if isinstance(self.scope[-1], cst.FunctionDef):
+                self.parents[id(node)] = self.scope[-1]  # a closure: its flags may be the enclosing function's
         self.scope.append(node)
         self._owned(node)
         self.scope.pop()
@@ -158,7 +161,7 @@ class Scan(Visitor):
         if dataset:
             self.dataset(dataset, node)
         if METRIC_NAME.search(short):
-            self.metric_calls.append((short, {a.keyword.value: const(a.value) for a in node.args if a.keyword}))
+            self.metric_calls.append((short, {a.keyword.value: _keyword_value(a.value) for a in node.args if a.keyword}))
         if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             self._pipeline(node, node.args[0].value)
         for arg in node.args:
@@ -210,6 +213,25 @@ class Scan(Visitor):
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
         self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
                                        len(self.pipelines), unknown))
+
+
+OPTION = "<option>"  # a metric call's keyword passed from an option or a config: `<option>test_y_channel`
+
+
+FORWARDED = "<name>"  # a metric call's keyword passed a name (`test_y_channel=test_y_channel` in a wrapper)
+
+
+def _keyword_value(expr: cst.BaseExpression) -> object:
+    if isinstance(expr, cst.Integer):
+        return int(expr.value)
+    value = const(expr)
+    if value is None and isinstance(expr, (cst.Attribute, cst.Subscript)):
+        key = expr.attr.value if isinstance(expr, cst.Attribute) else \
+            string(expr.slice[0].slice.value) if isinstance(expr.slice[0].slice, cst.Index) else None
+        return f"{OPTION}{key}" if key else None
+    if value is None and isinstance(expr, cst.Name):
+        return f"{FORWARDED}{expr.value}"
+    return value
 
 
 def short_name(func: cst.BaseExpression) -> str:
