@@ -39,6 +39,7 @@ class Branch:
     node: cst.CSTNode  # the If / dict element that opens it
     dataset: str | None  # the known dataset this branch is for, if its test or key names one
     label: str  # how it is written (`args.dataset == 'cifar100'`)
+    excluded: tuple = ()  # for an else branch: the datasets its if/elif chain names (it takes every other one)
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Scan(Visitor):
         self.metric_calls: list[tuple[str, dict]] = []
         self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
         self.parents: dict[int, cst.FunctionDef] = {}
+        self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -126,10 +128,20 @@ class Scan(Visitor):
         self.visit(node.body)
         self.branches.pop()
         if node.orelse is not None:
-            self.branches.append(Branch(node.orelse, None, "else"))
+            chain = self.chains.pop(id(node), ()) + ((dataset,) if dataset else ())
+            if isinstance(node.orelse, cst.If):
+                self.chains[id(node.orelse)] = chain
+            self.branches.append(Branch(node.orelse, None, "else", chain))
             self.visit(node.orelse)
             self.branches.pop()
         return False
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """`assert args.dataset in ('cifar10', 'cifar100')`, `10 if args.dataset == 'cifar10' else 100`: the
+        datasets a module tells apart can reach its statistics."""
+        dataset = _branch_dataset(node)
+        if dataset:
+            self.dataset(dataset, node)
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         target = node.targets[-1].target
@@ -317,6 +329,7 @@ class StatsMismatch:
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
     seen: set[int] = set()
+    copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
     for use in found.stats:
         if id(use.statement) in seen:
@@ -325,10 +338,20 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
         order = " (BGR order)" if use.matched.bgr else ""
         written = f"{stats.dataset} {stats.kind}{order}"
         values = f"{stats.dataset} statistics ({stats.kind}{order} {_shown(use.values)})"
-        if stats.wrong:
+        if stats.wrong or use.matched.typo:
             seen.add(id(use.statement))
-            out.append(StatsMismatch(use.node, f"{written} {_shown(use.values)} is a widely copied wrong value: "
-                                               f"{stats.wrong} (source: {stats.source})", []))
+            key = (stats, tuple(round(v, 4) for v in use.values))
+            if key in copies:
+                copies[key].related.append((use.node, "the same value, copied"))
+                continue
+            if stats.wrong:
+                message = (f"{written} {_shown(use.values)} is a widely copied wrong value: {stats.wrong} "
+                           f"(source: {stats.source})")
+            else:
+                message = (f"{written} {_shown(use.values)} differs in a digit from the published {stats.dataset} "
+                           f"{stats.kind} {_shown(stats.values)} (source: {stats.source}): a mistyped copy")
+            copies[key] = StatsMismatch(use.node, message, [])
+            out.append(copies[key])
             continue
         branch = next((b for b in reversed(use.branches) if b.dataset), None)
         if branch is not None:
@@ -337,15 +360,25 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 out.append(StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
-        if stats.dataset == "ImageNet" or any(b.node is not None for b in use.branches if b.label == "else"):
+        if stats.dataset == "ImageNet":
             continue
+        otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
+        if otherwise is not None and not otherwise.excluded:
+            continue  # the else of a test that is not about the dataset
         # the datasets of the same top-level function or class (a module of several data modules is not one
         # script), or of the whole module for module-level constants
         near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
-        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"}
+        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"
+                  and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
             seen.add(id(use.statement))
+            if otherwise is not None:
+                named = ", ".join(otherwise.excluded)
+                out.append(StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
+                                                   f"branch), {dataset} included, and {dataset}'s own statistics "
+                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]))
+                continue
             verb = "also normalise" if stats.dataset in near else "normalise"
             out.append(StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
