@@ -104,6 +104,8 @@ class EvalFacts:
     tta: list = field(default_factory=list)  # Site
     ensembles: list = field(default_factory=list)  # Site
     averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
+    inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
+    # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
 
 
 @lru_cache(maxsize=8192)
@@ -178,6 +180,8 @@ class _Function:
         self.loop_models: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (iterable, model call) ensembles
         self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
         self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
+        self.in_eval_mode = False  # a `.eval()` seen before, no `.train()` since (statement order)
+        self.eval_mode_calls: list[tuple[cst.Call, bool]] = []  # model calls in evaluation mode, grad off there
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -269,17 +273,20 @@ class _Function:
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
+            if self.in_eval_mode:
+                self.eval_mode_calls.append((node, grad_off or self.grad_off))
         if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
             self.flips.append(node)
         if short in COMBINE_CALLS:
             self.combines = True
         if _sets_eval(node):
-            self.sets_eval = True
+            self.sets_eval = self.in_eval_mode = True
         if short in ("backward", "manual_backward") or short == "step" and re.search(
                 r"(?i)optim|opt\b|scaler", dotted(node.func) or ""):
             self.trains = True
         if short == "train" and not node.args or short == "train" and const(node.args[0].value) is True:
             self.sets_train = True
+            self.in_eval_mode = False
         if short in ("grad", "enable_grad", "requires_grad_") or short == "set_grad_enabled" and \
                 node.args and const(node.args[0].value) is True:
             self.needs_grad = True
@@ -354,9 +361,11 @@ class ModuleAnalysis:
         top.model_calls, top.flips, top.calls, top.loop_models, top.scale_loops, top.averaged = [], [], [], [], [], []
         top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
         top.volatile, top.metric = None, False
+        top.in_eval_mode, top.eval_mode_calls = False, []
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
+        self._script(top)
         for stmt in module.body:
             self.definition(stmt, "", None)
         return self.facts
@@ -406,8 +415,10 @@ class ModuleAnalysis:
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
                                    for n in walk(f.node)) if evaluates else False
-        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes \
-                and self.torch:
+        if f.trains and f.eval_mode_calls and self.torch:
+            self._in_training(f)
+        if evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
+                (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)):
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
@@ -419,6 +430,29 @@ class ModuleAnalysis:
             return
         self._tta(f)
         self._ensembles(f)
+
+    def _in_training(self, f: _Function) -> None:
+        """Validation inside a training function: model calls after `model.eval()` (before `model.train()`),
+        where the function reads held-out data (`valid_loader`, `loss_val`), with gradients on."""
+        if not any(type(n) is cst.Name and _HELD_OUT.search(n.value) for n in walk(f.node)):
+            return
+        for call, off in f.eval_mode_calls:
+            if not off and not _warm_up(call):
+                self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
+                                          f"after `.eval()` in the training function `{f.name}()`"))
+                return
+
+    def _script(self, top: _Function) -> None:
+        """An evaluation script (eval.py, test.py) whose module-level code runs the model with gradients on."""
+        module = self.ctx.names.module_name.rsplit(".", 1)[-1]
+        if not self.torch or top.trains or top.grad_off or not EVAL_NAME.match(module) or self.ctx.is_test:
+            return
+        for call, off, _ in top.calls:
+            if not off and is_model_call(call, self.defined) and not _warm_up(call) and \
+                    isinstance(call.func, cst.Name):
+                self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
+                                          f"in the evaluation script `{module}.py`"))
+                return
 
     def evaluation_name(self, f: _Function) -> bool:
         """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
@@ -521,6 +555,20 @@ class ModuleAnalysis:
                               f"that `{_callee_text(swap)}()` swaps in", [(swap, "averaged weights swapped in here")], "ema")
             site.switch, site.both = switch, both
             self.facts.averaged.append(site)
+
+
+_HELD_OUT = re.compile(r"(?i)(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d)|^(?:val|valid|test)[A-Z]")
+_WARM_UP = frozenset({"zeros", "ones", "randn", "rand", "empty", "zeros_like", "ones_like", "randn_like"})
+
+
+def evaluation_script(module_name: str, text: str) -> bool:
+    """eval.py, test.py, validate.py...: a script whose module-level code may be the evaluation."""
+    return "torch" in text and bool(EVAL_NAME.match(module_name.rsplit(".", 1)[-1]))
+
+
+def _warm_up(call: cst.Call) -> bool:
+    """`model(torch.zeros(1, 3, 224, 224))`: a warm-up or tracing forward, not the evaluation."""
+    return any(type(a.value) is cst.Call and callee_name(a.value.func) in _WARM_UP for a in call.args)
 
 
 def _callee_text(call: cst.Call) -> str:

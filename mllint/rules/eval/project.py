@@ -81,6 +81,10 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
         facts = module.facts
         for function in facts.functions:
             _modes(index, facts, function, rules, out)
+        if not facts.module_grad_off:
+            for loc, model, where in getattr(facts, "inline", ()):
+                out["EVAL005"].append(rules["EVAL005"].finding(
+                    loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         for site in facts.tta:
             _gated_site(index, site, "tta", rules["EVAL003"], out["EVAL003"], "test-time augmentation")
         for site in facts.ensembles:
