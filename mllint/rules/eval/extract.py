@@ -104,6 +104,9 @@ class EvalFacts:
     tta: list = field(default_factory=list)  # Site
     ensembles: list = field(default_factory=list)  # Site
     averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
+    restorers: set = field(default_factory=set)  # functions that leave the model in training mode (`.train()` last)
+    after_helpers: list = field(default_factory=list)  # (Loc, as written, function, helpers called after `.eval()`
+    # and before this evaluation forward)
     inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
     # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
 
@@ -182,6 +185,8 @@ class _Function:
         self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
         self.in_eval_mode = False  # a `.eval()` seen before, no `.train()` since (statement order)
         self.eval_mode_calls: list[tuple[cst.Call, bool]] = []  # model calls in evaluation mode, grad off there
+        self.since_eval: list[str] = []  # functions called since the last `.eval()`, before a model call
+        self.after_helpers: list[tuple[cst.Call, tuple]] = []
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -275,12 +280,17 @@ class _Function:
             self.model_calls.append(node)
             if self.in_eval_mode:
                 self.eval_mode_calls.append((node, grad_off or self.grad_off))
+                if self.since_eval and not self.after_helpers:
+                    self.after_helpers.append((node, tuple(self.since_eval)))
+        elif self.in_eval_mode and short and isinstance(node.func, cst.Name) and len(self.since_eval) < 8:
+            self.since_eval.append(short)
         if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
             self.flips.append(node)
         if short in COMBINE_CALLS:
             self.combines = True
         if _sets_eval(node):
             self.sets_eval = self.in_eval_mode = True
+            self.since_eval = []
         if short in ("backward", "manual_backward") or short == "step" and re.search(
                 r"(?i)optim|opt\b|scaler", dotted(node.func) or ""):
             self.trains = True
@@ -317,14 +327,25 @@ class _Function:
 
 
 def _reverses(node: cst.Subscript) -> bool:
-    """`x[..., ::-1]` on a tensor (not `[::-1]` of a list: more than one index)."""
+    """`x[..., ::-1]` on a tensor (not `[::-1]` of a list: more than one index). `img[:, :, ::-1]` reverses
+    the last axis of an HWC image: a channel swap (BGR to RGB), not a flip."""
     if len(node.slice) < 2:
+        return False
+    if len(node.slice) == 3 and all(_full(e.slice) for e in node.slice[:2]) and _reversed(node.slice[2].slice):
         return False
     for element in node.slice:
         s = element.slice
         if isinstance(s, cst.Slice) and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None:
             return True
     return False
+
+
+def _full(s) -> bool:
+    return type(s) is cst.Slice and s.lower is None and s.upper is None and s.step is None
+
+
+def _reversed(s) -> bool:
+    return type(s) is cst.Slice and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None
 
 
 def _unit_test(node: cst.FunctionDef) -> bool:
@@ -361,7 +382,7 @@ class ModuleAnalysis:
         top.model_calls, top.flips, top.calls, top.loop_models, top.scale_loops, top.averaged = [], [], [], [], [], []
         top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
         top.volatile, top.metric = None, False
-        top.in_eval_mode, top.eval_mode_calls = False, []
+        top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers = False, [], [], []
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
@@ -417,6 +438,11 @@ class ModuleAnalysis:
                                    for n in walk(f.node)) if evaluates else False
         if f.trains and f.eval_mode_calls and self.torch:
             self._in_training(f)
+        if f.sets_train and not f.in_eval_mode and f.model_calls and f.name != "<module>":
+            facts.restorers.add(f.name)  # an attack or helper that runs the model and ends with `.train()`
+        if f.after_helpers and not f.trains and self.torch:
+            call, helpers = f.after_helpers[0]
+            facts.after_helpers.append((self.ctx.loc(call), _callee_text(call), f.name, helpers))
         if evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
                 (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)):
             first = f.model_calls[0]
