@@ -21,7 +21,7 @@ from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const
 
 EVAL_NAME = re.compile(
-    r"^_*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)"
+    r"^_*(?:eval|evaluate|evaluation|validate|validation|val|vali|valid|test|testing|benchmark|infer|inference)"
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
     r"freeze|mode)s?$)\w+)?$|^\w+_(?:eval|evaluate|evaluation|validate|validation|val|test|testing|inference)$", re.I)
@@ -184,7 +184,9 @@ class _Function:
         self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
         self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
         self.in_eval_mode = False  # a `.eval()` seen before, no `.train()` since (statement order)
-        self.eval_mode_calls: list[tuple[cst.Call, bool]] = []  # model calls in evaluation mode, grad off there
+        self.eval_mode_calls: list[tuple[cst.Call, bool, Any]] = []  # model calls in evaluation mode, grad off
+        # there, the innermost loop around them
+        self.loops: list[cst.For] = []
         self.since_eval: list[str] = []  # functions called since the last `.eval()`, before a model call
         self.after_helpers: list[tuple[cst.Call, tuple]] = []
         self.block(body_of(node), False, ())
@@ -210,18 +212,25 @@ class _Function:
             self.expression(stmt.test, grad_off, switches)
             inner = switches + tuple(s for s in (self.a.switch(stmt.test, f, self.cls, self.params)
                                                  for f in ("ema", "tta", "ensemble")) if s is not None)
+            before = self.in_eval_mode
             self.block(body_of(stmt), grad_off, inner)
+            after_body, self.in_eval_mode = self.in_eval_mode, before
             orelse = stmt.orelse
             if isinstance(orelse, cst.If):
                 self.statement(orelse, grad_off, switches)
             elif orelse is not None:
                 self.block(body_of(orelse), grad_off, switches)
+            # evaluation mode after the `if` only when every branch leaves it on (a frozen backbone's
+            # `model.eval()` in one branch of a linear probe is not the evaluation)
+            self.in_eval_mode = after_body and self.in_eval_mode
             return
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
+                self.loops.append(stmt)
                 self.block(body_of(stmt), grad_off, switches)
+                self.loops.pop()
                 self._loop(stmt.iter, stmt.target, self.model_calls[start:])
             else:
                 self.expression(stmt.test, grad_off, switches)
@@ -279,7 +288,7 @@ class _Function:
         if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
             if self.in_eval_mode:
-                self.eval_mode_calls.append((node, grad_off or self.grad_off))
+                self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
                 if self.since_eval and not self.after_helpers:
                     self.after_helpers.append((node, tuple(self.since_eval)))
         elif self.in_eval_mode and short and isinstance(node.func, cst.Name) and len(self.since_eval) < 8:
@@ -340,6 +349,12 @@ def _reverses(node: cst.Subscript) -> bool:
     return False
 
 
+def _loops_over_model(f: _Function) -> bool:
+    """A `for`/`while` loop that runs the model: over a dataset, not one input shown to the user."""
+    calls = {id(c) for c in f.model_calls}
+    return any(type(n) in (cst.For, cst.While) and any(id(m) in calls for m in walk(n.body)) for n in walk(f.node))
+
+
 def _full(s) -> bool:
     return type(s) is cst.Slice and s.lower is None and s.upper is None and s.step is None
 
@@ -370,6 +385,8 @@ class ModuleAnalysis:
         self.grad_text = bool(GRAD_OFF.search(ctx.text))
         self.torch = "torch" in ctx.text  # eval mode and no_grad are PyTorch's (a Keras `model(x)` is not)
         self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
+        self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
+        self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
         return self.switches.judge(test, family, cls, params)
@@ -382,14 +399,37 @@ class ModuleAnalysis:
         top.model_calls, top.flips, top.calls, top.loop_models, top.scale_loops, top.averaged = [], [], [], [], [], []
         top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
         top.volatile, top.metric = None, False
-        top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers = False, [], [], []
+        top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
         self._script(top)
         for stmt in module.body:
             self.definition(stmt, "", None)
+        self._helper_forwards()
         return self.facts
+
+    def _helper_forwards(self) -> None:
+        """Evaluation functions whose forward passes are in a helper of the module (`self._process_one_batch(...)`,
+        `self.model_step(batch)`): the helper's model calls are the evaluation's, judged in the evaluation's
+        context (its `.eval()`, its `no_grad` around the call)."""
+        loc = self.ctx.loc
+        for f in self.pending:
+            calls = [(c, off) for c, off, _ in f.calls if callee_name(c.func) in self.forward_helpers and
+                     (type(c.func) is cst.Name or dotted(c.func.value) in ("self", "cls"))]
+            if not calls:
+                continue
+            helpers = [self.forward_helpers[callee_name(c.func)] for c, _ in calls]
+            helper = helpers[0]
+            loops = any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp)) for n in walk(f.node))
+            if not (f.metric or loops):
+                continue
+            grad_off = f.grad_off or all(off for _, off in calls) or all(h.grad_off for h in helpers)
+            self.facts.functions.append(EvalFunction(
+                f.qual, f.name, loc(f.node.name), loc(calls[0][0]),
+                f"{_callee_text(helper.model_calls[0])}` in `{helper.name}()", f.sets_eval or helper.sets_eval,
+                grad_off, f.needs_grad or helper.needs_grad, loc(f.volatile) if f.volatile is not None else None,
+                f.decorators, tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
 
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
@@ -419,6 +459,9 @@ class ModuleAnalysis:
             short = callee_name(call.func)
             if not short or short in ("print", "len", "range"):
                 continue
+            if short in ("train", "eval") and type(call.func) is cst.Attribute and len(call.args) <= 1 and \
+                    (not call.args or const(call.args[0].value) in (True, False)):
+                continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
             target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
             facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
@@ -443,8 +486,16 @@ class ModuleAnalysis:
         if f.after_helpers and not f.trains and self.torch:
             call, helpers = f.after_helpers[0]
             facts.after_helpers.append((self.ctx.loc(call), _callee_text(call), f.name, helpers))
-        if evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
-                (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)):
+        reported = evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
+            (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)
+             and (f.metric or _loops_over_model(f)))
+        if f.model_calls and not f.trains and not reported and not self.evaluation_name(f) and \
+                f.cls not in self.model_classes and f.name not in LIGHTNING_EVAL and f.name not in FORWARD_METHODS:
+            self.forward_helpers.setdefault(f.name, f)
+        elif not f.model_calls and not f.trains and not lightning and self.evaluation_name(f) and self.torch and \
+                f.cls not in self.model_classes:
+            self.pending.append(f)
+        if reported:
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
@@ -462,7 +513,10 @@ class ModuleAnalysis:
         where the function reads held-out data (`valid_loader`, `loss_val`), with gradients on."""
         if not any(type(n) is cst.Name and _HELD_OUT.search(n.value) for n in walk(f.node)):
             return
-        for call, off in f.eval_mode_calls:
+        for call, off, loop in f.eval_mode_calls:
+            if loop is not None and any(type(n) is cst.Call and callee_name(n.func) in ("backward", "step")
+                                        for n in walk(loop)):
+                continue  # a training forward with a frozen (eval-mode) part
             if not off and not _warm_up(call):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"after `.eval()` in the training function `{f.name}()`"))
