@@ -84,6 +84,7 @@ class Scan(Visitor):
         self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
         self.parents: dict[int, cst.FunctionDef] = {}
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
+        self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -149,6 +150,16 @@ class Scan(Visitor):
             target.attr.value if isinstance(target, cst.Attribute) else ""
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
+            value = node.value
+            empty_compose = isinstance(value, cst.Call) and short_name(value.func) == "Compose" and value.args and \
+                isinstance(value.args[0].value, (cst.List, cst.Tuple)) and not value.args[0].value.elements
+            if isinstance(value, cst.List) or empty_compose:
+                self.built[(id(self.scope[-1]), name)] = {
+                    "steps": [(isinstance(e, cst.StarredElement), e.value) for e in getattr(value, "elements", ())],
+                    "depth": len(self.branches), "conditional": False, "name": name,
+                    "compose": (value, tuple(self.branches), self.scope[-1], name) if empty_compose else None}
+                if empty_compose or not value.elements:
+                    return False
         self.names.append(name)
         self.visit(node.value)
         self.names.pop()
@@ -175,7 +186,21 @@ class Scan(Visitor):
         if METRIC_NAME.search(short):
             self.metric_calls.append((short, {a.keyword.value: _keyword_value(a.value) for a in node.args if a.keyword}))
         if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
-            self._pipeline(node, node.args[0].value)
+            self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
+        elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
+            built = self.built.get((id(self.scope[-1]), node.args[0].value.value))
+            if built is not None and built["compose"] is None:
+                name = next((n for n in reversed(self.names) if n and role(n)), "") or built["name"]
+                built["compose"] = (node, tuple(self.branches), self.scope[-1], name)
+        elif short in ("append", "insert") and isinstance(node.func, cst.Attribute) and node.args:
+            target = node.func.value
+            if isinstance(target, cst.Attribute) and target.attr.value == "transforms":
+                target = target.value  # `train_transform.transforms.append(...)`
+            built = self.built.get((id(self.scope[-1]), target.value)) if isinstance(target, cst.Name) else None
+            if built is not None:
+                built["steps"].append((False, node.args[-1].value))
+                if len(self.branches) > built["depth"]:
+                    built["conditional"] = True
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
                 self.names.append("train" if const(arg.value) else "test")
@@ -202,29 +227,38 @@ class Scan(Visitor):
         if matched is not None:
             self.stats.append(StatsUse(node, values, matched, tuple(self.branches), self.statement, self.owner))
 
-    def _pipeline(self, node: cst.Call, steps) -> None:
-        name = next((n for n in reversed(self.names) if n and role(n)), "")
+    def _pipeline(self, node: cst.Call, steps: list, name: str | None = None, branches: tuple | None = None,
+                  scope: cst.CSTNode | None = None, conditional: bool = False) -> None:
+        if name is None:
+            name = next((n for n in reversed(self.names) if n and role(n)), "")
         kind = role(name) if name else None
         if kind is None:
             return
-        normalize, swap, unknown = None, False, False
-        for element in steps.elements:
-            value = element.value
-            if isinstance(element, cst.StarredElement):
+        scope = scope if scope is not None else self.scope[-1]
+        normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
+        for starred, value in steps:
+            if starred:
                 unknown = True  # steps spliced in from elsewhere: they may normalise
                 continue
             step = short_name(value.func) if isinstance(value, cst.Call) else dotted(value) or ""
             if isinstance(value, cst.Call) and step == "Normalize":
-                normalize = (value, self.scope[-1])
+                normalize = (value, scope)
             elif not isinstance(value, cst.Call) and "normal" in step.lower():
-                normalize = (value, self.scope[-1])
+                normalize = (value, scope)
             elif _mentions_normalisation(self.code(value)):
                 unknown = True  # a step of its own that normalises (`NormalizePerImage()`, a Lambda with the mean)
             if pipeline_swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
-        self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
-                                       len(self.pipelines), unknown))
+        self.pipelines.append(Pipeline(node, kind, group, scope, tuple(self.branches) if branches is None else branches,
+                                       normalize, swap, len(self.pipelines), unknown))
+
+    def finish(self) -> None:
+        """Pipelines built by `.append()` onto a list or an empty Compose, once every step is seen."""
+        for built in self.built.values():
+            if built["compose"] is not None and built["steps"]:
+                node, branches, scope, name = built["compose"]
+                self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
 
 
 OPTION = "<option>"  # a metric call's keyword passed from an option or a config: `<option>test_y_channel`
@@ -313,6 +347,7 @@ LIBRARY_STATS = {
 def scan(module: cst.Module) -> Scan:
     found = Scan(module)
     found.visit(module)
+    found.finish()
     return found
 
 
