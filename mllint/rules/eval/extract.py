@@ -188,6 +188,8 @@ class _Function:
         # there, the innermost loop around them
         self.loops: list[cst.For] = []
         self.since_eval: list[str] = []  # functions called since the last `.eval()`, before a model call
+        self.ema_loads: list[tuple[str, cst.Call]] = []  # `g.load_state_dict(ckpt["g_ema"])`: (receiver, call)
+        self.raw_loads = False  # `g.load_state_dict(ckpt["g"])`: the raw weights loaded too
         self.after_helpers: list[tuple[cst.Call, tuple]] = []
         self.block(body_of(node), False, ())
 
@@ -300,6 +302,13 @@ class _Function:
         if _sets_eval(node):
             self.sets_eval = self.in_eval_mode = True
             self.since_eval = []
+        if short == "load_state_dict" and type(node.func) is cst.Attribute and node.args:
+            key = _checkpoint_key(node.args[0].value)
+            if key is not None:
+                if EMA_WORDS.search(key):
+                    self.ema_loads.append((dotted(node.func.value) or "", node))
+                else:
+                    self.raw_loads = True
         if short in ("backward", "manual_backward") or short == "step" and re.search(
                 r"(?i)optim|opt\b|scaler", dotted(node.func) or ""):
             self.trains = True
@@ -400,6 +409,7 @@ class ModuleAnalysis:
         top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
         top.volatile, top.metric = None, False
         top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
+        top.ema_loads, top.raw_loads = [], False
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
@@ -465,6 +475,8 @@ class ModuleAnalysis:
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
             target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
             facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
+        if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
+            self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
         lightning = f.name in LIGHTNING_EVAL and f.cls is not None
         if evaluates:
@@ -507,6 +519,31 @@ class ModuleAnalysis:
             return
         self._tta(f)
         self._ensembles(f)
+
+    def _loaded_averaged(self, f: _Function) -> None:
+        """`g.load_state_dict(ckpt["g_ema"])` and then a metric computed on `g` (FID, accuracy), with no raw
+        weights loaded beside them: the metric is the averaged model's only. Samples rendered from the EMA
+        weights, with no metric, stay silent."""
+        if not any(_METRIC_CALL.search(callee_name(c.func)) for c, _, _ in f.calls):
+            return
+        for receiver, load in f.ema_loads:
+            if not receiver:
+                continue
+            root = receiver.split(".")[0]
+            after = False
+            for call, _, _ in f.calls:
+                if call is load:
+                    after = True
+                    continue
+                if not after or callee_name(call.func) in _WRAPPERS or callee_name(call.func) == "load_state_dict":
+                    continue
+                if any(dotted(a.value) in (receiver, root) for a in call.args):
+                    key = _checkpoint_key(load.args[0].value)
+                    site = Site(self.ctx.loc(call), f"`{_callee_text(call)}()` receives `{receiver}`, which holds the "
+                                f"averaged weights `{key}` of the checkpoint", [(self.ctx.loc(load), "averaged weights loaded here")],
+                                f.qual, f.name, None)
+                    self.facts.averaged.append(site)
+                    return
 
     def _in_training(self, f: _Function) -> None:
         """Validation inside a training function: model calls after `model.eval()` (before `model.train()`),
@@ -644,6 +681,20 @@ _WARM_UP = frozenset({"zeros", "ones", "randn", "rand", "empty", "zeros_like", "
 def evaluation_script(module_name: str, text: str) -> bool:
     """eval.py, test.py, validate.py...: a script whose module-level code may be the evaluation."""
     return "torch" in text and bool(EVAL_NAME.match(module_name.rsplit(".", 1)[-1]))
+
+
+_METRIC_CALL = re.compile(r"(?i)fid|frechet|inception_score|kid\b|lpips|psnr|ssim|accuracy|evaluate|metric|bleu|perplex|"
+                          r"^ppl|top_?k_acc|miou|compute_map")
+_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel", "to", "cuda", "cpu", "eval", "train", "print",
+                       "requires_grad_", "half", "float", "deepcopy", "copy"})
+
+
+def _checkpoint_key(expr) -> str | None:
+    """`ckpt["g_ema"]`, `torch.load(path)["model_ema"]`: the literal key a state dict is read from."""
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        value = expr.slice[0].slice.value
+        return value.value[1:-1] if type(value) is cst.SimpleString and value.value[:1] in "'\"" else None
+    return None
 
 
 def _warm_up(call: cst.Call) -> bool:
