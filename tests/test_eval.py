@@ -234,3 +234,25 @@ def test_unit_tests_outside_tests_folders_are_not_evaluation(tmp_path):
             net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     """})
     assert findings == []
+
+
+def test_helper_method_forward_is_judged_in_the_evaluating_function():
+    (found,) = lint_fixture("eval_pos_helper_method_forward")
+    assert found.code == "EVAL005" and found.loc.line == 12
+    assert "`vali()` evaluates `self.model` in `_process_one_batch()`" in found.message
+    assert related(found) == [("exp.py", 16, "the model is run here")]
+    assert lint_fixture("eval_neg_helper_method_no_grad") == []
+
+
+def test_attack_that_restores_train_mode_before_the_evaluation_forward():
+    (found,) = lint_fixture("eval_pos_attack_restores_train")
+    assert found.code == "EVAL004" and found.loc.line == 34
+    assert found.message.startswith("`attack_pgd()`, called in `evaluate_pgd()` after `.eval()`, ends with `.train()`")
+    assert lint_fixture("eval_neg_attack_then_eval") == []
+
+
+def test_metric_on_averaged_checkpoint_weights_only():
+    (found,) = lint_fixture("eval_pos_fid_on_ema_checkpoint")
+    assert found.code == "EVAL001" and found.loc.line == 31
+    assert related(found) == [("fid.py", 28, "averaged weights loaded here")]
+    assert lint_fixture("eval_neg_ema_samples_only") == []

@@ -196,3 +196,39 @@ def test_a_pretrained_model_is_not_a_bgr_image(tmp_path):
     (sink,) = interpret((tmp_path / "show.py").read_text()).sinks
     assert [t.tags for t in sink.val.flat() if isinstance(t, SourceTerm)] == [frozenset({"pretrained"})]
     assert findings(tmp_path) == []
+
+
+def test_loader_factory_test_branch_and_every_other_split_called_with_val():
+    found = findings(FIXTURES / "prep_pos_loader_factory", "PREP005")
+    assert [(Path(f.loc.path).name, f.loc.line) for f in found] == [("data_factory.py", 9), ("data_factory.py", 17)]
+    assert "branch that builds the evaluation loader" in found[0].message
+    assert "calls with flag='val'" in found[1].message and "'test', 'pred'" in found[1].message
+
+
+def test_drop_last_only_where_samples_are_lost():
+    assert findings(FIXTURES / "prep_neg_train_drop_last", "PREP005") == []
+    assert findings(FIXTURES / "prep_neg_factory_train_only", "PREP005") == []
+    (loop,) = findings(FIXTURES / "prep_pos_skip_partial_batch", "PREP005")
+    assert loop.loc.line == 23 and "skips every batch that is not full" in loop.message
+
+
+def test_copies_of_a_wrong_value_are_one_finding_with_the_others_related():
+    (found,) = findings(FIXTURES / "prep_pos_imagenet_std_typo", "PREP003")
+    assert "differs in a digit from the published ImageNet std (0.229, 0.224, 0.225)" in found.message
+    assert related(found) == [("data.py", 17, "the same value, copied")]
+
+
+def test_same_statistics_through_names_are_compared_by_value():
+    assert findings(FIXTURES / "prep_neg_same_stats_other_spelling", "PREP004") == []
+    (found,) = findings(FIXTURES / "prep_pos_stats_through_names", "PREP004")
+    assert "((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))" in found.message
+    assert "((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))" in found.message
+
+
+def test_metric_protocol_decided_by_configs_or_named_options_is_silent():
+    assert findings(FIXTURES / "prep_neg_metric_configs_off", "PREP002") == []
+    assert findings(FIXTURES / "prep_neg_metric_named_option", "PREP002") == []
+    (on,) = findings(FIXTURES / "prep_pos_metric_configs_on", "PREP002")
+    assert "when `test_y_channel` is true" in on.message
+    (shave,) = findings(FIXTURES / "prep_pos_metric_shave_scale", "PREP002")
+    assert "(callers pass `shave_border=scale`)" in shave.message

@@ -411,21 +411,32 @@ def _node_type(kind: type, known: dict[type, bool]) -> bool:
     return answer
 
 
+_PRAGMAS = ("noqa", "type:", "pylint", "mllint", "fmt:", "pragma")
+_EXPECT_MARKER = re.compile(r"expect:\s*[A-Z]+[0-9]{3}(?:\s*,\s*[A-Z]+[0-9]{3})*\s*")
+
+
+def is_pragma(comment: str) -> bool:
+    """A directive to a tool (`# noqa`, `# type:`, `# mllint: ignore[...]`, a test's `# expect: SEED001`
+    marker), not prose about the code."""
+    text = comment.lstrip("#").strip()
+    return text.lower().startswith(_PRAGMAS) or _EXPECT_MARKER.fullmatch(text) is not None
+
+
 def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str]:
     """Comments that belong to a statement: the lines directly above it, its trailing comment, and any
     comment inside it (a multi-line call). For a compound statement, only its header line. Pass the module
-    to see the comments above its first statement."""
+    to see the comments above its first statement. Tool directives (`is_pragma`) are not among them."""
     found = _leading_comments(stmt, module)
     if isinstance(stmt, cst.SimpleStatementLine):
         for comment in _comments_inside(stmt):
             if comment not in found:
                 found.append(comment)
-        return found
-    body = getattr(stmt, "body", None)
-    header = getattr(body, "header", None)
-    if header is not None and header.comment is not None:
-        found.append(header.comment.value)
-    return found
+    else:
+        body = getattr(stmt, "body", None)
+        header = getattr(body, "header", None)
+        if header is not None and header.comment is not None:
+            found.append(header.comment.value)
+    return [comment for comment in found if not is_pragma(comment)]
 
 
 def docstring_of(node: cst.CSTNode | None) -> str:
@@ -488,7 +499,7 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
     them: `# clip gradients` and `# learning rate decay` restate, `# smaller: this dataset overfits` explains.
     """
     text = comment.lstrip("#").strip()
-    if not text or text.lower().startswith(("noqa", "type:", "pylint", "mllint", "fmt:", "pragma")):
+    if not text or is_pragma(text):
         return False
     if WHY_CUES.search(text):
         return True

@@ -17,13 +17,13 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
     if ctx.is_test:
         return None
     from .domain import eval_flow_facts, lite_flow_facts
-    from .extract import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts
+    from .extract import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts, evaluation_script
     from ...core.text_gates import averaged_text, worth_reading_for_eval
 
     # A module that is worth a walk of every function: evaluation-like definitions or calls, gradient or mode
     # switches, flips, ensembles, averaged weights. The others (model definitions, data code) give only the
     # batch-norm fact.
-    if not worth_reading_for_eval(ctx.text):
+    if not worth_reading_for_eval(ctx.text) and not evaluation_script(ctx.names.module_name, ctx.text):
         return EvalModule(EvalFacts(bn=True), None) if BN_EVIDENCE.search(ctx.text) else None
 
     facts, analysis = evaluation_facts(ctx)

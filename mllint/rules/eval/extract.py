@@ -21,7 +21,7 @@ from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const
 
 EVAL_NAME = re.compile(
-    r"^_*(?:eval|evaluate|evaluation|validate|validation|val|valid|test|testing|benchmark|infer|inference)"
+    r"^_*(?:eval|evaluate|evaluation|validate|validation|val|vali|valid|test|testing|benchmark|infer|inference)"
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
     r"freeze|mode)s?$)\w+)?$|^\w+_(?:eval|evaluate|evaluation|validate|validation|val|test|testing|inference)$", re.I)
@@ -104,6 +104,11 @@ class EvalFacts:
     tta: list = field(default_factory=list)  # Site
     ensembles: list = field(default_factory=list)  # Site
     averaged: list = field(default_factory=list)  # Site: averaged weights swapped in around an evaluation
+    restorers: set = field(default_factory=set)  # functions that leave the model in training mode (`.train()` last)
+    after_helpers: list = field(default_factory=list)  # (Loc, as written, function, helpers called after `.eval()`
+    # and before this evaluation forward)
+    inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
+    # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
 
 
 @lru_cache(maxsize=8192)
@@ -178,6 +183,14 @@ class _Function:
         self.loop_models: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (iterable, model call) ensembles
         self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
         self.averaged: list[tuple[cst.CSTNode, list]] = []  # (swap node, calls evaluated with averaged weights)
+        self.in_eval_mode = False  # a `.eval()` seen before, no `.train()` since (statement order)
+        self.eval_mode_calls: list[tuple[cst.Call, bool, Any]] = []  # model calls in evaluation mode, grad off
+        # there, the innermost loop around them
+        self.loops: list[cst.For] = []
+        self.since_eval: list[str] = []  # functions called since the last `.eval()`, before a model call
+        self.ema_loads: list[tuple[str, cst.Call]] = []  # `g.load_state_dict(ckpt["g_ema"])`: (receiver, call)
+        self.raw_loads = False  # `g.load_state_dict(ckpt["g"])`: the raw weights loaded too
+        self.after_helpers: list[tuple[cst.Call, tuple]] = []
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -201,18 +214,25 @@ class _Function:
             self.expression(stmt.test, grad_off, switches)
             inner = switches + tuple(s for s in (self.a.switch(stmt.test, f, self.cls, self.params)
                                                  for f in ("ema", "tta", "ensemble")) if s is not None)
+            before = self.in_eval_mode
             self.block(body_of(stmt), grad_off, inner)
+            after_body, self.in_eval_mode = self.in_eval_mode, before
             orelse = stmt.orelse
             if isinstance(orelse, cst.If):
                 self.statement(orelse, grad_off, switches)
             elif orelse is not None:
                 self.block(body_of(orelse), grad_off, switches)
+            # evaluation mode after the `if` only when every branch leaves it on (a frozen backbone's
+            # `model.eval()` in one branch of a linear probe is not the evaluation)
+            self.in_eval_mode = after_body and self.in_eval_mode
             return
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
+                self.loops.append(stmt)
                 self.block(body_of(stmt), grad_off, switches)
+                self.loops.pop()
                 self._loop(stmt.iter, stmt.target, self.model_calls[start:])
             else:
                 self.expression(stmt.test, grad_off, switches)
@@ -269,17 +289,32 @@ class _Function:
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined):
             self.model_calls.append(node)
+            if self.in_eval_mode:
+                self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
+                if self.since_eval and not self.after_helpers:
+                    self.after_helpers.append((node, tuple(self.since_eval)))
+        elif self.in_eval_mode and short and isinstance(node.func, cst.Name) and len(self.since_eval) < 8:
+            self.since_eval.append(short)
         if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
             self.flips.append(node)
         if short in COMBINE_CALLS:
             self.combines = True
         if _sets_eval(node):
-            self.sets_eval = True
+            self.sets_eval = self.in_eval_mode = True
+            self.since_eval = []
+        if short == "load_state_dict" and type(node.func) is cst.Attribute and node.args:
+            key = _checkpoint_key(node.args[0].value)
+            if key is not None:
+                if EMA_WORDS.search(key):
+                    self.ema_loads.append((dotted(node.func.value) or "", node))
+                else:
+                    self.raw_loads = True
         if short in ("backward", "manual_backward") or short == "step" and re.search(
                 r"(?i)optim|opt\b|scaler", dotted(node.func) or ""):
             self.trains = True
         if short == "train" and not node.args or short == "train" and const(node.args[0].value) is True:
             self.sets_train = True
+            self.in_eval_mode = False
         if short in ("grad", "enable_grad", "requires_grad_") or short == "set_grad_enabled" and \
                 node.args and const(node.args[0].value) is True:
             self.needs_grad = True
@@ -310,14 +345,31 @@ class _Function:
 
 
 def _reverses(node: cst.Subscript) -> bool:
-    """`x[..., ::-1]` on a tensor (not `[::-1]` of a list: more than one index)."""
+    """`x[..., ::-1]` on a tensor (not `[::-1]` of a list: more than one index). `img[:, :, ::-1]` reverses
+    the last axis of an HWC image: a channel swap (BGR to RGB), not a flip."""
     if len(node.slice) < 2:
+        return False
+    if len(node.slice) == 3 and all(_full(e.slice) for e in node.slice[:2]) and _reversed(node.slice[2].slice):
         return False
     for element in node.slice:
         s = element.slice
         if isinstance(s, cst.Slice) and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None:
             return True
     return False
+
+
+def _loops_over_model(f: _Function) -> bool:
+    """A `for`/`while` loop that runs the model: over a dataset, not one input shown to the user."""
+    calls = {id(c) for c in f.model_calls}
+    return any(type(n) in (cst.For, cst.While) and any(id(m) in calls for m in walk(n.body)) for n in walk(f.node))
+
+
+def _full(s) -> bool:
+    return type(s) is cst.Slice and s.lower is None and s.upper is None and s.step is None
+
+
+def _reversed(s) -> bool:
+    return type(s) is cst.Slice and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None
 
 
 def _unit_test(node: cst.FunctionDef) -> bool:
@@ -342,6 +394,8 @@ class ModuleAnalysis:
         self.grad_text = bool(GRAD_OFF.search(ctx.text))
         self.torch = "torch" in ctx.text  # eval mode and no_grad are PyTorch's (a Keras `model(x)` is not)
         self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
+        self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
+        self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
         return self.switches.judge(test, family, cls, params)
@@ -354,12 +408,38 @@ class ModuleAnalysis:
         top.model_calls, top.flips, top.calls, top.loop_models, top.scale_loops, top.averaged = [], [], [], [], [], []
         top.combines = top.sets_eval = top.trains = top.needs_grad = top.sets_train = top.grad_off = False
         top.volatile, top.metric = None, False
+        top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
+        top.ema_loads, top.raw_loads = [], False
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
+        self._script(top)
         for stmt in module.body:
             self.definition(stmt, "", None)
+        self._helper_forwards()
         return self.facts
+
+    def _helper_forwards(self) -> None:
+        """Evaluation functions whose forward passes are in a helper of the module (`self._process_one_batch(...)`,
+        `self.model_step(batch)`): the helper's model calls are the evaluation's, judged in the evaluation's
+        context (its `.eval()`, its `no_grad` around the call)."""
+        loc = self.ctx.loc
+        for f in self.pending:
+            calls = [(c, off) for c, off, _ in f.calls if callee_name(c.func) in self.forward_helpers and
+                     (type(c.func) is cst.Name or dotted(c.func.value) in ("self", "cls"))]
+            if not calls:
+                continue
+            helpers = [self.forward_helpers[callee_name(c.func)] for c, _ in calls]
+            helper = helpers[0]
+            loops = any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp)) for n in walk(f.node))
+            if not (f.metric or loops):
+                continue
+            grad_off = f.grad_off or all(off for _, off in calls) or all(h.grad_off for h in helpers)
+            self.facts.functions.append(EvalFunction(
+                f.qual, f.name, loc(f.node.name), loc(calls[0][0]),
+                f"{_callee_text(helper.model_calls[0])}` in `{helper.name}()", f.sets_eval or helper.sets_eval,
+                grad_off, f.needs_grad or helper.needs_grad, loc(f.volatile) if f.volatile is not None else None,
+                f.decorators, tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
 
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
@@ -389,9 +469,14 @@ class ModuleAnalysis:
             short = callee_name(call.func)
             if not short or short in ("print", "len", "range"):
                 continue
+            if short in ("train", "eval") and type(call.func) is cst.Attribute and len(call.args) <= 1 and \
+                    (not call.args or const(call.args[0].value) in (True, False)):
+                continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
             target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
             facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
+        if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
+            self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
         lightning = f.name in LIGHTNING_EVAL and f.cls is not None
         if evaluates:
@@ -406,8 +491,23 @@ class ModuleAnalysis:
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
                                    for n in walk(f.node)) if evaluates else False
-        if evaluates and iterates and not lightning and self.evaluation_name(f) and f.cls not in self.model_classes \
-                and self.torch:
+        if f.trains and f.eval_mode_calls and self.torch:
+            self._in_training(f)
+        if f.sets_train and not f.in_eval_mode and f.model_calls and f.name != "<module>":
+            facts.restorers.add(f.name)  # an attack or helper that runs the model and ends with `.train()`
+        if f.after_helpers and not f.trains and self.torch:
+            call, helpers = f.after_helpers[0]
+            facts.after_helpers.append((self.ctx.loc(call), _callee_text(call), f.name, helpers))
+        reported = evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
+            (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)
+             and (f.metric or _loops_over_model(f)))
+        if f.model_calls and not f.trains and not reported and not self.evaluation_name(f) and \
+                f.cls not in self.model_classes and f.name not in LIGHTNING_EVAL and f.name not in FORWARD_METHODS:
+            self.forward_helpers.setdefault(f.name, f)
+        elif not f.model_calls and not f.trains and not lightning and self.evaluation_name(f) and self.torch and \
+                f.cls not in self.model_classes:
+            self.pending.append(f)
+        if reported:
             first = f.model_calls[0]
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
@@ -419,6 +519,57 @@ class ModuleAnalysis:
             return
         self._tta(f)
         self._ensembles(f)
+
+    def _loaded_averaged(self, f: _Function) -> None:
+        """`g.load_state_dict(ckpt["g_ema"])` and then a metric computed on `g` (FID, accuracy), with no raw
+        weights loaded beside them: the metric is the averaged model's only. Samples rendered from the EMA
+        weights, with no metric, stay silent."""
+        if not any(_METRIC_CALL.search(callee_name(c.func)) for c, _, _ in f.calls):
+            return
+        for receiver, load in f.ema_loads:
+            if not receiver:
+                continue
+            root = receiver.split(".")[0]
+            after = False
+            for call, _, _ in f.calls:
+                if call is load:
+                    after = True
+                    continue
+                if not after or callee_name(call.func) in _WRAPPERS or callee_name(call.func) == "load_state_dict":
+                    continue
+                if any(dotted(a.value) in (receiver, root) for a in call.args):
+                    key = _checkpoint_key(load.args[0].value)
+                    site = Site(self.ctx.loc(call), f"`{_callee_text(call)}()` receives `{receiver}`, which holds the "
+                                f"averaged weights `{key}` of the checkpoint", [(self.ctx.loc(load), "averaged weights loaded here")],
+                                f.qual, f.name, None)
+                    self.facts.averaged.append(site)
+                    return
+
+    def _in_training(self, f: _Function) -> None:
+        """Validation inside a training function: model calls after `model.eval()` (before `model.train()`),
+        where the function reads held-out data (`valid_loader`, `loss_val`), with gradients on."""
+        if not any(type(n) is cst.Name and _HELD_OUT.search(n.value) for n in walk(f.node)):
+            return
+        for call, off, loop in f.eval_mode_calls:
+            if loop is not None and any(type(n) is cst.Call and callee_name(n.func) in ("backward", "step")
+                                        for n in walk(loop)):
+                continue  # a training forward with a frozen (eval-mode) part
+            if not off and not _warm_up(call):
+                self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
+                                          f"after `.eval()` in the training function `{f.name}()`"))
+                return
+
+    def _script(self, top: _Function) -> None:
+        """An evaluation script (eval.py, test.py) whose module-level code runs the model with gradients on."""
+        module = self.ctx.names.module_name.rsplit(".", 1)[-1]
+        if not self.torch or top.trains or top.grad_off or not EVAL_NAME.match(module) or self.ctx.is_test:
+            return
+        for call, off, _ in top.calls:
+            if not off and is_model_call(call, self.defined) and not _warm_up(call) and \
+                    isinstance(call.func, cst.Name):
+                self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
+                                          f"in the evaluation script `{module}.py`"))
+                return
 
     def evaluation_name(self, f: _Function) -> bool:
         """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
@@ -521,6 +672,34 @@ class ModuleAnalysis:
                               f"that `{_callee_text(swap)}()` swaps in", [(swap, "averaged weights swapped in here")], "ema")
             site.switch, site.both = switch, both
             self.facts.averaged.append(site)
+
+
+_HELD_OUT = re.compile(r"(?i)(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d)|^(?:val|valid|test)[A-Z]")
+_WARM_UP = frozenset({"zeros", "ones", "randn", "rand", "empty", "zeros_like", "ones_like", "randn_like"})
+
+
+def evaluation_script(module_name: str, text: str) -> bool:
+    """eval.py, test.py, validate.py...: a script whose module-level code may be the evaluation."""
+    return "torch" in text and bool(EVAL_NAME.match(module_name.rsplit(".", 1)[-1]))
+
+
+_METRIC_CALL = re.compile(r"(?i)fid|frechet|inception_score|kid\b|lpips|psnr|ssim|accuracy|evaluate|metric|bleu|perplex|"
+                          r"^ppl|top_?k_acc|miou|compute_map")
+_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel", "to", "cuda", "cpu", "eval", "train", "print",
+                       "requires_grad_", "half", "float", "deepcopy", "copy"})
+
+
+def _checkpoint_key(expr) -> str | None:
+    """`ckpt["g_ema"]`, `torch.load(path)["model_ema"]`: the literal key a state dict is read from."""
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        value = expr.slice[0].slice.value
+        return value.value[1:-1] if type(value) is cst.SimpleString and value.value[:1] in "'\"" else None
+    return None
+
+
+def _warm_up(call: cst.Call) -> bool:
+    """`model(torch.zeros(1, 3, 224, 224))`: a warm-up or tracing forward, not the evaluation."""
+    return any(type(a.value) is cst.Call and callee_name(a.value.func) in _WARM_UP for a in call.args)
 
 
 def _callee_text(call: cst.Call) -> str:

@@ -23,6 +23,7 @@ class Index:
         self.modules = modules  # [(FileResult, EvalModule)]
         self.callers: dict[str, list[CallSite]] = {}
         self.eval_setters: set[str] = set()
+        self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
         self.bn = self.trains = False
         for _, module in modules:
@@ -30,6 +31,7 @@ class Index:
             for site in facts.calls:
                 self.callers.setdefault(site.callee, []).append(site)
             self.eval_setters |= facts.eval_setters
+            self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
             self.bn |= facts.bn
             self.trains |= facts.trains
@@ -81,6 +83,16 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
         facts = module.facts
         for function in facts.functions:
             _modes(index, facts, function, rules, out)
+        for loc, model, function, helpers in getattr(facts, "after_helpers", ()):
+            restoring = [h for h in helpers if h in index.restorers]
+            if restoring and index.bn:
+                out["EVAL004"].append(rules["EVAL004"].finding(
+                    loc, f"`{restoring[0]}()`, called in `{function}()` after `.eval()`, ends with `.train()`: "
+                         f"`{model}` then evaluates in training mode (batch-norm and dropout on)"))
+        if not facts.module_grad_off:
+            for loc, model, where in getattr(facts, "inline", ()):
+                out["EVAL005"].append(rules["EVAL005"].finding(
+                    loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         for site in facts.tta:
             _gated_site(index, site, "tta", rules["EVAL003"], out["EVAL003"], "test-time augmentation")
         for site in facts.ensembles:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ...findings import Finding, Severity
 from ...project import Project
-from ..base import Rule, extractor
+from ..base import Rule, aux_extractor, extractor
 
 if TYPE_CHECKING:
     from ...dataflow.terms import FlowFacts
@@ -93,6 +93,14 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     return solve(project, "prep", files, kept, lazy(decide), None, report)
 
 
+@aux_extractor("prep_metrics")
+def scan_metric_configs(path: str, rel: str, display: str):
+    """Metric protocol keys (`test_y_channel: false`, `crop_border: 4`) in YAML/JSON/TOML configs."""
+    from .protocol import config_protocol
+
+    return config_protocol(path)
+
+
 class MetricProtocol(Rule):
     code, name, severity = "PREP002", "metric-protocol", Severity.INFO
     summary = ("A PSNR/SSIM function computes on the Y channel, crops a border or fixes a data range: a protocol to "
@@ -106,13 +114,57 @@ class MetricProtocol(Rule):
         for rel, f in facts:
             for name, keywords in f.calls:
                 calls.setdefault(name, []).append((project.unit_of(rel), keywords))
+        configs = project.aux_facts("prep_metrics")
         for rel, f in facts:
+            unit = project.unit_of(rel)
+            configured: dict[str, set] = {}  # protocol keys set by the configs of this unit
+            for path, keys in configs.items():
+                if keys and project.covers(unit, path):
+                    for key, value in keys:
+                        configured.setdefault(key, set()).add(value)
             for d in f.defs:
-                near = [k for unit, k in calls.get(d.name, []) if project.covers(unit, rel)]  # evidence of its unit
-                if d.flag and _both_reported(near, d.flag, d.flag_default):
-                    continue  # the RGB and the Y numbers are both computed
+                near = [k for u, k in calls.get(d.name, []) if project.covers(u, rel)]  # evidence of its unit
+                if _decided_elsewhere(d, near, configured):
+                    continue
                 yield self.finding(d.loc, f"`{d.name}` computes {d.metric} " + ", ".join(d.parts)
-                                   + ": state this protocol with the numbers")
+                                   + _passed(d.crop_param, near) + ": state this protocol with the numbers")
+
+
+def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:
+    """Is the protocol of a metric with parameters chosen where it can be read: the Y flag passed both ways (the
+    RGB and the Y numbers are both computed), each parameter passed from an option named for it
+    (`crop_border=opt.crop_border`), or set off in every call and config that names it?"""
+    from .extract import FORWARDED, OPTION
+    from .protocol import protocol_key
+
+    if d.flag and _both_reported(near, d.flag, d.flag_default):
+        return True
+    knobs = [(k, default) for k, default in ((d.flag, d.flag_default), (d.crop_param, d.crop_default)) if k]
+    if not knobs:
+        return False
+    if any(not part.startswith("in ") and not any(f"`{k}`" in part for k, _ in knobs) for part in d.parts):
+        return False  # part of the protocol is written in the function, whatever the callers pass
+    for knob, default in knobs:
+        seen = {k.get(knob, default) for k in near} | configured.get(knob, set())
+        seen.discard(FORWARDED + knob)  # a wrapper forwarding its own parameter: its callers decide
+        options = {v for v in seen if isinstance(v, str) and v.startswith(OPTION)}
+        if options and all(protocol_key(v[len(OPTION):]) or v[len(OPTION):] == knob for v in options):
+            continue  # the caller passes it from a named option
+        if seen and all(v is False or (type(v) is int and v == 0) for v in seen):
+            continue  # never on: nothing to state
+        return False
+    return True
+
+
+def _passed(knob: str | None, near: list[dict]) -> str:
+    """`; callers pass shave_border=scale`: the crop the callers set in code (`border = scale`)."""
+    from .extract import FORWARDED, OPTION
+
+    if not knob:
+        return ""
+    names = sorted({v.replace(FORWARDED, "").replace(OPTION, "") for k in near for v in [k.get(knob)]
+                    if isinstance(v, str) and v.startswith((FORWARDED, OPTION)) and v != FORWARDED + knob})
+    return f" (callers pass " + ", ".join(f"`{knob}={n}`" for n in names) + ")" if names else ""
 
 
 def _both_reported(calls: list[dict], flag: str, default: object) -> bool:
@@ -152,6 +204,53 @@ class TransformMismatch(Rule):
             ctx.report(self, found.node, found.message, related=found.related)
 
 
+@extractor("prep_loaders")
+def extract_loaders(ctx: ModuleContext):
+    from .loaders import gate, loader_facts
+
+    if ctx.is_test or not gate(ctx.text):
+        return None
+    facts = loader_facts(ctx)
+    return facts if facts.direct or facts.factories or facts.splits or facts.positional else None
+
+
+class EvalLoaderDropsSamples(Rule):
+    code, name, severity = "PREP005", "eval-loader-drops-samples", Severity.WARNING
+    summary = ("An evaluation loader or loop leaves samples out of the reported metric: `drop_last=True` on a "
+               "test/validation loader (also through a loader factory's test branch), a loop that skips batches "
+               "that are not full, or a test set cut to a fixed size.")
+    hint = ("Evaluate every sample: `drop_last=False` on evaluation loaders (batch-size-dependent models can pad "
+            "the last batch), no size check in the evaluation loop; state any subset with the numbers.")
+    needs = ("prep_loaders",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
+        for rel, f in facts:
+            for loc, message in f.direct:
+                yield self.finding(loc, message)
+        for rel, f in facts:
+            unit = project.unit_of(rel)
+            for factory in f.factories:
+                passed = set()
+                for other, g in facts:
+                    if not project.covers(unit, other):
+                        continue
+                    passed |= {split for keyword, split in g.splits if keyword == factory.param}
+                    passed |= {split for name, index, split in g.positional
+                               if name == factory.function and index == factory.index}
+                missing = sorted(passed - set(factory.excluded))
+                if missing:
+                    yield self.finding(factory.loc, f"`drop_last = True` in the branch of `{factory.function}` that "
+                                                    f"builds every split other than {_splits(factory.excluded)}, "
+                                                    f"which the project calls with {factory.param}="
+                                                    f"{_splits(missing)}: that evaluation loader leaves the samples "
+                                                    "of its last incomplete batch out of the reported metric")
+
+
+def _splits(values) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
 def _scan(ctx: ModuleContext, scan):
     """One scan per module for PREP003 and PREP004."""
     cached = getattr(ctx, "_prep_scan", None)
@@ -161,4 +260,4 @@ def _scan(ctx: ModuleContext, scan):
     return cached
 
 
-RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch]
+RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch, EvalLoaderDropsSamples]

@@ -39,6 +39,7 @@ class Branch:
     node: cst.CSTNode  # the If / dict element that opens it
     dataset: str | None  # the known dataset this branch is for, if its test or key names one
     label: str  # how it is written (`args.dataset == 'cifar100'`)
+    excluded: tuple = ()  # for an else branch: the datasets its if/elif chain names (it takes every other one)
 
 
 @dataclass
@@ -58,9 +59,10 @@ class Pipeline:
     group: str  # the name without its role token, to pair `transform_train` with `transform_test`
     scope: cst.CSTNode
     branches: tuple
-    normalize: tuple | None  # (signature, node) of its Normalize, if any
+    normalize: tuple | None  # (node, scope) of its Normalize call or normalize object, if any
     swap: bool
     order: int = 0  # in source order
+    unknown: bool = False  # a step that may normalise with constants not read here
 
 
 class Scan(Visitor):
@@ -79,6 +81,10 @@ class Scan(Visitor):
         self.pipelines: list[Pipeline] = []
         self.metric_defs: list[cst.FunctionDef] = []
         self.metric_calls: list[tuple[str, dict]] = []
+        self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
+        self.parents: dict[int, cst.FunctionDef] = {}
+        self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
+        self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -88,6 +94,8 @@ class Scan(Visitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         if METRIC_NAME.search(node.name.value):
             self.metric_defs.append(node)
+            if isinstance(self.scope[-1], cst.FunctionDef):
+                self.parents[id(node)] = self.scope[-1]  # a closure: its flags may be the enclosing function's
         self.scope.append(node)
         self._owned(node)
         self.scope.pop()
@@ -121,15 +129,37 @@ class Scan(Visitor):
         self.visit(node.body)
         self.branches.pop()
         if node.orelse is not None:
-            self.branches.append(Branch(node.orelse, None, "else"))
+            chain = self.chains.pop(id(node), ()) + ((dataset,) if dataset else ())
+            if isinstance(node.orelse, cst.If):
+                self.chains[id(node.orelse)] = chain
+            self.branches.append(Branch(node.orelse, None, "else", chain))
             self.visit(node.orelse)
             self.branches.pop()
         return False
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """`assert args.dataset in ('cifar10', 'cifar100')`, `10 if args.dataset == 'cifar10' else 100`: the
+        datasets a module tells apart can reach its statistics."""
+        dataset = _branch_dataset(node)
+        if dataset:
+            self.dataset(dataset, node)
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         target = node.targets[-1].target
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
+        if name:
+            self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
+            value = node.value
+            empty_compose = isinstance(value, cst.Call) and short_name(value.func) == "Compose" and value.args and \
+                isinstance(value.args[0].value, (cst.List, cst.Tuple)) and not value.args[0].value.elements
+            if isinstance(value, cst.List) or empty_compose:
+                self.built[(id(self.scope[-1]), name)] = {
+                    "steps": [(isinstance(e, cst.StarredElement), e.value) for e in getattr(value, "elements", ())],
+                    "depth": len(self.branches), "conditional": False, "name": name,
+                    "compose": (value, tuple(self.branches), self.scope[-1], name) if empty_compose else None}
+                if empty_compose or not value.elements:
+                    return False
         self.names.append(name)
         self.visit(node.value)
         self.names.pop()
@@ -154,9 +184,23 @@ class Scan(Visitor):
         if dataset:
             self.dataset(dataset, node)
         if METRIC_NAME.search(short):
-            self.metric_calls.append((short, {a.keyword.value: const(a.value) for a in node.args if a.keyword}))
+            self.metric_calls.append((short, {a.keyword.value: _keyword_value(a.value) for a in node.args if a.keyword}))
         if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
-            self._pipeline(node, node.args[0].value)
+            self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
+        elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
+            built = self.built.get((id(self.scope[-1]), node.args[0].value.value))
+            if built is not None and built["compose"] is None:
+                name = next((n for n in reversed(self.names) if n and role(n)), "") or built["name"]
+                built["compose"] = (node, tuple(self.branches), self.scope[-1], name)
+        elif short in ("append", "insert") and isinstance(node.func, cst.Attribute) and node.args:
+            target = node.func.value
+            if isinstance(target, cst.Attribute) and target.attr.value == "transforms":
+                target = target.value  # `train_transform.transforms.append(...)`
+            built = self.built.get((id(self.scope[-1]), target.value)) if isinstance(target, cst.Name) else None
+            if built is not None:
+                built["steps"].append((False, node.args[-1].value))
+                if len(self.branches) > built["depth"]:
+                    built["conditional"] = True
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
                 self.names.append("train" if const(arg.value) else "test")
@@ -183,25 +227,57 @@ class Scan(Visitor):
         if matched is not None:
             self.stats.append(StatsUse(node, values, matched, tuple(self.branches), self.statement, self.owner))
 
-    def _pipeline(self, node: cst.Call, steps) -> None:
-        name = next((n for n in reversed(self.names) if n and role(n)), "")
+    def _pipeline(self, node: cst.Call, steps: list, name: str | None = None, branches: tuple | None = None,
+                  scope: cst.CSTNode | None = None, conditional: bool = False) -> None:
+        if name is None:
+            name = next((n for n in reversed(self.names) if n and role(n)), "")
         kind = role(name) if name else None
         if kind is None:
             return
-        normalize, swap = None, False
-        for element in steps.elements:
-            value = element.value
+        scope = scope if scope is not None else self.scope[-1]
+        normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
+        for starred, value in steps:
+            if starred:
+                unknown = True  # steps spliced in from elsewhere: they may normalise
+                continue
             step = short_name(value.func) if isinstance(value, cst.Call) else dotted(value) or ""
             if isinstance(value, cst.Call) and step == "Normalize":
-                args = tuple(numbers(a.value) or self.code(a.value) for a in value.args)
-                normalize = (args, value)
+                normalize = (value, scope)
             elif not isinstance(value, cst.Call) and "normal" in step.lower():
-                normalize = ((step,), value)
-            if swaps_channels(value):
+                normalize = (value, scope)
+            elif _mentions_normalisation(self.code(value)):
+                unknown = True  # a step of its own that normalises (`NormalizePerImage()`, a Lambda with the mean)
+            if pipeline_swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
-        self.pipelines.append(Pipeline(node, kind, group, self.scope[-1], tuple(self.branches), normalize, swap,
-                                       len(self.pipelines)))
+        self.pipelines.append(Pipeline(node, kind, group, scope, tuple(self.branches) if branches is None else branches,
+                                       normalize, swap, len(self.pipelines), unknown))
+
+    def finish(self) -> None:
+        """Pipelines built by `.append()` onto a list or an empty Compose, once every step is seen."""
+        for built in self.built.values():
+            if built["compose"] is not None and built["steps"]:
+                node, branches, scope, name = built["compose"]
+                self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
+
+
+OPTION = "<option>"  # a metric call's keyword passed from an option or a config: `<option>test_y_channel`
+
+
+FORWARDED = "<name>"  # a metric call's keyword passed a name (`test_y_channel=test_y_channel` in a wrapper)
+
+
+def _keyword_value(expr: cst.BaseExpression) -> object:
+    if isinstance(expr, cst.Integer):
+        return int(expr.value)
+    value = const(expr)
+    if value is None and isinstance(expr, (cst.Attribute, cst.Subscript)):
+        key = expr.attr.value if isinstance(expr, cst.Attribute) else \
+            string(expr.slice[0].slice.value) if isinstance(expr.slice[0].slice, cst.Index) else None
+        return f"{OPTION}{key}" if key else None
+    if value is None and isinstance(expr, cst.Name):
+        return f"{FORWARDED}{expr.value}"
+    return value
 
 
 def short_name(func: cst.BaseExpression) -> str:
@@ -235,9 +311,43 @@ def swaps_channels(node: cst.CSTNode) -> bool:
     return False
 
 
+def pipeline_swaps_channels(node: cst.CSTNode) -> bool:
+    """A channel swap as a pipeline step: `cvtColor(..., COLOR_BGR2RGB)`, `x[[2, 1, 0]]`, `x[..., ::-1]`.
+
+    A reversed slice without an ellipsis (`x[:, ::-1]`, `x[:, :, ::-1]`) is not counted: on a CHW tensor it
+    is a flip, an augmentation that belongs to the training transform only."""
+    for inner in walk(node):
+        if isinstance(inner, cst.Subscript) and any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Ellipsis)
+                                                    for e in inner.slice):
+            last = inner.slice[-1].slice
+            if isinstance(last, cst.Slice) and isinstance(last.step, cst.UnaryOperation) and \
+                    isinstance(last.step.operator, cst.Minus):
+                return True
+        if isinstance(inner, (cst.List, cst.Tuple)) and [getattr(e.value, "value", None) for e in inner.elements] == ["2", "1", "0"]:
+            return True
+        if isinstance(inner, cst.Attribute) and inner.attr.value in ("COLOR_BGR2RGB", "COLOR_BGRA2RGB", "COLOR_RGB2BGR"):
+            return True
+    return False
+
+
+def _mentions_normalisation(code: str) -> bool:
+    lowered = code.lower()
+    return "norm" in lowered or "mean" in lowered or "std" in lowered
+
+
+# constants of libraries that name normalisation statistics (timm, open_clip, torchvision's presets)
+LIBRARY_STATS = {
+    "IMAGENET_DEFAULT_MEAN": (0.485, 0.456, 0.406), "IMAGENET_DEFAULT_STD": (0.229, 0.224, 0.225),
+    "IMAGENET_INCEPTION_MEAN": (0.5, 0.5, 0.5), "IMAGENET_INCEPTION_STD": (0.5, 0.5, 0.5),
+    "OPENAI_CLIP_MEAN": (0.48145466, 0.4578275, 0.40821073), "OPENAI_CLIP_STD": (0.26862954, 0.26130258, 0.27577711),
+    "IMAGENET_MEAN": (0.485, 0.456, 0.406), "IMAGENET_STD": (0.229, 0.224, 0.225),
+}
+
+
 def scan(module: cst.Module) -> Scan:
     found = Scan(module)
     found.visit(module)
+    found.finish()
     return found
 
 
@@ -254,6 +364,7 @@ class StatsMismatch:
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
     seen: set[int] = set()
+    copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
     for use in found.stats:
         if id(use.statement) in seen:
@@ -262,10 +373,20 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
         order = " (BGR order)" if use.matched.bgr else ""
         written = f"{stats.dataset} {stats.kind}{order}"
         values = f"{stats.dataset} statistics ({stats.kind}{order} {_shown(use.values)})"
-        if stats.wrong:
+        if stats.wrong or use.matched.typo:
             seen.add(id(use.statement))
-            out.append(StatsMismatch(use.node, f"{written} {_shown(use.values)} is a widely copied wrong value: "
-                                               f"{stats.wrong} (source: {stats.source})", []))
+            key = (stats, tuple(round(v, 4) for v in use.values))
+            if key in copies:
+                copies[key].related.append((use.node, "the same value, copied"))
+                continue
+            if stats.wrong:
+                message = (f"{written} {_shown(use.values)} is a widely copied wrong value: {stats.wrong} "
+                           f"(source: {stats.source})")
+            else:
+                message = (f"{written} {_shown(use.values)} differs in a digit from the published {stats.dataset} "
+                           f"{stats.kind} {_shown(stats.values)} (source: {stats.source}): a mistyped copy")
+            copies[key] = StatsMismatch(use.node, message, [])
+            out.append(copies[key])
             continue
         branch = next((b for b in reversed(use.branches) if b.dataset), None)
         if branch is not None:
@@ -274,15 +395,25 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 out.append(StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
-        if stats.dataset == "ImageNet" or any(b.node is not None for b in use.branches if b.label == "else"):
+        if stats.dataset == "ImageNet":
             continue
+        otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
+        if otherwise is not None and not otherwise.excluded:
+            continue  # the else of a test that is not about the dataset
         # the datasets of the same top-level function or class (a module of several data modules is not one
         # script), or of the whole module for module-level constants
         near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
-        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"}
+        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"
+                  and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
             seen.add(id(use.statement))
+            if otherwise is not None:
+                named = ", ".join(otherwise.excluded)
+                out.append(StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
+                                                   f"branch), {dataset} included, and {dataset}'s own statistics "
+                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]))
+                continue
             verb = "also normalise" if stats.dataset in near else "normalise"
             out.append(StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
@@ -315,18 +446,73 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
         train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
         related = [(train.node, "the training transform")]
         if (train.normalize is None) != (test.normalize is None):
+            if train.unknown or test.unknown:
+                continue  # a step of its own may normalise the other side
             missing = "evaluation" if test.normalize is None else "training"
             present = "training" if missing == "evaluation" else "evaluation"
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
                                                     f"transform does", related))
-        elif train.normalize is not None and not _same(train.normalize[0], test.normalize[0]):
-            out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
-                                                    f"({_signature(test.normalize[0])}) than the training transform "
-                                                    f"({_signature(train.normalize[0])})", related + [(test.normalize[1], "evaluation Normalize"), (train.normalize[1], "training Normalize")]))
-        elif train.swap != test.swap:
+            continue
+        if train.normalize is not None:
+            a, b = statistics_of(found, *train.normalize), statistics_of(found, *test.normalize)
+            if a is not None and b is not None and not _same(a, b):
+                out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
+                                                        f"({_signature(b)}) than the training transform "
+                                                        f"({_signature(a)})", related + [(test.normalize[0], "evaluation Normalize"), (train.normalize[0], "training Normalize")]))
+                continue
+        if train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
     return out
+
+
+def statistics_of(found: Scan, node: cst.CSTNode, scope: cst.CSTNode, depth: int = 0) -> tuple | None:
+    """(mean, std) of a Normalize call or of the normalize object a name holds, as numbers; None when any part is
+    not known here (an option, a config value, a parameter): then no mismatch can be claimed."""
+    if depth > 4:
+        return None
+    if isinstance(node, cst.Call):
+        if short_name(node.func) != "Normalize":
+            return None
+        mean = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "mean"), None)
+        std = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "std"), None)
+        positional = [a.value for a in node.args if a.keyword is None]
+        mean = mean if mean is not None else positional[0] if positional else None
+        std = std if std is not None else positional[1] if len(positional) > 1 else None
+        if mean is None or std is None:
+            return None
+        values = (_values_of(found, mean, scope, depth), _values_of(found, std, scope, depth))
+        return values if None not in values else None
+    value = _assigned(found, node, scope)
+    return statistics_of(found, value, scope, depth + 1) if value is not None else None
+
+
+def _assigned(found: Scan, node: cst.CSTNode, scope: cst.CSTNode) -> cst.BaseExpression | None:
+    """The one value a name is assigned in its scope (or at module level)."""
+    if not isinstance(node, cst.Name):
+        return None
+    for where in (scope, found.module):
+        values = found.assigned.get((id(where), node.value))
+        if values:
+            texts = {found.module.code_for_node(v) for v in values}
+            return values[0] if len(texts) == 1 else None
+    return None
+
+
+def _values_of(found: Scan, expr: cst.BaseExpression, scope: cst.CSTNode, depth: int) -> tuple | None:
+    values = numbers(expr)
+    if values is not None:
+        return values
+    name = dotted(expr) or ""
+    last = name.rsplit(".", 1)[-1]
+    if last in LIBRARY_STATS and (last.startswith(("IMAGENET_DEFAULT", "IMAGENET_INCEPTION", "OPENAI"))
+                                  or _assigned(found, expr, scope) is None):
+        return LIBRARY_STATS[last]
+    if depth < 4:
+        value = _assigned(found, expr, scope)
+        if value is not None:
+            return _values_of(found, value, scope, depth + 1)
+    return None
 
 
 def _signature(args: tuple) -> str:

@@ -23,6 +23,8 @@ class MetricDef:
     parts: list  # protocol, in words
     flag: str | None  # the parameter that turns the Y channel on, if conditional
     flag_default: object = None
+    crop_param: str | None = None  # the parameter that sets the border crop, if any
+    crop_default: object = None
 
 
 @dataclass
@@ -33,7 +35,7 @@ class MetricFacts:
 
 def metric_protocol(found: Scan, node: cst.FunctionDef) -> tuple[list[str], str | None, object]:
     """The protocol a PSNR/SSIM function computes in: (parts in words, the Y flag parameter, its default)."""
-    params = {p.name.value: p for p in [*node.params.params, *node.params.kwonly_params, *node.params.posonly_params]}
+    params = _params(found, node)
     y_kind, y_flag = None, None
     for inner, guard in _guarded(node.body, params):
         if isinstance(inner, cst.Call):
@@ -51,7 +53,7 @@ def metric_protocol(found: Scan, node: cst.FunctionDef) -> tuple[list[str], str 
         parts.append(f"on {y_kind}" + (f" when `{y_flag}` is true" if y_flag else ""))
     crop = _crop(node, params)
     if crop:
-        parts.append("with a " + crop)
+        parts.append("with a " + crop[0])
     if not parts:
         return [], None, None
     data_range = _data_range(node, params)
@@ -59,6 +61,15 @@ def metric_protocol(found: Scan, node: cst.FunctionDef) -> tuple[list[str], str 
         parts.append("in " + data_range)
     default = const(params[y_flag].default) if y_flag and params[y_flag].default is not None else None
     return parts, y_flag, default
+
+
+def _params(found: Scan, node: cst.FunctionDef) -> dict:
+    """The parameters of a metric function, and those of the function it is nested in (a closure's flags)."""
+    params = {}
+    parent = found.parents.get(id(node))
+    for fn in ((parent, node) if parent is not None else (node,)):
+        params.update({p.name.value: p for p in [*fn.params.params, *fn.params.kwonly_params, *fn.params.posonly_params]})
+    return params
 
 
 def _guarded(body: cst.CSTNode, params: dict):
@@ -77,22 +88,37 @@ def _guarded(body: cst.CSTNode, params: dict):
         stack.extend((child, guard) for child in children(node))
 
 
-def _crop(node: cst.FunctionDef, params: dict) -> str | None:
+def _crop(node: cst.FunctionDef, params: dict) -> tuple[str, str | None] | None:
+    """(the crop in words, the parameter that sets it) of a border crop in the function."""
     for inner in walk(node.body):
         if isinstance(inner, cst.Slice) and inner.lower is not None and isinstance(inner.upper, cst.UnaryOperation) \
                 and isinstance(inner.upper.operator, cst.Minus):
             lower, upper = inner.lower, inner.upper.expression
             if isinstance(lower, cst.Integer) and isinstance(upper, cst.Integer) and lower.value == upper.value \
                     and not _filters(node):  # a filter's valid region (SSIM's [5:-5]) is part of the metric
-                return f"{lower.value}-pixel border crop"
+                return f"{lower.value}-pixel border crop", None
             if isinstance(lower, cst.Name) and isinstance(upper, cst.Name) and lower.value == upper.value:
-                param = params.get(lower.value)
-                default = param.default if param is not None else None
-                if isinstance(default, cst.Integer):
-                    return f"border crop of `{lower.value}` pixels (default {default.value})"
-                where = "set by the caller" if param is not None else "computed in the function"
-                return f"border crop of `{lower.value}` pixels ({where})"
+                return _crop_param(lower.value, params)
+        if isinstance(inner, cst.Slice) and isinstance(inner.lower, cst.Name) and \
+                isinstance(inner.upper, cst.BinaryOperation) and isinstance(inner.upper.operator, cst.Subtract) and \
+                isinstance(inner.upper.right, cst.Name) and inner.upper.right.value == inner.lower.value:
+            return _crop_param(inner.lower.value, params)  # `img[b:h - b, b:w - b]`
     return None
+
+
+def _crop_param(name: str, params: dict) -> tuple[str, str | None]:
+    param = params.get(name)
+    default = param.default if param is not None else None
+    if isinstance(default, cst.Integer):
+        return f"border crop of `{name}` pixels (default {default.value})", name
+    where = "set by the caller" if param is not None else "computed in the function"
+    return f"border crop of `{name}` pixels ({where})", name if param is not None else None
+
+
+def const_number(expr) -> object:
+    if isinstance(expr, cst.Integer):
+        return int(expr.value)
+    return const(expr)
 
 
 def _filters(node: cst.FunctionDef) -> bool:
@@ -133,5 +159,39 @@ def metric_facts(found: Scan, loc) -> MetricFacts:
         parts, flag, default = metric_protocol(found, node)
         if parts:
             metric = "PSNR" if "psnr" in node.name.value.lower() else "SSIM"
-            facts.defs.append(MetricDef(node.name.value, loc(node.name), metric, parts, flag, default))
+            params = _params(found, node)
+            crop = _crop(node, params)
+            crop_param = crop[1] if crop else None
+            crop_default = const_number(params[crop_param].default) if crop_param and params[crop_param].default is not None else None
+            facts.defs.append(MetricDef(node.name.value, loc(node.name), metric, parts, flag, default, crop_param, crop_default))
     return facts
+
+
+_PROTOCOL_KEY = re.compile(r"y_channel|crop_border|border_crop|shave|^crop$|test_y|only_y|y_only", re.I)
+
+
+def protocol_key(name: str) -> bool:
+    """A key or option named for a metric protocol (`test_y_channel`, `crop_border`, `shave`)."""
+    return bool(_PROTOCOL_KEY.search(name))
+
+
+def config_protocol(path: str) -> list | None:
+    """(key, value) of the metric protocol keys a YAML/JSON/TOML config sets (`test_y_channel: false`)."""
+    from ...core.configs import ConfigFileError, load
+
+    if not path.endswith((".yml", ".yaml", ".json", ".toml")):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(200_000)
+    except OSError:
+        return None
+    if not ("y_channel" in text or "crop" in text or "shave" in text or "only_y" in text or "y_only" in text):
+        return None
+    try:
+        data = load(path)
+    except (ConfigFileError, Exception):  # noqa: BLE001 - a broken config is no evidence
+        return None
+    found = {(key.rsplit(".", 1)[-1], value) for key, value in data.items()
+             if isinstance(value, (bool, int)) and _PROTOCOL_KEY.search(key.rsplit(".", 1)[-1])}
+    return sorted(found, key=repr) or None

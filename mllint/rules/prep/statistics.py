@@ -83,6 +83,7 @@ class Matched:
     stats: Stats
     bgr: bool  # written in BGR order
     scale: float  # 1 or 255
+    typo: bool = False  # a published 3-decimal constant with a digit changed (0.228 for ImageNet's 0.229)
 
 
 def match(values: tuple[float, ...]) -> Matched | None:
@@ -95,8 +96,16 @@ def match(values: tuple[float, ...]) -> Matched | None:
                 for bgr in (False, True) if len(values) == 3 else (False,):
                     expected = stats.values[::-1] if bgr else stats.values
                     if all(abs(v - e * scale) <= 0.0025 * scale for v, e in zip(values, expected)):
-                        return Matched(stats, bgr, scale)
+                        return Matched(stats, bgr, scale, table is PUBLISHED and _mistyped(values, expected, scale))
     return None
+
+
+def _mistyped(values: tuple, expected: tuple, scale: float) -> bool:
+    """Published constants with three decimals (ImageNet's) are copied, not recomputed: a value written with the
+    same precision that differs in a digit is a typo. Four-decimal constants (CIFAR) have rounding variants."""
+    if scale != 1.0 or any(round(e, 3) != e for e in expected):
+        return False
+    return any(round(v, 3) == v and abs(v - e) > 1e-9 for v, e in zip(values, expected))
 
 
 def is_symmetric(values: tuple[float, ...]) -> bool:

@@ -1,0 +1,492 @@
+"""PREP005: evaluation loaders that drop samples from the reported metric.
+
+Three shapes, read per module in one pass over the functions of a module whose text mentions them:
+- `drop_last=True` on an evaluation loader: written on the call, or through a variable (or a tuple of flags)
+  set in the branch of a loader factory that builds the evaluation loader (`if flag == 'test':`, the `else` of
+  `if is_train:`). A branch that covers "every other split" (`else` after `if flag == 'test'`/`elif flag ==
+  'pred'`) is decided in the project phase: by the splits the project passes to the factory's parameter;
+- an evaluation loop that skips the batches that are not full (`if x.size(0) != 32: continue`);
+- an evaluation set cut to a literal size (`test_set = Subset(test_set, range(1000))`, `test_data[:500]`)
+  unconditionally, with no comment that says so.
+
+The role of a loader (training or evaluation) comes from how it is written: the name it is assigned to, the
+dataset it loads, the branch it is built in, the function that builds it; a loader with `batch_size=1` drops
+nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ...core.names import dotted
+from ...core.syntax import const, string
+from ...core.walk import walk
+from .extract import role
+
+_SIZE_METHODS = ("size", "shape")
+_TRAINING_CALLS = ("backward", "step", "zero_grad")
+
+
+# a call passing an evaluation split by name: `flag='val'`, `get_loader(args, "test")`
+_SPLIT_ARGUMENT = re.compile(r"""[=,(]\s*['"](?:val|valid|validation|test|testing|eval|dev)['"]\s*[,)]""")
+
+
+def gate(text: str) -> bool:
+    """Cheap text test before the walk."""
+    if "drop_last" in text:
+        return True
+    if ("val" in text or "test" in text or "eval" in text or "dev" in text) and _SPLIT_ARGUMENT.search(text):
+        return True
+    if "continue" in text and ("size" in text or "shape" in text or "len(" in text):
+        return True
+    return "test" in text and ("Subset" in text or "[:" in text)
+
+
+@dataclass
+class Factory:
+    """A loader factory's branch that sets drop_last for every split it does not name."""
+    loc: object
+    function: str
+    param: str
+    index: int  # the parameter's position (-1 if unknown)
+    excluded: tuple  # the splits the other branches name
+
+
+@dataclass
+class LoaderFacts:
+    direct: list = field(default_factory=list)  # (loc, message)
+    factories: list = field(default_factory=list)  # Factory
+    splits: list = field(default_factory=list)  # (keyword, split) of calls passing an evaluation split by name
+    positional: list = field(default_factory=list)  # (callee last name, index, split)
+
+
+_SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
+
+
+def eval_split(text: str | None) -> bool:
+    return bool(text) and role(text) == "eval"
+
+
+# --- branches -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """What one side of an `if` says about the split being built."""
+    role: str | None  # "train" / "eval" / None
+    param: str | None = None  # the tested name, for "every other split"
+    excluded: tuple = ()  # the splits named by the tests before it (an else branch)
+
+
+def _compared(test: cst.BaseExpression):
+    """(tested name, the split strings, positive) of `flag == 'test'`, `flag in ('val', 'test')`, `flag != 'x'`."""
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    comparison = test.comparisons[0]
+    op = type(comparison.operator)
+    left, right = test.left, comparison.comparator
+    values = None
+    for side, other in ((right, left), (left, right)):
+        s = string(side)
+        if s is not None:
+            values, tested = (s,), other
+            break
+        if isinstance(side, (cst.Tuple, cst.List, cst.Set)) and side.elements:
+            strings = [string(e.value) for e in side.elements]
+            if all(s is not None for s in strings):
+                values, tested = tuple(strings), other
+                break
+    if values is None:
+        return None
+    name = dotted(tested)
+    if name is None:
+        return None
+    if op in (cst.Equal, cst.In, cst.Is):
+        return name, values, True
+    if op in (cst.NotEqual, cst.NotIn, cst.IsNot):
+        return name, values, False
+    return None
+
+
+def _truthy(test: cst.BaseExpression):
+    """(role, positive) of `if is_train:`, `if not self.training:`, `if test_mode:`."""
+    positive = True
+    while type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        test, positive = test.expression, not positive
+    name = dotted(test)
+    if not name:
+        return None
+    last = name.rsplit(".", 1)[-1]
+    kind = role(last)
+    if kind is None or last.lower() in ("val", "value"):
+        return None
+    return kind, positive
+
+
+def _sides(node: cst.If, excluded: tuple = ()) -> list[tuple[list, Side]]:
+    """The body and else body of an if/elif chain, each with what it says about the split."""
+    out = []
+    compared = _compared(node.test)
+    if compared is not None:
+        name, values, positive = compared
+        roles = {role(v) for v in values}
+        named = "eval" if "eval" in roles else "train" if roles == {"train"} else None
+        if positive:
+            body_side, else_side = Side(named), Side(None, name, excluded + values)
+        else:
+            body_side, else_side = Side(None, name, excluded + values), Side(named)
+    else:
+        truthy = _truthy(node.test)
+        if truthy is None:
+            body_side, else_side = Side(None), Side(None)
+        else:
+            kind, positive = truthy
+            other = "train" if kind == "eval" else "eval"
+            body_side, else_side = (Side(kind), Side(other)) if positive else (Side(other), Side(kind))
+    out.append((node.body, body_side))
+    orelse = node.orelse
+    if type(orelse) is cst.If:
+        if compared is not None and else_side.param is not None:
+            inner = _compared(orelse.test)
+            if inner is not None and inner[0] == else_side.param:
+                out.extend(_sides(orelse, else_side.excluded))
+                return out
+        out.append((cst.IndentedBlock(body=[orelse]), Side(None)))
+    elif orelse is not None:
+        out.append((orelse.body, else_side))
+    return out
+
+
+# --- the walk -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Setting:
+    node: cst.CSTNode
+    value: object  # True / False / an int / None
+    side: Side | None
+
+
+class _Function:
+    """Assignments, loader calls and loops of one function body, with the branch each sits in."""
+
+    def __init__(self, node, name: str, params: list[str]) -> None:
+        self.node, self.name, self.params = node, name, params
+        self.settings: dict[str, list[_Setting]] = {}
+        self.loaders: list[tuple[cst.Call, str, Side | None]] = []  # (call, assigned name, branch side)
+        self.tables: dict[str, dict[str, tuple]] = {}  # name -> {split: (values...)} of a dict of flag tuples
+        self.unpacked: list[tuple[list, str, cst.CSTNode]] = []  # (targets, table name, node) of `a, b = table[flag]`
+        self.loops: list[cst.For] = []
+        self.trains = False
+        self.evaluates = False
+        self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
+
+    def run(self, body, side: Side | None, guarded: bool) -> None:
+        for stmt in body:
+            self.statement(stmt, side, guarded)
+
+    def statement(self, stmt, side, guarded) -> None:
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            for small in stmt.body:
+                self.small(small, side, guarded, stmt)
+        elif kind is cst.If:
+            for body, inner in _sides(stmt):
+                chosen = inner if inner.role or inner.param else side
+                self.run(_body(body), chosen, True)
+            self.expressions(stmt.test)
+        elif kind in (cst.FunctionDef, cst.ClassDef):
+            return
+        elif kind is cst.For:
+            self.loops.append(stmt)
+            self.expressions(stmt.iter)
+            self.run(_body(stmt.body), side, guarded)
+        elif kind in (cst.While, cst.With, cst.Try):
+            if kind is cst.With:
+                for item in stmt.items:
+                    self.expressions(item.item)
+            self.run(_body(stmt.body), side, guarded if kind is not cst.While else True)
+            for handler in getattr(stmt, "handlers", ()):
+                self.run(_body(handler.body), side, True)
+            for extra in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+                if extra is not None:
+                    self.run(_body(extra.body), side, True)
+
+    def small(self, small, side, guarded, line) -> None:
+        if type(small) is cst.Assign:
+            target = small.targets[-1].target
+            value = small.value
+            if type(target) is cst.Name:
+                self._set(target.value, value, side, small)
+                if type(value) is cst.Dict:
+                    table = {}
+                    for element in value.elements:
+                        key = string(element.key) if type(element) is cst.DictElement else None
+                        if key is not None and isinstance(element.value, (cst.Tuple, cst.List)):
+                            table[key] = tuple(const(e.value) for e in element.value.elements)
+                    if table:
+                        self.tables[target.value] = table
+                if not guarded:
+                    self._cut(target.value, value, line)
+                self._loader(value, target.value, side)
+            elif type(target) in (cst.Tuple, cst.List):
+                names = [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
+                if type(value) in (cst.Tuple, cst.List) and len(value.elements) == len(names):
+                    for name, element in zip(names, value.elements):
+                        if name:
+                            self._set(name, element.value, side, small)
+                elif type(value) is cst.Subscript and type(value.value) is cst.Name:
+                    self.unpacked.append((names, value.value.value, small))
+                else:
+                    self._loader(value, "", side)
+            else:
+                self._loader(value, dotted(target) or "", side)
+        elif type(small) is cst.Expr:
+            self._loader(small.value, "", side)
+        elif type(small) is cst.Return and small.value is not None:
+            self._loader(small.value, "", side)
+
+    def _set(self, name, value, side, node) -> None:
+        literal = const(value)
+        if literal is None and type(value) is cst.Integer:
+            literal = int(value.value)
+        self.settings.setdefault(name, []).append(_Setting(node, literal, side))
+
+    def _cut(self, target: str, value, line) -> None:
+        """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`."""
+        if not _test_data(target):
+            return
+        if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
+                and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
+                and _literal_range(value.args[1].value):
+            self.cuts.append((value, target, line))
+        elif type(value) is cst.Subscript and _test_data(dotted(value.value) or "") and len(value.slice) == 1:
+            element = value.slice[0].slice
+            if type(element) is cst.Slice and element.step is None and \
+                    any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
+                self.cuts.append((value, target, line))
+
+    def _loader(self, value, name: str, side) -> None:
+        for inner in walk(value):
+            if type(inner) is cst.Call:
+                func = dotted(inner.func) or ""
+                last = func.rsplit(".", 1)[-1]
+                if last in _TRAINING_CALLS:
+                    self.trains = True
+                elif last == "eval" and not inner.args:
+                    self.evaluates = True
+                if any(a.keyword is not None and a.keyword.value == "drop_last" for a in inner.args):
+                    self.loaders.append((inner, name, side))
+
+    def expressions(self, expr) -> None:
+        self._loader(expr, "", None)
+
+
+def _body(block) -> list:
+    body = getattr(block, "body", block)
+    return list(body) if isinstance(body, (list, tuple)) else [body]
+
+
+def _test_data(name: str) -> bool:
+    """A name for held-out test data (`test_set`, `testset`, `test_data`, `dataset_test`)."""
+    last = name.rsplit(".", 1)[-1].lower()
+    if "test" not in last or role(last) != "eval":
+        return False
+    rest = last.replace("test", "").strip("_")
+    return rest in ("set", "data", "dataset", "ds", "samples", "examples", "images", "imgs", "files", "pairs",
+                    "list", "x", "sentences", "texts", "items")
+
+
+def _literal_range(expr) -> bool:
+    if type(expr) is cst.Call and dotted(expr.func) == "range":
+        return all(type(a.value) is cst.Integer for a in expr.args)
+    if type(expr) is cst.List:
+        return all(type(e.value) is cst.Integer for e in expr.elements)
+    return False
+
+
+def _size_of(expr) -> bool:
+    """`x.size(0)`, `x.size()[0]`, `x.shape[0]`, `len(batch)`."""
+    if type(expr) is cst.Subscript:
+        base = expr.value
+        if type(base) is cst.Call:
+            base = base.func
+        return type(base) is cst.Attribute and base.attr.value in _SIZE_METHODS
+    if type(expr) is cst.Call:
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value in _SIZE_METHODS and expr.args:
+            return const(expr.args[0].value) is None and type(expr.args[0].value) is cst.Integer \
+                and expr.args[0].value.value == "0"
+        return dotted(func) == "len"
+    return False
+
+
+def _batch_size(expr) -> bool:
+    if type(expr) is cst.Integer:
+        return int(expr.value) > 1
+    name = dotted(expr) or ""
+    return "batch" in name.lower() or name.lower().endswith("bs")
+
+
+def _skips_partial(stmt) -> bool:
+    """`if x.size(0) != 32: continue` (or `break`, or `<` the batch size)."""
+    if type(stmt) is not cst.If or stmt.orelse is not None:
+        return False
+    body = _body(stmt.body)
+    if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine or \
+            type(body[0].body[0]) not in (cst.Continue, cst.Break):
+        return False
+    test = stmt.test
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return False
+    op = type(test.comparisons[0].operator)
+    left, right = test.left, test.comparisons[0].comparator
+    if op in (cst.NotEqual, cst.IsNot):
+        return (_size_of(left) and _batch_size(right)) or (_size_of(right) and _batch_size(left))
+    if op is cst.LessThan:
+        return _size_of(left) and _batch_size(right)
+    if op is cst.GreaterThan:
+        return _size_of(right) and _batch_size(left)
+    return False
+
+
+# --- facts --------------------------------------------------------------------------------------------
+
+
+def loader_facts(ctx) -> LoaderFacts:
+    facts = LoaderFacts()
+    module = ctx.module
+    functions: list[_Function] = []
+    top = _Function(module, "<module>", [])
+    top.run(module.body, None, False)
+    functions.append(top)
+    for node in walk(module):
+        if type(node) is cst.FunctionDef:
+            params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
+            f = _Function(node, node.name.value, params)
+            f.run(_body(node.body), None, False)
+            functions.append(f)
+        elif type(node) is cst.Call:
+            for i, arg in enumerate(node.args):
+                value = string(arg.value)
+                if value is None or value not in _SPLITS:
+                    continue
+                if arg.keyword is not None:
+                    facts.splits.append((arg.keyword.value, value))
+                else:
+                    facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
+    for f in functions:
+        _drop_last(ctx, f, facts)
+        _partial_batches(ctx, f, facts)
+        for node, target, line in f.cuts:
+            if _commented(ctx, line):
+                continue
+            facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{target} = "
+                                                f"{_code(module, node)}`) with no option or note: the reported "
+                                                "metric covers only part of it"))
+    facts.splits = sorted(set(facts.splits))
+    facts.positional = sorted(set(facts.positional))
+    return facts
+
+
+def _code(module, node) -> str:
+    text = module.code_for_node(node).strip()
+    return text if len(text) <= 50 else text[:47] + "..."
+
+
+def _commented(ctx, line) -> bool:
+    from ...core.origins import comments_of
+
+    return bool(comments_of(line, ctx.module))
+
+
+def _loader_role(f: _Function, call: cst.Call, name: str, side: Side | None) -> str | None:
+    """train / eval of a loader call: its assigned name, the data it loads, its branch, its function."""
+    if name:
+        kind = role(name.rsplit(".", 1)[-1])
+        if kind:
+            return kind
+    data = [a.value for a in call.args if a.keyword is None][:1] + \
+        [a.value for a in call.args if a.keyword is not None and a.keyword.value in ("dataset", "sampler")]
+    for expr in data:
+        text = dotted(expr)
+        kind = role(text.rsplit(".", 1)[-1]) if text else None
+        if kind:
+            return kind
+    if side is not None and side.role:
+        return side.role
+    return role(f.name)
+
+
+def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "batch_size":
+            if type(arg.value) is cst.Integer:
+                return arg.value.value == "1"
+            if type(arg.value) is cst.Name:
+                return any(s.value == 1 and s.side is side for s in f.settings.get(arg.value.value, []))
+    return False
+
+
+def _drop_last(ctx, f: _Function, facts: LoaderFacts) -> None:
+    reported: set[int] = set()
+    for call, name, side in f.loaders:
+        value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
+        if const(value) is True:
+            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+                what = f"`{name}`" if name else "an evaluation loader"
+                facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
+                                                     "incomplete batch are left out of the reported metric"))
+            continue
+        if type(value) is not cst.Name:
+            continue
+        variable = value.value
+        settings = list(f.settings.get(variable, []))
+        for targets, table, node in f.unpacked:
+            if variable in targets and table in f.tables:
+                index = targets.index(variable)
+                for split, values in f.tables[table].items():
+                    if index < len(values) and values[index] is True and eval_split(split):
+                        settings.append(_Setting(node, True, Side("eval")))
+        for setting in settings:
+            if setting.value is not True or id(setting.node) in reported:
+                continue
+            where = setting.side
+            if where is None:
+                continue
+            if where.role == "eval":
+                if _batch_one(call, f, where):
+                    continue
+                reported.add(id(setting.node))
+                facts.direct.append((ctx.loc(setting.node), f"`{variable} = True` in the branch that builds the "
+                                                            f"evaluation loader: `drop_last={variable}` leaves the "
+                                                            "samples of its last incomplete batch out of the "
+                                                            "reported metric"))
+            elif where.role is None and where.param:
+                param = where.param.rsplit(".", 1)[-1]
+                if param not in f.params and where.param not in f.params:
+                    continue
+                reported.add(id(setting.node))
+                index = f.params.index(param) if param in f.params else -1
+                if f.params and f.params[0] in ("self", "cls") and index > 0:
+                    index -= 1
+                facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded))
+
+
+def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
+    if f.trains:
+        return
+    for loop in f.loops:
+        iterable = dotted(loop.iter) or dotted(getattr(loop.iter, "args", [None])[0].value
+                                               if type(loop.iter) is cst.Call and loop.iter.args else loop.iter) or ""
+        named = role(iterable.rsplit(".", 1)[-1]) if iterable else None
+        if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
+            continue
+        for stmt in _body(loop.body):
+            if _skips_partial(stmt):
+                facts.direct.append((ctx.loc(stmt), "the evaluation loop skips every batch that is not full: the "
+                                                    "samples of the last incomplete batch are left out of the "
+                                                    "reported metric"))
+                break
