@@ -274,9 +274,24 @@ def main(argv: list[str] | None = None) -> NoReturn:
         exc.show()
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):  # not click's "Aborted!" with exit 1, which means findings here
-        print("mllint: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> NoReturn:
+    """Exit 130 at once: a second Ctrl-C is ignored from here on, and any worker process still alive
+    (the pools kill theirs; this is the safety net) is killed so that none outlives the run."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "multiprocessing" in sys.modules:
+        for child in sys.modules["multiprocessing"].active_children():
+            child.kill()
+            child.join(timeout=1.0)
+    print("mllint: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

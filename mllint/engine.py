@@ -213,6 +213,10 @@ def run(
                 findings.extend(f for f in project_findings if f.loc.path in reported)
             outcome.files += len(reported)
             outcome.scanned.extend(reported)
+    except BaseException:  # Ctrl-C: workers still loading or analysing are killed, not waited for
+        if warm is not None:
+            warm.kill()
+        raise
     finally:
         if warm is not None:
             warm.close()

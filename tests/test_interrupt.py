@@ -1,0 +1,124 @@
+"""Ctrl-C during a run with worker processes: exit code 130, no worker left behind, whether SIGINT comes once
+or twice. A terminal sends SIGINT to the whole foreground process group, so the tests do the same. The bound
+on the wait is a hang check (the run used to wait for its workers' chunks, or for ever after a second Ctrl-C),
+not a timing assertion."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self") or not hasattr(os, "killpg"),
+                                reason="reads child processes from /proc")
+
+MODULE = '''import torch
+import torch.nn as nn
+
+
+class Net{i}_{k}(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def train_{i}_{k}(loader, epochs=3):
+    model = Net{i}_{k}()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = nn.functional.cross_entropy(model(x), y) + 0.37 * x.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+'''
+HANG_LIMIT = 10.0  # seconds; the run itself takes far longer than this on this tree
+
+
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("big")
+    for i in range(900):  # a full run takes ~30 s on 2 cores: far longer than HANG_LIMIT
+        (root / f"module_{i}.py").write_text("\n\n".join(MODULE.format(i=i, k=k) for k in range(8)))
+    return root
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_with_workers_exits_130_and_leaves_no_worker(big_tree, presses):
+    proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(big_tree)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2 and proc.poll() is None, "the run should have started its two workers"
+        time.sleep(0.5)  # the workers are busy with their first chunks
+        assert proc.poll() is None, "the tree is too small: the run ended before Ctrl-C"
+        for _ in range(presses):
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole group
+            time.sleep(0.05)
+        try:
+            code = proc.wait(timeout=HANG_LIMIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"mllint still running {HANG_LIMIT:g} s after Ctrl-C x{presses}")
+        assert code == 130
+        assert "mllint: interrupted" in proc.stderr.read()
+        deadline = time.monotonic() + HANG_LIMIT  # orphans reparented to init are reaped quickly, survivors are not
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), f"worker processes outlived the run: {_children(1)}"
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_sigint_to_the_parent_alone(big_tree):
+    """`kill -INT PID` (not the group): the workers never see it, and the parent still ends them."""
+    proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(big_tree)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=HANG_LIMIT) == 130
+        deadline = time.monotonic() + HANG_LIMIT
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid)
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
