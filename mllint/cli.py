@@ -227,6 +227,8 @@ def rule_command(code: str | None, show_all: bool) -> None:
     from .codes import did_you_mean
     from .docs import rule_page
 
+    if show_all and code:
+        raise click.UsageError(f"give a rule ({code}) or --all, not both")
     rules = _all_rules()
     if show_all:
         write("\n".join(rule_page(rule).rstrip("\n") + "\n" for rule in rules.values()))
