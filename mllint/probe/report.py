@@ -150,6 +150,18 @@ def _finding_lines(finding: Finding) -> list[str]:
     return out
 
 
+def loss_notes(report: ProbeReport) -> list[str]:
+    """The synthetic-data caveat on a seed interval, and a final loss at chance level (chance.py)."""
+    from . import chance
+
+    records = [outcome.record for outcome in report.outcomes]
+    synthetic = sorted({name for record in records for name in record.get("synthetic", [])})
+    finals = report.seeds.values if report.seeds is not None else [
+        losses[-1] for losses in ([v for v in r.get("step_losses", []) if v is not None] for r in records) if losses]
+    interval_on_synthetic = report.seeds is not None and bool(report.spec.synthetic or synthetic)
+    return chance.loss_notes(finals, interval_on_synthetic, chance.classes_of_synthetic(synthetic))
+
+
 def summary_text(report: ProbeReport) -> str:
     spec = report.spec
     lines = [f"mllint probe: {' '.join(report.command)}",
@@ -163,6 +175,7 @@ def summary_text(report: ProbeReport) -> str:
                      f"std {s.std:.3g}, 95 % interval [{s.low:.4g}, {s.high:.4g}] (t = {s.t:.3f})")
         lines.append(f"  a difference between two methods smaller than {s.min_detectable:.3g} in this loss cannot be "
                      f"told from seed noise with {len(s.values)} seeds each (two-sided 5 % test, 80 % power)")
+    lines.extend(f"note: {note}" for note in loss_notes(report))
     if report.static_error:
         lines.append(f"static analysis skipped: {report.static_error}")
     for problem in report.problems:
@@ -206,6 +219,7 @@ def render_json(report: ProbeReport) -> str:
                      "synthetic_data": report.spec.synthetic, "eval_batches": report.spec.eval_batches},
         "runs": [_outcome_json(o) for o in report.outcomes],
         "seeds": report.seeds.to_json() if report.seeds else None,
+        "loss_notes": loss_notes(report),
         "problems": report.problems,
         "limits": report.limits,
         "static_error": report.static_error,
