@@ -52,7 +52,7 @@ def _decay(body: cst.CSTNode) -> str:
     for power in powers:
         exponent = power.right
         operators = {type(n.operator) for n in walk(exponent) if type(n) is cst.BinaryOperation}
-        if type(exponent) is cst.UnaryOperation or "0.5" in (getattr(exponent, "value", ""),):
+        if type(exponent) is cst.UnaryOperation and type(exponent.operator) is cst.Minus:  # `step ** -0.5`
             return "inverse square root"
         if cst.FloorDivide in operators or "floor" in _calls(exponent) or "bisect_right" in _calls(exponent) \
                 or any("milestone" in name or "step" in name.lower() for name in _names(exponent)):
