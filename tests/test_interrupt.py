@@ -71,54 +71,55 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _start_with_workers(tree) -> subprocess.Popen:
+    """`mllint -j 2 TREE` in its own process group, once its two workers exist and are busy."""
+    proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(tree)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_children(proc.pid)) >= 2 and proc.poll() is None, "the run should have started its two workers"
+    time.sleep(0.5)  # the workers are busy with their first chunks
+    assert proc.poll() is None, "the tree is too small: the run ended before Ctrl-C"
+    return proc
+
+
+def _ends_130_without_survivors(proc: subprocess.Popen, what: str) -> None:
+    try:
+        code = proc.wait(timeout=HANG_LIMIT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mllint still running {HANG_LIMIT:g} s after {what}")
+    assert code == 130
+    assert "mllint: interrupted" in proc.stderr.read()
+    deadline = time.monotonic() + HANG_LIMIT  # orphans reparented to init are reaped quickly, survivors are not
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _group_alive(proc.pid), "worker processes outlived the run"
+
+
+def _clean_up(proc: subprocess.Popen) -> None:
+    if _group_alive(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 @pytest.mark.parametrize("presses", [1, 2])
 def test_ctrl_c_with_workers_exits_130_and_leaves_no_worker(big_tree, presses):
-    proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(big_tree)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = _start_with_workers(big_tree)
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        workers = _children(proc.pid)
-        assert len(workers) >= 2 and proc.poll() is None, "the run should have started its two workers"
-        time.sleep(0.5)  # the workers are busy with their first chunks
-        assert proc.poll() is None, "the tree is too small: the run ended before Ctrl-C"
         for _ in range(presses):
             os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole group
             time.sleep(0.05)
-        try:
-            code = proc.wait(timeout=HANG_LIMIT)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"mllint still running {HANG_LIMIT:g} s after Ctrl-C x{presses}")
-        assert code == 130
-        assert "mllint: interrupted" in proc.stderr.read()
-        deadline = time.monotonic() + HANG_LIMIT  # orphans reparented to init are reaped quickly, survivors are not
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _group_alive(proc.pid), f"worker processes outlived the run: {_children(1)}"
+        _ends_130_without_survivors(proc, f"Ctrl-C x{presses}")
     finally:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _clean_up(proc)
 
 
 def test_sigint_to_the_parent_alone(big_tree):
     """`kill -INT PID` (not the group): the workers never see it, and the parent still ends them."""
-    proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(big_tree)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = _start_with_workers(big_tree)
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.5)
-        assert proc.poll() is None
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=HANG_LIMIT) == 130
-        deadline = time.monotonic() + HANG_LIMIT
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _group_alive(proc.pid)
+        _ends_130_without_survivors(proc, "SIGINT to the parent")
     finally:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _clean_up(proc)
