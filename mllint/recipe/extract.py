@@ -296,8 +296,9 @@ class _RecipeVisitor(ScopedVisitor):
             return
         arch = func.slice[0].slice.value if isinstance(func, cst.Subscript) and isinstance(func.slice[0].slice, cst.Index) \
             else positional(call, 0) if callee.endswith(("create_model", "from_pretrained", "get_model")) else None
-        if arch is not None:
-            self.add("model", "arch", "architecture", call, arch)
+        named = arch.value if isinstance(arch, cst.Name) else arch.attr.value if isinstance(arch, cst.Attribute) else ""
+        if arch is not None and (vocab.name_field(named) or ("model", "architecture"))[1] == "architecture":
+            self.add("model", "arch", "architecture", call, arch)  # not nanoGPT's `from_pretrained(init_from)`
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         short = node.name.value
