@@ -84,7 +84,7 @@ def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
         return cst.parse_module(text), None
     except cst.ParserSyntaxError as exc:
         error = _syntax_error(text, exc)
-        module = _parse_older(text)
+        module = _parse_older(text) if _names_async(text, error.line) else None
         if module is None:
             return None, error
         return module, Diagnostic("FILE012", "valid only before Python 3.7 (`async` or `await` used as a name, e.g. "
@@ -96,14 +96,19 @@ def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
         return None, Diagnostic("FILE002", f"cannot parse: {type(exc).__name__}: {exc}"[:200])
 
 
+def _names_async(text: str, line: int) -> bool:
+    """Whether the line of the first syntax error uses `async`/`await` (then the older grammar may accept the
+    file; any other syntax error would fail there too, after a parse ten times slower than the native one)."""
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and ("async" in lines[line - 1] or "await" in lines[line - 1])
+
+
 def _parse_older(text: str) -> cst.Module | None:
     """Code written for Python 3.6 and older (`input.cuda(async=True)`, 2017-2018 training scripts): `async`
     became a keyword in 3.7. libcst's native parser reads only the current grammar; its pure-Python parser,
     still shipped, takes a version. Its entry point is private, so any change to it only loses the fallback
-    (the file is then a FILE002 as before). Slow (~0.3 s per 500 lines), so only after the native parse failed;
-    a text that does not even mention `async` or `await` is not tried."""
-    if "async" not in text and "await" not in text:
-        return None
+    (the file is then a FILE002 as before). Slow (~0.3 s per 500 lines), so only after the native parse failed
+    at a line that uses one of those names."""
     try:
         from libcst._parser.detect_config import detect_config
         from libcst._parser.grammar import get_grammar, validate_grammar
