@@ -281,8 +281,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def _interrupted() -> NoReturn:
-    """Exit 130 at once: a second Ctrl-C is ignored from here on, and any worker process still alive
-    (the pools kill theirs; this is the safety net) is killed so that none outlives the run."""
+    """Exit 130 at once: a second Ctrl-C is ignored from here on, any worker process still alive is killed
+    (the pools kill theirs; this is the safety net), and the process ends with `os._exit`. A normal exit
+    would join the process pool's threads and queue feeders (which can wait for ever on a pipe whose reader
+    was killed) and tear down every object of the run, seconds of CPU that a loaded machine gives slowly."""
     import signal
     import threading
 
@@ -292,8 +294,16 @@ def _interrupted() -> NoReturn:
         for child in sys.modules["multiprocessing"].active_children():
             child.kill()
             child.join(timeout=1.0)
+    lint = sys.modules.get("mllint.lint")
+    if lint is not None:
+        lint.remove_temporaries()  # what atexit would have done
     print("mllint: interrupted", file=sys.stderr)
-    sys.exit(130)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,13 +37,13 @@ def train_{i}_{k}(loader, epochs=3):
             optimizer.step()
     return model
 '''
-HANG_LIMIT = 10.0  # seconds; the run itself takes far longer than this on this tree
+HANG_LIMIT = 20.0  # seconds: a hang check; the whole run takes about a minute on 2 cores
 
 
 @pytest.fixture(scope="module")
 def big_tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("big")
-    for i in range(900):  # a full run takes ~30 s on 2 cores: far longer than HANG_LIMIT
+    for i in range(1800):  # a full run takes ~60 s on 2 cores, far longer than HANG_LIMIT
         (root / f"module_{i}.py").write_text("\n\n".join(MODULE.format(i=i, k=k) for k in range(8)))
     return root
 
@@ -74,7 +74,8 @@ def _group_alive(pgid: int) -> bool:
 def _start_with_workers(tree) -> subprocess.Popen:
     """`mllint -j 2 TREE` in its own process group, once its two workers exist and are busy."""
     proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(tree)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT prints where it hangs
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -88,7 +89,14 @@ def _ends_130_without_survivors(proc: subprocess.Popen, what: str) -> None:
     try:
         code = proc.wait(timeout=HANG_LIMIT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"mllint still running {HANG_LIMIT:g} s after {what}")
+        os.kill(proc.pid, signal.SIGABRT)  # faulthandler: every thread's stack, for the failure message
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        _clean_up(proc)  # the workers hold the stderr pipe open
+        stacks = proc.stderr.read()
+        pytest.fail(f"mllint still running {HANG_LIMIT:g} s after {what}; its threads:\n{stacks[-6000:]}")
     assert code == 130
     assert "mllint: interrupted" in proc.stderr.read()
     deadline = time.monotonic() + HANG_LIMIT  # orphans reparented to init are reaped quickly, survivors are not
