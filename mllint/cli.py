@@ -228,6 +228,8 @@ def rule_command(code: str | None, show_all: bool) -> None:
     from .codes import did_you_mean
     from .docs import rule_page
 
+    if show_all and code:
+        raise click.UsageError(f"give a rule ({code}) or --all, not both")
     rules = _all_rules()
     if show_all:
         write("\n".join(rule_page(rule).rstrip("\n") + "\n" for rule in rules.values()))
@@ -275,9 +277,34 @@ def main(argv: list[str] | None = None) -> NoReturn:
         exc.show()
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):  # not click's "Aborted!" with exit 1, which means findings here
-        print("mllint: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted() -> NoReturn:
+    """Exit 130 at once: a second Ctrl-C is ignored from here on, any worker process still alive is killed
+    (the pools kill theirs; this is the safety net), and the process ends with `os._exit`. A normal exit
+    would join the process pool's threads and queue feeders (which can wait for ever on a pipe whose reader
+    was killed) and tear down every object of the run, seconds of CPU that a loaded machine gives slowly."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "multiprocessing" in sys.modules:
+        for child in sys.modules["multiprocessing"].active_children():
+            child.kill()
+            child.join(timeout=1.0)
+    lint = sys.modules.get("mllint.lint")
+    if lint is not None:
+        lint.remove_temporaries()  # what atexit would have done
+    print("mllint: interrupted", file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
 
 
 if __name__ == "__main__":  # pragma: no cover

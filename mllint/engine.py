@@ -207,8 +207,8 @@ def run(
             results = analyze_cached(items, settings, jobs, cache, warm)
             project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
                               config.family_options())
-            reported = {r.display for r in results if _abs(r, root) in report_set}
-            reported |= {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
+            linted = {r.display for r in results if _abs(r, root) in report_set}
+            reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             for result in results:
                 if result.display in reported:
                     findings.extend(result.findings)
@@ -216,8 +216,12 @@ def run(
             for code in chosen:
                 project_findings = _check_project(rules[code], project)
                 findings.extend(f for f in project_findings if f.loc.path in reported)
-            outcome.files += len(reported)
-            outcome.scanned.extend(reported)
+            outcome.files += len(linted)  # Python files and notebooks: the configs read as evidence are not "linted"
+            outcome.scanned.extend(linted)  # (`--show-files` lists the same files)
+    except BaseException:  # Ctrl-C: workers still loading or analysing are killed, not waited for
+        if warm is not None:
+            warm.kill()
+        raise
     finally:
         if warm is not None:
             warm.close()

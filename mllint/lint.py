@@ -161,6 +161,14 @@ def _remove(path: str) -> None:
         pass
 
 
+TEMPORARY_FILES: list[str] = []  # removed at exit, and by cli's Ctrl-C handler, which skips atexit
+
+
+def remove_temporaries() -> None:
+    while TEMPORARY_FILES:
+        _remove(TEMPORARY_FILES.pop())
+
+
 def _warn(message: str) -> None:
     print(f"mllint: warning: {message}", file=sys.stderr)
 
@@ -221,7 +229,8 @@ def lint(options: dict[str, Any]) -> NoReturn:
             if not is_python_script(path):
                 _warn(f"{path} is not a Python file or notebook: skipped")
     if temporary is not None:  # removed at exit: reporters read stdin's lines from it for excerpts and fingerprints
-        atexit.register(_remove, temporary)
+        TEMPORARY_FILES.append(temporary)
+        atexit.register(remove_temporaries)
     result = _run(paths, config, chosen, ignored, options, substitutes, fmt)
     _warn_empty_folders(paths, result)
 

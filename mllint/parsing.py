@@ -3,7 +3,8 @@
 libcst's native parser can overflow its stack on pathological input (a 10,000-term `1+1+...`
 expression crashes the process). Files that could be pathological (large, very long lines or
 deep brackets) are first measured with CPython's own parser, which fails safely; too deep a
-tree becomes a FILE004 diagnostic instead of a crash.
+tree becomes a FILE004 diagnostic instead of a crash. Code that only an older grammar accepts (`async` as a
+name, before Python 3.7) is parsed with that grammar and analysed, with a FILE012 note.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import libcst as cst
 from .source import Diagnostic, Source
 
 MAX_TREE_DEPTH = 400
+OLDER_GRAMMAR = "3.6"  # the last grammar in which `async` and `await` are names
 _NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
 _PAIR = re.compile(r"\(\)|\[\]|\{\}")
 _CLOSERS = re.compile(r"[\]\)}]+")
@@ -81,11 +83,45 @@ def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
     try:
         return cst.parse_module(text), None
     except cst.ParserSyntaxError as exc:
-        return None, _syntax_error(text, exc)
+        error = _syntax_error(text, exc)
+        module = _parse_older(text) if _names_async(text, error.line) else None
+        if module is None:
+            return None, error
+        return module, Diagnostic("FILE012", "valid only before Python 3.7 (`async` or `await` used as a name, e.g. "
+                                  f"`.cuda(async=True)`): parsed with the Python {OLDER_GRAMMAR} grammar and analysed",
+                                  error.line, error.column)
     except RecursionError:
         return None, Diagnostic("FILE004", "too deeply nested to analyse")
     except Exception as exc:  # noqa: BLE001 - the parser's failure must not stop the run
         return None, Diagnostic("FILE002", f"cannot parse: {type(exc).__name__}: {exc}"[:200])
+
+
+def _names_async(text: str, line: int) -> bool:
+    """Whether the line of the first syntax error uses `async`/`await` (then the older grammar may accept the
+    file; any other syntax error would fail there too, after a parse ten times slower than the native one)."""
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and ("async" in lines[line - 1] or "await" in lines[line - 1])
+
+
+def _parse_older(text: str) -> cst.Module | None:
+    """Code written for Python 3.6 and older (`input.cuda(async=True)`, 2017-2018 training scripts): `async`
+    became a keyword in 3.7. libcst's native parser reads only the current grammar; its pure-Python parser,
+    still shipped, takes a version. Its entry point is private, so any change to it only loses the fallback
+    (the file is then a FILE002 as before). Slow (~0.3 s per 500 lines), so only after the native parse failed
+    at a line that uses one of those names."""
+    try:
+        from libcst._parser.detect_config import detect_config
+        from libcst._parser.grammar import get_grammar, validate_grammar
+        from libcst._parser.python_parser import PythonCSTParser
+
+        partial = cst.PartialParserConfig(python_version=OLDER_GRAMMAR)
+        detected = detect_config(text, partial=partial, detect_trailing_newline=True, detect_default_newline=True)
+        validate_grammar()
+        grammar = get_grammar(partial.parsed_python_version, detected.config.future_imports)
+        module = PythonCSTParser(tokens=detected.tokens, config=detected.config, pgen_grammar=grammar).parse()
+    except Exception:  # noqa: BLE001 - a syntax error under this grammar too, or a libcst without this parser
+        return None
+    return module if isinstance(module, cst.Module) and module.code == text else None
 
 
 def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> Diagnostic:

@@ -36,7 +36,7 @@ class Source:
 
     def to_cell(self, line: int) -> tuple[int | None, int]:
         """Map a module line to (cell, line within the cell)."""
-        if not self.is_notebook:
+        if not self.is_notebook or not self.cell_starts:  # a notebook that did not load: the file, not "cell 1"
             return None, line
         cell, first = 1, 1
         for start, index in self.cell_starts:

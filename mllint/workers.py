@@ -14,6 +14,9 @@ bound per file and crash isolation.
   `HARD_LIMIT_GRACE` seconds after the limit; the file is then retried alone, and reported as FILE009
   if the retry runs out of time too. (Files analysed in the main process, in runs too small for a
   pool, have the Python-level alarm only.)
+- Ctrl-C: a terminal sends SIGINT to the whole process group. Workers ignore it, so that only the parent
+  decides; the parent kills its workers at once (their work is lost anyway) instead of waiting for the
+  chunks they hold, and ignores a second Ctrl-C while it exits (code 130, see cli.main).
 """
 from __future__ import annotations
 
@@ -164,7 +167,28 @@ def _pool(jobs: int, initializer=None) -> "ProcessPoolExecutor":
 
 
 def _start_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent ends the workers
     gc.enable()  # the parent pauses its collector while it receives results; a worker keeps its own on
+
+
+def kill_pool(executor: "ProcessPoolExecutor") -> None:
+    """End a pool now: kill its workers (a chunk in progress is lost) and let its threads wind down
+    without waiting. `shutdown(wait=True)` would first finish every chunk already sent (seconds), and a
+    worker killed while it holds a queue lock could block a graceful shutdown for ever."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=1.0)  # reaped: no zombie or orphan outlives the run
+
+
+def stop_on_interrupt() -> None:
+    """The run is ending on Ctrl-C: a second one must not interrupt the cleanup (it left the parent
+    waiting on its workers for ever)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _load_libcst() -> None:
@@ -200,6 +224,13 @@ class WarmPool:
 
     def broken(self) -> None:
         self.close()
+        self.dead = True
+
+    def kill(self) -> None:
+        """Stop at once (Ctrl-C): the workers are killed, whatever they hold."""
+        if self.executor is not None:
+            kill_pool(self.executor)
+            self.executor = None
         self.dead = True
 
     def close(self) -> None:
@@ -247,17 +278,30 @@ def analyze_many(
                         arrived(index, outcome)
             except BrokenProcessPool:
                 retry.extend(chunk)
-    finally:
+    except BaseException as exc:  # Ctrl-C (or any failure): end the workers now rather than wait for their chunks
+        if isinstance(exc, KeyboardInterrupt):
+            stop_on_interrupt()
         if own:
-            executor.shutdown()
+            kill_pool(executor)
+        else:
+            warm.kill()
+        raise
+    if own:
+        executor.shutdown()
     if retry and warm is not None:
         warm.broken()
     for index in sorted(retry):  # isolate each file of a chunk whose worker died
         started = time.monotonic()
+        alone = _pool(1)
         try:
-            with _pool(1) as pool:
-                outcomes[index] = pool.submit(_analyze_chunk_in_worker, [items[index]], settings, timeout).result()[0]
-        except BrokenProcessPool:
+            outcomes[index] = alone.submit(_analyze_chunk_in_worker, [items[index]], settings, timeout).result()[0]
+            alone.shutdown()
+        except BaseException as exc:
+            kill_pool(alone)
+            if not isinstance(exc, BrokenProcessPool):
+                if isinstance(exc, KeyboardInterrupt):
+                    stop_on_interrupt()
+                raise
             if timeout > 0 and time.monotonic() - started >= timeout:  # ended by hard_deadline
                 message = f"analysis took longer than {timeout:g} s (in native code): stopped"
                 outcomes[index] = (_failed(items[index], "FILE009", message), None)

@@ -91,3 +91,30 @@ def test_pre_commit_snippet_names_the_hook():
     assert config["repos"][0]["hooks"][0]["id"] == "mllint"
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert [h["id"] for h in hooks] == ["mllint"]
+
+
+def _github_if(expression: str, event_name: str, head_repo: str | None) -> bool:
+    """The upload step's `if:` evaluated as GitHub would for one event (the few operators it uses)."""
+    from types import SimpleNamespace as NS
+
+    pull_request = NS(head=NS(repo=NS(full_name=head_repo))) if head_repo else None
+    github = NS(event_name=event_name, repository="owner/repo", event=NS(pull_request=pull_request))
+    python = expression.replace("&&", " and ").replace("||", " or ").replace("always()", "True")
+    return bool(eval(python, {"__builtins__": {}}, {"github": github}))  # noqa: S307 - our own README's text
+
+
+def test_github_actions_example_permissions_and_fork_pull_requests():
+    flow = workflow()
+    # upload-sarif: security-events to write, actions to read in a private repository; contents for the checkout
+    assert flow["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    steps = flow["jobs"]["mllint"]["steps"]
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert _github_if(upload["if"], "push", None)
+    assert _github_if(upload["if"], "pull_request", "owner/repo")  # a branch of this repository
+    assert not _github_if(upload["if"], "pull_request", "someone/fork")  # read-only token: skipped, not failed
+    # what a fork's pull request still gets needs no write permission and is never skipped for forks
+    reporting = [s for s in steps if "run" in s and s["run"].strip().startswith("mllint")]
+    assert all("pull_request" not in str(s.get("if", "")) for s in reporting)
+    assert any("--format github" in s["run"] for s in reporting)
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "actions: read" in text and "Pull requests from forks" in text and "pull_request_target" in text

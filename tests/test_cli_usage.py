@@ -342,3 +342,32 @@ def test_a_warm_run_does_not_load_libcst(project):
     for _ in range(2):  # the first run fills the cache
         proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
     assert proc.returncode == 1 and "libcst: _LazyLibcst" in proc.stderr, proc.stderr[-500:]
+
+
+# -- small inconsistencies a new user met (issue 24) -----------------------------------------------------
+
+
+def test_rule_with_a_code_and_all_is_a_usage_error():
+    proc = no_traceback(mllint("rule", "SEED001", "--all"))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "not both" in proc.stderr and "SEED001" in proc.stderr
+
+
+def test_files_count_is_the_linted_python_files_not_the_configs_read(tmp_path):
+    (tmp_path / "train.py").write_text(SEED + "model = torch.nn.Linear(2, 2)\nmodel(torch.ones(2)).sum().backward()\n")
+    (tmp_path / "config.yaml").write_text("lr: 0.1\n")
+    (tmp_path / "baseline.json").write_text("[]\n")
+    shown = mllint("--show-files", ".", cwd=tmp_path).stdout.split()
+    assert shown == ["train.py"]
+    text = mllint(".", cwd=tmp_path)
+    assert text.returncode == 1 and "in 1 file." in text.stderr + text.stdout
+    data = json.loads(mllint("--format", "json-full", ".", cwd=tmp_path).stdout)
+    assert (data["files_scanned"], data["files"]) == (1, shown)
+
+
+def test_a_broken_notebooks_json_error_is_at_the_file_not_a_cell(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    (finding,) = json.loads(mllint("--format", "json", ".", cwd=tmp_path).stdout)
+    assert finding["code"] == "FILE003" and finding.get("cell") is None
+    text = mllint(".", cwd=tmp_path).stdout
+    assert "broken.ipynb:1:1: FILE003" in text and "cell" not in text.split("FILE003")[0]

@@ -157,3 +157,66 @@ def test_ipython_cell_magics_with_shell_commands_and_continued_commands(tmp_path
     (tmp_path / "nb.ipynb").write_text(notebook(cells))
     found = [(f["code"], f.get("cell"), f["line"]) for f in lint(tmp_path) if f["path"] == "nb.ipynb"]
     assert found == [("SEED001", 4, 1)]
+
+
+# -- code that only an older grammar accepts (issue 24) --------------------------------------------------
+
+OLD_LEAK = """import torch
+import torchvision
+
+test_set = torchvision.datasets.CIFAR10("data", train=False)
+test_loader = torch.utils.data.DataLoader(test_set, batch_size=100)
+
+
+def train(loader, model, optimizer):
+    for inputs, targets in loader:
+        inputs, targets = inputs.cuda(async=True), targets.cuda(async=True)
+        loss = torch.nn.functional.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+model = torchvision.models.resnet18()
+train(test_loader, model, torch.optim.SGD(model.parameters(), lr=0.1))  # lr: from the paper
+"""
+
+
+def _codes(findings, path):
+    return sorted((f["code"], f["line"], f.get("cell")) for f in findings if f["path"] == path)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_async_as_a_name_is_parsed_with_the_older_grammar_and_analysed(tmp_path, jobs):
+    (tmp_path / "good.py").write_text(GOOD)
+    (tmp_path / "old.py").write_text(OLD_LEAK)
+    for run in ("cold", "cached"):  # the second run reads the cache
+        proc = subprocess.run([sys.executable, "-m", "mllint", "-j", jobs, "--format", "json", "."], cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, (run, proc.stderr)
+        findings = json.loads(proc.stdout)
+        old = [f for f in findings if f["path"] == "old.py"]
+        assert _codes(findings, "old.py") == [("FILE012", 10, None), ("LEAK001", 13, None)], (run, old)
+        note = next(f for f in old if f["code"] == "FILE012")
+        assert note["severity"] == "info" and "Python 3.6 grammar" in note["message"] and note["column"] == 39  # at `async`
+        leak = next(f for f in old if f["code"] == "LEAK001")
+        assert (leak["column"], leak["end_column"]) == (9, 24)  # positions located in the older grammar's tree
+
+
+def test_older_grammar_in_a_notebook_cell(tmp_path):
+    (tmp_path / "good.py").write_text(GOOD)
+    cells = [code_cell("import torch\nmodel = torch.nn.Linear(2, 2)\n"),
+             code_cell("x = torch.zeros(1).cuda(async=True)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.37)\n"
+                       "model(x).sum().backward()\noptimizer.step()\n")]
+    (tmp_path / "nb.ipynb").write_text(notebook(cells))
+    assert _codes(lint(tmp_path), "nb.ipynb") == [("FILE012", 1, 2), ("HPARAM001", 2, 2)]
+
+
+@pytest.mark.parametrize("text", [
+    "print 'async'\n",  # Python 2: no Python 3 grammar parses it
+    "async = 1\ndef f(:\n    pass\n",  # a real syntax error beside an old name
+])
+def test_files_no_supported_grammar_parses_stay_file002(tmp_path, text):
+    (tmp_path / "good.py").write_text(GOOD)
+    (tmp_path / "bad.py").write_text(text)
+    assert [code for code, _, _ in _codes(lint(tmp_path), "bad.py")] == ["FILE002"]

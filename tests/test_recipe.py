@@ -18,7 +18,7 @@ from mllint.recipe import render
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "recipe"
 CASES = {"classifier": ["--config", "fixtures/recipe/classifier/configs/long.yaml"], "configurator": [],
-         "trainers": [], "hydra": []}
+         "trainers": [], "hydra": [], "mnist_like": [], "nanogpt_like": [], "mixup_sgd": []}
 
 
 def card(case: str, entry: str | None = None, config: str | None = None):
@@ -100,7 +100,7 @@ def test_augmentations(classifier):
 
 
 def test_regularisers(classifier):
-    assert row(classifier, "regularisation", "SGD weight decay").value == "5e-05"
+    assert row(classifier, "regularisation", "SGD weight decay").value == "5e-5"
     assert row(classifier, "regularisation", "CrossEntropyLoss label smoothing").value == "0.1"
     assert row(classifier, "regularisation", "dropout (Dropout)").value == "0.5"
     assert row(classifier, "regularisation", "drop-path (stochastic depth) (create_model)").value == "0.05"
@@ -144,7 +144,8 @@ def test_configurator_globals_python_config_and_helpers():
     assert row(plain, "optimizer", "AdamW").where == "model.py:18"  # configure_optimizers() in the imported module
     lr = row(plain, "optimizer", "AdamW learning rate")  # its parameter, given the global by the entry's call
     assert (lr.value, lr.origin, lr.where) == ("6e-4", "global, overridable by the configurator", "model.py:18")
-    assert row(plain, "optimizer", "AdamW betas").value == "(beta1, beta2) (passed to configure_optimizers())"
+    betas = row(plain, "optimizer", "AdamW betas")  # `(beta1, beta2)` passed to configure_optimizers(), resolved
+    assert (betas.value, betas.origin) == ("(0.9, 0.95)", "globals beta1, beta2, overridable by the configurator")
     assert row(plain, "batch", "tokens per step (per process)").value == "32768"
     small = card("configurator", config="config/small.py")
     assert row(small, "batch", "gradient accumulation").value == "4"  # `2 * 2`
@@ -166,7 +167,7 @@ def test_lightning_trainer_and_hparams_default():
 
 def test_hf_training_arguments():
     hf = card("trainers", entry="hf_train.py")
-    assert row(hf, "optimizer", "learning rate").value == "2e-05"
+    assert row(hf, "optimizer", "learning rate").value == "2e-5"
     assert row(hf, "warmup", "warm-up fraction").value == "0.1"
     assert row(hf, "batch", "effective batch (per process)").value == "64"
     assert row(hf, "precision", "mixed precision (TrainingArguments)").value == "True"
@@ -361,3 +362,85 @@ def test_cache_dir_gives_the_same_card(tmp_path, monkeypatch):
     assert any((tmp_path / "cache").iterdir())
     second = CliRunner().invoke(recipe, args)
     assert second.output == first.output == (FIXTURES / "configurator" / "expected.md").read_text(encoding="utf-8")
+
+
+# -- what a new user missed on the classic examples (issue 24) ------------------------------------------
+
+
+def test_model_and_loss_inside_the_entry_scripts_functions():
+    mnist = card("mnist_like")
+    assert row(mnist, "model", "constructor").value == "Net()"  # `model = Net().to(device)` in main()
+    assert row(mnist, "loss", "nll_loss (in train())").where == "main.py:28"  # `F.nll_loss` called in train()
+    assert row(mnist, "loss", "nll_loss (in test())").where == "main.py:38"
+
+
+def test_schedule_shape_computed_by_a_get_lr_function():
+    shape = row(card("nanogpt_like"), "schedule", "shape (get_lr())")
+    assert (shape.value, shape.where) == ("linear warm-up, then cosine decay", "train.py:43")
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("if it < warmup:\n        return lr * it / warmup\n    return lr * 0.5 * (1 + math.cos(math.pi * it / total))",
+     "linear warm-up, then cosine decay"),
+    ("return lr * (0.1 ** (epoch // 30))", "step decay"),
+    ("return lr * gamma ** epoch", "exponential decay"),
+    ("return lr * (1 - it / total) ** 0.9", "polynomial decay"),
+    ("return lr * (1 - it / total)", "linear decay"),
+    ("return lr * min(it ** -0.5, it * warmup ** -1.5)", "inverse square root"),
+    ("return lr", ""),
+])
+def test_schedule_shapes(body, expected):
+    import libcst as cst
+
+    from mllint.recipe.schedule_shape import shape
+
+    function = cst.parse_module(f"def get_lr(it, epoch):\n    {body}\n").body[0]
+    assert shape(function) == expected
+
+
+def test_values_passed_through_variables_are_resolved():
+    betas = row(card("nanogpt_like"), "optimizer", "AdamW betas")  # `betas=(beta1, beta2)` through configure_optimizers
+    assert (betas.value, betas.origin) == ("(0.9, 0.95)", "globals beta1, beta2, overridable by the configurator")
+    mixup = row(card("mixup_sgd"), "augmentation", "mixup alpha (np.random.beta in mixup_data())")
+    assert (mixup.value, mixup.origin) == ("1.0", "option --alpha (default)")  # `mixup_data(x, y, args.alpha)`
+
+
+def test_weight_decay_nesterov_and_mixup_alpha_wherever_set():
+    sgd = card("mixup_sgd")
+    assert row(sgd, "optimizer", "Nesterov momentum (SGD)").value == "True"
+    assert row(sgd, "regularisation", "SGD weight decay").value == "1e-4"
+    groups = [r.value for r in card("nanogpt_like").section("regularisation") if r.label == "weight decay (parameter group)"]
+    assert groups == ["0.1", "0.0"]  # decayed and not-decayed parameter groups
+
+
+def test_effective_batch_under_ddp_as_the_script_computes_it():
+    nano = card("nanogpt_like")  # `gradient_accumulation_steps //= ddp_world_size`: the global batch does not grow
+    effective = row(nano, "batch", "effective batch (global)")
+    assert effective.value == "480" and "stays the same" in effective.origin
+    assert row(nano, "batch", "tokens per step (global)").value == "245760"
+    plain = row(card("mnist_like"), "batch", "effective batch (per process)")
+    assert "× the number of processes under DDP" in plain.origin
+
+
+def test_init_from_is_not_the_architecture():
+    nano = card("nanogpt_like")
+    assert "architecture" not in [r.label for r in nano.section("model")]
+    assert row(nano, "model", "weights initialised from").value == "'scratch'"
+
+
+def test_numbers_have_one_spelling():
+    from mllint.analysis.origins import show
+
+    assert [show(v) for v in (6e-4, 6e-05, 1e-06, 2.5e-4, 5e-05, 0.1, 1e20)] == \
+        ["6e-4", "6e-5", "1e-6", "2.5e-4", "5e-5", "0.1", "1e20"]
+    text = "".join((FIXTURES / case / "expected.md").read_text(encoding="utf-8") for case in CASES)
+    import re
+
+    assert not re.search(r"\de[-+]0\d", text)  # no `6e-05` beside `6e-4`
+
+
+def test_values_passed_through_variables_take_a_configs_value(tmp_path):
+    config = tmp_path / "override.py"
+    config.write_text("beta2 = 0.99\n")
+    betas = row(card("configurator", config=str(config)), "optimizer", "AdamW betas")
+    assert (betas.value, betas.origin) == ("(0.9, 0.99)", "config override.py (beta1, beta2)")

@@ -70,10 +70,20 @@ def show(value: Value) -> str:
         return "(" + ", ".join(show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, float):
         text = repr(value)
-        if "e" not in text and 0 < abs(value) < 1e-3:
-            text = f"{value:.0e}".replace("e-0", "e-")
+        if "e" in text or (0 < abs(value) < 1e-3):
+            return _scientific(value)
         return text
     return str(value)
+
+
+def _scientific(value: float) -> str:
+    """The shortest exact e-notation, one spelling for every size: 6e-4, 6e-5, 1e-6, 2.5e-4, 1e20 (not 6e-05)."""
+    for digits in range(17):
+        text = f"{value:.{digits}e}"
+        if float(text) == value:
+            break
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def same_value(a: Value | None, b: Value | None) -> bool:

@@ -217,6 +217,18 @@ def _finding_lines(finding: Finding) -> list[str]:
     return out
 
 
+def loss_notes(report: ProbeReport) -> list[str]:
+    """The synthetic-data caveat on a seed interval, and a final loss at chance level (chance.py)."""
+    from . import chance
+
+    records = [outcome.record for outcome in report.outcomes]
+    synthetic = sorted({name for record in records for name in record.get("synthetic", [])})
+    finals = report.seeds.values if report.seeds is not None else [
+        losses[-1] for losses in ([v for v in r.get("step_losses", []) if v is not None] for r in records) if losses]
+    interval_on_synthetic = report.seeds is not None and bool(report.spec.synthetic or synthetic)
+    return chance.loss_notes(finals, interval_on_synthetic, chance.classes_of_synthetic(synthetic))
+
+
 def summary_text(report: ProbeReport) -> str:
     spec = report.spec
     lines = [f"mllint probe: {' '.join(report.command)}",
@@ -238,6 +250,7 @@ def summary_text(report: ProbeReport) -> str:
         lines.append(f"seeds: training loss the script printed last, over {len(p.values)} seeds: mean {p.mean:.4g}, "
                      f"std {p.std:.3g}, 95 % interval [{p.low:.4g}, {p.high:.4g}], smallest detectable difference "
                      f"{p.min_detectable:.3g}")
+    lines.extend(f"note: {note}" for note in loss_notes(report))
     if report.static_error:
         lines.append(f"static analysis skipped: {report.static_error}")
     for problem in report.problems:
@@ -283,6 +296,7 @@ def render_json(report: ProbeReport) -> str:
         "runs": [_outcome_json(o) for o in report.outcomes],
         "seeds": report.seeds.to_json() if report.seeds else None,
         "seeds_printed_loss": report.printed.to_json() if report.printed else None,
+        "loss_notes": loss_notes(report),
         "problems": report.problems,
         "limits": report.limits,
         "static_error": report.static_error,

@@ -177,7 +177,7 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
             card.notes.append(f"{rel} defines no --config option and no configurator: the values of "
                               f"{os.path.basename(config_path)} are applied to options and config keys of the same name")
     options = _options(facts.options)
-    items = list(facts.items)
+    items = [_through_call(item, facts, facts) for item in facts.items]  # `mixup_data(x, y, args.alpha)` in main()
     for other, other_result in sorted(project.files.items()):  # helpers the entry calls in the modules it imports
         helper = other_result.facts.get("recipe")
         if other == rel or not isinstance(helper, RecipeFacts):
@@ -284,6 +284,8 @@ def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_pat
         return Row(item.section, label, _show(item.value) if item.value is not None else item.code, origin, where)
     if item.kind == DEFAULT:
         return Row(item.section, label, _show(item.value), "library default", where)
+    if item.kind == OPTION and "," in item.ref:
+        return _elements_row(item, options, overrides, config_path, used, facts, where)
     if item.kind == OPTION:
         option = options.get(item.ref) or options.get(item.ref.lower())
         if option is not None:
@@ -313,11 +315,51 @@ def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_pat
     return Row(item.section, label, item.code, "computed at run time", where)
 
 
+def _elements_row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_path: str, used: set[str],
+                  facts: RecipeFacts, where: str) -> Row:
+    """`betas=(beta1, beta2)` with two configurator globals or options: `(0.9, 0.95)`, each element's default
+    (or the config's value) in place of its name."""
+    values: list[object] = []
+    names: list[str] = []
+    from_config = False
+    for ref, fixed in zip(item.ref.split(","), item.value if isinstance(item.value, tuple) else ()):
+        if not ref:
+            values.append(fixed)
+            continue
+        option = options.get(ref) or options.get(ref.lower())
+        if option is None:
+            return Row(item.section, item.label, item.code, "computed at run time", where)
+        used.add(option.dest)
+        names.append(option.flag)
+        key = next((k for k in (option.dest, *option.aliases) if k in overrides), None)
+        from_config = from_config or key is not None
+        values.append(overrides[key] if key is not None else option.default)
+    if any(v is None for v in values):
+        return Row(item.section, item.label, item.code, "computed at run time", where)
+    shown = ", ".join(names)
+    text = _show(tuple(values))
+    if item.code.startswith("["):  # a list stays a list: `milestones=[args.warmup_epochs]` -> [5]
+        text = "[" + text[1:-1].rstrip(",") + "]"
+    if from_config:
+        origin = f"config {os.path.basename(config_path)} ({shown})"
+    elif facts.globals_are_options:
+        origin = f"global{'s' if len(names) > 1 else ''} {shown}, overridable by the configurator"
+    else:
+        origin = f"option {shown} (default)" if len(names) == 1 else f"options {shown} (defaults)"
+    return Row(item.section, item.label, text, origin, where)
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
         return None
+
+
+# A batch size or an accumulation divided by the number of processes: `gradient_accumulation_steps //= ddp_world_size`,
+# `args.batch_size = int(args.batch_size / ngpus_per_node)`.
+_SPLIT_AMONG_PROCESSES = re.compile(r"(/|//)=?\s*\(?\s*[\w.]*(world_size|n_?gpus|ngpus_per_node|num_gpus|nprocs|"
+                                    r"num_processes|num_replicas|gpus_per_node)\b", re.I)
 
 
 def _effective_batch(card: Card) -> None:
@@ -332,17 +374,25 @@ def _effective_batch(card: Card) -> None:
     factor = _number(accum.value) if accum is not None else 1.0
     effective = size * (factor or 1)
     how = f"{batch.value} × {accum.value} accumulation" if accum is not None else f"{batch.value}, no accumulation found"
-    if any("changed at run time" in r.label for r in card.section("batch")):
-        how += " (before the run-time change below)"
-    rows = [Row("batch", "effective batch (per process)", show(int(effective) if effective.is_integer() else effective),
-                f"computed: {how}; × the number of processes under DDP", "")]
+    changes = [r for r in card.section("batch") if "changed at run time" in r.label]
+    split = next((r for r in changes if _SPLIT_AMONG_PROCESSES.search(r.value)), None)
+    if split is not None:  # nanoGPT: `gradient_accumulation_steps //= ddp_world_size`; the global batch does not grow
+        scope, how = "global", how + (f"; under DDP `{split.value}` ({split.where}) shares it among the processes, "
+                                      "so the global batch stays the same whatever their number")
+    else:
+        scope = "per process"
+        if changes:
+            how += " (before the run-time change below)"
+        how += "; × the number of processes under DDP"
+    rows = [Row("batch", f"effective batch ({scope})", show(int(effective) if effective.is_integer() else effective),
+                f"computed: {how}", "")]
     seq = first("sequence length", "batch")
     if seq is not None:
         tokens = effective * (_number(seq.value) or 0)
-        rows.append(Row("batch", "tokens per step (per process)", show(int(tokens)), f"computed: × {seq.value} tokens", ""))
+        rows.append(Row("batch", f"tokens per step ({scope})", show(int(tokens)), f"computed: × {seq.value} tokens", ""))
     steps = first("steps", "length")
     if steps is not None:
-        rows.append(Row("batch", "samples seen (per process)", show(int(effective * (_number(steps.value) or 0))),
+        rows.append(Row("batch", f"samples seen ({scope})", show(int(effective * (_number(steps.value) or 0))),
                         f"computed: × {steps.value} steps", ""))
     index = max(i for i, r in enumerate(card.rows) if r.section == "batch") + 1
     card.rows[index:index] = rows

@@ -19,6 +19,7 @@ from ..core.syntax import const
 from ..core.values import keyword, positional
 from ..context import ModuleContext
 from ..rules.base import extractor
+from . import schedule_shape
 from . import vocabulary as vocab
 from .facts import (CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, Argument, CallSite, Item, OptionInfo,
                     RecipeFacts)
@@ -34,6 +35,7 @@ AMBIGUOUS = {"dtype", "scale", "half", "compile", "clip", "model", "drop", "opt"
 CHOICE_CALLS = ("Trainer", "TrainingArguments", "Config", "Args", "Arguments", "dict", "create_", "Mixup", "MixUp",
                 "CutMix", "autocast", "Loader", "loader", "transform", "Transform")
 SHORT = 72
+FUNCTIONAL_LOSSES = ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div")
 
 
 def _short(text: str) -> str:
@@ -95,7 +97,7 @@ class _RecipeVisitor(ScopedVisitor):
         if isinstance(literal, (str, bool)) or (literal is None and isinstance(expr, cst.Name) and expr.value == "None"):
             return FIXED, literal, ""
         if isinstance(expr, (cst.Tuple, cst.List)) and number(expr) is None:
-            return DERIVED, None, ""  # `(beta1, beta2)`: shown as written (origins.py names only its first part)
+            return self._resolve_elements(expr)
         origin = self.origins.of(expr, self.scope)
         kind = origin.kind
         if kind == OriginKind.LITERAL:
@@ -128,6 +130,22 @@ class _RecipeVisitor(ScopedVisitor):
                 and not self.ctx.is_project_name(origin.name):
             return FIXED, None, origin.name  # a library constant: `torch.bfloat16`
         return DERIVED, None, origin.name
+
+    def _resolve_elements(self, expr: cst.Tuple | cst.List) -> tuple[str, object, str]:
+        """`betas=(beta1, beta2)`: each element resolved. All fixed: the tuple's value. Fixed values and
+        options: OPTION, with the options' names in `ref` (each followed by a comma, empty for a fixed element) and the
+        fixed elements' values in `value`, for the card to complete with the options' defaults."""
+        elements = [e.value for e in expr.elements if isinstance(e, cst.Element)]
+        if not elements or len(elements) != len(expr.elements) or len(elements) > 8:
+            return DERIVED, None, ""
+        resolved = [self.resolve(element) for element in elements]
+        if any(kind not in (FIXED, OPTION) or (kind == FIXED and not isinstance(value, (int, float)))
+               for kind, value, _ in resolved):
+            return DERIVED, None, ""
+        values = tuple(value for _, value, _ in resolved)
+        if all(kind == FIXED for kind, _, _ in resolved):
+            return FIXED, values, ""
+        return OPTION, values, ",".join(ref if kind == OPTION else "" for kind, _, ref in resolved) + ","
 
     def _cli_function(self) -> bool:
         function = self.scope.function()
@@ -206,6 +224,8 @@ class _RecipeVisitor(ScopedVisitor):
             self._selects(value)
         if name and vocab.MODEL_NAMES.match(name) and isinstance(value, cst.Call):
             self._model(node, value)
+        if name and isinstance(value, cst.Lambda) and schedule_shape.is_schedule_function(name):
+            self._shape(value, node, name, self.scope_name())
         if name and self.scope.parent is None:
             found = vocab.name_field(name)
             if found is not None and not isinstance(value, (cst.Call, cst.Lambda)):
@@ -219,6 +239,18 @@ class _RecipeVisitor(ScopedVisitor):
         return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        return True
+
+    def visit_Dict(self, node: cst.Dict) -> bool:
+        """A parameter group, `{"params": decay, "weight_decay": weight_decay}`: its own weight decay, learning
+        rate or momentum."""
+        keys = {const(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        if "params" not in keys:
+            return True
+        for key, value in keys.items():
+            found = vocab.name_field(key) if isinstance(key, str) and key != "params" else None
+            if found is not None and found[0] in ("optimizer", "regularisation"):
+                self.add(found[0], f"group:{key}", f"{found[1]} (parameter group)", value, value)
         return True
 
     def visit_Comparison(self, node: cst.Comparison) -> bool:
@@ -251,6 +283,7 @@ class _RecipeVisitor(ScopedVisitor):
                  kind=DERIVED, code=self.code(stmt))
 
     def _model(self, node: cst.Assign, call: cst.Call) -> None:
+        call = _unchained(call)  # `model = Net().to(device)`: the constructor is `Net()`
         func = call.func
         last = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
         if last and vocab.MODEL_WRAPPERS.search(last):
@@ -263,15 +296,27 @@ class _RecipeVisitor(ScopedVisitor):
             return
         arch = func.slice[0].slice.value if isinstance(func, cst.Subscript) and isinstance(func.slice[0].slice, cst.Index) \
             else positional(call, 0) if callee.endswith(("create_model", "from_pretrained", "get_model")) else None
-        if arch is not None:
-            self.add("model", "arch", "architecture", call, arch)
+        named = arch.value if isinstance(arch, cst.Name) else arch.attr.value if isinstance(arch, cst.Attribute) else ""
+        if arch is not None and (vocab.name_field(named) or ("model", "architecture"))[1] == "architecture":
+            self.add("model", "arch", "architecture", call, arch)  # not nanoGPT's `from_pretrained(init_from)`
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         short = node.name.value
+        if schedule_shape.is_schedule_function(short):
+            self._shape(node, node.name, short, qualified)
         if any(item.kind == PARAM and item.scope == qualified for item in self.facts.items):
             self.facts.signatures[short] = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
         if vocab.EVAL_FUNCTIONS.match(node.name.value):
             self.add("evaluation", "function", "evaluation function", node.name, code=f"{node.name.value}()")
+
+    def _shape(self, function: cst.FunctionDef | cst.Lambda, at: cst.CSTNode, name: str, scope: str) -> None:
+        """`get_lr(it)` computes a linear warm-up then a cosine decay: the card names the shape."""
+        found = schedule_shape.shape(function)
+        if found:
+            item = self.add("schedule", f"shape:{name}", f"shape ({name}())" if name != "lambda" else "shape (lambda)",
+                            at, code=found)
+            if item is not None:
+                item.scope = scope
 
     def visit_For(self, node: cst.For) -> bool:
         target = node.target
@@ -318,12 +363,19 @@ class _RecipeVisitor(ScopedVisitor):
             if option.dest.lower() in ("config", "config_file", "cfg", "config_path"):
                 self.facts.config_option = option.dest
             return True
+        if last in ("LambdaLR", "MultiplicativeLR"):
+            given = keyword(node, "lr_lambda") or positional(node, 1)
+            if isinstance(given, cst.Lambda):
+                self._shape(given, node, "lambda", self.scope_name())
         handled: set[str] = set()
         api = canonical(callee)
         if api is not None:
             handled = self._api(node, api)
         elif last.endswith(("Loss", "CrossEntropy")) and callee.split(".", 1)[0] in ("torch", "timm", "transformers"):
             self.add("loss", last, last, node, code=last)  # a loss the HPARAM table has no slots for
+        elif callee.startswith("torch.nn.functional.") and (last.endswith("_loss") or last in FUNCTIONAL_LOSSES):
+            function = self.scope_name().rsplit(".", 1)[-1] if self.scope.function() is not None else ""
+            self.add("loss", last, f"{last} (in {function}())" if function else last, node, code=last)  # `F.nll_loss`
         elif last in vocab.AUGMENTATIONS and callee.split(".", 1)[0] in vocab.AUG_LIBRARIES:
             self.add("augmentation", last, vocab.AUGMENTATIONS[last], node, code=self.code(node))
         if callee in vocab.SEED_CALLS or vocab.SEED_FUNCTION.search(last):
@@ -382,6 +434,13 @@ class _RecipeVisitor(ScopedVisitor):
             expr = keyword(call, slot.name) or (None if slot.keyword_only else positional(call, index))
             target = slot_section(slot.name, slot.concept, section)
             label = f"{api.short} {slot.label}" if section != "trainer" else slot.label
+            if api.qualified == "numpy.random.beta":  # hand-written mixup: `lam = np.random.beta(alpha, alpha)`
+                first = keyword(call, "a") or positional(call, 0)
+                if index == 1 and expr is not None and first is not None and self.code(expr) == self.code(first):
+                    continue  # Beta(alpha, alpha): one value
+                function = self.scope_name().rsplit(".", 1)[-1]
+                where = f" in {function}()" if self.scope.function() is not None else ""
+                label = f"mixup alpha (np.random.beta{where})" if index == 0 else f"mixup beta (np.random.beta{where})"
             if expr is not None:
                 self.add(target, slot.concept or slot.name, label, expr, expr)
             elif slot.default not in (REQUIRED, None) and not starred:
@@ -475,6 +534,14 @@ class _RecipeVisitor(ScopedVisitor):
                 shown.append("selects the checkpoint (its result is compared with the best so far)")
             item.label = base + (f": {', '.join(shown)}" if shown else "")
         return self.facts
+
+
+def _unchained(call: cst.Call) -> cst.Call:
+    """The call a chain of wrapper methods starts from: `Net().to(device).half()` -> `Net()`."""
+    while isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call) \
+            and vocab.MODEL_WRAPPERS.search(call.func.attr.value):
+        call = call.func.value
+    return call
 
 
 def _targets(node: cst.Assign) -> list[str]:

@@ -14,7 +14,8 @@ def _add(section: str, label: str, *names: str) -> None:
         NAMES[name] = (section, label)
 
 
-_add("model", "architecture", "arch", "model", "model_name", "model_type", "architecture", "init_from")
+_add("model", "architecture", "arch", "model", "model_name", "model_type", "architecture")
+_add("model", "weights initialised from", "init_from")  # nanoGPT: 'scratch', 'resume' or a checkpoint: not an architecture
 _add("model", "pretrained", "pretrained")
 _add("model", "layers", "n_layer", "num_layers", "n_layers", "depth")
 _add("model", "attention heads", "n_head", "num_heads")
@@ -25,6 +26,7 @@ _add("optimizer", "base learning rate (scaled to the batch)", "lr_base")
 _add("optimizer", "batch size of the base learning rate", "lr_base_size")
 _add("optimizer", "learning-rate scaling rule", "lr_base_scale")
 _add("optimizer", "momentum", "momentum", "sgd_momentum")
+_add("optimizer", "Nesterov momentum", "nesterov")
 _add("optimizer", "betas", "betas", "opt_betas")
 _add("optimizer", "beta1", "beta1", "adam_beta1")
 _add("optimizer", "beta2", "beta2", "adam_beta2")

@@ -6,8 +6,13 @@ from ..findings import Finding
 from ..results import RunResult
 from . import common
 
-# GitHub truncates a job summary at 1 MiB and a comment at 64 KiB: the table lists the first findings only
+# GitHub rejects a comment longer than 65,536 characters and truncates a job summary at 1 MiB: the tables list
+# the first findings only, within MAX_CHARS (the margin leaves room for the note and a workflow's own text).
+# The counts above the tables always cover every finding.
 MAX_ROWS = 200
+MAX_CHARS = 60_000
+MAX_MESSAGE = 1_500  # one finding with dozens of related locations must not fill the comment alone
+TABLE_HEAD = ("| where | severity | rule | message |", "|---|---|---|---|")
 
 
 def _cell(text: str) -> str:
@@ -29,6 +34,8 @@ def _row(f: Finding) -> str:
         message += f"\nrelated: {rel.loc.path}:{rel.loc.line}: {rel.message}"
     if f.suppressed is not None:
         message += f"\nsuppressed: {f.suppressed or '(no reason given)'}"
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
     return f"| {where} | {f.severity} | {_code(f.code)} {f.name} | {_cell(message)} |"
 
 
@@ -56,12 +63,25 @@ def render(result: RunResult, *, show_suppressed: bool = False, statistics: bool
         out += ["", "| family | error | warning | info |", "|---|---:|---:|---:|"]
         out += [f"| {name} | {by['error']} | {by['warning']} | {by['info']} |" for name, by in families.items()]
     listed = common.listed(result, show_suppressed)
-    by_file: dict[str, list[Finding]] = {}
-    for f in listed[:MAX_ROWS]:
-        by_file.setdefault(f.loc.path, []).append(f)
-    for path, findings in by_file.items():
-        out += ["", f"### {_code(path)}", "", "| where | severity | rule | message |", "|---|---|---|---|"]
-        out += [_row(f) for f in findings]
-    if len(listed) > MAX_ROWS:
-        out += ["", f"... and {len(listed) - MAX_ROWS} more, not listed here (the json or sarif report has them all)."]
+    budget = MAX_CHARS - sum(len(line) + 1 for line in out) - 400  # 400: the note below
+    shown: list[Finding] = []
+    path = None
+    for f in listed[:MAX_ROWS]:  # sorted by path: one table per file
+        lines = ["", f"### {_code(f.loc.path)}", "", *TABLE_HEAD] if f.loc.path != path else []
+        lines.append(_row(f))
+        size = sum(len(line) + 1 for line in lines)
+        if size > budget:
+            break
+        budget -= size
+        out += lines
+        shown.append(f)
+        path = f.loc.path
+    left = listed[len(shown):]
+    if left:
+        files = len({f.loc.path for f in left} - {path})
+        why = "at most" + (f" {MAX_ROWS} rows" if len(shown) == MAX_ROWS else
+                           f" {MAX_CHARS:,} characters (GitHub's comment limit is 65,536)")
+        out += ["", f"... and {_plural(len(left), 'more finding')}" + (f" (in {_plural(files, 'more file')})" if files else "")
+                + f", not listed here: this summary lists {why}; the counts above include them, and the json or sarif "
+                "report has them all."]
     return "\n".join(out) + "\n"

@@ -83,3 +83,13 @@ class UnusedSuppression(Rule):
 
 
 RULES.append(UnusedSuppression)
+
+
+class OlderGrammar(Rule):
+    code, name, severity = "FILE012", "older-python-grammar", Severity.INFO
+    summary = "The file is valid only under an older Python grammar (`async` as a name); it was parsed with that one."
+    hint = "Rename the argument or name (`.cuda(non_blocking=True)` since PyTorch 0.4) so that current Python runs it."
+    in_tests = True
+
+
+RULES.append(OlderGrammar)
