@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from importlib.util import find_spec
 from typing import Any, NoReturn
 
 import click
 
 from . import __version__
+from .console import Failure, write
 
 FORMAT_NAMES = ("text", "json", "json-full", "sarif", "github", "rdjson", "junit", "markdown")
 GROUP_OPTIONS = ("--help", "-h", "--version")
@@ -27,15 +27,6 @@ LAZY_COMMANDS = {
     "stats": ("mllint.compare.cli", "stats", "Compare two methods' per-seed results (Welch's t-test)."),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class Failure(click.ClickException):
-    """A usage or configuration error found after parsing: `mllint: error: ...`, exit 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mllint: error: {self.message}", err=True)
 
 
 class MllintGroup(click.Group):
@@ -247,26 +238,6 @@ def rule_command(code: str | None, show_all: bool) -> None:
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         raise Failure(f"unknown rule {code!r}{hint}; `mllint rules` lists them")
     write(rule_page(rule) + "\n")
-
-
-def write(text: str) -> None:
-    """Print to stdout; a reader that closed the pipe early (`mllint | head`) is not an error."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # Python would report the failed flush at exit
-        sys.exit(0)
-
-
-def internal_error(exc: BaseException) -> NoReturn:
-    print(f"mllint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-    if os.environ.get("MLLINT_DEBUG"):
-        traceback.print_exc()
-    else:
-        print("mllint: set MLLINT_DEBUG=1 for the traceback, and please report it.", file=sys.stderr)
-    sys.exit(2)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

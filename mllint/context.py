@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 import libcst as cst
 
@@ -12,8 +12,11 @@ from .core.scopes import Scope, build_scopes
 from .config import FamilyOptions
 from .findings import Finding, Loc, Related
 
-if TYPE_CHECKING:
-    from .rules.base import Rule
+
+class MakesFindings(Protocol):
+    """What `report` needs of a rule (a `Rule` class or instance): its `finding` factory."""
+
+    def finding(self, loc: Loc, message: str, hint: str | None = None, related: Iterable[Related] = ()) -> Finding: ...
 
 TEST_DIRS = {"tests", "test", "testing", "unittests", "unit_tests"}
 TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "test_*.ipynb")
@@ -81,7 +84,7 @@ class ModuleContext:
 
     def report(
         self,
-        rule: "type[Rule] | Rule",
+        rule: MakesFindings,
         node: cst.CSTNode,
         message: str,
         hint: str | None = None,

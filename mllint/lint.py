@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .cli import Failure, internal_error, write
+from .console import Failure, internal_error, write
 from .config import Config, ConfigError, load_config, validate_selector
 from .findings import Severity
 
