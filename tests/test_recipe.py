@@ -429,7 +429,7 @@ def test_init_from_is_not_the_architecture():
 
 
 def test_numbers_have_one_spelling():
-    from mllint.analysis.origins import show
+    from mllint.core.origins import show
 
     assert [show(v) for v in (6e-4, 6e-05, 1e-06, 2.5e-4, 5e-05, 0.1, 1e20)] == \
         ["6e-4", "6e-5", "1e-6", "2.5e-4", "5e-5", "0.1", "1e20"]
