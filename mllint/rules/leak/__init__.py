@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...dataflow.solve import chain_related
-from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
+from .patterns import LEAK_FIT, LEAK_REPORT, LEAK_SELECT, LEAK_TRAIN
 from ...findings import Finding, Loc, Related, Severity
 from ...project import Project
 from ..base import Rule, aux_extractor, extractor
@@ -28,6 +28,14 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
             or facts.notes.get("config_names") or any(f.returns.tainted() for f in facts.functions.values())):
         return None
     return facts
+
+
+@extractor("leak-report")
+def extract_report_facts(ctx: ModuleContext):
+    """LEAK004: running bests over evaluations and where they are reported (report.py)."""
+    from .report import report_facts
+
+    return report_facts(ctx)
 
 
 @aux_extractor("leak")
@@ -155,4 +163,24 @@ class TestSplitInFitting(_LeakRule):
         return f"preprocessing is fitted on held-out data: {sink.what} on {what}"
 
 
-RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]
+class SelectionAndReportOnOneSplit(Rule):
+    code, name, severity = LEAK_REPORT, "selection-and-report-on-one-split", Severity.WARNING
+    summary = ("The split whose metric selects the model (best checkpoint, best epoch) is also the split whose "
+               "number is reported, and no other split is evaluated after the selection.")
+    hint = ("Report a number the selection did not see: carve a validation split from the training data for the "
+            "selection and evaluate the selected model once on a separate test split; or report the last epoch.")
+    needs = ("leak-report",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        for result, facts in project.facts("leak-report"):
+            for sel in facts.selections:
+                split = f"the split `{sel.split}`" if sel.split else "the evaluated split"
+                message = (f"{split} both selects and reports: `{sel.test}` keeps the best score over the "
+                           f"evaluations, and line {sel.report.line} {sel.report_text.split(':', 1)[0]} "
+                           f"(`{sel.best}`); no other split is evaluated after the selection, so the reported "
+                           "number is the maximum of noisy evaluations (biased upward)")
+                yield self.finding(sel.loc, message, related=[
+                    Related(sel.report, f"the selected split's number is reported here: {sel.report_text}")])
+
+
+RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting, SelectionAndReportOnOneSplit]

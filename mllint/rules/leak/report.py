@@ -1,0 +1,477 @@
+"""LEAK004's per-module analysis: the split whose metric selects is also the split whose number is reported.
+
+A *selection* is a running best over evaluations: `best = max(best, acc)`, `if acc > best: best = acc` (with or
+without a checkpoint), `is_best = acc > best`. Its *report* is the best value printed, logged or written out
+(directly, or through a dict or a string built from it), in the selecting function, in the module for a global,
+or in the class for an attribute; or, when the selection saves a checkpoint, the same split evaluated again
+outside the training loop and printed (an evaluation-only path of the same script). The finding is silenced when
+another split that is not training data is evaluated in the selecting function or after a call of it (a final
+test after selection), or when the class also defines a Lightning `test_step`.
+
+The split is read from the role of values, not their names: the data handed to the call that computed the metric,
+or the loop that accumulated it; training data is what a loop with `backward()`/`.step()` iterates.
+Cost: one walk of the module's statements, and only for modules whose text holds a best-score word.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ...core.names import dotted
+from ...core.walk import walk
+from ...findings import Loc
+
+_BEST_TARGET = re.compile(r"best|^max_|_max$|^min_|_min$|highest|lowest|^top_?acc", re.IGNORECASE)
+_REPORT_CALLS = frozenset({
+    "print", "info", "warning", "log", "write", "writelines", "dump", "log_metrics", "add_scalar", "add_scalars",
+    "log_dict", "pprint", "set_postfix", "log_metric", "critical", "debug", "echo", "cprint", "print_log",
+})
+_NOT_REPORT = re.compile(r"oracle|upper[ _-]?bound|for reference", re.IGNORECASE)
+_DATA = re.compile(r"loader|data(?!_?parallel)|dataset|(?:^|_)ds$|^ds_|(?:^|_)dl$|iter$|_set$|set$|^set_|split|"
+                   r"batches|queue|^dev$|^val$|^valid$|^test$|corpus|^x_|_x$", re.IGNORECASE)
+_CONFIG_HEAD = re.compile(r"^(?:args|opts?|options|cfg|config|conf|configs|hparams|hp|params|settings|flags|FLAGS)$")
+_NOT_DATA = re.compile(r"model|net$|optim|criterion|loss|device|args|cfg|config|opt$|logger|writer|epoch|"
+                       r"sampler|transform|collate|size|num_|^n_|path|dir$|root|name|len", re.IGNORECASE)
+_TRAINING = re.compile(r"train|(?:^|_)tr(?:_|$)", re.IGNORECASE)
+_CONSTRUCTS = re.compile(r"DataLoader|Dataset|Sampler|^len$|^enumerate$|^zip$|^iter$|^next$|^list$|^tqdm$|"
+                         r"^isinstance$|^hasattr$|^getattr$|^print$|^range$|^str$|^int$|^float$|^format$|"
+                         r"^set_epoch$|^append$|^extend$|^update$|^makedirs$|^join$|^exists$", re.IGNORECASE)
+_EVALUATES = re.compile(r"eval|valid|test|infer|predict|score|metric|accuracy|run_epoch", re.IGNORECASE)
+_OPT_STEP = re.compile(r"(?:^|\.)(?:backward|step|manual_backward)$")
+
+
+@dataclass
+class Selection:
+    loc: Loc
+    test: str  # the selection as written
+    best: str  # the running best
+    split: str  # the selecting split as written ("" when not known)
+    report: Loc | None
+    report_text: str
+    scope: str
+
+
+@dataclass
+class ReportFacts:
+    selections: list[Selection] = field(default_factory=list)
+
+
+def _text(module: cst.Module, node: cst.CSTNode, limit: int = 60) -> str:
+    text = " ".join(module.code_for_node(node).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _name_of(node: cst.CSTNode) -> str:
+    """`best_acc`, `self.best_acc`, `best_acc.top1`: the dotted text of a name or attribute chain, else ""."""
+    return dotted(node) or "" if isinstance(node, (cst.Name, cst.Attribute)) else ""
+
+
+def _ordering(op) -> bool:
+    return isinstance(op, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
+
+
+def _root(expr: cst.BaseExpression) -> str:
+    """The variable a metric is read from: `test_stats['acc1']` -> test_stats, `top1.avg.item()` -> top1."""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Attribute):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            break
+    return expr.value if isinstance(expr, cst.Name) else ""
+
+
+def _leaf(text: str) -> str:
+    return text.rsplit(".", 1)[-1]
+
+
+def _best_like(text: str) -> bool:
+    """`best_acc`, `max_accuracy`, `best_acc.top1`, `self.best_iou`."""
+    return any(_BEST_TARGET.search(part) for part in text.split(".")[-2:] if part != "self")
+
+
+class _Scope:
+    """One function (or the module body): its statements in order, each with its enclosing loops."""
+
+    def __init__(self, name: str, node: cst.CSTNode, cls: str | None) -> None:
+        self.name, self.node, self.cls = name, node, cls
+        self.stmts: list[tuple[cst.CSTNode, tuple[cst.For | cst.While, ...]]] = []
+        self.globals: set[str] = set()
+        self.training_loops: set[int] = set()
+
+
+def _collect(body, scope: _Scope, loops: tuple, scopes: list, cls: str | None, prefix: str) -> None:
+    for stmt in body:
+        if type(stmt) is cst.FunctionDef:
+            inner = _Scope(f"{prefix}{stmt.name.value}", stmt, cls)
+            scopes.append(inner)
+            _collect(_block(stmt.body), inner, (), scopes, cls, f"{prefix}{stmt.name.value}.")
+            continue
+        if type(stmt) is cst.ClassDef:
+            _collect(_block(stmt.body), scope, loops, scopes, stmt.name.value, f"{prefix}{stmt.name.value}.")
+            continue
+        scope.stmts.append((stmt, loops))
+        if isinstance(stmt, (cst.For, cst.While)):
+            _collect(_block(stmt.body), scope, loops + (stmt,), scopes, cls, prefix)
+            if stmt.orelse is not None:
+                _collect(_block(stmt.orelse.body), scope, loops, scopes, cls, prefix)
+        elif isinstance(stmt, cst.If):
+            node: cst.CSTNode | None = stmt
+            while isinstance(node, cst.If):
+                _collect(_block(node.body), scope, loops, scopes, cls, prefix)
+                node = node.orelse
+            if node is not None:
+                _collect(_block(node.body), scope, loops, scopes, cls, prefix)
+        elif isinstance(stmt, (cst.With, cst.Try)) or type(stmt).__name__ == "TryStar":
+            _collect(_block(stmt.body), scope, loops, scopes, cls, prefix)
+            for handler in getattr(stmt, "handlers", ()):
+                _collect(_block(handler.body), scope, loops, scopes, cls, prefix)
+            for extra in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+                if extra is not None:
+                    _collect(_block(extra.body), scope, loops, scopes, cls, prefix)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Global):
+                    scope.globals.update(n.name.value for n in small.names)
+
+
+def _block(body) -> list:
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else list(getattr(body, "body", ()))
+
+
+def _small(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    return list(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else []
+
+
+def _header(stmt: cst.CSTNode) -> list[cst.CSTNode]:
+    """The expressions a compound statement evaluates itself (not its body)."""
+    if isinstance(stmt, cst.If):
+        return [stmt.test]
+    if isinstance(stmt, cst.For):
+        return [stmt.iter]
+    if isinstance(stmt, cst.While):
+        return [stmt.test]
+    if isinstance(stmt, cst.With):
+        return [item.item for item in stmt.items]
+    return _small(stmt)
+
+
+def _calls(stmt: cst.CSTNode):
+    for part in _header(stmt):
+        for node in walk(part):
+            if type(node) is cst.Call:
+                yield node
+
+
+def _data_args(call: cst.Call) -> list[str]:
+    found = []
+    for arg in call.args:
+        for node in ([arg.value] if isinstance(arg.value, (cst.Name, cst.Attribute)) else
+                     [a.value for a in arg.value.args] if isinstance(arg.value, cst.Call) and
+                     (dotted(arg.value.func) or "").rsplit(".", 1)[-1] in ("enumerate", "tqdm", "iter", "zip") else []):
+            text = _name_of(node)
+            if _is_data(text):
+                found.append(text)
+    return found
+
+
+def _iterated(loop: cst.For) -> list[str]:
+    expr = loop.iter
+    while isinstance(expr, cst.Call) and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("enumerate", "tqdm", "iter", "zip"):
+        if not expr.args:
+            return []
+        expr = expr.args[0].value
+    text = _name_of(expr)
+    return [text] if _is_data(text) else []
+
+
+def _is_data(text: str) -> bool:
+    """A name or attribute that holds data, not a setting (`args.dataset`) or a model."""
+    if not text:
+        return False
+    parts = text.split(".")
+    if _CONFIG_HEAD.match(parts[0]) or (parts[0] == "self" and len(parts) > 2 and _CONFIG_HEAD.match(parts[1])):
+        return False
+    leaf = parts[-1]
+    return bool(_DATA.search(leaf)) and not _NOT_DATA.search(leaf)
+
+
+class _Module:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.module: cst.Module = ctx.module
+        self.top = _Scope("<module>", ctx.module, None)
+        self.scopes: list[_Scope] = [self.top]
+        _collect(ctx.module.body, self.top, (), self.scopes, None, "")
+        self.by_name: dict[str, list[_Scope]] = {}
+        for scope in self.scopes[1:]:
+            self.by_name.setdefault(scope.name.rsplit(".", 1)[-1], []).append(scope)
+        for scope in self.scopes:
+            self._training(scope)
+
+    def _training(self, scope: _Scope) -> None:
+        """Loops whose body steps an optimiser or calls backward(): what they iterate is training data."""
+        for stmt, loops in scope.stmts:
+            if not loops:
+                continue
+            for call in _calls(stmt):
+                if _OPT_STEP.search(dotted(call.func) or ""):
+                    scope.training_loops.update(id(loop) for loop in loops)
+
+    def training_data(self, scope: _Scope) -> set[str]:
+        data: set[str] = set()
+        for stmt, _ in scope.stmts:
+            if isinstance(stmt, cst.For) and id(stmt) in scope.training_loops:
+                data.update(_iterated(stmt))
+        return data
+
+    # --- selections --------------------------------------------------------------------------------
+    def selections(self, scope: _Scope):
+        """(node, best, metric expression, saves) per running-best update of the scope, first per best."""
+        seen: set[str] = set()
+        for stmt, loops in scope.stmts:
+            found = None
+            if isinstance(stmt, cst.If):
+                found = self._if_selection(stmt)
+            for small in _small(stmt):
+                if found is None and isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    found = self._assign_selection(small)
+            if found is not None and found[1] not in seen:
+                seen.add(found[1])
+                yield (*found, stmt, loops)
+
+    def _if_selection(self, stmt: cst.If):
+        for node in walk(stmt.test):
+            if type(node) is not cst.Comparison or len(node.comparisons) != 1 or not _ordering(node.comparisons[0].operator):
+                continue
+            left, right = node.left, node.comparisons[0].comparator
+            assigned = self._assigned_in(stmt.body)
+            for best, metric in ((left, right), (right, left)):
+                text = _name_of(best)
+                if text and text in assigned and _best_like(text) and self._metric(metric):
+                    return stmt.test, text, metric, self._saves(stmt.body)
+        return None
+
+    def _assign_selection(self, small: cst.Assign):
+        target = _name_of(small.targets[0].target)
+        value = small.value
+        if not target:
+            return None
+        if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] in ("max", "min") \
+                and len(value.args) == 2 and _best_like(target):
+            texts = [_name_of(a.value) for a in value.args]
+            if target in texts:
+                metric = value.args[1 - texts.index(target)].value
+                if self._metric(metric):
+                    return value, target, metric, False
+        if type(value) is cst.Comparison and len(value.comparisons) == 1 and _ordering(value.comparisons[0].operator) \
+                and re.search(r"best", _leaf(target), re.IGNORECASE):
+            for best, metric in ((value.left, value.comparisons[0].comparator), (value.comparisons[0].comparator, value.left)):
+                text = _name_of(best)
+                if text and _best_like(text) and self._metric(metric):
+                    return value, text, metric, True  # `is_best` exists to choose a checkpoint
+        return None
+
+    @staticmethod
+    def _metric(expr: cst.BaseExpression) -> bool:
+        """A score, not a literal or a counter."""
+        if isinstance(expr, (cst.Integer, cst.Float)) or (isinstance(expr, cst.UnaryOperation)):
+            return False
+        root = _root(expr)
+        leaf = _leaf(_name_of(expr)) if _name_of(expr) else root
+        return bool(root) and not re.search(r"epoch|step|iter|^i$|^n$|time|count|len|size|idx|index|best", leaf, re.IGNORECASE)
+
+    def _assigned_in(self, body) -> set[str]:
+        names = set()
+        for node in walk(body):
+            if type(node) is cst.AssignTarget:
+                text = _name_of(node.target)
+                if text:
+                    names.add(text)
+        return names
+
+    def _saves(self, body) -> bool:
+        for node in walk(body):
+            if type(node) is cst.Call:
+                last = (dotted(node.func) or "").rsplit(".", 1)[-1]
+                if "save" in last.lower() or last in ("deepcopy", "copyfile", "copy", "state_dict"):
+                    return True
+        return False
+
+    # --- the split a metric comes from ---------------------------------------------------------------
+    def split_of(self, scope: _Scope, metric: cst.BaseExpression, before: cst.CSTNode) -> list[str]:
+        """The data evaluated to compute the metric: the data arguments of the call that assigned its variable
+        (`prec1 = validate(val_loader, ...)`), or what the loop that accumulated it iterates."""
+        root = _root(metric)
+        if type(metric) is cst.Call:
+            args = _data_args(metric)
+            if args:
+                return args
+        if not root:
+            return []
+        found: list[str] = []
+        for stmt, loops in scope.stmts:
+            if stmt is before:
+                break
+            for small in _small(stmt):
+                value = None
+                if isinstance(small, cst.Assign) and any(root in _target_names(t.target) for t in small.targets):
+                    value = small.value
+                elif isinstance(small, cst.Expr) and type(small.value) is cst.Call and \
+                        isinstance(small.value.func, cst.Attribute) and _root(small.value.func) == root:
+                    value = small.value  # `top1.update(acc1, n)`: accumulated where it is updated
+                if value is None:
+                    continue
+                args = [a for call in walk(value) if type(call) is cst.Call for a in _data_args(call)]
+                if args:
+                    found = args
+                else:
+                    loops_data = [d for loop in loops if isinstance(loop, cst.For) for d in _iterated(loop)]
+                    if loops_data:
+                        found = loops_data[-1:]
+        return found
+
+    # --- reports -------------------------------------------------------------------------------------
+    def report(self, scope: _Scope, best: str, stmt: cst.CSTNode):
+        """The first statement that prints, logs or writes the best value, in the places that can see it."""
+        places: list[_Scope] = [scope]
+        head = best.split(".", 1)[0]
+        if head == "self" and scope.cls is not None:
+            places += [s for s in self.scopes if s.cls == scope.cls and s is not scope]
+        elif head in scope.globals or scope is self.top:
+            places += [s for s in self.scopes if s is not scope and (s is self.top or head in s.globals)]
+        for place in places:
+            tracked = {best}
+            started = place is not scope
+            for stmt2, _ in place.stmts:
+                if stmt2 is stmt:
+                    started = True
+                if not started:
+                    continue
+                for small in _small(stmt2):
+                    if isinstance(small, cst.Assign) and _mentions(small.value, tracked):
+                        for t in small.targets:
+                            tracked.update(_target_names(t.target))
+                for call in _calls(stmt2):
+                    last = (dotted(call.func) or "").rsplit(".", 1)[-1]
+                    if last in _REPORT_CALLS and any(_mentions(a.value, tracked) for a in call.args) \
+                            and not _NOT_REPORT.search(self.module.code_for_node(call)):
+                        return call
+        return None
+
+    def evaluation_report(self, scope: _Scope, split: list[str], loop: cst.CSTNode | None):
+        """Outside the training loop, the same split evaluated and printed (an evaluation-only path)."""
+        if not split:
+            return None
+        for stmt, loops in scope.stmts:
+            if loop is not None and loop in loops or stmt is loop:
+                continue
+            for call in _calls(stmt):
+                last = (dotted(call.func) or "").rsplit(".", 1)[-1]
+                if _CONSTRUCTS.search(last) or last[:1].isupper() or not _EVALUATES.search(last):
+                    continue
+                if set(_data_args(call)) & set(split):
+                    return call
+        return None
+
+    # --- silencers -----------------------------------------------------------------------------------
+    def other_evaluations(self, scope: _Scope, split: list[str], exclude: set[str]) -> str | None:
+        """Another split (not the selecting one, not training data) evaluated in the scope."""
+        training = self.training_data(scope) | exclude
+        for stmt, loops in scope.stmts:
+            candidates: list[str] = []
+            if isinstance(stmt, cst.For) and id(stmt) not in scope.training_loops:
+                candidates += _iterated(stmt)
+            for call in _calls(stmt):
+                last = (dotted(call.func) or "").rsplit(".", 1)[-1]
+                if _CONSTRUCTS.search(last) or last[:1].isupper() or _OPT_STEP.search(last) or last in _REPORT_CALLS:
+                    continue
+                if re.search(r"train|fit", last, re.IGNORECASE) and not re.search(r"eval|test|valid", last, re.IGNORECASE):
+                    continue
+                if any(isinstance(loop, cst.For) and id(loop) in scope.training_loops for loop in loops) and \
+                        not re.search(r"eval|test|valid|infer|predict|score|metric", last, re.IGNORECASE):
+                    continue
+                candidates += _data_args(call)
+            for data in candidates:
+                if data not in split and data not in training and not _TRAINING.search(_leaf(data)):
+                    return data
+        return None
+
+    def callers(self, scope: _Scope):
+        """(caller scope, the statement that calls the scope's function) in this module."""
+        short = scope.name.rsplit(".", 1)[-1]
+        if scope is self.top:
+            return
+        for place in self.scopes:
+            if place is scope:
+                continue
+            for stmt, _ in place.stmts:
+                for call in _calls(stmt):
+                    if (dotted(call.func) or "").rsplit(".", 1)[-1] == short:
+                        yield place, call
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for e in target.elements for n in _target_names(e.value)}
+    text = _name_of(target)
+    return {text} if text else set()
+
+
+def _mentions(expr: cst.CSTNode, tracked: set[str]) -> bool:
+    for node in walk(expr):
+        if type(node) in (cst.Name, cst.Attribute) and _name_of(node) in tracked:
+            return True
+    return False
+
+
+def _gate(text: str) -> bool:
+    lowered = text.lower()
+    return "best" in lowered or "max_" in lowered or "min_" in lowered
+
+
+def report_facts(ctx) -> ReportFacts | None:
+    if ctx.is_test or not _gate(ctx.text):
+        return None
+    mod = _Module(ctx)
+    facts = ReportFacts()
+    tests = {s.cls for s in mod.scopes if s.name.rsplit(".", 1)[-1] == "test_step" and s.cls}
+    for scope in mod.scopes:
+        if scope.cls in tests:
+            continue  # a Lightning module with a test step evaluates another split after selection
+        done: set[str] = set()
+        for node, best, metric, saves, stmt, loops in mod.selections(scope):
+            split = mod.split_of(scope, metric, stmt)
+            if ", ".join(split) in done:
+                continue  # `best_acc.top1` and `best_acc.top5` on one split: one finding
+            training = mod.training_data(scope)
+            if split and all(s in training or _TRAINING.search(_leaf(s)) for s in split):
+                continue  # a best training loss, not an evaluation
+            report = mod.report(scope, best, stmt)
+            kind = "best"
+            if report is None and (saves or mod._saves(stmt)):
+                report = mod.evaluation_report(scope, split, loops[0] if loops else None)
+                kind = "evaluation"
+            if report is None:
+                continue
+            if mod.other_evaluations(scope, split, set()) is not None:
+                continue
+            silenced = False
+            for caller, call in mod.callers(scope):
+                passed = set(_data_args(call))
+                if mod.other_evaluations(caller, split + sorted(passed), set()) is not None:
+                    silenced = True
+                    break
+            if silenced:
+                continue
+            done.add(", ".join(split))
+            facts.selections.append(Selection(
+                ctx.loc(node), _text(mod.module, node), best, ", ".join(split), ctx.loc(report),
+                ("prints the best value" if kind == "best" else "evaluates the same split again") +
+                f": `{_text(mod.module, report)}`", scope.name))
+    return facts if facts.selections else None
