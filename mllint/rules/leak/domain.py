@@ -39,6 +39,8 @@ class LeakDomain(Domain):
         self.splits = tuple(s.lower() for s in held_out)
         self._actions: dict[int, str | None] = {}
         self.pending: set[int] = set()  # sources that are config values, held-out only if a config says so
+        self._functions: dict | None = None  # qualified name -> FunctionDef, for what a backward() does
+        self._steps: dict[str, bool] = {}
 
     def start(self, flow: Interpreter) -> None:
         text = flow.ctx.text
@@ -310,6 +312,8 @@ class LeakDomain(Domain):
                 return
 
     def _backward(self, flow: Interpreter, call: Call) -> bool:
+        if call.short in ("backward", "manual_backward") and not self._trains(flow, call.frame):
+            return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
             return True
@@ -319,6 +323,23 @@ class LeakDomain(Domain):
                       site=call.library_site)
             return True
         return False
+
+    def _trains(self, flow: Interpreter, frame: Frame) -> bool:
+        """Does a `backward()` in this function train, i.e. lead to an optimiser step on the model's parameters?
+        Not when the function steps nothing and reads the gradient of something that is not a parameter
+        (`delta.grad`, `images.grad`): adversarial attacks (PGD, FGSM) and saliency maps differentiate with
+        respect to the input."""
+        if ".grad" not in flow.ctx.text:
+            return True
+        if self._functions is None:
+            self._functions = _function_nodes(flow.ctx.module, flow.module)
+        node = self._functions.get(frame.qual)
+        if node is None:
+            return True
+        known = self._steps.get(frame.qual)
+        if known is None:
+            known = self._steps[frame.qual] = _input_gradients_only(node)
+        return not known
 
     def _fit(self, flow: Interpreter, call: Call) -> bool:
         if not (call.short in P.FIT_METHODS and call.is_method):
@@ -419,6 +440,48 @@ _CALL_SINKS = (LeakDomain._backward, LeakDomain._fit, LeakDomain._vocabulary, Le
 _DATA_ARG = re.compile(r"(?:^|_)(?:feats?|features|embeddings|data|x|y|labels|targets|images|imgs|samples|tensors?|"
                        r"arrays?|inputs)$", re.IGNORECASE)
 _PATH_ARG = re.compile(r"dir|root|path|folder|file|name", re.IGNORECASE)
+
+
+def _function_nodes(module: cst.Module, prefix: str) -> dict[str, cst.FunctionDef]:
+    """Functions by the interpreter's qualified names (module functions, methods, nested functions)."""
+    found: dict[str, cst.FunctionDef] = {}
+    stack: list = [(stmt, prefix) for stmt in module.body]
+    while stack:
+        stmt, path = stack.pop()
+        if type(stmt) is cst.FunctionDef:
+            qual = f"{path}.{stmt.name.value}"
+            found[qual] = stmt
+            stack.extend((inner, qual) for inner in body_of(stmt) if type(inner) in (cst.FunctionDef,))
+        elif type(stmt) is cst.ClassDef:
+            stack.extend((inner, f"{path}.{stmt.name.value}") for inner in body_of(stmt)
+                         if type(inner) in (cst.FunctionDef, cst.ClassDef))
+    return found
+
+
+_PARAMETERS = re.compile(r"(?:^|_)(?:p|params?|parameters?|weights?|w|b|bias|layer|module|m)$|named_parameters|"
+                         r"\.parameters$", re.IGNORECASE)
+
+
+def _input_gradients_only(node: cst.FunctionDef) -> bool:
+    """The function reads `x.grad` of something that is not a parameter and steps no optimiser."""
+    from ...core.walk import walk
+
+    params_loops: set[str] = set()
+    input_grad = False
+    for inner in walk(node.body):
+        kind = type(inner)
+        if kind is cst.Call:
+            name = dotted(inner.func) or ""
+            last = name.rsplit(".", 1)[-1]
+            if last in ("step", "optimizer_step", "apply_gradients") and not P.SCHEDULER_NAME.search(name):
+                return False
+        elif kind is cst.For and "parameters" in (dotted(getattr(inner.iter, "func", inner.iter)) or ""):
+            params_loops.update(n.value for n in walk(inner.target) if type(n) is cst.Name)
+        elif kind is cst.Attribute and inner.attr.value == "grad":
+            owner = dotted(inner.value) or ""
+            if owner and owner.split(".", 1)[0] not in params_loops and not _PARAMETERS.search(owner):
+                input_grad = True
+    return input_grad
 
 
 def _given_data(call: Call) -> bool:

@@ -39,6 +39,7 @@ _CONSTRUCTS = re.compile(r"DataLoader|Dataset|Sampler|^len$|^enumerate$|^zip$|^i
                          r"^isinstance$|^hasattr$|^getattr$|^print$|^range$|^str$|^int$|^float$|^format$|"
                          r"^set_epoch$|^append$|^extend$|^update$|^makedirs$|^join$|^exists$", re.IGNORECASE)
 _EVALUATES = re.compile(r"eval|valid|test|infer|predict|score|metric|accuracy|run_epoch", re.IGNORECASE)
+_SPLIT_WORD = re.compile(r"train|val|dev|test|eval|hold", re.IGNORECASE)
 _OPT_STEP = re.compile(r"(?:^|\.)(?:backward|step|manual_backward)$")
 
 
@@ -169,15 +170,21 @@ def _calls(stmt: cst.CSTNode):
 
 
 def _data_args(call: cst.Call) -> list[str]:
+    """The data a call is given: names and attributes (`val_loader`, `self.dev_iter`), the container of a
+    subscript (`Data.valid[0]` -> `Data.valid`), through `enumerate`/`tqdm`; a container whose part is also given
+    (`evaluate(Data, Data.valid[0], ...)`) gives way to the part."""
     found = []
     for arg in call.args:
-        for node in ([arg.value] if isinstance(arg.value, (cst.Name, cst.Attribute)) else
-                     [a.value for a in arg.value.args] if isinstance(arg.value, cst.Call) and
-                     (dotted(arg.value.func) or "").rsplit(".", 1)[-1] in ("enumerate", "tqdm", "iter", "zip") else []):
+        value = arg.value
+        while isinstance(value, cst.Subscript):
+            value = value.value
+        for node in ([value] if isinstance(value, (cst.Name, cst.Attribute)) else
+                     [a.value for a in value.args] if isinstance(value, cst.Call) and
+                     (dotted(value.func) or "").rsplit(".", 1)[-1] in ("enumerate", "tqdm", "iter", "zip") else []):
             text = _name_of(node)
-            if _is_data(text):
+            if _is_data(text) or "." in text and _DATA.search(text.split(".")[-2]) and _SPLIT_WORD.search(_leaf(text)):
                 found.append(text)
-    return found
+    return [t for t in found if not any(other.startswith(t + ".") for other in found)]
 
 
 def _iterated(loop: cst.For) -> list[str]:
@@ -305,36 +312,50 @@ class _Module:
 
     # --- the split a metric comes from ---------------------------------------------------------------
     def split_of(self, scope: _Scope, metric: cst.BaseExpression, before: cst.CSTNode) -> list[str]:
-        """The data evaluated to compute the metric: the data arguments of the call that assigned its variable
-        (`prec1 = validate(val_loader, ...)`), or what the loop that accumulated it iterates."""
-        root = _root(metric)
+        """The data evaluated to compute the metric, by a short backward slice of the statements before the
+        selection: the data arguments of a call that assigned a variable the metric depends on
+        (`prec1 = validate(val_loader, ...)`), or what the loop that accumulated it iterates
+        (`for x, y in loader: correct += ...`, `top1.update(...)`), following `acc = correct / total`."""
         if type(metric) is cst.Call:
             args = _data_args(metric)
             if args:
                 return args
-        if not root:
-            return []
-        found: list[str] = []
+        wanted = {_root(metric)} - {""}
+        done: set[str] = set()
+        stmts = []
         for stmt, loops in scope.stmts:
             if stmt is before:
                 break
-            for small in _small(stmt):
-                value = None
-                if isinstance(small, cst.Assign) and any(root in _target_names(t.target) for t in small.targets):
-                    value = small.value
-                elif isinstance(small, cst.Expr) and type(small.value) is cst.Call and \
-                        isinstance(small.value.func, cst.Attribute) and _root(small.value.func) == root:
-                    value = small.value  # `top1.update(acc1, n)`: accumulated where it is updated
-                if value is None:
-                    continue
-                args = [a for call in walk(value) if type(call) is cst.Call for a in _data_args(call)]
-                if args:
-                    found = args
-                else:
+            stmts.append((stmt, loops))
+        for _ in range(4):
+            if not wanted:
+                break
+            found: list[str] = []
+            deps: set[str] = set()
+            for stmt, loops in stmts:
+                for small in _small(stmt):
+                    value = None
+                    if isinstance(small, cst.Assign) and any(wanted & _target_names(t.target) for t in small.targets):
+                        value = small.value
+                    elif isinstance(small, cst.AugAssign) and _name_of(small.target) in wanted:
+                        value = small.value
+                    elif isinstance(small, cst.Expr) and type(small.value) is cst.Call and \
+                            isinstance(small.value.func, cst.Attribute) and _root(small.value.func) in wanted:
+                        value = small.value  # `top1.update(acc1, n)`: accumulated where it is updated
+                    if value is None:
+                        continue
+                    args = [a for call in walk(value) if type(call) is cst.Call for a in _data_args(call)]
                     loops_data = [d for loop in loops if isinstance(loop, cst.For) for d in _iterated(loop)]
-                    if loops_data:
+                    if args:
+                        found = args
+                    elif loops_data:
                         found = loops_data[-1:]
-        return found
+                    deps.update(n.value for n in walk(value) if type(n) is cst.Name)
+            if found:
+                return found
+            done |= wanted
+            wanted = deps - done
+        return []
 
     # --- reports -------------------------------------------------------------------------------------
     def report(self, scope: _Scope, best: str, stmt: cst.CSTNode):
@@ -344,7 +365,7 @@ class _Module:
         if head == "self" and scope.cls is not None:
             places += [s for s in self.scopes if s.cls == scope.cls and s is not scope]
         elif head in scope.globals or scope is self.top:
-            places += [s for s in self.scopes if s is not scope and (s is self.top or head in s.globals)]
+            places += [s for s in self.scopes if s is not scope and not _binds_locally(s, head)]
         for place in places:
             tracked = {best}
             started = place is not scope
@@ -416,6 +437,17 @@ class _Module:
                         yield place, call
 
 
+def _binds_locally(scope: _Scope, name: str) -> bool:
+    """Does the function have its own `name` (a parameter or an assignment without `global`)?"""
+    if scope.node is None or type(scope.node) is not cst.FunctionDef or name in scope.globals:
+        return False
+    params = scope.node.params
+    if any(p.name.value == name for p in (*params.posonly_params, *params.params, *params.kwonly_params)):
+        return True
+    return any(isinstance(small, cst.Assign) and any(name in _target_names(t.target) for t in small.targets)
+               for stmt, _ in scope.stmts for small in _small(stmt))
+
+
 def _target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return {n for e in target.elements for n in _target_names(e.value)}
@@ -447,7 +479,7 @@ def report_facts(ctx) -> ReportFacts | None:
         done: set[str] = set()
         for node, best, metric, saves, stmt, loops in mod.selections(scope):
             split = mod.split_of(scope, metric, stmt)
-            if ", ".join(split) in done:
+            if not split or ", ".join(split) in done:  # no data evaluated: not known to be an evaluation
                 continue  # `best_acc.top1` and `best_acc.top5` on one split: one finding
             training = mod.training_data(scope)
             if split and all(s in training or _TRAINING.search(_leaf(s)) for s in split):
