@@ -174,6 +174,7 @@ class Interpreter:
         self.module_names = module_level_names(ctx.module)
         self.frame = Frame(f"{self.module}.<module>", None, None, True, None)
         self.guards: list[object] = []
+        self.param_guards: list[tuple | None] = []  # (index, name) of parameters that must be truthy here
         self.env: Env = {}  # the variables of the statement being run, for hooks that evaluate a sub-expression
         self.options: dict[str, object] = {}  # argparse dest -> literal str/bool default
         self._sinks: dict[tuple[str, int], Sink] = {}
@@ -213,7 +214,8 @@ class Interpreter:
         if known is not None:
             known.val = union(known.val, value)
             return None
-        sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site)
+        sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site,
+                    guard=tuple(sorted({g for g in self.param_guards if g is not None})))
         self._sinks[key] = sink
         self.facts.sinks.append(sink)
         return sink
@@ -242,10 +244,13 @@ class Interpreter:
         for extra in (params.star_arg, params.star_kwarg):
             if isinstance(extra, cst.Param):
                 env[extra.name.value] = terms_val({ParamTerm(qual, -2, extra.name.value)})
+        falsy = frozenset(p.name.value for p in [*ordered, *params.kwonly_params]
+                          if p.default is not None and _falsy(p.default))
         outer_frame, self.frame = self.frame, frame
+        outer_guards, self.param_guards = self.param_guards, []
         self.block(body_of(node), env)
-        self.frame = outer_frame
-        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        self.frame, self.param_guards = outer_frame, outer_guards
+        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns, falsy)
         self.domain.function_done(self, node, frame)
 
     def class_def(self, node: cst.ClassDef, prefix: str) -> None:
@@ -375,18 +380,41 @@ class Interpreter:
         guard = self.domain.branch(self, node, test)
         if guard is not None:
             self.guards.append(guard)
+        truthy = self._param_truth(node.test)
         body = dict(env)
+        self.param_guards.append(truthy[0] if truthy and truthy[1] else None)
         self.block(body_of(node), body)
+        self.param_guards[-1] = truthy[0] if truthy and not truthy[1] else None
         other = dict(env)
         if isinstance(node.orelse, cst.If):
             self.if_(node.orelse, other)
         elif node.orelse is not None:
             self.suite(node.orelse, other)
+        self.param_guards.pop()
         if guard is not None:
             self.guards.pop()
         env.clear()
         env.update(body)
         merge_into(env, other)
+
+    def _param_truth(self, test: cst.BaseExpression) -> tuple | None:
+        """((index, name), whether the body runs when it is truthy) for `if p:`, `if not p:`, `if p is not None:`,
+        `if p is None:` on a parameter of the function (`run_epoch(loader, model, optimizer=None)`)."""
+        if self.frame.is_module:
+            return None
+        truth = True
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test, truth = test.expression, False
+        if type(test) is cst.Comparison and len(test.comparisons) == 1 and \
+                type(test.comparisons[0].comparator) is cst.Name and test.comparisons[0].comparator.value == "None":
+            op = type(test.comparisons[0].operator)
+            if op not in (cst.IsNot, cst.Is, cst.NotEqual, cst.Equal):
+                return None
+            truth = truth == (op in (cst.IsNot, cst.NotEqual))
+            test = test.left
+        if type(test) is not cst.Name or test.value not in self.frame.params:
+            return None
+        return (self.frame.params.index(test.value), test.value), truth
 
     def decide(self, test: cst.BaseExpression, env: Env) -> bool | None:
         """The value of `name == "literal"` / `name != "literal"` / `name in (...)` for a name bound to a literal."""
@@ -689,6 +717,7 @@ class Interpreter:
             self.facts.calls[key] = CallSite(
                 key, self.ctx.rel, callee, None,
                 tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
+                tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)),
             )
             cls = callee if short[:1].isupper() else None
             return Val(frozenset({ReturnTerm(key)}) | sources, cls=cls)
@@ -773,6 +802,18 @@ class Interpreter:
 
 # Methods whose arguments become the object's state: constructors and set-up methods.
 _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
+
+
+def _falsy(expr: cst.BaseExpression) -> bool:
+    """A literal None, False, 0 or empty string."""
+    kind = type(expr)
+    if kind is cst.Name:
+        return expr.value in ("None", "False")
+    if kind is cst.Integer:
+        return expr.value == "0"
+    if kind is cst.SimpleString:
+        return expr.value in ('""', "''")
+    return False
 
 
 def _taint(env: Env) -> dict:
