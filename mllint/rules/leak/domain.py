@@ -187,6 +187,10 @@ class LeakDomain(Domain):
         return None
 
     def subscript(self, flow: Interpreter, node: cst.Subscript, owner: Val, key: object) -> Val | None:
+        if key is None and owner.fields:
+            chosen = self._chosen_entry(flow, node, owner)
+            if chosen is not None:
+                return chosen
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not config_like(node.value) \
                 and not known and TRAIN not in owner.marks:
@@ -195,6 +199,24 @@ class LeakDomain(Domain):
         if key in ("train", "training"):
             return mark(index(owner, key), TRAIN)
         return None
+
+    def _chosen_entry(self, flow: Interpreter, node: cst.Subscript, owner: Val) -> Val | None:
+        """`rs[metric]` on `{"valid": ..., "test": ...}` with `metric` a parameter: the held-out entry is chosen
+        when a caller passes a held-out name (`train_and_eval(..., metric="test")`), a conditional source decided
+        at the call sites like a split argument; the other entries are read as they are."""
+        held = [name for name, _ in owner.fields if isinstance(name, str) and is_held_out_split(name, self.splits)]
+        if not held or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        expr = node.slice[0].slice.value
+        chooser = flow.expr(expr, flow.env)
+        bare = [t for t in chooser.terms if type(t) in (ParamTerm, GlobalTerm) and not t.path]
+        if len(bare) != 1 or chooser.parts or chooser.fields:
+            return None
+        written = flow.ctx.module.code_for_node(node)
+        written = written if len(written) <= 40 else written[:37] + "..."
+        src = flow.source(node, f'the ["{held[0]}"] entry of `{written}`')
+        others = [value for name, value in owner.fields if name not in held]
+        return union(*others, terms_val({CondTerm(bare[0], ("heldout", None), (src.rel, src.i))}))
 
     # --- calls ------------------------------------------------------------------------------------
     def library_result(self, flow: Interpreter, call: Call) -> Val | None:
