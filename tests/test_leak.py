@@ -317,7 +317,8 @@ def fixture_findings(name: str) -> list:
 def test_option_default_names_the_option_in_the_source():
     (finding,) = fixture_findings("leak_pos_option_default_path")
     assert finding.message == ("a metric on held-out data selects the model: computed on the path 'data/test' "
-                               "(`args.val_dir`), it sets `best_acc`: the best score is chosen on it")
+                               "(`args.val_dir`), it sets `best_acc`: the best score is chosen on it; `val_loader` is named as "
+                               "validation data but is built from held-out data: the name misleads")
     assert [(Path(r.loc.path).name, r.loc.line) for r in finding.related] == [("train.py", 12)]
 
 

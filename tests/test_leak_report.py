@@ -120,3 +120,14 @@ def test_attack_gradients_are_not_training(tmp_path):
 def test_an_optimiser_step_on_test_data_is_training(tmp_path):
     (finding,) = lint(tmp_path, {"train.py": ATTACK.format(extra="finetune(x, y)")}, ("LEAK001",))
     assert finding.loc.line == 19
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_a_validation_name_on_test_data_is_called_misleading():
+    findings = run([str(FIXTURES / "leak_pos_dynamic_dataset_misnamed")], Config(), ["LEAK002"], [], jobs=1).findings
+    (finding,) = findings
+    assert "getattr(datasets" in finding.message and "(train=False)" in finding.message
+    assert finding.message.endswith("`val_loader` is named as validation data but is built from held-out data: "
+                                    "the name misleads")

@@ -67,13 +67,14 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
     # config values read where data is chosen are sources only where a config the project loads names held-out
     # data under that key; the others are dropped from every chain
     hits = confirm(project, files, held_out)
+    misnamed = {(rel, i): name for rel, f in files.items() for i, name in f.notes.get("misnamed", {}).items()}
     undecided = {(rel, i) for rel, f in files.items() for i, _, _ in f.notes.get("config_uses", ())} - hits.keys()
 
     def report(found: list, resolver: Resolver) -> dict[str, list[Finding]]:
         if undecided:
             found = [(sink, kept_atoms) for sink, atoms in found
                      if (kept_atoms := [a for a in atoms if a.source not in undecided])]
-        return {rule.code: list(rule().report(found, resolver, hits)) for rule in FLOW_RULES}
+        return {rule.code: list(rule().report(found, resolver, hits, misnamed)) for rule in FLOW_RULES}
 
     def decide():  # imported only when the kept result does not hold
         from .domain import LeakDomain
@@ -101,7 +102,7 @@ class _LeakRule(Rule):
         return iter(findings(project).get(self.code, []))
 
     def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver,
-               hits: dict[tuple, Hit] | None = None) -> Iterator[Finding]:
+               hits: dict[tuple, Hit] | None = None, misnamed: dict | None = None) -> Iterator[Finding]:
         reported: set[tuple] = set()
         reached = [r for r in found if r[0].code == self.code]
         reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
@@ -117,6 +118,9 @@ class _LeakRule(Rule):
             hit = (hits or {}).get(first.source)
             what = source.what if hit is None else f"{source.what} (`{hit.key}: {hit.value}` in {hit.display})"
             message = self.message(sink, what)
+            name = (misnamed or {}).get(first.source)
+            if name:
+                message += f"; `{name}` is named as validation data but is built from held-out data: the name misleads"
             # a project call written `loader(train=False)` is a source of its own and also the hop that
             # decides the source inside `loader`: one source, not two
             hops = {_where(resolver.call(hop.site)) for hop in first.hops}

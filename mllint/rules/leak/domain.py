@@ -31,6 +31,8 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
 _DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
+_VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
+                              re.IGNORECASE)
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
 
 
@@ -139,6 +141,11 @@ class LeakDomain(Domain):
         not in a function whose caller decides the split (`def load_data(root, phase="train")`)."""
         if source is not None and value.const is None and not self._held_out(value):
             value = self._config_value(flow, source, value, "data", flow.env)
+        if _VALIDATION_NAME.search(name) and value.terms:
+            # `val_loader = DataLoader(CIFAR10(train=False))`: held-out data under a validation name
+            for term in value.terms:
+                if type(term) is SourceTerm and term.rel == flow.ctx.rel and term.i not in self.pending:
+                    flow.facts.notes.setdefault("misnamed", {}).setdefault(term.i, name)
         if source is None or self._held_out(value) or value.const is not None or not P.held_out_name(name, self.splits):
             return value
         if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
@@ -238,7 +245,7 @@ class LeakDomain(Domain):
         found: set[Term] = set()
         marks: set[str] = set()
         short, node = call.short, call.node
-        data_like = P.dataset_like(short)
+        data_like = P.dataset_like(short) or not short and _dynamic_data(node.func)
         given_data = call.project and _given_data(call)
         for position, value, arg in call.args:
             if position in P.TRAIN_KEYWORDS and data_like and not given_data:
@@ -391,6 +398,20 @@ class LeakDomain(Domain):
         return True
 
     def _vocabulary(self, flow: Interpreter, call: Call) -> bool:
+        if call.short == "Counter" and call.args and _union_expr(call.args[0][2].value):
+            data = call.args[0][1]
+            if data.tainted():  # `Counter(train + dev + test)`: a vocabulary counted over every split
+                self.sink(flow, LEAK_FIT, call.node, data, "a vocabulary counted over a concatenation (`Counter()`)",
+                          site=call.library_site)
+            return True
+        if call.is_method and _COUNT_METHOD.match(call.short) and \
+                _VOCAB_RECEIVER.search(receiver_name(call.node.func) or call.receiver.ctor or ""):
+            data = union(*call.values.values())
+            if data.tainted():  # `vocab.count_file("test.txt")`, `dictionary.add_sentence(test_sentence)`
+                self.sink(flow, LEAK_FIT, call.node, data,
+                          f"`{receiver_name(call.node.func)}.{call.short}()` counts it into a vocabulary",
+                          site=call.library_site)
+            return True
         if call.short not in P.VOCAB_CALLS:
             return False
         data = union(*call.values.values())
@@ -464,6 +485,22 @@ _DATA_ARG = re.compile(r"(?:^|_)(?:feats?|features|embeddings|data|x|y|labels|ta
 _PATH_ARG = re.compile(r"dir|root|path|folder|file|name", re.IGNORECASE)
 
 
+_VOCAB_RECEIVER = re.compile(r"vocab|dictionary|tokeni[sz]er|lexicon|alphabet|word2idx|word_to_ix|w2i|stoi",
+                             re.IGNORECASE)
+_COUNT_METHOD = re.compile(r"(?:count|add|feed|learn|index)_(?:file|files|sents|sentences?|words?|tokens?|texts?|"
+                           r"documents?|corpus|symbols?|lines?)$|count_\w+$|add_words?$")
+
+
+def _union_expr(expr: cst.BaseExpression) -> bool:
+    """`a + b + c`, `chain(a, b)`, `np.concatenate([a, b])`: an expression that joins several collections."""
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
+        return True
+    if type(expr) is cst.Call:
+        last = (dotted(expr.func) or "").rsplit(".", 1)[-1]
+        return last in ("chain", "concatenate", "concat", "cat", "from_iterable", "union")
+    return False
+
+
 def _function_nodes(module: cst.Module, prefix: str) -> dict[str, cst.FunctionDef]:
     """Functions by the interpreter's qualified names (module functions, methods, nested functions)."""
     found: dict[str, cst.FunctionDef] = {}
@@ -516,6 +553,15 @@ def _given_data(call: Call) -> bool:
             if name and _DATA_ARG.search(name) and not _PATH_ARG.search(name):
                 return True
     return False
+
+
+def _dynamic_data(func: cst.BaseExpression) -> bool:
+    """A dataset class looked up at run time: `datasets.__dict__[name]`, `getattr(torchvision.datasets, name)`,
+    `DATASETS[args.dataset]` (the namespace is named like data)."""
+    from ...dataflow.dispatch import dynamic_callee
+
+    namespace = dynamic_callee(func)
+    return bool(namespace) and bool(P.DATASET_LIKE.search(namespace.rsplit(".", 1)[-1]))
 
 
 def _label(flow: Interpreter, call: Call) -> str:
