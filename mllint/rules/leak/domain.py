@@ -31,12 +31,13 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
 _DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
-_VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
+_VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|vali|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
                               re.IGNORECASE)
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
 
 
 class LeakDomain(Domain):
+    conditional_branches = True  # `if flag == "test": data = ...` in a factory: held-out only for flag="test"
     def __init__(self, held_out: tuple[str, ...]) -> None:
         self.splits = tuple(s.lower() for s in held_out)
         self._actions: dict[int, str | None] = {}
@@ -333,6 +334,13 @@ class LeakDomain(Domain):
             return value == literal
         if op == "ne":
             return value != literal
+        if op == "in":
+            return value in literal
+        if op == "notin":
+            return value not in literal
+        if op == "all":  # nested branches on one parameter: `if flag == "train": ... elif flag == "val": ... else:`
+            verdicts = [self.decide(inner, value) for inner in literal]
+            return None if None in verdicts else all(verdicts)
         return None
 
     def call_sinks(self, flow: Interpreter, call: Call) -> None:
