@@ -51,7 +51,7 @@ def test_message_names_the_split_the_selection_and_the_report(tmp_path):
     (finding,) = lint(tmp_path, {"train.py": loop()})
     assert finding.code == "LEAK004" and finding.loc.line == 25
     assert "`dev_loader`" in finding.message and "`acc > best`" in finding.message
-    assert "line 28 prints the best value" in finding.message
+    assert "line 28 reports the best value" in finding.message
     assert [r.loc.line for r in finding.related] == [28]
 
 

@@ -366,24 +366,54 @@ class _Module:
             places += [s for s in self.scopes if s.cls == scope.cls and s is not scope]
         elif head in scope.globals or scope is self.top:
             places += [s for s in self.scopes if s is not scope and not _binds_locally(s, head)]
+        returned = False
         for place in places:
-            tracked = {best}
-            started = place is not scope
-            for stmt2, _ in place.stmts:
-                if stmt2 is stmt:
-                    started = True
-                if not started:
-                    continue
-                for small in _small(stmt2):
-                    if isinstance(small, cst.Assign) and _mentions(small.value, tracked):
-                        for t in small.targets:
-                            tracked.update(_target_names(t.target))
-                for call in _calls(stmt2):
-                    last = (dotted(call.func) or "").rsplit(".", 1)[-1]
-                    if last in _REPORT_CALLS and any(_mentions(a.value, tracked) for a in call.args) \
-                            and not _NOT_REPORT.search(self.module.code_for_node(call)):
-                        return call
+            found, gives = self._reported(place, {best}, stmt if place is scope else None)
+            if found is not None:
+                return found
+            returned = returned or place is scope and gives
+        if returned:  # `return best_acc` (or a dict holding it): reported where a caller prints the result
+            for caller, call in self.callers(scope):
+                found, _ = self._reported(caller, set(), self._statement_of(caller, call), call)
+                if found is not None:
+                    return found
         return None
+
+    def _statement_of(self, scope: _Scope, node: cst.CSTNode) -> cst.CSTNode | None:
+        for stmt, _ in scope.stmts:
+            if any(n is node for part in _header(stmt) for n in walk(part)):
+                return stmt
+        return None
+
+    def _reported(self, place: _Scope, tracked: set[str], start: cst.CSTNode | None,
+                  result: cst.Call | None = None) -> tuple[cst.CSTNode | None, bool]:
+        """The first report of a tracked value in place, from the statement start on (the whole scope when None),
+        following assignments (`stats = dict(best=best)`); and whether place returns a tracked value.
+        result: a call whose value is tracked (the selecting function's result, in a caller)."""
+        started = start is None
+        returns = False
+        for stmt2, _ in place.stmts:
+            if stmt2 is start:
+                started = True
+            if not started:
+                continue
+            for small in _small(stmt2):
+                if isinstance(small, cst.Assign) and (_mentions(small.value, tracked) or
+                                                      result is not None and _holds(small.value, result)):
+                    for t in small.targets:
+                        tracked.update(_target_names(t.target))
+                        target = t.target
+                        if isinstance(target, cst.Subscript) and _name_of(target.value).rsplit(".", 1)[-1] == "summary":
+                            return small, returns  # `wandb.run.summary["best_acc"] = best_acc`
+                if isinstance(small, cst.Return) and small.value is not None and _mentions(small.value, tracked):
+                    returns = True
+            for call in _calls(stmt2):
+                last = (dotted(call.func) or "").rsplit(".", 1)[-1]
+                if last in _REPORT_CALLS and any(_mentions(a.value, tracked) or result is not None and
+                                                 _holds(a.value, result) for a in call.args) \
+                        and not _NOT_REPORT.search(self.module.code_for_node(call)):
+                    return call, returns
+        return None, returns
 
     def evaluation_report(self, scope: _Scope, split: list[str], loop: cst.CSTNode | None):
         """Outside the training loop, the same split evaluated and printed (an evaluation-only path)."""
@@ -455,6 +485,10 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     return {text} if text else set()
 
 
+def _holds(expr: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return any(n is node for n in walk(expr))
+
+
 def _mentions(expr: cst.CSTNode, tracked: set[str]) -> bool:
     for node in walk(expr):
         if type(node) in (cst.Name, cst.Attribute) and _name_of(node) in tracked:
@@ -504,6 +538,6 @@ def report_facts(ctx) -> ReportFacts | None:
             done.add(", ".join(split))
             facts.selections.append(Selection(
                 ctx.loc(node), _text(mod.module, node), best, ", ".join(split), ctx.loc(report),
-                ("prints the best value" if kind == "best" else "evaluates the same split again") +
+                ("reports the best value" if kind == "best" else "evaluates the same split again") +
                 f": `{_text(mod.module, report)}`", scope.name))
     return facts if facts.selections else None
