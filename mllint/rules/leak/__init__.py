@@ -81,7 +81,15 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
 
         return LeakDomain(held_out).decide
 
-    return solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
+    result = solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
+    before = [(fit, split, what) for f in files.values() for fit, split, what in f.notes.get("fit_before_split", ())]
+    if before:  # fitted on the whole array, then split: found within a function, no resolution needed
+        rule = TestSplitInFitting()
+        result = {**result, LEAK_FIT: sorted(result.get(LEAK_FIT, []) + [rule.finding(
+            fit, f"preprocessing is fitted before the split: {what}, which the split at line {split.line} then divides "
+                 "into training and held-out data", related=[Related(split, "split here, after the statistics were fitted")])
+            for fit, split, what in before], key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))}
+    return result
 
 
 def _where(item: Any) -> tuple | None:

@@ -43,6 +43,7 @@ class LeakDomain(Domain):
         self._actions: dict[int, str | None] = {}
         self.pending: set[int] = set()  # sources that are config values, held-out only if a config says so
         self._functions: dict | None = None  # qualified name -> FunctionDef, for what a backward() does
+        self._fitted: dict[tuple, tuple] = {}  # (function, array name) -> (the fit call, what it is)
         self._steps: dict[str, bool] = {}
 
     def start(self, flow: Interpreter) -> None:
@@ -234,6 +235,7 @@ class LeakDomain(Domain):
         """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
         What is carved from a known training split is a validation split, not held-out data."""
         method = isinstance(call.node.func, cst.Attribute) and flow.ctx.names.qualify(call.node.func) is None
+        self._split_after_fit(flow, call, method)
         arrays = [call.receiver] if method else [v for p, v, _ in call.args if isinstance(p, int)] or [CLEAN]
         carved = all(TRAIN in a.marks for a in arrays)
         held_out = CLEAN if carved else terms_val({flow.source(call.node, "a test output of train_test_split()")})
@@ -241,6 +243,32 @@ class LeakDomain(Domain):
         if method:
             return Val(fields=(("train", pieces[0][0]), ("test", pieces[0][1])))
         return Val(parts=tuple(p for pair in pieces for p in pair))
+
+    def _split_after_fit(self, flow: Interpreter, call: Call, method: bool) -> None:
+        """`X = scaler.fit_transform(X)` (or `scaler.fit(X)`, `mean = X.mean(0)`) and then
+        `train_test_split(X, ...)` in the same function: the statistics saw the rows that become held-out."""
+        expr = call.node.func.value if method else next((arg.value for p, _, arg in call.args if p == 0), None)
+        if type(expr) is not cst.Name:
+            return
+        fitted = self._fitted.get((flow.frame.qual, expr.value))
+        if fitted is None:
+            return
+        node, what = fitted
+        flow.facts.notes.setdefault("fit_before_split", []).append(
+            (flow.ctx.loc(node), flow.ctx.loc(call.node), f"{what} sees every row of `{expr.value}`"))
+
+    def _note_fitted(self, flow: Interpreter, call: Call, data: cst.BaseExpression | None, what: str) -> None:
+        """Remember that a statistic or a preprocessing step was fitted on the array named data (and on the name
+        its result is assigned to), for _split_after_fit."""
+        if type(data) is not cst.Name:
+            return
+        names = [data.value]
+        statement = call.frame.assigning
+        for target in getattr(statement, "targets", ()):
+            if type(target.target) is cst.Name:
+                names.append(target.target.value)
+        for name in names:
+            self._fitted.setdefault((flow.frame.qual, name), (call.node, what))
 
     def call_sources(self, flow: Interpreter, call: Call) -> Found:
         found: set[Term] = set()
@@ -383,6 +411,8 @@ class LeakDomain(Domain):
             return False
         values, short = call.values, call.short
         if P.PREPROCESSORS.search(call.receiver.ctor or "") or P.PREPROCESSORS.search(receiver_name(call.node.func)):
+            first = next((arg.value for p, _, arg in call.args if p in (0, "X")), None)
+            self._note_fitted(flow, call, first, f"`{flow.ctx.module.code_for_node(call.node.func)}()`")
             data = union(*(v for p, v in values.items() if p in (0, 1, "X", "x", "raw_documents", "y")))
             if data.tainted():
                 self.sink(flow, LEAK_FIT, call.node, data, f"`{short}()` of a preprocessing step", site=call.library_site)
@@ -436,6 +466,8 @@ class LeakDomain(Domain):
             return False
         kept = call.frame.assigning is not None and not _in_forward(call.frame) and not _displays(call.frame) \
             and not _self_normalised(call)
+        if kept and method and call.qualified not in P.STAT_FUNCS:
+            self._note_fitted(flow, call, call.node.func.value, f"the statistic `{flow.ctx.module.code_for_node(call.node)}`")
         if method and call.receiver.tainted() and kept:
             self.sink(flow, LEAK_FIT, call.node, call.receiver, f"statistics (`.{call.short}()`)", raw_only=True,
                       site=call.library_site)
