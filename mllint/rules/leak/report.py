@@ -27,6 +27,7 @@ _BEST_TARGET = re.compile(r"best|^max_|_max$|^min_|_min$|highest|lowest|^top_?ac
 _REPORT_CALLS = frozenset({
     "print", "info", "warning", "log", "write", "writelines", "dump", "log_metrics", "add_scalar", "add_scalars",
     "log_dict", "pprint", "set_postfix", "log_metric", "critical", "debug", "echo", "cprint", "print_log",
+    "save_metrics",
 })
 _NOT_REPORT = re.compile(r"oracle|upper[ _-]?bound|for reference", re.IGNORECASE)
 _DATA = re.compile(r"loader|data(?!_?parallel)|dataset|(?:^|_)ds$|^ds_|(?:^|_)dl$|iter$|_set$|set$|^set_|split|"
@@ -540,4 +541,53 @@ def report_facts(ctx) -> ReportFacts | None:
                 ctx.loc(node), _text(mod.module, node), best, ", ".join(split), ctx.loc(report),
                 ("reports the best value" if kind == "best" else "evaluates the same split again") +
                 f": `{_text(mod.module, report)}`", scope.name))
+    if "load_best_model_at_end" in ctx.text:
+        facts.selections.extend(_trainer_selections(ctx, mod))
     return facts if facts.selections else None
+
+
+def _trainer_selections(ctx, mod: _Module) -> list[Selection]:
+    """A Hugging Face `Trainer(eval_dataset=E)` whose arguments keep the best checkpoint on E
+    (`load_best_model_at_end=True`), then `trainer.evaluate()` on E reported (printed, `log_metrics`,
+    `save_metrics`), with no evaluation or prediction on another dataset."""
+    found = []
+    for scope in mod.scopes:
+        keeps = None
+        trainers: dict[str, str] = {}  # trainer variable -> eval dataset as written
+        for stmt, _ in scope.stmts:
+            for node in (n for part in _header(stmt) for n in walk(part)):
+                if type(node) is cst.Arg and node.keyword is not None and node.keyword.value == "load_best_model_at_end" \
+                        and type(node.value) is cst.Name and node.value.value == "True":
+                    keeps = node
+            for small in _small(stmt):
+                if isinstance(small, cst.Assign) and type(small.value) is cst.Call and \
+                        (dotted(small.value.func) or "").endswith("Trainer"):
+                    evaluated = next((a.value for a in small.value.args if a.keyword is not None
+                                      and a.keyword.value == "eval_dataset"), None)
+                    target = _name_of(small.targets[0].target)
+                    if evaluated is not None and target and _name_of(evaluated):
+                        trainers[target] = _name_of(evaluated)
+        if keeps is None or not trainers:
+            continue
+        report = None
+        other = False
+        for stmt, _ in scope.stmts:
+            for call in _calls(stmt):
+                func = call.func
+                if type(func) is not cst.Attribute or _name_of(func.value) not in trainers:
+                    continue
+                split = trainers[_name_of(func.value)]
+                given = [_name_of(a.value) for a in call.args if a.keyword is None or
+                         a.keyword.value in ("eval_dataset", "test_dataset")]
+                if func.attr.value == "predict" or func.attr.value == "evaluate" and any(g and g != split for g in given):
+                    other = True
+                elif func.attr.value == "evaluate" and report is None:
+                    report = mod._reported(scope, set(), stmt, call)[0]
+                    if report is not None:
+                        found.append(Selection(
+                            ctx.loc(keeps), "load_best_model_at_end=True", "the best checkpoint", split,
+                            ctx.loc(report), f"reports the selected checkpoint's evaluation: `{_text(mod.module, report)}`",
+                            scope.name))
+        if other and found and found[-1].scope == scope.name:
+            found.pop()
+    return found
