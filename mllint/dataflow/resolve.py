@@ -378,7 +378,7 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         if atom.source is not None:
             found.setdefault(i, []).append(atom)
             continue
-        key = (i, atom.func, atom.index, atom.path, atom.predicate)
+        key = (i, atom.func, atom.index, atom.path, atom.predicate, atom.cond_source)
         if key in seen or len(seen) > 20000:
             continue
         seen.add(key)
