@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..context import ModuleContext
 from . import library as L
-from .terms import (CLEAN, NO_TAGS, AttrTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
+from .terms import (CLEAN, NO_TAGS, AttrTerm, CondTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
                    Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
 from ..core.names import dotted
 from ..core.origins import OptionKind, option_of_call
@@ -160,6 +160,10 @@ class Domain:
                  value: Val) -> None:
         """After `target = source` was evaluated, before it is bound."""
 
+    # sources made under `if param == "lit":` (or `!=`, `in`) become conditional on the parameter, decided at
+    # the call sites by `decide` with ("eq"|"ne"|"in"|"notin", literal) or ("all", (those, ...)) predicates
+    conditional_branches = False
+
     def decide(self, predicate: tuple, value: object) -> bool | None:
         """In the project phase: does a literal value satisfy a conditional source's predicate (CondTerm)?"""
         return None
@@ -174,6 +178,9 @@ class Interpreter:
         self.module_names = module_level_names(ctx.module)
         self.frame = Frame(f"{self.module}.<module>", None, None, True, None)
         self.guards: list[object] = []
+        self.param_guards: list[tuple | None] = []  # (index, name) of parameters that must be truthy here
+        self.branch_conds: list[tuple] = []  # (parameter term, (op, literal)) of the branches being run
+        self._branch_sources: dict[int, tuple] = {}  # source index -> (parameter term, predicate)
         self.env: Env = {}  # the variables of the statement being run, for hooks that evaluate a sub-expression
         self.options: dict[str, object] = {}  # argparse dest -> literal str/bool default
         self._sinks: dict[tuple[str, int], Sink] = {}
@@ -200,7 +207,17 @@ class Interpreter:
             i = len(self.facts.sources)
             self._source_ids[key] = i
             self.facts.sources.append(Source(self.ctx.loc(node), what))
+        if self.branch_conds and i not in self._branch_sources:
+            term = self.branch_conds[-1][0]
+            ops = tuple(c for t, c in self.branch_conds if t == term)
+            self._branch_sources[i] = (term, ops[0] if len(ops) == 1 else ("all", ops))
         return SourceTerm(self.ctx.rel, i)
+
+    def conditioned(self, value: Val) -> Val:
+        """value with the sources made under a parameter's branch replaced by conditional terms."""
+        if not self._branch_sources or not value.tainted():
+            return value
+        return _conditioned(value, self.ctx.rel, self._branch_sources)
 
     def sink(self, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
              excludes: frozenset = NO_TAGS, site: str = "") -> Sink | None:
@@ -213,7 +230,8 @@ class Interpreter:
         if known is not None:
             known.val = union(known.val, value)
             return None
-        sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site)
+        sink = Sink(code, self.ctx.loc(node), value, what, raw_only, excludes, self.frame.qual, site=site,
+                    guard=tuple(sorted({g for g in self.param_guards if g is not None})))
         self._sinks[key] = sink
         self.facts.sinks.append(sink)
         return sink
@@ -242,10 +260,13 @@ class Interpreter:
         for extra in (params.star_arg, params.star_kwarg):
             if isinstance(extra, cst.Param):
                 env[extra.name.value] = terms_val({ParamTerm(qual, -2, extra.name.value)})
+        falsy = frozenset(p.name.value for p in [*ordered, *params.kwonly_params]
+                          if p.default is not None and _falsy(p.default))
         outer_frame, self.frame = self.frame, frame
+        outer_guards, self.param_guards = self.param_guards, []
         self.block(body_of(node), env)
-        self.frame = outer_frame
-        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns)
+        self.frame, self.param_guards = outer_frame, outer_guards
+        self.facts.functions[qual] = Function(qual, tuple(names), defaults, frame.returns, falsy)
         self.domain.function_done(self, node, frame)
 
     def class_def(self, node: cst.ClassDef, prefix: str) -> None:
@@ -356,7 +377,8 @@ class Interpreter:
 
     def return_(self, node: cst.Return, env: Env) -> None:
         if node.value is not None:
-            self.frame.returns = union(self.frame.returns, self.expr(node.value, env))
+            value = self.expr(node.value, env)
+            self.frame.returns = union(self.frame.returns, self.conditioned(value) if self.branch_conds else value)
 
     def global_(self, node: cst.Global, env: Env) -> None:
         self.frame.globals.update(n.name.value for n in node.names)
@@ -375,18 +397,70 @@ class Interpreter:
         guard = self.domain.branch(self, node, test)
         if guard is not None:
             self.guards.append(guard)
+        truthy = self._param_truth(node.test)
+        cond = self._branch_cond(node.test, env) if self.domain.conditional_branches else None
+        if cond is not None:
+            self.branch_conds.append(cond)
         body = dict(env)
+        self.param_guards.append(truthy[0] if truthy and truthy[1] else None)
         self.block(body_of(node), body)
+        self.param_guards[-1] = truthy[0] if truthy and not truthy[1] else None
+        if cond is not None:
+            self.branch_conds[-1] = (cond[0], (_NEGATED[cond[1][0]], cond[1][1]))
         other = dict(env)
         if isinstance(node.orelse, cst.If):
             self.if_(node.orelse, other)
         elif node.orelse is not None:
             self.suite(node.orelse, other)
+        self.param_guards.pop()
+        if cond is not None:
+            self.branch_conds.pop()
         if guard is not None:
             self.guards.pop()
         env.clear()
         env.update(body)
         merge_into(env, other)
+
+    def _branch_cond(self, test: cst.BaseExpression, env: Env) -> tuple | None:
+        """(parameter term, (op, literal)) for `if flag == "test":`, `!=`, `in ("test", "pred")`, `not in`, on a
+        parameter of the function (`def data_provider(args, flag)`)."""
+        if self.frame.is_module or type(test) is not cst.Comparison or len(test.comparisons) != 1 \
+                or type(test.left) is not cst.Name:
+            return None
+        bound = env.get(test.left.value)
+        if bound is None or bound.parts or bound.fields:
+            return None
+        terms = [t for t in bound.terms if type(t) is ParamTerm and not t.path]
+        if len(terms) != 1 or len(bound.terms) != 1:
+            return None
+        comparison = test.comparisons[0]
+        op = type(comparison.operator)
+        if op in (cst.Equal, cst.NotEqual):
+            text = string(comparison.comparator)
+            return None if text is None else (terms[0], ("eq" if op is cst.Equal else "ne", text))
+        if op in (cst.In, cst.NotIn):
+            options = literal_strings(comparison.comparator)
+            return None if options is None else (terms[0], ("in" if op is cst.In else "notin", tuple(options)))
+        return None
+
+    def _param_truth(self, test: cst.BaseExpression) -> tuple | None:
+        """((index, name), whether the body runs when it is truthy) for `if p:`, `if not p:`, `if p is not None:`,
+        `if p is None:` on a parameter of the function (`run_epoch(loader, model, optimizer=None)`)."""
+        if self.frame.is_module:
+            return None
+        truth = True
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test, truth = test.expression, False
+        if type(test) is cst.Comparison and len(test.comparisons) == 1 and \
+                type(test.comparisons[0].comparator) is cst.Name and test.comparisons[0].comparator.value == "None":
+            op = type(test.comparisons[0].operator)
+            if op not in (cst.IsNot, cst.Is, cst.NotEqual, cst.Equal):
+                return None
+            truth = truth == (op in (cst.IsNot, cst.NotEqual))
+            test = test.left
+        if type(test) is not cst.Name or test.value not in self.frame.params:
+            return None
+        return (self.frame.params.index(test.value), test.value), truth
 
     def decide(self, test: cst.BaseExpression, env: Env) -> bool | None:
         """The value of `name == "literal"` / `name != "literal"` / `name in (...)` for a name bound to a literal."""
@@ -434,6 +508,8 @@ class Interpreter:
 
     # --- binding ------------------------------------------------------------------------------------
     def bind(self, target: cst.BaseExpression, value: Val, env: Env, source: cst.BaseExpression | None) -> None:
+        if self.branch_conds:
+            value = self.conditioned(value)
         if isinstance(target, cst.Name):
             value = self.domain.named(self, target, target.value, value, source)
             env[target.value] = value
@@ -689,6 +765,7 @@ class Interpreter:
             self.facts.calls[key] = CallSite(
                 key, self.ctx.rel, callee, None,
                 tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
+                tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)),
             )
             cls = callee if short[:1].isupper() else None
             return Val(frozenset({ReturnTerm(key)}) | sources, cls=cls)
@@ -773,6 +850,31 @@ class Interpreter:
 
 # Methods whose arguments become the object's state: constructors and set-up methods.
 _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
+
+
+_NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in"}
+
+
+def _conditioned(value: Val, rel: str, made: dict) -> Val:
+    terms = frozenset(
+        CondTerm(made[t.i][0], made[t.i][1], (t.rel, t.i), path=t.path, raw=t.raw, tags=t.tags)
+        if type(t) is SourceTerm and t.rel == rel and t.i in made else t for t in value.terms)
+    parts = tuple(_conditioned(p, rel, made) for p in value.parts) if value.parts is not None else None
+    fields = tuple((k, _conditioned(v, rel, made)) for k, v in value.fields) if value.fields is not None else None
+    elem = _conditioned(value.elem, rel, made) if value.elem is not None else None
+    return replace(value, terms=terms, parts=parts, fields=fields, elem=elem)
+
+
+def _falsy(expr: cst.BaseExpression) -> bool:
+    """A literal None, False, 0 or empty string."""
+    kind = type(expr)
+    if kind is cst.Name:
+        return expr.value in ("None", "False")
+    if kind is cst.Integer:
+        return expr.value == "0"
+    if kind is cst.SimpleString:
+        return expr.value in ('""', "''")
+    return False
 
 
 def _taint(env: Env) -> dict:

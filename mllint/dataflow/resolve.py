@@ -264,6 +264,16 @@ class Resolver:
                     return val
         return None
 
+    def guard_holds(self, site: CallSite, func: Function, offset: int, guard: tuple) -> bool:
+        """Can every parameter in guard be truthy in this call? Not when it is given a literal None/False/0/""
+        or left to such a default."""
+        for index, name in guard:
+            passed = name in site.falsy or (index - offset) in site.falsy
+            given = self.argument(site, func, offset, index, name) is not None
+            if passed or not given and name in func.falsy_defaults:
+                return False
+        return True
+
     def bind(self, atom: Atom, site: CallSite, func: Function, offset: int) -> set[Atom]:
         """A parameter atom of func, seen from the call site: what the caller passed."""
         arg = self.argument(site, func, offset, atom.index, atom.name)
@@ -368,7 +378,7 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         if atom.source is not None:
             found.setdefault(i, []).append(atom)
             continue
-        key = (i, atom.func, atom.index, atom.path, atom.predicate)
+        key = (i, atom.func, atom.index, atom.path, atom.predicate, atom.cond_source)
         if key in seen or len(seen) > 20000:
             continue
         seen.add(key)
@@ -380,6 +390,8 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
             continue
         for site in resolver.callers(atom.func):
             _, offset = resolver.callee(site)
+            if sinks[i].guard and atom.func == sinks[i].scope and not resolver.guard_holds(site, func, offset, sinks[i].guard):
+                continue  # `run_epoch(test_loader, model, optimizer=None)`: the guarded sink does not run
             work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))
     for atoms in found.values():
         atoms.sort(key=_atom_order)

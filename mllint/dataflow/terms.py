@@ -247,6 +247,7 @@ class CallSite:
     offset: int = 0  # 1 when the callee's first parameter is `self` bound by the call
     fallback: Val = CLEAN  # what the result carries if the callee is not project code after all
     short: str = ""
+    falsy: tuple = ()  # positions and keywords given a literal None, False, 0 or "" (see Sink.guard)
 
 
 @dataclass
@@ -255,6 +256,7 @@ class Function:
     params: tuple  # names, including self
     defaults: dict = field(default_factory=dict)  # name -> str/bool literal default
     returns: Val = CLEAN
+    falsy_defaults: frozenset = frozenset()  # parameters whose default is None, False, 0 or ""
 
 
 @dataclass
@@ -270,6 +272,9 @@ class Sink:
     # a library API read at a call that may run project code (`engine.fit(...)`): if the project index finds
     # a plain function there, its body is analysed instead, and the sink is dropped (see Resolver.runs_function)
     site: str = ""
+    # parameters of the enclosing function that must be truthy for the sink to run: ((index, name), ...) from
+    # `if optimizer:` / `if optimizer is not None:` around it; a call passing None/False there does not reach it
+    guard: tuple = ()
 
 
 @dataclass

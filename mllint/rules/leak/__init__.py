@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...dataflow.solve import chain_related
-from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN
+from .patterns import LEAK_FIT, LEAK_REPORT, LEAK_SELECT, LEAK_TRAIN
 from ...findings import Finding, Loc, Related, Severity
 from ...project import Project
 from ..base import Rule, aux_extractor, extractor
@@ -28,6 +28,14 @@ def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
             or facts.notes.get("config_names") or any(f.returns.tainted() for f in facts.functions.values())):
         return None
     return facts
+
+
+@extractor("leak-report")
+def extract_report_facts(ctx: ModuleContext):
+    """LEAK004: running bests over evaluations and where they are reported (report.py)."""
+    from .report import report_facts
+
+    return report_facts(ctx)
 
 
 @aux_extractor("leak")
@@ -59,20 +67,29 @@ def _findings(project: Project) -> dict[str, list[Finding]]:
     # config values read where data is chosen are sources only where a config the project loads names held-out
     # data under that key; the others are dropped from every chain
     hits = confirm(project, files, held_out)
+    misnamed = {(rel, i): name for rel, f in files.items() for i, name in f.notes.get("misnamed", {}).items()}
     undecided = {(rel, i) for rel, f in files.items() for i, _, _ in f.notes.get("config_uses", ())} - hits.keys()
 
     def report(found: list, resolver: Resolver) -> dict[str, list[Finding]]:
         if undecided:
             found = [(sink, kept_atoms) for sink, atoms in found
                      if (kept_atoms := [a for a in atoms if a.source not in undecided])]
-        return {rule.code: list(rule().report(found, resolver, hits)) for rule in RULES}
+        return {rule.code: list(rule().report(found, resolver, hits, misnamed)) for rule in FLOW_RULES}
 
     def decide():  # imported only when the kept result does not hold
         from .domain import LeakDomain
 
         return LeakDomain(held_out).decide
 
-    return solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
+    result = solve(project, "leak", files, kept, lazy(decide), (held_out, sorted(hits.items())), report)
+    before = [(fit, split, what) for f in files.values() for fit, split, what in f.notes.get("fit_before_split", ())]
+    if before:  # fitted on the whole array, then split: found within a function, no resolution needed
+        rule = TestSplitInFitting()
+        result = {**result, LEAK_FIT: sorted(result.get(LEAK_FIT, []) + [rule.finding(
+            fit, f"preprocessing is fitted before the split: {what}, which the split at line {split.line} then divides "
+                 "into training and held-out data", related=[Related(split, "split here, after the statistics were fitted")])
+            for fit, split, what in before], key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))}
+    return result
 
 
 def _where(item: Any) -> tuple | None:
@@ -93,7 +110,7 @@ class _LeakRule(Rule):
         return iter(findings(project).get(self.code, []))
 
     def report(self, found: list[tuple[Sink, list[Atom]]], resolver: Resolver,
-               hits: dict[tuple, Hit] | None = None) -> Iterator[Finding]:
+               hits: dict[tuple, Hit] | None = None, misnamed: dict | None = None) -> Iterator[Finding]:
         reported: set[tuple] = set()
         reached = [r for r in found if r[0].code == self.code]
         reached.sort(key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, r[0].loc.column))
@@ -109,6 +126,9 @@ class _LeakRule(Rule):
             hit = (hits or {}).get(first.source)
             what = source.what if hit is None else f"{source.what} (`{hit.key}: {hit.value}` in {hit.display})"
             message = self.message(sink, what)
+            name = (misnamed or {}).get(first.source)
+            if name:
+                message += f"; `{name}` is named as validation data but is built from held-out data: the name misleads"
             # a project call written `loader(train=False)` is a source of its own and also the hop that
             # decides the source inside `loader`: one source, not two
             hops = {_where(resolver.call(hop.site)) for hop in first.hops}
@@ -155,4 +175,25 @@ class TestSplitInFitting(_LeakRule):
         return f"preprocessing is fitted on held-out data: {sink.what} on {what}"
 
 
-RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]
+class SelectionAndReportOnOneSplit(Rule):
+    code, name, severity = LEAK_REPORT, "selection-and-report-on-one-split", Severity.WARNING
+    summary = ("The split whose metric selects the model (best checkpoint, best epoch) is also the split whose "
+               "number is reported, and no other split is evaluated after the selection.")
+    hint = ("Report a number the selection did not see: carve a validation split from the training data for the "
+            "selection and evaluate the selected model once on a separate test split; or report the last epoch.")
+    needs = ("leak-report",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        for result, facts in project.facts("leak-report"):
+            for sel in facts.selections:
+                split = f"the split `{sel.split}`" if sel.split else "the evaluated split"
+                message = (f"{split} both selects and reports: `{sel.test}` keeps the best score over the "
+                           f"evaluations, and line {sel.report.line} {sel.report_text.split(':', 1)[0]} "
+                           f"(`{sel.best}`); no other split is evaluated after the selection, so the reported "
+                           "number is the maximum of noisy evaluations (biased upward)")
+                yield self.finding(sel.loc, message, related=[
+                    Related(sel.report, f"the selected split's number is reported here: {sel.report_text}")])
+
+
+FLOW_RULES = [TestSplitInTraining, TestSplitSelectsModel, TestSplitInFitting]  # the data-flow engine's
+RULES = [*FLOW_RULES, SelectionAndReportOnOneSplit]

@@ -31,14 +31,20 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
 _DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
+_VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|vali|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
+                              re.IGNORECASE)
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
 
 
 class LeakDomain(Domain):
+    conditional_branches = True  # `if flag == "test": data = ...` in a factory: held-out only for flag="test"
     def __init__(self, held_out: tuple[str, ...]) -> None:
         self.splits = tuple(s.lower() for s in held_out)
         self._actions: dict[int, str | None] = {}
         self.pending: set[int] = set()  # sources that are config values, held-out only if a config says so
+        self._functions: dict | None = None  # qualified name -> FunctionDef, for what a backward() does
+        self._fitted: dict[tuple, tuple] = {}  # (function, array name) -> (the fit call, what it is)
+        self._steps: dict[str, bool] = {}
 
     def start(self, flow: Interpreter) -> None:
         text = flow.ctx.text
@@ -137,6 +143,11 @@ class LeakDomain(Domain):
         not in a function whose caller decides the split (`def load_data(root, phase="train")`)."""
         if source is not None and value.const is None and not self._held_out(value):
             value = self._config_value(flow, source, value, "data", flow.env)
+        if _VALIDATION_NAME.search(name) and value.terms:
+            # `val_loader = DataLoader(CIFAR10(train=False))`: held-out data under a validation name
+            for term in value.terms:
+                if type(term) is SourceTerm and term.rel == flow.ctx.rel and term.i not in self.pending:
+                    flow.facts.notes.setdefault("misnamed", {}).setdefault(term.i, name)
         if source is None or self._held_out(value) or value.const is not None or not P.held_out_name(name, self.splits):
             return value
         if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
@@ -185,6 +196,10 @@ class LeakDomain(Domain):
         return None
 
     def subscript(self, flow: Interpreter, node: cst.Subscript, owner: Val, key: object) -> Val | None:
+        if key is None and owner.fields:
+            chosen = self._chosen_entry(flow, node, owner)
+            if chosen is not None:
+                return chosen
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not config_like(node.value) \
                 and not known and TRAIN not in owner.marks:
@@ -194,6 +209,24 @@ class LeakDomain(Domain):
             return mark(index(owner, key), TRAIN)
         return None
 
+    def _chosen_entry(self, flow: Interpreter, node: cst.Subscript, owner: Val) -> Val | None:
+        """`rs[metric]` on `{"valid": ..., "test": ...}` with `metric` a parameter: the held-out entry is chosen
+        when a caller passes a held-out name (`train_and_eval(..., metric="test")`), a conditional source decided
+        at the call sites like a split argument; the other entries are read as they are."""
+        held = [name for name, _ in owner.fields if isinstance(name, str) and is_held_out_split(name, self.splits)]
+        if not held or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        expr = node.slice[0].slice.value
+        chooser = flow.expr(expr, flow.env)
+        bare = [t for t in chooser.terms if type(t) in (ParamTerm, GlobalTerm) and not t.path]
+        if len(bare) != 1 or chooser.parts or chooser.fields:
+            return None
+        written = flow.ctx.module.code_for_node(node)
+        written = written if len(written) <= 40 else written[:37] + "..."
+        src = flow.source(node, f'the ["{held[0]}"] entry of `{written}`')
+        others = [value for name, value in owner.fields if name not in held]
+        return union(*others, terms_val({CondTerm(bare[0], ("heldout", None), (src.rel, src.i))}))
+
     # --- calls ------------------------------------------------------------------------------------
     def library_result(self, flow: Interpreter, call: Call) -> Val | None:
         return self._train_test_split(flow, call) if call.short == "train_test_split" else None
@@ -202,6 +235,7 @@ class LeakDomain(Domain):
         """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
         What is carved from a known training split is a validation split, not held-out data."""
         method = isinstance(call.node.func, cst.Attribute) and flow.ctx.names.qualify(call.node.func) is None
+        self._split_after_fit(flow, call, method)
         arrays = [call.receiver] if method else [v for p, v, _ in call.args if isinstance(p, int)] or [CLEAN]
         carved = all(TRAIN in a.marks for a in arrays)
         held_out = CLEAN if carved else terms_val({flow.source(call.node, "a test output of train_test_split()")})
@@ -210,11 +244,37 @@ class LeakDomain(Domain):
             return Val(fields=(("train", pieces[0][0]), ("test", pieces[0][1])))
         return Val(parts=tuple(p for pair in pieces for p in pair))
 
+    def _split_after_fit(self, flow: Interpreter, call: Call, method: bool) -> None:
+        """`X = scaler.fit_transform(X)` (or `scaler.fit(X)`, `mean = X.mean(0)`) and then
+        `train_test_split(X, ...)` in the same function: the statistics saw the rows that become held-out."""
+        expr = call.node.func.value if method else next((arg.value for p, _, arg in call.args if p == 0), None)
+        if type(expr) is not cst.Name:
+            return
+        fitted = self._fitted.get((flow.frame.qual, expr.value))
+        if fitted is None:
+            return
+        node, what = fitted
+        flow.facts.notes.setdefault("fit_before_split", []).append(
+            (flow.ctx.loc(node), flow.ctx.loc(call.node), f"{what} sees every row of `{expr.value}`"))
+
+    def _note_fitted(self, flow: Interpreter, call: Call, data: cst.BaseExpression | None, what: str) -> None:
+        """Remember that a statistic or a preprocessing step was fitted on the array named data (and on the name
+        its result is assigned to), for _split_after_fit."""
+        if type(data) is not cst.Name:
+            return
+        names = [data.value]
+        statement = call.frame.assigning
+        for target in getattr(statement, "targets", ()):
+            if type(target.target) is cst.Name:
+                names.append(target.target.value)
+        for name in names:
+            self._fitted.setdefault((flow.frame.qual, name), (call.node, what))
+
     def call_sources(self, flow: Interpreter, call: Call) -> Found:
         found: set[Term] = set()
         marks: set[str] = set()
         short, node = call.short, call.node
-        data_like = P.dataset_like(short)
+        data_like = P.dataset_like(short) or not short and _dynamic_data(node.func)
         given_data = call.project and _given_data(call)
         for position, value, arg in call.args:
             if position in P.TRAIN_KEYWORDS and data_like and not given_data:
@@ -302,6 +362,13 @@ class LeakDomain(Domain):
             return value == literal
         if op == "ne":
             return value != literal
+        if op == "in":
+            return value in literal
+        if op == "notin":
+            return value not in literal
+        if op == "all":  # nested branches on one parameter: `if flag == "train": ... elif flag == "val": ... else:`
+            verdicts = [self.decide(inner, value) for inner in literal]
+            return None if None in verdicts else all(verdicts)
         return None
 
     def call_sinks(self, flow: Interpreter, call: Call) -> None:
@@ -310,6 +377,8 @@ class LeakDomain(Domain):
                 return
 
     def _backward(self, flow: Interpreter, call: Call) -> bool:
+        if call.short in ("backward", "manual_backward") and not self._trains(flow, call.frame):
+            return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
             return True
@@ -320,11 +389,30 @@ class LeakDomain(Domain):
             return True
         return False
 
+    def _trains(self, flow: Interpreter, frame: Frame) -> bool:
+        """Does a `backward()` in this function train, i.e. lead to an optimiser step on the model's parameters?
+        Not when the function steps nothing and reads the gradient of something that is not a parameter
+        (`delta.grad`, `images.grad`): adversarial attacks (PGD, FGSM) and saliency maps differentiate with
+        respect to the input."""
+        if ".grad" not in flow.ctx.text:
+            return True
+        if self._functions is None:
+            self._functions = _function_nodes(flow.ctx.module, flow.module)
+        node = self._functions.get(frame.qual)
+        if node is None:
+            return True
+        known = self._steps.get(frame.qual)
+        if known is None:
+            known = self._steps[frame.qual] = _input_gradients_only(node)
+        return not known
+
     def _fit(self, flow: Interpreter, call: Call) -> bool:
         if not (call.short in P.FIT_METHODS and call.is_method):
             return False
         values, short = call.values, call.short
         if P.PREPROCESSORS.search(call.receiver.ctor or "") or P.PREPROCESSORS.search(receiver_name(call.node.func)):
+            first = next((arg.value for p, _, arg in call.args if p in (0, "X")), None)
+            self._note_fitted(flow, call, first, f"`{flow.ctx.module.code_for_node(call.node.func)}()`")
             data = union(*(v for p, v in values.items() if p in (0, 1, "X", "x", "raw_documents", "y")))
             if data.tainted():
                 self.sink(flow, LEAK_FIT, call.node, data, f"`{short}()` of a preprocessing step", site=call.library_site)
@@ -348,6 +436,20 @@ class LeakDomain(Domain):
         return True
 
     def _vocabulary(self, flow: Interpreter, call: Call) -> bool:
+        if call.short == "Counter" and call.args and _union_expr(call.args[0][2].value):
+            data = call.args[0][1]
+            if data.tainted():  # `Counter(train + dev + test)`: a vocabulary counted over every split
+                self.sink(flow, LEAK_FIT, call.node, data, "a vocabulary counted over a concatenation (`Counter()`)",
+                          site=call.library_site)
+            return True
+        if call.is_method and _COUNT_METHOD.match(call.short) and \
+                _VOCAB_RECEIVER.search(receiver_name(call.node.func) or call.receiver.ctor or ""):
+            data = union(*call.values.values())
+            if data.tainted():  # `vocab.count_file("test.txt")`, `dictionary.add_sentence(test_sentence)`
+                self.sink(flow, LEAK_FIT, call.node, data,
+                          f"`{receiver_name(call.node.func)}.{call.short}()` counts it into a vocabulary",
+                          site=call.library_site)
+            return True
         if call.short not in P.VOCAB_CALLS:
             return False
         data = union(*call.values.values())
@@ -364,6 +466,8 @@ class LeakDomain(Domain):
             return False
         kept = call.frame.assigning is not None and not _in_forward(call.frame) and not _displays(call.frame) \
             and not _self_normalised(call)
+        if kept and method and call.qualified not in P.STAT_FUNCS:
+            self._note_fitted(flow, call, call.node.func.value, f"the statistic `{flow.ctx.module.code_for_node(call.node)}`")
         if method and call.receiver.tainted() and kept:
             self.sink(flow, LEAK_FIT, call.node, call.receiver, f"statistics (`.{call.short}()`)", raw_only=True,
                       site=call.library_site)
@@ -421,6 +525,64 @@ _DATA_ARG = re.compile(r"(?:^|_)(?:feats?|features|embeddings|data|x|y|labels|ta
 _PATH_ARG = re.compile(r"dir|root|path|folder|file|name", re.IGNORECASE)
 
 
+_VOCAB_RECEIVER = re.compile(r"vocab|dictionary|tokeni[sz]er|lexicon|alphabet|word2idx|word_to_ix|w2i|stoi",
+                             re.IGNORECASE)
+_COUNT_METHOD = re.compile(r"(?:count|add|feed|learn|index)_(?:file|files|sents|sentences?|words?|tokens?|texts?|"
+                           r"documents?|corpus|symbols?|lines?)$|count_\w+$|add_words?$")
+
+
+def _union_expr(expr: cst.BaseExpression) -> bool:
+    """`a + b + c`, `chain(a, b)`, `np.concatenate([a, b])`: an expression that joins several collections."""
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
+        return True
+    if type(expr) is cst.Call:
+        last = (dotted(expr.func) or "").rsplit(".", 1)[-1]
+        return last in ("chain", "concatenate", "concat", "cat", "from_iterable", "union")
+    return False
+
+
+def _function_nodes(module: cst.Module, prefix: str) -> dict[str, cst.FunctionDef]:
+    """Functions by the interpreter's qualified names (module functions, methods, nested functions)."""
+    found: dict[str, cst.FunctionDef] = {}
+    stack: list = [(stmt, prefix) for stmt in module.body]
+    while stack:
+        stmt, path = stack.pop()
+        if type(stmt) is cst.FunctionDef:
+            qual = f"{path}.{stmt.name.value}"
+            found[qual] = stmt
+            stack.extend((inner, qual) for inner in body_of(stmt) if type(inner) in (cst.FunctionDef,))
+        elif type(stmt) is cst.ClassDef:
+            stack.extend((inner, f"{path}.{stmt.name.value}") for inner in body_of(stmt)
+                         if type(inner) in (cst.FunctionDef, cst.ClassDef))
+    return found
+
+
+_PARAMETERS = re.compile(r"(?:^|_)(?:p|params?|parameters?|weights?|w|b|bias|layer|module|m)$|named_parameters|"
+                         r"\.parameters$", re.IGNORECASE)
+
+
+def _input_gradients_only(node: cst.FunctionDef) -> bool:
+    """The function reads `x.grad` of something that is not a parameter and steps no optimiser."""
+    from ...core.walk import walk
+
+    params_loops: set[str] = set()
+    input_grad = False
+    for inner in walk(node.body):
+        kind = type(inner)
+        if kind is cst.Call:
+            name = dotted(inner.func) or ""
+            last = name.rsplit(".", 1)[-1]
+            if last in ("step", "optimizer_step", "apply_gradients") and not P.SCHEDULER_NAME.search(name):
+                return False
+        elif kind is cst.For and "parameters" in (dotted(getattr(inner.iter, "func", inner.iter)) or ""):
+            params_loops.update(n.value for n in walk(inner.target) if type(n) is cst.Name)
+        elif kind is cst.Attribute and inner.attr.value == "grad":
+            owner = dotted(inner.value) or ""
+            if owner and owner.split(".", 1)[0] not in params_loops and not _PARAMETERS.search(owner):
+                input_grad = True
+    return input_grad
+
+
 def _given_data(call: Call) -> bool:
     """A project class handed its data (`SetDataset(val_feats, val_labels, train=False)`): its `train` flag is a
     mode (sample anew, shuffle), not a choice of split; the data passed in decides the split."""
@@ -431,6 +593,15 @@ def _given_data(call: Call) -> bool:
             if name and _DATA_ARG.search(name) and not _PATH_ARG.search(name):
                 return True
     return False
+
+
+def _dynamic_data(func: cst.BaseExpression) -> bool:
+    """A dataset class looked up at run time: `datasets.__dict__[name]`, `getattr(torchvision.datasets, name)`,
+    `DATASETS[args.dataset]` (the namespace is named like data)."""
+    from ...dataflow.dispatch import dynamic_callee
+
+    namespace = dynamic_callee(func)
+    return bool(namespace) and bool(P.DATASET_LIKE.search(namespace.rsplit(".", 1)[-1]))
 
 
 def _label(flow: Interpreter, call: Call) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-LEAK_TRAIN, LEAK_SELECT, LEAK_FIT = "LEAK001", "LEAK002", "LEAK003"
+LEAK_TRAIN, LEAK_SELECT, LEAK_FIT, LEAK_REPORT = "LEAK001", "LEAK002", "LEAK003", "LEAK004"
 
 PREPROCESSORS = re.compile(
     r"scaler|normali[sz]er|encoder|vectori[sz]er|tokeni[sz]er|imputer|pca|whiten|binarizer|discreti[sz]er|"
