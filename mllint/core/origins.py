@@ -55,6 +55,7 @@ class Origin:
     block: str = ""  # for a module-level CONSTANT: the comment heading its block of assignments (`# Hyper-parameters`)
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the literal (worker only)
     definition: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a CONSTANT's statement
+    fallback: cst.BaseExpression | None = field(default=None, repr=False, compare=False)  # CONFIG_KEY: `.get(key, default)`'s default
 
     @property
     def is_number(self) -> bool:
@@ -217,7 +218,8 @@ class Origins:
         if method in ("get", "getattr", "pop", "getfloat", "getint", "select") and call.args:
             key = str_value(positional(call, 0) if method != "getattr" else positional(call, 1))
             if key:
-                return Origin(OriginKind.CONFIG_KEY, name=key)
+                fallback = keyword(call, "default") or positional(call, 2 if method == "getattr" else 1)
+                return Origin(OriginKind.CONFIG_KEY, name=key, fallback=fallback)
         callee = self.ctx.names.callee(call) or dotted(func) or ""
         if callee in ("float", "int", "abs") and call.args:
             return self.of(call.args[0].value, scope, depth + 1)
@@ -259,6 +261,12 @@ class Option:
 
 def normalise(option: str) -> str:
     return option.lstrip("-").replace("-", "_").lower()
+
+
+def spelling(name: str) -> str:
+    """A destination's spelling-insensitive key: `--manualSeed`, `manual_seed`, `--manual-seed` and
+    `MANUAL_SEED` (a yacs field) are one setting."""
+    return name.lstrip("-").replace("-", "").replace("_", "").lower()
 
 
 _ABSL_DEFINE = re.compile(r"^DEFINE_(integer|float|string|bool|boolean|enum|list|multi_\w+|\w+)$")

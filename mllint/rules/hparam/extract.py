@@ -24,10 +24,10 @@ from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
 from .facts import HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, Wrapper, WrapperArg
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
-from .syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
-                            combined_terms, is_counter, loss_like, lr_target, moving_average_weight, name_of, numbers_of,
+from .syntax import (FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
+                            combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, trivial, unwrap_tensor)
-from ...core.scopes import ScopedVisitor
+from ...core.scopes import ASSIGN, ScopedVisitor
 from ...core.values import str_value
 
 # Parameter and keyword names that may carry a hyper-parameter through a project function (`make_opt(lr=...)`);
@@ -56,6 +56,15 @@ class _HparamVisitor(ScopedVisitor):
         self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
         self._helps: dict[str, str] = {}  # option dest -> its help text
         self._comments: dict[int, list[str]] = {}  # statement -> its comments
+        self._definitions: dict[int, tuple[HparamValue, cst.CSTNode | None]] = {}  # a constant's literal -> its value
+        self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
+
+    def _definition_key(self, definition: cst.CSTNode) -> int:
+        """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
+        key = self._definition_keys.get(id(definition))
+        if key is None:
+            key = self._definition_keys[id(definition)] = 10_000_000 + len(self._definition_keys)
+        return key
 
     # --- statements ---------------------------------------------------------------------------------
     def _enter(self, node: cst.CSTNode) -> bool:
@@ -135,7 +144,8 @@ class _HparamVisitor(ScopedVisitor):
         """(documented, undocumented only as a bare module-level constant)."""
         bare = False
         if origin.kind == OriginKind.CONSTANT:
-            if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
+            # a heading that only names the block (`# Hyperparameters`) restates; one that says why documents
+            if says_why(origin.comment, [*words, origin.name]) or says_why(origin.block, [*words, origin.name]):
                 return True, False
             bare = origin.module_level
         comments = self._comments.get(id(stmt))
@@ -147,10 +157,8 @@ class _HparamVisitor(ScopedVisitor):
         if body and string_above(body, stmt, docstring=opens_body(function, body) or body is self.module_body):
             return True, False
         doc = docstring_of(function).lower() if function is not None else ""
-        if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
-            text = self.ctx.module.code_for_node(origin.node).strip().lower()
-            if text in doc or any(re.search(rf"\b{re.escape(w.lower())}\b", doc) for w in words[:2] if len(w) > 1):
-                return True, False
+        if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
+            return True, False  # the docstring states the value (naming what it sets only restates the code)
         return False, bare
 
     def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
@@ -158,8 +166,21 @@ class _HparamVisitor(ScopedVisitor):
              use: cst.CSTNode | None = None) -> None:
         """Record a literal (or a named constant, reported where `use` reads it) that sets a hyper-parameter."""
         node = origin.node
-        if origin.kind == OriginKind.CONSTANT and use is not None:
+        at_definition = origin.kind == OriginKind.CONSTANT and origin.definition is not None and node is not None
+        if origin.kind == OriginKind.CONSTANT and use is not None and not at_definition:
             node = use
+        if at_definition:
+            # a named constant: one finding at its definition, every use related (not one finding per use)
+            known = self._definitions.get(id(node))
+            if known is not None:
+                if use is not None and id(use) not in self._seen:
+                    self._seen.add(id(use))
+                    known[0].uses.append(self.ctx.loc(use))
+                    if not known[0].documented and known[1] is not None:
+                        documented, _ = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
+                        if documented:  # a use that says why documents the constant
+                            known[0].documented, known[0].bare_constant = True, False
+                return
         if node is None or id(node) in self._seen:
             return
         self._seen.add(id(node))
@@ -167,6 +188,12 @@ class _HparamVisitor(ScopedVisitor):
         if origin.kind == OriginKind.CONSTANT and origin.name:
             label = f"{label}; {origin.name} = {show(origin.value)}"
         value = HparamValue(self.ctx.loc(node), setting, label, concept, documented, bare and not documented)
+        if at_definition:
+            self._definitions[id(node)] = (value, origin.definition)
+            if use is not None:
+                self._seen.add(id(use))
+                value.uses.append(self.ctx.loc(use))
+            key = self._definition_key(origin.definition)
         self._statement(key).values.append(value)
         if not documented and origin.node is not None:  # an option's help may explain it (checked at the end)
             self._pending.append((value, self._text(origin.node), stmt or self.stmt))
@@ -238,9 +265,23 @@ class _HparamVisitor(ScopedVisitor):
                 continue
             if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
                 self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
+            words = [slot.name, *slot.label.split(), api.short.lower()]
+            if origin.kind == OriginKind.CONFIG_KEY and origin.fallback is not None:
+                fallback = self.origins.of(origin.fallback, self.scope)  # `cfg.get('clip', 5)`: the code's default
+                if fallback.is_number and not trivial(fallback.value) and not same_value(fallback.value, slot.default):
+                    self._add(fallback, f"{slot.name}={origin.name!r} defaulting to {self._shown(fallback)}",
+                              f"{label} when the config does not set `{origin.name}`", slot.concept, words,
+                              use=origin.fallback)
+                continue
+            if origin.kind == OriginKind.DERIVED:
+                for factor in literal_factors(unwrap_tensor(value)):
+                    found = self.origins.of(factor, self.scope)
+                    if found.is_number and not trivial(found.value):
+                        self._add(found, f"{slot.name}={self._text(value)}", f"factor of the {label}",
+                                  slot.concept, words, use=factor)
+                continue
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
-            words = [slot.name, *slot.label.split(), api.short.lower()]
             self._add(origin, f"{slot.name}={self._shown(origin)}", label, slot.concept, words, use=value)
 
     def _param_groups(self, value: cst.BaseExpression, api: Api) -> None:
@@ -372,6 +413,7 @@ class _HparamVisitor(ScopedVisitor):
             if literal.kind in (OriginKind.CONSTANT, OriginKind.PARAM, OriginKind.OPTION, OriginKind.CONFIG_KEY):
                 return
             self._formula(value, f"{label} formula", self._text(target))
+            self._tables(value, label, self._text(target))
             return
         if loss_like(target) and not LOGGED.search(name_of(target)):
             self._loss_terms(value, operator)
@@ -380,9 +422,32 @@ class _HparamVisitor(ScopedVisitor):
             if decay is not None:
                 self._decay(decay)
 
+    def _tables(self, value: cst.BaseExpression, label: str, name: str) -> None:
+        """A learning rate looked up in a table built earlier in the function (`lr = lr_adjust[epoch]` with
+        `lr_adjust = {2: 5e-5, 4: 1e-5}` or `{epoch: args.lr * 0.5 ** epoch}`): the table's literals, reported
+        where each table is built."""
+        inner = value.value if isinstance(value, cst.Subscript) else None
+        if not isinstance(inner, cst.Name):
+            return
+        for binding in self.scope.lookup(inner.value):
+            if binding.kind != ASSIGN or not isinstance(binding.node, (cst.Dict, cst.List, cst.Tuple)):
+                continue
+            stmt = self.origins.statement_of(binding.node)
+            if stmt is None:
+                continue
+            self._formula(binding.node, f"{label} table", f"{inner.value} (read into {name})", stmt,
+                          self._definition_key(stmt), [])
+
     def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
+        if isinstance(operator, (cst.MultiplyAssign, cst.DivideAssign)):
+            # `lbox *= 0.05`: a weight given to one loss before the losses are summed
+            origin = self.origins.of(value, self.scope)
+            if isinstance(operator, cst.MultiplyAssign) and origin.is_number and not trivial(origin.value, PIXEL):
+                self._add(origin, f"*= {self._shown(origin)}", "weight of the loss", "loss_weight",
+                          ["weight", "loss", "scale"], use=value)
+            return
         if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
-            return  # `loss *= 4.0`, `loss /= accumulation`: a scale of the whole loss, not a combination
+            return  # `loss /= accumulation`: a scale of the whole loss, not a combination
         for node in walk(value):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
                 return  # a logged number, not the training loss
@@ -390,8 +455,8 @@ class _HparamVisitor(ScopedVisitor):
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
             for coef, term in ((node.left, node.right), (node.right, node.left)):
-                if not loss_like(term):
-                    continue
+                if not (loss_like(term) or isinstance(term, cst.Name) and number(coef) is not None):
+                    continue  # a named term of a sum assigned to a loss is a loss term (`gp * 10.0`)
                 origin = self.origins.of(coef, self.scope)
                 if origin.is_number and not trivial(origin.value, PIXEL) and not averages(origin.value, term):
                     name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
@@ -454,6 +519,16 @@ class _HparamVisitor(ScopedVisitor):
                             self._formula(target, label, "schedule", stmt, self.ordinal,
                                           body if stmt in body else [])
             self.scope = outer
+
+
+def _states(doc: str, text: str, value) -> bool:
+    """Does a docstring state this value: its text (`0.1`), or the reciprocal of a factor (`decay by 10`)?"""
+    text = text.strip().lower()
+    if re.search(rf"(?<![\w.]){re.escape(text)}(?![\w.])", doc):
+        return True
+    if isinstance(value, float) and 0 < value < 1 and abs(1 / value - round(1 / value)) < 1e-9:
+        return re.search(rf"(?<![\w.]){round(1 / value)}(?![\w.])", doc) is not None
+    return False
 
 
 def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:

@@ -18,6 +18,7 @@ class HparamValue:
     documented: bool
     bare_constant: bool = False  # undocumented only because a module-level constant has no comment
     # (a module the user declares in `hparam-modules` documents it)
+    uses: list[Loc] = field(default_factory=list)  # a named constant reported at its definition: where it is used
 
     def describe(self) -> str:
         return f"{self.setting} ({self.label})"

@@ -15,8 +15,10 @@ LR_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:lr|learning_rate)$", re.I)
 LR_KEYS = {"lr", "learning_rate", "initial_lr"}
 GROUP_KEYS = {"lr": "learning rate", "learning_rate": "learning rate", "momentum": "momentum",
               "weight_decay": "weight decay", "betas": "betas", "eps": "epsilon"}
-EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)$", re.I)
-LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
+EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)"
+                        r"(?:_?(?:counter|count|num|no|idx|index))?$", re.I)
+LOSS_WORDS = re.compile(r"loss|criterion|penalty|^(kl|kld|ce|bce|nll|mse|aux|l1|l2|gp)(_|$)", re.I)
+SCHEDULER_NAME = re.compile(r"sched", re.I)
 LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
 TRIVIAL = (0, 1, -1, 2)
 CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # `# Hyper-parameters` above a block
@@ -150,7 +152,32 @@ def changes_lr(body: cst.CSTNode, group_vars: set[str]) -> bool:
                     name = (dotted(small.value.func) or "").rsplit(".", 1)[-1].lower()
                     if "lr" in name.split("_") or "learning_rate" in name:
                         return True
+                    func = small.value.func  # `if epoch >= 10: scheduler.step()`: a gate on the schedule
+                    if isinstance(func, cst.Attribute) and func.attr.value == "step" \
+                            and SCHEDULER_NAME.search(name_of(func.value)):
+                        return True
     return False
+
+
+_SCALING = re.compile(r"batch|bs\b|world|gpus|devices|accum", re.I)
+
+
+def literal_factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The literal factors of a product or power that scales a value (`args.lr * 10`, `lr / 3`,
+    `0.99 ** ratio`, in tuples too): not the reference batch of the linear scaling rule
+    (`lr * batch_size / 256`), and nothing from inside calls or subscripts."""
+    found: list[cst.BaseExpression] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in node.elements)
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide, cst.Power)):
+            if any(isinstance(n, (cst.Name, cst.Attribute)) and _SCALING.search(name_of(n)) for n in (node.left, node.right)):
+                continue
+            for side in (node.left, node.right):
+                (found if number(side) is not None else stack).append(side)
+    return found
 
 
 def is_counter(expr: cst.BaseExpression) -> bool:
