@@ -77,15 +77,17 @@ def test_restating_comment_does_not_document_but_a_reason_does(tmp_path):
                                               "(clip_grad_norm_ maximum gradient norm)")]
 
 
-def test_constant_reported_where_used_and_documented_by_its_comment(tmp_path):
+def test_constant_reported_at_its_definition_and_documented_by_its_comment(tmp_path):
     findings = lint(tmp_path, {"train.py": """
         import torch
 
         LR = 0.137
         WD = 5e-4  # from the paper, Table 3
         opt = torch.optim.SGD(params, lr=LR, weight_decay=WD)
+        opt2 = torch.optim.SGD(params, lr=LR)
         """})
-    assert brief(findings) == [(5, "HPARAM001", "undocumented hyper-parameter literal: lr=LR (SGD learning rate; LR = 0.137)")]
+    assert brief(findings) == [(3, "HPARAM001", "undocumented hyper-parameter literal: lr=LR (SGD learning rate; LR = 0.137)")]
+    assert [r.loc.line for r in findings[0].related] == [5, 6]  # every use, once
 
 
 def test_hparam_modules_declares_a_module_of_named_values(tmp_path):
@@ -257,8 +259,8 @@ def test_library_defaults_match_installed_torch():
     assert checked > 60
 
 
-def test_block_of_named_hyper_parameters_is_documented(tmp_path):
-    findings = lint(tmp_path, {"train.py": """
+def test_block_heading_documents_only_when_it_says_why(tmp_path):
+    files = {"train.py": """
         import torch
 
         # Hyper-parameters
@@ -266,12 +268,13 @@ def test_block_of_named_hyper_parameters_is_documented(tmp_path):
         num_epochs = 2
         learning_rate = 0.003
 
-        other_lr = 0.005
         opt = torch.optim.Adam(params, lr=learning_rate)
-        opt2 = torch.optim.Adam(params, lr=other_lr)
-        """})
-    assert brief(findings) == [(10, "HPARAM001", "undocumented hyper-parameter literal: lr=other_lr "
-                                               "(Adam learning rate; other_lr = 0.005)")]
+        """}
+    findings = lint(tmp_path, files)  # the heading only names the block
+    assert brief(findings) == [(6, "HPARAM001", "undocumented hyper-parameter literal: lr=learning_rate "
+                                              "(Adam learning rate; learning_rate = 0.003)")]
+    files["train.py"] = files["train.py"].replace("# Hyper-parameters", "# Hyper-parameters from the paper, Table 3")
+    assert lint(tmp_path, files) == []
 
 
 def test_option_help_explains_a_formula(tmp_path):

@@ -425,7 +425,7 @@ class _SeedVisitor(ScopedVisitor):
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
-        elif _CONFIG_CALL.search((callee or dotted(node.func) or "").rsplit(".", 1)[-1]):
+        if _CONFIG_CALL.search((callee or dotted(node.func) or "").rsplit(".", 1)[-1]):
             for arg in node.args:  # `HParams(seed=1234)`, `dict(seed=0)`, `EasyDict(seed=42)`
                 if arg.keyword is not None and SEED_NAME.match(arg.keyword.value.lower()):
                     self._config_seed(arg.value, arg.keyword.value)
