@@ -337,3 +337,50 @@ def test_hand_written_ema(tmp_path):
         (12, "HPARAM001", "undocumented hyper-parameter literal: decay 0.9 (EMA decay of the weights)"),
         (26, "HPARAM001", "undocumented hyper-parameter literal: m=0.99 (EMA decay of the weights, via momentum_update())"),
     ]
+
+
+def test_literal_factors_of_a_position(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        def build(params, args):
+            a = torch.optim.SGD(params, lr=args.lr * 10)
+            b = torch.optim.SGD(params, lr=args.lr * args.batch_size / 256)
+            c = torch.optim.SGD(params, lr=args.lr * args.head_mult)
+            return a, b, c
+        """})
+    assert [(f.loc.line, f.code) for f in findings] == [(4, "HPARAM001")]
+
+
+def test_recipe_class_defaults_left_in_place(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        class LARS(torch.optim.Optimizer):
+            def __init__(self, params, lr, weight_decay=0, momentum=0.9, eta=0.001):
+                super().__init__(params, dict(lr=lr, momentum=momentum, eta=eta))
+
+        class Unused(torch.optim.Optimizer):
+            def __init__(self, params, lr, momentum=0.8):
+                super().__init__(params, dict(lr=lr))
+
+        def build(params, args):
+            return LARS(params, lr=args.lr, eta=args.eta)
+        """})
+    assert brief(findings) == [(4, "HPARAM001", "undocumented hyper-parameter literal: momentum=0.9 "
+                                              "(default of optimizer LARS, which 1 call leaves in place)")]
+
+
+def test_main_demo_of_a_library_module_is_silent(tmp_path):
+    files = {"scaler.py": """
+        import torch
+
+        class Scaler:
+            pass
+
+        if __name__ == "__main__":
+            opt = torch.optim.SGD([], lr=1e-6)
+        """}
+    assert lint(tmp_path, files) == []
+    files["train.py"] = files.pop("scaler.py")  # a script's main block is its run
+    assert len(lint(tmp_path, files)) == 1

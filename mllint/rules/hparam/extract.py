@@ -156,6 +156,8 @@ class _HparamVisitor(ScopedVisitor):
             value = number(param.default)
             if value is None or trivial(value) or isinstance(value, tuple):
                 continue
+            if kind == "loss" and not (isinstance(value, float) or HP_KEYWORD.search(name)):
+                continue  # an integer default of a loss module is a size (`chn_mid=32`), not a weight
             text = self.ctx.module.code_for_node(param.default)
             documented = bool(doc) and _states(doc, text, value)
             found.defaults.append(RecipeDefault(name, text, self.ctx.loc(param.default), documented))
@@ -176,7 +178,8 @@ class _HparamVisitor(ScopedVisitor):
         found = self._statements.get(key)
         if found is None:
             found = self._statements[key] = HparamStatement(key, self.scope_name())
-            self.facts.statements.append(found)
+            if not any(part.lower().startswith(("test", "bench")) for part in self.stack):
+                self.facts.statements.append(found)  # a test or benchmark function's values are not a recipe
         return found
 
     def _text(self, node: cst.CSTNode) -> str:
@@ -329,7 +332,7 @@ class _HparamVisitor(ScopedVisitor):
                 for factor in literal_factors(unwrap_tensor(value)):
                     found = self.origins.of(factor, self.scope)
                     if found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
-                        self._add(found, f"{slot.name}={self._text(value)}", f"factor of the {label}",
+                        self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
                                   "", words, use=factor)  # it scales the value, whatever sets it: no override
                 continue
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
@@ -613,7 +616,7 @@ class _HparamVisitor(ScopedVisitor):
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
 _NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
-                         r"size|index|device|dtype|seed", re.I)
+                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

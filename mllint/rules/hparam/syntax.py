@@ -123,9 +123,13 @@ def name_of(expr: cst.BaseExpression) -> str:
     return ""
 
 
+_LOW_RESOLUTION = re.compile(r"^(?:transforms?|imgs?|images?|patch(?:es)?|inputs?|data|crops?|sizes?|paths?|dirs?)_",
+                             re.I)  # `transforms_lr`, `img_lr`: low-resolution images, not learning rates
+
+
 def lr_target(target: cst.BaseExpression, group_vars: set[str]) -> tuple[str, str] | None:
     """(setting, label) when an assignment target holds a learning rate or a param-group setting."""
-    if isinstance(target, cst.Name) and LR_NAME.match(target.value):
+    if isinstance(target, cst.Name) and LR_NAME.match(target.value) and not _LOW_RESOLUTION.match(target.value):
         return target.value, "learning rate"
     if isinstance(target, cst.Attribute) and target.attr.value in LR_KEYS and isinstance(target.value, cst.Name) \
             and target.value.value != "self":

@@ -666,7 +666,14 @@ def _sentinel(option: SeedOption, guards: dict[str, set[str]]) -> bool:
     when the seeding is guarded by the option's truth (`if args.seed:`, `if args.seed != 0:`, `> 0`)."""
     if option.default < 0:
         return True
-    return option.default == 0 and bool(guards.get(spelling(option.dest), set()) & {"truth", "0"})
+    d = option.default
+    for guard in guards.get(spelling(option.dest), set()):
+        op, _, limit = guard.partition(":")
+        value = int(limit) if limit.lstrip("-").isdigit() else None
+        if op == "truth" and d == 0 or value is not None and (
+                op == "ne" and d == value or op == "gt" and d <= value or op == "ge" and d < value):
+            return True
+    return False
 
 
 def _guard(test: cst.BaseExpression) -> tuple[str, str] | None:
@@ -682,8 +689,9 @@ def _guard(test: cst.BaseExpression) -> tuple[str, str] | None:
             return None
         value = values.int_value(test.comparisons[0].comparator)
         op = test.comparisons[0].operator
-        if value is not None and isinstance(op, (cst.NotEqual, cst.GreaterThan, cst.GreaterThanEqual)):
-            return spelling(name), str(value)
+        kinds = {cst.NotEqual: "ne", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge"}
+        if value is not None and type(op) in kinds:
+            return spelling(name), f"{kinds[type(op)]}:{value}"
         if isinstance(op, cst.IsNot):
             return spelling(name), "none"
     return None

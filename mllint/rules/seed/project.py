@@ -146,7 +146,7 @@ def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
     configs = [(rel, entry) for rel, f in facts.items() for entry in f.config_seeds if not in_test_code(rel)]
     if not configs:
         return []
-    file_keys = {spelling(key) for aux in project.aux_facts("seed").values() for _, _, key, _ in aux.seeds}
+    file_keys = [(crel, spelling(key)) for crel, aux in project.aux_facts("seed").items() for _, _, key, _ in aux.seeds]
     found: list[Use] = []
     for rel, name, loc, scope in option_uses:
         key = spelling(name)
@@ -166,7 +166,9 @@ def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
             if spelling(ckey) != key:
                 continue
             if fallback:
-                if crel == rel and cscope == scope and key not in file_keys and cloc.line == loc.line:
+                set_in_files = any(k == key and (project.covers(unit, f) or project.covers(project.unit_of(f), rel))
+                                   for f, k in file_keys)
+                if crel == rel and cscope == scope and not set_in_files and cloc.line == loc.line:
                     here.append((crel, cloc, ckey, value, True))
             elif node_of(crel, cscope) in run or f"{crel}:<module>" in run:
                 here.append((crel, cloc, ckey, value, False))
