@@ -87,7 +87,8 @@ class SeedOptionSingleDefault(Rule):
             "no sweep in the project runs this entry point with other seeds"
         for item in analysis.options:
             option = item.option
-            related = [] if item.seeds_here is None else [Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+            related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
+                Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
             yield self.finding(
                 option.loc,
                 f"seed option {option.name} defaults to {option.default} and {unswept}: "

@@ -274,6 +274,7 @@ class _SeedVisitor(ScopedVisitor):
         self.in_main = False  # inside `if __name__ == "__main__":` at module level
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
+        self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
 
@@ -408,7 +409,21 @@ class _SeedVisitor(ScopedVisitor):
                 arg = values.keyword(node, kw)
                 if arg is not None:
                     self._seed_arg(node, arg, f"{callee}({kw}=...)")
+            if values.keyword(node, "seed") is None and not any(a.star for a in node.args) and not self._in_data_class():
+                # built in code without a seed: the Trainer seeds the run with the library's default, 42
+                self.facts.sites.append(SeedSite(self.ctx.loc(node), f"{callee.rsplit('.', 1)[-1]}'s default seed",
+                                                 42, self.scope_id()))
             return
+        if (callee or "").startswith(("transformers.", "trl.")) and (callee or "").endswith("Trainer") \
+                and "parse_args_into_dataclasses" in self.ctx.text:
+            args = values.keyword(node, "args")
+            if isinstance(args, cst.Name):  # HfArgumentParser's `--seed`, inherited from TrainingArguments (default 42)
+                self.facts.cli_dests.setdefault("seed", self.scope_id())
+                if not self.hf_seed:
+                    self.hf_seed = True
+                    self.facts.options.append(SeedOption(self.ctx.loc(node), "--seed (inherited from TrainingArguments)",
+                                                         "seed", 42, scope=self.scope_id()))
+                    self._option_use("seed", node)
         if self._is_generator_seed(node):
             arg = values.positional(node, 0) or values.keyword(node, "seed")
             if arg is not None and not self._seeds_a_data_split(node):
@@ -651,7 +666,8 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     # entry point to the code that trains, and from a sweep to what it runs. Modules that cannot seed
     # (a cheap text test) get the light pass.
     lowered = ctx.text.lower()
-    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text:
+    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text \
+            and "TrainingArguments" not in ctx.text:
         visitor: _SeedVisitor = _LinkVisitor(ctx)
         visitor.visit_children(ctx.module)
         return None if visitor.facts.empty() else visitor.facts
