@@ -384,3 +384,17 @@ def test_main_demo_of_a_library_module_is_silent(tmp_path):
     assert lint(tmp_path, files) == []
     files["train.py"] = files.pop("scaler.py")  # a script's main block is its run
     assert len(lint(tmp_path, files)) == 1
+
+
+def test_mean_of_n_losses_and_unused_objects_are_silent(tmp_path):
+    findings = lint(tmp_path, {"train.py": """
+        import torch
+
+        def step(a, b, c, d, model):
+            loss = 0.25 * a + 0.25 * b + 0.25 * c + 0.25 * d
+            legacy = torch.optim.SGD(model.parameters(), lr=0.37)
+            opt = torch.optim.SGD(model.parameters(), lr=0.37)
+            opt.step()
+            return loss
+        """})
+    assert [(f.loc.line, f.code) for f in findings] == [(6, "HPARAM001")]

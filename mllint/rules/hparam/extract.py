@@ -304,7 +304,32 @@ class _HparamVisitor(ScopedVisitor):
             if slot is not None:
                 yield slot, arg.value
 
+    def _unused_object(self, node: cst.Call) -> bool:
+        """`opt = SGD(...)` at statement level, and the name is never read in its scope: an object that
+        nothing steps or passes on (legacy code, a leftover) sets no hyper-parameter of any run."""
+        stmt = self.stmt
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return False
+        small = stmt.body[0]
+        if not (isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)):
+            return False
+        name = small.targets[0].target.value
+        function = self.scope.function()
+        root = function if function is not None else self.ctx.module
+        if function is None and not name.startswith("_"):
+            return False  # a module-level object may be imported by another module
+        seen = 0
+        for item in walk(root):
+            if type(item) is cst.Name and item.value == name:
+                seen += 1
+                if seen > 1:
+                    return False
+        return True
+
     def _api_call(self, node: cst.Call, api: Api) -> None:
+        if self._unused_object(node):
+            return
         for slot, value in self._arguments(node, api):
             if slot.name == "params":
                 self._param_groups(value, api)
@@ -543,7 +568,10 @@ class _HparamVisitor(ScopedVisitor):
         for node in walk(value):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
                 return  # a logged number, not the training loss
-        for node in combined_terms(value, accumulating=operator is not None):
+        terms = combined_terms(value, accumulating=operator is not None)
+        if _mean_of_terms(terms):
+            return  # `0.25 * a + 0.25 * b + 0.25 * c + 0.25 * d`: the mean of n losses, not a weighting
+        for node in terms:
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
             for coef, term in ((node.left, node.right), (node.right, node.left)):
@@ -617,6 +645,21 @@ _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.comp
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
 _NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
                          r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
+
+
+def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
+    """Every term carries the same literal coefficient c and c * n == 1 (n terms)."""
+    if len(terms) < 2:
+        return False
+    coefficients = []
+    for term in terms:
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return False
+        value = number(term.left) if number(term.left) is not None else number(term.right)
+        if not isinstance(value, (int, float)):
+            return False
+        coefficients.append(value)
+    return len(set(coefficients)) == 1 and abs(coefficients[0] * len(terms) - 1) < 1e-9
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
