@@ -477,6 +477,7 @@ RESTATING = frozenset(
     initialise setup build builds define defined instantiate construct get gets compute computes calculate
     parallelized distributed ddp fsdp gpu cuda device ema average averaging averaged moving start end
     first last simple basic standard normal regular global local main current
+    discriminator generator critic encoder decoder backbone head classifier
     """.split()
 )
 WHY_CUES = re.compile(
@@ -502,5 +503,5 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
         return True
     known = RESTATING | {w.lower() for w in restated}
     words = [w.lower() for w in _WORD.findall(text) if len(w) > 1]
-    extra = [w for w in words if w not in known]
+    extra = [w for w in words if w not in known and not (w.endswith("s") and w[:-1] in known)]  # plurals restate too
     return len(extra) >= 3
