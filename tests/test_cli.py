@@ -134,7 +134,7 @@ def test_rules_listing_and_rule_page():
 
 def test_rules_json():
     data = json.loads(mllint("rules", "--format", "json").stdout)
-    assert {"code": "SEED002", "name": "seed-option-single-default", "severity": "warning"}.items() <= data[
+    assert {"code": "SEED002", "name": "seed-option-single-default", "severity": "info"}.items() <= data[
         [d["code"] for d in data].index("SEED002")].items()
 
 

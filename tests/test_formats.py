@@ -84,7 +84,7 @@ def test_sarif_is_read_back_by_sarif_tools(reports, tmp_path, findings):
     by_key = {(r["Location"], r["Line"], r["Code"]) for r in records}
     assert by_key == {(f["path"], f["line"], f["code"]) for f in findings if "cell" not in f} | {
         (f["path"], "1", f["code"]) for f in findings if "cell" in f}  # notebook results have no region
-    assert {r["Severity"] for r in records} == {"error", "warning", "note"}  # note: FILE012 in leak_pos_old_grammar
+    assert {r["Severity"] for r in records} == {"error", "warning", "note"}  # notes: FILE012, SEED002 (info)
 
 
 def test_github_annotations_and_escaping(reports, findings):

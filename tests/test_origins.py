@@ -226,3 +226,14 @@ def test_docstrings_and_string_above():
 )
 def test_says_why(comment, why):
     assert o.says_why(comment, ["lr", "learning", "rate"]) is why
+
+
+def test_spelling_makes_option_destinations_one_setting():
+    assert len({o.spelling(n) for n in ("--manualSeed", "manual_seed", "--manual-seed", "MANUAL_SEED")}) == 1
+    assert o.spelling("--seed") != o.spelling("--seeds")
+
+
+def test_config_read_keeps_its_default():
+    origin = origin_of("import yaml\ncfg = yaml.safe_load(open('c.yaml'))\n", "cfg.get('clip', 5.0)")
+    assert origin.kind == OriginKind.CONFIG_KEY and origin.name == "clip"
+    assert o.number(origin.fallback) == 5.0

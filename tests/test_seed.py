@@ -136,3 +136,60 @@ def test_a_seed_fixed_in_configs_is_one_finding_per_folder_and_per_file_ignores_
     assert [(r["path"], r["line"]) for r in found[0]["related"]] == [("configs/b.yaml", 1)]
     (tmp_path / "mllint.toml").write_text('[per-file-ignores]\n"configs/*.yaml" = ["SEED001"]\n')
     assert lint(tmp_path) == []
+
+
+def test_prose_sweeps_in_readme_and_result_tables():
+    from mllint.rules.seed.project import prose_sweeps
+
+    for text in ("Test error (%, mean of 5 runs)", "accuracy averaged over 3 seeds", "mean ± std over 5 seeds",
+                 "median of 3 runs", "results of 5 runs averaged"):
+        assert prose_sweeps(text) == [1], text
+    for text in ("we report the best of 3 runs", "mean of the runs", "3 seeds were tried"):
+        assert prose_sweeps(text) == [], text
+
+
+def test_readme_sweep_excuses_only_the_scripts_it_names(tmp_path):
+    option = "import argparse\nimport torch\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default=0)\n"
+    script = option + "args = p.parse_args()\ntorch.manual_seed(args.seed)\n" + TRAIN
+    write(tmp_path, {"README.md": "Run `python train.py`. Error (mean of 5 runs): 4.2\n",
+                     "train.py": script, "finetune.py": script})
+    assert sorted((f["path"], f["code"]) for f in lint(tmp_path)) == [("finetune.py", "SEED002")]
+
+
+def test_sentinel_defaults_turn_seeding_off(tmp_path):
+    script = ("import argparse\nimport torch\np = argparse.ArgumentParser()\n"
+              "p.add_argument('--seed', type=int, default={default})\nargs = p.parse_args()\n"
+              "if {guard}:\n    torch.manual_seed(args.seed)\n" + TRAIN)
+    for default, guard, flagged in ((-1, "args.seed != -1", False), (0, "args.seed", False),
+                                    (0, "args.seed >= 0", True), (3, "args.seed", True)):
+        write(tmp_path, {"train.py": script.format(default=default, guard=guard)})
+        assert bool(lint(tmp_path)) is flagged, (default, guard)
+
+
+def test_option_spellings_are_one_setting(tmp_path):
+    script = ("import argparse\nimport torch\np = argparse.ArgumentParser()\n"
+              "p.add_argument('{flag}', type=int, default=7)\nargs = p.parse_args()\n"
+              "torch.manual_seed(args.{dest})\n" + TRAIN)
+    for flag, dest in (("--manualSeed", "manualSeed"), ("--random-seed", "random_seed"), ("--rng_seed", "rng_seed")):
+        write(tmp_path, {"train.py": script.format(flag=flag, dest=dest)})
+        assert [f["code"] for f in lint(tmp_path)] == ["SEED002"], flag
+
+
+def test_config_object_seed_is_reported_at_the_seeding_call(tmp_path):
+    write(tmp_path, {
+        "config.py": "from yacs.config import CfgNode as CN\n_C = CN()\n_C.SEED = 0\n",
+        "train.py": "import torch\nfrom config import _C as cfg\ntorch.manual_seed(cfg.SEED)\n" + TRAIN,
+    })
+    found = lint(tmp_path)
+    assert [(f["path"], f["line"], f["code"]) for f in found] == [("train.py", 3, "SEED001")]
+    assert [r["path"] for r in found[0]["related"]] == ["config.py"]
+
+
+def test_optuna_sampler_seed_is_not_the_runs_seed():
+    text = "hydra:\n  sweeper:\n    sampler:\n      seed: 1234\nseed: 7\n"
+    assert [(key, value) for _, _, key, value in fixed_seeds(text, "yaml")] == [("seed", 7)]
+
+
+def test_unloaded_seed_list_excuses_nothing(tmp_path):
+    write(tmp_path, {"results.json": '{"seeds": [0, 1, 2]}', "train.py": "import torch\ntorch.manual_seed(0)\n" + TRAIN})
+    assert [f["code"] for f in lint(tmp_path)] == ["SEED001"]

@@ -55,6 +55,7 @@ class Origin:
     block: str = ""  # for a module-level CONSTANT: the comment heading its block of assignments (`# Hyper-parameters`)
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the literal (worker only)
     definition: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a CONSTANT's statement
+    fallback: cst.BaseExpression | None = field(default=None, repr=False, compare=False)  # CONFIG_KEY: `.get(key, default)`'s default
 
     @property
     def is_number(self) -> bool:
@@ -227,7 +228,8 @@ class Origins:
         if method in ("get", "getattr", "pop", "getfloat", "getint", "select") and call.args:
             key = str_value(positional(call, 0) if method != "getattr" else positional(call, 1))
             if key:
-                return Origin(OriginKind.CONFIG_KEY, name=key)
+                fallback = keyword(call, "default") or positional(call, 2 if method == "getattr" else 1)
+                return Origin(OriginKind.CONFIG_KEY, name=key, fallback=fallback)
         callee = self.ctx.names.callee(call) or dotted(func) or ""
         if callee in ("float", "int", "abs") and call.args:
             return self.of(call.args[0].value, scope, depth + 1)
@@ -269,6 +271,12 @@ class Option:
 
 def normalise(option: str) -> str:
     return option.lstrip("-").replace("-", "_").lower()
+
+
+def spelling(name: str) -> str:
+    """A destination's spelling-insensitive key: `--manualSeed`, `manual_seed`, `--manual-seed` and
+    `MANUAL_SEED` (a yacs field) are one setting."""
+    return name.lstrip("-").replace("-", "").replace("_", "").lower()
 
 
 _ABSL_DEFINE = re.compile(r"^DEFINE_(integer|float|string|bool|boolean|enum|list|multi_\w+|\w+)$")
@@ -490,6 +498,7 @@ RESTATING = frozenset(
     initialise setup build builds define defined instantiate construct get gets compute computes calculate
     parallelized distributed ddp fsdp gpu cuda device ema average averaging averaged moving start end
     first last simple basic standard normal regular global local main current
+    discriminator generator critic encoder decoder backbone head classifier
     """.split()
 )
 WHY_CUES = re.compile(
@@ -515,5 +524,5 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
         return True
     known = RESTATING | {w.lower() for w in restated}
     words = [w.lower() for w in _WORD.findall(text) if len(w) > 1]
-    extra = [w for w in words if w not in known]
+    extra = [w for w in words if w not in known and not (w.endswith("s") and w[:-1] in known)]  # plurals restate too
     return len(extra) >= 3

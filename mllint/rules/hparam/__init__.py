@@ -41,9 +41,11 @@ class UndocumentedHyperparameter(Rule):
             if values:
                 described = ", ".join(v.describe() for v in values)
                 plural = "s" if len(values) > 1 else ""
+                related = [Related(v.loc, f"{v.setting} sets the {v.label}") for v in values[1:]]
+                related += [Related(loc, v.use_note or f"`{v.setting.split('=', 1)[-1].strip()}` is used here")
+                            for v in values for loc in v.uses]
                 yield self.finding(
-                    values[0].loc, f"undocumented hyper-parameter literal{plural}: {described}",
-                    related=[Related(v.loc, f"{v.setting} sets the {v.label}") for v in values[1:]],
+                    values[0].loc, f"undocumented hyper-parameter literal{plural}: {described}", related=related,
                 )
 
 

@@ -192,6 +192,8 @@ _OTHER = [
     Api("transformers.get_cosine_schedule_with_warmup", "get_cosine_schedule_with_warmup",
         (OPT, _s("num_warmup_steps", "warm-up steps", concept="warmup"), _s("num_training_steps"),
          _s("num_cycles", "cycles", 0.5))),
+    Api("apex.parallel.LARC.LARC", "LARC", (OPT, _s("trust_coefficient", "LARS trust coefficient", 0.02),
+                                           _s("clip"), _eps(1e-8))),
     Api("transformers.AdamW", "AdamW", (P, _lr(1e-3), _s("betas", "betas", BETAS), _eps(1e-6), _wd(0.0))),
 ]
 _HF_ARGS = (

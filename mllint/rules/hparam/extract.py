@@ -21,14 +21,16 @@ from ...context import ModuleContext
 from ...core.walk import walk
 from ...core import values
 from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
-from .facts import HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, Wrapper, WrapperArg
+from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
+                    RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
-from .syntax import (CONFIG_BLOCK, FORWARDING_OPTIMIZERS, LOGGED, PIXEL, TRIGGERS, averages, changes_lr,
-                            combined_terms, is_counter, loss_like, lr_target, moving_average_weight, name_of, numbers_of,
+from .syntax import (FORWARDING_OPTIMIZERS, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+                            combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, trivial, unwrap_tensor)
-from ...core.scopes import ScopedVisitor
+from ...core.scopes import ASSIGN, ScopedVisitor
 from ...core.values import str_value
+from ...core.names import dotted
 
 # Parameter and keyword names that may carry a hyper-parameter through a project function (`make_opt(lr=...)`);
 # others (`drop_rate`, `norm_layer`, `num_classes`) are the model's, and keeping them would only grow the facts.
@@ -56,6 +58,16 @@ class _HparamVisitor(ScopedVisitor):
         self._pending: list[tuple[HparamValue, str, cst.CSTNode]] = []
         self._helps: dict[str, str] = {}  # option dest -> its help text
         self._comments: dict[int, list[str]] = {}  # statement -> its comments
+        self.in_main = False  # inside the module's `if __name__ == "__main__":` block
+        self._definitions: dict[int, tuple[HparamValue, cst.CSTNode | None]] = {}  # a constant's literal -> its value
+        self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
+
+    def _definition_key(self, definition: cst.CSTNode) -> int:
+        """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
+        key = self._definition_keys.get(id(definition))
+        if key is None:
+            key = self._definition_keys[id(definition)] = 10_000_000 + len(self._definition_keys)
+        return key
 
     # --- statements ---------------------------------------------------------------------------------
     def _enter(self, node: cst.CSTNode) -> bool:
@@ -70,7 +82,16 @@ class _HparamVisitor(ScopedVisitor):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return self._enter(node)
 
+    def scope_name(self) -> str:
+        name = super().scope_name()
+        return "<main>" if name == "<module>" and self.in_main else name
+
     def visit_If(self, node: cst.If) -> bool:
+        if not self.stack and _is_main_guard(node.test):
+            self.in_main = self.facts.demo = True
+            self._enter(node)
+            self.in_main = False
+            return False
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
         self._enter(node)
@@ -112,7 +133,40 @@ class _HparamVisitor(ScopedVisitor):
                 self.facts.wrappers.append(Wrapper(owner, w.param, w.label, w.concept, w.default, w.callee,
                                                    w.callee_index, w.callee_keyword))
 
+    def _recipe_class(self, node: cst.ClassDef) -> None:
+        """A project optimiser, scheduler or loss class: its constructor's numeric defaults are the values
+        every call that does not pass them trains with (a LARS class's `momentum=0.9`)."""
+        bases = [(self.ctx.names.qualify(b.value) or dotted(b.value) or "").rsplit(".", 1)[-1] for b in node.bases]
+        kind = next((k for k, pattern in _RECIPE_BASES if any(pattern.search(b) for b in bases)), None)
+        if kind is None and node.name.value.endswith("Loss") and bases:
+            kind = "loss"
+        if kind is None or not isinstance(node.body, cst.IndentedBlock):
+            return
+        init = next((s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        if init is None:
+            return
+        qualified = ".".join([self.module_name, *self.stack, node.name.value])
+        params = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
+        found = RecipeClass(qualified, kind, params)
+        doc = " ".join([docstring_of(node), docstring_of(init)]).lower()
+        for param in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params):
+            name = param.name.value
+            if param.default is None or _NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
+                continue
+            value = number(param.default)
+            if value is None or trivial(value) or isinstance(value, tuple):
+                continue
+            if kind == "loss" and not (isinstance(value, float) or HP_KEYWORD.search(name)):
+                continue  # an integer default of a loss module is a size (`chn_mid=32`), not a weight
+            text = self.ctx.module.code_for_node(param.default)
+            documented = bool(doc) and _states(doc, text, value)
+            found.defaults.append(RecipeDefault(name, text, self.ctx.loc(param.default), documented))
+        self.facts.recipe_classes.append(found)
+
     def on_class(self, node: cst.ClassDef) -> None:
+        if not self.stack:
+            self.facts.library = True
+        self._recipe_class(node)
         if _is_config_class(node, self.ctx):
             for option in fields_of(node):
                 if option.dest.lower() in OPTION_WORDS:
@@ -124,7 +178,8 @@ class _HparamVisitor(ScopedVisitor):
         found = self._statements.get(key)
         if found is None:
             found = self._statements[key] = HparamStatement(key, self.scope_name())
-            self.facts.statements.append(found)
+            if not any(part.lower().startswith(("test", "bench")) for part in self.stack):
+                self.facts.statements.append(found)  # a test or benchmark function's values are not a recipe
         return found
 
     def _text(self, node: cst.CSTNode) -> str:
@@ -135,7 +190,8 @@ class _HparamVisitor(ScopedVisitor):
         """(documented, undocumented only as a bare module-level constant)."""
         bare = False
         if origin.kind == OriginKind.CONSTANT:
-            if says_why(origin.comment, [*words, origin.name]) or CONFIG_BLOCK.search(origin.block):
+            # a heading that only names the block (`# Hyperparameters`) restates; one that says why documents
+            if says_why(origin.comment, [*words, origin.name]) or says_why(origin.block, [*words, origin.name]):
                 return True, False
             bare = origin.module_level
         comments = self._comments.get(id(stmt))
@@ -147,10 +203,8 @@ class _HparamVisitor(ScopedVisitor):
         if body and string_above(body, stmt, docstring=opens_body(function, body) or body is self.module_body):
             return True, False
         doc = docstring_of(function).lower() if function is not None else ""
-        if doc and origin.node is not None:  # the docstring names what the value sets, or the value itself
-            text = self.ctx.module.code_for_node(origin.node).strip().lower()
-            if text in doc or any(re.search(rf"\b{re.escape(w.lower())}\b", doc) for w in words[:2] if len(w) > 1):
-                return True, False
+        if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
+            return True, False  # the docstring states the value (naming what it sets only restates the code)
         return False, bare
 
     def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
@@ -158,8 +212,21 @@ class _HparamVisitor(ScopedVisitor):
              use: cst.CSTNode | None = None) -> None:
         """Record a literal (or a named constant, reported where `use` reads it) that sets a hyper-parameter."""
         node = origin.node
-        if origin.kind == OriginKind.CONSTANT and use is not None:
+        at_definition = origin.kind == OriginKind.CONSTANT and origin.definition is not None and node is not None
+        if origin.kind == OriginKind.CONSTANT and use is not None and not at_definition:
             node = use
+        if at_definition:
+            # a named constant: one finding at its definition, every use related (not one finding per use)
+            known = self._definitions.get(id(node))
+            if known is not None:
+                if use is not None and id(use) not in self._seen:
+                    self._seen.add(id(use))
+                    known[0].uses.append(self.ctx.loc(use))
+                    if not known[0].documented and known[1] is not None:
+                        documented, _ = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
+                        if documented:  # a use that says why documents the constant
+                            known[0].documented, known[0].bare_constant = True, False
+                return
         if node is None or id(node) in self._seen:
             return
         self._seen.add(id(node))
@@ -167,6 +234,12 @@ class _HparamVisitor(ScopedVisitor):
         if origin.kind == OriginKind.CONSTANT and origin.name:
             label = f"{label}; {origin.name} = {show(origin.value)}"
         value = HparamValue(self.ctx.loc(node), setting, label, concept, documented, bare and not documented)
+        if at_definition:
+            self._definitions[id(node)] = (value, origin.definition)
+            if use is not None:
+                self._seen.add(id(use))
+                value.uses.append(self.ctx.loc(use))
+            key = self._definition_key(origin.definition)
         self._statement(key).values.append(value)
         if not documented and origin.node is not None:  # an option's help may explain it (checked at the end)
             self._pending.append((value, self._text(origin.node), stmt or self.stmt))
@@ -191,6 +264,15 @@ class _HparamVisitor(ScopedVisitor):
             decay = moving_average_weight(node.args[0].value)  # `e.copy_(0.999 * e + (1 - 0.999) * p)`
             if decay is not None:
                 self._decay(decay)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("clamp_", "clamp", "clip_") \
+                and ".grad" in self.ctx.module.code_for_node(node.func.value) and self.function_name():
+            for arg in node.args:  # `p.grad.data.clamp_(-clip_value, clip_value)`: a hand-written value clip
+                inner = arg.value.expression if isinstance(arg.value, cst.UnaryOperation) else arg.value
+                origin = self.origins.of(inner, self.scope)
+                if origin.kind == OriginKind.PARAM:
+                    self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name,
+                                                       "gradient clip value", "clip"))
+                    break
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
@@ -222,7 +304,32 @@ class _HparamVisitor(ScopedVisitor):
             if slot is not None:
                 yield slot, arg.value
 
+    def _unused_object(self, node: cst.Call) -> bool:
+        """`opt = SGD(...)` at statement level, and the name is never read in its scope: an object that
+        nothing steps or passes on (legacy code, a leftover) sets no hyper-parameter of any run."""
+        stmt = self.stmt
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return False
+        small = stmt.body[0]
+        if not (isinstance(small, cst.Assign) and small.value is node and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)):
+            return False
+        name = small.targets[0].target.value
+        function = self.scope.function()
+        root = function if function is not None else self.ctx.module
+        if function is None and not name.startswith("_"):
+            return False  # a module-level object may be imported by another module
+        seen = 0
+        for item in walk(root):
+            if type(item) is cst.Name and item.value == name:
+                seen += 1
+                if seen > 1:
+                    return False
+        return True
+
     def _api_call(self, node: cst.Call, api: Api) -> None:
+        if self._unused_object(node):
+            return
         for slot, value in self._arguments(node, api):
             if slot.name == "params":
                 self._param_groups(value, api)
@@ -238,9 +345,23 @@ class _HparamVisitor(ScopedVisitor):
                 continue
             if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
                 self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
+            words = [slot.name, *slot.label.split(), api.short.lower()]
+            if origin.kind == OriginKind.CONFIG_KEY and origin.fallback is not None:
+                fallback = self.origins.of(origin.fallback, self.scope)  # `cfg.get('clip', 5)`: the code's default
+                if fallback.is_number and not trivial(fallback.value) and not same_value(fallback.value, slot.default):
+                    self._add(fallback, f"{slot.name}={origin.name!r} defaulting to {self._shown(fallback)}",
+                              f"{label} when the config does not set `{origin.name}`", slot.concept, words,
+                              use=origin.fallback)
+                continue
+            if origin.kind == OriginKind.DERIVED:
+                for factor in literal_factors(unwrap_tensor(value)):
+                    found = self.origins.of(factor, self.scope)
+                    if found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
+                        self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
+                                  "", words, use=factor)  # it scales the value, whatever sets it: no override
+                continue
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
-            words = [slot.name, *slot.label.split(), api.short.lower()]
             self._add(origin, f"{slot.name}={self._shown(origin)}", label, slot.concept, words, use=value)
 
     def _param_groups(self, value: cst.BaseExpression, api: Api) -> None:
@@ -284,9 +405,11 @@ class _HparamVisitor(ScopedVisitor):
         """Every non-trivial literal of a formula (not indices or slices; not the 0.5 of a half-cosine)."""
         if any(isinstance(n, cst.Name) and n.value in ("cos", "pi") for n in walk(expr)):
             extra = (*extra, 0.5)
+        scaling = {id(n.right) for n in walk(expr) if isinstance(n, cst.BinaryOperation)  # `batch_size / 256`
+                   and isinstance(n.operator, cst.Divide) and all(f is not n.right for f in literal_factors(n))}
         for node in numbers_of(expr):
             value = number(node)
-            if value is None or trivial(value, extra):
+            if value is None or trivial(value, extra) or id(node) in scaling:
                 continue
             origin = Origin(OriginKind.LITERAL, value, node=node)
             self._add(origin, f"{name}: {self._text(node)}", label, "", [name, *label.split()], stmt, key, body)
@@ -317,6 +440,10 @@ class _HparamVisitor(ScopedVisitor):
             self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
+        if callee.rsplit(".", 1)[-1][:1].isupper():  # a class: which constructor arguments this call passes
+            self.facts.constructions.append(Construction(
+                callee, self.ctx.loc(node), sum(1 for a in node.args if a.keyword is None and not a.star),
+                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args)))
         call = ProjectCall(callee, self.key, self.scope_name())
         position = 0
         for arg in node.args:
@@ -372,26 +499,84 @@ class _HparamVisitor(ScopedVisitor):
             if literal.kind in (OriginKind.CONSTANT, OriginKind.PARAM, OriginKind.OPTION, OriginKind.CONFIG_KEY):
                 return
             self._formula(value, f"{label} formula", self._text(target))
+            self._tables(value, label, self._text(target))
             return
-        if loss_like(target) and not LOGGED.search(name_of(target)):
-            self._loss_terms(value, operator)
+        if isinstance(operator, cst.MultiplyAssign) and isinstance(target, cst.Name) and not loss_like(target) \
+                and self._summed_into_loss(target.value):
+            self._loss_terms(value, operator, target)  # `lbox *= 0.05` where `loss = lbox + lobj + lcls` follows
+        elif loss_like(target) and not LOGGED.search(name_of(target)):
+            if operator is None and PENALTY_NAME.search(name_of(target)) and isinstance(value, cst.BinaryOperation) \
+                    and isinstance(value.operator, cst.Multiply):
+                for coef in (value.left, value.right):  # `gradient_penalty = 10 * (norm - 1) ** 2`
+                    origin = self.origins.of(coef, self.scope)
+                    if origin.is_number and not trivial(origin.value, (0.5,)):
+                        self._add(origin, f"{self._shown(origin)} * ...", f"weight of `{name_of(target)}`",
+                                  "loss_weight", [name_of(target), "weight", "penalty"], use=coef)
+                        break
+                return
+            self._loss_terms(value, operator, target)
         elif self.weight_loop and operator is None and not LOGGED.search(name_of(target)):
             decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
             if decay is not None:
                 self._decay(decay)
 
-    def _loss_terms(self, value: cst.BaseExpression, operator) -> None:
+    def _summed_into_loss(self, name: str) -> bool:
+        """Is `name` a term of a sum assigned to a loss in the function (`loss = lbox + lobj + lcls`)?"""
+        function = self.scope.function()
+        if function is None:
+            return False
+        for node in walk(function):
+            if isinstance(node, cst.Assign) and any(loss_like(t.target) for t in node.targets):
+                stack, terms = [node.value], []
+                while stack:
+                    item = stack.pop()
+                    if isinstance(item, cst.BinaryOperation) and isinstance(item.operator, (cst.Add, cst.Subtract)):
+                        stack.extend((item.left, item.right))
+                    else:
+                        terms.append(item)
+                if len(terms) >= 2 and any(isinstance(t, cst.Name) and t.value == name for t in terms):
+                    return True
+        return False
+
+    def _tables(self, value: cst.BaseExpression, label: str, name: str) -> None:
+        """A learning rate looked up in a table built earlier in the function (`lr = lr_adjust[epoch]` with
+        `lr_adjust = {2: 5e-5, 4: 1e-5}` or `{epoch: args.lr * 0.5 ** epoch}`): the table's literals, reported
+        where each table is built."""
+        inner = value.value if isinstance(value, cst.Subscript) else None
+        if not isinstance(inner, cst.Name):
+            return
+        for binding in self.scope.lookup(inner.value):
+            if binding.kind != ASSIGN or not isinstance(binding.node, (cst.Dict, cst.List, cst.Tuple)):
+                continue
+            stmt = self.origins.statement_of(binding.node)
+            if stmt is None:
+                continue
+            self._formula(binding.node, f"{label} table", f"{inner.value} (read into {name})", stmt,
+                          self._definition_key(stmt), [])
+
+    def _loss_terms(self, value: cst.BaseExpression, operator, target: cst.BaseExpression) -> None:
+        if isinstance(operator, (cst.MultiplyAssign, cst.DivideAssign)):
+            # `lbox *= 0.05`: a weight given to one loss before the losses are summed
+            origin = self.origins.of(value, self.scope)
+            if isinstance(operator, cst.MultiplyAssign) and origin.is_number and not trivial(origin.value, PIXEL):
+                name = name_of(target) or self._text(target)
+                self._add(origin, f"{name} *= {self._shown(origin)}", f"weight of `{name}` in the loss", "loss_weight",
+                          [name, "weight", "loss", "scale"], use=value)
+            return
         if operator is not None and not isinstance(operator, (cst.AddAssign, cst.SubtractAssign)):
-            return  # `loss *= 4.0`, `loss /= accumulation`: a scale of the whole loss, not a combination
+            return  # `loss /= accumulation`: a scale of the whole loss, not a combination
         for node in walk(value):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("item", "detach"):
                 return  # a logged number, not the training loss
-        for node in combined_terms(value, accumulating=operator is not None):
+        terms = combined_terms(value, accumulating=operator is not None)
+        if _mean_of_terms(terms):
+            return  # `0.25 * a + 0.25 * b + 0.25 * c + 0.25 * d`: the mean of n losses, not a weighting
+        for node in terms:
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
             for coef, term in ((node.left, node.right), (node.right, node.left)):
-                if not loss_like(term):
-                    continue
+                if not (loss_like(term) or isinstance(term, cst.Name) and number(coef) is not None):
+                    continue  # a named term of a sum assigned to a loss is a loss term (`gp * 10.0`)
                 origin = self.origins.of(coef, self.scope)
                 if origin.is_number and not trivial(origin.value, PIXEL) and not averages(origin.value, term):
                     name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
@@ -435,7 +620,7 @@ class _HparamVisitor(ScopedVisitor):
             # `args.lr = args.blr * bs / 256` where --blr's help says "absolute_lr = base_lr * batch / 256"
             header = stmt if isinstance(stmt, cst.SimpleStatementLine) else getattr(stmt, "test", stmt)
             read = {n.attr.value for n in walk(header) if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)}
-            if any(text in self._helps.get(name, "") for name in read):
+            if any(_states(self._helps.get(name, "").lower(), text, None) for name in read):
                 value.documented, value.bare_constant = True, False
 
     def _schedules(self) -> None:
@@ -454,6 +639,42 @@ class _HparamVisitor(ScopedVisitor):
                             self._formula(target, label, "schedule", stmt, self.ordinal,
                                           body if stmt in body else [])
             self.scope = outer
+
+
+_RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
+                 ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
+_NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
+                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
+
+
+def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
+    """Every term carries the same literal coefficient c and c * n == 1 (n terms)."""
+    if len(terms) < 2:
+        return False
+    coefficients = []
+    for term in terms:
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return False
+        value = number(term.left) if number(term.left) is not None else number(term.right)
+        if not isinstance(value, (int, float)):
+            return False
+        coefficients.append(value)
+    return len(set(coefficients)) == 1 and abs(coefficients[0] * len(terms) - 1) < 1e-9
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Comparison) and dotted(test.left) == "__name__" and len(test.comparisons) == 1
+            and str_value(test.comparisons[0].comparator) == "__main__")
+
+
+def _states(doc: str, text: str, value) -> bool:
+    """Does a docstring state this value: its text (`0.1`), or the reciprocal of a factor (`decay by 10`)?"""
+    text = text.strip().lower()
+    if re.search(rf"(?<![\w.]){re.escape(text)}(?![\w.])", doc):
+        return True
+    if isinstance(value, float) and 0 < value < 1 and abs(1 / value - round(1 / value)) < 1e-9:
+        return re.search(rf"(?<![\w.]){round(1 / value)}(?![\w.])", doc) is not None
+    return False
 
 
 def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:

@@ -18,6 +18,8 @@ class HparamValue:
     documented: bool
     bare_constant: bool = False  # undocumented only because a module-level constant has no comment
     # (a module the user declares in `hparam-modules` documents it)
+    uses: list[Loc] = field(default_factory=list)  # a named constant reported at its definition: where it is used
+    use_note: str = ""  # how a related use is described (default: "`VALUE` is used here")
 
     def describe(self) -> str:
         return f"{self.setting} ({self.label})"
@@ -74,6 +76,37 @@ class OptionDef:
 
 
 @dataclass
+class RecipeDefault:
+    """A numeric default of a project optimiser, scheduler or loss class's `__init__` (`momentum=0.9`)."""
+
+    param: str
+    shown: str
+    loc: Loc
+    documented: bool
+
+
+@dataclass
+class RecipeClass:
+    """A project class that is an optimiser, a scheduler or a loss: what its constructor's parameters set."""
+
+    qualified: str
+    kind: str  # "optimizer" | "scheduler" | "loss"
+    params: list[str]
+    defaults: list[RecipeDefault] = field(default_factory=list)
+
+
+@dataclass
+class Construction:
+    """A call of a project class (which arguments it passes), for defaults that no call overrides."""
+
+    callee: str
+    loc: Loc
+    positional: int
+    keywords: tuple[str, ...]
+    star: bool
+
+
+@dataclass
 class HparamFacts:
     statements: list[HparamStatement] = field(default_factory=list)
     wrappers: list[Wrapper] = field(default_factory=list)
@@ -81,6 +114,11 @@ class HparamFacts:
     calls: list[ProjectCall] = field(default_factory=list)
     options: list[OptionDef] = field(default_factory=list)  # options that set a hyper-parameter concept
     option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
+    recipe_classes: list[RecipeClass] = field(default_factory=list)
+    constructions: list[Construction] = field(default_factory=list)
+    demo: bool = False  # statements with scope "<main>" are an `if __name__ == "__main__":` block
+    library: bool = False  # the module defines a class at top level (a library module, unless named as a script)
 
     def empty(self) -> bool:
-        return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions)
+        return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions
+                    or self.recipe_classes or self.constructions)

@@ -3,6 +3,7 @@ to them, the options each unit defines, and the `hparam-modules` the user declar
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 
 from ...project import Project
@@ -20,6 +21,7 @@ class Statement:
     values: list[HparamValue] = field(default_factory=list)
     undocumented: list[HparamValue] = field(default_factory=list)
     overrides: list[tuple[HparamValue, OptionDef]] = field(default_factory=list)
+    scope: str = ""
 
 
 @dataclass
@@ -60,10 +62,18 @@ def analyse(project: Project) -> HparamAnalysis:
     for f in facts.values():
         signatures.update(f.signatures)
     wrappers, target = _wrappers(project, facts, signatures)
+    recipes = {c.qualified: (rel, c) for rel, f in facts.items() for c in f.recipe_classes}
+    for qualified, (_, cls) in recipes.items():
+        # literals passed to a project optimiser, scheduler or loss set its hyper-parameters; equal to the
+        # class's own default is no documentation (only a library's published default is)
+        signatures.setdefault(qualified, cls.params)
+        for param in cls.params:
+            wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
+    _recipe_defaults(facts, recipes, target, by_key)
     for rel, f in facts.items():
         for s in f.statements:
-            by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values))
+            by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
         for call in f.calls:
             callee = target(rel, call.callee)
             params = signatures.get(callee or "")
@@ -75,9 +85,11 @@ def analyse(project: Project) -> HparamAnalysis:
                 wrapper = wrappers.get((callee or "", param))
                 if wrapper is None or same_value(arg.value, wrapper.default):  # type: ignore[arg-type]
                     continue
-                statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement))
+                statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement, scope=call.scope))
                 statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
                                                     wrapper.concept, arg.documented))
+    demos = _demo_blocks(project, facts)
+    by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
     statements = sorted(by_key.values(), key=lambda s: (s.rel, s.key))
@@ -93,6 +105,50 @@ def analyse(project: Project) -> HparamAnalysis:
             else:
                 statement.undocumented.append(value)
     return HparamAnalysis(statements)
+
+
+def _recipe_defaults(facts, recipes, target, by_key) -> None:
+    """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
+    reported once at the default, the calls related. A class that nothing constructs is silent."""
+    sites: dict[str, list] = {}
+    for rel, f in facts.items():
+        for c in f.constructions:
+            qualified = target(rel, c.callee)
+            if qualified in recipes:
+                sites.setdefault(qualified, []).append(c)
+    serial = 30_000_000
+    for qualified, (rel, cls) in sorted(recipes.items()):
+        calls = sites.get(qualified, [])
+        for default in cls.defaults:
+            index = cls.params.index(default.param) if default.param in cls.params else 10**6
+            keeping = [c for c in calls if not c.star and default.param not in c.keywords and c.positional <= index]
+            if not keeping:
+                continue
+            if (rel, serial) not in by_key or by_key[(rel, serial)].scope != qualified:
+                serial += 1  # one statement (one finding) per class: its signature
+            value = HparamValue(default.loc, f"{default.param}={default.shown}",
+                                f"default of {cls.kind} {qualified.rsplit('.', 1)[-1]}, which "
+                                f"{len(keeping)} call{'s' if len(keeping) > 1 else ''} leave{'' if len(keeping) > 1 else 's'} in place",
+                                "", default.documented, uses=[c.loc for c in keeping],
+                                use_note=f"called here without `{default.param}`")
+            by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
+
+
+_SCRIPT = re.compile(r"train|main|run|fit|tune|launch|experiment|exp_|solver|demo", re.I)
+
+
+def _demo_blocks(project: Project, facts: dict[str, HparamFacts]) -> set[str]:
+    """Modules whose `if __name__ == "__main__":` block is a demo: another project module imports them."""
+    demos = {rel for rel, f in facts.items() if f.demo}
+    if not demos:
+        return set()
+    imported: set[str] = {rel for rel in demos if facts[rel].library and not _SCRIPT.search(rel.rsplit("/", 1)[-1])}
+    for rel, result in project.files.items():
+        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
+            found = project.resolve(rel, qualified)
+            if found is not None and found[0] != rel and found[0] in demos:
+                imported.add(found[0])
+    return imported
 
 
 def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[tuple[OptionDef, set[str]]]]:

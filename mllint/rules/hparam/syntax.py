@@ -15,8 +15,11 @@ LR_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:lr|learning_rate)$", re.I)
 LR_KEYS = {"lr", "learning_rate", "initial_lr"}
 GROUP_KEYS = {"lr": "learning rate", "learning_rate": "learning rate", "momentum": "momentum",
               "weight_decay": "weight decay", "betas": "betas", "eps": "epsilon"}
-EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)$", re.I)
-LOSS_WORDS = re.compile(r"loss|criterion|^(kl|kld|ce|bce|nll|mse|aux|l1|l2)(_|$)", re.I)
+EPOCH_NAME = re.compile(r"^(?:[a-z0-9]+_)?(?:epoch|ep|step|it|iter|iters|iteration|itr|batch_idx)"
+                        r"(?:_?(?:counter|count|num|no|idx|index))?$", re.I)
+LOSS_WORDS = re.compile(r"loss|criterion|penalty|^(kl|kld|ce|bce|nll|mse|aux|l1|l2|gp)(_|$)", re.I)
+SCHEDULER_NAME = re.compile(r"sched", re.I)
+PENALTY_NAME = re.compile(r"penalty|^gp$|_gp$|^gp_|reg(?:ulari[sz]ation)?_?(?:loss|term)?$", re.I)
 LOGGED = re.compile(r"running|avg|average|smooth|meter|log|print|display|ema|moving|hist|record|epoch_loss", re.I)
 TRIVIAL = (0, 1, -1, 2)
 CONFIG_BLOCK = re.compile(r"hyper|config|setting|param|option|recipe", re.I)  # `# Hyper-parameters` above a block
@@ -72,8 +75,8 @@ def combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.Ba
             terms.append(node)
     if len(terms) < 2 and not accumulating:
         return []
-    if sum(1 for t in terms if loss_like(t) or _has_loss_product(t)) < (1 if accumulating else 2):
-        return []
+    if not any(loss_like(t) or _has_loss_product(t) for t in terms):
+        return []  # the target is a loss (the caller checks): one loss term among the sum is enough
     return terms
 
 
@@ -120,9 +123,13 @@ def name_of(expr: cst.BaseExpression) -> str:
     return ""
 
 
+_LOW_RESOLUTION = re.compile(r"^(?:transforms?|imgs?|images?|patch(?:es)?|inputs?|data|crops?|sizes?|paths?|dirs?)_",
+                             re.I)  # `transforms_lr`, `img_lr`: low-resolution images, not learning rates
+
+
 def lr_target(target: cst.BaseExpression, group_vars: set[str]) -> tuple[str, str] | None:
     """(setting, label) when an assignment target holds a learning rate or a param-group setting."""
-    if isinstance(target, cst.Name) and LR_NAME.match(target.value):
+    if isinstance(target, cst.Name) and LR_NAME.match(target.value) and not _LOW_RESOLUTION.match(target.value):
         return target.value, "learning rate"
     if isinstance(target, cst.Attribute) and target.attr.value in LR_KEYS and isinstance(target.value, cst.Name) \
             and target.value.value != "self":
@@ -150,7 +157,46 @@ def changes_lr(body: cst.CSTNode, group_vars: set[str]) -> bool:
                     name = (dotted(small.value.func) or "").rsplit(".", 1)[-1].lower()
                     if "lr" in name.split("_") or "learning_rate" in name:
                         return True
+                    func = small.value.func  # `if epoch >= 10: scheduler.step()`: a gate on the schedule
+                    if isinstance(func, cst.Attribute) and func.attr.value == "step" \
+                            and SCHEDULER_NAME.search(name_of(func.value)):
+                        return True
     return False
+
+
+_SCALING = re.compile(r"batch|bs\b|world|gpus|devices|accum", re.I)
+
+
+def _names_in(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """Names and attributes of a product (not inside calls): `args.lr * args.batch_size`."""
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            found.append(node)
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
+    return found
+
+
+def literal_factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The literal factors of a product or power that scales a value (`args.lr * 10`, `lr / 3`,
+    `0.99 ** ratio`, in tuples too): not the reference batch of the linear scaling rule
+    (`lr * batch_size / 256`), and nothing from inside calls or subscripts."""
+    found: list[cst.BaseExpression] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in node.elements)
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide, cst.Power)):
+            if isinstance(node.operator, cst.Divide) and same_value(number(node.right), 256) and any(
+                    isinstance(n, (cst.Name, cst.Attribute)) and _SCALING.search(name_of(n)) for n in _names_in(node.left)):
+                stack.append(node.left)
+                continue  # the linear scaling rule's reference batch (Goyal et al.): `lr * batch_size / 256`
+            for side in (node.left, node.right):
+                (found if number(side) is not None else stack).append(side)
+    return found
 
 
 def is_counter(expr: cst.BaseExpression) -> bool:

@@ -73,7 +73,10 @@ class FixedSeedLiteral(Rule):
 
 
 class SeedOptionSingleDefault(Rule):
-    code, name, severity = "SEED002", "seed-option-single-default", Severity.WARNING
+    # INFO, not WARNING: a seed option with a default is a reproducibility feature, and nothing in the code
+    # is wrong; what the user needs is a reminder to run the option with other seeds before reporting a
+    # result (a literal seed, SEED001, needs a code change to do so and stays a warning).
+    code, name, severity = "SEED002", "seed-option-single-default", Severity.INFO
     summary = "A seed option's default is the only seed a training run uses: nothing runs other seeds."
     hint = SWEEP_HINT
     needs = ("seed", "imports")
@@ -84,11 +87,12 @@ class SeedOptionSingleDefault(Rule):
             "no sweep in the project runs this entry point with other seeds"
         for item in analysis.options:
             option = item.option
-            related = [] if item.seeds_here is None else [Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+            related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
+                Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
             yield self.finding(
                 option.loc,
                 f"seed option {option.name} defaults to {option.default} and {unswept}: "
-                "every reported number comes from this one seed",
+                "as shipped, the code runs this one seed",
                 related=related,
             )
 

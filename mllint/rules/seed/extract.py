@@ -19,7 +19,7 @@ from ...core.walk import walk
 from ...core.names import dotted
 from .sweeps import launches
 from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
-from ...core.origins import option_of_call
+from ...core.origins import option_of_call, spelling
 from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
@@ -51,6 +51,7 @@ SEED_APIS: dict[str, tuple[str, ...]] = {
     "pytorch_lightning.utilities.seed.seed_everything": ("seed",),
     "lightning_fabric.utilities.seed.seed_everything": ("seed",),
     "lightning.fabric.utilities.seed.seed_everything": ("seed",),
+    "lightning.fabric.Fabric.seed_everything": ("seed",),
 }
 # Seeds given only by keyword.
 SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
@@ -60,7 +61,7 @@ SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
 GENERATOR = ("torch.Generator",)
 SPLIT_FUNCTIONS = {"random_split", "randperm", "permutation", "train_test_split", "split_dataset"}
 
-SEED_NAME = re.compile(r"^(?:[a-z0-9]+_)*seed$")  # seed, random_seed, manual_seed; not seeds, seed_offset
+SEED_NAME = re.compile(r"^[a-z0-9_]*seed$")  # seed, random_seed, manualseed (`--manualSeed`); not seeds, seed_offset
 SWEEP_NAME = re.compile(r"seeds$|^(?:num|n|nb)_?seeds?$|^seed_?(?:list|range|values)$")
 RANK_NAME = re.compile(
     r"rank|world|worker|gpu|device|proc|process|local|node|offset|epoch|step|iter|idx|index|batch|time|pid|id$"
@@ -78,6 +79,8 @@ _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
 _DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
+_CONFIG_CALL = re.compile(r"^(?:HParams|dict|EasyDict|edict|AttrDict|ConfigDict|Namespace|SimpleNamespace|"
+                          r"DotMap|Munch|Box|CN|CfgNode|create)$|(?:Config|Params|Args|Hparams|Options|Cfg)$")
 _CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
 
 
@@ -270,6 +273,8 @@ class _SeedVisitor(ScopedVisitor):
         self.split_generators: set[int] = set()  # generator calls passed to a data-splitting function
         self.in_main = False  # inside `if __name__ == "__main__":` at module level
         self.data_classes: set[str] = set()
+        self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
+        self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
 
@@ -279,6 +284,9 @@ class _SeedVisitor(ScopedVisitor):
         return "<main>" if name == "<module>" and self.in_main else name
 
     def visit_If(self, node: cst.If) -> bool:
+        guard = _guard(node.test)
+        if guard is not None:
+            self.guards.setdefault(guard[0], set()).add(guard[1])
         if self.stack or not _is_main_guard(node.test):
             return True
         self.visit(node.test)
@@ -389,6 +397,8 @@ class _SeedVisitor(ScopedVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.names.callee(node)
         self._links(node, callee)
+        if callee not in SEED_APIS and _seeding_method(node.func, callee, self.ctx):
+            callee = "lightning.fabric.Fabric.seed_everything"  # `fabric.seed_everything(1337 + rank)`
         if callee in SEED_APIS:
             arg = values.positional(node, 0) or values.keyword(node, *SEED_APIS[callee])
             if arg is not None:
@@ -399,7 +409,21 @@ class _SeedVisitor(ScopedVisitor):
                 arg = values.keyword(node, kw)
                 if arg is not None:
                     self._seed_arg(node, arg, f"{callee}({kw}=...)")
+            if values.keyword(node, "seed") is None and not any(a.star for a in node.args) and not self._in_data_class():
+                # built in code without a seed: the Trainer seeds the run with the library's default, 42
+                self.facts.sites.append(SeedSite(self.ctx.loc(node), f"{callee.rsplit('.', 1)[-1]}'s default seed",
+                                                 42, self.scope_id()))
             return
+        if (callee or "").startswith(("transformers.", "trl.")) and (callee or "").endswith("Trainer") \
+                and "parse_args_into_dataclasses" in self.ctx.text:
+            args = values.keyword(node, "args")
+            if isinstance(args, cst.Name):  # HfArgumentParser's `--seed`, inherited from TrainingArguments (default 42)
+                self.facts.cli_dests.setdefault("seed", self.scope_id())
+                if not self.hf_seed:
+                    self.hf_seed = True
+                    self.facts.options.append(SeedOption(self.ctx.loc(node), "--seed (inherited from TrainingArguments)",
+                                                         "seed", 42, scope=self.scope_id()))
+                    self._option_use("seed", node)
         if self._is_generator_seed(node):
             arg = values.positional(node, 0) or values.keyword(node, "seed")
             if arg is not None and not self._seeds_a_data_split(node):
@@ -416,6 +440,24 @@ class _SeedVisitor(ScopedVisitor):
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
+        if _CONFIG_CALL.search((callee or dotted(node.func) or "").rsplit(".", 1)[-1]):
+            for arg in node.args:  # `HParams(seed=1234)`, `dict(seed=0)`, `EasyDict(seed=42)`
+                if arg.keyword is not None and SEED_NAME.match(arg.keyword.value.lower()):
+                    self._config_seed(arg.value, arg.keyword.value)
+
+    def _config_seed(self, value: cst.BaseExpression, key: str, at: cst.CSTNode | None = None,
+                     fallback: bool = False) -> None:
+        literal = values.int_value(value)
+        if literal is None or literal < 0 or self._in_data_class():
+            return
+        self.facts.config_seeds.append((self.ctx.loc(at or value), key, literal, self.scope_id(), fallback))
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:  # `{"seed": 0, ...}`: a config written as a dict
+            if isinstance(element, cst.DictElement):
+                key = values.str_value(element.key)
+                if key and SEED_NAME.match(key.lower()):
+                    self._config_seed(element.value, key)
 
     def _seeds_a_data_split(self, node: cst.Call) -> bool:
         """A generator that only permutes or splits a dataset fixes the split, which every compared method
@@ -451,6 +493,10 @@ class _SeedVisitor(ScopedVisitor):
             self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
         elif value.kind == OPTION:
             self._option_use(value.name, call)
+            inner = arg.args[0].value if isinstance(arg, cst.Call) and dotted(arg.func) == "int" and arg.args else arg
+            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get" \
+                    and len(inner.args) >= 2:  # `cfg.get("seed", 1337)`: the code's default when no config sets it
+                self._config_seed(inner.args[1].value, value.name, at=call, fallback=True)
         elif value.kind == "param" and self._is_cli_command():
             self._option_use(value.name, call)  # a click/typer command's parameter
         elif value.kind == "param" and self.function_name():
@@ -548,6 +594,9 @@ class _SeedVisitor(ScopedVisitor):
                         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
+            if isinstance(target.target, cst.Attribute) and SEED_NAME.match(target.target.attr.value.lower()):
+                self._config_seed(node.value, target.target.attr.value)
         if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
             self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
         for target in node.targets:
@@ -567,6 +616,14 @@ class _SeedVisitor(ScopedVisitor):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _seeding_method(func: cst.BaseExpression, callee: str | None, ctx: ModuleContext) -> bool:
+    """A framework object's seeding method (`fabric.seed_everything(...)`, `self.fabric.seed_everything`):
+    the receiver is an instance, so the call has no qualified name of a library function."""
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "seed_everything"):
+        return False
+    return not (callee and ctx.is_project_name(callee))
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -609,10 +666,48 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     # entry point to the code that trains, and from a sweep to what it runs. Modules that cannot seed
     # (a cheap text test) get the light pass.
     lowered = ctx.text.lower()
-    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text:
+    if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text \
+            and "TrainingArguments" not in ctx.text:
         visitor: _SeedVisitor = _LinkVisitor(ctx)
         visitor.visit_children(ctx.module)
         return None if visitor.facts.empty() else visitor.facts
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
+    visitor.facts.options = [o for o in visitor.facts.options if not _sentinel(o, visitor.guards)]
     return None if visitor.facts.empty() else visitor.facts
+
+
+def _sentinel(option: SeedOption, guards: dict[str, set[str]]) -> bool:
+    """A default that turns seeding off: negative (`default=-1` with `if args.seed != -1:` or `>= 0`), or 0
+    when the seeding is guarded by the option's truth (`if args.seed:`, `if args.seed != 0:`, `> 0`)."""
+    if option.default < 0:
+        return True
+    d = option.default
+    for guard in guards.get(spelling(option.dest), set()):
+        op, _, limit = guard.partition(":")
+        value = int(limit) if limit.lstrip("-").isdigit() else None
+        if op == "truth" and d == 0 or value is not None and (
+                op == "ne" and d == value or op == "gt" and d <= value or op == "ge" and d < value):
+            return True
+    return False
+
+
+def _guard(test: cst.BaseExpression) -> tuple[str, str] | None:
+    """(seed name, what turns it off) for a test that guards seeding: `args.seed` -> truth,
+    `args.seed != -1` / `>= 0` / `is not None` -> the compared value."""
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        name = test.value if isinstance(test, cst.Name) else test.attr.value
+        return (spelling(name), "truth") if SEED_NAME.match(name.lower()) else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left = test.left
+        name = left.value if isinstance(left, cst.Name) else left.attr.value if isinstance(left, cst.Attribute) else ""
+        if not SEED_NAME.match(name.lower()):
+            return None
+        value = values.int_value(test.comparisons[0].comparator)
+        op = test.comparisons[0].operator
+        kinds = {cst.NotEqual: "ne", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge"}
+        if value is not None and type(op) in kinds:
+            return spelling(name), f"{kinds[type(op)]}:{value}"
+        if isinstance(op, cst.IsNot):
+            return spelling(name), "none"
+    return None

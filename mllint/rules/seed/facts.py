@@ -76,7 +76,10 @@ class SeedFacts:
     imports: set[str] = field(default_factory=set)  # project modules imported at import time
     strings: dict[str, set[str]] = field(default_factory=dict)  # scope -> config file names it mentions
     launches: dict[str, list[str]] = field(default_factory=dict)  # scope -> scripts it runs (`python x.py`)
+    # Seeds held in config objects written in Python (`HParams(seed=1234)`, `_C.SEED = 0`, `{"seed": 0}`) and
+    # code defaults of a config read (`cfg.get("seed", 1337)`, fallback=True): (where, key, value, scope, fallback)
+    config_seeds: list[tuple[Loc, str, int, str, bool]] = field(default_factory=list)
 
     def empty(self) -> bool:
         return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
-                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports)
+                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports or self.config_seeds)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ...findings import Loc, Related
 from ...project import Project
 from ...core.names import module_dotted_name
+from ...core.origins import spelling
 from .facts import SeedFacts, SeedOption
 from .helpers import helper_calls, seeding_helpers
 from .reach import CallGraph, node_of
@@ -116,7 +117,7 @@ def _analyse(project: Project) -> SeedAnalysis:
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
     any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
-    if not (uses or any(f.options for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
+    if not (uses or any(f.options or f.config_seeds for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
         return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
     graph = CallGraph(project, facts)
     option_nodes = {node_of(rel, scope) for rel, _, _, scope in option_uses}
@@ -130,9 +131,68 @@ def _analyse(project: Project) -> SeedAnalysis:
         return graph.trains(node) is not False  # undecided (no entry point reaches it): kept, as before
 
     kept = [use for use in uses if keep(use.rel, use.scope)]
+    kept += _config_objects(project, graph, facts, option_uses, keep)
     options = _options(project, graph, facts, option_uses, keep)
     configs = _configs(project, graph, facts, option_uses, keep, swept)
     return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
+
+
+def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
+    """Seeds read from a config object (`hparams.seed`, `cfg.SEED`, `cfg.get("seed", 1337)`) that a
+    Python config of the run fixes (`HParams(seed=1234)`, yacs `_C.SEED = 0`) or that only the code's
+    default sets: one finding at the seeding call of each run, the config lines related. Not when a
+    command-line option or a config-class field of that name exists in the unit (SEED002 speaks for those),
+    nor when a config file of the project sets the key (the config finding does)."""
+    configs = [(rel, entry) for rel, f in facts.items() for entry in f.config_seeds if not in_test_code(rel)]
+    if not configs:
+        return []
+    file_keys = [(crel, spelling(key)) for crel, aux in project.aux_facts("seed").items() for _, _, key, _ in aux.seeds]
+    found: list[Use] = []
+    for rel, name, loc, scope in option_uses:
+        key = spelling(name)
+        if not keep(rel, scope):
+            continue
+        unit = project.unit_of(rel)
+        if any(
+            project.unit_of(r) == unit and (key in {spelling(d) for d in g.cli_dests}
+                                            or any(spelling(o.dest) == key for o in g.options))
+            for r, g in facts.items()
+        ):
+            continue
+        node = node_of(rel, scope)
+        run = graph.run_of(node)
+        here = []
+        for crel, (cloc, ckey, value, cscope, fallback) in configs:
+            if spelling(ckey) != key:
+                continue
+            if fallback:
+                set_in_files = any(k == key and (project.covers(unit, f) or project.covers(project.unit_of(f), rel))
+                                   for f, k in file_keys)
+                if crel == rel and cscope == scope and not set_in_files and cloc.line == loc.line:
+                    here.append((crel, cloc, ckey, value, True))
+            elif node_of(crel, cscope) in run or f"{crel}:<module>" in run:
+                here.append((crel, cloc, ckey, value, False))
+        if not here:
+            continue
+        here.sort(key=lambda item: (item[4], item[0] != rel, item[0], item[1].line))
+        crel, cloc, ckey, value, fallback = here[0]
+        if fallback:
+            api = f"the code's default for `{name}` (no config sets it)"
+            via = []
+        else:
+            api = f"the config value `{name}` ({os.path.basename(crel)})"
+            via = [Related(c[1], f"`{c[2]}` fixed to {c[3]} here") for c in here if not c[4]]
+        found.append(Use(rel, loc, value, api, scope, via))
+    # one finding per run: a run that reads the same config seed in several places (the training function
+    # and a dataset's shuffle) is reported once, where it trains
+    found.sort(key=lambda u: (node_of(u.rel, u.scope) not in graph.trainers, u.rel, u.loc.line))
+    chosen: list[tuple[Use, frozenset[str]]] = []
+    for use in found:
+        entries = graph.entries(node_of(use.rel, use.scope))
+        if any(use.value == other.value and use.via[:1] == other.via[:1] and entries & seen for other, seen in chosen):
+            continue
+        chosen.append((use, entries))
+    return [use for use, _ in chosen]
 
 
 def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
@@ -175,7 +235,9 @@ def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts]
         if not runs and aux.is_config:
             runs = [n for n in _loaders(project, graph, facts, rel)]
         if not runs:
-            swept.units.add(project.unit_of(rel))  # cannot tell what it runs: its unit, as before
+            if aux.is_config:
+                continue  # a file listing seeds that no code loads (a results table) runs nothing
+            swept.units.add(project.unit_of(rel))  # a script whose launches cannot be found: its unit
             continue
         for run in runs:
             reached = graph.run_of(run)
@@ -226,24 +288,74 @@ def _loaders(project: Project, graph: CallGraph, facts: dict[str, SeedFacts], co
     return found
 
 
+_NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
+_PROSE_SWEEP = re.compile(
+    r"(?:mean|average[sd]?|median|avg)\b[^.\n|]{0,40}?\b(?:over|of|across|from)\s+" + _NUMBER
+    + r"\s+(?:[\w-]+\s+)?(?:runs|seeds|trials|repetitions|repeats|experiments)\b"
+    + r"|(?:±|\+/-|\+-)\s*(?:std|standard deviation|s\.?d\.?)\b[^.\n|]{0,40}?\b(?:seeds|runs)\b"
+    + r"|(?:std|standard deviation)\s+(?:over|across|of)\s+" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:runs|seeds)\b"
+    + r"|\b" + _NUMBER + r"\s+(?:random\s+|different\s+|independent\s+)?(?:seeds|runs)\b[^.\n|]{0,30}?\b(?:averaged|mean|median)\b",
+    re.IGNORECASE,
+)
+_README = re.compile(r"^(?:readme|results?)(?:\.\w+)?$", re.IGNORECASE)
+
+
+def prose_sweeps(text: str) -> list[int]:
+    """Lines of a README or results page that state a sweep over seeds ("mean of 5 runs", "averaged
+    over 3 seeds", "± std over seeds", "median of 3 runs")."""
+    return [text.count("\n", 0, m.start()) + 1 for m in _PROSE_SWEEP.finditer(text)]
+
+
+def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, str]]]) -> bool:
+    """Does a README or results page in the script's folder or above state a sweep, and name the script?"""
+    script = os.path.basename(rel)
+    folder = os.path.dirname(rel)
+    while True:
+        if folder not in cache:
+            cache[folder] = []
+            absolute = os.path.join(project.root, folder)
+            try:
+                names = sorted(os.listdir(absolute))
+            except OSError:
+                names = []
+            for name in names:
+                if _README.match(name) and os.path.isfile(os.path.join(absolute, name)):
+                    try:
+                        with open(os.path.join(absolute, name), encoding="utf-8", errors="replace") as handle:
+                            text = handle.read(1_000_000)
+                    except OSError:
+                        continue
+                    if prose_sweeps(text):
+                        cache[folder].append((name, text))
+        if any(re.search(rf"(?<![\w.-]){re.escape(script)}\b", text) for _, text in cache[folder]):
+            return True
+        if not folder:
+            return False
+        folder = os.path.dirname(folder)
+
+
 def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
     found = []
+    readmes: dict[str, list[tuple[str, str]]] = {}
     for rel, f in facts.items():
         for option in f.options:
             if not keep(rel, option.scope):
                 continue
+            if _stated_sweep(project, rel, readmes):
+                continue  # the README reports a mean over runs of this script: its option is varied
             unit = project.unit_of(rel)
             if option.field and any(
-                option.dest in g.cli_dests for r, g in facts.items() if project.unit_of(r) == unit
+                spelling(option.dest) in {spelling(d) for d in g.cli_dests} for r, g in facts.items() if project.unit_of(r) == unit
             ):
                 continue  # a command-line option of the same name is what reaches the seed
             node = node_of(rel, option.scope)
             run = graph.run_of(node) if graph.entries(node) else graph.run_of(f"{rel}:<main>")
-            here = [(r, loc) for r, name, loc, scope in option_uses if name == option.dest and node_of(r, scope) in run]
+            key = spelling(option.dest)
+            here = [(r, loc) for r, name, loc, scope in option_uses if spelling(name) == key and node_of(r, scope) in run]
             if here:
                 here.sort(key=lambda item: (item[0] != rel, item[0], item[1].line))
                 found.append(OptionFinding(rel, option, here[0][1]))
-            elif any(name == option.dest and project.covers(unit, r) for r, name, _, _ in option_uses):
+            elif any(spelling(name) == key and project.covers(unit, r) for r, name, _, _ in option_uses):
                 found.append(OptionFinding(rel, option, None))  # seeds in the unit; the link is not resolved
     return found
 
@@ -258,10 +370,10 @@ def _configs(project, graph, facts, option_uses, keep, swept) -> list[ConfigFind
         runs = set().union(*(graph.run_of(n) for n in loaders)) if loaders else None
         unit = project.unit_of(rel)
         for line, column, key, value in aux.seeds:
-            lowered = key.lower()
+            lowered = spelling(key)
             readers = [
                 (r, scope) for r, name, _, scope in option_uses
-                if name.lower() == lowered and (
+                if spelling(name) == lowered and (
                     node_of(r, scope) in runs if runs is not None
                     else project.covers(unit, r) or project.covers(project.unit_of(r), rel)
                 )

@@ -125,10 +125,35 @@ def launches(text: str) -> list[str]:
     return found
 
 
+_NOT_THE_RUN = re.compile(r"sampler|sweeper|optuna|pruner|tuner|search", re.IGNORECASE)
+
+
+def _yaml_parents(text: str, index: int) -> list[str]:
+    """The keys that enclose the line at `index` in a YAML file, by indentation (innermost first)."""
+    start = text.rfind("\n", 0, index) + 1
+    line = text[start:text.find("\n", start) if "\n" in text[start:] else len(text)]
+    indent = len(line) - len(line.lstrip(" -"))
+    parents = []
+    for previous in reversed(text[:start].splitlines()):
+        stripped = previous.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(previous) - len(stripped)
+        if depth < indent and ":" in stripped:
+            parents.append(stripped.split(":", 1)[0].strip("- '\""))
+            indent = depth
+            if depth == 0:
+                break
+    return parents
+
+
 def fixed_seeds(text: str, kind: str) -> list[tuple[int, int, str, int]]:
-    """Seed keys with one integer value (`manual_seed: 10`, `"seed": 0`, `SEED = 1`)."""
+    """Seed keys with one integer value (`manual_seed: 10`, `"seed": 0`, `SEED = 1`); not the seed of a
+    hyper-parameter search's sampler (`sampler: {seed: 1234}` under Hydra's Optuna sweeper)."""
     found = []
     for match in _CONFIG_SEED[kind].finditer(text):
+        if kind == "yaml" and any(_NOT_THE_RUN.search(p) for p in _yaml_parents(text, match.start(1))):
+            continue
         if _SEED_KEY.match(match.group(1).lower()):
             start = match.start(1) - (1 if kind == "json" else 0)
             line = _line_of(text, start)
@@ -148,8 +173,10 @@ def scan_aux(path: str, rel: str, display: str = "") -> AuxFacts:
     text = _read(path)
     if text is None or "seed" not in text.lower():
         return facts
+    if not kind or kind == "yaml":
+        facts.launches = launches(text)  # a W&B sweep's `program: train.py` runs what it names
     if not kind:
-        facts.launches = launches(text)
+        pass
     elif name not in _NOT_CONFIGS and not rel.startswith(".github/") and name != "pyproject.toml":
         swept = " ".join(why for _, why in facts.sweeps).lower()
         facts.seeds = [s for s in fixed_seeds(text, kind) if s[2].lower() not in swept]
