@@ -1,13 +1,9 @@
 """Dynamic dispatch in the data-flow engine (dataflow/dispatch.py, resolve.Resolver.targets): a call through a
 run-time lookup runs the union of its candidates (bounded), narrowed where the key is decided; returns flow back
 and arguments flow in. The fixtures `leak_{pos,neg}_dispatch_*` show each shape end to end."""
-from pathlib import Path
-
-from mllint.config import Config
 from mllint.dataflow.dispatch import MAX_CANDIDATES
-from mllint.engine import run
 
-from test_leak import FLOW_CODES, lint, src
+from test_leak import codes, lint, src
 
 GETTER = """
 def get_{name}(root):
@@ -84,17 +80,24 @@ def test_a_registry_read_with_get_and_a_local_variable(tmp_path):
 
 
 def test_candidates_are_bounded(tmp_path):
-    """A module with many functions behind `getattr`: at most MAX_CANDIDATES are followed, in name order."""
-    many = HEADER + "".join(f"\ndef f{i:02d}(root):\n    return datasets.MNIST(root, train={i != 0})\n"
-                            for i in range(MAX_CANDIDATES + 4))
-    found = lint(tmp_path, {
-        "zoo.py": many,
-        "main.py": src("import sys\nimport zoo\n", FIT, "fit(None, getattr(zoo, sys.argv[1])('.'), None)\n"),
-    })
-    assert [f.code for f in found] == ["LEAK001"]
-    from mllint.dataflow.resolve import Resolver
+    """A module with more functions than MAX_CANDIDATES behind `getattr`: the first ones, in name order, are
+    followed; past the bound the call reads as a library call (what its arguments carry)."""
+    def zoo(held: int) -> str:
+        return HEADER + "".join(f"\ndef f{i:02d}(root):\n    return datasets.MNIST(root, train={i != held})\n"
+                                for i in range(MAX_CANDIDATES + 4))
+    script = src("import sys\nimport zoo\n", FIT, "fit(None, getattr(zoo, sys.argv[1])('.'), None)\n")
+    assert codes(lint(tmp_path / "first", {"zoo.py": zoo(0), "main.py": script})) == ["LEAK001"]
+    assert not lint(tmp_path / "past", {"zoo.py": zoo(MAX_CANDIDATES + 2), "main.py": script})
 
-    assert Resolver  # the bound lives in Resolver.targets
+
+def test_a_module_namespace_narrowed_by_a_literal_name(tmp_path):
+    """`steps.__dict__["plain"](...)` runs `plain` only; `vars(steps)[name]` with an unknown name runs both."""
+    steps = src("import torch\n", FIT.replace("def fit", "def plain"), FIT.replace("def fit", "def mixup"))
+    call = src(HEADER, "import sys\nimport steps\n", "test = DataLoader(datasets.MNIST('.', train=False))\n")
+    one = lint(tmp_path / "one", {"steps.py": steps, "main.py": call + "steps.__dict__['plain'](None, test, None)\n"})
+    assert [f.related[1].message for f in one] == ["passed to plain() as `loader`"]
+    both = lint(tmp_path / "both", {"steps.py": steps, "main.py": call + "vars(steps)[sys.argv[1]](None, test, None)\n"})
+    assert len(both) == 2
 
 
 def test_a_library_namespace_is_no_dispatch(tmp_path):

@@ -21,7 +21,7 @@ import libcst as cst
 
 from ..core.names import dotted
 from ..core.syntax import string
-from .terms import ANY, ITER, GlobalTerm, ReturnTerm, Val, index, terms_val, union
+from .terms import ANY, ITER, GlobalTerm, ReturnTerm, Val, index, iterate, terms_val, union
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -240,8 +240,6 @@ def lookup(val: Val, steps: tuple) -> Val:
     spelt otherwise) reads as an unknown key: every candidate."""
     for step in steps:
         if step == ITER:
-            from .terms import iterate
-
             val = iterate(val)
             continue
         if step == ANY or step is None:
@@ -251,6 +249,4 @@ def lookup(val: Val, steps: tuple) -> Val:
             val = index(val, None)
             continue
         val = index(val, step)
-    if val.fields is not None or val.parts is not None or val.elem is not None:
-        val = index(val, None) if val.elem is None else union(val.elem, val)  # a whole registry called: any entry
-    return val
+    return val  # a whole registry called (`REGISTRY.get(k)` read as the registry): its flat terms, any entry
