@@ -333,7 +333,8 @@ def test_loaders_given_to_a_setter_are_followed_into_another_method():
 def test_a_selection_inside_an_unrelated_if_is_reported():
     (finding,) = fixture_findings("leak_pos_named_loader_guarded")
     assert finding.message.endswith("it sets `is_best`: the best score is chosen on it")
-    assert finding.related[0].message == "held-out data: `test_loader` (named as held-out data)"
+    # the table of getters is followed (dataflow/dispatch.py): the source is the getter's `train=False`, not the name
+    assert [r.message for r in finding.related][:2] == ["held-out data: CIFAR10(train=False)", "returned by get_cifar10()"]
 
 
 # --- the held-out split decided by a config the code loads ---------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Callable
 import libcst as cst
 
 from ..context import ModuleContext
+from . import dispatch as D
 from . import library as L
 from .terms import (CLEAN, NO_TAGS, AttrTerm, CondTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
                    Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
@@ -331,6 +332,8 @@ class Interpreter:
         name = stmt.name.value
         if self.frame.is_module:
             self.function(stmt, f"{self.module}.{name}", None, None)
+            if stmt.decorators:
+                D.decorated(self, stmt, env)
         else:
             qual = f"{self.frame.qual}.{name}"
             self.frame.local_functions[name] = qual
@@ -683,6 +686,8 @@ class Interpreter:
             return self.frame.outer[name]
         if not self.frame.is_module and name in self.module_names:
             return terms_val({GlobalTerm(self.ctx.rel, f"{self.module}.{name}")})
+        if self.frame.is_module and name in self.ctx.names.functions:  # a function as a value (dispatch.py)
+            return terms_val({GlobalTerm(self.ctx.rel, f"{self.module}.{name}")})
         qualified = self.ctx.names.qualify(node)
         if qualified and self.ctx.is_project_name(qualified) and not qualified.startswith(self.module + "."):
             return terms_val({GlobalTerm(self.ctx.rel, qualified)})
@@ -744,6 +749,9 @@ class Interpreter:
         if short == "add_argument" or short.startswith("DEFINE_"):
             self._option(node)
         site = self._project_callee(func, receiver, qualified, short)
+        dynamic = D.callee_value(self, func, env) if site is None and type(func) is not cst.Attribute else None
+        if dynamic is not None:  # a callee looked up at run time that may be project code (dispatch.py)
+            site = (D.DISPATCH, 0)
         call = Call(node, short, qualified, receiver, args, env, self.frame,
                     f"{self.ctx.rel}#{len(self.facts.calls)}" if site is not None else "", site is not None)
         self.domain.call_sinks(self, call)
@@ -765,9 +773,9 @@ class Interpreter:
             self.facts.calls[key] = CallSite(
                 key, self.ctx.rel, callee, None,
                 tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
-                tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)),
+                tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)), dynamic,
             )
-            cls = callee if short[:1].isupper() else None
+            cls = callee if short[:1].isupper() and dynamic is None else None
             return Val(frozenset({ReturnTerm(key)}) | sources, cls=cls)
         result = self.library_result(call)
         result = union(result, terms_val(sources)) if sources else result
@@ -807,6 +815,8 @@ class Interpreter:
         values = [v for _, v, _ in call.args]
         if short in L.CLEAN_CALLS:
             return CLEAN
+        if short == "partial" and (known := D.partial_value(self, call)) is not None:
+            return known
         if short == "enumerate":
             first = values[0] if values else CLEAN
             return Val(elem=Val(parts=(CLEAN, iterate(first))))

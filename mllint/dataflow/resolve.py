@@ -7,11 +7,13 @@ Nothing here knows a family: conditional sources are decided by the family's `de
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from .terms import (NO_TAGS, AttrTerm, CallSite, CondTerm, FlowFacts, FlowFile, Function, GlobalTerm, ParamTerm,
                    ReturnTerm, Sink, Source, SourceTerm, Term, Val, apply_path, is_plain, last_name, stepped_by)
+from .dispatch import DISPATCH, MAX_CANDIDATES, folded, lookup, split_path
+from .terms import ANY, ITER
 
 # A family's test of a conditional source: does this literal value satisfy the predicate? (None: not a literal)
 Decide = Callable[[tuple, Any], "bool | None"]
@@ -62,6 +64,7 @@ class Resolver:
         self._memo: dict[Term, frozenset] = {}
         self._busy: set[Term] = set()
         self._callee: dict[str, tuple[Function | None, int]] = {}
+        self._targets: dict[str, tuple] = {}
         self._callers: dict[str, list[CallSite]] = {}
         self.read: set[str] = set()  # the modules whose bulk the resolution has read
 
@@ -116,6 +119,11 @@ class Resolver:
                     func, _ = self.callee(site)
                     if func is not None and func.qual == qual:
                         found.append(site)
+        for rel, file in self.files.items():  # calls through a run-time lookup that may run it (dispatch.py)
+            if DISPATCH in file.callees:
+                for site in self.facts(rel).calls.values():
+                    if site.dynamic is not None and any(f.qual == qual for f, _, _ in self.targets(site)[0]):
+                        found.append(site)
         self._callers[qual] = found
         return found
 
@@ -131,6 +139,9 @@ class Resolver:
         if cached is not None:
             return cached
         result: tuple[Function | None, int] = (None, 0)
+        if site.dynamic is not None:
+            self._callee[site.key] = result
+            return result
         qual = self._qualify(site.rel, site.callee)
         if qual is not None:
             func = self.function(qual)
@@ -142,6 +153,77 @@ class Resolver:
                     result = (init, 1)
         self._callee[site.key] = result
         return result
+
+    def targets(self, site: CallSite) -> tuple[list, bool]:
+        """The functions a call runs, as (function, self offset, the call as the function sees it), and whether
+        the call may also run something else (a library callee, an unresolved entry). A plain call has at most
+        one; a call through a run-time lookup the union of its candidates (dispatch.py), at most MAX_CANDIDATES,
+        a partial's bound arguments added."""
+        if site.dynamic is None:
+            func, offset = self.callee(site)
+            return ([(func, offset, site)] if func is not None else []), func is None
+        cached = self._targets.get(site.key)
+        if cached is not None:
+            return cached
+        found: dict[str, tuple] = {}
+        other = False
+        terms = sorted((t for t in site.dynamic.flat() if type(t) is GlobalTerm and t.raw), key=repr)
+        other = len(terms) < len(site.dynamic.flat())
+        for term in terms:
+            other |= not self._candidates(term, site, found, 0)
+        result = (list(found.values())[:MAX_CANDIDATES], other)
+        self._targets[site.key] = result
+        return result
+
+    def _candidates(self, term: GlobalTerm, site: CallSite, found: dict, depth: int) -> bool:
+        """Add the functions a reference may hold; False when some of it is not project code."""
+        if depth > 4 or len(found) >= MAX_CANDIDATES:
+            return True
+        term = folded(term)
+        steps, positional, literals = split_path(term.path)
+        target = self._resolve(term.rel, term.dotted)
+        if target is None:
+            return False
+        rel, name = target
+        module = self._module_of(rel)
+        if not name:  # a project module: `getattr(datasets, name)`, `datasets.__dict__[name]`
+            key = steps[0] if steps and isinstance(steps[0], str) and steps[0] not in (ANY, ITER) else None
+            functions = self._functions(rel) if rel in self.files else {}
+            names = sorted(q for q in functions if q.count(".") == module.count(".") + 1
+                           and not q.endswith(".<module>") and not last_name(q).startswith("_"))
+            if key is not None and f"{module}.{key}" in functions:
+                names = [f"{module}.{key}"]
+            for qual in names:
+                self._add(found, functions[qual], 0, site, positional, literals)
+            return bool(names)
+        qual = f"{module}.{name}"
+        func = self.function(qual)
+        if func is not None:
+            self._add(found, func, 0, site, positional, literals)
+            return True
+        init = self.function(f"{qual}.__init__")
+        if init is not None:
+            self._add(found, init, 1, site, positional, literals)
+            return True
+        val = self._global(term.rel, term.dotted)
+        if val is None:
+            return False
+        held = lookup(val, steps)
+        inner = [t for t in held.flat() if type(t) is GlobalTerm]
+        ok = len(inner) == len(held.flat())
+        for ref in sorted(inner, key=repr):
+            extra = tuple(s for s in term.path if type(s) is tuple)
+            ok &= self._candidates(replace(ref, path=ref.path + extra) if extra else ref, site, found, depth + 1)
+        return ok
+
+    def _add(self, found: dict, func: Function, offset: int, site: CallSite, positional: int, literals: tuple) -> None:
+        if func.qual in found or len(found) >= MAX_CANDIDATES:
+            return
+        seen = site
+        if literals:
+            given = {key for key, _ in site.args}
+            seen = replace(site, args=site.args + tuple((k, Val(const=v)) for k, v in literals if k not in given))
+        found[func.qual] = (func, offset + positional, seen)
 
     def runs_function(self, key: str) -> bool:
         """Does the call site run a plain project function (not a method or a class, which may hand the
@@ -239,19 +321,28 @@ class Resolver:
         site = self.call(term.site)
         if site is None:
             return frozenset()
-        func, offset = self.callee(site)
-        if func is None:
+        targets, other = self.targets(site)
+        if not targets:
             return self.atoms(site.fallback, term.path)
-        out: set[Atom] = set()
-        returned = Hop(site.key, f"returned by {site.short}()")
-        for atom in self.atoms(func.returns, term.path):
-            if atom.source is not None:
-                out.add(_hop(atom, returned))
-            elif atom.func == func.qual:
-                out |= self.bind(atom, site, func, offset)
-            else:
-                out.add(atom)
+        out: set[Atom] = set(self.atoms(site.fallback, term.path)) if other and site.dynamic is not None else set()
+        for func, offset, seen in targets:
+            short = site.short or last_name(func.qual) if site.dynamic is None else last_name(func.qual)
+            returned = Hop(site.key, f"returned by {short}()")
+            for atom in self.atoms(func.returns, term.path):
+                if atom.source is not None:
+                    out.add(_hop(atom, returned))
+                elif atom.func == func.qual:
+                    out |= self.bind(atom, seen, func, offset)
+                else:
+                    out.add(atom)
         return frozenset(out)
+
+    def call_of(self, site: CallSite, qual: str) -> tuple[CallSite, Function | None, int]:
+        """The call as the function `qual` sees it (a partial's bound arguments added), and its self offset."""
+        for func, offset, seen in self.targets(site)[0]:
+            if func.qual == qual:
+                return seen, func, offset
+        return site, None, 0
 
     def argument(self, site: CallSite, func: Function, offset: int, index: int, name: str) -> Val | None:
         for key, val in site.args:
@@ -277,14 +368,15 @@ class Resolver:
     def bind(self, atom: Atom, site: CallSite, func: Function, offset: int) -> set[Atom]:
         """A parameter atom of func, seen from the call site: what the caller passed."""
         arg = self.argument(site, func, offset, atom.index, atom.name)
-        passed = Hop(site.key, f"passed to {site.short}() as `{atom.name}`")
+        short = last_name(func.qual) if site.dynamic is not None else site.short
+        passed = Hop(site.key, f"passed to {short}() as `{atom.name}`")
         if atom.predicate is not None:
             value = arg.const if arg is not None else func.defaults.get(atom.name)
             if value is None and arg is not None:
                 value = self._global_const(arg)
             holds = self.decide(atom.predicate, value)
             if holds:
-                called = Hop(site.key, f"{site.short}() called with `{atom.name}={value!r}`")
+                called = Hop(site.key, f"{short}() called with `{atom.name}={value!r}`")
                 return {Atom(atom.cond_source, hops=((called,) + atom.hops)[:MAX_HOPS])}
             if holds is None and arg is not None:
                 out = set()
@@ -389,7 +481,7 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
         if func is None:
             continue
         for site in resolver.callers(atom.func):
-            _, offset = resolver.callee(site)
+            site, _, offset = resolver.call_of(site, atom.func)
             if sinks[i].guard and atom.func == sinks[i].scope and not resolver.guard_holds(site, func, offset, sinks[i].guard):
                 continue  # `run_epoch(test_loader, model, optimizer=None)`: the guarded sink does not run
             work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))

@@ -248,6 +248,7 @@ class CallSite:
     fallback: Val = CLEAN  # what the result carries if the callee is not project code after all
     short: str = ""
     falsy: tuple = ()  # positions and keywords given a literal None, False, 0 or "" (see Sink.guard)
+    dynamic: "Val | None" = None  # a callee looked up at run time: its value (dispatch.py); callee is "<dispatch>"
 
 
 @dataclass
