@@ -63,6 +63,7 @@ class Site:
     function: str = ""  # the enclosing function's name (callers are found by it)
     switch: Switch | None = None
     both: bool = False  # the plain result is computed beside it
+    evaluates: bool = True  # the function is evaluation code by its name (else its callers decide, when it has any)
 
 
 @dataclass
@@ -89,6 +90,8 @@ class CallSite:
     switches: tuple = ()  # Switches of the tests it sits under
     keywords: tuple = ()  # ((keyword, literal or "?"), ...)
     target: str = ""  # the callee's qualified name, when imports or definitions say (`models.resnet.test`)
+    evaluates: bool = False  # the caller is evaluation code: named so, or it computes a metric and does not train
+    positional: tuple = ()  # literals (or "?") of the positional arguments
 
 
 @dataclass
@@ -214,6 +217,9 @@ class _Function:
             self.expression(stmt.test, grad_off, switches)
             inner = switches + tuple(s for s in (self.a.switch(stmt.test, f, self.cls, self.params)
                                                  for f in ("ema", "tta", "ensemble")) if s is not None)
+            guard = self._guard(stmt.test)
+            if guard is not None:
+                inner += (guard,)
             before = self.in_eval_mode
             self.block(body_of(stmt), grad_off, inner)
             after_body, self.in_eval_mode = self.in_eval_mode, before
@@ -252,7 +258,7 @@ class _Function:
             if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
                 self.block(body_of(stmt), grad_off, switches)
             return
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
             start = len(self.calls)
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
@@ -262,6 +268,24 @@ class _Function:
                        isinstance(c.func, cst.Attribute) and EMA_WORDS.search(dotted(c.func.value) or "")]
             if swapped:
                 self.averaged.append((swapped[0], None))  # the calls after it, filled in by `done`
+
+    def _guard(self, test) -> Switch | None:
+        """`if kind == "val":` on a parameter: the calls under it run only when a caller passes that literal
+        (`self.loop("train")` does not reach them). Family "guard", read by the project phase's paths."""
+        if type(test) is not cst.Comparison or len(test.comparisons) != 1 or \
+                type(test.comparisons[0].operator) is not cst.Equal:
+            return None
+        left, right = test.left, test.comparisons[0].comparator
+        if type(right) is cst.Name:
+            left, right = right, left
+        literal = const(right) if type(right) in (cst.SimpleString, cst.Integer) else None
+        if type(left) is not cst.Name or literal is None or left.value not in self.params:
+            return None
+        names = list(self.params)
+        if self.cls is not None and names and names[0] in ("self", "cls"):
+            names = names[1:]
+        index = names.index(left.value) if left.value in names else -1
+        return Switch(f"{left.value} == {literal!r}", True, param=left.value, default=(index, literal), family="guard")
 
     def expression(self, node, grad_off: bool, switches: tuple) -> None:
         # type identity, not isinstance: libcst's node classes are ABCs, and this loop sees every node
@@ -465,6 +489,7 @@ class ModuleAnalysis:
         if f.name != "<module>" and self.grad_text and any(type(st) is cst.FunctionDef for st in body_of(f.node)) \
                 and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
+        evaluates = self._evaluation_code(f)
         for call, off, switches in f.calls:
             short = callee_name(call.func)
             if not short or short in ("print", "len", "range"):
@@ -474,7 +499,13 @@ class ModuleAnalysis:
                 continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
             target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
-            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target))
+            positional = []
+            for a in call.args:
+                if a.keyword is not None or a.star:
+                    break
+                positional.append(_literal(a.value))
+            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target,
+                                        evaluates, tuple(positional)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
@@ -571,6 +602,19 @@ class ModuleAnalysis:
                                           f"in the evaluation script `{module}.py`"))
                 return
 
+    def _evaluation_code(self, f: _Function) -> bool:
+        """Code that computes or reports a metric: an evaluation function or script, or code that calls a metric
+        (or, in a function, reads a metric-named value) and does not train. A module's top-level names (a
+        `__main__` demo's `decode_segmap`) are too loose to count alone."""
+        if self.evaluation_name(f) or f.name in LIGHTNING_EVAL:
+            return True
+        if f.name == "<module>" and evaluation_script(self.ctx.names.module_name, self.ctx.text):
+            return True
+        if f.trains:
+            return False
+        return f.metric and f.name != "<module>" or bool(_METRIC_CALL.search(f.name)) or \
+            any(_METRIC_CALL.search(callee_name(c.func)) for c, _, _ in f.calls)
+
     def evaluation_name(self, f: _Function) -> bool:
         """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
         if f.name.startswith("test_"):  # a unit test's name too: only a loop computing a metric, no asserts
@@ -600,7 +644,7 @@ class ModuleAnalysis:
     def _site(self, f: _Function, node, what: str, related: list, family: str) -> Site:
         loc = self.ctx.loc
         return Site(loc(node), what, [(loc(n), m) for n, m in related], f.qual, f.name,
-                    self._switch_of(f, node, family))
+                    self._switch_of(f, node, family), evaluates=self.evaluation_name(f) or f.name in LIGHTNING_EVAL)
 
     def _tta(self, f: _Function) -> None:
         if not (f.flips or f.scale_loops) or not f.combines:
@@ -608,7 +652,8 @@ class ModuleAnalysis:
         flips = [n for n in f.flips if not self._padding(f, n)]
         if flips and f.model_calls and f.combines and (len(f.model_calls) >= 2 or self._in_loop(f)):
             flip = flips[0]
-            target = next((c for c in f.model_calls if any(x is flip for x in walk(c))), f.model_calls[-1])
+            target = next((c for c in f.model_calls if any(x is flip for x in walk(c))), None) or \
+                self._after(f, flip)
             shown = "a flip" if callee_name(getattr(flip, "func", cst.Name("x"))) != "rot90" else "a rotation"
             what = f"`{_callee_text(target)}` outputs combined over flipped or rotated inputs in `{f.name}()`"
             self.facts.tta.append(self._site(f, target, what, [(flip, f"{shown} of the input")], "tta"))
@@ -616,6 +661,18 @@ class ModuleAnalysis:
             iterable, call = f.scale_loops[0]
             what = f"`{_callee_text(call)}` outputs combined over a loop of scales or flips in `{f.name}()`"
             self.facts.tta.append(self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta"))
+
+    def _after(self, f: _Function, flip) -> cst.Call:
+        """The model call that runs on the flipped input: the first one after the flip in source order (a branch
+        that does not flip, `else: outputs = model(images)`, comes before or elsewhere), else the last one."""
+        calls = {id(c): c for c in f.model_calls}
+        seen = False
+        for node in walk(f.node):  # pre-order: source order
+            if node is flip:
+                seen = True
+            elif seen and id(node) in calls:
+                return calls[id(node)]
+        return f.model_calls[-1]
 
     def _padding(self, f: _Function, flip) -> bool:
         """`torch.cat([x, torch.flip(x, [2])], 2)[..., :h]`: reflection padding, not an augmentation."""

@@ -22,6 +22,7 @@ class Index:
     def __init__(self, modules: list) -> None:
         self.modules = modules  # [(FileResult, EvalModule)]
         self.callers: dict[str, list[CallSite]] = {}
+        self.calls_of: dict[str, set[str]] = {}  # caller's qual -> the names it calls
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
@@ -30,6 +31,7 @@ class Index:
             facts: EvalFacts = module.facts
             for site in facts.calls:
                 self.callers.setdefault(site.callee, []).append(site)
+                self.calls_of.setdefault(site.caller, set()).add(site.callee)
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
@@ -40,10 +42,12 @@ class Index:
         """Call sites of the function: by name, unless the call's imports say it is another function."""
         return [c for c in self.callers.get(name, ()) if c.caller != qual and _may_be(c.target, qual)]
 
-    def covered(self, name: str, qual: str, test, depth: int = 0) -> bool:
+    def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
-        name; a function nobody calls is covered (a framework calls it, or nothing does)."""
-        callers = self._callers(name, qual)
+        name; a function nobody calls is covered (a framework calls it, or nothing does). `guards`: the
+        `if kind == "val":` tests on the function's parameters that the path into it sits under; a caller
+        passing another literal (`self.loop("train")`) is not on the path."""
+        callers = [c for c in self._callers(name, qual) if _on_path(c, guards)]
         if not callers or depth >= MAX_DEPTH:
             return True
         for caller in callers:
@@ -52,7 +56,29 @@ class Index:
             outer = caller.caller.rsplit(".", 1)[-1]
             if outer == "<module>" or not self._callers(outer, caller.caller):
                 return False
-            if not self.covered(outer, caller.caller, test, depth + 1):
+            inner = tuple(s for s in caller.switches if s.family == "guard")
+            if not self.covered(outer, caller.caller, test, depth + 1, inner):
+                return False
+        return True
+
+    def in_eval_mode(self, caller: CallSite) -> bool:
+        """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
+        calls a project function that does (`model = get_model(train=False)`, whose body calls `model.eval()`)."""
+        return caller.sets_eval or caller.callee in self.eval_setters or \
+            any(name in self.eval_setters for name in self.calls_of.get(caller.caller, ()))
+
+    def outside_evaluation(self, name: str, qual: str, depth: int = 0) -> bool:
+        """Is the function called only from code that computes or reports no metric, on every path: a
+        helper that only a `__main__` demo (rendering an image) or a plotting cell calls? A function nobody
+        calls (a model's `forward`, a framework's hook) is undecided, so not outside."""
+        callers = self._callers(name, qual)
+        if not callers or depth >= MAX_DEPTH:
+            return False
+        for caller in callers:
+            if caller.evaluates:
+                return False
+            outer = caller.caller.rsplit(".", 1)[-1]
+            if outer != "<module>" and not self.outside_evaluation(outer, caller.caller, depth + 1):
                 return False
         return True
 
@@ -121,7 +147,7 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
     if not function.sets_eval and not facts.module_eval and index.bn and index.trains \
             and not any(c in index.eval_setters for c in function.calls) \
             and index._callers(name, qual) \
-            and not index.covered(name, qual, lambda c: c.sets_eval or c.callee in index.eval_setters):
+            and not index.covered(name, qual, index.in_eval_mode):
         out["EVAL004"].append(rules["EVAL004"].finding(
             function.loc, f"`{name}()` evaluates `{function.model_text}` without `.eval()` here, in a helper or in "
             f"its callers: batch-norm and dropout stay in training mode",
@@ -143,6 +169,8 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
 def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str) -> None:
     """A TTA or ensemble site, unless a working switch gates it where it is or in every caller of its helper."""
     why = ""
+    if not site.evaluates and index.outside_evaluation(site.function, site.qual):
+        return  # its callers decide, and none of them computes or reports a metric with it
     if site.switch is not None:
         works, why = index.switch_works(site.switch, site.function, site.qual)
         if works:
@@ -254,6 +282,18 @@ def _both_reported(sink, atom, files: dict, resolver) -> bool:
 
 def _near(a, b, lines: int = 25) -> bool:
     return a is not None and b is not None and a.cell == b.cell and abs(a.line - b.line) <= lines
+
+
+def _on_path(caller: CallSite, guards: tuple) -> bool:
+    """Does the call pass what the guards on the path ask for (or something unknown)?"""
+    for guard in guards:
+        index, literal = guard.default
+        passed = dict(caller.keywords).get(guard.param, "?")
+        if passed == "?" and 0 <= index < len(caller.positional):
+            passed = caller.positional[index]
+        if passed != "?" and passed != literal:
+            return False
+    return True
 
 
 def _may_be(target: str, qual: str) -> bool:

@@ -14,10 +14,12 @@ import libcst as cst
 
 from ...core.walk import walk
 from ...core.syntax import string
+from ...core.names import dotted
 
 EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
 TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
 ENSEMBLE_WORDS = re.compile(r"(?i)ensemble")
+OFF_ACTIONS = frozenset({"store_false", "BooleanOptionalAction"})  # options that turn a switch off
 FAMILIES = {"ema": EMA_WORDS, "tta": TTA_WORDS, "ensemble": ENSEMBLE_WORDS}
 
 
@@ -71,7 +73,14 @@ class Switches:
 
         option = option_of_call(node, self.names)
         if option is not None and option.dest and option.name.startswith("-"):
-            self._options[option.dest] = (option.action, option.constant)
+            action = option.action
+            written = node.args and next((a.value for a in node.args if a.keyword is not None and
+                                          a.keyword.value == "action"), None)
+            if action is None and written is not None and (dotted(written) or "").endswith("BooleanOptionalAction"):
+                action = "BooleanOptionalAction"
+            if self._options.get(option.dest, (None,))[0] in OFF_ACTIONS:
+                return  # `--no-x` (`store_false`, dest `x`) turns the option off, whatever `--x` says
+            self._options[option.dest] = (action, option.constant)
 
     def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
               params: dict | None = None) -> Switch | None:

@@ -110,10 +110,13 @@ class MetricProtocol(Rule):
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_metrics")]
-        calls: dict[str, list[tuple[str, dict]]] = {}  # by the called function's last name
+        calls: dict[str, list[tuple[str, str, dict]]] = {}  # by the called function's last name
+        defined: dict[str, set] = {}  # name -> the files that define a metric function of that name
         for rel, f in facts:
             for name, keywords in f.calls:
-                calls.setdefault(name, []).append((project.unit_of(rel), keywords))
+                calls.setdefault(name, []).append((rel, project.unit_of(rel), keywords))
+            for d in f.defs:
+                defined.setdefault(d.name, set()).add(rel)
         configs = project.aux_facts("prep_metrics")
         for rel, f in facts:
             unit = project.unit_of(rel)
@@ -123,7 +126,10 @@ class MetricProtocol(Rule):
                     for key, value in keys:
                         configured.setdefault(key, set()).add(value)
             for d in f.defs:
-                near = [k for u, k in calls.get(d.name, []) if project.covers(u, rel)]  # evidence of its unit
+                # the calls that run this definition: its own file's, and those of files of its unit that do not
+                # define their own copy (a notebook's `PSNR(a, b)` is not eval.py's `PSNR(a, b, shave_border=scale)`)
+                near = [k for r, u, k in calls.get(d.name, [])
+                        if r == rel or r not in defined[d.name] and project.covers(u, rel)]
                 if _decided_elsewhere(d, near, configured):
                     continue
                 yield self.finding(d.loc, f"`{d.name}` computes {d.metric} " + ", ".join(d.parts)
