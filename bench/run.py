@@ -8,7 +8,8 @@ parses the same .py files with a pool of --jobs processes), mllint cold (a fresh
 mllint warm (the same cache folder again), and the pre-commit path (one file edited, mllint
 given only that file, warm cache) for a median-sized file, for the largest file and for each
 `--edit` file (say, the training script: LEAK's project phase reads it, so its result is
-computed again rather than reused). It prints
+computed again rather than reused), each followed by that file's own floor (a fresh Python that imports
+libcst and parses the file: the one-changed-file target is 2x that). It prints
 the medians, the ratios to the targets of PRODUCT.md §8, and the peak memory of a cold run
 (the sum of the resident sizes of mllint and its workers, sampled every 10 ms).
 """
