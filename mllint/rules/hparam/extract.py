@@ -27,7 +27,7 @@ from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
 from .syntax import (FORWARDING_OPTIMIZERS, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
-                            one_minus, opens_body, over_weights, trivial, unwrap_tensor)
+                            one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, ScopedVisitor
 from ...core.values import str_value
 from ...core.names import dotted
@@ -527,13 +527,7 @@ class _HparamVisitor(ScopedVisitor):
             return False
         for node in walk(function):
             if isinstance(node, cst.Assign) and any(loss_like(t.target) for t in node.targets):
-                stack, terms = [node.value], []
-                while stack:
-                    item = stack.pop()
-                    if isinstance(item, cst.BinaryOperation) and isinstance(item.operator, (cst.Add, cst.Subtract)):
-                        stack.extend((item.left, item.right))
-                    else:
-                        terms.append(item)
+                terms = sum_terms(node.value)
                 if len(terms) >= 2 and any(isinstance(t, cst.Name) and t.value == name for t in terms):
                     return True
         return False

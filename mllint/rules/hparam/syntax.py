@@ -65,6 +65,16 @@ def combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.Ba
         value = value.left  # `(a + 0.5 * b) / 4 * w`: the sum inside the scales
         if isinstance(value.operator, (cst.Add, cst.Subtract)):
             break
+    terms = sum_terms(value)
+    if len(terms) < 2 and not accumulating:
+        return []
+    if not any(loss_like(t) or _has_loss_product(t) for t in terms):
+        return []  # the target is a loss (the caller checks): one loss term among the sum is enough
+    return terms
+
+
+def sum_terms(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The terms of a sum or difference, left to right: `a + 0.5 * b - c` -> [a, 0.5 * b, c]."""
     terms: list[cst.BaseExpression] = []
     stack = [value]
     while stack:
@@ -73,10 +83,6 @@ def combined_terms(value: cst.BaseExpression, accumulating: bool) -> list[cst.Ba
             stack.extend((node.right, node.left))
         else:
             terms.append(node)
-    if len(terms) < 2 and not accumulating:
-        return []
-    if not any(loss_like(t) or _has_loss_product(t) for t in terms):
-        return []  # the target is a loss (the caller checks): one loss term among the sum is enough
     return terms
 
 

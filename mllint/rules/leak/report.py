@@ -67,7 +67,7 @@ def _text(module: cst.Module, node: cst.CSTNode, limit: int = 60) -> str:
 
 def _name_of(node: cst.CSTNode) -> str:
     """`best_acc`, `self.best_acc`, `best_acc.top1`: the dotted text of a name or attribute chain, else ""."""
-    return dotted(node) or "" if isinstance(node, (cst.Name, cst.Attribute)) else ""
+    return dotted(node) or ""
 
 
 def _ordering(op) -> bool:
