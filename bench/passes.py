@@ -2,11 +2,14 @@
 
     python bench/passes.py TREE [--select CODES]
 
-Every walk in mllint (the `walk()` generator and `walk.Visitor`) expands a node through one function,
-`core.walk._kids`; this script counts its calls while the per-file pipeline runs in-process on each `.py`
-file of TREE, and divides by the number of nodes of the file: a figure of 1.0 is one full walk. It also
-counts the data-flow interpretations (`Interpreter.run`) per file and the parses. Medians and totals are
-printed per extractor too (each extractor run alone on the same file). Nothing is cached or written.
+Every walk in mllint reads a node's children through one function, `core.walk._kids`; the children come
+from the module's index (`core.walk.Index`, built by the pipeline in one walk) or, for a node outside it, are
+expanded from the node's fields by `core.walk._expand`. This script counts the expansions (walks of the
+syntax tree) and the index reads (traversals of the module model) while the per-file pipeline runs
+in-process on each `.py` file of TREE, and divides each by the number of nodes of the file: 1.0 expansions
+is one walk of the tree. It also counts the data-flow interpretations (`Interpreter.run`) per file. Medians
+and totals are printed per extractor too (each extractor run alone on the same file, with the index build).
+Nothing is cached or written.
 """
 from __future__ import annotations
 
@@ -22,11 +25,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mllint.core import walk as walk_module  # noqa: E402  (patched below, before any family imports it)
 
 EXPANSIONS = Counter()
+_real_expand = walk_module._expand
 _real_kids = walk_module._kids
 
 
-def _counting_kids(node):
+def _counting_expand(node):
     EXPANSIONS["nodes"] += 1
+    return _real_expand(node)
+
+
+def _counting_kids(node):
+    EXPANSIONS["reads"] += 1
     return _real_kids(node)
 
 
@@ -35,7 +44,7 @@ def node_count(module) -> int:
     while stack:
         node = stack.pop()
         count += 1
-        stack.extend(_real_kids(node))
+        stack.extend(_real_expand(node))
     return count
 
 
@@ -44,6 +53,7 @@ def main() -> int:
     parser.add_argument("tree")
     parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
     args = parser.parse_args()
+    walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
     from mllint import parsing, pipeline, source
     from mllint.config import load_config
@@ -78,13 +88,15 @@ def main() -> int:
             EXPANSIONS.clear()
             runs.clear()
             pipeline.analyze(path, rel, rel, settings)
-            per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
+            per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
+                                        EXPANSIONS["reads"] / nodes))
         settings = pipeline.Settings(config.max_file_size, config.family_options(), frozenset(), tuple(chosen),
                                      tuple(needs))
         EXPANSIONS.clear()
         runs.clear()
         pipeline.analyze(path, rel, rel, settings)
-        per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes))
+        per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
+                         EXPANSIONS["reads"] / nodes))
         totals["nodes"] += nodes
         totals["expansions"] += EXPANSIONS["nodes"]
         totals["interpretations"] += runs["interpretations"]
@@ -93,13 +105,15 @@ def main() -> int:
         return 1
     print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
     print(f"{'':14} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
-          f"{'interpretations per file: median':>33} {'max':>5}")
+          f"{'index reads: median':>20} {'interpretations per file: median':>33} {'max':>5}")
     for name, rows in [*per_extractor.items(), ("all together", per_file)]:
         print(f"{name:14} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
+              f"{statistics.median(r[4] for r in rows):20.2f} "
               f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
-    print("(a walk: every node of the file expanded once by core.walk; an interpretation: one data-flow run of "
-          "the module, which reads its statements without core.walk)")
+    print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
+          "from the module's index by a family's traversal; an interpretation: one data-flow run of the module, "
+          "which reads its statements without core.walk)")
     return 0
 
 

@@ -9,6 +9,7 @@ import libcst as cst
 
 from .core.names import NameTable
 from .core.scopes import Scope, build_scopes
+from .core.walk import Index
 from .config import FamilyOptions
 from .findings import Finding, Loc, Related
 
@@ -38,8 +39,10 @@ class ModuleContext:
         text: str,
         project_modules: frozenset[str] = frozenset(),
         options: FamilyOptions = FamilyOptions(),
+        index: Index | None = None,
     ) -> None:
         self.module = module
+        self._index = index
         self.rel = rel  # path relative to the project root, posix
         self.text = text
         self.is_test = is_test_path(rel)
@@ -47,6 +50,11 @@ class ModuleContext:
         self.options = options  # options(family) -> that family's configuration
         self.findings: list[Finding] = []
         self._positions: list[tuple[cst.CSTNode, Loc]] = []
+
+    @cached_property
+    def index(self) -> Index:
+        """The module's node table (children, parents, nodes by type), built once by the pipeline."""
+        return self._index if self._index is not None else Index(self.module)
 
     @cached_property
     def names(self) -> NameTable:

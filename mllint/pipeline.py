@@ -12,6 +12,7 @@ from . import source as source_mod
 from .cache import ProbedNames
 from .config import FamilyOptions
 from .context import ModuleContext, is_test_path
+from .core.walk import Index, indexed
 from .findings import Finding, Loc
 from .parsing import parse_with_text
 from .positions import resolve_positions
@@ -74,7 +75,14 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
     if module is None:
         return result, names.probes
     result.parsed = True
-    ctx = ModuleContext(module, rel, src.text, names, settings.options)
+    index = Index(module)  # the one walk of the tree: every analysis below reads the tree through it
+    with indexed(index):
+        return _analyze_module(result, src, module, parsed_text, index, names, settings, display)
+
+
+def _analyze_module(result: FileResult, src: source_mod.Source, module: Any, parsed_text: str | None, index: Index,
+                    names: ProbedNames, settings: Settings, display: str) -> tuple[FileResult, dict[str, bool]]:
+    ctx = ModuleContext(module, result.rel, src.text, names, settings.options, index)
     rules = all_rules()
     for name in settings.extractors:
         fact = guarded(result, f"the {name} analysis", EXTRACTORS[name], ctx)

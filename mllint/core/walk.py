@@ -1,14 +1,20 @@
-"""A light walker over the semantic fields of a libcst tree.
+"""A light walker over the semantic fields of a libcst tree, and the module's node index.
 
 libcst's own visitor visits every whitespace and punctuation node and calls visit/leave
 hooks for each (2.5x the cost of the parse on pytorch/examples). Analyses here only need
 statements and expressions, so this walker descends through the fields that can hold
 them and skips the rest (about 7% of the parse).
+
+The pipeline expands each module once (`Index`): every node's semantic children, its parent,
+and the nodes of each type in source order. While the module is indexed (`indexed`), every
+`walk`, `children` and `Visitor` reads the children from the index instead of expanding the
+node again, so the families' analyses share one walk of the tree.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterator
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 import libcst as cst
 
@@ -46,7 +52,8 @@ def _is_node(tp: type) -> bool:
     return known
 
 
-def _kids(node: cst.CSTNode) -> list[cst.CSTNode]:
+def _expand(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The semantic children of a node, read from its fields (the one place the tree is expanded)."""
     kids = []
     is_node = _IS_NODE
     for name in _FIELDS.get(type(node)) or _fields(type(node)):
@@ -64,6 +71,82 @@ def _kids(node: cst.CSTNode) -> list[cst.CSTNode]:
     return kids
 
 
+N = TypeVar("N", bound=cst.CSTNode)
+_EMPTY: tuple = ()
+
+
+class Index:
+    """The node table of one module, built in one walk: children, parents, nodes by type (pre-order)."""
+
+    __slots__ = ("module", "kids", "parents", "_by_type")
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        kids: dict[int, tuple[cst.CSTNode, ...]] = {}
+        parents: dict[int, cst.CSTNode] = {}
+        by_type: dict[type, list[cst.CSTNode]] = {}
+        stack: list[cst.CSTNode] = [module]
+        pop, push = stack.pop, stack.extend
+        while stack:
+            node = pop()
+            found = _expand(node)
+            tp = type(node)
+            same = by_type.get(tp)
+            if same is None:
+                by_type[tp] = [node]
+            else:
+                same.append(node)
+            if found:
+                kids[id(node)] = tuple(found)
+                for child in found:
+                    parents[id(child)] = node
+                push(reversed(found))
+            else:
+                kids[id(node)] = _EMPTY
+        self.kids, self.parents, self._by_type = kids, parents, by_type
+
+    def of_type(self, *types: type[N]) -> list[N]:
+        """The module's nodes of these exact types, in source order (subclasses are not included)."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        return [n for n in walk(self.module) if type(n) in types]  # served by the index
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(id(node))
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        parents = self.parents
+        current = parents.get(id(node))
+        while current is not None:
+            yield current
+            current = parents.get(id(current))
+
+
+_ACTIVE: dict[int, tuple[cst.CSTNode, ...]] | None = None  # the indexed module's children (ids are stable while it lives)
+
+
+@contextmanager
+def indexed(index: Index) -> Iterator[Index]:
+    """Serve every walk from the index while the block runs (the per-file pipeline's analysis)."""
+    global _ACTIVE
+    previous, _ACTIVE = _ACTIVE, index.kids
+    try:
+        yield index
+    finally:
+        _ACTIVE = previous
+
+
+def _kids(node: cst.CSTNode) -> "tuple[cst.CSTNode, ...] | list[cst.CSTNode]":
+    """Children of a node: from the index when its module is indexed, else expanded (a node built during the
+    analysis, or a tree outside the pipeline). Never mutate the result."""
+    active = _ACTIVE
+    if active is not None:
+        found = active.get(id(node))
+        if found is not None:
+            return found
+    return _expand(node)
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     return iter(_kids(node))
 
@@ -72,13 +155,13 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Pre-order traversal of node and its semantic descendants (iterative: no recursion limit)."""
     stack = [node]
     pop = stack.pop
+    push = stack.extend
     while stack:
         current = pop()
         yield current
         kids = _kids(current)
         if kids:
-            kids.reverse()
-            stack.extend(kids)
+            push(reversed(kids))
 
 
 class Visitor:

@@ -1,0 +1,89 @@
+"""The module index (core.walk.Index): one expansion of the tree that every later walk reads."""
+from __future__ import annotations
+
+import libcst as cst
+
+from mllint.core import walk as walk_module
+from mllint.core.walk import Index, Visitor, children, indexed, walk
+
+SOURCE = '''
+import torch
+
+def train(model, loader, lr=0.1):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for x, y in loader:
+        loss = model(x).sum() * 0.5
+        loss.backward(); opt.step()
+    return [m for m in model.modules() if m]
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        return x if self.training else -x
+'''
+
+
+def _expanded_walk(node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(walk_module._expand(current)))
+
+
+def test_index_serves_the_same_tree_as_expansion():
+    module = cst.parse_module(SOURCE)
+    expected = [id(n) for n in _expanded_walk(module)]
+    index = Index(module)
+    assert len(index.kids) == len(expected)
+    with indexed(index):
+        assert [id(n) for n in walk(module)] == expected
+        assert [id(n) for n in walk(module)] == expected  # the cached children were not consumed or reversed
+        function = module.body[1]
+        assert [id(n) for n in children(function)] == [id(n) for n in walk_module._expand(function)]
+    assert walk_module._ACTIVE is None
+
+
+def test_a_walk_inside_the_index_expands_nothing(monkeypatch):
+    module = cst.parse_module(SOURCE)
+    index = Index(module)
+    calls = []
+    real = walk_module._expand
+    monkeypatch.setattr(walk_module, "_expand", lambda node: calls.append(node) or real(node))
+
+    class Calls(Visitor):
+        def __init__(self):
+            self.found = []
+
+        def visit_Call(self, node):
+            self.found.append(node)
+
+    with indexed(index):
+        visitor = Calls()
+        visitor.visit(module)
+        sum(1 for _ in walk(module))
+        assert calls == []
+        built = cst.parse_expression("f(x)")  # a node built during the analysis is expanded on demand
+        assert [type(n).__name__ for n in walk(built)] == ["Call", "Name", "Arg", "Name"]
+    assert len(visitor.found) == len(index.of_type(cst.Call)) == 7
+
+
+def test_parents_and_nodes_by_type():
+    module = cst.parse_module(SOURCE)
+    index = Index(module)
+    floats = index.of_type(cst.Float)
+    assert [f.value for f in floats] == ["0.1", "0.5"]  # source order
+    kinds = [type(a).__name__ for a in index.ancestors(floats[1])]
+    assert kinds[:3] == ["BinaryOperation", "Assign", "SimpleStatementLine"]
+    assert kinds[-1] == "Module" and "For" in kinds and "FunctionDef" in kinds
+    assert index.parent(module) is None
+    mixed = index.of_type(cst.FunctionDef, cst.ClassDef)
+    assert [n.name.value for n in mixed] == ["train", "Net", "forward"]
+
+
+def test_indexed_blocks_nest_and_restore():
+    first, second = Index(cst.parse_module("a = 1\n")), Index(cst.parse_module("b = 2\n"))
+    with indexed(first):
+        with indexed(second):
+            assert walk_module._ACTIVE is second.kids
+        assert walk_module._ACTIVE is first.kids
+    assert walk_module._ACTIVE is None
