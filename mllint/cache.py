@@ -25,7 +25,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 import time
 from typing import Any, Iterable, Iterator
 
@@ -185,6 +184,8 @@ class Cache:
         try:
             self._prepare()
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            import tempfile  # only when writing: shutil, lzma and random cost a read-only run 5 ms
+
             fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(target))
             try:
                 with os.fdopen(fd, "wb") as handle:

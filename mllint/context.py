@@ -1,13 +1,13 @@
 """What a rule or extractor sees of one module while it runs in the worker that parsed it."""
 from __future__ import annotations
 
-import fnmatch
 from functools import cached_property
 from typing import Iterable, Protocol
 
 import libcst as cst
 
 from .core.names import NameTable
+from .core.paths import TEST_DIRS, TEST_FILES, is_test_path  # noqa: F401 - re-exported
 from .core.scopes import Scope, build_scopes
 from .core.walk import Index
 from .config import FamilyOptions
@@ -19,16 +19,6 @@ class MakesFindings(Protocol):
 
     def finding(self, loc: Loc, message: str, hint: str | None = None, related: Iterable[Related] = ()) -> Finding: ...
 
-TEST_DIRS = {"tests", "test", "testing", "unittests", "unit_tests"}
-TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "test_*.ipynb")
-
-
-def is_test_path(rel: str) -> bool:
-    """Unit tests, not evaluation scripts: `tests/x.py` and `test_x.py` are tests, `test.py` is not."""
-    parts = rel.split("/")
-    if any(p in TEST_DIRS for p in parts[:-1]):
-        return True
-    return any(fnmatch.fnmatch(parts[-1], pattern) for pattern in TEST_FILES)
 
 
 class ModuleContext:

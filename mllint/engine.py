@@ -38,14 +38,18 @@ _defer_libcst()
 from . import discovery, workers
 from .cache import Cache, code_fingerprint, content_hash, names_digest, relocate
 from .config import Config
-from .context import is_test_path
+from .core.paths import is_test_path
 from .findings import Finding, Loc
-from .pipeline import Settings, diagnostic as _diagnostic  # noqa: F401 - Settings re-exported for callers of run()
+from .settings import Settings  # noqa: F401 - re-exported for callers of run()
 from .project import FileResult, Project
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import AUX_EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
 from .suppress import Suppression, unused as unused_suppressions
+
+
+def _diagnostic(code: str, message: str, loc: Loc) -> Finding:
+    return all_rules()[code].finding(loc, message)
 
 
 def display_path(path: str) -> str:

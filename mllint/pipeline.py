@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import gc
 import sys
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import source as source_mod
 from .cache import ProbedNames
-from .config import FamilyOptions
-from .context import ModuleContext, is_test_path
+from .context import ModuleContext
+from .core.paths import is_test_path
 from .core.walk import Index, indexed
 from .findings import Finding, Loc
 from .parsing import parse_with_text
@@ -19,18 +18,10 @@ from .positions import resolve_positions
 from .project import FileResult
 from .rules import EXTRACTORS, all_rules
 from .rules.base import Rule
+from .settings import Settings  # noqa: F401 - re-exported
 from .suppress import find_suppressions
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the per-file analysis depends on besides the file itself."""
-
-    max_file_size: int
-    options: FamilyOptions  # per-family options (config.FAMILY_KEYS)
-    project_modules: frozenset[str]
-    rule_codes: tuple[str, ...]
-    extractors: tuple[str, ...]
 
 
 def diagnostic(code: str, message: str, loc: Loc) -> Finding:

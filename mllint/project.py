@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .core.names import module_dotted_name
+from .core.paths import module_dotted_name
 from .config import FamilyOptions
 from .findings import Finding
 from .suppress import Suppression

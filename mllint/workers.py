@@ -29,14 +29,14 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
-from .context import is_test_path
+from .core.paths import is_test_path
 from .findings import Loc
 from .project import FileResult
 
 if TYPE_CHECKING:  # concurrent.futures and multiprocessing are imported on first use: a warm run needs neither
     from concurrent.futures import ProcessPoolExecutor
 
-    from .pipeline import Settings
+    from .settings import Settings
 
 Item = tuple[str, str, str]  # (path, display path, path relative to the project root)
 Outcome = tuple[FileResult, Optional[dict]]  # result, and the module-name probes (None: do not cache)

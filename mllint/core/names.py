@@ -13,6 +13,8 @@ from typing import Iterator
 
 import libcst as cst
 
+from .paths import module_dotted_name  # noqa: F401 - re-exported
+
 
 def dotted(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of Names and Attributes, else None."""
@@ -72,13 +74,6 @@ def import_statements(module: cst.Module) -> Iterator[cst.Import | cst.ImportFro
                     yield small
 
 
-def module_dotted_name(rel_path: str) -> str:
-    """`pkg/sub/mod.py` -> `pkg.sub.mod`; `pkg/__init__.py` -> `pkg`."""
-    stem = rel_path.rsplit(".", 1)[0] if rel_path.endswith((".py", ".ipynb")) else rel_path
-    parts = [p for p in stem.split("/") if p]
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 class NameTable:

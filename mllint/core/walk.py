@@ -71,7 +71,7 @@ def _expand(node: cst.CSTNode) -> list[cst.CSTNode]:
     return kids
 
 
-N = TypeVar("N", bound=cst.CSTNode)
+N = TypeVar("N", bound="cst.CSTNode")
 _EMPTY: tuple = ()
 
 

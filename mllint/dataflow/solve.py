@@ -13,7 +13,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..findings import Finding, retarget
-from ..core.names import module_dotted_name
+from ..core.paths import module_dotted_name
 
 if TYPE_CHECKING:  # the data-flow modules load when the resolution runs, not at start-up
     from ..project import Project

@@ -90,7 +90,7 @@ def analyse(path: str, jobs: int = 1, cache_dir: str | None = None, entry: str |
     """The project that holds path, analysed by the engine with the recipe extractor only."""
     from .. import discovery, engine
     from ..config import Config
-    from ..pipeline import Settings
+    from ..settings import Settings
     from ..project import Project
     from . import extract  # noqa: F401 - registers the extractor
 

@@ -10,7 +10,7 @@ from ...project import Project
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS
 from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
-from ...core.names import module_dotted_name
+from ...core.paths import module_dotted_name
 from ...core.origins import same_value
 
 

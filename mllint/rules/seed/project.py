@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ...findings import Loc, Related
 from ...project import Project
-from ...core.names import module_dotted_name
+from ...core.paths import module_dotted_name
 from ...core.origins import spelling
 from .facts import SeedFacts, SeedOption
 from .helpers import helper_calls, seeding_helpers

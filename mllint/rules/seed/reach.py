@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from ...project import Project
-from ...core.names import module_dotted_name
+from ...core.paths import module_dotted_name
 from .facts import SeedFacts
 
 
