@@ -148,3 +148,21 @@ def test_the_run_is_offline_and_its_caches_are_temporary(tmp_path):
     assert "CUDA_VISIBLE_DEVICES" not in environment(
         Spec(sys.executable, ["train.py"], str(tmp_path), device="auto"), str(tmp_path), "cfg.json"
     ) or os.environ.get("CUDA_VISIBLE_DEVICES") is not None
+
+
+def test_a_run_interrupted_while_it_starts_leaves_no_folder(tmp_path, monkeypatch):
+    """Ctrl-C (or any failure other than OSError) while the script's process starts: the run's folder goes too."""
+    import glob
+    import tempfile
+
+    from mllint.probe import runner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner.subprocess, "Popen", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_once(runner.Spec(sys.executable, ["train.py"], str(tmp_path), device="cpu"))
+    assert glob.glob(str(tmp_path / "mllint-probe-*")) == []

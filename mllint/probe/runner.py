@@ -142,6 +142,9 @@ def run_once(spec: Spec) -> Outcome:
     except OSError as exc:
         shutil.rmtree(tmpdir, ignore_errors=True)
         return Outcome(spec.seed, "not-started", stderr_tail=[str(exc)])
+    except BaseException:  # an interrupt (or any other failure) while the process starts: the folder goes too
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
     finally:
         if terminal:
             os.close(terminal[1])
