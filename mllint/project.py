@@ -113,15 +113,20 @@ class Project:
     def unit_of(self, rel: str) -> str:
         """The nearest folder at or above the file that is a unit (see UNIT_MARKERS)."""
         folder = os.path.dirname(rel)
+        passed: list[str] = []  # folders below the unit: their answer is the same (one stat per folder and marker)
         while True:
             cached = self._units.get(folder)
             if cached is not None:
-                return cached
+                break
             absolute = os.path.join(self.root, folder)
             if not folder or any(os.path.exists(os.path.join(absolute, m)) for m in UNIT_MARKERS):
-                self._units[folder] = folder
-                return folder
+                cached = self._units[folder] = folder
+                break
+            passed.append(folder)
             folder = os.path.dirname(folder)
+        for below in passed:
+            self._units[below] = cached
+        return cached
 
     @staticmethod
     def covers(unit: str, rel: str) -> bool:
