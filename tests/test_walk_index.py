@@ -40,7 +40,7 @@ def test_index_serves_the_same_tree_as_expansion():
         assert [id(n) for n in walk(module)] == expected  # the cached children were not consumed or reversed
         function = module.body[1]
         assert [id(n) for n in children(function)] == [id(n) for n in walk_module._expand(function)]
-    assert walk_module._ACTIVE is None
+    assert walk_module.active_index() is None
 
 
 def test_a_walk_inside_the_index_expands_nothing(monkeypatch):
@@ -84,6 +84,19 @@ def test_indexed_blocks_nest_and_restore():
     first, second = Index(cst.parse_module("a = 1\n")), Index(cst.parse_module("b = 2\n"))
     with indexed(first):
         with indexed(second):
-            assert walk_module._ACTIVE is second.kids
-        assert walk_module._ACTIVE is first.kids
-    assert walk_module._ACTIVE is None
+            assert walk_module.active_index() is second.kids
+        assert walk_module.active_index() is first.kids
+    assert walk_module.active_index() is None
+
+
+def test_each_thread_has_its_own_index():
+    import threading
+
+    mine = Index(cst.parse_module("a = 1\n"))
+    seen = []
+    with indexed(mine):
+        worker = threading.Thread(target=lambda: seen.append(walk_module.active_index()))
+        worker.start()
+        worker.join()
+        assert walk_module.active_index() is mine.kids
+    assert seen == [None]

@@ -13,6 +13,7 @@ node again, so the families' analyses share one walk of the tree.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -122,24 +123,34 @@ class Index:
             current = parents.get(id(current))
 
 
-_ACTIVE: dict[int, tuple[cst.CSTNode, ...]] | None = None  # the indexed module's children (ids are stable while it lives)
+class _Active(threading.local):
+    """The children of the module being analysed on this thread (ids are stable while its tree lives). Per
+    thread: an analysis on another thread (the probe's static pass) must neither see nor restore this one."""
+
+    kids: "dict[int, tuple[cst.CSTNode, ...]] | None" = None
+
+
+_ACTIVE = _Active()
+
+
+def active_index() -> "dict[int, tuple[cst.CSTNode, ...]] | None":
+    return _ACTIVE.kids
 
 
 @contextmanager
 def indexed(index: Index) -> Iterator[Index]:
-    """Serve every walk from the index while the block runs (the per-file pipeline's analysis)."""
-    global _ACTIVE
-    previous, _ACTIVE = _ACTIVE, index.kids
+    """Serve every walk on this thread from the index while the block runs (the per-file pipeline's analysis)."""
+    previous, _ACTIVE.kids = _ACTIVE.kids, index.kids
     try:
         yield index
     finally:
-        _ACTIVE = previous
+        _ACTIVE.kids = previous
 
 
 def _kids(node: cst.CSTNode) -> "tuple[cst.CSTNode, ...] | list[cst.CSTNode]":
     """Children of a node: from the index when its module is indexed, else expanded (a node built during the
     analysis, or a tree outside the pipeline). Never mutate the result."""
-    active = _ACTIVE
+    active = _ACTIVE.kids
     if active is not None:
         found = active.get(id(node))
         if found is not None:
