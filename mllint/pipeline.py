@@ -85,7 +85,7 @@ def _analyze_module(result: FileResult, src: source_mod.Source, module: Any, par
             guarded(result, f"rule {code}", lambda rule=rule: rule().check_module(ctx))  # a plugin's too
     result.findings.extend(ctx.findings)
     try:
-        resolve_positions(module, ctx.position_requests(), parsed_text)
+        resolve_positions(module, ctx.position_requests(), parsed_text, index)
     except RecursionError:
         result.findings.append(diagnostic("FILE004", "too deeply nested to locate findings", Loc(1, 1, 1, 1, display)))
     for _, loc in ctx.position_requests():

@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from functools import lru_cache
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
 from .findings import Loc
+
+if TYPE_CHECKING:
+    from .core.walk import Index
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -112,12 +115,14 @@ def _state_class() -> type:
     return _TargetedState
 
 
-def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]], text: str | None = None) -> None:
+def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, Loc]], text: str | None = None,
+                      index: "Index | None" = None) -> None:
     """Fill the line/column fields of each Loc from the node it was requested for.
 
     With `text` (the exact source the module was parsed from), only the top-level statements
     that hold a requested node are generated, and each is found in the text (see
     _resolve_by_statement); otherwise the module is generated up to the last requested node.
+    With the module's `index`, the statements that hold requested nodes are found through their parents.
     """
     targets: dict[int, list[Loc]] = {}
     nodes: dict[int, cst.CSTNode] = {}  # ids are only stable while the nodes are alive
@@ -128,13 +133,31 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
         return
     if text is not None:
         targets = _resolve_by_search(module, targets, nodes, text)
-        if not targets or _resolve_by_statement(module, targets, text):
+        if not targets or _resolve_by_statement(module, targets, text, nodes, index):
             return
     state = _state_class()(module, targets)
     try:
         module._codegen(state)
     except _Done:
         pass
+
+
+def _holding(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode] | None,
+             index: "Index | None") -> list[cst.CSTNode]:
+    """The top-level statements that hold a target, in source order: through the index's parents when the
+    module is indexed (a few steps per target), else by walking every statement."""
+    if index is not None and nodes is not None:
+        tops: set[int] = set()
+        for key in targets:
+            node = nodes[key]
+            for node in (node, *index.ancestors(node)):
+                if index.parent(node) is module:
+                    tops.add(id(node))
+                    break
+        return [stmt for stmt in module.body if id(stmt) in tops]
+    from .core.walk import walk
+
+    return [stmt for stmt in module.body if any(id(node) in targets for node in walk(stmt))]
 
 
 _SEARCH_MAX = 2000  # characters: a longer snippet costs more to generate than its statement is likely to
@@ -225,7 +248,8 @@ def _continues(text: str, at: int, rest: list[str]) -> int | None:
     return indent
 
 
-def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], text: str) -> bool:
+def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], text: str,
+                          nodes: dict[int, cst.CSTNode] | None = None, index: "Index | None" = None) -> bool:
     """Generate only the top-level statements that hold targets, and place each in the source text.
 
     A statement's generated code is exactly its source text (libcst round-trips), so it is found
@@ -233,9 +257,7 @@ def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], tex
     twice (the same statement text later in the file could be the real one), or a target was not
     inside any top-level statement, return False and let the caller generate the whole module.
     """
-    from .core.walk import walk
-
-    holding = [stmt for stmt in module.body if any(id(node) in targets for node in walk(stmt))]
+    holding = _holding(module, targets, nodes, index)
     state = _state_class()(module, targets)
     cursor = 0
     line = 1

@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mllint.findings import Loc
 from mllint.positions import resolve_positions
-from mllint.core.walk import walk
+from mllint.core.walk import Index, walk
 
 SAMPLE = '''\
 import torch
@@ -46,12 +46,12 @@ def _expected(module: cst.Module) -> dict[int, tuple[int, int, int, int]]:
     return {id(node): (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1) for node, r in ranges.items()}
 
 
-def _check(text: str, kinds: tuple[type, ...]) -> int:
+def _check(text: str, kinds: tuple[type, ...], indexed: bool = False) -> int:
     module = cst.parse_module(text)
     expected = _expected(module)
     nodes = [n for n in walk(module) if isinstance(n, kinds)]
     requests = [(node, Loc()) for node in nodes]
-    resolve_positions(module, requests, text)
+    resolve_positions(module, requests, text, Index(module) if indexed else None)
     for node, loc in requests:
         assert (loc.line, loc.column, loc.end_line, loc.end_column) == expected[id(node)], \
             (type(node).__name__, module.code_for_node(node))
@@ -62,8 +62,9 @@ def _check(text: str, kinds: tuple[type, ...]) -> int:
     (cst.Call,), (cst.Name,), (cst.Float, cst.Integer, cst.SimpleString), (cst.Arg, cst.Param),
     (cst.SimpleStatementLine,), (cst.Call, cst.Name, cst.SimpleStatementLine),
 ])
-def test_positions_match_libcst_for_unique_repeated_and_multiline_nodes(kinds):
-    assert _check(SAMPLE, kinds) > 0
+@pytest.mark.parametrize("indexed", [False, True], ids=["walked", "indexed"])
+def test_positions_match_libcst_for_unique_repeated_and_multiline_nodes(kinds, indexed):
+    assert _check(SAMPLE, kinds, indexed) > 0
 
 
 def test_positions_match_libcst_with_crlf_and_tabs():
