@@ -192,6 +192,7 @@ def test_loop_patterns(tmp_path):
                     lr *= 0.31
                 loss = ce + 0.37 * aux_loss + 0.1 * kd_loss
                 running_loss = 0.9 * running_loss + 0.1 * loss.item()
+                opt.param_groups[0]["lr"] = lr
         """})
     assert brief(findings) == [
         (4, "HPARAM001", "undocumented hyper-parameter literal: epoch threshold (137, 180) "
@@ -207,13 +208,15 @@ def test_docstring_and_string_statement_document(tmp_path):
         def adjust(optimizer, epoch, args):
             \"\"\"Sets the learning rate to the initial LR decayed by 10 every 30 epochs\"\"\"
             lr = args.lr * (0.1 ** (epoch // 30))
+            optimizer.param_groups[0]["lr"] = lr
 
 
         def other(optimizer, epoch, args):
             \"\"\"Train one epoch.\"\"\"
             lr = args.lr * (0.1 ** (epoch // 30))
+            return lr
         """})
-    assert brief(findings) == [(8, "HPARAM001", "undocumented hyper-parameter literals: lr: 0.1 (learning rate formula), "
+    assert brief(findings) == [(9, "HPARAM001", "undocumented hyper-parameter literals: lr: 0.1 (learning rate formula), "
                                               "lr: 30 (learning rate formula)")]
 
 
@@ -286,6 +289,7 @@ def test_option_help_explains_a_formula(tmp_path):
         args = parser.parse_args()
         args.lr = args.blr * args.batch_size / 256
         lr = args.blr * args.batch_size / 512
+        train(args, lr)
         """})
     assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]
 
@@ -380,6 +384,8 @@ def test_main_demo_of_a_library_module_is_silent(tmp_path):
 
         if __name__ == "__main__":
             opt = torch.optim.SGD([], lr=1e-6)
+            for _ in range(3):
+                opt.step()
         """}
     assert lint(tmp_path, files) == []
     files["train.py"] = files.pop("scaler.py")  # a script's main block is its run

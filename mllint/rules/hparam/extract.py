@@ -25,7 +25,7 @@ from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, Opt
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
-from .syntax import (FORWARDING_OPTIMIZERS, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+from .syntax import (FORWARDING_OPTIMIZERS, acts, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, ScopedVisitor
@@ -304,9 +304,15 @@ class _HparamVisitor(ScopedVisitor):
             if slot is not None:
                 yield slot, arg.value
 
+    def _scope_root(self) -> cst.CSTNode:
+        function = self.scope.function()
+        return function if function is not None else self.ctx.module
+
     def _unused_object(self, node: cst.Call) -> bool:
-        """`opt = SGD(...)` at statement level, and the name is never read in its scope: an object that
-        nothing steps or passes on (legacy code, a leftover) sets no hyper-parameter of any run."""
+        """`opt = SGD(...)` at statement level, and the object never acts: the name is not read in its scope,
+        or read only by method calls standing alone outside any loop or function (one illustrative
+        `opt.step()`). An object that nothing steps in a loop or passes on (legacy code, a leftover, a demo)
+        sets no hyper-parameter of any run."""
         stmt = self.stmt
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             return False
@@ -316,16 +322,9 @@ class _HparamVisitor(ScopedVisitor):
             return False
         name = small.targets[0].target.value
         function = self.scope.function()
-        root = function if function is not None else self.ctx.module
-        if function is None and not name.startswith("_"):
-            return False  # a module-level object may be imported by another module
-        seen = 0
-        for item in walk(root):
-            if type(item) is cst.Name and item.value == name:
-                seen += 1
-                if seen > 1:
-                    return False
-        return True
+        if function is None and not (name.startswith("_") or self.in_main or self.ctx.rel.endswith(".ipynb")):
+            return False  # a module-level object may be imported by another module (a notebook's may not)
+        return not acts(function if function is not None else self.ctx.module, stmt, name)
 
     def _api_call(self, node: cst.Call, api: Api) -> None:
         if self._unused_object(node):
@@ -354,9 +353,10 @@ class _HparamVisitor(ScopedVisitor):
                               use=origin.fallback)
                 continue
             if origin.kind == OriginKind.DERIVED:
+                shape = shape_exponents(value)
                 for factor in literal_factors(unwrap_tensor(value)):
                     found = self.origins.of(factor, self.scope)
-                    if found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
+                    if id(factor) not in shape and found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
                         self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
                                   "", words, use=factor)  # it scales the value, whatever sets it: no override
                 continue
@@ -407,6 +407,7 @@ class _HparamVisitor(ScopedVisitor):
             extra = (*extra, 0.5)
         scaling = {id(n.right) for n in walk(expr) if isinstance(n, cst.BinaryOperation)  # `batch_size / 256`
                    and isinstance(n.operator, cst.Divide) and all(f is not n.right for f in literal_factors(n))}
+        scaling |= shape_exponents(expr)  # `step ** -0.5`: the inverse-square-root schedule's shape
         for node in numbers_of(expr):
             value = number(node)
             if value is None or trivial(value, extra) or id(node) in scaling:
@@ -483,6 +484,8 @@ class _HparamVisitor(ScopedVisitor):
         what = lr_target(target, self.group_vars)
         if what:
             setting, label = what
+            if isinstance(target, cst.Name) and not read_past(self._scope_root(), self.stmt, target.value):
+                return  # `lr = lr * 0.1` after the optimiser was built from `lr`: it reaches a print at most
             if operator is not None:
                 origin = self.origins.of(value, self.scope)
                 if origin.is_number and not trivial(origin.value):
