@@ -404,3 +404,58 @@ def test_mean_of_n_losses_and_unused_objects_are_silent(tmp_path):
             return loss
         """})
     assert [(f.loc.line, f.code) for f in findings] == [(6, "HPARAM001")]
+
+
+def test_option_read_wholesale_or_by_a_sibling_is_not_idle(tmp_path):
+    """An option read through `vars(args)` may be read anywhere: not idle; a sibling script's option (neither
+    imported nor importing) is another program's: the literal is only undocumented."""
+    files = {
+        "train.py": """
+            import argparse
+            import torch
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            config = vars(args)
+            opt = torch.optim.SGD(params, lr=0.37)
+            """,
+        "other.py": """
+            import torch
+            opt = torch.optim.SGD(params, lr=0.21)
+            """,
+    }
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in lint(tmp_path, files)] == [
+        ("other.py", "HPARAM001"), ("train.py", "HPARAM001")]
+    files["train.py"] = files["train.py"].replace("config = vars(args)", "config = args.epochs")
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in lint(tmp_path, files)] == [
+        ("other.py", "HPARAM001"), ("train.py", "HPARAM002")]
+
+
+def test_options_namespace_sees_only_the_parsers_above(tmp_path):
+    """A module that receives `args` sees the parsers of the folders above it; another program's parser (a
+    sibling folder) is not its command line: its literal is only undocumented."""
+    files = {
+        "train/options.py": """
+            import argparse
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            """,
+        "train/fit.py": """
+            import torch
+            def fit(args, model):
+                return torch.optim.SGD(model.parameters(), lr=args.lr)
+            """,
+        "train/head.py": """
+            import torch
+            def head(args, model):
+                return torch.optim.SGD(model.parameters(), lr=0.37, nesterov=args.nesterov)
+            """,
+        "tools/probe.py": """
+            import torch
+            def probe(args, model):
+                return torch.optim.SGD(model.parameters(), lr=0.37, nesterov=args.nesterov)
+            """,
+    }
+    assert [(f.loc.path.split("/")[-2], f.code) for f in lint(tmp_path, files)] == [
+        ("tools", "HPARAM001"), ("train", "HPARAM002")]

@@ -24,11 +24,11 @@ from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
 from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
-                      option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
-from .syntax import (FORWARDING_OPTIMIZERS, acts, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+                      option_of_call, says_why, same_value, OPTION_ROOTS, show, statements, string_above, _is_config_class)
+from .syntax import (FORWARDING_OPTIMIZERS, acts, is_read, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
-from ...core.scopes import ASSIGN, ScopedVisitor
+from ...core.scopes import ASSIGN, PARAM, ScopedVisitor
 from ...core.values import str_value
 from ...core.names import dotted
 
@@ -61,6 +61,8 @@ class _HparamVisitor(ScopedVisitor):
         self.in_main = False  # inside the module's `if __name__ == "__main__":` block
         self._definitions: dict[int, tuple[HparamValue, cst.CSTNode | None]] = {}  # a constant's literal -> its value
         self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
+        self._stored: set[int] = set()  # attribute nodes written, not read
+        self._callees: set[int] = set()  # attribute nodes called (`F.dropout`)
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -252,6 +254,17 @@ class _HparamVisitor(ScopedVisitor):
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute):
+            self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
+        name = node.func.value if isinstance(node.func, cst.Name) else ""
+        if name in ("vars", "asdict", "OmegaConf", "to_container") or (name == "getattr" and len(node.args) < 2):
+            self.facts.reads_all_options = True
+        elif name in ("getattr", "hasattr") and len(node.args) >= 2:
+            key = str_value(node.args[1].value)
+            if key is None:
+                self.facts.reads_all_options = True  # `getattr(args, name)`: any option
+            elif key.lower() in OPTION_WORDS:
+                self.facts.options_read.add(key.lower())
         callee = self.ctx.names.callee(node)
         api = canonical(callee)
         if api is None and callee and callee.rsplit(".", 1)[-1] in FORWARDING_OPTIMIZERS:
@@ -323,7 +336,9 @@ class _HparamVisitor(ScopedVisitor):
         name = small.targets[0].target.value
         function = self.scope.function()
         if function is None and not (name.startswith("_") or self.in_main or self.ctx.rel.endswith(".ipynb")):
-            return False  # a module-level object may be imported by another module (a notebook's may not)
+            # a module-level object that the module never reads may be imported by another module (a
+            # notebook's may not); one that the module itself only steps once by hand is a demonstration
+            return is_read(self.ctx.module, name) and not acts(self.ctx.module, stmt, name)
         return not acts(function if function is not None else self.ctx.module, stmt, name)
 
     def _api_call(self, node: cst.Call, api: Api) -> None:
@@ -474,13 +489,59 @@ class _HparamVisitor(ScopedVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assignment(target.target, node.value, None)
+            if isinstance(target.target, cst.Attribute):
+                self._stored.add(id(target.target))
+                if isinstance(node.value, cst.Attribute) and node.value.attr.value == target.target.attr.value:
+                    self._stored.add(id(node.value))  # `self.lr = args.lr`: stored, read only if `self.lr` is
+
+    # --- option reads (an option that no module reads does nothing: HPARAM002) -----------------------
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = node.attr.value.lower()
+        root = node.value
+        if not self.facts.takes_options and isinstance(root, cst.Name) and OPTION_ROOTS.match(root.value) \
+                and any(b.kind == PARAM for b in self.scope.lookup(root.value)):
+            self.facts.takes_options = True
+        if name == "__dict__":
+            self.facts.reads_all_options = True
+        elif name in OPTION_WORDS and id(node) not in self._stored and id(node) not in self._callees:
+            self.facts.options_read.add(name)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = str_value(node.slice[0].slice.value)
+            if key and key.lower() in OPTION_WORDS:
+                self.facts.options_read.add(key.lower())
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.star == "**" and isinstance(node.value, (cst.Name, cst.Attribute)):
+            self.facts.reads_all_options = True  # `f(**args)`, `f(**cfg.optim)`
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._assignment(node.target, node.value, node.operator)
 
+    def _option_entry(self, key: str | None, value: cst.BaseExpression) -> None:
+        """`kwargs['lr'] = args.lr`, `{'betas': (args.beta1, args.beta2)}`: optimiser kwargs kept in a dict
+        that an option fills: the option reaches that position."""
+        concept = _DICT_CONCEPTS.get(key or "")
+        if concept is None:
+            return
+        for element in (value.elements if isinstance(value, (cst.Tuple, cst.List)) else [value]):
+            inner = element.value if isinstance(element, cst.BaseElement) else element
+            origin = self.origins.of(inner, self.scope)
+            if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name:
+                self.facts.option_positions.add(f"{concept}:{origin.name.lower()}")
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                self._option_entry(str_value(element.key), element.value)
+
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
         if self.scope.is_class:
             return  # class bodies define fields and defaults, read by the options
+        if operator is None and isinstance(target, cst.Subscript) and len(target.slice) == 1 \
+                and isinstance(target.slice[0].slice, cst.Index):
+            self._option_entry(str_value(target.slice[0].slice.value), value)
         what = lr_target(target, self.group_vars)
         if what:
             setting, label = what
@@ -638,6 +699,8 @@ class _HparamVisitor(ScopedVisitor):
             self.scope = outer
 
 
+_DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "weight_decay": "weight_decay",
+                  "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
 _NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"

@@ -156,20 +156,62 @@ def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[s
     each reaches there (`SGD(lr=args.lr)`: the option works for `lr`). A sibling script's option is another
     program's; an option named `momentum` that sets an EMA does not set SGD's momentum."""
     found: dict[str, list[tuple[OptionDef, set[str]]]] = {}
-    for rel, f in facts.items():
+    imported: dict[str, set[str]] = {}
+    for rel in facts:
         result = project.files.get(rel)
-        imports = (result.facts.get("imports") if result is not None else None) or {}
-        sources = {rel}
-        for qualified in imports.values():
+        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
             target = project.resolve(rel, qualified)
-            if target is not None and target[0] in facts:
-                sources.add(target[0])
-        positions = set().union(*(facts[source].option_positions for source in sources))
+            if target is not None and target[0] in facts and target[0] != rel:
+                imported.setdefault(rel, set()).add(target[0])
+    importers: dict[str, set[str]] = {}
+    for rel, targets in imported.items():
+        for target in targets:
+            importers.setdefault(target, set()).add(rel)
+
+    def program(rel: str) -> set[str]:
+        """The modules of the program a module's options belong to: what it imports, transitively, and the
+        modules that import it."""
+        seen, stack = {rel}, [rel]
+        while stack:
+            for target in imported.get(stack.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen | importers.get(rel, set())
+
+    idle: dict[str, set[str]] = {}  # module -> the option spellings its program reads (None: any)
+    for rel, f in facts.items():
+        if f.options:
+            modules = program(rel)
+            if not any(facts[m].reads_all_options for m in modules):
+                idle[rel] = set().union(*(facts[m].options_read for m in modules))
+    def folder(rel: str) -> str:
+        return rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+
+    parsers = {rel: [m for m in facts if m.startswith(folder(rel))] for rel, f in facts.items() if f.options}
+    for rel, f in facts.items():
+        # its own options, those of the modules it imports, and those of the scripts that import it (the
+        # run that calls this module's code is theirs); a module whose functions read an options namespace
+        # passed in (`def __init__(self, args)`) sees the parsers of the folders above it, and where their
+        # options reach in those folders
+        sources = {rel} | imported.get(rel, set()) | importers.get(rel, set())
+        program = set(sources)
+        if f.takes_options:
+            for parser, members in parsers.items():
+                if rel.startswith(folder(parser)):
+                    sources.add(parser)
+                    program.update(members)
+        positions = set().union(*(facts[source].option_positions for source in program))
         for source in sorted(sources):
             for option in facts[source].options:
                 concepts = {p.split(":", 1)[0] for p in positions if p.split(":", 1)[1] in option.aliases}
                 if concepts:
                     found.setdefault(rel, []).append((option, concepts))
+                elif source in idle and not set(option.aliases) & idle[source]:
+                    # parsed, and nothing in the project reads it: a literal does the job it names
+                    concepts = {c for c, names in CONCEPT_OPTIONS.items() if set(option.aliases) & names}
+                    unread = OptionDef(option.loc, option.name, option.aliases, read=False)
+                    found.setdefault(rel, []).append((unread, concepts))
     return found
 
 

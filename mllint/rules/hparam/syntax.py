@@ -412,3 +412,14 @@ def acts(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
         return False
 
     return visit(root, None, False, False)
+
+
+def is_read(root: cst.CSTNode, name: str) -> bool:
+    """Is the variable `name` read anywhere in root (not only bound)?"""
+
+    def visit(node: cst.CSTNode, parent) -> bool:
+        if isinstance(node, cst.Name) and node.value == name and _reference(node, parent):
+            return not (isinstance(parent, cst.AssignTarget) and parent.target is node)
+        return any(visit(child, node) for child in children(node))
+
+    return visit(root, None)
