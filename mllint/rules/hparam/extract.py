@@ -24,7 +24,7 @@ from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
 from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
-                      option_of_call, says_why, same_value, OPTION_ROOTS, show, statements, string_above, _is_config_class)
+                      option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
 from .syntax import (FORWARDING_OPTIMIZERS, acts, is_read, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
@@ -38,11 +38,21 @@ HP_KEYWORD = re.compile(r"lr|learning|momentum|decay|gamma|milestone|alpha|beta|
                         r"warm|epoch|step|temp|tau|lambda|lam|coef|factor|max_norm|^wd$|weight_decay|loss_weight", re.I)
 
 
+class _Origins(Origins):
+    """The shared resolver, plus constants bound by unpacking a literal tuple (`b1, b2 = 0.5, 0.9`)."""
+
+    def _name(self, name, scope, depth):
+        found = super()._name(name, scope, depth)
+        if found.kind == OriginKind.DERIVED:
+            return unpacked_constant(self, name, scope) or found
+        return found
+
+
 class _HparamVisitor(ScopedVisitor):
     def __init__(self, ctx: ModuleContext) -> None:
         super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
         self.ctx = ctx
-        self.origins = Origins(ctx)
+        self.origins = _Origins(ctx)
         self.facts = HparamFacts()
         self.stmt: cst.CSTNode = ctx.module
         self.body: list = list(ctx.module.body)
@@ -180,9 +190,13 @@ class _HparamVisitor(ScopedVisitor):
         found = self._statements.get(key)
         if found is None:
             found = self._statements[key] = HparamStatement(key, self.scope_name())
-            if not any(part.lower().startswith(("test", "bench")) for part in self.stack):
+            if not self._in_test():
                 self.facts.statements.append(found)  # a test or benchmark function's values are not a recipe
         return found
+
+    def _in_test(self) -> bool:
+        """Inside a function or class named as a test or a benchmark (`test_speed`, `benchmark_layers`)?"""
+        return any(part.lower().startswith(("test", "bench")) for part in self.stack)
 
     def _text(self, node: cst.CSTNode) -> str:
         text = self.ctx.module.code_for_node(node).strip()
@@ -367,6 +381,8 @@ class _HparamVisitor(ScopedVisitor):
                               f"{label} when the config does not set `{origin.name}`", slot.concept, words,
                               use=origin.fallback)
                 continue
+            if origin.kind == OriginKind.DERIVED and self._elements(unwrap_tensor(value), slot, label, words):
+                continue
             if origin.kind == OriginKind.DERIVED:
                 shape = shape_exponents(value)
                 for factor in literal_factors(unwrap_tensor(value)):
@@ -378,6 +394,23 @@ class _HparamVisitor(ScopedVisitor):
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
             self._add(origin, f"{slot.name}={self._shown(origin)}", label, slot.concept, words, use=value)
+
+    def _elements(self, value: cst.BaseExpression, slot: Slot, label: str, words: list[str]) -> bool:
+        """`betas=(b1, 0.999)`, `betas=(beta1, beta2)` with named constants: each element that a literal or a
+        constant sets and that differs from the library default's element. False when an element is not a
+        number (an option, a computation): the tuple is left to the other checks."""
+        if not isinstance(value, (cst.Tuple, cst.List)) or not value.elements:
+            return False
+        parts = [self.origins.of(e.value, self.scope) for e in value.elements]
+        if not all(p.is_number for p in parts):
+            return False
+        defaults = slot.default if isinstance(slot.default, tuple) else ()
+        for i, (element, part) in enumerate(zip(value.elements, parts)):
+            default = defaults[i] if i < len(defaults) else None
+            if trivial(part.value) or (default is not None and same_value(part.value, default)):
+                continue
+            self._add(part, f"{slot.name}[{i}]={self._shown(part)}", label, slot.concept, words, use=element.value)
+        return True
 
     def _param_groups(self, value: cst.BaseExpression, api: Api) -> None:
         if not isinstance(value, (cst.List, cst.Tuple)):
@@ -482,7 +515,7 @@ class _HparamVisitor(ScopedVisitor):
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
-        if call.args:
+        if call.args and not self._in_test():  # a test's or benchmark's call of a wrapper runs no recipe
             self.facts.calls.append(call)
 
     # --- in the loop --------------------------------------------------------------------------------
