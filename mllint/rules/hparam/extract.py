@@ -25,7 +25,7 @@ from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, Opt
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
-from .syntax import (FORWARDING_OPTIMIZERS, acts, is_read, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+from .syntax import (FORWARDING_OPTIMIZERS, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, PARAM, ScopedVisitor
@@ -221,7 +221,28 @@ class _HparamVisitor(ScopedVisitor):
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
             return True, False  # the docstring states the value (naming what it sets only restates the code)
+        if origin.node is not None and body and self._logged_reason(stmt, body, origin, words):
+            return True, False
         return False, bare
+
+    def _logged_reason(self, stmt: cst.CSTNode, body: list, origin: Origin, words: list[str]) -> bool:
+        """A print or log call just before or after the statement that states the value and says why
+        (`logger.info("lr 0.37 as tuned on the validation split")`) documents it."""
+        index = next((i for i, item in enumerate(body) if item is stmt), None)
+        if index is None:
+            return False
+        text = self.ctx.module.code_for_node(origin.node)
+        for near in body[max(0, index - 1):index + 2]:
+            if near is stmt or not isinstance(near, cst.SimpleStatementLine):
+                continue
+            for small in near.body:
+                if isinstance(small, cst.Expr) and logging_call(small.value):
+                    message = " ".join(part for part in (str_value(n) if isinstance(n, cst.SimpleString) else
+                                                         n.value if isinstance(n, cst.FormattedStringText) else None
+                                                         for n in walk(small.value)) if part)
+                    if _states(message.lower(), text, origin.value) and says_why(message, words):
+                        return True
+        return False
 
     def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
              stmt: cst.CSTNode | None = None, key: int | None = None, body: list | None = None,

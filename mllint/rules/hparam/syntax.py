@@ -308,7 +308,7 @@ _LOGGING_CALL = re.compile(r"^(?:print|pprint|log|logging|info|debug|warning|war
                            r"set_description|set_postfix|format|str|repr|update_lr_display)$", re.I)
 
 
-def _logging(node: cst.CSTNode) -> bool:
+def logging_call(node: cst.CSTNode) -> bool:
     """Is node a call that only prints or logs (or formats a message), or an f-string?"""
     if isinstance(node, cst.FormattedString):
         return True
@@ -348,7 +348,7 @@ def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
                 state["found"] = True
                 return
         inner_function = in_function or (isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not root)
-        inner_log = in_log or _logging(node)
+        inner_log = in_log or logging_call(node)
         ancestors.append(node)
         for child in children(node):
             visit(child, ancestors, inner_function, inner_log)
@@ -367,7 +367,7 @@ def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
             return False
         if isinstance(node, cst.Name) and node.value == name and not in_log and _reference(node, parent):
             return not (isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node)
-        inner = in_log or _logging(node)
+        inner = in_log or logging_call(node)
         return any(visit(child, node, inner) for child in children(node))
 
     return visit(loop, None, False)
