@@ -21,7 +21,7 @@ from ...context import ModuleContext
 from ...core.walk import walk
 from ...core import values
 from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
-from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
+from .facts import (Construction, FunctionDefault, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
@@ -132,7 +132,28 @@ class _HparamVisitor(ScopedVisitor):
         self.body = outer
         return False
 
+    def _function_defaults(self, node: cst.FunctionDef, qualified: str) -> None:
+        """Numeric defaults of the function's parameters that may set a hyper-parameter (floats, or names
+        that say so): the project phase keeps those of wrapper parameters that a call leaves in place."""
+        if node.name.value.lower().startswith(("test", "bench")) or self._in_test() or self.scope.is_class:
+            return  # (a method's calls go through instances: their arguments are not counted here)
+        doc = docstring_of(node).lower()
+        positional = [*node.params.posonly_params, *node.params.params]
+        for index, param in enumerate([*positional, *node.params.kwonly_params]):
+            if param.default is None or _NOT_RECIPE.search(param.name.value):
+                continue
+            value = number(param.default)
+            if value is None or trivial(value) or isinstance(value, tuple):
+                continue
+            if not (isinstance(value, float) or HP_KEYWORD.search(param.name.value)):
+                continue
+            text = self.ctx.module.code_for_node(param.default)
+            self.facts.function_defaults.append(FunctionDefault(
+                qualified, param.name.value, index if index < len(positional) else -1, value, text,
+                self.ctx.loc(param.default), bool(doc) and _states(doc, text, value)))
+
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self._function_defaults(node, qualified)
         wrapped = [w for w in self.facts.wrappers if w.function == qualified]
         if not wrapped:
             return
@@ -510,7 +531,7 @@ class _HparamVisitor(ScopedVisitor):
             self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        if callee.rsplit(".", 1)[-1][:1].isupper():  # a class: which constructor arguments this call passes
+        if not self._in_test():  # which arguments this call passes (a default it leaves in place is used)
             self.facts.constructions.append(Construction(
                 callee, self.ctx.loc(node), sum(1 for a in node.args if a.keyword is None and not a.star),
                 tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args)))

@@ -87,6 +87,20 @@ class RecipeDefault:
 
 
 @dataclass
+class FunctionDefault:
+    """A numeric default of a project function's parameter (`def train(..., weight_decay=1e-8)`): a
+    hyper-parameter of every call that leaves it in place, when the parameter reaches a position."""
+
+    function: str  # qualified
+    param: str
+    index: int  # position among the parameters (-1: keyword-only)
+    value: object
+    shown: str
+    loc: Loc
+    documented: bool
+
+
+@dataclass
 class RecipeClass:
     """A project class that is an optimiser, a scheduler or a loss: what its constructor's parameters set."""
 
@@ -117,6 +131,7 @@ class HparamFacts:
     option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
     recipe_classes: list[RecipeClass] = field(default_factory=list)
     constructions: list[Construction] = field(default_factory=list)
+    function_defaults: list[FunctionDefault] = field(default_factory=list)
     options_read: set[str] = field(default_factory=set)  # option-like names read here (`args.lr`, `cfg["wd"]`)
     takes_options: bool = False  # a function here reads an options namespace passed in (`def f(args): args.k`)
     reads_all_options: bool = False  # `vars(args)`, `args.__dict__`, `**args`: every option may be read here
@@ -126,4 +141,4 @@ class HparamFacts:
     def empty(self) -> bool:
         return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions
                     or self.options_read or self.reads_all_options or self.takes_options
-                    or self.recipe_classes or self.constructions)
+                    or self.recipe_classes or self.constructions or self.function_defaults)

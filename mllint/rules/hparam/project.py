@@ -71,6 +71,7 @@ def analyse(project: Project) -> HparamAnalysis:
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
     _recipe_defaults(facts, recipes, target, by_key)
+    _function_defaults(facts, wrappers, target, by_key)
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
@@ -132,6 +133,37 @@ def _recipe_defaults(facts, recipes, target, by_key) -> None:
                                 "", default.documented, uses=[c.loc for c in keeping],
                                 use_note=f"called here without `{default.param}`")
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
+
+
+def _function_defaults(facts, wrappers, target, by_key) -> None:
+    """Defaults of project functions whose parameter reaches a hyper-parameter position (`def train(...,
+    weight_decay=1e-8)` passing it to an optimiser) that a call of the function leaves in place: reported once
+    at the signature, the calls related. A function that nothing calls is silent (its callers decide)."""
+    sites: dict[str, list] = {}
+    for rel, f in facts.items():
+        for c in f.constructions:
+            qualified = target(rel, c.callee)
+            if qualified:
+                sites.setdefault(qualified, []).append(c)
+    serial = 40_000_000
+    for rel, f in sorted(facts.items()):
+        for default in f.function_defaults:
+            wrapper = wrappers.get((default.function, default.param))
+            if wrapper is None or not wrapper.label or same_value(default.value, wrapper.default):  # type: ignore[arg-type]
+                continue
+            keeping = [c for c in sites.get(default.function, []) if not c.star and default.param not in c.keywords
+                       and (default.index < 0 or c.positional <= default.index)]
+            if not keeping:
+                continue
+            if (rel, serial) not in by_key or by_key[(rel, serial)].scope != default.function:
+                serial += 1  # one statement (one finding) per function: its signature
+            short = default.function.rsplit(".", 1)[-1]
+            value = HparamValue(default.loc, f"{default.param}={default.shown}",
+                                f"{wrapper.label}, default of {short}(), which {len(keeping)} call"
+                                f"{'s' if len(keeping) > 1 else ''} leave{'' if len(keeping) > 1 else 's'} in place",
+                                wrapper.concept, default.documented, uses=[c.loc for c in keeping],
+                                use_note=f"called here without `{default.param}`")
+            by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=default.function)).values.append(value)
 
 
 _SCRIPT = re.compile(r"train|main|run|fit|tune|launch|experiment|exp_|solver|demo", re.I)
