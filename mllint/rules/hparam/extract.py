@@ -639,6 +639,7 @@ class _HparamVisitor(ScopedVisitor):
                 return
             self._formula(value, f"{label} formula", self._text(target))
             self._tables(value, label, self._text(target))
+            self._called_schedule(value, label)
             return
         if isinstance(operator, cst.MultiplyAssign) and isinstance(target, cst.Name) and not loss_like(target) \
                 and self._summed_into_loss(target.value):
@@ -670,6 +671,22 @@ class _HparamVisitor(ScopedVisitor):
                 if len(terms) >= 2 and any(isinstance(t, cst.Name) and t.value == name for t in terms):
                     return True
         return False
+
+    def _called_schedule(self, value: cst.BaseExpression, label: str) -> None:
+        """`lr = lr_schedule(epoch)` with `lr_schedule = lambda t: np.interp([t], [0, epochs * 2 // 5, epochs],
+        [0, lr_max, 0])[0]` (or a local `def`): the literals of each schedule it may be, reported where it is
+        defined."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            return
+        name = value.func.value
+        for binding in self.scope.lookup(name):
+            bound = binding.node
+            if isinstance(bound, cst.FunctionDef) and all(bound is not f for f, _ in self._function_bodies):
+                self._function_bodies.append((bound, f"{label} schedule `{name}`"))
+            elif binding.kind == ASSIGN and isinstance(bound, cst.Lambda):
+                stmt = self.origins.statement_of(bound)
+                if stmt is not None:
+                    self._formula(bound.body, f"{label} schedule `{name}`", name, stmt, self._definition_key(stmt), [])
 
     def _tables(self, value: cst.BaseExpression, label: str, name: str) -> None:
         """A learning rate looked up in a table built earlier in the function (`lr = lr_adjust[epoch]` with
@@ -737,6 +754,8 @@ class _HparamVisitor(ScopedVisitor):
                     self._add(origin, f"{name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
                               "epoch/step at which the learning rate changes", "milestones",
                               ["epoch", "threshold", "milestone"], node, self.ordinal + 1, use=side)
+                elif origin.kind == OriginKind.DERIVED and isinstance(side, cst.Name):
+                    found |= self._derived_threshold(side)
             if isinstance(compare.left, cst.BinaryOperation) and isinstance(compare.left.operator, cst.Modulo) \
                     and is_counter(compare.left.left):
                 origin = self.origins.of(compare.left.right, self.scope)
@@ -745,6 +764,27 @@ class _HparamVisitor(ScopedVisitor):
                     self._add(origin, f"every {self._shown(origin)} {name_of(compare.left.left)}s",
                               "period of the learning-rate change", "step_size", ["epoch", "period"], node,
                               self.ordinal + 1, use=compare.left.right)
+        return found
+
+    def _derived_threshold(self, name: cst.Name) -> int:
+        """`warmup_steps = 10 * len(loader)` then `if step < warmup_steps:` changing the learning rate: the
+        literal factors of the threshold's one binding, reported there."""
+        bindings = self.scope.lookup(name.value)
+        if len(bindings) != 1 or bindings[0].kind != ASSIGN or bindings[0].index >= 0:
+            return 0
+        bound = bindings[0].node
+        stmt = self.origins.statement_of(bound) if isinstance(bound, cst.BinaryOperation) else None
+        if stmt is None:
+            return 0
+        found = 0
+        for factor in literal_factors(bound):
+            origin = self.origins.of(factor, self.scope)
+            if origin.is_number and not trivial(origin.value):
+                found = 1
+                self._add(origin, f"{name.value} = {self._text(bound)}: {self._shown(origin)}",
+                          "factor of the epoch/step at which the learning rate changes", "",
+                          [name.value, "epoch", "threshold", "warmup"], stmt, self._definition_key(stmt), [],
+                          use=factor)
         return found
 
     def finish(self) -> None:
