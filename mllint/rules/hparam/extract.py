@@ -25,7 +25,7 @@ from .facts import (Construction, FunctionDefault, HparamFacts, HparamStatement,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
-from .syntax import (FORWARDING_OPTIMIZERS, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, PARAM, ScopedVisitor
@@ -140,7 +140,7 @@ class _HparamVisitor(ScopedVisitor):
         doc = docstring_of(node).lower()
         positional = [*node.params.posonly_params, *node.params.params]
         for index, param in enumerate([*positional, *node.params.kwonly_params]):
-            if param.default is None or _NOT_RECIPE.search(param.name.value):
+            if param.default is None or NOT_RECIPE.search(param.name.value):
                 continue
             value = number(param.default)
             if value is None or trivial(value) or isinstance(value, tuple):
@@ -184,7 +184,7 @@ class _HparamVisitor(ScopedVisitor):
         doc = " ".join([docstring_of(node), docstring_of(init)]).lower()
         for param in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params):
             name = param.name.value
-            if param.default is None or _NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
+            if param.default is None or NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
                 continue
             value = number(param.default)
             if value is None or trivial(value) or isinstance(value, tuple):
@@ -342,6 +342,17 @@ class _HparamVisitor(ScopedVisitor):
                     self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name,
                                                        "gradient clip value", "clip"))
                     break
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("mul_", "div_") \
+                and ".grad" in self.ctx.module.code_for_node(node.func.value) and self.function_name() and node.args:
+            # `p.grad.data.mul_(theta / norm)`: a hand-written norm clip scales the gradients by its parameter
+            ratio = node.args[0].value
+            if isinstance(ratio, cst.BinaryOperation) and isinstance(ratio.operator, cst.Divide):
+                for side in (ratio.left, ratio.right):
+                    origin = self.origins.of(side, self.scope)
+                    if origin.kind == OriginKind.PARAM:
+                        self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name,
+                                                           "gradient clip norm", "clip"))
+                        break
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
@@ -545,15 +556,15 @@ class _HparamVisitor(ScopedVisitor):
                 position += 1
             origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
             function = self.function_name()
-            if origin.kind == OriginKind.PARAM and function and HP_KEYWORD.search(origin.name):
+            if origin.kind == OriginKind.PARAM and function:  # any parameter: what it reaches decides
                 self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
                                                    callee_index=int(key) if key.isdigit() else -1,
                                                    callee_keyword="" if key.isdigit() else key))
                 continue
             if not origin.is_number or trivial(origin.value) or origin.node is None:
                 continue
-            if not (isinstance(origin.value, float) or (arg.keyword is not None and HP_KEYWORD.search(key))):
-                continue  # integer positional arguments are shapes and counts far more often than hyper-parameters
+            if not (isinstance(origin.value, (int, float)) or (arg.keyword is not None and HP_KEYWORD.search(key))):
+                continue  # (integers too: the project phase keeps only the arguments of wrapper parameters)
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
@@ -818,9 +829,6 @@ _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "we
                   "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
-_NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
-                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
-
 
 def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
     """Every term carries the same literal coefficient c and c * n == 1 (n terms)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ...project import Project
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS
+from .syntax import NOT_RECIPE
 from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
 from ...core.names import module_dotted_name
 from ...core.origins import same_value
@@ -68,6 +69,8 @@ def analyse(project: Project) -> HparamAnalysis:
         # class's own default is no documentation (only a library's published default is)
         signatures.setdefault(qualified, cls.params)
         for param in cls.params:
+            if NOT_RECIPE.search(param):
+                continue  # `ignore_index`, `reduction`: not a hyper-parameter of the class
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
     _recipe_defaults(facts, recipes, target, by_key)

@@ -29,6 +29,10 @@ TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "
             "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument", "mul_(", "lerp_(", "decay",
             "momentum")
 
+NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
+                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)  # parameters that are no recipe (sizes, indices, modes)
+
+
 def trivial(value: Value | None, extra: tuple = ()) -> bool:
     if isinstance(value, tuple):
         return all(trivial(v, extra) for v in value)
