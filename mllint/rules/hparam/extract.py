@@ -28,7 +28,7 @@ from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring
 from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
-from ...core.scopes import ASSIGN, PARAM, ScopedVisitor
+from ...core.scopes import ASSIGN, LOOP, PARAM, ScopedVisitor
 from ...core.values import str_value
 from ...core.names import dotted
 
@@ -69,6 +69,7 @@ class _HparamVisitor(ScopedVisitor):
         self._helps: dict[str, str] = {}  # option dest -> its help text
         self._comments: dict[int, list[str]] = {}  # statement -> its comments
         self.in_main = False  # inside the module's `if __name__ == "__main__":` block
+        self.loops: list[cst.CSTNode] = []  # enclosing for/while loops
         self._definitions: dict[int, tuple[HparamValue, cst.CSTNode | None]] = {}  # a constant's literal -> its value
         self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
         self._stored: set[int] = set()  # attribute nodes written, not read
@@ -104,6 +105,7 @@ class _HparamVisitor(ScopedVisitor):
             self._enter(node)
             self.in_main = False
             return False
+        self._early_stop(node)
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
         self._enter(node)
@@ -111,6 +113,13 @@ class _HparamVisitor(ScopedVisitor):
         return False
 
     def visit_For(self, node: cst.For) -> bool:
+        self.loops.append(node)
+        try:
+            return self._for(node)
+        finally:
+            self.loops.pop()
+
+    def _for(self, node: cst.For) -> bool:
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
         if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
             self.group_vars.add(node.target.value)
@@ -121,7 +130,41 @@ class _HparamVisitor(ScopedVisitor):
         return False
 
     def visit_While(self, node: cst.While) -> bool:
-        return self._enter(node)
+        self.loops.append(node)
+        try:
+            return self._enter(node)
+        finally:
+            self.loops.pop()
+
+    def _loop_variable(self, expr: cst.BaseExpression) -> bool:
+        """A name bound by a `for` (a batch index `ii`, whatever it is called): counting, not measuring."""
+        return isinstance(expr, cst.Name) and any(b.kind == LOOP for b in self.scope.lookup(expr.value))
+
+    def _early_stop(self, node: cst.If) -> None:
+        """`if robust_acc - prev_acc < -0.2: break` in a loop that trains: the literal a metric is compared
+        with to stop the training is an early-stopping threshold (a step counter's limit is not: `if i > 10`)."""
+        if not self.loops or not isinstance(node.body, cst.IndentedBlock) or not node.body.body:
+            return
+        first = node.body.body[0]
+        if not (isinstance(first, cst.SimpleStatementLine) and any(isinstance(s, cst.Break) for s in first.body)):
+            return
+        compare = node.test
+        if not isinstance(compare, cst.Comparison) or len(compare.comparisons) != 1:
+            return
+        if not isinstance(compare.comparisons[0].operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
+                                                            cst.GreaterThanEqual)):
+            return  # a threshold is crossed, not met (`if ii == 3: break` ends a demo after three batches)
+        sides = [compare.left, compare.comparisons[0].comparator]
+        if any(is_counter(side) or self._loop_variable(side) for side in sides) or any(
+                isinstance(n, cst.Call) for side in sides for n in walk(side)):
+            return
+        literals = [(side, self.origins.of(side, self.scope)) for side in sides]
+        found = [(side, o) for side, o in literals if o.is_number and not trivial(o.value)]
+        if len(found) != 1 or not _trains(self.loops[-1]):
+            return
+        side, origin = found[0]
+        self._add(origin, f"stop when {self._text(compare)}", "early-stopping threshold", "",
+                  ["early", "stop", "stopping", "threshold"], node, self.ordinal + 1, use=side)
 
     def visit_With(self, node: cst.With) -> bool:
         return self._enter(node)
@@ -829,6 +872,12 @@ _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "we
                   "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
+
+def _trains(loop: cst.CSTNode) -> bool:
+    """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("backward", "step")
+               for n in walk(loop))
+
 
 def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
     """Every term carries the same literal coefficient c and c * n == 1 (n terms)."""
