@@ -113,28 +113,23 @@ class _HparamVisitor(ScopedVisitor):
         return False
 
     def visit_For(self, node: cst.For) -> bool:
-        self.loops.append(node)
-        try:
-            return self._for(node)
-        finally:
-            self.loops.pop()
-
-    def _for(self, node: cst.For) -> bool:
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
         if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
             self.group_vars.add(node.target.value)
         weights = over_weights(node.iter)
         self.weight_loop += weights
-        self._enter(node)
+        self._loop(node)
         self.weight_loop -= weights
         return False
 
     def visit_While(self, node: cst.While) -> bool:
+        return self._loop(node)
+
+    def _loop(self, node: cst.CSTNode) -> bool:
         self.loops.append(node)
-        try:
-            return self._enter(node)
-        finally:
-            self.loops.pop()
+        self._enter(node)
+        self.loops.pop()
+        return False
 
     def _loop_variable(self, expr: cst.BaseExpression) -> bool:
         """A name bound by a `for` (a batch index `ii`, whatever it is called): counting, not measuring."""
