@@ -583,7 +583,8 @@ class _HparamVisitor(ScopedVisitor):
         if not self._in_test():  # which arguments this call passes (a default it leaves in place is used)
             self.facts.constructions.append(Construction(
                 callee, self.ctx.loc(node), sum(1 for a in node.args if a.keyword is None and not a.star),
-                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args)))
+                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args),
+                self.in_main))
         call = ProjectCall(callee, self.key, self.scope_name())
         position = 0
         for arg in node.args:

@@ -119,6 +119,7 @@ class Construction:
     positional: int
     keywords: tuple[str, ...]
     star: bool
+    in_main: bool = False  # in the module's `if __name__ == "__main__":` block (a demo, if the module is a library)
 
 
 @dataclass

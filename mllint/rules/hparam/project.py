@@ -73,8 +73,9 @@ def analyse(project: Project) -> HparamAnalysis:
                 continue  # `ignore_index`, `reduction`: not a hyper-parameter of the class
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
-    _recipe_defaults(facts, recipes, target, by_key)
-    _function_defaults(facts, wrappers, target, by_key)
+    demos = _demo_blocks(project, facts)
+    _recipe_defaults(facts, recipes, target, by_key, demos)
+    _function_defaults(facts, wrappers, target, by_key, demos)
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
@@ -92,7 +93,6 @@ def analyse(project: Project) -> HparamAnalysis:
                 statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement, scope=call.scope))
                 statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
                                                     wrapper.concept, arg.documented))
-    demos = _demo_blocks(project, facts)
     by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
@@ -111,15 +111,21 @@ def analyse(project: Project) -> HparamAnalysis:
     return HparamAnalysis(statements)
 
 
-def _recipe_defaults(facts, recipes, target, by_key) -> None:
-    """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
-    reported once at the default, the calls related. A class that nothing constructs is silent."""
+def _call_sites(facts, target, demos) -> dict[str, list]:
+    """Each project callee's calls (which arguments they pass), but not those of a library module's demo."""
     sites: dict[str, list] = {}
     for rel, f in facts.items():
         for c in f.constructions:
-            qualified = target(rel, c.callee)
-            if qualified in recipes:
+            qualified = None if (c.in_main and rel in demos) else target(rel, c.callee)
+            if qualified:
                 sites.setdefault(qualified, []).append(c)
+    return sites
+
+
+def _recipe_defaults(facts, recipes, target, by_key, demos) -> None:
+    """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
+    reported once at the default, the calls related. A class that nothing constructs is silent."""
+    sites = _call_sites(facts, target, demos)
     serial = 30_000_000
     for qualified, (rel, cls) in sorted(recipes.items()):
         calls = sites.get(qualified, [])
@@ -138,16 +144,11 @@ def _recipe_defaults(facts, recipes, target, by_key) -> None:
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
 
 
-def _function_defaults(facts, wrappers, target, by_key) -> None:
+def _function_defaults(facts, wrappers, target, by_key, demos) -> None:
     """Defaults of project functions whose parameter reaches a hyper-parameter position (`def train(...,
     weight_decay=1e-8)` passing it to an optimiser) that a call of the function leaves in place: reported once
     at the signature, the calls related. A function that nothing calls is silent (its callers decide)."""
-    sites: dict[str, list] = {}
-    for rel, f in facts.items():
-        for c in f.constructions:
-            qualified = target(rel, c.callee)
-            if qualified:
-                sites.setdefault(qualified, []).append(c)
+    sites = _call_sites(facts, target, demos)
     serial = 40_000_000
     for rel, f in sorted(facts.items()):
         for default in f.function_defaults:
