@@ -192,6 +192,7 @@ def test_loop_patterns(tmp_path):
                     lr *= 0.31
                 loss = ce + 0.37 * aux_loss + 0.1 * kd_loss
                 running_loss = 0.9 * running_loss + 0.1 * loss.item()
+                opt.param_groups[0]["lr"] = lr
         """})
     assert brief(findings) == [
         (4, "HPARAM001", "undocumented hyper-parameter literal: epoch threshold (137, 180) "
@@ -207,13 +208,15 @@ def test_docstring_and_string_statement_document(tmp_path):
         def adjust(optimizer, epoch, args):
             \"\"\"Sets the learning rate to the initial LR decayed by 10 every 30 epochs\"\"\"
             lr = args.lr * (0.1 ** (epoch // 30))
+            optimizer.param_groups[0]["lr"] = lr
 
 
         def other(optimizer, epoch, args):
             \"\"\"Train one epoch.\"\"\"
             lr = args.lr * (0.1 ** (epoch // 30))
+            return lr
         """})
-    assert brief(findings) == [(8, "HPARAM001", "undocumented hyper-parameter literals: lr: 0.1 (learning rate formula), "
+    assert brief(findings) == [(9, "HPARAM001", "undocumented hyper-parameter literals: lr: 0.1 (learning rate formula), "
                                               "lr: 30 (learning rate formula)")]
 
 
@@ -286,6 +289,7 @@ def test_option_help_explains_a_formula(tmp_path):
         args = parser.parse_args()
         args.lr = args.blr * args.batch_size / 256
         lr = args.blr * args.batch_size / 512
+        train(args, lr)
         """})
     assert brief(findings) == [(7, "HPARAM001", "undocumented hyper-parameter literal: lr: 512 (learning rate formula)")]
 
@@ -380,6 +384,8 @@ def test_main_demo_of_a_library_module_is_silent(tmp_path):
 
         if __name__ == "__main__":
             opt = torch.optim.SGD([], lr=1e-6)
+            for _ in range(3):
+                opt.step()
         """}
     assert lint(tmp_path, files) == []
     files["train.py"] = files.pop("scaler.py")  # a script's main block is its run
@@ -398,3 +404,58 @@ def test_mean_of_n_losses_and_unused_objects_are_silent(tmp_path):
             return loss
         """})
     assert [(f.loc.line, f.code) for f in findings] == [(6, "HPARAM001")]
+
+
+def test_option_read_wholesale_or_by_a_sibling_is_not_idle(tmp_path):
+    """An option read through `vars(args)` may be read anywhere: not idle; a sibling script's option (neither
+    imported nor importing) is another program's: the literal is only undocumented."""
+    files = {
+        "train.py": """
+            import argparse
+            import torch
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            config = vars(args)
+            opt = torch.optim.SGD(params, lr=0.37)
+            """,
+        "other.py": """
+            import torch
+            opt = torch.optim.SGD(params, lr=0.21)
+            """,
+    }
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in lint(tmp_path, files)] == [
+        ("other.py", "HPARAM001"), ("train.py", "HPARAM001")]
+    files["train.py"] = files["train.py"].replace("config = vars(args)", "config = args.epochs")
+    assert [(f.loc.path.rsplit("/", 1)[-1], f.code) for f in lint(tmp_path, files)] == [
+        ("other.py", "HPARAM001"), ("train.py", "HPARAM002")]
+
+
+def test_options_namespace_sees_only_the_parsers_above(tmp_path):
+    """A module that receives `args` sees the parsers of the folders above it; another program's parser (a
+    sibling folder) is not its command line: its literal is only undocumented."""
+    files = {
+        "train/options.py": """
+            import argparse
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            """,
+        "train/fit.py": """
+            import torch
+            def fit(args, model):
+                return torch.optim.SGD(model.parameters(), lr=args.lr)
+            """,
+        "train/head.py": """
+            import torch
+            def head(args, model):
+                return torch.optim.SGD(model.parameters(), lr=0.37, nesterov=args.nesterov)
+            """,
+        "tools/probe.py": """
+            import torch
+            def probe(args, model):
+                return torch.optim.SGD(model.parameters(), lr=0.37, nesterov=args.nesterov)
+            """,
+    }
+    assert [(f.loc.path.split("/")[-2], f.code) for f in lint(tmp_path, files)] == [
+        ("tools", "HPARAM001"), ("train", "HPARAM002")]

@@ -207,7 +207,7 @@ def test_older_grammar_in_a_notebook_cell(tmp_path):
     (tmp_path / "good.py").write_text(GOOD)
     cells = [code_cell("import torch\nmodel = torch.nn.Linear(2, 2)\n"),
              code_cell("x = torch.zeros(1).cuda(async=True)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.37)\n"
-                       "model(x).sum().backward()\noptimizer.step()\n")]
+                       "for _ in range(3):\n    model(x).sum().backward()\n    optimizer.step()\n")]
     (tmp_path / "nb.ipynb").write_text(notebook(cells))
     assert _codes(lint(tmp_path), "nb.ipynb") == [("FILE012", 1, 2), ("HPARAM001", 2, 2)]
 

@@ -526,3 +526,30 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
     words = [w.lower() for w in _WORD.findall(text) if len(w) > 1]
     extra = [w for w in words if w not in known and not (w.endswith("s") and w[:-1] in known)]  # plurals restate too
     return len(extra) >= 3
+
+
+# --- HPARAM family: added functions (the HPARAM engineer's block) ------------------------------------------------
+def unpacked_constant(origins: "Origins", name: str, scope: Scope | None) -> Origin | None:
+    """A name bound once by unpacking a literal tuple (`b1, b2 = 0.5, 0.9`): the constant of its element,
+    as `_name` answers for `b1 = 0.5`; None when the element is not a number or the binding is not that shape."""
+    bindings = scope.lookup(name) if scope is not None else []
+    if len(bindings) != 1:
+        return None
+    binding = bindings[0]
+    if binding.kind != ASSIGN or binding.index < 0 or not isinstance(binding.node, (cst.Tuple, cst.List)):
+        return None
+    elements = binding.node.elements
+    if binding.index >= len(elements) or any(isinstance(e, cst.StarredElement) for e in elements):
+        return None
+    element = elements[binding.index].value
+    value = number(element)
+    if value is None:
+        return None
+    owner = scope.owner(name) if scope is not None else None
+    module_level = owner is not None and owner.parent is None
+    if module_level and origins.globals_are_options:
+        return Origin(OriginKind.OPTION, name=name)
+    stmt = origins.statement_of(binding.node)
+    comment = " ".join(comments_of(stmt, origins.ctx.module)) if stmt is not None else ""
+    block = origins.block_heading(stmt) if module_level and stmt is not None else ""
+    return Origin(OriginKind.CONSTANT, value, name, comment, module_level, block, element, stmt)

@@ -58,12 +58,14 @@ class OverriddenOption(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         for statement in analyse(project).statements:
             if statement.overrides:
-                parts = [f"{v.describe()} while option {o.name} exists" for v, o in statement.overrides]
+                parts = [f"{v.describe()} while option {o.name} "
+                         f"{'exists' if o.read else 'is parsed and never read'}" for v, o in statement.overrides]
                 first_value, first_option = statement.overrides[0]
                 yield self.finding(
                     first_value.loc,
                     f"literal overrides an option: {'; '.join(parts)}; the command line says one value, the run uses another",
-                    related=[Related(o.loc, f"option {o.name} is defined here") for _, o in statement.overrides],
+                    related=[Related(o.loc, f"option {o.name} is defined here" + ("" if o.read else ", and no module reads it"))
+                             for _, o in statement.overrides],
                 )
 
 

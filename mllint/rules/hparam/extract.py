@@ -21,14 +21,14 @@ from ...context import ModuleContext
 from ...core.walk import walk
 from ...core import values
 from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
-from .facts import (Construction, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
+from .facts import (Construction, FunctionDefault, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
-                      option_of_call, says_why, same_value, show, statements, string_above, _is_config_class)
-from .syntax import (FORWARDING_OPTIMIZERS, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
+                      option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
+from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
-from ...core.scopes import ASSIGN, ScopedVisitor
+from ...core.scopes import ASSIGN, LOOP, PARAM, ScopedVisitor
 from ...core.values import str_value
 from ...core.names import dotted
 
@@ -38,11 +38,21 @@ HP_KEYWORD = re.compile(r"lr|learning|momentum|decay|gamma|milestone|alpha|beta|
                         r"warm|epoch|step|temp|tau|lambda|lam|coef|factor|max_norm|^wd$|weight_decay|loss_weight", re.I)
 
 
+class _Origins(Origins):
+    """The shared resolver, plus constants bound by unpacking a literal tuple (`b1, b2 = 0.5, 0.9`)."""
+
+    def _name(self, name, scope, depth):
+        found = super()._name(name, scope, depth)
+        if found.kind == OriginKind.DERIVED:
+            return unpacked_constant(self, name, scope) or found
+        return found
+
+
 class _HparamVisitor(ScopedVisitor):
     def __init__(self, ctx: ModuleContext) -> None:
         super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
         self.ctx = ctx
-        self.origins = Origins(ctx)
+        self.origins = _Origins(ctx)
         self.facts = HparamFacts()
         self.stmt: cst.CSTNode = ctx.module
         self.body: list = list(ctx.module.body)
@@ -59,8 +69,11 @@ class _HparamVisitor(ScopedVisitor):
         self._helps: dict[str, str] = {}  # option dest -> its help text
         self._comments: dict[int, list[str]] = {}  # statement -> its comments
         self.in_main = False  # inside the module's `if __name__ == "__main__":` block
+        self.loops: list[cst.CSTNode] = []  # enclosing for/while loops
         self._definitions: dict[int, tuple[HparamValue, cst.CSTNode | None]] = {}  # a constant's literal -> its value
         self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
+        self._stored: set[int] = set()  # attribute nodes written, not read
+        self._callees: set[int] = set()  # attribute nodes called (`F.dropout`)
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -92,6 +105,7 @@ class _HparamVisitor(ScopedVisitor):
             self._enter(node)
             self.in_main = False
             return False
+        self._early_stop(node)
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
         self._enter(node)
@@ -104,12 +118,48 @@ class _HparamVisitor(ScopedVisitor):
             self.group_vars.add(node.target.value)
         weights = over_weights(node.iter)
         self.weight_loop += weights
-        self._enter(node)
+        self._loop(node)
         self.weight_loop -= weights
         return False
 
     def visit_While(self, node: cst.While) -> bool:
-        return self._enter(node)
+        return self._loop(node)
+
+    def _loop(self, node: cst.CSTNode) -> bool:
+        self.loops.append(node)
+        self._enter(node)
+        self.loops.pop()
+        return False
+
+    def _loop_variable(self, expr: cst.BaseExpression) -> bool:
+        """A name bound by a `for` (a batch index `ii`, whatever it is called): counting, not measuring."""
+        return isinstance(expr, cst.Name) and any(b.kind == LOOP for b in self.scope.lookup(expr.value))
+
+    def _early_stop(self, node: cst.If) -> None:
+        """`if robust_acc - prev_acc < -0.2: break` in a loop that trains: the literal a metric is compared
+        with to stop the training is an early-stopping threshold (a step counter's limit is not: `if i > 10`)."""
+        if not self.loops or not isinstance(node.body, cst.IndentedBlock) or not node.body.body:
+            return
+        first = node.body.body[0]
+        if not (isinstance(first, cst.SimpleStatementLine) and any(isinstance(s, cst.Break) for s in first.body)):
+            return
+        compare = node.test
+        if not isinstance(compare, cst.Comparison) or len(compare.comparisons) != 1:
+            return
+        if not isinstance(compare.comparisons[0].operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
+                                                            cst.GreaterThanEqual)):
+            return  # a threshold is crossed, not met (`if ii == 3: break` ends a demo after three batches)
+        sides = [compare.left, compare.comparisons[0].comparator]
+        if any(is_counter(side) or self._loop_variable(side) for side in sides) or any(
+                isinstance(n, cst.Call) for side in sides for n in walk(side)):
+            return
+        literals = [(side, self.origins.of(side, self.scope)) for side in sides]
+        found = [(side, o) for side, o in literals if o.is_number and not trivial(o.value)]
+        if len(found) != 1 or not _trains(self.loops[-1]):
+            return
+        side, origin = found[0]
+        self._add(origin, f"stop when {self._text(compare)}", "early-stopping threshold", "",
+                  ["early", "stop", "stopping", "threshold"], node, self.ordinal + 1, use=side)
 
     def visit_With(self, node: cst.With) -> bool:
         return self._enter(node)
@@ -120,7 +170,28 @@ class _HparamVisitor(ScopedVisitor):
         self.body = outer
         return False
 
+    def _function_defaults(self, node: cst.FunctionDef, qualified: str) -> None:
+        """Numeric defaults of the function's parameters that may set a hyper-parameter (floats, or names
+        that say so): the project phase keeps those of wrapper parameters that a call leaves in place."""
+        if node.name.value.lower().startswith(("test", "bench")) or self._in_test() or self.scope.is_class:
+            return  # (a method's calls go through instances: their arguments are not counted here)
+        doc = docstring_of(node).lower()
+        positional = [*node.params.posonly_params, *node.params.params]
+        for index, param in enumerate([*positional, *node.params.kwonly_params]):
+            if param.default is None or NOT_RECIPE.search(param.name.value):
+                continue
+            value = number(param.default)
+            if value is None or trivial(value) or isinstance(value, tuple):
+                continue
+            if not (isinstance(value, float) or HP_KEYWORD.search(param.name.value)):
+                continue
+            text = self.ctx.module.code_for_node(param.default)
+            self.facts.function_defaults.append(FunctionDefault(
+                qualified, param.name.value, index if index < len(positional) else -1, value, text,
+                self.ctx.loc(param.default), bool(doc) and _states(doc, text, value)))
+
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        self._function_defaults(node, qualified)
         wrapped = [w for w in self.facts.wrappers if w.function == qualified]
         if not wrapped:
             return
@@ -151,7 +222,7 @@ class _HparamVisitor(ScopedVisitor):
         doc = " ".join([docstring_of(node), docstring_of(init)]).lower()
         for param in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params):
             name = param.name.value
-            if param.default is None or _NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
+            if param.default is None or NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
                 continue
             value = number(param.default)
             if value is None or trivial(value) or isinstance(value, tuple):
@@ -178,9 +249,13 @@ class _HparamVisitor(ScopedVisitor):
         found = self._statements.get(key)
         if found is None:
             found = self._statements[key] = HparamStatement(key, self.scope_name())
-            if not any(part.lower().startswith(("test", "bench")) for part in self.stack):
+            if not self._in_test():
                 self.facts.statements.append(found)  # a test or benchmark function's values are not a recipe
         return found
+
+    def _in_test(self) -> bool:
+        """Inside a function or class named as a test or a benchmark (`test_speed`, `benchmark_layers`)?"""
+        return any(part.lower().startswith(("test", "bench")) for part in self.stack)
 
     def _text(self, node: cst.CSTNode) -> str:
         text = self.ctx.module.code_for_node(node).strip()
@@ -205,7 +280,28 @@ class _HparamVisitor(ScopedVisitor):
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
             return True, False  # the docstring states the value (naming what it sets only restates the code)
+        if origin.node is not None and body and self._logged_reason(stmt, body, origin, words):
+            return True, False
         return False, bare
+
+    def _logged_reason(self, stmt: cst.CSTNode, body: list, origin: Origin, words: list[str]) -> bool:
+        """A print or log call just before or after the statement that states the value and says why
+        (`logger.info("lr 0.37 as tuned on the validation split")`) documents it."""
+        index = next((i for i, item in enumerate(body) if item is stmt), None)
+        if index is None:
+            return False
+        text = self.ctx.module.code_for_node(origin.node)
+        for near in body[max(0, index - 1):index + 2]:
+            if near is stmt or not isinstance(near, cst.SimpleStatementLine):
+                continue
+            for small in near.body:
+                if isinstance(small, cst.Expr) and logging_call(small.value):
+                    message = " ".join(part for part in (str_value(n) if isinstance(n, cst.SimpleString) else
+                                                         n.value if isinstance(n, cst.FormattedStringText) else None
+                                                         for n in walk(small.value)) if part)
+                    if _states(message.lower(), text, origin.value) and says_why(message, words):
+                        return True
+        return False
 
     def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
              stmt: cst.CSTNode | None = None, key: int | None = None, body: list | None = None,
@@ -252,6 +348,17 @@ class _HparamVisitor(ScopedVisitor):
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute):
+            self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
+        name = node.func.value if isinstance(node.func, cst.Name) else ""
+        if name in ("vars", "asdict", "OmegaConf", "to_container") or (name == "getattr" and len(node.args) < 2):
+            self.facts.reads_all_options = True
+        elif name in ("getattr", "hasattr") and len(node.args) >= 2:
+            key = str_value(node.args[1].value)
+            if key is None:
+                self.facts.reads_all_options = True  # `getattr(args, name)`: any option
+            elif key.lower() in OPTION_WORDS:
+                self.facts.options_read.add(key.lower())
         callee = self.ctx.names.callee(node)
         api = canonical(callee)
         if api is None and callee and callee.rsplit(".", 1)[-1] in FORWARDING_OPTIMIZERS:
@@ -273,6 +380,17 @@ class _HparamVisitor(ScopedVisitor):
                     self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name,
                                                        "gradient clip value", "clip"))
                     break
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("mul_", "div_") \
+                and ".grad" in self.ctx.module.code_for_node(node.func.value) and self.function_name() and node.args:
+            # `p.grad.data.mul_(theta / norm)`: a hand-written norm clip scales the gradients by its parameter
+            ratio = node.args[0].value
+            if isinstance(ratio, cst.BinaryOperation) and isinstance(ratio.operator, cst.Divide):
+                for side in (ratio.left, ratio.right):
+                    origin = self.origins.of(side, self.scope)
+                    if origin.kind == OriginKind.PARAM:
+                        self.facts.wrappers.append(Wrapper(self.function_name() or "", origin.name,
+                                                           "gradient clip norm", "clip"))
+                        break
         elif callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
         option = option_of_call(node, self.ctx.names)
@@ -304,9 +422,15 @@ class _HparamVisitor(ScopedVisitor):
             if slot is not None:
                 yield slot, arg.value
 
+    def _scope_root(self) -> cst.CSTNode:
+        function = self.scope.function()
+        return function if function is not None else self.ctx.module
+
     def _unused_object(self, node: cst.Call) -> bool:
-        """`opt = SGD(...)` at statement level, and the name is never read in its scope: an object that
-        nothing steps or passes on (legacy code, a leftover) sets no hyper-parameter of any run."""
+        """`opt = SGD(...)` at statement level, and the object never acts: the name is not read in its scope,
+        or read only by method calls standing alone outside any loop or function (one illustrative
+        `opt.step()`). An object that nothing steps in a loop or passes on (legacy code, a leftover, a demo)
+        sets no hyper-parameter of any run."""
         stmt = self.stmt
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             return False
@@ -316,16 +440,11 @@ class _HparamVisitor(ScopedVisitor):
             return False
         name = small.targets[0].target.value
         function = self.scope.function()
-        root = function if function is not None else self.ctx.module
-        if function is None and not name.startswith("_"):
-            return False  # a module-level object may be imported by another module
-        seen = 0
-        for item in walk(root):
-            if type(item) is cst.Name and item.value == name:
-                seen += 1
-                if seen > 1:
-                    return False
-        return True
+        if function is None and not (name.startswith("_") or self.in_main or self.ctx.rel.endswith(".ipynb")):
+            # a module-level object that the module never reads may be imported by another module (a
+            # notebook's may not); one that the module itself only steps once by hand is a demonstration
+            return is_read(self.ctx.module, name) and not acts(self.ctx.module, stmt, name)
+        return not acts(function if function is not None else self.ctx.module, stmt, name)
 
     def _api_call(self, node: cst.Call, api: Api) -> None:
         if self._unused_object(node):
@@ -353,16 +472,36 @@ class _HparamVisitor(ScopedVisitor):
                               f"{label} when the config does not set `{origin.name}`", slot.concept, words,
                               use=origin.fallback)
                 continue
+            if origin.kind == OriginKind.DERIVED and self._elements(unwrap_tensor(value), slot, label, words):
+                continue
             if origin.kind == OriginKind.DERIVED:
+                shape = shape_exponents(value)
                 for factor in literal_factors(unwrap_tensor(value)):
                     found = self.origins.of(factor, self.scope)
-                    if found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
+                    if id(factor) not in shape and found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
                         self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
                                   "", words, use=factor)  # it scales the value, whatever sets it: no override
                 continue
             if not origin.is_number or trivial(origin.value) or same_value(origin.value, slot.default):
                 continue
             self._add(origin, f"{slot.name}={self._shown(origin)}", label, slot.concept, words, use=value)
+
+    def _elements(self, value: cst.BaseExpression, slot: Slot, label: str, words: list[str]) -> bool:
+        """`betas=(b1, 0.999)`, `betas=(beta1, beta2)` with named constants: each element that a literal or a
+        constant sets and that differs from the library default's element. False when an element is not a
+        number (an option, a computation): the tuple is left to the other checks."""
+        if not isinstance(value, (cst.Tuple, cst.List)) or not value.elements:
+            return False
+        parts = [self.origins.of(e.value, self.scope) for e in value.elements]
+        if not all(p.is_number for p in parts):
+            return False
+        defaults = slot.default if isinstance(slot.default, tuple) else ()
+        for i, (element, part) in enumerate(zip(value.elements, parts)):
+            default = defaults[i] if i < len(defaults) else None
+            if trivial(part.value) or (default is not None and same_value(part.value, default)):
+                continue
+            self._add(part, f"{slot.name}[{i}]={self._shown(part)}", label, slot.concept, words, use=element.value)
+        return True
 
     def _param_groups(self, value: cst.BaseExpression, api: Api) -> None:
         if not isinstance(value, (cst.List, cst.Tuple)):
@@ -407,6 +546,7 @@ class _HparamVisitor(ScopedVisitor):
             extra = (*extra, 0.5)
         scaling = {id(n.right) for n in walk(expr) if isinstance(n, cst.BinaryOperation)  # `batch_size / 256`
                    and isinstance(n.operator, cst.Divide) and all(f is not n.right for f in literal_factors(n))}
+        scaling |= shape_exponents(expr)  # `step ** -0.5`: the inverse-square-root schedule's shape
         for node in numbers_of(expr):
             value = number(node)
             if value is None or trivial(value, extra) or id(node) in scaling:
@@ -440,10 +580,11 @@ class _HparamVisitor(ScopedVisitor):
             self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        if callee.rsplit(".", 1)[-1][:1].isupper():  # a class: which constructor arguments this call passes
+        if not self._in_test():  # which arguments this call passes (a default it leaves in place is used)
             self.facts.constructions.append(Construction(
                 callee, self.ctx.loc(node), sum(1 for a in node.args if a.keyword is None and not a.star),
-                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args)))
+                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args),
+                self.in_main))
         call = ProjectCall(callee, self.key, self.scope_name())
         position = 0
         for arg in node.args:
@@ -454,35 +595,83 @@ class _HparamVisitor(ScopedVisitor):
                 position += 1
             origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
             function = self.function_name()
-            if origin.kind == OriginKind.PARAM and function and HP_KEYWORD.search(origin.name):
+            if origin.kind == OriginKind.PARAM and function:  # any parameter: what it reaches decides
                 self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
                                                    callee_index=int(key) if key.isdigit() else -1,
                                                    callee_keyword="" if key.isdigit() else key))
                 continue
             if not origin.is_number or trivial(origin.value) or origin.node is None:
                 continue
-            if not (isinstance(origin.value, float) or (arg.keyword is not None and HP_KEYWORD.search(key))):
-                continue  # integer positional arguments are shapes and counts far more often than hyper-parameters
+            if not (isinstance(origin.value, (int, float)) or (arg.keyword is not None and HP_KEYWORD.search(key))):
+                continue  # (integers too: the project phase keeps only the arguments of wrapper parameters)
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
-        if call.args:
+        if call.args and not self._in_test():  # a test's or benchmark's call of a wrapper runs no recipe
             self.facts.calls.append(call)
 
     # --- in the loop --------------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assignment(target.target, node.value, None)
+            if isinstance(target.target, cst.Attribute):
+                self._stored.add(id(target.target))
+                if isinstance(node.value, cst.Attribute) and node.value.attr.value == target.target.attr.value:
+                    self._stored.add(id(node.value))  # `self.lr = args.lr`: stored, read only if `self.lr` is
+
+    # --- option reads (an option that no module reads does nothing: HPARAM002) -----------------------
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = node.attr.value.lower()
+        root = node.value
+        if not self.facts.takes_options and isinstance(root, cst.Name) and OPTION_ROOTS.match(root.value) \
+                and any(b.kind == PARAM for b in self.scope.lookup(root.value)):
+            self.facts.takes_options = True
+        if name == "__dict__":
+            self.facts.reads_all_options = True
+        elif name in OPTION_WORDS and id(node) not in self._stored and id(node) not in self._callees:
+            self.facts.options_read.add(name)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            key = str_value(node.slice[0].slice.value)
+            if key and key.lower() in OPTION_WORDS:
+                self.facts.options_read.add(key.lower())
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.star == "**" and isinstance(node.value, (cst.Name, cst.Attribute)):
+            self.facts.reads_all_options = True  # `f(**args)`, `f(**cfg.optim)`
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._assignment(node.target, node.value, node.operator)
 
+    def _option_entry(self, key: str | None, value: cst.BaseExpression) -> None:
+        """`kwargs['lr'] = args.lr`, `{'betas': (args.beta1, args.beta2)}`: optimiser kwargs kept in a dict
+        that an option fills: the option reaches that position."""
+        concept = _DICT_CONCEPTS.get(key or "")
+        if concept is None:
+            return
+        for element in (value.elements if isinstance(value, (cst.Tuple, cst.List)) else [value]):
+            inner = element.value if isinstance(element, cst.BaseElement) else element
+            origin = self.origins.of(inner, self.scope)
+            if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name:
+                self.facts.option_positions.add(f"{concept}:{origin.name.lower()}")
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                self._option_entry(str_value(element.key), element.value)
+
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
         if self.scope.is_class:
             return  # class bodies define fields and defaults, read by the options
+        if operator is None and isinstance(target, cst.Subscript) and len(target.slice) == 1 \
+                and isinstance(target.slice[0].slice, cst.Index):
+            self._option_entry(str_value(target.slice[0].slice.value), value)
         what = lr_target(target, self.group_vars)
         if what:
             setting, label = what
+            if isinstance(target, cst.Name) and not read_past(self._scope_root(), self.stmt, target.value):
+                return  # `lr = lr * 0.1` after the optimiser was built from `lr`: it reaches a print at most
             if operator is not None:
                 origin = self.origins.of(value, self.scope)
                 if origin.is_number and not trivial(origin.value):
@@ -500,6 +689,7 @@ class _HparamVisitor(ScopedVisitor):
                 return
             self._formula(value, f"{label} formula", self._text(target))
             self._tables(value, label, self._text(target))
+            self._called_schedule(value, label)
             return
         if isinstance(operator, cst.MultiplyAssign) and isinstance(target, cst.Name) and not loss_like(target) \
                 and self._summed_into_loss(target.value):
@@ -531,6 +721,22 @@ class _HparamVisitor(ScopedVisitor):
                 if len(terms) >= 2 and any(isinstance(t, cst.Name) and t.value == name for t in terms):
                     return True
         return False
+
+    def _called_schedule(self, value: cst.BaseExpression, label: str) -> None:
+        """`lr = lr_schedule(epoch)` with `lr_schedule = lambda t: np.interp([t], [0, epochs * 2 // 5, epochs],
+        [0, lr_max, 0])[0]` (or a local `def`): the literals of each schedule it may be, reported where it is
+        defined."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            return
+        name = value.func.value
+        for binding in self.scope.lookup(name):
+            bound = binding.node
+            if isinstance(bound, cst.FunctionDef) and all(bound is not f for f, _ in self._function_bodies):
+                self._function_bodies.append((bound, f"{label} schedule `{name}`"))
+            elif binding.kind == ASSIGN and isinstance(bound, cst.Lambda):
+                stmt = self.origins.statement_of(bound)
+                if stmt is not None:
+                    self._formula(bound.body, f"{label} schedule `{name}`", name, stmt, self._definition_key(stmt), [])
 
     def _tables(self, value: cst.BaseExpression, label: str, name: str) -> None:
         """A learning rate looked up in a table built earlier in the function (`lr = lr_adjust[epoch]` with
@@ -598,6 +804,8 @@ class _HparamVisitor(ScopedVisitor):
                     self._add(origin, f"{name_of(counter) or 'epoch'} threshold {self._shown(origin)}",
                               "epoch/step at which the learning rate changes", "milestones",
                               ["epoch", "threshold", "milestone"], node, self.ordinal + 1, use=side)
+                elif origin.kind == OriginKind.DERIVED and isinstance(side, cst.Name):
+                    found |= self._derived_threshold(side)
             if isinstance(compare.left, cst.BinaryOperation) and isinstance(compare.left.operator, cst.Modulo) \
                     and is_counter(compare.left.left):
                 origin = self.origins.of(compare.left.right, self.scope)
@@ -606,6 +814,27 @@ class _HparamVisitor(ScopedVisitor):
                     self._add(origin, f"every {self._shown(origin)} {name_of(compare.left.left)}s",
                               "period of the learning-rate change", "step_size", ["epoch", "period"], node,
                               self.ordinal + 1, use=compare.left.right)
+        return found
+
+    def _derived_threshold(self, name: cst.Name) -> int:
+        """`warmup_steps = 10 * len(loader)` then `if step < warmup_steps:` changing the learning rate: the
+        literal factors of the threshold's one binding, reported there."""
+        bindings = self.scope.lookup(name.value)
+        if len(bindings) != 1 or bindings[0].kind != ASSIGN or bindings[0].index >= 0:
+            return 0
+        bound = bindings[0].node
+        stmt = self.origins.statement_of(bound) if isinstance(bound, cst.BinaryOperation) else None
+        if stmt is None:
+            return 0
+        found = 0
+        for factor in literal_factors(bound):
+            origin = self.origins.of(factor, self.scope)
+            if origin.is_number and not trivial(origin.value):
+                found = 1
+                self._add(origin, f"{name.value} = {self._text(bound)}: {self._shown(origin)}",
+                          "factor of the epoch/step at which the learning rate changes", "",
+                          [name.value, "epoch", "threshold", "warmup"], stmt, self._definition_key(stmt), [],
+                          use=factor)
         return found
 
     def finish(self) -> None:
@@ -635,10 +864,15 @@ class _HparamVisitor(ScopedVisitor):
             self.scope = outer
 
 
+_DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "weight_decay": "weight_decay",
+                  "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
-_NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
-                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
+
+def _trains(loop: cst.CSTNode) -> bool:
+    """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("backward", "step")
+               for n in walk(loop))
 
 
 def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:

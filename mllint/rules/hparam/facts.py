@@ -73,6 +73,7 @@ class OptionDef:
     loc: Loc
     name: str  # as written: --learning-rate
     aliases: tuple[str, ...]  # normalised spellings
+    read: bool = True  # False: parsed, and no module of the project reads it (set by the project phase)
 
 
 @dataclass
@@ -80,6 +81,20 @@ class RecipeDefault:
     """A numeric default of a project optimiser, scheduler or loss class's `__init__` (`momentum=0.9`)."""
 
     param: str
+    shown: str
+    loc: Loc
+    documented: bool
+
+
+@dataclass
+class FunctionDefault:
+    """A numeric default of a project function's parameter (`def train(..., weight_decay=1e-8)`): a
+    hyper-parameter of every call that leaves it in place, when the parameter reaches a position."""
+
+    function: str  # qualified
+    param: str
+    index: int  # position among the parameters (-1: keyword-only)
+    value: object
     shown: str
     loc: Loc
     documented: bool
@@ -104,6 +119,7 @@ class Construction:
     positional: int
     keywords: tuple[str, ...]
     star: bool
+    in_main: bool = False  # in the module's `if __name__ == "__main__":` block (a demo, if the module is a library)
 
 
 @dataclass
@@ -116,9 +132,14 @@ class HparamFacts:
     option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
     recipe_classes: list[RecipeClass] = field(default_factory=list)
     constructions: list[Construction] = field(default_factory=list)
+    function_defaults: list[FunctionDefault] = field(default_factory=list)
+    options_read: set[str] = field(default_factory=set)  # option-like names read here (`args.lr`, `cfg["wd"]`)
+    takes_options: bool = False  # a function here reads an options namespace passed in (`def f(args): args.k`)
+    reads_all_options: bool = False  # `vars(args)`, `args.__dict__`, `**args`: every option may be read here
     demo: bool = False  # statements with scope "<main>" are an `if __name__ == "__main__":` block
     library: bool = False  # the module defines a class at top level (a library module, unless named as a script)
 
     def empty(self) -> bool:
         return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions
-                    or self.recipe_classes or self.constructions)
+                    or self.options_read or self.reads_all_options or self.takes_options
+                    or self.recipe_classes or self.constructions or self.function_defaults)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ...project import Project
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS
+from .syntax import NOT_RECIPE
 from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
 from ...core.paths import module_dotted_name
 from ...core.origins import same_value
@@ -68,9 +69,13 @@ def analyse(project: Project) -> HparamAnalysis:
         # class's own default is no documentation (only a library's published default is)
         signatures.setdefault(qualified, cls.params)
         for param in cls.params:
+            if NOT_RECIPE.search(param):
+                continue  # `ignore_index`, `reduction`: not a hyper-parameter of the class
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
-    _recipe_defaults(facts, recipes, target, by_key)
+    demos = _demo_blocks(project, facts)
+    _recipe_defaults(facts, recipes, target, by_key, demos)
+    _function_defaults(facts, wrappers, target, by_key, demos)
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
@@ -88,7 +93,6 @@ def analyse(project: Project) -> HparamAnalysis:
                 statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement, scope=call.scope))
                 statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
                                                     wrapper.concept, arg.documented))
-    demos = _demo_blocks(project, facts)
     by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
@@ -107,15 +111,21 @@ def analyse(project: Project) -> HparamAnalysis:
     return HparamAnalysis(statements)
 
 
-def _recipe_defaults(facts, recipes, target, by_key) -> None:
-    """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
-    reported once at the default, the calls related. A class that nothing constructs is silent."""
+def _call_sites(facts, target, demos) -> dict[str, list]:
+    """Each project callee's calls (which arguments they pass), but not those of a library module's demo."""
     sites: dict[str, list] = {}
     for rel, f in facts.items():
         for c in f.constructions:
-            qualified = target(rel, c.callee)
-            if qualified in recipes:
+            qualified = None if (c.in_main and rel in demos) else target(rel, c.callee)
+            if qualified:
                 sites.setdefault(qualified, []).append(c)
+    return sites
+
+
+def _recipe_defaults(facts, recipes, target, by_key, demos) -> None:
+    """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
+    reported once at the default, the calls related. A class that nothing constructs is silent."""
+    sites = _call_sites(facts, target, demos)
     serial = 30_000_000
     for qualified, (rel, cls) in sorted(recipes.items()):
         calls = sites.get(qualified, [])
@@ -132,6 +142,32 @@ def _recipe_defaults(facts, recipes, target, by_key) -> None:
                                 "", default.documented, uses=[c.loc for c in keeping],
                                 use_note=f"called here without `{default.param}`")
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
+
+
+def _function_defaults(facts, wrappers, target, by_key, demos) -> None:
+    """Defaults of project functions whose parameter reaches a hyper-parameter position (`def train(...,
+    weight_decay=1e-8)` passing it to an optimiser) that a call of the function leaves in place: reported once
+    at the signature, the calls related. A function that nothing calls is silent (its callers decide)."""
+    sites = _call_sites(facts, target, demos)
+    serial = 40_000_000
+    for rel, f in sorted(facts.items()):
+        for default in f.function_defaults:
+            wrapper = wrappers.get((default.function, default.param))
+            if wrapper is None or not wrapper.label or same_value(default.value, wrapper.default):  # type: ignore[arg-type]
+                continue
+            keeping = [c for c in sites.get(default.function, []) if not c.star and default.param not in c.keywords
+                       and (default.index < 0 or c.positional <= default.index)]
+            if not keeping:
+                continue
+            if (rel, serial) not in by_key or by_key[(rel, serial)].scope != default.function:
+                serial += 1  # one statement (one finding) per function: its signature
+            short = default.function.rsplit(".", 1)[-1]
+            value = HparamValue(default.loc, f"{default.param}={default.shown}",
+                                f"{wrapper.label}, default of {short}(), which {len(keeping)} call"
+                                f"{'s' if len(keeping) > 1 else ''} leave{'' if len(keeping) > 1 else 's'} in place",
+                                wrapper.concept, default.documented, uses=[c.loc for c in keeping],
+                                use_note=f"called here without `{default.param}`")
+            by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=default.function)).values.append(value)
 
 
 _SCRIPT = re.compile(r"train|main|run|fit|tune|launch|experiment|exp_|solver|demo", re.I)
@@ -156,20 +192,62 @@ def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[s
     each reaches there (`SGD(lr=args.lr)`: the option works for `lr`). A sibling script's option is another
     program's; an option named `momentum` that sets an EMA does not set SGD's momentum."""
     found: dict[str, list[tuple[OptionDef, set[str]]]] = {}
-    for rel, f in facts.items():
+    imported: dict[str, set[str]] = {}
+    for rel in facts:
         result = project.files.get(rel)
-        imports = (result.facts.get("imports") if result is not None else None) or {}
-        sources = {rel}
-        for qualified in imports.values():
+        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
             target = project.resolve(rel, qualified)
-            if target is not None and target[0] in facts:
-                sources.add(target[0])
-        positions = set().union(*(facts[source].option_positions for source in sources))
+            if target is not None and target[0] in facts and target[0] != rel:
+                imported.setdefault(rel, set()).add(target[0])
+    importers: dict[str, set[str]] = {}
+    for rel, targets in imported.items():
+        for target in targets:
+            importers.setdefault(target, set()).add(rel)
+
+    def program(rel: str) -> set[str]:
+        """The modules of the program a module's options belong to: what it imports, transitively, and the
+        modules that import it."""
+        seen, stack = {rel}, [rel]
+        while stack:
+            for target in imported.get(stack.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return seen | importers.get(rel, set())
+
+    idle: dict[str, set[str]] = {}  # module -> the option spellings its program reads (None: any)
+    for rel, f in facts.items():
+        if f.options:
+            modules = program(rel)
+            if not any(facts[m].reads_all_options for m in modules):
+                idle[rel] = set().union(*(facts[m].options_read for m in modules))
+    def folder(rel: str) -> str:
+        return rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+
+    parsers = {rel: [m for m in facts if m.startswith(folder(rel))] for rel, f in facts.items() if f.options}
+    for rel, f in facts.items():
+        # its own options, those of the modules it imports, and those of the scripts that import it (the
+        # run that calls this module's code is theirs); a module whose functions read an options namespace
+        # passed in (`def __init__(self, args)`) sees the parsers of the folders above it, and where their
+        # options reach in those folders
+        sources = {rel} | imported.get(rel, set()) | importers.get(rel, set())
+        program = set(sources)
+        if f.takes_options:
+            for parser, members in parsers.items():
+                if rel.startswith(folder(parser)):
+                    sources.add(parser)
+                    program.update(members)
+        positions = set().union(*(facts[source].option_positions for source in program))
         for source in sorted(sources):
             for option in facts[source].options:
                 concepts = {p.split(":", 1)[0] for p in positions if p.split(":", 1)[1] in option.aliases}
                 if concepts:
                     found.setdefault(rel, []).append((option, concepts))
+                elif source in idle and not set(option.aliases) & idle[source]:
+                    # parsed, and nothing in the project reads it: a literal does the job it names
+                    concepts = {c for c, names in CONCEPT_OPTIONS.items() if set(option.aliases) & names}
+                    unread = OptionDef(option.loc, option.name, option.aliases, read=False)
+                    found.setdefault(rel, []).append((unread, concepts))
     return found
 
 

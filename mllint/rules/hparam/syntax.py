@@ -29,6 +29,10 @@ TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "
             "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument", "mul_(", "lerp_(", "decay",
             "momentum")
 
+NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
+                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)  # parameters that are no recipe (sizes, indices, modes)
+
+
 def trivial(value: Value | None, extra: tuple = ()) -> bool:
     if isinstance(value, tuple):
         return all(trivial(v, extra) for v in value)
@@ -275,3 +279,151 @@ def _calls_in(node: cst.CSTNode):
             yield current
         stack.extend(children(current))
 
+
+
+_SHAPE_EXPONENTS = (0.5, -0.5, 1.5, -1.5)
+
+
+def shape_exponents(expr: cst.CSTNode) -> set[int]:
+    """ids of the exponents of an inverse-square-root schedule (`step ** -0.5`, `warmup ** -1.5`,
+    `np.power(step, -0.5)`): the schedule's shape (Vaswani et al.'s Noam schedule), as the half of a half-cosine."""
+    found: set[int] = set()
+    for node in _nodes(expr):
+        exponent = None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power):
+            exponent = node.right
+        elif isinstance(node, cst.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] in ("pow", "power", "float_power") \
+                and len(node.args) == 2:
+            exponent = node.args[1].value
+        if exponent is not None and any(same_value(number(exponent), e) for e in _SHAPE_EXPONENTS):
+            found.add(id(exponent))
+    return found
+
+
+def _nodes(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+
+
+_LOGGING_CALL = re.compile(r"^(?:print|pprint|log|logging|info|debug|warning|warn|error|write|add_scalars?|log_metrics?|"
+                           r"set_description|set_postfix|format|str|repr|update_lr_display)$", re.I)
+
+
+def logging_call(node: cst.CSTNode) -> bool:
+    """Is node a call that only prints or logs (or formats a message), or an f-string?"""
+    if isinstance(node, cst.FormattedString):
+        return True
+    if isinstance(node, cst.Call):
+        name = (dotted(node.func) or "").rsplit(".", 1)[-1]
+        if not name and isinstance(node.func, cst.Attribute):
+            name = node.func.attr.value
+        return bool(_LOGGING_CALL.match(name))
+    return False
+
+
+def _reference(node: cst.Name, parent) -> bool:
+    """Is this Name a reference to a variable (not `x.lr`'s attribute, not the keyword of `f(lr=...)`)?"""
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        return False
+    return not (isinstance(parent, cst.Arg) and parent.keyword is node)
+
+
+def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """Is `name`, bound at `stmt`, read anywhere it can still act: after stmt, in a loop around stmt (the next
+    pass), or in a function that stmt's module-level binding reaches; reads inside a print, a log call or an
+    f-string do not count (logging is no hyper-parameter position)."""
+    loops: list[cst.CSTNode] = []
+    state = {"after": False, "found": False}
+
+    def visit(node: cst.CSTNode, ancestors: list, in_function: bool, in_log: bool) -> None:
+        if state["found"]:
+            return
+        if node is stmt:
+            loops.extend(a for a in ancestors if isinstance(a, (cst.For, cst.While)))
+            state["after"] = True
+            return  # the statement itself: its own reads are before its binding
+        parent = ancestors[-1] if ancestors else None
+        if isinstance(node, cst.Name) and node.value == name and not in_log and _reference(node, parent):
+            target = isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node
+            if not target and (state["after"] or in_function or any(l in ancestors for l in loops)):
+                state["found"] = True
+                return
+        inner_function = in_function or (isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not root)
+        inner_log = in_log or logging_call(node)
+        ancestors.append(node)
+        for child in children(node):
+            visit(child, ancestors, inner_function, inner_log)
+        ancestors.pop()
+
+    visit(root, [], False, False)
+    if state["found"] or not loops:
+        return state["found"]
+    # a read earlier inside a loop around stmt reaches the next pass
+    return _read_outside_log(loops[0], stmt, name)
+
+
+def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    def visit(node: cst.CSTNode, parent, in_log: bool) -> bool:
+        if node is stmt:
+            return False
+        if isinstance(node, cst.Name) and node.value == name and not in_log and _reference(node, parent):
+            return not (isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node)
+        inner = in_log or logging_call(node)
+        return any(visit(child, node, inner) for child in children(node))
+
+    return visit(loop, None, False)
+
+
+def acts(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """Does the object bound to `name` at `stmt` act anywhere: read after stmt (until a statement of root's
+    body binds the name again) or in a function, passed on, stored or returned? At a module's top level (a
+    notebook, a `__main__` block), method calls without arguments standing alone (`opt.zero_grad()`, one
+    `opt.step()` of a demo) do not act: a single step outside any loop trains nothing."""
+    top = isinstance(root, cst.Module)
+    body = list(getattr(getattr(root, "body", None), "body", ())) if not top else list(root.body)
+    state = {"live": False}
+
+    def rebinds(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.SimpleStatementLine) and any(
+            isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                  for t in small.targets) for small in node.body)
+
+    def visit(node: cst.CSTNode, parent, nested: bool, in_function: bool) -> bool:
+        if node is stmt:
+            state["live"] = True
+            return False
+        counts = state["live"] or in_function
+        if counts and not nested and top and isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 \
+                and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, cst.Call):
+            call = node.body[0].value
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name \
+                    and not call.args:  # `opt.step()` alone (`opt.step(closure)` of L-BFGS may run many iterations)
+                return False
+        if counts and isinstance(node, cst.Name) and node.value == name and _reference(node, parent):
+            return not (isinstance(parent, cst.AssignTarget) and parent.target is node)
+        function = in_function or (isinstance(node, (cst.FunctionDef, cst.Lambda)) and node is not root)
+        inner = nested or function or (isinstance(node, (cst.For, cst.While, cst.ClassDef, cst.ListComp,
+                                                         cst.GeneratorExp, cst.DictComp, cst.SetComp)) and node is not root)
+        for child in children(node):
+            if visit(child, node, inner, function):
+                return True  # (`opt = LARC(opt)` reads the old object before it binds a new one)
+            if state["live"] and not function and child is not stmt and any(child is b for b in body) and rebinds(child):
+                state["live"] = False  # a new object from here on
+        return False
+
+    return visit(root, None, False, False)
+
+
+def is_read(root: cst.CSTNode, name: str) -> bool:
+    """Is the variable `name` read anywhere in root (not only bound)?"""
+
+    def visit(node: cst.CSTNode, parent) -> bool:
+        if isinstance(node, cst.Name) and node.value == name and _reference(node, parent):
+            return not (isinstance(parent, cst.AssignTarget) and parent.target is node)
+        return any(visit(child, node) for child in children(node))
+
+    return visit(root, None)
