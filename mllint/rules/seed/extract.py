@@ -20,6 +20,7 @@ from ...core.names import dotted
 from .sweeps import launches
 from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
 from ...core.origins import option_of_call, spelling
+from ...core.config_model import ConfigCollector, ConfigFacts
 from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
@@ -79,9 +80,6 @@ _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
 _DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
-_CONFIG_CALL = re.compile(r"^(?:HParams|dict|EasyDict|edict|AttrDict|ConfigDict|Namespace|SimpleNamespace|"
-                          r"DotMap|Munch|Box|CN|CfgNode|create)$|(?:Config|Params|Args|Hparams|Options|Cfg)$")
-_CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
 
 
 def _tail(expr: cst.BaseExpression) -> str:
@@ -275,15 +273,25 @@ class _SeedVisitor(ScopedVisitor):
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
+        self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
+        self._definitions: list[cst.CSTNode] = []  # the enclosing functions and classes (also in the light pass)
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
+        # the config model's hooks, fed by this walk: seed keys only
+        self.configs = ConfigCollector(ctx, want=lambda key: bool(SEED_NAME.match(key.lower())))
 
     # --- scopes -------------------------------------------------------------------------
+    def _descend(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        self._definitions.append(node)
+        super()._descend(node)
+        self._definitions.pop()
+
     def scope_id(self) -> str:
         name = self.scope_name()
         return "<main>" if name == "<module>" and self.in_main else name
 
     def visit_If(self, node: cst.If) -> bool:
+        self.configs.on_if(node, self.scope_id())
         guard = _guard(node.test)
         if guard is not None:
             self.guards.setdefault(guard[0], set()).add(guard[1])
@@ -303,6 +311,7 @@ class _SeedVisitor(ScopedVisitor):
         if any(_DATA_BASE.search(dotted(base.value) or "") for base in node.bases):
             self.data_classes.add(qualified)
         self._dataclass_options(node)
+        self.configs.on_class(node, self.scope_id())
 
     def _in_data_class(self) -> bool:
         """Inside a dataset class: a seed there fixes which samples it holds (`random.seed(0)` then
@@ -328,7 +337,7 @@ class _SeedVisitor(ScopedVisitor):
     def _links(self, node: cst.Call, callee: str | None) -> None:
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
-        if is_training_call(node):
+        if is_training_call(node) and not self._input_gradient(node):
             self.facts.trains.add(scope)
         if callee and self.ctx.is_project_name(callee):
             self._ref(callee)
@@ -352,11 +361,21 @@ class _SeedVisitor(ScopedVisitor):
                 isinstance(value, cst.SimpleString) and ".py" in value.value
             ):
                 self._launch(value, scope)
-            if isinstance(value, cst.SimpleString) and (
-                arg.keyword is not None and arg.keyword.value in ("config_path", "config_name")
-                or _CONFIG_FILE.search(value.value.strip("'\""))
-            ):
-                self.facts.strings.setdefault(scope, set()).add(value.value.strip("'\""))
+        self.configs.on_call(node, callee, scope)  # config values and the config files the call names
+
+    def _input_gradient(self, node: cst.Call) -> bool:
+        """A `backward()` that computes the gradient of an input perturbation, not of the weights: an
+        adversarial attack (FGSM/PGD) or a saliency map, whose function steps no optimiser."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
+            return False
+        function = next((d for d in reversed(self._definitions) if isinstance(d, cst.FunctionDef)), None)
+        if function is None:
+            return False
+        key = id(function)
+        if key not in self._input_grads:
+            self._input_grads[key] = _perturbs_input(function)
+        return self._input_grads[key]
 
     def _launch(self, value: cst.BaseExpression, scope: str) -> None:
         """Scripts a command runs: `os.system(f"python train.py --seed {s}")`, `run(["python", "train.py"])`."""
@@ -440,24 +459,9 @@ class _SeedVisitor(ScopedVisitor):
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
-        if _CONFIG_CALL.search((callee or dotted(node.func) or "").rsplit(".", 1)[-1]):
-            for arg in node.args:  # `HParams(seed=1234)`, `dict(seed=0)`, `EasyDict(seed=42)`
-                if arg.keyword is not None and SEED_NAME.match(arg.keyword.value.lower()):
-                    self._config_seed(arg.value, arg.keyword.value)
-
-    def _config_seed(self, value: cst.BaseExpression, key: str, at: cst.CSTNode | None = None,
-                     fallback: bool = False) -> None:
-        literal = values.int_value(value)
-        if literal is None or literal < 0 or self._in_data_class():
-            return
-        self.facts.config_seeds.append((self.ctx.loc(at or value), key, literal, self.scope_id(), fallback))
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        for element in node.elements:  # `{"seed": 0, ...}`: a config written as a dict
-            if isinstance(element, cst.DictElement):
-                key = values.str_value(element.key)
-                if key and SEED_NAME.match(key.lower()):
-                    self._config_seed(element.value, key)
+        self.configs.on_dict(node, self.scope_id())  # `{"seed": 0, ...}`: a config written as a dict
 
     def _seeds_a_data_split(self, node: cst.Call) -> bool:
         """A generator that only permutes or splits a dataset fixes the split, which every compared method
@@ -493,10 +497,6 @@ class _SeedVisitor(ScopedVisitor):
             self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
         elif value.kind == OPTION:
             self._option_use(value.name, call)
-            inner = arg.args[0].value if isinstance(arg, cst.Call) and dotted(arg.func) == "int" and arg.args else arg
-            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get" \
-                    and len(inner.args) >= 2:  # `cfg.get("seed", 1337)`: the code's default when no config sets it
-                self._config_seed(inner.args[1].value, value.name, at=call, fallback=True)
         elif value.kind == "param" and self._is_cli_command():
             self._option_use(value.name, call)  # a click/typer command's parameter
         elif value.kind == "param" and self.function_name():
@@ -594,9 +594,8 @@ class _SeedVisitor(ScopedVisitor):
                         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
-            if isinstance(target.target, cst.Attribute) and SEED_NAME.match(target.target.attr.value.lower()):
-                self._config_seed(node.value, target.target.attr.value)
+        self.configs.on_assign(node, self.scope_id())  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
+        self.configs.on_bool_default(node, self.scope_id())  # `seed = seed or 0`
         if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
             self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
         for target in node.targets:
@@ -616,6 +615,35 @@ class _SeedVisitor(ScopedVisitor):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _perturbs_input(function: cst.FunctionDef) -> bool:
+    """Does the function read the gradient of a tensor it made from its input (`delta =
+    torch.zeros_like(X)`, then `delta.grad`), or take the sign of a gradient (`torch.sign(grad)`,
+    `x.grad.sign()`), without stepping an optimiser? Training reads the weights' gradients through an
+    optimiser or a hand-written update (`w -= lr * w.grad`) and never takes their sign."""
+    made_like: set[str] = set()
+    grads: set[str] = set()
+    signed = False
+    for inner in walk(function.body):
+        if isinstance(inner, cst.Call):
+            func = inner.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name == "step" and is_training_call(inner):
+                return False
+            if name == "sign" and any(_reads_grad(n) for n in walk(inner)):
+                signed = True
+        elif isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+            if any(isinstance(n, cst.Attribute) and n.attr.value.endswith("_like") or
+                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)):
+                made_like.add(inner.targets[0].target.value)
+        elif isinstance(inner, cst.Attribute) and inner.attr.value == "grad" and isinstance(inner.value, cst.Name):
+            grads.add(inner.value.value)
+    return signed or bool(made_like & grads)
+
+
+def _reads_grad(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Attribute) and node.attr.value == "grad" or isinstance(node, cst.Name) and node.value == "grad"
 
 
 def _seeding_method(func: cst.BaseExpression, callee: str | None, ctx: ModuleContext) -> bool:
@@ -641,7 +669,8 @@ class _LinkVisitor(_SeedVisitor):
         super().__init__(ctx, Scope(ctx.module, None))
 
     def visit_Call(self, node: cst.Call) -> None:
-        self._links(node, self.names.callee(node))
+        callee = self.names.callee(node)
+        self._links(node, callee)
 
     def on_class(self, node: cst.ClassDef) -> None:
         self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
@@ -670,11 +699,25 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
             and "TrainingArguments" not in ctx.text:
         visitor: _SeedVisitor = _LinkVisitor(ctx)
         visitor.visit_children(ctx.module)
+        visitor.facts.config.loads = visitor.configs.facts.loads
         return None if visitor.facts.empty() else visitor.facts
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
     visitor.facts.options = [o for o in visitor.facts.options if not _sentinel(o, visitor.guards)]
+    visitor.facts.config = _seed_configs(visitor)
     return None if visitor.facts.empty() else visitor.facts
+
+
+def _seed_configs(visitor: _SeedVisitor) -> "ConfigFacts":
+    """The config model's seed values that can fix a run's seed: non-negative integers (a negative one turns
+    seeding off), not those of a dataset class (they fix which samples it holds)."""
+    facts = visitor.configs.facts
+    facts.values = [
+        v for v in facts.values
+        if isinstance(v.value, int) and not isinstance(v.value, bool) and v.value >= 0
+        and not any(v.scope.startswith(c + ".") or v.scope == c for c in visitor.data_classes)
+    ]
+    return facts
 
 
 def _sentinel(option: SeedOption, guards: dict[str, set[str]]) -> bool:
