@@ -133,7 +133,10 @@ def _analyse(project: Project) -> SeedAnalysis:
 
     kept = [use for use in uses if keep(use.rel, use.scope)]
     kept += _config_objects(project, graph, facts, option_uses, keep)
-    options = _options(project, graph, facts, option_uses, keep)
+    launched = _launch_seeds(project, graph, option_uses, keep)
+    kept += [use for use, _ in launched]
+    options = [o for o in _options(project, graph, facts, option_uses, keep)
+               if not any(script == o.rel and key == spelling(o.option.dest) for _, (script, key) in launched)]
     configs = _configs(project, graph, facts, option_uses, keep, swept)
     return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
 
@@ -206,6 +209,31 @@ def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
             continue
         chosen.append((use, entries))
     return [use for use, _ in chosen]
+
+
+def _launch_seeds(project, graph, option_uses, keep) -> list[tuple[Use, tuple[str, str]]]:
+    """A launcher (shell script, Makefile) that runs a training script with one literal seed (`--seed 0`) and
+    never another fixes the run's seed as a literal does: reported at the launcher line, the seeding call
+    related; the script's option default is then not what the run uses (its SEED002 goes)."""
+    found = []
+    for rel, aux in sorted(project.aux_facts("seed").items()):
+        if not aux.launch_seeds or in_test_code(rel):
+            continue
+        line, column, flag, value = aux.launch_seeds[0]
+        key = spelling(flag)
+        for script in _launched(project, rel, aux.launches):
+            run = graph.run_of(f"{script}:<main>")
+            seeding = [(r, loc, scope) for r, name, loc, scope in option_uses
+                       if spelling(name) == key and node_of(r, scope) in run]
+            if not seeding or not any(keep(r, scope) for r, _, scope in seeding):
+                continue
+            r, loc, scope = sorted(seeding, key=lambda s: (s[0] != script, s[0], s[1].line))[0]
+            where = Loc(line, column, line, column + len(flag), aux.display)
+            use = Use(rel, where, value, f"`{flag} {value}` in {os.path.basename(rel)}, which runs {os.path.basename(script)}",
+                      "<module>", [Related(loc, f"`{flag.lstrip('-')}` seeds the run here")])
+            found.append((use, (script, key)))
+            break
+    return found
 
 
 def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
