@@ -89,9 +89,12 @@ class SeedOptionSingleDefault(Rule):
             option = item.option
             related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
                 Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+            if item.default_at is not None:  # no default of its own: the code fills one in
+                related.insert(0, Related(item.default_at, f"`{option.dest}` set to {option.default} when not given"))
             yield self.finding(
                 option.loc,
-                f"seed option {option.name} defaults to {option.default} and {unswept}: "
+                f"seed option {option.name} defaults to {option.default}"
+                f"{' (set by the code when not given)' if item.default_at is not None else ''} and {unswept}: "
                 "as shipped, the code runs this one seed",
                 related=related,
             )

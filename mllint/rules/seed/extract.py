@@ -566,6 +566,8 @@ class _SeedVisitor(ScopedVisitor):
         value = option.default if isinstance(option.default, int) and not isinstance(option.default, bool) else None
         if value is not None:
             self.facts.options.append(SeedOption(self.ctx.loc(node), option.name, dest, value, scope=self.scope_id()))
+        elif _no_default(values.keyword(node, "default")):  # the code may give it one
+            self.facts.open_options.append(SeedOption(self.ctx.loc(node), option.name, dest, 0, scope=self.scope_id()))
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
@@ -718,6 +720,10 @@ def _seed_configs(visitor: _SeedVisitor) -> "ConfigFacts":
         and not any(v.scope.startswith(c + ".") or v.scope == c for c in visitor.data_classes)
     ]
     return facts
+
+
+def _no_default(default: cst.BaseExpression | None) -> bool:
+    return default is None or isinstance(default, cst.Name) and default.value == "None"
 
 
 def _sentinel(option: SeedOption, guards: dict[str, set[str]]) -> bool:

@@ -67,6 +67,8 @@ class SeedFacts:
     option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
     sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
     cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
+    # seed options without a default (`default=None`): the code may fill one in (`if args.seed is None: args.seed = 0`)
+    open_options: list[SeedOption] = field(default_factory=list)
     # What the scopes of the module do, for "does this seeded run train?" and "what does this sweep run?".
     # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
     # `if __name__ == "__main__":` block).

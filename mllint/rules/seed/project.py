@@ -61,6 +61,7 @@ class OptionFinding:
     rel: str
     option: SeedOption
     seeds_here: Loc | None  # where the option seeds the run of the entry point that defines it
+    default_at: Loc | None = None  # an option without a default: where the code fills one in
 
 
 @dataclass
@@ -373,11 +374,23 @@ def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, s
         folder = os.path.dirname(folder)
 
 
+def _filled_in(project: Project, facts: dict[str, SeedFacts], rel: str, f: SeedFacts):
+    """Options without a default that the code gives one (`if args.seed is None: args.seed = 0`, `seed =
+    args.seed or 0`, in the module that defines the option): (the option with that default, where it is set)."""
+    model = config_model(project, facts)
+    for option in f.open_options:
+        filled = model.resolve(option.dest, where=lambda r, _: r == rel, kinds=(DEFAULT,))
+        if filled:
+            value = filled[0].value
+            yield SeedOption(option.loc, option.name, option.dest, value.value, scope=option.scope), value.loc
+
+
 def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
     found = []
     readmes: dict[str, list[tuple[str, str]]] = {}
     for rel, f in facts.items():
-        for option in f.options:
+        candidates = [(o, None) for o in f.options] + list(_filled_in(project, facts, rel, f))
+        for option, default_at in candidates:
             if not keep(rel, option.scope):
                 continue
             if _stated_sweep(project, rel, readmes):
@@ -393,9 +406,9 @@ def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
             here = [(r, loc) for r, name, loc, scope in option_uses if spelling(name) == key and node_of(r, scope) in run]
             if here:
                 here.sort(key=lambda item: (item[0] != rel, item[0], item[1].line))
-                found.append(OptionFinding(rel, option, here[0][1]))
+                found.append(OptionFinding(rel, option, here[0][1], default_at))
             elif any(spelling(name) == key and project.covers(unit, r) for r, name, _, _ in option_uses):
-                found.append(OptionFinding(rel, option, None))  # seeds in the unit; the link is not resolved
+                found.append(OptionFinding(rel, option, None, default_at))  # seeds in the unit; the link is not resolved
     return found
 
 
