@@ -176,3 +176,13 @@ def test_facts_pickle():
     facts = facts_of("cfg = dict(seed=1)\ncfg.merge_from_file('a.yaml')\n")
     again = pickle.loads(pickle.dumps(facts))
     assert again == facts and again.values[0].key == "seed"
+
+
+def test_hydra_values(tmp_path):
+    (tmp_path / "conf" / "optim").mkdir(parents=True)
+    (tmp_path / "conf" / "train.yaml").write_text("defaults:\n  - optim: adam\n  - _self_\nseed: 12\n")
+    (tmp_path / "conf" / "optim" / "adam.yaml").write_text("# Adam\nlr: 0.001\n")
+    model = cm.ConfigModel({}, str(tmp_path))
+    found = {(v.path, v.value, v.loc.path, v.loc.line) for v in model.hydra_values("conf", "train")}
+    assert found == {("seed", 12, "conf/train.yaml", 4), ("optim.lr", 0.001, "conf/optim/adam.yaml", 2)}
+    assert [v.path for v in model.hydra_values("conf", "train", want=lambda k: k == "seed")] == ["seed"]

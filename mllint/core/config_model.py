@@ -11,7 +11,8 @@ One question for every family and the recipe card: "`config.SEED`, `cfg.TRAIN.se
 - **per project** (`ConfigModel`): a key path read somewhere resolves to its defining values across the
   modules (`resolve`), narrowed by the caller to the modules of a run (`where`); which code loads a config
   file (`loaders`); and a config file's values with their lines (`file_values`: YAML/JSON/TOML through
-  `core/configs.py`, mmcv/mmengine Python configs with their `_base_` files).
+  `core/configs.py`, mmcv/mmengine Python configs with their `_base_` files; `hydra_values`: a Hydra app's
+  primary config composed with its defaults list).
 
 What is a defining value (`ConfigValue.kind`):
 - `attribute`: an attribute or key assigned on an object: yacs `_C.TRAIN.SEED = 0`, ml_collections
@@ -447,6 +448,39 @@ class ConfigModel:
         if config not in self._file_cache:
             self._file_cache[config] = list(_file_values(self.root, config, 0))
         return [v for v in self._file_cache[config] if want is None or want(v.path.rsplit(".", 1)[-1])]
+
+
+    def hydra_values(self, config_dir: str, name: str, want: Callable[[str], bool] | None = None) -> list[ConfigValue]:
+        """A Hydra/OmegaConf app's config as it starts (`@hydra.main(config_path=config_dir, config_name=name)`,
+        `config_dir` relative to the root): the primary file composed with its defaults list, each value at the
+        line of the file that set it (no command-line overrides)."""
+        from . import configs
+
+        folder = os.path.join(self.root, config_dir)
+        flat, _, set_by = configs.load_hydra(folder, name)
+        found = []
+        for key, value in flat.items():
+            if isinstance(value, dict) or "." not in key and any(k.endswith("." + key) for k in flat):
+                continue
+            if want is not None and not want(key.rsplit(".", 1)[-1]):
+                continue
+            source = os.path.relpath(set_by.get(key, os.path.join(folder, name + ".yaml")), self.root)
+            line, column = _line_of_key(os.path.join(self.root, source), key.rsplit(".", 1)[-1])
+            found.append(ConfigValue(key, value, Loc(line, column, line, column + len(key.rsplit(".", 1)[-1]) if line else 0,
+                                                     source), FILE, "<module>", os.path.basename(source)))
+        return found
+
+
+def _line_of_key(path: str, leaf: str) -> tuple[int, int]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read(2_000_000).splitlines()
+    except OSError:
+        return 0, 0
+    for i, raw in enumerate(lines):
+        if re.search(rf"(?<![\w.-]){re.escape(leaf)}\b", raw):
+            return i + 1, raw.find(leaf) + 1
+    return 0, 0
 
 
 def _file_values(root: str, config: str, depth: int) -> Iterator[ConfigValue]:

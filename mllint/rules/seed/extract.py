@@ -60,6 +60,9 @@ SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
     "transformers.Seq2SeqTrainingArguments": ("seed", "data_seed"),
 }
 GENERATOR = ("torch.Generator",)
+# APIs that make a generator object of its own (not the global state): inside a component, its private RNG.
+GENERATOR_OBJECTS = {"random.Random", "numpy.random.RandomState", "numpy.random.default_rng", "numpy.random.SeedSequence",
+                     "numpy.random.PCG64", "torch.Generator.manual_seed"}
 SPLIT_FUNCTIONS = {"random_split", "randperm", "permutation", "train_test_split", "split_dataset"}
 
 SEED_NAME = re.compile(r"^[a-z0-9_]*seed$")  # seed, random_seed, manualseed (`--manualSeed`); not seeds, seed_offset
@@ -275,6 +278,7 @@ class _SeedVisitor(ScopedVisitor):
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
         self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
         self._definitions: list[cst.CSTNode] = []  # the enclosing functions and classes (also in the light pass)
+        self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
         # the config model's hooks, fed by this walk: seed keys only
@@ -362,6 +366,28 @@ class _SeedVisitor(ScopedVisitor):
             ):
                 self._launch(value, scope)
         self.configs.on_call(node, callee, scope)  # config values and the config files the call names
+
+    def _owner_class(self) -> str | None:
+        """The qualified name of the innermost class around the current node, if any."""
+        names = []
+        owner = None
+        for definition in self._definitions:
+            names.append(definition.name.value)
+            if isinstance(definition, cst.ClassDef):
+                owner = ".".join([self.module_name, *names])
+        return owner
+
+    def component_sites(self) -> list[SeedSite]:
+        """The literal seeds of generator objects made inside a class that does not train (an optimiser, a
+        sampler, an augmentation keeps its own `random.Random(1337)`): internal to a library component, not
+        the run's seed. Those of a class that trains (a trainer) are the run's."""
+        kept = []
+        for owner, site in self._component_sites:
+            trains = _TRAINER.search(owner.rsplit(".", 1)[-1]) or any(
+                scope == owner or scope.startswith(owner + ".") for scope in self.facts.trains)
+            if trains:
+                kept.append(site)
+        return kept
 
     def _input_gradient(self, node: cst.Call) -> bool:
         """A `backward()` that computes the gradient of an input perturbation, not of the weights: an
@@ -494,7 +520,12 @@ class _SeedVisitor(ScopedVisitor):
         if value.kind == LITERAL and self._in_data_class():
             return
         if value.kind == LITERAL:
-            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
+            site = SeedSite(self.ctx.loc(call), api, value.value, self.scope_id())
+            owner = self._owner_class()
+            if api in GENERATOR_OBJECTS and owner is not None:  # a component's own generator: decided at the end
+                self._component_sites.append((owner, site))
+            else:
+                self.facts.sites.append(site)
         elif value.kind == OPTION:
             self._option_use(value.name, call)
         elif value.kind == "param" and self._is_cli_command():
@@ -706,6 +737,7 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
     visitor.facts.options = [o for o in visitor.facts.options if not _sentinel(o, visitor.guards)]
+    visitor.facts.sites += visitor.component_sites()
     visitor.facts.config = _seed_configs(visitor)
     return None if visitor.facts.empty() else visitor.facts
 
