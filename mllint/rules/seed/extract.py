@@ -19,7 +19,7 @@ from ...core.walk import walk
 from ...core.names import dotted
 from .sweeps import launches
 from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
-from ...core.origins import option_of_call, spelling
+from ...core.origins import ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, option_of_call, spelling, trace
 from ...core.config_model import ConfigCollector, ConfigFacts
 from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
@@ -145,83 +145,49 @@ class Value:
 
 
 class _Classifier:
+    """SEED's reading of a value's origins (`core.origins.trace`): a literal seed, an option (a command-line
+    option, a config field or key, an environment variable named for seeds), a parameter, a loop over seeds, or
+    derived (ranks, worker ids, run-time values)."""
+
     def __init__(self, ctx: ModuleContext, globals_are_options: bool) -> None:
         self.ctx = ctx
-        self.globals_are_options = globals_are_options
+        self.origins = Origins(ctx)
+        self.origins.globals_are_options = globals_are_options
 
-    def classify(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Value:
-        if depth > 12:
-            return Value(DERIVED)
-        literal = values.int_value(expr)
-        if literal is not None:
-            return Value(LITERAL, literal)
-        if isinstance(expr, cst.Name):
-            return self._name(expr.value, scope, depth)
-        if isinstance(expr, cst.Attribute):
-            name = expr.attr.value
-            qualified = self.ctx.names.qualify(expr)
-            if qualified and not self.ctx.is_project_name(qualified) and not SEED_NAME.match(name.lower()):
-                return Value(DERIVED)  # a library constant or function (but `FLAGS.seed` is an option)
-            return Value(DERIVED) if _rankish(name) else Value(OPTION, name=name)
-        if isinstance(expr, cst.Subscript):
-            key = None
-            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-                key = values.str_value(expr.slice[0].slice.value)
-            root = dotted(expr.value)
-            if root in ("os.environ",) and not (key and ENV_OPTION.search(key)):
-                return Value(DERIVED)
-            if key is not None:
-                return Value(DERIVED) if _rankish(key) else Value(OPTION, name=key)
-            return Value(DERIVED)
-        if isinstance(expr, cst.Call):
-            return self._call(expr, scope, depth)
-        if isinstance(expr, cst.BinaryOperation):
-            left = self.classify(expr.left, scope, depth + 1)
-            if isinstance(expr.operator, (cst.Modulo, cst.BitAnd, cst.FloorDivide, cst.RightShift, cst.LeftShift)):
-                return left  # range reduction: `x % 2**32` keeps x's nature
-            right = self.classify(expr.right, scope, depth + 1)
-            return _combine([left, right], arithmetic=True)
-        if isinstance(expr, cst.IfExp):
-            return _combine([self.classify(expr.body, scope, depth + 1), self.classify(expr.orelse, scope, depth + 1)])
-        if isinstance(expr, cst.BooleanOperation):
-            return _combine([self.classify(expr.left, scope, depth + 1), self.classify(expr.right, scope, depth + 1)])
-        return Value(DERIVED)
+    def classify(self, expr: cst.BaseExpression, scope: Scope) -> Value:
+        return _fold(trace(self.origins, expr, scope, lambda name: not _rankish(name)))
 
-    def _name(self, name: str, scope: Scope, depth: int) -> Value:
-        bindings = scope.lookup(name)
-        if not bindings:
-            return Value(DERIVED)
-        results = []
-        for binding in bindings:
-            if binding.kind == PARAM:
-                results.append(Value("param", name=name))
-            elif binding.kind == LOOP:
-                iterable = binding.node
-                sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or _mentions_seeds(iterable)
-                results.append(Value("loop", name=name, sweep=sweep))
-            elif binding.kind == ASSIGN and binding.index < 0:
-                owner = scope.owner(name)
-                if self.globals_are_options and owner is not None and owner.parent is None and not _rankish(name):
-                    results.append(Value(OPTION, name=name))
-                else:
-                    results.append(self.classify(binding.node, owner or scope, depth + 1))
-            else:
-                results.append(Value(DERIVED))
-        return _combine(results)
 
-    def _call(self, call: cst.Call, scope: Scope, depth: int) -> Value:
-        callee = self.ctx.names.callee(call) or dotted(call.func) or ""
-        short = callee.rsplit(".", 1)[-1]
-        if callee in ("os.environ.get", "os.getenv") or short in ("getenv",):
-            key = values.str_value(values.positional(call, 0))
-            return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
-        if short in ("int", "abs") and call.args:
-            return self.classify(call.args[0].value, scope, depth + 1)
-        if short in ("get", "pop") and call.args or short == "getattr" and len(call.args) >= 2:
-            key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
-            if key and SEED_NAME.match(key.lower()):
-                return Value(OPTION, name=key)
-        return Value(DERIVED)  # run-time values: torch.initial_seed(), time.time(), get_rank(), ...
+def _fold(t: Trace) -> Value:
+    if t.how == LEAF:
+        return _leaf_value(t)
+    if t.how == REDUCE:
+        return _fold(t.parts[0])  # range reduction: `x % 2**32` keeps x's nature
+    return _combine([_fold(p) for p in t.parts], arithmetic=t.how == ARITH)
+
+
+def _leaf_value(t: Trace) -> Value:
+    origin = t.origin
+    kind, name = origin.kind, origin.name
+    if kind == OriginKind.LITERAL:
+        return Value(LITERAL, origin.value) if type(origin.value) is int else Value(DERIVED)
+    if kind == OriginKind.PARAM:
+        return Value("param", name=name)
+    if kind == OriginKind.LOOP:
+        sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or (
+            t.node is not None and _mentions_seeds(t.node))
+        return Value("loop", name=name, sweep=True) if sweep else Value(DERIVED)
+    if origin.root == "os.environ":  # an environment variable: a seed option only when named for seeds
+        return Value(OPTION, name=name) if name != "env" and ENV_OPTION.search(name) else Value(DERIVED)
+    if kind == OriginKind.CONFIG_KEY and origin.root == "call":  # `cfg.get("seed")`, `getattr(args, "seed", 0)`
+        return Value(OPTION, name=name) if SEED_NAME.match(name.lower()) else Value(DERIVED)
+    if kind == OriginKind.DERIVED and "." in name:  # a library attribute: `FLAGS.seed` is an option, `math.pi` not
+        last = name.rsplit(".", 1)[-1]
+        return Value(OPTION, name=last) if SEED_NAME.match(last.lower()) else Value(DERIVED)
+    if kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY, OriginKind.CONSTANT) and name:
+        last = name.rsplit(".", 1)[-1]
+        return Value(DERIVED) if _rankish(last) else Value(OPTION, name=last)
+    return Value(DERIVED)
 
 
 def _rankish(name: str) -> bool:
