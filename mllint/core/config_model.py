@@ -49,7 +49,7 @@ import libcst as cst
 
 from ..findings import Loc
 from .names import dotted
-from .origins import spelling
+from .origins import class_assignments, is_config_class, spelling
 from .syntax import const
 from .values import keyword, number, positional, str_value
 
@@ -68,9 +68,6 @@ _LOADERS = {"merge_from_file", "fromfile", "from_file", "load", "safe_load", "fu
             "read_config", "from_yaml", "from_json", "parse_config", "open", "load_cfg", "get_config",
             "load_yaml", "load_json", "cfg_from_file", "update_config", "Config", "initialize", "compose"}
 CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
-_CONFIG_CLASS = re.compile(r"(config|conf|cfg|args|arguments|options|settings|hparams|params|hyper)", re.I)
-_FIELD_DECORATORS = ("dataclass", "define", "attrs", "frozen", "attr.s", "s", "mutable")
-_FIELD_BASES = ("BaseModel", "BaseSettings", "NamedTuple", "Config", "PretrainedConfig", "CfgNode")
 
 
 @dataclass
@@ -223,23 +220,10 @@ class ConfigCollector:
 
     def on_class(self, node: cst.ClassDef, scope: str) -> None:
         """The fields of a config class: `seed: int = 42`, `seed = attr.ib(default=0)`, pydantic `Field(0)`."""
-        if not self._is_config_class(node):
+        if not is_config_class(node, self.ctx):
             return
-        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                target, value = None, None
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    target, value = small.target.value, small.value
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    target, value = small.targets[0].target.value, small.value
-                if target is None or value is None or target.startswith("_"):
-                    continue
-                if isinstance(value, cst.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in ("field", "Field", "ib", "attrib"):
-                    value = keyword(value, "default") or (positional(value, 0) if dotted(value.func).endswith("Field") else None)
-                    if value is None:
-                        continue
+        for small, target, value in class_assignments(node):
+            if value is not None:
                 self._value(target, value, small, FIELD, scope, node.name.value)
 
     def on_if(self, node: cst.If, scope: str) -> None:
@@ -326,17 +310,6 @@ class ConfigCollector:
                             self.facts.loads.setdefault("<module>", set()).add(text)
                     continue
                 self._nested(name, value, "<module>", "", MODULE)
-
-    def _is_config_class(self, node: cst.ClassDef) -> bool:
-        for deco in node.decorators:
-            target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
-            name = self.ctx.names.qualify(target) or dotted(target) or ""
-            if name.rsplit(".", 1)[-1] in _FIELD_DECORATORS or name.endswith("attr.s"):
-                return True
-        bases = [(self.ctx.names.qualify(b.value) or dotted(b.value) or "") for b in node.bases]
-        if any(b.endswith(_FIELD_BASES) for b in bases):
-            return True
-        return bool(_CONFIG_CLASS.search(node.name.value))
 
 
 def is_config_module(module: cst.Module) -> bool:

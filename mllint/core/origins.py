@@ -429,8 +429,10 @@ def option_of_call(call: cst.Call, names) -> Option | None:
                   literal if isinstance(literal, (str, bool)) else None, str_value(keyword(call, "action")))
 
 
-def fields_of(node: cst.ClassDef) -> Iterator[Option]:
-    """`lr: float = 0.1` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+def class_assignments(node: cst.ClassDef) -> Iterator[tuple[cst.CSTNode, str, cst.BaseExpression | None]]:
+    """(statement, name, value) of each `name: T = value`, `name = value` (and bare `name: T`) in a class body,
+    private names (`_x`) left out; `field(default=...)`, attrs' `attr.ib(default=...)` and pydantic's `Field(x)`
+    give their default (None when they have none)."""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     for stmt in body:
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -443,10 +445,20 @@ def fields_of(node: cst.ClassDef) -> Iterator[Option]:
                 target, value = small.targets[0].target.value, small.value
             if target is None or target.startswith("_"):
                 continue
-            if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
-                value = keyword(value, "default") or value
-            yield Option(OptionKind.FIELD, f"{node.name.value}.{target}", target, (target.lower(),), number(value),
-                         node=stmt)
+            if isinstance(value, cst.Call):
+                factory = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                if factory in ("field", "ib", "attrib"):
+                    value = keyword(value, "default")
+                elif factory == "Field":
+                    value = keyword(value, "default") or positional(value, 0)
+            yield small, target, value
+
+
+def fields_of(node: cst.ClassDef) -> Iterator[Option]:
+    """`lr: float = 0.1` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+    for small, target, value in class_assignments(node):
+        yield Option(OptionKind.FIELD, f"{node.name.value}.{target}", target, (target.lower(),), number(value),
+                     node=small)
 
 
 def parse_options(ctx: "ModuleContext") -> list[Option]:
@@ -470,15 +482,21 @@ def parse_options(ctx: "ModuleContext") -> list[Option]:
 _CONFIG_CLASS = re.compile(r"(config|conf|cfg|args|arguments|options|settings|hparams|params|hyper)", re.I)
 
 
-def _is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
+def is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
+    """A class whose attributes are settings: a dataclass, attrs or pydantic class, a NamedTuple, a `*Config`
+    base, or a class named for configs (`TrainArgs`, `Hparams`, `Settings`)."""
     for deco in node.decorators:
         target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
-        if (ctx.names.qualify(target) or dotted(target) or "").rsplit(".", 1)[-1] in ("dataclass", "define", "attrs", "frozen"):
+        name = ctx.names.qualify(target) or dotted(target) or ""
+        if name.rsplit(".", 1)[-1] in ("dataclass", "define", "attrs", "frozen", "mutable") or name.endswith("attr.s"):
             return True
     bases = [(ctx.names.qualify(b.value) or dotted(b.value) or "") for b in node.bases]
     if any(b.endswith(("BaseModel", "BaseSettings", "NamedTuple", "Config", "PretrainedConfig")) for b in bases):
         return True
     return bool(_CONFIG_CLASS.search(node.name.value))
+
+
+_is_config_class = is_config_class
 
 
 # --- statements, comments, docstrings --------------------------------------------------------------

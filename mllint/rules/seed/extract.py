@@ -19,7 +19,8 @@ from ...core.walk import walk
 from ...core.names import dotted
 from .sweeps import launches
 from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
-from ...core.origins import ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, option_of_call, spelling, trace
+from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
+                             spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
 from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
 
@@ -568,29 +569,19 @@ class _SeedVisitor(ScopedVisitor):
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
-        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            if not isinstance(stmt, cst.SimpleStatementLine):
+        for small, target, value in class_assignments(node):
+            if value is None:
                 continue
-            for small in stmt.body:
-                target, value = None, None
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
-                    target, value = small.target.value, small.value
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    target, value = small.targets[0].target.value, small.value
-                if target is None or value is None:
-                    continue
-                lowered = target.lower()
-                if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
-                    value = values.keyword(value, "default") or value
-                if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
-                    self._sweep(small, f"`{target}` lists several seeds")
-                elif SEED_NAME.match(lowered):
-                    literal = values.int_value(value)
-                    if literal is not None:
-                        self.facts.options.append(
-                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
-                                       scope=".".join([self.module_name, *self.stack, node.name.value]))
-                        )
+            lowered = target.lower()
+            if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
+                self._sweep(small, f"`{target}` lists several seeds")
+            elif SEED_NAME.match(lowered):
+                literal = values.int_value(value)
+                if literal is not None:
+                    self.facts.options.append(
+                        SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
+                                   scope=".".join([self.module_name, *self.stack, node.name.value]))
+                    )
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self.configs.on_assign(node, self.scope_id())  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
