@@ -297,9 +297,11 @@ class _SeedVisitor(ScopedVisitor):
 
     def _train_def(self, node: cst.FunctionDef, qualified: str) -> None:
         """A function named for training (`def train_nn(...)`, `def fit(...)`) trains, even when its loop
-        updates weights by hand; not `model.train()`-like methods without parameters besides self."""
+        updates weights by hand; not `model.train()`-like methods without parameters besides self, nor one
+        without a loop that hands its work to a library (a tokenizer's `train()` calling SentencePiece's trainer):
+        what it calls decides."""
         params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
-        if params and _TRAIN_CALL.match(node.name.value):
+        if params and _TRAIN_CALL.match(node.name.value) and _has_loop(node):
             self.facts.trains.add(qualified)
 
     def _ref(self, name: str) -> None:
@@ -605,6 +607,10 @@ class _SeedVisitor(ScopedVisitor):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _has_loop(function: cst.FunctionDef) -> bool:
+    return any(isinstance(n, (cst.For, cst.While)) for n in walk(function.body))
 
 
 def _perturbs_input(function: cst.FunctionDef) -> bool:
