@@ -58,8 +58,10 @@ class FixedSeedLiteral(Rule):
             where = "" if first.scope.startswith("<") else f" in `{first.scope.rsplit('.', 1)[-1]}()`"
             message = f"seed fixed to {first.value} by {first.api}{where}, and {unswept}: the result rests on one draw"
             if others:
-                message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} here)"
-            related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}") for o in others]
+                where_others = "here" if all(o.rel == first.rel for o in others) else "in this run"
+                message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} {where_others})"
+            related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
+                                              + ("" if o.rel == first.rel else " at import time")) for o in others]
             yield self.finding(first.loc, message, related=related)
         for config in analysis.configs:
             message = (

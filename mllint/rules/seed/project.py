@@ -250,7 +250,43 @@ def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
                     key = (use.rel, top)
                     break
         groups[key].append(use)
-    return [sorted(group, key=_position) for group in groups.values()]
+    return _join_imported(groups, graph)
+
+
+def _join_imported(groups: dict[tuple[str, str], list[Use]], graph: CallGraph) -> list[list[Use]]:
+    """One finding per run: the import-time seeds of modules that a script imports (`np.random.seed(0)` at the
+    top of an augmentation module, `torch.manual_seed(0)` at the top of the trainer's module) join one finding:
+    that of the script itself when it seeds, else that of the module that trains, else the first."""
+    runs: dict[frozenset[str], list[tuple[str, str]]] = defaultdict(list)
+    for rel, scope in groups:
+        if scope != "<module>":
+            continue
+        top = _top_files(graph, node_of(rel, scope))
+        if top and rel not in top:  # imported by the scripts in `top`, not one of them
+            runs[frozenset(top)].append((rel, scope))
+    joined: dict[tuple[str, str], tuple[str, str]] = {}
+    for top, keys in runs.items():
+        own = [k for k in groups if k[0] in top]
+        if len(keys) + len(own) < 2 or len(top) != 1:
+            continue
+        keys.sort(key=lambda k: (k[0] not in graph.training_files, k[0]))
+        head = sorted(own)[0] if own else keys[0]
+        for key in keys:
+            if key != head:
+                joined[key] = head
+    found = {key: sorted(group, key=_position) for key, group in groups.items() if key not in joined}
+    for key, head in sorted(joined.items()):
+        found[head] += sorted(groups[key], key=_position)  # after the head's own seeds, file by file
+    return list(found.values())
+
+
+def _top_files(graph: CallGraph, node: str) -> set[str]:
+    """The files of the scripts whose runs reach `node`: its entry points that no other file's entry reaches."""
+    entries = graph.entries(node)
+    files = {graph.file_of.get(e, e.rsplit(":", 1)[0]) for e in entries}
+    reached = {f for f in files for e in entries
+               if graph.file_of.get(e, e.rsplit(":", 1)[0]) != f and f"{f}:<module>" in graph.forward(e)}
+    return files - reached
 
 
 def _position(use: Use) -> tuple[int, int, int]:
