@@ -273,7 +273,7 @@ def _leaf(kind: OriginKind, name: str = "", root: str = "", node: cst.CSTNode | 
     return Trace(LEAF, Origin(kind, name=name, root=root, fallback=fallback), node=node)
 
 
-_REDUCING = (cst.Modulo, cst.BitAnd, cst.FloorDivide, cst.RightShift, cst.LeftShift)
+_REDUCING = ("Modulo", "BitAnd", "FloorDivide", "RightShift", "LeftShift")  # by name: no libcst at import time
 _ENV_CALLS = ("os.environ.get", "os.getenv")
 
 
@@ -315,7 +315,7 @@ def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
         return parts[0] if len(parts) == 1 else Trace(CHOICE, parts=parts)
     if isinstance(expr, cst.BinaryOperation):
         left = trace(origins, expr.left, scope, global_option, depth + 1)
-        if isinstance(expr.operator, _REDUCING):
+        if type(expr.operator).__name__ in _REDUCING:
             return Trace(REDUCE, parts=[left])
         return Trace(ARITH, parts=[left, trace(origins, expr.right, scope, global_option, depth + 1)])
     if isinstance(expr, cst.IfExp):
