@@ -34,6 +34,23 @@ Paths match when one is a suffix of the other, component by component, spelling-
 finds `train.seed` in the JSON loaded into `hps`. The object a path is read on is not tracked through
 assignments: the caller scopes candidates to the code a run executes.
 
+How a family uses it (SEED does; HPARAM can the same way):
+
+    # per module, in the family's own walk (no walk of its own): call the hooks, keep the facts
+    self.configs = ConfigCollector(ctx, want=lambda key: key in WANTED)     # in the visitor's __init__
+    self.configs.on_assign(node, scope) / on_call(node, callee, scope) / on_dict(node, scope)
+    self.configs.on_class(node, scope) / on_if(node, scope) / on_bool_default(node, scope)
+    facts.config = self.configs.facts                                          # picklable ConfigFacts
+    # (without a walk of its own: `collect(ctx, want)`)
+
+    # per project
+    model = ConfigModel({rel: f.config for rel, f in family_facts.items()}, project.root, project.files)
+    root, path = key_path(expr)              # in the worker, for the read: `cfg.TRAIN.lr` -> ("cfg", "TRAIN.lr")
+    model.resolve("TRAIN.lr", where=lambda rel, scope: ...)   # -> [Definition(rel, ConfigValue)], source order
+    model.loaders("configs/a.yaml")          # -> [(rel, scope)] of the code that names the file
+    model.file_values("configs/a.yaml")      # -> [ConfigValue] of a YAML/JSON/TOML/Python config (`_base_` first)
+    model.hydra_values("conf", "train")      # -> [ConfigValue] of a Hydra app's composed config
+
 Not covered: values computed at run time (a config's value built from another), command-line overrides
 (`--cfg.seed=1`, `merge_from_list(args.opts)`), Hydra's command-line overrides, dynamic keys, `setattr` with
 a computed name, and config classes instantiated with non-literal arguments.
