@@ -358,11 +358,12 @@ _PROSE_SWEEP = re.compile(
     + r"|(?:±|\+/-|\+-)\s*(?:std|standard deviation|s\.?d\.?)\b[^.\n|]{0,40}?\b(?:seeds|runs)\b"
     + r"|(?:std|standard deviation)\s+(?:over|across|of)\s+" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:runs|seeds)\b"
     + r"|\b" + _NUMBER + r"\s+(?:random\s+|different\s+|independent\s+)?(?:seeds|runs)\b[^.\n|]{0,30}?\b(?:averaged|mean|median)\b"
+    # "4 trials with different random seeds ... mean and std": runs stated with different seeds, and their
+    # aggregate reported in the same sentence (without one, the runs may be anything: a search, the paper's)
     + r"|\b" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:trials|runs|repetitions|experiments)\s+(?:with|using|over|on)\s+"
-    r"(?:\w+\s+)?(?:different|distinct|independent|random)\s+(?:random\s+)?seeds\b"
-    # a result table whose cells are mean ± deviation: `| 76.3 ± 0.4 |`
-    + r"|^[^\n]*\|[^\n|]*\d\s*(?:±|\+/-|\+-)\s*\d[^\n]*\|",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?:\w+\s+)?(?:different|distinct|independent|random)\s+(?:random\s+)?seeds\b[^.\n]{0,80}?"
+    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)",
+    re.IGNORECASE,
 )
 # Prose that documents the project's scripts: READMEs, results pages and any Markdown/reST page beside them
 # (`FINETUNE.md`, `docs/TRAINING.md`).
@@ -371,8 +372,8 @@ _README = re.compile(r"^(?:readme|results?)(?:\.\w+)?$|\.(?:md|markdown|rst)$", 
 
 def prose_sweeps(text: str) -> list[int]:
     """Lines of a README or results page that state a sweep over seeds ("mean of 5 runs", "averaged
-    over 3 seeds", "± std over seeds", "median of 3 runs", "4 trials with different random seeds", a result
-    table of `mean ± std` cells)."""
+    over 3 seeds", "± std over seeds", "median of 3 runs", "4 trials with different random seeds"). A bare `±`
+    in a result table is not enough: it may be a deviation over folds, a confidence interval over the test set."""
     return [text.count("\n", 0, m.start()) + 1 for m in _PROSE_SWEEP.finditer(text)]
 
 
