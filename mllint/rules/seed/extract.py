@@ -22,7 +22,7 @@ from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signa
 from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
                              spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
-from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
+from ...core.scopes import Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
 SEED_APIS: dict[str, tuple[str, ...]] = {
