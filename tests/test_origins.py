@@ -237,3 +237,55 @@ def test_config_read_keeps_its_default():
     origin = origin_of("import yaml\ncfg = yaml.safe_load(open('c.yaml'))\n", "cfg.get('clip', 5.0)")
     assert origin.kind == OriginKind.CONFIG_KEY and origin.name == "clip"
     assert o.number(origin.fallback) == 5.0
+
+
+def _trace_of(source: str, name: str, function: str | None = None):
+    """The trace of the value assigned to `name` (in `function`, or at module level)."""
+    ctx = context(textwrap.dedent(source))
+    scope = ctx.module_scope
+    if function is not None:
+        node = ctx.names.functions[function] if hasattr(ctx.names, "functions") else None
+        node = node or next(n for n in ctx.module.body if isinstance(n, cst.FunctionDef) and n.name.value == function)
+        scope = ctx.scopes[id(node)]
+    binding = scope.lookup(name)[-1]
+    return o.trace(Origins(ctx), binding.node, scope)
+
+
+def _leaves(t):
+    return [(leaf.kind.value, leaf.name, leaf.root) for leaf in t.leaves()]
+
+
+def test_trace_through_names_arithmetic_and_choices():
+    source = """
+    import os
+
+    def main(args, rank, cfg):
+        base = 1337
+        for trial in range(3):
+            pass
+        if args.debug:
+            base = args.seed
+        value = base + rank
+        env = int(os.environ.get("SEED", 0)) % 2**32
+        chosen = cfg.get("seed", 1) if cfg else getattr(args, "rng_seed", 0)
+        looped = trial
+        keyed = cfg["seed"]
+    """
+    value = _trace_of(source, "value", "main")
+    assert value.how == o.ARITH and value.parts[0].how == o.CHOICE
+    assert _leaves(value) == [("literal", "", ""), ("option", "seed", ""), ("param", "rank", "")]
+    env = _trace_of(source, "env", "main")
+    assert env.how == o.REDUCE and _leaves(env) == [("option", "SEED", "os.environ")]
+    chosen = _trace_of(source, "chosen", "main")
+    assert chosen.how == o.CHOICE and _leaves(chosen) == [("config-key", "seed", "call"), ("config-key", "rng_seed", "call")]
+    looped = _trace_of(source, "looped", "main")
+    assert _leaves(looped) == [("loop", "trial", "")] and looped.node is not None
+    assert _leaves(_trace_of(source, "keyed", "main")) == [("config-key", "seed", "cfg")]
+
+
+def test_trace_configurator_globals_are_options():
+    source = "seed = 1337\nseed_offset = 0\nexec(open('configurator.py').read())\nx = seed + seed_offset\n"
+    ctx = context(source)
+    binding = ctx.module_scope.lookup("x")[-1]
+    t = o.trace(Origins(ctx), binding.node, ctx.module_scope, lambda name: name != "seed_offset")
+    assert _leaves(t) == [("option", "seed", ""), ("literal", "", "")]

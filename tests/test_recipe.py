@@ -444,3 +444,22 @@ def test_values_passed_through_variables_take_a_configs_value(tmp_path):
     config.write_text("beta2 = 0.99\n")
     betas = row(card("configurator", config=str(config)), "optimizer", "AdamW betas")
     assert (betas.value, betas.origin) == ("(0.9, 0.99)", "config override.py (beta1, beta2)")
+
+
+def test_config_object_values_from_the_config_model(tmp_path):
+    """`cfg.SOLVER.BASE_LR` read where yacs defaults (another module) set it: the card shows the value and its line."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "__init__.py").write_text("")
+    (tmp_path / "config" / "defaults.py").write_text(
+        "from yacs.config import CfgNode as CN\n_C = CN()\n_C.SOLVER = CN()\n_C.SOLVER.BASE_LR = 0.02\n"
+        "_C.SOLVER.MOMENTUM = 0.9\n\n\ndef get_cfg_defaults():\n    return _C.clone()\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom config.defaults import get_cfg_defaults\n\n\ndef main():\n    cfg = get_cfg_defaults()\n"
+        "    model = torch.nn.Linear(2, 2)\n"
+        "    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.SOLVER.BASE_LR, momentum=cfg.SOLVER.MOMENTUM)\n"
+        "    for x in []:\n        model(x).sum().backward()\n        optimizer.step()\n\n\n"
+        "if __name__ == '__main__':\n    main()\n")
+    project = analyse(str(tmp_path), entry="train.py")
+    built = build(project, "train.py")
+    lr = [r for r in built.section("optimizer") if "learning rate" in r.label]
+    assert lr and (lr[0].value, lr[0].origin) == ("0.02", "config SOLVER.BASE_LR (config/defaults.py:4)"), built.rows

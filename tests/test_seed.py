@@ -142,9 +142,13 @@ def test_prose_sweeps_in_readme_and_result_tables():
     from mllint.rules.seed.project import prose_sweeps
 
     for text in ("Test error (%, mean of 5 runs)", "accuracy averaged over 3 seeds", "mean ± std over 5 seeds",
-                 "median of 3 runs", "results of 5 runs averaged"):
+                 "median of 3 runs", "results of 5 runs averaged",
+                 "we run 4 trials with different random seeds and report mean and std",
+                 "| ResNet-50 | 76.3 ± 0.2 (std over 5 seeds) |"):
         assert prose_sweeps(text) == [1], text
-    for text in ("we report the best of 3 runs", "mean of the runs", "3 seeds were tried"):
+    for text in ("we report the best of 3 runs", "mean of the runs", "3 seeds were tried",
+                 "| lr | 1e-3 |", "crop ± 4 pixels", "5 runs with the same seed",
+                 "the paper ran 5 runs with different random seeds", "| ResNet-50 | 76.3 ± 0.2 |"):
         assert prose_sweeps(text) == [], text
 
 
@@ -154,6 +158,16 @@ def test_readme_sweep_excuses_only_the_scripts_it_names(tmp_path):
     write(tmp_path, {"README.md": "Run `python train.py`. Error (mean of 5 runs): 4.2\n",
                      "train.py": script, "finetune.py": script})
     assert sorted((f["path"], f["code"]) for f in lint(tmp_path)) == [("finetune.py", "SEED002")]
+
+
+def test_sweep_stated_in_another_page_of_the_folder(tmp_path):
+    option = "import argparse\nimport torch\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int, default=0)\n"
+    script = option + "args = p.parse_args()\ntorch.manual_seed(args.seed)\n" + TRAIN
+    write(tmp_path, {"FINETUNE.md": "Fine-tune with `python finetune.py`. We ran 4 trials with different random seeds "
+                                    "and report mean and std.\n",
+                     "docs/RESULTS_TABLE.md": "| model | acc (mean ± std over 3 seeds) |\n|---|---|\n| `train.py` | 76.3 ± 0.2 |\n",
+                     "train.py": script, "finetune.py": script, "pretrain.py": script})
+    assert sorted((f["path"], f["code"]) for f in lint(tmp_path)) == [("pretrain.py", "SEED002")]
 
 
 def test_sentinel_defaults_turn_seeding_off(tmp_path):

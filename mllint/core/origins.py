@@ -8,6 +8,9 @@ can see and change?" (HPARAM, the recipe card, EVAL and PREP switches):
 - `Origins(ctx).of(expr, scope)`: an `Origin` (a literal, a named constant with the comment of its
   definition, a command-line option or config-class field, a key of a loaded config, a parameter, a
   library default, or something derived at run time);
+- `trace(origins, expr, scope)`: every origin a value may come from (through names bound several times,
+  arithmetic, conditionals, `int()`, reductions), as a `Trace` a family folds with its own policy (SEED);
+- what defines a config object's value (`cfg.TRAIN.seed` -> yacs `_C.TRAIN.SEED = 0`): `core/config_model.py`;
 - `parse_options(ctx)`: the one option parser of the project (argparse `add_argument`, click/typer
   options, absl `DEFINE_*`, dataclass or config-class fields), with each option's default;
 - `comments_of(stmt)`, `docstring_of(function)`, `string_above(body, stmt)`, `says_why(comment)`: the
@@ -20,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import libcst as cst
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 
 class OriginKind(Enum):
     LITERAL = "literal"  # written here: `0.137`
+    LOOP = "loop"  # a loop variable (only in `Origins.trace`; `Trace.node` is the iterable)
     CONSTANT = "constant"  # a named value bound to a literal: `LR = 0.137` (module level or local)
     OPTION = "option"  # a command-line option: `args.lr`, `FLAGS.lr`, a click/typer parameter
     FIELD = "field"  # an attribute of a config object: `cfg.optim.lr`, `self.hparams.lr`
@@ -56,6 +60,9 @@ class Origin:
     node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # the literal (worker only)
     definition: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a CONSTANT's statement
     fallback: cst.BaseExpression | None = field(default=None, repr=False, compare=False)  # CONFIG_KEY: `.get(key, default)`'s default
+    # what the value is read from, where it tells the origin apart: `os.environ` (an environment variable, kind
+    # OPTION or CONFIG_KEY), `call` (a key read by `.get`/`.pop`/`getattr`), or the subscripted object (`cfg`)
+    root: str = ""
 
     @property
     def is_number(self) -> bool:
@@ -238,6 +245,107 @@ class Origins:
         return Origin(OriginKind.DERIVED)
 
 
+# --- traces: what a value is made of --------------------------------------------------------------
+
+LEAF, ARITH, CHOICE, REDUCE = "leaf", "arith", "choice", "reduce"
+
+
+@dataclass
+class Trace:
+    """How an expression's value is made of origins: a `leaf` (`origin`), arithmetic of `parts` (`arith`), a
+    `choice` between parts (a conditional expression, a boolean operator, a name bound several times), or a
+    `reduce` that keeps its one part's nature (`x % 2**32`, `x & mask`, `x // n`, shifts)."""
+
+    how: str
+    origin: Origin | None = None
+    parts: list["Trace"] = field(default_factory=list)
+    node: cst.CSTNode | None = field(default=None, repr=False, compare=False)  # a LOOP leaf: the iterable
+
+    def leaves(self) -> Iterator[Origin]:
+        if self.origin is not None:
+            yield self.origin
+        for part in self.parts:
+            yield from part.leaves()
+
+
+def _leaf(kind: OriginKind, name: str = "", root: str = "", node: cst.CSTNode | None = None,
+          fallback: cst.BaseExpression | None = None) -> Trace:
+    return Trace(LEAF, Origin(kind, name=name, root=root, fallback=fallback), node=node)
+
+
+_REDUCING = ("Modulo", "BitAnd", "FloorDivide", "RightShift", "LeftShift")  # by name: no libcst at import time
+_ENV_CALLS = ("os.environ.get", "os.getenv")
+
+
+def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
+          global_option: "Callable[[str], bool] | None" = None, depth: int = 0) -> Trace:
+    """Every origin a value may come from, through names (each of their bindings), arithmetic, conditional
+    expressions and boolean operators, `int()`/`abs()`/`float()`, reductions: the one walk of an expression that a
+    family folds with its own policy (SEED: is this seed a literal, an option, a parameter, a loop over seeds?).
+
+    Leaves are `Origins.of`'s answers, with these differences: a loop variable is a LOOP leaf (its iterable in
+    `node`); an environment variable (`os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`) is an
+    OPTION with `root="os.environ"`; a key read by `.get`/`.pop`/`getattr(obj, "key")` is a CONFIG_KEY with
+    `root="call"`, one read by subscript a CONFIG_KEY with the subscripted object as `root`. Under a
+    configurator (`exec(open(...).read())`), a module-level name is an OPTION when `global_option(name)` says so
+    (all of them by default); otherwise its bound value is traced."""
+    if depth > 12:
+        return _leaf(OriginKind.DERIVED)
+    if number(expr) is not None:
+        return Trace(LEAF, origins.of(expr, scope))
+    if isinstance(expr, cst.Name):
+        bindings = scope.lookup(expr.value) if scope is not None else []
+        if not bindings:
+            return _leaf(OriginKind.DERIVED, expr.value)
+        parts = []
+        for binding in bindings:
+            if binding.kind == PARAM:
+                parts.append(_leaf(OriginKind.PARAM, expr.value))
+            elif binding.kind == LOOP:
+                parts.append(_leaf(OriginKind.LOOP, expr.value, node=binding.node))
+            elif binding.kind == ASSIGN and binding.index < 0:
+                owner = scope.owner(expr.value)  # type: ignore[union-attr]
+                if origins.globals_are_options and owner is not None and owner.parent is None and (
+                        global_option is None or global_option(expr.value)):
+                    parts.append(_leaf(OriginKind.OPTION, expr.value))
+                else:
+                    parts.append(trace(origins, binding.node, owner or scope, global_option, depth + 1))  # type: ignore[arg-type]
+            else:
+                parts.append(_leaf(OriginKind.DERIVED, expr.value))
+        return parts[0] if len(parts) == 1 else Trace(CHOICE, parts=parts)
+    if isinstance(expr, cst.BinaryOperation):
+        left = trace(origins, expr.left, scope, global_option, depth + 1)
+        if type(expr.operator).__name__ in _REDUCING:
+            return Trace(REDUCE, parts=[left])
+        return Trace(ARITH, parts=[left, trace(origins, expr.right, scope, global_option, depth + 1)])
+    if isinstance(expr, cst.IfExp):
+        return Trace(CHOICE, parts=[trace(origins, expr.body, scope, global_option, depth + 1),
+                                    trace(origins, expr.orelse, scope, global_option, depth + 1)])
+    if isinstance(expr, cst.BooleanOperation):
+        return Trace(CHOICE, parts=[trace(origins, expr.left, scope, global_option, depth + 1),
+                                    trace(origins, expr.right, scope, global_option, depth + 1)])
+    if isinstance(expr, cst.Subscript):
+        key = _subscript_key(expr)
+        root = dotted(expr.value) or ""
+        if root == "os.environ":
+            return _leaf(OriginKind.OPTION, key or "env", "os.environ")
+        return _leaf(OriginKind.CONFIG_KEY, key, root) if key else _leaf(OriginKind.DERIVED)
+    if isinstance(expr, cst.Call):
+        callee = origins.ctx.names.callee(expr) or dotted(expr.func) or ""
+        short = callee.rsplit(".", 1)[-1]
+        if callee in _ENV_CALLS or short == "getenv":
+            return _leaf(OriginKind.OPTION, str_value(positional(expr, 0)) or "env", "os.environ")
+        if short in ("int", "abs", "float") and expr.args:
+            return trace(origins, expr.args[0].value, scope, global_option, depth + 1)
+        if short in ("get", "pop") and expr.args or short == "getattr" and len(expr.args) >= 2:
+            key = str_value(expr.args[1].value if short == "getattr" else expr.args[0].value)
+            if key:
+                fallback = positional(expr, 2 if short == "getattr" else 1)
+                return _leaf(OriginKind.CONFIG_KEY, key, "call", fallback=fallback)
+        return _leaf(OriginKind.DERIVED, callee)
+    return Trace(LEAF, origins.of(expr, scope, depth))
+
+
 def _subscript_key(expr: cst.Subscript) -> str | None:
     if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
         return str_value(expr.slice[0].slice.value)
@@ -321,8 +429,10 @@ def option_of_call(call: cst.Call, names) -> Option | None:
                   literal if isinstance(literal, (str, bool)) else None, str_value(keyword(call, "action")))
 
 
-def fields_of(node: cst.ClassDef) -> Iterator[Option]:
-    """`lr: float = 0.1` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+def class_assignments(node: cst.ClassDef) -> Iterator[tuple[cst.CSTNode, str, cst.BaseExpression | None]]:
+    """(statement, name, value) of each `name: T = value`, `name = value` (and bare `name: T`) in a class body,
+    private names (`_x`) left out; `field(default=...)`, attrs' `attr.ib(default=...)` and pydantic's `Field(x)`
+    give their default (None when they have none)."""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     for stmt in body:
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -335,10 +445,20 @@ def fields_of(node: cst.ClassDef) -> Iterator[Option]:
                 target, value = small.targets[0].target.value, small.value
             if target is None or target.startswith("_"):
                 continue
-            if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
-                value = keyword(value, "default") or value
-            yield Option(OptionKind.FIELD, f"{node.name.value}.{target}", target, (target.lower(),), number(value),
-                         node=stmt)
+            if isinstance(value, cst.Call):
+                factory = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                if factory in ("field", "ib", "attrib"):
+                    value = keyword(value, "default")
+                elif factory == "Field":
+                    value = keyword(value, "default") or positional(value, 0)
+            yield small, target, value
+
+
+def fields_of(node: cst.ClassDef) -> Iterator[Option]:
+    """`lr: float = 0.1` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
+    for small, target, value in class_assignments(node):
+        yield Option(OptionKind.FIELD, f"{node.name.value}.{target}", target, (target.lower(),), number(value),
+                     node=small)
 
 
 def parse_options(ctx: "ModuleContext") -> list[Option]:
@@ -362,15 +482,21 @@ def parse_options(ctx: "ModuleContext") -> list[Option]:
 _CONFIG_CLASS = re.compile(r"(config|conf|cfg|args|arguments|options|settings|hparams|params|hyper)", re.I)
 
 
-def _is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
+def is_config_class(node: cst.ClassDef, ctx: "ModuleContext") -> bool:
+    """A class whose attributes are settings: a dataclass, attrs or pydantic class, a NamedTuple, a `*Config`
+    base, or a class named for configs (`TrainArgs`, `Hparams`, `Settings`)."""
     for deco in node.decorators:
         target = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
-        if (ctx.names.qualify(target) or dotted(target) or "").rsplit(".", 1)[-1] in ("dataclass", "define", "attrs", "frozen"):
+        name = ctx.names.qualify(target) or dotted(target) or ""
+        if name.rsplit(".", 1)[-1] in ("dataclass", "define", "attrs", "frozen", "mutable") or name.endswith("attr.s"):
             return True
     bases = [(ctx.names.qualify(b.value) or dotted(b.value) or "") for b in node.bases]
     if any(b.endswith(("BaseModel", "BaseSettings", "NamedTuple", "Config", "PretrainedConfig")) for b in bases):
         return True
     return bool(_CONFIG_CLASS.search(node.name.value))
+
+
+_is_config_class = is_config_class
 
 
 # --- statements, comments, docstrings --------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
+from ..core.config_model import ConfigModel
 from ..core.origins import show
 from .facts import CONFIG, DEFAULT, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
 from . import vocabulary as vocab
@@ -177,6 +178,8 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
             card.notes.append(f"{rel} defines no --config option and no configurator: the values of "
                               f"{os.path.basename(config_path)} are applied to options and config keys of the same name")
     options = _options(facts.options)
+    model = ConfigModel({r: f.facts["recipe"].config for r, f in project.files.items()
+                         if isinstance(f.facts.get("recipe"), RecipeFacts)}, project.root)
     items = [_through_call(item, facts, facts) for item in facts.items]  # `mixup_data(x, y, args.alpha)` in main()
     for other, other_result in sorted(project.files.items()):  # helpers the entry calls in the modules it imports
         helper = other_result.facts.get("recipe")
@@ -189,7 +192,7 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
     used: set[str] = set()
     seen: set[tuple] = set()
     for item in items:
-        row = _row(item, options, overrides, config_path or "", used, facts, sources)
+        row = _row(item, options, overrides, config_path or "", used, facts, sources, model)
         key = (row.section, row.label, row.value, row.origin if item.kind != PRESENT else row.where)
         if key in seen:
             continue
@@ -273,8 +276,19 @@ def _option_value(option: OptionInfo, overrides: dict, config_path: str) -> tupl
     return _show(option.default), f"option {option.flag} (default)"
 
 
+def _config_object_value(model: "ConfigModel", path: str):
+    """The one value that config objects of the card's modules give `path` (not a read's own default), or None
+    when none or several different ones do."""
+    if "." not in path and not path:
+        return None
+    found = [d for d in model.resolve(path) if d.value.kind not in ("fallback", "default")]
+    if not found or len({repr(d.value.value) for d in found}) != 1:
+        return None
+    return found[0]
+
+
 def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_path: str, used: set[str],
-         facts: RecipeFacts, sources: dict[str, str]) -> Row:
+         facts: RecipeFacts, sources: dict[str, str], model: "ConfigModel | None" = None) -> Row:
     where = _where(item.loc)
     label = item.label
     if item.kind == PRESENT:
@@ -309,6 +323,10 @@ def _row(item: Item, options: dict[str, OptionInfo], overrides: dict, config_pat
                 used.update((key, item.ref))
                 return Row(item.section, label, _show(overrides[key]),
                            f"config {sources.get(key, os.path.basename(config_path))} ({item.ref})", where)
+        defined = _config_object_value(model, item.ref) if model is not None else None
+        if defined is not None:  # `cfg.TRAIN.LR` read where yacs `_C.TRAIN.LR = 0.1` (or a config dict, class) sets it
+            return Row(item.section, label, _show(defined.value.value),
+                       f"config {defined.value.path} ({defined.rel}:{defined.value.loc.line})", where)
         return Row(item.section, label, item.code, f"config value {item.ref} (not known statically)", where)
     if item.kind == PARAM:
         return Row(item.section, label, item.code, f"parameter {item.ref} of {item.scope.rsplit('.', 1)[-1]}()", where)

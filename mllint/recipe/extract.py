@@ -14,6 +14,7 @@ from ..rules.hparam.apis import REQUIRED, Api, canonical
 from ..rules.leak.patterns import BEST_NAME
 from ..core.names import dotted
 from ..core.origins import OriginKind, Origins, number, option_of_call
+from ..core.config_model import ConfigCollector, collect
 from ..core.scopes import ASSIGN, ScopedVisitor
 from ..core.syntax import const
 from ..core.values import keyword, positional
@@ -77,6 +78,7 @@ class _RecipeVisitor(ScopedVisitor):
         self.ctx = ctx
         self.origins = Origins(ctx)
         self.facts = RecipeFacts(globals_are_options=self.origins.globals_are_options)
+        self.configs = ConfigCollector(ctx)  # config objects' values, for the card's config rows
         self._seen: set[tuple] = set()
         self._data: dict[str, tuple[Item, str, str]] = {}  # name -> (its item, its label, its split)  # assigned name -> its data item
         self._passed: dict[str, list[tuple[str, str]]] = {}  # name -> (callee, assigned target) it was passed to
@@ -197,6 +199,7 @@ class _RecipeVisitor(ScopedVisitor):
 
     # --- statements --------------------------------------------------------------------------------
     def visit_If(self, node: cst.If) -> bool:
+        self.configs.on_if(node, self.scope_name())
         test = node.test
         if (isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == "__name__"
                 and self.scope.parent is None):
@@ -204,6 +207,8 @@ class _RecipeVisitor(ScopedVisitor):
         return True
 
     def visit_Assign(self, node: cst.Assign) -> bool:
+        self.configs.on_assign(node, self.scope_name())
+        self.configs.on_bool_default(node, self.scope_name())
         target = node.targets[0].target if len(node.targets) == 1 else None
         name = target.value if isinstance(target, cst.Name) else ""
         self._target = name
@@ -239,11 +244,17 @@ class _RecipeVisitor(ScopedVisitor):
         return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        if node.value is not None:
+            self.configs.on_assign(node, self.scope_name())
         return True
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        self.configs.on_class(node, self.scope_name())
 
     def visit_Dict(self, node: cst.Dict) -> bool:
         """A parameter group, `{"params": decay, "weight_decay": weight_decay}`: its own weight decay, learning
         rate or momentum."""
+        self.configs.on_dict(node, self.scope_name())
         keys = {const(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
         if "params" not in keys:
             return True
@@ -334,6 +345,7 @@ class _RecipeVisitor(ScopedVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         func = node.func
         callee = self.ctx.names.callee(node) or dotted(func) or ""
+        self.configs.on_call(node, self.ctx.names.callee(node), self.scope_name())
         last = func.attr.value if isinstance(func, cst.Attribute) else callee.rsplit(".", 1)[-1]
         if last:
             self.facts.calls.add(last)
@@ -577,8 +589,12 @@ def _split_word(expr: cst.BaseExpression, depth: int = 0) -> str:
 @extractor("recipe")
 def extract_recipe(ctx: ModuleContext) -> RecipeFacts | None:
     if not any(word in ctx.text for word in TRIGGERS):
-        return None
+        # no training choice here, but a config module (yacs defaults, a config dict) may set the values that
+        # the entry point reads: its config values alone, in the one walk of this module
+        values = collect(ctx)
+        return RecipeFacts(config=values) if values.values else None
     visitor = _RecipeVisitor(ctx)
     visitor.visit(ctx.module)
     facts = visitor.finish()
-    return facts if (facts.items or facts.options) else None
+    facts.config = visitor.configs.facts
+    return facts if (facts.items or facts.options or facts.config.values) else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.config_model import ConfigFacts
 from ..findings import Loc
 
 # The card's sections, in the order a card prints them.
@@ -80,6 +81,7 @@ class OptionInfo:
 @dataclass
 class RecipeFacts:
     items: list[Item] = field(default_factory=list)
+    config: ConfigFacts = field(default_factory=ConfigFacts)  # config objects' values (core/config_model.py)
     options: list[OptionInfo] = field(default_factory=list)
     entry: bool = False  # `if __name__ == "__main__":` or a training loop at module level
     trains: bool = False  # an optimiser step, a backward pass, a Trainer: the module trains something

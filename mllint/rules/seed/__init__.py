@@ -58,8 +58,10 @@ class FixedSeedLiteral(Rule):
             where = "" if first.scope.startswith("<") else f" in `{first.scope.rsplit('.', 1)[-1]}()`"
             message = f"seed fixed to {first.value} by {first.api}{where}, and {unswept}: the result rests on one draw"
             if others:
-                message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} here)"
-            related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}") for o in others]
+                where_others = "here" if all(o.rel == first.rel for o in others) else "in this run"
+                message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} {where_others})"
+            related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
+                                              + ("" if o.rel == first.rel else " at import time")) for o in others]
             yield self.finding(first.loc, message, related=related)
         for config in analysis.configs:
             message = (
@@ -89,9 +91,12 @@ class SeedOptionSingleDefault(Rule):
             option = item.option
             related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
                 Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+            if item.default_at is not None:  # no default of its own: the code fills one in
+                related.insert(0, Related(item.default_at, f"`{option.dest}` set to {option.default} when not given"))
             yield self.finding(
                 option.loc,
-                f"seed option {option.name} defaults to {option.default} and {unswept}: "
+                f"seed option {option.name} defaults to {option.default}"
+                f"{' (set by the code when not given)' if item.default_at is not None else ''} and {unswept}: "
                 "as shipped, the code runs this one seed",
                 related=related,
             )

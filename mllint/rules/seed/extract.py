@@ -19,8 +19,10 @@ from ...core.walk import walk
 from ...core.names import dotted
 from .sweeps import launches
 from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
-from ...core.origins import option_of_call, spelling
-from ...core.scopes import ASSIGN, LOOP, PARAM, Scope, ScopedVisitor
+from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
+                             spelling, trace)
+from ...core.config_model import ConfigCollector, ConfigFacts
+from ...core.scopes import Scope, ScopedVisitor
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
 SEED_APIS: dict[str, tuple[str, ...]] = {
@@ -59,6 +61,9 @@ SEED_KEYWORD_APIS: dict[str, tuple[str, ...]] = {
     "transformers.Seq2SeqTrainingArguments": ("seed", "data_seed"),
 }
 GENERATOR = ("torch.Generator",)
+# APIs that make a generator object of its own (not the global state): inside a component, its private RNG.
+GENERATOR_OBJECTS = {"random.Random", "numpy.random.RandomState", "numpy.random.default_rng", "numpy.random.SeedSequence",
+                     "numpy.random.PCG64", "torch.Generator.manual_seed"}
 SPLIT_FUNCTIONS = {"random_split", "randperm", "permutation", "train_test_split", "split_dataset"}
 
 SEED_NAME = re.compile(r"^[a-z0-9_]*seed$")  # seed, random_seed, manualseed (`--manualSeed`); not seeds, seed_offset
@@ -79,9 +84,6 @@ _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
 _DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
-_CONFIG_CALL = re.compile(r"^(?:HParams|dict|EasyDict|edict|AttrDict|ConfigDict|Namespace|SimpleNamespace|"
-                          r"DotMap|Munch|Box|CN|CfgNode|create)$|(?:Config|Params|Args|Hparams|Options|Cfg)$")
-_CONFIG_FILE = re.compile(r"\.(?:ya?ml|json|toml)$", re.IGNORECASE)
 
 
 def _tail(expr: cst.BaseExpression) -> str:
@@ -144,83 +146,49 @@ class Value:
 
 
 class _Classifier:
+    """SEED's reading of a value's origins (`core.origins.trace`): a literal seed, an option (a command-line
+    option, a config field or key, an environment variable named for seeds), a parameter, a loop over seeds, or
+    derived (ranks, worker ids, run-time values)."""
+
     def __init__(self, ctx: ModuleContext, globals_are_options: bool) -> None:
         self.ctx = ctx
-        self.globals_are_options = globals_are_options
+        self.origins = Origins(ctx)
+        self.origins.globals_are_options = globals_are_options
 
-    def classify(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Value:
-        if depth > 12:
-            return Value(DERIVED)
-        literal = values.int_value(expr)
-        if literal is not None:
-            return Value(LITERAL, literal)
-        if isinstance(expr, cst.Name):
-            return self._name(expr.value, scope, depth)
-        if isinstance(expr, cst.Attribute):
-            name = expr.attr.value
-            qualified = self.ctx.names.qualify(expr)
-            if qualified and not self.ctx.is_project_name(qualified) and not SEED_NAME.match(name.lower()):
-                return Value(DERIVED)  # a library constant or function (but `FLAGS.seed` is an option)
-            return Value(DERIVED) if _rankish(name) else Value(OPTION, name=name)
-        if isinstance(expr, cst.Subscript):
-            key = None
-            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-                key = values.str_value(expr.slice[0].slice.value)
-            root = dotted(expr.value)
-            if root in ("os.environ",) and not (key and ENV_OPTION.search(key)):
-                return Value(DERIVED)
-            if key is not None:
-                return Value(DERIVED) if _rankish(key) else Value(OPTION, name=key)
-            return Value(DERIVED)
-        if isinstance(expr, cst.Call):
-            return self._call(expr, scope, depth)
-        if isinstance(expr, cst.BinaryOperation):
-            left = self.classify(expr.left, scope, depth + 1)
-            if isinstance(expr.operator, (cst.Modulo, cst.BitAnd, cst.FloorDivide, cst.RightShift, cst.LeftShift)):
-                return left  # range reduction: `x % 2**32` keeps x's nature
-            right = self.classify(expr.right, scope, depth + 1)
-            return _combine([left, right], arithmetic=True)
-        if isinstance(expr, cst.IfExp):
-            return _combine([self.classify(expr.body, scope, depth + 1), self.classify(expr.orelse, scope, depth + 1)])
-        if isinstance(expr, cst.BooleanOperation):
-            return _combine([self.classify(expr.left, scope, depth + 1), self.classify(expr.right, scope, depth + 1)])
-        return Value(DERIVED)
+    def classify(self, expr: cst.BaseExpression, scope: Scope) -> Value:
+        return _fold(trace(self.origins, expr, scope, lambda name: not _rankish(name)))
 
-    def _name(self, name: str, scope: Scope, depth: int) -> Value:
-        bindings = scope.lookup(name)
-        if not bindings:
-            return Value(DERIVED)
-        results = []
-        for binding in bindings:
-            if binding.kind == PARAM:
-                results.append(Value("param", name=name))
-            elif binding.kind == LOOP:
-                iterable = binding.node
-                sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or _mentions_seeds(iterable)
-                results.append(Value("loop", name=name, sweep=sweep))
-            elif binding.kind == ASSIGN and binding.index < 0:
-                owner = scope.owner(name)
-                if self.globals_are_options and owner is not None and owner.parent is None and not _rankish(name):
-                    results.append(Value(OPTION, name=name))
-                else:
-                    results.append(self.classify(binding.node, owner or scope, depth + 1))
-            else:
-                results.append(Value(DERIVED))
-        return _combine(results)
 
-    def _call(self, call: cst.Call, scope: Scope, depth: int) -> Value:
-        callee = self.ctx.names.callee(call) or dotted(call.func) or ""
-        short = callee.rsplit(".", 1)[-1]
-        if callee in ("os.environ.get", "os.getenv") or short in ("getenv",):
-            key = values.str_value(values.positional(call, 0))
-            return Value(OPTION, name=key or "env") if key and ENV_OPTION.search(key) else Value(DERIVED)
-        if short in ("int", "abs") and call.args:
-            return self.classify(call.args[0].value, scope, depth + 1)
-        if short in ("get", "pop") and call.args or short == "getattr" and len(call.args) >= 2:
-            key = values.str_value(call.args[1].value if short == "getattr" else call.args[0].value)
-            if key and SEED_NAME.match(key.lower()):
-                return Value(OPTION, name=key)
-        return Value(DERIVED)  # run-time values: torch.initial_seed(), time.time(), get_rank(), ...
+def _fold(t: Trace) -> Value:
+    if t.how == LEAF:
+        return _leaf_value(t)
+    if t.how == REDUCE:
+        return _fold(t.parts[0])  # range reduction: `x % 2**32` keeps x's nature
+    return _combine([_fold(p) for p in t.parts], arithmetic=t.how == ARITH)
+
+
+def _leaf_value(t: Trace) -> Value:
+    origin = t.origin
+    kind, name = origin.kind, origin.name
+    if kind == OriginKind.LITERAL:
+        return Value(LITERAL, origin.value) if type(origin.value) is int else Value(DERIVED)
+    if kind == OriginKind.PARAM:
+        return Value("param", name=name)
+    if kind == OriginKind.LOOP:
+        sweep = bool(SEED_NAME.match(name.lower()) or SWEEP_NAME.search(name.lower())) or (
+            t.node is not None and _mentions_seeds(t.node))
+        return Value("loop", name=name, sweep=True) if sweep else Value(DERIVED)
+    if origin.root == "os.environ":  # an environment variable: a seed option only when named for seeds
+        return Value(OPTION, name=name) if name != "env" and ENV_OPTION.search(name) else Value(DERIVED)
+    if kind == OriginKind.CONFIG_KEY and origin.root == "call":  # `cfg.get("seed")`, `getattr(args, "seed", 0)`
+        return Value(OPTION, name=name) if SEED_NAME.match(name.lower()) else Value(DERIVED)
+    if kind == OriginKind.DERIVED and "." in name:  # a library attribute: `FLAGS.seed` is an option, `math.pi` not
+        last = name.rsplit(".", 1)[-1]
+        return Value(OPTION, name=last) if SEED_NAME.match(last.lower()) else Value(DERIVED)
+    if kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY, OriginKind.CONSTANT) and name:
+        last = name.rsplit(".", 1)[-1]
+        return Value(DERIVED) if _rankish(last) else Value(OPTION, name=last)
+    return Value(DERIVED)
 
 
 def _rankish(name: str) -> bool:
@@ -275,15 +243,26 @@ class _SeedVisitor(ScopedVisitor):
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
+        self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
+        self._definitions: list[cst.CSTNode] = []  # the enclosing functions and classes (also in the light pass)
+        self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
+        # the config model's hooks, fed by this walk: seed keys only
+        self.configs = ConfigCollector(ctx, want=lambda key: bool(SEED_NAME.match(key.lower())))
 
     # --- scopes -------------------------------------------------------------------------
+    def _descend(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        self._definitions.append(node)
+        super()._descend(node)
+        self._definitions.pop()
+
     def scope_id(self) -> str:
         name = self.scope_name()
         return "<main>" if name == "<module>" and self.in_main else name
 
     def visit_If(self, node: cst.If) -> bool:
+        self.configs.on_if(node, self.scope_id())
         guard = _guard(node.test)
         if guard is not None:
             self.guards.setdefault(guard[0], set()).add(guard[1])
@@ -303,6 +282,7 @@ class _SeedVisitor(ScopedVisitor):
         if any(_DATA_BASE.search(dotted(base.value) or "") for base in node.bases):
             self.data_classes.add(qualified)
         self._dataclass_options(node)
+        self.configs.on_class(node, self.scope_id())
 
     def _in_data_class(self) -> bool:
         """Inside a dataset class: a seed there fixes which samples it holds (`random.seed(0)` then
@@ -317,9 +297,11 @@ class _SeedVisitor(ScopedVisitor):
 
     def _train_def(self, node: cst.FunctionDef, qualified: str) -> None:
         """A function named for training (`def train_nn(...)`, `def fit(...)`) trains, even when its loop
-        updates weights by hand; not `model.train()`-like methods without parameters besides self."""
+        updates weights by hand; not `model.train()`-like methods without parameters besides self, nor one
+        without a loop that hands its work to a library (a tokenizer's `train()` calling SentencePiece's trainer):
+        what it calls decides."""
         params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
-        if params and _TRAIN_CALL.match(node.name.value):
+        if params and _TRAIN_CALL.match(node.name.value) and _has_loop(node):
             self.facts.trains.add(qualified)
 
     def _ref(self, name: str) -> None:
@@ -328,7 +310,7 @@ class _SeedVisitor(ScopedVisitor):
     def _links(self, node: cst.Call, callee: str | None) -> None:
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
-        if is_training_call(node):
+        if is_training_call(node) and not self._input_gradient(node):
             self.facts.trains.add(scope)
         if callee and self.ctx.is_project_name(callee):
             self._ref(callee)
@@ -352,11 +334,43 @@ class _SeedVisitor(ScopedVisitor):
                 isinstance(value, cst.SimpleString) and ".py" in value.value
             ):
                 self._launch(value, scope)
-            if isinstance(value, cst.SimpleString) and (
-                arg.keyword is not None and arg.keyword.value in ("config_path", "config_name")
-                or _CONFIG_FILE.search(value.value.strip("'\""))
-            ):
-                self.facts.strings.setdefault(scope, set()).add(value.value.strip("'\""))
+        self.configs.on_call(node, callee, scope)  # config values and the config files the call names
+
+    def _owner_class(self) -> str | None:
+        """The qualified name of the innermost class around the current node, if any."""
+        names = []
+        owner = None
+        for definition in self._definitions:
+            names.append(definition.name.value)
+            if isinstance(definition, cst.ClassDef):
+                owner = ".".join([self.module_name, *names])
+        return owner
+
+    def component_sites(self) -> list[SeedSite]:
+        """The literal seeds of generator objects made inside a class that does not train (an optimiser, a
+        sampler, an augmentation keeps its own `random.Random(1337)`): internal to a library component, not
+        the run's seed. Those of a class that trains (a trainer) are the run's."""
+        kept = []
+        for owner, site in self._component_sites:
+            trains = _TRAINER.search(owner.rsplit(".", 1)[-1]) or any(
+                scope == owner or scope.startswith(owner + ".") for scope in self.facts.trains)
+            if trains:
+                kept.append(site)
+        return kept
+
+    def _input_gradient(self, node: cst.Call) -> bool:
+        """A `backward()` that computes the gradient of an input perturbation, not of the weights: an
+        adversarial attack (FGSM/PGD) or a saliency map, whose function steps no optimiser."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
+            return False
+        function = next((d for d in reversed(self._definitions) if isinstance(d, cst.FunctionDef)), None)
+        if function is None:
+            return False
+        key = id(function)
+        if key not in self._input_grads:
+            self._input_grads[key] = _perturbs_input(function)
+        return self._input_grads[key]
 
     def _launch(self, value: cst.BaseExpression, scope: str) -> None:
         """Scripts a command runs: `os.system(f"python train.py --seed {s}")`, `run(["python", "train.py"])`."""
@@ -440,24 +454,9 @@ class _SeedVisitor(ScopedVisitor):
             self._cli_option(node)
         if callee and self.ctx.is_project_name(callee):
             self._project_call(node, callee)
-        if _CONFIG_CALL.search((callee or dotted(node.func) or "").rsplit(".", 1)[-1]):
-            for arg in node.args:  # `HParams(seed=1234)`, `dict(seed=0)`, `EasyDict(seed=42)`
-                if arg.keyword is not None and SEED_NAME.match(arg.keyword.value.lower()):
-                    self._config_seed(arg.value, arg.keyword.value)
-
-    def _config_seed(self, value: cst.BaseExpression, key: str, at: cst.CSTNode | None = None,
-                     fallback: bool = False) -> None:
-        literal = values.int_value(value)
-        if literal is None or literal < 0 or self._in_data_class():
-            return
-        self.facts.config_seeds.append((self.ctx.loc(at or value), key, literal, self.scope_id(), fallback))
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        for element in node.elements:  # `{"seed": 0, ...}`: a config written as a dict
-            if isinstance(element, cst.DictElement):
-                key = values.str_value(element.key)
-                if key and SEED_NAME.match(key.lower()):
-                    self._config_seed(element.value, key)
+        self.configs.on_dict(node, self.scope_id())  # `{"seed": 0, ...}`: a config written as a dict
 
     def _seeds_a_data_split(self, node: cst.Call) -> bool:
         """A generator that only permutes or splits a dataset fixes the split, which every compared method
@@ -490,13 +489,14 @@ class _SeedVisitor(ScopedVisitor):
         if value.kind == LITERAL and self._in_data_class():
             return
         if value.kind == LITERAL:
-            self.facts.sites.append(SeedSite(self.ctx.loc(call), api, value.value, self.scope_id()))
+            site = SeedSite(self.ctx.loc(call), api, value.value, self.scope_id())
+            owner = self._owner_class()
+            if api in GENERATOR_OBJECTS and owner is not None:  # a component's own generator: decided at the end
+                self._component_sites.append((owner, site))
+            else:
+                self.facts.sites.append(site)
         elif value.kind == OPTION:
             self._option_use(value.name, call)
-            inner = arg.args[0].value if isinstance(arg, cst.Call) and dotted(arg.func) == "int" and arg.args else arg
-            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get" \
-                    and len(inner.args) >= 2:  # `cfg.get("seed", 1337)`: the code's default when no config sets it
-                self._config_seed(inner.args[1].value, value.name, at=call, fallback=True)
         elif value.kind == "param" and self._is_cli_command():
             self._option_use(value.name, call)  # a click/typer command's parameter
         elif value.kind == "param" and self.function_name():
@@ -566,37 +566,28 @@ class _SeedVisitor(ScopedVisitor):
         value = option.default if isinstance(option.default, int) and not isinstance(option.default, bool) else None
         if value is not None:
             self.facts.options.append(SeedOption(self.ctx.loc(node), option.name, dest, value, scope=self.scope_id()))
+        elif _no_default(values.keyword(node, "default")):  # the code may give it one
+            self.facts.open_options.append(SeedOption(self.ctx.loc(node), option.name, dest, 0, scope=self.scope_id()))
 
     def _dataclass_options(self, node: cst.ClassDef) -> None:
         """`seed: int = 42` in a config class (dataclass, pydantic, attrs, a plain namespace)."""
-        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            if not isinstance(stmt, cst.SimpleStatementLine):
+        for small, target, value in class_assignments(node):
+            if value is None:
                 continue
-            for small in stmt.body:
-                target, value = None, None
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
-                    target, value = small.target.value, small.value
-                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    target, value = small.targets[0].target.value, small.value
-                if target is None or value is None:
-                    continue
-                lowered = target.lower()
-                if isinstance(value, cst.Call) and (dotted(value.func) or "").endswith("field"):
-                    value = values.keyword(value, "default") or value
-                if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
-                    self._sweep(small, f"`{target}` lists several seeds")
-                elif SEED_NAME.match(lowered):
-                    literal = values.int_value(value)
-                    if literal is not None:
-                        self.facts.options.append(
-                            SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
-                                       scope=".".join([self.module_name, *self.stack, node.name.value]))
-                        )
+            lowered = target.lower()
+            if SWEEP_NAME.search(lowered) and values.int_list(value) and len(values.int_list(value)) >= 2:
+                self._sweep(small, f"`{target}` lists several seeds")
+            elif SEED_NAME.match(lowered):
+                literal = values.int_value(value)
+                if literal is not None:
+                    self.facts.options.append(
+                        SeedOption(self.ctx.loc(small), f"{node.name.value}.{target}", target, literal, field=True,
+                                   scope=".".join([self.module_name, *self.stack, node.name.value]))
+                    )
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
-            if isinstance(target.target, cst.Attribute) and SEED_NAME.match(target.target.attr.value.lower()):
-                self._config_seed(node.value, target.target.attr.value)
+        self.configs.on_assign(node, self.scope_id())  # yacs `_C.SEED = 0`, `cfg.TRAIN.seed = 0`, `config.seed = 42`
+        self.configs.on_bool_default(node, self.scope_id())  # `seed = seed or 0`
         if isinstance(node.value, (cst.List, cst.Tuple, cst.FormattedString, cst.SimpleString)):
             self._launch(node.value, self.scope_id())  # command = ["python", "-m", "pkg.train"]
         for target in node.targets:
@@ -616,6 +607,39 @@ class _SeedVisitor(ScopedVisitor):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _has_loop(function: cst.FunctionDef) -> bool:
+    return any(isinstance(n, (cst.For, cst.While)) for n in walk(function.body))
+
+
+def _perturbs_input(function: cst.FunctionDef) -> bool:
+    """Does the function read the gradient of a tensor it made from its input (`delta =
+    torch.zeros_like(X)`, then `delta.grad`), or take the sign of a gradient (`torch.sign(grad)`,
+    `x.grad.sign()`), without stepping an optimiser? Training reads the weights' gradients through an
+    optimiser or a hand-written update (`w -= lr * w.grad`) and never takes their sign."""
+    made_like: set[str] = set()
+    grads: set[str] = set()
+    signed = False
+    for inner in walk(function.body):
+        if isinstance(inner, cst.Call):
+            func = inner.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name == "step" and is_training_call(inner):
+                return False
+            if name == "sign" and any(_reads_grad(n) for n in walk(inner)):
+                signed = True
+        elif isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+            if any(isinstance(n, cst.Attribute) and n.attr.value.endswith("_like") or
+                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)):
+                made_like.add(inner.targets[0].target.value)
+        elif isinstance(inner, cst.Attribute) and inner.attr.value == "grad" and isinstance(inner.value, cst.Name):
+            grads.add(inner.value.value)
+    return signed or bool(made_like & grads)
+
+
+def _reads_grad(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Attribute) and node.attr.value == "grad" or isinstance(node, cst.Name) and node.value == "grad"
 
 
 def _seeding_method(func: cst.BaseExpression, callee: str | None, ctx: ModuleContext) -> bool:
@@ -641,7 +665,8 @@ class _LinkVisitor(_SeedVisitor):
         super().__init__(ctx, Scope(ctx.module, None))
 
     def visit_Call(self, node: cst.Call) -> None:
-        self._links(node, self.names.callee(node))
+        callee = self.names.callee(node)
+        self._links(node, callee)
 
     def on_class(self, node: cst.ClassDef) -> None:
         self.facts.defs.append(".".join([self.module_name, *self.stack, node.name.value]))
@@ -670,11 +695,30 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
             and "TrainingArguments" not in ctx.text:
         visitor: _SeedVisitor = _LinkVisitor(ctx)
         visitor.visit_children(ctx.module)
+        visitor.facts.config.loads = visitor.configs.facts.loads
         return None if visitor.facts.empty() else visitor.facts
     visitor = _SeedVisitor(ctx)
     visitor.visit_children(ctx.module)
     visitor.facts.options = [o for o in visitor.facts.options if not _sentinel(o, visitor.guards)]
+    visitor.facts.sites += visitor.component_sites()
+    visitor.facts.config = _seed_configs(visitor)
     return None if visitor.facts.empty() else visitor.facts
+
+
+def _seed_configs(visitor: _SeedVisitor) -> "ConfigFacts":
+    """The config model's seed values that can fix a run's seed: non-negative integers (a negative one turns
+    seeding off), not those of a dataset class (they fix which samples it holds)."""
+    facts = visitor.configs.facts
+    facts.values = [
+        v for v in facts.values
+        if isinstance(v.value, int) and not isinstance(v.value, bool) and v.value >= 0
+        and not any(v.scope.startswith(c + ".") or v.scope == c for c in visitor.data_classes)
+    ]
+    return facts
+
+
+def _no_default(default: cst.BaseExpression | None) -> bool:
+    return default is None or isinstance(default, cst.Name) and default.value == "None"
 
 
 def _sentinel(option: SeedOption, guards: dict[str, set[str]]) -> bool:

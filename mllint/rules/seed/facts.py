@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...core.config_model import ConfigFacts
 from ...findings import Loc
 
 
@@ -66,6 +67,8 @@ class SeedFacts:
     option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
     sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
     cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
+    # seed options without a default (`default=None`): the code may fill one in (`if args.seed is None: args.seed = 0`)
+    open_options: list[SeedOption] = field(default_factory=list)
     # What the scopes of the module do, for "does this seeded run train?" and "what does this sweep run?".
     # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
     # `if __name__ == "__main__":` block).
@@ -74,12 +77,12 @@ class SeedFacts:
     refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
     defs: list[str] = field(default_factory=list)  # every function and class of the module
     imports: set[str] = field(default_factory=set)  # project modules imported at import time
-    strings: dict[str, set[str]] = field(default_factory=dict)  # scope -> config file names it mentions
     launches: dict[str, list[str]] = field(default_factory=dict)  # scope -> scripts it runs (`python x.py`)
-    # Seeds held in config objects written in Python (`HParams(seed=1234)`, `_C.SEED = 0`, `{"seed": 0}`) and
-    # code defaults of a config read (`cfg.get("seed", 1337)`, fallback=True): (where, key, value, scope, fallback)
-    config_seeds: list[tuple[Loc, str, int, str, bool]] = field(default_factory=list)
+    # The config model's facts of the module (core/config_model.py), seed keys only: seeds held in config
+    # objects (`HParams(seed=1234)`, yacs `_C.SEED = 0`, `{"seed": 0}`, config-module globals), the code's
+    # defaults (`cfg.get("seed", 1337)`, `if seed is None: seed = 0`), and the config files each scope names.
+    config: ConfigFacts = field(default_factory=ConfigFacts)
 
     def empty(self) -> bool:
         return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
-                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports or self.config_seeds)
+                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports or bool(self.config))

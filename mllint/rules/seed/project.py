@@ -25,6 +25,7 @@ from ...findings import Loc, Related
 from ...project import Project
 from ...core.paths import module_dotted_name
 from ...core.origins import spelling
+from ...core.config_model import DEFAULT, FALLBACK, ConfigModel
 from .facts import SeedFacts, SeedOption
 from .helpers import helper_calls, seeding_helpers
 from .reach import CallGraph, node_of
@@ -60,6 +61,7 @@ class OptionFinding:
     rel: str
     option: SeedOption
     seeds_here: Loc | None  # where the option seeds the run of the entry point that defines it
+    default_at: Loc | None = None  # an option without a default: where the code fills one in
 
 
 @dataclass
@@ -117,7 +119,7 @@ def _analyse(project: Project) -> SeedAnalysis:
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
     any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
-    if not (uses or any(f.options or f.config_seeds for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
+    if not (uses or any(f.options or f.config.values for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
         return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
     graph = CallGraph(project, facts)
     option_nodes = {node_of(rel, scope) for rel, _, _, scope in option_uses}
@@ -132,19 +134,29 @@ def _analyse(project: Project) -> SeedAnalysis:
 
     kept = [use for use in uses if keep(use.rel, use.scope)]
     kept += _config_objects(project, graph, facts, option_uses, keep)
-    options = _options(project, graph, facts, option_uses, keep)
+    launched = _launch_seeds(project, graph, option_uses, keep)
+    kept += [use for use, _ in launched]
+    options = [o for o in _options(project, graph, facts, option_uses, keep)
+               if not any(script == o.rel and key == spelling(o.option.dest) for _, (script, key) in launched)]
     configs = _configs(project, graph, facts, option_uses, keep, swept)
     return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
+
+
+def config_model(project: Project, facts: dict[str, SeedFacts]) -> ConfigModel:
+    """The config model over SEED's facts (seed keys), built once per analysis."""
+    return project.shared("seed-configs", lambda p: ConfigModel({rel: f.config for rel, f in facts.items()},
+                                                                 p.root, p.files))
 
 
 def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
     """Seeds read from a config object (`hparams.seed`, `cfg.SEED`, `cfg.get("seed", 1337)`) that a
     Python config of the run fixes (`HParams(seed=1234)`, yacs `_C.SEED = 0`) or that only the code's
-    default sets: one finding at the seeding call of each run, the config lines related. Not when a
-    command-line option or a config-class field of that name exists in the unit (SEED002 speaks for those),
-    nor when a config file of the project sets the key (the config finding does)."""
-    configs = [(rel, entry) for rel, f in facts.items() for entry in f.config_seeds if not in_test_code(rel)]
-    if not configs:
+    default sets (`cfg.get("seed", 1337)`, `if seed is None: seed = 0`): one finding at the seeding call of
+    each run, the config lines related; the values come from the config model (core/config_model.py). Not
+    when a command-line option or a config-class field of that name exists in the unit (SEED002 speaks for
+    those), nor when a config file of the project sets the key (the config finding does)."""
+    model = config_model(project, facts)
+    if not any(f.config.values for rel, f in facts.items() if not in_test_code(rel)):
         return []
     file_keys = [(crel, spelling(key)) for crel, aux in project.aux_facts("seed").items() for _, _, key, _ in aux.seeds]
     found: list[Use] = []
@@ -161,27 +173,32 @@ def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
             continue
         node = node_of(rel, scope)
         run = graph.run_of(node)
+        set_in_files = any(k == key and (project.covers(unit, f) or project.covers(project.unit_of(f), rel))
+                           for f, k in file_keys)
+
+        def where(crel: str, cscope: str) -> bool:
+            return not in_test_code(crel) and (node_of(crel, cscope) in run or f"{crel}:<module>" in run
+                                                or crel == rel and cscope == scope)
+
         here = []
-        for crel, (cloc, ckey, value, cscope, fallback) in configs:
-            if spelling(ckey) != key:
-                continue
-            if fallback:
-                set_in_files = any(k == key and (project.covers(unit, f) or project.covers(project.unit_of(f), rel))
-                                   for f, k in file_keys)
-                if crel == rel and cscope == scope and not set_in_files and cloc.line == loc.line:
-                    here.append((crel, cloc, ckey, value, True))
-            elif node_of(crel, cscope) in run or f"{crel}:<module>" in run:
-                here.append((crel, cloc, ckey, value, False))
+        for definition in model.resolve(name, where):
+            value = definition.value
+            code_default = value.kind in (FALLBACK, DEFAULT)
+            if code_default:  # the code's own default where it reads the seed: only when no config sets it
+                if definition.rel == rel and value.scope == scope and not set_in_files:
+                    here.append((definition.rel, value.loc, value.path, value.value, True))
+            elif node_of(definition.rel, value.scope) in run or f"{definition.rel}:<module>" in run:
+                here.append((definition.rel, value.loc, value.path, value.value, False))
         if not here:
             continue
         here.sort(key=lambda item: (item[4], item[0] != rel, item[0], item[1].line))
         crel, cloc, ckey, value, fallback = here[0]
         if fallback:
             api = f"the code's default for `{name}` (no config sets it)"
-            via = []
+            via = [] if cloc.line == loc.line and crel == rel else [Related(cloc, f"`{name}` defaults to {value} here")]
         else:
             api = f"the config value `{name}` ({os.path.basename(crel)})"
-            via = [Related(c[1], f"`{c[2]}` fixed to {c[3]} here") for c in here if not c[4]]
+            via = [Related(c[1], f"`{c[2].rsplit('.', 1)[-1]}` fixed to {c[3]} here") for c in here if not c[4]]
         found.append(Use(rel, loc, value, api, scope, via))
     # one finding per run: a run that reads the same config seed in several places (the training function
     # and a dataset's shuffle) is reported once, where it trains
@@ -193,6 +210,31 @@ def _config_objects(project, graph, facts, option_uses, keep) -> list[Use]:
             continue
         chosen.append((use, entries))
     return [use for use, _ in chosen]
+
+
+def _launch_seeds(project, graph, option_uses, keep) -> list[tuple[Use, tuple[str, str]]]:
+    """A launcher (shell script, Makefile) that runs a training script with one literal seed (`--seed 0`) and
+    never another fixes the run's seed as a literal does: reported at the launcher line, the seeding call
+    related; the script's option default is then not what the run uses (its SEED002 goes)."""
+    found = []
+    for rel, aux in sorted(project.aux_facts("seed").items()):
+        if not aux.launch_seeds or in_test_code(rel):
+            continue
+        line, column, flag, value = aux.launch_seeds[0]
+        key = spelling(flag)
+        for script in _launched(project, rel, aux.launches):
+            run = graph.run_of(f"{script}:<main>")
+            seeding = [(r, loc, scope) for r, name, loc, scope in option_uses
+                       if spelling(name) == key and node_of(r, scope) in run]
+            if not seeding or not any(keep(r, scope) for r, _, scope in seeding):
+                continue
+            r, loc, scope = sorted(seeding, key=lambda s: (s[0] != script, s[0], s[1].line))[0]
+            where = Loc(line, column, line, column + len(flag), aux.display)
+            use = Use(rel, where, value, f"`{flag} {value}` in {os.path.basename(rel)}, which runs {os.path.basename(script)}",
+                      "<module>", [Related(loc, f"`{flag.lstrip('-')}` seeds the run here")])
+            found.append((use, (script, key)))
+            break
+    return found
 
 
 def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
@@ -208,7 +250,43 @@ def _group(uses: list[Use], graph: CallGraph) -> list[list[Use]]:
                     key = (use.rel, top)
                     break
         groups[key].append(use)
-    return [sorted(group, key=_position) for group in groups.values()]
+    return _join_imported(groups, graph)
+
+
+def _join_imported(groups: dict[tuple[str, str], list[Use]], graph: CallGraph) -> list[list[Use]]:
+    """One finding per run: the import-time seeds of modules that a script imports (`np.random.seed(0)` at the
+    top of an augmentation module, `torch.manual_seed(0)` at the top of the trainer's module) join one finding:
+    that of the script itself when it seeds, else that of the module that trains, else the first."""
+    runs: dict[frozenset[str], list[tuple[str, str]]] = defaultdict(list)
+    for rel, scope in groups:
+        if scope != "<module>":
+            continue
+        top = _top_files(graph, node_of(rel, scope))
+        if top and rel not in top:  # imported by the scripts in `top`, not one of them
+            runs[frozenset(top)].append((rel, scope))
+    joined: dict[tuple[str, str], tuple[str, str]] = {}
+    for top, keys in runs.items():
+        own = [k for k in groups if k[0] in top]
+        if len(keys) + len(own) < 2 or len(top) != 1:
+            continue
+        keys.sort(key=lambda k: (k[0] not in graph.training_files, k[0]))
+        head = sorted(own)[0] if own else keys[0]
+        for key in keys:
+            if key != head:
+                joined[key] = head
+    found = {key: sorted(group, key=_position) for key, group in groups.items() if key not in joined}
+    for key, head in sorted(joined.items()):
+        found[head] += sorted(groups[key], key=_position)  # after the head's own seeds, file by file
+    return list(found.values())
+
+
+def _top_files(graph: CallGraph, node: str) -> set[str]:
+    """The files of the scripts whose runs reach `node`: its entry points that no other file's entry reaches."""
+    entries = graph.entries(node)
+    files = {graph.file_of.get(e, e.rsplit(":", 1)[0]) for e in entries}
+    reached = {f for f in files for e in entries
+               if graph.file_of.get(e, e.rsplit(":", 1)[0]) != f and f"{f}:<module>" in graph.forward(e)}
+    return files - reached
 
 
 def _position(use: Use) -> tuple[int, int, int]:
@@ -269,23 +347,8 @@ def _launched(project: Project, rel: str, scripts: list[str]) -> list[str]:
 
 
 def _loaders(project: Project, graph: CallGraph, facts: dict[str, SeedFacts], config: str) -> list[str]:
-    """The nodes that name a config file or its folder (Hydra `config_path`), relative to their own file or
-    to the project root; a path with a file name may also be relative to a working folder (a suffix)."""
-    found = []
-    for rel, f in facts.items():
-        here = os.path.dirname(rel)
-        for scope, strings in f.strings.items():
-            for text in strings:
-                text = text.rstrip("/")
-                if not text:
-                    continue
-                places = {os.path.normpath(os.path.join(here, text)), os.path.normpath(text)}
-                if any(config == p or config.startswith(p + "/") for p in places) or (
-                    "." in text.rsplit("/", 1)[-1] and config.endswith("/" + text.lstrip("./"))
-                ):
-                    found.append(node_of(rel, scope))
-                    break
-    return found
+    """The nodes that name a config file or its folder (Hydra `config_path`): the config model's loaders."""
+    return [node_of(rel, scope) for rel, scope in config_model(project, facts).loaders(config)]
 
 
 _NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
@@ -294,20 +357,29 @@ _PROSE_SWEEP = re.compile(
     + r"\s+(?:[\w-]+\s+)?(?:runs|seeds|trials|repetitions|repeats|experiments)\b"
     + r"|(?:±|\+/-|\+-)\s*(?:std|standard deviation|s\.?d\.?)\b[^.\n|]{0,40}?\b(?:seeds|runs)\b"
     + r"|(?:std|standard deviation)\s+(?:over|across|of)\s+" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:runs|seeds)\b"
-    + r"|\b" + _NUMBER + r"\s+(?:random\s+|different\s+|independent\s+)?(?:seeds|runs)\b[^.\n|]{0,30}?\b(?:averaged|mean|median)\b",
+    + r"|\b" + _NUMBER + r"\s+(?:random\s+|different\s+|independent\s+)?(?:seeds|runs)\b[^.\n|]{0,30}?\b(?:averaged|mean|median)\b"
+    # "4 trials with different random seeds ... mean and std": runs stated with different seeds, and their
+    # aggregate reported in the same sentence (without one, the runs may be anything: a search, the paper's)
+    + r"|\b" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:trials|runs|repetitions|experiments)\s+(?:with|using|over|on)\s+"
+    r"(?:\w+\s+)?(?:different|distinct|independent|random)\s+(?:random\s+)?seeds\b[^.\n]{0,80}?"
+    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)",
     re.IGNORECASE,
 )
-_README = re.compile(r"^(?:readme|results?)(?:\.\w+)?$", re.IGNORECASE)
+# Prose that documents the project's scripts: READMEs, results pages and any Markdown/reST page beside them
+# (`FINETUNE.md`, `docs/TRAINING.md`).
+_README = re.compile(r"^(?:readme|results?)(?:\.\w+)?$|\.(?:md|markdown|rst)$", re.IGNORECASE)
 
 
 def prose_sweeps(text: str) -> list[int]:
     """Lines of a README or results page that state a sweep over seeds ("mean of 5 runs", "averaged
-    over 3 seeds", "± std over seeds", "median of 3 runs")."""
+    over 3 seeds", "± std over seeds", "median of 3 runs", "4 trials with different random seeds"). A bare `±`
+    in a result table is not enough: it may be a deviation over folds, a confidence interval over the test set."""
     return [text.count("\n", 0, m.start()) + 1 for m in _PROSE_SWEEP.finditer(text)]
 
 
 def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, str]]]) -> bool:
-    """Does a README or results page in the script's folder or above state a sweep, and name the script?"""
+    """Does a README or documentation page (in the script's folder or above, or their `docs/` folders)
+    state a sweep, and name the script?"""
     script = os.path.basename(rel)
     folder = os.path.dirname(rel)
     while True:
@@ -318,8 +390,13 @@ def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, s
                 names = sorted(os.listdir(absolute))
             except OSError:
                 names = []
+            if "docs" in names and os.path.isdir(os.path.join(absolute, "docs")):
+                try:
+                    names += sorted(os.path.join("docs", n) for n in os.listdir(os.path.join(absolute, "docs")))
+                except OSError:
+                    pass
             for name in names:
-                if _README.match(name) and os.path.isfile(os.path.join(absolute, name)):
+                if _README.search(os.path.basename(name)) and os.path.isfile(os.path.join(absolute, name)):
                     try:
                         with open(os.path.join(absolute, name), encoding="utf-8", errors="replace") as handle:
                             text = handle.read(1_000_000)
@@ -334,11 +411,23 @@ def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, s
         folder = os.path.dirname(folder)
 
 
+def _filled_in(project: Project, facts: dict[str, SeedFacts], rel: str, f: SeedFacts):
+    """Options without a default that the code gives one (`if args.seed is None: args.seed = 0`, `seed =
+    args.seed or 0`, in the module that defines the option): (the option with that default, where it is set)."""
+    model = config_model(project, facts)
+    for option in f.open_options:
+        filled = model.resolve(option.dest, where=lambda r, _: r == rel, kinds=(DEFAULT,))
+        if filled:
+            value = filled[0].value
+            yield SeedOption(option.loc, option.name, option.dest, value.value, scope=option.scope), value.loc
+
+
 def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
     found = []
     readmes: dict[str, list[tuple[str, str]]] = {}
     for rel, f in facts.items():
-        for option in f.options:
+        candidates = [(o, None) for o in f.options] + list(_filled_in(project, facts, rel, f))
+        for option, default_at in candidates:
             if not keep(rel, option.scope):
                 continue
             if _stated_sweep(project, rel, readmes):
@@ -354,9 +443,9 @@ def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
             here = [(r, loc) for r, name, loc, scope in option_uses if spelling(name) == key and node_of(r, scope) in run]
             if here:
                 here.sort(key=lambda item: (item[0] != rel, item[0], item[1].line))
-                found.append(OptionFinding(rel, option, here[0][1]))
+                found.append(OptionFinding(rel, option, here[0][1], default_at))
             elif any(spelling(name) == key and project.covers(unit, r) for r, name, _, _ in option_uses):
-                found.append(OptionFinding(rel, option, None))  # seeds in the unit; the link is not resolved
+                found.append(OptionFinding(rel, option, None, default_at))  # seeds in the unit; the link is not resolved
     return found
 
 

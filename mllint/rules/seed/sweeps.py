@@ -100,9 +100,12 @@ class AuxFacts:
     launches: list[str] = field(default_factory=list)  # scripts it runs: `train.py`, `tools/train.py`, `-m pkg.train`
     seeds: list[tuple[int, int, str, int]] = field(default_factory=list)  # a fixed seed: (line, column, key, value)
     is_config: bool = False
+    # a launcher that passes one literal seed and never another (`python train.py --seed 0`): (line, column,
+    # option, value); empty when it passes several or loops
+    launch_seeds: list[tuple[int, int, str, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.sweeps or self.seeds)
+        return bool(self.sweeps or self.seeds or self.launch_seeds)
 
 
 _LAUNCH = re.compile(r"(?<![\w$/.-])((?:\.{0,2}/)?[\w.-]+(?:/[\w.-]+)*\.py)\b|(?:^|\s)-m\s+([\w.]+)")
@@ -176,11 +179,28 @@ def scan_aux(path: str, rel: str, display: str = "") -> AuxFacts:
     if not kind or kind == "yaml":
         facts.launches = launches(text)  # a W&B sweep's `program: train.py` runs what it names
     if not kind:
-        pass
+        if not facts.sweeps and facts.launches:
+            facts.launch_seeds = launch_seeds(text)
     elif name not in _NOT_CONFIGS and not rel.startswith(".github/") and name != "pyproject.toml":
         swept = " ".join(why for _, why in facts.sweeps).lower()
         facts.seeds = [s for s in fixed_seeds(text, kind) if s[2].lower() not in swept]
     return facts
+
+
+_LAUNCH_SEED = re.compile(r"(?i)(?<![\w-])(--?[\w.-]*seed)[= ]+[\"']?(\d+)\b")
+
+
+def launch_seeds(text: str) -> list[tuple[int, int, str, int]]:
+    """`--seed 0` (any spelling: `--manualSeed=1`, `--random-seed 3`) on a command line, when the script passes
+    only that one value: the first place it is passed."""
+    found = [m for m in _LAUNCH_SEED.finditer(text)
+             if not text[text.rfind("\n", 0, m.start()) + 1:m.start()].lstrip().startswith("#")]
+    if not found or len({m.group(2) for m in found}) != 1:
+        return []
+    first = found[0]
+    line = _line_of(text, first.start(1))
+    column = first.start(1) - (text.rfind("\n", 0, first.start(1)) + 1) + 1
+    return [(line, column, first.group(1), int(first.group(2)))]
 
 
 def _read(path: str) -> str | None:
