@@ -21,6 +21,7 @@ from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const
 
 EVAL_NAME = re.compile(
+    r"^_*(?:evaluate|validate)_(?:loss|acc|accuracy|score|metrics?)$|"
     r"^_*(?:eval|evaluate|evaluation|validate|validation|val|vali|valid|test|testing|benchmark|infer|inference)"
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
@@ -112,6 +113,8 @@ class EvalFacts:
     # and before this evaluation forward)
     inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
     # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
+    loop_modes: list = field(default_factory=list)  # (Loc of the forward, as written, where): an evaluation loop over
+    # held-out data inside a training function that never calls `.eval()`
 
 
 @lru_cache(maxsize=8192)
@@ -518,6 +521,8 @@ class ModuleAnalysis:
                     self.eval_calls[id(call)] = _callee_text(call)
                     if f.name != "<module>":
                         self.lite.append((call, _callee_text(call), f.qual, f.node.params, f.cls))
+        if f.trains and not f.sets_eval and self.torch:
+            self._held_out_loops(f)
         if f.name == "<module>":
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
@@ -589,6 +594,27 @@ class ModuleAnalysis:
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"after `.eval()` in the training function `{f.name}()`"))
                 return
+
+    def _held_out_loops(self, f: _Function) -> None:
+        """Evaluation written inside a training function (or script) that never sets `.eval()`: a loop over
+        held-out data (`test_loader`) that runs the model and adds up a metric, and trains nothing."""
+        grad = {id(call): off for call, off, _ in f.calls}
+        for loop in walk(f.node):
+            if type(loop) is not cst.For or not any(type(n) is cst.Name and _HELD_OUT.search(n.value)
+                                                    for n in walk(loop.iter)):
+                continue
+            calls = [n for n in walk(loop.body) if type(n) is cst.Call]
+            if any(callee_name(n.func) in ("backward", "step", "zero_grad", "eval", "train") for n in calls) or \
+                    not any(type(n) is cst.AugAssign for n in walk(loop.body)):
+                continue
+            model = next((n for n in calls if is_model_call(n, self.defined) and not _warm_up(n)), None)
+            if model is None:
+                continue
+            iterable = next(n.value for n in walk(loop.iter) if type(n) is cst.Name and _HELD_OUT.search(n.value))
+            where = f"the training function `{f.name}()`" if f.name != "<module>" else "the training script"
+            self.facts.loop_modes.append((self.ctx.loc(model), _callee_text(model), f"on `{iterable}` inside {where}",
+                                          bool(grad.get(id(model)) or f.grad_off)))
+            return
 
     def _script(self, top: _Function) -> None:
         """An evaluation script (eval.py, test.py) whose module-level code runs the model with gradients on."""

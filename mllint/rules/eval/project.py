@@ -115,6 +115,14 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
                 out["EVAL004"].append(rules["EVAL004"].finding(
                     loc, f"`{restoring[0]}()`, called in `{function}()` after `.eval()`, ends with `.train()`: "
                          f"`{model}` then evaluates in training mode (batch-norm and dropout on)"))
+        for loc, model, where, grad_off in getattr(facts, "loop_modes", ()):
+            if index.bn and not facts.module_eval:
+                out["EVAL004"].append(rules["EVAL004"].finding(
+                    loc, f"`{model}` is evaluated {where}, which never calls `.eval()`: batch-norm and dropout stay "
+                         "in training mode for the reported number"))
+            if not grad_off and not facts.module_grad_off:
+                out["EVAL005"].append(rules["EVAL005"].finding(
+                    loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         if not facts.module_grad_off:
             for loc, model, where in getattr(facts, "inline", ()):
                 out["EVAL005"].append(rules["EVAL005"].finding(

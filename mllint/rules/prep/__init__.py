@@ -36,7 +36,7 @@ def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
     if ctx.is_test or not mentions_restoration_metric(ctx.text):
         return None
     facts = metric_facts(scan(ctx.module), ctx.loc)
-    return facts if facts.defs or facts.calls else None
+    return facts if facts.defs or facts.calls or facts.uses else None
 
 
 class BgrIntoRgb(Rule):
@@ -117,6 +117,14 @@ class MetricProtocol(Rule):
                 calls.setdefault(name, []).append((rel, project.unit_of(rel), keywords))
             for d in f.defs:
                 defined.setdefault(d.name, set()).add(rel)
+        from ...findings import Related
+
+        for rel, f in facts:
+            for loc, metric, parts, related in getattr(f, "uses", ()):
+                yield self.finding(loc, f"`{metric}` is computed on arguments the caller prepared "
+                                        + " and ".join(parts) + ", and neither the metric's name nor its log says "
+                                        "so: state this protocol with the numbers",
+                                   related=[Related(where, f"computed {what} here") for where, what in related])
         configs = project.aux_facts("prep_metrics")
         for rel, f in facts:
             unit = project.unit_of(rel)

@@ -159,6 +159,13 @@ def _sides(node: cst.If, excluded: tuple = ()) -> list[tuple[list, Side]]:
     return out
 
 
+def _choices(node: cst.IfExp) -> list[tuple[cst.BaseExpression, Side]]:
+    """The two values of `a if test else b`, each with what its side says about the split."""
+    sides = _sides(cst.If(test=node.test, body=cst.IndentedBlock(body=[]),
+                          orelse=cst.Else(body=cst.IndentedBlock(body=[]))))
+    return [(node.body, sides[0][1]), (node.orelse, sides[1][1])]
+
+
 # --- the walk -----------------------------------------------------------------------------------------
 
 
@@ -219,7 +226,11 @@ class _Function:
             target = small.targets[-1].target
             value = small.value
             if type(target) is cst.Name:
-                self._set(target.value, value, side, small)
+                if type(value) is cst.IfExp:  # `drop_last = False if flag == 'pred' else True`
+                    for expr, inner in _choices(value):
+                        self._set(target.value, expr, inner if inner.role or inner.param else side, small)
+                else:
+                    self._set(target.value, value, side, small)
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -237,11 +248,15 @@ class _Function:
                     for name, element in zip(names, value.elements):
                         if name:
                             self._set(name, element.value, side, small)
+                            if not guarded and not self.cuts_in(line):
+                                self._cut(name, element.value, line)
                 elif type(value) is cst.Subscript and type(value.value) is cst.Name:
                     self.unpacked.append((names, value.value.value, small))
                 else:
                     self._loader(value, "", side)
             else:
+                if type(target) is cst.Attribute and target.attr.value in _DATA_FIELDS and not guarded:
+                    self._cut(dotted(target.value) or "", value, line, dotted(target) or "")  # `test_set.data = ...[:500]`
                 self._loader(value, dotted(target) or "", side)
         elif type(small) is cst.Expr:
             self._loader(small.value, "", side)
@@ -254,19 +269,22 @@ class _Function:
             literal = int(value.value)
         self.settings.setdefault(name, []).append(_Setting(node, literal, side))
 
-    def _cut(self, target: str, value, line) -> None:
-        """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`."""
+    def cuts_in(self, line) -> bool:
+        return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
+
+    def _cut(self, target: str, value, line, shown: str = "") -> None:
+        """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
             return
         if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
                 and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
                 and _literal_range(value.args[1].value):
-            self.cuts.append((value, target, line))
-        elif type(value) is cst.Subscript and _test_data(dotted(value.value) or "") and len(value.slice) == 1:
+            self.cuts.append((value, shown or target, line))
+        elif type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1:
             element = value.slice[0].slice
             if type(element) is cst.Slice and element.step is None and \
                     any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
-                self.cuts.append((value, target, line))
+                self.cuts.append((value, shown or target, line))
 
     def _loader(self, value, name: str, side) -> None:
         for inner in walk(value):
@@ -299,9 +317,21 @@ def _test_data(name: str) -> bool:
                     "list", "x", "sentences", "texts", "items")
 
 
+_DATA_FIELDS = ("data", "targets", "samples", "imgs", "images", "labels")
+
+
+def _held_out(name: str) -> bool:
+    """Test data, or a data field of it (`test_set.data`)."""
+    base, _, last = name.rpartition(".")
+    return _test_data(name) or bool(base) and last in _DATA_FIELDS and _test_data(base)
+
+
 def _literal_range(expr) -> bool:
-    if type(expr) is cst.Call and dotted(expr.func) == "range":
-        return all(type(a.value) is cst.Integer for a in expr.args)
+    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code."""
+    if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and expr.args:
+        return _literal_range(expr.args[0].value)
+    if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("range", "arange"):
+        return bool(expr.args) and all(type(a.value) is cst.Integer for a in expr.args if a.keyword is None)
     if type(expr) is cst.List:
         return all(type(e.value) is cst.Integer for e in expr.elements)
     return False
@@ -352,6 +382,42 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
+def _stops_early(stmt, loop: cst.For) -> str | None:
+    """`if i >= 50: break` on the loop's `enumerate` index, with a literal bound: the bound, else None."""
+    if type(stmt) is not cst.If or stmt.orelse is not None:
+        return None
+    body = _body(stmt.body)
+    if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine or type(body[0].body[0]) is not cst.Break:
+        return None
+    target = loop.target
+    if type(loop.iter) is not cst.Call or dotted(loop.iter.func) != "enumerate" or type(target) is not cst.Tuple \
+            or not target.elements or type(target.elements[0].value) is not cst.Name:
+        return None
+    index = target.elements[0].value.value
+    test = stmt.test
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
+    if type(left) is cst.Name and left.value == index and type(right) is cst.Integer and \
+            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
+        return right.value
+    if type(right) is cst.Name and right.value == index and type(left) is cst.Integer and \
+            op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
+        return left.value
+    return None
+
+
+def _accumulates(loop: cst.For) -> bool:
+    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`)."""
+    for node in walk(loop.body):
+        if type(node) is cst.AugAssign:
+            return True
+        if type(node) is cst.Call and type(node.func) is cst.Attribute and \
+                node.func.attr.value in ("update", "append", "add_batch", "extend"):
+            return True
+    return False
+
+
 # --- facts --------------------------------------------------------------------------------------------
 
 
@@ -359,6 +425,7 @@ def loader_facts(ctx) -> LoaderFacts:
     facts = LoaderFacts()
     module = ctx.module
     functions: list[_Function] = []
+    tails: set = set()
     top = _Function(module, "<module>", [])
     top.run(module.body, None, False)
     functions.append(top)
@@ -369,6 +436,11 @@ def loader_facts(ctx) -> LoaderFacts:
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
+            if len(node.args) > 1 and (dotted(node.func) or "").rsplit(".", 1)[-1] == "Subset":
+                # `Subset(val_dataset, range(len(val_sampler) * world_size, len(val_dataset)))`: the samples a
+                # sampler drops are evaluated apart
+                tails.update(dotted(inner.args[0].value) for inner in walk(node.args[1].value)
+                             if type(inner) is cst.Call and dotted(inner.func) == "len" and inner.args)
             for i, arg in enumerate(node.args):
                 value = string(arg.value)
                 if value is None or value not in _SPLITS:
@@ -378,7 +450,7 @@ def loader_facts(ctx) -> LoaderFacts:
                 else:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
     for f in functions:
-        _drop_last(ctx, f, facts)
+        _drop_last(ctx, f, facts, tails)
         _partial_batches(ctx, f, facts)
         for node, target, line in f.cuts:
             if _commented(ctx, line):
@@ -430,12 +502,22 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
     return False
 
 
-def _drop_last(ctx, f: _Function, facts: LoaderFacts) -> None:
+def _tail_evaluated(name: str, tails: set) -> bool:
+    """The samples this loader or sampler drops are evaluated apart: `len(val_sampler)` or `len(loader.sampler)`
+    starts a `Subset` of the rest."""
+    if name in tails:
+        return True
+    return "sampler" in name.rsplit(".", 1)[-1].lower() and \
+        any("sampler" in (t or "").rsplit(".", 1)[-1].lower() for t in tails)
+
+
+def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side in f.loaders:
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         if const(value) is True:
-            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) \
+                    and not _tail_evaluated(name, tails):
                 what = f"`{name}`" if name else "an evaluation loader"
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
                                                      "incomplete batch are left out of the reported metric"))
@@ -489,4 +571,11 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                 facts.direct.append((ctx.loc(stmt), "the evaluation loop skips every batch that is not full: the "
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
+                break
+            bound = _stops_early(stmt, loop)
+            if named == "eval" and bound is not None and _accumulates(loop) and not _commented(ctx, stmt):
+                facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
+                                                    f"{_code(ctx.module, stmt.test)}: break`), at a batch count "
+                                                    "written in the code with no option or note: the reported "
+                                                    "metric covers only part of the evaluation set"))
                 break
