@@ -9,16 +9,121 @@ turns gradients off, and whether a helper's switch is ever turned off, is decide
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 import libcst as cst
 
 from ...core.walk import walk
-from .switches import EMA_WORDS, Switch, Switches
 from ...core.names import dotted
-from ...core.syntax import body_of, callee_name, const
+from ...core.syntax import body_of, callee_name, const, string
+
+# --- switches: does an `if` test turn averaged weights, test-time augmentation or an ensemble on and off, and can
+# it be turned off? Where its value comes from (an option and its default, an attribute every instance has, a
+# literal) is core/origins.py's answer; which family a name is for is EVAL's.
+EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
+TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
+ENSEMBLE_WORDS = re.compile(r"(?i)ensemble")
+FAMILIES = {"ema": EMA_WORDS, "tta": TTA_WORDS, "ensemble": ENSEMBLE_WORDS}
+
+
+@lru_cache(maxsize=8192)
+def _says(family: str, name: str) -> bool:
+    return bool(FAMILIES[family].search(name))
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A test that switches a family's machinery: `name` as written, `working` when it can be turned off,
+    `why` when it cannot; `param` for a function parameter (decided by its callers in the project phase)."""
+    name: str
+    working: bool
+    why: str = ""
+    param: str = ""
+    default: object = None
+    family: str = ""  # "ema", "tta" or "ensemble"
+
+
+class Switches:
+    def __init__(self, module: cst.Module, names) -> None:
+        self.module, self.names = module, names
+        self._options: dict | None = None
+        self._tests: dict[int, tuple[cst.CSTNode, list]] = {}
+
+    @property
+    def options(self) -> dict:
+        """dest -> the option that sets it (origins.switch_options), read when a switch is first judged."""
+        if self._options is None:
+            self._read()
+        return self._options  # type: ignore[return-value]
+
+    @property
+    def always(self) -> dict[str, set[str]]:
+        """class name -> attributes set unconditionally in `__init__` (origins.attributes_always_set)."""
+        if self._options is None:
+            self._read()
+        return self._always
+
+    def _read(self) -> None:
+        from ...core.origins import attributes_always_set, switch_options  # not at import: warm runs unpickle facts
+
+        self._options = switch_options(self.module, self.names)
+        self._always = {node.name.value: attributes_always_set(node) for node in walk(self.module)
+                        if type(node) is cst.ClassDef}
+
+    def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
+              params: dict | None = None) -> Switch | None:
+        """The switch `test` is for the family, or None when it is none (a null test, another subject)."""
+        found = self._judge(test, family, cls, params)
+        return replace(found, family=family) if found is not None else None
+
+    def _named(self, test: cst.BaseExpression) -> list[tuple[cst.CSTNode, str]]:
+        """The names, attributes and strings of a test, in order (read once for the three families)."""
+        known = self._tests.get(id(test))
+        if known is not None and known[0] is test:
+            return known[1]
+        named = []
+        for node in walk(test):
+            kind = type(node)
+            name = node.attr.value if kind is cst.Attribute else node.value if kind is cst.Name else \
+                string(node) if kind is cst.SimpleString else None
+            if name:
+                named.append((node, name))
+        self._tests[id(test)] = (test, named)
+        return named
+
+    def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
+        words = FAMILIES[family]
+        from ...core.origins import constant_test, option_always_on
+
+        if constant_test(test):
+            return Switch("True", False, "a constant `if True` is always on")
+        if isinstance(test, cst.Comparison) and any(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in test.comparisons):
+            return None  # `ema is not None`: whether the object exists, decided where it is built
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
+                and len(test.args) == 2:
+            attr = string(test.args[1].value)
+            if attr is None or not words.search(attr):
+                return None
+            if cls is not None and attr in self.always.get(cls.rsplit(".", 1)[-1], ()):
+                return Switch(f"hasattr(self, {attr!r})", False,
+                              f"`hasattr(self, {attr!r})` is always true: `self.{attr}` is created unconditionally in `__init__`")
+            return Switch(f"hasattr(self, {attr!r})", True)
+        for node, name in self._named(test):
+            if not _says(family, name):
+                continue
+            if isinstance(node, cst.Name) and params is not None and name in params:
+                return Switch(name, True, param=name, default=params[name])
+            option = self.options.get(name)
+            if option is not None and option_always_on(option):
+                flag = "--" + name.replace("_", "-")
+                return Switch(name, False, f"`{flag}` is `store_true` with `default=True`: it cannot be turned off")
+            return Switch(name, True)
+        return None
+
+
+
 
 EVAL_NAME = re.compile(
     r"^_*(?:evaluate|validate)_(?:loss|acc|accuracy|score|metrics?)$|"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...findings import Finding, Related
-from .switches import Switch
+from .extract import Switch
 from .extract import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
                     loc, f"`{restoring[0]}()`, called in `{function}()` after `.eval()`, ends with `.train()`: "
                          f"`{model}` then evaluates in training mode (batch-norm and dropout on)"))
         for loc, model, where, grad_off in getattr(facts, "loop_modes", ()):
-            if index.bn and not facts.module_eval:
+            if facts.bn and not facts.module_eval:  # the module's own layers or models: a script holds its model
                 out["EVAL004"].append(rules["EVAL004"].finding(
                     loc, f"`{model}` is evaluated {where}, which never calls `.eval()`: batch-norm and dropout stay "
                          "in training mode for the reported number"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from ...findings import Finding, Severity
+from ...findings import Finding, Related, Severity
 from ...project import Project
 from ..base import Rule, aux_extractor, extractor
 
@@ -36,7 +36,7 @@ def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
     if ctx.is_test or not mentions_restoration_metric(ctx.text):
         return None
     facts = metric_facts(scan(ctx.module), ctx.loc)
-    return facts if facts.defs or facts.calls or facts.uses else None
+    return facts if facts.defs or facts.calls or facts.uses or facts.places else None
 
 
 class BgrIntoRgb(Rule):
@@ -117,14 +117,19 @@ class MetricProtocol(Rule):
                 calls.setdefault(name, []).append((rel, project.unit_of(rel), keywords))
             for d in f.defs:
                 defined.setdefault(d.name, set()).add(rel)
-        from ...findings import Related
-
+        places = {}  # the PSNR/SSIM functions of the project, by name
+        for rel, f in facts:
+            for name, where in getattr(f, "places", {}).items():
+                places.setdefault(name, []).append((rel, where))
         for rel, f in facts:
             for loc, metric, parts, related in getattr(f, "uses", ()):
+                defined_at = [where for r, where in places.get(metric, ())
+                              if r == rel or project.covers(project.unit_of(r), rel)][:1]
                 yield self.finding(loc, f"`{metric}` is computed on arguments the caller prepared "
                                         + " and ".join(parts) + ", and neither the metric's name nor its log says "
                                         "so: state this protocol with the numbers",
-                                   related=[Related(where, f"computed {what} here") for where, what in related])
+                                   related=[Related(where, f"computed {what} here") for where, what in related]
+                                   + [Related(where, f"`{metric}` is defined here") for where in defined_at])
         configs = project.aux_facts("prep_metrics")
         for rel, f in facts:
             unit = project.unit_of(rel)
@@ -158,6 +163,10 @@ def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:
         return False
     if any(not part.startswith("in ") and not any(f"`{k}`" in part for k, _ in knobs) for part in d.parts):
         return False  # part of the protocol is written in the function, whatever the callers pass
+    for knob, _ in knobs:
+        values = configured.get(knob, set())
+        if any(bool(v) for v in values) and any(not v for v in values):
+            return True  # the configs set it both ways: each experiment's config states its protocol
     for knob, default in knobs:
         seen = {k.get(knob, default) for k in near} | configured.get(knob, set())
         seen.discard(FORWARDED + knob)  # a wrapper forwarding its own parameter: its callers decide
@@ -225,7 +234,8 @@ def extract_loaders(ctx: ModuleContext):
     if ctx.is_test or not gate(ctx.text):
         return None
     facts = loader_facts(ctx)
-    return facts if facts.direct or facts.factories or facts.splits or facts.positional else None
+    return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
+        or facts.uses else None
 
 
 class EvalLoaderDropsSamples(Rule):
@@ -242,6 +252,20 @@ class EvalLoaderDropsSamples(Rule):
         for rel, f in facts:
             for loc, message in f.direct:
                 yield self.finding(loc, message)
+        helpers = {}  # function -> (loc, parameter, index) of a `drop_last` parameter that defaults to True
+        for rel, f in facts:
+            for loc, function, param, index in getattr(f, "defaults", ()):
+                helpers.setdefault(function, []).append((rel, loc, param, index))
+        for rel, f in facts if helpers else ():
+            for loc, callee, keywords, count, what in getattr(f, "uses", ()):
+                for where, default, param, index in helpers.get(callee, ()):
+                    if param in keywords or 0 <= index < count or not project.covers(project.unit_of(where), rel):
+                        continue
+                    yield self.finding(loc, f"`{what}` is built by `{callee}()` with its default `{param}=True`: "
+                                            "that evaluation loader leaves the samples of its last incomplete "
+                                            "batch out of the reported metric",
+                                       related=[Related(default, f"`{param}=True` by default")])
+                    break
         for rel, f in facts:
             unit = project.unit_of(rel)
             for factory in f.factories:

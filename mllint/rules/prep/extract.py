@@ -332,6 +332,13 @@ def split_sides(test: cst.BaseExpression) -> tuple[str | None, str | None]:
     positive = True
     while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         test, positive = test.expression, not positive
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):  # `mode == 'val' or mode == 'test'`
+        left, right = split_sides(test.left), split_sides(test.right)
+        if left != (None, None) and left[0] == right[0]:
+            named = {string(n).lower() for n in walk(test) if isinstance(n, cst.SimpleString) and string(n)}
+            both = (left[0], "train") if left[0] == "eval" and len(named) > 1 else left
+            return both if positive else (both[1], both[0])  # `val or test`: the other side trains
+        return None, None
     kind, other = None, None
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         comparison = test.comparisons[0]
@@ -354,7 +361,8 @@ def split_sides(test: cst.BaseExpression) -> tuple[str | None, str | None]:
             positive = not positive
         elif not isinstance(comparison.operator, (cst.Equal, cst.In, cst.Is)):
             return None, None
-        other = "eval" if kind == "train" else None  # `split == 'test'` is false for 'val' and 'train' alike
+        # `split == 'test'` is false for 'val' and 'train' alike; `split in ('val', 'test')` is false for training
+        other = "eval" if kind == "train" else "train" if len({v.lower() for v in values}) > 1 else None
     else:
         name = (dotted(test) or "").rsplit(".", 1)[-1]
         kind = role(name) if name and name.lower() not in ("val", "value", "values") else None
@@ -603,6 +611,8 @@ def _values_of(found: Scan, expr: cst.BaseExpression, scope: cst.CSTNode, depth:
     values = numbers(expr)
     if values is not None:
         return values
+    if isinstance(expr, (cst.Float, cst.Integer)):  # `Normalize(0.5, 0.5)`: one value for every channel
+        return (float(expr.value),)
     name = dotted(expr) or ""
     last = name.rsplit(".", 1)[-1]
     if last in LIBRARY_STATS and (last.startswith(("IMAGENET_DEFAULT", "IMAGENET_INCEPTION", "OPENAI"))
@@ -639,7 +649,10 @@ def _same(a: tuple, b: tuple) -> bool:
         return False
     for x, y in zip(a, b):
         if isinstance(x, tuple) and isinstance(y, tuple):
-            if len(x) != len(y) or any(abs(u - v) > 1e-4 for u, v in zip(x, y)):
+            if len(x) == 1 or len(y) == 1:  # one value broadcast over the channels
+                if any(abs(u - v) > 1e-4 for u in x for v in y):
+                    return False
+            elif len(x) != len(y) or any(abs(u - v) > 1e-4 for u, v in zip(x, y)):
                 return False
         elif x != y:
             return False

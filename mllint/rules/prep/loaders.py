@@ -60,6 +60,10 @@ class LoaderFacts:
     factories: list = field(default_factory=list)  # Factory
     splits: list = field(default_factory=list)  # (keyword, split) of calls passing an evaluation split by name
     positional: list = field(default_factory=list)  # (callee last name, index, split)
+    defaults: list = field(default_factory=list)  # (loc, function, parameter, index) of helpers whose `drop_last`
+    # parameter defaults to True
+    uses: list = field(default_factory=list)  # (loc, callee last name, keywords, positional count, as written) of
+    # calls that build an evaluation loader (by the name they are assigned to or the data they get)
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -81,7 +85,13 @@ class Side:
 
 
 def _compared(test: cst.BaseExpression):
-    """(tested name, the split strings, positive) of `flag == 'test'`, `flag in ('val', 'test')`, `flag != 'x'`."""
+    """(tested name, the split strings, positive) of `flag == 'test'`, `flag in ('val', 'test')`, `flag != 'x'`,
+    `flag == 'test' or flag == 'TEST'`."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
+        left, right = _compared(test.left), _compared(test.right)
+        if left is not None and right is not None and left[0] == right[0] and left[2] and right[2]:
+            return left[0], left[1] + right[1], True
+        return None
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     comparison = test.comparisons[0]
@@ -179,13 +189,15 @@ class _Setting:
 class _Function:
     """Assignments, loader calls and loops of one function body, with the branch each sits in."""
 
-    def __init__(self, node, name: str, params: list[str]) -> None:
+    def __init__(self, node, name: str, params: list[str], defaults: dict | None = None) -> None:
         self.node, self.name, self.params = node, name, params
+        self.defaults = defaults or {}  # parameter -> its default expression
         self.settings: dict[str, list[_Setting]] = {}
         self.loaders: list[tuple[cst.Call, str, Side | None]] = []  # (call, assigned name, branch side)
         self.tables: dict[str, dict[str, tuple]] = {}  # name -> {split: (values...)} of a dict of flag tuples
         self.unpacked: list[tuple[list, str, cst.CSTNode]] = []  # (targets, table name, node) of `a, b = table[flag]`
         self.loops: list[cst.For] = []
+        self.uses: list[tuple[cst.Call, str]] = []
         self.trains = False
         self.evaluates = False
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
@@ -242,6 +254,7 @@ class _Function:
                 if not guarded:
                     self._cut(target.value, value, line)
                 self._loader(value, target.value, side)
+                self._use(value, target.value)
             elif type(target) in (cst.Tuple, cst.List):
                 names = [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
                 if type(value) in (cst.Tuple, cst.List) and len(value.elements) == len(names):
@@ -262,6 +275,16 @@ class _Function:
             self._loader(small.value, "", side)
         elif type(small) is cst.Return and small.value is not None:
             self._loader(small.value, "", side)
+            self._use(small.value, "")
+
+    def _use(self, value, name: str) -> None:
+        """A call that builds something for evaluation: `test_loader = make_loader(test_set, 64)`."""
+        if type(value) is not cst.Call:
+            return
+        first = next((a.value for a in value.args if a.keyword is None), None)
+        data = dotted(first) if first is not None else None
+        if role(name.rsplit(".", 1)[-1]) == "eval" if name else data and role(data.rsplit(".", 1)[-1]) == "eval":
+            self.uses.append((value, name))
 
     def _set(self, name, value, side, node) -> None:
         literal = const(value)
@@ -432,7 +455,9 @@ def loader_facts(ctx) -> LoaderFacts:
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
-            f = _Function(node, node.name.value, params)
+            defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
+                                                          *node.params.kwonly_params] if p.default is not None}
+            f = _Function(node, node.name.value, params, defaults)
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -451,6 +476,12 @@ def loader_facts(ctx) -> LoaderFacts:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
     for f in functions:
         _drop_last(ctx, f, facts, tails)
+        for call, name in f.uses:
+            callee = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            if callee and callee != "DataLoader":
+                keywords = tuple(sorted(a.keyword.value for a in call.args if a.keyword is not None))
+                count = sum(1 for a in call.args if a.keyword is None and not a.star)
+                facts.uses.append((ctx.loc(call), callee, keywords, count, name or _code(module, call)))
         _partial_batches(ctx, f, facts)
         for node, target, line in f.cuts:
             if _commented(ctx, line):
@@ -525,6 +556,13 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         if type(value) is not cst.Name:
             continue
         variable = value.value
+        default = f.defaults.get(variable)
+        if default is not None and const(default) is True and variable not in f.settings:
+            index = f.params.index(variable)
+            if f.params and f.params[0] in ("self", "cls"):
+                index -= 1
+            facts.defaults.append((ctx.loc(default), f.name, variable, index))
+            continue
         settings = list(f.settings.get(variable, []))
         for targets, table, node in f.unpacked:
             if variable in targets and table in f.tables:
@@ -563,6 +601,9 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
     for loop in f.loops:
         iterable = dotted(loop.iter) or dotted(getattr(loop.iter, "args", [None])[0].value
                                                if type(loop.iter) is cst.Call and loop.iter.args else loop.iter) or ""
+        if not iterable:  # `enumerate(tqdm(test_loader))`: the data named inside
+            iterable = next((dotted(n) for n in walk(loop.iter) if type(n) in (cst.Name, cst.Attribute) and
+                             dotted(n) and role(dotted(n).rsplit(".", 1)[-1])), "")
         named = role(iterable.rsplit(".", 1)[-1]) if iterable else None
         if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
             continue

@@ -11,7 +11,8 @@ from ...core.walk import children, walk
 from .extract import Scan, short_name
 from ...core.syntax import const, string
 
-_Y_CALL = re.compile(r"^(?:to_y(?:_channel)?|(?:rgb|bgr)_?(?:2|to_)_?(?:ycbcr|ycrcb|y)(?:_pt)?|rgb2ycbcr_pt|bgr2ycbcr_pt)$", re.I)
+_Y_CALL = re.compile(r"^(?:\w+_)?(?:to_y(?:_channel)?|(?:rgb|bgr)_?(?:2|to_)_?(?:ycbcr|ycrcb|y)(?:_pt)?|rgb2ycbcr_pt|bgr2ycbcr_pt)$",
+                     re.I)  # also `convert_rgb_to_y`, `tensor_rgb2ycbcr`
 _BT601 = ("65.481", "65.738", "24.966", "128.553", "129.057")
 
 
@@ -33,6 +34,7 @@ class MetricFacts:
     calls: list = field(default_factory=list)  # (last name, {keyword: literal}) of calls of PSNR/SSIM functions
     uses: list = field(default_factory=list)  # (loc, metric, protocol parts, related [(loc, what)]) of calls whose
     # arguments the caller converted to Y or cropped
+    places: dict = field(default_factory=dict)  # name -> loc of every PSNR/SSIM function the module defines
 
 
 _SAYS_PROTOCOL = re.compile(r"(?i)(?:^|[^a-z])y(?:$|[^a-z])|y_?channel|ycbcr|ycrcb|luma|lumin|crop|shave|border")
@@ -201,6 +203,7 @@ def _says_protocol(found: Scan, scope, target: str) -> bool:
 
 def metric_facts(found: Scan, loc) -> MetricFacts:
     facts = MetricFacts(calls=found.metric_calls)
+    facts.places = {node.name.value: loc(node.name) for node in found.metric_defs}
     for call, metric, scope, branches, target in found.metric_uses:
         args = [a.value for a in call.args if a.keyword is None][:2]
         done = [p for arg in args for p in _caller_protocol(found, arg, scope)]
