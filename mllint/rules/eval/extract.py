@@ -187,6 +187,9 @@ class EvalFunction:
     calls: tuple = ()  # names of the functions it calls
 
 
+METHOD = "<method>"  # a CallSite's target when the call is a method of an object (`model.test()`)
+
+
 @dataclass
 class CallSite:
     callee: str  # last name
@@ -203,6 +206,7 @@ class CallSite:
 @dataclass
 class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
+    toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # CallSite
     eval_setters: set = field(default_factory=set)  # names of functions that call .eval() / .train(False)
     grad_helpers: set = field(default_factory=set)  # names of functions that turn gradients off (decorators too)
@@ -341,6 +345,8 @@ class _Function:
             self.in_eval_mode = after_body and self.in_eval_mode
             return
         if isinstance(stmt, (cst.For, cst.While)):
+            if isinstance(stmt, cst.For) and _freezes(stmt):
+                self.grad_off = True  # `for p in model.parameters(): p.requires_grad = False`: no graph is built
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
@@ -364,6 +370,7 @@ class _Function:
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
+                self.a.defined = self.a.defined | {stmt.name.value}  # calling it (`sample_generator(n)`) runs no model
                 self.block(body_of(stmt), grad_off, switches)
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
@@ -504,6 +511,17 @@ def _reversed(s) -> bool:
     return type(s) is cst.Slice and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None
 
 
+def _freezes(loop: cst.For) -> bool:
+    """`for k, v in model.named_parameters(): v.requires_grad = False` (every parameter frozen)."""
+    if not (isinstance(loop.iter, cst.Call) and callee_name(loop.iter.func) in ("parameters", "named_parameters")):
+        return False
+    body = body_of(loop)
+    return len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Attribute)
+        and small.targets[0].target.attr.value == "requires_grad" and const(small.value) is False
+        for small in body[0].body)
+
+
 def _unit_test(node: cst.FunctionDef) -> bool:
     found_loop = False
     for sub in walk(node):
@@ -583,6 +601,8 @@ class ModuleAnalysis:
                 self.definition(inner, path + ".", path)
         elif isinstance(stmt, cst.FunctionDef):
             qual = f"{self.ctx.names.module_name}.{prefix}{stmt.name.value}"
+            if cls is None:
+                self.facts.toplevel.add(qual)
             self.record(_Function(self, stmt, qual, cls))
 
     def record(self, f: _Function) -> None:
@@ -606,7 +626,8 @@ class ModuleAnalysis:
                     (not call.args or const(call.args[0].value) in (True, False)):
                 continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
-            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
+            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else \
+                self.ctx.names.qualify(call.func) or METHOD  # `utils.test(...)`, or a method of an object
             positional = []
             for a in call.args:
                 if a.keyword is not None or a.star:

@@ -135,7 +135,7 @@ class MetricProtocol(Rule):
             unit = project.unit_of(rel)
             configured: dict[str, set] = {}  # protocol keys set by the configs of this unit
             for path, keys in configs.items():
-                if keys and project.covers(unit, path):
+                if keys and (project.covers(unit, path) or project.covers(project.unit_of(path), rel)):
                     for key, value in keys:
                         configured.setdefault(key, set()).add(value)
             for d in f.defs:
@@ -218,6 +218,8 @@ class TransformMismatch(Rule):
                "training transform of the same data.")
     hint = "Use the same Normalize (and channel order) in the training and the evaluation transform."
 
+    needs = ("prep_pipelines",)
+
     def check_module(self, ctx: ModuleContext) -> None:
         from .extract import scan, transform_mismatches
 
@@ -225,6 +227,49 @@ class TransformMismatch(Rule):
             return
         for found in transform_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        """An evaluation script's transform (test.py, predict.py) against the training script's of its unit,
+        when every training pipeline there agrees."""
+        from .extract import _same, _shown
+
+        units: dict[str, dict[str, list]] = {}
+        for result, pipes in project.facts("prep_pipelines"):
+            for loc, kind, norm, swap in pipes:
+                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap))
+        for unit, kinds in units.items():
+            trains, evals = kinds.get("train", []), kinds.get("eval", [])
+            if not trains or not evals or any(norm == "unknown" for _, norm, _ in trains):
+                continue
+            first = trains[0]
+            if any((n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
+                   for _, n, s in trains[1:]):
+                continue  # the training scripts disagree among themselves (several datasets): nothing to pair
+            where = Related(first[0], "the training transform")
+            for loc, norm, swap in evals:
+                if norm == "unknown":
+                    continue
+                if (norm == "none") != (first[1] == "none"):
+                    missing = "evaluation" if norm == "none" else "training"
+                    yield self.finding(loc, f"the {missing} script's transform does not normalise; the "
+                                            f"{'training' if missing == 'evaluation' else 'evaluation'} script's "
+                                            "does", related=[where])
+                elif norm != "none" and not _same(norm, first[1]):
+                    yield self.finding(loc, "the evaluation script's transform normalises with other constants "
+                                            f"({', '.join(_shown(v) for v in norm)}) than the training script's "
+                                            f"({', '.join(_shown(v) for v in first[1])})", related=[where])
+                elif swap != first[2]:
+                    yield self.finding(loc, f"the {'training' if first[2] else 'evaluation'} script's transform "
+                                            "swaps the channel order; the other does not", related=[where])
+
+
+@extractor("prep_pipelines")
+def extract_pipelines(ctx: ModuleContext):
+    from .extract import module_pipelines, module_role, scan
+
+    if ctx.is_test or "Compose" not in ctx.text or module_role(ctx.names.module_name) is None:
+        return None
+    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 
 
 @extractor("prep_loaders")

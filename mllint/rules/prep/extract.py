@@ -67,6 +67,7 @@ class Pipeline:
     unknown: bool = False  # a step that may normalise with constants not read here
     pairs: object = None  # where its train/eval counterpart is looked for: its scope, or the owner of a function
     # named for its split (`train_transforms()` / `test_transforms()`)
+    tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
 
 
 class Scan(Visitor):
@@ -91,6 +92,7 @@ class Scan(Visitor):
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
         self.rest: dict[int, str] = {}  # id(function) -> the split its statements build after an early-return branch
+        self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -275,8 +277,7 @@ class Scan(Visitor):
                 kind = role(scope.name.value)  # `def test_transforms(): return Compose(...)`
                 if kind is not None:
                     name, pairs = scope.name.value, ("function", id(self.owner) if self.owner is not scope else 0)
-        if kind is None:
-            return
+        loose = kind is None
         branches = tuple(b for b in branches if not b.split)  # the train/eval branches are the pair's two sides
         normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
         for starred, value in steps:
@@ -293,8 +294,14 @@ class Scan(Visitor):
             if pipeline_swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
-        self.pipelines.append(Pipeline(node, kind, group, scope, branches, normalize, swap, len(self.pipelines),
-                                       unknown, pairs))
+        names = {short_name(v.func) if isinstance(v, cst.Call) else dotted(v) or "" for _, v in steps}
+        tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
+        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
+                            pairs, tensor)
+        if loose:
+            self.loose.append(pipeline)
+        else:
+            self.pipelines.append(pipeline)
 
     def finish(self) -> None:
         """Pipelines built by `.append()` onto a list or an empty Compose, once every step is seen."""
@@ -571,6 +578,43 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
         if train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
+    return out
+
+
+_INFERENCE_MODULE = re.compile(r"^(?:predict|prediction|infer|inference)(?:_|$)", re.I)
+
+
+def module_role(module_name: str) -> str | None:
+    """train / eval of a script by its file name: `train.py`, `test.py`, `eval_cifar.py`, `predict.py`."""
+    base = module_name.rsplit(".", 1)[-1]
+    if _INFERENCE_MODULE.match(base):
+        return "eval"
+    return role(base)
+
+
+def module_pipelines(found: Scan, module_name: str, loc) -> list:
+    """A training or evaluation script's pipelines that make model inputs, for pairing across the scripts of a
+    unit: [(loc, role, normalisation, swaps)], normalisation = "none", "unknown" or the (mean, std) numbers.
+    Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
+    their own in it (paired by the per-module check)."""
+    kind = module_role(module_name)
+    if kind is None:
+        return []
+    own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
+    if kind == "eval" and any(p.role == "train" for p in found.pipelines):
+        return []
+    out = []
+    for p in own:
+        if not p.tensor:
+            continue
+        if p.normalize is None:
+            norm = "unknown" if p.unknown else "none"
+        else:
+            stats = statistics_of(found, *p.normalize)
+            if stats is not None and any(v < 0 for part in stats for v in part):
+                continue  # an inverse normalisation (`Normalize(-mean / std, 1 / std)`): rendering, not input
+            norm = stats if stats is not None else "unknown"
+        out.append((loc(p.node), kind, norm, p.swap))
     return out
 
 

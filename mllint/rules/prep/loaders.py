@@ -528,8 +528,10 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
         if arg.keyword is not None and arg.keyword.value == "batch_size":
             if type(arg.value) is cst.Integer:
                 return arg.value.value == "1"
-            if type(arg.value) is cst.Name:
-                return any(s.value == 1 and s.side is side for s in f.settings.get(arg.value.value, []))
+            if type(arg.value) is cst.Name:  # every assignment in the branch sets 1 (not `batch_size = 1` in
+                # one task's sub-branch and the training batch size in another's)
+                values = [s.value for s in f.settings.get(arg.value.value, []) if s.side is side]
+                return bool(values) and all(v == 1 for v in values)
     return False
 
 
