@@ -221,7 +221,8 @@ class _Function:
         elif kind is cst.For:
             self.loops.append(stmt)
             self.expressions(stmt.iter)
-            self.run(_body(stmt.body), side, guarded)
+            # `for split in ('train', 'val', 'test'):` builds the evaluation loaders too
+            self.run(_body(stmt.body), Side("eval") if _split_literal(stmt.iter) else side, guarded)
         elif kind in (cst.While, cst.With, cst.Try):
             if kind is cst.With:
                 for item in stmt.items:
@@ -310,6 +311,9 @@ class _Function:
                 self.cuts.append((value, shown or target, line))
 
     def _loader(self, value, name: str, side) -> None:
+        splits = _split_comprehension(value)
+        if splits:  # `{x: DataLoader(sets[x], drop_last=True) for x in ['train', 'val']}`: the val loader drops too
+            side = Side("eval")
         for inner in walk(value):
             if type(inner) is cst.Call:
                 func = dotted(inner.func) or ""
@@ -323,6 +327,27 @@ class _Function:
 
     def expressions(self, expr) -> None:
         self._loader(expr, "", None)
+
+
+def _split_literal(expr) -> bool:
+    """A literal list of split names that holds an evaluation split and the training one: `['train', 'val']`."""
+    if type(expr) not in (cst.List, cst.Tuple) or not expr.elements:
+        return False
+    names = [string(e.value) for e in expr.elements]
+    return all(n is not None for n in names) and any(role(n) == "eval" for n in names) and \
+        any(role(n) == "train" for n in names)
+
+
+def _split_comprehension(value) -> bool:
+    """A dict or list comprehension over a literal list of split names (`for x in ['train', 'val']`)."""
+    if type(value) not in (cst.DictComp, cst.ListComp, cst.GeneratorExp):
+        return False
+    clause = value.for_in
+    while clause is not None:
+        if _split_literal(clause.iter):
+            return True
+        clause = clause.inner_for_in
+    return False
 
 
 def _body(block) -> list:
