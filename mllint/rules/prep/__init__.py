@@ -295,8 +295,9 @@ class EvalLoaderDropsSamples(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
         for rel, f in facts:
-            for loc, message in f.direct:
-                yield self.finding(loc, message)
+            for loc, message, *related in f.direct:
+                yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
+                                   if related else [])
         helpers = {}  # function -> (loc, parameter, index) of a `drop_last` parameter that defaults to True
         for rel, f in facts:
             for loc, function, param, index in getattr(f, "defaults", ()):
@@ -327,7 +328,9 @@ class EvalLoaderDropsSamples(Rule):
                                                     f"builds every split other than {_splits(factory.excluded)}, "
                                                     f"which the project calls with {factory.param}="
                                                     f"{_splits(missing)}: that evaluation loader leaves the samples "
-                                                    "of its last incomplete batch out of the reported metric")
+                                                    "of its last incomplete batch out of the reported metric",
+                                       related=[Related(factory.used, f"the loader takes `drop_last`")]
+                                       if getattr(factory, "used", None) is not None else [])
 
 
 def _splits(values) -> str:

@@ -52,6 +52,7 @@ class Factory:
     param: str
     index: int  # the parameter's position (-1 if unknown)
     excluded: tuple  # the splits the other branches name
+    used: object = None  # the loader's `drop_last=drop_last`
 
 
 @dataclass
@@ -610,7 +611,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 facts.direct.append((ctx.loc(setting.node), f"`{variable} = True` in the branch that builds the "
                                                             f"evaluation loader: `drop_last={variable}` leaves the "
                                                             "samples of its last incomplete batch out of the "
-                                                            "reported metric"))
+                                                            "reported metric",
+                                     [(ctx.loc(value), f"the loader takes `drop_last={variable}`")]))
             elif where.role is None and where.param:
                 param = where.param.rsplit(".", 1)[-1]
                 if param not in f.params and where.param not in f.params:
@@ -619,7 +621,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 index = f.params.index(param) if param in f.params else -1
                 if f.params and f.params[0] in ("self", "cls") and index > 0:
                     index -= 1
-                facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded))
+                facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
+                                               ctx.loc(value)))
 
 
 def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
