@@ -561,6 +561,17 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
     return False
 
 
+def _options(ctx) -> dict:
+    """The module's command-line options by destination (core/origins.py), read once."""
+    cached = getattr(ctx, "_prep_options", None)
+    if cached is None:
+        from ...core.origins import switch_options
+
+        cached = switch_options(ctx.module, ctx.names)
+        ctx._prep_options = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _tail_evaluated(name: str, tails: set) -> bool:
     """The samples this loader or sampler drops are evaluated apart: `len(val_sampler)` or `len(loader.sampler)`
     starts a `Subset` of the rest."""
@@ -580,6 +591,15 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 what = f"`{name}`" if name else "an evaluation loader"
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
                                                      "incomplete batch are left out of the reported metric"))
+            continue
+        if type(value) is cst.Attribute:  # `drop_last=args.drop_last` with an option that defaults to True
+            option = _options(ctx).get(value.attr.value)
+            if option is not None and option.constant is True and option.action not in ("store_true", "store_false") \
+                    and _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+                what = f"`{name}`" if name else "an evaluation loader"
+                facts.direct.append((ctx.loc(value), f"{what} takes `drop_last={_code(ctx.module, value)}`, whose "
+                                                     f"option `{option.name}` defaults to True: the samples of its "
+                                                     "last incomplete batch are left out of the reported metric"))
             continue
         if type(value) is not cst.Name:
             continue
