@@ -256,3 +256,33 @@ def test_metric_on_averaged_checkpoint_weights_only():
     assert found.code == "EVAL001" and found.loc.line == 31
     assert related(found) == [("fid.py", 28, "averaged weights loaded here")]
     assert lint_fixture("eval_neg_ema_samples_only") == []
+
+
+def test_switch_origins_in_core():
+    """Where a switch's value comes from is origins.py's answer (issue 20: EVAL's own switch reader is gone)."""
+    import libcst as cst
+
+    from mllint.core.names import NameTable
+    from mllint.core.origins import attributes_always_set, constant_test, option_always_on, switch_options
+
+    module = cst.parse_module(textwrap.dedent("""
+        import argparse
+        p = argparse.ArgumentParser()
+        p.add_argument("--no-tta", dest="tta", action="store_false")
+        p.add_argument("--tta", action="store_true", default=True)
+        p.add_argument("--ema", action="store_true", default=True)
+        p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=True)
+
+        class Runner:
+            def __init__(self, use_ema):
+                self.model_ema = None
+                if use_ema:
+                    self.swa = 1
+    """))
+    options = switch_options(module, NameTable(module, "m.py"))
+    assert options["tta"].action == "store_false"  # `--no-tta` wins: the switch can be turned off
+    assert option_always_on(options["ema"]) and not option_always_on(options["tta"])
+    assert options["flip"].action == "BooleanOptionalAction" and not option_always_on(options["flip"])
+    cls = next(n for n in module.body if isinstance(n, cst.ClassDef))
+    assert attributes_always_set(cls) == {"model_ema"}
+    assert constant_test(cst.parse_expression("True")) and not constant_test(cst.parse_expression("args.tta"))

@@ -679,3 +679,65 @@ def unpacked_constant(origins: "Origins", name: str, scope: Scope | None) -> Ori
     comment = " ".join(comments_of(stmt, origins.ctx.module)) if stmt is not None else ""
     block = origins.block_heading(stmt) if module_level and stmt is not None else ""
     return Origin(OriginKind.CONSTANT, value, name, comment, module_level, block, element, stmt)
+
+
+# --- EVAL: where a switch's value comes from ----------------------------------------------------------
+# Added by the EVAL family (issue 20: EVAL's own switch reader is gone). A switch (`if args.tta:`,
+# `if self.use_ema:`, `forward(x, augment=False)`) works when its value can be turned off; these functions say where
+# the value comes from: an option and its default and action, a parameter and its default, a literal, or an
+# attribute every instance has.
+
+_OFF_ACTIONS = frozenset({"store_false", "BooleanOptionalAction"})  # options that turn a switch off
+
+
+def switch_options(module: cst.Module, names) -> dict[str, Option]:
+    """dest -> the command-line option that sets it (argparse-style, `--x`), read with the one option parser.
+    A `--no-x` option (`store_false`, dest `x`) or a `BooleanOptionalAction` wins over `--x`: it turns `x` off,
+    whatever `--x` says. The action of a `BooleanOptionalAction` is named so even when written as an attribute."""
+    from .walk import walk
+
+    out: dict[str, Option] = {}
+    for node in walk(module):
+        if type(node) is not cst.Call or type(node.func) is not cst.Attribute or node.func.attr.value != "add_argument":
+            continue
+        option = option_of_call(node, names)
+        if option is None or not option.dest or not option.name.startswith("-"):
+            continue
+        if option.action is None:
+            written = keyword(node, "action")
+            if written is not None and (dotted(written) or "").endswith("BooleanOptionalAction"):
+                option = dataclasses.replace(option, action="BooleanOptionalAction")
+        known = out.get(option.dest)
+        if known is not None and known.action in _OFF_ACTIONS:
+            continue
+        out[option.dest] = option
+    return out
+
+
+def option_always_on(option: Option) -> bool:
+    """`store_true` with `default=True`: an option that cannot turn its switch off."""
+    return option.action == "store_true" and option.constant is True
+
+
+def attributes_always_set(node: cst.ClassDef) -> set[str]:
+    """The attributes every instance of a class has: `self.x = ...` at the top level of `__init__` (not under an
+    `if`), so that `hasattr(self, "x")` is always true."""
+    created: set[str] = set()
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__" and isinstance(stmt.body, cst.IndentedBlock):
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine):
+                    for small in line.body:
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                            [small.target] if isinstance(small, cst.AnnAssign) else []
+                        for target in targets:
+                            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                                    and target.value.value == "self":
+                                created.add(target.attr.value)
+    return created
+
+
+def constant_test(test: cst.BaseExpression) -> bool:
+    """`if True:` / `if 1:`: a test whose value is a literal that is always on."""
+    return isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1"

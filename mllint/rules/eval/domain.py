@@ -14,8 +14,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from .switches import EMA_WORDS, Switches
-from .extract import EVAL_NAME, model_name
+from .extract import EMA_WORDS, EVAL_NAME, Switches, model_name
 from ...dataflow.terms import CLEAN, FlowFacts, Function, ParamTerm, Sink, SourceTerm, Val, stepped_by, tag
 from ...core.syntax import const
 from ...dataflow.interpreter import Call, Domain, Found, Frame, Interpreter

@@ -9,18 +9,124 @@ turns gradients off, and whether a helper's switch is ever turned off, is decide
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 import libcst as cst
 
 from ...core.walk import walk
-from .switches import EMA_WORDS, Switch, Switches
 from ...core.names import dotted
-from ...core.syntax import body_of, callee_name, const
+from ...core.syntax import body_of, callee_name, const, string
+
+# --- switches: does an `if` test turn averaged weights, test-time augmentation or an ensemble on and off, and can
+# it be turned off? Where its value comes from (an option and its default, an attribute every instance has, a
+# literal) is core/origins.py's answer; which family a name is for is EVAL's.
+EMA_WORDS = re.compile(r"(?:^|_|\b)(?i:ema|swa|averag\w*|polyak|shadow)(?:_|$|\b)|EMA|Ema(?![a-z])|SWA|Swa(?![a-z])")
+TTA_WORDS = re.compile(r"(?i)tta|augment|flip|x8|self_?ensemble|test_?aug|multi_?scale|chop")
+ENSEMBLE_WORDS = re.compile(r"(?i)ensemble")
+FAMILIES = {"ema": EMA_WORDS, "tta": TTA_WORDS, "ensemble": ENSEMBLE_WORDS}
+
+
+@lru_cache(maxsize=8192)
+def _says(family: str, name: str) -> bool:
+    return bool(FAMILIES[family].search(name))
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A test that switches a family's machinery: `name` as written, `working` when it can be turned off,
+    `why` when it cannot; `param` for a function parameter (decided by its callers in the project phase)."""
+    name: str
+    working: bool
+    why: str = ""
+    param: str = ""
+    default: object = None
+    family: str = ""  # "ema", "tta" or "ensemble"
+
+
+class Switches:
+    def __init__(self, module: cst.Module, names) -> None:
+        self.module, self.names = module, names
+        self._options: dict | None = None
+        self._tests: dict[int, tuple[cst.CSTNode, list]] = {}
+
+    @property
+    def options(self) -> dict:
+        """dest -> the option that sets it (origins.switch_options), read when a switch is first judged."""
+        if self._options is None:
+            self._read()
+        return self._options  # type: ignore[return-value]
+
+    @property
+    def always(self) -> dict[str, set[str]]:
+        """class name -> attributes set unconditionally in `__init__` (origins.attributes_always_set)."""
+        if self._options is None:
+            self._read()
+        return self._always
+
+    def _read(self) -> None:
+        from ...core.origins import attributes_always_set, switch_options  # not at import: warm runs unpickle facts
+
+        self._options = switch_options(self.module, self.names)
+        self._always = {node.name.value: attributes_always_set(node) for node in walk(self.module)
+                        if type(node) is cst.ClassDef}
+
+    def judge(self, test: cst.BaseExpression, family: str, cls: str | None = None,
+              params: dict | None = None) -> Switch | None:
+        """The switch `test` is for the family, or None when it is none (a null test, another subject)."""
+        found = self._judge(test, family, cls, params)
+        return replace(found, family=family) if found is not None else None
+
+    def _named(self, test: cst.BaseExpression) -> list[tuple[cst.CSTNode, str]]:
+        """The names, attributes and strings of a test, in order (read once for the three families)."""
+        known = self._tests.get(id(test))
+        if known is not None and known[0] is test:
+            return known[1]
+        named = []
+        for node in walk(test):
+            kind = type(node)
+            name = node.attr.value if kind is cst.Attribute else node.value if kind is cst.Name else \
+                string(node) if kind is cst.SimpleString else None
+            if name:
+                named.append((node, name))
+        self._tests[id(test)] = (test, named)
+        return named
+
+    def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
+        words = FAMILIES[family]
+        from ...core.origins import constant_test, option_always_on
+
+        if constant_test(test):
+            return Switch("True", False, "a constant `if True` is always on")
+        if isinstance(test, cst.Comparison) and any(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in test.comparisons):
+            return None  # `ema is not None`: whether the object exists, decided where it is built
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
+                and len(test.args) == 2:
+            attr = string(test.args[1].value)
+            if attr is None or not words.search(attr):
+                return None
+            if cls is not None and attr in self.always.get(cls.rsplit(".", 1)[-1], ()):
+                return Switch(f"hasattr(self, {attr!r})", False,
+                              f"`hasattr(self, {attr!r})` is always true: `self.{attr}` is created unconditionally in `__init__`")
+            return Switch(f"hasattr(self, {attr!r})", True)
+        for node, name in self._named(test):
+            if not _says(family, name):
+                continue
+            if isinstance(node, cst.Name) and params is not None and name in params:
+                return Switch(name, True, param=name, default=params[name])
+            option = self.options.get(name)
+            if option is not None and option_always_on(option):
+                flag = "--" + name.replace("_", "-")
+                return Switch(name, False, f"`{flag}` is `store_true` with `default=True`: it cannot be turned off")
+            return Switch(name, True)
+        return None
+
+
+
 
 EVAL_NAME = re.compile(
+    r"^_*(?:evaluate|validate)_(?:loss|acc|accuracy|score|metrics?)$|"
     r"^_*(?:eval|evaluate|evaluation|validate|validation|val|vali|valid|test|testing|benchmark|infer|inference)"
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
@@ -81,6 +187,9 @@ class EvalFunction:
     calls: tuple = ()  # names of the functions it calls
 
 
+METHOD = "<method>"  # a CallSite's target when the call is a method of an object (`model.test()`)
+
+
 @dataclass
 class CallSite:
     callee: str  # last name
@@ -97,6 +206,7 @@ class CallSite:
 @dataclass
 class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
+    toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # CallSite
     eval_setters: set = field(default_factory=set)  # names of functions that call .eval() / .train(False)
     grad_helpers: set = field(default_factory=set)  # names of functions that turn gradients off (decorators too)
@@ -112,6 +222,8 @@ class EvalFacts:
     # and before this evaluation forward)
     inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
     # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
+    loop_modes: list = field(default_factory=list)  # (Loc of the forward, as written, where): an evaluation loop over
+    # held-out data inside a training function that never calls `.eval()`
 
 
 @lru_cache(maxsize=8192)
@@ -233,6 +345,8 @@ class _Function:
             self.in_eval_mode = after_body and self.in_eval_mode
             return
         if isinstance(stmt, (cst.For, cst.While)):
+            if isinstance(stmt, cst.For) and _freezes(stmt):
+                self.grad_off = True  # `for p in model.parameters(): p.requires_grad = False`: no graph is built
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
@@ -256,6 +370,7 @@ class _Function:
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
+                self.a.defined = self.a.defined | {stmt.name.value}  # calling it (`sample_generator(n)`) runs no model
                 self.block(body_of(stmt), grad_off, switches)
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
@@ -396,6 +511,17 @@ def _reversed(s) -> bool:
     return type(s) is cst.Slice and isinstance(s.step, cst.UnaryOperation) and s.lower is None and s.upper is None
 
 
+def _freezes(loop: cst.For) -> bool:
+    """`for k, v in model.named_parameters(): v.requires_grad = False` (every parameter frozen)."""
+    if not (isinstance(loop.iter, cst.Call) and callee_name(loop.iter.func) in ("parameters", "named_parameters")):
+        return False
+    body = body_of(loop)
+    return len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Attribute)
+        and small.targets[0].target.attr.value == "requires_grad" and const(small.value) is False
+        for small in body[0].body)
+
+
 def _unit_test(node: cst.FunctionDef) -> bool:
     found_loop = False
     for sub in walk(node):
@@ -475,6 +601,8 @@ class ModuleAnalysis:
                 self.definition(inner, path + ".", path)
         elif isinstance(stmt, cst.FunctionDef):
             qual = f"{self.ctx.names.module_name}.{prefix}{stmt.name.value}"
+            if cls is None:
+                self.facts.toplevel.add(qual)
             self.record(_Function(self, stmt, qual, cls))
 
     def record(self, f: _Function) -> None:
@@ -498,7 +626,8 @@ class ModuleAnalysis:
                     (not call.args or const(call.args[0].value) in (True, False)):
                 continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
-            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else ""
+            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else \
+                self.ctx.names.qualify(call.func) or METHOD  # `utils.test(...)`, or a method of an object
             positional = []
             for a in call.args:
                 if a.keyword is not None or a.star:
@@ -518,6 +647,8 @@ class ModuleAnalysis:
                     self.eval_calls[id(call)] = _callee_text(call)
                     if f.name != "<module>":
                         self.lite.append((call, _callee_text(call), f.qual, f.node.params, f.cls))
+        if f.trains and not f.sets_eval and self.torch:
+            self._held_out_loops(f)
         if f.name == "<module>":
             return
         iterates = f.metric or any(isinstance(n, (cst.For, cst.While, cst.ListComp, cst.GeneratorExp))
@@ -589,6 +720,27 @@ class ModuleAnalysis:
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"after `.eval()` in the training function `{f.name}()`"))
                 return
+
+    def _held_out_loops(self, f: _Function) -> None:
+        """Evaluation written inside a training function (or script) that never sets `.eval()`: a loop over
+        held-out data (`test_loader`) that runs the model and adds up a metric, and trains nothing."""
+        grad = {id(call): off for call, off, _ in f.calls}
+        for loop in walk(f.node):
+            if type(loop) is not cst.For or not any(type(n) is cst.Name and _HELD_OUT.search(n.value)
+                                                    for n in walk(loop.iter)):
+                continue
+            calls = [n for n in walk(loop.body) if type(n) is cst.Call]
+            if any(callee_name(n.func) in ("backward", "step", "zero_grad", "eval", "train") for n in calls) or \
+                    not any(type(n) is cst.AugAssign for n in walk(loop.body)):
+                continue
+            model = next((n for n in calls if is_model_call(n, self.defined) and not _warm_up(n)), None)
+            if model is None:
+                continue
+            iterable = next(n.value for n in walk(loop.iter) if type(n) is cst.Name and _HELD_OUT.search(n.value))
+            where = f"the training function `{f.name}()`" if f.name != "<module>" else "the training script"
+            self.facts.loop_modes.append((self.ctx.loc(model), _callee_text(model), f"on `{iterable}` inside {where}",
+                                          bool(grad.get(id(model)) or f.grad_off)))
+            return
 
     def _script(self, top: _Function) -> None:
         """An evaluation script (eval.py, test.py) whose module-level code runs the model with gradients on."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...findings import Finding, Related
-from .switches import Switch
+from .extract import METHOD, Switch
 from .extract import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
@@ -27,8 +27,10 @@ class Index:
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
         self.bn = self.trains = False
+        self.toplevel: set[str] = set()
         for _, module in modules:
             facts: EvalFacts = module.facts
+            self.toplevel |= getattr(facts, "toplevel", set())
             for site in facts.calls:
                 self.callers.setdefault(site.callee, []).append(site)
                 self.calls_of.setdefault(site.caller, set()).add(site.callee)
@@ -40,7 +42,8 @@ class Index:
 
     def _callers(self, name: str, qual: str) -> list:
         """Call sites of the function: by name, unless the call's imports say it is another function."""
-        return [c for c in self.callers.get(name, ()) if c.caller != qual and _may_be(c.target, qual)]
+        return [c for c in self.callers.get(name, ()) if c.caller != qual and
+                (_may_be(c.target, qual) if c.target != METHOD else qual not in self.toplevel)]
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
@@ -115,6 +118,14 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
                 out["EVAL004"].append(rules["EVAL004"].finding(
                     loc, f"`{restoring[0]}()`, called in `{function}()` after `.eval()`, ends with `.train()`: "
                          f"`{model}` then evaluates in training mode (batch-norm and dropout on)"))
+        for loc, model, where, grad_off in getattr(facts, "loop_modes", ()):
+            if facts.bn and not facts.module_eval:  # the module's own layers or models: a script holds its model
+                out["EVAL004"].append(rules["EVAL004"].finding(
+                    loc, f"`{model}` is evaluated {where}, which never calls `.eval()`: batch-norm and dropout stay "
+                         "in training mode for the reported number"))
+            if not grad_off and not facts.module_grad_off:
+                out["EVAL005"].append(rules["EVAL005"].finding(
+                    loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         if not facts.module_grad_off:
             for loc, model, where in getattr(facts, "inline", ()):
                 out["EVAL005"].append(rules["EVAL005"].finding(

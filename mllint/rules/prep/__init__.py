@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from ...findings import Finding, Severity
+from ...findings import Finding, Related, Severity
 from ...project import Project
 from ..base import Rule, aux_extractor, extractor
 
@@ -36,7 +36,7 @@ def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
     if ctx.is_test or not mentions_restoration_metric(ctx.text):
         return None
     facts = metric_facts(scan(ctx.module), ctx.loc)
-    return facts if facts.defs or facts.calls else None
+    return facts if facts.defs or facts.calls or facts.uses or facts.places else None
 
 
 class BgrIntoRgb(Rule):
@@ -117,12 +117,25 @@ class MetricProtocol(Rule):
                 calls.setdefault(name, []).append((rel, project.unit_of(rel), keywords))
             for d in f.defs:
                 defined.setdefault(d.name, set()).add(rel)
+        places = {}  # the PSNR/SSIM functions of the project, by name
+        for rel, f in facts:
+            for name, where in getattr(f, "places", {}).items():
+                places.setdefault(name, []).append((rel, where))
+        for rel, f in facts:
+            for loc, metric, parts, related in getattr(f, "uses", ()):
+                defined_at = [where for r, where in places.get(metric, ())
+                              if r == rel or project.covers(project.unit_of(r), rel)][:1]
+                yield self.finding(loc, f"`{metric}` is computed on arguments the caller prepared "
+                                        + " and ".join(parts) + ", and neither the metric's name nor its log says "
+                                        "so: state this protocol with the numbers",
+                                   related=[Related(where, f"computed {what} here") for where, what in related]
+                                   + [Related(where, f"`{metric}` is defined here") for where in defined_at])
         configs = project.aux_facts("prep_metrics")
         for rel, f in facts:
             unit = project.unit_of(rel)
             configured: dict[str, set] = {}  # protocol keys set by the configs of this unit
             for path, keys in configs.items():
-                if keys and project.covers(unit, path):
+                if keys and (project.covers(unit, path) or project.covers(project.unit_of(path), rel)):
                     for key, value in keys:
                         configured.setdefault(key, set()).add(value)
             for d in f.defs:
@@ -150,6 +163,10 @@ def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:
         return False
     if any(not part.startswith("in ") and not any(f"`{k}`" in part for k, _ in knobs) for part in d.parts):
         return False  # part of the protocol is written in the function, whatever the callers pass
+    for knob, _ in knobs:
+        values = configured.get(knob, set())
+        if any(bool(v) for v in values) and any(not v for v in values):
+            return True  # the configs set it both ways: each experiment's config states its protocol
     for knob, default in knobs:
         seen = {k.get(knob, default) for k in near} | configured.get(knob, set())
         seen.discard(FORWARDED + knob)  # a wrapper forwarding its own parameter: its callers decide
@@ -201,6 +218,8 @@ class TransformMismatch(Rule):
                "training transform of the same data.")
     hint = "Use the same Normalize (and channel order) in the training and the evaluation transform."
 
+    needs = ("prep_pipelines",)
+
     def check_module(self, ctx: ModuleContext) -> None:
         from .extract import scan, transform_mismatches
 
@@ -208,6 +227,49 @@ class TransformMismatch(Rule):
             return
         for found in transform_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        """An evaluation script's transform (test.py, predict.py) against the training script's of its unit,
+        when every training pipeline there agrees."""
+        from .extract import _same, _shown
+
+        units: dict[str, dict[str, list]] = {}
+        for result, pipes in project.facts("prep_pipelines"):
+            for loc, kind, norm, swap in pipes:
+                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap))
+        for unit, kinds in units.items():
+            trains, evals = kinds.get("train", []), kinds.get("eval", [])
+            if not trains or not evals or any(norm == "unknown" for _, norm, _ in trains):
+                continue
+            first = trains[0]
+            if any((n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
+                   for _, n, s in trains[1:]):
+                continue  # the training scripts disagree among themselves (several datasets): nothing to pair
+            where = Related(first[0], "the training transform")
+            for loc, norm, swap in evals:
+                if norm == "unknown":
+                    continue
+                if (norm == "none") != (first[1] == "none"):
+                    missing = "evaluation" if norm == "none" else "training"
+                    yield self.finding(loc, f"the {missing} script's transform does not normalise; the "
+                                            f"{'training' if missing == 'evaluation' else 'evaluation'} script's "
+                                            "does", related=[where])
+                elif norm != "none" and not _same(norm, first[1]):
+                    yield self.finding(loc, "the evaluation script's transform normalises with other constants "
+                                            f"({', '.join(_shown(v) for v in norm)}) than the training script's "
+                                            f"({', '.join(_shown(v) for v in first[1])})", related=[where])
+                elif swap != first[2]:
+                    yield self.finding(loc, f"the {'training' if first[2] else 'evaluation'} script's transform "
+                                            "swaps the channel order; the other does not", related=[where])
+
+
+@extractor("prep_pipelines")
+def extract_pipelines(ctx: ModuleContext):
+    from .extract import module_pipelines, module_role, scan
+
+    if ctx.is_test or "Compose" not in ctx.text or module_role(ctx.names.module_name) is None:
+        return None
+    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 
 
 @extractor("prep_loaders")
@@ -217,7 +279,8 @@ def extract_loaders(ctx: ModuleContext):
     if ctx.is_test or not gate(ctx.text):
         return None
     facts = loader_facts(ctx)
-    return facts if facts.direct or facts.factories or facts.splits or facts.positional else None
+    return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
+        or facts.uses else None
 
 
 class EvalLoaderDropsSamples(Rule):
@@ -232,8 +295,23 @@ class EvalLoaderDropsSamples(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
         for rel, f in facts:
-            for loc, message in f.direct:
-                yield self.finding(loc, message)
+            for loc, message, *related in f.direct:
+                yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
+                                   if related else [])
+        helpers = {}  # function -> (loc, parameter, index) of a `drop_last` parameter that defaults to True
+        for rel, f in facts:
+            for loc, function, param, index in getattr(f, "defaults", ()):
+                helpers.setdefault(function, []).append((rel, loc, param, index))
+        for rel, f in facts if helpers else ():
+            for loc, callee, keywords, count, what in getattr(f, "uses", ()):
+                for where, default, param, index in helpers.get(callee, ()):
+                    if param in keywords or 0 <= index < count or not project.covers(project.unit_of(where), rel):
+                        continue
+                    yield self.finding(loc, f"`{what}` is built by `{callee}()` with its default `{param}=True`: "
+                                            "that evaluation loader leaves the samples of its last incomplete "
+                                            "batch out of the reported metric",
+                                       related=[Related(default, f"`{param}=True` by default")])
+                    break
         for rel, f in facts:
             unit = project.unit_of(rel)
             for factory in f.factories:
@@ -250,7 +328,9 @@ class EvalLoaderDropsSamples(Rule):
                                                     f"builds every split other than {_splits(factory.excluded)}, "
                                                     f"which the project calls with {factory.param}="
                                                     f"{_splits(missing)}: that evaluation loader leaves the samples "
-                                                    "of its last incomplete batch out of the reported metric")
+                                                    "of its last incomplete batch out of the reported metric",
+                                       related=[Related(factory.used, f"the loader takes `drop_last`")]
+                                       if getattr(factory, "used", None) is not None else [])
 
 
 def _splits(values) -> str:

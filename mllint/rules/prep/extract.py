@@ -23,6 +23,7 @@ _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
 METRIC_NAME = re.compile(r"psnr|ssim", re.I)
+LIBRARY_METRICS = ("peak_signal_noise_ratio", "structural_similarity")  # skimage.metrics, torchmetrics
 
 
 def role(name: str) -> str | None:
@@ -40,6 +41,7 @@ class Branch:
     dataset: str | None  # the known dataset this branch is for, if its test or key names one
     label: str  # how it is written (`args.dataset == 'cifar100'`)
     excluded: tuple = ()  # for an else branch: the datasets its if/elif chain names (it takes every other one)
+    split: str | None = None  # "train" / "eval": the split this branch builds (`if is_train:`, `split == 'test'`)
 
 
 @dataclass
@@ -63,6 +65,9 @@ class Pipeline:
     swap: bool
     order: int = 0  # in source order
     unknown: bool = False  # a step that may normalise with constants not read here
+    pairs: object = None  # where its train/eval counterpart is looked for: its scope, or the owner of a function
+    # named for its split (`train_transforms()` / `test_transforms()`)
+    tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
 
 
 class Scan(Visitor):
@@ -81,10 +86,27 @@ class Scan(Visitor):
         self.pipelines: list[Pipeline] = []
         self.metric_defs: list[cst.FunctionDef] = []
         self.metric_calls: list[tuple[str, dict]] = []
+        self.metric_uses: list[tuple] = []  # (call, metric name, scope, branches, assigned name) outside metric functions
         self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
         self.parents: dict[int, cst.FunctionDef] = {}
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
+        self.rest: dict[int, str] = {}  # id(function) -> the split its statements build after an early-return branch
+        self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
+
+    def _keyword(self, expr: cst.BaseExpression) -> object:
+        """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
+        through, so that the message names what the crop is."""
+        if isinstance(expr, cst.Name):
+            values = self.assigned.get((id(self.scope[-1]), expr.value), [])
+            value = values[0] if len(values) == 1 else None
+            if isinstance(value, cst.IfExp) and const_int(value.orelse) == 0:
+                value = value.body  # `border = sf if task == 'sr' else 0`
+            if isinstance(value, (cst.Name, cst.Attribute, cst.Subscript)):
+                inner = _keyword_value(value)
+                if isinstance(inner, str) and inner.startswith((FORWARDED, OPTION)):
+                    return inner
+        return _keyword_value(expr)
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -123,7 +145,8 @@ class Scan(Visitor):
     def visit_If(self, node: cst.If) -> bool:
         self.visit(node.test)
         dataset = _branch_dataset(node.test)
-        self.branches.append(Branch(node, dataset, self.code(node.test)))
+        when_true, when_false = split_sides(node.test)
+        self.branches.append(Branch(node, dataset, self.code(node.test), split=when_true))
         if dataset:
             self.dataset(dataset, node.test)
         self.visit(node.body)
@@ -132,9 +155,13 @@ class Scan(Visitor):
             chain = self.chains.pop(id(node), ()) + ((dataset,) if dataset else ())
             if isinstance(node.orelse, cst.If):
                 self.chains[id(node.orelse)] = chain
-            self.branches.append(Branch(node.orelse, None, "else", chain))
+            self.branches.append(Branch(node.orelse, None, "else", chain, split=when_false))
             self.visit(node.orelse)
             self.branches.pop()
+        elif when_false and _returns(node.body) and isinstance(self.scope[-1], cst.FunctionDef) \
+                and any(stmt is node for stmt in _body_of(self.scope[-1])):
+            # `if is_train: return Compose(...)`, then the evaluation transform: the rest of the function is the else
+            self.rest[id(self.scope[-1])] = when_false
         return False
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -146,6 +173,11 @@ class Scan(Visitor):
 
     def visit_Assign(self, node: cst.Assign) -> bool:
         target = node.targets[-1].target
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)) and \
+                len(target.elements) == len(node.value.elements):
+            for name, value in zip(target.elements, node.value.elements):  # `MEAN, STD = (...), (...)`
+                if isinstance(name.value, cst.Name):
+                    self.assigned.setdefault((id(self.scope[-1]), name.value.value), []).append(value.value)
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
         if name:
@@ -183,8 +215,11 @@ class Scan(Visitor):
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
-        if METRIC_NAME.search(short):
-            self.metric_calls.append((short, {a.keyword.value: _keyword_value(a.value) for a in node.args if a.keyword}))
+        if METRIC_NAME.search(short) or short in LIBRARY_METRICS:
+            self.metric_calls.append((short, {a.keyword.value: self._keyword(a.value) for a in node.args if a.keyword}))
+            if not (isinstance(self.scope[-1], cst.FunctionDef) and METRIC_NAME.search(self.scope[-1].name.value)):
+                target = next((n for n in reversed(self.names) if n), "")
+                self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
         if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
         elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
@@ -230,11 +265,20 @@ class Scan(Visitor):
     def _pipeline(self, node: cst.Call, steps: list, name: str | None = None, branches: tuple | None = None,
                   scope: cst.CSTNode | None = None, conditional: bool = False) -> None:
         if name is None:
-            name = next((n for n in reversed(self.names) if n and role(n)), "")
+            name = next((n for n in reversed(self.names) if n and role(n)), "") or \
+                next((n for n in reversed(self.names) if n), "")
         kind = role(name) if name else None
-        if kind is None:
-            return
+        branches = tuple(self.branches) if branches is None else branches
         scope = scope if scope is not None else self.scope[-1]
+        pairs = scope
+        if kind is None:  # the split the code around it builds: its branch, the rest after an early return
+            kind = next((b.split for b in reversed(branches) if b.split), None) or self.rest.get(id(scope))
+            if kind is None and isinstance(scope, cst.FunctionDef) and not branches:
+                kind = role(scope.name.value)  # `def test_transforms(): return Compose(...)`
+                if kind is not None:
+                    name, pairs = scope.name.value, ("function", id(self.owner) if self.owner is not scope else 0)
+        loose = kind is None
+        branches = tuple(b for b in branches if not b.split)  # the train/eval branches are the pair's two sides
         normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
         for starred, value in steps:
             if starred:
@@ -250,8 +294,14 @@ class Scan(Visitor):
             if pipeline_swaps_channels(value):
                 swap = True
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
-        self.pipelines.append(Pipeline(node, kind, group, scope, tuple(self.branches) if branches is None else branches,
-                                       normalize, swap, len(self.pipelines), unknown))
+        names = {short_name(v.func) if isinstance(v, cst.Call) else dotted(v) or "" for _, v in steps}
+        tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
+        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
+                            pairs, tensor)
+        if loose:
+            self.loose.append(pipeline)
+        else:
+            self.pipelines.append(pipeline)
 
     def finish(self) -> None:
         """Pipelines built by `.append()` onto a list or an empty Compose, once every step is seen."""
@@ -278,6 +328,71 @@ def _keyword_value(expr: cst.BaseExpression) -> object:
     if value is None and isinstance(expr, cst.Name):
         return f"{FORWARDED}{expr.value}"
     return value
+
+
+_SPLIT_NAME = re.compile(r"(?:^|_)(?:split|mode|phase|stage|flag|subset|set_?name|kind)$", re.I)
+
+
+def split_sides(test: cst.BaseExpression) -> tuple[str | None, str | None]:
+    """The split each side of an `if` builds: `if is_train:` / `if not self.training:` / `if split == 'train':` /
+    `if mode in ('val', 'test'):` -> (role when true, role when false); (None, None) for other tests."""
+    positive = True
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, positive = test.expression, not positive
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):  # `mode == 'val' or mode == 'test'`
+        left, right = split_sides(test.left), split_sides(test.right)
+        if left != (None, None) and left[0] == right[0]:
+            named = {string(n).lower() for n in walk(test) if isinstance(n, cst.SimpleString) and string(n)}
+            both = (left[0], "train") if left[0] == "eval" and len(named) > 1 else left
+            return both if positive else (both[1], both[0])  # `val or test`: the other side trains
+        return None, None
+    kind, other = None, None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comparison = test.comparisons[0]
+        tested, values = None, None
+        for side, rest in ((comparison.comparator, test.left), (test.left, comparison.comparator)):
+            items = [side] if string(side) is not None else list(getattr(side, "elements", ())) \
+                if isinstance(side, (cst.Tuple, cst.List, cst.Set)) else []
+            strings = [string(e.value if isinstance(e, cst.BaseElement) else e) for e in items]
+            if strings and all(s is not None for s in strings):
+                tested, values = rest, strings
+                break
+        name = (dotted(tested) or "").rsplit(".", 1)[-1] if tested is not None else ""
+        if not name or not (_SPLIT_NAME.search(name) or role(name)):
+            return None, None
+        roles = {role(v) for v in values}
+        if None in roles or len(roles) != 1:
+            return None, None
+        kind = roles.pop()
+        if isinstance(comparison.operator, (cst.NotEqual, cst.NotIn, cst.IsNot)):
+            positive = not positive
+        elif not isinstance(comparison.operator, (cst.Equal, cst.In, cst.Is)):
+            return None, None
+        # `split == 'test'` is false for 'val' and 'train' alike; `split in ('val', 'test')` is false for training
+        other = "eval" if kind == "train" else "train" if len({v.lower() for v in values}) > 1 else None
+    else:
+        name = (dotted(test) or "").rsplit(".", 1)[-1]
+        kind = role(name) if name and name.lower() not in ("val", "value", "values") else None
+        if kind is None or not re.match(r"^(?:is_|do_|use_|self\.)?(?:train|training|test|testing|eval|evaluate|"
+                                        r"evaluation|val|valid|validation|is_train|is_training|is_test|is_eval|"
+                                        r"test_mode|eval_mode|train_mode|is_val)$", name, re.I):
+            return None, None
+        other = "eval" if kind == "train" else "train"
+    return (kind, other) if positive else (other, kind)
+
+
+def _returns(block) -> bool:
+    body = getattr(block, "body", ())
+    last = body[-1] if body else None
+    return isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
+
+
+def _body_of(node: cst.FunctionDef) -> list:
+    return list(getattr(node.body, "body", ()))
+
+
+def const_int(expr) -> object:
+    return int(expr.value) if isinstance(expr, cst.Integer) else None
 
 
 def short_name(func: cst.BaseExpression) -> str:
@@ -439,7 +554,7 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     out: list[TransformMismatch] = []
     trains = [p for p in found.pipelines if p.role == "train"]
     for test in (p for p in found.pipelines if p.role == "eval"):
-        candidates = [t for t in trains if t.group == test.group and t.scope is test.scope and _nested(t, test)]
+        candidates = [t for t in trains if t.group == test.group and t.pairs == test.pairs and _nested(t, test)]
         if not candidates:
             continue
         # the training transform of the same branch: the longest shared branch chain, then the nearest before
@@ -463,6 +578,43 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
         if train.swap != test.swap:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
+    return out
+
+
+_INFERENCE_MODULE = re.compile(r"^(?:predict|prediction|infer|inference)(?:_|$)", re.I)
+
+
+def module_role(module_name: str) -> str | None:
+    """train / eval of a script by its file name: `train.py`, `test.py`, `eval_cifar.py`, `predict.py`."""
+    base = module_name.rsplit(".", 1)[-1]
+    if _INFERENCE_MODULE.match(base):
+        return "eval"
+    return role(base)
+
+
+def module_pipelines(found: Scan, module_name: str, loc) -> list:
+    """A training or evaluation script's pipelines that make model inputs, for pairing across the scripts of a
+    unit: [(loc, role, normalisation, swaps)], normalisation = "none", "unknown" or the (mean, std) numbers.
+    Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
+    their own in it (paired by the per-module check)."""
+    kind = module_role(module_name)
+    if kind is None:
+        return []
+    own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
+    if kind == "eval" and any(p.role == "train" for p in found.pipelines):
+        return []
+    out = []
+    for p in own:
+        if not p.tensor:
+            continue
+        if p.normalize is None:
+            norm = "unknown" if p.unknown else "none"
+        else:
+            stats = statistics_of(found, *p.normalize)
+            if stats is not None and any(v < 0 for part in stats for v in part):
+                continue  # an inverse normalisation (`Normalize(-mean / std, 1 / std)`): rendering, not input
+            norm = stats if stats is not None else "unknown"
+        out.append((loc(p.node), kind, norm, p.swap))
     return out
 
 
@@ -503,6 +655,8 @@ def _values_of(found: Scan, expr: cst.BaseExpression, scope: cst.CSTNode, depth:
     values = numbers(expr)
     if values is not None:
         return values
+    if isinstance(expr, (cst.Float, cst.Integer)):  # `Normalize(0.5, 0.5)`: one value for every channel
+        return (float(expr.value),)
     name = dotted(expr) or ""
     last = name.rsplit(".", 1)[-1]
     if last in LIBRARY_STATS and (last.startswith(("IMAGENET_DEFAULT", "IMAGENET_INCEPTION", "OPENAI"))
@@ -539,7 +693,10 @@ def _same(a: tuple, b: tuple) -> bool:
         return False
     for x, y in zip(a, b):
         if isinstance(x, tuple) and isinstance(y, tuple):
-            if len(x) != len(y) or any(abs(u - v) > 1e-4 for u, v in zip(x, y)):
+            if len(x) == 1 or len(y) == 1:  # one value broadcast over the channels
+                if any(abs(u - v) > 1e-4 for u in x for v in y):
+                    return False
+            elif len(x) != len(y) or any(abs(u - v) > 1e-4 for u, v in zip(x, y)):
                 return False
         elif x != y:
             return False

@@ -52,6 +52,7 @@ class Factory:
     param: str
     index: int  # the parameter's position (-1 if unknown)
     excluded: tuple  # the splits the other branches name
+    used: object = None  # the loader's `drop_last=drop_last`
 
 
 @dataclass
@@ -60,6 +61,10 @@ class LoaderFacts:
     factories: list = field(default_factory=list)  # Factory
     splits: list = field(default_factory=list)  # (keyword, split) of calls passing an evaluation split by name
     positional: list = field(default_factory=list)  # (callee last name, index, split)
+    defaults: list = field(default_factory=list)  # (loc, function, parameter, index) of helpers whose `drop_last`
+    # parameter defaults to True
+    uses: list = field(default_factory=list)  # (loc, callee last name, keywords, positional count, as written) of
+    # calls that build an evaluation loader (by the name they are assigned to or the data they get)
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -81,7 +86,13 @@ class Side:
 
 
 def _compared(test: cst.BaseExpression):
-    """(tested name, the split strings, positive) of `flag == 'test'`, `flag in ('val', 'test')`, `flag != 'x'`."""
+    """(tested name, the split strings, positive) of `flag == 'test'`, `flag in ('val', 'test')`, `flag != 'x'`,
+    `flag == 'test' or flag == 'TEST'`."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
+        left, right = _compared(test.left), _compared(test.right)
+        if left is not None and right is not None and left[0] == right[0] and left[2] and right[2]:
+            return left[0], left[1] + right[1], True
+        return None
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     comparison = test.comparisons[0]
@@ -159,6 +170,13 @@ def _sides(node: cst.If, excluded: tuple = ()) -> list[tuple[list, Side]]:
     return out
 
 
+def _choices(node: cst.IfExp) -> list[tuple[cst.BaseExpression, Side]]:
+    """The two values of `a if test else b`, each with what its side says about the split."""
+    sides = _sides(cst.If(test=node.test, body=cst.IndentedBlock(body=[]),
+                          orelse=cst.Else(body=cst.IndentedBlock(body=[]))))
+    return [(node.body, sides[0][1]), (node.orelse, sides[1][1])]
+
+
 # --- the walk -----------------------------------------------------------------------------------------
 
 
@@ -172,13 +190,15 @@ class _Setting:
 class _Function:
     """Assignments, loader calls and loops of one function body, with the branch each sits in."""
 
-    def __init__(self, node, name: str, params: list[str]) -> None:
+    def __init__(self, node, name: str, params: list[str], defaults: dict | None = None) -> None:
         self.node, self.name, self.params = node, name, params
+        self.defaults = defaults or {}  # parameter -> its default expression
         self.settings: dict[str, list[_Setting]] = {}
         self.loaders: list[tuple[cst.Call, str, Side | None]] = []  # (call, assigned name, branch side)
         self.tables: dict[str, dict[str, tuple]] = {}  # name -> {split: (values...)} of a dict of flag tuples
         self.unpacked: list[tuple[list, str, cst.CSTNode]] = []  # (targets, table name, node) of `a, b = table[flag]`
         self.loops: list[cst.For] = []
+        self.uses: list[tuple[cst.Call, str]] = []
         self.trains = False
         self.evaluates = False
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
@@ -202,7 +222,8 @@ class _Function:
         elif kind is cst.For:
             self.loops.append(stmt)
             self.expressions(stmt.iter)
-            self.run(_body(stmt.body), side, guarded)
+            # `for split in ('train', 'val', 'test'):` builds the evaluation loaders too
+            self.run(_body(stmt.body), Side("eval") if _split_literal(stmt.iter) else side, guarded)
         elif kind in (cst.While, cst.With, cst.Try):
             if kind is cst.With:
                 for item in stmt.items:
@@ -219,7 +240,11 @@ class _Function:
             target = small.targets[-1].target
             value = small.value
             if type(target) is cst.Name:
-                self._set(target.value, value, side, small)
+                if type(value) is cst.IfExp:  # `drop_last = False if flag == 'pred' else True`
+                    for expr, inner in _choices(value):
+                        self._set(target.value, expr, inner if inner.role or inner.param else side, small)
+                else:
+                    self._set(target.value, value, side, small)
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -231,22 +256,37 @@ class _Function:
                 if not guarded:
                     self._cut(target.value, value, line)
                 self._loader(value, target.value, side)
+                self._use(value, target.value)
             elif type(target) in (cst.Tuple, cst.List):
                 names = [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
                 if type(value) in (cst.Tuple, cst.List) and len(value.elements) == len(names):
                     for name, element in zip(names, value.elements):
                         if name:
                             self._set(name, element.value, side, small)
+                            if not guarded and not self.cuts_in(line):
+                                self._cut(name, element.value, line)
                 elif type(value) is cst.Subscript and type(value.value) is cst.Name:
                     self.unpacked.append((names, value.value.value, small))
                 else:
                     self._loader(value, "", side)
             else:
+                if type(target) is cst.Attribute and target.attr.value in _DATA_FIELDS and not guarded:
+                    self._cut(dotted(target.value) or "", value, line, dotted(target) or "")  # `test_set.data = ...[:500]`
                 self._loader(value, dotted(target) or "", side)
         elif type(small) is cst.Expr:
             self._loader(small.value, "", side)
         elif type(small) is cst.Return and small.value is not None:
             self._loader(small.value, "", side)
+            self._use(small.value, "")
+
+    def _use(self, value, name: str) -> None:
+        """A call that builds something for evaluation: `test_loader = make_loader(test_set, 64)`."""
+        if type(value) is not cst.Call:
+            return
+        first = next((a.value for a in value.args if a.keyword is None), None)
+        data = dotted(first) if first is not None else None
+        if role(name.rsplit(".", 1)[-1]) == "eval" if name else data and role(data.rsplit(".", 1)[-1]) == "eval":
+            self.uses.append((value, name))
 
     def _set(self, name, value, side, node) -> None:
         literal = const(value)
@@ -254,21 +294,27 @@ class _Function:
             literal = int(value.value)
         self.settings.setdefault(name, []).append(_Setting(node, literal, side))
 
-    def _cut(self, target: str, value, line) -> None:
-        """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`."""
+    def cuts_in(self, line) -> bool:
+        return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
+
+    def _cut(self, target: str, value, line, shown: str = "") -> None:
+        """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
             return
         if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
                 and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
                 and _literal_range(value.args[1].value):
-            self.cuts.append((value, target, line))
-        elif type(value) is cst.Subscript and _test_data(dotted(value.value) or "") and len(value.slice) == 1:
+            self.cuts.append((value, shown or target, line))
+        elif type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1:
             element = value.slice[0].slice
             if type(element) is cst.Slice and element.step is None and \
                     any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
-                self.cuts.append((value, target, line))
+                self.cuts.append((value, shown or target, line))
 
     def _loader(self, value, name: str, side) -> None:
+        splits = _split_comprehension(value)
+        if splits:  # `{x: DataLoader(sets[x], drop_last=True) for x in ['train', 'val']}`: the val loader drops too
+            side = Side("eval")
         for inner in walk(value):
             if type(inner) is cst.Call:
                 func = dotted(inner.func) or ""
@@ -282,6 +328,27 @@ class _Function:
 
     def expressions(self, expr) -> None:
         self._loader(expr, "", None)
+
+
+def _split_literal(expr) -> bool:
+    """A literal list of split names that holds an evaluation split and the training one: `['train', 'val']`."""
+    if type(expr) not in (cst.List, cst.Tuple) or not expr.elements:
+        return False
+    names = [string(e.value) for e in expr.elements]
+    return all(n is not None for n in names) and any(role(n) == "eval" for n in names) and \
+        any(role(n) == "train" for n in names)
+
+
+def _split_comprehension(value) -> bool:
+    """A dict or list comprehension over a literal list of split names (`for x in ['train', 'val']`)."""
+    if type(value) not in (cst.DictComp, cst.ListComp, cst.GeneratorExp):
+        return False
+    clause = value.for_in
+    while clause is not None:
+        if _split_literal(clause.iter):
+            return True
+        clause = clause.inner_for_in
+    return False
 
 
 def _body(block) -> list:
@@ -299,9 +366,21 @@ def _test_data(name: str) -> bool:
                     "list", "x", "sentences", "texts", "items")
 
 
+_DATA_FIELDS = ("data", "targets", "samples", "imgs", "images", "labels")
+
+
+def _held_out(name: str) -> bool:
+    """Test data, or a data field of it (`test_set.data`)."""
+    base, _, last = name.rpartition(".")
+    return _test_data(name) or bool(base) and last in _DATA_FIELDS and _test_data(base)
+
+
 def _literal_range(expr) -> bool:
-    if type(expr) is cst.Call and dotted(expr.func) == "range":
-        return all(type(a.value) is cst.Integer for a in expr.args)
+    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code."""
+    if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and expr.args:
+        return _literal_range(expr.args[0].value)
+    if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("range", "arange"):
+        return bool(expr.args) and all(type(a.value) is cst.Integer for a in expr.args if a.keyword is None)
     if type(expr) is cst.List:
         return all(type(e.value) is cst.Integer for e in expr.elements)
     return False
@@ -352,6 +431,42 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
+def _stops_early(stmt, loop: cst.For) -> str | None:
+    """`if i >= 50: break` on the loop's `enumerate` index, with a literal bound: the bound, else None."""
+    if type(stmt) is not cst.If or stmt.orelse is not None:
+        return None
+    body = _body(stmt.body)
+    if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine or type(body[0].body[0]) is not cst.Break:
+        return None
+    target = loop.target
+    if type(loop.iter) is not cst.Call or dotted(loop.iter.func) != "enumerate" or type(target) is not cst.Tuple \
+            or not target.elements or type(target.elements[0].value) is not cst.Name:
+        return None
+    index = target.elements[0].value.value
+    test = stmt.test
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
+        return None
+    op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
+    if type(left) is cst.Name and left.value == index and type(right) is cst.Integer and \
+            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
+        return right.value
+    if type(right) is cst.Name and right.value == index and type(left) is cst.Integer and \
+            op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
+        return left.value
+    return None
+
+
+def _accumulates(loop: cst.For) -> bool:
+    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`)."""
+    for node in walk(loop.body):
+        if type(node) is cst.AugAssign:
+            return True
+        if type(node) is cst.Call and type(node.func) is cst.Attribute and \
+                node.func.attr.value in ("update", "append", "add_batch", "extend"):
+            return True
+    return False
+
+
 # --- facts --------------------------------------------------------------------------------------------
 
 
@@ -359,16 +474,24 @@ def loader_facts(ctx) -> LoaderFacts:
     facts = LoaderFacts()
     module = ctx.module
     functions: list[_Function] = []
+    tails: set = set()
     top = _Function(module, "<module>", [])
     top.run(module.body, None, False)
     functions.append(top)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
-            f = _Function(node, node.name.value, params)
+            defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
+                                                          *node.params.kwonly_params] if p.default is not None}
+            f = _Function(node, node.name.value, params, defaults)
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
+            if len(node.args) > 1 and (dotted(node.func) or "").rsplit(".", 1)[-1] == "Subset":
+                # `Subset(val_dataset, range(len(val_sampler) * world_size, len(val_dataset)))`: the samples a
+                # sampler drops are evaluated apart
+                tails.update(dotted(inner.args[0].value) for inner in walk(node.args[1].value)
+                             if type(inner) is cst.Call and dotted(inner.func) == "len" and inner.args)
             for i, arg in enumerate(node.args):
                 value = string(arg.value)
                 if value is None or value not in _SPLITS:
@@ -378,7 +501,13 @@ def loader_facts(ctx) -> LoaderFacts:
                 else:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
     for f in functions:
-        _drop_last(ctx, f, facts)
+        _drop_last(ctx, f, facts, tails)
+        for call, name in f.uses:
+            callee = (dotted(call.func) or "").rsplit(".", 1)[-1]
+            if callee and callee != "DataLoader":
+                keywords = tuple(sorted(a.keyword.value for a in call.args if a.keyword is not None))
+                count = sum(1 for a in call.args if a.keyword is None and not a.star)
+                facts.uses.append((ctx.loc(call), callee, keywords, count, name or _code(module, call)))
         _partial_batches(ctx, f, facts)
         for node, target, line in f.cuts:
             if _commented(ctx, line):
@@ -425,24 +554,63 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
         if arg.keyword is not None and arg.keyword.value == "batch_size":
             if type(arg.value) is cst.Integer:
                 return arg.value.value == "1"
-            if type(arg.value) is cst.Name:
-                return any(s.value == 1 and s.side is side for s in f.settings.get(arg.value.value, []))
+            if type(arg.value) is cst.Name:  # every assignment in the branch sets 1 (not `batch_size = 1` in
+                # one task's sub-branch and the training batch size in another's)
+                values = [s.value for s in f.settings.get(arg.value.value, []) if s.side is side]
+                return bool(values) and all(v == 1 for v in values)
     return False
 
 
-def _drop_last(ctx, f: _Function, facts: LoaderFacts) -> None:
+def _options(ctx) -> dict:
+    """The module's command-line options by destination (core/origins.py), read once."""
+    cached = getattr(ctx, "_prep_options", None)
+    if cached is None:
+        from ...core.origins import switch_options
+
+        cached = switch_options(ctx.module, ctx.names)
+        ctx._prep_options = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _tail_evaluated(name: str, tails: set) -> bool:
+    """The samples this loader or sampler drops are evaluated apart: `len(val_sampler)` or `len(loader.sampler)`
+    starts a `Subset` of the rest."""
+    if name in tails:
+        return True
+    return "sampler" in name.rsplit(".", 1)[-1].lower() and \
+        any("sampler" in (t or "").rsplit(".", 1)[-1].lower() for t in tails)
+
+
+def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side in f.loaders:
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         if const(value) is True:
-            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) \
+                    and not _tail_evaluated(name, tails):
                 what = f"`{name}`" if name else "an evaluation loader"
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
                                                      "incomplete batch are left out of the reported metric"))
             continue
+        if type(value) is cst.Attribute:  # `drop_last=args.drop_last` with an option that defaults to True
+            option = _options(ctx).get(value.attr.value)
+            if option is not None and option.constant is True and option.action not in ("store_true", "store_false") \
+                    and _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+                what = f"`{name}`" if name else "an evaluation loader"
+                facts.direct.append((ctx.loc(value), f"{what} takes `drop_last={_code(ctx.module, value)}`, whose "
+                                                     f"option `{option.name}` defaults to True: the samples of its "
+                                                     "last incomplete batch are left out of the reported metric"))
+            continue
         if type(value) is not cst.Name:
             continue
         variable = value.value
+        default = f.defaults.get(variable)
+        if default is not None and const(default) is True and variable not in f.settings:
+            index = f.params.index(variable)
+            if f.params and f.params[0] in ("self", "cls"):
+                index -= 1
+            facts.defaults.append((ctx.loc(default), f.name, variable, index))
+            continue
         settings = list(f.settings.get(variable, []))
         for targets, table, node in f.unpacked:
             if variable in targets and table in f.tables:
@@ -463,7 +631,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts) -> None:
                 facts.direct.append((ctx.loc(setting.node), f"`{variable} = True` in the branch that builds the "
                                                             f"evaluation loader: `drop_last={variable}` leaves the "
                                                             "samples of its last incomplete batch out of the "
-                                                            "reported metric"))
+                                                            "reported metric",
+                                     [(ctx.loc(value), f"the loader takes `drop_last={variable}`")]))
             elif where.role is None and where.param:
                 param = where.param.rsplit(".", 1)[-1]
                 if param not in f.params and where.param not in f.params:
@@ -472,7 +641,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts) -> None:
                 index = f.params.index(param) if param in f.params else -1
                 if f.params and f.params[0] in ("self", "cls") and index > 0:
                     index -= 1
-                facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded))
+                facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
+                                               ctx.loc(value)))
 
 
 def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
@@ -481,6 +651,9 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
     for loop in f.loops:
         iterable = dotted(loop.iter) or dotted(getattr(loop.iter, "args", [None])[0].value
                                                if type(loop.iter) is cst.Call and loop.iter.args else loop.iter) or ""
+        if not iterable:  # `enumerate(tqdm(test_loader))`: the data named inside
+            iterable = next((dotted(n) for n in walk(loop.iter) if type(n) in (cst.Name, cst.Attribute) and
+                             dotted(n) and role(dotted(n).rsplit(".", 1)[-1])), "")
         named = role(iterable.rsplit(".", 1)[-1]) if iterable else None
         if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
             continue
@@ -489,4 +662,11 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                 facts.direct.append((ctx.loc(stmt), "the evaluation loop skips every batch that is not full: the "
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
+                break
+            bound = _stops_early(stmt, loop)
+            if named == "eval" and bound is not None and _accumulates(loop) and not _commented(ctx, stmt):
+                facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
+                                                    f"{_code(ctx.module, stmt.test)}: break`), at a batch count "
+                                                    "written in the code with no option or note: the reported "
+                                                    "metric covers only part of the evaluation set"))
                 break

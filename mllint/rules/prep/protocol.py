@@ -11,7 +11,8 @@ from ...core.walk import children, walk
 from .extract import Scan, short_name
 from ...core.syntax import const, string
 
-_Y_CALL = re.compile(r"^(?:to_y(?:_channel)?|(?:rgb|bgr)_?(?:2|to_)_?(?:ycbcr|ycrcb|y)(?:_pt)?|rgb2ycbcr_pt|bgr2ycbcr_pt)$", re.I)
+_Y_CALL = re.compile(r"^(?:\w+_)?(?:to_y(?:_channel)?|(?:rgb|bgr)_?(?:2|to_)_?(?:ycbcr|ycrcb|y)(?:_pt)?|rgb2ycbcr_pt|bgr2ycbcr_pt)$",
+                     re.I)  # also `convert_rgb_to_y`, `tensor_rgb2ycbcr`
 _BT601 = ("65.481", "65.738", "24.966", "128.553", "129.057")
 
 
@@ -31,6 +32,12 @@ class MetricDef:
 class MetricFacts:
     defs: list = field(default_factory=list)
     calls: list = field(default_factory=list)  # (last name, {keyword: literal}) of calls of PSNR/SSIM functions
+    uses: list = field(default_factory=list)  # (loc, metric, protocol parts, related [(loc, what)]) of calls whose
+    # arguments the caller converted to Y or cropped
+    places: dict = field(default_factory=dict)  # name -> loc of every PSNR/SSIM function the module defines
+
+
+_SAYS_PROTOCOL = re.compile(r"(?i)(?:^|[^a-z])y(?:$|[^a-z])|y_?channel|ycbcr|ycrcb|luma|lumin|crop|shave|border")
 
 
 def metric_protocol(found: Scan, node: cst.FunctionDef) -> tuple[list[str], str | None, object]:
@@ -153,8 +160,63 @@ def _is_range(node) -> bool:
         return False
 
 
+def _caller_protocol(found: Scan, expr, scope, depth: int = 0, seen=None) -> list[tuple[str, cst.CSTNode]]:
+    """What the caller did to a metric's argument: converted it to Y, cropped its border (through the names it
+    is bound to in the same function, three steps deep): [(protocol in words, the node that does it)]."""
+    seen = set() if seen is None else seen
+    out: list[tuple[str, cst.CSTNode]] = []
+    for inner in walk(expr):
+        if isinstance(inner, cst.Call):
+            short = short_name(inner.func)
+            if _Y_CALL.match(short) or (short == "convert" and inner.args and string(inner.args[0].value) in ("YCbCr", "Y")) \
+                    or (short == "cvtColor" and "YCrCb" in found.code(inner)):
+                out.append(("on the Y channel", inner))
+        elif isinstance(inner, cst.Slice) and _border_slice(found, inner):
+            out.append((f"with a border crop of `{found.code(inner.lower)}` pixels", inner))
+        elif isinstance(inner, cst.Name) and depth < 3 and inner.value not in seen:
+            seen.add(inner.value)
+            for value in found.assigned.get((id(scope), inner.value), []):
+                out.extend(_caller_protocol(found, value, scope, depth + 1, seen))
+    return out
+
+
+def _border_slice(found: Scan, node: cst.Slice) -> bool:
+    """`[b:-b]` (a name or a number other than 0 on both sides)."""
+    if node.lower is None or not isinstance(node.upper, cst.UnaryOperation) or \
+            not isinstance(node.upper.operator, cst.Minus):
+        return False
+    lower, upper = found.code(node.lower), found.code(node.upper.expression)
+    return lower == upper and lower != "0" and isinstance(node.lower, (cst.Name, cst.Attribute, cst.Integer))
+
+
+def _says_protocol(found: Scan, scope, target: str) -> bool:
+    """The metric's name or the strings of its function (its log) name the protocol."""
+    if target and _SAYS_PROTOCOL.search(target):
+        return True
+    for node in walk(scope if isinstance(scope, cst.FunctionDef) else found.module):
+        if isinstance(node, cst.SimpleString) or isinstance(node, cst.FormattedStringText):
+            text = node.value
+            if _SAYS_PROTOCOL.search(text.replace("%", " ").replace("{", " ").replace("}", " ")):
+                return True
+    return False
+
+
 def metric_facts(found: Scan, loc) -> MetricFacts:
     facts = MetricFacts(calls=found.metric_calls)
+    facts.places = {node.name.value: loc(node.name) for node in found.metric_defs}
+    for call, metric, scope, branches, target in found.metric_uses:
+        args = [a.value for a in call.args if a.keyword is None][:2]
+        done = [p for arg in args for p in _caller_protocol(found, arg, scope)]
+        if not done or any(protocol_key(b.label) for b in branches):
+            continue  # under a switch named for the protocol (`if args.test_y_channel:`)
+        if _says_protocol(found, scope, target):
+            continue
+        first = {}
+        for what, node in done:
+            first.setdefault(what, node)
+        parts = list(first)
+        related = [(loc(node), what) for what, node in first.items()]
+        facts.uses.append((loc(call), metric, parts, related))
     for node in found.metric_defs:
         parts, flag, default = metric_protocol(found, node)
         if parts:
