@@ -128,6 +128,28 @@ def test_wrapper_across_modules_names_the_helper(tmp_path):
                                               "make_optimizer()), momentum=0.9 (SGD momentum, via make_optimizer())")]
 
 
+def test_a_constant_passed_to_a_wrapper_is_named_with_its_value(tmp_path):
+    findings = lint(tmp_path, {
+        "train.py": """
+            from utils import make_optimizer
+
+            lr = 0.05
+            for step in range(10):
+                opt = make_optimizer(model, lr)
+                opt.step()
+            """,
+        "utils.py": """
+            import torch
+
+
+            def make_optimizer(model, lr):
+                return torch.optim.SGD(model.parameters(), lr=lr)
+            """,
+    })
+    assert [f.message for f in findings if f.code == "HPARAM001"] == [
+        "undocumented hyper-parameter literal: lr=lr (SGD learning rate, via make_optimizer(); lr = 0.05)"]
+
+
 def test_override_of_an_option_points_at_the_option(tmp_path):
     findings = lint(tmp_path, {"train.py": """
         import argparse
@@ -459,3 +481,51 @@ def test_options_namespace_sees_only_the_parsers_above(tmp_path):
     }
     assert [(f.loc.path.split("/")[-2], f.code) for f in lint(tmp_path, files)] == [
         ("tools", "HPARAM001"), ("train", "HPARAM002")]
+
+
+def test_a_decay_step_on_the_option_is_undocumented_not_an_override(tmp_path):
+    findings = lint(tmp_path, {
+        "train.py": """
+            import argparse
+            import torch
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+
+
+            def adjust_learning_rate(optimizer, epoch):
+                lr = args.lr
+                if epoch >= 100:
+                    lr /= 10
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+
+
+            for epoch in range(200):
+                adjust_learning_rate(optimizer, epoch)
+                optimizer.step()
+            """,
+    })
+    # the epoch of the step (12) and its factor (13): undocumented, and neither says --lr is overridden
+    assert [(f.code, f.loc.line) for f in findings if f.code.startswith("HPARAM")] == [("HPARAM001", 12), ("HPARAM001", 13)]
+
+
+def test_a_factor_of_two_is_never_flagged(tmp_path):
+    findings = lint(tmp_path, {
+        "train.py": """
+            import argparse
+            import torch
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--lr", type=float, default=0.1)
+            args = parser.parse_args()
+            sparse = torch.optim.SGD(model.embedding.parameters(), lr=args.lr * 2)
+            dense = torch.optim.SGD(model.body.parameters(), lr=args.lr * 10)
+            for step in range(10):
+                sparse.step()
+                dense.step()
+            """,
+    })
+    assert [(f.code, f.loc.line) for f in findings if f.code.startswith("HPARAM")] == [("HPARAM001", 8)]

@@ -478,7 +478,7 @@ class _HparamVisitor(ScopedVisitor):
                 shape = shape_exponents(value)
                 for factor in literal_factors(unwrap_tensor(value)):
                     found = self.origins.of(factor, self.scope)
-                    if id(factor) not in shape and found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
+                    if id(factor) not in shape and found.is_number and not trivial(found.value):  # 2 too (the rule page)
                         self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
                                   "", words, use=factor)  # it scales the value, whatever sets it: no override
                 continue
@@ -676,7 +676,7 @@ class _HparamVisitor(ScopedVisitor):
                 origin = self.origins.of(value, self.scope)
                 if origin.is_number and not trivial(origin.value):
                     self._add(origin, f"{setting} {self._text(operator).strip()} {self._shown(origin)}",
-                              f"{label} change", "lr" if "learning" in label else "", [setting, *label.split()], use=value)
+                              f"{label} change", "", [setting, *label.split()], use=value)  # it scales the value, whatever sets it: no override
                 return
             literal = self.origins.of(value, self.scope)
             if literal.kind == OriginKind.LITERAL:

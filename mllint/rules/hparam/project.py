@@ -91,8 +91,10 @@ def analyse(project: Project) -> HparamAnalysis:
                 if wrapper is None or same_value(arg.value, wrapper.default):  # type: ignore[arg-type]
                     continue
                 statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement, scope=call.scope))
-                statement.values.append(HparamValue(arg.loc, f"{param}={arg.shown}", f"{wrapper.label}, via {short}()",
-                                                    wrapper.concept, arg.documented))
+                name, constant, value = arg.shown.partition(" = ")  # a constant passed by name: `lr=lr` (...; lr = 0.5)
+                text, label = (f"{param}={name}", f"{wrapper.label}, via {short}(); {arg.shown}") if constant else \
+                    (f"{param}={arg.shown}", f"{wrapper.label}, via {short}()")
+                statement.values.append(HparamValue(arg.loc, text, label, wrapper.concept, arg.documented))
     by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
