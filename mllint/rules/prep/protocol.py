@@ -105,6 +105,8 @@ def _crop(node: cst.FunctionDef, params: dict) -> tuple[str, str | None] | None:
                     and not _filters(node):  # a filter's valid region (SSIM's [5:-5]) is part of the metric
                 return f"{lower.value}-pixel border crop", None
             if isinstance(lower, cst.Name) and isinstance(upper, cst.Name) and lower.value == upper.value:
+                if lower.value not in params and _window_crop(node, lower.value, params):
+                    continue  # `pad = (win - 1) // 2; x[pad:-pad]`: the filter's valid region, not a protocol
                 return _crop_param(lower.value, params)
         if isinstance(inner, cst.Slice) and isinstance(inner.lower, cst.Name) and \
                 isinstance(inner.upper, cst.BinaryOperation) and isinstance(inner.upper.operator, cst.Subtract) and \
@@ -126,6 +128,47 @@ def const_number(expr) -> object:
     if isinstance(expr, cst.Integer):
         return int(expr.value)
     return const(expr)
+
+
+def _window_crop(node: cst.FunctionDef, name: str, params: dict) -> bool:
+    """Is a crop size computed in the function the valid region of the function's filter? Yes when it depends on
+    no parameter but those the filter itself takes (`radius = int(3.5 * sigma + .5)`, `pad = (win - 1) // 2`);
+    a size read from another parameter (`border = scale`) is the protocol's border crop."""
+    if not _filters(node):
+        return False
+    assigned: dict[str, set[str]] = {}
+    for inner in walk(node.body):
+        if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+            assigned.setdefault(inner.targets[0].target.value, set()).update(_names_read(inner.value))
+
+    def depends(start: set[str]) -> set[str]:
+        seen, stack = set(start), list(start)
+        while stack:
+            for nxt in assigned.get(stack.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return seen
+
+    filtered = {n.value for call in walk(node.body) if isinstance(call, cst.Call) and _FILTER.search(short_name(call.func))
+                for arg in call.args for n in walk(arg.value) if isinstance(n, cst.Name)}
+    return depends({name}) & set(params) <= depends(filtered)
+
+
+_FILTER = re.compile(r"filter|conv|gaussian|convolve", re.I)
+
+
+def _names_read(expr: cst.CSTNode) -> set[str]:
+    """The names a value is computed from, not those that only index it (`img[b:-b]` is computed from `img`)."""
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SubscriptElement):
+            continue
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        stack.extend(children(node))
+    return found
 
 
 def _filters(node: cst.FunctionDef) -> bool:
