@@ -283,6 +283,18 @@ def extract_loaders(ctx: ModuleContext):
         or facts.uses else None
 
 
+@extractor("prep_batch_configs")
+def extract_batch_configs(ctx: ModuleContext):
+    """Batch sizes set in config objects (`_C.VAL.batch_size = 1`, `dict(batch_size=1)`, config classes), for
+    PREP005's loaders whose batch size is read from a config: the config model's facts, batch keys only."""
+    if "batch" not in ctx.text:
+        return None
+    from ...core.config_model import collect
+
+    facts = collect(ctx, want=lambda key: "batch" in key.lower())
+    return facts if facts.values else None
+
+
 class EvalLoaderDropsSamples(Rule):
     code, name, severity = "PREP005", "eval-loader-drops-samples", Severity.WARNING
     summary = ("An evaluation loader or loop leaves samples out of the reported metric: `drop_last=True` on a "
@@ -290,12 +302,15 @@ class EvalLoaderDropsSamples(Rule):
                "that are not full, or a test set cut to a fixed size.")
     hint = ("Evaluate every sample: `drop_last=False` on evaluation loaders (batch-size-dependent models can pad "
             "the last batch), no size check in the evaluation loop; state any subset with the numbers.")
-    needs = ("prep_loaders",)
+    needs = ("prep_loaders", "prep_batch_configs")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
         for rel, f in facts:
-            for loc, message, *related in f.direct:
+            for number, (loc, message, *related) in enumerate(f.direct):
+                key = getattr(f, "batch_keys", {}).get(number)
+                if key is not None and _config_batch_one(project, key, rel):
+                    continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
         helpers = {}  # function -> (loc, parameter, index) of a `drop_last` parameter that defaults to True
@@ -347,3 +362,28 @@ def _scan(ctx: ModuleContext, scan):
 
 
 RULES = [BgrIntoRgb, MetricProtocol, StatisticsMismatch, TransformMismatch, EvalLoaderDropsSamples]
+
+
+def _config_batch_one(project: Project, key: str, rel: str) -> bool:
+    """Is the config value a loader's batch size is read from 1 wherever the unit of the loader's file `rel` sets
+    it: in code (the config model: yacs defaults, config dicts and classes) and in every config file of the unit
+    that sets that key?"""
+    import os
+
+    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    values = [d.value.value for d in model.resolve(key, where=lambda where, _: project.covers(unit, where))]
+    if not values:
+        return False
+    for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        for name in files:
+            if CONFIG_FILE.search(name):
+                rel = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
+                values += [v.value for v in model.file_values(rel) if path_matches(key, v.path)]
+    return all(v == 1 for v in values)

@@ -65,6 +65,8 @@ class LoaderFacts:
     # parameter defaults to True
     uses: list = field(default_factory=list)  # (loc, callee last name, keywords, positional count, as written) of
     # calls that build an evaluation loader (by the name they are assigned to or the data they get)
+    batch_keys: dict = field(default_factory=dict)  # index in `direct` -> config key path its loader's batch size
+    # is read from (`batch_size=cfg.VAL.batch_size`): a finding kept only if the config model says it may be > 1
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -561,6 +563,17 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
     return False
 
 
+def _batch_key(call: cst.Call, facts: LoaderFacts) -> None:
+    """The config key the loader's batch size is read from, for the finding about to be added (see batch_keys)."""
+    from ...core.config_model import key_path
+
+    value = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"), None)
+    read = key_path(value) if value is not None else None
+    if read is not None and "." in read[1] and "batch" in read[1].rsplit(".", 1)[-1].lower():  # a nested config
+        # key (`cfg.VAL.batch_size`); an options namespace's `args.batch_size` is no config value
+        facts.batch_keys[len(facts.direct)] = read[1]
+
+
 def _options(ctx) -> dict:
     """The module's command-line options by destination (core/origins.py), read once."""
     cached = getattr(ctx, "_prep_options", None)
@@ -589,6 +602,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
             if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) \
                     and not _tail_evaluated(name, tails):
                 what = f"`{name}`" if name else "an evaluation loader"
+                _batch_key(call, facts)
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
                                                      "incomplete batch are left out of the reported metric"))
             continue
@@ -628,6 +642,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 if _batch_one(call, f, where):
                     continue
                 reported.add(id(setting.node))
+                _batch_key(call, facts)
                 facts.direct.append((ctx.loc(setting.node), f"`{variable} = True` in the branch that builds the "
                                                             f"evaluation loader: `drop_last={variable}` leaves the "
                                                             "samples of its last incomplete batch out of the "
