@@ -373,8 +373,13 @@ _README = re.compile(r"^(?:readme|results?)(?:\.\w+)?$|\.(?:md|markdown|rst)$", 
 def prose_sweeps(text: str) -> list[int]:
     """Lines of a README or results page that state a sweep over seeds ("mean of 5 runs", "averaged
     over 3 seeds", "± std over seeds", "median of 3 runs", "4 trials with different random seeds"). A bare `±`
-    in a result table is not enough: it may be a deviation over folds, a confidence interval over the test set."""
-    return [text.count("\n", 0, m.start()) + 1 for m in _PROSE_SWEEP.finditer(text)]
+    in a result table is not enough: it may be a deviation over folds, a confidence interval over the test set.
+    Commands shown on the page count as a launcher's would (`python train.py -m seed=1,2,3`, a shell loop over
+    seeds, several `--seed N` values)."""
+    from .sweeps import scan_shell
+
+    lines = [text.count("\n", 0, m.start()) + 1 for m in _PROSE_SWEEP.finditer(text)]
+    return sorted({*lines, *(line for line, _ in scan_shell(text))})
 
 
 def _stated_sweep(project: Project, rel: str, cache: dict[str, list[tuple[str, str]]]) -> bool:
@@ -452,6 +457,7 @@ def _options(project, graph, facts, option_uses, keep) -> list[OptionFinding]:
 def _configs(project, graph, facts, option_uses, keep, swept) -> list[ConfigFinding]:
     """A seed fixed in the configs that training code reads: one finding per folder and key."""
     families: dict[tuple[str, str], list[tuple[str, Loc, int]]] = defaultdict(list)
+    readmes: dict[str, list[tuple[str, str]]] = {}
     for rel, aux in project.aux_facts("seed").items():
         if not aux.seeds or in_test_code(rel):
             continue
@@ -469,6 +475,8 @@ def _configs(project, graph, facts, option_uses, keep, swept) -> list[ConfigFind
             ]
             if not any(keep(r, scope) for r, scope in readers) or any(project.covers(u, rel) for u in swept.units):
                 continue
+            if any(_stated_sweep(project, r, readmes) for r in {r for r, _ in readers}):
+                continue  # a page of the project runs (or reports) the reading script over several seeds
             loc = Loc(line, column, line, column + len(key), aux.display)
             families[(os.path.dirname(rel), key)].append((rel, loc, value))
     found = []
