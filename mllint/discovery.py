@@ -25,6 +25,8 @@ class Discovered:
     sources: list[str] = field(default_factory=list)  # absolute paths
     aux: list[str] = field(default_factory=list)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, hint)
+    stamps: list[tuple[str, int, int]] = field(default_factory=list)  # (path, size, mtime in ns) of every file
+    # the walk reached (sources, configs, READMEs...): what a cached run's result depends on besides its settings
 
 
 class _Ignore:
@@ -196,6 +198,11 @@ def _walk(top, root, excludes, ignores, respect_gitignore, seen_dirs, add_file, 
             _walk(entry.path, root, excludes, active, respect_gitignore, seen_dirs, add_file, found)
         else:
             add_file(entry.path, explicit=False)
+            try:
+                st = entry.stat()
+                found.stamps.append((entry.path, st.st_size, st.st_mtime_ns))
+            except OSError:
+                found.stamps.append((entry.path, -1, -1))
 
 
 def _ignored(ignores: list[_Ignore], path: str, is_dir: bool) -> bool:

@@ -105,7 +105,8 @@ def analyze_cached(
             todo.append(index)
     if todo:  # only runs that write entries can grow the cache: pruned now (while the workers load libcst),
         # leaving room for the entries this run is about to write
-        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo))
+        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo) - 1)  # (and the
+        # run's kept result)
     stored: set[int] = set()
 
     def store(position: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
@@ -208,18 +209,36 @@ def run(
             )
             items = [(substitutes.get(p, p), display_path(p), _rel(p, root)) for p in sorted(sources)]
             cache = open_cache(root, settings, cache_dir) if use_cache else None
+            replay = _replay_key(cache, root, context, sources, report_set) if not substitutes and only is None \
+                else None
+            kept = cache.load_value(replay, root) if cache is not None and replay is not None else None
+            if kept is not None:  # nothing the run reads changed since the run that kept it: its findings stand
+                kept_findings, kept_suppressions, linted = kept
+                findings.extend(kept_findings)
+                suppressions.update(kept_suppressions)
+                outcome.files += len(linted)
+                outcome.scanned.extend(linted)
+                continue
             results = analyze_cached(items, settings, jobs, cache, warm)
             project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
                               config.family_options())
             linted = {r.display for r in results if _abs(r, root) in report_set}
             reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
+            root_findings: list[Finding] = []
+            root_suppressions: dict[str, list[Suppression]] = {}
             for result in results:
                 if result.display in reported:
-                    findings.extend(result.findings)
-                    suppressions[result.display] = result.suppressions
+                    root_findings.extend(result.findings)
+                    root_suppressions[result.display] = result.suppressions
+            complete = True
             for code in chosen:
                 project_findings = _check_project(rules[code], project)
-                findings.extend(f for f in project_findings if f.loc.path in reported)
+                complete = complete and project_findings is not None
+                root_findings.extend(f for f in project_findings or () if f.loc.path in reported)
+            if replay is not None and complete and not any(f.code in _TRANSIENT for f in root_findings):
+                cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted)))
+            findings.extend(root_findings)
+            suppressions.update(root_suppressions)
             outcome.files += len(linted)  # Python files and notebooks: the configs read as evidence are not "linted"
             outcome.scanned.extend(linted)  # (`--show-files` lists the same files)
     except BaseException:  # Ctrl-C: workers still loading or analysing are killed, not waited for
@@ -303,8 +322,29 @@ def _select_and_suppress(
 PROJECT_RULE_TIMEOUT = float(os.environ.get("MLLINT_PROJECT_RULE_TIMEOUT", "60"))
 
 
-def _check_project(rule: type[Rule], project: Project) -> list[Finding]:
-    """A project rule that fails or overruns loses its own findings, not the run. The recursion limit
+_TRANSIENT = ("FILE008", "FILE009")  # an internal error or a time-out: a later run tries again, nothing is kept
+
+
+def _replay_key(cache: Cache | None, root: str, context: discovery.Discovered, sources: set[str],
+                report_set: set[str]) -> str | None:
+    """The key of a run's kept result for this project: its settings and mllint's code (the cache's own key),
+    the working folder (findings carry display paths), the files reported, and the size and modification time
+    of every file discovery reached under the root (sources, configs, READMEs: whatever a rule may read)."""
+    if cache is None:
+        return None
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{os.getcwd()}\0{root}\0".encode())
+    for path in sorted(sources):
+        digest.update(f"s\0{path}\0{path in report_set}\0".encode())
+    for path, size, mtime in sorted(context.stamps):
+        digest.update(f"f\0{path}\0{size}\0{mtime}\0".encode())
+    return "run:" + digest.hexdigest()
+
+
+def _check_project(rule: type[Rule], project: Project) -> list[Finding] | None:
+    """A project rule that fails or overruns loses its own findings (None), not the run. The recursion limit
     is the per-file analysis's, so that the outcome does not depend on where files were analysed."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     try:
@@ -316,7 +356,7 @@ def _check_project(rule: type[Rule], project: Project) -> list[Finding]:
         reason = f"internal error: {type(exc).__name__}: {exc}"[:300]
     print(f"mllint: warning: rule {rule.code} failed on {project.root}: {reason}; its findings are missing. "
           "Please report it.", file=sys.stderr)
-    return []
+    return None
 
 
 def _abs(result: FileResult, root: str) -> str:

@@ -48,10 +48,34 @@ def lint(paths: list[str], cache_dir: Path) -> list[dict]:
 def test_a_warm_run_reads_every_file_from_the_cache_and_reports_the_same(tmp_path, counting):
     root = make_project(tmp_path / "p")
     cold = lint([str(root)], tmp_path / "c")
+    (root / "NOTES.txt").write_text("a file the run may read changed: the run's kept result is not replayed\n")
     warm = lint([str(root)], tmp_path / "c")
     assert cold == warm and cold
     assert (counting[0].hits, counting[0].misses) == (0, 3)
     assert (counting[1].hits, counting[1].misses) == (3, 0)
+
+
+def test_an_unchanged_project_replays_its_kept_result(tmp_path, counting, monkeypatch):
+    root = make_project(tmp_path / "p")
+    cold = lint([str(root)], tmp_path / "c")
+    monkeypatch.setattr(engine, "analyze_cached", lambda *a, **k: pytest.fail("the project was analysed again"))
+    assert lint([str(root)], tmp_path / "c") == cold
+    assert (counting[1].hits, counting[1].misses) == (0, 0)  # no per-file entry read: nothing unpickled
+
+
+def test_a_changed_readme_is_seen_by_the_next_run(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "train.py").write_text(
+        "import argparse\nimport torch\n\n"
+        "parser = argparse.ArgumentParser()\nparser.add_argument('--seed', type=int, default=3)\n"
+        "args = parser.parse_args()\ntorch.manual_seed(args.seed)\nmodel = torch.nn.Linear(2, 1)\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=args.seed)\n"
+        "for _ in range(3):\n    model(torch.randn(4, 2)).sum().backward()\n    opt.step()\n")
+    (root / "README.md").write_text("# demo\n")
+    assert [f["code"] for f in lint([str(root)], tmp_path / "c")] == ["SEED002"]
+    (root / "README.md").write_text("# demo\n\nAccuracy is the mean of 5 runs of `train.py` with different seeds.\n")
+    assert lint([str(root)], tmp_path / "c") == []
 
 
 def test_an_edited_file_is_analysed_again_and_only_that_file(tmp_path, counting):
@@ -110,8 +134,10 @@ def test_a_damaged_entry_is_a_miss_and_is_rebuilt(tmp_path, counting, damage):
             entry.write_bytes(other.read_bytes())
         else:
             entry.write_bytes(damage)
+    (root / "NOTES.txt").write_text("changed: no replay of the kept result, the entries are read\n")
     assert lint([str(root)], tmp_path / "c") == expected
     assert counting[1].misses == 3
+    (root / "NOTES.txt").write_text("changed again\n")
     assert lint([str(root)], tmp_path / "c") == expected
     assert counting[2].hits == 3
 
@@ -200,5 +226,5 @@ def test_a_run_that_writes_prunes_the_cache(tmp_path, monkeypatch):
     for version in range(6):
         target.write_text(f"import torch\ntorch.manual_seed({version})\n")
         engine.run([str(project)], Config(), ["SEED"], [], jobs=1, use_cache=True)
-    entries = list((project / ".mllint_cache").glob("??/*.pickle"))
+    entries = list((project / ".mllint_cache").glob("*/*.pickle"))  # the runs' kept results count too
     assert len(entries) == 3
