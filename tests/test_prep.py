@@ -232,3 +232,18 @@ def test_metric_protocol_decided_by_configs_or_named_options_is_silent():
     assert "when `test_y_channel` is true" in on.message
     (shave,) = findings(FIXTURES / "prep_pos_metric_shave_scale", "PREP002")
     assert "(callers pass `shave_border=scale`)" in shave.message
+
+
+def test_shared_loader_helper_that_always_drops_is_judged_at_its_evaluation_calls():
+    found = findings(FIXTURES / "prep_pos_shared_loader_helper", "PREP005")
+    assert [(Path(f.loc.path).name, f.loc.line) for f in found] == [("train.py", 6), ("train.py", 7), ("train.py", 8),
+                                                                    ("train.py", 20)]
+    assert "`val_loader` is built by `get_loader()`" in found[0].message
+    assert related(found[1]) == [("data.py", 12, "`drop_last=True` in `build_dataloader()`")]
+    assert findings(FIXTURES / "prep_neg_shared_loader_helper", "PREP005") == []
+
+
+def test_hf_dataloader_drop_last_only_where_the_trainer_evaluates():
+    (found,) = findings(FIXTURES / "prep_pos_hf_drop_last", "PREP005")
+    assert found.loc.line == 10 and "evaluation and prediction loaders" in found.message
+    assert findings(FIXTURES / "prep_neg_hf_drop_last", "PREP005") == []

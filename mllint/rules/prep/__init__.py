@@ -280,7 +280,7 @@ def extract_loaders(ctx: ModuleContext):
         return None
     facts = loader_facts(ctx)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses else None
+        or facts.uses or facts.droppers else None
 
 
 class EvalLoaderDropsSamples(Rule):
@@ -311,6 +311,22 @@ class EvalLoaderDropsSamples(Rule):
                                             "that evaluation loader leaves the samples of its last incomplete "
                                             "batch out of the reported metric",
                                        related=[Related(default, f"`{param}=True` by default")])
+                    break
+        droppers = {}  # function -> (module, loc, batch-size parameter, index) of helpers that always drop
+        for rel, f in facts:
+            for loc, function, param, index in getattr(f, "droppers", ()):
+                droppers.setdefault(function, []).append((rel, loc, param, index))
+        for rel, f in facts if droppers else ():
+            for (loc, callee, keywords, count, what), ones in zip(getattr(f, "uses", ()), getattr(f, "uses_batch", ())):
+                if "drop_last" in keywords:
+                    continue
+                for where, site, param, index in droppers.get(callee, ()):
+                    if not project.covers(project.unit_of(where), rel) or param in ones or index in ones:
+                        continue
+                    yield self.finding(loc, f"`{what}` is built by `{callee}()`, which builds its loader with "
+                                            "`drop_last=True`: that evaluation loader leaves the samples of its last "
+                                            "incomplete batch out of the reported metric",
+                                       related=[Related(site, f"`drop_last=True` in `{callee}()`")])
                     break
         for rel, f in facts:
             unit = project.unit_of(rel)
