@@ -234,18 +234,28 @@ class TransformMismatch(Rule):
         from .extract import _same, _shown
 
         units: dict[str, dict[str, list]] = {}
+        hands: dict[str, list] = {}
         for result, pipes in project.facts("prep_pipelines"):
-            for loc, kind, norm, swap in pipes:
+            for loc, kind, norm, swap, *hand in pipes:
+                if hand:  # normalised by hand: compared only by its constants
+                    hands.setdefault(project.unit_of(result.rel), []).append((loc, norm))
+                    continue
                 units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap))
         for unit, kinds in units.items():
             trains, evals = kinds.get("train", []), kinds.get("eval", [])
-            if not trains or not evals or any(norm == "unknown" for _, norm, _ in trains):
+            if not trains or not evals and not hands.get(unit) or any(norm == "unknown" for _, norm, _ in trains):
                 continue
             first = trains[0]
             if any((n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
                    for _, n, s in trains[1:]):
                 continue  # the training scripts disagree among themselves (several datasets): nothing to pair
             where = Related(first[0], "the training transform")
+            for loc, norm in hands.get(unit, []) if first[1] != "none" and not first[2] else ():
+                if _same(norm, first[1]) or sorted(norm[0]) == sorted(first[1][0]):
+                    continue  # the same constants, or the same in another channel order (PREP001's question)
+                yield self.finding(loc, "the evaluation script normalises by hand with other constants "
+                                        f"({', '.join(_shown(v) for v in norm)}) than the training script's "
+                                        f"transform ({', '.join(_shown(v) for v in first[1])})", related=[where])
             for loc, norm, swap in evals:
                 if norm == "unknown":
                     continue
@@ -267,7 +277,8 @@ class TransformMismatch(Rule):
 def extract_pipelines(ctx: ModuleContext):
     from .extract import module_pipelines, module_role, scan
 
-    if ctx.is_test or "Compose" not in ctx.text or module_role(ctx.names.module_name) is None:
+    if ctx.is_test or module_role(ctx.names.module_name) is None or "Compose" not in ctx.text and not (
+            module_role(ctx.names.module_name) == "eval" and "/" in ctx.text and "-" in ctx.text):
         return None
     return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 

@@ -289,6 +289,8 @@ class _Function:
             if name:
                 self.returned.add(name)
             self.returned.update(id(n) for n in walk(small.value) if type(n) is cst.Call)
+            self.returned.update(dotted(a.value) for n in walk(small.value) if type(n) is cst.Call for a in n.args
+                                 if a.star == "**" and dotted(a.value))  # `return DataLoader(data, **loader_args)`
 
     def _use(self, value, name: str, returning: bool = False) -> None:
         """A call that builds something for evaluation: `test_loader = make_loader(test_set, 64)`,
