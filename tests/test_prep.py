@@ -255,3 +255,11 @@ def test_inference_script_normalising_by_hand_is_compared_with_the_training_tran
     assert "normalises by hand with other constants ((0.4914, 0.4822, 0.4465)" in found.message
     assert related(found) == [("train.py", 3, "the training transform")]
     assert findings(FIXTURES / "prep_neg_inference_by_hand", "PREP004") == []
+
+
+def test_loader_keyword_dict_that_drops_is_judged_at_the_evaluation_loader_it_is_spread_into():
+    found = findings(FIXTURES / "prep_pos_loader_kwargs_dict", "PREP005")
+    assert [f.loc.line for f in found] == [10, 11]
+    assert "`test_loader` takes `**loader_kwargs`, which sets `drop_last=True`" in found[0].message
+    assert related(found[1]) == [("train.py", 4, "`drop_last=True` in `LOADER_KWARGS`")]
+    assert findings(FIXTURES / "prep_neg_loader_kwargs_dict", "PREP005") == []

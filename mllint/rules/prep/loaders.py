@@ -204,6 +204,10 @@ class _Function:
         self.uses: list[tuple[cst.Call, str]] = []
         self.returned: set = set()  # names and call ids the function returns
         self.hf_drops: list = []  # `dataloader_drop_last=True` values (Hugging Face TrainingArguments)
+        self.kwdicts: dict = {}  # name -> the `True` of a keyword dict `{'drop_last': True, ...}` / `dict(drop_last=True)`
+        self.outer: dict = {}  # the module's keyword dicts
+        self.splats: list = []  # (call, assigned name, side, the dict's `True`, the dict's name) of `DataLoader(...,
+        # **loader_kwargs)` with such a dict
         self.trains = False
         self.evaluates = False
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
@@ -250,6 +254,9 @@ class _Function:
                         self._set(target.value, expr, inner if inner.role or inner.param else side, small)
                 else:
                     self._set(target.value, value, side, small)
+                dropping = _drops(value)
+                if dropping is not None:
+                    self.kwdicts[target.value] = dropping
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -345,11 +352,29 @@ class _Function:
                     self.evaluates = True
                 if any(a.keyword is not None and a.keyword.value == "drop_last" for a in inner.args):
                     self.loaders.append((inner, name, side))
+                for a in inner.args:
+                    splat = dotted(a.value) if a.star == "**" else None
+                    dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
+                    if dropping is not None:
+                        self.splats.append((inner, name, side, dropping, splat))
                 self.hf_drops.extend(a.value for a in inner.args if a.keyword is not None and
                                      a.keyword.value == "dataloader_drop_last" and const(a.value) is True)
 
     def expressions(self, expr) -> None:
         self._loader(expr, "", None)
+
+
+def _drops(value) -> object:
+    """The `True` of `{'drop_last': True, ...}` or `dict(..., drop_last=True)`, else None."""
+    if type(value) is cst.Dict:
+        for element in value.elements:
+            if type(element) is cst.DictElement and string(element.key) == "drop_last" and const(element.value) is True:
+                return element.value
+    elif type(value) is cst.Call and dotted(value.func) == "dict":
+        for a in value.args:
+            if a.keyword is not None and a.keyword.value == "drop_last" and const(a.value) is True:
+                return a.value
+    return None
 
 
 def _evaluation_call(call: cst.Call) -> bool:
@@ -522,6 +547,7 @@ def loader_facts(ctx) -> LoaderFacts:
             defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
                                                           *node.params.kwonly_params] if p.default is not None}
             f = _Function(node, node.name.value, params, defaults)
+            f.outer = top.kwdicts
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -637,6 +663,16 @@ def _tail_evaluated(name: str, tails: set) -> bool:
 
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
+    for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
+        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or \
+                role(splat.rsplit(".", 1)[-1]) is not None:  # its own drop_last; a dict named for a split
+            continue
+        if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) and \
+                not _tail_evaluated(name, tails):
+            what = f"`{name}`" if name else "an evaluation loader"
+            facts.direct.append((ctx.loc(call), f"{what} takes `**{splat}`, which sets `drop_last=True`: the samples "
+                                                "of its last incomplete batch are left out of the reported metric",
+                                 [(ctx.loc(dropping), f"`drop_last=True` in `{splat}`")]))
     for call, name, side in f.loaders:
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         if const(value) is True:
