@@ -232,3 +232,34 @@ def test_metric_protocol_decided_by_configs_or_named_options_is_silent():
     assert "when `test_y_channel` is true" in on.message
     (shave,) = findings(FIXTURES / "prep_pos_metric_shave_scale", "PREP002")
     assert "(callers pass `shave_border=scale`)" in shave.message
+
+
+def test_shared_loader_helper_that_always_drops_is_judged_at_its_evaluation_calls():
+    found = findings(FIXTURES / "prep_pos_shared_loader_helper", "PREP005")
+    assert [(Path(f.loc.path).name, f.loc.line) for f in found] == [("train.py", 6), ("train.py", 7), ("train.py", 8),
+                                                                    ("train.py", 9), ("train.py", 21)]
+    assert "`val_loader` is built by `get_loader()`" in found[0].message
+    assert related(found[1]) == [("data.py", 12, "`drop_last=True` in `build_dataloader()`")]
+    assert findings(FIXTURES / "prep_neg_shared_loader_helper", "PREP005") == []
+
+
+def test_hf_dataloader_drop_last_only_where_the_trainer_evaluates():
+    (found,) = findings(FIXTURES / "prep_pos_hf_drop_last", "PREP005")
+    assert found.loc.line == 10 and "evaluation and prediction loaders" in found.message
+    assert findings(FIXTURES / "prep_neg_hf_drop_last", "PREP005") == []
+
+
+def test_inference_script_normalising_by_hand_is_compared_with_the_training_transform():
+    (found,) = findings(FIXTURES / "prep_pos_inference_by_hand", "PREP004")
+    assert Path(found.loc.path).name == "predict.py" and found.loc.line == 12
+    assert "normalises by hand with other constants ((0.4914, 0.4822, 0.4465)" in found.message
+    assert related(found) == [("train.py", 3, "the training transform")]
+    assert findings(FIXTURES / "prep_neg_inference_by_hand", "PREP004") == []
+
+
+def test_loader_keyword_dict_that_drops_is_judged_at_the_evaluation_loader_it_is_spread_into():
+    found = findings(FIXTURES / "prep_pos_loader_kwargs_dict", "PREP005")
+    assert [f.loc.line for f in found] == [10, 11]
+    assert "`test_loader` takes `**loader_kwargs`, which sets `drop_last=True`" in found[0].message
+    assert related(found[1]) == [("train.py", 4, "`drop_last=True` in `LOADER_KWARGS`")]
+    assert findings(FIXTURES / "prep_neg_loader_kwargs_dict", "PREP005") == []

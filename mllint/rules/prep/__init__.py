@@ -234,18 +234,28 @@ class TransformMismatch(Rule):
         from .extract import _same, _shown
 
         units: dict[str, dict[str, list]] = {}
+        hands: dict[str, list] = {}
         for result, pipes in project.facts("prep_pipelines"):
-            for loc, kind, norm, swap in pipes:
+            for loc, kind, norm, swap, *hand in pipes:
+                if hand:  # normalised by hand: compared only by its constants
+                    hands.setdefault(project.unit_of(result.rel), []).append((loc, norm))
+                    continue
                 units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap))
         for unit, kinds in units.items():
             trains, evals = kinds.get("train", []), kinds.get("eval", [])
-            if not trains or not evals or any(norm == "unknown" for _, norm, _ in trains):
+            if not trains or not evals and not hands.get(unit) or any(norm == "unknown" for _, norm, _ in trains):
                 continue
             first = trains[0]
             if any((n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
                    for _, n, s in trains[1:]):
                 continue  # the training scripts disagree among themselves (several datasets): nothing to pair
             where = Related(first[0], "the training transform")
+            for loc, norm in hands.get(unit, []) if first[1] != "none" and not first[2] else ():
+                if _same(norm, first[1]) or sorted(norm[0]) == sorted(first[1][0]):
+                    continue  # the same constants, or the same in another channel order (PREP001's question)
+                yield self.finding(loc, "the evaluation script normalises by hand with other constants "
+                                        f"({', '.join(_shown(v) for v in norm)}) than the training script's "
+                                        f"transform ({', '.join(_shown(v) for v in first[1])})", related=[where])
             for loc, norm, swap in evals:
                 if norm == "unknown":
                     continue
@@ -267,7 +277,8 @@ class TransformMismatch(Rule):
 def extract_pipelines(ctx: ModuleContext):
     from .extract import module_pipelines, module_role, scan
 
-    if ctx.is_test or "Compose" not in ctx.text or module_role(ctx.names.module_name) is None:
+    if ctx.is_test or module_role(ctx.names.module_name) is None or "Compose" not in ctx.text and not (
+            module_role(ctx.names.module_name) == "eval" and "/" in ctx.text and "-" in ctx.text):
         return None
     return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 
@@ -280,7 +291,7 @@ def extract_loaders(ctx: ModuleContext):
         return None
     facts = loader_facts(ctx)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses else None
+        or facts.uses or facts.droppers else None
 
 
 @extractor("prep_batch_configs")
@@ -326,6 +337,22 @@ class EvalLoaderDropsSamples(Rule):
                                             "that evaluation loader leaves the samples of its last incomplete "
                                             "batch out of the reported metric",
                                        related=[Related(default, f"`{param}=True` by default")])
+                    break
+        droppers = {}  # function -> (module, loc, batch-size parameter, index) of helpers that always drop
+        for rel, f in facts:
+            for loc, function, param, index in getattr(f, "droppers", ()):
+                droppers.setdefault(function, []).append((rel, loc, param, index))
+        for rel, f in facts if droppers else ():
+            for (loc, callee, keywords, count, what), ones in zip(getattr(f, "uses", ()), getattr(f, "uses_batch", ())):
+                if "drop_last" in keywords:
+                    continue
+                for where, site, param, index in droppers.get(callee, ()):
+                    if not project.covers(project.unit_of(where), rel) or param in ones or index in ones:
+                        continue
+                    yield self.finding(loc, f"`{what}` is built by `{callee}()`, which builds its loader with "
+                                            "`drop_last=True`: that evaluation loader leaves the samples of its last "
+                                            "incomplete batch out of the reported metric",
+                                       related=[Related(site, f"`drop_last=True` in `{callee}()`")])
                     break
         for rel, f in facts:
             unit = project.unit_of(rel)

@@ -604,6 +604,8 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     if kind == "eval" and any(p.role == "train" for p in found.pipelines):
         return []
     out = []
+    if kind == "eval" and not own:  # an inference script that normalises by hand
+        return [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
     for p in own:
         if not p.tensor:
             continue
@@ -616,6 +618,47 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
             norm = stats if stats is not None else "unknown"
         out.append((loc(p.node), kind, norm, p.swap))
     return out
+
+
+def hand_normalisations(found: Scan) -> list:
+    """`(img - MEAN) / STD` written by hand with three numbers per channel each (through names): [(node, (mean,
+    std))], values on the 0-255 scale brought to 0-1. An inference script that preprocesses by hand instead of a
+    `Compose`."""
+    out, seen = [], set()
+    scopes = [n for n in walk(found.module) if type(n) is cst.FunctionDef] + [found.module]
+    for scope in scopes:
+        for node in walk(scope.body if scope is not found.module else found.module):
+            if type(node) is not cst.BinaryOperation or type(node.operator) is not cst.Divide or id(node) in seen:
+                continue
+            left = node.left
+            if type(left) is not cst.BinaryOperation or type(left.operator) is not cst.Subtract:
+                continue
+            seen.add(id(node))
+            mean, std = _values_of(found, _unwrapped(left.right), scope, 0), \
+                _values_of(found, _unwrapped(node.right), scope, 0)
+            if mean is None or std is None or len(mean) != 3 or len(std) != 3:
+                continue
+            if max(mean) > 1.5 and max(std) > 1.5:  # pixel scale
+                mean, std = tuple(v / 255 for v in mean), tuple(v / 255 for v in std)
+            if max(mean) > 1.5 or max(std) > 1.5:
+                continue
+            out.append((node, (mean, std)))
+    return out
+
+
+def _unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`np.array(MEAN)`, `torch.tensor(MEAN).view(3, 1, 1)`: the name or display inside."""
+    while type(expr) is cst.Call and (type(expr.func) is cst.Attribute and expr.func.attr.value in
+                                      ("view", "reshape", "to", "cuda", "float") or
+                                      short_name(expr.func) in ("array", "asarray", "tensor", "as_tensor", "Tensor",
+                                                                "FloatTensor")):
+        if type(expr.func) is cst.Attribute and expr.func.attr.value in ("view", "reshape", "to", "cuda", "float"):
+            expr = expr.func.value
+        elif expr.args:
+            expr = expr.args[0].value
+        else:
+            break
+    return expr
 
 
 def statistics_of(found: Scan, node: cst.CSTNode, scope: cst.CSTNode, depth: int = 0) -> tuple | None:

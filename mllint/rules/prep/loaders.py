@@ -67,6 +67,9 @@ class LoaderFacts:
     # calls that build an evaluation loader (by the name they are assigned to or the data they get)
     batch_keys: dict = field(default_factory=dict)  # index in `direct` -> config key path its loader's batch size
     # is read from (`batch_size=cfg.VAL.batch_size`): a finding kept only if the config model says it may be > 1
+    droppers: list = field(default_factory=list)  # (loc, function, batch-size parameter, its index) of helpers that
+    # return a loader built with a literal `drop_last=True`, for no role their name or branch says
+    uses_batch: list = field(default_factory=list)  # per use: {keyword or index: 1} of the literal 1s it passes
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -201,6 +204,12 @@ class _Function:
         self.unpacked: list[tuple[list, str, cst.CSTNode]] = []  # (targets, table name, node) of `a, b = table[flag]`
         self.loops: list[cst.For] = []
         self.uses: list[tuple[cst.Call, str]] = []
+        self.returned: set = set()  # names and call ids the function returns
+        self.hf_drops: list = []  # `dataloader_drop_last=True` values (Hugging Face TrainingArguments)
+        self.kwdicts: dict = {}  # name -> the `True` of a keyword dict `{'drop_last': True, ...}` / `dict(drop_last=True)`
+        self.outer: dict = {}  # the module's keyword dicts
+        self.splats: list = []  # (call, assigned name, side, the dict's `True`, the dict's name) of `DataLoader(...,
+        # **loader_kwargs)` with such a dict
         self.trains = False
         self.evaluates = False
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
@@ -247,6 +256,9 @@ class _Function:
                         self._set(target.value, expr, inner if inner.role or inner.param else side, small)
                 else:
                     self._set(target.value, value, side, small)
+                dropping = _drops(value)
+                if dropping is not None:
+                    self.kwdicts[target.value] = dropping
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -275,19 +287,34 @@ class _Function:
                 if type(target) is cst.Attribute and target.attr.value in _DATA_FIELDS and not guarded:
                     self._cut(dotted(target.value) or "", value, line, dotted(target) or "")  # `test_set.data = ...[:500]`
                 self._loader(value, dotted(target) or "", side)
+                if type(target) is cst.Attribute:  # `self.val_loader = get_loader(...)`
+                    self._use(value, dotted(target) or "")
         elif type(small) is cst.Expr:
             self._loader(small.value, "", side)
         elif type(small) is cst.Return and small.value is not None:
             self._loader(small.value, "", side)
-            self._use(small.value, "")
+            self._use(small.value, "", returning=True)
+            name = dotted(small.value)
+            if name:
+                self.returned.add(name)
+            self.returned.update(id(n) for n in walk(small.value) if type(n) is cst.Call)
+            self.returned.update(dotted(a.value) for n in walk(small.value) if type(n) is cst.Call for a in n.args
+                                 if a.star == "**" and dotted(a.value))  # `return DataLoader(data, **loader_args)`
 
-    def _use(self, value, name: str) -> None:
-        """A call that builds something for evaluation: `test_loader = make_loader(test_set, 64)`."""
+    def _use(self, value, name: str, returning: bool = False) -> None:
+        """A call that builds something for evaluation: `test_loader = make_loader(test_set, 64)`,
+        `make_loader(root, 'test', 64)`, `build_dataloader(cfg, is_train=False)`, the loader a Lightning
+        `test_dataloader()` returns."""
         if type(value) is not cst.Call:
+            return
+        named = role(name.rsplit(".", 1)[-1]) if name else None
+        if named == "train":
             return
         first = next((a.value for a in value.args if a.keyword is None), None)
         data = dotted(first) if first is not None else None
-        if role(name.rsplit(".", 1)[-1]) == "eval" if name else data and role(data.rsplit(".", 1)[-1]) == "eval":
+        if named == "eval" or (not name and data and role(data.rsplit(".", 1)[-1]) == "eval") or \
+                _evaluation_call(value) or (returning and not name and role(self.name) == "eval"
+                                            and self.name.lower() != "eval"):
             self.uses.append((value, name))
 
     def _set(self, name, value, side, node) -> None:
@@ -327,9 +354,45 @@ class _Function:
                     self.evaluates = True
                 if any(a.keyword is not None and a.keyword.value == "drop_last" for a in inner.args):
                     self.loaders.append((inner, name, side))
+                for a in inner.args:
+                    splat = dotted(a.value) if a.star == "**" else None
+                    dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
+                    if dropping is not None:
+                        self.splats.append((inner, name, side, dropping, splat))
+                self.hf_drops.extend(a.value for a in inner.args if a.keyword is not None and
+                                     a.keyword.value == "dataloader_drop_last" and const(a.value) is True)
 
     def expressions(self, expr) -> None:
         self._loader(expr, "", None)
+
+
+def _drops(value) -> object:
+    """The `True` of `{'drop_last': True, ...}` or `dict(..., drop_last=True)`, else None."""
+    if type(value) is cst.Dict:
+        for element in value.elements:
+            if type(element) is cst.DictElement and string(element.key) == "drop_last" and const(element.value) is True:
+                return element.value
+    elif type(value) is cst.Call and dotted(value.func) == "dict":
+        for a in value.args:
+            if a.keyword is not None and a.keyword.value == "drop_last" and const(a.value) is True:
+                return a.value
+    return None
+
+
+def _evaluation_call(call: cst.Call) -> bool:
+    """A call that asks for the evaluation split by its arguments: a split string (`'test'`), `is_train=False`,
+    `training=False`, `is_test=True`; the training split by no argument."""
+    splits = [string(a.value) for a in call.args]
+    if any(s is not None and s.lower() in _SPLITS for s in splits) and \
+            not any(s is not None and role(s) == "train" for s in splits):
+        return True
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        kind = role(arg.keyword.value)
+        if kind == "train" and const(arg.value) is False or kind == "eval" and const(arg.value) is True:
+            return True
+    return False
 
 
 def _split_literal(expr) -> bool:
@@ -486,6 +549,7 @@ def loader_facts(ctx) -> LoaderFacts:
             defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
                                                           *node.params.kwonly_params] if p.default is not None}
             f = _Function(node, node.name.value, params, defaults)
+            f.outer = top.kwdicts
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -502,14 +566,30 @@ def loader_facts(ctx) -> LoaderFacts:
                     facts.splits.append((arg.keyword.value, value))
                 else:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
+    evaluated = any(type(node) is cst.Call and (
+        any(a.keyword is not None and a.keyword.value == "eval_dataset" and const(a.value) is None and
+            not (type(a.value) is cst.Name and a.value.value == "None") for a in node.args) or
+        type(node.func) is cst.Attribute and node.func.attr.value in ("evaluate", "predict") and
+        "trainer" in (dotted(node.func.value) or "").rsplit(".", 1)[-1].lower()) for node in walk(module))
     for f in functions:
         _drop_last(ctx, f, facts, tails)
+        if evaluated:
+            for value in f.hf_drops:
+                facts.direct.append((ctx.loc(value), "`dataloader_drop_last=True` also applies to the Trainer's "
+                                                     "evaluation and prediction loaders, and this module evaluates "
+                                                     "(an `eval_dataset`, `trainer.evaluate()`): the samples of the "
+                                                     "last incomplete evaluation batch are left out of the reported "
+                                                     "metric"))
         for call, name in f.uses:
             callee = (dotted(call.func) or "").rsplit(".", 1)[-1]
             if callee and callee != "DataLoader":
                 keywords = tuple(sorted(a.keyword.value for a in call.args if a.keyword is not None))
                 count = sum(1 for a in call.args if a.keyword is None and not a.star)
                 facts.uses.append((ctx.loc(call), callee, keywords, count, name or _code(module, call)))
+                facts.uses_batch.append(frozenset([a.keyword.value for a in call.args if a.keyword is not None
+                                                   and type(a.value) is cst.Integer and a.value.value == "1"] +
+                                                  [i for i, a in enumerate(call.args) if a.keyword is None and
+                                                   type(a.value) is cst.Integer and a.value.value == "1"]))
         _partial_batches(ctx, f, facts)
         for node, target, line in f.cuts:
             if _commented(ctx, line):
@@ -596,10 +676,30 @@ def _tail_evaluated(name: str, tails: set) -> bool:
 
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
+    for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
+        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or \
+                role(splat.rsplit(".", 1)[-1]) is not None:  # its own drop_last; a dict named for a split
+            continue
+        if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) and \
+                not _tail_evaluated(name, tails):
+            what = f"`{name}`" if name else "an evaluation loader"
+            facts.direct.append((ctx.loc(call), f"{what} takes `**{splat}`, which sets `drop_last=True`: the samples "
+                                                "of its last incomplete batch are left out of the reported metric",
+                                 [(ctx.loc(dropping), f"`drop_last=True` in `{splat}`")]))
     for call, name, side in f.loaders:
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         if const(value) is True:
-            if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) \
+            kind = _loader_role(f, call, name, side)
+            if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
+                    not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
+                batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"),
+                             next((a.value for a in call.args[1:2] if a.keyword is None), None))
+                param = batch.value if type(batch) is cst.Name and batch.value in f.params else None
+                index = f.params.index(param) if param else -1
+                if param and f.params[0] in ("self", "cls"):
+                    index -= 1
+                facts.droppers.append((ctx.loc(value), f.name, param, index))
+            if kind == "eval" and not _batch_one(call, f, side) \
                     and not _tail_evaluated(name, tails):
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
