@@ -512,7 +512,7 @@ def test_a_decay_step_on_the_option_is_undocumented_not_an_override(tmp_path):
     assert [(f.code, f.loc.line) for f in findings if f.code.startswith("HPARAM")] == [("HPARAM001", 12), ("HPARAM001", 13)]
 
 
-def test_a_factor_of_two_is_never_flagged(tmp_path):
+def test_a_factor_of_the_learning_rate_is_flagged_even_when_it_is_two(tmp_path):
     findings = lint(tmp_path, {
         "train.py": """
             import argparse
@@ -528,4 +528,4 @@ def test_a_factor_of_two_is_never_flagged(tmp_path):
                 dense.step()
             """,
     })
-    assert [(f.code, f.loc.line) for f in findings if f.code.startswith("HPARAM")] == [("HPARAM001", 8)]
+    assert [(f.code, f.loc.line) for f in findings if f.code.startswith("HPARAM")] == [("HPARAM001", 7), ("HPARAM001", 8)]

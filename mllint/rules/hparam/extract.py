@@ -478,7 +478,8 @@ class _HparamVisitor(ScopedVisitor):
                 shape = shape_exponents(value)
                 for factor in literal_factors(unwrap_tensor(value)):
                     found = self.origins.of(factor, self.scope)
-                    if id(factor) not in shape and found.is_number and not trivial(found.value):  # 2 too (the rule page)
+                    if id(factor) not in shape and found.is_number and not (trivial(found.value) and not same_value(found.value, 2)):
+                        # a factor of 2 on the learning rate (`args.lr * 2`) is a choice, as any other factor
                         self._add(found, f"{self._text(factor)} in {slot.name}={self._text(value)}", f"factor of the {label}",
                                   "", words, use=factor)  # it scales the value, whatever sets it: no override
                 continue
