@@ -1,6 +1,7 @@
 """PREP: preprocessing that does not match the data or the model, and metric protocols to declare."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterator
 
 from ...findings import Finding, Related, Severity
@@ -294,11 +295,17 @@ def extract_loaders(ctx: ModuleContext):
         or facts.uses or facts.droppers else None
 
 
+# a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
+# of a config-building call (`{"batch_size": 1}`, `EasyDict(batch_size=1)`), or as a config class's field
+_BATCH_CONFIG = re.compile(r"\.\w*batch\w*\s*=[^=]|[\"']\w*batch\w*[\"']\s*:|\bbatch\w*\s*:\s*\w+\s*=|"
+                           r"(?:dict|Dict|EasyDict|edict|Namespace|Config\w*)\([^)]*\bbatch\w*\s*=", re.IGNORECASE)
+
+
 @extractor("prep_batch_configs")
 def extract_batch_configs(ctx: ModuleContext):
     """Batch sizes set in config objects (`_C.VAL.batch_size = 1`, `dict(batch_size=1)`, config classes), for
     PREP005's loaders whose batch size is read from a config: the config model's facts, batch keys only."""
-    if "batch" not in ctx.text:
+    if "batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text):
         return None
     from ...core.config_model import collect
 
