@@ -331,10 +331,7 @@ class EvalLoaderDropsSamples(Rule):
                     continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
-        helpers = {}  # function -> (loc, parameter, index) of a `drop_last` parameter that defaults to True
-        for rel, f in facts:
-            for loc, function, param, index in getattr(f, "defaults", ()):
-                helpers.setdefault(function, []).append((rel, loc, param, index))
+        helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         for rel, f in facts if helpers else ():
             for loc, callee, keywords, count, what in getattr(f, "uses", ()):
                 for where, default, param, index in helpers.get(callee, ()):
@@ -345,10 +342,7 @@ class EvalLoaderDropsSamples(Rule):
                                             "batch out of the reported metric",
                                        related=[Related(default, f"`{param}=True` by default")])
                     break
-        droppers = {}  # function -> (module, loc, batch-size parameter, index) of helpers that always drop
-        for rel, f in facts:
-            for loc, function, param, index in getattr(f, "droppers", ()):
-                droppers.setdefault(function, []).append((rel, loc, param, index))
+        droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
         for rel, f in facts if droppers else ():
             for (loc, callee, keywords, count, what), ones in zip(getattr(f, "uses", ()), getattr(f, "uses_batch", ())):
                 if "drop_last" in keywords:
@@ -421,3 +415,12 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
                 rel = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
                 values += [v.value for v in model.file_values(rel) if path_matches(key, v.path)]
     return all(v == 1 for v in values)
+
+
+def _by_function(facts: list, attribute: str) -> dict[str, list]:
+    """function -> [(module, loc, parameter, index)] of the loader facts' `attribute` entries."""
+    found: dict[str, list] = {}
+    for rel, f in facts:
+        for loc, function, param, index in getattr(f, attribute, ()):
+            found.setdefault(function, []).append((rel, loc, param, index))
+    return found
