@@ -77,37 +77,50 @@ _EMPTY: tuple = ()
 
 
 class Index:
-    """The node table of one module, built in one walk: children, parents, nodes by type (pre-order)."""
+    """The node table of one module, built in one walk: the children of every node; its parents and its nodes by
+    type (source order) are derived from that table on first use (most modules never ask)."""
 
-    __slots__ = ("module", "kids", "parents", "_by_type")
+    __slots__ = ("module", "kids", "_parents", "_by_type")
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
         kids: dict[int, tuple[cst.CSTNode, ...]] = {}
-        parents: dict[int, cst.CSTNode] = {}
-        by_type: dict[type, list[cst.CSTNode]] = {}
         stack: list[cst.CSTNode] = [module]
         pop, push = stack.pop, stack.extend
         while stack:
             node = pop()
             found = _expand(node)
-            tp = type(node)
-            same = by_type.get(tp)
-            if same is None:
-                by_type[tp] = [node]
-            else:
-                same.append(node)
             if found:
                 kids[id(node)] = tuple(found)
-                for child in found:
-                    parents[id(child)] = node
-                push(reversed(found))
+                push(found)
             else:
                 kids[id(node)] = _EMPTY
-        self.kids, self.parents, self._by_type = kids, parents, by_type
+        self.kids = kids
+        self._parents: dict[int, cst.CSTNode] | None = None
+        self._by_type: dict[type, list[cst.CSTNode]] | None = None
+
+    @property
+    def parents(self) -> dict[int, cst.CSTNode]:
+        if self._parents is None:
+            kids, parents, stack = self.kids, {}, [self.module]
+            while stack:
+                node = stack.pop()
+                for child in kids.get(id(node), ()):
+                    parents[id(child)] = node
+                    stack.append(child)
+            self._parents = parents
+        return self._parents
 
     def of_type(self, *types: type[N]) -> list[N]:
         """The module's nodes of these exact types, in source order (subclasses are not included)."""
+        if self._by_type is None:
+            by_type: dict[type, list[cst.CSTNode]] = {}
+            kids, stack = self.kids, [self.module]
+            while stack:
+                node = stack.pop()
+                by_type.setdefault(type(node), []).append(node)
+                stack.extend(reversed(kids.get(id(node), ())))
+            self._by_type = by_type
         if len(types) == 1:
             return list(self._by_type.get(types[0], ()))
         return [n for n in walk(self.module) if type(n) in types]  # served by the index
