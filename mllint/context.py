@@ -43,7 +43,7 @@ class ModuleContext:
 
     @cached_property
     def index(self) -> Index:
-        """The module's node table (children, parents, nodes by type), built once by the pipeline."""
+        """The module's node table (children, parents on demand), built once by the pipeline."""
         return self._index if self._index is not None else Index(self.module)
 
     @cached_property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import gc
+import hashlib
 import importlib.util
 import os
 import sys
@@ -211,7 +212,7 @@ def run(
             cache = open_cache(root, settings, cache_dir) if use_cache else None
             replay = _replay_key(cache, root, context, sources, report_set) if not substitutes and only is None \
                 else None
-            kept = cache.load_value(replay, root) if cache is not None and replay is not None else None
+            kept = cache.load_value(replay, root) if replay is not None else None
             if kept is not None:  # nothing the run reads changed since the run that kept it: its findings stand
                 kept_findings, kept_suppressions, linted = kept
                 findings.extend(kept_findings)
@@ -332,8 +333,6 @@ def _replay_key(cache: Cache | None, root: str, context: discovery.Discovered, s
     of every file discovery reached under the root (sources, configs, READMEs: whatever a rule may read)."""
     if cache is None:
         return None
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{os.getcwd()}\0{root}\0".encode())
     for path in sorted(sources):

@@ -149,11 +149,9 @@ def _holding(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int,
     if index is not None and nodes is not None:
         tops: set[int] = set()
         for key in targets:
-            node = nodes[key]
-            for node in (node, *index.ancestors(node)):
-                if index.parent(node) is module:
-                    tops.add(id(node))
-                    break
+            chain = [nodes[key], *index.ancestors(nodes[key])]  # up to the module, for a node of this tree
+            if len(chain) >= 2 and chain[-1] is module:
+                tops.add(id(chain[-2]))
         return [stmt for stmt in module.body if id(stmt) in tops]
     from .core.walk import walk
 

@@ -5,8 +5,8 @@ hooks for each (2.5x the cost of the parse on pytorch/examples). Analyses here o
 statements and expressions, so this walker descends through the fields that can hold
 them and skips the rest (about 7% of the parse).
 
-The pipeline expands each module once (`Index`): every node's semantic children, its parent,
-and the nodes of each type in source order. While the module is indexed (`indexed`), every
+The pipeline expands each module once (`Index`): every node's semantic children (and, on
+demand, its parent). While the module is indexed (`indexed`), every
 `walk`, `children` and `Visitor` reads the children from the index instead of expanding the
 node again, so the families' analyses share one walk of the tree.
 """
@@ -77,10 +77,10 @@ _EMPTY: tuple = ()
 
 
 class Index:
-    """The node table of one module, built in one walk: the children of every node; its parents and its nodes by
-    type (source order) are derived from that table on first use (most modules never ask)."""
+    """The node table of one module, built in one walk: the children of every node; the parents are derived from
+    it on first use (positions ask for them only in modules with findings)."""
 
-    __slots__ = ("module", "kids", "_parents", "_by_type")
+    __slots__ = ("module", "kids", "_parents")
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
@@ -97,7 +97,6 @@ class Index:
                 kids[id(node)] = _EMPTY
         self.kids = kids
         self._parents: dict[int, cst.CSTNode] | None = None
-        self._by_type: dict[type, list[cst.CSTNode]] | None = None
 
     @property
     def parents(self) -> dict[int, cst.CSTNode]:
@@ -113,17 +112,7 @@ class Index:
 
     def of_type(self, *types: type[N]) -> list[N]:
         """The module's nodes of these exact types, in source order (subclasses are not included)."""
-        if self._by_type is None:
-            by_type: dict[type, list[cst.CSTNode]] = {}
-            kids, stack = self.kids, [self.module]
-            while stack:
-                node = stack.pop()
-                by_type.setdefault(type(node), []).append(node)
-                stack.extend(reversed(kids.get(id(node), ())))
-            self._by_type = by_type
-        if len(types) == 1:
-            return list(self._by_type.get(types[0], ()))
-        return [n for n in walk(self.module) if type(n) in types]  # served by the index
+        return [n for n in walk(self.module) if type(n) in types]  # read through the index
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(id(node))

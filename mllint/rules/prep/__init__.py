@@ -332,8 +332,11 @@ class EvalLoaderDropsSamples(Rule):
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
-        for rel, f in facts if helpers else ():
-            for loc, callee, keywords, count, what in getattr(f, "uses", ()):
+        droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
+        for rel, f in facts if helpers or droppers else ():
+            uses = getattr(f, "uses", ())
+            literal_ones = getattr(f, "uses_batch", None) or [{}] * len(uses)  # per use: the 1s it passes
+            for (loc, callee, keywords, count, what), ones in zip(uses, literal_ones):
                 for where, default, param, index in helpers.get(callee, ()):
                     if param in keywords or 0 <= index < count or not project.covers(project.unit_of(where), rel):
                         continue
@@ -342,12 +345,7 @@ class EvalLoaderDropsSamples(Rule):
                                             "batch out of the reported metric",
                                        related=[Related(default, f"`{param}=True` by default")])
                     break
-        droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
-        for rel, f in facts if droppers else ():
-            for (loc, callee, keywords, count, what), ones in zip(getattr(f, "uses", ()), getattr(f, "uses_batch", ())):
-                if "drop_last" in keywords:
-                    continue
-                for where, site, param, index in droppers.get(callee, ()):
+                for where, site, param, index in droppers.get(callee, ()) if "drop_last" not in keywords else ():
                     if not project.covers(project.unit_of(where), rel) or param in ones or index in ones:
                         continue
                     yield self.finding(loc, f"`{what}` is built by `{callee}()`, which builds its loader with "
@@ -412,8 +410,8 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
         for name in files:
             if CONFIG_FILE.search(name):
-                rel = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
-                values += [v.value for v in model.file_values(rel) if path_matches(key, v.path)]
+                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
+                values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
     return all(v == 1 for v in values)
 
 
