@@ -2,7 +2,9 @@
 
 Never raises: every problem becomes a diagnostic (a FILE code, a message and a place).
 A notebook's code cells are joined into one module (so that names flow between cells) with
-a map from module lines back to (cell, line); IPython magics become `pass` lines.
+a map from module lines back to (cell, line); IPython magics become `pass` lines. Markdown cells
+come in as comment lines marked as prose (core/prose.py): a notebook documents its code there
+("lr = 0.01, as in the paper"), and the rules that read comments near a statement read them too.
 """
 from __future__ import annotations
 
@@ -12,8 +14,12 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
+from .core.prose import PROSE_MARK
+
 _MAGIC = re.compile(r"^(\s*)(?:[%!]|[\w.\[\]'\"]+\s*=\s*[%!])")
 _HELP = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
+# Characters that end a line for str.splitlines (or are not source at all): prose may hold them, a comment must not.
+_LINE_BREAKS = dict.fromkeys(map(ord, "\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
 # Cell magics whose body is still Python.
 _PY_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "writefile_no"}
 
@@ -115,6 +121,16 @@ def load_notebook(path: str, max_size: int) -> Source:
                 cell["source"] = cell["input"]
     if not isinstance(cells, list):
         return Source(None, True, diagnostics=[Diagnostic("FILE003", "not a valid notebook: no list of cells")])
+    for with_prose in (True, False):
+        source = _join_cells(cells, with_prose)
+        if source.text is not None and len(source.text) <= max_size:
+            return source
+    message = f"its code is larger than max-file-size ({max_size} bytes): skipped; raise `max-file-size` to lint it"
+    return Source(None, True, diagnostics=[Diagnostic("FILE006", message)])
+
+
+def _join_cells(cells: list, with_prose: bool) -> Source:
+    """One module of the notebook's code cells (and its markdown cells as comments, with_prose)."""
     lines: list[str] = []
     starts: list[tuple[int, int]] = []
     diagnostics: list[Diagnostic] = []
@@ -122,21 +138,23 @@ def load_notebook(path: str, max_size: int) -> Source:
         if not isinstance(cell, dict):
             diagnostics.append(Diagnostic("FILE003", "cell is not an object: skipped", cell=index))
             continue
-        if cell.get("cell_type") != "code":
+        kind = cell.get("cell_type")
+        if kind != "code" and not (with_prose and kind == "markdown"):
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
         if not isinstance(source, str):
-            diagnostics.append(Diagnostic("FILE003", "cell source is not text: skipped", cell=index))
+            if kind == "code":
+                diagnostics.append(Diagnostic("FILE003", "cell source is not text: skipped", cell=index))
             continue
+        cell_lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         starts.append((len(lines) + 1, index))
-        lines.extend(_neutralise_magics(source.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
-    text = "\n".join(lines) + "\n"
-    if len(text) > max_size:
-        message = f"its code is larger than max-file-size ({max_size} bytes): skipped; raise `max-file-size` to lint it"
-        return Source(None, True, diagnostics=[Diagnostic("FILE006", message)])
-    return Source(text, True, starts, diagnostics)
+        if kind == "code":
+            lines.extend(_neutralise_magics(cell_lines))
+        else:
+            lines.extend(f"{PROSE_MARK} {line.translate(_LINE_BREAKS)}".rstrip() for line in cell_lines)
+    return Source("\n".join(lines) + "\n", True, starts, diagnostics)
 
 
 def _neutralise_magics(lines: list[str]) -> list[str]:

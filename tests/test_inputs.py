@@ -220,3 +220,30 @@ def test_files_no_supported_grammar_parses_stay_file002(tmp_path, text):
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "bad.py").write_text(text)
     assert [code for code, _, _ in _codes(lint(tmp_path), "bad.py")] == ["FILE002"]
+
+
+def test_markdown_cells_come_in_as_prose_comments_and_keep_cell_numbers(tmp_path):
+    """Markdown cells are read as marked comments between the code cells: cells keep their numbers, odd
+    line breaks in prose (form feed, U+2028) stay inside one comment line, and a notebook whose code fits
+    max-file-size while its prose does not still loads, without the prose."""
+    from mllint.core.prose import PROSE_MARK
+    from mllint.source import load
+
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Title\n", "\n", "page\u2028break\x0cfeed"]},
+        code_cell("import random\n"),
+        {"cell_type": "markdown", "metadata": {}, "source": "x" * 5000},
+        code_cell("random.seed(8)\n"),
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook(cells))
+    src = load(str(path), 1 << 20)
+    lines = src.text.split("\n")
+    assert lines[:3] == [f"{PROSE_MARK} # Title", PROSE_MARK, f"{PROSE_MARK} page break feed"]
+    assert len(src.text.splitlines()) == len(lines) - 1  # no line break hides in the prose
+    assert src.to_cell(lines.index("random.seed(8)") + 1) == (4, 1)
+    small = load(str(path), 1000)
+    assert PROSE_MARK not in small.text and small.to_cell(small.text.split("\n").index("random.seed(8)") + 1) == (4, 1)
+    (tmp_path / "good.py").write_text(GOOD)
+    found = [(f["code"], f.get("cell"), f["line"]) for f in lint(tmp_path) if f["path"] == "nb.ipynb"]
+    assert found == [("SEED001", 4, 1)]

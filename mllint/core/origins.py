@@ -29,6 +29,7 @@ import libcst as cst
 
 from .names import dotted, statements  # noqa: F401 - statements: re-exported
 from .scopes import ASSIGN, LOOP, PARAM, Scope
+from .prose import fold_prose, is_prose, justifies
 from .syntax import const
 from .values import Value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
 
@@ -512,7 +513,27 @@ def _leading_comments(node: cst.CSTNode, module: cst.Module | None = None) -> li
         if line.comment is None:
             break
         found.append(line.comment.value)
-    return list(reversed(found))
+    return fold_prose(list(reversed(found)))
+
+
+_PROSE_OF: list = [(None, {})]  # (the last module asked about, its statements' cell prose by id): one slot, swapped whole
+
+
+def _cell_prose(stmt: cst.CSTNode, module: cst.Module) -> str:
+    """A notebook's markdown above the code cell a module-level statement sits in, folded, when it justifies
+    the recipe ("" otherwise): the prose is read as documenting the whole cell below it, as a reader does."""
+    state = _PROSE_OF[0]
+    if state[0] is not module:
+        found, current = {}, ""
+        for i, item in enumerate(module.body):
+            lines = module.header if i == 0 else getattr(item, "leading_lines", ())
+            marked = [line.comment.value for line in lines if line.comment is not None and is_prose(line.comment.value)]
+            if marked:
+                current = (fold_prose(marked) or [""])[0]
+            if current:
+                found[id(item)] = current
+        state = _PROSE_OF[0] = (module, found)
+    return state[1].get(id(stmt), "")
 
 
 _ALL_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -571,6 +592,9 @@ def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str
     comment inside it (a multi-line call). For a compound statement, only its header line. Pass the module
     to see the comments above its first statement. Tool directives (`is_pragma`) are not among them."""
     found = _leading_comments(stmt, module)
+    prose = _cell_prose(stmt, module) if module is not None else ""
+    if prose and not any(is_prose(comment) for comment in found):
+        found.append(prose)
     if isinstance(stmt, cst.SimpleStatementLine):
         for comment in _comments_inside(stmt):
             if comment not in found:
@@ -643,6 +667,8 @@ def says_why(comment: str, restated: Iterable[str] = ()) -> bool:
     (the position's own description and the statement's names, passed as `restated`), at least three of
     them: `# clip gradients` and `# learning rate decay` restate, `# smaller: this dataset overfits` explains.
     """
+    if is_prose(comment):
+        return justifies(comment)  # a notebook's markdown: words beyond the code's are no reason there
     text = comment.lstrip("#").strip()
     if not text or is_pragma(text):
         return False
