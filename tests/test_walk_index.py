@@ -100,3 +100,48 @@ def test_each_thread_has_its_own_index():
         worker.join()
         assert walk_module.active_index() is mine.kids
     assert seen == [None]
+
+
+def test_document_order_and_subtree_spans():
+    module = cst.parse_module(SOURCE)
+    index = Index(module)
+    assert [id(n) for n in index.order] == [id(n) for n in _expanded_walk(module)]
+    for at, node in enumerate(index.order):
+        assert index.pos[id(node)] == at
+        assert [id(n) for n in index.order[at:index.end[at]]] == [id(n) for n in _expanded_walk(node)]
+
+
+def test_a_visitor_on_the_spans_visits_as_the_recursive_one():
+    """Skipping a subtree (False), visiting parts by hand in any order and nodes outside the index: the same
+    calls in the same order with and without the index."""
+
+    class Recorder(Visitor):
+        def __init__(self):
+            self.seen = []
+
+        def visit_FunctionDef(self, node):
+            self.seen.append(("def", node.name.value))
+            self.visit(node.body)
+            for param in node.params.params:  # after the body: out of document order
+                self.visit(param)
+            return False
+
+        def visit_Name(self, node):
+            self.seen.append(("name", node.value))
+
+        def visit_ListComp(self, node):
+            return False
+
+        def visit_Lambda(self, node):
+            self.visit(cst.parse_expression("outside + index"))
+
+    source = SOURCE + "\nf = lambda q: [z for z in q]\n"
+    module = cst.parse_module(source)
+    plain = Recorder()
+    plain.visit(module)
+    index = Index(module)
+    with indexed(index):
+        served = Recorder()
+        served.visit(module)
+    assert served.seen == plain.seen
+    assert ("name", "outside") in served.seen and ("name", "m") not in served.seen
