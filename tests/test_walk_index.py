@@ -34,7 +34,7 @@ def test_index_serves_the_same_tree_as_expansion():
     module = cst.parse_module(SOURCE)
     expected = [id(n) for n in _expanded_walk(module)]
     index = Index(module)
-    assert len(index.kids) == len(expected)
+    assert len(index.order) == len(expected)
     with indexed(index):
         assert [id(n) for n in walk(module)] == expected
         assert [id(n) for n in walk(module)] == expected  # the cached children were not consumed or reversed
@@ -84,8 +84,8 @@ def test_indexed_blocks_nest_and_restore():
     first, second = Index(cst.parse_module("a = 1\n")), Index(cst.parse_module("b = 2\n"))
     with indexed(first):
         with indexed(second):
-            assert walk_module.active_index() is second.kids
-        assert walk_module.active_index() is first.kids
+            assert walk_module.active_index() is second
+        assert walk_module.active_index() is first
     assert walk_module.active_index() is None
 
 
@@ -98,7 +98,7 @@ def test_each_thread_has_its_own_index():
         worker = threading.Thread(target=lambda: seen.append(walk_module.active_index()))
         worker.start()
         worker.join()
-        assert walk_module.active_index() is mine.kids
+        assert walk_module.active_index() is mine
     assert seen == [None]
 
 
@@ -109,6 +109,9 @@ def test_document_order_and_subtree_spans():
     for at, node in enumerate(index.order):
         assert index.pos[id(node)] == at
         assert [id(n) for n in index.order[at:index.end[at]]] == [id(n) for n in _expanded_walk(node)]
+        kids = walk_module._expand(node)
+        assert [id(n) for n in index.children_at(at)] == [id(n) for n in kids]
+        assert all(index.parent(kid) is node for kid in kids)
 
 
 def test_a_visitor_on_the_spans_visits_as_the_recursive_one():

@@ -80,16 +80,15 @@ _EMPTY: tuple = ()
 
 
 class Index:
-    """The node table of one module, built in one walk: the children of every node, and the module's nodes in
-    document order (pre-order, `order`) with the end of each node's subtree in that order (`end`, by position;
-    `pos`: a node's position), so that a subtree is a slice. The parents are derived on first use (positions ask
-    for them only in modules with findings)."""
+    """The node table of one module, built in one walk: the module's nodes in document order (pre-order,
+    `order`), the end of each node's subtree in that order (`end`, by position) and each node's position
+    (`pos`, by id), so that a subtree is a slice and a node's children are found by jumping from subtree to
+    subtree. The parents are derived on first use (positions ask for them only in modules with findings)."""
 
-    __slots__ = ("module", "kids", "order", "end", "pos", "_parents")
+    __slots__ = ("module", "order", "end", "pos", "_parents", "_names")
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
-        kids: dict[int, tuple[cst.CSTNode, ...]] = {}
         order: list[cst.CSTNode] = []
         end: list[int] = []
         pos: dict[int, int] = {}
@@ -105,29 +104,47 @@ class Index:
             pos[id(node)] = at
             found = _expand(node)
             if found:
-                kids[id(node)] = tuple(found)
                 ends(0)
                 push_one(at)
                 found.reverse()
                 push(found)
             else:
-                kids[id(node)] = _EMPTY
                 ends(at + 1)
-        self.kids = kids
         self.order = order
         self.end = end
         self.pos = pos
         self._parents: dict[int, cst.CSTNode] | None = None
+        self._names: dict[str, list[int]] | None = None
+
+    def names_at(self, value: str) -> list[int]:
+        """The positions of the `Name` nodes spelt `value`, in document order (the table is built on first use)."""
+        if self._names is None:
+            table: dict[str, list[int]] = {}
+            name = cst.Name
+            for at, node in enumerate(self.order):
+                if type(node) is name:
+                    table.setdefault(node.value, []).append(at)
+            self._names = table
+        return self._names.get(value, [])
+
+    def children_at(self, at: int) -> list[cst.CSTNode]:
+        """The children of the node at this position of the document order."""
+        order, end = self.order, self.end
+        found, child, stop = [], at + 1, end[at]
+        while child < stop:
+            found.append(order[child])
+            child = end[child]
+        return found
 
     @property
     def parents(self) -> dict[int, cst.CSTNode]:
         if self._parents is None:
-            kids, parents, stack = self.kids, {}, [self.module]
-            while stack:
-                node = stack.pop()
-                for child in kids.get(id(node), ()):
-                    parents[id(child)] = node
-                    stack.append(child)
+            order, end, parents, open_ = self.order, self.end, {}, [0]
+            for at in range(1, len(order)):
+                while end[open_[-1]] <= at:
+                    open_.pop()
+                parents[id(order[at])] = order[open_[-1]]
+                open_.append(at)
             self._parents = parents
         return self._parents
 
@@ -151,35 +168,33 @@ class _Active(threading.local):
     thread: an analysis on another thread (the probe's static pass) must neither see nor restore this one."""
 
     index: "Index | None" = None
-    kids: "dict[int, tuple[cst.CSTNode, ...]] | None" = None
 
 
 _ACTIVE = _Active()
 
 
-def active_index() -> "dict[int, tuple[cst.CSTNode, ...]] | None":
-    return _ACTIVE.kids
+def active_index() -> "Index | None":
+    return _ACTIVE.index
 
 
 @contextmanager
 def indexed(index: Index) -> Iterator[Index]:
     """Serve every walk on this thread from the index while the block runs (the per-file pipeline's analysis)."""
-    previous = _ACTIVE.index, _ACTIVE.kids
-    _ACTIVE.index, _ACTIVE.kids = index, index.kids
+    previous, _ACTIVE.index = _ACTIVE.index, index
     try:
         yield index
     finally:
-        _ACTIVE.index, _ACTIVE.kids = previous
+        _ACTIVE.index = previous
 
 
-def _kids(node: cst.CSTNode) -> "tuple[cst.CSTNode, ...] | list[cst.CSTNode]":
+def _kids(node: cst.CSTNode) -> "list[cst.CSTNode]":
     """Children of a node: from the index when its module is indexed, else expanded (a node built during the
-    analysis, or a tree outside the pipeline). Never mutate the result."""
-    active = _ACTIVE.kids
-    if active is not None:
-        found = active.get(id(node))
-        if found is not None:
-            return found
+    analysis, or a tree outside the pipeline)."""
+    index = _ACTIVE.index
+    if index is not None:
+        at = index.pos.get(id(node))
+        if at is not None:
+            return index.children_at(at)
     return _expand(node)
 
 
