@@ -148,3 +148,65 @@ def test_a_visitor_on_the_spans_visits_as_the_recursive_one():
         served.visit(module)
     assert served.seen == plain.seen
     assert ("name", "outside") in served.seen and ("name", "m") not in served.seen
+
+
+HPARAM_READS = '''
+import torch
+lr = 0.1
+opt = torch.optim.SGD(params, lr=lr)
+opt.zero_grad()
+opt.step()
+print(f"lr {lr}")
+for epoch in range(3):
+    momentum = 0.9
+    logger.info("momentum %s", momentum)
+    scale = momentum * 2
+    opt = make(opt)
+    decay = 0.5
+def train(model, decay=0.1):
+    wd = 1e-4
+    opt = torch.optim.Adam(model.parameters(), weight_decay=wd)
+    for step in range(10):
+        loss = model(step)
+        opt.step()
+        wd = wd * decay
+    helper = lambda: wd
+    opt = None
+    return [opt for _ in range(2)]
+class Config:
+    lr = 0.3
+    def use(self):
+        return lr
+if __name__ == "__main__":
+    sched = build(opt)
+    sched.step()
+    x: int = lr
+'''
+
+
+def test_hparam_reads_of_a_name_agree_with_the_walking_versions():
+    """HPARAM's read_past/acts/is_read decided from the index's name positions give what the walks gave, for
+    every name bound at every statement, with the module and each function as the root."""
+    from mllint.rules.hparam import syntax
+
+    module = cst.parse_module(HPARAM_READS)
+    index = Index(module)
+    roots = [module, *index.of_type(cst.FunctionDef)]
+    names = sorted({n.value for n in index.of_type(cst.Name)})
+    checked = 0
+    with indexed(index):
+        for root in roots:
+            statements = [n for n in walk(root) if isinstance(n, (cst.SimpleStatementLine, cst.For, cst.If))]
+            for stmt in statements:
+                for name in names:
+                    assert syntax.read_past(root, stmt, name) == syntax._read_past_walking(root, stmt, name), (name,)
+                    assert syntax.acts(root, stmt, name) == syntax._acts_walking(root, stmt, name), (name,)
+                    checked += 1
+            for name in names:
+                assert syntax.is_read(root, name) == syntax._is_read_walking(root, name)
+            for loop in index.of_type(cst.For):
+                for stmt in statements:
+                    for name in names:
+                        assert (syntax._read_outside_log(loop, stmt, name)
+                                == syntax._read_outside_log_walking(loop, stmt, name))
+    assert checked > 1000
