@@ -2,12 +2,12 @@
 
     python bench/passes.py TREE [--select CODES]
 
-Every walk in mllint reads a node's children through one function, `core.walk._kids`; the children come
-from the module's index (`core.walk.Index`, built by the pipeline in one walk) or, for a node outside it, are
-expanded from the node's fields by `core.walk._expand`. This script counts the expansions (walks of the
-syntax tree) and the index reads (traversals of the module model) while the per-file pipeline runs
-in-process on each `.py` file of TREE, and divides each by the number of nodes of the file: 1.0 expansions
-is one walk of the tree. It also counts the data-flow interpretations (`Interpreter.run`) per file. Medians
+The pipeline expands every module once (`core.walk.Index`: the nodes in document order with the end of each
+subtree); a node outside it is expanded from its fields by `core.walk._expand`. This script counts, while the
+per-file pipeline runs in-process on each `.py` file of TREE, divided by the number of nodes of the file:
+the expansions (walks of the syntax tree: 1.0 is one walk), the index reads (one node's children read,
+`core.walk._kids`: a traversal that asks the model for children) and the nodes scanned (nodes that a
+`walk(node)` slice or a `Visitor` passes over in the one walk's document order). It also counts the data-flow interpretations (`Interpreter.run`) per file. Medians
 and totals are printed per extractor too (each extractor run alone on the same file, with the index build).
 Nothing is cached or written.
 """
@@ -27,6 +27,8 @@ from mllint.core import walk as walk_module  # noqa: E402  (patched below, befor
 EXPANSIONS = Counter()
 _real_expand = walk_module._expand
 _real_kids = walk_module._kids
+_real_walk = walk_module.walk
+_real_visit_children = walk_module.Visitor.visit_children
 
 
 def _counting_expand(node):
@@ -37,6 +39,32 @@ def _counting_expand(node):
 def _counting_kids(node):
     EXPANSIONS["reads"] += 1
     return _real_kids(node)
+
+
+def _counting_walk(node):
+    found = list(_real_walk(node))
+    EXPANSIONS["scanned"] += len(found)
+    return iter(found)
+
+
+def _counting_visit_children(self, node):
+    """`Visitor.visit_children`, counting the nodes it passes over in the document order."""
+    dispatch = self._dispatch
+    index = walk_module._ACTIVE.index
+    at = index.pos.get(id(node)) if index is not None else None
+    if at is None:
+        return _real_visit_children(self, node)
+    order, end = index.order, index.end
+    i, stop = at + 1, end[at]
+    while i < stop:
+        EXPANSIONS["scanned"] += 1
+        child = order[i]
+        tp = type(child)
+        try:
+            method = dispatch[tp]
+        except KeyError:
+            method = dispatch[tp] = getattr(type(self), "visit_" + tp.__name__, None)
+        i = i + 1 if method is None or method(self, child) is not False else end[i]
 
 
 def node_count(module) -> int:
@@ -55,6 +83,8 @@ def main() -> int:
     args = parser.parse_args()
     walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
+    walk_module.walk = _counting_walk  # before any family imports it by name
+    walk_module.Visitor.visit_children = _counting_visit_children
     from mllint import parsing, pipeline, source
     from mllint.config import load_config
     from mllint.dataflow import interpreter
@@ -89,14 +119,14 @@ def main() -> int:
             runs.clear()
             pipeline.analyze(path, rel, rel, settings)
             per_extractor[name].append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
-                                        EXPANSIONS["reads"] / nodes))
+                                        EXPANSIONS["reads"] / nodes, EXPANSIONS["scanned"] / nodes))
         settings = pipeline.Settings(config.max_file_size, config.family_options(), frozenset(), tuple(chosen),
                                      tuple(needs))
         EXPANSIONS.clear()
         runs.clear()
         pipeline.analyze(path, rel, rel, settings)
         per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
-                         EXPANSIONS["reads"] / nodes))
+                         EXPANSIONS["reads"] / nodes, EXPANSIONS["scanned"] / nodes))
         totals["nodes"] += nodes
         totals["expansions"] += EXPANSIONS["nodes"]
         totals["interpretations"] += runs["interpretations"]
@@ -105,14 +135,15 @@ def main() -> int:
         return 1
     print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
     print(f"{'':18} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
-          f"{'index reads: median':>20} {'interpretations per file: median':>33} {'max':>5}")
+          f"{'index reads: median':>20} {'nodes scanned: median':>22} {'interpretations per file: median':>33} {'max':>5}")
     for name, rows in [*per_extractor.items(), ("all together", per_file)]:
         print(f"{name:18} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
-              f"{statistics.median(r[4] for r in rows):20.2f} "
+              f"{statistics.median(r[4] for r in rows):20.2f} {statistics.median(r[5] for r in rows):22.2f} "
               f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
-          "from the module's index by a family's traversal; an interpretation: one data-flow run of the module, "
+          "from the module's index by a family's traversal; a node scanned: one node of the document order passed over by a "
+          "walk() slice or a Visitor; an interpretation: one data-flow run of the module, "
           "which reads its statements without core.walk)")
     return 0
 

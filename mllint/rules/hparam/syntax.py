@@ -3,10 +3,11 @@ losses, numbers of a formula. Pure functions of libcst nodes."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 import libcst as cst
 
-from ...core.walk import children
+from ...core.walk import Index, active_index, children, walk
 from ...core.names import dotted
 from ...core.origins import Value, number, same_value, statements
 from ...core.values import str_value
@@ -272,13 +273,7 @@ def over_weights(iterable: cst.BaseExpression) -> int:
 
 
 def _calls_in(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(children(current))
-
+    return (current for current in walk(node) if type(current) is cst.Call)
 
 
 _SHAPE_EXPONENTS = (0.5, -0.5, 1.5, -1.5)
@@ -288,7 +283,7 @@ def shape_exponents(expr: cst.CSTNode) -> set[int]:
     """ids of the exponents of an inverse-square-root schedule (`step ** -0.5`, `warmup ** -1.5`,
     `np.power(step, -0.5)`): the schedule's shape (Vaswani et al.'s Noam schedule), as the half of a half-cosine."""
     found: set[int] = set()
-    for node in _nodes(expr):
+    for node in walk(expr):
         exponent = None
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power):
             exponent = node.right
@@ -298,14 +293,6 @@ def shape_exponents(expr: cst.CSTNode) -> set[int]:
         if exponent is not None and any(same_value(number(exponent), e) for e in _SHAPE_EXPONENTS):
             found.add(id(exponent))
     return found
-
-
-def _nodes(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(children(current))
 
 
 _LOGGING_CALL = re.compile(r"^(?:print|pprint|log|logging|info|debug|warning|warn|error|write|add_scalars?|log_metrics?|"
@@ -331,10 +318,8 @@ def _reference(node: cst.Name, parent) -> bool:
     return not (isinstance(parent, cst.Arg) and parent.keyword is node)
 
 
-def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
-    """Is `name`, bound at `stmt`, read anywhere it can still act: after stmt, in a loop around stmt (the next
-    pass), or in a function that stmt's module-level binding reaches; reads inside a print, a log call or an
-    f-string do not count (logging is no hyper-parameter position)."""
+def _read_past_walking(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """The walking version of `read_past` (a node outside the index)."""
     loops: list[cst.CSTNode] = []
     state = {"after": False, "found": False}
 
@@ -362,10 +347,10 @@ def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
     if state["found"] or not loops:
         return state["found"]
     # a read earlier inside a loop around stmt reaches the next pass
-    return _read_outside_log(loops[0], stmt, name)
+    return _read_outside_log_walking(loops[0], stmt, name)
 
 
-def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+def _read_outside_log_walking(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
     def visit(node: cst.CSTNode, parent, in_log: bool) -> bool:
         if node is stmt:
             return False
@@ -377,11 +362,8 @@ def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
     return visit(loop, None, False)
 
 
-def acts(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
-    """Does the object bound to `name` at `stmt` act anywhere: read after stmt (until a statement of root's
-    body binds the name again) or in a function, passed on, stored or returned? At a module's top level (a
-    notebook, a `__main__` block), method calls without arguments standing alone (`opt.zero_grad()`, one
-    `opt.step()` of a demo) do not act: a single step outside any loop trains nothing."""
+def _acts_walking(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """The walking version of `acts` (a node outside the index)."""
     top = isinstance(root, cst.Module)
     body = list(getattr(getattr(root, "body", None), "body", ())) if not top else list(root.body)
     state = {"live": False}
@@ -418,7 +400,7 @@ def acts(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
     return visit(root, None, False, False)
 
 
-def is_read(root: cst.CSTNode, name: str) -> bool:
+def _is_read_walking(root: cst.CSTNode, name: str) -> bool:
     """Is the variable `name` read anywhere in root (not only bound)?"""
 
     def visit(node: cst.CSTNode, parent) -> bool:
@@ -427,3 +409,166 @@ def is_read(root: cst.CSTNode, name: str) -> bool:
         return any(visit(child, node) for child in children(node))
 
     return visit(root, None)
+
+
+# --- the same questions read from the module's index -----------------------------------------------------------
+# Each answer above is decided by the `Name` nodes spelt `name` alone (every other node only sets the flags of the
+# nodes below it), so these read those names' positions in the one walk's document order and each name's ancestors,
+# instead of walking the tree. A root or statement outside the index (a node built during the analysis) is walked.
+
+_FUNCTIONS = (cst.FunctionDef, cst.Lambda)
+_NESTING = (cst.For, cst.While, cst.ClassDef, cst.ListComp, cst.GeneratorExp, cst.DictComp, cst.SetComp, cst.FunctionDef,
+            cst.Lambda)
+
+
+def _indexed(*nodes: cst.CSTNode) -> "tuple[Index, list[int]] | None":
+    index = active_index()
+    if index is None:
+        return None
+    found = [index.pos.get(id(node)) for node in nodes]
+    return None if None in found else (index, found)
+
+
+def _spelt(index: Index, at: int, name: str) -> list[int]:
+    positions = index.names_at(name)
+    return positions[bisect_left(positions, at):bisect_left(positions, index.end[at])]
+
+
+def _chain(index: Index, at: int, root_at: int) -> list[int]:
+    """The positions of the ancestors of the node at `at` up to root's (included), nearest first (`at` is in root's
+    subtree): found by descending from root through the subtree that holds it (no table of parents)."""
+    end, chain, current = index.end, [], root_at
+    while current != at:
+        chain.append(current)
+        child = current + 1
+        while end[child] <= at:
+            child = end[child]
+        current = child
+    chain.reverse()
+    return chain
+
+
+def _within(index: Index, outer: int, inner: int) -> bool:
+    return outer <= inner < index.end[outer]
+
+
+def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """Is `name`, bound at `stmt`, read anywhere it can still act: after stmt, in a loop around stmt (the next
+    pass), or in a function that stmt's module-level binding reaches; reads inside a print, a log call or an
+    f-string do not count (logging is no hyper-parameter position)."""
+    found = _indexed(root, stmt)
+    if found is None:
+        return _read_past_walking(root, stmt, name)
+    index, (root_at, stmt_at) = found
+    inside, stmt_end, order = _within(index, root_at, stmt_at), index.end[stmt_at], index.order
+    for at in _spelt(index, root_at, name):
+        if inside and stmt_at <= at < stmt_end:
+            continue  # the statement itself: its own reads are before its binding
+        node = order[at]
+        chain = [order[a] for a in _chain(index, at, root_at)]
+        parent = chain[0] if chain else None
+        if any(logging_call(a) for a in chain) or not _reference(node, parent):
+            continue
+        if isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node:
+            continue
+        if (inside and at >= stmt_end) or any(isinstance(a, _FUNCTIONS) and a is not root for a in chain):
+            return True
+    if not inside:
+        return False
+    loops = [order[a] for a in reversed(_chain(index, stmt_at, root_at)) if isinstance(order[a], (cst.For, cst.While))]
+    return bool(loops) and _read_outside_log(loops[0], stmt, name)
+
+
+def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    found = _indexed(loop, stmt)
+    if found is None:
+        return _read_outside_log_walking(loop, stmt, name)
+    index, (loop_at, stmt_at) = found
+    inside, stmt_end, order = _within(index, loop_at, stmt_at), index.end[stmt_at], index.order
+    for at in _spelt(index, loop_at, name):
+        if inside and stmt_at <= at < stmt_end:
+            continue
+        node = order[at]
+        chain = [order[a] for a in _chain(index, at, loop_at)]
+        parent = chain[0] if chain else None
+        if any(logging_call(a) for a in chain) or not _reference(node, parent):
+            continue
+        if not (isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node):
+            return True
+    return False
+
+
+def is_read(root: cst.CSTNode, name: str) -> bool:
+    """Is the variable `name` read anywhere in root (not only bound)?"""
+    found = _indexed(root)
+    if found is None:
+        return _is_read_walking(root, name)
+    index, (root_at,) = found
+    order = index.order
+    for at in _spelt(index, root_at, name):
+        node = order[at]
+        parent = order[_chain(index, at, root_at)[0]] if at != root_at else None
+        if _reference(node, parent) and not (isinstance(parent, cst.AssignTarget) and parent.target is node):
+            return True
+    return False
+
+
+def acts(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """Does the object bound to `name` at `stmt` act anywhere: read after stmt (until a statement of root's
+    body binds the name again) or in a function, passed on, stored or returned? At a module's top level (a
+    notebook, a `__main__` block), method calls without arguments standing alone (`opt.zero_grad()`, one
+    `opt.step()` of a demo) do not act: a single step outside any loop trains nothing."""
+    found = _indexed(root, stmt)
+    if found is None:
+        return _acts_walking(root, stmt, name)
+    index, (root_at, stmt_at) = found
+    top = isinstance(root, cst.Module)
+    body = list(getattr(getattr(root, "body", None), "body", ())) if not top else list(root.body)
+    inside, stmt_end, end, pos, order = (_within(index, root_at, stmt_at), index.end[stmt_at], index.end, index.pos,
+                                         index.order)
+    live_until = -1  # the object bound at stmt is live from the statement's end to here
+    if inside:
+        live_until = len(order)
+        for statement in body:  # until a statement of root's body binds the name again
+            at = pos.get(id(statement))
+            if at is None:
+                return _acts_walking(root, stmt, name)
+            if statement is not stmt and end[at] > stmt_at and _rebinds(statement, name):
+                live_until = end[at]
+                break
+
+    def live(at: int) -> bool:
+        return stmt_end <= at < live_until
+
+    for at in _spelt(index, root_at, name):
+        if inside and stmt_at <= at < stmt_end:
+            continue
+        node = order[at]
+        path = _chain(index, at, root_at)
+        chain = [order[a] for a in path]
+        if top and any(type(order[a]) is cst.SimpleStatementLine and live(a) and _step_alone(order[a], name)
+                       and not any(isinstance(order[b], _NESTING) and b != root_at for b in path[k + 1:])
+                       for k, a in enumerate(path)):
+            continue  # `opt.step()` alone at the top level
+        if not (live(at) or any(isinstance(a, _FUNCTIONS) and a is not root for a in chain)):
+            continue
+        parent = chain[0] if chain else None
+        if _reference(node, parent):
+            if not (isinstance(parent, cst.AssignTarget) and parent.target is node):
+                return True
+    return False
+
+
+def _rebinds(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                              for t in small.targets) for small in node.body)
+
+
+def _step_alone(node: cst.SimpleStatementLine, name: str) -> bool:
+    if len(node.body) != 1 or not isinstance(node.body[0], cst.Expr) or not isinstance(node.body[0].value, cst.Call):
+        return False
+    call = node.body[0].value
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name \
+        and not call.args
