@@ -7,9 +7,12 @@ from the module's index (`core.walk.Index`, built by the pipeline in one walk) o
 expanded from the node's fields by `core.walk._expand`. This script counts the expansions (walks of the
 syntax tree) and the index reads (traversals of the module model) while the per-file pipeline runs
 in-process on each `.py` file of TREE, and divides each by the number of nodes of the file: 1.0 expansions
-is one walk of the tree. It also counts the data-flow interpretations (`Interpreter.run`) per file. Medians
-and totals are printed per extractor too (each extractor run alone on the same file, with the index build).
-Nothing is cached or written.
+is one walk of the tree. It also counts the data-flow interpretations (`Interpreter.run`) per file, and the
+files by the domains interpreted on them (`Leak+Prep: 3`: three files interpreted twice, once per domain).
+Medians and totals are printed per extractor too (each extractor run alone on the same file, with the index
+build). With --hooks, the files interpreted more than once are listed with the hooks of each domain that
+changed the interpretation there (a value other than the neutral default: what a product of the domains, one
+interpretation for every family, has to reconcile). Nothing is cached or written.
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree")
     parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
+    parser.add_argument("--hooks", action="store_true",
+                        help="list the files interpreted more than once, with the hooks that changed the interpretation")
     args = parser.parse_args()
     walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
@@ -60,12 +65,17 @@ def main() -> int:
     from mllint.dataflow import interpreter
     from mllint.rules import EXTRACTORS, all_rules, select_rules
 
-    runs = Counter()
+    runs, domains = Counter(), []
     real_run = interpreter.Interpreter.run
 
     def counting_run(self):
         runs["interpretations"] += 1
+        domains.append(type(self.domain).__name__.removesuffix("Domain"))
         return real_run(self)
+
+    fired: dict[str, Counter] = {}
+    if args.hooks:
+        _count_hooks(fired)
 
     interpreter.Interpreter.run = counting_run
     config = load_config(None, Path(args.tree))
@@ -74,6 +84,7 @@ def main() -> int:
     needs = sorted({n for code in chosen for n in rules[code].needs})
     files = sorted(str(p) for p in Path(args.tree).rglob("*.py") if ".git" not in p.parts)
     totals, per_file, per_extractor = Counter(), [], {name: [] for name in needs}
+    combinations, changed = Counter(), []
     for path in files:
         src = source.load(path, config.max_file_size)
         if src.text is None:
@@ -94,7 +105,12 @@ def main() -> int:
                                      tuple(needs))
         EXPANSIONS.clear()
         runs.clear()
+        domains.clear()
+        fired.clear()
         pipeline.analyze(path, rel, rel, settings)
+        combinations["+".join(domains) or "none"] += 1
+        if len(domains) > 1 and args.hooks:
+            changed.append((rel, {d: dict(fired.get(d, {})) for d in domains}))
         per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
                          EXPANSIONS["reads"] / nodes))
         totals["nodes"] += nodes
@@ -111,10 +127,51 @@ def main() -> int:
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
               f"{statistics.median(r[4] for r in rows):20.2f} "
               f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+    print("files by the domains interpreted on them: " + ", ".join(f"{k}: {v}" for k, v in combinations.most_common()))
+    for rel, hooks in changed:
+        print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
+                                      for d, c in hooks.items()))
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
           "from the module's index by a family's traversal; an interpretation: one data-flow run of the module, "
           "which reads its statements without core.walk)")
     return 0
+
+
+# The hooks that change the interpretation itself, by what their neutral answer is (see Domain).
+_NEUTRAL_NONE = ("library_result", "call_result", "subscript", "choice", "operated", "operation", "branch")
+_NEUTRAL_VALUE = {"named": 3, "unpacked": 1}  # the position of the value the hook may replace, after flow
+_NEUTRAL_FALSE = ("skips", "skips_class")
+
+
+def _count_hooks(fired: dict) -> None:
+    """Wrap every domain's interpretation-changing hooks to count, per domain, the answers that were not neutral."""
+    from mllint.dataflow.interpreter import Domain
+    from mllint.rules import EXTRACTORS  # noqa: F401  (registers the families, whose modules define the domains)
+    from mllint.rules.eval import domain as _eval  # noqa: F401
+    from mllint.rules.leak import domain as _leak  # noqa: F401
+    from mllint.rules.prep import domain as _prep  # noqa: F401
+
+    def wrap(cls, hook, changed):
+        real = cls.__dict__[hook]
+        name = cls.__name__.removesuffix("Domain")
+
+        def counting(self, *given, **named):
+            answer = real(self, *given, **named)
+            if changed(answer, given):
+                fired.setdefault(name, Counter())[hook] += 1
+            return answer
+        setattr(cls, hook, counting)
+
+    for cls in Domain.__subclasses__():
+        for hook in _NEUTRAL_NONE:
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given: answer is not None)
+        for hook, at in _NEUTRAL_VALUE.items():
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given, at=at: answer != given[at])
+        for hook in _NEUTRAL_FALSE:
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given: bool(answer))
 
 
 if __name__ == "__main__":
