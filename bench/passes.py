@@ -12,7 +12,12 @@ files by the domains interpreted on them (`Leak+Prep: 3`: three files interprete
 Medians and totals are printed per extractor too (each extractor run alone on the same file, with the index
 build). With --hooks, the files interpreted more than once are listed with the hooks of each domain that
 changed the interpretation there (a value other than the neutral default: what a product of the domains, one
-interpretation for every family, has to reconcile). Nothing is cached or written.
+interpretation for every family, has to reconcile). With --decisions, the files interpreted more than once
+are compared domain against domain on the engine's own decisions that depend on the values (every
+`Val.tainted()` read in interpreter.py and dispatch.py, the loops' second passes included, and the classes a
+domain skips), per function: where two domains take the same decisions in a function, one interpretation of it
+could serve both with values whose family parts are kept apart; where they differ, the product needs a
+per-family component there. Nothing is cached or written.
 """
 from __future__ import annotations
 
@@ -57,6 +62,8 @@ def main() -> int:
     parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
     parser.add_argument("--hooks", action="store_true",
                         help="list the files interpreted more than once, with the hooks that changed the interpretation")
+    parser.add_argument("--decisions", action="store_true",
+                        help="compare the domains' value-dependent decisions, per function, on files interpreted more than once")
     args = parser.parse_args()
     walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
@@ -68,10 +75,17 @@ def main() -> int:
     runs, domains = Counter(), []
     real_run = interpreter.Interpreter.run
 
+    traces: list = []
+
     def counting_run(self):
         runs["interpretations"] += 1
         domains.append(type(self.domain).__name__.removesuffix("Domain"))
+        traces.append([])
         return real_run(self)
+
+    if args.decisions:
+        _trace_decisions(interpreter, traces)
+    functions = Counter()
 
     fired: dict[str, Counter] = {}
     if args.hooks:
@@ -107,7 +121,10 @@ def main() -> int:
         runs.clear()
         domains.clear()
         fired.clear()
+        traces.clear()
         pipeline.analyze(path, rel, rel, settings)
+        if args.decisions and len(domains) > 1:
+            _compare(domains, traces, functions)
         combinations["+".join(domains) or "none"] += 1
         if len(domains) > 1 and args.hooks:
             changed.append((rel, {d: dict(fired.get(d, {})) for d in domains}))
@@ -131,6 +148,9 @@ def main() -> int:
     for rel, hooks in changed:
         print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
                                       for d, c in hooks.items()))
+    if args.decisions:
+        print("functions (module bodies included) of the files interpreted more than once, against the first domain: "
+              + ", ".join(f"{pair} {kind}: {n}" for (pair, kind), n in sorted(functions.items())))
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
           "from the module's index by a family's traversal; an interpretation: one data-flow run of the module, "
           "which reads its statements without core.walk)")
@@ -172,6 +192,48 @@ def _count_hooks(fired: dict) -> None:
         for hook in _NEUTRAL_FALSE:
             if hook in cls.__dict__:
                 wrap(cls, hook, lambda answer, given: bool(answer))
+
+
+def _trace_decisions(interpreter, traces: list) -> None:
+    """Record, per interpretation, (function, engine line, answer) for every value-dependent decision of the engine."""
+    from mllint.dataflow import terms
+
+    real_tainted, real_class = terms.Val.tainted, interpreter.Interpreter.class_def
+    engine = ("interpreter.py", "dispatch.py")
+
+    def tainted(self):
+        answer = real_tainted(self)
+        caller = sys._getframe(1)
+        if traces and caller.f_code.co_filename.endswith(engine):
+            frame = caller
+            while frame is not None and not isinstance(frame.f_locals.get("self"), interpreter.Interpreter):
+                frame = frame.f_back
+            qual = frame.f_locals["self"].frame.qual if frame is not None else "?"
+            traces[-1].append((qual, caller.f_code.co_name, caller.f_lineno, answer))
+        return answer
+
+    def class_def(self, node, prefix):
+        if traces:
+            traces[-1].append((self.frame.qual, "skips_class", node.name.value, bool(self.domain.skips_class(node))))
+        return real_class(self, node, prefix)
+
+    terms.Val.tainted = tainted
+    interpreter.Interpreter.class_def = class_def
+
+
+def _compare(domains: list, traces: list, functions: Counter) -> None:
+    def by_function(trace):
+        found: dict = {}
+        for qual, *decision in trace:
+            found.setdefault(qual, []).append(tuple(decision))
+        return found
+
+    first = by_function(traces[0])
+    for name, trace in zip(domains[1:], traces[1:]):
+        other = by_function(trace)
+        for qual in first.keys() | other.keys():
+            kind = ("same" if first[qual] == other[qual] else "differ") if qual in first and qual in other else "one only"
+            functions[(f"{domains[0]}/{name}", kind)] += 1
 
 
 if __name__ == "__main__":
