@@ -7,9 +7,17 @@ subtree); a node outside it is expanded from its fields by `core.walk._expand`. 
 per-file pipeline runs in-process on each `.py` file of TREE, divided by the number of nodes of the file:
 the expansions (walks of the syntax tree: 1.0 is one walk), the index reads (one node's children read,
 `core.walk._kids`: a traversal that asks the model for children) and the nodes scanned (nodes that a
-`walk(node)` slice or a `Visitor` passes over in the one walk's document order). It also counts the data-flow interpretations (`Interpreter.run`) per file. Medians
-and totals are printed per extractor too (each extractor run alone on the same file, with the index build).
-Nothing is cached or written.
+`walk(node)` slice or a `Visitor` passes over in the one walk's document order). It also counts the data-flow
+interpretations (`Interpreter.run`) per file, and the files by the domains interpreted on them (`Leak+Prep: 3`:
+three files interpreted twice, once per domain). Medians and totals are printed per extractor too (each
+extractor run alone on the same file, with the index build). With --hooks, the files interpreted more than once
+are listed with the hooks of each domain that changed the interpretation there (a value other than the neutral
+default: what a product of the domains, one interpretation for every family, has to reconcile). With
+--decisions, those files are compared domain against domain on the engine's own decisions that depend on the
+values (every `Val.tainted()` read in interpreter.py and dispatch.py, the loops' second passes included, and the
+classes a domain skips), per function: where two domains take the same decisions in a function, one
+interpretation of it could serve both with values whose family parts are kept apart; where they differ, the
+product needs a per-family component there. Nothing is cached or written.
 """
 from __future__ import annotations
 
@@ -80,6 +88,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree")
     parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
+    parser.add_argument("--hooks", action="store_true",
+                        help="list the files interpreted more than once, with the hooks that changed the interpretation")
+    parser.add_argument("--decisions", action="store_true",
+                        help="compare the domains' value-dependent decisions, per function, on files interpreted more than once")
     args = parser.parse_args()
     walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
@@ -90,12 +102,24 @@ def main() -> int:
     from mllint.dataflow import interpreter
     from mllint.rules import EXTRACTORS, all_rules, select_rules
 
-    runs = Counter()
+    runs, domains = Counter(), []
     real_run = interpreter.Interpreter.run
+
+    traces: list = []
 
     def counting_run(self):
         runs["interpretations"] += 1
+        domains.append(type(self.domain).__name__.removesuffix("Domain"))
+        traces.append([])
         return real_run(self)
+
+    if args.decisions:
+        _trace_decisions(interpreter, traces)
+    functions = Counter()
+
+    fired: dict[str, Counter] = {}
+    if args.hooks:
+        _count_hooks(fired)
 
     interpreter.Interpreter.run = counting_run
     config = load_config(None, Path(args.tree))
@@ -104,6 +128,7 @@ def main() -> int:
     needs = sorted({n for code in chosen for n in rules[code].needs})
     files = sorted(str(p) for p in Path(args.tree).rglob("*.py") if ".git" not in p.parts)
     totals, per_file, per_extractor = Counter(), [], {name: [] for name in needs}
+    combinations, changed = Counter(), []
     for path in files:
         src = source.load(path, config.max_file_size)
         if src.text is None:
@@ -124,7 +149,15 @@ def main() -> int:
                                      tuple(needs))
         EXPANSIONS.clear()
         runs.clear()
+        domains.clear()
+        fired.clear()
+        traces.clear()
         pipeline.analyze(path, rel, rel, settings)
+        if args.decisions and len(domains) > 1:
+            _compare(domains, traces, functions)
+        combinations["+".join(domains) or "none"] += 1
+        if len(domains) > 1 and args.hooks:
+            changed.append((rel, {d: dict(fired.get(d, {})) for d in domains}))
         per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
                          EXPANSIONS["reads"] / nodes, EXPANSIONS["scanned"] / nodes))
         totals["nodes"] += nodes
@@ -141,11 +174,97 @@ def main() -> int:
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
               f"{statistics.median(r[4] for r in rows):20.2f} {statistics.median(r[5] for r in rows):22.2f} "
               f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+    print("files by the domains interpreted on them: " + ", ".join(f"{k}: {v}" for k, v in combinations.most_common()))
+    for rel, hooks in changed:
+        print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
+                                      for d, c in hooks.items()))
+    if args.decisions:
+        print("functions (module bodies included) of the files interpreted more than once, against the first domain: "
+              + ", ".join(f"{pair} {kind}: {n}" for (pair, kind), n in sorted(functions.items())))
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
           "from the module's index by a family's traversal; a node scanned: one node of the document order passed over by a "
           "walk() slice or a Visitor; an interpretation: one data-flow run of the module, "
           "which reads its statements without core.walk)")
     return 0
+
+
+# The hooks that change the interpretation itself, by what their neutral answer is (see Domain).
+_NEUTRAL_NONE = ("library_result", "call_result", "subscript", "choice", "operated", "operation", "branch")
+_NEUTRAL_VALUE = {"named": 3, "unpacked": 1}  # the position of the value the hook may replace, after flow
+_NEUTRAL_FALSE = ("skips", "skips_class")
+
+
+def _count_hooks(fired: dict) -> None:
+    """Wrap every domain's interpretation-changing hooks to count, per domain, the answers that were not neutral."""
+    from mllint.dataflow.interpreter import Domain
+    from mllint.rules import EXTRACTORS  # noqa: F401  (registers the families, whose modules define the domains)
+    from mllint.rules.eval import domain as _eval  # noqa: F401
+    from mllint.rules.leak import domain as _leak  # noqa: F401
+    from mllint.rules.prep import domain as _prep  # noqa: F401
+
+    def wrap(cls, hook, changed):
+        real = cls.__dict__[hook]
+        name = cls.__name__.removesuffix("Domain")
+
+        def counting(self, *given, **named):
+            answer = real(self, *given, **named)
+            if changed(answer, given):
+                fired.setdefault(name, Counter())[hook] += 1
+            return answer
+        setattr(cls, hook, counting)
+
+    for cls in Domain.__subclasses__():
+        for hook in _NEUTRAL_NONE:
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given: answer is not None)
+        for hook, at in _NEUTRAL_VALUE.items():
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given, at=at: answer != given[at])
+        for hook in _NEUTRAL_FALSE:
+            if hook in cls.__dict__:
+                wrap(cls, hook, lambda answer, given: bool(answer))
+
+
+def _trace_decisions(interpreter, traces: list) -> None:
+    """Record, per interpretation, (function, engine line, answer) for every value-dependent decision of the engine."""
+    from mllint.dataflow import terms
+
+    real_tainted, real_class = terms.Val.tainted, interpreter.Interpreter.class_def
+    engine = ("interpreter.py", "dispatch.py")
+
+    def tainted(self):
+        answer = real_tainted(self)
+        caller = sys._getframe(1)
+        if traces and caller.f_code.co_filename.endswith(engine):
+            frame = caller
+            while frame is not None and not isinstance(frame.f_locals.get("self"), interpreter.Interpreter):
+                frame = frame.f_back
+            qual = frame.f_locals["self"].frame.qual if frame is not None else "?"
+            traces[-1].append((qual, caller.f_code.co_name, caller.f_lineno, answer))
+        return answer
+
+    def class_def(self, node, prefix):
+        if traces:
+            traces[-1].append((self.frame.qual, "skips_class", node.name.value, bool(self.domain.skips_class(node))))
+        return real_class(self, node, prefix)
+
+    terms.Val.tainted = tainted
+    interpreter.Interpreter.class_def = class_def
+
+
+def _compare(domains: list, traces: list, functions: Counter) -> None:
+    def by_function(trace):
+        found: dict = {}
+        for qual, *decision in trace:
+            found.setdefault(qual, []).append(tuple(decision))
+        return found
+
+    first = by_function(traces[0])
+    for name, trace in zip(domains[1:], traces[1:]):
+        other = by_function(trace)
+        for qual in first.keys() | other.keys():
+            kind = ("same" if first[qual] == other[qual] else "differ") if qual in first and qual in other else "one only"
+            functions[(f"{domains[0]}/{name}", kind)] += 1
 
 
 if __name__ == "__main__":
