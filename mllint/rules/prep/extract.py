@@ -92,6 +92,9 @@ class Scan(Visitor):
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
         self.rest: dict[int, str] = {}  # id(function) -> the split its statements build after an early-return branch
+        self.constructed: dict[int, dict[str, cst.CSTNode]] = {}  # datasets constructed, per top-level owner
+        self.all_constructed: dict[str, cst.CSTNode] = {}
+        self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
@@ -138,6 +141,9 @@ class Scan(Visitor):
     def dataset(self, name: str, node: cst.CSTNode) -> None:
         self.datasets.setdefault(name, node)
         self.owned.setdefault(id(self.owner), {}).setdefault(name, node)
+        if type(node) is cst.Call:  # constructed, not only named in a test
+            self.all_constructed.setdefault(name, node)
+            self.constructed.setdefault(id(self.owner), {}).setdefault(name, node)
 
     def visit_SimpleStatementLine(self, node) -> None:
         self.statement = node
@@ -511,6 +517,13 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
         if stats.dataset == "ImageNet":
+            small = _from_scratch(found, use)
+            if small is not None:
+                seen.add(id(use.statement))
+                out.append(StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
+                                                   "loads pretrained weights: a model trained from scratch on "
+                                                   f"{small[0]} is normalised with another dataset's constants",
+                                         [(small[1], f"{small[0]} is used here")]))
             continue
         otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
         if otherwise is not None and not otherwise.excluded:
@@ -534,6 +547,35 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]))
     return out
+
+
+_SMALL = ("CIFAR-10", "CIFAR-100", "SVHN", "MNIST", "Fashion-MNIST")
+_PRETRAINED_CALLS = ("from_pretrained", "load_url", "load_state_dict_from_url", "create_model", "get_weight",
+                     "get_model_weights", "load_pretrained")
+_PRETRAINED_TEXT = re.compile(r"ImageFolder|model_zoo|hub\.load|^\s*(?:from|import)\s+(?:timm|transformers|open_clip|"
+                              r"clip)\b|['\"]imagenet", re.I | re.M)
+
+
+def _from_scratch(found: Scan, use) -> tuple | None:
+    """ImageNet statistics, the only statistics of the module, outside any dataset branch in a function (or script)
+    that constructs a small dataset (`datasets.CIFAR10(...)`) and no ImageNet-style one, in a module that loads no pretrained weights
+    (`pretrained=`/`weights=` arguments, `from_pretrained`, `load_url`, timm, a hub): (dataset, its node)."""
+    if any(b.label == "else" for b in use.branches) or \
+            any(other.matched.stats.dataset != "ImageNet" for other in found.stats):
+        return None  # a module with statistics of its own: a mismatch there is PREP004's or a branch's
+    near = found.constructed.get(id(use.owner), {}) if use.owner is not found.module else found.all_constructed
+    small = sorted((d, n) for d, n in near.items() if d in _SMALL)
+    if not small or "ImageNet" in near or len({d for d, _ in small}) != len(near):
+        return None
+    if found.pretrained is None:
+        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
+            type(node) is cst.Call and (
+                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
+                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
+                                                       a.keyword.value, re.I) and
+                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
+            for node in walk(found.module))
+    return None if found.pretrained else small[0]
 
 
 def _shown(values: tuple) -> str:
