@@ -640,9 +640,13 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
-    if kind is None:
-        return []
-    own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
+    if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
+        # evaluation pipeline of its own (then the per-module check pairs them)
+        if any(p.role == "eval" for p in found.pipelines):
+            return []
+        kind, own = "train", [p for p in found.pipelines if p.role == "train"]
+    else:
+        own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
     if kind == "eval" and any(p.role == "train" for p in found.pipelines):
         return []
     out = []
