@@ -241,7 +241,12 @@ class Scan(Visitor):
             if built is not None:
                 built["steps"].append((False, node.args[-1].value))
                 if len(self.branches) > built["depth"]:
-                    built["conditional"] = True
+                    inner = self.branches[built["depth"]:]
+                    splits = {b.split for b in inner}
+                    if len(splits) == 1 and None not in splits:  # `if train: steps.append(...)`: one side's step
+                        built.setdefault("sides", {})[id(node.args[-1].value)] = splits.pop()
+                    else:
+                        built["conditional"] = True
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
                 self.names.append("train" if const(arg.value) else "test")
@@ -314,6 +319,15 @@ class Scan(Visitor):
         for built in self.built.values():
             if built["compose"] is not None and built["steps"]:
                 node, branches, scope, name = built["compose"]
+                sides = built.get("sides")
+                if sides and not any(b.split for b in branches) and not role(name) and not (
+                        isinstance(scope, cst.FunctionDef) and role(scope.name.value)):
+                    # steps appended under the split's own test (`if train:`): the function builds both
+                    # pipelines, each of the steps that are not the other side's
+                    for kind in ("train", "eval"):
+                        steps = [(starred, v) for starred, v in built["steps"] if sides.get(id(v), kind) == kind]
+                        self._pipeline(node, steps, kind, branches, scope, built["conditional"])
+                    continue
                 self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
 
 
