@@ -546,35 +546,50 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
-def _stops_early(stmt, loop: cst.For) -> str | None:
-    """`if i >= 50: break` on the loop's `enumerate` index, with a literal bound: the bound, else None."""
+def _stops_early(stmt, loop: cst.For) -> tuple | None:
+    """`if i >= 50: break` on the loop's `enumerate` index (or an expression of it, `(i + 1) * bs > 5000`, or a
+    sample counter the loop adds to, `seen >= 2000`), with a literal bound: (the bound, the counter or ""), else
+    None."""
     if type(stmt) is not cst.If or stmt.orelse is not None:
         return None
     body = _body(stmt.body)
     if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine or type(body[0].body[0]) is not cst.Break:
         return None
     target = loop.target
-    if type(loop.iter) is not cst.Call or dotted(loop.iter.func) != "enumerate" or type(target) is not cst.Tuple \
-            or not target.elements or type(target.elements[0].value) is not cst.Name:
-        return None
-    index = target.elements[0].value.value
+    index = ""  # without `enumerate`, only a counter the loop adds to
+    if type(loop.iter) is cst.Call and dotted(loop.iter.func) == "enumerate" and type(target) is cst.Tuple \
+            and target.elements and type(target.elements[0].value) is cst.Name:
+        index = target.elements[0].value.value
     test = stmt.test
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
-    if type(left) is cst.Name and left.value == index and type(right) is cst.Integer and \
+    counters = {dotted(n.target) for n in walk(loop.body) if type(n) is cst.AugAssign and type(n.operator) is
+                cst.AddAssign and dotted(n.target)}  # `seen += labels.size(0)`: samples counted in the loop
+    if _counts(left, index, counters) and type(right) is cst.Integer and \
             op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
-        return right.value
-    if type(right) is cst.Name and right.value == index and type(left) is cst.Integer and \
+        return right.value, dotted(left) if dotted(left) in counters else ""
+    if _counts(right, index, counters) and type(left) is cst.Integer and \
             op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
-        return left.value
+        return left.value, dotted(right) if dotted(right) in counters else ""
     return None
 
 
-def _accumulates(loop: cst.For) -> bool:
-    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`)."""
+def _counts(expr, index: str, counters: set) -> bool:
+    """The loop's index, an expression of it (`(i + 1) * batch_size`), or a counter the loop adds to."""
+    if type(expr) is cst.Name and expr.value == index:
+        return True
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Multiply, cst.Add):
+        return any(type(n) is cst.Name and n.value == index for n in walk(expr))
+    name = dotted(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+    return bool(name) and name in counters
+
+
+def _accumulates(loop: cst.For, counter: str = "") -> bool:
+    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`), other than the
+    counter that bounds it (`shown += 1` of a loop that plots ten images)."""
     for node in walk(loop.body):
-        if type(node) is cst.AugAssign:
+        if type(node) is cst.AugAssign and not (counter and dotted(node.target) == counter):
             return True
         if type(node) is cst.Call and type(node.func) is cst.Attribute and \
                 node.func.attr.value in ("update", "append", "add_batch", "extend"):
@@ -842,8 +857,9 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
                 break
-            bound = _stops_early(stmt, loop)
-            if named == "eval" and bound is not None and _accumulates(loop) and not _commented(ctx, stmt):
+            stop = _stops_early(stmt, loop)
+            bound = stop[0] if stop is not None else None
+            if named == "eval" and bound is not None and _accumulates(loop, stop[1]) and not _commented(ctx, stmt):
                 facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
                                                     f"{_code(ctx.module, stmt.test)}: break`), at a batch count "
                                                     "written in the code with no option or note: the reported "
