@@ -198,6 +198,13 @@ class Scan(Visitor):
                     "compose": (value, tuple(self.branches), self.scope[-1], name) if empty_compose else None}
                 if empty_compose or not value.elements:
                     return False
+        if not name and isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)) \
+                and len(target.elements) == len(node.value.elements):
+            for element, value in zip(target.elements, node.value.elements):  # `train_tf, test_tf = Compose(..), ..`
+                self.names.append(element.value.value if isinstance(element.value, cst.Name) else "")
+                self.visit(value.value)
+                self.names.pop()
+            return False
         self.names.append(name)
         self.visit(node.value)
         self.names.pop()
@@ -257,6 +264,17 @@ class Scan(Visitor):
                 self.names.pop()
                 self.visit(node.func)
                 return False
+        if any(arg.keyword is not None and isinstance(arg.value, cst.Call) and role(arg.keyword.value)
+               for arg in node.args):  # `dict(train=Compose(...), test=Compose(...))`: the keyword names the value
+            self.visit(node.func)
+            for arg in node.args:
+                named = arg.keyword is not None and isinstance(arg.value, cst.Call) and role(arg.keyword.value)
+                if named:
+                    self.names.append(arg.keyword.value)
+                self.visit(arg.value)
+                if named:
+                    self.names.pop()
+            return False
         return None
 
     def visit_Tuple(self, node) -> None:
