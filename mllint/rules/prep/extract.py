@@ -683,7 +683,11 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
         return []
     out = []
     if kind == "eval" and not own:  # an inference script that normalises by hand
-        return [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
+        hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
+        if not hands:  # or that reads images and only scales them to [0, 1] (`img / 255.`): no normalisation
+            scaled = hand_scaling(found)
+            return [(loc(scaled), kind, "none", False)] if scaled is not None else []
+        return hands
     for p in own:
         if not p.tensor:
             continue
@@ -722,6 +726,23 @@ def hand_normalisations(found: Scan) -> list:
                 continue
             out.append((node, (mean, std)))
     return out
+
+
+_READS_IMAGES = re.compile(r"\bimread\b|Image\.open|read_image|decode_image|VideoCapture")
+_NORMALISES = re.compile(r"mean|std|normali[sz]|standardi[sz]|whiten", re.I)
+
+
+def hand_scaling(found: Scan) -> cst.CSTNode | None:
+    """The first `x / 255` (`/ 255.`) of an evaluation script that reads images itself and names no mean, std or
+    normalisation anywhere: the script feeds [0, 1] pixels, not normalised ones. None otherwise."""
+    code = found.module.code
+    if not _READS_IMAGES.search(code) or _NORMALISES.search(code):
+        return None
+    for node in walk(found.module):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide and \
+                type(node.right) in (cst.Integer, cst.Float) and float(node.right.value) == 255.0:
+            return node
+    return None
 
 
 def _unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:
