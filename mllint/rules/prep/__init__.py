@@ -278,8 +278,8 @@ class TransformMismatch(Rule):
 def extract_pipelines(ctx: ModuleContext):
     from .extract import module_pipelines, module_role, scan
 
-    if ctx.is_test or module_role(ctx.names.module_name) is None or "Compose" not in ctx.text and not (
-            module_role(ctx.names.module_name) == "eval" and "/" in ctx.text and "-" in ctx.text):
+    kind = module_role(ctx.names.module_name)
+    if ctx.is_test or "Compose" not in ctx.text and not (kind == "eval" and "/" in ctx.text):
         return None
     return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 

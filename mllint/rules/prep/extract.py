@@ -92,6 +92,9 @@ class Scan(Visitor):
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
         self.rest: dict[int, str] = {}  # id(function) -> the split its statements build after an early-return branch
+        self.constructed: dict[int, dict[str, cst.CSTNode]] = {}  # datasets constructed, per top-level owner
+        self.all_constructed: dict[str, cst.CSTNode] = {}
+        self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
@@ -138,6 +141,9 @@ class Scan(Visitor):
     def dataset(self, name: str, node: cst.CSTNode) -> None:
         self.datasets.setdefault(name, node)
         self.owned.setdefault(id(self.owner), {}).setdefault(name, node)
+        if type(node) is cst.Call:  # constructed, not only named in a test
+            self.all_constructed.setdefault(name, node)
+            self.constructed.setdefault(id(self.owner), {}).setdefault(name, node)
 
     def visit_SimpleStatementLine(self, node) -> None:
         self.statement = node
@@ -192,6 +198,13 @@ class Scan(Visitor):
                     "compose": (value, tuple(self.branches), self.scope[-1], name) if empty_compose else None}
                 if empty_compose or not value.elements:
                     return False
+        if not name and isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)) \
+                and len(target.elements) == len(node.value.elements):
+            for element, value in zip(target.elements, node.value.elements):  # `train_tf, test_tf = Compose(..), ..`
+                self.names.append(element.value.value if isinstance(element.value, cst.Name) else "")
+                self.visit(value.value)
+                self.names.pop()
+            return False
         self.names.append(name)
         self.visit(node.value)
         self.names.pop()
@@ -235,7 +248,12 @@ class Scan(Visitor):
             if built is not None:
                 built["steps"].append((False, node.args[-1].value))
                 if len(self.branches) > built["depth"]:
-                    built["conditional"] = True
+                    inner = self.branches[built["depth"]:]
+                    splits = {b.split for b in inner}
+                    if len(splits) == 1 and None not in splits:  # `if train: steps.append(...)`: one side's step
+                        built.setdefault("sides", {})[id(node.args[-1].value)] = splits.pop()
+                    else:
+                        built["conditional"] = True
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
                 self.names.append("train" if const(arg.value) else "test")
@@ -246,6 +264,17 @@ class Scan(Visitor):
                 self.names.pop()
                 self.visit(node.func)
                 return False
+        if any(arg.keyword is not None and isinstance(arg.value, cst.Call) and role(arg.keyword.value)
+               for arg in node.args):  # `dict(train=Compose(...), test=Compose(...))`: the keyword names the value
+            self.visit(node.func)
+            for arg in node.args:
+                named = arg.keyword is not None and isinstance(arg.value, cst.Call) and role(arg.keyword.value)
+                if named:
+                    self.names.append(arg.keyword.value)
+                self.visit(arg.value)
+                if named:
+                    self.names.pop()
+            return False
         return None
 
     def visit_Tuple(self, node) -> None:
@@ -308,6 +337,15 @@ class Scan(Visitor):
         for built in self.built.values():
             if built["compose"] is not None and built["steps"]:
                 node, branches, scope, name = built["compose"]
+                sides = built.get("sides")
+                if sides and not any(b.split for b in branches) and not role(name) and not (
+                        isinstance(scope, cst.FunctionDef) and role(scope.name.value)):
+                    # steps appended under the split's own test (`if train:`): the function builds both
+                    # pipelines, each of the steps that are not the other side's
+                    for kind in ("train", "eval"):
+                        steps = [(starred, v) for starred, v in built["steps"] if sides.get(id(v), kind) == kind]
+                        self._pipeline(node, steps, kind, branches, scope, built["conditional"])
+                    continue
                 self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
 
 
@@ -511,6 +549,13 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
         if stats.dataset == "ImageNet":
+            small = _from_scratch(found, use)
+            if small is not None:
+                seen.add(id(use.statement))
+                out.append(StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
+                                                   "loads pretrained weights: a model trained from scratch on "
+                                                   f"{small[0]} is normalised with another dataset's constants",
+                                         [(small[1], f"{small[0]} is used here")]))
             continue
         otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
         if otherwise is not None and not otherwise.excluded:
@@ -534,6 +579,35 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]))
     return out
+
+
+_SMALL = ("CIFAR-10", "CIFAR-100", "SVHN", "MNIST", "Fashion-MNIST")
+_PRETRAINED_CALLS = ("from_pretrained", "load_url", "load_state_dict_from_url", "create_model", "get_weight",
+                     "get_model_weights", "load_pretrained")
+_PRETRAINED_TEXT = re.compile(r"ImageFolder|model_zoo|hub\.load|^\s*(?:from|import)\s+(?:timm|transformers|open_clip|"
+                              r"clip)\b|['\"]imagenet", re.I | re.M)
+
+
+def _from_scratch(found: Scan, use) -> tuple | None:
+    """ImageNet statistics, the only statistics of the module, outside any dataset branch in a function (or script)
+    that constructs a small dataset (`datasets.CIFAR10(...)`) and no ImageNet-style one, in a module that loads no pretrained weights
+    (`pretrained=`/`weights=` arguments, `from_pretrained`, `load_url`, timm, a hub): (dataset, its node)."""
+    if any(b.label == "else" for b in use.branches) or \
+            any(other.matched.stats.dataset != "ImageNet" for other in found.stats):
+        return None  # a module with statistics of its own: a mismatch there is PREP004's or a branch's
+    near = found.constructed.get(id(use.owner), {}) if use.owner is not found.module else found.all_constructed
+    small = sorted((d, n) for d, n in near.items() if d in _SMALL)
+    if not small or "ImageNet" in near or len({d for d, _ in small}) != len(near):
+        return None
+    if found.pretrained is None:
+        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
+            type(node) is cst.Call and (
+                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
+                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
+                                                       a.keyword.value, re.I) and
+                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
+            for node in walk(found.module))
+    return None if found.pretrained else small[0]
 
 
 def _shown(values: tuple) -> str:
@@ -598,14 +672,22 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
-    if kind is None:
-        return []
-    own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
+    if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
+        # evaluation pipeline of its own (then the per-module check pairs them)
+        if any(p.role == "eval" for p in found.pipelines):
+            return []
+        kind, own = "train", [p for p in found.pipelines if p.role == "train"]
+    else:
+        own = [p for p in found.pipelines if p.role == kind] + [p for p in found.loose]
     if kind == "eval" and any(p.role == "train" for p in found.pipelines):
         return []
     out = []
     if kind == "eval" and not own:  # an inference script that normalises by hand
-        return [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
+        hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
+        if not hands:  # or that reads images and only scales them to [0, 1] (`img / 255.`): no normalisation
+            scaled = hand_scaling(found)
+            return [(loc(scaled), kind, "none", False)] if scaled is not None else []
+        return hands
     for p in own:
         if not p.tensor:
             continue
@@ -644,6 +726,23 @@ def hand_normalisations(found: Scan) -> list:
                 continue
             out.append((node, (mean, std)))
     return out
+
+
+_READS_IMAGES = re.compile(r"\bimread\b|Image\.open|read_image|decode_image|VideoCapture")
+_NORMALISES = re.compile(r"mean|std|normali[sz]|standardi[sz]|whiten", re.I)
+
+
+def hand_scaling(found: Scan) -> cst.CSTNode | None:
+    """The first `x / 255` (`/ 255.`) of an evaluation script that reads images itself and names no mean, std or
+    normalisation anywhere: the script feeds [0, 1] pixels, not normalised ones. None otherwise."""
+    code = found.module.code
+    if not _READS_IMAGES.search(code) or _NORMALISES.search(code):
+        return None
+    for node in walk(found.module):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide and \
+                type(node.right) in (cst.Integer, cst.Float) and float(node.right.value) == 255.0:
+            return node
+    return None
 
 
 def _unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:

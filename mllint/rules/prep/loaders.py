@@ -41,6 +41,8 @@ def gate(text: str) -> bool:
         return True
     if "continue" in text and ("size" in text or "shape" in text or "len(" in text):
         return True
+    if "islice" in text or "//" in text or ("len(" in text and "/" in text):
+        return True
     return "test" in text and ("Subset" in text or "[:" in text)
 
 
@@ -269,6 +271,7 @@ class _Function:
                         self.tables[target.value] = table
                 if not guarded:
                     self._cut(target.value, value, line)
+                    self.subsets(value, line)
                 self._loader(value, target.value, side)
                 self._use(value, target.value)
             elif type(target) in (cst.Tuple, cst.List):
@@ -292,6 +295,8 @@ class _Function:
         elif type(small) is cst.Expr:
             self._loader(small.value, "", side)
         elif type(small) is cst.Return and small.value is not None:
+            if not guarded:
+                self.subsets(small.value, line)
             self._loader(small.value, "", side)
             self._use(small.value, "", returning=True)
             name = dotted(small.value)
@@ -332,13 +337,58 @@ class _Function:
             return
         if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
                 and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
-                and _literal_range(value.args[1].value):
+                and self.literal_size(value.args[1].value):
             self.cuts.append((value, shown or target, line))
         elif type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1:
             element = value.slice[0].slice
             if type(element) is cst.Slice and element.step is None and \
                     any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
                 self.cuts.append((value, shown or target, line))
+
+    def literal_size(self, expr) -> bool:
+        """Indices of a size fixed in the code: `range(1000)`, `np.arange(512)`, a permutation cut to a literal
+        length (`np.random.permutation(len(test_set))[:5000]`, `torch.randperm(n)[:100]`), `random.sample(ids,
+        500)`, also through one assignment in the function (`idx = ...; Subset(test_set, idx)`)."""
+        if type(expr) is cst.Name:
+            settings = self.settings.get(expr.value, ())
+            if len(settings) != 1 or type(settings[0].node) is not cst.Assign:
+                return False
+            expr = settings[0].node.value
+        if _literal_range(expr):
+            return True
+        if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple", "sorted") \
+                and expr.args:
+            return self.literal_size(expr.args[0].value)
+        if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Slice:
+            cut = expr.slice[0].slice
+            return cut.step is None and cut.lower is None and type(cut.upper) is cst.Integer
+        if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("sample", "choice"):
+            size = next((a.value for a in expr.args if a.keyword is not None and a.keyword.value in ("k", "size")),
+                        expr.args[1].value if len(expr.args) > 1 and expr.args[1].keyword is None else None)
+            return type(size) is cst.Integer
+        return False
+
+    def subsets(self, value, line) -> None:
+        """A test set cut where it is used rather than assigned: `return Subset(test_set, idx)`,
+        `DataLoader(test_set, sampler=SubsetRandomSampler(range(2000)))`."""
+        if self.cuts_in(line):
+            return
+        for inner in walk(value):
+            if type(inner) is not cst.Call or not inner.args:
+                continue
+            last = (dotted(inner.func) or "").rsplit(".", 1)[-1]
+            data = dotted(inner.args[0].value) or ""
+            if last == "Subset" and len(inner.args) > 1 and _test_data(data) and \
+                    self.literal_size(inner.args[1].value):
+                self.cuts.append((inner, f"Subset({data}, ...)", line))
+                return
+            if last == "DataLoader" and _test_data(data):
+                sampler = next((a.value for a in inner.args if a.keyword is not None and
+                                a.keyword.value in ("sampler", "batch_sampler")), None)
+                if type(sampler) is cst.Call and (dotted(sampler.func) or "").endswith("SubsetRandomSampler") and \
+                        sampler.args and self.literal_size(sampler.args[0].value):
+                    self.cuts.append((sampler, f"{data} through its sampler", line))
+                    return
 
     def _loader(self, value, name: str, side) -> None:
         splits = _split_comprehension(value)
@@ -496,35 +546,50 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
-def _stops_early(stmt, loop: cst.For) -> str | None:
-    """`if i >= 50: break` on the loop's `enumerate` index, with a literal bound: the bound, else None."""
+def _stops_early(stmt, loop: cst.For) -> tuple | None:
+    """`if i >= 50: break` on the loop's `enumerate` index (or an expression of it, `(i + 1) * bs > 5000`, or a
+    sample counter the loop adds to, `seen >= 2000`), with a literal bound: (the bound, the counter or ""), else
+    None."""
     if type(stmt) is not cst.If or stmt.orelse is not None:
         return None
     body = _body(stmt.body)
     if len(body) != 1 or type(body[0]) is not cst.SimpleStatementLine or type(body[0].body[0]) is not cst.Break:
         return None
     target = loop.target
-    if type(loop.iter) is not cst.Call or dotted(loop.iter.func) != "enumerate" or type(target) is not cst.Tuple \
-            or not target.elements or type(target.elements[0].value) is not cst.Name:
-        return None
-    index = target.elements[0].value.value
+    index = ""  # without `enumerate`, only a counter the loop adds to
+    if type(loop.iter) is cst.Call and dotted(loop.iter.func) == "enumerate" and type(target) is cst.Tuple \
+            and target.elements and type(target.elements[0].value) is cst.Name:
+        index = target.elements[0].value.value
     test = stmt.test
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
-    if type(left) is cst.Name and left.value == index and type(right) is cst.Integer and \
+    counters = {dotted(n.target) for n in walk(loop.body) if type(n) is cst.AugAssign and type(n.operator) is
+                cst.AddAssign and dotted(n.target)}  # `seen += labels.size(0)`: samples counted in the loop
+    if _counts(left, index, counters) and type(right) is cst.Integer and \
             op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
-        return right.value
-    if type(right) is cst.Name and right.value == index and type(left) is cst.Integer and \
+        return right.value, dotted(left) if dotted(left) in counters else ""
+    if _counts(right, index, counters) and type(left) is cst.Integer and \
             op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
-        return left.value
+        return left.value, dotted(right) if dotted(right) in counters else ""
     return None
 
 
-def _accumulates(loop: cst.For) -> bool:
-    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`)."""
+def _counts(expr, index: str, counters: set) -> bool:
+    """The loop's index, an expression of it (`(i + 1) * batch_size`), or a counter the loop adds to."""
+    if type(expr) is cst.Name and expr.value == index:
+        return True
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Multiply, cst.Add):
+        return any(type(n) is cst.Name and n.value == index for n in walk(expr))
+    name = dotted(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+    return bool(name) and name in counters
+
+
+def _accumulates(loop: cst.For, counter: str = "") -> bool:
+    """The loop adds up a metric (`correct += ...`, `metric.update(...)`, `losses.append(...)`), other than the
+    counter that bounds it (`shown += 1` of a loop that plots ten images)."""
     for node in walk(loop.body):
-        if type(node) is cst.AugAssign:
+        if type(node) is cst.AugAssign and not (counter and dotted(node.target) == counter):
             return True
         if type(node) is cst.Call and type(node.func) is cst.Attribute and \
                 node.func.attr.value in ("update", "append", "add_batch", "extend"):
@@ -594,9 +659,10 @@ def loader_facts(ctx) -> LoaderFacts:
         for node, target, line in f.cuts:
             if _commented(ctx, line):
                 continue
-            facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{target} = "
-                                                f"{_code(module, node)}`) with no option or note: the reported "
-                                                "metric covers only part of it"))
+            shown = f"{target} = {_code(module, node)}" if target.replace(".", "").replace("_", "").isalnum() \
+                else _code(module, node)
+            facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{shown}`) with no option "
+                                                "or note: the reported metric covers only part of it"))
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
@@ -770,7 +836,20 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
             iterable = next((dotted(n) for n in walk(loop.iter) if type(n) in (cst.Name, cst.Attribute) and
                              dotted(n) and role(dotted(n).rsplit(".", 1)[-1])), "")
         named = role(iterable.rsplit(".", 1)[-1]) if iterable else None
+        whole = _full_batches(f, loop) if named != "train" else None  # the data it batches says the role
+        if whole is not None and _accumulates(loop) and not _commented(ctx, loop):
+            facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop runs `{_code(ctx.module, whole[1])}` "
+                                                     f"full batches of `{whole[0]}`: the samples of the last "
+                                                     "incomplete batch are left out of the reported metric"))
+            continue
         if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
+            continue
+        limit = _islice_limit(loop.iter)
+        if named == "eval" and limit is not None and _accumulates(loop) and not _commented(ctx, loop):
+            facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop over `{iterable}` takes its first {limit} "
+                                                     "batches only (`islice`), a count written in the code with no "
+                                                     "option or note: the reported metric covers only part of the "
+                                                     "evaluation set"))
             continue
         for stmt in _body(loop.body):
             if _skips_partial(stmt):
@@ -778,10 +857,84 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
                 break
-            bound = _stops_early(stmt, loop)
-            if named == "eval" and bound is not None and _accumulates(loop) and not _commented(ctx, stmt):
+            stop = _stops_early(stmt, loop)
+            bound = stop[0] if stop is not None else None
+            if named == "eval" and bound is not None and _accumulates(loop, stop[1]) and not _commented(ctx, stmt):
                 facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
                                                     f"{_code(ctx.module, stmt.test)}: break`), at a batch count "
                                                     "written in the code with no option or note: the reported "
                                                     "metric covers only part of the evaluation set"))
                 break
+
+
+def _islice_limit(expr) -> str | None:
+    """`islice(test_loader, 50)` (also inside `enumerate(...)`, `tqdm(...)`): the literal count, else None."""
+    for node in walk(expr):
+        if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "islice" and \
+                len(node.args) == 2 and type(node.args[1].value) is cst.Integer and int(node.args[1].value.value) > 0:
+            return node.args[1].value.value
+    return None
+
+
+def _held_out_size(expr) -> str | None:
+    """`len(X_test)`, `X_test.shape[0]`, `test_x.size(0)`: the evaluation data it measures, else None."""
+    base = None
+    if type(expr) is cst.Call and dotted(expr.func) == "len" and len(expr.args) == 1:
+        base = expr.args[0].value
+    elif type(expr) is cst.Subscript and type(expr.value) is cst.Attribute and expr.value.attr.value == "shape":
+        base = expr.value.value
+    elif type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "size":
+        base = expr.func.value
+    name = dotted(base) if base is not None else None
+    if not name:
+        return None
+    last = name.rsplit(".", 1)[-1].lower()
+    if role(last) != "eval" or "loader" in last or "iter" in last:
+        return None
+    return name
+
+
+def _floor_count(expr) -> str | None:
+    """`len(X_test) // batch_size`, `int(len(X_test) / bs)`: the data whose remainder is dropped, else None."""
+    if type(expr) is cst.Call and dotted(expr.func) == "int" and len(expr.args) == 1:
+        inner = expr.args[0].value
+        if type(inner) is cst.BinaryOperation and type(inner.operator) is cst.Divide:
+            expr = inner
+        else:
+            return None
+    elif not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.FloorDivide):
+        return None
+    if type(expr.right) is cst.Integer and int(expr.right.value) <= 1:
+        return None
+    return _held_out_size(expr.left)
+
+
+def _full_batches(f: _Function, loop: cst.For) -> tuple | None:
+    """`for i in range(len(X_test) // batch_size):` (the count also through one assignment in the function), in a
+    function that does not train and takes no remainder (`%`) of that data: (data, count expression)."""
+    if f.trains:
+        return None
+    call = loop.iter
+    while type(call) is cst.Call and (dotted(call.func) or "").rsplit(".", 1)[-1] in ("tqdm", "enumerate", "trange") \
+            and call.args and (dotted(call.func) or "").rsplit(".", 1)[-1] != "trange":
+        call = call.args[0].value
+    if type(call) is not cst.Call or (dotted(call.func) or "").rsplit(".", 1)[-1] not in ("range", "trange") or \
+            len(call.args) != 1:
+        return None
+    count = call.args[0].value
+    expr = count
+    if type(count) is cst.Name:
+        settings = f.settings.get(count.value, ())
+        if len(settings) != 1 or type(settings[0].node) is not cst.Assign:
+            return None
+        expr = settings[0].node.value
+    data = _floor_count(expr)
+    if data is None:
+        return None
+    for node in walk(f.node):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Modulo and \
+                any(dotted(n) == data for n in walk(node.left) if type(n) in (cst.Name, cst.Attribute)):
+            return None  # the remainder is taken care of
+        if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "ceil":
+            return None
+    return data, expr
