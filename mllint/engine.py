@@ -95,26 +95,10 @@ def analyze_cached(
         keys[index] = cache.key(rel, content) if content is not None else None
     if keys_out is not None:
         keys_out.update((rel, keys[index]) for index, (_, _, rel) in enumerate(items))
-    missing = sum(1 for key in keys if key is None or not cache.has(key))
-    if warm is not None and missing:
-        warm.start(missing)  # some file will be analysed: let workers load libcst while the cache is read
-    with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
-        for index, (path, display, rel) in enumerate(items):
-            if keys[index] is not None:
-                hit = cache.get(keys[index], settings.project_modules, digest)
-                if hit is not None:
-                    relocate(hit, display)
-                    results[index] = hit
-                    continue
-            todo.append(index)
-    if todo:  # only runs that write entries can grow the cache: pruned now (while the workers load libcst),
-        # leaving room for the entries this run is about to write
-        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo) - 2)  # (and the
-        # run's kept result and project rules' findings, see _ProjectMemo)
+    absent = [index for index, key in enumerate(keys) if key is None or not cache.has(key)]
     stored: set[int] = set()
 
-    def store(position: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
-        index = todo[position]
+    def store(index: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
         result, probes = outcome
         results[index] = result
         stored.add(index)
@@ -122,11 +106,38 @@ def analyze_cached(
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
 
+    finish = None
+    if warm is not None and absent:  # the files not in the cache go to the workers now (libcst may still be
+        # loading there), and are analysed while the cache is read
+        warm.start(len(absent))
+        finish = workers.start_many([items[i] for i in absent], settings, jobs, warm=warm,
+                                    arrived=lambda position, outcome: store(absent[position], outcome))
+    pending = set(absent) if finish is not None else set()
+    with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
+        for index, (path, display, rel) in enumerate(items):
+            if index in pending:
+                continue
+            if keys[index] is not None:
+                hit = cache.get(keys[index], settings.project_modules, digest)
+                if hit is not None:
+                    relocate(hit, display)
+                    results[index] = hit
+                    continue
+            todo.append(index)
+    if todo or pending:  # only runs that write entries can grow the cache: pruned now (while the workers analyse),
+        # leaving room for the entries this run is about to write
+        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo) - len(pending) - 2)
+        # (and the run's kept result and project rules' findings, see _ProjectMemo)
     with _no_cyclic_gc():  # the same holds for results unpickled from the workers
-        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm, arrived=store)
+        if finish is not None:
+            for position, outcome in enumerate(finish()):
+                if absent[position] not in stored:
+                    store(absent[position], outcome)
+        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm,
+                                        arrived=lambda position, outcome: store(todo[position], outcome))
         for position, outcome in enumerate(outcomes):
             if todo[position] not in stored:
-                store(position, outcome)
+                store(todo[position], outcome)
     return results  # type: ignore[return-value]
 
 
