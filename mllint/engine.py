@@ -236,7 +236,8 @@ def run(
                 continue
             keys: dict[str, str | None] = {}
             results = analyze_cached(items, settings, jobs, cache, warm, keys)
-            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
+            project = Project(root, {r.rel: r for r in results},
+                              lambda root=root, aux=context.aux: _aux_facts(root, aux, extractors), cache,
                               config.family_options())
             memo = _ProjectMemo.load(cache, root, context, keys, project) \
                 if cache is not None and not substitutes and only is None else None

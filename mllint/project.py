@@ -70,13 +70,15 @@ class FileResult:
 
 
 class Project:
-    def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None,
+    def __init__(self, root: str, files: dict[str, FileResult], aux: "dict[str, Any] | Callable[[], dict] | None" = None,
                  cache: Any = None, options: FamilyOptions = FamilyOptions()) -> None:
         self.root = root
         self.options = options  # options(family) -> that family's configuration
         self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
         self.files = files  # rel -> result
-        self.aux = aux or {}  # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML)
+        # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML); or a function that reads
+        # them, called when a rule first asks (a run whose project rules are all kept reads none)
+        self._aux = aux
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
         self._units: dict[str, str] = {}
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -106,6 +108,14 @@ class Project:
     def aux_facts(self, name: str) -> dict[str, Any]:
         """What the aux extractor `name` read in each non-Python file (rel -> facts)."""
         return self.aux.get(name, {})
+
+    @property
+    def aux(self) -> dict[str, Any]:
+        if callable(self._aux):
+            self._aux = self._aux()
+        if self._aux is None:
+            self._aux = {}
+        return self._aux
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():
