@@ -11,7 +11,7 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 
 class _LazyLibcst(types.ModuleType):
@@ -42,7 +42,7 @@ from .config import Config
 from .core.paths import is_test_path
 from .findings import Finding, Loc
 from .settings import Settings  # noqa: F401 - re-exported for callers of run()
-from .project import FileResult, Project
+from .project import FileResult, Project, reading
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import AUX_EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
@@ -79,9 +79,10 @@ def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> C
 
 def analyze_cached(
     items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None,
-    warm: workers.WarmPool | None = None,
+    warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None,
 ) -> list[FileResult]:
-    """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache."""
+    """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache.
+    keys_out, if given, receives each file's cache key by relative path (None: not cacheable)."""
     if cache is None:
         with _no_cyclic_gc():
             return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
@@ -92,26 +93,12 @@ def analyze_cached(
     for index, (path, _, rel) in enumerate(items):
         content = content_hash(path, settings.max_file_size)
         keys[index] = cache.key(rel, content) if content is not None else None
-    missing = sum(1 for key in keys if key is None or not cache.has(key))
-    if warm is not None and missing:
-        warm.start(missing)  # some file will be analysed: let workers load libcst while the cache is read
-    with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
-        for index, (path, display, rel) in enumerate(items):
-            if keys[index] is not None:
-                hit = cache.get(keys[index], settings.project_modules, digest)
-                if hit is not None:
-                    relocate(hit, display)
-                    results[index] = hit
-                    continue
-            todo.append(index)
-    if todo:  # only runs that write entries can grow the cache: pruned now (while the workers load libcst),
-        # leaving room for the entries this run is about to write
-        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo) - 1)  # (and the
-        # run's kept result)
+    if keys_out is not None:
+        keys_out.update((rel, keys[index]) for index, (_, _, rel) in enumerate(items))
+    absent = [index for index, key in enumerate(keys) if key is None or not cache.has(key)]
     stored: set[int] = set()
 
-    def store(position: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
-        index = todo[position]
+    def store(index: int, outcome: workers.Outcome) -> None:  # written while later chunks are analysed
         result, probes = outcome
         results[index] = result
         stored.add(index)
@@ -119,11 +106,38 @@ def analyze_cached(
         if key is not None and probes is not None:
             cache.put(key, result, probes, digest)
 
+    finish = None
+    if warm is not None and absent:  # the files not in the cache go to the workers now (libcst may still be
+        # loading there), and are analysed while the cache is read
+        warm.start(len(absent))
+        finish = workers.start_many([items[i] for i in absent], settings, jobs, warm=warm,
+                                    arrived=lambda position, outcome: store(absent[position], outcome))
+    pending = set(absent) if finish is not None else set()
+    with _no_cyclic_gc(freeze=True):  # unpickling a project's facts allocates millions of objects: GC passes made it 7x slower
+        for index, (path, display, rel) in enumerate(items):
+            if index in pending:
+                continue
+            if keys[index] is not None:
+                hit = cache.get(keys[index], settings.project_modules, digest)
+                if hit is not None:
+                    relocate(hit, display)
+                    results[index] = hit
+                    continue
+            todo.append(index)
+    if todo or pending:  # only runs that write entries can grow the cache: pruned now (while the workers analyse),
+        # leaving room for the entries this run is about to write
+        cache.prune(keep=max(CACHE_MIN_ENTRIES, CACHE_ENTRIES_PER_FILE * len(items)) - len(todo) - len(pending) - 2)
+        # (and the run's kept result and project rules' findings, see _ProjectMemo)
     with _no_cyclic_gc():  # the same holds for results unpickled from the workers
-        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm, arrived=store)
+        if finish is not None:
+            for position, outcome in enumerate(finish()):
+                if absent[position] not in stored:
+                    store(absent[position], outcome)
+        outcomes = workers.analyze_many([items[i] for i in todo], settings, jobs, warm=warm,
+                                        arrived=lambda position, outcome: store(todo[position], outcome))
         for position, outcome in enumerate(outcomes):
             if todo[position] not in stored:
-                store(position, outcome)
+                store(todo[position], outcome)
     return results  # type: ignore[return-value]
 
 
@@ -220,9 +234,13 @@ def run(
                 outcome.files += len(linted)
                 outcome.scanned.extend(linted)
                 continue
-            results = analyze_cached(items, settings, jobs, cache, warm)
-            project = Project(root, {r.rel: r for r in results}, _aux_facts(root, context.aux, extractors), cache,
+            keys: dict[str, str | None] = {}
+            results = analyze_cached(items, settings, jobs, cache, warm, keys)
+            project = Project(root, {r.rel: r for r in results},
+                              lambda root=root, aux=context.aux: _aux_facts(root, aux, extractors), cache,
                               config.family_options())
+            memo = _ProjectMemo.load(cache, root, context, keys, project) \
+                if cache is not None and not substitutes and only is None else None
             linted = {r.display for r in results if _abs(r, root) in report_set}
             reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             root_findings: list[Finding] = []
@@ -233,9 +251,16 @@ def run(
                     root_suppressions[result.display] = result.suppressions
             complete = True
             for code in chosen:
-                project_findings = _check_project(rules[code], project)
+                project_findings = memo.findings(rules[code]) if memo is not None else None
+                if project_findings is None:
+                    with reading() as reads:
+                        project_findings = _check_project(rules[code], project)
+                    if memo is not None and project_findings is not None:
+                        memo.ran(rules[code], reads, project_findings)
                 complete = complete and project_findings is not None
                 root_findings.extend(f for f in project_findings or () if f.loc.path in reported)
+            if memo is not None and not any(f.code in _TRANSIENT for r in results for f in r.findings):
+                memo.save()
             if replay is not None and complete and not any(f.code in _TRANSIENT for f in root_findings):
                 cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted)))
             findings.extend(root_findings)
@@ -340,6 +365,115 @@ def _replay_key(cache: Cache | None, root: str, context: discovery.Discovered, s
     for path, size, mtime in sorted(context.stamps):
         digest.update(f"f\0{path}\0{size}\0{mtime}\0".encode())
     return "run:" + digest.hexdigest()
+
+
+class _ProjectMemo:
+    """Project rules' findings kept from the last run on this project, each with what it read: the facts of its
+    extractors (and `imports`, which name resolution reads) in every file, and the files it opened or listed
+    (`project.reading`). A rule whose inputs are unchanged is not run again: its kept findings stand. Files whose
+    cache key (content, path, settings, mllint's code) is unchanged have unchanged facts; the facts of the changed
+    files are compared with those of their previous entries, by value. The set of files, the working folder and
+    every non-Python file discovery reached (configs, READMEs, launch scripts) must be unchanged as well. Only
+    mllint's own rules are kept (a plugin may read anything)."""
+
+    NAME = "project-rules"
+
+    def __init__(self, cache: Cache, root: str, base: str, keys: dict[str, str | None], project: Project,
+                 kept: dict | None) -> None:
+        self.cache, self.root, self.base, self.keys, self.project = cache, root, base, keys, project
+        self.kept = kept if kept is not None and kept.get("base") == base else None
+        self.rules: dict[str, tuple] = {}
+        self._changed: list[tuple[FileResult, FileResult | None]] | None = None
+
+    @classmethod
+    def load(cls, cache: Cache, root: str, context: discovery.Discovered, keys: dict[str, str | None],
+             project: Project) -> "_ProjectMemo":
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(f"{os.getcwd()}\0{root}\0".encode())
+        for rel in sorted(keys):
+            digest.update(f"s\0{rel}\0".encode())
+        for path, size, mtime in sorted(context.stamps):
+            if not path.endswith((".py", ".ipynb")):
+                digest.update(f"f\0{path}\0{size}\0{mtime}\0".encode())
+        kept = cache.load_value(cls.NAME, root)
+        return cls(cache, root, digest.hexdigest(), keys, project, kept if isinstance(kept, dict) else None)
+
+    def _changed_files(self) -> list[tuple[FileResult, FileResult | None]]:
+        """(now, before) for each file whose cache key changed since the kept run (before: None if unknown)."""
+        if self._changed is None:
+            self._changed = []
+            old_keys = self.kept["keys"]
+            for rel, key in self.keys.items():
+                old = old_keys.get(rel)
+                if key is not None and key == old:
+                    continue
+                entry = self.cache._read(old) if old is not None else None
+                before = getattr(entry, "result", None)
+                if before is not None:
+                    relocate(before, self.project.files[rel].display)
+                self._changed.append((self.project.files[rel], before))
+        return self._changed
+
+    def findings(self, rule: type[Rule]) -> list[Finding] | None:
+        """The rule's kept findings, if nothing it read changed."""
+        if self.kept is None or not rule.__module__.startswith("mllint."):
+            return None
+        found = self.kept["rules"].get(rule.code)
+        if found is None:
+            return None
+        needs, stamps, findings = found
+        if needs != _inputs(rule) or any(_stamp(path) != stamp for path, stamp in stamps):
+            return None
+        for now, before in self._changed_files():
+            if before is None or (now.parsed, now.is_test) != (before.parsed, before.is_test):
+                return None
+            if not all(_same(now.facts.get(name), before.facts.get(name)) for name in needs):
+                return None
+        self.rules[rule.code] = found
+        return findings
+
+    def ran(self, rule: type[Rule], reads: set, findings: list[Finding]) -> None:
+        if not rule.__module__.startswith("mllint."):
+            return
+        folder = os.path.abspath(self.cache.folder) + os.sep
+        paths = sorted((p for p in reads if not (isinstance(p, str) and os.path.abspath(p).startswith(folder))),
+                       key=repr)
+        self.rules[rule.code] = (_inputs(rule), [(path, _stamp(path)) for path in paths], findings)
+
+    def save(self) -> None:
+        self.cache.save_value(self.NAME, self.root, {"base": self.base, "keys": self.keys, "rules": self.rules})
+
+
+def _inputs(rule: type[Rule]) -> tuple[str, ...]:
+    return tuple(sorted({*rule.needs, "imports"}))
+
+
+def _stamp(path: Any) -> Any:
+    """What a project rule read, as it stands now: a file's size and modification time, a folder's listing."""
+    try:
+        if isinstance(path, tuple):
+            return sorted(os.listdir(path[1]))
+        stat = os.stat(path)
+        return (stat.st_size, stat.st_mtime_ns)
+    except (OSError, ValueError):
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal facts, by value: containers item by item, objects without their own `__eq__` (sealed facts) by their
+    attributes. Anything else is compared with `==`: a false negative only costs a rule's re-run."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(v, b[k]) for k, v in a.items())
+    if type(a).__eq__ is object.__eq__ and hasattr(a, "__dict__"):
+        return _same(vars(a), vars(b))
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _check_project(rule: type[Rule], project: Project) -> list[Finding] | None:

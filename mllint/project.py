@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -16,6 +18,41 @@ UNIT_MARKERS = (
     "pyproject.toml", "setup.py", "setup.cfg", "mllint.toml", ".git", "requirements.txt",
     "environment.yml", "README.md", "README.rst", "README.txt", "README",
 )
+
+
+_READS: list[set] = []  # while a project rule runs: the files it opened and the folders it listed (see reading)
+_HOOKED = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _READS:
+        return
+    if event == "open":
+        path = args[0]
+        if isinstance(path, str) and not path.endswith(".pyc"):
+            _READS[-1].add(path)
+    elif event in ("os.listdir", "os.scandir"):
+        path = args[0]
+        if path is None or isinstance(path, str):
+            _READS[-1].add(("dir", os.path.abspath(path or ".")))
+
+
+@contextmanager
+def reading() -> Iterator[set]:
+    """Record what the code run inside opens or lists (an audit hook, Python >= 3.8): a project rule's result
+    depends on its facts and on these files, and is kept with them (engine._ProjectMemo)."""
+    global _HOOKED
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED = True
+    reads: set = set()
+    _READS.append(reads)
+    try:
+        yield reads
+    finally:
+        _READS.pop()
+        if _READS:
+            _READS[-1].update(reads)
 
 
 @dataclass
@@ -33,22 +70,30 @@ class FileResult:
 
 
 class Project:
-    def __init__(self, root: str, files: dict[str, FileResult], aux: dict[str, Any] | None = None,
+    def __init__(self, root: str, files: dict[str, FileResult], aux: "dict[str, Any] | Callable[[], dict] | None" = None,
                  cache: Any = None, options: FamilyOptions = FamilyOptions()) -> None:
         self.root = root
         self.options = options  # options(family) -> that family's configuration
         self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
         self.files = files  # rel -> result
-        self.aux = aux or {}  # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML)
+        # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML); or a function that reads
+        # them, called when a rule first asks (a run whose project rules are all kept reads none)
+        self._aux = aux
         self.modules = {module_dotted_name(rel): rel for rel in files if rel.endswith((".py", ".ipynb"))}
         self._units: dict[str, str] = {}
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._shared: dict[str, Any] = {}
+        self._shared_reads: dict[str, set] = {}
 
     def shared(self, key: str, compute: "Callable[[Project], Any]") -> Any:
-        """An analysis that several rules of a family need, computed once per project."""
+        """An analysis that several rules of a family need, computed once per project (what it read counts as
+        read by every rule that asks for it)."""
         if key not in self._shared:
-            self._shared[key] = compute(self)
+            with reading() as reads:
+                self._shared[key] = compute(self)
+            self._shared_reads[key] = reads
+        elif _READS:
+            _READS[-1].update(self._shared_reads.get(key, ()))
         return self._shared[key]
 
     def recall(self, name: str) -> Any | None:
@@ -63,6 +108,14 @@ class Project:
     def aux_facts(self, name: str) -> dict[str, Any]:
         """What the aux extractor `name` read in each non-Python file (rel -> facts)."""
         return self.aux.get(name, {})
+
+    @property
+    def aux(self) -> dict[str, Any]:
+        if callable(self._aux):
+            self._aux = self._aux()
+        if self._aux is None:
+            self._aux = {}
+        return self._aux
 
     def facts(self, name: str) -> Iterator[tuple[FileResult, Any]]:
         for result in self.files.values():

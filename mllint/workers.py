@@ -196,6 +196,7 @@ def _load_libcst() -> None:
     import libcst
 
     libcst.parse_module  # noqa: B018 - touching an attribute loads the real module (see engine._LazyLibcst)
+    from . import pipeline  # noqa: F401 - and the per-file pipeline, before the first file arrives
 
 
 class WarmPool:
@@ -251,25 +252,54 @@ def analyze_many(
 ) -> list[Outcome]:
     """Outcomes in the order of items. `arrived(index, outcome)` is called for outcomes that come back from
     the pool while other chunks are still being analysed (so that the caller can store them meanwhile)."""
+    return start_many(items, settings, jobs, timeout, warm, arrived)()
+
+
+def start_many(
+    items: list[Item], settings: "Settings", jobs: int, timeout: float = FILE_TIMEOUT, warm: WarmPool | None = None,
+    arrived: Callable[[int, Outcome], None] | None = None,
+) -> Callable[[], list[Outcome]]:
+    """Like analyze_many, in two steps: the files are sent to the warm pool's workers now, and the function
+    returned waits for their outcomes (the caller reads the cache meanwhile). Without a warm pool ready for
+    them, nothing starts before that function is called."""
     if not items:
-        return []
+        return lambda: []
     sizes = [_size(path) for path, _, _ in items]
     executor = warm.take(len(items)) if warm is not None else None
     if executor is not None and warm.size < min(jobs, len(items)) and sum(sizes) >= POOL_MIN_BYTES:
         executor = None  # started for fewer files than turned out changed: a full pool is faster
-    if executor is None and (jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES):
-        return _analyze_chunk(items, settings, timeout)
-    from concurrent.futures.process import BrokenProcessPool
-
+    if executor is None:
+        if jobs <= 1 or len(items) < 2 or sum(sizes) < POOL_MIN_BYTES:
+            return lambda: _analyze_chunk(items, settings, timeout)
+        return lambda: _collect(items, settings, jobs, timeout, warm, arrived, sizes, None)
     chunks = _chunks(items, sizes, jobs)
-    outcomes: list[Outcome | None] = [None] * len(items)
-    retry: list[int] = []
-    own = executor is None
-    if own:
-        executor = _pool(min(jobs, len(chunks)))
     try:
         futures = [(chunk, executor.submit(_analyze_chunk_in_worker, [items[i] for i in chunk], settings, timeout))
                    for chunk in chunks]
+    except BaseException:
+        warm.kill()
+        raise
+    return lambda: _collect(items, settings, jobs, timeout, warm, arrived, sizes, futures)
+
+
+def _collect(
+    items: list[Item], settings: "Settings", jobs: int, timeout: float, warm: WarmPool | None,
+    arrived: Callable[[int, Outcome], None] | None, sizes: list[int], futures: list | None,
+) -> list[Outcome]:
+    """The outcomes of files sent to the warm pool (futures), or, without futures, of files analysed in a pool
+    of their own; files of a chunk whose worker died are retried alone."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    outcomes: list[Outcome | None] = [None] * len(items)
+    retry: list[int] = []
+    own = futures is None
+    executor = None
+    try:
+        if own:
+            chunks = _chunks(items, sizes, jobs)
+            executor = _pool(min(jobs, len(chunks)))
+            futures = [(chunk, executor.submit(_analyze_chunk_in_worker, [items[i] for i in chunk], settings,
+                                               timeout)) for chunk in chunks]
         for chunk, future in futures:
             try:
                 for index, outcome in zip(chunk, future.result()):
@@ -282,7 +312,8 @@ def analyze_many(
         if isinstance(exc, KeyboardInterrupt):
             stop_on_interrupt()
         if own:
-            kill_pool(executor)
+            if executor is not None:
+                kill_pool(executor)
         else:
             warm.kill()
         raise
