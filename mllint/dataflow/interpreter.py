@@ -284,7 +284,8 @@ class Interpreter:
     def block(self, stmts, env: Env) -> None:
         outer = self.env
         for stmt in stmts:
-            handler = _STATEMENTS.get(type(stmt).__name__)
+            kind = type(stmt)
+            handler = _STATEMENT_TYPES[kind] if kind in _STATEMENT_TYPES else _by_type(_STATEMENT_TYPES, _STATEMENTS, kind)
             if handler is not None:
                 self.env = env
                 handler(self, stmt, env)
@@ -303,7 +304,8 @@ class Interpreter:
 
     def simple_line(self, stmt: cst.SimpleStatementLine, env: Env) -> None:
         for small in stmt.body:
-            handler = _SMALL.get(type(small).__name__)
+            kind = type(small)
+            handler = _SMALL_TYPES[kind] if kind in _SMALL_TYPES else _by_type(_SMALL_TYPES, _SMALL, kind)
             if handler is not None:
                 handler(self, small, env)
 
@@ -564,7 +566,8 @@ class Interpreter:
 
     # --- expressions --------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:
-        handler = _EXPRESSIONS.get(type(node).__name__)
+        kind = type(node)
+        handler = _EXPRESSION_TYPES[kind] if kind in _EXPRESSION_TYPES else _by_type(_EXPRESSION_TYPES, _EXPRESSIONS, kind)
         return handler(self, node, env) if handler is not None else CLEAN
 
     def string_expr(self, node, env: Env) -> Val:
@@ -745,10 +748,11 @@ class Interpreter:
         receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
         args = [(position, self.expr(arg.value, env), arg) for position, arg in arg_keys(node)]
         short = callee_name(func)
-        qualified = self.ctx.names.callee(node) or dotted(func) or ""
+        imported = self.ctx.names.qualify(func)  # names.callee(node)
+        qualified = imported or dotted(func) or ""
         if short == "add_argument" or short.startswith("DEFINE_"):
             self._option(node)
-        site = self._project_callee(func, receiver, qualified, short)
+        site = self._project_callee(func, receiver, imported, short)
         dynamic = D.callee_value(self, func, env) if site is None and type(func) is not cst.Attribute else None
         if dynamic is not None:  # a callee looked up at run time that may be project code (dispatch.py)
             site = (D.DISPATCH, 0)
@@ -790,20 +794,22 @@ class Interpreter:
                 and option.constant is not None:
             self.options[option.dest] = option.constant
 
-    def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
-        """(callee as written for the project index, self offset) when the call may run project code."""
-        if isinstance(func, cst.Name):
+    def _project_callee(self, func, receiver: Val, imported: str | None, short: str) -> tuple[str, int] | None:
+        """(callee as written for the project index, self offset) when the call may run project code.
+        imported: the callee qualified through the imports (names.qualify), None when its root is not imported."""
+        kind = type(func)
+        if kind is cst.Name:
             local = self.frame.local_functions.get(func.value)
             if local is not None:
                 return local, 0
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
-                func.value.value == self.frame.self_name and self.frame.cls:
-            return f"{self.module}.{self.frame.cls}.{short}", 1
-        if isinstance(func, cst.Attribute) and receiver.cls:
-            return f"{receiver.cls}.{short}", 1
-        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified) \
-                and qualified not in L.LIBRARY_APIS:
-            return qualified, 0
+        elif kind is cst.Attribute:
+            frame = self.frame
+            if type(func.value) is cst.Name and func.value.value == frame.self_name and frame.cls:
+                return f"{self.module}.{frame.cls}.{short}", 1
+            if receiver.cls:
+                return f"{receiver.cls}.{short}", 1
+        if imported and self.ctx.is_project_name(imported) and imported not in L.LIBRARY_APIS:
+            return imported, 0
         return None
 
     def library_result(self, call: Call) -> Val:
@@ -841,6 +847,8 @@ class Interpreter:
                 result = union(result, receiver)
             return replace(result, const=None) if result.const is not None else result  # data, not the path
         ctor = short if short[:1].isupper() else None
+        if not receiver.tainted() and not any(v.tainted() for v in values):  # nothing to carry
+            return Val(ctor=ctor) if ctor else CLEAN
         # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
         carried = [v for p, v, _ in call.args if not (isinstance(p, str) and L.CONFIG_KEYWORD.search(p))]
         result = derive(union(receiver, *carried))
@@ -922,3 +930,12 @@ _EXPRESSIONS: dict[str, Callable] = {
     "NamedExpr": Interpreter.named_expr, "Await": Interpreter.inner_expr, "StarredElement": Interpreter.inner_expr,
     "FormattedString": Interpreter.fstring,
 }
+# the same tables by node class, filled on first sight of each class (a class's name is read once)
+_STATEMENT_TYPES: dict[type, Callable | None] = {}
+_SMALL_TYPES: dict[type, Callable | None] = {}
+_EXPRESSION_TYPES: dict[type, Callable | None] = {}
+
+
+def _by_type(table: dict, by_name: dict, kind: type) -> Callable | None:
+    handler = table[kind] = by_name.get(kind.__name__)
+    return handler

@@ -377,13 +377,15 @@ class LeakDomain(Domain):
                 return
 
     def _backward(self, flow: Interpreter, call: Call) -> bool:
-        if call.short in ("backward", "manual_backward") and not self._trains(flow, call.frame):
+        if call.short not in ("backward", "manual_backward"):
+            return False
+        if not self._trains(flow, call.frame):
             return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
             return True
         values = call.values
-        if call.short in ("backward", "manual_backward") and any(v.tainted() for v in values.values()):
+        if any(v.tainted() for v in values.values()):
             self.sink(flow, LEAK_TRAIN, call.node, union(*values.values()), f"the loss of `{call.short}()`",
                       site=call.library_site)
             return True
@@ -493,8 +495,10 @@ class LeakDomain(Domain):
         return True
 
     def _plateau(self, flow: Interpreter, call: Call) -> bool:
+        if call.short != "step":
+            return False
         first = call.values.get(0)
-        if call.short == "step" and call.is_method and first is not None and first.tainted() and (
+        if call.is_method and first is not None and first.tainted() and (
                 P.SCHEDULER_NAME.search(receiver_name(call.node.func)) or "Plateau" in (call.receiver.ctor or "")):
             self.sink(flow, LEAK_SELECT, call.node, first, "drives a learning-rate schedule (`ReduceLROnPlateau`)",
                       site=call.library_site)
@@ -502,6 +506,8 @@ class LeakDomain(Domain):
         return False
 
     def _early_stopping(self, flow: Interpreter, call: Call) -> bool:
+        if not call.args:  # no argument: nothing tainted drives it
+            return False
         values = call.values
         if (_early_stop_name(call.short) or _early_stop_name(receiver_name(call.node.func)) or
                 "EarlyStopping" in (call.receiver.ctor or "")) and any(v.tainted() for v in values.values()):
