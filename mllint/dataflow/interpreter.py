@@ -30,7 +30,6 @@ from .terms import (CLEAN, NO_TAGS, AttrTerm, CondTerm, CallSite, FlowFacts, Fun
 from ..core.names import dotted
 from ..core.origins import OptionKind, option_of_call
 from ..core.syntax import arg_keys, body_of, callee_name, const, literal, literal_strings, module_level_names, slice_key, string
-from ..core.values import str_value
 
 Env = dict  # variable name (or "self.attr") -> Val
 
@@ -187,6 +186,7 @@ class Interpreter:
         self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
         self._call_nodes: list[tuple[str, cst.Call]] = []
+        self._slice_keys: dict[int, object] = {}  # id(Subscript) -> slice_key (a loop's second pass, hooks)
 
     def run(self) -> FlowFacts:
         self.domain.start(self)
@@ -621,7 +621,7 @@ class Interpreter:
             if isinstance(element, cst.DictElement):
                 value = self.expr(element.value, env)
                 self.expr(element.key, env)
-                key = str_value(element.key)
+                key = string(element.key)  # str_value without literal_eval for a plain literal
                 if key is not None:
                     fields.append((key, value))
                 else:
@@ -721,7 +721,8 @@ class Interpreter:
 
     def key(self, node: cst.Subscript, env: Env) -> object:
         """The literal key of a subscript, or the literal a name in it is bound to (`data[k]`, k = "test")."""
-        key = slice_key(node)
+        keys = self._slice_keys
+        key = keys[id(node)] if id(node) in keys else keys.setdefault(id(node), slice_key(node))
         if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) \
                 and isinstance(node.slice[0].slice.value, cst.Name):
             bound = env.get(node.slice[0].slice.value.value)
@@ -896,7 +897,7 @@ def _falsy(expr: cst.BaseExpression) -> bool:
 
 
 def _taint(env: Env) -> dict:
-    return {name: value.flat() for name, value in env.items() if value.tainted()}
+    return {name: terms for name, value in env.items() if (terms := value.flat())}  # value.tainted(), flat once
 
 
 def merge_into(env: Env, other: Env) -> None:

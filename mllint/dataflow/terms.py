@@ -197,7 +197,10 @@ def derive(val: Val) -> Val:
     terms = val.flat()
     if not terms:
         return CLEAN
-    return Val(frozenset(map(_derived, terms)))
+    for term in terms:
+        if term.raw:
+            return Val(frozenset(map(_derived, terms)))
+    return Val(terms)  # already derived: the same terms
 
 
 def _extend(val: Val, step: Any) -> Val:

@@ -31,6 +31,7 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
 _DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
+_HANDLES_DATA_WORDS = ("DataLoader", "Dataset", "dataset", "_loader", "train_test_split", "read_csv", ".fit(", "Trainer(")
 _VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|vali|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
                               re.IGNORECASE)
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
@@ -47,16 +48,21 @@ class LeakDomain(Domain):
         self._steps: dict[str, bool] = {}
 
     def start(self, flow: Interpreter) -> None:
+        # each pattern searched only where a substring it needs is in the text (most modules have none)
         text = flow.ctx.text
-        self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
-        self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))}
-        flow.facts.notes["monitors"] = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
+        self.load_best = "EarlyStoppingCallback" in text or "load_best_model_at_end" in text and \
+            bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
+        self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))} \
+            if ".optimize(" in text else {"objective"}
+        flow.facts.notes["monitors"] = "monitor" in text and ("ModelCheckpoint(" in text or "EarlyStopping(" in text) \
+            and bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
         names = config_names(text)
         if names:
             flow.facts.notes["config_names"] = names
 
     def wants_hops(self, flow: Interpreter) -> bool:
-        return bool(_HANDLES_DATA.search(flow.ctx.text))
+        text = flow.ctx.text  # _HANDLES_DATA.search(text), its literal alternatives as substring tests first
+        return any(word in text for word in _HANDLES_DATA_WORDS) or "oader" in text and bool(_HANDLES_DATA.search(text))
 
     def sink(self, flow: Interpreter, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
              site: str = ""):
@@ -129,7 +135,7 @@ class LeakDomain(Domain):
         if not value.tainted() or flow.ctx.is_test:
             return
         name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
-        if not name or not P.BEST_NAME.search(name):
+        if not name or not _best_name(name):
             return
         if isinstance(source, cst.IfExp) and isinstance(source.test, cst.Comparison):
             source = source.test
@@ -276,7 +282,11 @@ class LeakDomain(Domain):
         short, node = call.short, call.node
         data_like = P.dataset_like(short) or not short and _dynamic_data(node.func)
         given_data = call.project and _given_data(call)
-        for position, value, arg in call.args:
+        args = call.args
+        if not data_like and short not in P.CONFIG_CONSUMERS and short not in ("join", "Path", "open"):
+            # every branch below needs a data-like callee, a config consumer or a path call, except `split=`
+            args = [a for a in args if a[0] == "split"]
+        for position, value, arg in args:
             if position in P.TRAIN_KEYWORDS and data_like and not given_data:
                 term = self._split_term(flow, call, arg.value, value, f"{_label(flow, call)}({position}=False)", "false",
                                         position, marks)
@@ -515,6 +525,11 @@ class LeakDomain(Domain):
                       site=call.library_site)
             return True
         return False
+
+
+@lru_cache(maxsize=4096)
+def _best_name(name: str) -> bool:
+    return bool(P.BEST_NAME.search(name))
 
 
 @lru_cache(maxsize=4096)
