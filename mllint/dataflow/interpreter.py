@@ -26,7 +26,7 @@ from ..context import ModuleContext
 from . import dispatch as D
 from . import library as L
 from .terms import (CLEAN, NO_TAGS, AttrTerm, CondTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
-                   Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
+                   Source, SourceTerm, Term, Val, derive, derived_union, index, is_empty, iterate, terms_val, union)
 from ..core.names import dotted
 from ..core.origins import OptionKind, option_of_call
 from ..core.syntax import arg_keys, body_of, callee_name, const, literal, literal_strings, module_level_names, slice_key, string
@@ -581,7 +581,7 @@ class Interpreter:
         created = self.domain.operation(self, node)
         if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
             return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
-        result = union(left, right) if not (left.tainted() and right.tainted()) else derive(union(left, right))
+        result = union(left, right) if not (left.tainted() and right.tainted()) else derived_union(left, right)
         if not (literal(node.left) or literal(node.right) or isinstance(node.operator, cst.Add)):
             result = derive(result)
         return union(result, terms_val({created})) if created else result
@@ -593,11 +593,11 @@ class Interpreter:
         return derive(inner) if not isinstance(node.operator, cst.Minus) else inner
 
     def boolean(self, node: cst.BooleanOperation, env: Env) -> Val:
-        return derive(union(self.expr(node.left, env), self.expr(node.right, env)))
+        return derived_union(self.expr(node.left, env), self.expr(node.right, env))
 
     def comparison(self, node: cst.Comparison, env: Env) -> Val:
         vals = [self.expr(node.left, env)] + [self.expr(c.comparator, env) for c in node.comparisons]
-        return derive(union(*vals))
+        return derived_union(*vals)
 
     def if_expr(self, node: cst.IfExp, env: Env) -> Val:
         test = self.expr(node.test, env)
@@ -852,7 +852,7 @@ class Interpreter:
             return Val(ctor=ctor) if ctor else CLEAN
         # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
         carried = [v for p, v, _ in call.args if not (isinstance(p, str) and L.CONFIG_KEYWORD.search(p))]
-        result = derive(union(receiver, *carried))
+        result = derived_union(receiver, *carried)
         return Val(result.terms, ctor=ctor) if ctor else result
 
     def _mutate(self, call: Call) -> None:

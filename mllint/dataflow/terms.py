@@ -203,6 +203,44 @@ def derive(val: Val) -> Val:
     return Val(terms)  # already derived: the same terms
 
 
+def derived_union(*vals: Val) -> Val:
+    """derive(union(*vals)) without building the union: every flat term of the values, derived. (The union of
+    values keeps their flat terms, except where one value holds both parts and elem: then the union is built.)"""
+    terms: frozenset = NO_TAGS
+    for v in vals:
+        flat = _union_flat(v)
+        if flat is None:
+            return derive(union(*vals))
+        if flat:
+            terms = terms | flat if terms else flat
+    return derive(Val(terms)) if terms else CLEAN
+
+
+def _union_flat(v: Val) -> frozenset | None:
+    """v.flat(), or None when v (or a value inside it) has both parts and elem."""
+    if v.parts is None and v.fields is None and v.elem is None:
+        return v.terms
+    if v.parts is not None and v.elem is not None:
+        return None
+    out = set(v.terms)
+    for part in v.parts or ():
+        flat = _union_flat(part)
+        if flat is None:
+            return None
+        out |= flat
+    for _, value in v.fields or ():
+        flat = _union_flat(value)
+        if flat is None:
+            return None
+        out |= flat
+    if v.elem is not None:
+        flat = _union_flat(v.elem)
+        if flat is None:
+            return None
+        out |= flat
+    return frozenset(out)
+
+
 def _extend(val: Val, step: Any) -> Val:
     terms = val.flat()
     if not terms:
