@@ -134,13 +134,13 @@ class LeakDomain(Domain):
         something else (`if args.local_rank in [-1, 0]:`) hides nothing."""
         if not value.tainted() or flow.ctx.is_test:
             return
-        name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
+        name = target.value if type(target) is cst.Name else target.attr.value if type(target) is cst.Attribute else ""
         if not name or not _best_name(name):
             return
-        if isinstance(source, cst.IfExp) and isinstance(source.test, cst.Comparison):
+        if type(source) is cst.IfExp and type(source.test) is cst.Comparison:
             source = source.test
-        if isinstance(source, cst.Comparison) or (
-                isinstance(source, cst.Call) and _BEST_CALL.search(dotted(source.func) or "")):
+        if type(source) is cst.Comparison or (
+                type(source) is cst.Call and _BEST_CALL.search(dotted(source.func) or "")):
             self.sink(flow, LEAK_SELECT, source, value, f"sets `{name}`: the best score is chosen on it")
 
     def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
@@ -158,7 +158,7 @@ class LeakDomain(Domain):
             return value
         if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
             return value
-        if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or decided(source):
+        if type(source) not in (cst.Call, cst.Subscript, cst.Attribute, cst.Name) or decided(source):
             return value
         return union(value, terms_val({flow.source(node, f"`{name}` (named as held-out data)")}))
 
@@ -186,14 +186,14 @@ class LeakDomain(Domain):
         return union(value, terms_val({src}))
 
     def unpacked(self, flow: Interpreter, value: Val, elements: list) -> Val:
-        if any(isinstance(e, cst.Name) and e.value == "_" for e in elements):
+        if any(type(e) is cst.Name and e.value == "_" for e in elements):
             return tag(value, UNLABELLED)  # inputs without labels: unlabelled target data
         return value
 
     # --- expressions ------------------------------------------------------------------------------
     def operation(self, flow: Interpreter, node: cst.BinaryOperation) -> Term | None:
         """`root / "test"` with pathlib."""
-        if not isinstance(node.operator, cst.Divide):
+        if type(node.operator) is not cst.Divide:
             return None
         for operand in (node.left, node.right):
             text = text_of(operand)
@@ -220,7 +220,7 @@ class LeakDomain(Domain):
         when a caller passes a held-out name (`train_and_eval(..., metric="test")`), a conditional source decided
         at the call sites like a split argument; the other entries are read as they are."""
         held = [name for name, _ in owner.fields if isinstance(name, str) and is_held_out_split(name, self.splits)]
-        if not held or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        if not held or len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
             return None
         expr = node.slice[0].slice.value
         chooser = flow.expr(expr, flow.env)
@@ -240,7 +240,7 @@ class LeakDomain(Domain):
     def _train_test_split(self, flow: Interpreter, call: Call) -> Val:
         """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
         What is carved from a known training split is a validation split, not held-out data."""
-        method = isinstance(call.node.func, cst.Attribute) and flow.ctx.names.qualify(call.node.func) is None
+        method = type(call.node.func) is cst.Attribute and flow.ctx.names.qualify(call.node.func) is None
         self._split_after_fit(flow, call, method)
         arrays = [call.receiver] if method else [v for p, v, _ in call.args if isinstance(p, int)] or [CLEAN]
         carved = all(TRAIN in a.marks for a in arrays)
@@ -302,15 +302,15 @@ class LeakDomain(Domain):
                 found.add(flow.source(node, f"{_label(flow, call)}({value.const!r})"))
             if value.const is None and (data_like or short in P.CONFIG_CONSUMERS) and \
                     not (isinstance(position, str) and L.CONFIG_KEYWORD.search(position)) and \
-                    not isinstance(arg.value, cst.Name):
+                    type(arg.value) is not cst.Name:
                 mode = "false" if position in P.TRAIN_KEYWORDS else "split" if position in P.SPLIT_KEYWORDS else "data"
                 found |= self._config_value(flow, arg.value, CLEAN, mode, call.env).terms
             text = text_of(arg.value) if isinstance(position, int) or position in (
                 "root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
             option = False
-            if text is None and isinstance(value.const, str) and isinstance(arg.value, (cst.Name, cst.Attribute)):
+            if text is None and isinstance(value.const, str) and type(arg.value) in (cst.Name, cst.Attribute):
                 text = value.const  # a variable or an option's default (`args.val_dir`, default "data/test")
-                option = isinstance(arg.value, cst.Attribute)
+                option = type(arg.value) is cst.Attribute
             if text and (data_like or short in ("join", "Path", "open")) and \
                     P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
                 shown = f" (`{flow.ctx.module.code_for_node(arg.value)}`)" if option else ""
@@ -338,14 +338,14 @@ class LeakDomain(Domain):
         written = written if len(written) <= 40 else written[:37] + "..."
         predicate: tuple = (mode, None)
         operand = expr
-        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and mode == "false":
+        if type(expr) is cst.Comparison and len(expr.comparisons) == 1 and mode == "false":
             literal = str_value(expr.comparisons[0].comparator)
             op = expr.comparisons[0].operator
-            if literal is not None and isinstance(op, (cst.Equal, cst.NotEqual)):
+            if literal is not None and type(op) in (cst.Equal, cst.NotEqual):
                 operand = expr.left
                 # train=(split == "train") is held-out when split != "train"
-                predicate = ("ne" if isinstance(op, cst.Equal) else "eq", literal)
-        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not) and mode == "false":
+                predicate = ("ne" if type(op) is cst.Equal else "eq", literal)
+        elif type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not and mode == "false":
             operand, predicate = expr.expression, ("true", None)
         inner = flow.expr(operand, call.env) if operand is not expr else value
         if isinstance(inner.const, (str, bool)) or inner.const is None and operand is not expr and const(operand) is not None:
@@ -610,7 +610,7 @@ def _given_data(call: Call) -> bool:
     for position, _, arg in call.args:
         if isinstance(position, int) or position in ("data", "features", "feats", "x", "images", "tensors"):
             node = arg.value
-            name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+            name = node.attr.value if type(node) is cst.Attribute else node.value if type(node) is cst.Name else ""
             if name and _DATA_ARG.search(name) and not _PATH_ARG.search(name):
                 return True
     return False
@@ -648,12 +648,12 @@ def _displays(frame: Frame) -> bool:
 def _self_normalised(call: Call) -> bool:
     """`x = x - x.mean(0)` / `x = (x - np.mean(x)) / x.std()`: the statistic of the value being replaced."""
     statement = call.frame.assigning
-    targets = {t.target.value for t in getattr(statement, "targets", ()) if isinstance(t.target, cst.Name)}
-    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+    targets = {t.target.value for t in getattr(statement, "targets", ()) if type(t.target) is cst.Name}
+    if type(statement) is cst.AugAssign and type(statement.target) is cst.Name:
         targets.add(statement.target.value)
     first = call.args[0][2].value if call.args and not call.is_method else None
     operand = call.node.func.value if call.is_method else first
-    return isinstance(operand, cst.Name) and operand.value in targets
+    return type(operand) is cst.Name and operand.value in targets
 
 
 def _unmarked(val: Val) -> Val:
