@@ -17,6 +17,7 @@ a domain marked as guards (`guards`).
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -186,7 +187,12 @@ class Interpreter:
         self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
         self._call_nodes: list[tuple[str, cst.Call]] = []
-        self._slice_keys: dict[int, object] = {}  # id(Subscript) -> slice_key (a loop's second pass, hooks)
+        memo = _MODULE_MEMO.get(ctx)
+        if memo is None:
+            memo = _MODULE_MEMO[ctx] = ({}, {})
+        # id(Subscript) -> slice_key, id(add_argument call) -> option_of_call: read once per module, whatever the
+        # domain (LEAK, EVAL and PREP interpret the same module) and the pass (a loop's second pass)
+        self._slice_keys, self._options_of = memo
 
     def run(self) -> FlowFacts:
         self.domain.start(self)
@@ -710,7 +716,7 @@ class Interpreter:
         if owner.cls:
             return union(terms_val({AttrTerm(self.ctx.rel, owner.cls, attr)}), index(terms_val(owner.terms), "." + attr))
         if not owner.tainted():
-            if type(receiver) is cst.Name and owner == CLEAN and receiver.value not in env:
+            if type(receiver) is cst.Name and (owner is CLEAN or owner == CLEAN) and receiver.value not in env:
                 qualified = self.ctx.names.qualify(node)  # `data.test_loader` of an imported project module
                 if qualified and self.ctx.is_project_name(qualified):
                     return terms_val({GlobalTerm(self.ctx.rel, qualified)})
@@ -790,7 +796,8 @@ class Interpreter:
 
     def _option(self, node: cst.Call) -> None:
         """`add_argument("--split", default="test")`: an option whose literal default decides `args.split`."""
-        option = option_of_call(node, self.ctx.names)
+        known = self._options_of
+        option = known[id(node)] if id(node) in known else known.setdefault(id(node), option_of_call(node, self.ctx.names))
         if option is not None and option.kind in (OptionKind.ARGPARSE, OptionKind.ABSL) and option.dest \
                 and option.constant is not None:
             self.options[option.dest] = option.constant
@@ -872,6 +879,9 @@ _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|in
 
 
 _NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in"}
+
+# per module (while its context lives): what the interpretations of one module share (see Interpreter.__init__)
+_MODULE_MEMO: "weakref.WeakKeyDictionary[ModuleContext, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
 
 
 def _conditioned(value: Val, rel: str, made: dict) -> Val:
