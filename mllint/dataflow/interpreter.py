@@ -17,6 +17,7 @@ a domain marked as guards (`guards`).
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -26,11 +27,10 @@ from ..context import ModuleContext
 from . import dispatch as D
 from . import library as L
 from .terms import (CLEAN, NO_TAGS, AttrTerm, CondTerm, CallSite, FlowFacts, Function, GlobalTerm, ParamTerm, ReturnTerm, Sink,
-                   Source, SourceTerm, Term, Val, derive, index, is_empty, iterate, terms_val, union)
+                   Source, SourceTerm, Term, Val, derive, derived_union, index, is_empty, iterate, terms_val, union)
 from ..core.names import dotted
 from ..core.origins import OptionKind, option_of_call
 from ..core.syntax import arg_keys, body_of, callee_name, const, literal, literal_strings, module_level_names, slice_key, string
-from ..core.values import str_value
 
 Env = dict  # variable name (or "self.attr") -> Val
 
@@ -187,6 +187,12 @@ class Interpreter:
         self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
         self._call_nodes: list[tuple[str, cst.Call]] = []
+        memo = _MODULE_MEMO.get(ctx)
+        if memo is None:
+            memo = _MODULE_MEMO[ctx] = ({}, {})
+        # id(Subscript) -> slice_key, id(add_argument call) -> option_of_call: read once per module, whatever the
+        # domain (LEAK, EVAL and PREP interpret the same module) and the pass (a loop's second pass)
+        self._slice_keys, self._options_of = memo
 
     def run(self) -> FlowFacts:
         self.domain.start(self)
@@ -243,7 +249,7 @@ class Interpreter:
         ordered = [*params.posonly_params, *params.params]
         names = [p.name.value for p in ordered]
         is_method = cls is not None and not any(
-            isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+            type(d.decorator) is cst.Name and d.decorator.value == "staticmethod" for d in node.decorators)
         self_name = names[0] if is_method and names else None
         frame = Frame(qual, cls, self_name, False, outer, tuple(p.name.value for p in (*ordered, *params.kwonly_params)))
         env: Env = {}
@@ -259,7 +265,7 @@ class Interpreter:
                 if value is not None:
                     defaults[name] = value
         for extra in (params.star_arg, params.star_kwarg):
-            if isinstance(extra, cst.Param):
+            if type(extra) is cst.Param:
                 env[extra.name.value] = terms_val({ParamTerm(qual, -2, extra.name.value)})
         falsy = frozenset(p.name.value for p in [*ordered, *params.kwonly_params]
                           if p.default is not None and _falsy(p.default))
@@ -274,17 +280,18 @@ class Interpreter:
         if self.domain.skips_class(node):
             return
         path = f"{prefix}{node.name.value}"
-        for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            if isinstance(stmt, cst.FunctionDef) and not self.domain.skips(stmt):
+        for stmt in node.body.body if type(node.body) is cst.IndentedBlock else ():
+            if type(stmt) is cst.FunctionDef and not self.domain.skips(stmt):
                 self.function(stmt, f"{self.module}.{path}.{stmt.name.value}", path, None)
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 self.class_def(stmt, path + ".")
 
     # --- statements ---------------------------------------------------------------------------------
     def block(self, stmts, env: Env) -> None:
         outer = self.env
         for stmt in stmts:
-            handler = _STATEMENTS.get(type(stmt).__name__)
+            kind = type(stmt)
+            handler = _STATEMENT_TYPES[kind] if kind in _STATEMENT_TYPES else _by_type(_STATEMENT_TYPES, _STATEMENTS, kind)
             if handler is not None:
                 self.env = env
                 handler(self, stmt, env)
@@ -294,7 +301,7 @@ class Interpreter:
         if suite is None:
             return
         body = suite.body
-        if isinstance(body, cst.IndentedBlock):
+        if type(body) is cst.IndentedBlock:
             self.block(body.body, env)
         elif isinstance(body, (list, tuple)):
             self.block(body, env)
@@ -303,7 +310,8 @@ class Interpreter:
 
     def simple_line(self, stmt: cst.SimpleStatementLine, env: Env) -> None:
         for small in stmt.body:
-            handler = _SMALL.get(type(small).__name__)
+            kind = type(small)
+            handler = _SMALL_TYPES[kind] if kind in _SMALL_TYPES else _by_type(_SMALL_TYPES, _SMALL, kind)
             if handler is not None:
                 handler(self, small, env)
 
@@ -323,7 +331,7 @@ class Interpreter:
         self.block(stmt.body.body, env)
         for handler in stmt.handlers:
             branch = dict(env)
-            self.block(handler.body.body if isinstance(handler.body, cst.IndentedBlock) else [], branch)
+            self.block(handler.body.body if type(handler.body) is cst.IndentedBlock else [], branch)
             merge_into(env, branch)
         self.suite(stmt.orelse, env)
         self.suite(stmt.finalbody, env)
@@ -391,7 +399,7 @@ class Interpreter:
         if decided is not None:  # `if phase == "train":` with a known phase: only one branch runs
             if decided:
                 self.block(body_of(node), env)
-            elif isinstance(node.orelse, cst.If):
+            elif type(node.orelse) is cst.If:
                 self.if_(node.orelse, env)
             elif node.orelse is not None:
                 self.suite(node.orelse, env)
@@ -411,7 +419,7 @@ class Interpreter:
         if cond is not None:
             self.branch_conds[-1] = (cond[0], (_NEGATED[cond[1][0]], cond[1][1]))
         other = dict(env)
-        if isinstance(node.orelse, cst.If):
+        if type(node.orelse) is cst.If:
             self.if_(node.orelse, other)
         elif node.orelse is not None:
             self.suite(node.orelse, other)
@@ -467,27 +475,27 @@ class Interpreter:
 
     def decide(self, test: cst.BaseExpression, env: Env) -> bool | None:
         """The value of `name == "literal"` / `name != "literal"` / `name in (...)` for a name bound to a literal."""
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)):
+        if not (type(test) is cst.Comparison and len(test.comparisons) == 1 and type(test.left) is cst.Name):
             return None
         bound = env.get(test.left.value)
         if bound is None or not isinstance(bound.const, str):
             return None
         comparison = test.comparisons[0]
-        if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)):
+        if type(comparison.operator) in (cst.Equal, cst.NotEqual):
             text = string(comparison.comparator)
             if text is None:
                 return None
-            return (bound.const == text) == isinstance(comparison.operator, cst.Equal)
-        if isinstance(comparison.operator, (cst.In, cst.NotIn)):
+            return (bound.const == text) == (type(comparison.operator) is cst.Equal)
+        if type(comparison.operator) in (cst.In, cst.NotIn):
             options = literal_strings(comparison.comparator)
             if options is None:
                 return None
-            return (bound.const in options) == isinstance(comparison.operator, cst.In)
+            return (bound.const in options) == (type(comparison.operator) is cst.In)
         return None
 
     def for_(self, node: cst.For, env: Env) -> None:
         phases = literal_strings(node.iter)
-        if phases and isinstance(node.target, cst.Name):
+        if phases and type(node.target) is cst.Name:
             # `for phase in ("train", "test"):` runs the body once per phase, so that
             # `loaders[phase]` and `if phase == "train":` are decided in each pass
             merged: Env = {}
@@ -513,33 +521,33 @@ class Interpreter:
     def bind(self, target: cst.BaseExpression, value: Val, env: Env, source: cst.BaseExpression | None) -> None:
         if self.branch_conds:
             value = self.conditioned(value)
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             value = self.domain.named(self, target, target.value, value, source)
             env[target.value] = value
             if self.frame.is_module or target.value in self.frame.globals:
                 old = self.facts.globals.get(target.value)
                 self.facts.globals[target.value] = union(old, value) if old is not None else value
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             elements = [e.value for e in target.elements]
             for i, element in enumerate(elements):
-                if isinstance(element, cst.StarredElement):
+                if type(element) is cst.StarredElement:
                     self.bind(element.value, index(value, None), env, None)
                     continue
                 part = self.domain.unpacked(self, index(value, i), elements) if value.tainted() else index(value, i)
-                paired = source.elements[i].value if isinstance(source, (cst.Tuple, cst.List)) \
+                paired = source.elements[i].value if type(source) in (cst.Tuple, cst.List) \
                     and len(source.elements) == len(elements) else None  # `X_train, X_test = X[:800], X[800:]`
                 self.bind(element, part, env, paired)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             value = self.domain.named(self, target.attr, target.attr.value, value, source)
             receiver = target.value
-            if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+            if type(receiver) is cst.Name and receiver.value == self.frame.self_name and self.frame.cls:
                 env[f"{receiver.value}.{target.attr.value}"] = value
                 self._store_attr(self.frame.cls, target.attr.value, value)
             else:
                 owner = self.expr(receiver, env)
                 if owner.cls and self.ctx.names.classes.get(owner.cls.rsplit(".", 1)[-1]) is not None:
                     self._store_attr(owner.cls.rsplit(".", 1)[-1], target.attr.value, value)
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and value.tainted():
+        elif type(target) is cst.Subscript and type(target.value) is cst.Name and value.tainted():
             name = target.value.value
             key = self.key(target, env)
             current = env.get(name, CLEAN)
@@ -564,7 +572,8 @@ class Interpreter:
 
     # --- expressions --------------------------------------------------------------------------------
     def expr(self, node: cst.BaseExpression, env: Env) -> Val:
-        handler = _EXPRESSIONS.get(type(node).__name__)
+        kind = type(node)
+        handler = _EXPRESSION_TYPES[kind] if kind in _EXPRESSION_TYPES else _by_type(_EXPRESSION_TYPES, _EXPRESSIONS, kind)
         return handler(self, node, env) if handler is not None else CLEAN
 
     def string_expr(self, node, env: Env) -> Val:
@@ -576,25 +585,25 @@ class Interpreter:
         if known is not None:
             return known
         created = self.domain.operation(self, node)
-        if isinstance(node.operator, cst.Add) and left.parts is not None and right.parts is not None:
+        if type(node.operator) is cst.Add and left.parts is not None and right.parts is not None:
             return Val(parts=left.parts + right.parts)  # list concatenation keeps the pieces
-        result = union(left, right) if not (left.tainted() and right.tainted()) else derive(union(left, right))
-        if not (literal(node.left) or literal(node.right) or isinstance(node.operator, cst.Add)):
+        result = union(left, right) if not (left.tainted() and right.tainted()) else derived_union(left, right)
+        if not (literal(node.left) or literal(node.right) or type(node.operator) is cst.Add):
             result = derive(result)
         return union(result, terms_val({created})) if created else result
 
     def unary(self, node: cst.UnaryOperation, env: Env) -> Val:
         inner = self.expr(node.expression, env)
-        if isinstance(node.operator, cst.Not) and inner.const is not None:
+        if type(node.operator) is cst.Not and inner.const is not None:
             return Val(const=not inner.const)
-        return derive(inner) if not isinstance(node.operator, cst.Minus) else inner
+        return derive(inner) if type(node.operator) is not cst.Minus else inner
 
     def boolean(self, node: cst.BooleanOperation, env: Env) -> Val:
-        return derive(union(self.expr(node.left, env), self.expr(node.right, env)))
+        return derived_union(self.expr(node.left, env), self.expr(node.right, env))
 
     def comparison(self, node: cst.Comparison, env: Env) -> Val:
         vals = [self.expr(node.left, env)] + [self.expr(c.comparator, env) for c in node.comparisons]
-        return derive(union(*vals))
+        return derived_union(*vals)
 
     def if_expr(self, node: cst.IfExp, env: Env) -> Val:
         test = self.expr(node.test, env)
@@ -606,7 +615,7 @@ class Interpreter:
         parts = []
         for element in node.elements:
             value = self.expr(element.value, env)
-            parts.append(index(value, None) if isinstance(element, cst.StarredElement) else value)
+            parts.append(index(value, None) if type(element) is cst.StarredElement else value)
         return Val(parts=tuple(parts))
 
     def set_display(self, node: cst.Set, env: Env) -> Val:
@@ -615,10 +624,10 @@ class Interpreter:
     def dict_display(self, node: cst.Dict, env: Env) -> Val:
         fields, extra = [], []
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement:
                 value = self.expr(element.value, env)
                 self.expr(element.key, env)
-                key = str_value(element.key)
+                key = string(element.key)  # str_value without literal_eval for a plain literal
                 if key is not None:
                     fields.append((key, value))
                 else:
@@ -634,11 +643,11 @@ class Interpreter:
 
     def inner_expr(self, node, env: Env) -> Val:
         """`await x`, `*x`: the value of x."""
-        return self.expr(node.expression if isinstance(node, cst.Await) else node.value, env)
+        return self.expr(node.expression if type(node) is cst.Await else node.value, env)
 
     def fstring(self, node: cst.FormattedString, env: Env) -> Val:
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringExpression):
+            if type(part) is cst.FormattedStringExpression:
                 self.expr(part.expression, env)
         return CLEAN
 
@@ -650,7 +659,7 @@ class Interpreter:
             for cond in clause.ifs:
                 self.expr(cond.test, inner)
             clause = clause.inner_for_in
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             keyed = self._keyed_comprehension(node, env)
             if keyed is not None:
                 return keyed
@@ -660,8 +669,8 @@ class Interpreter:
     def _keyed_comprehension(self, node: cst.DictComp, env: Env) -> Val | None:
         """`{x: DataLoader(sets[x]) for x in sets}` over known keys: one field per key."""
         clause = node.for_in
-        if clause.inner_for_in is not None or clause.ifs or not isinstance(clause.target, cst.Name) \
-                or not isinstance(node.key, cst.Name) or node.key.value != clause.target.value:
+        if clause.inner_for_in is not None or clause.ifs or type(clause.target) is not cst.Name \
+                or type(node.key) is not cst.Name or node.key.value != clause.target.value:
             return None
         keys = literal_strings(clause.iter)
         if keys is None:
@@ -696,18 +705,18 @@ class Interpreter:
     def attribute(self, node: cst.Attribute, env: Env) -> Val:
         attr = node.attr.value
         receiver = node.value
-        if isinstance(receiver, cst.Name) and receiver.value == self.frame.self_name and self.frame.cls:
+        if type(receiver) is cst.Name and receiver.value == self.frame.self_name and self.frame.cls:
             local = env.get(f"{receiver.value}.{attr}")
             if local is not None:
                 return local
             return terms_val({AttrTerm(self.ctx.rel, f"{self.module}.{self.frame.cls}", attr)})
         owner = self.expr(receiver, env)
-        if attr in self.options and not owner.tainted() and isinstance(receiver, cst.Name):
+        if attr in self.options and not owner.tainted() and type(receiver) is cst.Name:
             return Val(const=self.options[attr])  # `args.split` of `--split` with a literal default
         if owner.cls:
             return union(terms_val({AttrTerm(self.ctx.rel, owner.cls, attr)}), index(terms_val(owner.terms), "." + attr))
         if not owner.tainted():
-            if isinstance(receiver, cst.Name) and owner == CLEAN and receiver.value not in env:
+            if type(receiver) is cst.Name and (owner is CLEAN or owner == CLEAN) and receiver.value not in env:
                 qualified = self.ctx.names.qualify(node)  # `data.test_loader` of an imported project module
                 if qualified and self.ctx.is_project_name(qualified):
                     return terms_val({GlobalTerm(self.ctx.rel, qualified)})
@@ -718,9 +727,10 @@ class Interpreter:
 
     def key(self, node: cst.Subscript, env: Env) -> object:
         """The literal key of a subscript, or the literal a name in it is bound to (`data[k]`, k = "test")."""
-        key = slice_key(node)
-        if key is None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index) \
-                and isinstance(node.slice[0].slice.value, cst.Name):
+        keys = self._slice_keys
+        key = keys[id(node)] if id(node) in keys else keys.setdefault(id(node), slice_key(node))
+        if key is None and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index \
+                and type(node.slice[0].slice.value) is cst.Name:
             bound = env.get(node.slice[0].slice.value.value)
             if bound is not None and isinstance(bound.const, (str, int)) and not isinstance(bound.const, bool):
                 key = bound.const
@@ -729,26 +739,27 @@ class Interpreter:
     def subscript(self, node: cst.Subscript, env: Env) -> Val:
         owner = self.expr(node.value, env)
         for element in node.slice:
-            if isinstance(element.slice, cst.Index):
+            if type(element.slice) is cst.Index:
                 self.expr(element.slice.value, env)
         key = self.key(node, env)
         recognised = self.domain.subscript(self, node, owner, key)
         if recognised is not None:
             return recognised
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Slice:
             return owner  # a slice of the data is the data
         return index(owner, key)
 
     # --- calls --------------------------------------------------------------------------------------
     def call(self, node: cst.Call, env: Env) -> Val:
         func = node.func
-        receiver = self.expr(func.value, env) if isinstance(func, cst.Attribute) else CLEAN
+        receiver = self.expr(func.value, env) if type(func) is cst.Attribute else CLEAN
         args = [(position, self.expr(arg.value, env), arg) for position, arg in arg_keys(node)]
         short = callee_name(func)
-        qualified = self.ctx.names.callee(node) or dotted(func) or ""
+        imported = self.ctx.names.qualify(func)  # names.callee(node)
+        qualified = imported or dotted(func) or ""
         if short == "add_argument" or short.startswith("DEFINE_"):
             self._option(node)
-        site = self._project_callee(func, receiver, qualified, short)
+        site = self._project_callee(func, receiver, imported, short)
         dynamic = D.callee_value(self, func, env) if site is None and type(func) is not cst.Attribute else None
         if dynamic is not None:  # a callee looked up at run time that may be project code (dispatch.py)
             site = (D.DISPATCH, 0)
@@ -785,25 +796,28 @@ class Interpreter:
 
     def _option(self, node: cst.Call) -> None:
         """`add_argument("--split", default="test")`: an option whose literal default decides `args.split`."""
-        option = option_of_call(node, self.ctx.names)
+        known = self._options_of
+        option = known[id(node)] if id(node) in known else known.setdefault(id(node), option_of_call(node, self.ctx.names))
         if option is not None and option.kind in (OptionKind.ARGPARSE, OptionKind.ABSL) and option.dest \
                 and option.constant is not None:
             self.options[option.dest] = option.constant
 
-    def _project_callee(self, func, receiver: Val, qualified: str, short: str) -> tuple[str, int] | None:
-        """(callee as written for the project index, self offset) when the call may run project code."""
-        if isinstance(func, cst.Name):
+    def _project_callee(self, func, receiver: Val, imported: str | None, short: str) -> tuple[str, int] | None:
+        """(callee as written for the project index, self offset) when the call may run project code.
+        imported: the callee qualified through the imports (names.qualify), None when its root is not imported."""
+        kind = type(func)
+        if kind is cst.Name:
             local = self.frame.local_functions.get(func.value)
             if local is not None:
                 return local, 0
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and \
-                func.value.value == self.frame.self_name and self.frame.cls:
-            return f"{self.module}.{self.frame.cls}.{short}", 1
-        if isinstance(func, cst.Attribute) and receiver.cls:
-            return f"{receiver.cls}.{short}", 1
-        if qualified and self.ctx.names.qualify(func) and self.ctx.is_project_name(qualified) \
-                and qualified not in L.LIBRARY_APIS:
-            return qualified, 0
+        elif kind is cst.Attribute:
+            frame = self.frame
+            if type(func.value) is cst.Name and func.value.value == frame.self_name and frame.cls:
+                return f"{self.module}.{frame.cls}.{short}", 1
+            if receiver.cls:
+                return f"{receiver.cls}.{short}", 1
+        if imported and self.ctx.is_project_name(imported) and imported not in L.LIBRARY_APIS:
+            return imported, 0
         return None
 
     def library_result(self, call: Call) -> Val:
@@ -837,19 +851,21 @@ class Interpreter:
             if short in L.CONCAT_CALLS or short in ("TensorDataset", "array", "stack"):
                 data = [v for p, v, _ in call.args if isinstance(p, int) or p in ("dataset", "datasets", "tensors", "objs")]
             result = union(*(index(d, None) if short in L.CONCAT_CALLS and d.parts is not None else d for d in data))
-            if isinstance(node.func, cst.Attribute):
+            if type(node.func) is cst.Attribute:
                 result = union(result, receiver)
             return replace(result, const=None) if result.const is not None else result  # data, not the path
         ctor = short if short[:1].isupper() else None
+        if not receiver.tainted() and not any(v.tainted() for v in values):  # nothing to carry
+            return Val(ctor=ctor) if ctor else CLEAN
         # sizes and counts given by keyword (`num_labels=`) configure an object; they are not its data
         carried = [v for p, v, _ in call.args if not (isinstance(p, str) and L.CONFIG_KEYWORD.search(p))]
-        result = derive(union(receiver, *carried))
+        result = derived_union(receiver, *carried)
         return Val(result.terms, ctor=ctor) if ctor else result
 
     def _mutate(self, call: Call) -> None:
         """`losses.append(loss.item())`: the container now holds what was added."""
         func = call.node.func
-        if call.short in L.MUTATORS and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        if call.short in L.MUTATORS and type(func) is cst.Attribute and type(func.value) is cst.Name:
             added = union(*(v for _, v, _ in call.args))
             name = func.value.value
             if added.tainted() and name in call.env:
@@ -863,6 +879,9 @@ _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|in
 
 
 _NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in"}
+
+# per module (while its context lives): what the interpretations of one module share (see Interpreter.__init__)
+_MODULE_MEMO: "weakref.WeakKeyDictionary[ModuleContext, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
 
 
 def _conditioned(value: Val, rel: str, made: dict) -> Val:
@@ -888,7 +907,7 @@ def _falsy(expr: cst.BaseExpression) -> bool:
 
 
 def _taint(env: Env) -> dict:
-    return {name: value.flat() for name, value in env.items() if value.tainted()}
+    return {name: terms for name, value in env.items() if (terms := value.flat())}  # value.tainted(), flat once
 
 
 def merge_into(env: Env, other: Env) -> None:
@@ -922,3 +941,12 @@ _EXPRESSIONS: dict[str, Callable] = {
     "NamedExpr": Interpreter.named_expr, "Await": Interpreter.inner_expr, "StarredElement": Interpreter.inner_expr,
     "FormattedString": Interpreter.fstring,
 }
+# the same tables by node class, filled on first sight of each class (a class's name is read once)
+_STATEMENT_TYPES: dict[type, Callable | None] = {}
+_SMALL_TYPES: dict[type, Callable | None] = {}
+_EXPRESSION_TYPES: dict[type, Callable | None] = {}
+
+
+def _by_type(table: dict, by_name: dict, kind: type) -> Callable | None:
+    handler = table[kind] = by_name.get(kind.__name__)
+    return handler

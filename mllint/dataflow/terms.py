@@ -102,7 +102,7 @@ class Val:
         return frozenset(out)
 
     def tainted(self) -> bool:
-        return bool(self.flat())
+        return bool(self.terms) or bool(self.flat())
 
 
 CLEAN = Val()
@@ -124,12 +124,24 @@ def is_plain(v: Val) -> bool:
 
 
 def union(*vals: Val) -> Val:
-    vals = tuple(v for v in vals if v is not CLEAN and not is_empty(v))
-    if not vals:
+    kept = []
+    plain = True
+    for v in vals:  # is_empty and is_plain, inlined (the engine's most frequent call)
+        if v is CLEAN:
+            continue
+        if v.parts is None and v.fields is None and v.elem is None and v.const is None and v.cls is None \
+                and v.ctor is None and not v.marks:
+            if not v.terms:
+                continue
+        else:
+            plain = False
+        kept.append(v)
+    if not kept:
         return CLEAN
-    if len(vals) == 1 or len(vals) == 2 and vals[0] is vals[1]:  # a value joined with itself is itself
-        return vals[0]
-    if all(is_plain(v) for v in vals):  # the common case: only terms
+    if len(kept) == 1 or len(kept) == 2 and kept[0] is kept[1]:  # a value joined with itself is itself
+        return kept[0]
+    vals = tuple(kept)
+    if plain:  # the common case: only terms
         return Val(frozenset().union(*(v.terms for v in vals)))
     first = vals[0]
     if all(v.parts is not None and len(v.parts) == len(first.parts) for v in vals) and not any(v.fields for v in vals):
@@ -185,7 +197,48 @@ def derive(val: Val) -> Val:
     terms = val.flat()
     if not terms:
         return CLEAN
-    return Val(frozenset(map(_derived, terms)))
+    for term in terms:
+        if term.raw:
+            return Val(frozenset(map(_derived, terms)))
+    return Val(terms)  # already derived: the same terms
+
+
+def derived_union(*vals: Val) -> Val:
+    """derive(union(*vals)) without building the union: every flat term of the values, derived. (The union of
+    values keeps their flat terms, except where one value holds both parts and elem: then the union is built.)"""
+    terms: frozenset = NO_TAGS
+    for v in vals:
+        flat = _union_flat(v)
+        if flat is None:
+            return derive(union(*vals))
+        if flat:
+            terms = terms | flat if terms else flat
+    return derive(Val(terms)) if terms else CLEAN
+
+
+def _union_flat(v: Val) -> frozenset | None:
+    """v.flat(), or None when v (or a value inside it) has both parts and elem."""
+    if v.parts is None and v.fields is None and v.elem is None:
+        return v.terms
+    if v.parts is not None and v.elem is not None:
+        return None
+    out = set(v.terms)
+    for part in v.parts or ():
+        flat = _union_flat(part)
+        if flat is None:
+            return None
+        out |= flat
+    for _, value in v.fields or ():
+        flat = _union_flat(value)
+        if flat is None:
+            return None
+        out |= flat
+    if v.elem is not None:
+        flat = _union_flat(v.elem)
+        if flat is None:
+            return None
+        out |= flat
+    return frozenset(out)
 
 
 def _extend(val: Val, step: Any) -> Val:

@@ -31,6 +31,7 @@ _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 _MODEL_BASE = re.compile(r"(?:^|\.)Module$")  # nn.Module, torch.nn.Module; not LightningModule
 _DATA_PARAM = re.compile(r"data|loader|set$|split|feat|label|sample|image|img|target|^[xy]$|^[xy]_", re.IGNORECASE)
 _HANDLES_DATA = re.compile(r"DataLoader|[Dd]ataset|[Ll]oader\b|_loader|train_test_split|read_csv|\.fit\(|Trainer\(")
+_HANDLES_DATA_WORDS = ("DataLoader", "Dataset", "dataset", "_loader", "train_test_split", "read_csv", ".fit(", "Trainer(")
 _VALIDATION_NAME = re.compile(r"(?:^|_)(?:val|vali|valid|validation|dev|develop|development)(?:_|$|set|loader|data)",
                               re.IGNORECASE)
 _BEST_CALL = re.compile(r"(?:^|\.)(?:nan)?(?:arg)?(?:max|min)(?:imum)?$")
@@ -47,16 +48,21 @@ class LeakDomain(Domain):
         self._steps: dict[str, bool] = {}
 
     def start(self, flow: Interpreter) -> None:
+        # each pattern searched only where a substring it needs is in the text (most modules have none)
         text = flow.ctx.text
-        self.load_best = bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
-        self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))}
-        flow.facts.notes["monitors"] = bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
+        self.load_best = "EarlyStoppingCallback" in text or "load_best_model_at_end" in text and \
+            bool(re.search(r"load_best_model_at_end\s*[=:]\s*True|EarlyStoppingCallback", text))
+        self.objectives = {"objective", *(m.group(1) for m in re.finditer(r"\.optimize\(\s*(\w+)", text))} \
+            if ".optimize(" in text else {"objective"}
+        flow.facts.notes["monitors"] = "monitor" in text and ("ModelCheckpoint(" in text or "EarlyStopping(" in text) \
+            and bool(re.search(r"(?:ModelCheckpoint|EarlyStopping)\([^)]*monitor\s*=", text))
         names = config_names(text)
         if names:
             flow.facts.notes["config_names"] = names
 
     def wants_hops(self, flow: Interpreter) -> bool:
-        return bool(_HANDLES_DATA.search(flow.ctx.text))
+        text = flow.ctx.text  # _HANDLES_DATA.search(text), its literal alternatives as substring tests first
+        return any(word in text for word in _HANDLES_DATA_WORDS) or "oader" in text and bool(_HANDLES_DATA.search(text))
 
     def sink(self, flow: Interpreter, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
              site: str = ""):
@@ -128,13 +134,13 @@ class LeakDomain(Domain):
         something else (`if args.local_rank in [-1, 0]:`) hides nothing."""
         if not value.tainted() or flow.ctx.is_test:
             return
-        name = target.value if isinstance(target, cst.Name) else target.attr.value if isinstance(target, cst.Attribute) else ""
-        if not name or not P.BEST_NAME.search(name):
+        name = target.value if type(target) is cst.Name else target.attr.value if type(target) is cst.Attribute else ""
+        if not name or not _best_name(name):
             return
-        if isinstance(source, cst.IfExp) and isinstance(source.test, cst.Comparison):
+        if type(source) is cst.IfExp and type(source.test) is cst.Comparison:
             source = source.test
-        if isinstance(source, cst.Comparison) or (
-                isinstance(source, cst.Call) and _BEST_CALL.search(dotted(source.func) or "")):
+        if type(source) is cst.Comparison or (
+                type(source) is cst.Call and _BEST_CALL.search(dotted(source.func) or "")):
             self.sink(flow, LEAK_SELECT, source, value, f"sets `{name}`: the best score is chosen on it")
 
     def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
@@ -152,7 +158,7 @@ class LeakDomain(Domain):
             return value
         if any(p in P.SPLIT_KEYWORDS or p in P.TRAIN_KEYWORDS for p in flow.frame.params):
             return value
-        if not isinstance(source, (cst.Call, cst.Subscript, cst.Attribute, cst.Name)) or decided(source):
+        if type(source) not in (cst.Call, cst.Subscript, cst.Attribute, cst.Name) or decided(source):
             return value
         return union(value, terms_val({flow.source(node, f"`{name}` (named as held-out data)")}))
 
@@ -180,14 +186,14 @@ class LeakDomain(Domain):
         return union(value, terms_val({src}))
 
     def unpacked(self, flow: Interpreter, value: Val, elements: list) -> Val:
-        if any(isinstance(e, cst.Name) and e.value == "_" for e in elements):
+        if any(type(e) is cst.Name and e.value == "_" for e in elements):
             return tag(value, UNLABELLED)  # inputs without labels: unlabelled target data
         return value
 
     # --- expressions ------------------------------------------------------------------------------
     def operation(self, flow: Interpreter, node: cst.BinaryOperation) -> Term | None:
         """`root / "test"` with pathlib."""
-        if not isinstance(node.operator, cst.Divide):
+        if type(node.operator) is not cst.Divide:
             return None
         for operand in (node.left, node.right):
             text = text_of(operand)
@@ -214,7 +220,7 @@ class LeakDomain(Domain):
         when a caller passes a held-out name (`train_and_eval(..., metric="test")`), a conditional source decided
         at the call sites like a split argument; the other entries are read as they are."""
         held = [name for name, _ in owner.fields if isinstance(name, str) and is_held_out_split(name, self.splits)]
-        if not held or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        if not held or len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
             return None
         expr = node.slice[0].slice.value
         chooser = flow.expr(expr, flow.env)
@@ -234,7 +240,7 @@ class LeakDomain(Domain):
     def _train_test_split(self, flow: Interpreter, call: Call) -> Val:
         """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
         What is carved from a known training split is a validation split, not held-out data."""
-        method = isinstance(call.node.func, cst.Attribute) and flow.ctx.names.qualify(call.node.func) is None
+        method = type(call.node.func) is cst.Attribute and flow.ctx.names.qualify(call.node.func) is None
         self._split_after_fit(flow, call, method)
         arrays = [call.receiver] if method else [v for p, v, _ in call.args if isinstance(p, int)] or [CLEAN]
         carved = all(TRAIN in a.marks for a in arrays)
@@ -276,7 +282,11 @@ class LeakDomain(Domain):
         short, node = call.short, call.node
         data_like = P.dataset_like(short) or not short and _dynamic_data(node.func)
         given_data = call.project and _given_data(call)
-        for position, value, arg in call.args:
+        args = call.args
+        if not data_like and short not in P.CONFIG_CONSUMERS and short not in ("join", "Path", "open"):
+            # every branch below needs a data-like callee, a config consumer or a path call, except `split=`
+            args = [a for a in args if a[0] == "split"]
+        for position, value, arg in args:
             if position in P.TRAIN_KEYWORDS and data_like and not given_data:
                 term = self._split_term(flow, call, arg.value, value, f"{_label(flow, call)}({position}=False)", "false",
                                         position, marks)
@@ -292,15 +302,15 @@ class LeakDomain(Domain):
                 found.add(flow.source(node, f"{_label(flow, call)}({value.const!r})"))
             if value.const is None and (data_like or short in P.CONFIG_CONSUMERS) and \
                     not (isinstance(position, str) and L.CONFIG_KEYWORD.search(position)) and \
-                    not isinstance(arg.value, cst.Name):
+                    type(arg.value) is not cst.Name:
                 mode = "false" if position in P.TRAIN_KEYWORDS else "split" if position in P.SPLIT_KEYWORDS else "data"
                 found |= self._config_value(flow, arg.value, CLEAN, mode, call.env).terms
             text = text_of(arg.value) if isinstance(position, int) or position in (
                 "root", "path", "data_files", "data_dir", "file", "filename", "path_or_buf") else None
             option = False
-            if text is None and isinstance(value.const, str) and isinstance(arg.value, (cst.Name, cst.Attribute)):
+            if text is None and isinstance(value.const, str) and type(arg.value) in (cst.Name, cst.Attribute):
                 text = value.const  # a variable or an option's default (`args.val_dir`, default "data/test")
-                option = isinstance(arg.value, cst.Attribute)
+                option = type(arg.value) is cst.Attribute
             if text and (data_like or short in ("join", "Path", "open")) and \
                     P.held_out_path(text, self.splits, bare=short in ("join", "joinpath", "Path")):
                 shown = f" (`{flow.ctx.module.code_for_node(arg.value)}`)" if option else ""
@@ -328,14 +338,14 @@ class LeakDomain(Domain):
         written = written if len(written) <= 40 else written[:37] + "..."
         predicate: tuple = (mode, None)
         operand = expr
-        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1 and mode == "false":
+        if type(expr) is cst.Comparison and len(expr.comparisons) == 1 and mode == "false":
             literal = str_value(expr.comparisons[0].comparator)
             op = expr.comparisons[0].operator
-            if literal is not None and isinstance(op, (cst.Equal, cst.NotEqual)):
+            if literal is not None and type(op) in (cst.Equal, cst.NotEqual):
                 operand = expr.left
                 # train=(split == "train") is held-out when split != "train"
-                predicate = ("ne" if isinstance(op, cst.Equal) else "eq", literal)
-        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not) and mode == "false":
+                predicate = ("ne" if type(op) is cst.Equal else "eq", literal)
+        elif type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not and mode == "false":
             operand, predicate = expr.expression, ("true", None)
         inner = flow.expr(operand, call.env) if operand is not expr else value
         if isinstance(inner.const, (str, bool)) or inner.const is None and operand is not expr and const(operand) is not None:
@@ -377,13 +387,15 @@ class LeakDomain(Domain):
                 return
 
     def _backward(self, flow: Interpreter, call: Call) -> bool:
-        if call.short in ("backward", "manual_backward") and not self._trains(flow, call.frame):
+        if call.short not in ("backward", "manual_backward"):
+            return False
+        if not self._trains(flow, call.frame):
             return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
             return True
         values = call.values
-        if call.short in ("backward", "manual_backward") and any(v.tainted() for v in values.values()):
+        if any(v.tainted() for v in values.values()):
             self.sink(flow, LEAK_TRAIN, call.node, union(*values.values()), f"the loss of `{call.short}()`",
                       site=call.library_site)
             return True
@@ -493,8 +505,10 @@ class LeakDomain(Domain):
         return True
 
     def _plateau(self, flow: Interpreter, call: Call) -> bool:
+        if call.short != "step":
+            return False
         first = call.values.get(0)
-        if call.short == "step" and call.is_method and first is not None and first.tainted() and (
+        if call.is_method and first is not None and first.tainted() and (
                 P.SCHEDULER_NAME.search(receiver_name(call.node.func)) or "Plateau" in (call.receiver.ctor or "")):
             self.sink(flow, LEAK_SELECT, call.node, first, "drives a learning-rate schedule (`ReduceLROnPlateau`)",
                       site=call.library_site)
@@ -502,6 +516,8 @@ class LeakDomain(Domain):
         return False
 
     def _early_stopping(self, flow: Interpreter, call: Call) -> bool:
+        if not call.args:  # no argument: nothing tainted drives it
+            return False
         values = call.values
         if (_early_stop_name(call.short) or _early_stop_name(receiver_name(call.node.func)) or
                 "EarlyStopping" in (call.receiver.ctor or "")) and any(v.tainted() for v in values.values()):
@@ -509,6 +525,11 @@ class LeakDomain(Domain):
                       site=call.library_site)
             return True
         return False
+
+
+@lru_cache(maxsize=4096)
+def _best_name(name: str) -> bool:
+    return bool(P.BEST_NAME.search(name))
 
 
 @lru_cache(maxsize=4096)
@@ -589,7 +610,7 @@ def _given_data(call: Call) -> bool:
     for position, _, arg in call.args:
         if isinstance(position, int) or position in ("data", "features", "feats", "x", "images", "tensors"):
             node = arg.value
-            name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+            name = node.attr.value if type(node) is cst.Attribute else node.value if type(node) is cst.Name else ""
             if name and _DATA_ARG.search(name) and not _PATH_ARG.search(name):
                 return True
     return False
@@ -627,12 +648,12 @@ def _displays(frame: Frame) -> bool:
 def _self_normalised(call: Call) -> bool:
     """`x = x - x.mean(0)` / `x = (x - np.mean(x)) / x.std()`: the statistic of the value being replaced."""
     statement = call.frame.assigning
-    targets = {t.target.value for t in getattr(statement, "targets", ()) if isinstance(t.target, cst.Name)}
-    if isinstance(statement, cst.AugAssign) and isinstance(statement.target, cst.Name):
+    targets = {t.target.value for t in getattr(statement, "targets", ()) if type(t.target) is cst.Name}
+    if type(statement) is cst.AugAssign and type(statement.target) is cst.Name:
         targets.add(statement.target.value)
     first = call.args[0][2].value if call.args and not call.is_method else None
     operand = call.node.func.value if call.is_method else first
-    return isinstance(operand, cst.Name) and operand.value in targets
+    return type(operand) is cst.Name and operand.value in targets
 
 
 def _unmarked(val: Val) -> Val:
