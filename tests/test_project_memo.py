@@ -110,3 +110,48 @@ def test_equal_facts_by_value():
     assert not engine._same({"a": [Sealed(1)]}, {"a": [Sealed(2)]})
     assert not engine._same({"a": 1, "b": 2}, {"b": 2, "a": 1})  # order may matter to a rule
     assert not engine._same(1, 1.0) and not engine._same(None, [])
+
+
+SEAL = """
+import pickle, sys
+sys.path.insert(0, sys.argv[1])
+from mllint import engine, pipeline
+from mllint.config import FamilyOptions
+from mllint.rules import all_rules
+settings = engine.Settings(1 << 20, FamilyOptions(), frozenset(), tuple(all_rules()), ("leak", "imports"))
+result = pipeline.analyze_file(sys.argv[2], "train.py", "train.py", settings)
+sys.stdout.buffer.write(pickle.dumps(result.facts["leak"]))
+"""
+LEAKY = ("import torch\nfrom torchvision import datasets\n\n"
+         "train = datasets.CIFAR10('data', train=True)\ntest = datasets.CIFAR10('data', train=False)\n"
+         "splits = {'train': train, 'test': test, 'extra': train, 'other': test}\n"
+         "model = torch.nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+         "for x, y in torch.utils.data.DataLoader(splits['test']):\n"
+         "    model(x).sum().backward()\n    opt.step()\n\n\n"
+         "class Trainer:\n    def __init__(self, data, model):\n        self.data, self.model = data, model\n\n"
+         "    def fit(self, epochs):\n        for x, y in self.data:\n            self.model(x).sum().backward()\n\n\n"
+         "def build(kind, root):\n    if kind == 'test':\n        return datasets.CIFAR10(root, train=False)\n"
+         "    return datasets.CIFAR10(root, train=True)\n\n\nTrainer(build('test', 'data'), model).fit(3)\n")
+
+
+def test_sealed_data_flow_facts_compare_by_value_across_processes(tmp_path):
+    """A LEAK entry sealed in two processes holds the same facts while its blobs' bytes may differ (sets pickle
+    in hash order, which Python draws per process): the kept project findings compare by value."""
+    import pickle
+    import subprocess
+    import sys
+
+    (tmp_path / "train.py").write_text(LEAKY)
+    root = str(Path(__file__).resolve().parents[1])
+    sealed = []
+    for seed in ("1", "2", "3", "4"):
+        out = subprocess.run([sys.executable, "-c", SEAL, root, str(tmp_path / "train.py")], check=True,
+                             capture_output=True, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
+        sealed.append(pickle.loads(out))
+    first, *others = sealed
+    assert any(other._functions_blob != first._functions_blob for other in others)  # the case this is about
+    assert first.sinks and all(first.same_facts(other) and engine._same(first, other) for other in others)
+    (tmp_path / "train.py").write_text(LEAKY.replace("splits['test']", "splits['train']"))
+    out = subprocess.run([sys.executable, "-c", SEAL, root, str(tmp_path / "train.py")], check=True,
+                         capture_output=True).stdout
+    assert not first.same_facts(pickle.loads(out))

@@ -398,6 +398,16 @@ class FlowFile:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_facts": None, "_functions": None}
 
+    def same_facts(self, other: "FlowFile") -> bool:
+        """The same facts as another run's entry of the module (the project phase's kept findings may be reused):
+        compared by value, since the blobs' bytes follow the order of sets, which differs between processes."""
+        if (self.rel, self.module, self.notes, self.callees, self.sinks) != \
+                (other.rel, other.module, other.notes, other.callees, other.sinks):
+            return False
+        if self._functions_blob != other._functions_blob and self.functions() != other.functions():
+            return False
+        return self._blob == other._blob or pickle.loads(self._blob) == pickle.loads(other._blob)
+
 
 def _position(loc: Any) -> tuple:
     return (loc.line, loc.column, loc.end_line, loc.end_column, loc.cell) if loc is not None else ()
