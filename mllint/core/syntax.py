@@ -14,15 +14,7 @@ def const(expr: cst.BaseExpression) -> object:
 
 
 def string(expr: cst.BaseExpression | None) -> str | None:
-    """str_value without literal_eval for the common plain literal (no prefix, no escapes)."""
-    kind = type(expr)
-    if kind is not cst.SimpleString and kind is not cst.ConcatenatedString:
-        return None
-    if kind is cst.SimpleString:
-        raw = expr.value
-        if raw[0] in "'\"" and "\\" not in raw:
-            quote = 3 if raw[:3] in ('"""', "'''") else 1
-            return raw[quote:-quote]
+    """A plain string literal (`str_value`, which reads the common plain literal without literal_eval)."""
     return str_value(expr)
 
 

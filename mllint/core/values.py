@@ -81,6 +81,10 @@ def str_value(expr: cst.BaseExpression | None) -> str | None:
     """A plain string literal (no f-string), or an implicit concatenation of them."""
     kind = type(expr)
     if kind is cst.SimpleString:
+        raw = expr.value
+        if raw[0] in "'\"" and "\\" not in raw and "\r" not in raw:  # plain: the text between the quotes, no literal_eval
+            quote = 3 if raw[:3] in ('"""', "'''") else 1
+            return raw[quote:-quote]
         try:
             value = expr.evaluated_value
         except Exception:  # noqa: BLE001 - malformed escapes
