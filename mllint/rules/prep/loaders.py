@@ -600,6 +600,14 @@ def _accumulates(loop: cst.For, counter: str = "") -> bool:
 # --- facts --------------------------------------------------------------------------------------------
 
 
+def _evaluates(node: cst.Call) -> bool:
+    """`Trainer(..., eval_dataset=data)`, `trainer.evaluate()`, `trainer.predict()`."""
+    return (any(a.keyword is not None and a.keyword.value == "eval_dataset" and const(a.value) is None and
+                not (type(a.value) is cst.Name and a.value.value == "None") for a in node.args) or
+            type(node.func) is cst.Attribute and node.func.attr.value in ("evaluate", "predict") and
+            "trainer" in (dotted(node.func.value) or "").rsplit(".", 1)[-1].lower())
+
+
 def loader_facts(ctx) -> LoaderFacts:
     facts = LoaderFacts()
     module = ctx.module
@@ -608,6 +616,7 @@ def loader_facts(ctx) -> LoaderFacts:
     top = _Function(module, "<module>", [])
     top.run(module.body, None, False)
     functions.append(top)
+    evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
@@ -618,6 +627,7 @@ def loader_facts(ctx) -> LoaderFacts:
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
+            evaluated = evaluated or _evaluates(node)
             if len(node.args) > 1 and (dotted(node.func) or "").rsplit(".", 1)[-1] == "Subset":
                 # `Subset(val_dataset, range(len(val_sampler) * world_size, len(val_dataset)))`: the samples a
                 # sampler drops are evaluated apart
@@ -631,11 +641,6 @@ def loader_facts(ctx) -> LoaderFacts:
                     facts.splits.append((arg.keyword.value, value))
                 else:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
-    evaluated = any(type(node) is cst.Call and (
-        any(a.keyword is not None and a.keyword.value == "eval_dataset" and const(a.value) is None and
-            not (type(a.value) is cst.Name and a.value.value == "None") for a in node.args) or
-        type(node.func) is cst.Attribute and node.func.attr.value in ("evaluate", "predict") and
-        "trainer" in (dotted(node.func.value) or "").rsplit(".", 1)[-1].lower()) for node in walk(module))
     for f in functions:
         _drop_last(ctx, f, facts, tails)
         if evaluated:
