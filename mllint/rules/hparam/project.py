@@ -292,7 +292,7 @@ class _Configs:
         found = []
         for name in sorted(names):
             for candidate in (os.path.normpath(os.path.join(os.path.dirname(rel), name)), os.path.normpath(name)):
-                if CONFIG_FILE.search(candidate) and os.path.isfile(os.path.join(self.project.root, candidate)):
+                if (CONFIG_FILE.search(candidate) or candidate.endswith(".py")) and os.path.isfile(os.path.join(self.project.root, candidate)):
                     found.append(candidate)
                     break
         return found
@@ -321,7 +321,7 @@ class _Configs:
             found += [Definition(v.loc.path, v) for v in self.model.hydra_values(folder, name, want=hparam_key)
                       if path_matches(path, v.path)]
         read = len([p for p in path.split(".") if p])
-        program = self.program(rel)
+        program = self.program(rel) | {f for f in self._files(rel, scope) if f.endswith(".py")}  # mmcv `Config.fromfile`
         for d in self.model.resolve(path, where=lambda r, _: r in program, kinds=(ATTRIBUTE, CALL, DICT, FIELD, MODULE)):
             if d.rel == rel and (d.value.scope == scope or d.value.loc == exclude):
                 continue  # the scope's own setting, not the config's
