@@ -58,15 +58,34 @@ class OverriddenOption(Rule):
     def check_project(self, project: Project) -> Iterator[Finding]:
         for statement in analyse(project).statements:
             if statement.overrides:
-                parts = [f"{v.describe()} while option {o.name} "
+                parts = [_config_part(v, o) if o.config else f"{v.describe()} while option {o.name} "
                          f"{'exists' if o.read else 'is parsed and never read'}" for v, o in statement.overrides]
                 first_value, first_option = statement.overrides[0]
+                options = any(not o.config for _, o in statement.overrides)
+                what = "an option" if options else "a config value"
+                tail = "the command line says one value" if options else "the config says one value"
+                related = []
+                for _, o in statement.overrides:
+                    if o.config:
+                        related.append(Related(o.loc, f"the config sets `{o.config}` here"))
+                        if o.reached is not None:
+                            related.append(Related(o.reached, f"`{o.name}` of the config sets it here"))
+                    else:
+                        related.append(Related(o.loc, f"option {o.name} is defined here" + ("" if o.read else ", and no module reads it")))
                 yield self.finding(
                     first_value.loc,
-                    f"literal overrides an option: {'; '.join(parts)}; the command line says one value, the run uses another",
-                    related=[Related(o.loc, f"option {o.name} is defined here" + ("" if o.read else ", and no module reads it"))
-                             for _, o in statement.overrides],
+                    f"literal overrides {what}: {'; '.join(parts)}; {tail}, the run uses another",
+                    related=related,
                 )
+
+
+def _config_part(value, option) -> str:
+    where = f"{option.loc.path}:{option.loc.line}" if option.loc.line else option.loc.path
+    shown = repr(option.value) if isinstance(option.value, str) else option.value
+    if option.reached is None:  # `cfg.SOLVER.BASE_LR = 0.01` after the config was loaded
+        return f"{value.describe()} replaces the config's `{option.config}` = {shown} ({where})"
+    return (f"{value.describe()} while the config's `{option.name}` sets it elsewhere in this module "
+            f"(`{option.config}` = {shown}, {where})")
 
 
 RULES = [UndocumentedHyperparameter, OverriddenOption]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...core.origins import spelling
+
 REQUIRED = "<required>"
 
 
@@ -261,3 +263,23 @@ CONCEPT_OPTIONS: dict[str, frozenset[str]] = {
     "min_lr": frozenset({"min_lr", "eta_min", "lr_min"}),
 }
 OPTION_WORDS: frozenset[str] = frozenset().union(*CONCEPT_OPTIONS.values())
+
+# What a config key's name sets (HPARAM's option concepts; names too generic for a key left out).
+_CONCEPT_KEYS = {spelling(name): concept for concept, names in CONCEPT_OPTIONS.items()
+                 for name in names if name not in ("schedule", "ema", "warm", "smooth", "margin")}
+CONCEPT_LABELS = {"lr": "learning rate", "momentum": "momentum", "weight_decay": "weight decay", "betas": "Adam betas",
+                  "eps": "optimiser epsilon", "gamma": "decay factor", "milestones": "decay milestones",
+                  "step_size": "decay step", "label_smoothing": "label smoothing", "smoothing": "label smoothing",
+                  "clip": "gradient clipping", "ema_decay": "EMA decay", "mixup": "mixup alpha",
+                  "cutmix": "cutmix alpha", "warmup": "warm-up length", "min_lr": "minimum learning rate"}
+
+
+def concept_of(key: str) -> str | None:
+    """The hyper-parameter a config key sets, by its name: `BASE_LR` -> `lr`, `weightDecay` -> `weight_decay`."""
+    return _CONCEPT_KEYS.get(spelling(key))
+
+
+def hparam_key(key: str) -> bool:
+    return spelling(key) in _CONCEPT_KEYS
+
+

@@ -20,8 +20,9 @@ import libcst as cst
 from ...context import ModuleContext
 from ...core.walk import walk
 from ...core import values
-from .apis import OPTION_WORDS, REQUIRED, Api, Slot, canonical
-from .facts import (Construction, FunctionDefault, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
+from .apis import CONCEPT_LABELS, OPTION_WORDS, REQUIRED, Api, Slot, canonical, concept_of, hparam_key
+from ...core.config_model import ConfigCollector, collect, key_path
+from .facts import (ConfigRead, Construction, FunctionDefault, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
@@ -74,6 +75,9 @@ class _HparamVisitor(ScopedVisitor):
         self._definition_keys: dict[int, int] = {}  # a constant's statement -> its statement key
         self._stored: set[int] = set()  # attribute nodes written, not read
         self._callees: set[int] = set()  # attribute nodes called (`F.dropout`)
+        self.configs = ConfigCollector(ctx, want=hparam_key)  # the config values of hyper-parameter keys
+        self._loaded: dict[str, dict[str, int]] = {}  # scope -> config objects read from a file there -> statement
+        self.conditional = 0  # depth of enclosing `if`s (not the main guard) and loops
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -100,6 +104,7 @@ class _HparamVisitor(ScopedVisitor):
         return "<main>" if name == "<module>" and self.in_main else name
 
     def visit_If(self, node: cst.If) -> bool:
+        self.configs.on_if(node, self.scope_name())
         if not self.stack and _is_main_guard(node.test):
             self.in_main = self.facts.demo = True
             self._enter(node)
@@ -108,7 +113,9 @@ class _HparamVisitor(ScopedVisitor):
         self._early_stop(node)
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
+        self.conditional += 1
         self._enter(node)
+        self.conditional -= 1
         self.epoch_branch -= thresholds
         return False
 
@@ -127,7 +134,9 @@ class _HparamVisitor(ScopedVisitor):
 
     def _loop(self, node: cst.CSTNode) -> bool:
         self.loops.append(node)
+        self.conditional += 1
         self._enter(node)
+        self.conditional -= 1
         self.loops.pop()
         return False
 
@@ -235,6 +244,7 @@ class _HparamVisitor(ScopedVisitor):
         self.facts.recipe_classes.append(found)
 
     def on_class(self, node: cst.ClassDef) -> None:
+        self.configs.on_class(node, self.scope_name())
         if not self.stack:
             self.facts.library = True
         self._recipe_class(node)
@@ -305,7 +315,7 @@ class _HparamVisitor(ScopedVisitor):
 
     def _add(self, origin: Origin, setting: str, label: str, concept: str, words: list[str],
              stmt: cst.CSTNode | None = None, key: int | None = None, body: list | None = None,
-             use: cst.CSTNode | None = None) -> None:
+             use: cst.CSTNode | None = None) -> HparamValue | None:
         """Record a literal (or a named constant, reported where `use` reads it) that sets a hyper-parameter."""
         node = origin.node
         at_definition = origin.kind == OriginKind.CONSTANT and origin.definition is not None and node is not None
@@ -322,9 +332,9 @@ class _HparamVisitor(ScopedVisitor):
                         documented, _ = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
                         if documented:  # a use that says why documents the constant
                             known[0].documented, known[0].bare_constant = True, False
-                return
+                return None
         if node is None or id(node) in self._seen:
-            return
+            return None
         self._seen.add(id(node))
         documented, bare = self._documented(origin, words, stmt or self.stmt, self.body if body is None else body)
         if origin.kind == OriginKind.CONSTANT and origin.name:
@@ -339,6 +349,7 @@ class _HparamVisitor(ScopedVisitor):
         self._statement(key).values.append(value)
         if not documented and origin.node is not None:  # an option's help may explain it (checked at the end)
             self._pending.append((value, self._text(origin.node), stmt or self.stmt))
+        return value
 
     def _shown(self, origin: Origin) -> str:
         """A constant by its name, a literal as written (`3e-5`, `[30, 60]`)."""
@@ -348,8 +359,11 @@ class _HparamVisitor(ScopedVisitor):
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        self.configs.on_call(node, self.ctx.names.callee(node), self.scope_name())
         if isinstance(node.func, cst.Attribute):
             self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
+            if node.func.attr.value in ("merge_from_file", "merge_from_yaml") and isinstance(node.func.value, cst.Name):
+                self._loaded.setdefault(self.scope_name(), {})[node.func.value.value] = self.key  # yacs
         name = node.func.value if isinstance(node.func, cst.Name) else ""
         if name in ("vars", "asdict", "OmegaConf", "to_container") or (name == "getattr" and len(node.args) < 2):
             self.facts.reads_all_options = True
@@ -464,6 +478,10 @@ class _HparamVisitor(ScopedVisitor):
                 continue
             if origin.kind in (OriginKind.OPTION, OriginKind.FIELD, OriginKind.CONFIG_KEY) and origin.name and slot.concept:
                 self.facts.option_positions.add(f"{slot.concept}:{origin.name.lower()}")
+                if origin.kind != OriginKind.OPTION:
+                    found = key_path(unwrap_tensor(value))
+                    if found is not None and found[1]:
+                        self.facts.config_reads.append(ConfigRead(slot.concept, found[1], self.ctx.loc(value), self.scope_name()))
             words = [slot.name, *slot.label.split(), api.short.lower()]
             if origin.kind == OriginKind.CONFIG_KEY and origin.fallback is not None:
                 fallback = self.origins.of(origin.fallback, self.scope)  # `cfg.get('clip', 5)`: the code's default
@@ -612,7 +630,15 @@ class _HparamVisitor(ScopedVisitor):
             self.facts.calls.append(call)
 
     # --- in the loop --------------------------------------------------------------------------------
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.configs.on_assign(node, self.scope_name())
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.configs.on_assign(node, self.scope_name())
+        self.configs.on_bool_default(node, self.scope_name())
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and self._reads_config_file(node.value):
+            self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
         for target in node.targets:
             self._assignment(target.target, node.value, None)
             if isinstance(target.target, cst.Attribute):
@@ -658,6 +684,7 @@ class _HparamVisitor(ScopedVisitor):
                 self.facts.option_positions.add(f"{concept}:{origin.name.lower()}")
 
     def visit_Dict(self, node: cst.Dict) -> None:
+        self.configs.on_dict(node, self.scope_name())
         for element in node.elements:
             if isinstance(element, cst.DictElement):
                 self._option_entry(str_value(element.key), element.value)
@@ -668,7 +695,16 @@ class _HparamVisitor(ScopedVisitor):
         if operator is None and isinstance(target, cst.Subscript) and len(target.slice) == 1 \
                 and isinstance(target.slice[0].slice, cst.Index):
             self._option_entry(str_value(target.slice[0].slice.value), value)
+        config_set = self._config_set(target, value) if operator is None else None
         what = lr_target(target, self.group_vars)
+        if config_set is not None and not what:
+            path, concept, literal = config_set
+            found = self._add(literal, f"{self._text(target)} = {show(literal.value)}",
+                              f"{CONCEPT_LABELS.get(concept, concept)} of the loaded config", concept,
+                              [path.rsplit(".", 1)[-1], *CONCEPT_LABELS.get(concept, concept).split()])
+            if found is not None:
+                found.config_path, found.config_only, found.config_value = path, True, literal.value
+            return
         if what:
             setting, label = what
             if isinstance(target, cst.Name) and not read_past(self._scope_root(), self.stmt, target.value):
@@ -683,8 +719,10 @@ class _HparamVisitor(ScopedVisitor):
             if literal.kind == OriginKind.LITERAL:
                 if (isinstance(target, cst.Name) and not self.epoch_branch) or trivial(literal.value):
                     return  # `lr = 0.1`, `min_lr = 10.` (a sentinel): judged where it is used, if it is
-                self._add(literal, f"{self._text(target)} = {show(literal.value)}", label, "lr" if "learning" in label else "",
-                          [setting, *label.split()])
+                found = self._add(literal, f"{self._text(target)} = {show(literal.value)}", label,
+                                  "lr" if "learning" in label else "", [setting, *label.split()])
+                if found is not None and config_set is not None:
+                    found.config_path, found.config_value = config_set[0], literal.value
                 return
             if literal.kind in (OriginKind.CONSTANT, OriginKind.PARAM, OriginKind.OPTION, OriginKind.CONFIG_KEY):
                 return
@@ -710,6 +748,55 @@ class _HparamVisitor(ScopedVisitor):
             decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
             if decay is not None:
                 self._decay(decay)
+
+    def _reads_config_file(self, value: cst.BaseExpression) -> bool:
+        """`OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
+        `HParams(**json.load(f))`: the object holds a config file's values."""
+        if not isinstance(value, cst.Call):
+            return False
+        for node in walk(value):
+            if isinstance(node, cst.Call):
+                callee = self.ctx.names.callee(node) or dotted(node.func) or ""
+                last = callee.rsplit(".", 1)[-1]
+                if last in FILE_LOADERS or last == "load" and CONFIG_LIBRARY.match(callee):
+                    return True
+        return False
+
+    def _config_set(self, target: cst.BaseExpression, value: cst.BaseExpression):
+        """(path, concept, literal) of a hyper-parameter literal set, unconditionally, on a config object that
+        this scope loaded from a file before (`cfg.merge_from_file(f); cfg.SOLVER.BASE_LR = 0.01`,
+        `config = OmegaConf.load(f); config["lr"] = 3e-4`, a `@hydra.main` function's config). An evaluation
+        or demo script's settings, derived values and values under a condition are not."""
+        if self.conditional or self.scope.is_class or not isinstance(target, (cst.Attribute, cst.Subscript)) \
+                or EVAL_SCRIPT.search(self.ctx.rel.rsplit("/", 1)[-1]):
+            return None
+        found = key_path(target)
+        if found is None or not found[1]:
+            return None
+        root, path = found
+        concept = concept_of(path.rsplit(".", 1)[-1])
+        if concept is None:
+            return None
+        scopes = [self.scope_name()] + (["<module>"] if self.scope_name() == "<main>" else [])
+        loaded = any(self._loaded.get(s, {}).get(root, self.key) < self.key for s in scopes) or self._hydra_config(root)
+        if not loaded:
+            return None
+        literal = self.origins.of(value, self.scope)
+        if literal.kind != OriginKind.LITERAL or not literal.is_number or trivial(literal.value):
+            return None
+        return path, concept, literal
+
+    def _hydra_config(self, name: str) -> bool:
+        """Is `name` the config parameter of the enclosing `@hydra.main(...)` function?"""
+        function = self.scope.function()
+        if function is None or not function.params.params or function.params.params[0].name.value != name:
+            return False
+        for decorator in function.decorators:
+            call = decorator.decorator
+            func = call.func if isinstance(call, cst.Call) else call
+            if (self.ctx.names.qualify(func) or dotted(func) or "").endswith("hydra.main"):
+                return True
+        return False
 
     def _summed_into_loss(self, name: str) -> bool:
         """Is `name` a term of a sum assigned to a loss in the function (`loss = lbox + lobj + lcls`)?"""
@@ -865,6 +952,16 @@ class _HparamVisitor(ScopedVisitor):
             self.scope = outer
 
 
+# Upper-case spellings of hyper-parameter keys (yacs defaults) that the lower-case `TRIGGERS` miss.
+CONFIG_TRIGGERS = ("LR", "DECAY", "MOMENTUM", "LEARNING", "Lr", "Decay", "Momentum", "Learning")
+# Calls that read a config file into an object (by the callee's last name); `load` by its library.
+FILE_LOADERS = frozenset({"merge_from_file", "fromfile", "safe_load", "full_load", "load_config", "read_config",
+                          "from_yaml", "from_json", "from_json_file", "from_yaml_file", "parse_config", "load_cfg",
+                          "load_yaml", "load_json", "compose"})
+CONFIG_LIBRARY = re.compile(r"^(?:yaml|json|toml|tomllib|tomli|omegaconf|OmegaConf|ruamel|hjson|json5|commentjson)\b")
+# Evaluation, test and demo scripts: what they set on a config is an evaluation setting.
+EVAL_SCRIPT = re.compile(r"(?:^|_)(?:test|tests|eval|evaluate|evaluation|val|valid|validate|demo|infer|inference|"
+                         r"predict|prediction|visuali[sz]e|benchmark|export)(?:_|\.|$)", re.I)
 _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "weight_decay": "weight_decay",
                   "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
@@ -907,11 +1004,19 @@ def _states(doc: str, text: str, value) -> bool:
 
 
 def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:
-    if ctx.is_test or not any(word in ctx.text for word in TRIGGERS):
-        return None  # cheap pre-filter: no optimiser, schedule, loss or option can be here
+    if ctx.is_test:
+        return None
+    if not any(word in ctx.text for word in TRIGGERS):
+        # cheap pre-filter: no optimiser, schedule, loss or option can be here; a config module may still
+        # define a hyper-parameter's value (yacs `_C.SOLVER.BASE_LR = 0.1`)
+        if not any(word in ctx.text for word in CONFIG_TRIGGERS):
+            return None
+        config = collect(ctx, want=hparam_key)
+        return HparamFacts(config=config) if config else None
     visitor = _HparamVisitor(ctx)
     visitor.visit_children(ctx.module)
     visitor.finish()
     facts = visitor.facts
+    facts.config = visitor.configs.facts or None
     facts.statements = [s for s in facts.statements if s.values]
     return None if facts.empty() else facts

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from ...findings import Loc
+
+if TYPE_CHECKING:
+    from ...core.config_model import ConfigFacts
 
 
 @dataclass
@@ -20,6 +25,9 @@ class HparamValue:
     # (a module the user declares in `hparam-modules` documents it)
     uses: list[Loc] = field(default_factory=list)  # a named constant reported at its definition: where it is used
     use_note: str = ""  # how a related use is described (default: "`VALUE` is used here")
+    config_path: str = ""  # set on a loaded config object (`cfg.SOLVER.BASE_LR = 0.01`): the key path
+    config_value: object = None  # the literal set there
+    config_only: bool = False  # reported only as an override of the config's value (HPARAM002), never alone
 
     def describe(self) -> str:
         return f"{self.setting} ({self.label})"
@@ -74,6 +82,19 @@ class OptionDef:
     name: str  # as written: --learning-rate
     aliases: tuple[str, ...]  # normalised spellings
     read: bool = True  # False: parsed, and no module of the project reads it (set by the project phase)
+    config: str = ""  # not an option: a config key's defining value (`SOLVER.BASE_LR`), at `loc`
+    value: object = None  # the config's value
+    reached: Loc | None = None  # where the config value reaches the hyper-parameter's position (a read)
+
+
+@dataclass
+class ConfigRead:
+    """A config value read at a hyper-parameter position: `SGD(lr=cfg.SOLVER.BASE_LR)`."""
+
+    concept: str
+    path: str  # the key path below the object: `SOLVER.BASE_LR`
+    loc: Loc
+    scope: str = "<module>"
 
 
 @dataclass
@@ -138,8 +159,11 @@ class HparamFacts:
     reads_all_options: bool = False  # `vars(args)`, `args.__dict__`, `**args`: every option may be read here
     demo: bool = False  # statements with scope "<main>" are an `if __name__ == "__main__":` block
     library: bool = False  # the module defines a class at top level (a library module, unless named as a script)
+    config: ConfigFacts | None = None  # the config values it defines and the config files it names (hyper-parameter keys)
+    config_reads: list[ConfigRead] = field(default_factory=list)
 
     def empty(self) -> bool:
         return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions
                     or self.options_read or self.reads_all_options or self.takes_options
-                    or self.recipe_classes or self.constructions or self.function_defaults)
+                    or self.recipe_classes or self.constructions or self.function_defaults
+                    or bool(self.config) or self.config_reads)

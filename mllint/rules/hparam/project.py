@@ -3,16 +3,20 @@ to them, the options each unit defines, and the `hparam-modules` the user declar
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass, field
 
 from ...project import Project
 from ...core.forwarders import close_over_forwarders
-from .apis import CONCEPT_OPTIONS
+from .apis import CONCEPT_OPTIONS, hparam_key
 from .syntax import NOT_RECIPE
 from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
 from ...core.paths import module_dotted_name
 from ...core.origins import same_value
+from ...core.config_model import (ATTRIBUTE, CALL, CONFIG_FILE, DICT, FIELD, MODULE, ConfigModel, Definition,
+                                  path_matches)
+from ...findings import Loc
 
 
 @dataclass
@@ -98,6 +102,7 @@ def analyse(project: Project) -> HparamAnalysis:
     by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
+    configs = _Configs(project, facts)
     statements = sorted(by_key.values(), key=lambda s: (s.rel, s.key))
     for statement in statements:
         statement.values.sort(key=lambda v: (v.loc.cell or 0, v.loc.line, v.loc.column))
@@ -105,10 +110,14 @@ def analyse(project: Project) -> HparamAnalysis:
         for value in statement.values:
             if value.documented or (value.bare_constant and excused):
                 continue
-            option = _option_for(options, statement.rel, value.concept)
+            option = configs.defining(statement.rel, statement.scope, value) if value.config_path else None
+            if option is None:
+                option = _option_for(options, statement.rel, value.concept)
+            if option is None and value.concept and not value.config_only:
+                option = configs.reaching(statement.rel, value)
             if option is not None:
                 statement.overrides.append((value, option))
-            else:
+            elif not value.config_only:
                 statement.undocumented.append(value)
     return HparamAnalysis(statements)
 
@@ -251,6 +260,91 @@ def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[s
                     unread = OptionDef(option.loc, option.name, option.aliases, read=False)
                     found.setdefault(rel, []).append((unread, concepts))
     return found
+
+
+class _Configs:
+    """Config values that a literal overrides: the config model over the modules' hyper-parameter keys."""
+
+    def __init__(self, project: Project, facts: dict[str, HparamFacts]) -> None:
+        self.project, self.facts = project, facts
+        self.model = ConfigModel({rel: f.config for rel, f in facts.items() if f.config}, project.root, project.files)
+        self._programs: dict[str, set[str]] = {}
+
+    def program(self, rel: str) -> set[str]:
+        """The module and the project modules it imports, transitively: where its config can be defined."""
+        if rel not in self._programs:
+            seen, stack = {rel}, [rel]
+            while stack:
+                here = stack.pop()
+                result = self.project.files.get(here)
+                for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
+                    target = self.project.resolve(here, qualified)
+                    if target is not None and target[0] not in seen:
+                        seen.add(target[0])
+                        stack.append(target[0])
+            self._programs[rel] = seen
+        return self._programs[rel]
+
+    def _files(self, rel: str, scope: str) -> list[str]:
+        """The config files (project-relative) that the scope names with a literal."""
+        config = self.facts[rel].config
+        names = set().union(*((config.loads.get(s, set()) for s in {scope, "<module>"}))) if config else set()
+        found = []
+        for name in sorted(names):
+            for candidate in (os.path.normpath(os.path.join(os.path.dirname(rel), name)), os.path.normpath(name)):
+                if (CONFIG_FILE.search(candidate) or candidate.endswith(".py")) and os.path.isfile(os.path.join(self.project.root, candidate)):
+                    found.append(candidate)
+                    break
+        return found
+
+    def _hydra(self, rel: str, scope: str) -> list[tuple[str, str]]:
+        """(config folder, config name) of a Hydra app the scope names: a folder and a YAML file in it."""
+        config = self.facts[rel].config
+        names = set().union(*((config.loads.get(s, set()) for s in {scope, "<module>"}))) if config else set()
+        found = []
+        for folder in sorted(names):
+            path = os.path.normpath(os.path.join(os.path.dirname(rel), folder))
+            if not os.path.isdir(os.path.join(self.project.root, path)):
+                continue
+            for name in sorted(names):
+                if os.path.isfile(os.path.join(self.project.root, path, name.removesuffix(".yaml") + ".yaml")):
+                    found.append((path, name.removesuffix(".yaml")))
+        return found
+
+    def definitions(self, rel: str, scope: str, path: str, exclude: Loc | None = None) -> list[Definition]:
+        """What defines `path` as a config value: a file this scope loads, or code elsewhere that defines a
+        config (a key path of two components or more, a config class's field, a config module's global); a
+        one-component key (`lr`) matched anywhere is too weak (any `dict(lr=0.1)` would do)."""
+        found = [Definition(config, v) for config in self._files(rel, scope)
+                 for v in self.model.file_values(config, want=hparam_key) if path_matches(path, v.path)]
+        for folder, name in self._hydra(rel, scope):  # `@hydra.main(config_path="conf", config_name="train")`
+            found += [Definition(v.loc.path, v) for v in self.model.hydra_values(folder, name, want=hparam_key)
+                      if path_matches(path, v.path)]
+        read = len([p for p in path.split(".") if p])
+        program = self.program(rel) | {f for f in self._files(rel, scope) if f.endswith(".py")}  # mmcv `Config.fromfile`
+        for d in self.model.resolve(path, where=lambda r, _: r in program, kinds=(ATTRIBUTE, CALL, DICT, FIELD, MODULE)):
+            if d.rel == rel and (d.value.scope == scope or d.value.loc == exclude):
+                continue  # the scope's own setting, not the config's
+            if min(read, len(d.value.path.split("."))) >= 2 or d.value.kind in (FIELD, MODULE):
+                found.append(d)
+        return found
+
+    def defining(self, rel: str, scope: str, value: HparamValue) -> OptionDef | None:
+        """`cfg.SOLVER.BASE_LR = 0.01` after the config was loaded: the config's own value, elsewhere."""
+        found = self.definitions(rel, scope, value.config_path, value.loc)
+        if not found or any(same_value(d.value.value, value.config_value) for d in found):  # type: ignore[arg-type]
+            return None  # the config says the same
+        d = found[0]
+        return OptionDef(d.value.loc, value.config_path, (), config=d.value.path, value=d.value.value)
+
+    def reaching(self, rel: str, value: HparamValue) -> OptionDef | None:
+        """`SGD(lr=0.01)` while `cfg.SOLVER.BASE_LR` reaches a learning rate in the same module."""
+        for read in self.facts[rel].config_reads:
+            if read.concept != value.concept:
+                continue
+            for d in self.definitions(rel, read.scope, read.path):
+                return OptionDef(d.value.loc, read.path, (), config=d.value.path, value=d.value.value, reached=read.loc)
+        return None
 
 
 def _option_for(options: dict[str, list[tuple[OptionDef, set[str]]]], rel: str, concept: str) -> OptionDef | None:
