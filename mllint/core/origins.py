@@ -596,8 +596,8 @@ def comments_of(stmt: cst.CSTNode, module: cst.Module | None = None) -> list[str
     if prose and not any(is_prose(comment) for comment in found):
         found.append(prose)
     if isinstance(stmt, cst.SimpleStatementLine):
-        for comment in _comments_inside(stmt):
-            if comment not in found:
+        for comment in _comments_inside(stmt):  # its leading lines again, too: their prose is folded above
+            if comment not in found and not is_prose(comment):
                 found.append(comment)
     else:
         body = getattr(stmt, "body", None)
