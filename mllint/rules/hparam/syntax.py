@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from typing import Iterator
 
 import libcst as cst
 
@@ -452,14 +453,9 @@ def _within(index: Index, outer: int, inner: int) -> bool:
     return outer <= inner < index.end[outer]
 
 
-def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
-    """Is `name`, bound at `stmt`, read anywhere it can still act: after stmt, in a loop around stmt (the next
-    pass), or in a function that stmt's module-level binding reaches; reads inside a print, a log call or an
-    f-string do not count (logging is no hyper-parameter position)."""
-    found = _indexed(root, stmt)
-    if found is None:
-        return _read_past_walking(root, stmt, name)
-    index, (root_at, stmt_at) = found
+def _reads_beside(index: Index, root_at: int, stmt_at: int, name: str) -> Iterator[tuple[int, list]]:
+    """The reads of `name` under root that can act: not stmt's own, not inside a print or log call, not the
+    target of an assignment; each as (its position, its ancestors up to root, nearest first)."""
     inside, stmt_end, order = _within(index, root_at, stmt_at), index.end[stmt_at], index.order
     for at in _spelt(index, root_at, name):
         if inside and stmt_at <= at < stmt_end:
@@ -471,6 +467,19 @@ def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
             continue
         if isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node:
             continue
+        yield at, chain
+
+
+def read_past(root: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
+    """Is `name`, bound at `stmt`, read anywhere it can still act: after stmt, in a loop around stmt (the next
+    pass), or in a function that stmt's module-level binding reaches; reads inside a print, a log call or an
+    f-string do not count (logging is no hyper-parameter position)."""
+    found = _indexed(root, stmt)
+    if found is None:
+        return _read_past_walking(root, stmt, name)
+    index, (root_at, stmt_at) = found
+    inside, stmt_end, order = _within(index, root_at, stmt_at), index.end[stmt_at], index.order
+    for at, chain in _reads_beside(index, root_at, stmt_at, name):
         if (inside and at >= stmt_end) or any(isinstance(a, _FUNCTIONS) and a is not root for a in chain):
             return True
     if not inside:
@@ -484,18 +493,7 @@ def _read_outside_log(loop: cst.CSTNode, stmt: cst.CSTNode, name: str) -> bool:
     if found is None:
         return _read_outside_log_walking(loop, stmt, name)
     index, (loop_at, stmt_at) = found
-    inside, stmt_end, order = _within(index, loop_at, stmt_at), index.end[stmt_at], index.order
-    for at in _spelt(index, loop_at, name):
-        if inside and stmt_at <= at < stmt_end:
-            continue
-        node = order[at]
-        chain = [order[a] for a in _chain(index, at, loop_at)]
-        parent = chain[0] if chain else None
-        if any(logging_call(a) for a in chain) or not _reference(node, parent):
-            continue
-        if not (isinstance(parent, (cst.AssignTarget, cst.AugAssign)) and getattr(parent, "target", None) is node):
-            return True
-    return False
+    return next(_reads_beside(index, loop_at, stmt_at, name), None) is not None
 
 
 def is_read(root: cst.CSTNode, name: str) -> bool:
