@@ -6,6 +6,7 @@ from typing import Iterable, Protocol
 
 import libcst as cst
 
+from .core.calls import CallTable
 from .core.names import NameTable
 from .core.paths import TEST_DIRS, TEST_FILES, is_test_path  # noqa: F401 - re-exported
 from .core.scopes import Scope, build_scopes
@@ -49,6 +50,11 @@ class ModuleContext:
     @cached_property
     def names(self) -> NameTable:
         return NameTable(self.module, self.rel)
+
+    @cached_property
+    def calls(self) -> CallTable:
+        """The module's call records (core/calls.py), shared by the families that keep the same call."""
+        return CallTable(self)
 
     @cached_property
     def _scopes(self) -> tuple[Scope, dict[int, Scope]]:
