@@ -82,7 +82,10 @@ class ModuleContext:
 
     def loc(self, node: cst.CSTNode) -> Loc:
         """A location for node; its numbers are filled in after the rules ran."""
-        loc = Loc()
+        return self.locate(node, Loc())
+
+    def locate(self, node: cst.CSTNode, loc: Loc) -> Loc:
+        """Have the position pass fill in `loc` (once: a notebook's lines are mapped to cells in place)."""
         self._positions.append((node, loc))
         return loc
 

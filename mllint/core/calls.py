@@ -41,6 +41,7 @@ class Call:
     positional: int = 0  # positional arguments, stars left out
     keywords: tuple[str, ...] = ()  # the keywords passed, in order
     star: bool = False  # a `*args` or `**kwargs` argument: arguments cannot all be mapped to parameters
+    attribute: bool = False  # called as an attribute (`obj.f()`, `utils.f()`), not a plain name
 
     @property
     def function(self) -> str:
@@ -53,31 +54,40 @@ class CallTable:
     """The `Call` records of one module (`ctx.calls`), made on demand and memoised by node and scope."""
 
     def __init__(self, ctx: Any) -> None:
+        import libcst as cst
+
         from .syntax import callee_name
 
         self._ctx = ctx
         self._callee_name = callee_name
+        self._attribute = cst.Attribute
         self._records: dict[tuple[int, str], Call] = {}
-        self._locs: dict[int, Loc] = {}
+        self._locs: dict[int, Loc] = {}  # one Loc per node, whichever scopes and families keep it
+        self._located: set[int] = set()
 
-    def of(self, node: "cst.Call", scope: str) -> Call:
+    def of(self, node: "cst.Call", scope: str, located: bool = True) -> Call:
+        """The record of the call in that scope; `located`: its `loc` is filled by the position pass (a record
+        kept unlocated shares the node's `Loc`, which another family's located record fills)."""
         key = (id(node), scope)
-        found = self._records.get(key)
-        if found is not None:
-            return found
-        loc = self._locs.get(id(node))
-        if loc is None:
-            loc = self._locs[id(node)] = self._ctx.loc(node)
-        positional, keywords, star = 0, [], False
-        for arg in node.args:
-            if arg.star:
-                star = True
-            elif arg.keyword is not None:
-                keywords.append(arg.keyword.value)
-            else:
-                positional += 1
-        record = self._records[key] = Call(loc, scope, self._callee_name(node.func), self._ctx.names.callee(node) or "",
-                                           positional, tuple(keywords), star)
+        record = self._records.get(key)
+        if record is None:
+            loc = self._locs.get(id(node))
+            if loc is None:
+                loc = self._locs[id(node)] = Loc()
+            positional, keywords, star = 0, [], False
+            for arg in node.args:
+                if arg.star:
+                    star = True
+                elif arg.keyword is not None:
+                    keywords.append(arg.keyword.value)
+                else:
+                    positional += 1
+            func = node.func
+            record = self._records[key] = Call(loc, scope, self._callee_name(func), self._ctx.names.qualify(func) or "",
+                                               positional, tuple(keywords), star, type(func) is self._attribute)
+        if located and id(node) not in self._located:
+            self._located.add(id(node))
+            self._ctx.locate(node, record.loc)
         return record
 
 

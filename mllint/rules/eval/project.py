@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...core.calls import CallIndex
 from ...findings import Finding, Related
 from .extract import METHOD, Switch
 from .extract import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
     from ...project import Project
-    from .extract import CallSite, EvalFacts, Site
+    from .extract import EvalCall, EvalFacts, Site
 
 MAX_DEPTH = 4
 
@@ -21,7 +22,7 @@ class Index:
 
     def __init__(self, modules: list) -> None:
         self.modules = modules  # [(FileResult, EvalModule)]
-        self.callers: dict[str, list[CallSite]] = {}
+        self.callers: CallIndex[EvalCall] = CallIndex()  # by the name they call
         self.calls_of: dict[str, set[str]] = {}  # caller's qual -> the names it calls
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
@@ -32,8 +33,8 @@ class Index:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
             for site in facts.calls:
-                self.callers.setdefault(site.callee, []).append(site)
-                self.calls_of.setdefault(site.caller, set()).add(site.callee)
+                self.callers.add(site)
+                self.calls_of.setdefault(site.call.scope, set()).add(site.call.name)
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
@@ -42,7 +43,7 @@ class Index:
 
     def _callers(self, name: str, qual: str) -> list:
         """Call sites of the function: by name, unless the call's imports say it is another function."""
-        return [c for c in self.callers.get(name, ()) if c.caller != qual and
+        return [c for c in self.callers.named(name) if c.call.scope != qual and
                 (_may_be(c.target, qual) if c.target != METHOD else qual not in self.toplevel)]
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
@@ -56,19 +57,19 @@ class Index:
         for caller in callers:
             if test(caller):
                 continue
-            outer = caller.caller.rsplit(".", 1)[-1]
-            if outer == "<module>" or not self._callers(outer, caller.caller):
+            outer = caller.call.scope.rsplit(".", 1)[-1]
+            if outer == "<module>" or not self._callers(outer, caller.call.scope):
                 return False
             inner = tuple(s for s in caller.switches if s.family == "guard")
-            if not self.covered(outer, caller.caller, test, depth + 1, inner):
+            if not self.covered(outer, caller.call.scope, test, depth + 1, inner):
                 return False
         return True
 
-    def in_eval_mode(self, caller: CallSite) -> bool:
+    def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
         calls a project function that does (`model = get_model(train=False)`, whose body calls `model.eval()`)."""
-        return caller.sets_eval or caller.callee in self.eval_setters or \
-            any(name in self.eval_setters for name in self.calls_of.get(caller.caller, ()))
+        return caller.sets_eval or caller.call.name in self.eval_setters or \
+            any(name in self.eval_setters for name in self.calls_of.get(caller.call.scope, ()))
 
     def outside_evaluation(self, name: str, qual: str, depth: int = 0) -> bool:
         """Is the function called only from code that computes or reports no metric, on every path: a
@@ -80,8 +81,8 @@ class Index:
         for caller in callers:
             if caller.evaluates:
                 return False
-            outer = caller.caller.rsplit(".", 1)[-1]
-            if outer != "<module>" and not self.outside_evaluation(outer, caller.caller, depth + 1):
+            outer = caller.call.scope.rsplit(".", 1)[-1]
+            if outer != "<module>" and not self.outside_evaluation(outer, caller.call.scope, depth + 1):
                 return False
         return True
 
@@ -94,7 +95,7 @@ class Index:
         if switch.default is not True:
             return True, ""
         for caller in self._callers(function, qual):
-            passed = dict(caller.keywords)
+            passed = dict(caller.passed)
             if switch.param in passed and passed[switch.param] is not True:
                 return True, ""
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
@@ -196,7 +197,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
             switches = [s for s in caller.switches if s.family == family]
             if not switches:
                 break
-            works, reason = index.switch_works(switches[-1], caller.caller.rsplit(".", 1)[-1], caller.caller)
+            works, reason = index.switch_works(switches[-1], caller.call.scope.rsplit(".", 1)[-1], caller.call.scope)
             if not works:
                 dead = reason
                 break
@@ -295,13 +296,13 @@ def _near(a, b, lines: int = 25) -> bool:
     return a is not None and b is not None and a.cell == b.cell and abs(a.line - b.line) <= lines
 
 
-def _on_path(caller: CallSite, guards: tuple) -> bool:
+def _on_path(caller: EvalCall, guards: tuple) -> bool:
     """Does the call pass what the guards on the path ask for (or something unknown)?"""
     for guard in guards:
         index, literal = guard.default
-        passed = dict(caller.keywords).get(guard.param, "?")
-        if passed == "?" and 0 <= index < len(caller.positional):
-            passed = caller.positional[index]
+        passed = dict(caller.passed).get(guard.param, "?")
+        if passed == "?" and 0 <= index < len(caller.literals):
+            passed = caller.literals[index]
         if passed != "?" and passed != literal:
             return False
     return True
