@@ -40,6 +40,9 @@ def test_the_record_of_a_call():
         ("fit", "utils.fit", "train.main", 1, ("epochs",), False)
     assert ctx.calls.of(second, "train.main") is two  # memoised: families keeping the call share the record
     assert ctx.calls.of(second, "<main>").loc is two.loc  # one position per node, whatever the scope
+    third = ctx.calls.of(first, "train.f", located=False)
+    assert third.loc is one.loc and ctx.calls.of(first, "<main>", located=False).loc is one.loc
+    assert len(ctx.position_requests()) == 2  # one per node located
     assert [k for k, _ in argument_keys(first)] == ["0", "1", "lr"]  # up to the star
     assert [k for k, _ in argument_keys(second)] == ["0", "epochs"]
     assert pickle.loads(pickle.dumps(two)) == two
@@ -80,3 +83,13 @@ def test_index_by_name():
     assert CallIndex(calls).named("g") == [calls[0], calls[2]]
     assert CallIndex(calls, by_function=True).named("f") == [calls[0], calls[1]]
     assert CallIndex(calls).named("h") == []
+
+
+def test_a_record_kept_unlocated_gets_the_position_another_family_asks_for():
+    ctx = _ctx("f(1)\n")
+    (node,) = _calls(ctx)
+    first = ctx.calls.of(node, "m.<module>", located=False)
+    assert first.loc is None and not ctx.position_requests()
+    second = ctx.calls.of(node, "<module>")
+    assert first.loc is second.loc is not None and len(ctx.position_requests()) == 1
+    assert pickle.loads(pickle.dumps(first)) == first

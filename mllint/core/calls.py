@@ -20,7 +20,8 @@ This module loads no libcst until a table is built: cached facts unpickle withou
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Iterable, Iterator, TypeVar
 
 from ..findings import Loc
@@ -30,11 +31,24 @@ if TYPE_CHECKING:
     import libcst as cst
 
 
-@dataclass
-class Call:
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+class Compact:
+    """A dataclass pickled as the values of its fields, not a dict of their names: call records are many (every
+    call EVAL reads), and cached facts are unpickled on every warm run."""
+
+    def __reduce__(self) -> tuple:
+        return type(self), tuple(getattr(self, name) for name in _field_names(type(self)))
+
+
+@dataclass(eq=True)
+class Call(Compact):
     """A call: where, in which scope, whom it calls, and which arguments it passes (not their values)."""
 
-    loc: Loc = field(default_factory=Loc)
+    loc: Loc | None = None  # None while no family keeping the call asked for its position
     scope: str = "<module>"  # the enclosing definition's qualified name, "<module>" or "<main>" (as the family scopes)
     name: str = ""  # the last name of the called expression as written: `model` in `self.model(x)`, "" if none
     callee: str = ""  # qualified through the module's imports and definitions (`pkg.utils.set_seed`), else ""
@@ -62,18 +76,15 @@ class CallTable:
         self._callee_name = callee_name
         self._attribute = cst.Attribute
         self._records: dict[tuple[int, str], Call] = {}
-        self._locs: dict[int, Loc] = {}  # one Loc per node, whichever scopes and families keep it
-        self._located: set[int] = set()
+        self._locs: dict[int, Loc] = {}  # one Loc per node located, whichever scopes and families keep it
+        self._of_node: dict[int, list[Call]] = {}
 
     def of(self, node: "cst.Call", scope: str, located: bool = True) -> Call:
-        """The record of the call in that scope; `located`: its `loc` is filled by the position pass (a record
-        kept unlocated shares the node's `Loc`, which another family's located record fills)."""
+        """The record of the call in that scope; `located`: its `loc` is filled by the position pass (once per
+        node: every record of the node shares the `Loc`)."""
         key = (id(node), scope)
         record = self._records.get(key)
         if record is None:
-            loc = self._locs.get(id(node))
-            if loc is None:
-                loc = self._locs[id(node)] = Loc()
             positional, keywords, star = 0, [], False
             for arg in node.args:
                 if arg.star:
@@ -83,11 +94,14 @@ class CallTable:
                 else:
                     positional += 1
             func = node.func
-            record = self._records[key] = Call(loc, scope, self._callee_name(func), self._ctx.names.qualify(func) or "",
-                                               positional, tuple(keywords), star, type(func) is self._attribute)
-        if located and id(node) not in self._located:
-            self._located.add(id(node))
-            self._ctx.locate(node, record.loc)
+            record = self._records[key] = Call(self._locs.get(id(node)), scope, self._callee_name(func),
+                                               self._ctx.names.qualify(func) or "", positional, tuple(keywords), star,
+                                               type(func) is self._attribute)
+            self._of_node.setdefault(id(node), []).append(record)
+        if located and record.loc is None:
+            loc = self._locs[id(node)] = self._ctx.locate(node, Loc())
+            for other in self._of_node[id(node)]:
+                other.loc = loc
         return record
 
 

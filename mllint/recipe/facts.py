@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.calls import Call
+from ..core.calls import Call, Compact
 from ..core.config_model import ConfigFacts
 from ..findings import Loc
 
@@ -63,7 +63,7 @@ class Argument:
 
 
 @dataclass
-class RecipeCall:
+class RecipeCall(Compact):
     """A call that passes values to a function (core/calls.py's record: `call.function` is the function or
     method called, `configure_optimizers`) with its arguments resolved like items' values."""
 

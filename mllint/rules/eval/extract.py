@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from ...core.calls import Call
+from ...core.calls import Call, Compact
 from ...core.walk import walk
 from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const, string
@@ -192,7 +192,7 @@ METHOD = "<method>"  # an EvalCall's target when the call is a method of an obje
 
 
 @dataclass
-class EvalCall:
+class EvalCall(Compact):
     """A call (the shared record, core/calls.py: `call.name` is the name it calls, `call.scope` the qual of the
     enclosing function or `module.<module>`) with EVAL's annotations."""
 

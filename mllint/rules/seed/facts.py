@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...core.calls import Call
+from ...core.calls import Call, Compact
 from ...core.config_model import ConfigFacts
 from ...findings import Loc
 
@@ -37,7 +37,7 @@ class Signature:
 
 
 @dataclass
-class SeedCall:
+class SeedCall(Compact):
     """A call of a project function that may seed (the shared record, core/calls.py) with what its arguments
     are, keyed by position ("0", "1") or keyword: seed literals, options, loop variables over seeds."""
 
