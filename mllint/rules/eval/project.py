@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...core.calls import CallIndex
+from ...core.calls import CallIndex, qualify
 from ...findings import Finding, Related
 from .extract import METHOD, Switch
 from .extract import LIGHTNING_EVAL
@@ -20,8 +20,10 @@ MAX_DEPTH = 4
 class Index:
     """Every module's evaluation facts, looked up by the names functions are called by."""
 
-    def __init__(self, modules: list) -> None:
+    def __init__(self, modules: list, project: Project) -> None:
         self.modules = modules  # [(FileResult, EvalModule)]
+        self.project = project
+        self.rel_of: dict[int, str] = {}  # id(call) -> the module it is in
         self.callers: CallIndex[EvalCall] = CallIndex()  # by the name they call
         self.calls_of: dict[str, set[str]] = {}  # caller's qual -> the names it calls
         self.eval_setters: set[str] = set()
@@ -29,11 +31,12 @@ class Index:
         self.grad_helpers: set[str] = set()
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
-        for _, module in modules:
+        for result, module in modules:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
             for site in facts.calls:
                 self.callers.add(site)
+                self.rel_of[id(site)] = result.rel
                 self.calls_of.setdefault(site.call.scope, set()).add(site.call.name)
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
@@ -42,9 +45,16 @@ class Index:
             self.trains |= facts.trains
 
     def _callers(self, name: str, qual: str) -> list:
-        """Call sites of the function: by name, unless the call's imports say it is another function."""
-        return [c for c in self.callers.named(name) if c.call.scope != qual and
-                (_may_be(c.target, qual) if c.target != METHOD else qual not in self.toplevel)]
+        """Call sites of the function: by name, unless the call resolves to another function."""
+        return [c for c in self.callers.named(name) if c.call.scope != qual and self._runs(c, qual)]
+
+    def _runs(self, c: EvalCall, qual: str) -> bool:
+        """Does the call (named as the function) run it? A method of an object may, unless the function is a
+        module's top-level one; a name the module's imports or definitions qualify runs the project function
+        that name resolves to (core/calls.py), and nothing else; an unqualified name (a local) may."""
+        if c.target == METHOD:
+            return qual not in self.toplevel
+        return qualify(self.project, self.rel_of[id(c)], c.target) == qual if c.target else True
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
@@ -106,7 +116,7 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
     units: dict[str, list] = {}  # names are looked up within a unit (a folder with a README, pyproject...)
     for result, module in modules:
         units.setdefault(project.unit_of(result.rel), []).append((result, module))
-    indexes = {unit: Index(members) for unit, members in units.items()}
+    indexes = {unit: Index(members, project) for unit, members in units.items()}
     out: dict[str, list[Finding]] = {code: [] for code in rules}
     for result, module in modules:
         index = indexes[project.unit_of(result.rel)]
@@ -306,12 +316,3 @@ def _on_path(caller: EvalCall, guards: tuple) -> bool:
         if passed != "?" and passed != literal:
             return False
     return True
-
-
-def _may_be(target: str, qual: str) -> bool:
-    """A call written `test()` that resolves to `main.test` does not run `models.resnet.test`; one that
-    resolves to `models.test` may (a package re-exporting it)."""
-    if not target or target == qual or qual.endswith("." + target):
-        return True
-    package = target.rsplit(".", 1)[0]
-    return "." in target and qual.startswith(package + ".")
