@@ -74,8 +74,9 @@ def analyse(project: Project) -> HparamAnalysis:
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
     demos = _demo_blocks(project, facts)
-    _recipe_defaults(project, facts, recipes, by_key, demos)
-    _function_defaults(project, facts, wrappers, by_key, demos)
+    sites = _call_sites(project, facts, demos)
+    _recipe_defaults(recipes, sites, by_key)
+    _function_defaults(facts, wrappers, sites, by_key)
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
@@ -127,10 +128,9 @@ def _call_sites(project, facts, demos) -> dict[str, list]:
                             if not (c.in_main and rel in demos)))
 
 
-def _recipe_defaults(project, facts, recipes, by_key, demos) -> None:
+def _recipe_defaults(recipes, sites, by_key) -> None:
     """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
     reported once at the default, the calls related. A class that nothing constructs is silent."""
-    sites = _call_sites(project, facts, demos)
     serial = 30_000_000
     for qualified, (rel, cls) in sorted(recipes.items()):
         calls = sites.get(qualified, [])
@@ -149,11 +149,10 @@ def _recipe_defaults(project, facts, recipes, by_key, demos) -> None:
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
 
 
-def _function_defaults(project, facts, wrappers, by_key, demos) -> None:
+def _function_defaults(facts, wrappers, sites, by_key) -> None:
     """Defaults of project functions whose parameter reaches a hyper-parameter position (`def train(...,
     weight_decay=1e-8)` passing it to an optimiser) that a call of the function leaves in place: reported once
     at the signature, the calls related. A function that nothing calls is silent (its callers decide)."""
-    sites = _call_sites(project, facts, demos)
     serial = 40_000_000
     for rel, f in sorted(facts.items()):
         for default in f.function_defaults:
