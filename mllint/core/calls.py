@@ -1,8 +1,8 @@
 """One record of a call, shared by every family and the recipe card, and the one resolution of a call to the
 project code it may run.
 
-Per module, `ctx.calls` (a `CallTable`) makes the `Call` of a `cst.Call` node: where it is (`loc`, filled by
-the position pass; one `Loc` per node, whichever families keep it), the scope it runs in, the callee as written
+Per module, `ctx.calls` (a `CallTable`) makes the `Call` of a `cst.Call` node: where it is (`loc`: asked for by
+a family that reports it, filled by the position pass; one `Loc` per node, shared by every record of it), the scope it runs in, the callee as written
 (`name`: `set_seed` in `utils.set_seed(...)`) and qualified through the module's imports and definitions
 (`callee`: `pkg.utils.set_seed`), and the shape of its arguments (positional count, keywords, a star). Records
 are memoised by node and scope, so families that keep the same call hold the same record. A family's call facts
