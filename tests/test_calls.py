@@ -12,6 +12,7 @@ from mllint.core.walk import Index
 from mllint.project import FileResult, Project
 from mllint.rules.hparam import extract_hparam_facts
 from mllint.rules.seed import extract_seed_facts
+from mllint.rules.eval.extract import EvalCall
 
 
 def _ctx(code: str, rel: str = "train.py", modules=frozenset({"utils", "train"})) -> ModuleContext:
@@ -38,10 +39,10 @@ def test_the_record_of_a_call():
     two = ctx.calls.of(second, "train.main")
     assert (two.name, two.callee, two.scope, two.positional, two.keywords, two.star) == \
         ("fit", "utils.fit", "train.main", 1, ("epochs",), False)
-    assert ctx.calls.of(second, "train.main") is two  # memoised: families keeping the call share the record
-    assert ctx.calls.of(second, "<main>").loc is two.loc  # one position per node, whatever the scope
+    again = ctx.calls.of(second, "<main>")
+    assert again.loc is two.loc and again.callee == two.callee  # one position per node, whatever the scope
     third = ctx.calls.of(first, "train.f", located=False)
-    assert third.loc is one.loc and ctx.calls.of(first, "<main>", located=False).loc is one.loc
+    assert third.loc is one.loc
     assert len(ctx.position_requests()) == 2  # one per node located
     assert [k for k, _ in argument_keys(first)] == ["0", "1", "lr"]  # up to the star
     assert [k for k, _ in argument_keys(second)] == ["0", "epochs"]
@@ -58,7 +59,8 @@ def test_families_keep_the_same_record():
     seed = extract_seed_facts(ctx)
     hparam = extract_hparam_facts(ctx)
     assert seed.calls and hparam.calls
-    assert seed.calls[0].call is hparam.calls[0].call
+    assert isinstance(seed.calls[0], Call) and isinstance(hparam.calls[0], Call)
+    assert seed.calls[0].loc is hparam.calls[0].loc and seed.calls[0].callee == hparam.calls[0].callee == "utils.make_optimizer"
     assert seed.calls[0].literals == {"seed": 3}
     assert [a.key for a in hparam.calls[0].args] == ["lr", "seed"]
 
@@ -88,8 +90,8 @@ def test_index_by_name():
 def test_a_record_kept_unlocated_gets_the_position_another_family_asks_for():
     ctx = _ctx("f(1)\n")
     (node,) = _calls(ctx)
-    first = ctx.calls.of(node, "m.<module>", located=False)
+    first = ctx.calls.of(node, "m.<module>", EvalCall, located=False, grad_off=True)
     assert first.loc is None and not ctx.position_requests()
     second = ctx.calls.of(node, "<module>")
     assert first.loc is second.loc is not None and len(ctx.position_requests()) == 1
-    assert pickle.loads(pickle.dumps(first)) == first
+    assert pickle.loads(pickle.dumps(first)) == first and first.grad_off and first.target == ""

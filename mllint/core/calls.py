@@ -1,15 +1,15 @@
 """One record of a call, shared by every family and the recipe card, and the one resolution of a call to the
 project code it may run.
 
-Per module, `ctx.calls` (a `CallTable`) makes the `Call` of a `cst.Call` node: where it is (`loc`: asked for by
-a family that reports it, filled by the position pass; one `Loc` per node, shared by every record of it), the scope it runs in, the callee as written
-(`name`: `set_seed` in `utils.set_seed(...)`) and qualified through the module's imports and definitions
-(`callee`: `pkg.utils.set_seed`), and the shape of its arguments (positional count, keywords, a star). Records
-are memoised by node and scope, so families that keep the same call hold the same record. A family's call facts
-are that record plus only the family's own annotations (SEED: literals, options and sweeps per argument; HPARAM:
-the literals a wrapper's parameters receive; EVAL: gradients, evaluation mode, switches; the recipe: resolved
-arguments). Arguments are keyed alike by every family (`argument_keys`): "0", "1", ... for positions, the
-keyword's name otherwise.
+Per module, `ctx.calls` (a `CallTable`) makes the record of a `cst.Call` node: where it is (`loc`: asked for by
+a family that reports it, filled by the position pass; one `Loc` per node, shared by every record of it), the
+scope it runs in, the callee as written (`name`: `set_seed` in `utils.set_seed(...)`) and qualified through the
+module's imports and definitions (`callee`: `pkg.utils.set_seed`), and the shape of its arguments (positional
+count, keywords, a star), read once per node. A family's call facts are that record plus only the family's own
+annotations, a subclass of `Call` made by the same table (`SeedCall`: literals, options and sweeps per argument;
+`HparamCall`: the literals a wrapper's parameters receive; `EvalCall`: gradients, evaluation mode, switches;
+`RecipeCall`: resolved arguments). Arguments are keyed alike by every family (`argument_keys`): "0", "1", ...
+for positions, the keyword's name otherwise.
 
 Per project, `target(project, rel, callee)` is the one resolution from a callee written in module `rel` to the
 project code it names (a function, a class or a module; through imports, re-exports and the importer's
@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, Iterable, Iterator, TypeVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from ..findings import Loc
 from .paths import module_dotted_name
@@ -32,21 +33,16 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
-class Compact:
-    """A dataclass pickled as the values of its fields, not a dict of their names: call records are many (every
-    call EVAL reads), and cached facts are unpickled on every warm run."""
-
-    def __reduce__(self) -> tuple:
-        return type(self), tuple(getattr(self, name) for name in _field_names(type(self)))
+def _fields_of(cls: type) -> Callable[[Any], tuple]:
+    return attrgetter(*(f.name for f in fields(cls)))
 
 
 @dataclass(eq=True)
-class Call(Compact):
-    """A call: where, in which scope, whom it calls, and which arguments it passes (not their values)."""
+class Call:
+    """A call: where, in which scope, whom it calls, and which arguments it passes (not their values).
+
+    Pickled as the values of its fields (a family's subclass too), not a dict of their names: records are many
+    (EVAL keeps every call), and cached facts are unpickled on every warm run (a third of the bytes, and faster)."""
 
     loc: Loc | None = None  # None while no family keeping the call asked for its position
     scope: str = "<module>"  # the enclosing definition's qualified name, "<module>" or "<main>" (as the family scopes)
@@ -57,6 +53,9 @@ class Call(Compact):
     star: bool = False  # a `*args` or `**kwargs` argument: arguments cannot all be mapped to parameters
     attribute: bool = False  # called as an attribute (`obj.f()`, `utils.f()`), not a plain name
 
+    def __reduce__(self) -> tuple:
+        return type(self), _fields_of(type(self))(self)
+
     @property
     def function(self) -> str:
         """The called function's own name: the qualified callee's last part (`f` for `g()` after
@@ -64,8 +63,11 @@ class Call(Compact):
         return self.callee.rsplit(".", 1)[-1] if self.callee else self.name
 
 
+C = TypeVar("C", bound=Call)
+
+
 class CallTable:
-    """The `Call` records of one module (`ctx.calls`), made on demand and memoised by node and scope."""
+    """The `Call` records of one module (`ctx.calls`): what a call is, read once per node."""
 
     def __init__(self, ctx: Any) -> None:
         import libcst as cst
@@ -75,16 +77,17 @@ class CallTable:
         self._ctx = ctx
         self._callee_name = callee_name
         self._attribute = cst.Attribute
-        self._records: dict[tuple[int, str], Call] = {}
-        self._locs: dict[int, Loc] = {}  # one Loc per node located, whichever scopes and families keep it
-        self._of_node: dict[int, list[Call]] = {}
+        self._shapes: dict[int, tuple] = {}  # id(node) -> (name, callee, positional, keywords, star, attribute)
+        self._locs: dict[int, Loc] = {}  # one Loc per node located, whichever families keep it
+        self._unlocated: dict[int, list[Call]] = {}
 
-    def of(self, node: "cst.Call", scope: str, located: bool = True) -> Call:
-        """The record of the call in that scope; `located`: its `loc` is filled by the position pass (once per
-        node: every record of the node shares the `Loc`)."""
-        key = (id(node), scope)
-        record = self._records.get(key)
-        if record is None:
+    def of(self, node: "cst.Call", scope: str, kind: type[C] = Call, *, located: bool = True, **annotations: Any) -> C:
+        """The record of the call in that scope, as a family's `kind` (a subclass of `Call` with its annotations).
+        `located`: its `loc` is filled by the position pass; every record of the node shares one `Loc`, so one
+        kept unlocated gets it when another family locates the node."""
+        at = id(node)
+        shape = self._shapes.get(at)
+        if shape is None:
             positional, keywords, star = 0, [], False
             for arg in node.args:
                 if arg.star:
@@ -94,14 +97,16 @@ class CallTable:
                 else:
                     positional += 1
             func = node.func
-            record = self._records[key] = Call(self._locs.get(id(node)), scope, self._callee_name(func),
-                                               self._ctx.names.qualify(func) or "", positional, tuple(keywords), star,
-                                               type(func) is self._attribute)
-            self._of_node.setdefault(id(node), []).append(record)
-        if located and record.loc is None:
-            loc = self._locs[id(node)] = self._ctx.locate(node, Loc())
-            for other in self._of_node[id(node)]:
+            shape = self._shapes[at] = (self._callee_name(func), self._ctx.names.qualify(func) or "", positional,
+                                        tuple(keywords), star, type(func) is self._attribute)
+        loc = self._locs.get(at)
+        if loc is None and located:
+            loc = self._locs[at] = self._ctx.locate(node, Loc())
+            for other in self._unlocated.pop(at, ()):
                 other.loc = loc
+        record = kind(loc, scope, *shape, **annotations)
+        if loc is None:
+            self._unlocated.setdefault(at, []).append(record)
         return record
 
 
@@ -144,7 +149,7 @@ def calls_by_target(project: Any, calls: Iterable[tuple[str, Call]]) -> dict[str
     return found
 
 
-R = TypeVar("R")
+R = TypeVar("R", bound=Call)
 
 
 class CallIndex(Generic[R]):
@@ -157,8 +162,7 @@ class CallIndex(Generic[R]):
             self.add(record)
 
     def add(self, record: R) -> None:
-        call: Call = getattr(record, "call", record)
-        self._by.setdefault(call.function if self._function else call.name, []).append(record)
+        self._by.setdefault(record.function if self._function else record.name, []).append(record)
 
     def named(self, name: str) -> list[R]:
         return self._by.get(name, [])

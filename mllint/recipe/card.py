@@ -238,7 +238,7 @@ def _through_call(item: Item, helper: RecipeFacts, entry_calls: CallIndex[Recipe
         return item
     site = sites[0]
     index = params.index(item.ref) - (1 if params and params[0] in ("self", "cls") else 0)
-    argument = site.keywords.get(item.ref) or (site.args[index] if 0 <= index < len(site.args) else None)
+    argument = site.named.get(item.ref) or (site.args[index] if 0 <= index < len(site.args) else None)
     if argument is None or argument.kind == PARAM:
         return item
     return replace(item, kind=argument.kind, value=argument.value, ref=argument.ref,

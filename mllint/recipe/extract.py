@@ -415,7 +415,7 @@ class _RecipeVisitor(ScopedVisitor):
         return True
 
     def _call_site(self, call: cst.Call) -> None:
-        site = RecipeCall(self.ctx.calls.of(call, self.scope_name(), located=False))
+        site = self.ctx.calls.of(call, self.scope_name(), RecipeCall, located=False)
         for arg in call.args:
             if arg.star:
                 continue
@@ -424,7 +424,7 @@ class _RecipeVisitor(ScopedVisitor):
             if arg.keyword is None:
                 site.args.append(resolved)
             else:
-                site.keywords[arg.keyword.value] = resolved
+                site.named[arg.keyword.value] = resolved
         self.facts.call_sites.append(site)
 
     def _api(self, call: cst.Call, api: Api) -> set[str]:

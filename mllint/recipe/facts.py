@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.calls import Call, Compact
+from ..core.calls import Call
 from ..core.config_model import ConfigFacts
 from ..findings import Loc
 
@@ -63,13 +63,12 @@ class Argument:
 
 
 @dataclass
-class RecipeCall(Compact):
-    """A call that passes values to a function (core/calls.py's record: `call.function` is the function or
-    method called, `configure_optimizers`) with its arguments resolved like items' values."""
+class RecipeCall(Call):
+    """A call that passes values to a function (core/calls.py's record: `function` is the function or method
+    called, `configure_optimizers`) with its arguments resolved like items' values."""
 
-    call: Call
-    args: list[Argument] = field(default_factory=list)
-    keywords: dict[str, Argument] = field(default_factory=dict)
+    args: list[Argument] = field(default_factory=list)  # positional
+    named: dict[str, Argument] = field(default_factory=dict)  # by keyword
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from ...core.calls import Call, Compact
+from ...core.calls import Call
 from ...core.walk import walk
 from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const, string
@@ -192,13 +192,12 @@ METHOD = "<method>"  # an EvalCall's target when the call is a method of an obje
 
 
 @dataclass
-class EvalCall(Compact):
-    """A call (the shared record, core/calls.py: `call.name` is the name it calls, `call.scope` the qual of the
-    enclosing function or `module.<module>`) with EVAL's annotations."""
+class EvalCall(Call):
+    """A call (the shared record, core/calls.py: `name` is the name it calls, `scope` the qual of the enclosing
+    function or `module.<module>`) with EVAL's annotations."""
 
-    call: Call
-    sets_eval: bool  # the enclosing function sets evaluation mode
-    grad_off: bool  # the call runs with gradients off
+    sets_eval: bool = False  # the enclosing function sets evaluation mode
+    grad_off: bool = False  # the call runs with gradients off
     switches: tuple = ()  # Switches of the tests it sits under
     passed: tuple = ()  # ((keyword, literal or "?"), ...)
     evaluates: bool = False  # the caller is evaluation code: named so, or it computes a metric and does not train
@@ -208,7 +207,7 @@ class EvalCall(Compact):
     def target(self) -> str:
         """The callee's qualified name, when imports or definitions say (`models.resnet.test`); METHOD for a
         method of an object."""
-        return self.call.callee or (METHOD if self.call.attribute else "")
+        return self.callee or (METHOD if self.attribute else "")
 
 
 @dataclass
@@ -639,8 +638,9 @@ class ModuleAnalysis:
                 if a.keyword is not None or a.star:
                     break
                 positional.append(_literal(a.value))
-            facts.calls.append(EvalCall(self.ctx.calls.of(call, f.qual, located=False), f.sets_eval, off or f.grad_off,
-                                        switches, keywords, evaluates, tuple(positional)))
+            facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
+                                                 grad_off=off or f.grad_off, switches=switches, passed=keywords,
+                                                 evaluates=evaluates, literals=tuple(positional)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls

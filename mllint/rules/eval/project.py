@@ -37,7 +37,7 @@ class Index:
             for site in facts.calls:
                 self.callers.add(site)
                 self.rel_of[id(site)] = result.rel
-                self.calls_of.setdefault(site.call.scope, set()).add(site.call.name)
+                self.calls_of.setdefault(site.scope, set()).add(site.name)
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
@@ -46,7 +46,7 @@ class Index:
 
     def _callers(self, name: str, qual: str) -> list:
         """Call sites of the function: by name, unless the call resolves to another function."""
-        return [c for c in self.callers.named(name) if c.call.scope != qual and self._runs(c, qual)]
+        return [c for c in self.callers.named(name) if c.scope != qual and self._runs(c, qual)]
 
     def _runs(self, c: EvalCall, qual: str) -> bool:
         """Does the call (named as the function) run it? A method of an object may, unless the function is a
@@ -67,19 +67,19 @@ class Index:
         for caller in callers:
             if test(caller):
                 continue
-            outer = caller.call.scope.rsplit(".", 1)[-1]
-            if outer == "<module>" or not self._callers(outer, caller.call.scope):
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer == "<module>" or not self._callers(outer, caller.scope):
                 return False
             inner = tuple(s for s in caller.switches if s.family == "guard")
-            if not self.covered(outer, caller.call.scope, test, depth + 1, inner):
+            if not self.covered(outer, caller.scope, test, depth + 1, inner):
                 return False
         return True
 
     def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
         calls a project function that does (`model = get_model(train=False)`, whose body calls `model.eval()`)."""
-        return caller.sets_eval or caller.call.name in self.eval_setters or \
-            any(name in self.eval_setters for name in self.calls_of.get(caller.call.scope, ()))
+        return caller.sets_eval or caller.name in self.eval_setters or \
+            any(name in self.eval_setters for name in self.calls_of.get(caller.scope, ()))
 
     def outside_evaluation(self, name: str, qual: str, depth: int = 0) -> bool:
         """Is the function called only from code that computes or reports no metric, on every path: a
@@ -91,8 +91,8 @@ class Index:
         for caller in callers:
             if caller.evaluates:
                 return False
-            outer = caller.call.scope.rsplit(".", 1)[-1]
-            if outer != "<module>" and not self.outside_evaluation(outer, caller.call.scope, depth + 1):
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer != "<module>" and not self.outside_evaluation(outer, caller.scope, depth + 1):
                 return False
         return True
 
@@ -207,7 +207,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
             switches = [s for s in caller.switches if s.family == family]
             if not switches:
                 break
-            works, reason = index.switch_works(switches[-1], caller.call.scope.rsplit(".", 1)[-1], caller.call.scope)
+            works, reason = index.switch_works(switches[-1], caller.scope.rsplit(".", 1)[-1], caller.scope)
             if not works:
                 dead = reason
                 break

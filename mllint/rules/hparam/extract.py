@@ -617,7 +617,8 @@ class _HparamVisitor(ScopedVisitor):
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
             args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
         if not self._in_test():  # a test's or benchmark's call of a wrapper runs no recipe
-            self.facts.calls.append(HparamCall(self.ctx.calls.of(node, self.scope_name()), self.key, args, self.in_main))
+            self.facts.calls.append(self.ctx.calls.of(node, self.scope_name(), HparamCall, statement=self.key, args=args,
+                                                      in_main=self.in_main))
 
     # --- in the loop --------------------------------------------------------------------------------
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:

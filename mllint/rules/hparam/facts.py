@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from ...core.calls import Call, Compact
+from ...core.calls import Call
 from ...findings import Loc
 
 if TYPE_CHECKING:
@@ -70,14 +70,13 @@ class WrapperArg:
 
 
 @dataclass
-class HparamCall(Compact):
-    """A call of a project function or class (the shared record, core/calls.py) with HPARAM's annotations: the
-    literals it passes (hyper-parameters when the callee is a wrapper), its statement, and whether it sits in
-    the module's `if __name__ == "__main__":` block (a demo, if the module is a library). The record's argument
-    shape tells which defaults of the callee it leaves in place."""
+class HparamCall(Call):
+    """A call of a project function or class: the shared record (core/calls.py), whose argument shape tells which
+    defaults of the callee it leaves in place, and HPARAM's annotations: the literals it passes (hyper-parameters
+    when the callee is a wrapper), its statement, and whether it sits in the module's `if __name__ == "__main__":`
+    block (a demo, if the module is a library)."""
 
-    call: Call
-    statement: int
+    statement: int = 0
     args: list[WrapperArg] = field(default_factory=list)
     in_main: bool = False
 

@@ -80,21 +80,20 @@ def analyse(project: Project) -> HparamAnalysis:
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
-        for site in f.calls:
-            if not site.args:
+        for call in f.calls:
+            if not call.args:
                 continue
-            call = site.call
             callee = qualify(project, rel, call.callee)
             params = signatures.get(callee or "")
             if params is None:
                 continue
             short = (callee or "").rsplit(".", 1)[-1]
-            for arg in site.args:
+            for arg in call.args:
                 param = params[int(arg.key)] if arg.key.isdigit() and int(arg.key) < len(params) else arg.key
                 wrapper = wrappers.get((callee or "", param))
                 if wrapper is None or same_value(arg.value, wrapper.default):  # type: ignore[arg-type]
                     continue
-                statement = by_key.setdefault((rel, site.statement), Statement(rel, site.statement, scope=call.scope))
+                statement = by_key.setdefault((rel, call.statement), Statement(rel, call.statement, scope=call.scope))
                 name, constant, value = arg.shown.partition(" = ")  # a constant passed by name: `lr=lr` (...; lr = 0.5)
                 text, label = (f"{param}={name}", f"{wrapper.label}, via {short}(); {arg.shown}") if constant else \
                     (f"{param}={arg.shown}", f"{wrapper.label}, via {short}()")
@@ -124,7 +123,7 @@ def analyse(project: Project) -> HparamAnalysis:
 
 def _call_sites(project, facts, demos) -> dict[str, list]:
     """Each project callee's calls (which arguments they pass), but not those of a library module's demo."""
-    return calls_by_target(project, ((rel, c.call) for rel, f in facts.items() for c in f.calls
+    return calls_by_target(project, ((rel, c) for rel, f in facts.items() for c in f.calls
                             if not (c.in_main and rel in demos)))
 
 

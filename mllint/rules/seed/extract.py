@@ -538,7 +538,8 @@ class _SeedVisitor(ScopedVisitor):
                 sweeps.append(key)
                 interesting = True
         if interesting and not any(arg.star for arg in node.args):  # *args/**kwargs: cannot map arguments to parameters
-            self.facts.calls.append(SeedCall(self.ctx.calls.of(node, self.scope_id()), literals, options, sweeps))
+            self.facts.calls.append(self.ctx.calls.of(node, self.scope_id(), SeedCall, literals=literals, options=options,
+                                                      sweeps=sweeps))
 
     # --- options and sweeps -----------------------------------------------------------------
     def _cli_option(self, node: cst.Call) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...core.calls import Call, Compact
+from ...core.calls import Call
 from ...core.config_model import ConfigFacts
 from ...findings import Loc
 
@@ -37,11 +37,10 @@ class Signature:
 
 
 @dataclass
-class SeedCall(Compact):
-    """A call of a project function that may seed (the shared record, core/calls.py) with what its arguments
-    are, keyed by position ("0", "1") or keyword: seed literals, options, loop variables over seeds."""
+class SeedCall(Call):
+    """A call of a project function that may seed: the shared record (core/calls.py) and what its arguments are,
+    keyed by position ("0", "1") or keyword: seed literals, options, loop variables over seeds."""
 
-    call: Call
     literals: dict[str, int] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)  # arg -> option name
     sweeps: list[str] = field(default_factory=list)  # args fed by a loop over seeds

@@ -8,8 +8,7 @@ from typing import Callable
 
 from ...findings import Related
 from ...core.forwarders import close_over_forwarders
-from ...core.calls import Call
-from .facts import SeedFacts, Signature
+from .facts import SeedCall, SeedFacts, Signature
 
 Chain = tuple[str, list[Related]]  # the seeding API reached, and the places on the way
 
@@ -18,9 +17,9 @@ Chain = tuple[str, list[Related]]  # the seeding API reached, and the places on 
 class HelperCalls:
     """What the calls of seeding helpers in one module seed."""
 
-    literals: list[tuple[Call, int, str, list[Related]]] = field(default_factory=list)  # (call, value, api, chain)
-    options: list[tuple[Call, str]] = field(default_factory=list)  # (call, option name)
-    sweeps: list[tuple[Call, str]] = field(default_factory=list)  # (call, description)
+    literals: list[tuple[SeedCall, int, str, list[Related]]] = field(default_factory=list)  # (call, value, api, chain)
+    options: list[tuple[SeedCall, str]] = field(default_factory=list)  # (call, option name)
+    sweeps: list[tuple[SeedCall, str]] = field(default_factory=list)  # (call, description)
 
 
 def seeding_helpers(
@@ -50,8 +49,7 @@ def helper_calls(
     for (function, param), chain in helpers.items():
         by_function.setdefault(function, []).append((param, chain))
     out = HelperCalls()
-    for site in f.calls:
-        call = site.call
+    for call in f.calls:
         callee = target(rel, call.callee)
         sig = signatures.get(callee or "")
         if sig is None:
@@ -60,12 +58,12 @@ def helper_calls(
             index = str(sig.params.index(param)) if param in sig.params else None
             keys = [k for k in (param, index) if k is not None]
             short = callee.rsplit(".", 1)[-1]
-            if any(k in site.literals for k in keys):
-                value = next(site.literals[k] for k in keys if k in site.literals)
+            if any(k in call.literals for k in keys):
+                value = next(call.literals[k] for k in keys if k in call.literals)
                 out.literals.append((call, value, f"{short}() -> {api}", chain))
-            elif any(k in site.options for k in keys):
-                out.options.append((call, next(site.options[k] for k in keys if k in site.options)))
-            elif any(k in site.sweeps for k in keys):
+            elif any(k in call.options for k in keys):
+                out.options.append((call, next(call.options[k] for k in keys if k in call.options)))
+            elif any(k in call.sweeps for k in keys):
                 out.sweeps.append((call, f"{short}() is called with a loop variable over seeds"))
             elif not any(k in call.keywords or (k.isdigit() and int(k) < call.positional) for k in keys):
                 if param in sig.defaults and names_seeding(short):
