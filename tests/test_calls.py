@@ -41,8 +41,7 @@ def test_the_record_of_a_call():
         ("fit", "utils.fit", "train.main", 1, ("epochs",), False)
     again = ctx.calls.of(second, "<main>")
     assert again.loc is two.loc and again.callee == two.callee  # one position per node, whatever the scope
-    third = ctx.calls.of(first, "train.f", located=False)
-    assert third.loc is one.loc
+    assert ctx.calls.of(first, "train.f", located=False).loc is None
     assert len(ctx.position_requests()) == 2  # one per node located
     assert [k for k, _ in argument_keys(first)] == ["0", "1", "lr"]  # up to the star
     assert [k for k, _ in argument_keys(second)] == ["0", "epochs"]
@@ -87,11 +86,11 @@ def test_index_by_name():
     assert CallIndex(calls).named("h") == []
 
 
-def test_a_record_kept_unlocated_gets_the_position_another_family_asks_for():
+def test_a_record_kept_unlocated_has_no_position():
     ctx = _ctx("f(1)\n")
     (node,) = _calls(ctx)
     first = ctx.calls.of(node, "m.<module>", EvalCall, located=False, grad_off=True)
     assert first.loc is None and not ctx.position_requests()
-    second = ctx.calls.of(node, "<module>")
-    assert first.loc is second.loc is not None and len(ctx.position_requests()) == 1
+    second, third = ctx.calls.of(node, "<module>"), ctx.calls.of(node, "<main>")
+    assert first.loc is None and second.loc is third.loc is not None and len(ctx.position_requests()) == 1
     assert pickle.loads(pickle.dumps(first)) == first and first.grad_off and first.target == ""

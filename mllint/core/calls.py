@@ -2,7 +2,7 @@
 project code it may run.
 
 Per module, `ctx.calls` (a `CallTable`) makes the record of a `cst.Call` node: where it is (`loc`: asked for by
-a family that reports it, filled by the position pass; one `Loc` per node, shared by every record of it), the
+a family that reports it, filled by the position pass; one `Loc` per node, shared by the records that ask), the
 scope it runs in, the callee as written (`name`: `set_seed` in `utils.set_seed(...)`) and qualified through the
 module's imports and definitions (`callee`: `pkg.utils.set_seed`), and the shape of its arguments (positional
 count, keywords, a star), read once per node. A family's call facts are that record plus only the family's own
@@ -44,7 +44,7 @@ class Call:
     Pickled as the values of its fields (a family's subclass too), not a dict of their names: records are many
     (EVAL keeps every call), and cached facts are unpickled on every warm run (a third of the bytes, and faster)."""
 
-    loc: Loc | None = None  # None while no family keeping the call asked for its position
+    loc: Loc | None = None  # None when the family keeping it does not report it
     scope: str = "<module>"  # the enclosing definition's qualified name, "<module>" or "<main>" (as the family scopes)
     name: str = ""  # the last name of the called expression as written: `model` in `self.model(x)`, "" if none
     callee: str = ""  # qualified through the module's imports and definitions (`pkg.utils.set_seed`), else ""
@@ -79,12 +79,11 @@ class CallTable:
         self._attribute = cst.Attribute
         self._shapes: dict[int, tuple] = {}  # id(node) -> (name, callee, positional, keywords, star, attribute)
         self._locs: dict[int, Loc] = {}  # one Loc per node located, whichever families keep it
-        self._unlocated: dict[int, list[Call]] = {}
 
     def of(self, node: "cst.Call", scope: str, kind: type[C] = Call, *, located: bool = True, **annotations: Any) -> C:
         """The record of the call in that scope, as a family's `kind` (a subclass of `Call` with its annotations).
-        `located`: its `loc` is filled by the position pass; every record of the node shares one `Loc`, so one
-        kept unlocated gets it when another family locates the node."""
+        `located`: its `loc` is filled by the position pass, one `Loc` per node shared by the records that ask;
+        else `loc` is None."""
         at = id(node)
         shape = self._shapes.get(at)
         if shape is None:
@@ -99,15 +98,12 @@ class CallTable:
             func = node.func
             shape = self._shapes[at] = (self._callee_name(func), self._ctx.names.qualify(func) or "", positional,
                                         tuple(keywords), star, type(func) is self._attribute)
-        loc = self._locs.get(at)
-        if loc is None and located:
-            loc = self._locs[at] = self._ctx.locate(node, Loc())
-            for other in self._unlocated.pop(at, ()):
-                other.loc = loc
-        record = kind(loc, scope, *shape, **annotations)
-        if loc is None:
-            self._unlocated.setdefault(at, []).append(record)
-        return record
+        loc = None
+        if located:
+            loc = self._locs.get(at)
+            if loc is None:
+                loc = self._locs[at] = self._ctx.locate(node, Loc())
+        return kind(loc, scope, *shape, **annotations)
 
 
 def argument_keys(node: "cst.Call") -> Iterator[tuple[str, Any]]:
