@@ -6,6 +6,7 @@ from typing import Iterable, Protocol
 
 import libcst as cst
 
+from .core.calls import CallTable
 from .core.names import NameTable
 from .core.paths import TEST_DIRS, TEST_FILES, is_test_path  # noqa: F401 - re-exported
 from .core.scopes import Scope, build_scopes
@@ -51,6 +52,11 @@ class ModuleContext:
         return NameTable(self.module, self.rel)
 
     @cached_property
+    def calls(self) -> CallTable:
+        """The module's call records (core/calls.py), shared by the families that keep the same call."""
+        return CallTable(self)
+
+    @cached_property
     def _scopes(self) -> tuple[Scope, dict[int, Scope]]:
         return build_scopes(self.module)
 
@@ -76,7 +82,10 @@ class ModuleContext:
 
     def loc(self, node: cst.CSTNode) -> Loc:
         """A location for node; its numbers are filled in after the rules ran."""
-        loc = Loc()
+        return self.locate(node, Loc())
+
+    def locate(self, node: cst.CSTNode, loc: Loc) -> Loc:
+        """Have the position pass fill in `loc` (once: a notebook's lines are mapped to cells in place)."""
         self._positions.append((node, loc))
         return loc
 

@@ -7,9 +7,10 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
+from ..core.calls import CallIndex
 from ..core.config_model import ConfigModel
 from ..core.origins import show
-from .facts import CONFIG, DEFAULT, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeFacts
+from .facts import CONFIG, DEFAULT, FIXED, OPTION, PARAM, PRESENT, SECTIONS, Item, OptionInfo, RecipeCall, RecipeFacts
 from . import vocabulary as vocab
 
 
@@ -180,13 +181,14 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
     options = _options(facts.options)
     model = ConfigModel({r: f.facts["recipe"].config for r, f in project.files.items()
                          if isinstance(f.facts.get("recipe"), RecipeFacts)}, project.root)
-    items = [_through_call(item, facts, facts) for item in facts.items]  # `mixup_data(x, y, args.alpha)` in main()
+    entry_calls = CallIndex(facts.call_sites, by_function=True)  # the entry's calls, by the function they call
+    items = [_through_call(item, facts, entry_calls) for item in facts.items]  # `mixup_data(x, y, args.alpha)` in main()
     for other, other_result in sorted(project.files.items()):  # helpers the entry calls in the modules it imports
         helper = other_result.facts.get("recipe")
         if other == rel or not isinstance(helper, RecipeFacts):
             continue
         called = facts.calls | ({"forward"} if any(i.section == "model" for i in facts.items) else set())
-        items += [_through_call(item, helper, facts) for item in helper.items if item.scope.rsplit(".", 1)[-1] in called
+        items += [_through_call(item, helper, entry_calls) for item in helper.items if item.scope.rsplit(".", 1)[-1] in called
                   and item.section not in ("model", "data", "evaluation")
                   and (item.scope.rsplit(".", 1)[-1] != "forward" or item.section in ("loss", "regularisation"))]
     used: set[str] = set()
@@ -224,19 +226,19 @@ def build(project, rel: str, config_path: str | None = None) -> Card:
     return card
 
 
-def _through_call(item: Item, helper: RecipeFacts, entry: RecipeFacts) -> Item:
+def _through_call(item: Item, helper: RecipeFacts, entry_calls: CallIndex[RecipeCall]) -> Item:
     """A helper's parameter, given its value by the entry's one call of the helper: `configure_optimizers(
     weight_decay, learning_rate, ...)` makes AdamW's `lr=learning_rate` the entry's global `learning_rate`."""
     if item.kind != PARAM:
         return item
     function = item.scope.rsplit(".", 1)[-1]
     params = helper.signatures.get(function, [])
-    sites = [site for site in entry.call_sites if site.name == function]
+    sites = entry_calls.named(function)
     if len(sites) != 1 or item.ref not in params:
         return item
     site = sites[0]
     index = params.index(item.ref) - (1 if params and params[0] in ("self", "cls") else 0)
-    argument = site.keywords.get(item.ref) or (site.args[index] if 0 <= index < len(site.args) else None)
+    argument = site.named.get(item.ref) or (site.args[index] if 0 <= index < len(site.args) else None)
     if argument is None or argument.kind == PARAM:
         return item
     return replace(item, kind=argument.kind, value=argument.value, ref=argument.ref,

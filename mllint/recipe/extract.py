@@ -22,7 +22,7 @@ from ..context import ModuleContext
 from ..rules.base import extractor
 from . import schedule_shape
 from . import vocabulary as vocab
-from .facts import (CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, Argument, CallSite, Item, OptionInfo,
+from .facts import (CONFIG, DEFAULT, DERIVED, FIXED, OPTION, PARAM, PRESENT, Argument, Item, OptionInfo, RecipeCall,
                     RecipeFacts)
 
 TRIGGERS = ("optim", "backward", "Trainer", "TrainingArguments", "fit(", "__main__", "add_argument", "DataLoader",
@@ -351,7 +351,7 @@ class _RecipeVisitor(ScopedVisitor):
             self.facts.calls.add(last)
             if not callee.split(".", 1)[0] in ("torch", "numpy", "os", "math", "print", "len", "range") and node.args \
                     and len(node.args) <= 12 and not canonical(callee):
-                self._call_site(node, last)
+                self._call_site(node)
         if last in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "dropout", "DropPath", "drop_path") \
                 and callee.split(".", 1)[0] in ("torch", "timm"):
             arg = keyword(node, "p", "drop_prob") or positional(node, 0)
@@ -414,8 +414,8 @@ class _RecipeVisitor(ScopedVisitor):
         self._note_passed(node, last)
         return True
 
-    def _call_site(self, call: cst.Call, last: str) -> None:
-        site = CallSite(last)
+    def _call_site(self, call: cst.Call) -> None:
+        site = self.ctx.calls.of(call, self.scope_name(), RecipeCall, located=False)
         for arg in call.args:
             if arg.star:
                 continue
@@ -424,7 +424,7 @@ class _RecipeVisitor(ScopedVisitor):
             if arg.keyword is None:
                 site.args.append(resolved)
             else:
-                site.keywords[arg.keyword.value] = resolved
+                site.named[arg.keyword.value] = resolved
         self.facts.call_sites.append(site)
 
     def _api(self, call: cst.Call, api: Api) -> set[str]:

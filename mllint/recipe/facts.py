@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.calls import Call
 from ..core.config_model import ConfigFacts
 from ..findings import Loc
 
@@ -62,10 +63,12 @@ class Argument:
 
 
 @dataclass
-class CallSite:
-    name: str  # the function or method called: `configure_optimizers`
-    args: list[Argument] = field(default_factory=list)
-    keywords: dict[str, Argument] = field(default_factory=dict)
+class RecipeCall(Call):
+    """A call that passes values to a function (core/calls.py's record: `function` is the function or method
+    called, `configure_optimizers`) with its arguments resolved like items' values."""
+
+    args: list[Argument] = field(default_factory=list)  # positional
+    named: dict[str, Argument] = field(default_factory=dict)  # by keyword
 
 
 @dataclass
@@ -90,4 +93,4 @@ class RecipeFacts:
     calls: set[str] = field(default_factory=set)  # names of the functions and methods the module calls
     hydra: tuple[str, str] | None = None
     signatures: dict[str, list[str]] = field(default_factory=dict)  # function -> parameters, for helpers' items
-    call_sites: list[CallSite] = field(default_factory=list)  # calls that pass values to a function of the project  # `@hydra.main(config_path=..., config_name=...)`  # the dest of a `--config` option whose YAML sets the other options' defaults
+    call_sites: list[RecipeCall] = field(default_factory=list)  # calls that pass values to a function of the project  # `@hydra.main(config_path=..., config_name=...)`  # the dest of a `--config` option whose YAML sets the other options' defaults

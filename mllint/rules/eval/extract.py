@@ -15,6 +15,7 @@ from typing import Any
 
 import libcst as cst
 
+from ...core.calls import Call
 from ...core.walk import walk
 from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const, string
@@ -187,27 +188,33 @@ class EvalFunction:
     calls: tuple = ()  # names of the functions it calls
 
 
-METHOD = "<method>"  # a CallSite's target when the call is a method of an object (`model.test()`)
+METHOD = "<method>"  # an EvalCall's target when the call is a method of an object (`model.test()`)
 
 
 @dataclass
-class CallSite:
-    callee: str  # last name
-    caller: str  # qual of the enclosing function, or "<module>"
-    sets_eval: bool  # the enclosing function sets evaluation mode
-    grad_off: bool  # the call runs with gradients off
+class EvalCall(Call):
+    """A call (the shared record, core/calls.py: `name` is the name it calls, `scope` the qual of the enclosing
+    function or `module.<module>`) with EVAL's annotations."""
+
+    sets_eval: bool = False  # the enclosing function sets evaluation mode
+    grad_off: bool = False  # the call runs with gradients off
     switches: tuple = ()  # Switches of the tests it sits under
-    keywords: tuple = ()  # ((keyword, literal or "?"), ...)
-    target: str = ""  # the callee's qualified name, when imports or definitions say (`models.resnet.test`)
+    passed: tuple = ()  # ((keyword, literal or "?"), ...)
     evaluates: bool = False  # the caller is evaluation code: named so, or it computes a metric and does not train
-    positional: tuple = ()  # literals (or "?") of the positional arguments
+    literals: tuple = ()  # literals (or "?") of the positional arguments
+
+    @property
+    def target(self) -> str:
+        """The callee's qualified name, when imports or definitions say (`models.resnet.test`); METHOD for a
+        method of an object."""
+        return self.callee or (METHOD if self.attribute else "")
 
 
 @dataclass
 class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
-    calls: list = field(default_factory=list)  # CallSite
+    calls: list = field(default_factory=list)  # EvalCall
     eval_setters: set = field(default_factory=set)  # names of functions that call .eval() / .train(False)
     grad_helpers: set = field(default_factory=set)  # names of functions that turn gradients off (decorators too)
     module_eval: bool = False  # module-level code sets evaluation mode
@@ -626,15 +633,14 @@ class ModuleAnalysis:
                     (not call.args or const(call.args[0].value) in (True, False)):
                 continue  # `model.train()`, `self.model.eval()`: a mode switch, not a call of a project `train()`
             keywords = tuple((a.keyword.value, _literal(a.value)) for a in call.args if a.keyword is not None)
-            target = self.ctx.names.callee(call) or "" if isinstance(call.func, cst.Name) else \
-                self.ctx.names.qualify(call.func) or METHOD  # `utils.test(...)`, or a method of an object
             positional = []
             for a in call.args:
                 if a.keyword is not None or a.star:
                     break
                 positional.append(_literal(a.value))
-            facts.calls.append(CallSite(short, f.qual, f.sets_eval, off or f.grad_off, switches, keywords, target,
-                                        evaluates, tuple(positional)))
+            facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
+                                                 grad_off=off or f.grad_off, switches=switches, passed=keywords,
+                                                 evaluates=evaluates, literals=tuple(positional)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls

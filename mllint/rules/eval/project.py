@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...core.calls import CallIndex, qualify
 from ...findings import Finding, Related
 from .extract import METHOD, Switch
 from .extract import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
     from ...project import Project
-    from .extract import CallSite, EvalFacts, Site
+    from .extract import EvalCall, EvalFacts, Site
 
 MAX_DEPTH = 4
 
@@ -19,21 +20,24 @@ MAX_DEPTH = 4
 class Index:
     """Every module's evaluation facts, looked up by the names functions are called by."""
 
-    def __init__(self, modules: list) -> None:
+    def __init__(self, modules: list, project: Project) -> None:
         self.modules = modules  # [(FileResult, EvalModule)]
-        self.callers: dict[str, list[CallSite]] = {}
+        self.project = project
+        self.rel_of: dict[int, str] = {}  # id(call) -> the module it is in
+        self.callers: CallIndex[EvalCall] = CallIndex()  # by the name they call
         self.calls_of: dict[str, set[str]] = {}  # caller's qual -> the names it calls
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
-        for _, module in modules:
+        for result, module in modules:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
             for site in facts.calls:
-                self.callers.setdefault(site.callee, []).append(site)
-                self.calls_of.setdefault(site.caller, set()).add(site.callee)
+                self.callers.add(site)
+                self.rel_of[id(site)] = result.rel
+                self.calls_of.setdefault(site.scope, set()).add(site.name)
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
@@ -41,9 +45,16 @@ class Index:
             self.trains |= facts.trains
 
     def _callers(self, name: str, qual: str) -> list:
-        """Call sites of the function: by name, unless the call's imports say it is another function."""
-        return [c for c in self.callers.get(name, ()) if c.caller != qual and
-                (_may_be(c.target, qual) if c.target != METHOD else qual not in self.toplevel)]
+        """Call sites of the function: by name, unless the call resolves to another function."""
+        return [c for c in self.callers.named(name) if c.scope != qual and self._runs(c, qual)]
+
+    def _runs(self, c: EvalCall, qual: str) -> bool:
+        """Does the call (named as the function) run it? A method of an object may, unless the function is a
+        module's top-level one; a name the module's imports or definitions qualify runs the project function
+        that name resolves to (core/calls.py), and nothing else; an unqualified name (a local) may."""
+        if c.target == METHOD:
+            return qual not in self.toplevel
+        return qualify(self.project, self.rel_of[id(c)], c.target) == qual if c.target else True
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
@@ -56,19 +67,19 @@ class Index:
         for caller in callers:
             if test(caller):
                 continue
-            outer = caller.caller.rsplit(".", 1)[-1]
-            if outer == "<module>" or not self._callers(outer, caller.caller):
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer == "<module>" or not self._callers(outer, caller.scope):
                 return False
             inner = tuple(s for s in caller.switches if s.family == "guard")
-            if not self.covered(outer, caller.caller, test, depth + 1, inner):
+            if not self.covered(outer, caller.scope, test, depth + 1, inner):
                 return False
         return True
 
-    def in_eval_mode(self, caller: CallSite) -> bool:
+    def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
         calls a project function that does (`model = get_model(train=False)`, whose body calls `model.eval()`)."""
-        return caller.sets_eval or caller.callee in self.eval_setters or \
-            any(name in self.eval_setters for name in self.calls_of.get(caller.caller, ()))
+        return caller.sets_eval or caller.name in self.eval_setters or \
+            any(name in self.eval_setters for name in self.calls_of.get(caller.scope, ()))
 
     def outside_evaluation(self, name: str, qual: str, depth: int = 0) -> bool:
         """Is the function called only from code that computes or reports no metric, on every path: a
@@ -80,8 +91,8 @@ class Index:
         for caller in callers:
             if caller.evaluates:
                 return False
-            outer = caller.caller.rsplit(".", 1)[-1]
-            if outer != "<module>" and not self.outside_evaluation(outer, caller.caller, depth + 1):
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer != "<module>" and not self.outside_evaluation(outer, caller.scope, depth + 1):
                 return False
         return True
 
@@ -94,7 +105,7 @@ class Index:
         if switch.default is not True:
             return True, ""
         for caller in self._callers(function, qual):
-            passed = dict(caller.keywords)
+            passed = dict(caller.passed)
             if switch.param in passed and passed[switch.param] is not True:
                 return True, ""
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
@@ -105,7 +116,7 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
     units: dict[str, list] = {}  # names are looked up within a unit (a folder with a README, pyproject...)
     for result, module in modules:
         units.setdefault(project.unit_of(result.rel), []).append((result, module))
-    indexes = {unit: Index(members) for unit, members in units.items()}
+    indexes = {unit: Index(members, project) for unit, members in units.items()}
     out: dict[str, list[Finding]] = {code: [] for code in rules}
     for result, module in modules:
         index = indexes[project.unit_of(result.rel)]
@@ -196,7 +207,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
             switches = [s for s in caller.switches if s.family == family]
             if not switches:
                 break
-            works, reason = index.switch_works(switches[-1], caller.caller.rsplit(".", 1)[-1], caller.caller)
+            works, reason = index.switch_works(switches[-1], caller.scope.rsplit(".", 1)[-1], caller.scope)
             if not works:
                 dead = reason
                 break
@@ -295,22 +306,13 @@ def _near(a, b, lines: int = 25) -> bool:
     return a is not None and b is not None and a.cell == b.cell and abs(a.line - b.line) <= lines
 
 
-def _on_path(caller: CallSite, guards: tuple) -> bool:
+def _on_path(caller: EvalCall, guards: tuple) -> bool:
     """Does the call pass what the guards on the path ask for (or something unknown)?"""
     for guard in guards:
         index, literal = guard.default
-        passed = dict(caller.keywords).get(guard.param, "?")
-        if passed == "?" and 0 <= index < len(caller.positional):
-            passed = caller.positional[index]
+        passed = dict(caller.passed).get(guard.param, "?")
+        if passed == "?" and 0 <= index < len(caller.literals):
+            passed = caller.literals[index]
         if passed != "?" and passed != literal:
             return False
     return True
-
-
-def _may_be(target: str, qual: str) -> bool:
-    """A call written `test()` that resolves to `main.test` does not run `models.resnet.test`; one that
-    resolves to `models.test` may (a package re-exporting it)."""
-    if not target or target == qual or qual.endswith("." + target):
-        return True
-    package = target.rsplit(".", 1)[0]
-    return "." in target and qual.startswith(package + ".")

@@ -4,7 +4,7 @@ Where hyper-parameters sit (recognised by qualified name, see hparam_apis.py): o
 clipping, EMA and mixup arguments (positional or keyword, param-group dicts and edits); in the loop: loss
 coefficients, learning-rate changes, epoch thresholds of a change, schedule lambdas. A project function
 whose parameter reaches one of these is a wrapper (`Wrapper`); literals passed to project functions are kept
-(`ProjectCall`) so that the project phase, which sees every module, can tell wrappers' call sites.
+(`HparamCall`, core/calls.py's record) so that the project phase, which sees every module, can tell wrappers' call sites.
 
 A value is documented when a comment that says why sits on its statement or the line above, when the
 enclosing function's docstring names it, when a string statement stands just above, or when it is a named
@@ -18,11 +18,12 @@ import re
 import libcst as cst
 
 from ...context import ModuleContext
+from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core import values
 from .apis import CONCEPT_LABELS, OPTION_WORDS, REQUIRED, Api, Slot, canonical, concept_of, hparam_key
 from ...core.config_model import ConfigCollector, collect, key_path
-from .facts import (ConfigRead, Construction, FunctionDefault, HparamFacts, HparamStatement, HparamValue, OptionDef, ProjectCall, RecipeClass,
+from .facts import (ConfigRead, FunctionDefault, HparamCall, HparamFacts, HparamStatement, HparamValue, OptionDef, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
@@ -599,21 +600,10 @@ class _HparamVisitor(ScopedVisitor):
             self._add(origin, f"decay {self._shown(origin)}", label, "ema_decay", ["decay", "ema", "average"], use=decay)
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        if not self._in_test():  # which arguments this call passes (a default it leaves in place is used)
-            self.facts.constructions.append(Construction(
-                callee, self.ctx.loc(node), sum(1 for a in node.args if a.keyword is None and not a.star),
-                tuple(a.keyword.value for a in node.args if a.keyword is not None), any(a.star for a in node.args),
-                self.in_main))
-        call = ProjectCall(callee, self.key, self.scope_name())
-        position = 0
-        for arg in node.args:
-            if arg.star:
-                break
-            key = arg.keyword.value if arg.keyword is not None else str(position)
-            if arg.keyword is None:
-                position += 1
+        args: list[WrapperArg] = []
+        function = self.function_name()
+        for key, arg in argument_keys(node):
             origin = self.origins.of(unwrap_tensor(arg.value), self.scope)
-            function = self.function_name()
             if origin.kind == OriginKind.PARAM and function:  # any parameter: what it reaches decides
                 self.facts.wrappers.append(Wrapper(function, origin.name, callee=callee,
                                                    callee_index=int(key) if key.isdigit() else -1,
@@ -625,9 +615,10 @@ class _HparamVisitor(ScopedVisitor):
                 continue  # (integers too: the project phase keeps only the arguments of wrapper parameters)
             documented, _ = self._documented(origin, [key], self.stmt, self.body)
             shown = show(origin.value) if origin.kind == OriginKind.LITERAL else f"{origin.name} = {show(origin.value)}"
-            call.args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
-        if call.args and not self._in_test():  # a test's or benchmark's call of a wrapper runs no recipe
-            self.facts.calls.append(call)
+            args.append(WrapperArg(key, origin.value, shown, self.ctx.loc(origin.node), documented))
+        if not self._in_test():  # a test's or benchmark's call of a wrapper runs no recipe
+            self.facts.calls.append(self.ctx.calls.of(node, self.scope_name(), HparamCall, statement=self.key, args=args,
+                                                      in_main=self.in_main))
 
     # --- in the loop --------------------------------------------------------------------------------
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:

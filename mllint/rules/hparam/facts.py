@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
+from ...core.calls import Call
 from ...findings import Loc
 
 if TYPE_CHECKING:
@@ -69,11 +70,15 @@ class WrapperArg:
 
 
 @dataclass
-class ProjectCall:
-    callee: str
-    statement: int
-    scope: str
+class HparamCall(Call):
+    """A call of a project function or class: the shared record (core/calls.py), whose argument shape tells which
+    defaults of the callee it leaves in place, and HPARAM's annotations: the literals it passes (hyper-parameters
+    when the callee is a wrapper), its statement, and whether it sits in the module's `if __name__ == "__main__":`
+    block (a demo, if the module is a library)."""
+
+    statement: int = 0
     args: list[WrapperArg] = field(default_factory=list)
+    in_main: bool = False
 
 
 @dataclass
@@ -132,27 +137,14 @@ class RecipeClass:
 
 
 @dataclass
-class Construction:
-    """A call of a project class (which arguments it passes), for defaults that no call overrides."""
-
-    callee: str
-    loc: Loc
-    positional: int
-    keywords: tuple[str, ...]
-    star: bool
-    in_main: bool = False  # in the module's `if __name__ == "__main__":` block (a demo, if the module is a library)
-
-
-@dataclass
 class HparamFacts:
     statements: list[HparamStatement] = field(default_factory=list)
     wrappers: list[Wrapper] = field(default_factory=list)
     signatures: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names
-    calls: list[ProjectCall] = field(default_factory=list)
+    calls: list[HparamCall] = field(default_factory=list)  # calls of project code outside tests
     options: list[OptionDef] = field(default_factory=list)  # options that set a hyper-parameter concept
     option_positions: set[str] = field(default_factory=set)  # "concept:name": an option/config value set there
     recipe_classes: list[RecipeClass] = field(default_factory=list)
-    constructions: list[Construction] = field(default_factory=list)
     function_defaults: list[FunctionDefault] = field(default_factory=list)
     options_read: set[str] = field(default_factory=set)  # option-like names read here (`args.lr`, `cfg["wd"]`)
     takes_options: bool = False  # a function here reads an options namespace passed in (`def f(args): args.k`)
@@ -165,5 +157,5 @@ class HparamFacts:
     def empty(self) -> bool:
         return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions
                     or self.options_read or self.reads_all_options or self.takes_options
-                    or self.recipe_classes or self.constructions or self.function_defaults
+                    or self.recipe_classes or self.function_defaults
                     or bool(self.config) or self.config_reads)

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, field
 
 from ...project import Project
+from ...core.calls import calls_by_target, qualify
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS, hparam_key
 from .syntax import NOT_RECIPE
 from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
-from ...core.paths import module_dotted_name
 from ...core.origins import same_value
 from ...core.config_model import (ATTRIBUTE, CALL, CONFIG_FILE, DICT, FIELD, MODULE, ConfigModel, Definition,
                                   path_matches)
@@ -40,10 +40,6 @@ def hparam_modules(project: Project) -> list[str]:
 
 
 def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[str, list[str]]):
-    def target(rel: str, callee: str) -> str | None:
-        found = project.resolve(rel, callee)
-        return f"{module_dotted_name(found[0])}.{found[1]}" if found and found[1] else None
-
     direct: dict[tuple[str, str], Wrapper] = {}
     for f in facts.values():
         for w in f.wrappers:
@@ -56,9 +52,9 @@ def _wrappers(project: Project, facts: dict[str, HparamFacts], signatures: dict[
                 direct[(w.function, w.param)] = Wrapper(w.function, w.param, f"{known.label} or {w.label}",
                                                         known.concept, known.default if same_value(known.default, w.default) else None)  # type: ignore[arg-type]
     forwarders = [(rel, w) for rel, f in facts.items() for w in f.wrappers if not w.label]
-    close_over_forwarders(direct, forwarders, target, signatures.get,
+    close_over_forwarders(direct, forwarders, lambda rel, callee: qualify(project, rel, callee), signatures.get,
                           lambda w, reached: Wrapper(w.function, w.param, reached.label, reached.concept, reached.default))
-    return direct, target
+    return direct
 
 
 def analyse(project: Project) -> HparamAnalysis:
@@ -66,7 +62,7 @@ def analyse(project: Project) -> HparamAnalysis:
     signatures: dict[str, list[str]] = {}
     for f in facts.values():
         signatures.update(f.signatures)
-    wrappers, target = _wrappers(project, facts, signatures)
+    wrappers = _wrappers(project, facts, signatures)
     recipes = {c.qualified: (rel, c) for rel, f in facts.items() for c in f.recipe_classes}
     for qualified, (_, cls) in recipes.items():
         # literals passed to a project optimiser, scheduler or loss set its hyper-parameters; equal to the
@@ -78,13 +74,16 @@ def analyse(project: Project) -> HparamAnalysis:
             wrappers.setdefault((qualified, param), Wrapper(qualified, param, f"{cls.kind} `{param}`"))
     by_key: dict[tuple[str, int], Statement] = {}
     demos = _demo_blocks(project, facts)
-    _recipe_defaults(facts, recipes, target, by_key, demos)
-    _function_defaults(facts, wrappers, target, by_key, demos)
+    sites = _call_sites(project, facts, demos)
+    _recipe_defaults(recipes, sites, by_key)
+    _function_defaults(facts, wrappers, sites, by_key)
     for rel, f in facts.items():
         for s in f.statements:
             by_key[(rel, s.key)] = Statement(rel, s.key, list(s.values), scope=s.scope)
         for call in f.calls:
-            callee = target(rel, call.callee)
+            if not call.args:
+                continue
+            callee = qualify(project, rel, call.callee)
             params = signatures.get(callee or "")
             if params is None:
                 continue
@@ -122,21 +121,15 @@ def analyse(project: Project) -> HparamAnalysis:
     return HparamAnalysis(statements)
 
 
-def _call_sites(facts, target, demos) -> dict[str, list]:
+def _call_sites(project, facts, demos) -> dict[str, list]:
     """Each project callee's calls (which arguments they pass), but not those of a library module's demo."""
-    sites: dict[str, list] = {}
-    for rel, f in facts.items():
-        for c in f.constructions:
-            qualified = None if (c.in_main and rel in demos) else target(rel, c.callee)
-            if qualified:
-                sites.setdefault(qualified, []).append(c)
-    return sites
+    return calls_by_target(project, ((rel, c) for rel, f in facts.items() for c in f.calls
+                            if not (c.in_main and rel in demos)))
 
 
-def _recipe_defaults(facts, recipes, target, by_key, demos) -> None:
+def _recipe_defaults(recipes, sites, by_key) -> None:
     """Defaults of project optimiser, scheduler and loss classes that a call of the class leaves in place:
     reported once at the default, the calls related. A class that nothing constructs is silent."""
-    sites = _call_sites(facts, target, demos)
     serial = 30_000_000
     for qualified, (rel, cls) in sorted(recipes.items()):
         calls = sites.get(qualified, [])
@@ -155,11 +148,10 @@ def _recipe_defaults(facts, recipes, target, by_key, demos) -> None:
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=qualified)).values.append(value)
 
 
-def _function_defaults(facts, wrappers, target, by_key, demos) -> None:
+def _function_defaults(facts, wrappers, sites, by_key) -> None:
     """Defaults of project functions whose parameter reaches a hyper-parameter position (`def train(...,
     weight_decay=1e-8)` passing it to an optimiser) that a call of the function leaves in place: reported once
     at the signature, the calls related. A function that nothing calls is silent (its callers decide)."""
-    sites = _call_sites(facts, target, demos)
     serial = 40_000_000
     for rel, f in sorted(facts.items()):
         for default in f.function_defaults:

@@ -15,10 +15,11 @@ import libcst as cst
 from ...context import ModuleContext
 from ...findings import Loc
 from ...core import values
+from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core.names import dotted
 from .sweeps import launches
-from .facts import CallSite, HelperParam, SeedFacts, SeedOption, SeedSite, Signature
+from .facts import HelperParam, SeedCall, SeedFacts, SeedOption, SeedSite, Signature
 from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
                              spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
@@ -515,24 +516,17 @@ class _SeedVisitor(ScopedVisitor):
         return False
 
     def _project_call(self, node: cst.Call, callee: str) -> None:
-        site = CallSite(Loc(), callee, self.scope_id())
-        position = 0
+        literals: dict[str, int] = {}
+        options: dict[str, str] = {}
+        sweeps: list[str] = []
         interesting = "seed" in callee.rsplit(".", 1)[-1].lower()
-        keywords = []
-        for arg in node.args:
-            if arg.star:
-                return  # *args/**kwargs: cannot map arguments to parameters
-            key = arg.keyword.value if arg.keyword is not None else str(position)
-            if arg.keyword is None:
-                position += 1
-            else:
-                keywords.append(key)
+        for key, arg in argument_keys(node):
             value = self.classifier.classify(arg.value, self.scope)
             if value.kind == LITERAL and not self._in_data_class():
-                site.literals[key] = value.value
+                literals[key] = value.value
                 interesting = True
             elif value.kind == OPTION:
-                site.options[key] = value.name
+                options[key] = value.name
                 interesting = interesting or bool(SEED_NAME.match(value.name.lower()))
             elif value.kind == "param" and self.function_name():
                 self.facts.helpers.append(
@@ -541,12 +535,11 @@ class _SeedVisitor(ScopedVisitor):
                                 callee_keyword="" if key.isdigit() else key)
                 )
             elif value.kind == "loop" and value.sweep:
-                site.sweeps.append(key)
+                sweeps.append(key)
                 interesting = True
-        site.positional, site.keywords = position, tuple(keywords)
-        if interesting:
-            site.loc = self.ctx.loc(node)
-            self.facts.calls.append(site)
+        if interesting and not any(arg.star for arg in node.args):  # *args/**kwargs: cannot map arguments to parameters
+            self.facts.calls.append(self.ctx.calls.of(node, self.scope_id(), SeedCall, literals=literals, options=options,
+                                                      sweeps=sweeps))
 
     # --- options and sweeps -----------------------------------------------------------------
     def _cli_option(self, node: cst.Call) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...core.calls import Call
 from ...core.config_model import ConfigFacts
 from ...findings import Loc
 
@@ -36,15 +37,13 @@ class Signature:
 
 
 @dataclass
-class CallSite:
-    loc: Loc
-    callee: str
-    scope: str
-    literals: dict[str, int] = field(default_factory=dict)  # "0"/"1" for positions, or keyword names
+class SeedCall(Call):
+    """A call of a project function that may seed: the shared record (core/calls.py) and what its arguments are,
+    keyed by position ("0", "1") or keyword: seed literals, options, loop variables over seeds."""
+
+    literals: dict[str, int] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)  # arg -> option name
     sweeps: list[str] = field(default_factory=list)  # args fed by a loop over seeds
-    positional: int = 0
-    keywords: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,7 +61,7 @@ class SeedFacts:
     sites: list[SeedSite] = field(default_factory=list)
     helpers: list[HelperParam] = field(default_factory=list)
     signatures: dict[str, Signature] = field(default_factory=dict)
-    calls: list[CallSite] = field(default_factory=list)
+    calls: list[SeedCall] = field(default_factory=list)
     options: list[SeedOption] = field(default_factory=list)
     option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
     sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)

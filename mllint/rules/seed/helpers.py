@@ -8,7 +8,7 @@ from typing import Callable
 
 from ...findings import Related
 from ...core.forwarders import close_over_forwarders
-from .facts import CallSite, SeedFacts, Signature
+from .facts import SeedCall, SeedFacts, Signature
 
 Chain = tuple[str, list[Related]]  # the seeding API reached, and the places on the way
 
@@ -17,9 +17,9 @@ Chain = tuple[str, list[Related]]  # the seeding API reached, and the places on 
 class HelperCalls:
     """What the calls of seeding helpers in one module seed."""
 
-    literals: list[tuple[CallSite, int, str, list[Related]]] = field(default_factory=list)  # (call, value, api, chain)
-    options: list[tuple[CallSite, str]] = field(default_factory=list)  # (call, option name)
-    sweeps: list[tuple[CallSite, str]] = field(default_factory=list)  # (call, description)
+    literals: list[tuple[SeedCall, int, str, list[Related]]] = field(default_factory=list)  # (call, value, api, chain)
+    options: list[tuple[SeedCall, str]] = field(default_factory=list)  # (call, option name)
+    sweeps: list[tuple[SeedCall, str]] = field(default_factory=list)  # (call, description)
 
 
 def seeding_helpers(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ...findings import Loc, Related
 from ...project import Project
-from ...core.paths import module_dotted_name
+from ...core.calls import qualify
 from ...core.origins import spelling
 from ...core.config_model import DEFAULT, FALLBACK, ConfigModel
 from .facts import SeedFacts, SeedOption
@@ -99,10 +99,7 @@ def _analyse(project: Project) -> SeedAnalysis:
     signatures = {name: sig for f in facts.values() for name, sig in f.signatures.items()}
 
     def target(rel: str, callee: str) -> str | None:
-        found = project.resolve(rel, callee)
-        if found is None or not found[1]:
-            return None
-        return f"{module_dotted_name(found[0])}.{found[1]}"
+        return qualify(project, rel, callee)
 
     helpers = seeding_helpers(facts, signatures, target)
     uses: list[Use] = []

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from ...project import Project
-from ...core.paths import module_dotted_name
+from ...core.calls import target as project_target
 from .facts import SeedFacts
 
 
@@ -49,7 +49,7 @@ class CallGraph:
                     if target is not None and target != source:
                         self._add(source, target)
             for name in f.imports:
-                found = project.resolve(rel, name)
+                found = project_target(project, rel, name)
                 if found is not None and found[0] != rel:
                     self._add(f"{rel}:<module>", f"{found[0]}:<module>")
             direct |= {node_of(rel, scope) for scope in f.trains}
@@ -67,10 +67,10 @@ class CallGraph:
 
     def target(self, rel: str, name: str) -> str | None:
         """The node a dotted name used in `rel` stands for (a function, a class, or a module)."""
-        found = self.project.resolve(rel, name)
+        found = project_target(self.project, rel, name)
         if found is None:
             return None
-        node = f"{module_dotted_name(found[0])}.{found[1]}" if found[1] else f"{found[0]}:<module>"
+        node = found[1] or f"{found[0]}:<module>"
         self.file_of.setdefault(node, found[0])
         return node
 
