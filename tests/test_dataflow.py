@@ -17,6 +17,7 @@ from mllint.context import ModuleContext
 from mllint.engine import run
 
 # --- a whole family in under 40 lines: secret() -> publish(), across modules -------------------------
+from mllint.dataflow.families import family, interpretation
 from mllint.dataflow.solve import chain_related, solve
 from mllint.findings import Severity
 from mllint.rules import Rule, extractor
@@ -32,9 +33,13 @@ class SecretDomain(Domain):
             flow.sink("TOY001", call.node, arg, "publish()")
 
 
+# a lane of each module's one interpretation, where a secret may be made or published
+family("toy")(lambda ctx: SecretDomain() if "secret(" in ctx.text or "publish(" in ctx.text else None)
+
+
 @extractor("toy")
 def toy_facts(ctx):
-    return Interpreter(ctx, SecretDomain()).run()
+    return (interpretation(ctx, "toy") or (None,))[0]
 
 
 class SecretPublished(Rule):
