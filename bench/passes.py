@@ -185,6 +185,11 @@ def main() -> int:
     for rel, hooks in changed:
         print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
                                       for d, c in hooks.items()))
+    try:
+        from mllint.dataflow.families import STATS
+        print(f"families interpreted alone again after an interpretation failed: {STATS['alone']}")
+    except ImportError:  # before one interpretation served every family
+        pass
     if args.lanes:
         shared, some = statements["all lanes"], statements["some lanes"]
         print(f"statements run by interpretations with several lanes: {shared + some}, for only some of their lanes: "

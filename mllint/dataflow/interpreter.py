@@ -244,16 +244,13 @@ class LaneEnv:
 
 class LaneFrame:
     """Lane i's view of the function being interpreted (see Frame)."""
-    __slots__ = ("_frame", "_lane")
+    __slots__ = ("_frame", "_lane", "qual", "cls", "self_name", "is_module", "params")
 
     def __init__(self, frame: Frame, lane: "Lane") -> None:
         self._frame, self._lane = frame, lane
+        self.qual, self.cls, self.self_name, self.is_module, self.params = \
+            frame.qual, frame.cls, frame.self_name, frame.is_module, frame.params
 
-    qual = property(lambda self: self._frame.qual)
-    cls = property(lambda self: self._frame.cls)
-    self_name = property(lambda self: self._frame.self_name)
-    is_module = property(lambda self: self._frame.is_module)
-    params = property(lambda self: self._frame.params)
     assigning = property(lambda self: self._frame.assigning)
     returns = property(lambda self: at(self._frame.returns, self._lane.i))
     globals = property(lambda self: self._frame.globals[self._lane.i])
@@ -282,15 +279,30 @@ class Lane:
         self._sinks: dict[tuple[str, int], Sink] = {}
         self._source_ids: dict[tuple[int, str], int] = {}
         self._call_nodes: list[tuple[str, cst.Call]] = []
+        self._views: tuple = (None, None, None, None)  # (env, its view, frame, its view): the latest of each
 
     def view(self, env: Env):
         """This lane's view of an environment (the environment itself when the interpretation has one lane)."""
-        return env if self.flow.n == 1 else LaneEnv(env, self.i, self.flow)
+        if self.flow.n == 1:
+            return env
+        views = self._views
+        if views[0] is env:
+            return views[1]
+        found = LaneEnv(env, self.i, self.flow)
+        self._views = (env, found, views[2], views[3])
+        return found
 
     @property
     def frame(self):
         frame = self.flow.frame
-        return frame if self.flow.n == 1 else LaneFrame(frame, self)
+        if self.flow.n == 1:
+            return frame
+        views = self._views
+        if views[2] is frame:
+            return views[3]
+        found = LaneFrame(frame, self)
+        self._views = (views[0], views[1], frame, found)
+        return found
 
     @property
     def env(self):
@@ -400,17 +412,24 @@ class Interpreter:
             return fn(self.lanes[0], *vals)
         out = [CLEAN] * self.n
         lanes = self.lanes
+        for v in vals:
+            if type(v) is Lanes:
+                for i in self.active:
+                    out[i] = fn(lanes[i], *[v[i] if type(v) is Lanes else v for v in vals])
+                return pack(out)
         for i in self.active:
-            out[i] = fn(lanes[i], *(v[i] if type(v) is Lanes else v for v in vals))
+            out[i] = fn(lanes[i], *vals)
         return pack(out)
 
     def pure(self, fn: Callable, *vals) -> "Val | Lanes":
         """fn(*vals) for a function of the values alone: computed once where no value differs between lanes."""
+        if self.n == 1:
+            return fn(*vals)
         for v in vals:
             if type(v) is Lanes:
                 out = [CLEAN] * self.n
                 for i in self.active:
-                    out[i] = fn(*(v[i] if type(v) is Lanes else v for v in vals))
+                    out[i] = fn(*[v[i] if type(v) is Lanes else v for v in vals])
                 return pack(out)
         return fn(*vals)
 
@@ -589,7 +608,8 @@ class Interpreter:
             before = dict(env)
             self.block(body, env)
             merge_into(env, before)
-            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i))
+            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i)) if self.n > 1 else \
+                () if _taint1(env) == _taint1(before) else self.active
             if not again:
                 break
             self.active = again
@@ -770,7 +790,8 @@ class Interpreter:
             self.bind(node.target, items, env, None)
             self.block(body_of(node), env)
             merge_into(env, before)
-            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i))
+            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i)) if self.n > 1 else \
+                () if _taint1(env) == _taint1(before) else self.active
             if not again:
                 break
             self.active = again
@@ -779,12 +800,19 @@ class Interpreter:
 
     # --- binding ------------------------------------------------------------------------------------
     def bind(self, target: cst.BaseExpression, value: "Val | Lanes", env: Env, source: cst.BaseExpression | None) -> None:
-        if any(self.lanes[i].branch_conds for i in self.active):
+        if self.n == 1:
+            lane = self.lanes[0]
+            if lane.branch_conds:
+                value = lane.conditioned(value)
+        elif any(self.lanes[i].branch_conds for i in self.active):
             value = self.each(lambda lane, v: lane.conditioned(v) if lane.branch_conds else v, value)
         kind = type(target)
         if kind is cst.Name:
             name = target.value
-            value = self.each(lambda lane, v: lane.domain.named(lane, target, name, v, source), value)
+            if self.n == 1:
+                value = self.lanes[0].domain.named(self.lanes[0], target, name, value, source)
+            else:
+                value = self.each(lambda lane, v: lane.domain.named(lane, target, name, v, source), value)
             self.put(env, name, value)
             frame = self.frame
             for i in self.active:
@@ -856,6 +884,8 @@ class Interpreter:
 
     def binary(self, node: cst.BinaryOperation, env: Env) -> "Val | Lanes":
         left, right = self.expr(node.left, env), self.expr(node.right, env)
+        if self.n == 1:
+            return self._binary(self.lanes[0], node, left, right)
         return self.each(lambda lane, left, right: self._binary(lane, node, left, right), left, right)
 
     def _binary(self, lane: Lane, node: cst.BinaryOperation, left: Val, right: Val) -> Val:
@@ -1030,6 +1060,8 @@ class Interpreter:
                     terms_val({AttrTerm(self.ctx.rel, f"{self.module}.{self.frame.cls}", attr)})
             return self.each(value)
         owner = self.expr(receiver, env)
+        if self.n == 1:
+            return self._attribute(self.lanes[0], node, attr, receiver, owner, env)
         return self.each(lambda lane, owner: self._attribute(lane, node, attr, receiver, owner, env), owner)
 
     def _attribute(self, lane: Lane, node: cst.Attribute, attr: str, receiver, owner: Val, env: Env) -> Val:
@@ -1064,6 +1096,8 @@ class Interpreter:
         for element in node.slice:
             if type(element.slice) is cst.Index:
                 self.expr(element.slice.value, env)
+        if self.n == 1:
+            return self._subscript(self.lanes[0], node, owner, env)
         return self.each(lambda lane, owner: self._subscript(lane, node, owner, env), owner)
 
     def _subscript(self, lane: Lane, node: cst.Subscript, owner: Val, env: Env) -> Val:
@@ -1242,6 +1276,11 @@ def _falsy(expr: cst.BaseExpression) -> bool:
     if kind is cst.SimpleString:
         return expr.value in ('""', "''")
     return False
+
+
+def _taint1(env: Env) -> dict:
+    """The tainted names of an interpretation with one lane, with their terms (value.tainted(), flat once)."""
+    return {name: terms for name, value in env.items() if (terms := value.flat())}
 
 
 def _taint(env: Env, i: int) -> dict:
