@@ -175,12 +175,12 @@ def main() -> int:
         return 1
     print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
     print(f"{'':18} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
-          f"{'index reads: median':>20} {'nodes scanned: median':>22} {'interpretations per file: median':>33} {'max':>5}")
+          f"{'index reads: median':>20} {'nodes scanned: median':>22} {'interpretations per file: median':>33} {'max':>5} {'mean':>6}")
     for name, rows in [*per_extractor.items(), ("all together", per_file)]:
         print(f"{name:18} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
               f"{statistics.median(r[4] for r in rows):20.2f} {statistics.median(r[5] for r in rows):22.2f} "
-              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d} {statistics.mean(r[1] for r in rows):6.2f}")
     print("files by the domains interpreted on them: " + ", ".join(f"{k}: {v}" for k, v in combinations.most_common()))
     for rel, hooks in changed:
         print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
