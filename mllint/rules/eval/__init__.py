@@ -13,6 +13,7 @@ from ...dataflow.families import family, interpretation
 if TYPE_CHECKING:
     from ...context import ModuleContext
 
+
 @family("eval")
 def _eval_lane(ctx: ModuleContext) -> Any:
     """EVAL001's lane of the module's one interpretation (dataflow/families.py)."""
