@@ -8,27 +8,31 @@ per-file pipeline runs in-process on each `.py` file of TREE, divided by the num
 the expansions (walks of the syntax tree: 1.0 is one walk), the index reads (one node's children read,
 `core.walk._kids`: a traversal that asks the model for children) and the nodes scanned (nodes that a
 `walk(node)` slice or a `Visitor` passes over in the one walk's document order). It also counts the data-flow
-interpretations (`Interpreter.run`) per file, and the files by the domains interpreted on them (`Leak+Prep: 3`:
-three files interpreted twice, once per domain). Medians and totals are printed per extractor too (each
-extractor run alone on the same file, with the index build). With --hooks, the files interpreted more than once
-are listed with the hooks of each domain that changed the interpretation there (a value other than the neutral
-default: what a product of the domains, one interpretation for every family, has to reconcile). With
---decisions, those files are compared domain against domain on the engine's own decisions that depend on the
-values (every `Val.tainted()` read in interpreter.py and dispatch.py, the loops' second passes included, and the
-classes a domain skips), per function: where two domains take the same decisions in a function, one
-interpretation of it could serve both with values whose family parts are kept apart; where they differ, the
-product needs a per-family component there. Nothing is cached or written.
+interpretations (`Interpreter.run_all`) per file, and the files by the interpretations run on them, each shown by
+its lanes (`Leak*Eval: 37`: 37 files interpreted once for both families; `Leak + Prep: 3`: three files
+interpreted twice, once per family). Medians and totals are printed per extractor too (each extractor run alone
+on the same file, with the index build). With --hooks, the files interpreted for several families are listed
+with the hooks of each domain that changed the interpretation there (a value other than the neutral default).
+With --lanes, the statements those interpretations ran for only some of their lanes (where lanes decided
+differently: a literal test, a loop's second pass, a class or method one domain skips), against all they ran.
+With --facts FILE, a digest of every extractor's facts per file is written (sets sorted, sealed facts opened);
+--compare FILE compares them with another run's, and --code DIR runs another checkout's mllint (the code
+before a change: `--code /work/main --facts before.json`, then `--compare before.json`). Nothing is cached.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import json
 import os
 import statistics
 import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv[:-1] else str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, _CODE)  # this checkout's mllint, or the one --code names
 
 from mllint.core import walk as walk_module  # noqa: E402  (patched below, before any family imports it)
 
@@ -89,9 +93,12 @@ def main() -> int:
     parser.add_argument("tree")
     parser.add_argument("--select", default="ALL", help="rule codes or prefixes (default: every rule)")
     parser.add_argument("--hooks", action="store_true",
-                        help="list the files interpreted more than once, with the hooks that changed the interpretation")
-    parser.add_argument("--decisions", action="store_true",
-                        help="compare the domains' value-dependent decisions, per function, on files interpreted more than once")
+                        help="list the files interpreted for several families, with the hooks that changed the interpretation")
+    parser.add_argument("--lanes", action="store_true",
+                        help="count the statements interpretations with several lanes ran for only some of them")
+    parser.add_argument("--facts", metavar="FILE", help="write a digest of every extractor's facts per file")
+    parser.add_argument("--compare", metavar="FILE", help="compare the facts' digests with those of another run")
+    parser.add_argument("--code", metavar="DIR", help="the checkout whose mllint runs (default: this one)")
     args = parser.parse_args()
     walk_module._expand = _counting_expand
     walk_module._kids = _counting_kids
@@ -103,25 +110,25 @@ def main() -> int:
     from mllint.rules import EXTRACTORS, all_rules, select_rules
 
     runs, domains = Counter(), []
-    real_run = interpreter.Interpreter.run
-
-    traces: list = []
+    fused = hasattr(interpreter.Interpreter, "run_all")  # before one interpretation served every family: run
+    real_run = interpreter.Interpreter.run_all if fused else interpreter.Interpreter.run
 
     def counting_run(self):
         runs["interpretations"] += 1
-        domains.append(type(self.domain).__name__.removesuffix("Domain"))
-        traces.append([])
+        lanes = [lane.domain for lane in self.lanes] if fused else [self.domain]
+        domains.append("*".join(type(d).__name__.removesuffix("Domain") for d in lanes))
         return real_run(self)
 
-    if args.decisions:
-        _trace_decisions(interpreter, traces)
-    functions = Counter()
+    statements = Counter()
+    if args.lanes:
+        _count_lanes(interpreter, statements)
+    digests: dict = {}
 
     fired: dict[str, Counter] = {}
     if args.hooks:
         _count_hooks(fired)
 
-    interpreter.Interpreter.run = counting_run
+    setattr(interpreter.Interpreter, "run_all" if fused else "run", counting_run)
     config = load_config(None, Path(args.tree))
     rules = all_rules()
     chosen = [rule.code for rule in select_rules([c for c in args.select.split(",") if c], [])]
@@ -151,13 +158,13 @@ def main() -> int:
         runs.clear()
         domains.clear()
         fired.clear()
-        traces.clear()
-        pipeline.analyze(path, rel, rel, settings)
-        if args.decisions and len(domains) > 1:
-            _compare(domains, traces, functions)
-        combinations["+".join(domains) or "none"] += 1
-        if len(domains) > 1 and args.hooks:
-            changed.append((rel, {d: dict(fired.get(d, {})) for d in domains}))
+        result, _ = pipeline.analyze(path, rel, rel, settings)
+        if args.facts or args.compare:
+            digests[rel] = {name: _digest(fact) for name, fact in sorted(result.facts.items())}
+        combinations[" + ".join(domains) or "none"] += 1
+        lanes = [d for interpretation in domains for d in interpretation.split("*")]
+        if len(lanes) > 1 and args.hooks:
+            changed.append((rel, {d: dict(fired.get(d, {})) for d in lanes}))
         per_file.append((EXPANSIONS["nodes"] / nodes, runs["interpretations"], EXPANSIONS["nodes"], nodes,
                          EXPANSIONS["reads"] / nodes, EXPANSIONS["scanned"] / nodes))
         totals["nodes"] += nodes
@@ -168,19 +175,34 @@ def main() -> int:
         return 1
     print(f"{len(per_file)} files, {totals['nodes']} nodes; rules: {args.select}")
     print(f"{'':18} {'walks per file: median':>23} {'mean':>6} {'over all nodes':>15} "
-          f"{'index reads: median':>20} {'nodes scanned: median':>22} {'interpretations per file: median':>33} {'max':>5}")
+          f"{'index reads: median':>20} {'nodes scanned: median':>22} {'interpretations per file: median':>33} {'max':>5} {'mean':>6}")
     for name, rows in [*per_extractor.items(), ("all together", per_file)]:
         print(f"{name:18} {statistics.median(r[0] for r in rows):23.2f} {statistics.mean(r[0] for r in rows):6.2f} "
               f"{sum(r[2] for r in rows) / sum(r[3] for r in rows):15.2f} "
               f"{statistics.median(r[4] for r in rows):20.2f} {statistics.median(r[5] for r in rows):22.2f} "
-              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d}")
+              f"{statistics.median(r[1] for r in rows):33.1f} {max(r[1] for r in rows):5d} {statistics.mean(r[1] for r in rows):6.2f}")
     print("files by the domains interpreted on them: " + ", ".join(f"{k}: {v}" for k, v in combinations.most_common()))
     for rel, hooks in changed:
         print(f"  {rel}: " + "; ".join(f"{d} {' '.join(f'{h}={n}' for h, n in sorted(c.items())) or '-'}"
                                       for d, c in hooks.items()))
-    if args.decisions:
-        print("functions (module bodies included) of the files interpreted more than once, against the first domain: "
-              + ", ".join(f"{pair} {kind}: {n}" for (pair, kind), n in sorted(functions.items())))
+    try:
+        from mllint.dataflow.families import STATS
+        print(f"families interpreted alone again after an interpretation failed: {STATS['alone']}")
+    except ImportError:  # before one interpretation served every family
+        pass
+    if args.lanes:
+        shared, some = statements["all lanes"], statements["some lanes"]
+        print(f"statements run by interpretations with several lanes: {shared + some}, for only some of their lanes: "
+              f"{some} ({some / max(shared + some, 1):.1%})")
+    if args.facts:
+        Path(args.facts).write_text(json.dumps(digests, indent=0, sort_keys=True))
+    if args.compare:
+        before = json.loads(Path(args.compare).read_text())
+        differ = [(rel, name) for rel in sorted(before.keys() | digests.keys())
+                  for name in sorted(before.get(rel, {}).keys() | digests.get(rel, {}).keys())
+                  if before.get(rel, {}).get(name) != digests.get(rel, {}).get(name)]
+        print(f"facts compared with {args.compare}: {len(digests)} files, "
+              f"{len(differ)} (file, extractor) pairs differ" + "".join(f"\n  {rel}: {name}" for rel, name in differ))
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
           "from the module's index by a family's traversal; a node scanned: one node of the document order passed over by a "
           "walk() slice or a Visitor; an interpretation: one data-flow run of the module, "
@@ -225,46 +247,41 @@ def _count_hooks(fired: dict) -> None:
                 wrap(cls, hook, lambda answer, given: bool(answer))
 
 
-def _trace_decisions(interpreter, traces: list) -> None:
-    """Record, per interpretation, (function, engine line, answer) for every value-dependent decision of the engine."""
-    from mllint.dataflow import terms
+def _count_lanes(interpreter, statements: Counter) -> None:
+    """Count, in interpretations with several lanes, the statements run for every lane and for some only."""
+    real_block = interpreter.Interpreter.block
 
-    real_tainted, real_class = terms.Val.tainted, interpreter.Interpreter.class_def
-    engine = ("interpreter.py", "dispatch.py")
-
-    def tainted(self):
-        answer = real_tainted(self)
-        caller = sys._getframe(1)
-        if traces and caller.f_code.co_filename.endswith(engine):
-            frame = caller
-            while frame is not None and not isinstance(frame.f_locals.get("self"), interpreter.Interpreter):
-                frame = frame.f_back
-            qual = frame.f_locals["self"].frame.qual if frame is not None else "?"
-            traces[-1].append((qual, caller.f_code.co_name, caller.f_lineno, answer))
-        return answer
-
-    def class_def(self, node, prefix):
-        if traces:
-            traces[-1].append((self.frame.qual, "skips_class", node.name.value, bool(self.domain.skips_class(node))))
-        return real_class(self, node, prefix)
-
-    terms.Val.tainted = tainted
-    interpreter.Interpreter.class_def = class_def
+    def block(self, stmts, env):
+        if self.n > 1:
+            statements["all lanes" if len(self.active) == self.n else "some lanes"] += len(stmts)
+        return real_block(self, stmts, env)
+    interpreter.Interpreter.block = block
 
 
-def _compare(domains: list, traces: list, functions: Counter) -> None:
-    def by_function(trace):
-        found: dict = {}
-        for qual, *decision in trace:
-            found.setdefault(qual, []).append(tuple(decision))
-        return found
-
-    first = by_function(traces[0])
-    for name, trace in zip(domains[1:], traces[1:]):
-        other = by_function(trace)
-        for qual in first.keys() | other.keys():
-            kind = ("same" if first[qual] == other[qual] else "differ") if qual in first and qual in other else "one only"
-            functions[(f"{domains[0]}/{name}", kind)] += 1
+def _digest(fact) -> str:
+    """A digest of facts that equal facts share: sets sorted, sealed facts opened, objects read field by field."""
+    def text(x, depth: int = 0) -> str:
+        if depth > 400:
+            raise RecursionError("facts nested too deeply to digest")
+        if x is None or isinstance(x, (bool, int, float, str, bytes)):
+            return repr(x)
+        if hasattr(x, "same_facts") and hasattr(x, "facts"):  # dataflow.FlowFile: its facts, unpickled
+            return text(x.facts(), depth + 1)
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return type(x).__name__ + "(" + ",".join(f"{f.name}={text(getattr(x, f.name), depth + 1)}"
+                                                     for f in dataclasses.fields(x)) + ")"
+        if isinstance(x, (set, frozenset)):
+            return "{" + ",".join(sorted(text(v, depth + 1) for v in x)) + "}"
+        if isinstance(x, dict):
+            return "{" + ",".join(sorted(f"{text(k, depth + 1)}:{text(v, depth + 1)}" for k, v in x.items())) + "}"
+        if isinstance(x, (list, tuple)):
+            return "[" + ",".join(text(v, depth + 1) for v in x) + "]"
+        if hasattr(x, "__dict__"):
+            return type(x).__name__ + text(vars(x), depth + 1)
+        if hasattr(x, "__slots__"):
+            return type(x).__name__ + text({s: getattr(x, s, None) for s in x.__slots__}, depth + 1)
+        return type(x).__name__ + ":" + repr(x)
+    return hashlib.sha1(text(fact).encode()).hexdigest()[:16]
 
 
 if __name__ == "__main__":

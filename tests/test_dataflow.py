@@ -2,6 +2,7 @@
 value lattice, the project resolution, and a new family declared on top of it (TOY001 below)."""
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import libcst as cst
@@ -9,12 +10,14 @@ import libcst as cst
 from mllint import rules as registry
 from mllint.dataflow import terms as flow
 from mllint.dataflow.terms import CLEAN, ParamTerm, ReturnTerm, SourceTerm, Val, derive, index, iterate, union
+from mllint.dataflow.terms import tag as flow_tag
 from mllint.dataflow.interpreter import Call, Domain, Found, Interpreter
 from mllint.config import Config
 from mllint.context import ModuleContext
 from mllint.engine import run
 
 # --- a whole family in under 40 lines: secret() -> publish(), across modules -------------------------
+from mllint.dataflow.families import family, interpretation
 from mllint.dataflow.solve import chain_related, solve
 from mllint.findings import Severity
 from mllint.rules import Rule, extractor
@@ -30,9 +33,13 @@ class SecretDomain(Domain):
             flow.sink("TOY001", call.node, arg, "publish()")
 
 
+# a lane of each module's one interpretation, where a secret may be made or published
+family("toy")(lambda ctx: SecretDomain() if "secret(" in ctx.text or "publish(" in ctx.text else None)
+
+
 @extractor("toy")
 def toy_facts(ctx):
-    return Interpreter(ctx, SecretDomain()).run()
+    return (interpretation(ctx, "toy") or (None,))[0]
 
 
 class SecretPublished(Rule):
@@ -189,3 +196,194 @@ def test_derive_and_paths():
 def test_tags_label_flows():
     val = flow.tag(Val(frozenset({SourceTerm("m.py", 0)})), "unlabelled")
     assert all(t.tags == frozenset({"unlabelled"}) for t in val.flat())
+
+
+# --- one interpretation for several domains (lanes) ----------------------------------------------------
+
+
+class Skeptic(Recorder):
+    """Decides otherwise than Recorder wherever a domain can: forgets the literal or the keys bound to names
+    starting `c_` (a test on them is no longer decided, a dict comprehension over them has no known keys), takes
+    only `src("s...")` for a source (loops run their second pass for other lanes), skips classes named `Skip...`
+    and methods named `hidden`, and makes sources under `if param == "lit":` conditional."""
+    conditional_branches = True
+
+    def call_sources(self, flow, call):
+        found = super().call_sources(flow, call)
+        return found if call.short != "src" or str(call.args[0][1].const).startswith("s") else Found()
+
+    def named(self, flow, node, name, value, source):
+        return Val(value.flat()) if name.startswith("c_") else value
+
+    def skips_class(self, node):
+        return node.name.value.startswith("Skip")
+
+    def skips(self, node):
+        return node.name.value == "hidden"
+
+
+class Arbitrary(Domain):
+    """Answers that follow the spelling alone, unlike any family's, so that on real code its lane decides otherwise
+    than the others: a call whose name has an odd length is a source, one whose length is a multiple of 3 a sink;
+    names of even length forget their literal and their parts; classes of even length and methods whose length is
+    a multiple of 4 are skipped; keys of odd length tag what they select; sources under a parameter's test are
+    conditional."""
+    conditional_branches = True
+
+    def call_sources(self, flow, call):
+        return Found(frozenset({flow.source(call.node, call.short)})) if len(call.short) % 2 else Found()
+
+    def call_sinks(self, flow, call):
+        if len(call.short) % 3 == 0 and call.args:
+            flow.sink("A", call.node, union(*call.values.values()), call.short)
+
+    def named(self, flow, node, name, value, source):
+        return Val(value.flat()) if len(name) % 2 == 0 else value
+
+    def skips_class(self, node):
+        return len(node.name.value) % 2 == 0
+
+    def skips(self, node):
+        return len(node.name.value) % 4 == 0
+
+    def branch(self, flow, node, test):
+        return "guard" if test.tainted() else None
+
+    def subscript(self, flow, node, owner, key):
+        return flow_tag(owner, "odd") if isinstance(key, str) and len(key) % 2 else None
+
+
+def canonical(facts, ctx) -> str:
+    """Facts as text, sets sorted and locations named by their node (equal facts, equal text)."""
+    nodes = {id(loc): f"{type(node).__name__}@{id(node)}" for node, loc in ctx._positions}
+
+    def text(x) -> str:
+        if isinstance(x, (set, frozenset)):
+            return "{" + ",".join(sorted(map(text, x))) + "}"
+        if isinstance(x, dict):
+            return "{" + ",".join(sorted(f"{text(k)}:{text(v)}" for k, v in x.items())) + "}"
+        if isinstance(x, (list, tuple)):
+            return "[" + ",".join(map(text, x)) + "]"
+        if id(x) in nodes:
+            return nodes[id(x)]
+        if dataclasses.is_dataclass(x):
+            return type(x).__name__ + "(" + ",".join(text(getattr(x, f.name)) for f in dataclasses.fields(x)) + ")"
+        return repr(x)
+    return text(facts)
+
+
+def assert_lanes_alone(text: str, rel: str, make_domains) -> list:
+    """Each lane of one interpretation has exactly the facts of its domain interpreted alone."""
+    ctx = ModuleContext(cst.parse_module(text), rel, text)
+    together = Interpreter(ctx, make_domains(ctx)).run_all()
+    alone = [Interpreter(ctx, domain).run() for domain in make_domains(ctx)]
+    for lane, single in zip(together, alone):
+        assert canonical(lane, ctx) == canonical(single, ctx)
+    return together
+
+
+DIVERGING = '''
+    c_phase = "b"
+    if c_phase == "a":
+        only = src("s1")
+    c_sets = {"x": src("s2"), "y": src("r")}
+    loaders = {k: load(c_sets[k]) for k in c_sets}
+
+    def outer(flag, items):
+        prev = None
+        for item in items:
+            sink(prev)
+            prev = src("r2")
+        if flag == "test":
+            data = src("s3")
+        else:
+            data = None
+        def inner():
+            sink(only, data, prev)
+        return inner
+
+    def nest():
+        local = src("s6")
+        def middle():
+            c_mode = "b"
+            if c_mode == "a":
+                local = src("s7")
+            def inner():
+                sink(local)
+            return inner
+        return middle
+
+    def spin(items):
+        prev = None
+        while items:
+            sink(prev)
+            prev = wrap(src("r3"))
+            outer(items, items)
+
+    class SkipModel:
+        def __init__(self, data):
+            self.data = src("s4")
+        def hidden(self):
+            sink(self.data)
+
+    class Kept:
+        def hidden(self):
+            sink(src("s5"))
+'''
+
+
+def test_lanes_that_decide_differently_keep_the_facts_of_their_domain_alone():
+    recorder, skeptic = assert_lanes_alone(textwrap.dedent(DIVERGING), "m.py", lambda ctx: [Recorder(), Skeptic()])
+    assert {s.what for s in recorder.sources} == {"s2", "r", "r2", "r3", "s3", "s4", "s5", "s6"}  # c_ decides
+    assert "m.SkipModel.__init__" in recorder.functions and "m.SkipModel.__init__" not in skeptic.functions
+    assert "m.Kept.hidden" in recorder.functions and "m.Kept.hidden" not in skeptic.functions
+    assert any(isinstance(t, flow.CondTerm) for f in skeptic.functions.values() for t in f.returns.flat()) or \
+        any(isinstance(t, flow.CondTerm) for s in skeptic.sinks for t in s.val.flat())
+
+
+def test_every_fixture_module_interpreted_by_all_families_at_once_as_each_alone():
+    """LEAK, EVAL, PREP and two toy domains that decide otherwise as lanes of one interpretation, on every fixture
+    module."""
+    from pathlib import Path
+
+    from mllint.config import DEFAULT_HELD_OUT_SPLITS
+    from mllint.rules.eval.domain import eval_domain
+    from mllint.rules.leak.domain import LeakDomain
+    from mllint.rules.prep.domain import PrepDomain
+
+    def domains(ctx):
+        found = [LeakDomain(DEFAULT_HELD_OUT_SPLITS), PrepDomain(), Arbitrary(), Skeptic()]
+        averaged = eval_domain(ctx)
+        return found + [averaged] if averaged is not None else found
+
+    root = Path(__file__).resolve().parents[1] / "fixtures"
+    paths = sorted(root.rglob("*.py"))
+    assert len(paths) > 100
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            cst.parse_module(text)
+        except Exception:  # noqa: BLE001 - fixtures of input diagnostics do not parse on purpose
+            continue
+        assert_lanes_alone(text, path.relative_to(root).as_posix(), domains)
+
+
+def test_a_family_that_fails_fails_alone(monkeypatch):
+    from mllint.dataflow import families
+
+    class Broken(Recorder):
+        def call_sinks(self, flow, call):
+            raise ValueError("broken")
+
+    monkeypatch.setattr(families, "FAMILIES", {"a": lambda ctx: Recorder(), "b": lambda ctx: Broken()})
+    text = 'sink(src("a"))\n'
+    ctx = ModuleContext(cst.parse_module(text), "m.py", text)
+    facts, domain = families.interpretation(ctx, "a")
+    assert isinstance(domain, Recorder) and [s.what for s in facts.sinks] == ["guards=0"]
+    try:
+        families.interpretation(ctx, "b")
+    except ValueError as exc:
+        assert str(exc) == "broken"
+    else:
+        raise AssertionError("b's failure is b's")
+    assert families.interpretation(ctx, "c") is None

@@ -24,7 +24,7 @@ from ..core.syntax import string
 from .terms import ANY, ITER, GlobalTerm, ReturnTerm, Val, index, iterate, terms_val, union
 
 if TYPE_CHECKING:
-    from .interpreter import Interpreter
+    from .interpreter import Lane
 
 DISPATCH = "<dispatch>"  # the callee, as written, of a call site through a run-time lookup
 MAX_CANDIDATES = 16
@@ -55,7 +55,7 @@ def dynamic_callee(func: cst.BaseExpression) -> str:
 # --- per module -------------------------------------------------------------------------------------
 
 
-def function_ref(flow: "Interpreter", name: str) -> Val | None:
+def function_ref(flow: "Lane", name: str) -> Val | None:
     """At module level, the value of a name defined by `def` in this module: a reference to the function."""
     if name in flow.ctx.names.functions:
         return terms_val({GlobalTerm(flow.ctx.rel, f"{flow.module}.{name}")})
@@ -72,7 +72,7 @@ def _is_ref(term) -> bool:
     return type(term) is GlobalTerm and term.raw
 
 
-def _key(flow: "Interpreter", node: cst.BaseExpression, env: dict) -> object:
+def _key(flow: "Lane", node: cst.BaseExpression, env: dict) -> object:
     """A lookup key: a literal, or the literal a name or an option (`args.dataset`, default "cifar") holds."""
     text = string(node)
     if text is not None:
@@ -83,7 +83,7 @@ def _key(flow: "Interpreter", node: cst.BaseExpression, env: dict) -> object:
     return None
 
 
-def _lookup(flow: "Interpreter", namespace: cst.BaseExpression, key: object, env: dict) -> Val | None:
+def _lookup(flow: "Lane", namespace: cst.BaseExpression, key: object, env: dict) -> Val | None:
     owner = flow.expr(namespace, env)
     if flow.frame.is_module and type(namespace) is cst.Name and namespace.value in flow.module_names \
             and not any(type(t) is GlobalTerm for t in owner.terms):
@@ -94,7 +94,7 @@ def _lookup(flow: "Interpreter", namespace: cst.BaseExpression, key: object, env
     return index(owner, ANY if key is None else key)
 
 
-def callee_value(flow: "Interpreter", func: cst.BaseExpression, env: dict) -> Val | None:
+def callee_value(flow: "Lane", func: cst.BaseExpression, env: dict) -> Val | None:
     """The value of a called expression that is looked up at run time and may hold project functions, or None."""
     kind = type(func)
     if kind is cst.Name:
@@ -132,7 +132,7 @@ def callee_value(flow: "Interpreter", func: cst.BaseExpression, env: dict) -> Va
     return None
 
 
-def _looked_up(flow: "Interpreter", value: Val) -> list:
+def _looked_up(flow: "Lane", value: Val) -> list:
     """`fn = REGISTRY.get(name)` on a project registry: a call site (`REGISTRY.get` may be project code) whose
     fallback holds the registry; the entry it looks up, by the key given."""
     found = []
@@ -147,7 +147,7 @@ def _looked_up(flow: "Interpreter", value: Val) -> list:
     return found
 
 
-def partial_value(flow: "Interpreter", call) -> Val | None:
+def partial_value(flow: "Lane", call) -> Val | None:
     """`partial(fn, a, k=v)`: the function, with how many positional arguments it binds and the literals bound by
     keyword (they decide the callee's branches), plus what the bound arguments carry."""
     if not call.args or call.args[0][0] != 0:
@@ -166,7 +166,7 @@ def partial_value(flow: "Interpreter", call) -> Val | None:
     return union(marked, *bound) if bound else marked
 
 
-def decorated(flow: "Interpreter", node: cst.FunctionDef, env: dict) -> None:
+def decorated(flow: "Lane", node: cst.FunctionDef, env: dict) -> None:
     """A module-level function registered by its decorator (`@register("resnet")`, `@MODELS.register_module()`,
     `@REGISTRY.register`): the registry global holds it under its key (the literal, else its name)."""
     for decorator in node.decorators:
@@ -193,7 +193,7 @@ def decorated(flow: "Interpreter", node: cst.FunctionDef, env: dict) -> None:
             env[registry] = union(env[registry], ref)
 
 
-def _registry_of(flow: "Interpreter", target: cst.BaseExpression) -> str | None:
+def _registry_of(flow: "Lane", target: cst.BaseExpression) -> str | None:
     """The module-level name a decorator registers into: `MODELS` of `@MODELS.register_module()`; for a plain
     `@register(...)` defined here, the module-level dict its body writes (`REGISTRY[name] = fn`)."""
     if type(target) is cst.Attribute and type(target.value) is cst.Name:

@@ -8,16 +8,26 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ...findings import Finding, Severity
 from ...project import Project
 from ..base import Rule, extractor
+from ...dataflow.families import family, interpretation
 
 if TYPE_CHECKING:
     from ...context import ModuleContext
+
+
+@family("eval")
+def _eval_lane(ctx: ModuleContext) -> Any:
+    """EVAL001's lane of the module's one interpretation (dataflow/families.py)."""
+    from .domain import eval_domain
+
+    return eval_domain(ctx)
+
 
 @extractor("eval")
 def extract_eval_facts(ctx: ModuleContext) -> Any:
     if ctx.is_test:
         return None
-    from .domain import eval_flow_facts, lite_flow_facts
-    from .extract import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_facts, evaluation_script
+    from .domain import analysed, lite_flow_facts
+    from .extract import BN_EVIDENCE, EvalFacts, EvalModule, evaluation_script
     from ...core.text_gates import averaged_text, worth_reading_for_eval
 
     # A module that is worth a walk of every function: evaluation-like definitions or calls, gradient or mode
@@ -26,10 +36,10 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
     if not worth_reading_for_eval(ctx.text) and not evaluation_script(ctx.names.module_name, ctx.text):
         return EvalModule(EvalFacts(bn=True), None) if BN_EVIDENCE.search(ctx.text) else None
 
-    facts, analysis = evaluation_facts(ctx)
+    facts, analysis = analysed(ctx)
     flow = None
     if averaged_text(ctx.text):  # averaged weights may be built or handed on here: the whole data flow
-        flow = eval_flow_facts(ctx, analysis.eval_calls, analysis.switches)
+        flow = interpretation(ctx, "eval")[0]
         flow.globals = {k: v for k, v in flow.globals.items() if v.tainted() or v.const is not None}
         flow.notes["averaged"] = bool(flow.sources)  # no averaged weights anywhere: nothing to resolve
     elif analysis.lite:  # evaluation code only: its sinks on parameters, bound to callers elsewhere

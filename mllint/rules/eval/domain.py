@@ -10,6 +10,7 @@ default=True, `hasattr` on an attribute always created) guards nothing and is no
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import replace
 
 import libcst as cst
@@ -17,7 +18,7 @@ import libcst as cst
 from .extract import EMA_WORDS, EVAL_NAME, Switches, model_name
 from ...dataflow.terms import CLEAN, FlowFacts, Function, ParamTerm, Sink, SourceTerm, Val, stepped_by, tag
 from ...core.syntax import const
-from ...dataflow.interpreter import Call, Domain, Found, Frame, Interpreter
+from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from ...core.names import dotted
 
 EVAL_AVERAGED = "EVAL001"
@@ -38,7 +39,7 @@ class EvalDomain(Domain):
         self.switches = switches
         self.classes: set[str] = set()
 
-    def start(self, flow: Interpreter) -> None:
+    def start(self, flow: Lane) -> None:
         flow.facts.notes["switched"] = []  # call-site keys under a working switch
         flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
         if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
@@ -49,21 +50,21 @@ class EvalDomain(Domain):
                 if UPDATE_SHAPE.search(flow.ctx.module.code_for_node(node)):
                     self.classes.add(name)
 
-    def wants_hops(self, flow: Interpreter) -> bool:
+    def wants_hops(self, flow: Lane) -> bool:
         return bool(EMA_WORDS.search(flow.ctx.text))
 
     def skips(self, node: cst.FunctionDef) -> bool:
         return bool(_FORWARD.match(node.name.value))
 
-    def _switched(self, flow: Interpreter) -> bool:
+    def _switched(self, flow: Lane) -> bool:
         return any(g == SWITCHED for g in flow.guards)
 
-    def _source(self, flow: Interpreter, node: cst.CSTNode, what: str) -> SourceTerm:
+    def _source(self, flow: Lane, node: cst.CSTNode, what: str) -> SourceTerm:
         term = flow.source(node, what)
         return replace(term, tags=frozenset({SWITCHED})) if self._switched(flow) else term
 
     # --- switches ---------------------------------------------------------------------------------------
-    def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+    def branch(self, flow: Lane, node: cst.If, test: Val) -> object | None:
         if _has_source(test):
             return None  # `if ema:`: whether the averaged object exists, decided where it is built
         found = self.switches.judge(node.test, "ema", flow.frame.cls)
@@ -75,7 +76,7 @@ class EvalDomain(Domain):
             return None
         return SWITCHED
 
-    def choice(self, flow: Interpreter, node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
+    def choice(self, flow: Lane, node: cst.IfExp, test: Val, body: Val, orelse: Val) -> Val | None:
         found = self.switches.judge(node.test, "ema", flow.frame.cls) if not _has_source(test) else None
         if found is None:
             return None
@@ -85,7 +86,7 @@ class EvalDomain(Domain):
         from ...dataflow.terms import union
         return union(_tagged(body), _tagged(orelse))
 
-    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+    def named(self, flow: Lane, node: cst.CSTNode, name: str, value: Val,
               source: cst.BaseExpression | None) -> Val:
         """`ema_model = deepcopy(model)`, `self.net_g_ema = build_network(...)`: the name says what it is."""
         cls = flow.frame.cls.rsplit(".", 1)[-1] if flow.frame.cls else None
@@ -102,7 +103,7 @@ class EvalDomain(Domain):
         return value
 
     # --- calls ------------------------------------------------------------------------------------------
-    def call_sources(self, flow: Interpreter, call: Call) -> Found:
+    def call_sources(self, flow: Lane, call: Call) -> Found:
         short = call.short
         if short[:1].isupper() and (AVERAGED_CLASS.search(short) or short in self.classes) \
                 and not NOT_A_MODEL.search(short):
@@ -110,7 +111,7 @@ class EvalDomain(Domain):
             return Found(frozenset({self._source(flow, call.node, f"`{shown}(...)`")}))
         return Found()
 
-    def call_sinks(self, flow: Interpreter, call: Call) -> None:
+    def call_sinks(self, flow: Lane, call: Call) -> None:
         if call.library_site and self._switched(flow):
             flow.facts.notes["switched"].append(call.library_site)
         if self._switched(flow):
@@ -131,7 +132,7 @@ class EvalDomain(Domain):
                   excludes=frozenset({SWITCHED}))
 
 
-    def _passed(self, flow: Interpreter, call: Call) -> None:
+    def _passed(self, flow: Lane, call: Call) -> None:
         """`validate(test_loader, model_ema)`: a model handed to an evaluation function, for when its body runs
         the model in a helper the analysis does not take for evaluation code. The call-site key is kept in
         `requires` ("arg-of:KEY"), so that a finding inside the function, reached through this call, wins."""
@@ -155,9 +156,30 @@ def _tagged(value: Val) -> Val:
     return replace(tag(value, SWITCHED), cls=value.cls)
 
 
-def eval_flow_facts(ctx, eval_calls: dict[int, str], switches: Switches):
-    """The EVAL001 flow facts of one module: the engine run with EVAL's domain."""
-    return Interpreter(ctx, EvalDomain(eval_calls, switches)).run()
+_ANALYSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def analysed(ctx):
+    """`evaluation_facts(ctx)`, once per module: read by the extractor and by EVAL's lane of the interpretation."""
+    found = _ANALYSED.get(ctx)
+    if found is None:
+        from .extract import evaluation_facts
+
+        found = _ANALYSED[ctx] = evaluation_facts(ctx)
+    return found
+
+
+def eval_domain(ctx) -> EvalDomain | None:
+    """EVAL's lane of the module's one interpretation (dataflow/families.py): modules worth reading for evaluation
+    where averaged weights may be built or handed on."""
+    from .extract import evaluation_script
+    from ...core.text_gates import averaged_text, worth_reading_for_eval
+
+    if ctx.is_test or not averaged_text(ctx.text) or \
+            not worth_reading_for_eval(ctx.text) and not evaluation_script(ctx.names.module_name, ctx.text):
+        return None
+    analysis = analysed(ctx)[1]
+    return EvalDomain(analysis.eval_calls, analysis.switches)
 
 
 def frame_name(frame: Frame) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ...dataflow.families import family, interpretation
 from ...dataflow.solve import chain_related
 from .patterns import LEAK_FIT, LEAK_REPORT, LEAK_SELECT, LEAK_TRAIN
 from ...findings import Finding, Loc, Related, Severity
@@ -16,13 +17,22 @@ if TYPE_CHECKING:  # the data-flow modules load when a cached file is read or th
     from ...context import ModuleContext
 
 
-@extractor("leak")
-def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
-    from .domain import leak_facts  # the interpreter is not needed when every file is cached
-
+@family("leak")
+def _leak_lane(ctx: ModuleContext):
+    """LEAK's lane of the module's one interpretation (dataflow/families.py)."""
     if ctx.is_test:
         return None  # unit tests build tiny "test" datasets on purpose
-    facts = leak_facts(ctx)
+    from .domain import LeakDomain, held_out_splits  # the interpreter is not needed when every file is cached
+
+    return LeakDomain(held_out_splits(ctx.options("LEAK")))
+
+
+@extractor("leak")
+def extract_leak_facts(ctx: ModuleContext) -> FlowFacts | None:
+    found = interpretation(ctx, "leak")
+    if found is None:
+        return None
+    facts = found[0]
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted() or v.const is not None}
     if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals
             or facts.notes.get("config_names") or any(f.returns.tainted() for f in facts.functions.values())):

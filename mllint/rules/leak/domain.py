@@ -19,7 +19,7 @@ from . import patterns as P
 from ...dataflow import library as L
 from .configs import config_names
 from ...dataflow.terms import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, index, mark, tag, terms_val, union
-from ...dataflow.interpreter import Call, Domain, Found, Frame, Interpreter
+from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
 from .syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
 from ...core.names import dotted
@@ -47,7 +47,7 @@ class LeakDomain(Domain):
         self._fitted: dict[tuple, tuple] = {}  # (function, array name) -> (the fit call, what it is)
         self._steps: dict[str, bool] = {}
 
-    def start(self, flow: Interpreter) -> None:
+    def start(self, flow: Lane) -> None:
         # each pattern searched only where a substring it needs is in the text (most modules have none)
         text = flow.ctx.text
         self.load_best = "EarlyStoppingCallback" in text or "load_best_model_at_end" in text and \
@@ -60,11 +60,11 @@ class LeakDomain(Domain):
         if names:
             flow.facts.notes["config_names"] = names
 
-    def wants_hops(self, flow: Interpreter) -> bool:
+    def wants_hops(self, flow: Lane) -> bool:
         text = flow.ctx.text  # _HANDLES_DATA.search(text), its literal alternatives as substring tests first
         return any(word in text for word in _HANDLES_DATA_WORDS) or "oader" in text and bool(_HANDLES_DATA.search(text))
 
-    def sink(self, flow: Interpreter, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
+    def sink(self, flow: Lane, code: str, node: cst.CSTNode, value: Val, what: str, raw_only: bool = False,
              site: str = ""):
         """Training sinks ignore unlabelled inputs; statistics need the data itself (raw_only)."""
         excludes = frozenset({UNLABELLED}) if code == LEAK_TRAIN else frozenset()
@@ -90,7 +90,7 @@ class LeakDomain(Domain):
         params = (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params) if init else ()
         return not any(_DATA_PARAM.search(p.name.value) for p in params)
 
-    def function_done(self, flow: Interpreter, node: cst.FunctionDef, frame: Frame) -> None:
+    def function_done(self, flow: Lane, node: cst.FunctionDef, frame: Frame) -> None:
         name, returns = node.name.value, frame.returns
         if name == "train_dataloader" and frame.cls is not None and returns.tainted():
             self.sink(flow, LEAK_TRAIN, node.name, returns, "the loader `train_dataloader()` gives Lightning to train on")
@@ -103,7 +103,7 @@ class LeakDomain(Domain):
             self.sink(flow, LEAK_SELECT, node.name, returns, "is the objective of a hyper-parameter search")
 
     # --- statements -------------------------------------------------------------------------------
-    def branch(self, flow: Interpreter, node: cst.If, test: Val) -> object | None:
+    def branch(self, flow: Lane, node: cst.If, test: Val) -> object | None:
         """A held-out metric deciding whether the guarded code saves, keeps the best, or stops."""
         if not test.tainted() or flow.ctx.is_test:
             return None
@@ -119,7 +119,7 @@ class LeakDomain(Domain):
         self.sink(flow, LEAK_SELECT, node.test, test, f"decides whether the guarded code {action}")
         return action
 
-    def _orders_metric(self, flow: Interpreter, test: cst.BaseExpression) -> bool:
+    def _orders_metric(self, flow: Lane, test: cst.BaseExpression) -> bool:
         """Does the condition compare the magnitude of a held-out value (`acc >= target`), not a counter
         (`cursor < batch.size()[0]`)?"""
         for comparison in ordering(test):
@@ -128,7 +128,7 @@ class LeakDomain(Domain):
                 return True
         return False
 
-    def assigned(self, flow: Interpreter, target: cst.BaseExpression, source: cst.BaseExpression, value: Val) -> None:
+    def assigned(self, flow: Lane, target: cst.BaseExpression, source: cst.BaseExpression, value: Val) -> None:
         """`best = max(best, acc)` and `is_best = acc > best` on held-out metrics. Inside an `if` that selects on
         the same metric, the report keeps the first of the two (one finding per function and source); an `if` on
         something else (`if args.local_rank in [-1, 0]:`) hides nothing."""
@@ -143,7 +143,7 @@ class LeakDomain(Domain):
                 type(source) is cst.Call and _BEST_CALL.search(dotted(source.func) or "")):
             self.sink(flow, LEAK_SELECT, source, value, f"sets `{name}`: the best score is chosen on it")
 
-    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+    def named(self, flow: Lane, node: cst.CSTNode, name: str, value: Val,
               source: cst.BaseExpression | None) -> Val:
         """Names decide only when the construction does not: no taint, no visible split, no project call, and
         not in a function whose caller decides the split (`def load_data(root, phase="train")`)."""
@@ -169,7 +169,7 @@ class LeakDomain(Domain):
             return bool(terms)
         return any(not (type(t) is SourceTerm and t.i in self.pending) for t in terms)
 
-    def _config_value(self, flow: Interpreter, expr: cst.BaseExpression, value: Val, mode: str, env: dict) -> Val:
+    def _config_value(self, flow: Lane, expr: cst.BaseExpression, value: Val, mode: str, env: dict) -> Val:
         """A config value read where data or a split is chosen (`ImageFolder(cfg.data.test.root)`,
         `root = cfg["test_dir"]`, `load_dataset(name, split=cfg.eval_split)`): a source that holds only if a config
         the project loads gives that key a held-out value (decided in the project phase, config_values.py).
@@ -185,13 +185,13 @@ class LeakDomain(Domain):
             flow.facts.notes.setdefault("config_uses", []).append((src.i, keys, mode))
         return union(value, terms_val({src}))
 
-    def unpacked(self, flow: Interpreter, value: Val, elements: list) -> Val:
+    def unpacked(self, flow: Lane, value: Val, elements: list) -> Val:
         if any(type(e) is cst.Name and e.value == "_" for e in elements):
             return tag(value, UNLABELLED)  # inputs without labels: unlabelled target data
         return value
 
     # --- expressions ------------------------------------------------------------------------------
-    def operation(self, flow: Interpreter, node: cst.BinaryOperation) -> Term | None:
+    def operation(self, flow: Lane, node: cst.BinaryOperation) -> Term | None:
         """`root / "test"` with pathlib."""
         if type(node.operator) is not cst.Divide:
             return None
@@ -201,7 +201,7 @@ class LeakDomain(Domain):
                 return flow.source(operand, f"the path {text!r}")
         return None
 
-    def subscript(self, flow: Interpreter, node: cst.Subscript, owner: Val, key: object) -> Val | None:
+    def subscript(self, flow: Lane, node: cst.Subscript, owner: Val, key: object) -> Val | None:
         if key is None and owner.fields:
             chosen = self._chosen_entry(flow, node, owner)
             if chosen is not None:
@@ -215,7 +215,7 @@ class LeakDomain(Domain):
             return mark(index(owner, key), TRAIN)
         return None
 
-    def _chosen_entry(self, flow: Interpreter, node: cst.Subscript, owner: Val) -> Val | None:
+    def _chosen_entry(self, flow: Lane, node: cst.Subscript, owner: Val) -> Val | None:
         """`rs[metric]` on `{"valid": ..., "test": ...}` with `metric` a parameter: the held-out entry is chosen
         when a caller passes a held-out name (`train_and_eval(..., metric="test")`), a conditional source decided
         at the call sites like a split argument; the other entries are read as they are."""
@@ -234,10 +234,10 @@ class LeakDomain(Domain):
         return union(*others, terms_val({CondTerm(bare[0], ("heldout", None), (src.rel, src.i))}))
 
     # --- calls ------------------------------------------------------------------------------------
-    def library_result(self, flow: Interpreter, call: Call) -> Val | None:
+    def library_result(self, flow: Lane, call: Call) -> Val | None:
         return self._train_test_split(flow, call) if call.short == "train_test_split" else None
 
-    def _train_test_split(self, flow: Interpreter, call: Call) -> Val:
+    def _train_test_split(self, flow: Lane, call: Call) -> Val:
         """sklearn's function returns (train, test) per array; a HF Dataset's method a {"train", "test"} dict.
         What is carved from a known training split is a validation split, not held-out data."""
         method = type(call.node.func) is cst.Attribute and flow.ctx.names.qualify(call.node.func) is None
@@ -250,7 +250,7 @@ class LeakDomain(Domain):
             return Val(fields=(("train", pieces[0][0]), ("test", pieces[0][1])))
         return Val(parts=tuple(p for pair in pieces for p in pair))
 
-    def _split_after_fit(self, flow: Interpreter, call: Call, method: bool) -> None:
+    def _split_after_fit(self, flow: Lane, call: Call, method: bool) -> None:
         """`X = scaler.fit_transform(X)` (or `scaler.fit(X)`, `mean = X.mean(0)`) and then
         `train_test_split(X, ...)` in the same function: the statistics saw the rows that become held-out."""
         expr = call.node.func.value if method else next((arg.value for p, _, arg in call.args if p == 0), None)
@@ -263,7 +263,7 @@ class LeakDomain(Domain):
         flow.facts.notes.setdefault("fit_before_split", []).append(
             (flow.ctx.loc(node), flow.ctx.loc(call.node), f"{what} sees every row of `{expr.value}`"))
 
-    def _note_fitted(self, flow: Interpreter, call: Call, data: cst.BaseExpression | None, what: str) -> None:
+    def _note_fitted(self, flow: Lane, call: Call, data: cst.BaseExpression | None, what: str) -> None:
         """Remember that a statistic or a preprocessing step was fitted on the array named data (and on the name
         its result is assigned to), for _split_after_fit."""
         if type(data) is not cst.Name:
@@ -276,7 +276,7 @@ class LeakDomain(Domain):
         for name in names:
             self._fitted.setdefault((flow.frame.qual, name), (call.node, what))
 
-    def call_sources(self, flow: Interpreter, call: Call) -> Found:
+    def call_sources(self, flow: Lane, call: Call) -> Found:
         found: set[Term] = set()
         marks: set[str] = set()
         short, node = call.short, call.node
@@ -317,7 +317,7 @@ class LeakDomain(Domain):
                 found.add(flow.source(arg.value, f"the path {text!r}{shown}"))
         return Found(frozenset(found), frozenset(marks))
 
-    def _split_term(self, flow: Interpreter, call: Call, expr: cst.BaseExpression, value: Val, label: str | None,
+    def _split_term(self, flow: Lane, call: Call, expr: cst.BaseExpression, value: Val, label: str | None,
                     mode: str, keyword: str, marks: set) -> Term | None:
         """A source when the split argument says held-out; a conditional term when a parameter decides.
         An argument that names the training split marks the result instead."""
@@ -381,12 +381,12 @@ class LeakDomain(Domain):
             return None if None in verdicts else all(verdicts)
         return None
 
-    def call_sinks(self, flow: Interpreter, call: Call) -> None:
+    def call_sinks(self, flow: Lane, call: Call) -> None:
         for recognise in _CALL_SINKS:  # the first recogniser that claims the call decides it
             if recognise(self, flow, call):
                 return
 
-    def _backward(self, flow: Interpreter, call: Call) -> bool:
+    def _backward(self, flow: Lane, call: Call) -> bool:
         if call.short not in ("backward", "manual_backward"):
             return False
         if not self._trains(flow, call.frame):
@@ -401,7 +401,7 @@ class LeakDomain(Domain):
             return True
         return False
 
-    def _trains(self, flow: Interpreter, frame: Frame) -> bool:
+    def _trains(self, flow: Lane, frame: Frame) -> bool:
         """Does a `backward()` in this function train, i.e. lead to an optimiser step on the model's parameters?
         Not when the function steps nothing and reads the gradient of something that is not a parameter
         (`delta.grad`, `images.grad`): adversarial attacks (PGD, FGSM) and saliency maps differentiate with
@@ -418,7 +418,7 @@ class LeakDomain(Domain):
             known = self._steps[frame.qual] = _input_gradients_only(node)
         return not known
 
-    def _fit(self, flow: Interpreter, call: Call) -> bool:
+    def _fit(self, flow: Lane, call: Call) -> bool:
         if not (call.short in P.FIT_METHODS and call.is_method):
             return False
         values, short = call.values, call.short
@@ -447,7 +447,7 @@ class LeakDomain(Domain):
                 found.requires = "monitored"
         return True
 
-    def _vocabulary(self, flow: Interpreter, call: Call) -> bool:
+    def _vocabulary(self, flow: Lane, call: Call) -> bool:
         if call.short == "Counter" and call.args and _union_expr(call.args[0][2].value):
             data = call.args[0][1]
             if data.tainted():  # `Counter(train + dev + test)`: a vocabulary counted over every split
@@ -469,7 +469,7 @@ class LeakDomain(Domain):
             self.sink(flow, LEAK_FIT, call.node, data, f"`{call.short}()`", site=call.library_site)
         return True
 
-    def _statistics(self, flow: Interpreter, call: Call) -> bool:
+    def _statistics(self, flow: Lane, call: Call) -> bool:
         """Statistics count only when kept (`mean = x.mean()`, not printed), outside a model's forward pass
         (there they are layers: normalisation), outside display code (`show_points()` centres a cloud to draw
         it), and not when a value is normalised by its own statistic (`x = x - x.mean(0)`: per sample)."""
@@ -491,7 +491,7 @@ class LeakDomain(Domain):
             return True
         return False
 
-    def _trainer(self, flow: Interpreter, call: Call) -> bool:
+    def _trainer(self, flow: Lane, call: Call) -> bool:
         if not call.short.endswith("Trainer"):
             return False
         values = call.values
@@ -504,7 +504,7 @@ class LeakDomain(Domain):
                       site=call.library_site)
         return True
 
-    def _plateau(self, flow: Interpreter, call: Call) -> bool:
+    def _plateau(self, flow: Lane, call: Call) -> bool:
         if call.short != "step":
             return False
         first = call.values.get(0)
@@ -515,7 +515,7 @@ class LeakDomain(Domain):
             return True
         return False
 
-    def _early_stopping(self, flow: Interpreter, call: Call) -> bool:
+    def _early_stopping(self, flow: Lane, call: Call) -> bool:
         if not call.args:  # no argument: nothing tainted drives it
             return False
         values = call.values
@@ -625,7 +625,7 @@ def _dynamic_data(func: cst.BaseExpression) -> bool:
     return bool(namespace) and bool(P.DATASET_LIKE.search(namespace.rsplit(".", 1)[-1]))
 
 
-def _label(flow: Interpreter, call: Call) -> str:
+def _label(flow: Lane, call: Call) -> str:
     """The callee as shown in a source's description: its name, or as written (`datasets[name](split="test")`)."""
     if call.short:
         return call.short
@@ -660,11 +660,6 @@ def _unmarked(val: Val) -> Val:
     from dataclasses import replace
 
     return replace(val, marks=val.marks - {TRAIN})
-
-
-def leak_facts(ctx) -> Any:
-    """The LEAK facts of one module: the engine run with LEAK's domain."""
-    return Interpreter(ctx, LeakDomain(held_out_splits(ctx.options("LEAK")))).run()
 
 
 def held_out_splits(options: dict) -> tuple[str, ...]:
