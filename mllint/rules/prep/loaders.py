@@ -748,10 +748,11 @@ def _tail_evaluated(name: str, tails: set) -> bool:
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
-        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or \
-                role(splat.rsplit(".", 1)[-1]) is not None:  # its own drop_last; a dict named for a split
-            continue
-        if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) and \
+        own = role(splat.rsplit(".", 1)[-1])  # a dict named for a split configures that split's loaders
+        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or own == "train":
+            continue  # its own drop_last; the training loaders' keywords
+        named = role(name.rsplit(".", 1)[-1]) if name else None
+        if (named or own or _loader_role(f, call, name, side)) == "eval" and not _batch_one(call, f, side) and \
                 not _tail_evaluated(name, tails):
             what = f"`{name}`" if name else "an evaluation loader"
             facts.direct.append((ctx.loc(call), f"{what} takes `**{splat}`, which sets `drop_last=True`: the samples "
@@ -770,8 +771,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 if param and f.params[0] in ("self", "cls"):
                     index -= 1
                 facts.droppers.append((ctx.loc(value), f.name, param, index))
-            if kind == "eval" and not _batch_one(call, f, side) \
-                    and not _tail_evaluated(name, tails):
+            if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
+                    and dotted(call.func) != "dict":  # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
