@@ -93,6 +93,10 @@ class PrepDomain(Domain):
             values = tuple(_float(v) for v in match_.group(2, 3, 4))
             if None not in values and any("." in v for v in match_.group(2, 3, 4)):
                 self.constants[match_.group(1)] = values
+        # `img -= MEAN` / `img /= STD` in place: the normalisation is the statement, seen when its target is bound
+        self.in_place = {id(node.target): node for node in flow.ctx.index.of_type(cst.AugAssign)
+                         if type(node.target) is cst.Name and type(node.operator) in (cst.SubtractAssign, cst.DivideAssign)} \
+            if ("-=" in text or "/=" in text) else {}
         if _SWAP_TEXT.search(text):  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]` in `__call__`
             for node in flow.ctx.module.body:
                 if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock) and any(
@@ -259,13 +263,28 @@ class PrepDomain(Domain):
 
     def operated(self, flow: Interpreter, node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
         if isinstance(node.operator, (cst.Subtract, cst.Divide)) and left.tainted():
-            values = self._triple(node.right)
-            if values is not None and _rgb_order(values):
-                kind = "mean" if isinstance(node.operator, cst.Subtract) else "std"
-                bare = node.with_changes(lpar=[], rpar=[])
-                flow.sink(PREP_BGR, node, left, f"the RGB normalisation `{_text(flow, bare)}` ({kind} {shown(values)})")
-                return CLEAN  # reported here, not again downstream
+            return self._normalised(flow, node, node.right, left, isinstance(node.operator, cst.Subtract))
         return None
+
+    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+              source: cst.BaseExpression | None) -> Val:
+        statement = self.in_place.get(id(node)) if source is None else None
+        if statement is not None and value.tainted():  # `img -= [0.485, 0.456, 0.406]`: the image normalised in place
+            found = self._normalised(flow, statement, statement.value, value, type(statement.operator) is cst.SubtractAssign)
+            if found is not None:
+                return found
+        return value
+
+    def _normalised(self, flow: Interpreter, node: cst.CSTNode, statistic: cst.BaseExpression, image: Val,
+                    mean: bool) -> Val | None:
+        """A sink where the image is shifted or scaled by a 3-channel statistic in RGB order: `img - MEAN`, `img /= STD`."""
+        values = self._triple(statistic)
+        if values is None or not _rgb_order(values):
+            return None
+        bare = node.with_changes(lpar=[], rpar=[]) if isinstance(node, cst.BinaryOperation) else node
+        flow.sink(PREP_BGR, node, image, f"the RGB normalisation `{_text(flow, bare)}` ({'mean' if mean else 'std'} "
+                                         f"{shown(values)})")
+        return CLEAN  # reported here, not again downstream
 
     # --- statistics ---------------------------------------------------------------------------------
     def _triple(self, expr: cst.BaseExpression) -> tuple | None:
