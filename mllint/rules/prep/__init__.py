@@ -170,6 +170,8 @@ def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:
             return True  # the configs set it both ways: each experiment's config states its protocol
     for knob, default in knobs:
         seen = {k.get(knob, default) for k in near} | configured.get(knob, set())
+        if not seen and default is not None:
+            seen = {default}  # no call or config of its unit sets it: its default is the protocol that runs
         seen.discard(FORWARDED + knob)  # a wrapper forwarding its own parameter: its callers decide
         options = {v for v in seen if isinstance(v, str) and v.startswith(OPTION)}
         if options and all(protocol_key(v[len(OPTION):]) or v[len(OPTION):] == knob for v in options):
