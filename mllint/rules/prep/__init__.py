@@ -224,11 +224,14 @@ class TransformMismatch(Rule):
     needs = ("prep_pipelines",)
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import scan, transform_mismatches
+        from .extract import measures_data, scan, transform_mismatches
 
         if "Compose" not in ctx.text or "ormalize" not in ctx.text:
             return
+        measured = measures_data(ctx.text)
         for found in transform_mismatches(_scan(ctx, scan)):
+            if measured and found.unnormalised == "train":
+                continue  # the script measures the statistics of the training images it does not normalise
             ctx.report(self, found.node, found.message, related=found.related)
 
     def check_project(self, project: Project) -> Iterator[Finding]:

@@ -622,6 +622,19 @@ class TransformMismatch:
     node: cst.CSTNode
     message: str
     related: list
+    unnormalised: str | None = None  # "train" / "eval": the side that does not normalise, when that is the mismatch
+
+
+# what a script that trains or evaluates a model writes; a script with none of it that computes a standard deviation
+# measures its data (`prepare_static.py`: the mean and std of the un-normalised training images)
+_MODEL_USE = (".backward(", ".step(", "zero_grad", ".eval()", "no_grad", "inference_mode", "load_state_dict",
+              "torch.load(", ".fit(", "Trainer(", ".predict(", ".forward(")
+
+
+def measures_data(text: str) -> bool:
+    """A module that computes its data's statistics (`.std(`) and trains and evaluates no model: its pipeline that
+    does not normalise is the data it measures, not a training input."""
+    return "std(" in text and not any(use in text for use in _MODEL_USE)
 
 
 def transform_mismatches(found: Scan) -> list[TransformMismatch]:
@@ -640,7 +653,8 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             missing = "evaluation" if test.normalize is None else "training"
             present = "training" if missing == "evaluation" else "evaluation"
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
-                                                    f"transform does", related))
+                                                    f"transform does", related,
+                                         "train" if missing == "training" else "eval"))
             continue
         if train.normalize is not None:
             a, b = statistics_of(found, *train.normalize), statistics_of(found, *test.normalize)
