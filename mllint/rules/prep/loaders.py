@@ -192,6 +192,7 @@ class _Setting:
     node: cst.CSTNode
     value: object  # True / False / an int / None
     side: Side | None
+    expr: object = None  # the value as written, when it is no literal (`drop_last = drop_last_test`)
 
 
 class _Function:
@@ -286,6 +287,8 @@ class _Function:
                     self.unpacked.append((names, value.value.value, small))
                 else:
                     self._loader(value, "", side)
+                    # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
+                    self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
             else:
                 if type(target) is cst.Attribute and target.attr.value in _DATA_FIELDS and not guarded:
                     self._cut(dotted(target.value) or "", value, line, dotted(target) or "")  # `test_set.data = ...[:500]`
@@ -326,7 +329,7 @@ class _Function:
         literal = const(value)
         if literal is None and type(value) is cst.Integer:
             literal = int(value.value)
-        self.settings.setdefault(name, []).append(_Setting(node, literal, side))
+        self.settings.setdefault(name, []).append(_Setting(node, literal, side, value if literal is None else None))
 
     def cuts_in(self, line) -> bool:
         return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
@@ -805,6 +808,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     if index < len(values) and values[index] is True and eval_split(split):
                         settings.append(_Setting(node, True, Side("eval")))
         for setting in settings:
+            if type(setting.expr) is cst.Name and setting.side is not None and setting.side.role == "eval":
+                _eval_branch_parameter(f, setting.expr.value, facts, ctx, reported)
             if setting.value is not True or id(setting.node) in reported:
                 continue
             where = setting.side
@@ -830,6 +835,21 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
                                                ctx.loc(value)))
+
+
+def _eval_branch_parameter(f: _Function, name: str, facts: LoaderFacts, ctx, reported: set) -> None:
+    """`if flag == 'test': drop_last = drop_last_test` with `def data_provider(args, flag, drop_last_test=True)`:
+    the evaluation branch takes the factory's parameter, so the callers that ask for evaluation and do not pass it
+    get its default True (judged at those calls, as a helper whose `drop_last` parameter defaults to True)."""
+    default = f.defaults.get(name)
+    if default is None or const(default) is not True or name in f.settings or name not in f.params \
+            or id(default) in reported:
+        return
+    reported.add(id(default))
+    index = f.params.index(name)
+    if f.params[0] in ("self", "cls"):
+        index -= 1
+    facts.defaults.append((ctx.loc(default), f.name, name, index))
 
 
 def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
