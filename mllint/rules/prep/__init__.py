@@ -297,7 +297,7 @@ def extract_loaders(ctx: ModuleContext):
         return None
     facts = loader_facts(ctx)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses or facts.droppers else None
+        or facts.uses or facts.droppers or facts.config_drops else None
 
 
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
@@ -310,11 +310,11 @@ _BATCH_CONFIG = re.compile(r"\.\w*batch\w*\s*=[^=]|[\"']\w*batch\w*[\"']\s*:|\bb
 def extract_batch_configs(ctx: ModuleContext):
     """Batch sizes set in config objects (`_C.VAL.batch_size = 1`, `dict(batch_size=1)`, config classes), for
     PREP005's loaders whose batch size is read from a config: the config model's facts, batch keys only."""
-    if "batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text):
+    if ("batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text)) and "drop_last" not in ctx.text.lower():
         return None
     from ...core.config_model import collect
 
-    facts = collect(ctx, want=lambda key: "batch" in key.lower())
+    facts = collect(ctx, want=lambda key: "batch" in key.lower() or key.lower().replace("_", "").endswith("droplast"))
     return facts if facts.values else None
 
 
@@ -336,6 +336,14 @@ class EvalLoaderDropsSamples(Rule):
                     continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
+        for rel, f in facts:
+            for loc, what, written, key in getattr(f, "config_drops", ()):
+                where = _config_drops_true(project, key, rel)
+                if where:
+                    yield self.finding(loc, f"{what} takes `drop_last={written}`, which the project's configs set "
+                                            "to True: the samples of its last incomplete batch are left out of the "
+                                            "reported metric",
+                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
         for rel, f in facts if helpers or droppers else ():
@@ -418,6 +426,24 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
                 config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
                 values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
     return all(v == 1 for v in values)
+
+
+def _config_drops_true(project: Project, key: str, rel: str) -> list:
+    """Where the config objects of the unit of `rel` set the key a loader's `drop_last` is read from, when every one
+    of them sets it to True (`self.drop_last = True` in each dataset's config class, `_C.DATA.DROP_LAST = True`);
+    empty when none does or any sets it otherwise."""
+    from ...core.config_model import ConfigModel
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    found = model.resolve(key, where=lambda where, _: project.covers(unit, where),
+                          kinds=("attribute", "field", "module"))
+    if not found or any(d.value.value is not True for d in found):
+        return []
+    return [d.value.loc for d in found]
 
 
 def _by_function(facts: list, attribute: str) -> dict[str, list]:

@@ -72,6 +72,8 @@ class LoaderFacts:
     droppers: list = field(default_factory=list)  # (loc, function, batch-size parameter, its index) of helpers that
     # return a loader built with a literal `drop_last=True`, for no role their name or branch says
     uses_batch: list = field(default_factory=list)  # per use: {keyword or index: 1} of the literal 1s it passes
+    config_drops: list = field(default_factory=list)  # (loc, what, key path) of evaluation loaders whose `drop_last`
+    # is read from a config object (`drop_last=configs.drop_last`): judged by what the project's configs set
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -789,6 +791,13 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 facts.direct.append((ctx.loc(value), f"{what} takes `drop_last={_code(ctx.module, value)}`, whose "
                                                      f"option `{option.name}` defaults to True: the samples of its "
                                                      "last incomplete batch are left out of the reported metric"))
+            elif option is None and _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+                from ...core.config_model import key_path
+
+                read = key_path(value)  # `drop_last=configs.drop_last`: a config object's value
+                if read is not None:
+                    facts.config_drops.append((ctx.loc(value), f"`{name}`" if name else "an evaluation loader",
+                                               _code(ctx.module, value), read[1]))
             continue
         if type(value) is not cst.Name:
             continue
