@@ -59,11 +59,17 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     if not any(f.notes.get("reads") for f in files.values()):
         return {}  # no module reads BGR images: no sink can be reached
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
+    # units whose own code turns RGB images into BGR before the model's input pipeline: their model takes BGR
+    bgr_units = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("to_bgr")}
+    rel_of = {r.display: r.rel for r in project.files.values()} if bgr_units else {}
 
     def report(found, resolver) -> dict[str, list[Finding]]:
         from .domain import CONSUMER, CONSUMER_TAGS
 
         out, seen = [], set()
+        if bgr_units:
+            found = [(sink, atoms) for sink, atoms in found
+                     if not any(project.covers(u, rel_of.get(sink.loc.path, sink.loc.path)) for u in bgr_units)]
         # one finding per image and function: the first consumer it reaches (the inner call of a line)
         for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, -r[0].loc.column)):
             images = [a for a in atoms if not a.tags & CONSUMER_TAGS]  # BGR reads, not transforms or models
