@@ -68,6 +68,11 @@ class Pipeline:
     pairs: object = None  # where its train/eval counterpart is looked for: its scope, or the owner of a function
     # named for its split (`train_transforms()` / `test_transforms()`)
     tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
+    inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
+
+
+# transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
+_SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
 
 
 class Scan(Visitor):
@@ -96,6 +101,7 @@ class Scan(Visitor):
         self.all_constructed: dict[str, cst.CSTNode] = {}
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
+        self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -233,7 +239,16 @@ class Scan(Visitor):
             if not (isinstance(self.scope[-1], cst.FunctionDef) and METRIC_NAME.search(self.scope[-1].name.value)):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
-        if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+        for arg in node.args:  # `CIFAR10(root, train=False, transform=transforms.ToTensor())`: a one-step pipeline
+            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call) \
+                    and short_name(arg.value.func) in _SINGLE_STEPS:
+                self.single.add(id(arg.value))
+        if id(node) in self.single:
+            self._pipeline(node, [(False, node)])
+            for pipeline in self.pipelines[-1:] + self.loose[-1:]:
+                if pipeline.node is node:
+                    pipeline.inline = True
+        elif short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
         elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
             built = self.built.get((id(self.scope[-1]), node.args[0].value.value))
@@ -642,6 +657,12 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     trains = [p for p in found.pipelines if p.role == "train"]
     for test in (p for p in found.pipelines if p.role == "eval"):
         candidates = [t for t in trains if t.group == test.group and t.pairs == test.pairs and _nested(t, test)]
+        if not candidates:
+            # a dataset's transform written in its call names no group: its counterpart is the only training
+            # pipeline around it (`transform=transform_train` for the training set, `transform=ToTensor()` for the test set)
+            pool = [t for t in trains if t.pairs == test.pairs and _nested(t, test)]
+            if len(pool) == 1 and (test.inline or pool[0].inline):
+                candidates = pool
         if not candidates:
             continue
         # the training transform of the same branch: the longest shared branch chain, then the nearest before
