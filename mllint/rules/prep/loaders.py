@@ -886,6 +886,13 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                      "option or note: the reported metric covers only part of the "
                                                      "evaluation set"))
             continue
+        drawn = _drawn_count(f, loop)
+        if drawn is not None and _accumulates(loop) and not _commented(ctx, loop):
+            facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop draws `{_code(ctx.module, loop.iter.args[0].value)}` "
+                                                     f"batches from `{drawn[1]}`, at most {drawn[0]}: a count "
+                                                     "written in the code with no option or note, so the reported "
+                                                     "metric covers only part of the evaluation set"))
+            continue
         for stmt in _body(loop.body):
             if _skips_partial(stmt):
                 facts.direct.append((ctx.loc(stmt), "the evaluation loop skips every batch that is not full: the "
@@ -900,6 +907,44 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "written in the code with no option or note: the reported "
                                                     "metric covers only part of the evaluation set"))
                 break
+
+
+def _drawn_count(f: _Function, loop: cst.For) -> tuple[int, str] | None:
+    """`for i in range(max_iter): data = next(val_iter)` with `val_iter = iter(loader)` and a count fixed in the
+    code (`max_iter = min(max_iter, len(loader))`, `def val(..., max_iter=100)`): (the count, the iterator)."""
+    it = loop.iter
+    if type(it) is not cst.Call or dotted(it.func) != "range" or len(it.args) != 1:
+        return None
+    drawn = [n.args[0].value if dotted(n.func) == "next" else n.func.value for n in walk(loop.body)
+             if type(n) is cst.Call and (dotted(n.func) == "next" and n.args or type(n.func) is cst.Attribute and
+                                         n.func.attr.value in ("next", "__next__") and not n.args)]
+    iterators = [dotted(d) for d in drawn if type(d) is cst.Name and any(
+        type(s.expr) is cst.Call and dotted(s.expr.func) == "iter" for s in f.settings.get(d.value, []))]
+    if not iterators:
+        return None
+    count = _literal_count(f, it.args[0].value, set())
+    return (count, iterators[0]) if count is not None else None
+
+
+def _literal_count(f: _Function, expr, seen: set) -> int | None:
+    """An int fixed in the code: a literal, `min(count, len(loader))`, a name set to one, or a parameter's default
+    (`max_iter=100`)."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    if type(expr) is cst.Call and dotted(expr.func) == "min":
+        counts = [_literal_count(f, a.value, seen) for a in expr.args]
+        return min((c for c in counts if c is not None), default=None)
+    if type(expr) is not cst.Name:
+        return None
+    name = expr.value
+    settings = f.settings.get(name, []) if name not in seen else []
+    if not settings:
+        default = f.defaults.get(name)
+        return int(default.value) if type(default) is cst.Integer else None
+    seen = seen | {name}  # `max_iter = min(max_iter, len(loader))`: the name read there is the parameter
+    counts = [s.value if type(s.value) is int and not isinstance(s.value, bool) else
+              _literal_count(f, s.expr, seen) if s.expr is not None else None for s in settings]
+    return max(counts) if counts and None not in counts else None
 
 
 def _islice_limit(expr) -> str | None:
