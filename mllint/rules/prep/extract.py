@@ -531,18 +531,30 @@ class StatsMismatch:
 
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
-    seen: set[int] = set()
+    seen: set[tuple[int, str]] = set()  # (statement, "wrong" | "dataset"): one finding per statement and fact
+    by_statement: dict[int, StatsMismatch] = {}  # a statement's finding: its other fact joins the same message
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
+
+    def emit(use, found_: StatsMismatch) -> None:
+        prior = by_statement.get(id(use.statement))
+        if prior is None:
+            by_statement[id(use.statement)] = found_
+            out.append(found_)
+        else:  # `MEAN, STD = (CIFAR-10 mean), (the wrong std)` used for CIFAR-100 too: both facts, one finding
+            prior.message += "; and " + found_.message
+            prior.related.extend(found_.related)
+
     for use in found.stats:
-        if id(use.statement) in seen:
+        kind = "wrong" if use.matched.stats.wrong or use.matched.typo else "dataset"
+        if (id(use.statement), kind) in seen:
             continue
         stats = use.matched.stats
         order = " (BGR order)" if use.matched.bgr else ""
         written = f"{stats.dataset} {stats.kind}{order}"
         values = f"{stats.dataset} statistics ({stats.kind}{order} {_shown(use.values)})"
         if stats.wrong or use.matched.typo:
-            seen.add(id(use.statement))
+            seen.add((id(use.statement), kind))
             key = (stats, tuple(round(v, 4) for v in use.values))
             if key in copies:
                 copies[key].related.append((use.node, "the same value, copied"))
@@ -554,20 +566,20 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 message = (f"{written} {_shown(use.values)} differs in a digit from the published {stats.dataset} "
                            f"{stats.kind} {_shown(stats.values)} (source: {stats.source}): a mistyped copy")
             copies[key] = StatsMismatch(use.node, message, [])
-            out.append(copies[key])
+            emit(use, copies[key])
             continue
         branch = next((b for b in reversed(use.branches) if b.dataset), None)
         if branch is not None:
             if branch.dataset != stats.dataset and (stats.dataset != "ImageNet" or branch.dataset in own):
-                seen.add(id(use.statement))
-                out.append(StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
+                seen.add((id(use.statement), kind))
+                emit(use, StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
         if stats.dataset == "ImageNet":
             small = _from_scratch(found, use)
             if small is not None:
-                seen.add(id(use.statement))
-                out.append(StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
+                seen.add((id(use.statement), kind))
+                emit(use, StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
                                                    "loads pretrained weights: a model trained from scratch on "
                                                    f"{small[0]} is normalised with another dataset's constants",
                                          [(small[1], f"{small[0]} is used here")]))
@@ -582,15 +594,15 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                   and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
-            seen.add(id(use.statement))
+            seen.add((id(use.statement), kind))
             if otherwise is not None:
                 named = ", ".join(otherwise.excluded)
-                out.append(StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
+                emit(use, StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
                                                    f"branch), {dataset} included, and {dataset}'s own statistics "
                                                    "appear nowhere in this module", [(node, f"{dataset} is used here")]))
                 continue
             verb = "also normalise" if stats.dataset in near else "normalise"
-            out.append(StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
+            emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]))
     return out
