@@ -59,11 +59,17 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     if not any(f.notes.get("reads") for f in files.values()):
         return {}  # no module reads BGR images: no sink can be reached
     kept = [(rel, i) for rel, f in files.items() for i in range(len(f.sinks))]
+    # units whose own code turns RGB images into BGR before the model's input pipeline: their model takes BGR
+    bgr_units = {project.unit_of(rel) for rel, f in files.items() if f.notes.get("to_bgr")}
+    rel_of = {r.display: r.rel for r in project.files.values()} if bgr_units else {}
 
     def report(found, resolver) -> dict[str, list[Finding]]:
         from .domain import CONSUMER, CONSUMER_TAGS
 
         out, seen = [], set()
+        if bgr_units:
+            found = [(sink, atoms) for sink, atoms in found
+                     if not any(project.covers(u, rel_of.get(sink.loc.path, sink.loc.path)) for u in bgr_units)]
         # one finding per image and function: the first consumer it reaches (the inner call of a line)
         for sink, atoms in sorted(found, key=lambda r: (r[0].loc.path, r[0].loc.cell or 0, r[0].loc.line, -r[0].loc.column)):
             images = [a for a in atoms if not a.tags & CONSUMER_TAGS]  # BGR reads, not transforms or models
@@ -170,6 +176,8 @@ def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:
             return True  # the configs set it both ways: each experiment's config states its protocol
     for knob, default in knobs:
         seen = {k.get(knob, default) for k in near} | configured.get(knob, set())
+        if not seen and default is not None:
+            seen = {default}  # no call or config of its unit sets it: its default is the protocol that runs
         seen.discard(FORWARDED + knob)  # a wrapper forwarding its own parameter: its callers decide
         options = {v for v in seen if isinstance(v, str) and v.startswith(OPTION)}
         if options and all(protocol_key(v[len(OPTION):]) or v[len(OPTION):] == knob for v in options):
@@ -222,11 +230,14 @@ class TransformMismatch(Rule):
     needs = ("prep_pipelines",)
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import scan, transform_mismatches
+        from .extract import measures_data, scan, transform_mismatches
 
         if "Compose" not in ctx.text or "ormalize" not in ctx.text:
             return
+        measured = measures_data(ctx.text)
         for found in transform_mismatches(_scan(ctx, scan)):
+            if measured and found.unnormalised == "train":
+                continue  # the script measures the statistics of the training images it does not normalise
             ctx.report(self, found.node, found.message, related=found.related)
 
     def check_project(self, project: Project) -> Iterator[Finding]:
@@ -292,7 +303,7 @@ def extract_loaders(ctx: ModuleContext):
         return None
     facts = loader_facts(ctx)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses or facts.droppers else None
+        or facts.uses or facts.droppers or facts.config_drops else None
 
 
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
@@ -305,11 +316,11 @@ _BATCH_CONFIG = re.compile(r"\.\w*batch\w*\s*=[^=]|[\"']\w*batch\w*[\"']\s*:|\bb
 def extract_batch_configs(ctx: ModuleContext):
     """Batch sizes set in config objects (`_C.VAL.batch_size = 1`, `dict(batch_size=1)`, config classes), for
     PREP005's loaders whose batch size is read from a config: the config model's facts, batch keys only."""
-    if "batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text):
+    if ("batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text)) and "drop_last" not in ctx.text.lower():
         return None
     from ...core.config_model import collect
 
-    facts = collect(ctx, want=lambda key: "batch" in key.lower())
+    facts = collect(ctx, want=lambda key: "batch" in key.lower() or key.lower().replace("_", "").endswith("droplast"))
     return facts if facts.values else None
 
 
@@ -331,6 +342,14 @@ class EvalLoaderDropsSamples(Rule):
                     continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
+        for rel, f in facts:
+            for loc, what, written, key in getattr(f, "config_drops", ()):
+                where = _config_drops_true(project, key, rel)
+                if where:
+                    yield self.finding(loc, f"{what} takes `drop_last={written}`, which the project's configs set "
+                                            "to True: the samples of its last incomplete batch are left out of the "
+                                            "reported metric",
+                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
         for rel, f in facts if helpers or droppers else ():
@@ -413,6 +432,24 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
                 config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
                 values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
     return all(v == 1 for v in values)
+
+
+def _config_drops_true(project: Project, key: str, rel: str) -> list:
+    """Where the config objects of the unit of `rel` set the key a loader's `drop_last` is read from, when every one
+    of them sets it to True (`self.drop_last = True` in each dataset's config class, `_C.DATA.DROP_LAST = True`);
+    empty when none does or any sets it otherwise."""
+    from ...core.config_model import ConfigModel
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    found = model.resolve(key, where=lambda where, _: project.covers(unit, where),
+                          kinds=("attribute", "field", "module"))
+    if not found or any(d.value.value is not True for d in found):
+        return []
+    return [d.value.loc for d in found]
 
 
 def _by_function(facts: list, attribute: str) -> dict[str, list]:

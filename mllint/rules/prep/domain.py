@@ -18,7 +18,7 @@ from dataclasses import replace
 import libcst as cst
 
 from ...core.walk import walk
-from ...dataflow.terms import CLEAN, ReturnTerm, SourceTerm, Val, derive, tag, union
+from ...dataflow.terms import CLEAN, ReturnTerm, SourceTerm, Val, derive, mark, tag, union
 from ...dataflow.interpreter import Call, Domain, Found, Frame, Interpreter
 from ...core.names import dotted
 from .extract import swaps_channels
@@ -28,6 +28,7 @@ from ...core.syntax import callee_name, const
 PREP_BGR = "PREP001"
 RGB, PRETRAINED = "rgb-consumer", "pretrained"  # marks (within a function) and tags of consumer sources
 CONSUMER = "consumer"  # the tag of the called object's flows in a sink that needs a consumer (see call_sinks)
+TO_BGR = "made-bgr"  # the mark of an image the project converted from RGB to BGR (`cvtColor(x, COLOR_RGB2BGR)`)
 CONSUMER_TAGS = frozenset({RGB, PRETRAINED, CONSUMER})
 _CONSUMER_NAME = re.compile(r"transform|augment|aug\b|tfm|preprocess|normali[sz]|model|net\b|backbone|encoder|"
                             r"classifier|feature_extractor", re.I)
@@ -84,6 +85,7 @@ class PrepDomain(Domain):
         self.swapping_classes: set[str] = set()  # classes of this module that swap channels (transform steps)
         self.reads = False  # the module reads BGR images somewhere
         self.swaps = False  # the module swaps channels somewhere (its facts are kept: its helpers clean images)
+        self.to_bgr = False  # the module converts RGB images to BGR for a model input: its project feeds BGR on purpose
 
     def start(self, flow: Interpreter) -> None:
         text = flow.ctx.text
@@ -93,6 +95,10 @@ class PrepDomain(Domain):
             values = tuple(_float(v) for v in match_.group(2, 3, 4))
             if None not in values and any("." in v for v in match_.group(2, 3, 4)):
                 self.constants[match_.group(1)] = values
+        # `img -= MEAN` / `img /= STD` in place: the normalisation is the statement, seen when its target is bound
+        self.in_place = {id(node.target): node for node in flow.ctx.index.of_type(cst.AugAssign)
+                         if type(node.target) is cst.Name and type(node.operator) in (cst.SubtractAssign, cst.DivideAssign)} \
+            if ("-=" in text or "/=" in text) else {}
         if _SWAP_TEXT.search(text):  # yolov5's ToTensor: `im.transpose((2, 0, 1))[::-1]` in `__call__`
             for node in flow.ctx.module.body:
                 if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock) and any(
@@ -139,6 +145,8 @@ class PrepDomain(Domain):
             code = flow.ctx.module.code_for_node(node.args[1].value) if len(node.args) > 1 else ""
             if "BGR2" in code.upper() or "BGRA2" in code.upper():
                 return self._swapped(flow)
+            if "RGB2BGR" in code.upper():
+                return mark(CLEAN, TO_BGR)  # BGR made on purpose: watched for where it goes (call_sinks)
             return None
         if short == "flip" and not _CV2_CALL.search(call.qualified):
             return self._swapped(flow)
@@ -227,6 +235,8 @@ class PrepDomain(Domain):
             return
         if short == "fromarray":
             data = call.values.get(0, call.values.get("obj", CLEAN))
+            if TO_BGR in data.marks:
+                self.to_bgr = True  # the project turns RGB images into BGR before its model's input pipeline
             if data.tainted() and ("Image" in (call.qualified or "") or "PIL" in flow.ctx.text):
                 self.consumed.add(id(call.node))
                 flow.sink(PREP_BGR, call.node, data, "`Image.fromarray()`, which reads the array as RGB")
@@ -259,13 +269,28 @@ class PrepDomain(Domain):
 
     def operated(self, flow: Interpreter, node: cst.BinaryOperation, left: Val, right: Val) -> Val | None:
         if isinstance(node.operator, (cst.Subtract, cst.Divide)) and left.tainted():
-            values = self._triple(node.right)
-            if values is not None and _rgb_order(values):
-                kind = "mean" if isinstance(node.operator, cst.Subtract) else "std"
-                bare = node.with_changes(lpar=[], rpar=[])
-                flow.sink(PREP_BGR, node, left, f"the RGB normalisation `{_text(flow, bare)}` ({kind} {shown(values)})")
-                return CLEAN  # reported here, not again downstream
+            return self._normalised(flow, node, node.right, left, isinstance(node.operator, cst.Subtract))
         return None
+
+    def named(self, flow: Interpreter, node: cst.CSTNode, name: str, value: Val,
+              source: cst.BaseExpression | None) -> Val:
+        statement = self.in_place.get(id(node)) if source is None else None
+        if statement is not None and value.tainted():  # `img -= [0.485, 0.456, 0.406]`: the image normalised in place
+            found = self._normalised(flow, statement, statement.value, value, type(statement.operator) is cst.SubtractAssign)
+            if found is not None:
+                return found
+        return value
+
+    def _normalised(self, flow: Interpreter, node: cst.CSTNode, statistic: cst.BaseExpression, image: Val,
+                    mean: bool) -> Val | None:
+        """A sink where the image is shifted or scaled by a 3-channel statistic in RGB order: `img - MEAN`, `img /= STD`."""
+        values = self._triple(statistic)
+        if values is None or not _rgb_order(values):
+            return None
+        bare = node.with_changes(lpar=[], rpar=[]) if isinstance(node, cst.BinaryOperation) else node
+        flow.sink(PREP_BGR, node, image, f"the RGB normalisation `{_text(flow, bare)}` ({'mean' if mean else 'std'} "
+                                         f"{shown(values)})")
+        return CLEAN  # reported here, not again downstream
 
     # --- statistics ---------------------------------------------------------------------------------
     def _triple(self, expr: cst.BaseExpression) -> tuple | None:
@@ -357,4 +382,6 @@ def prep_facts(ctx):
         facts.notes["swaps"] = True
     if domain.reads:
         facts.notes["reads"] = True  # BGR images are read here: without such a module, nothing to resolve
+    if domain.to_bgr:
+        facts.notes["to_bgr"] = True  # its unit's model takes BGR: PIL/transforms there receive BGR on purpose
     return facts

@@ -68,6 +68,11 @@ class Pipeline:
     pairs: object = None  # where its train/eval counterpart is looked for: its scope, or the owner of a function
     # named for its split (`train_transforms()` / `test_transforms()`)
     tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
+    inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
+
+
+# transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
+_SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
 
 
 class Scan(Visitor):
@@ -96,6 +101,7 @@ class Scan(Visitor):
         self.all_constructed: dict[str, cst.CSTNode] = {}
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
+        self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -233,7 +239,16 @@ class Scan(Visitor):
             if not (isinstance(self.scope[-1], cst.FunctionDef) and METRIC_NAME.search(self.scope[-1].name.value)):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
-        if short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+        for arg in node.args:  # `CIFAR10(root, train=False, transform=transforms.ToTensor())`: a one-step pipeline
+            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call) \
+                    and short_name(arg.value.func) in _SINGLE_STEPS:
+                self.single.add(id(arg.value))
+        if id(node) in self.single:
+            self._pipeline(node, [(False, node)])
+            for pipeline in self.pipelines[-1:] + self.loose[-1:]:
+                if pipeline.node is node:
+                    pipeline.inline = True
+        elif short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
         elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
             built = self.built.get((id(self.scope[-1]), node.args[0].value.value))
@@ -516,18 +531,30 @@ class StatsMismatch:
 
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
-    seen: set[int] = set()
+    seen: set[tuple[int, str]] = set()  # (statement, "wrong" | "dataset"): one finding per statement and fact
+    by_statement: dict[int, StatsMismatch] = {}  # a statement's finding: its other fact joins the same message
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
+
+    def emit(use, found_: StatsMismatch) -> None:
+        prior = by_statement.get(id(use.statement))
+        if prior is None:
+            by_statement[id(use.statement)] = found_
+            out.append(found_)
+        else:  # `MEAN, STD = (CIFAR-10 mean), (the wrong std)` used for CIFAR-100 too: both facts, one finding
+            prior.message += "; and " + found_.message
+            prior.related.extend(found_.related)
+
     for use in found.stats:
-        if id(use.statement) in seen:
+        kind = "wrong" if use.matched.stats.wrong or use.matched.typo else "dataset"
+        if (id(use.statement), kind) in seen:
             continue
         stats = use.matched.stats
         order = " (BGR order)" if use.matched.bgr else ""
         written = f"{stats.dataset} {stats.kind}{order}"
         values = f"{stats.dataset} statistics ({stats.kind}{order} {_shown(use.values)})"
         if stats.wrong or use.matched.typo:
-            seen.add(id(use.statement))
+            seen.add((id(use.statement), kind))
             key = (stats, tuple(round(v, 4) for v in use.values))
             if key in copies:
                 copies[key].related.append((use.node, "the same value, copied"))
@@ -539,20 +566,20 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 message = (f"{written} {_shown(use.values)} differs in a digit from the published {stats.dataset} "
                            f"{stats.kind} {_shown(stats.values)} (source: {stats.source}): a mistyped copy")
             copies[key] = StatsMismatch(use.node, message, [])
-            out.append(copies[key])
+            emit(use, copies[key])
             continue
         branch = next((b for b in reversed(use.branches) if b.dataset), None)
         if branch is not None:
             if branch.dataset != stats.dataset and (stats.dataset != "ImageNet" or branch.dataset in own):
-                seen.add(id(use.statement))
-                out.append(StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
+                seen.add((id(use.statement), kind))
+                emit(use, StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
                                                    f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
             continue
         if stats.dataset == "ImageNet":
             small = _from_scratch(found, use)
             if small is not None:
-                seen.add(id(use.statement))
-                out.append(StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
+                seen.add((id(use.statement), kind))
+                emit(use, StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
                                                    "loads pretrained weights: a model trained from scratch on "
                                                    f"{small[0]} is normalised with another dataset's constants",
                                          [(small[1], f"{small[0]} is used here")]))
@@ -567,15 +594,15 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                   and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
-            seen.add(id(use.statement))
+            seen.add((id(use.statement), kind))
             if otherwise is not None:
                 named = ", ".join(otherwise.excluded)
-                out.append(StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
+                emit(use, StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
                                                    f"branch), {dataset} included, and {dataset}'s own statistics "
                                                    "appear nowhere in this module", [(node, f"{dataset} is used here")]))
                 continue
             verb = "also normalise" if stats.dataset in near else "normalise"
-            out.append(StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
+            emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]))
     return out
@@ -622,6 +649,19 @@ class TransformMismatch:
     node: cst.CSTNode
     message: str
     related: list
+    unnormalised: str | None = None  # "train" / "eval": the side that does not normalise, when that is the mismatch
+
+
+# what a script that trains or evaluates a model writes; a script with none of it that computes a standard deviation
+# measures its data (`prepare_static.py`: the mean and std of the un-normalised training images)
+_MODEL_USE = (".backward(", ".step(", "zero_grad", ".eval()", "no_grad", "inference_mode", "load_state_dict",
+              "torch.load(", ".fit(", "Trainer(", ".predict(", ".forward(")
+
+
+def measures_data(text: str) -> bool:
+    """A module that computes its data's statistics (`.std(`) and trains and evaluates no model: its pipeline that
+    does not normalise is the data it measures, not a training input."""
+    return "std(" in text and not any(use in text for use in _MODEL_USE)
 
 
 def transform_mismatches(found: Scan) -> list[TransformMismatch]:
@@ -629,6 +669,12 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     trains = [p for p in found.pipelines if p.role == "train"]
     for test in (p for p in found.pipelines if p.role == "eval"):
         candidates = [t for t in trains if t.group == test.group and t.pairs == test.pairs and _nested(t, test)]
+        if not candidates:
+            # a dataset's transform written in its call names no group: its counterpart is the only training
+            # pipeline around it (`transform=transform_train` for the training set, `transform=ToTensor()` for the test set)
+            pool = [t for t in trains if t.pairs == test.pairs and _nested(t, test)]
+            if len(pool) == 1 and (test.inline or pool[0].inline):
+                candidates = pool
         if not candidates:
             continue
         # the training transform of the same branch: the longest shared branch chain, then the nearest before
@@ -640,7 +686,8 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             missing = "evaluation" if test.normalize is None else "training"
             present = "training" if missing == "evaluation" else "evaluation"
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
-                                                    f"transform does", related))
+                                                    f"transform does", related,
+                                         "train" if missing == "training" else "eval"))
             continue
         if train.normalize is not None:
             a, b = statistics_of(found, *train.normalize), statistics_of(found, *test.normalize)

@@ -72,6 +72,8 @@ class LoaderFacts:
     droppers: list = field(default_factory=list)  # (loc, function, batch-size parameter, its index) of helpers that
     # return a loader built with a literal `drop_last=True`, for no role their name or branch says
     uses_batch: list = field(default_factory=list)  # per use: {keyword or index: 1} of the literal 1s it passes
+    config_drops: list = field(default_factory=list)  # (loc, what, key path) of evaluation loaders whose `drop_last`
+    # is read from a config object (`drop_last=configs.drop_last`): judged by what the project's configs set
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -192,6 +194,7 @@ class _Setting:
     node: cst.CSTNode
     value: object  # True / False / an int / None
     side: Side | None
+    expr: object = None  # the value as written, when it is no literal (`drop_last = drop_last_test`)
 
 
 class _Function:
@@ -286,6 +289,8 @@ class _Function:
                     self.unpacked.append((names, value.value.value, small))
                 else:
                     self._loader(value, "", side)
+                    # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
+                    self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
             else:
                 if type(target) is cst.Attribute and target.attr.value in _DATA_FIELDS and not guarded:
                     self._cut(dotted(target.value) or "", value, line, dotted(target) or "")  # `test_set.data = ...[:500]`
@@ -326,7 +331,7 @@ class _Function:
         literal = const(value)
         if literal is None and type(value) is cst.Integer:
             literal = int(value.value)
-        self.settings.setdefault(name, []).append(_Setting(node, literal, side))
+        self.settings.setdefault(name, []).append(_Setting(node, literal, side, value if literal is None else None))
 
     def cuts_in(self, line) -> bool:
         return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
@@ -748,10 +753,11 @@ def _tail_evaluated(name: str, tails: set) -> bool:
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
-        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or \
-                role(splat.rsplit(".", 1)[-1]) is not None:  # its own drop_last; a dict named for a split
-            continue
-        if _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side) and \
+        own = role(splat.rsplit(".", 1)[-1])  # a dict named for a split configures that split's loaders
+        if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or own == "train":
+            continue  # its own drop_last; the training loaders' keywords
+        named = role(name.rsplit(".", 1)[-1]) if name else None
+        if (named or own or _loader_role(f, call, name, side)) == "eval" and not _batch_one(call, f, side) and \
                 not _tail_evaluated(name, tails):
             what = f"`{name}`" if name else "an evaluation loader"
             facts.direct.append((ctx.loc(call), f"{what} takes `**{splat}`, which sets `drop_last=True`: the samples "
@@ -770,8 +776,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 if param and f.params[0] in ("self", "cls"):
                     index -= 1
                 facts.droppers.append((ctx.loc(value), f.name, param, index))
-            if kind == "eval" and not _batch_one(call, f, side) \
-                    and not _tail_evaluated(name, tails):
+            if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
+                    and dotted(call.func) != "dict":  # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
@@ -785,6 +791,13 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 facts.direct.append((ctx.loc(value), f"{what} takes `drop_last={_code(ctx.module, value)}`, whose "
                                                      f"option `{option.name}` defaults to True: the samples of its "
                                                      "last incomplete batch are left out of the reported metric"))
+            elif option is None and _loader_role(f, call, name, side) == "eval" and not _batch_one(call, f, side):
+                from ...core.config_model import key_path
+
+                read = key_path(value)  # `drop_last=configs.drop_last`: a config object's value
+                if read is not None:
+                    facts.config_drops.append((ctx.loc(value), f"`{name}`" if name else "an evaluation loader",
+                                               _code(ctx.module, value), read[1]))
             continue
         if type(value) is not cst.Name:
             continue
@@ -804,6 +817,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     if index < len(values) and values[index] is True and eval_split(split):
                         settings.append(_Setting(node, True, Side("eval")))
         for setting in settings:
+            if type(setting.expr) is cst.Name and setting.side is not None and setting.side.role == "eval":
+                _eval_branch_parameter(f, setting.expr.value, facts, ctx, reported)
             if setting.value is not True or id(setting.node) in reported:
                 continue
             where = setting.side
@@ -831,6 +846,21 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                                                ctx.loc(value)))
 
 
+def _eval_branch_parameter(f: _Function, name: str, facts: LoaderFacts, ctx, reported: set) -> None:
+    """`if flag == 'test': drop_last = drop_last_test` with `def data_provider(args, flag, drop_last_test=True)`:
+    the evaluation branch takes the factory's parameter, so the callers that ask for evaluation and do not pass it
+    get its default True (judged at those calls, as a helper whose `drop_last` parameter defaults to True)."""
+    default = f.defaults.get(name)
+    if default is None or const(default) is not True or name in f.settings or name not in f.params \
+            or id(default) in reported:
+        return
+    reported.add(id(default))
+    index = f.params.index(name)
+    if f.params[0] in ("self", "cls"):
+        index -= 1
+    facts.defaults.append((ctx.loc(default), f.name, name, index))
+
+
 def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
     if f.trains:
         return
@@ -856,6 +886,13 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                      "option or note: the reported metric covers only part of the "
                                                      "evaluation set"))
             continue
+        drawn = _drawn_count(f, loop)
+        if drawn is not None and _accumulates(loop) and not _commented(ctx, loop):
+            facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop draws `{_code(ctx.module, loop.iter.args[0].value)}` "
+                                                     f"batches from `{drawn[1]}`, at most {drawn[0]}: a count "
+                                                     "written in the code with no option or note, so the reported "
+                                                     "metric covers only part of the evaluation set"))
+            continue
         for stmt in _body(loop.body):
             if _skips_partial(stmt):
                 facts.direct.append((ctx.loc(stmt), "the evaluation loop skips every batch that is not full: the "
@@ -870,6 +907,44 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "written in the code with no option or note: the reported "
                                                     "metric covers only part of the evaluation set"))
                 break
+
+
+def _drawn_count(f: _Function, loop: cst.For) -> tuple[int, str] | None:
+    """`for i in range(max_iter): data = next(val_iter)` with `val_iter = iter(loader)` and a count fixed in the
+    code (`max_iter = min(max_iter, len(loader))`, `def val(..., max_iter=100)`): (the count, the iterator)."""
+    it = loop.iter
+    if type(it) is not cst.Call or dotted(it.func) != "range" or len(it.args) != 1:
+        return None
+    drawn = [n.args[0].value if dotted(n.func) == "next" else n.func.value for n in walk(loop.body)
+             if type(n) is cst.Call and (dotted(n.func) == "next" and n.args or type(n.func) is cst.Attribute and
+                                         n.func.attr.value in ("next", "__next__") and not n.args)]
+    iterators = [dotted(d) for d in drawn if type(d) is cst.Name and any(
+        type(s.expr) is cst.Call and dotted(s.expr.func) == "iter" for s in f.settings.get(d.value, []))]
+    if not iterators:
+        return None
+    count = _literal_count(f, it.args[0].value, set())
+    return (count, iterators[0]) if count is not None else None
+
+
+def _literal_count(f: _Function, expr, seen: set) -> int | None:
+    """An int fixed in the code: a literal, `min(count, len(loader))`, a name set to one, or a parameter's default
+    (`max_iter=100`)."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    if type(expr) is cst.Call and dotted(expr.func) == "min":
+        counts = [_literal_count(f, a.value, seen) for a in expr.args]
+        return min((c for c in counts if c is not None), default=None)
+    if type(expr) is not cst.Name:
+        return None
+    name = expr.value
+    settings = f.settings.get(name, []) if name not in seen else []
+    if not settings:
+        default = f.defaults.get(name)
+        return int(default.value) if type(default) is cst.Integer else None
+    seen = seen | {name}  # `max_iter = min(max_iter, len(loader))`: the name read there is the parameter
+    counts = [s.value if type(s.value) is int and not isinstance(s.value, bool) else
+              _literal_count(f, s.expr, seen) if s.expr is not None else None for s in settings]
+    return max(counts) if counts and None not in counts else None
 
 
 def _islice_limit(expr) -> str | None:

@@ -155,7 +155,9 @@ def _window_crop(node: cst.FunctionDef, name: str, params: dict) -> bool:
     return depends({name}) & set(params) <= depends(filtered)
 
 
-_FILTER = re.compile(r"filter|conv|gaussian|convolve", re.I)
+# a filter, or a library SSIM that filters inside (`structural_similarity(..., full=True)` returns the map whose
+# border its window leaves invalid)
+_FILTER = re.compile(r"filter|conv|gaussian|convolve|structural_similarity|compare_ssim", re.I)
 
 
 def _names_read(expr: cst.CSTNode) -> set[str]:
@@ -172,8 +174,7 @@ def _names_read(expr: cst.CSTNode) -> set[str]:
 
 
 def _filters(node: cst.FunctionDef) -> bool:
-    return any(isinstance(n, cst.Call) and re.search(r"filter|conv|gaussian|convolve", short_name(n.func), re.I)
-               for n in walk(node.body))
+    return any(isinstance(n, cst.Call) and _FILTER.search(short_name(n.func)) for n in walk(node.body))
 
 
 def _data_range(node: cst.FunctionDef, params: dict) -> str | None:

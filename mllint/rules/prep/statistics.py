@@ -22,6 +22,12 @@ class Stats:
 PUBLISHED = (
     Stats("ImageNet", "mean", (0.485, 0.456, 0.406), "torchvision models documentation"),
     Stats("ImageNet", "std", (0.229, 0.224, 0.225), "torchvision models documentation"),
+    # the same images measured by Caffe and Detectron, whose weights (VGG, SSD, Faster R-CNN) take BGR on 0-255:
+    # written as (104, 117, 123) and (102.9801, 115.9465, 122.7717) in BGR order
+    Stats("ImageNet", "mean", (122.67891434 / 255, 116.66876762 / 255, 104.00698793 / 255),
+          "Caffe's ILSVRC-2012 mean image, per channel (VGG, SSD: (104, 117, 123) in BGR)"),
+    Stats("ImageNet", "mean", (122.7717 / 255, 115.9465 / 255, 102.9801 / 255),
+          "Detectron's PIXEL_MEANS for its Caffe2 ImageNet weights, (102.9801, 115.9465, 122.7717) in BGR"),
     Stats("CIFAR-10", "mean", (0.4914, 0.4822, 0.4465), "per-channel mean of the 50,000 training images"),
     Stats("CIFAR-10", "std", (0.2470, 0.2435, 0.2616), "per-channel std of the 50,000 training images"),
     Stats("CIFAR-100", "mean", (0.5071, 0.4865, 0.4409), "per-channel mean of the 50,000 training images"),
