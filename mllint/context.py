@@ -39,6 +39,7 @@ class ModuleContext:
         self.is_test = is_test_path(rel)
         self.project_modules = project_modules  # top-level module names present in the project
         self.options = options  # options(family) -> that family's configuration
+        self.extractors: tuple[str, ...] | None = None  # the run's extractors (None: all); dataflow/families.py
         self.findings: list[Finding] = []
         self._positions: list[tuple[cst.CSTNode, Loc]] = []
 

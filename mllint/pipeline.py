@@ -74,6 +74,7 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
 def _analyze_module(result: FileResult, src: source_mod.Source, module: Any, parsed_text: str | None, index: Index,
                     names: ProbedNames, settings: Settings, display: str) -> tuple[FileResult, dict[str, bool]]:
     ctx = ModuleContext(module, result.rel, src.text, names, settings.options, index)
+    ctx.extractors = settings.extractors  # families not selected take no lane of the one interpretation
     rules = all_rules()
     for name in settings.extractors:
         fact = guarded(result, f"the {name} analysis", EXTRACTORS[name], ctx)

@@ -46,7 +46,7 @@ def interpretation(ctx: "ModuleContext", name: str) -> "tuple[FlowFacts, Domain]
 
 
 def _domains(ctx: "ModuleContext") -> dict[str, "Domain"]:
-    wanted = getattr(ctx, "extractors", None)
+    wanted = ctx.extractors
     domains = {}
     for name, make in FAMILIES.items():
         if wanted is None or name in wanted:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 from ...findings import Finding, Related, Severity
 from ...project import Project
 from ..base import Rule, aux_extractor, extractor
+from ...dataflow.families import family, interpretation
 
 if TYPE_CHECKING:
     from ...dataflow.terms import FlowFacts
@@ -14,13 +15,24 @@ if TYPE_CHECKING:
     from ...context import ModuleContext
 
 
-@extractor("prep")
-def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
-    from .domain import prep_facts, worth_interpreting
+@family("prep")
+def _prep_lane(ctx: ModuleContext):
+    """PREP001's lane of the module's one interpretation (dataflow/families.py)."""
+    from .domain import PrepDomain, worth_interpreting
 
     if ctx.is_test or not worth_interpreting(ctx.text):
         return None  # a module without images or colour handling: its calls read as library calls
-    facts = prep_facts(ctx)
+    return PrepDomain()
+
+
+@extractor("prep")
+def extract_prep_flow(ctx: ModuleContext) -> FlowFacts | None:
+    from .domain import noted
+
+    found = interpretation(ctx, "prep")
+    if found is None:
+        return None
+    facts = noted(*found)
     facts.globals = {k: v for k, v in facts.globals.items() if v.tainted()}
     if not (facts.sources or facts.sinks or facts.calls or facts.attrs or facts.globals or facts.notes
             or any(f.returns.tainted() for f in facts.functions.values())):

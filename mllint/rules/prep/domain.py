@@ -376,8 +376,13 @@ def _text(flow: Interpreter, node: cst.CSTNode) -> str:
 
 
 def prep_facts(ctx):
+    """PREP001's facts of a module, its domain interpreted alone."""
     domain = PrepDomain()
-    facts = Interpreter(ctx, domain).run()
+    return noted(Interpreter(ctx, domain).run(), domain)
+
+
+def noted(facts, domain: PrepDomain):
+    """The facts of PREP001's lane, with what its domain saw across the module."""
     if domain.swaps:
         facts.notes["swaps"] = True
     if domain.reads:
