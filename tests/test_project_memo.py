@@ -155,3 +155,27 @@ def test_sealed_data_flow_facts_compare_by_value_across_processes(tmp_path):
     out = subprocess.run([sys.executable, "-c", SEAL, root, str(tmp_path / "train.py")], check=True,
                          capture_output=True).stdout
     assert not first.same_facts(pickle.loads(out))
+
+
+def test_a_kept_data_flow_result_names_files_as_this_run_shows_them(tmp_path, monkeypatch):
+    """PREP001's message names the file the BGR image comes from by its display path, which depends on the working
+    folder: a run from another folder must not reuse the kept result's text (it read `(p/io_utils.py:3)` there)."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "io_utils.py").write_text("import cv2\n\n\ndef load(path):\n    return cv2.imread(path)\n")
+    (root / "train.py").write_text(
+        "from PIL import Image\nfrom io_utils import load\n\nimage = Image.fromarray(load('a.png'))\n")
+    cache = tmp_path / "cache"
+
+    def messages() -> list[str]:
+        result = engine.run([str(root)], Config(), ["PREP001"], [], jobs=1, cache_dir=str(cache), use_cache=True)
+        return [f.message for f in result.findings]
+
+    monkeypatch.chdir(tmp_path)
+    [first] = messages()
+    assert "(p/io_utils.py:5)" in first
+    deeper = tmp_path / "a" / "b"
+    deeper.mkdir(parents=True)
+    monkeypatch.chdir(deeper)
+    [second] = messages()
+    assert "(../../p/io_utils.py:5)" in second

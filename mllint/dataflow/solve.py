@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..findings import Finding, retarget
+from ..findings import Finding
 from ..core.paths import module_dotted_name
 
 if TYPE_CHECKING:  # the data-flow modules load when the resolution runs, not at start-up
@@ -29,8 +29,8 @@ def solve(project: Project, family: str, files: dict[str, FlowFile], kept: list[
     depends on (repr-able)."""
     name = f"{family}:{_open_digest(project, files, settings, kept)}"
     memo = project.recall(name)
-    if _holds(memo, files):
-        return _retargeted(memo, project)
+    if _holds(memo, files, project):
+        return memo["findings"]
     from .resolve import Resolver, import_aliases, reach
 
     aliases = import_aliases(imports for _, imports in project.facts("imports"))
@@ -70,21 +70,16 @@ def _open_digest(project: Project, files: dict, settings: Any, kept: list) -> st
     return digest.hexdigest()
 
 
-def _holds(memo: Any, files: dict) -> bool:
+def _holds(memo: Any, files: dict, project: Project) -> bool:
+    """Does the kept result stand? Its modules' bulk unchanged, and every file shown under the same path: the
+    findings' messages name other files by their display path (`it comes from cv2.imread() (data.py:6)`), which
+    depends on the working folder, so a run from another folder computes them again."""
     try:
         return all(rel in files and files[rel].bulk_digest == bulk for rel, bulk in memo["bulk"].items()) \
-            and isinstance(memo["findings"], dict) and isinstance(memo["displays"], dict)
+            and isinstance(memo["findings"], dict) \
+            and memo["displays"] == {rel: r.display for rel, r in project.files.items()}
     except Exception:  # noqa: BLE001 - absent (None) or not what this code writes: recompute
         return False
-
-
-def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
-    """The kept findings, with the display paths of this run (they depend on the working folder)."""
-    for rel, old in memo["displays"].items():
-        result = project.files.get(rel)
-        if result is not None and result.display != old:
-            retarget(memo["findings"], old, result.display)
-    return memo["findings"]
 
 
 def chain_related(atom: Atom, resolver: Resolver, label: str) -> list:
