@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..findings import Finding
+from ..findings import Finding, retarget
 from ..core.paths import module_dotted_name
 
 if TYPE_CHECKING:  # the data-flow modules load when the resolution runs, not at start-up
@@ -29,8 +29,8 @@ def solve(project: Project, family: str, files: dict[str, FlowFile], kept: list[
     depends on (repr-able)."""
     name = f"{family}:{_open_digest(project, files, settings, kept)}"
     memo = project.recall(name)
-    if _holds(memo, files, project):
-        return memo["findings"]
+    if _holds(memo, files) and not _names_moved_files(memo, project):
+        return _retargeted(memo, project)
     from .resolve import Resolver, import_aliases, reach
 
     aliases = import_aliases(imports for _, imports in project.facts("imports"))
@@ -70,16 +70,34 @@ def _open_digest(project: Project, files: dict, settings: Any, kept: list) -> st
     return digest.hexdigest()
 
 
-def _holds(memo: Any, files: dict, project: Project) -> bool:
-    """Does the kept result stand? Its modules' bulk unchanged, and every file shown under the same path: the
-    findings' messages name other files by their display path (`it comes from cv2.imread() (data.py:6)`), which
-    depends on the working folder, so a run from another folder computes them again."""
+def _holds(memo: Any, files: dict) -> bool:
     try:
         return all(rel in files and files[rel].bulk_digest == bulk for rel, bulk in memo["bulk"].items()) \
-            and isinstance(memo["findings"], dict) \
-            and memo["displays"] == {rel: r.display for rel, r in project.files.items()}
+            and isinstance(memo["findings"], dict) and isinstance(memo["displays"], dict)
     except Exception:  # noqa: BLE001 - absent (None) or not what this code writes: recompute
         return False
+
+
+def _names_moved_files(memo: dict, project: Project) -> bool:
+    """Does a kept message name a file whose display path changed (a run from another working folder)? Messages
+    may name other files by that path (PREP001's `it comes from cv2.imread() (data.py:6)`); Locs are retargeted,
+    text is not, so such a result is computed again."""
+    moved = [old for rel, old in memo["displays"].items()
+             if rel in project.files and project.files[rel].display != old]
+    if not moved:
+        return False
+    texts = [text for findings in memo["findings"].values() for finding in findings
+             for text in (finding.message, *(related.message for related in finding.related))]
+    return any(old in text for old in moved for text in texts)
+
+
+def _retargeted(memo: dict, project: Project) -> dict[str, list[Finding]]:
+    """The kept findings, with the display paths of this run (they depend on the working folder)."""
+    for rel, old in memo["displays"].items():
+        result = project.files.get(rel)
+        if result is not None and result.display != old:
+            retarget(memo["findings"], old, result.display)
+    return memo["findings"]
 
 
 def chain_related(atom: Atom, resolver: Resolver, label: str) -> list:
