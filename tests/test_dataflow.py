@@ -3,11 +3,13 @@ value lattice, the project resolution, and a new family declared on top of it (T
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import textwrap
 
 import libcst as cst
 
 from mllint import rules as registry
+from mllint.core import calls as core_calls
 from mllint.dataflow import terms as flow
 from mllint.dataflow.terms import CLEAN, ParamTerm, ReturnTerm, SourceTerm, Val, derive, index, iterate, union
 from mllint.dataflow.terms import tag as flow_tag
@@ -152,7 +154,28 @@ def test_functions_summarise_parameters_and_returns_and_calls_become_sites():
     assert {type(t) for t in make.returns.flat()} == {ParamTerm}
     use = facts.functions["m.use"]
     (site_term,) = use.returns.flat()
-    assert isinstance(site_term, ReturnTerm) and facts.calls[site_term.site].callee == "m.make"
+    assert isinstance(site_term, ReturnTerm) and facts.calls[site_term.site].dotted == "m.make"
+
+
+def test_a_call_site_is_the_call_record_plus_the_engines_annotations():
+    """core/calls.py's record: the callee as written and qualified through the module's names; `dotted`, the name
+    the project index resolves, may be the engine's own (`self.step()` in a class of the module)."""
+    text = textwrap.dedent('''
+        from pkg.data import load as loading
+
+        class Trainer:
+            def fit(self, n):
+                return self.step(loading(n, split=None))
+    ''')
+    facts = Interpreter(ModuleContext(cst.parse_module(text), "m.py", text, frozenset({"pkg", "pkg.data"})), Recorder()).run()
+    load, step = sorted(facts.calls.values(), key=lambda site: site.name)
+    assert isinstance(step, core_calls.Call) and isinstance(load, core_calls.Call)
+    assert (load.name, load.short, load.callee, load.dotted, load.scope) == \
+        ("loading", "loading", "pkg.data.load", "pkg.data.load", "m.Trainer.fit")
+    assert (load.positional, load.keywords, load.falsy, [p for p, _ in load.args]) == (1, ("split",), ("split",), [0, "split"])
+    assert (step.name, step.callee, step.dotted, step.offset, step.attribute) == ("step", "", "m.Trainer.step", 1, True)
+    assert step.loc is None  # no data in the module: its sites are not located
+    assert pickle.loads(pickle.dumps(step)) == step
 
 
 def test_guards_are_pushed_while_a_tainted_branch_runs():

@@ -8,12 +8,14 @@ module's imports and definitions (`callee`: `pkg.utils.set_seed`), and the shape
 count, keywords, a star), read once per node. A family's call facts are that record plus only the family's own
 annotations, a subclass of `Call` made by the same table (`SeedCall`: literals, options and sweeps per argument;
 `HparamCall`: the literals a wrapper's parameters receive; `EvalCall`: gradients, evaluation mode, switches;
-`RecipeCall`: resolved arguments). Arguments are keyed alike by every family (`argument_keys`): "0", "1", ...
+`RecipeCall`: resolved arguments; the data-flow engine's `CallSite`: arguments as abstract values, the name the
+project index resolves). Arguments are keyed alike by every family (`argument_keys`): "0", "1", ...
 for positions, the keyword's name otherwise.
 
 Per project, `target(project, rel, callee)` is the one resolution from a callee written in module `rel` to the
 project code it names (a function, a class or a module; through imports, re-exports and the importer's
-folders: `Project.resolve`), and `qualify` the qualified name of a function or class. `CallIndex` looks calls
+folders: `Project.resolve`), and `qualify` the qualified name of a function or class (the data-flow resolver's
+too). `CallIndex` looks calls
 up by the name they call (a family that matches by name, within a unit, or by the function's own name).
 
 This module loads no libcst until a table is built: cached facts unpickle without the analysis.

@@ -139,7 +139,7 @@ def _looked_up(flow: "Lane", value: Val) -> list:
     for term in value.terms:
         if type(term) is ReturnTerm and not term.path:
             site = flow.facts.calls.get(term.site)
-            if site is not None and site.dynamic is None and site.callee.rsplit(".", 1)[-1] in ("get", "pop") \
+            if site is not None and site.dynamic is None and site.dotted.rsplit(".", 1)[-1] in ("get", "pop") \
                     and _refs(site.fallback):
                 key = next((v.const for p, v in site.args if p == 0), None)
                 refs = terms_val(t for t in site.fallback.flat() if type(t) is GlobalTerm)

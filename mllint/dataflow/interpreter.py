@@ -1152,10 +1152,10 @@ class Interpreter:
             fallback = union(fallback, terms_val(sources)) if sources else fallback
             key = f"{self.ctx.rel}#{len(facts.calls)}"
             lane._call_nodes.append((key, node))
-            facts.calls[key] = CallSite(
-                key, self.ctx.rel, callee, None,
-                tuple((p, v) for p, v, _ in args if p is not None), offset, fallback, short,
-                tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)), dynamic,
+            facts.calls[key] = self.ctx.calls.of(
+                node, self.frame.qual, CallSite, located=False, key=key, rel=self.ctx.rel, dotted=callee,
+                args=tuple((p, v) for p, v, _ in args if p is not None), offset=offset, fallback=fallback,
+                falsy=tuple(p for p, _, arg in args if p is not None and _falsy(arg.value)), dynamic=dynamic,
             )
             cls = callee if short[:1].isupper() and dynamic is None else None
             return Val(frozenset({ReturnTerm(key)}) | sources, cls=cls)

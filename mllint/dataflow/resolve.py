@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterable
 
 from .terms import (NO_TAGS, AttrTerm, CallSite, CondTerm, FlowFacts, FlowFile, Function, GlobalTerm, ParamTerm,
                    ReturnTerm, Sink, Source, SourceTerm, Term, Val, apply_path, is_plain, last_name, stepped_by)
+from ..core.calls import qualify, target
+from ..core.paths import module_dotted_name
 from .dispatch import DISPATCH, MAX_CANDIDATES, folded, lookup, split_path
 from .terms import ANY, ITER
 
@@ -50,13 +52,12 @@ class Resolver:
     unpickled when the resolution first reaches it: a call site, function, global or attribute it holds,
     or a caller of a function, found through the names each module calls (`FlowFile.callees`)."""
 
-    def __init__(self, files: dict[str, FlowFile], resolve: Callable[[str, str], tuple[str, str] | None],
-                 module_of: Callable[[str], str], decide: Decide,
+    def __init__(self, files: dict[str, FlowFile], project: Any, decide: Decide,
                  aliases: dict[str, set[str]] | None = None) -> None:
         self.files = files
         self.decide = decide
-        self._resolve = resolve
-        self._module_of = module_of
+        self._project = project
+        self._resolve = project.resolve  # a name to (file, object path): globals and class attributes
         self._aliases = aliases or {}  # a name -> the other names it is imported as (`from .a import f as g`)
         self._modules: dict[str, list[str]] = {}  # module name -> its files (a script and a notebook may share one)
         for rel, file in files.items():
@@ -112,10 +113,10 @@ class Resolver:
             if names.isdisjoint(file.callees):
                 continue
             written = (callee for n in names for callee in file.callees.get(n, ()))
-            if not any(self._qualify(rel, callee) in targets for callee in written):
+            if not any(qualify(self._project, rel, callee) in targets for callee in written):
                 continue  # the same name, something else (resolved without reading the module)
             for site in self.facts(rel).calls.values():
-                if last_name(site.callee) in names:
+                if last_name(site.dotted) in names:
                     func, _ = self.callee(site)
                     if func is not None and func.qual == qual:
                         found.append(site)
@@ -127,13 +128,6 @@ class Resolver:
         self._callers[qual] = found
         return found
 
-    # names ------------------------------------------------------------------------------------
-    def _qualify(self, rel: str, dotted: str) -> str | None:
-        found = self._resolve(rel, dotted)
-        if found is None or not found[1]:
-            return None
-        return f"{self._module_of(found[0])}.{found[1]}"
-
     def callee(self, site: CallSite) -> tuple[Function | None, int]:
         cached = self._callee.get(site.key)
         if cached is not None:
@@ -142,7 +136,7 @@ class Resolver:
         if site.dynamic is not None:
             self._callee[site.key] = result
             return result
-        qual = self._qualify(site.rel, site.callee)
+        qual = qualify(self._project, site.rel, site.dotted)
         if qual is not None:
             func = self.function(qual)
             if func is not None:
@@ -181,22 +175,21 @@ class Resolver:
             return True
         term = folded(term)
         steps, positional, literals = split_path(term.path)
-        target = self._resolve(term.rel, term.dotted)
-        if target is None:
+        found_at = target(self._project, term.rel, term.dotted)
+        if found_at is None:
             return False
-        rel, name = target
-        module = self._module_of(rel)
-        if not name:  # a project module: `getattr(datasets, name)`, `datasets.__dict__[name]`
+        rel, qual = found_at
+        if not qual:  # a project module: `getattr(datasets, name)`, `datasets.__dict__[name]`
+            module = module_dotted_name(rel)
             key = steps[0] if steps and isinstance(steps[0], str) and steps[0] not in (ANY, ITER) else None
             functions = self._functions(rel) if rel in self.files else {}
             names = sorted(q for q in functions if q.count(".") == module.count(".") + 1
                            and not q.endswith(".<module>") and not last_name(q).startswith("_"))
             if key is not None and f"{module}.{key}" in functions:
                 names = [f"{module}.{key}"]
-            for qual in names:
-                self._add(found, functions[qual], 0, site, positional, literals)
+            for name in names:
+                self._add(found, functions[name], 0, site, positional, literals)
             return bool(names)
-        qual = f"{module}.{name}"
         func = self.function(qual)
         if func is not None:
             self._add(found, func, 0, site, positional, literals)

@@ -13,7 +13,6 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..findings import Finding, retarget
-from ..core.paths import module_dotted_name
 
 if TYPE_CHECKING:  # the data-flow modules load when the resolution runs, not at start-up
     from ..project import Project
@@ -34,7 +33,7 @@ def solve(project: Project, family: str, files: dict[str, FlowFile], kept: list[
     from .resolve import Resolver, import_aliases, reach
 
     aliases = import_aliases(imports for _, imports in project.facts("imports"))
-    resolver = Resolver(files, project.resolve, module_dotted_name, decide, aliases)
+    resolver = Resolver(files, project, decide, aliases)
     sinks = [files[rel].sinks[i] for rel, i in kept]
     sinks = [sink for sink in sinks if not (sink.site and resolver.runs_function(sink.site))]
     reached = reach(resolver, sinks)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterable
 
+from ..core.calls import Call
+
 ITER = "__iter__"  # path step: an element of an iterable
 ANY = "*"  # path step: an unknown index
 NO_TAGS: frozenset = frozenset()
@@ -290,18 +292,26 @@ class Source:
     what: str  # "CIFAR10(train=False)", "load_dataset(split='test')", "named `X_test`"
 
 
-@dataclass
-class CallSite:
-    key: str  # unique in the project: "rel#n"
-    rel: str
-    callee: str  # dotted as written in rel (resolved by the project index)
-    loc: Any
-    args: tuple  # ((position:int | keyword:str, Val), ...)
+@dataclass(eq=True)
+class CallSite(Call):
+    """A call that may run project code: the call record (core/calls.py; `loc` filled only in files whose chains
+    may pass it, `name` the callee's last name as written) plus the engine's annotations."""
+
+    key: str = ""  # unique in the project: "rel#n"
+    rel: str = ""
+    # the dotted name the project index resolves (`Call.callee` qualified through the module's names, or a local
+    # function's, `module.Class.method` for `self.method()`, `Class.method` for a receiver of a known class)
+    dotted: str = ""
+    args: tuple = ()  # ((position:int | keyword:str, Val), ...)
     offset: int = 0  # 1 when the callee's first parameter is `self` bound by the call
     fallback: Val = CLEAN  # what the result carries if the callee is not project code after all
-    short: str = ""
     falsy: tuple = ()  # positions and keywords given a literal None, False, 0 or "" (see Sink.guard)
-    dynamic: "Val | None" = None  # a callee looked up at run time: its value (dispatch.py); callee is "<dispatch>"
+    dynamic: "Val | None" = None  # a callee looked up at run time: its value (dispatch.py); dotted is "<dispatch>"
+
+    @property
+    def short(self) -> str:
+        """The callee's last name as written (`Call.name`)."""
+        return self.name
 
 
 @dataclass
@@ -360,7 +370,7 @@ class FlowFile:
         self.sinks = facts.sinks
         callees: dict[str, set[str]] = {}
         for site in facts.calls.values():
-            callees.setdefault(last_name(site.callee), set()).add(site.callee)
+            callees.setdefault(last_name(site.dotted), set()).add(site.dotted)
         self.callees = {name: tuple(sorted(written)) for name, written in sorted(callees.items())}  # last name -> as written
         self._functions_blob = pickle.dumps(facts.functions, pickle.HIGHEST_PROTOCOL)
         self._blob = pickle.dumps(replace(facts, sinks=[], functions={}), pickle.HIGHEST_PROTOCOL)

@@ -294,7 +294,7 @@ def _both_reported(sink, atom, files: dict, resolver) -> bool:
         return False
     position = func.params.index(name)
     for site in facts.calls.values():
-        if site is first or site.callee != first.callee or not _near(site.loc, first.loc):
+        if site is first or site.dotted != first.dotted or not _near(site.loc, first.loc):
             continue  # another evaluation far away (the final test of a saved checkpoint) is not beside it
         passed = resolver.argument(site, func, offset, position, name)
         if passed is not None and not any(a.source == atom.source for a in resolver.atoms(passed)):
