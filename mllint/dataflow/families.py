@@ -75,12 +75,10 @@ def _interpret(ctx: "ModuleContext") -> dict:
         if len(domains) == 1:
             raise
     runs: dict = dict(failed)
-    for name, make in FAMILIES.items():
-        if name not in domains:
-            continue
+    for name in domains:
         STATS["alone"] += 1
         try:
-            domain = make(ctx)
+            domain = FAMILIES[name](ctx)
             runs[name] = (Interpreter(ctx, domain).run(), domain)
         except Exception as exc:  # noqa: BLE001 - raised again to the extractor that asks for it
             runs[name] = exc

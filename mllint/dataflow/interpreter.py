@@ -608,12 +608,17 @@ class Interpreter:
             before = dict(env)
             self.block(body, env)
             merge_into(env, before)
-            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i)) if self.n > 1 else \
-                () if _taint1(env) == _taint1(before) else self.active
+            again = self._changed(env, before)
             if not again:
                 break
             self.active = again
         self.active = active
+
+    def _changed(self, env: Env, before: Env) -> tuple:
+        """The active lanes whose pass over a loop body changed what is tainted around the loop (they run again)."""
+        if self.n == 1:
+            return () if _taint1(env) == _taint1(before) else self.active
+        return tuple(i for i in self.active if _taint(env, i) != _taint(before, i))
 
     def assign(self, node: cst.Assign, env: Env) -> None:
         self.frame.assigning = node
@@ -790,8 +795,7 @@ class Interpreter:
             self.bind(node.target, items, env, None)
             self.block(body_of(node), env)
             merge_into(env, before)
-            again = tuple(i for i in self.active if _taint(env, i) != _taint(before, i)) if self.n > 1 else \
-                () if _taint1(env) == _taint1(before) else self.active
+            again = self._changed(env, before)
             if not again:
                 break
             self.active = again
