@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import re
+
 import libcst as cst
 
 from ..core.names import dotted
@@ -49,7 +51,50 @@ def dynamic_callee(func: cst.BaseExpression) -> str:
             return dotted(func.func.value) or ""
         if name.rsplit(".", 1)[-1] == "partial" and func.args:  # `partial(CIFAR10, root)`
             return dotted(func.args[0].value) or ""
+        if name == "eval":  # `eval("datasets." + name)`
+            looked_up = evaluated_name(func)
+            if looked_up is not None:
+                return looked_up[0] or "globals"
     return ""
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\Z")
+
+
+def evaluated_name(call: cst.Call) -> tuple[str, object] | None:
+    """`eval(...)` of a name: (the namespace as written, "" for the module's own names; the key: its literal, or
+    the expression that gives it at run time). The string is never evaluated as code: only a literal dotted
+    prefix and one name are read: `eval("datasets." + name)`, `eval(f"datasets.{name}")`, `eval("Cls")`,
+    `eval("datasets.Cls")`; anything else (a suffix after the name, an operator, a call in the string) is None."""
+    if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+        return None
+    arg = call.args[0].value
+    text = string(arg)
+    if text is not None:
+        if not _DOTTED.match(text):
+            return None
+        prefix, _, key = text.rpartition(".")
+        return prefix, key
+    if type(arg) is cst.BinaryOperation and type(arg.operator) is cst.Add:
+        prefix, key = string(arg.left), arg.right
+    elif type(arg) is cst.FormattedString and len(arg.parts) == 2 and type(arg.parts[0]) is cst.FormattedStringText \
+            and type(arg.parts[1]) is cst.FormattedStringExpression and arg.parts[1].conversion is None \
+            and arg.parts[1].format_spec is None:
+        prefix, key = arg.parts[0].value, arg.parts[1].expression
+    else:
+        return None
+    if prefix is None or not prefix.endswith(".") or not _DOTTED.match(prefix[:-1]) or string(key) is not None:
+        return None
+    return prefix[:-1], key
+
+
+def _namespace_node(prefix: str) -> cst.BaseExpression:
+    """`a.b` as the expression that names it (read like the namespace of `getattr(a.b, name)`)."""
+    parts = prefix.split(".")
+    node: cst.BaseExpression = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
 
 
 # --- per module -------------------------------------------------------------------------------------
@@ -129,6 +174,26 @@ def callee_value(flow: "Lane", func: cst.BaseExpression, env: dict) -> Val | Non
         if name.rsplit(".", 1)[-1] == "partial":
             value = flow.expr(func, env)
             return value if _refs(value) else None
+        if name == "eval" and env.get("eval") is None:
+            return _evaluated(flow, func, env)
+    return None
+
+
+def _evaluated(flow: "Lane", call: cst.Call, env: dict) -> Val | None:
+    """`eval("datasets." + name)`: read as `getattr(datasets, name)`; `eval("Cls")`: the module's own name or an
+    imported one."""
+    looked_up = evaluated_name(call)
+    if looked_up is None:
+        return None
+    prefix, key = looked_up
+    if prefix:
+        return _lookup(flow, _namespace_node(prefix), key if isinstance(key, str) else _key(flow, key, env), env)
+    names = flow.ctx.names
+    if key in names.functions or key in names.classes:
+        return terms_val({GlobalTerm(flow.ctx.rel, f"{flow.module}.{key}")})
+    qualified = names.qualify(cst.Name(key))
+    if qualified and flow.ctx.is_project_name(qualified):
+        return terms_val({GlobalTerm(flow.ctx.rel, qualified)})
     return None
 
 

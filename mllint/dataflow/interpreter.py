@@ -1192,9 +1192,25 @@ class Interpreter:
                 return f"{self.module}.{frame.cls}.{short}", 1
             if receiver.cls:
                 return f"{receiver.cls}.{short}", 1
+            base = self._super_base(func.value)
+            if base is not None:  # `super().__init__(root, transform)`: the project base class's method
+                return f"{base}.{short}", 1
         if imported and self.ctx.is_project_name(imported) and imported not in L.LIBRARY_APIS:
             return imported, 0
         return None
+
+    def _super_base(self, value: cst.BaseExpression) -> str | None:
+        """In a method of a module-level class, `super()` (or `super(Cls, self)`): the qualified name of the
+        class's first base when that is project code."""
+        frame = self.frame
+        if type(value) is not cst.Call or type(value.func) is not cst.Name or value.func.value != "super" \
+                or not frame.cls or len(value.args) not in (0, 2):
+            return None
+        node = self.ctx.names.classes.get(frame.cls)
+        if node is None or not node.bases:
+            return None
+        base = self.ctx.names.qualify(node.bases[0].value)
+        return base if base and self.ctx.is_project_name(base) and base not in L.LIBRARY_APIS else None
 
     def library_result(self, lane: Lane, call: Call) -> Val:
         """What a library call returns: the domain's answer, else the library model (library.py)."""

@@ -183,13 +183,13 @@ class Resolver:
             module = module_dotted_name(rel)
             key = steps[0] if steps and isinstance(steps[0], str) and steps[0] not in (ANY, ITER) else None
             functions = self._functions(rel) if rel in self.files else {}
-            names = sorted(q for q in functions if q.count(".") == module.count(".") + 1
-                           and not q.endswith(".<module>") and not last_name(q).startswith("_"))
-            if key is not None and f"{module}.{key}" in functions:
-                names = [f"{module}.{key}"]
-            for name in names:
-                self._add(found, functions[name], 0, site, positional, literals)
-            return bool(names)
+            members = self._members(rel, module, functions)
+            if key is not None and key in members:
+                members = {key: members[key]}
+            for name in sorted(members):
+                func, offset = members[name]
+                self._add(found, func, offset, site, positional, literals)
+            return bool(members)
         func = self.function(qual)
         if func is not None:
             self._add(found, func, 0, site, positional, literals)
@@ -208,6 +208,35 @@ class Resolver:
             extra = tuple(s for s in term.path if type(s) is tuple)
             ok &= self._candidates(replace(ref, path=ref.path + extra) if extra else ref, site, found, depth + 1)
         return ok
+
+    def _members(self, rel: str, module: str, functions: dict) -> dict[str, tuple[Function, int]]:
+        """What a project module's namespace may hand a run-time lookup (`getattr(datasets, name)`): its public
+        functions, its classes (their `__init__`, self offset 1), and the project functions and classes it
+        imports when it is a package (its `__init__.py`: `from .coco import COCODataset as coco`)."""
+        depth = module.count(".") + 1
+        members: dict[str, tuple[Function, int]] = {}
+        for qual, func in functions.items():
+            name = qual[len(module) + 1:]
+            if name.startswith("_") or not qual.startswith(module + "."):
+                continue
+            if qual.count(".") == depth and not qual.endswith(".<module>"):
+                members[name] = (func, 0)
+            elif qual.count(".") == depth + 1 and qual.endswith(".__init__"):
+                members[name.partition(".")[0]] = (func, 1)
+        result = self._project.files.get(rel) if rel.endswith("__init__.py") else None
+        imports = result.facts.get("imports") if result is not None else None
+        for local in sorted(imports or ()):
+            if local.startswith("_") or local in members:
+                continue
+            qual = qualify(self._project, rel, imports[local])  # what it imports (`coco` may also be a submodule)
+            func = self.function(qual) if qual else None
+            if func is not None:
+                members[local] = (func, 0)
+                continue
+            init = self.function(f"{qual}.__init__") if qual else None
+            if init is not None:
+                members[local] = (init, 1)
+        return members
 
     def _add(self, found: dict, func: Function, offset: int, site: CallSite, positional: int, literals: tuple) -> None:
         if func.qual in found or len(found) >= MAX_CANDIDATES:

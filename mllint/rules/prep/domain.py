@@ -39,6 +39,8 @@ _WORTH_TEXT = ("cv2", "imread", "imdecode", "VideoCapture", "fromarray", "create
 _BGR = re.compile(r"\b[Bb][Gg][Rr]|[Bb][Gg][Rr]2|2[Bb][Gg][Rr]")
 _PRETRAINED = re.compile(r"pretrained\s*=\s*True|weights\s*=\s*(?!None|False)[A-Z\"']")
 _FUNCTIONAL_NORMALIZE = re.compile(r"normalize\([^)]*(?:mean|MEAN|\d\.\d+\s*,)")
+# a subclass handing its transform to a project base class that applies it (`super().__init__(root, transform)`)
+_SUPER_TRANSFORM = re.compile(r"super\([^)]*\)\.__init__\([^)]*\btransforms?\b")
 _REVERSED = re.compile(r"(?:\.\.\.|:)\s*,\s*::\s*-1|\)\s*\[\s*::\s*-1")
 _STATS = re.compile(r"(?:mean|std|MEAN|STD)\w*\s*=[^\n=]{0,30}?(\d*\.\d+)\s*,\s*(\d*\.?\d*)\s*,\s*(\d*\.?\d*)")
 # `Normalize((0.1307,), (0.3081,))`, `Normalize([0.5], [0.5])`, `Normalize((0.5, 0.5, 0.5), ...)`: not RGB consumers
@@ -58,6 +60,8 @@ def worth_interpreting(text: str) -> bool:
     if "::" in text and _REVERSED.search(text):
         return True
     if "Normalize(" in text and text.count("Normalize(") > len(_PLAIN_NORMALIZE.findall(text)):
+        return True
+    if "super(" in text and "transform" in text and _SUPER_TRANSFORM.search(text):
         return True
     if "mean" in text or "std" in text or "MEAN" in text or "STD" in text:
         return any(m.group(1) != m.group(3) for m in _STATS.finditer(text))
