@@ -48,8 +48,9 @@ def extract_metric_protocols(ctx: ModuleContext) -> MetricFacts | None:
 
     if ctx.is_test or not mentions_restoration_metric(ctx.text):
         return None
-    facts = metric_facts(scan(ctx.module), ctx.loc)
-    return facts if facts.defs or facts.calls or facts.uses or facts.places else None
+    facts = metric_facts(scan(ctx.module), ctx.loc, ctx.names)
+    return facts if facts.defs or facts.calls or facts.uses or facts.places or facts.crop_helpers or facts.pending \
+        else None
 
 
 class BgrIntoRgb(Rule):
@@ -125,10 +126,11 @@ class MetricProtocol(Rule):
     summary = ("A PSNR/SSIM function computes on the Y channel, crops a border or fixes a data range: a protocol to "
                "state with the numbers.")
     hint = "State the protocol next to the numbers (e.g. \"PSNR on Y of YCbCr (BT.601), 4-pixel border crop\"), or report RGB and Y."
-    needs = ("prep_metrics",)
+    needs = ("prep_metrics", "imports")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_metrics")]
+        by_rel = dict(facts)
         calls: dict[str, list[tuple[str, str, dict]]] = {}  # by the called function's last name
         defined: dict[str, set] = {}  # name -> the files that define a metric function of that name
         for rel, f in facts:
@@ -141,7 +143,7 @@ class MetricProtocol(Rule):
             for name, where in getattr(f, "places", {}).items():
                 places.setdefault(name, []).append((rel, where))
         for rel, f in facts:
-            for loc, metric, parts, related in getattr(f, "uses", ()):
+            for loc, metric, parts, related in [*getattr(f, "uses", ()), *_helper_crops(project, rel, f, by_rel)]:
                 defined_at = [where for r, where in places.get(metric, ())
                               if r == rel or project.covers(project.unit_of(r), rel)][:1]
                 yield self.finding(loc, f"`{metric}` is computed on arguments the caller prepared "
@@ -166,6 +168,33 @@ class MetricProtocol(Rule):
                     continue
                 yield self.finding(d.loc, f"`{d.name}` computes {d.metric} " + ", ".join(d.parts)
                                    + _passed(d.crop_param, near) + ": state this protocol with the numbers")
+
+
+def _helper_crops(project: Project, rel: str, f, by_rel: dict) -> Iterator[tuple]:
+    """The uses whose arguments pass through project calls: a call that runs a function of the project cropping a
+    border by a parameter (`shave(img, border)`, resolved through the imports like any call) adds that crop, with
+    what the caller passes (`crop_size`), unless it passes 0."""
+    from ...core.calls import target
+
+    for loc, metric, parts, related, helpers in getattr(f, "pending", ()):
+        parts, related = list(parts), list(related)
+        for written, passed, where in helpers:
+            found = target(project, rel, written)
+            if found is None or not found[1]:
+                continue
+            module, _, name = found[1].rpartition(".")
+            helper = getattr(by_rel.get(found[0]), "crop_helpers", {}).get(name)
+            if helper is None or module.count(".") != found[1].count(".") - 1:
+                continue
+            border = passed.get(helper[0], passed.get(helper[1]))
+            if border is None or border == "0":
+                continue
+            what = f"with a border crop of `{border}` pixels"
+            if what not in parts:
+                parts.append(what)
+                related.append((where, f"{what} by `{name}()`"))
+        if parts:
+            yield loc, metric, parts, related
 
 
 def _decided_elsewhere(d, near: list[dict], configured: dict[str, set]) -> bool:

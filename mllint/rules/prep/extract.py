@@ -93,6 +93,7 @@ class Scan(Visitor):
         self.metric_calls: list[tuple[str, dict]] = []
         self.metric_uses: list[tuple] = []  # (call, metric name, scope, branches, assigned name) outside metric functions
         self.assigned: dict[tuple[int, str], list[cst.BaseExpression]] = {}  # (id(scope), name) -> values
+        self.value_guards: dict[int, tuple[str, ...]] = {}  # id(assigned value) -> the tests of the ifs around it
         self.parents: dict[int, cst.FunctionDef] = {}
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
@@ -183,17 +184,27 @@ class Scan(Visitor):
         if dataset:
             self.dataset(dataset, node)
 
+    def _guards(self) -> tuple[str, ...]:
+        """The tests of the ifs whose body holds the statement being read (`if args.y_only:`)."""
+        return tuple(b.label for b in self.branches if b.label != "else" and isinstance(b.node, cst.If))
+
     def visit_Assign(self, node: cst.Assign) -> bool:
         target = node.targets[-1].target
         if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)) and \
                 len(target.elements) == len(node.value.elements):
+            guards = self._guards()
             for name, value in zip(target.elements, node.value.elements):  # `MEAN, STD = (...), (...)`
                 if isinstance(name.value, cst.Name):
                     self.assigned.setdefault((id(self.scope[-1]), name.value.value), []).append(value.value)
+                    if guards:
+                        self.value_guards[id(value.value)] = guards
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
+            guards = self._guards()
+            if guards:
+                self.value_guards[id(node.value)] = guards
             value = node.value
             empty_compose = isinstance(value, cst.Call) and short_name(value.func) == "Compose" and value.args and \
                 isinstance(value.args[0].value, (cst.List, cst.Tuple)) and not value.args[0].value.elements

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ...core.walk import children, walk
-from .extract import Scan, short_name
+from .extract import METRIC_NAME, Scan, short_name
 from ...core.syntax import const, string
 
 _Y_CALL = re.compile(r"^(?:\w+_)?(?:to_y(?:_channel)?|(?:rgb|bgr)_?(?:2|to_)_?(?:ycbcr|ycrcb|y)(?:_pt)?|rgb2ycbcr_pt|bgr2ycbcr_pt)$",
@@ -35,6 +35,12 @@ class MetricFacts:
     uses: list = field(default_factory=list)  # (loc, metric, protocol parts, related [(loc, what)]) of calls whose
     # arguments the caller converted to Y or cropped
     places: dict = field(default_factory=dict)  # name -> loc of every PSNR/SSIM function the module defines
+    # name -> (index, name) of the parameter that sets the border of a module-level function cropping a border of
+    # its argument (`def shave(img, border): return img[border:-border, border:-border]`)
+    crop_helpers: dict = field(default_factory=dict)
+    # uses whose arguments pass through project calls that may crop a border, decided in the project phase:
+    # (loc, metric, protocol parts known, related, ((callee as written, {position or keyword: text}, loc), ...))
+    pending: list = field(default_factory=list)
 
 
 _SAYS_PROTOCOL = re.compile(r"(?i)(?:^|[^a-z])y(?:$|[^a-z])|y_?channel|ycbcr|ycrcb|luma|lumin|crop|shave|border")
@@ -204,23 +210,28 @@ def _is_range(node) -> bool:
         return False
 
 
-def _caller_protocol(found: Scan, expr, scope, depth: int = 0, seen=None) -> list[tuple[str, cst.CSTNode]]:
+def _caller_protocol(found: Scan, expr, scope, depth: int = 0, seen=None,
+                     guards: tuple = ()) -> list[tuple[str | None, cst.CSTNode, tuple]]:
     """What the caller did to a metric's argument: converted it to Y, cropped its border (through the names it
-    is bound to in the same function, three steps deep): [(protocol in words, the node that does it)]."""
+    is bound to in the same function, three steps deep): [(protocol in words, the node that does it, the tests of
+    the ifs around the assignment that holds it)]; a call of a named function with a second argument is listed
+    with None: a project helper that may crop (`shave(img, border)`, decided in the project phase)."""
     seen = set() if seen is None else seen
-    out: list[tuple[str, cst.CSTNode]] = []
+    out: list[tuple[str | None, cst.CSTNode, tuple]] = []
     for inner in walk(expr):
         if isinstance(inner, cst.Call):
             short = short_name(inner.func)
             if _Y_CALL.match(short) or (short == "convert" and inner.args and string(inner.args[0].value) in ("YCbCr", "Y")) \
                     or (short == "cvtColor" and "YCrCb" in found.code(inner)):
-                out.append(("on the Y channel", inner))
+                out.append(("on the Y channel", inner, guards))
+            elif len(inner.args) >= 2 and isinstance(inner.func, (cst.Name, cst.Attribute)) and not METRIC_NAME.search(short):
+                out.append((None, inner, guards))
         elif isinstance(inner, cst.Slice) and _border_slice(found, inner):
-            out.append((f"with a border crop of `{found.code(inner.lower)}` pixels", inner))
+            out.append((f"with a border crop of `{found.code(inner.lower)}` pixels", inner, guards))
         elif isinstance(inner, cst.Name) and depth < 3 and inner.value not in seen:
             seen.add(inner.value)
             for value in found.assigned.get((id(scope), inner.value), []):
-                out.extend(_caller_protocol(found, value, scope, depth + 1, seen))
+                out.extend(_caller_protocol(found, value, scope, depth + 1, seen, found.value_guards.get(id(value), ())))
     return out
 
 
@@ -234,10 +245,15 @@ def _border_slice(found: Scan, node: cst.Slice) -> bool:
 
 
 def _says_protocol(found: Scan, scope, target: str) -> bool:
-    """The metric's name or the strings of its function (its log) name the protocol."""
+    """The metric's name or the strings of its function (its log) name the protocol. An option's help text
+    (`add_argument("--is_y", help="evaluate on the y channel")`) documents the switch, not the reported number."""
     if target and _SAYS_PROTOCOL.search(target):
         return True
+    helps = {id(n) for call in walk(scope if isinstance(scope, cst.FunctionDef) else found.module)
+             if isinstance(call, cst.Call) and _OPTION_CALL.match(short_name(call.func)) for n in walk(call)}
     for node in walk(scope if isinstance(scope, cst.FunctionDef) else found.module):
+        if id(node) in helps:
+            continue
         if isinstance(node, cst.SimpleString) or isinstance(node, cst.FormattedStringText):
             text = node.value
             if _SAYS_PROTOCOL.search(text.replace("%", " ").replace("{", " ").replace("}", " ")):
@@ -245,22 +261,61 @@ def _says_protocol(found: Scan, scope, target: str) -> bool:
     return False
 
 
-def metric_facts(found: Scan, loc) -> MetricFacts:
+_OPTION_CALL = re.compile(r"^(?:add_argument|DEFINE_\w+|Option|option|Argument)$")
+# a switch named for the Y channel (`if opt.is_y:`), besides the protocol keys
+_Y_SWITCH = re.compile(r"^(?:is|use|on|eval|calc|compute|test|only)_?y$|^y_?(?:only|mode)$", re.I)
+
+
+def _switched(labels, options: dict) -> bool:
+    """Does one of these if tests read a switch named for the protocol that can be turned off? A `store_true`
+    option with `default=True` is always on: no switch."""
+    from ...core.origins import option_always_on
+
+    for label in labels:
+        for token in re.findall(r"[A-Za-z_]\w*", label):
+            if protocol_key(token) or _Y_SWITCH.match(token):
+                option = options.get(token)
+                if option is None or not option_always_on(option):
+                    return True
+    return False
+
+
+def metric_facts(found: Scan, loc, names=None) -> MetricFacts:
     facts = MetricFacts(calls=found.metric_calls)
     facts.places = {node.name.value: loc(node.name) for node in found.metric_defs}
+    options = None
     for call, metric, scope, branches, target in found.metric_uses:
         args = [a.value for a in call.args if a.keyword is None][:2]
         done = [p for arg in args for p in _caller_protocol(found, arg, scope)]
-        if not done or any(protocol_key(b.label) for b in branches):
+        if not done:
+            continue
+        if options is None:
+            from ...core.origins import switch_options
+
+            options = switch_options(found.module, names) if names is not None else {}
+        if _switched([b.label for b in branches], options):
             continue  # under a switch named for the protocol (`if args.test_y_channel:`)
-        if _says_protocol(found, scope, target):
+        done = [(what, node) for what, node, guards in done if not _switched(guards, options)]
+        if not done or _says_protocol(found, scope, target):
             continue
         first = {}
         for what, node in done:
-            first.setdefault(what, node)
+            if what is not None:
+                first.setdefault(what, node)
         parts = list(first)
         related = [(loc(node), what) for what, node in first.items()]
-        facts.uses.append((loc(call), metric, parts, related))
+        helpers = {}
+        for what, node in done:
+            if what is None and len(helpers) < 4:
+                written = (names.qualify(node.func) if names is not None else None) or found.code(node.func)
+                passed = {(i if a.keyword is None else a.keyword.value): found.code(a.value)
+                          for i, a in enumerate(node.args) if not a.star}
+                helpers.setdefault((written, tuple(sorted(passed.items(), key=repr))), (written, passed, loc(node)))
+        if helpers:
+            facts.pending.append((loc(call), metric, parts, related, tuple(helpers.values())))
+        elif parts:
+            facts.uses.append((loc(call), metric, parts, related))
+    facts.crop_helpers = crop_helpers(found)
     for node in found.metric_defs:
         parts, flag, default = metric_protocol(found, node)
         if parts:
@@ -271,6 +326,35 @@ def metric_facts(found: Scan, loc) -> MetricFacts:
             crop_default = const_number(params[crop_param].default) if crop_param and params[crop_param].default is not None else None
             facts.defs.append(MetricDef(node.name.value, loc(node.name), metric, parts, flag, default, crop_param, crop_default))
     return facts
+
+
+def crop_helpers(found: Scan) -> dict[str, tuple[int, str]]:
+    """Module-level functions (not PSNR/SSIM themselves, no filter) that crop a border of their argument by a
+    parameter: `img[border:-border, border:-border]`, also through a name computed from it
+    (`border = [border, border]; img[border[0]:-border[0], ...]`): name -> (index, name) of that parameter."""
+    out = {}
+    for stmt in found.module.body:
+        if not isinstance(stmt, cst.FunctionDef) or METRIC_NAME.search(stmt.name.value) or _filters(stmt):
+            continue
+        params = [p.name.value for p in stmt.params.params]
+        derived: dict[str, str] = {}
+        for inner in walk(stmt.body):
+            if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+                read = [n for n in _names_read(inner.value) if n in params]
+                if len(read) == 1:
+                    derived[inner.targets[0].target.value] = read[0]
+        for inner in walk(stmt.body):
+            if not (isinstance(inner, cst.Slice) and inner.lower is not None and isinstance(inner.upper, cst.UnaryOperation)
+                    and isinstance(inner.upper.operator, cst.Minus)):
+                continue
+            if found.code(inner.lower) != found.code(inner.upper.expression) or isinstance(inner.lower, cst.Integer):
+                continue
+            read = [n.value for n in walk(inner.lower) if isinstance(n, cst.Name)]
+            param = next((n if n in params else derived[n] for n in read if n in params or n in derived), None)
+            if param is not None:
+                out[stmt.name.value] = (params.index(param), param)
+                break
+    return out
 
 
 _PROTOCOL_KEY = re.compile(r"y_channel|crop_border|border_crop|shave|^crop$|test_y|only_y|y_only", re.I)
