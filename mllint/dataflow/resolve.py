@@ -7,6 +7,8 @@ Nothing here knows a family: conditional sources are decided by the family's `de
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
@@ -175,7 +177,7 @@ class Resolver:
             return True
         term = folded(term)
         steps, positional, literals = split_path(term.path)
-        found_at = target(self._project, term.rel, term.dotted)
+        found_at = target(self._project, term.rel, term.dotted) or self._source_package(term)
         if found_at is None:
             return False
         rel, qual = found_at
@@ -208,6 +210,26 @@ class Resolver:
             extra = tuple(s for s in term.path if type(s) is tuple)
             ok &= self._candidates(replace(ref, path=ref.path + extra) if extra else ref, site, found, depth + 1)
         return ok
+
+    def _source_package(self, term: GlobalTerm) -> tuple[str, str] | None:
+        """The namespace of a run-time lookup (`eval("dataset." + name)`, `getattr(dataset, name)`) that no folder
+        above the caller holds, when one project package sits one folder down from the caller's folder or the
+        nearest folder above it that has any: `lib/dataset/` for scripts in `tools/` that put `lib/` on `sys.path`
+        (`_init_paths.py`). Only a package (an `__init__.py`) answers; two candidates at that level answer nothing."""
+        if not term.path or "." in term.dotted:
+            return None
+        tail = f"/{term.dotted}/__init__.py"
+        packages = [rel for rel in self._project.modules.values() if rel.endswith(tail)]
+        folder = os.path.dirname(term.rel)
+        while packages:
+            prefix = f"{folder}/" if folder else ""
+            found = [rel for rel in packages if rel.startswith(prefix) and rel[len(prefix):].count("/") == 2]
+            if found:
+                return (found[0], "") if len(found) == 1 else None
+            if not folder:
+                return None
+            folder = os.path.dirname(folder)
+        return None
 
     def _members(self, rel: str, module: str, functions: dict) -> dict[str, tuple[Function, int]]:
         """What a project module's namespace may hand a run-time lookup (`getattr(datasets, name)`): its public
