@@ -113,6 +113,21 @@ def _bgr_findings(project: Project) -> dict[str, list[Finding]]:
     return solve(project, "prep", files, kept, lazy(decide), None, report)
 
 
+@extractor("prep_stats_configs")
+def _no_module_statistics(ctx: ModuleContext) -> None:
+    """PREP003 reads Python modules in its per-file check; this need names only its config reader below."""
+    return None
+
+
+@aux_extractor("prep_stats_configs")
+def scan_statistics_configs(path: str, rel: str, display: str):
+    """Widely copied wrong normalisation statistics in YAML/JSON/TOML configs (`std: [0.2023, 0.1994, 0.2010]`)."""
+    from .statistics import config_statistics
+
+    found = config_statistics(path)
+    return (display or rel, found) if found else None
+
+
 @aux_extractor("prep_metrics")
 def scan_metric_configs(path: str, rel: str, display: str):
     """Metric protocol keys (`test_y_channel: false`, `crop_border: 4`) in YAML/JSON/TOML configs."""
@@ -251,6 +266,25 @@ class StatisticsMismatch(Rule):
     summary = ("Normalisation statistics of one dataset applied to another (CIFAR-10 constants on CIFAR-100), or a "
                "widely copied wrong value.")
     hint = "Use the statistics of the dataset being normalised (see the table in `mllint rule PREP003`)."
+    needs = ("prep_stats_configs",)
+
+    def check_project(self, project: Project) -> Iterator[Finding]:
+        """Widely copied wrong statistics in YAML/JSON/TOML configs: one finding per file and value, the other
+        copies of that file as related locations."""
+        from ...findings import Loc
+
+        for _, (display, found) in sorted(project.aux_facts("prep_stats_configs").items()):
+            first = None
+            for line, column, end, message in found:
+                loc = Loc(line, column, line, end, display)
+                if message is not None:
+                    if first is not None:
+                        yield self.finding(first[0], first[1], related=first[2])
+                    first = (loc, message, [])
+                elif first is not None:
+                    first[2].append(Related(loc, "the same value, copied"))
+            if first is not None:
+                yield self.finding(first[0], first[1], related=first[2])
 
     def check_module(self, ctx: ModuleContext) -> None:
         from .extract import STATS_TEXT, scan, stats_mismatches

@@ -5,6 +5,7 @@ order on a [0, 1] scale; `match` also recognises them scaled to [0, 255] and in 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -121,3 +122,53 @@ def is_symmetric(values: tuple[float, ...]) -> bool:
 
 def shown(values: tuple[float, ...]) -> str:
     return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+
+
+# --- statistics written in config files -------------------------------------------------------------
+_NUM = r"\s*(-?\d*\.?\d+(?:[eE]-?\d+)?)\s*"
+# `std: [0.2023, 0.1994, 0.2010]`, `"std": [...]`, `std = [...]` (TOML), `{mean: [...], std: [...]}` (flow style)
+_CONFIG_STATS = re.compile(r"""(?i)["']?(\w*(?:mean|std)\w*)["']?\s*[:=]\s*[\[(]""" + ",".join([_NUM] * 3) + r"[\])]")
+
+
+def config_statistics(path: str) -> list | None:
+    """Widely copied wrong statistics and mistyped published ones written in a YAML/JSON/TOML config (the
+    transforms a script builds from it): [(line, column, end column, message)], one per file and value (a second
+    copy in the same file: (line, column, end column, None))."""
+    if not path.endswith((".yml", ".yaml", ".json", ".toml")):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(200_000)
+    except OSError:
+        return None
+    if "mean" not in text and "std" not in text and "MEAN" not in text and "STD" not in text:
+        return None
+    found, seen = [], set()
+    for number, line in enumerate(text.splitlines(), 1):
+        if "std" not in line.lower() and "mean" not in line.lower():
+            continue
+        for m in _CONFIG_STATS.finditer(line):
+            try:
+                values = tuple(float(m.group(i)) for i in (2, 3, 4))
+            except ValueError:
+                continue
+            matched = match(values)
+            if matched is None or not (matched.stats.wrong or matched.typo):
+                continue
+            if matched.stats.kind not in m.group(1).lower():
+                continue  # a std written under a mean key: not this table's fact
+            key = (matched.stats, tuple(round(v, 4) for v in values))
+            stats = matched.stats
+            written = f"{stats.dataset} {stats.kind}" + (" (BGR order)" if matched.bgr else "")
+            if key in seen:
+                found.append((number, m.start(1) + 1, m.end() + 1, None))
+                continue
+            seen.add(key)
+            if stats.wrong:
+                message = (f"{written} {shown(values)} is a widely copied wrong value: {stats.wrong} "
+                           f"(source: {stats.source})")
+            else:
+                message = (f"{written} {shown(values)} differs in a digit from the published {stats.dataset} "
+                           f"{stats.kind} {shown(stats.values)} (source: {stats.source}): a mistyped copy")
+            found.append((number, m.start(1) + 1, m.end() + 1, message))
+    return found or None
