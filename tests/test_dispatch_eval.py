@@ -90,3 +90,45 @@ def test_a_local_name_and_a_rebound_eval(tmp_path):
         == ["LEAK001"]
     assert not lint(tmp_path / "rebound", {"splits.py": local + FIT + "\ndef run(eval):\n"
                                            "    fit(None, DataLoader(eval('held')('.')), None)\n"})
+
+
+# --- what the lookup may run: a package's classes and re-exports, a base class through super() -------------
+TRAINER = """
+import torch
+
+
+class Trainer:
+    def __init__(self, model, loader):
+        for x, y in loader:
+            model(x).sum().backward()
+            torch.optim.SGD(model.parameters(), lr=0.1).step()
+"""
+SUBCLASS = """
+from .base import Trainer
+
+
+class {name}(Trainer):
+    def __init__(self, model, loader):
+        {call}
+"""
+
+
+def test_package_classes_re_exported_and_super_init(tmp_path):
+    """LEAK: `getattr(trainers, name)(model, test_loader)` over a package that re-exports its classes under short
+    names; each subclass hands the loader to the project base class with `super().__init__`, which trains on it."""
+    files = {
+        "trainers/__init__.py": "from .plain import PlainTrainer as plain\n",
+        "trainers/base.py": TRAINER,
+        "trainers/plain.py": SUBCLASS.format(name="PlainTrainer", call="super().__init__(model, loader)"),
+    }
+    script = src("import sys\nimport trainers\n", HEADER, "from torchvision import datasets\n",
+                 "test = DataLoader(datasets.MNIST('.', train=False))\n",
+                 "getattr(trainers, sys.argv[1])(None, test)\n")
+    assert codes(lint(tmp_path / "super", {**files, "main.py": script})) == ["LEAK001"]
+    explicit = dict(files, **{"trainers/plain.py": SUBCLASS.format(name="PlainTrainer",
+                                                                    call="Trainer.__init__(self, model, loader)")})
+    assert codes(lint(tmp_path / "explicit", {**explicit, "main.py": script})) == ["LEAK001"]
+    library = dict(files, **{"trainers/plain.py": "import torch\n\n\nclass PlainTrainer(torch.nn.Module):\n"
+                                                  "    def __init__(self, model, loader):\n"
+                                                  "        super().__init__()\n"})
+    assert not lint(tmp_path / "library", {**library, "main.py": script})
