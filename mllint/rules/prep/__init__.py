@@ -374,11 +374,15 @@ def extract_pipelines(ctx: ModuleContext):
 def extract_loaders(ctx: ModuleContext):
     from .loaders import gate, loader_facts
 
-    if ctx.is_test or not gate(ctx.text):
+    if ctx.is_test:
         return None
-    facts = loader_facts(ctx)
+    from .loaders import LoaderFacts, count_gate, counted_facts
+
+    facts = loader_facts(ctx) if gate(ctx.text) else LoaderFacts()
+    if count_gate(ctx.text):
+        counted_facts(ctx, facts)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses or facts.droppers or facts.config_drops else None
+        or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted else None
 
 
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
@@ -410,6 +414,7 @@ class EvalLoaderDropsSamples(Rule):
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
+        yield from self._counted(project, facts)
         for rel, f in facts:
             for number, (loc, message, *related) in enumerate(f.direct):
                 key = getattr(f, "batch_keys", {}).get(number)
@@ -466,6 +471,54 @@ class EvalLoaderDropsSamples(Rule):
                                                     "of its last incomplete batch out of the reported metric",
                                        related=[Related(factory.used, f"the loader takes `drop_last`")]
                                        if getattr(factory, "used", None) is not None else [])
+
+
+    def _counted(self, project: Project, facts: list) -> Iterator[Finding]:
+        """An evaluation dataset built with a sample count read from a config (`num_samples=config.TEST.NUM_SAMPLES`)
+        by a project dataset class of its unit that keeps only the first `num_samples` samples, when a config file
+        of the unit sets that key to a positive number: the metric is computed on a subset it does not declare."""
+        truncating = [(rel, t) for rel, f in facts for t in getattr(f, "truncators", ())]
+        for rel, f in facts:
+            unit = project.unit_of(rel)
+            for loc, name, keyword, key in getattr(f, "counted", ()):
+                cuts = [(r, t) for r, t in truncating if t[1] == keyword and project.covers(unit, r)]
+                if not cuts:
+                    continue
+                counts = [(v, where) for v, where in _config_counts(project, key, rel) if type(v) is int and v > 0]
+                if not counts:
+                    continue
+                shown = ", ".join(sorted({str(v) for v, _ in counts}))
+                yield self.finding(loc, f"`{name}` is built with `{keyword}={key}`, which the configs set to {shown}, "
+                                        f"and `{cuts[0][1][0]}` keeps only the first `{keyword}` samples: the "
+                                        "evaluation runs on a subset that the reported metric does not declare",
+                                   related=[Related(t[2], f"keeps the first `{keyword}` samples: `{t[3]}`")
+                                            for _, t in cuts[:2]]
+                                   + [Related(where, f"`{key.split('.', 1)[-1]}` = {v}") for v, where in counts[:3]])
+
+
+def _config_counts(project: Project, key: str, rel: str) -> list:
+    """(value, loc) of the config files of the unit of `rel` (YAML/JSON/TOML) that set the key (two components or
+    more: `TEST.NUM_SAMPLES`, not any `num_samples`)."""
+    import dataclasses
+    import os
+
+    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    out = []
+    for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__"))
+        for name in sorted(files):
+            if CONFIG_FILE.search(name):
+                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
+                shown = os.path.relpath(os.path.join(project.root, config)).replace(os.sep, "/")  # as printed
+                out += [(v.value, dataclasses.replace(v.loc, path=shown)) for v in model.file_values(config)
+                        if path_matches(key, v.path) and v.path.count(".") >= 1]
+    return out
 
 
 def _splits(values) -> str:

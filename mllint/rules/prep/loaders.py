@@ -74,6 +74,10 @@ class LoaderFacts:
     uses_batch: list = field(default_factory=list)  # per use: {keyword or index: 1} of the literal 1s it passes
     config_drops: list = field(default_factory=list)  # (loc, what, key path) of evaluation loaders whose `drop_last`
     # is read from a config object (`drop_last=configs.drop_last`): judged by what the project's configs set
+    truncators: list = field(default_factory=list)  # (class, parameter, loc of the slice, as written) of dataset
+    # classes whose `__init__` keeps only the first `parameter` samples (`self.files = self.files[:num_samples]`)
+    counted: list = field(default_factory=list)  # (loc, name, keyword, config key) of evaluation datasets built with
+    # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -1018,3 +1022,54 @@ def _full_batches(f: _Function, loop: cst.For) -> tuple | None:
         if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "ceil":
             return None
     return data, expr
+
+
+# --- a sample count handed to a dataset that keeps the first N samples --------------------------------
+# a parameter or keyword named for a number of samples: `num_samples`, `max_images`, `n_examples`
+COUNT_NAME = re.compile(r"^(?:num|max|n|limit)_?(?:samples|images|imgs|examples|items|files)$|"
+                        r"^(?:samples|images|examples)_?(?:num|limit|count)$", re.I)
+
+
+def count_gate(text: str) -> bool:
+    return ("samples" in text or "images" in text or "examples" in text or "imgs" in text or "items" in text) \
+        and ("[:" in text or "=" in text)
+
+
+def counted_facts(ctx, facts: LoaderFacts) -> None:
+    """Dataset classes that keep only the first N samples when given a count (`if num_samples: self.files =
+    self.files[:num_samples]` in `__init__`), and evaluation datasets built with a count read from a config."""
+    module = ctx.module
+    for cls in module.body:
+        if type(cls) is not cst.ClassDef or type(cls.body) is not cst.IndentedBlock:
+            continue
+        init = next((f for f in cls.body.body if type(f) is cst.FunctionDef and f.name.value == "__init__"), None)
+        if init is None:
+            continue
+        params = {p.name.value for p in [*init.params.params, *init.params.kwonly_params] if COUNT_NAME.match(p.name.value)}
+        if not params:
+            continue
+        for node in walk(init.body):
+            if type(node) is not cst.Assign or len(node.targets) != 1 or type(node.value) is not cst.Subscript:
+                continue
+            target, value = node.targets[0].target, node.value
+            if dotted(target) is None or not (dotted(target) or "").startswith("self.") or len(value.slice) != 1:
+                continue
+            part = value.slice[0].slice
+            if type(part) is cst.Slice and part.lower is None and part.step is None and type(part.upper) is cst.Name \
+                    and part.upper.value in params:
+                facts.truncators.append((cls.name.value, part.upper.value, ctx.loc(value),
+                                         ctx.module.code_for_node(node).strip()[:60]))
+                break
+    for node in walk(module):
+        if type(node) is not cst.Assign or len(node.targets) != 1 or type(node.targets[0].target) is not cst.Name \
+                or type(node.value) is not cst.Call:
+            continue
+        name = node.targets[0].target.value
+        if role(name) != "eval":
+            continue
+        for arg in node.value.args:
+            if arg.keyword is None or not COUNT_NAME.match(arg.keyword.value):
+                continue
+            key = dotted(arg.value) or ""
+            if key.count(".") >= 2:  # `config.TEST.NUM_SAMPLES`, `cfg.data.val.max_images`
+                facts.counted.append((ctx.loc(node.value), name, arg.keyword.value, key))
