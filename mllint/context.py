@@ -8,7 +8,7 @@ import libcst as cst
 
 from .core.calls import CallTable
 from .core.names import NameTable
-from .core.paths import TEST_DIRS, TEST_FILES, is_test_path  # noqa: F401 - re-exported
+from .core.paths import TEST_DIRS, TEST_FILES, is_test_path, is_unit_test  # noqa: F401 - re-exported
 from .core.scopes import Scope, build_scopes
 from .core.walk import Index
 from .config import FamilyOptions
@@ -36,7 +36,7 @@ class ModuleContext:
         self._index = index
         self.rel = rel  # path relative to the project root, posix
         self.text = text
-        self.is_test = is_test_path(rel)
+        self.is_test = is_unit_test(rel, text)
         self.project_modules = project_modules  # top-level module names present in the project
         self.options = options  # options(family) -> that family's configuration
         self.extractors: tuple[str, ...] | None = None  # the run's extractors (None: all); dataflow/families.py

@@ -185,6 +185,7 @@ def run(
     outcome = RunResult()
     findings: list[Finding] = []
     suppressions: dict[str, list[Suppression]] = {}
+    tests: dict[str, bool] = {}  # display path -> is the analysed file a unit test (decided from its text)
 
     single_folder = os.path.abspath(paths[0]) if len(paths) == 1 and os.path.isdir(paths[0]) else None
     wanted = discovery.discover([p for p in paths if os.path.abspath(p) not in substitutes], excludes,
@@ -228,7 +229,8 @@ def run(
                 else None
             kept = cache.load_value(replay, root) if replay is not None else None
             if kept is not None:  # nothing the run reads changed since the run that kept it: its findings stand
-                kept_findings, kept_suppressions, linted = kept
+                kept_findings, kept_suppressions, linted, kept_tests = kept
+                tests.update(kept_tests)
                 findings.extend(kept_findings)
                 suppressions.update(kept_suppressions)
                 outcome.files += len(linted)
@@ -242,6 +244,8 @@ def run(
             memo = _ProjectMemo.load(cache, root, context, keys, project) \
                 if cache is not None and not substitutes and only is None else None
             linted = {r.display for r in results if _abs(r, root) in report_set}
+            root_tests = {r.display: r.is_test for r in results if r.display in linted}
+            tests.update(root_tests)
             reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             root_findings: list[Finding] = []
             root_suppressions: dict[str, list[Suppression]] = {}
@@ -262,7 +266,7 @@ def run(
             if memo is not None and not any(f.code in _TRANSIENT for r in results for f in r.findings):
                 memo.save()
             if replay is not None and complete and not any(f.code in _TRANSIENT for f in root_findings):
-                cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted)))
+                cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted), root_tests))
             findings.extend(root_findings)
             suppressions.update(root_suppressions)
             outcome.files += len(linted)  # Python files and notebooks: the configs read as evidence are not "linted"
@@ -277,7 +281,7 @@ def run(
 
     outcome.scanned.sort()
     outcome.sources = {display_path(p): real for p, real in substitutes.items()}
-    return _select_and_suppress(findings, suppressions, rules, config, select, ignore, outcome)
+    return _select_and_suppress(findings, suppressions, rules, config, select, ignore, outcome, tests)
 
 
 def _start_for_changed_files(
@@ -304,14 +308,18 @@ def _start_for_changed_files(
 
 def _select_and_suppress(
     findings: list[Finding], suppressions: dict[str, list[Suppression]], rules: dict[str, type[Rule]],
-    config: Config, select: list[str], ignore: list[str], outcome: RunResult,
+    config: Config, select: list[str], ignore: list[str], outcome: RunResult, tests: dict[str, bool],
 ) -> RunResult:
-    """Drop what tests, selection and per-file ignores exclude; mark suppressed findings; sort."""
-    tests = {f.loc.path for f in findings if is_test_path(f.loc.path)}
+    """Drop what unit tests, selection and per-file ignores exclude; mark suppressed findings; sort. tests says of
+    each analysed file whether it is a unit test; a finding elsewhere (a config file) is judged by its path."""
+    def in_test(display: str) -> bool:
+        found = tests.get(display)
+        return is_test_path(display) if found is None else found
+
     kept: list[Finding] = []
     for finding in findings:
         rule = rules.get(finding.code)
-        if finding.loc.path in tests and rule is not None and not rule.in_tests:
+        if rule is not None and not rule.in_tests and in_test(finding.loc.path):
             continue
         if not is_selected(finding.code, select, ignore) or _per_file_ignored(finding, config):
             continue
@@ -334,7 +342,7 @@ def _select_and_suppress(
     if is_selected("FILE011", select, ignore):
         def selected(code: str, display: str) -> bool:
             rule = rules[code]
-            return is_selected(code, select, ignore) and (rule.in_tests or not is_test_path(display))
+            return is_selected(code, select, ignore) and (rule.in_tests or not in_test(display))
 
         for display, sup, message in unused_suppressions(suppressions, used, list(rules), selected, kept):
             if not _per_file_ignored_code("FILE011", display, config):

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from . import source as source_mod
 from .cache import ProbedNames
 from .context import ModuleContext
-from .core.paths import is_test_path
+from .core.paths import is_test_path, is_unit_test
 from .core.walk import Index, indexed
 from .findings import Finding, Loc
 from .parsing import parse_with_text
@@ -54,6 +54,7 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
     names = ProbedNames(settings.project_modules)
     result = FileResult(display, rel, is_test=is_test_path(rel), is_notebook=path.endswith(".ipynb"))
     src = source_mod.load(path, settings.max_file_size)
+    result.is_test = is_unit_test(rel, src.text)
     diagnostics = list(src.diagnostics)
     module, parsed_text = None, None
     if src.text is not None:
