@@ -186,9 +186,6 @@ class _HparamVisitor(Handlers):
         self._add(origin, f"stop when {self._text(compare)}", "early-stopping threshold", "",
                   ["early", "stop", "stopping", "threshold"], node, self.ordinal + 1, use=side)
 
-    def visit_With(self, node: cst.With) -> bool:
-        return self._enter(node)
-
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._bodies.append(self.body)
         self.body = list(node.body)
