@@ -85,6 +85,7 @@ class _HparamVisitor(Handlers):
         self._outer: list[tuple[cst.CSTNode, int]] = []  # the enclosing statements' (stmt, key)
         self._undo: list[int | None] = []  # per enclosing `if` or `for`: its epoch thresholds or weight loops
         self._bodies: list[list] = []  # the enclosing blocks' outer `body`
+        self._loading: list | None = None  # [`name = call(...)`, a call in it reads a config file] until leave_Assign
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -373,7 +374,10 @@ class _HparamVisitor(Handlers):
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        self.configs.on_call(node, self.ctx.names.callee(node), self.scope_name())
+        callee = self.ctx.names.callee(node)
+        self.configs.on_call(node, callee, self.scope_name())
+        if self._loading is not None and not self._loading[1] and _reads_config_file(callee or dotted(node.func) or ""):
+            self._loading[1] = True
         if isinstance(node.func, cst.Attribute):
             self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
             if node.func.attr.value in ("merge_from_file", "merge_from_yaml") and isinstance(node.func.value, cst.Name):
@@ -641,8 +645,8 @@ class _HparamVisitor(Handlers):
     def visit_Assign(self, node: cst.Assign) -> None:
         self.configs.on_assign(node, self.scope_name())
         self.configs.on_bool_default(node, self.scope_name())
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and self._reads_config_file(node.value):
-            self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
+            self._loading = [node, False]  # its calls are visited next; `_loaded` is read by later statements only
         for target in node.targets:
             self._assignment(target.target, node.value, None)
             if isinstance(target.target, cst.Attribute):
@@ -753,18 +757,13 @@ class _HparamVisitor(Handlers):
             if decay is not None:
                 self._decay(decay)
 
-    def _reads_config_file(self, value: cst.BaseExpression) -> bool:
-        """`OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
-        `HParams(**json.load(f))`: the object holds a config file's values."""
-        if not isinstance(value, cst.Call):
-            return False
-        for node in walk(value):
-            if isinstance(node, cst.Call):
-                callee = self.ctx.names.callee(node) or dotted(node.func) or ""
-                last = callee.rsplit(".", 1)[-1]
-                if last in FILE_LOADERS or last == "load" and CONFIG_LIBRARY.match(callee):
-                    return True
-        return False
+    def leave_Assign(self, node: cst.Assign) -> None:
+        """`cfg = OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
+        `HParams(**json.load(f))`: the object holds a config file's values (a call in the value said so)."""
+        if self._loading is not None and self._loading[0] is node:
+            if self._loading[1]:
+                self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
+            self._loading = None
 
     def _config_set(self, target: cst.BaseExpression, value: cst.BaseExpression):
         """(path, concept, literal) of a hyper-parameter literal set, unconditionally, on a config object that
@@ -970,6 +969,12 @@ _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "we
                   "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
+
+def _reads_config_file(callee: str) -> bool:
+    """A call that reads a config file, by its callee: `OmegaConf.load`, `Config.fromfile`, `yaml.safe_load`."""
+    last = callee.rsplit(".", 1)[-1]
+    return last in FILE_LOADERS or last == "load" and bool(CONFIG_LIBRARY.match(callee))
+
 
 def _trains(loop: cst.CSTNode) -> bool:
     """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
