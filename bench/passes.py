@@ -83,9 +83,9 @@ def _counting_visit_children(self, node):
 class _CountingTable(dict):
     """`FamilyWalk`'s table of methods by node type, counting the nodes the walk looks up (each once)."""
 
-    def get(self, key, default=None):
+    def __getitem__(self, key):
         EXPANSIONS["scanned"] += 1
-        return super().get(key, default)
+        return super().__getitem__(key)
 
 
 def _count_family_walk() -> None:
@@ -94,16 +94,12 @@ def _count_family_walk() -> None:
         from mllint.core.scopes import FamilyWalk
     except ImportError:  # before the families' handlers shared one walk
         return
-    real_init, real_definition = FamilyWalk.__init__, FamilyWalk._definition
+    real_init = FamilyWalk.__init__
 
     def init(self, *given, **named):
         real_init(self, *given, **named)
-        self._table = _CountingTable()
-
-    def definition(self, node):
-        EXPANSIONS["scanned"] += 1
-        return real_definition(self, node)
-    FamilyWalk.__init__, FamilyWalk._definition = init, definition
+        self._table = _CountingTable(self._table)
+    FamilyWalk.__init__ = init
 
 
 def node_count(module) -> int:

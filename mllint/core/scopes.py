@@ -221,6 +221,19 @@ class Handlers:
         return self.scope_name() if self.scope.function() is not None else None
 
 
+_DEFINITION = ((), ())  # the table's entry for FunctionDef and ClassDef: walked by `FamilyWalk._definition`
+_METHODS: dict[tuple[type, type], tuple] = {}  # (handlers' class, node type) -> (visit_, leave_ functions or None)
+
+
+def _flush(pending: list, i: int, stop: int) -> int:
+    """Call the leaves of the pending subtrees that end at or before i; where the next one ends (else stop)."""
+    while pending and pending[-1][0] <= i:
+        _, done, leaves = pending.pop()
+        for leave in leaves:
+            leave(done)
+    return pending[-1][0] if pending else stop
+
+
 class FamilyWalk:
     """One pass over a module's index for several families' `Handlers`: each node's type is looked up once, and
     the node goes to the `visit_`/`leave_` methods of the families that define one for that type."""
@@ -233,7 +246,7 @@ class FamilyWalk:
         self.stack: list[str] = []
         self.definitions: list[cst.CSTNode] = []
         self._pending: list = []
-        self._table: dict[type, tuple[tuple, tuple]] = {}
+        self._table: dict[type, tuple | None] = {cst.FunctionDef: _DEFINITION, cst.ClassDef: _DEFINITION}
         for handler in handlers:
             handler.module_name, handler.walker = module_name, self
             handler.scope, handler.stack, handler.definitions = module_scope, self.stack, self.definitions
@@ -248,40 +261,50 @@ class FamilyWalk:
         self._pending.append((self._end[at], node, (leave,)))
 
     def _methods(self, tp: type) -> tuple[tuple, tuple]:
-        visits = tuple(getattr(h, "visit_" + tp.__name__) for h in self.handlers
-                       if getattr(type(h), "visit_" + tp.__name__, None) is not None)
-        leaves = tuple(getattr(h, "leave_" + tp.__name__) for h in reversed(self.handlers)
-                       if getattr(type(h), "leave_" + tp.__name__, None) is not None)
-        self._table[tp] = found = (visits, leaves)
-        return found
+        """The visit_ and leave_ methods of tp, bound to the handlers (leaves in reverse order)."""
+        found = []
+        for handler in self.handlers:
+            key = (type(handler), tp)
+            methods = _METHODS.get(key)
+            if methods is None:
+                cls, name = type(handler), tp.__name__
+                methods = _METHODS[key] = (getattr(cls, "visit_" + name, None), getattr(cls, "leave_" + name, None))
+            found.append((handler, methods))
+        visits = tuple(visit.__get__(h) for h, (visit, _) in found if visit is not None)
+        leaves = tuple(leave.__get__(h) for h, (_, leave) in reversed(found) if leave is not None)
+        self._table[tp] = entry = (visits, leaves) if visits or leaves else None
+        return entry
 
     def _span(self, i: int, stop: int) -> None:
         """Dispatch the subtrees in order[i:stop], in document order; definitions are walked by `_definition`."""
         order, end, table = self._order, self._end, self._table
-        outer, pending = self._pending, []
+        outer, pending = self._pending, []  # (end, node, leaves): the innermost last
         self._pending = pending
-        function_def, class_def = cst.FunctionDef, cst.ClassDef
+        due = stop  # where the innermost pending subtree ends
         while i < stop:
-            while pending and pending[-1][0] <= i:
-                _, done, leaves = pending.pop()
-                for leave in leaves:
-                    leave(done)
+            if i >= due:
+                due = _flush(pending, i, stop)
             node = order[i]
-            tp = type(node)
-            if tp is function_def or tp is class_def:
-                self._definition(node)
-                i = end[i]
-                continue
-            visits, leaves = table.get(tp) or self._methods(tp)
-            if leaves:
-                pending.append((end[i], node, leaves))  # before the visits: `after` entries end inside it
-            for visit in visits:
-                visit(node)
+            try:
+                entry = table[type(node)]  # None: no family handles the type (most nodes)
+            except KeyError:
+                entry = self._methods(type(node))
+            if entry is not None:
+                if entry is _DEFINITION:
+                    self._definition(node)
+                    i = end[i]
+                    continue
+                visits, leaves = entry
+                if leaves:
+                    pending.append((end[i], node, leaves))  # before the visits: `after` entries end inside it
+                    due = end[i]
+                if visits:
+                    for visit in visits:
+                        visit(node)
+                    if pending and pending[-1][0] < due:  # an `after`
+                        due = pending[-1][0]
             i += 1
-        while pending:
-            _, done, leaves = pending.pop()
-            for leave in leaves:
-                leave(done)
+        _flush(pending, stop, stop)
         self._pending = outer
 
     def _part(self, node: cst.CSTNode) -> None:

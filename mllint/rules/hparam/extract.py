@@ -85,7 +85,7 @@ class _HparamVisitor(Handlers):
         self._outer: list[tuple[cst.CSTNode, int]] = []  # the enclosing statements' (stmt, key)
         self._undo: list[int | None] = []  # per enclosing `if` or `for`: its epoch thresholds or weight loops
         self._bodies: list[list] = []  # the enclosing blocks' outer `body`
-        self._loading: list | None = None  # [`name = call(...)`, a call in it reads a config file] until leave_Assign
+        self._loading: bool | None = None  # in `name = call(...)`: has a call in it read a config file (else None)
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -376,8 +376,8 @@ class _HparamVisitor(Handlers):
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.ctx.names.callee(node)
         self.configs.on_call(node, callee, self.scope_name())
-        if self._loading is not None and not self._loading[1] and _reads_config_file(callee or dotted(node.func) or ""):
-            self._loading[1] = True
+        if self._loading is False and _reads_config_file(callee or dotted(node.func) or ""):
+            self._loading = True
         if isinstance(node.func, cst.Attribute):
             self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
             if node.func.attr.value in ("merge_from_file", "merge_from_yaml") and isinstance(node.func.value, cst.Name):
@@ -646,7 +646,8 @@ class _HparamVisitor(Handlers):
         self.configs.on_assign(node, self.scope_name())
         self.configs.on_bool_default(node, self.scope_name())
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
-            self._loading = [node, False]  # its calls are visited next; `_loaded` is read by later statements only
+            self._loading = False  # its calls are visited next; `_loaded` is read by later statements only
+            self.walker.after(node, self._loaded_at_end)
         for target in node.targets:
             self._assignment(target.target, node.value, None)
             if isinstance(target.target, cst.Attribute):
@@ -757,13 +758,12 @@ class _HparamVisitor(Handlers):
             if decay is not None:
                 self._decay(decay)
 
-    def leave_Assign(self, node: cst.Assign) -> None:
+    def _loaded_at_end(self, node: cst.Assign) -> None:
         """`cfg = OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
         `HParams(**json.load(f))`: the object holds a config file's values (a call in the value said so)."""
-        if self._loading is not None and self._loading[0] is node:
-            if self._loading[1]:
-                self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
-            self._loading = None
+        if self._loading:
+            self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
+        self._loading = None
 
     def _config_set(self, target: cst.BaseExpression, value: cst.BaseExpression):
         """(path, concept, literal) of a hyper-parameter literal set, unconditionally, on a config object that
