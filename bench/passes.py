@@ -7,7 +7,8 @@ subtree); a node outside it is expanded from its fields by `core.walk._expand`. 
 per-file pipeline runs in-process on each `.py` file of TREE, divided by the number of nodes of the file:
 the expansions (walks of the syntax tree: 1.0 is one walk), the index reads (one node's children read,
 `core.walk._kids`: a traversal that asks the model for children) and the nodes scanned (nodes that a
-`walk(node)` slice or a `Visitor` passes over in the one walk's document order). It also counts the data-flow
+`walk(node)` slice, a `Visitor` or the families' one walk, `core.scopes.FamilyWalk`, passes over in the one walk's
+document order). It also counts the data-flow
 interpretations (`Interpreter.run_all`) per file, and the files by the interpretations run on them, each shown by
 its lanes (`Leak*Eval: 37`: 37 files interpreted once for both families; `Leak + Prep: 3`: three files
 interpreted twice, once per family). Medians and totals are printed per extractor too (each extractor run alone
@@ -79,6 +80,28 @@ def _counting_visit_children(self, node):
         i = i + 1 if method is None or method(self, child) is not False else end[i]
 
 
+class _CountingTable(dict):
+    """`FamilyWalk`'s table of methods by node type, counting the nodes the walk looks up (each once)."""
+
+    def __getitem__(self, key):
+        EXPANSIONS["scanned"] += 1
+        return super().__getitem__(key)
+
+
+def _count_family_walk() -> None:
+    """Count the nodes the families' one walk (`core.scopes.FamilyWalk`, where it exists) passes over."""
+    try:
+        from mllint.core.scopes import FamilyWalk
+    except ImportError:  # before the families' handlers shared one walk
+        return
+    real_init = FamilyWalk.__init__
+
+    def init(self, *given, **named):
+        real_init(self, *given, **named)
+        self._table = _CountingTable(self._table)
+    FamilyWalk.__init__ = init
+
+
 def node_count(module) -> int:
     count, stack = 0, [module]
     while stack:
@@ -104,6 +127,7 @@ def main() -> int:
     walk_module._kids = _counting_kids
     walk_module.walk = _counting_walk  # before any family imports it by name
     walk_module.Visitor.visit_children = _counting_visit_children
+    _count_family_walk()
     from mllint import parsing, pipeline, source
     from mllint.config import load_config
     from mllint.dataflow import interpreter
@@ -205,7 +229,7 @@ def main() -> int:
               f"{len(differ)} (file, extractor) pairs differ" + "".join(f"\n  {rel}: {name}" for rel, name in differ))
     print("(a walk: every node of the file expanded once from its fields; an index read: one node's children read "
           "from the module's index by a family's traversal; a node scanned: one node of the document order passed over by a "
-          "walk() slice or a Visitor; an interpretation: one data-flow run of the module, "
+          "walk() slice, a Visitor or the families' one walk; an interpretation: one data-flow run of the module, "
           "which reads its statements without core.walk)")
     return 0
 

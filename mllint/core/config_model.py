@@ -66,6 +66,7 @@ import libcst as cst
 
 from ..findings import Loc
 from .names import dotted
+from .scopes import FamilyWalk, Handlers, Scope
 from .origins import class_assignments, is_config_class, spelling
 from .syntax import const
 from .values import keyword, number, positional, str_value
@@ -341,36 +342,39 @@ def is_config_module(module: cst.Module) -> bool:
 
 def collect(ctx: "ModuleContext", want: Callable[[str], bool] | None = None) -> ConfigFacts:
     """The config facts of a module in one walk of their own (for a caller without a walk to hook into)."""
-    from .scopes import ScopedVisitor
+    handlers = ConfigHandlers(ConfigCollector(ctx, want))
+    FamilyWalk(ctx.index, ctx.names.module_name, Scope(ctx.module, None), {}, [handlers]).run(ctx.module)
+    return handlers.collector.facts
 
-    collector = ConfigCollector(ctx, want)
 
-    class _Walk(ScopedVisitor):
-        def scope_id(self) -> str:
-            return self.scope_name()
+class ConfigHandlers(Handlers):
+    """The collector's hooks as a family's handlers in the module's one walk (core/walkers.py)."""
 
-        def visit_Assign(self, node: cst.Assign) -> None:
-            collector.on_assign(node, self.scope_id())
-            collector.on_bool_default(node, self.scope_id())
+    needs_scopes = False
 
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if node.value is not None:
-                collector.on_assign(node, self.scope_id())
+    def __init__(self, collector: ConfigCollector) -> None:
+        self.collector = collector
+        self.names = collector.ctx.names
 
-        def visit_Call(self, node: cst.Call) -> None:
-            collector.on_call(node, ctx.names.callee(node), self.scope_id())
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.collector.on_assign(node, self.scope_name())
+        self.collector.on_bool_default(node, self.scope_name())
 
-        def visit_Dict(self, node: cst.Dict) -> None:
-            collector.on_dict(node, self.scope_id())
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.collector.on_assign(node, self.scope_name())
 
-        def visit_If(self, node: cst.If) -> None:
-            collector.on_if(node, self.scope_id())
+    def visit_Call(self, node: cst.Call) -> None:
+        self.collector.on_call(node, self.names.callee(node), self.scope_name())
 
-        def on_class(self, node: cst.ClassDef) -> None:
-            collector.on_class(node, self.scope_id())
+    def visit_Dict(self, node: cst.Dict) -> None:
+        self.collector.on_dict(node, self.scope_name())
 
-    _Walk(ctx.names.module_name, ctx.module_scope, ctx.scopes).visit_children(ctx.module)
-    return collector.facts
+    def visit_If(self, node: cst.If) -> None:
+        self.collector.on_if(node, self.scope_name())
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        self.collector.on_class(node, self.scope_name())
 
 
 # --- per project ------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Class bodies do not leak into methods, as in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import libcst as cst
 
@@ -186,3 +187,159 @@ class ScopedVisitor(Visitor):
 
     def function_name(self) -> str | None:
         return self.scope_name() if self.scope.function() is not None else None
+
+
+class Handlers:
+    """A family's node handlers in the module's one walk (`FamilyWalk`, registered with `core.walkers.walker`).
+
+    The walk calls `visit_<ClassName>(node)` when it reaches a node and `leave_<ClassName>(node)` once the node's
+    subtree is done, `on_class(node)` before a class body and `on_function(node, qualified)` after a function body,
+    in ScopedVisitor's order (a definition's decorators, then its parameters' defaults or its bases, then its body;
+    names are not visited). The walk is shared, so a handler neither skips a subtree nor visits parts itself: state
+    that holds over a subtree is set in `visit_` and undone in `leave_` (or `self.walker.after(part, fn)`).
+    Scope entry and exit are the walk's, once for every family: `scope`, `stack` (the enclosing definitions'
+    names), `definitions` (their nodes), `scope_name()`, `function_name()`, as in ScopedVisitor.
+    """
+
+    needs_scopes = True  # False: the family reads no Scope (the walk then builds none for it)
+    module_name: str
+    scope: Scope
+    stack: list[str]
+    definitions: list[cst.CSTNode]
+    walker: "FamilyWalk"
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        """Called after a function's body was visited."""
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        """Called before a class body is visited."""
+
+    def scope_name(self) -> str:
+        return ".".join([self.module_name, *self.stack]) if self.stack else "<module>"
+
+    def function_name(self) -> str | None:
+        return self.scope_name() if self.scope.function() is not None else None
+
+
+_DEFINITION = ((), ())  # the table's entry for FunctionDef and ClassDef: walked by `FamilyWalk._definition`
+_METHODS: dict[tuple[type, type], tuple] = {}  # (handlers' class, node type) -> (visit_, leave_ functions or None)
+
+
+def _flush(pending: list, i: int, stop: int) -> int:
+    """Call the leaves of the pending subtrees that end at or before i; where the next one ends (else stop)."""
+    while pending and pending[-1][0] <= i:
+        _, done, leaves = pending.pop()
+        for leave in leaves:
+            leave(done)
+    return pending[-1][0] if pending else stop
+
+
+class FamilyWalk:
+    """One pass over a module's index for several families' `Handlers`: each node's type is looked up once, and
+    the node goes to the `visit_`/`leave_` methods of the families that define one for that type."""
+
+    def __init__(self, index, module_name: str, module_scope: Scope, scopes: dict[int, Scope],
+                 handlers: "list[Handlers]") -> None:
+        self._order, self._end, self._pos = index.order, index.end, index.pos
+        self._scopes = scopes
+        self.handlers = handlers
+        self.stack: list[str] = []
+        self.definitions: list[cst.CSTNode] = []
+        self._pending: list = []
+        self._table: dict[type, tuple | None] = {cst.FunctionDef: _DEFINITION, cst.ClassDef: _DEFINITION}
+        for handler in handlers:
+            handler.module_name, handler.walker = module_name, self
+            handler.scope, handler.stack, handler.definitions = module_scope, self.stack, self.definitions
+
+    def run(self, module: cst.Module) -> None:
+        at = self._pos[id(module)]
+        self._span(at + 1, self._end[at])
+
+    def after(self, node: cst.CSTNode, leave: Callable[[cst.CSTNode], None]) -> None:
+        """Call `leave(node)` once node's subtree is done (node: a part of the node being visited)."""
+        at = self._pos[id(node)]
+        self._pending.append((self._end[at], node, (leave,)))
+
+    def _methods(self, tp: type) -> tuple[tuple, tuple]:
+        """The visit_ and leave_ methods of tp, bound to the handlers (leaves in reverse order)."""
+        found = []
+        for handler in self.handlers:
+            key = (type(handler), tp)
+            methods = _METHODS.get(key)
+            if methods is None:
+                cls, name = type(handler), tp.__name__
+                methods = _METHODS[key] = (getattr(cls, "visit_" + name, None), getattr(cls, "leave_" + name, None))
+            found.append((handler, methods))
+        visits = tuple(visit.__get__(h) for h, (visit, _) in found if visit is not None)
+        leaves = tuple(leave.__get__(h) for h, (_, leave) in reversed(found) if leave is not None)
+        self._table[tp] = entry = (visits, leaves) if visits or leaves else None
+        return entry
+
+    def _span(self, i: int, stop: int) -> None:
+        """Dispatch the subtrees in order[i:stop], in document order; definitions are walked by `_definition`."""
+        order, end, table = self._order, self._end, self._table
+        outer, pending = self._pending, []  # (end, node, leaves): the innermost last
+        self._pending = pending
+        due = stop  # where the innermost pending subtree ends
+        while i < stop:
+            if i >= due:
+                due = _flush(pending, i, stop)
+            node = order[i]
+            try:
+                entry = table[type(node)]  # None: no family handles the type (most nodes)
+            except KeyError:
+                entry = self._methods(type(node))
+            if entry is not None:
+                if entry is _DEFINITION:
+                    self._definition(node)
+                    i = end[i]
+                    continue
+                visits, leaves = entry
+                if leaves:
+                    pending.append((end[i], node, leaves))  # before the visits: `after` entries end inside it
+                    due = end[i]
+                if visits:
+                    for visit in visits:
+                        visit(node)
+                    if pending and pending[-1][0] < due:  # an `after`
+                        due = pending[-1][0]
+            i += 1
+        _flush(pending, stop, stop)
+        self._pending = outer
+
+    def _part(self, node: cst.CSTNode) -> None:
+        at = self._pos[id(node)]
+        self._span(at, self._end[at])
+
+    def _definition(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        """ScopedVisitor's order: decorators, then the parameters' defaults (a function) or the bases and
+        `on_class` (a class), then the body in the definition's scope, then `on_function`."""
+        for deco in node.decorators:
+            self._part(deco)
+        is_function = type(node) is cst.FunctionDef
+        if is_function:
+            params = node.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                if param.default is not None:
+                    self._part(param.default)
+        else:
+            for base in node.bases:
+                self._part(base.value)
+            for handler in self.handlers:
+                handler.on_class(node)
+        handlers = self.handlers
+        outer = handlers[0].scope
+        inner = self._scopes.get(id(node), outer)
+        for handler in handlers:
+            handler.scope = inner
+        self.stack.append(node.name.value)
+        self.definitions.append(node)
+        self._part(node.body)
+        self.definitions.pop()
+        self.stack.pop()
+        for handler in handlers:
+            handler.scope = outer
+        if is_function:
+            qualified = ".".join([handlers[0].module_name, *self.stack, node.name.value])
+            for handler in handlers:
+                handler.on_function(node, qualified)

@@ -5,12 +5,21 @@ from typing import TYPE_CHECKING, Iterator
 
 from ...findings import Finding, Related, Severity
 from ...project import Project
+from ...core.walkers import walker
 from ..base import Rule, extractor
 
 if TYPE_CHECKING:
     from .facts import HparamFacts
     from .project import HparamAnalysis
     from ...context import ModuleContext
+
+
+@walker("hparam")
+def _hparam_handlers(ctx: "ModuleContext"):
+    """HPARAM's handlers in the module's one walk (core/walkers.py)."""
+    from .extract import hparam_handlers
+
+    return hparam_handlers(ctx)
 
 
 @extractor("hparam")

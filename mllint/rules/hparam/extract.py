@@ -22,7 +22,7 @@ from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core import values
 from .apis import CONCEPT_LABELS, OPTION_WORDS, REQUIRED, Api, Slot, canonical, concept_of, hparam_key
-from ...core.config_model import ConfigCollector, collect, key_path
+from ...core.config_model import ConfigCollector, ConfigHandlers, key_path
 from .facts import (ConfigRead, FunctionDefault, HparamCall, HparamFacts, HparamStatement, HparamValue, OptionDef, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
@@ -30,7 +30,8 @@ from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring
 from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
                             combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
-from ...core.scopes import ASSIGN, LOOP, PARAM, ScopedVisitor
+from ...core.scopes import ASSIGN, LOOP, PARAM, Handlers
+from ...core.walkers import walked
 from ...core.values import str_value
 from ...core.names import dotted
 
@@ -50,9 +51,11 @@ class _Origins(Origins):
         return found
 
 
-class _HparamVisitor(ScopedVisitor):
+class _HparamVisitor(Handlers):
+    """HPARAM's handlers in the module's one walk (core/walkers.py): a statement, a block, a branch or a loop
+    sets its state in `visit_` and restores it in `leave_`."""
+
     def __init__(self, ctx: ModuleContext) -> None:
-        super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
         self.ctx = ctx
         self.origins = _Origins(ctx)
         self.facts = HparamFacts()
@@ -79,6 +82,10 @@ class _HparamVisitor(ScopedVisitor):
         self.configs = ConfigCollector(ctx, want=hparam_key)  # the config values of hyper-parameter keys
         self._loaded: dict[str, dict[str, int]] = {}  # scope -> config objects read from a file there -> statement
         self.conditional = 0  # depth of enclosing `if`s (not the main guard) and loops
+        self._outer: list[tuple[cst.CSTNode, int]] = []  # the enclosing statements' (stmt, key)
+        self._undo: list[int | None] = []  # per enclosing `if` or `for`: its epoch thresholds or weight loops
+        self._bodies: list[list] = []  # the enclosing blocks' outer `body`
+        self._loading: bool | None = None  # in `name = call(...)`: has a call in it read a config file (else None)
 
     def _definition_key(self, definition: cst.CSTNode) -> int:
         """The statement key of a constant's definition (keys above any ordinal: one finding per definition)."""
@@ -88,58 +95,67 @@ class _HparamVisitor(ScopedVisitor):
         return key
 
     # --- statements ---------------------------------------------------------------------------------
-    def _enter(self, node: cst.CSTNode) -> bool:
-        """Visit a statement: what is found in it belongs to it (one finding per statement)."""
-        outer = (self.stmt, self.key)
+    def _enter(self, node: cst.CSTNode) -> None:
+        """Enter a statement: what is found in it belongs to it (one finding per statement)."""
+        self._outer.append((self.stmt, self.key))
         self.ordinal += 1
         self.stmt, self.key = node, self.ordinal
-        self.visit_children(node)
-        self.stmt, self.key = outer
-        return False
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
-        return self._enter(node)
+    def _leave(self, node: cst.CSTNode) -> None:
+        self.stmt, self.key = self._outer.pop()
+
+    visit_SimpleStatementLine = visit_With = _enter
+    leave_SimpleStatementLine = leave_With = _leave
 
     def scope_name(self) -> str:
         name = super().scope_name()
         return "<main>" if name == "<module>" and self.in_main else name
 
-    def visit_If(self, node: cst.If) -> bool:
+    def visit_If(self, node: cst.If) -> None:
         self.configs.on_if(node, self.scope_name())
         if not self.stack and _is_main_guard(node.test):
             self.in_main = self.facts.demo = True
             self._enter(node)
-            self.in_main = False
-            return False
+            self._undo.append(None)
+            return
         self._early_stop(node)
         thresholds = self._epoch_threshold(node)
         self.epoch_branch += thresholds
         self.conditional += 1
         self._enter(node)
-        self.conditional -= 1
-        self.epoch_branch -= thresholds
-        return False
+        self._undo.append(thresholds)
 
-    def visit_For(self, node: cst.For) -> bool:
+    def leave_If(self, node: cst.If) -> None:
+        self._leave(node)
+        thresholds = self._undo.pop()
+        if thresholds is None:
+            self.in_main = False
+        else:
+            self.conditional -= 1
+            self.epoch_branch -= thresholds
+
+    def visit_For(self, node: cst.For) -> None:
         it = node.iter.value if isinstance(node.iter, cst.Subscript) else node.iter
         if isinstance(it, cst.Attribute) and it.attr.value == "param_groups" and isinstance(node.target, cst.Name):
             self.group_vars.add(node.target.value)
         weights = over_weights(node.iter)
         self.weight_loop += weights
-        self._loop(node)
-        self.weight_loop -= weights
-        return False
+        self._undo.append(weights)
+        self.visit_While(node)
 
-    def visit_While(self, node: cst.While) -> bool:
-        return self._loop(node)
+    def leave_For(self, node: cst.For) -> None:
+        self.leave_While(node)
+        self.weight_loop -= self._undo.pop()
 
-    def _loop(self, node: cst.CSTNode) -> bool:
+    def visit_While(self, node: cst.CSTNode) -> None:
         self.loops.append(node)
         self.conditional += 1
         self._enter(node)
+
+    def leave_While(self, node: cst.CSTNode) -> None:
+        self._leave(node)
         self.conditional -= 1
         self.loops.pop()
-        return False
 
     def _loop_variable(self, expr: cst.BaseExpression) -> bool:
         """A name bound by a `for` (a batch index `ii`, whatever it is called): counting, not measuring."""
@@ -171,14 +187,12 @@ class _HparamVisitor(ScopedVisitor):
         self._add(origin, f"stop when {self._text(compare)}", "early-stopping threshold", "",
                   ["early", "stop", "stopping", "threshold"], node, self.ordinal + 1, use=side)
 
-    def visit_With(self, node: cst.With) -> bool:
-        return self._enter(node)
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._bodies.append(self.body)
+        self.body = list(node.body)
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
-        outer, self.body = self.body, list(node.body)
-        self.visit_children(node)
-        self.body = outer
-        return False
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.body = self._bodies.pop()
 
     def _function_defaults(self, node: cst.FunctionDef, qualified: str) -> None:
         """Numeric defaults of the function's parameters that may set a hyper-parameter (floats, or names
@@ -360,7 +374,10 @@ class _HparamVisitor(ScopedVisitor):
 
     # --- calls --------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        self.configs.on_call(node, self.ctx.names.callee(node), self.scope_name())
+        callee = self.ctx.names.callee(node)
+        self.configs.on_call(node, callee, self.scope_name())
+        if self._loading is False and _reads_config_file(callee or dotted(node.func) or ""):
+            self._loading = True
         if isinstance(node.func, cst.Attribute):
             self._callees.add(id(node.func))  # `F.dropout(...)` calls a function, it reads no option
             if node.func.attr.value in ("merge_from_file", "merge_from_yaml") and isinstance(node.func.value, cst.Name):
@@ -628,8 +645,9 @@ class _HparamVisitor(ScopedVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         self.configs.on_assign(node, self.scope_name())
         self.configs.on_bool_default(node, self.scope_name())
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and self._reads_config_file(node.value):
-            self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call):
+            self._loading = False  # its calls are visited next; `_loaded` is read by later statements only
+            self.walker.after(node, self._loaded_at_end)
         for target in node.targets:
             self._assignment(target.target, node.value, None)
             if isinstance(target.target, cst.Attribute):
@@ -740,18 +758,12 @@ class _HparamVisitor(ScopedVisitor):
             if decay is not None:
                 self._decay(decay)
 
-    def _reads_config_file(self, value: cst.BaseExpression) -> bool:
-        """`OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
-        `HParams(**json.load(f))`: the object holds a config file's values."""
-        if not isinstance(value, cst.Call):
-            return False
-        for node in walk(value):
-            if isinstance(node, cst.Call):
-                callee = self.ctx.names.callee(node) or dotted(node.func) or ""
-                last = callee.rsplit(".", 1)[-1]
-                if last in FILE_LOADERS or last == "load" and CONFIG_LIBRARY.match(callee):
-                    return True
-        return False
+    def _loaded_at_end(self, node: cst.Assign) -> None:
+        """`cfg = OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
+        `HParams(**json.load(f))`: the object holds a config file's values (a call in the value said so)."""
+        if self._loading:
+            self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
+        self._loading = None
 
     def _config_set(self, target: cst.BaseExpression, value: cst.BaseExpression):
         """(path, concept, literal) of a hyper-parameter literal set, unconditionally, on a config object that
@@ -958,6 +970,12 @@ _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "we
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
 
+def _reads_config_file(callee: str) -> bool:
+    """A call that reads a config file, by its callee: `OmegaConf.load`, `Config.fromfile`, `yaml.safe_load`."""
+    last = callee.rsplit(".", 1)[-1]
+    return last in FILE_LOADERS or last == "load" and bool(CONFIG_LIBRARY.match(callee))
+
+
 def _trains(loop: cst.CSTNode) -> bool:
     """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
     return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("backward", "step")
@@ -994,7 +1012,8 @@ def _states(doc: str, text: str, value) -> bool:
     return False
 
 
-def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:
+def hparam_handlers(ctx: ModuleContext) -> Handlers | None:
+    """HPARAM's handlers for the module's one walk (registered in the package's `__init__`)."""
     if ctx.is_test:
         return None
     if not any(word in ctx.text for word in TRIGGERS):
@@ -1002,10 +1021,17 @@ def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:
         # define a hyper-parameter's value (yacs `_C.SOLVER.BASE_LR = 0.1`)
         if not any(word in ctx.text for word in CONFIG_TRIGGERS):
             return None
-        config = collect(ctx, want=hparam_key)
+        return ConfigHandlers(ConfigCollector(ctx, want=hparam_key))
+    return _HparamVisitor(ctx)
+
+
+def extract_hparam_facts(ctx: ModuleContext) -> HparamFacts | None:
+    visitor = walked(ctx, "hparam")
+    if visitor is None:
+        return None
+    if isinstance(visitor, ConfigHandlers):
+        config = visitor.collector.facts
         return HparamFacts(config=config) if config else None
-    visitor = _HparamVisitor(ctx)
-    visitor.visit_children(ctx.module)
     visitor.finish()
     facts = visitor.facts
     facts.config = visitor.configs.facts or None

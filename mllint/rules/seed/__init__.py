@@ -6,11 +6,20 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ...findings import Finding, Related, Severity
 from ...project import Project
+from ...core.walkers import walker
 from ..base import Rule, aux_extractor, extractor
 
 if TYPE_CHECKING:
     from .facts import SeedFacts
     from ...context import ModuleContext
+
+
+@walker("seed")
+def _seed_handlers(ctx: "ModuleContext"):
+    """SEED's handlers in the module's one walk (core/walkers.py)."""
+    from .extract import seed_handlers
+
+    return seed_handlers(ctx)
 
 
 @extractor("seed")

@@ -23,7 +23,8 @@ from .facts import HelperParam, SeedCall, SeedFacts, SeedOption, SeedSite, Signa
 from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
                              spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
-from ...core.scopes import Scope, ScopedVisitor
+from ...core.scopes import Handlers, Scope
+from ...core.walkers import walked
 
 # Seeding APIs: qualified name -> keyword names that carry the seed (the first positional does too).
 SEED_APIS: dict[str, tuple[str, ...]] = {
@@ -224,12 +225,10 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
     return Value(DERIVED)
 
 
-class _SeedVisitor(ScopedVisitor):
-    def __init__(self, ctx: ModuleContext, module_scope: Scope | None = None) -> None:
-        if module_scope is None:
-            super().__init__(ctx.names.module_name, ctx.module_scope, ctx.scopes)
-        else:
-            super().__init__(ctx.names.module_name, module_scope, {})
+class _SeedVisitor(Handlers):
+    """SEED's handlers in the module's one walk (core/walkers.py)."""
+
+    def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
         self.names = ctx.names
         self.facts = SeedFacts()
@@ -245,7 +244,6 @@ class _SeedVisitor(ScopedVisitor):
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
         self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
-        self._definitions: list[cst.CSTNode] = []  # the enclosing functions and classes (also in the light pass)
         self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
         names = ctx.names
         self.facts.imports = {q for q in names.imported.values() if ctx.is_project_name(q)}
@@ -253,29 +251,21 @@ class _SeedVisitor(ScopedVisitor):
         self.configs = ConfigCollector(ctx, want=lambda key: bool(SEED_NAME.match(key.lower())))
 
     # --- scopes -------------------------------------------------------------------------
-    def _descend(self, node: cst.FunctionDef | cst.ClassDef) -> None:
-        self._definitions.append(node)
-        super()._descend(node)
-        self._definitions.pop()
-
     def scope_id(self) -> str:
         name = self.scope_name()
         return "<main>" if name == "<module>" and self.in_main else name
 
-    def visit_If(self, node: cst.If) -> bool:
+    def visit_If(self, node: cst.If) -> None:
         self.configs.on_if(node, self.scope_id())
         guard = _guard(node.test)
         if guard is not None:
             self.guards.setdefault(guard[0], set()).add(guard[1])
-        if self.stack or not _is_main_guard(node.test):
-            return True
-        self.visit(node.test)
-        self.in_main = True
-        self.visit(node.body)
+        if not self.stack and _is_main_guard(node.test):  # its body is `<main>` (its test holds nothing SEED reads)
+            self.in_main = True
+            self.walker.after(node.body, self._main_done)
+
+    def _main_done(self, body: cst.CSTNode) -> None:
         self.in_main = False
-        if node.orelse is not None:
-            self.visit(node.orelse)
-        return False
 
     def on_class(self, node: cst.ClassDef) -> None:
         qualified = ".".join([self.module_name, *self.stack, node.name.value])
@@ -341,7 +331,7 @@ class _SeedVisitor(ScopedVisitor):
         """The qualified name of the innermost class around the current node, if any."""
         names = []
         owner = None
-        for definition in self._definitions:
+        for definition in self.definitions:
             names.append(definition.name.value)
             if isinstance(definition, cst.ClassDef):
                 owner = ".".join([self.module_name, *names])
@@ -365,7 +355,7 @@ class _SeedVisitor(ScopedVisitor):
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
             return False
-        function = next((d for d in reversed(self._definitions) if isinstance(d, cst.FunctionDef)), None)
+        function = next((d for d in reversed(self.definitions) if isinstance(d, cst.FunctionDef)), None)
         if function is None:
             return False
         key = id(function)
@@ -654,8 +644,7 @@ class _LinkVisitor(_SeedVisitor):
     """For a module that cannot seed, forward or sweep seeds: only what the call graph needs (what it
     calls, whether it trains), without scopes and value classification."""
 
-    def __init__(self, ctx: ModuleContext) -> None:
-        super().__init__(ctx, Scope(ctx.module, None))
+    needs_scopes = False
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = self.names.callee(node)
@@ -670,14 +659,9 @@ class _LinkVisitor(_SeedVisitor):
 
     visit_Assign = visit_For = visit_CompFor = None  # type: ignore[assignment]
 
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-
-def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
+def seed_handlers(ctx: ModuleContext) -> _SeedVisitor | None:
+    """SEED's handlers for the module's one walk (registered in the package's `__init__`)."""
     if ctx.is_test:
         return None
     # Every module is read, not only those that seed: the project phase follows calls from a seeded
@@ -686,12 +670,17 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     lowered = ctx.text.lower()
     if "seed" not in lowered and "random" not in lowered and "Generator" not in ctx.text \
             and "TrainingArguments" not in ctx.text:
-        visitor: _SeedVisitor = _LinkVisitor(ctx)
-        visitor.visit_children(ctx.module)
+        return _LinkVisitor(ctx)
+    return _SeedVisitor(ctx)
+
+
+def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
+    visitor = walked(ctx, "seed")
+    if visitor is None:
+        return None
+    if isinstance(visitor, _LinkVisitor):
         visitor.facts.config.loads = visitor.configs.facts.loads
         return None if visitor.facts.empty() else visitor.facts
-    visitor = _SeedVisitor(ctx)
-    visitor.visit_children(ctx.module)
     visitor.facts.options = [o for o in visitor.facts.options if not _sentinel(o, visitor.guards)]
     visitor.facts.sites += visitor.component_sites()
     visitor.facts.config = _seed_configs(visitor)
