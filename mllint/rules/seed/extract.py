@@ -225,6 +225,14 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
     return Value(DERIVED)
 
 
+def _trains_by_name(node: cst.Call) -> bool:
+    """A training call recognised by its name only (`train(args)`, `fit(x, y)`), not `backward()` or an
+    optimiser's `step()`."""
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name not in ("backward", "manual_backward", "step")
+
+
 class _SeedVisitor(Handlers):
     """SEED's handlers in the module's one walk (core/walkers.py)."""
 
@@ -302,7 +310,11 @@ class _SeedVisitor(Handlers):
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
         if is_training_call(node) and not self._input_gradient(node):
-            self.facts.trains.add(scope)
+            if callee and self.ctx.is_project_name(callee) and _trains_by_name(node):
+                # `train(args)` naming project code: its body decides (the call graph), not its name
+                self.facts.named_trains.setdefault(scope, set()).add(callee)
+            else:
+                self.facts.trains.add(scope)
         if callee and self.ctx.is_project_name(callee):
             self._ref(callee)
         elif scope not in self.facts.busy and _does_something(node, callee):

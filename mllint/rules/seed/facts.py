@@ -72,6 +72,9 @@ class SeedFacts:
     # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
     # `if __name__ == "__main__":` block).
     trains: set[str] = field(default_factory=set)  # scopes that train themselves (backward, step, fit, Trainer)
+    # scope -> project callees of a call named like training (`train(args)`): they train when their body does;
+    # a name that resolves to no project function trains by its name
+    named_trains: dict[str, set[str]] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)  # scopes that call something besides seeding and built-ins
     refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
     defs: list[str] = field(default_factory=list)  # every function and class of the module
@@ -84,4 +87,4 @@ class SeedFacts:
 
     def empty(self) -> bool:
         return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
-                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports or bool(self.config))
+                    or self.cli_dests or self.trains or self.named_trains or self.refs or self.defs or self.imports or bool(self.config))

@@ -53,6 +53,9 @@ class CallGraph:
                 if found is not None and found[0] != rel:
                     self._add(f"{rel}:<module>", f"{found[0]}:<module>")
             direct |= {node_of(rel, scope) for scope in f.trains}
+            for scope, callees in f.named_trains.items():  # `train(args)`: a project function's body decides
+                if any(not (found := project_target(project, rel, name)) or not found[1] for name in callees):
+                    direct.add(node_of(rel, scope))
             self.busy |= {node_of(rel, scope) for scope in f.busy}
         for parent, kids in children.items():
             for kid in kids:
