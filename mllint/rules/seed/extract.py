@@ -309,7 +309,7 @@ class _SeedVisitor(Handlers):
     def _links(self, node: cst.Call, callee: str | None) -> None:
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
-        if is_training_call(node) and not self._input_gradient(node):
+        if is_training_call(node) and not self._input_gradient(node) and not self._fits_statistics(node):
             if callee and self.ctx.is_project_name(callee) and _trains_by_name(node):
                 # `train(args)` naming project code: its body decides (the call graph), not its name
                 self.facts.named_trains.setdefault(scope, set()).add(callee)
@@ -361,11 +361,27 @@ class _SeedVisitor(Handlers):
                 kept.append(site)
         return kept
 
-    def _input_gradient(self, node: cst.Call) -> bool:
-        """A `backward()` that computes the gradient of an input perturbation, not of the weights: an
-        adversarial attack (FGSM/PGD) or a saliency map, whose function steps no optimiser."""
+    def _fits_statistics(self, node: cst.Call) -> bool:
+        """`estimator.fit(X)` where the function made `estimator` from a class that computes statistics of
+        its data in closed form (`sklearn.covariance.EmpiricalCovariance()`, a scaler, an imputer): no weights
+        are drawn or learned by a seeded procedure."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and _trains_by_name(node)):
+            return False
+        function = next((d for d in reversed(self.definitions) if isinstance(d, cst.FunctionDef)), None)
+        body = function.body if function is not None else self.ctx.module
+        made = [a.value for a in walk(body) if isinstance(a, cst.Assign) and len(a.targets) == 1
+                and isinstance(a.targets[0].target, cst.Name) and a.targets[0].target.value == func.value.value]
+        return bool(made) and all(
+            isinstance(v, cst.Call) and (self.names.callee(v) or dotted(v.func) or "").startswith(_STATISTICS)
+            for v in made)
+
+    def _input_gradient(self, node: cst.Call) -> bool:
+        """A `backward()` that computes the gradient of an input perturbation, not of the weights, or the
+        `step()` of an optimiser over such a perturbation: an adversarial attack (FGSM/PGD/C&W) or a saliency
+        map, whose function steps no optimiser over a model's parameters."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("backward", "step")):
             return False
         function = next((d for d in reversed(self.definitions) if isinstance(d, cst.FunctionDef)), None)
         if function is None:
@@ -610,27 +626,106 @@ def _has_loop(function: cst.FunctionDef) -> bool:
 
 def _perturbs_input(function: cst.FunctionDef) -> bool:
     """Does the function read the gradient of a tensor it made from its input (`delta =
-    torch.zeros_like(X)`, then `delta.grad`), or take the sign of a gradient (`torch.sign(grad)`,
-    `x.grad.sign()`), without stepping an optimiser? Training reads the weights' gradients through an
-    optimiser or a hand-written update (`w -= lr * w.grad`) and never takes their sign."""
+    torch.zeros_like(X)`, then `delta.grad`), take the sign of a gradient (`torch.sign(grad)`,
+    `x.grad.sign()`, or by hand: `(torch.ge(x.grad, 0).float() - 0.5) * 2`, `x.grad > 0`), or step only
+    optimisers over tensors made from its input (`Adam([w])` with `w = x.clone().requires_grad_()`)?
+    Training steps an optimiser over a model's parameters (or updates weights by hand, `w -= lr * w.grad`)
+    and never takes the sign of their gradients."""
     made_like: set[str] = set()
     grads: set[str] = set()
     signed = False
+    bound: dict[str, list[cst.BaseExpression]] = {}
+    for inner in walk(function.body):
+        if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+            bound.setdefault(inner.targets[0].target.value, []).append(inner.value)
+    attack_optimisers = {name for name, exprs in bound.items()
+                         if exprs and all(_optimises_input(e, bound) for e in exprs)}
     for inner in walk(function.body):
         if isinstance(inner, cst.Call):
             func = inner.func
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if name == "step" and is_training_call(inner):
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+                        and func.value.value in attack_optimisers:
+                    signed = True  # the step of an attack's optimiser moves the input, not the weights
+                    continue
                 return False
-            if name == "sign" and any(_reads_grad(n) for n in walk(inner)):
+            if name in ("sign", "ge", "gt", "le", "lt", "greater", "less") and any(_reads_grad(n) for n in walk(inner)):
                 signed = True
+        elif isinstance(inner, cst.Comparison) and any(_reads_grad(n) for n in walk(inner)) and any(
+                isinstance(c.operator, (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual))
+                and values.number(c.comparator) == 0 for c in inner.comparisons):
+            signed = True  # `x.grad > 0`: the sign of an input gradient, mapped to +-1
         elif isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
             if any(isinstance(n, cst.Attribute) and n.attr.value.endswith("_like") or
-                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)):
-                made_like.add(inner.targets[0].target.value)
+                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)) or (
+                    _requires_grad(inner.value) and _input_tensor(inner.value)):
+                made_like.add(inner.targets[0].target.value)  # `Variable(x.data.repeat(k, 1), requires_grad=True)`
         elif isinstance(inner, cst.Attribute) and inner.attr.value == "grad" and isinstance(inner.value, cst.Name):
             grads.add(inner.value.value)
     return signed or bool(made_like & grads)
+
+
+# Estimators that compute statistics of their data in closed form: fitting one trains nothing.
+_STATISTICS = ("sklearn.covariance.", "sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.")
+_OPTIMISER_CLASS = re.compile(r"^(?:SGD|Adam|AdamW|Adamax|Adagrad|Adadelta|RMSprop|LBFGS|NAdam|RAdam|Rprop|ASGD)$")
+_DERIVING = {"clone", "detach", "requires_grad_", "to", "cuda", "cpu", "float", "double", "half", "view", "reshape",
+             "contiguous", "repeat", "expand", "expand_as", "unsqueeze", "squeeze"}
+
+
+def _optimises_input(expr: cst.BaseExpression, bound: dict[str, list[cst.BaseExpression]]) -> bool:
+    """`torch.optim.Adam([w], ...)` whose every parameter is a tensor made here from an input (`w =
+    torch.zeros_like(x, requires_grad=True)`, `x.clone().requires_grad_()`, `Variable(x, requires_grad=True)`):
+    an attack's optimiser. One over a model's parameters (`model.parameters()`, groups built from them) is not."""
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if not _OPTIMISER_CLASS.match(name) or not expr.args:
+        return False
+    first = expr.args[0].value
+    elements = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
+    return bool(elements) and all(
+        isinstance(e, cst.Name) and e.value in bound and all(_input_tensor(v) for v in bound[e.value]) for e in elements)
+
+
+def _requires_grad(expr: cst.BaseExpression) -> bool:
+    """The expression makes a tensor that takes gradients: `requires_grad=True`, `.requires_grad_()`."""
+    return any(isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "requires_grad"
+               and dotted(n.value) == "True" or isinstance(n, cst.Attribute) and n.attr.value == "requires_grad_"
+               for n in walk(expr))
+
+
+def _input_tensor(expr: cst.BaseExpression) -> bool:
+    """A tensor made from another tensor to take gradients of it: `torch.zeros_like(x, requires_grad=True)`,
+    `x.clone().detach().requires_grad_(True)`, `Variable(x.data, requires_grad=True)`, `torch.zeros(x.size())`;
+    not fresh weights from a shape (`torch.randn(4, 1, requires_grad=True)`) nor a model's parameters."""
+    if any(isinstance(n, cst.Attribute) and n.attr.value in ("parameters", "named_parameters", "weight", "bias")
+           for n in walk(expr)):
+        return False
+    while True:
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            func = expr.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name.endswith("_like"):
+                return True
+            if isinstance(func, cst.Attribute) and name in _DERIVING:
+                expr = func.value
+            elif name in ("Variable", "Parameter", "tensor", "zeros", "ones", "empty", "full", "rand", "randn") and expr.args:
+                first = expr.args[0].value
+                if name in ("Variable", "Parameter", "tensor"):
+                    expr = first
+                elif isinstance(first, cst.Attribute) and first.attr.value == "shape" or isinstance(first, cst.Call) \
+                        and isinstance(first.func, cst.Attribute) and first.func.attr.value == "size":
+                    return True  # torch.zeros(x.size(), requires_grad=True)
+                else:
+                    return False
+            else:
+                return False
+        else:
+            return isinstance(expr, (cst.Name, cst.Subscript)) and not isinstance(expr, cst.Call)
 
 
 def _reads_grad(node: cst.CSTNode) -> bool:
