@@ -85,6 +85,11 @@ _TRAIN_CALL = re.compile(
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+# A `__main__` block's inputs: built or drawn in place, or loaded.
+_SYNTHETIC = {"randn", "rand", "randint", "randperm", "ones", "zeros", "empty", "full", "arange", "normal", "tensor",
+              "randn_like", "rand_like"}
+_LOADS = re.compile(r"load|open|read|dataset|loader|imread|folder|fetch|download|from_pretrained|glob|listdir",
+                    re.IGNORECASE)
 _DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
 
 
@@ -251,6 +256,7 @@ class _SeedVisitor(Handlers):
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
+        self.main_inputs = ""  # what the `<main>` block runs on: "synthetic", "data" (anything loaded), or ""
         self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
         self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
         names = ctx.names
@@ -309,6 +315,8 @@ class _SeedVisitor(Handlers):
     def _links(self, node: cst.Call, callee: str | None) -> None:
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
+        if scope == "<main>" and self.main_inputs != "data":
+            self._main_input(node, callee)
         if is_training_call(node) and not self._input_gradient(node) and not self._fits_statistics(node):
             if callee and self.ctx.is_project_name(callee) and _trains_by_name(node):
                 # `train(args)` naming project code: its body decides (the call graph), not its name
@@ -338,6 +346,16 @@ class _SeedVisitor(Handlers):
             ):
                 self._launch(value, scope)
         self.configs.on_call(node, callee, scope)  # config values and the config files the call names
+
+    def _main_input(self, node: cst.Call, callee: str | None) -> None:
+        """Where the `<main>` block's inputs come from: drawn or built (`torch.randn(4, 3)`), or loaded."""
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if _LOADS.search(name):
+            self.main_inputs = "data"
+        elif callee and (callee.startswith("numpy.random.") or callee.startswith("torch.")
+                         and callee.rsplit(".", 1)[-1] in _SYNTHETIC):
+            self.main_inputs = "synthetic"
 
     def _owner_class(self) -> str | None:
         """The qualified name of the innermost class around the current node, if any."""
@@ -785,6 +803,8 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     visitor = walked(ctx, "seed")
     if visitor is None:
         return None
+    visitor.facts.synthetic_main = visitor.main_inputs == "synthetic"
+    visitor.facts.library = any(isinstance(stmt, cst.ClassDef) for stmt in ctx.module.body)
     if isinstance(visitor, _LinkVisitor):
         visitor.facts.config.loads = visitor.configs.facts.loads
         return None if visitor.facts.empty() else visitor.facts

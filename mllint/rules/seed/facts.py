@@ -75,7 +75,10 @@ class SeedFacts:
     # scope -> project callees of a call named like training (`train(args)`): they train when their body does;
     # a name that resolves to no project function trains by its name
     named_trains: dict[str, set[str]] = field(default_factory=dict)
-    busy: set[str] = field(default_factory=set)  # scopes that call something besides seeding and built-ins
+    busy: set[str] = field(default_factory=set)
+    # the `<main>` block runs on synthetic inputs (`torch.randn`, `torch.randint`) and loads no data: a self-test
+    synthetic_main: bool = False
+    library: bool = False  # the module defines a class at top level  # scopes that call something besides seeding and built-ins
     refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
     defs: list[str] = field(default_factory=list)  # every function and class of the module
     imports: set[str] = field(default_factory=set)  # project modules imported at import time

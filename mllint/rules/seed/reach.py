@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from ...project import Project
-from ...core.calls import target as project_target
+from ...core.calls import library_demos, target as project_target
 from .facts import SeedFacts
 
 
@@ -61,6 +61,9 @@ class CallGraph:
             for kid in kids:
                 self._add(parent, kid)
         self.trainers = self._closure(direct, self.back)  # every node that reaches training
+        # the `__main__` self-tests of library modules on synthetic inputs: no run of the project
+        self.selftests = {f"{rel}:<main>" for rel in library_demos(
+            project, [rel for rel, f in facts.items() if f.synthetic_main], [rel for rel, f in facts.items() if f.library])}
         self._entries: dict[str, frozenset[str]] = {}
         self._forward: dict[str, frozenset[str]] = {}
 
@@ -108,14 +111,17 @@ class CallGraph:
         return frozenset(found)
 
     def trains(self, node: str) -> bool | None:
-        """Does a run through `node` train? None (undecided) when no entry point of the project reaches it
+        """Does a run through `node` train? Not when only the `__main__` self-test of a library module (one
+        another project module imports, on synthetic inputs) runs it. None (undecided) when no entry point of the project reaches it
         (a function called from outside the project, by a registry or a framework), when its runs do
         nothing but seed (a snippet, a prelude that something outside the project runs), or when they
         call into a module that trains without a call that leads to the training code (a class picked
         from a registry: `get_algorithm_class(name)(...).update(batch)`, `ALGORITHMS[name](...)`)."""
+        entries = self.entries(node)
+        if entries and entries <= self.selftests:
+            return False  # only a library module's self-test on synthetic inputs runs it
         if node in self.trainers:
             return True
-        entries = self.entries(node)
         if any(e in self.trainers for e in entries):
             return True
         run = self.run_of(node)
