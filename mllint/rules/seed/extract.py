@@ -85,6 +85,10 @@ _TRAIN_CALL = re.compile(
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+# Calls that write data to files.
+_WRITES = {"write_text", "write_bytes", "writelines", "savetxt", "to_csv", "to_json", "to_parquet", "imwrite", "imsave"}
+_WRITE_FUNCTIONS = {"json.dump", "pickle.dump", "numpy.save", "numpy.savez", "numpy.savetxt", "shutil.copy",
+                    "shutil.copyfile", "shutil.move", "os.symlink"}
 # A `__main__` block's inputs: built or drawn in place, or loaded.
 _SYNTHETIC = {"randn", "rand", "randint", "randperm", "ones", "zeros", "empty", "full", "arange", "normal", "tensor",
               "randn_like", "rand_like"}
@@ -230,6 +234,17 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
     return Value(DERIVED)
 
 
+def _opens_for_writing(node: cst.Call) -> bool:
+    """`open(path, "w")`, `open(path, mode="a")`, `path.open("w")`."""
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if name != "open":
+        return False
+    mode = values.keyword(node, "mode") or values.positional(node, 0 if isinstance(func, cst.Attribute) else 1)
+    text = values.str_value(mode) or ""
+    return any(c in text for c in "wax")
+
+
 def _trains_by_name(node: cst.Call) -> bool:
     """A training call recognised by its name only (`train(args)`, `fit(x, y)`), not `backward()` or an
     optimiser's `step()`."""
@@ -317,6 +332,9 @@ class _SeedVisitor(Handlers):
         scope = self.scope_id()
         if scope == "<main>" and self.main_inputs != "data":
             self._main_input(node, callee)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _WRITES or callee in _WRITE_FUNCTIONS \
+                or _opens_for_writing(node):
+            self.facts.writes.add(scope)
         if is_training_call(node) and not self._input_gradient(node) and not self._fits_statistics(node):
             if callee and self.ctx.is_project_name(callee) and _trains_by_name(node):
                 # `train(args)` naming project code: its body decides (the call graph), not its name

@@ -76,6 +76,7 @@ class SeedFacts:
     # a name that resolves to no project function trains by its name
     named_trains: dict[str, set[str]] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)  # scopes that write files (`write_text`, `savetxt`, `to_csv`)
     # the `<main>` block runs on synthetic inputs (`torch.randn`, `torch.randint`) and loads no data: a self-test
     synthetic_main: bool = False
     library: bool = False  # the module defines a class at top level  # scopes that call something besides seeding and built-ins

@@ -33,6 +33,7 @@ class CallGraph:
         children: dict[str, set[str]] = defaultdict(set)
         direct: set[str] = set()
         self.busy: set[str] = set()
+        self.writers: set[str] = set()  # scopes that write files
         self.file_of: dict[str, str] = {}  # node -> the file that defines it
         self.training_files: set[str] = {rel for rel, f in facts.items() if f.trains}
         for rel, f in facts.items():
@@ -57,6 +58,7 @@ class CallGraph:
                 if any(not (found := project_target(project, rel, name)) or not found[1] for name in callees):
                     direct.add(node_of(rel, scope))
             self.busy |= {node_of(rel, scope) for scope in f.busy}
+            self.writers |= {node_of(rel, scope) for scope in f.writes}
         for parent, kids in children.items():
             for kid in kids:
                 self._add(parent, kid)
@@ -112,7 +114,8 @@ class CallGraph:
 
     def trains(self, node: str) -> bool | None:
         """Does a run through `node` train? Not when only the `__main__` self-test of a library module (one
-        another project module imports, on synthetic inputs) runs it. None (undecided) when no entry point of the project reaches it
+        another project module imports, on synthetic inputs) runs it, nor when no entry point reaches it and it
+        writes data out (a split, samples) without reaching code or a module that trains. None (undecided) when no entry point of the project reaches it
         (a function called from outside the project, by a registry or a framework), when its runs do
         nothing but seed (a snippet, a prelude that something outside the project runs), or when they
         call into a module that trains without a call that leads to the training code (a class picked
@@ -125,6 +128,8 @@ class CallGraph:
         if any(e in self.trainers for e in entries):
             return True
         run = self.run_of(node)
+        if not entries and run & self.writers and not any(self.file_of.get(n) in self.training_files for n in run):
+            return False  # no entry point reaches it, and it writes data out (draws a split, writes it), training none
         if not entries or not run & self.busy:
             return None
         if any(self.file_of.get(n) in self.training_files for n in run if not is_entry(n)):
