@@ -21,7 +21,7 @@ from ...core.names import dotted
 from .sweeps import launches
 from .facts import HelperParam, SeedCall, SeedFacts, SeedOption, SeedSite, Signature
 from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
-                             spelling, trace)
+                             parse_options, spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
 from ...core.scopes import Handlers, Scope
 from ...core.walkers import walked
@@ -271,6 +271,7 @@ class _SeedVisitor(Handlers):
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
+        self._options: list | None = None  # the module's options (core.origins.parse_options), when asked
         self.main_inputs = ""  # what the `<main>` block runs on: "synthetic", "data" (anything loaded), or ""
         self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
         self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
@@ -644,16 +645,58 @@ class _SeedVisitor(Handlers):
                     self._sweep(node, f"`{target.target.value}` lists several seeds")
 
     def visit_For(self, node: cst.For) -> None:
+        self._repetition(node)
         self._loop(node.target, node.iter, node)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._loop(node.target, node.iter, node)
+
+    def _repetition(self, node: cst.For) -> None:
+        """`for ii in range(args.itr):` whose body builds a model and trains it: each pass is another draw."""
+        it = node.iter
+        if not (isinstance(it, cst.Call) and dotted(it.func) == "range" and 1 <= len(it.args) <= 2) \
+                or len(it.args) == 2 and values.number(it.args[0].value) != 0 or not _trains_fresh(node.body):
+            return
+        count = it.args[-1].value
+        literal = values.number(count)
+        if type(literal) is int:
+            self.facts.repeats.append((self.ctx.loc(node.iter), self.scope_id(), literal, ""))
+        elif isinstance(count, cst.Attribute):
+            if self._options is None:
+                self._options = parse_options(self.ctx)
+            option = next((o for o in self._options if o.dest == count.attr.value), None)
+            if option is not None and type(option.default) is int:
+                self.facts.repeats.append((self.ctx.loc(node.iter), self.scope_id(), option.default, option.dest))
 
     def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
             name = target.value.lower()
             if SEED_NAME.match(name) or SWEEP_NAME.search(name) or _mentions_seeds(iterable):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
+
+
+def _trains_fresh(body: cst.CSTNode) -> bool:
+    """The body builds an object (`model = Net(args)`, `exp = Exp(args)`) and trains it there: it calls a
+    training method of it (`exp.train(setting)`) or trains over its parameters (`Adam(model.parameters())`, then
+    `backward()`/`step()`)."""
+    built = {a.targets[0].target.value for a in walk(body) if isinstance(a, cst.Assign) and len(a.targets) == 1
+             and isinstance(a.targets[0].target, cst.Name) and isinstance(a.value, cst.Call)
+             and _tail(a.value.func)[:1].isupper()}
+    if not built:
+        return False
+    trains = False
+    over_parameters = False
+    for n in walk(body):
+        if isinstance(n, cst.Call) and is_training_call(n):
+            trains = True
+            func = n.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in built \
+                    and _trains_by_name(n):
+                return True
+        elif isinstance(n, cst.Attribute) and n.attr.value in ("parameters", "named_parameters") \
+                and isinstance(n.value, cst.Name) and n.value.value in built:
+            over_parameters = True
+    return trains and over_parameters
 
 
 def _has_loop(function: cst.FunctionDef) -> bool:

@@ -65,6 +65,9 @@ class SeedFacts:
     options: list[SeedOption] = field(default_factory=list)
     option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
     sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
+    # loops that build and train a fresh model on each pass (`for ii in range(args.itr)`): (where, scope, count:
+    # the literal or the option's default, the option's name or "")
+    repeats: list[tuple[Loc, str, int, str]] = field(default_factory=list)
     cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
     # seed options without a default (`default=None`): the code may fill one in (`if args.seed is None: args.seed = 0`)
     open_options: list[SeedOption] = field(default_factory=list)
@@ -90,5 +93,5 @@ class SeedFacts:
     config: ConfigFacts = field(default_factory=ConfigFacts)
 
     def empty(self) -> bool:
-        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps or self.repeats
                     or self.cli_dests or self.trains or self.named_trains or self.refs or self.defs or self.imports or bool(self.config))

@@ -115,6 +115,7 @@ def _analyse(project: Project) -> SeedAnalysis:
             uses.append(Use(rel, call.loc, value, api, call.scope, chain))
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
+    python_sweeps += _repetitions(project, facts)
     any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
     if not (uses or any(f.options or f.config.values for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
         return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
@@ -319,6 +320,34 @@ def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts]
             if aux.is_config or reached & option_nodes:  # a launched script must take the seed it is given
                 swept.nodes |= reached
     return swept
+
+
+def _repetitions(project: Project, facts: dict[str, SeedFacts]) -> list[tuple[str, str]]:
+    """Loops that build and train a fresh model on each pass (`for ii in range(args.itr)`), run at least twice: a
+    sweep over draws (the seed before the loop fixes which draws, not one). The count is the literal, or the
+    values the launchers of the script pass for the option (every one at least 2; a launcher that passes 1
+    runs one draw), or, when none passes it, the option's default."""
+    found = []
+    aux = project.aux_facts("seed")
+    for rel, f in facts.items():
+        for _, scope, count, option in f.repeats:
+            passed = []
+            if option:
+                key = option.replace("-", "_").lower()
+                passed = [v for arel, a in aux.items() if key in a.counts and _launches(project, arel, a.launches, rel)
+                          for v in a.counts[key]]
+            if (min(passed) if passed else count) >= 2:
+                found.append((rel, scope))
+    return found
+
+
+def _launches(project: Project, rel: str, scripts: list[str], script: str) -> bool:
+    """Does the shell file `rel` run `script`: as `_launched` finds it, or from a folder above its own (`sh
+    scripts/run_all.sh` started in the project folder that holds `run.py`)?"""
+    if script in _launched(project, rel, scripts):
+        return True
+    folder = os.path.dirname(os.path.dirname(rel))
+    return any(os.path.normpath(os.path.join(folder, s)) == script for s in scripts if not s.startswith("-m "))
 
 
 def _launched(project: Project, rel: str, scripts: list[str]) -> list[str]:
