@@ -378,6 +378,7 @@ def _loaders(project: Project, graph: CallGraph, facts: dict[str, SeedFacts], co
 
 
 _NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
+_COUNT = r"(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
 _PROSE_SWEEP = re.compile(
     r"(?:mean|average[sd]?|median|avg)\b[^.\n|]{0,40}?\b(?:over|of|across|from)\s+" + _NUMBER
     + r"\s+(?:[\w-]+\s+)?(?:runs|seeds|trials|repetitions|repeats|experiments)\b"
@@ -388,7 +389,13 @@ _PROSE_SWEEP = re.compile(
     # aggregate reported in the same sentence (without one, the runs may be anything: a search, the paper's)
     + r"|\b" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:trials|runs|repetitions|experiments)\s+(?:with|using|over|on)\s+"
     r"(?:\w+\s+)?(?:different|distinct|independent|random)\s+(?:random\s+)?seeds\b[^.\n]{0,80}?"
-    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)",
+    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)"
+    # "the five replicates", "repeated 5 times": a count of replicates (a count of seeds or runs alone may be a
+    # search or the paper's: "3 seeds were tried")
+    + r"|\b" + _COUNT + r"\s+(?:independent\s+|random\s+)?(?:replicates|replications)\b"
+    + r"|\brepeated\s+" + _COUNT + r"\s+times\b"
+    # "seeds 0, 1 and 2", "random seeds used ... is 2-5 and 123", "seeds: [1, 2, 3]": two or more seed values
+    + r"|\bseeds\b[^.\n|]{0,40}?[\[(]?\b\d+\s*(?:,|-|\band\b)\s*\d+",
     re.IGNORECASE,
 )
 # Prose that documents the project's scripts: READMEs, results pages and any Markdown/reST page beside them
