@@ -99,9 +99,9 @@ class SeedOptionSingleDefault(Rule):
         for item in analysis.options:
             option = item.option
             related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
-                Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+                Related(item.seeds_here, f"`{_written(option)}` seeds the run here")]
             if item.default_at is not None:  # no default of its own: the code fills one in
-                related.insert(0, Related(item.default_at, f"`{option.dest}` set to {option.default} when not given"))
+                related.insert(0, Related(item.default_at, f"`{_written(option)}` set to {option.default} when not given"))
             yield self.finding(
                 option.loc,
                 f"seed option {option.name} defaults to {option.default}"
@@ -112,3 +112,9 @@ class SeedOptionSingleDefault(Rule):
 
 
 RULES = [FixedSeedLiteral, SeedOptionSingleDefault]
+
+
+def _written(option) -> str:
+    """The option's attribute as the source spells it (`manualSeed` for `--manualSeed`; matching ignores case)."""
+    written = option.name.split(" ", 1)[0].lstrip("-").replace("-", "_")
+    return written if written.lower() == option.dest.lower() else option.dest
