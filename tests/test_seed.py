@@ -210,3 +210,10 @@ def test_optuna_sampler_seed_is_not_the_runs_seed():
 def test_unloaded_seed_list_excuses_nothing(tmp_path):
     write(tmp_path, {"results.json": '{"seeds": [0, 1, 2]}', "train.py": "import torch\ntorch.manual_seed(0)\n" + TRAIN})
     assert [f["code"] for f in lint(tmp_path)] == ["SEED001"]
+
+
+def test_launchers_pass_counts_last_on_a_command_line_wins():
+    from mllint.rules.seed.sweeps import passed_counts
+
+    text = "python -u run.py \\\n  --itr 3 \\\n  --data x --itr 1\n\npython run.py --itr 2 --batch-size 32\n# python run.py --itr 9\necho --itr 7\n"
+    assert passed_counts(text) == {"itr": [1, 2], "batch_size": [32]}
