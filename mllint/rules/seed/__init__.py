@@ -69,6 +69,10 @@ class FixedSeedLiteral(Rule):
             if others:
                 where_others = "here" if all(o.rel == first.rel for o in others) else "in this run"
                 message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} {where_others})"
+            idle = analysis.idle.get(first.rel)
+            if idle:
+                message += (f"; the script's option {idle[0].name} is parsed but seeds nothing: the literal decides,"
+                            f" whatever seed is passed")
             related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
                                               + ("" if o.rel == first.rel else " at import time")) for o in others]
             yield self.finding(first.loc, message, related=related)

@@ -79,6 +79,8 @@ class SeedAnalysis:
     options: list[OptionFinding]
     configs: list[ConfigFinding]
     any_sweep: bool  # the project shows a sweep somewhere (that does not run these)
+    # per file, its seed options that seed nothing anywhere (`--seed` parsed, a literal seeds instead)
+    idle: dict[str, list[SeedOption]] = field(default_factory=dict)
 
 
 def analyse(project: Project) -> SeedAnalysis:
@@ -137,7 +139,11 @@ def _analyse(project: Project) -> SeedAnalysis:
     options = [o for o in _options(project, graph, facts, option_uses, keep)
                if not any(script == o.rel and key == spelling(o.option.dest) for _, (script, key) in launched)]
     configs = _configs(project, graph, facts, option_uses, keep, swept)
-    return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
+    used = {spelling(name) for _, name, _, _ in option_uses}
+    idle = {rel: [o for o in facts[rel].options if not o.field and spelling(o.dest) not in used]
+            for rel in {use.rel for use in kept} if rel in facts}
+    return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep,
+                        {rel: found for rel, found in idle.items() if found})
 
 
 def config_model(project: Project, facts: dict[str, SeedFacts]) -> ConfigModel:
