@@ -43,6 +43,12 @@ SWEEP_HINT = (
     "Student-t 95% interval (mean ± t(0.975, n-1)·std/√n)."
 )
 
+NOTEBOOK_HINT = (
+    "Keep the seed for reproducibility, but do not let a result rest on it: wrap the training cells in a loop "
+    "over at least 3 seeds (or parametrise the notebook, e.g. with papermill, and run it per seed) and report "
+    "mean ± std or a Student-t 95% interval (mean ± t(0.975, n-1)·std/√n)."
+)
+
 
 def analyse(project: Project):
     """The SEED analysis of a project (computed once, shared by the rules)."""
@@ -75,7 +81,8 @@ class FixedSeedLiteral(Rule):
                             f" whatever seed is passed")
             related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
                                               + ("" if o.rel == first.rel else " at import time")) for o in others]
-            yield self.finding(first.loc, message, related=related)
+            yield self.finding(first.loc, message, related=related,
+                               hint=NOTEBOOK_HINT if first.rel.endswith(".ipynb") else None)
         for config in analysis.configs:
             message = (
                 f"seed fixed to {config.value} by `{config.key}` in a config that training code reads, "
