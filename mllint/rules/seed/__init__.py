@@ -77,7 +77,7 @@ class FixedSeedLiteral(Rule):
                 message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} {where_others})"
             idle = analysis.idle.get(first.rel)
             if idle:
-                message += (f"; the script's option {idle[0].name} is parsed but seeds nothing: the literal decides,"
+                message += (f"; the script's option {idle[0].name} is parsed and never read: the literal decides,"
                             f" whatever seed is passed")
             related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
                                               + ("" if o.rel == first.rel else " at import time")) for o in others]

@@ -85,6 +85,8 @@ _TRAIN_CALL = re.compile(
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+# A seed-like attribute or key read (`args.seed`, `opt["manualSeed"]`), not a seeding method (`random.seed(`).
+_SEED_READ = re.compile(r"\.(\w*seed\w*)\b(?!\s*\()|\[\s*['\"](\w*seed\w*)['\"]\s*\]", re.IGNORECASE)
 # Calls that write data to files.
 _WRITES = {"write_text", "write_bytes", "writelines", "savetxt", "to_csv", "to_json", "to_parquet", "imwrite", "imsave"}
 _WRITE_FUNCTIONS = {"json.dump", "pickle.dump", "numpy.save", "numpy.savez", "numpy.savetxt", "shutil.copy",
@@ -865,6 +867,8 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     if visitor is None:
         return None
     visitor.facts.synthetic_main = visitor.main_inputs == "synthetic"
+    if visitor.facts.options:
+        visitor.facts.seed_reads = {spelling(a or b) for a, b in _SEED_READ.findall(ctx.text)}
     visitor.facts.library = any(isinstance(stmt, cst.ClassDef) for stmt in ctx.module.body)
     if isinstance(visitor, _LinkVisitor):
         visitor.facts.config.loads = visitor.configs.facts.loads

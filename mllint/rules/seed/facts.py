@@ -79,6 +79,7 @@ class SeedFacts:
     # a name that resolves to no project function trains by its name
     named_trains: dict[str, set[str]] = field(default_factory=dict)
     busy: set[str] = field(default_factory=set)
+    seed_reads: set[str] = field(default_factory=set)  # seed-like attributes or keys the module reads (`args.seed`)
     writes: set[str] = field(default_factory=set)  # scopes that write files (`write_text`, `savetxt`, `to_csv`)
     # the `<main>` block runs on synthetic inputs (`torch.randn`, `torch.randint`) and loads no data: a self-test
     synthetic_main: bool = False

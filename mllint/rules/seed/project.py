@@ -140,8 +140,18 @@ def _analyse(project: Project) -> SeedAnalysis:
                if not any(script == o.rel and key == spelling(o.option.dest) for _, (script, key) in launched)]
     configs = _configs(project, graph, facts, option_uses, keep, swept)
     used = {spelling(name) for _, name, _, _ in option_uses}
-    idle = {rel: [o for o in facts[rel].options if not o.field and spelling(o.dest) not in used]
-            for rel in {use.rel for use in kept} if rel in facts}
+
+    def read(rel: str) -> set[str]:
+        """Seed attributes read by the module or by the project modules it imports (`args` handed on)."""
+        found = set(facts[rel].seed_reads)
+        for name in facts[rel].imports:
+            hit = graph.target(rel, name)
+            if hit is not None and graph.file_of.get(hit) in facts:
+                found |= facts[graph.file_of[hit]].seed_reads
+        return found
+
+    idle = {rel: [o for o in facts[rel].options if not o.field and spelling(o.dest) not in used | read(rel)]
+            for rel in {use.rel for use in kept} if rel in facts and facts[rel].options}
     return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep,
                         {rel: found for rel, found in idle.items() if found})
 
