@@ -144,11 +144,14 @@ def test_prose_sweeps_in_readme_and_result_tables():
     for text in ("Test error (%, mean of 5 runs)", "accuracy averaged over 3 seeds", "mean ± std over 5 seeds",
                  "median of 3 runs", "results of 5 runs averaged",
                  "we run 4 trials with different random seeds and report mean and std",
-                 "| ResNet-50 | 76.3 ± 0.2 (std over 5 seeds) |"):
+                 "| ResNet-50 | 76.3 ± 0.2 (std over 5 seeds) |",
+                 "Range of random seeds used for the five replicates is 2-5 and 123.", "each run was repeated 3 times",
+                 "we use seeds 0, 1 and 2", "seeds: [1, 2, 3]"):
         assert prose_sweeps(text) == [1], text
     for text in ("we report the best of 3 runs", "mean of the runs", "3 seeds were tried",
                  "| lr | 1e-3 |", "crop ± 4 pixels", "5 runs with the same seed",
-                 "the paper ran 5 runs with different random seeds", "| ResNet-50 | 76.3 ± 0.2 |"):
+                 "the paper ran 5 runs with different random seeds", "| ResNet-50 | 76.3 ± 0.2 |",
+                 "set the seed to 42 and train for 3 epochs", "2 models trained with seed 1", "repeated once"):
         assert prose_sweeps(text) == [], text
 
 
@@ -207,3 +210,10 @@ def test_optuna_sampler_seed_is_not_the_runs_seed():
 def test_unloaded_seed_list_excuses_nothing(tmp_path):
     write(tmp_path, {"results.json": '{"seeds": [0, 1, 2]}', "train.py": "import torch\ntorch.manual_seed(0)\n" + TRAIN})
     assert [f["code"] for f in lint(tmp_path)] == ["SEED001"]
+
+
+def test_launchers_pass_counts_last_on_a_command_line_wins():
+    from mllint.rules.seed.sweeps import passed_counts
+
+    text = "python -u run.py \\\n  --itr 3 \\\n  --data x --itr 1\n\npython run.py --itr 2 --batch-size 32\n# python run.py --itr 9\necho --itr 7\n"
+    assert passed_counts(text) == {"itr": [1, 2], "batch_size": [32]}

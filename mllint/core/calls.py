@@ -164,3 +164,23 @@ class CallIndex(Generic[R]):
 
     def named(self, name: str) -> list[R]:
         return self._by.get(name, [])
+
+
+def library_demos(project: Any, demos: Iterable[str], libraries: Iterable[str] = ()) -> set[str]:
+    """Of the modules `demos` (those with an `if __name__ == "__main__":` block), those whose block is the demo or
+    self-test of a library module: another project module imports it, or it defines a class at top level
+    (`libraries`) and is not named as a script (`train.py`, `main.py`, `run_*.py`, ...). HPARAM's test (its
+    `_demo_blocks`), here to be shared: SEED uses it."""
+    import re
+
+    demos = set(demos)
+    if not demos:
+        return set()
+    script = re.compile(r"train|main|run|fit|tune|launch|experiment|exp_|solver|demo", re.I)
+    found: set[str] = {rel for rel in set(libraries) & demos if not script.search(rel.rsplit("/", 1)[-1])}
+    for rel, result in project.files.items():
+        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
+            resolved = project.resolve(rel, qualified)
+            if resolved is not None and resolved[0] != rel and resolved[0] in demos:
+                found.add(resolved[0])
+    return found

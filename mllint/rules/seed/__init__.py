@@ -43,6 +43,12 @@ SWEEP_HINT = (
     "Student-t 95% interval (mean ± t(0.975, n-1)·std/√n)."
 )
 
+NOTEBOOK_HINT = (
+    "Keep the seed for reproducibility, but do not let a result rest on it: wrap the training cells in a loop "
+    "over at least 3 seeds (or parametrise the notebook, e.g. with papermill, and run it per seed) and report "
+    "mean ± std or a Student-t 95% interval (mean ± t(0.975, n-1)·std/√n)."
+)
+
 
 def analyse(project: Project):
     """The SEED analysis of a project (computed once, shared by the rules)."""
@@ -69,9 +75,14 @@ class FixedSeedLiteral(Rule):
             if others:
                 where_others = "here" if all(o.rel == first.rel for o in others) else "in this run"
                 message += f" (+{len(others)} more fixed seeding call{'s' if len(others) > 1 else ''} {where_others})"
+            idle = analysis.idle.get(first.rel)
+            if idle:
+                message += (f"; the script's option {idle[0].name} is parsed and never read: the literal decides,"
+                            f" whatever seed is passed")
             related = [*first.via] + [Related(o.loc, f"also fixed to {o.value} by {o.api}"
                                               + ("" if o.rel == first.rel else " at import time")) for o in others]
-            yield self.finding(first.loc, message, related=related)
+            yield self.finding(first.loc, message, related=related,
+                               hint=NOTEBOOK_HINT if first.rel.endswith(".ipynb") else None)
         for config in analysis.configs:
             message = (
                 f"seed fixed to {config.value} by `{config.key}` in a config that training code reads, "
@@ -99,9 +110,9 @@ class SeedOptionSingleDefault(Rule):
         for item in analysis.options:
             option = item.option
             related = [] if item.seeds_here is None or item.seeds_here == option.loc else [
-                Related(item.seeds_here, f"`{option.dest}` seeds the run here")]
+                Related(item.seeds_here, f"`{_written(option)}` seeds the run here")]
             if item.default_at is not None:  # no default of its own: the code fills one in
-                related.insert(0, Related(item.default_at, f"`{option.dest}` set to {option.default} when not given"))
+                related.insert(0, Related(item.default_at, f"`{_written(option)}` set to {option.default} when not given"))
             yield self.finding(
                 option.loc,
                 f"seed option {option.name} defaults to {option.default}"
@@ -112,3 +123,9 @@ class SeedOptionSingleDefault(Rule):
 
 
 RULES = [FixedSeedLiteral, SeedOptionSingleDefault]
+
+
+def _written(option) -> str:
+    """The option's attribute as the source spells it (`manualSeed` for `--manualSeed`; matching ignores case)."""
+    written = option.name.split(" ", 1)[0].lstrip("-").replace("-", "_")
+    return written if written.lower() == option.dest.lower() else option.dest

@@ -21,7 +21,7 @@ from ...core.names import dotted
 from .sweeps import launches
 from .facts import HelperParam, SeedCall, SeedFacts, SeedOption, SeedSite, Signature
 from ...core.origins import (ARITH, LEAF, REDUCE, OriginKind, Origins, Trace, class_assignments, option_of_call,
-                             spelling, trace)
+                             parse_options, spelling, trace)
 from ...core.config_model import ConfigCollector, ConfigFacts
 from ...core.scopes import Handlers, Scope
 from ...core.walkers import walked
@@ -85,6 +85,17 @@ _TRAIN_CALL = re.compile(
 _OPTIMISER = re.compile(r"optim|^opt(?:_|$)|_opt$|scaler", re.IGNORECASE)
 _TRAINER = re.compile(r"trainer|runner|learner|engine|solver", re.IGNORECASE)
 _NOT_A_MODEL = re.compile(r"scaler|pca|tokeni[sz]er|encoder|vectori[sz]er|normali[sz]er|transform|imputer", re.IGNORECASE)
+# A seed-like attribute or key read (`args.seed`, `opt["manualSeed"]`), not a seeding method (`random.seed(`).
+_SEED_READ = re.compile(r"\.(\w*seed\w*)\b(?!\s*\()|\[\s*['\"](\w*seed\w*)['\"]\s*\]", re.IGNORECASE)
+# Calls that write data to files.
+_WRITES = {"write_text", "write_bytes", "writelines", "savetxt", "to_csv", "to_json", "to_parquet", "imwrite", "imsave"}
+_WRITE_FUNCTIONS = {"json.dump", "pickle.dump", "numpy.save", "numpy.savez", "numpy.savetxt", "shutil.copy",
+                    "shutil.copyfile", "shutil.move", "os.symlink"}
+# A `__main__` block's inputs: built or drawn in place, or loaded.
+_SYNTHETIC = {"randn", "rand", "randint", "randperm", "ones", "zeros", "empty", "full", "arange", "normal", "tensor",
+              "randn_like", "rand_like"}
+_LOADS = re.compile(r"load|open|read|dataset|loader|imread|folder|fetch|download|from_pretrained|glob|listdir",
+                    re.IGNORECASE)
 _DATA_BASE = re.compile(r"(?:Dataset|ImageList|ImageFolder|DatasetFolder|DataModule)$")
 
 
@@ -225,6 +236,25 @@ def _combine(results: list[Value], arithmetic: bool = False) -> Value:
     return Value(DERIVED)
 
 
+def _opens_for_writing(node: cst.Call) -> bool:
+    """`open(path, "w")`, `open(path, mode="a")`, `path.open("w")`."""
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if name != "open":
+        return False
+    mode = values.keyword(node, "mode") or values.positional(node, 0 if isinstance(func, cst.Attribute) else 1)
+    text = values.str_value(mode) or ""
+    return any(c in text for c in "wax")
+
+
+def _trains_by_name(node: cst.Call) -> bool:
+    """A training call recognised by its name only (`train(args)`, `fit(x, y)`), not `backward()` or an
+    optimiser's `step()`."""
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name not in ("backward", "manual_backward", "step")
+
+
 class _SeedVisitor(Handlers):
     """SEED's handlers in the module's one walk (core/walkers.py)."""
 
@@ -243,6 +273,8 @@ class _SeedVisitor(Handlers):
         self.data_classes: set[str] = set()
         self.guards: dict[str, set[str]] = {}  # seed names -> how a guarded seeding is turned off
         self.hf_seed = False  # the Trainer's `--seed` from HfArgumentParser is recorded
+        self._options: list | None = None  # the module's options (core.origins.parse_options), when asked
+        self.main_inputs = ""  # what the `<main>` block runs on: "synthetic", "data" (anything loaded), or ""
         self._input_grads: dict[int, bool] = {}  # function -> its backward() is an input gradient
         self._component_sites: list[tuple[str, SeedSite]] = []  # (class, a literal seed of a generator it makes)
         names = ctx.names
@@ -301,8 +333,17 @@ class _SeedVisitor(Handlers):
     def _links(self, node: cst.Call, callee: str | None) -> None:
         """What a call tells about the run: it trains, or it calls (or hands on) project code."""
         scope = self.scope_id()
-        if is_training_call(node) and not self._input_gradient(node):
-            self.facts.trains.add(scope)
+        if scope == "<main>" and self.main_inputs != "data":
+            self._main_input(node, callee)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _WRITES or callee in _WRITE_FUNCTIONS \
+                or _opens_for_writing(node):
+            self.facts.writes.add(scope)
+        if is_training_call(node) and not self._input_gradient(node) and not self._fits_statistics(node):
+            if callee and self.ctx.is_project_name(callee) and _trains_by_name(node):
+                # `train(args)` naming project code: its body decides (the call graph), not its name
+                self.facts.named_trains.setdefault(scope, set()).add(callee)
+            else:
+                self.facts.trains.add(scope)
         if callee and self.ctx.is_project_name(callee):
             self._ref(callee)
         elif scope not in self.facts.busy and _does_something(node, callee):
@@ -327,6 +368,16 @@ class _SeedVisitor(Handlers):
                 self._launch(value, scope)
         self.configs.on_call(node, callee, scope)  # config values and the config files the call names
 
+    def _main_input(self, node: cst.Call, callee: str | None) -> None:
+        """Where the `<main>` block's inputs come from: drawn or built (`torch.randn(4, 3)`), or loaded."""
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if _LOADS.search(name):
+            self.main_inputs = "data"
+        elif callee and (callee.startswith("numpy.random.") or callee.startswith("torch.")
+                         and callee.rsplit(".", 1)[-1] in _SYNTHETIC):
+            self.main_inputs = "synthetic"
+
     def _owner_class(self) -> str | None:
         """The qualified name of the innermost class around the current node, if any."""
         names = []
@@ -349,11 +400,27 @@ class _SeedVisitor(Handlers):
                 kept.append(site)
         return kept
 
-    def _input_gradient(self, node: cst.Call) -> bool:
-        """A `backward()` that computes the gradient of an input perturbation, not of the weights: an
-        adversarial attack (FGSM/PGD) or a saliency map, whose function steps no optimiser."""
+    def _fits_statistics(self, node: cst.Call) -> bool:
+        """`estimator.fit(X)` where the function made `estimator` from a class that computes statistics of
+        its data in closed form (`sklearn.covariance.EmpiricalCovariance()`, a scaler, an imputer): no weights
+        are drawn or learned by a seeded procedure."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "backward"):
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and _trains_by_name(node)):
+            return False
+        function = next((d for d in reversed(self.definitions) if isinstance(d, cst.FunctionDef)), None)
+        body = function.body if function is not None else self.ctx.module
+        made = [a.value for a in walk(body) if isinstance(a, cst.Assign) and len(a.targets) == 1
+                and isinstance(a.targets[0].target, cst.Name) and a.targets[0].target.value == func.value.value]
+        return bool(made) and all(
+            isinstance(v, cst.Call) and (self.names.callee(v) or dotted(v.func) or "").startswith(_STATISTICS)
+            for v in made)
+
+    def _input_gradient(self, node: cst.Call) -> bool:
+        """A `backward()` that computes the gradient of an input perturbation, not of the weights, or the
+        `step()` of an optimiser over such a perturbation: an adversarial attack (FGSM/PGD/C&W) or a saliency
+        map, whose function steps no optimiser over a model's parameters."""
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("backward", "step")):
             return False
         function = next((d for d in reversed(self.definitions) if isinstance(d, cst.FunctionDef)), None)
         if function is None:
@@ -580,10 +647,28 @@ class _SeedVisitor(Handlers):
                     self._sweep(node, f"`{target.target.value}` lists several seeds")
 
     def visit_For(self, node: cst.For) -> None:
+        self._repetition(node)
         self._loop(node.target, node.iter, node)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._loop(node.target, node.iter, node)
+
+    def _repetition(self, node: cst.For) -> None:
+        """`for ii in range(args.itr):` whose body builds a model and trains it: each pass is another draw."""
+        it = node.iter
+        if not (isinstance(it, cst.Call) and dotted(it.func) == "range" and 1 <= len(it.args) <= 2) \
+                or len(it.args) == 2 and values.number(it.args[0].value) != 0 or not _trains_fresh(node.body):
+            return
+        count = it.args[-1].value
+        literal = values.number(count)
+        if type(literal) is int:
+            self.facts.repeats.append((self.ctx.loc(node.iter), self.scope_id(), literal, ""))
+        elif isinstance(count, cst.Attribute):
+            if self._options is None:
+                self._options = parse_options(self.ctx)
+            option = next((o for o in self._options if o.dest == count.attr.value), None)
+            if option is not None and type(option.default) is int:
+                self.facts.repeats.append((self.ctx.loc(node.iter), self.scope_id(), option.default, option.dest))
 
     def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
@@ -592,33 +677,136 @@ class _SeedVisitor(Handlers):
                 self._sweep(target, f"a loop over seeds (`{target.value}`)")
 
 
+def _trains_fresh(body: cst.CSTNode) -> bool:
+    """The body builds an object (`model = Net(args)`, `exp = Exp(args)`) and trains it there: it calls a
+    training method of it (`exp.train(setting)`) or trains over its parameters (`Adam(model.parameters())`, then
+    `backward()`/`step()`)."""
+    built = {a.targets[0].target.value for a in walk(body) if isinstance(a, cst.Assign) and len(a.targets) == 1
+             and isinstance(a.targets[0].target, cst.Name) and isinstance(a.value, cst.Call)
+             and _tail(a.value.func)[:1].isupper()}
+    if not built:
+        return False
+    trains = False
+    over_parameters = False
+    for n in walk(body):
+        if isinstance(n, cst.Call) and is_training_call(n):
+            trains = True
+            func = n.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in built \
+                    and _trains_by_name(n):
+                return True
+        elif isinstance(n, cst.Attribute) and n.attr.value in ("parameters", "named_parameters") \
+                and isinstance(n.value, cst.Name) and n.value.value in built:
+            over_parameters = True
+    return trains and over_parameters
+
+
 def _has_loop(function: cst.FunctionDef) -> bool:
     return any(isinstance(n, (cst.For, cst.While)) for n in walk(function.body))
 
 
 def _perturbs_input(function: cst.FunctionDef) -> bool:
     """Does the function read the gradient of a tensor it made from its input (`delta =
-    torch.zeros_like(X)`, then `delta.grad`), or take the sign of a gradient (`torch.sign(grad)`,
-    `x.grad.sign()`), without stepping an optimiser? Training reads the weights' gradients through an
-    optimiser or a hand-written update (`w -= lr * w.grad`) and never takes their sign."""
+    torch.zeros_like(X)`, then `delta.grad`), take the sign of a gradient (`torch.sign(grad)`,
+    `x.grad.sign()`, or by hand: `(torch.ge(x.grad, 0).float() - 0.5) * 2`, `x.grad > 0`), or step only
+    optimisers over tensors made from its input (`Adam([w])` with `w = x.clone().requires_grad_()`)?
+    Training steps an optimiser over a model's parameters (or updates weights by hand, `w -= lr * w.grad`)
+    and never takes the sign of their gradients."""
     made_like: set[str] = set()
     grads: set[str] = set()
     signed = False
+    bound: dict[str, list[cst.BaseExpression]] = {}
+    for inner in walk(function.body):
+        if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+            bound.setdefault(inner.targets[0].target.value, []).append(inner.value)
+    attack_optimisers = {name for name, exprs in bound.items()
+                         if exprs and all(_optimises_input(e, bound) for e in exprs)}
     for inner in walk(function.body):
         if isinstance(inner, cst.Call):
             func = inner.func
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if name == "step" and is_training_call(inner):
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+                        and func.value.value in attack_optimisers:
+                    signed = True  # the step of an attack's optimiser moves the input, not the weights
+                    continue
                 return False
-            if name == "sign" and any(_reads_grad(n) for n in walk(inner)):
+            if name in ("sign", "ge", "gt", "le", "lt", "greater", "less") and any(_reads_grad(n) for n in walk(inner)):
                 signed = True
+        elif isinstance(inner, cst.Comparison) and any(_reads_grad(n) for n in walk(inner)) and any(
+                isinstance(c.operator, (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual))
+                and values.number(c.comparator) == 0 for c in inner.comparisons):
+            signed = True  # `x.grad > 0`: the sign of an input gradient, mapped to +-1
         elif isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
             if any(isinstance(n, cst.Attribute) and n.attr.value.endswith("_like") or
-                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)):
-                made_like.add(inner.targets[0].target.value)
+                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)) or (
+                    _requires_grad(inner.value) and _input_tensor(inner.value)):
+                made_like.add(inner.targets[0].target.value)  # `Variable(x.data.repeat(k, 1), requires_grad=True)`
         elif isinstance(inner, cst.Attribute) and inner.attr.value == "grad" and isinstance(inner.value, cst.Name):
             grads.add(inner.value.value)
     return signed or bool(made_like & grads)
+
+
+# Estimators that compute statistics of their data in closed form: fitting one trains nothing.
+_STATISTICS = ("sklearn.covariance.", "sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.")
+_OPTIMISER_CLASS = re.compile(r"^(?:SGD|Adam|AdamW|Adamax|Adagrad|Adadelta|RMSprop|LBFGS|NAdam|RAdam|Rprop|ASGD)$")
+_DERIVING = {"clone", "detach", "requires_grad_", "to", "cuda", "cpu", "float", "double", "half", "view", "reshape",
+             "contiguous", "repeat", "expand", "expand_as", "unsqueeze", "squeeze"}
+
+
+def _optimises_input(expr: cst.BaseExpression, bound: dict[str, list[cst.BaseExpression]]) -> bool:
+    """`torch.optim.Adam([w], ...)` whose every parameter is a tensor made here from an input (`w =
+    torch.zeros_like(x, requires_grad=True)`, `x.clone().requires_grad_()`, `Variable(x, requires_grad=True)`):
+    an attack's optimiser. One over a model's parameters (`model.parameters()`, groups built from them) is not."""
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if not _OPTIMISER_CLASS.match(name) or not expr.args:
+        return False
+    first = expr.args[0].value
+    elements = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
+    return bool(elements) and all(
+        isinstance(e, cst.Name) and e.value in bound and all(_input_tensor(v) for v in bound[e.value]) for e in elements)
+
+
+def _requires_grad(expr: cst.BaseExpression) -> bool:
+    """The expression makes a tensor that takes gradients: `requires_grad=True`, `.requires_grad_()`."""
+    return any(isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "requires_grad"
+               and dotted(n.value) == "True" or isinstance(n, cst.Attribute) and n.attr.value == "requires_grad_"
+               for n in walk(expr))
+
+
+def _input_tensor(expr: cst.BaseExpression) -> bool:
+    """A tensor made from another tensor to take gradients of it: `torch.zeros_like(x, requires_grad=True)`,
+    `x.clone().detach().requires_grad_(True)`, `Variable(x.data, requires_grad=True)`, `torch.zeros(x.size())`;
+    not fresh weights from a shape (`torch.randn(4, 1, requires_grad=True)`) nor a model's parameters."""
+    if any(isinstance(n, cst.Attribute) and n.attr.value in ("parameters", "named_parameters", "weight", "bias")
+           for n in walk(expr)):
+        return False
+    while True:
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            func = expr.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name.endswith("_like"):
+                return True
+            if isinstance(func, cst.Attribute) and name in _DERIVING:
+                expr = func.value
+            elif name in ("Variable", "Parameter", "tensor", "zeros", "ones", "empty", "full", "rand", "randn") and expr.args:
+                first = expr.args[0].value
+                if name in ("Variable", "Parameter", "tensor"):
+                    expr = first
+                elif isinstance(first, cst.Attribute) and first.attr.value == "shape" or isinstance(first, cst.Call) \
+                        and isinstance(first.func, cst.Attribute) and first.func.attr.value == "size":
+                    return True  # torch.zeros(x.size(), requires_grad=True)
+                else:
+                    return False
+            else:
+                return False
+        else:
+            return isinstance(expr, (cst.Name, cst.Subscript)) and not isinstance(expr, cst.Call)
 
 
 def _reads_grad(node: cst.CSTNode) -> bool:
@@ -678,6 +866,10 @@ def extract_seed_facts(ctx: ModuleContext) -> SeedFacts | None:
     visitor = walked(ctx, "seed")
     if visitor is None:
         return None
+    visitor.facts.synthetic_main = visitor.main_inputs == "synthetic"
+    if visitor.facts.options:
+        visitor.facts.seed_reads = {spelling(a or b) for a, b in _SEED_READ.findall(ctx.text)}
+    visitor.facts.library = any(isinstance(stmt, cst.ClassDef) for stmt in ctx.module.body)
     if isinstance(visitor, _LinkVisitor):
         visitor.facts.config.loads = visitor.configs.facts.loads
         return None if visitor.facts.empty() else visitor.facts

@@ -65,6 +65,9 @@ class SeedFacts:
     options: list[SeedOption] = field(default_factory=list)
     option_uses: list[tuple[str, Loc, str]] = field(default_factory=list)  # (option, where it seeds, scope)
     sweeps: list[tuple[Loc, str, str]] = field(default_factory=list)  # (where, what, scope)
+    # loops that build and train a fresh model on each pass (`for ii in range(args.itr)`): (where, scope, count:
+    # the literal or the option's default, the option's name or "")
+    repeats: list[tuple[Loc, str, int, str]] = field(default_factory=list)
     cli_dests: dict[str, str] = field(default_factory=dict)  # seed options of the command line (any default) -> scope
     # seed options without a default (`default=None`): the code may fill one in (`if args.seed is None: args.seed = 0`)
     open_options: list[SeedOption] = field(default_factory=list)
@@ -72,7 +75,15 @@ class SeedFacts:
     # Scopes are qualified definition names, "<module>" (import-time code) or "<main>" (the
     # `if __name__ == "__main__":` block).
     trains: set[str] = field(default_factory=set)  # scopes that train themselves (backward, step, fit, Trainer)
-    busy: set[str] = field(default_factory=set)  # scopes that call something besides seeding and built-ins
+    # scope -> project callees of a call named like training (`train(args)`): they train when their body does;
+    # a name that resolves to no project function trains by its name
+    named_trains: dict[str, set[str]] = field(default_factory=dict)
+    busy: set[str] = field(default_factory=set)
+    seed_reads: set[str] = field(default_factory=set)  # seed-like attributes or keys the module reads (`args.seed`)
+    writes: set[str] = field(default_factory=set)  # scopes that write files (`write_text`, `savetxt`, `to_csv`)
+    # the `<main>` block runs on synthetic inputs (`torch.randn`, `torch.randint`) and loads no data: a self-test
+    synthetic_main: bool = False
+    library: bool = False  # the module defines a class at top level  # scopes that call something besides seeding and built-ins
     refs: dict[str, set[str]] = field(default_factory=dict)  # scope -> project names it calls or passes on
     defs: list[str] = field(default_factory=list)  # every function and class of the module
     imports: set[str] = field(default_factory=set)  # project modules imported at import time
@@ -83,5 +94,5 @@ class SeedFacts:
     config: ConfigFacts = field(default_factory=ConfigFacts)
 
     def empty(self) -> bool:
-        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps
-                    or self.cli_dests or self.trains or self.refs or self.defs or self.imports or bool(self.config))
+        return not (self.sites or self.helpers or self.calls or self.options or self.option_uses or self.sweeps or self.repeats
+                    or self.cli_dests or self.trains or self.named_trains or self.refs or self.defs or self.imports or bool(self.config))

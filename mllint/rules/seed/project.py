@@ -79,6 +79,8 @@ class SeedAnalysis:
     options: list[OptionFinding]
     configs: list[ConfigFinding]
     any_sweep: bool  # the project shows a sweep somewhere (that does not run these)
+    # per file, its seed options that seed nothing anywhere (`--seed` parsed, a literal seeds instead)
+    idle: dict[str, list[SeedOption]] = field(default_factory=dict)
 
 
 def analyse(project: Project) -> SeedAnalysis:
@@ -115,6 +117,7 @@ def _analyse(project: Project) -> SeedAnalysis:
             uses.append(Use(rel, call.loc, value, api, call.scope, chain))
         option_uses.extend((rel, name, call.loc, call.scope) for call, name in calls.options)
         python_sweeps.extend((rel, call.scope) for call, _ in calls.sweeps)
+    python_sweeps += _repetitions(project, facts)
     any_sweep = bool(python_sweeps or any(aux.sweeps for aux in project.aux_facts("seed").values()))
     if not (uses or any(f.options or f.config.values for f in facts.values()) or any(aux.seeds for aux in project.aux_facts("seed").values())):
         return SeedAnalysis([], [], [], [], any_sweep)  # nothing fixed: no call graph needed
@@ -136,7 +139,21 @@ def _analyse(project: Project) -> SeedAnalysis:
     options = [o for o in _options(project, graph, facts, option_uses, keep)
                if not any(script == o.rel and key == spelling(o.option.dest) for _, (script, key) in launched)]
     configs = _configs(project, graph, facts, option_uses, keep, swept)
-    return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep)
+    used = {spelling(name) for _, name, _, _ in option_uses}
+
+    def read(rel: str) -> set[str]:
+        """Seed attributes read by the module or by the project modules it imports (`args` handed on)."""
+        found = set(facts[rel].seed_reads)
+        for name in facts[rel].imports:
+            hit = graph.target(rel, name)
+            if hit is not None and graph.file_of.get(hit) in facts:
+                found |= facts[graph.file_of[hit]].seed_reads
+        return found
+
+    idle = {rel: [o for o in facts[rel].options if not o.field and spelling(o.dest) not in used | read(rel)]
+            for rel in {use.rel for use in kept} if rel in facts and facts[rel].options}
+    return SeedAnalysis(kept, _group(kept, graph), options, configs, any_sweep,
+                        {rel: found for rel, found in idle.items() if found})
 
 
 def config_model(project: Project, facts: dict[str, SeedFacts]) -> ConfigModel:
@@ -321,6 +338,34 @@ def _bind_sweeps(project: Project, graph: CallGraph, facts: dict[str, SeedFacts]
     return swept
 
 
+def _repetitions(project: Project, facts: dict[str, SeedFacts]) -> list[tuple[str, str]]:
+    """Loops that build and train a fresh model on each pass (`for ii in range(args.itr)`), run at least twice: a
+    sweep over draws (the seed before the loop fixes which draws, not one). The count is the literal, or the
+    values the launchers of the script pass for the option (every one at least 2; a launcher that passes 1
+    runs one draw), or, when none passes it, the option's default."""
+    found = []
+    aux = project.aux_facts("seed")
+    for rel, f in facts.items():
+        for _, scope, count, option in f.repeats:
+            passed = []
+            if option:
+                key = option.replace("-", "_").lower()
+                passed = [v for arel, a in aux.items() if key in a.counts and _launches(project, arel, a.launches, rel)
+                          for v in a.counts[key]]
+            if (min(passed) if passed else count) >= 2:
+                found.append((rel, scope))
+    return found
+
+
+def _launches(project: Project, rel: str, scripts: list[str], script: str) -> bool:
+    """Does the shell file `rel` run `script`: as `_launched` finds it, or from a folder above its own (`sh
+    scripts/run_all.sh` started in the project folder that holds `run.py`)?"""
+    if script in _launched(project, rel, scripts):
+        return True
+    folder = os.path.dirname(os.path.dirname(rel))
+    return any(os.path.normpath(os.path.join(folder, s)) == script for s in scripts if not s.startswith("-m "))
+
+
 def _launched(project: Project, rel: str, scripts: list[str]) -> list[str]:
     """Project files for the scripts a shell file launches (relative to it, to the root, or by suffix)."""
     found = []
@@ -349,6 +394,7 @@ def _loaders(project: Project, graph: CallGraph, facts: dict[str, SeedFacts], co
 
 
 _NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
+_COUNT = r"(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple)"
 _PROSE_SWEEP = re.compile(
     r"(?:mean|average[sd]?|median|avg)\b[^.\n|]{0,40}?\b(?:over|of|across|from)\s+" + _NUMBER
     + r"\s+(?:[\w-]+\s+)?(?:runs|seeds|trials|repetitions|repeats|experiments)\b"
@@ -359,7 +405,13 @@ _PROSE_SWEEP = re.compile(
     # aggregate reported in the same sentence (without one, the runs may be anything: a search, the paper's)
     + r"|\b" + _NUMBER + r"\s+(?:[\w-]+\s+)?(?:trials|runs|repetitions|experiments)\s+(?:with|using|over|on)\s+"
     r"(?:\w+\s+)?(?:different|distinct|independent|random)\s+(?:random\s+)?seeds\b[^.\n]{0,80}?"
-    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)",
+    r"(?:\b(?:mean|average[sd]?|std|standard deviation|median)\b|±)"
+    # "the five replicates", "repeated 5 times": a count of replicates (a count of seeds or runs alone may be a
+    # search or the paper's: "3 seeds were tried")
+    + r"|\b" + _COUNT + r"\s+(?:independent\s+|random\s+)?(?:replicates|replications)\b"
+    + r"|\brepeated\s+" + _COUNT + r"\s+times\b"
+    # "seeds 0, 1 and 2", "random seeds used ... is 2-5 and 123", "seeds: [1, 2, 3]": two or more seed values
+    + r"|\bseeds\b[^.\n|]{0,40}?[\[(]?\b\d+\s*(?:,|-|\band\b)\s*\d+",
     re.IGNORECASE,
 )
 # Prose that documents the project's scripts: READMEs, results pages and any Markdown/reST page beside them

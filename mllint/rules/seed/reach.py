@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from ...project import Project
-from ...core.calls import target as project_target
+from ...core.calls import library_demos, target as project_target
 from .facts import SeedFacts
 
 
@@ -33,6 +33,7 @@ class CallGraph:
         children: dict[str, set[str]] = defaultdict(set)
         direct: set[str] = set()
         self.busy: set[str] = set()
+        self.writers: set[str] = set()  # scopes that write files
         self.file_of: dict[str, str] = {}  # node -> the file that defines it
         self.training_files: set[str] = {rel for rel, f in facts.items() if f.trains}
         for rel, f in facts.items():
@@ -53,11 +54,18 @@ class CallGraph:
                 if found is not None and found[0] != rel:
                     self._add(f"{rel}:<module>", f"{found[0]}:<module>")
             direct |= {node_of(rel, scope) for scope in f.trains}
+            for scope, callees in f.named_trains.items():  # `train(args)`: a project function's body decides
+                if any(not (found := project_target(project, rel, name)) or not found[1] for name in callees):
+                    direct.add(node_of(rel, scope))
             self.busy |= {node_of(rel, scope) for scope in f.busy}
+            self.writers |= {node_of(rel, scope) for scope in f.writes}
         for parent, kids in children.items():
             for kid in kids:
                 self._add(parent, kid)
         self.trainers = self._closure(direct, self.back)  # every node that reaches training
+        # the `__main__` self-tests of library modules on synthetic inputs: no run of the project
+        self.selftests = {f"{rel}:<main>" for rel in library_demos(
+            project, [rel for rel, f in facts.items() if f.synthetic_main], [rel for rel, f in facts.items() if f.library])}
         self._entries: dict[str, frozenset[str]] = {}
         self._forward: dict[str, frozenset[str]] = {}
 
@@ -105,17 +113,23 @@ class CallGraph:
         return frozenset(found)
 
     def trains(self, node: str) -> bool | None:
-        """Does a run through `node` train? None (undecided) when no entry point of the project reaches it
+        """Does a run through `node` train? Not when only the `__main__` self-test of a library module (one
+        another project module imports, on synthetic inputs) runs it, nor when no entry point reaches it and it
+        writes data out (a split, samples) without reaching code or a module that trains. None (undecided) when no entry point of the project reaches it
         (a function called from outside the project, by a registry or a framework), when its runs do
         nothing but seed (a snippet, a prelude that something outside the project runs), or when they
         call into a module that trains without a call that leads to the training code (a class picked
         from a registry: `get_algorithm_class(name)(...).update(batch)`, `ALGORITHMS[name](...)`)."""
+        entries = self.entries(node)
+        if entries and entries <= self.selftests:
+            return False  # only a library module's self-test on synthetic inputs runs it
         if node in self.trainers:
             return True
-        entries = self.entries(node)
         if any(e in self.trainers for e in entries):
             return True
         run = self.run_of(node)
+        if not entries and run & self.writers and not any(self.file_of.get(n) in self.training_files for n in run):
+            return False  # no entry point reaches it, and it writes data out (draws a split, writes it), training none
         if not entries or not run & self.busy:
             return None
         if any(self.file_of.get(n) in self.training_files for n in run if not is_entry(n)):

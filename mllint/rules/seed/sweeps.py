@@ -103,9 +103,11 @@ class AuxFacts:
     # a launcher that passes one literal seed and never another (`python train.py --seed 0`): (line, column,
     # option, value); empty when it passes several or loops
     launch_seeds: list[tuple[int, int, str, int]] = field(default_factory=list)
+    # counts a launcher passes to the scripts it runs (`--itr 3`; the last on a command line wins): option -> values
+    counts: dict[str, list[int]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.sweeps or self.seeds or self.launch_seeds)
+        return bool(self.sweeps or self.seeds or self.launch_seeds or self.counts)
 
 
 _LAUNCH = re.compile(r"(?<![\w$/.-])((?:\.{0,2}/)?[\w.-]+(?:/[\w.-]+)*\.py)\b|(?:^|\s)-m\s+([\w.]+)")
@@ -174,6 +176,10 @@ def scan_aux(path: str, rel: str, display: str = "") -> AuxFacts:
         "toml" if name.endswith(".toml") else "")
     facts.is_config = bool(kind)
     text = _read(path)
+    if text is not None and not kind and _COUNT.search(text):
+        facts.counts = passed_counts(text)
+        if facts.counts:
+            facts.launches = launches(text)
     if text is None or "seed" not in text.lower():
         return facts
     if not kind or kind == "yaml":
@@ -185,6 +191,25 @@ def scan_aux(path: str, rel: str, display: str = "") -> AuxFacts:
         swept = " ".join(why for _, why in facts.sweeps).lower()
         facts.seeds = [s for s in fixed_seeds(text, kind) if s[2].lower() not in swept]
     return facts
+
+
+_COUNT = re.compile(r"(?<![\w-])--([A-Za-z][\w-]*)[= ]+[\"']?(\d+)\b")
+
+
+def passed_counts(text: str) -> dict[str, list[int]]:
+    """Integer options passed on the command lines that launch a script (`python run.py --itr 3`), for the
+    repetition loops of the code (`for ii in range(args.itr)`): per option, the value of each command (the last
+    one on a line, continued lines joined, wins)."""
+    found: dict[str, list[int]] = {}
+    for command in re.sub(r"\\\n", " ", text).splitlines():
+        if command.lstrip().startswith("#") or not _LAUNCH.search(command):
+            continue
+        last: dict[str, int] = {}
+        for match in _COUNT.finditer(command):
+            last[match.group(1).replace("-", "_").lower()] = int(match.group(2))
+        for option, value in last.items():
+            found.setdefault(option, []).append(value)
+    return found
 
 
 _LAUNCH_SEED = re.compile(r"(?i)(?<![\w-])(--?[\w.-]*seed)[= ]+[\"']?(\d+)\b")
