@@ -368,6 +368,10 @@ class LeakDomain(Domain):
             return value is False
         if op == "true":
             return value is True
+        if op == "truthy":
+            return bool(value)
+        if op == "falsy":
+            return not value
         if op == "eq":
             return value == literal
         if op == "ne":
