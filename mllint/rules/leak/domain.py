@@ -18,7 +18,7 @@ from ...config import DEFAULT_HELD_OUT_SPLITS
 from . import patterns as P
 from ...dataflow import library as L
 from .configs import config_names
-from ...dataflow.terms import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, index, mark, tag, terms_val, union
+from ...dataflow.terms import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, derive, index, mark, tag, terms_val, union
 from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
 from .syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
@@ -207,10 +207,16 @@ class LeakDomain(Domain):
             if chosen is not None:
                 return chosen
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
+        metric = isinstance(key, str) and P.metric_key(key)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not config_like(node.value) \
                 and not known and TRAIN not in owner.marks:
+            if metric:  # `best["test_err"]`: a score named for held-out data, a number computed on it
+                src = flow.source(node, f'the score `["{key}"]`, named for held-out data')
+                return derive(union(index(owner, key), terms_val({src})))
             src = flow.source(node, f'the ["{key}"] split')
             return union(index(owner, key), terms_val({src}))
+        if metric and owner.tainted():  # `results["test"]["average_precision"]`: a score, not the data
+            return derive(index(owner, key))
         if key in ("train", "training"):
             return mark(index(owner, key), TRAIN)
         return None
