@@ -109,10 +109,11 @@ class LeakDomain(Domain):
             return None
         action = self._actions[id(node)] if id(node) in self._actions else \
             self._actions.setdefault(id(node), selection_action(node))
-        if action is not None and action.startswith(("stops", "keeps a checkpoint")) \
+        if action is not None and action.startswith(("stops", "keeps a checkpoint", "keeps a copy")) \
                 and not self._orders_metric(flow, node.test):
             # a bare `break` counts only after comparing a score (`if acc >= target: break`); so does a copy of
-            # the latest checkpoint (`if is_best: shutil.copyfile(...)` is reported where is_best is computed)
+            # the latest checkpoint (`if is_best: shutil.copyfile(...)` is reported where is_best is computed), and
+            # a deep copy (`if "bbox" in anns[0]: deepcopy(categories)` copies annotations, not a chosen model)
             action = None
         if action is None:
             return None
