@@ -186,7 +186,8 @@ def _data_args(call: cst.Call) -> list[str]:
             text = _name_of(node)
             if _is_data(text) or "." in text and _DATA.search(text.split(".")[-2]) and _SPLIT_WORD.search(_leaf(text)):
                 found.append(text)
-    if not found:  # `evaluate(dataset='val', batches_seen=n)`: no data given, the call names its split
+    if not found and _EVALUATES.search((dotted(call.func) or "").rsplit(".", 1)[-1]):
+        # `evaluate(dataset='val', batches_seen=n)`: an evaluation given no data names its split
         return [f"'{text}'" for arg in call.args if (text := _split_literal(arg.value))]
     return [t for t in found if not any(other.startswith(t + ".") for other in found)]
 
@@ -199,7 +200,7 @@ def _split_literal(expr: cst.BaseExpression) -> str | None:
     """A string argument that is a split's name (`'val'`, `"test"`)."""
     if isinstance(expr, cst.SimpleString):
         text = expr.evaluated_value
-        if isinstance(text, str) and text.lower() in _SPLIT_LITERAL:
+        if isinstance(text, str) and text in _SPLIT_LITERAL:
             return text
     return None
 
