@@ -46,6 +46,7 @@ class LeakDomain(Domain):
         self._functions: dict | None = None  # qualified name -> FunctionDef, for what a backward() does
         self._fitted: dict[tuple, tuple] = {}  # (function, array name) -> (the fit call, what it is)
         self._steps: dict[str, bool] = {}
+        self._optimised: dict[str, tuple] = {}  # qualified name -> the names its optimisers are built over
 
     def start(self, flow: Lane) -> None:
         # each pattern searched only where a substring it needs is in the text (most modules have none)
@@ -105,7 +106,7 @@ class LeakDomain(Domain):
     # --- statements -------------------------------------------------------------------------------
     def branch(self, flow: Lane, node: cst.If, test: Val) -> object | None:
         """A held-out metric deciding whether the guarded code saves, keeps the best, or stops."""
-        if not test.tainted() or flow.ctx.is_test:
+        if not test.tainted() or flow.ctx.is_test or self._optimises_data(flow):
             return None
         action = self._actions[id(node)] if id(node) in self._actions else \
             self._actions.setdefault(id(node), selection_action(node))
@@ -400,7 +401,7 @@ class LeakDomain(Domain):
     def _backward(self, flow: Lane, call: Call) -> bool:
         if call.short not in ("backward", "manual_backward"):
             return False
-        if not self._trains(flow, call.frame):
+        if not self._trains(flow, call.frame) or self._optimises_data(flow):
             return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
@@ -411,6 +412,19 @@ class LeakDomain(Domain):
                       site=call.library_site)
             return True
         return False
+
+    def _optimises_data(self, flow: Lane) -> bool:
+        """Does the function build an optimiser over the data itself (`Adam([w])` with `w` made from the input):
+        an attack (C&W), an inversion or a reconstruction? Its `backward()` trains no model and the best iterate it
+        keeps (`if loss < best_loss: best_w = w.clone()`) selects no model."""
+        qual = flow.frame.qual
+        names = self._optimised.get(qual)
+        if names is None:
+            if self._functions is None:
+                self._functions = _function_nodes(flow.ctx.module, flow.module)
+            node = self._functions.get(qual)
+            names = self._optimised[qual] = _optimised_names(node) if node is not None else ()
+        return any(flow.expr(cst.Name(name), flow.env).tainted() for name in names)
 
     def _trains(self, flow: Lane, frame: Frame) -> bool:
         """Does a `backward()` in this function train, i.e. lead to an optimiser step on the model's parameters?
@@ -613,6 +627,23 @@ def _input_gradients_only(node: cst.FunctionDef) -> bool:
             if owner and owner.split(".", 1)[0] not in params_loops and not _PARAMETERS.search(owner):
                 input_grad = True
     return input_grad
+
+
+_OPTIMISER = re.compile(r"^(?:Adam|AdamW|SGD|RMSprop|LBFGS|Adagrad|Adadelta|Adamax|NAdam|RAdam|SparseAdam)$")
+
+
+def _optimised_names(node: cst.FunctionDef) -> tuple[str, ...]:
+    """The plain names an optimiser is built over as a list (`torch.optim.Adam([w], lr=0.01)`): tensors, not a
+    model's `parameters()`."""
+    from ...core.walk import walk
+
+    names: list[str] = []
+    for inner in walk(node.body):
+        if type(inner) is cst.Call and inner.args and _OPTIMISER.match((dotted(inner.func) or "").rsplit(".", 1)[-1]):
+            first = inner.args[0].value
+            if type(first) is cst.List and first.elements and all(type(e.value) is cst.Name for e in first.elements):
+                names.extend(e.value.value for e in first.elements)
+    return tuple(names)
 
 
 def _given_data(call: Call) -> bool:
