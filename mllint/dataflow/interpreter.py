@@ -714,9 +714,20 @@ class Interpreter:
 
     def _branch_cond(self, test: cst.BaseExpression, env: Env, i: int) -> tuple | None:
         """(parameter term, (op, literal)) for `if flag == "test":`, `!=`, `in ("test", "pred")`, `not in`, on a
-        parameter of the function (`def data_provider(args, flag)`)."""
-        if self.frame.is_module or type(test) is not cst.Comparison or len(test.comparisons) != 1 \
-                or type(test.left) is not cst.Name:
+        parameter of the function (`def data_provider(args, flag)`); ("truthy"/"falsy", None) for `if is_train:` and
+        `if not is_train:` (`def build_dataset(is_train, config)`)."""
+        if self.frame.is_module:
+            return None
+        truth = "truthy"
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not and type(test.expression) is cst.Name:
+            test, truth = test.expression, "falsy"
+        if type(test) is cst.Name:
+            bound = _get(env, test.value, i)
+            if bound is None or bound.parts or bound.fields or len(bound.terms) != 1:
+                return None
+            term = next(iter(bound.terms))
+            return (term, (truth, None)) if type(term) is ParamTerm and not term.path else None
+        if type(test) is not cst.Comparison or len(test.comparisons) != 1 or type(test.left) is not cst.Name:
             return None
         bound = _get(env, test.left.value, i)
         if bound is None or bound.parts or bound.fields:
@@ -1234,6 +1245,8 @@ class Interpreter:
             return index(receiver, values[0].const)
         if short in ("next", "iter") and values:
             return iterate(values[0]) if short == "next" else values[0]
+        if call.is_method and short in L.RETURNS_ARGUMENTS and call.args and all(isinstance(p, int) for p, _, _ in call.args):
+            return values[0] if len(values) == 1 else Val(parts=tuple(values))
         if call.is_method and (short in L.DATA_METHODS and not is_empty(receiver) or receiver.fields is not None):
             # a view of the receiver; a dataset dict keeps its splits through .map(), .with_transform(), ...
             kept = receiver if short not in ("items", "values") else Val(elem=iterate(receiver))
@@ -1270,7 +1283,7 @@ class Interpreter:
 _SETS_UP = re.compile(r"__init__$|__post_init__$|(?:set|setup|init|initialize|initialise|build|prepare|attach|register)(?:_|$)")
 
 
-_NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in"}
+_NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in", "truthy": "falsy", "falsy": "truthy"}
 
 # per module (while its context lives): what the interpretations of one module share (see Interpreter.__init__)
 _MODULE_MEMO: "weakref.WeakKeyDictionary[ModuleContext, tuple[dict, dict]]" = weakref.WeakKeyDictionary()

@@ -27,6 +27,9 @@ DATA_METHODS = frozenset({
     "prefetch", "cache", "repeat", "to_numpy", "to_pandas", "to_list", "to_dict", "__iter__", "iterrows",
     "itertuples", "reset_index", "dataset",
 })
+# Methods that hand their positional arguments back, each in its place: `a, b, m = accelerator.prepare(a, b, m)`,
+# Lightning Fabric's `setup_dataloaders(train, val)`.
+RETURNS_ARGUMENTS = frozenset({"prepare", "setup_dataloaders"})
 # Calls whose result carries nothing of their arguments.
 CLEAN_CALLS = frozenset({
     "len", "range", "print", "isinstance", "hasattr", "type", "id", "callable", "issubclass", "exists",

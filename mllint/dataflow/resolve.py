@@ -428,6 +428,9 @@ class Resolver:
                     if type(inner) in (ParamTerm, GlobalTerm) and not inner.path:
                         for resolved in self.term_atoms(CondTerm(inner, atom.predicate, atom.cond_source)):
                             out.add(_chain(resolved, passed, atom))
+                if not out and atom.predicate[0] in _TRUTH_OPS and not _traced(arg):
+                    # `if is_train:` given a value nobody can read (`args.train`): either branch may run
+                    return {Atom(atom.cond_source, hops=((passed,) + atom.hops)[:MAX_HOPS])}
                 return out
             return set()
         if arg is None:
@@ -441,7 +444,17 @@ class Resolver:
         func = self.function(atom.func)
         if func is not None and self.decide(atom.predicate, func.defaults.get(atom.name)):
             return Atom(atom.cond_source, hops=atom.hops)
+        if func is not None and atom.predicate[0] in _TRUTH_OPS and func.defaults.get(atom.name) is None:
+            return Atom(atom.cond_source, hops=atom.hops)  # `if is_train:` with no default and no caller
         return None
+
+
+_TRUTH_OPS = ("truthy", "falsy")
+
+
+def _traced(arg: Val) -> bool:
+    """Does the argument hold a parameter or global the resolution can follow further?"""
+    return any(type(t) in (ParamTerm, GlobalTerm) and not t.path for t in arg.flat())
 
 
 def import_aliases(tables: Iterable[dict[str, str]]) -> dict[str, set[str]]:

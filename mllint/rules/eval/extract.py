@@ -44,6 +44,7 @@ class Switch:
     param: str = ""
     default: object = None
     family: str = ""  # "ema", "tta" or "ensemble"
+    position: int = -1  # a parameter switch's position among the arguments a call passes (self not counted)
 
 
 class Switches:
@@ -115,7 +116,10 @@ class Switches:
             if not _says(family, name):
                 continue
             if isinstance(node, cst.Name) and params is not None and name in params:
-                return Switch(name, True, param=name, default=params[name])
+                names = list(params)
+                if cls is not None and names and names[0] in ("self", "cls"):
+                    names = names[1:]
+                return Switch(name, True, param=name, default=params[name], position=names.index(name) if name in names else -1)
             option = self.options.get(name)
             if option is not None and option_always_on(option):
                 flag = "--" + name.replace("_", "-")
@@ -376,8 +380,10 @@ class _Function:
                     self.block(body_of(extra), grad_off, switches)
             return
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            if isinstance(stmt, cst.FunctionDef):  # a nested helper (`_transform` of a self-ensemble)
-                self.a.defined = self.a.defined | {stmt.name.value}  # calling it (`sample_generator(n)`) runs no model
+            # a nested helper (`_transform` of a self-ensemble) or class (a wrapper handed to an attack library):
+            # calling it (`sample_generator(n)`, `normalize_model(model)`) runs no model here
+            self.a.defined = self.a.defined | {stmt.name.value}
+            if isinstance(stmt, cst.FunctionDef):
                 self.block(body_of(stmt), grad_off, switches)
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
@@ -385,6 +391,9 @@ class _Function:
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
+                if isinstance(small, cst.Assign) and const(small.value) is True and any(
+                        isinstance(t.target, cst.Attribute) and t.target.attr.value == "requires_grad" for t in small.targets):
+                    self.needs_grad = True  # `adv_input.requires_grad = True`: gradients wanted (an attack, a saliency map)
                 self.expression(small, grad_off, switches)
             swapped = [c for c, _, _ in self.calls[start:] if callee_name(c.func) in AVERAGED_SWAPS and
                        isinstance(c.func, cst.Attribute) and EMA_WORDS.search(dotted(c.func.value) or "")]
@@ -433,7 +442,7 @@ class _Function:
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
-        if is_model_call(node, self.a.defined):
+        if is_model_call(node, self.a.defined) and not self._own_method(node):
             self.model_calls.append(node)
             if self.in_eval_mode:
                 self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
@@ -467,6 +476,15 @@ class _Function:
         if short == "set_grad_enabled" and node.args and const(node.args[0].value) is False:
             self.grad_off = True
 
+    def _own_method(self, node: cst.Call) -> bool:
+        """`self.inference(...)` where `inference` is a method of this class that is not a model's: a helper whose
+        own body runs the model (judged there, and in this function's context by `_helper_forwards`)."""
+        func = node.func
+        if self.cls is None or type(func) is not cst.Attribute or type(func.value) is not cst.Name \
+                or func.value.value != "self" or func.attr.value == "forward":
+            return False
+        return func.attr.value in self.a.methods.get(self.cls, ()) and self.cls not in self.a.model_like
+
     def _comprehension(self, node) -> None:
         clause = node.for_in
         element = node.elt
@@ -488,6 +506,18 @@ class _Function:
                 self.loop_models.append((iterable, call))
             elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
                 self.scale_loops.append((iterable, call))
+
+
+def _wants_grad(node: cst.CSTNode) -> bool:
+    """Code that asks for gradients on purpose: `x.requires_grad = True`, `x.requires_grad_()`, `torch.autograd.grad`."""
+    for n in walk(node):
+        kind = type(n)
+        if kind is cst.Call and callee_name(n.func) in ("requires_grad_", "grad", "enable_grad"):
+            return True
+        if kind is cst.Assign and const(n.value) is True and any(
+                isinstance(t.target, cst.Attribute) and t.target.attr.value == "requires_grad" for t in n.targets):
+            return True
+    return False
 
 
 def _reverses(node: cst.Subscript) -> bool:
@@ -553,6 +583,20 @@ class ModuleAnalysis:
         self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
         self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
         self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
+        self.methods: dict[str, set[str]] = {}  # class path -> its methods' names
+        self.model_like: set[str] = set()  # classes of models (as in definition(), known before any function is read)
+        self._classes(ctx.module.body, "")
+
+    def _classes(self, body, prefix: str) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.ClassDef):
+                path = f"{prefix}{stmt.name.value}"
+                inner = body_of(stmt)
+                self.methods[path] = {m.name.value for m in inner if isinstance(m, cst.FunctionDef)}
+                if "forward" in self.methods[path] or any(
+                        re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases):
+                    self.model_like.add(path)
+                self._classes(inner, path + ".")
 
     def switch(self, test, family: str, cls: str | None, params: dict) -> Switch | None:
         return self.switches.judge(test, family, cls, params)
@@ -722,6 +766,8 @@ class ModuleAnalysis:
             if loop is not None and any(type(n) is cst.Call and callee_name(n.func) in ("backward", "step")
                                         for n in walk(loop)):
                 continue  # a training forward with a frozen (eval-mode) part
+            if loop is not None and _wants_grad(loop):
+                continue  # robust evaluation: `adv_input.requires_grad = True`, gradients wanted on purpose
             if not off and not _warm_up(call):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"after `.eval()` in the training function `{f.name}()`"))

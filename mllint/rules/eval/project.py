@@ -104,10 +104,16 @@ class Index:
             return True, ""
         if switch.default is not True:
             return True, ""
-        for caller in self._callers(function, qual):
+        callers = self._callers(function, qual)
+        if not callers and function not in ("forward", "__call__"):
+            return True, ""  # nothing in the project calls it (a model's forward runs as `model(x)`): its user's switch
+        for caller in callers:
             passed = dict(caller.passed)
             if switch.param in passed and passed[switch.param] is not True:
                 return True, ""
+            position = getattr(switch, "position", -1)
+            if switch.param not in passed and 0 <= position < len(caller.literals) and caller.literals[position] is not True:
+                return True, ""  # `validate(loader, model, args.flip)`: passed by position
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
 
 
@@ -124,7 +130,9 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
         for function in facts.functions:
             _modes(index, facts, function, rules, out)
         for loc, model, function, helpers in getattr(facts, "after_helpers", ()):
-            restoring = [h for h in helpers if h in index.restorers]
+            local = {q.rsplit(".", 1)[-1] for q in getattr(facts, "toplevel", ())}
+            # a helper the module defines itself is that one (`attack_pgd` of utils_plus.py, not train.py's)
+            restoring = [h for h in helpers if h in index.restorers and (h not in local or h in facts.restorers)]
             if restoring and index.bn:
                 out["EVAL004"].append(rules["EVAL004"].finding(
                     loc, f"`{restoring[0]}()`, called in `{function}()` after `.eval()`, ends with `.train()`: "

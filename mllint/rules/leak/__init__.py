@@ -197,10 +197,12 @@ class SelectionAndReportOnOneSplit(Rule):
         for result, facts in project.facts("leak-report"):
             for sel in facts.selections:
                 split = f"the split `{sel.split}`" if sel.split else "the evaluated split"
+                how, _, code = sel.report_text.partition(": ")
+                reported = (f"line {sel.report.line}, outside the training loop, evaluates the same split again "
+                            f"({code})" if how.startswith("evaluates") else f"line {sel.report.line} {how} (`{sel.best}`)")
                 message = (f"{split} both selects and reports: `{sel.test}` keeps the best score over the "
-                           f"evaluations, and line {sel.report.line} {sel.report_text.split(':', 1)[0]} "
-                           f"(`{sel.best}`); no other split is evaluated after the selection, so the reported "
-                           "number is the maximum of noisy evaluations (biased upward)")
+                           f"evaluations, and {reported}; no other split is evaluated after the selection, so the "
+                           "reported number is the maximum of noisy evaluations (biased upward)")
                 yield self.finding(sel.loc, message, related=[
                     Related(sel.report, f"the selected split's number is reported here: {sel.report_text}")])
 

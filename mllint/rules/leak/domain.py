@@ -18,7 +18,7 @@ from ...config import DEFAULT_HELD_OUT_SPLITS
 from . import patterns as P
 from ...dataflow import library as L
 from .configs import config_names
-from ...dataflow.terms import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, index, mark, tag, terms_val, union
+from ...dataflow.terms import CLEAN, CondTerm, GlobalTerm, ParamTerm, SourceTerm, Term, Val, derive, index, mark, tag, terms_val, union
 from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
 from .syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
@@ -46,6 +46,7 @@ class LeakDomain(Domain):
         self._functions: dict | None = None  # qualified name -> FunctionDef, for what a backward() does
         self._fitted: dict[tuple, tuple] = {}  # (function, array name) -> (the fit call, what it is)
         self._steps: dict[str, bool] = {}
+        self._optimised: dict[str, tuple] = {}  # qualified name -> the names its optimisers are built over
 
     def start(self, flow: Lane) -> None:
         # each pattern searched only where a substring it needs is in the text (most modules have none)
@@ -105,14 +106,15 @@ class LeakDomain(Domain):
     # --- statements -------------------------------------------------------------------------------
     def branch(self, flow: Lane, node: cst.If, test: Val) -> object | None:
         """A held-out metric deciding whether the guarded code saves, keeps the best, or stops."""
-        if not test.tainted() or flow.ctx.is_test:
+        if not test.tainted() or flow.ctx.is_test or self._optimises_data(flow):
             return None
         action = self._actions[id(node)] if id(node) in self._actions else \
             self._actions.setdefault(id(node), selection_action(node))
-        if action is not None and action.startswith(("stops", "keeps a checkpoint")) \
+        if action is not None and action.startswith(("stops", "keeps a checkpoint", "keeps a copy")) \
                 and not self._orders_metric(flow, node.test):
             # a bare `break` counts only after comparing a score (`if acc >= target: break`); so does a copy of
-            # the latest checkpoint (`if is_best: shutil.copyfile(...)` is reported where is_best is computed)
+            # the latest checkpoint (`if is_best: shutil.copyfile(...)` is reported where is_best is computed), and
+            # a deep copy (`if "bbox" in anns[0]: deepcopy(categories)` copies annotations, not a chosen model)
             action = None
         if action is None:
             return None
@@ -207,10 +209,16 @@ class LeakDomain(Domain):
             if chosen is not None:
                 return chosen
         known = owner.fields is not None and any(name == key for name, _ in owner.fields)
+        metric = isinstance(key, str) and P.metric_key(key)
         if isinstance(key, str) and is_held_out_split(key, self.splits) and not config_like(node.value) \
                 and not known and TRAIN not in owner.marks:
+            if metric:  # `best["test_err"]`: a score named for held-out data, a number computed on it
+                src = flow.source(node, f'the score `["{key}"]`, named for held-out data')
+                return derive(union(index(owner, key), terms_val({src})))
             src = flow.source(node, f'the ["{key}"] split')
             return union(index(owner, key), terms_val({src}))
+        if metric and owner.tainted():  # `results["test"]["average_precision"]`: a score, not the data
+            return derive(index(owner, key))
         if key in ("train", "training"):
             return mark(index(owner, key), TRAIN)
         return None
@@ -368,6 +376,10 @@ class LeakDomain(Domain):
             return value is False
         if op == "true":
             return value is True
+        if op == "truthy":
+            return bool(value)
+        if op == "falsy":
+            return not value
         if op == "eq":
             return value == literal
         if op == "ne":
@@ -389,7 +401,7 @@ class LeakDomain(Domain):
     def _backward(self, flow: Lane, call: Call) -> bool:
         if call.short not in ("backward", "manual_backward"):
             return False
-        if not self._trains(flow, call.frame):
+        if not self._trains(flow, call.frame) or self._optimises_data(flow):
             return True  # gradients for an attack, a saliency map or a check: no optimiser steps on the model
         if call.short == "backward" and call.is_method and call.receiver.tainted():
             self.sink(flow, LEAK_TRAIN, call.node, call.receiver, "the loss of `backward()`", site=call.library_site)
@@ -400,6 +412,19 @@ class LeakDomain(Domain):
                       site=call.library_site)
             return True
         return False
+
+    def _optimises_data(self, flow: Lane) -> bool:
+        """Does the function build an optimiser over the data itself (`Adam([w])` with `w` made from the input):
+        an attack (C&W), an inversion or a reconstruction? Its `backward()` trains no model and the best iterate it
+        keeps (`if loss < best_loss: best_w = w.clone()`) selects no model."""
+        qual = flow.frame.qual
+        names = self._optimised.get(qual)
+        if names is None:
+            if self._functions is None:
+                self._functions = _function_nodes(flow.ctx.module, flow.module)
+            node = self._functions.get(qual)
+            names = self._optimised[qual] = _optimised_names(node) if node is not None else ()
+        return any(flow.expr(cst.Name(name), flow.env).tainted() for name in names)
 
     def _trains(self, flow: Lane, frame: Frame) -> bool:
         """Does a `backward()` in this function train, i.e. lead to an optimiser step on the model's parameters?
@@ -602,6 +627,23 @@ def _input_gradients_only(node: cst.FunctionDef) -> bool:
             if owner and owner.split(".", 1)[0] not in params_loops and not _PARAMETERS.search(owner):
                 input_grad = True
     return input_grad
+
+
+_OPTIMISER = re.compile(r"^(?:Adam|AdamW|SGD|RMSprop|LBFGS|Adagrad|Adadelta|Adamax|NAdam|RAdam|SparseAdam)$")
+
+
+def _optimised_names(node: cst.FunctionDef) -> tuple[str, ...]:
+    """The plain names an optimiser is built over as a list (`torch.optim.Adam([w], lr=0.01)`): tensors, not a
+    model's `parameters()`."""
+    from ...core.walk import walk
+
+    names: list[str] = []
+    for inner in walk(node.body):
+        if type(inner) is cst.Call and inner.args and _OPTIMISER.match((dotted(inner.func) or "").rsplit(".", 1)[-1]):
+            first = inner.args[0].value
+            if type(first) is cst.List and first.elements and all(type(e.value) is cst.Name for e in first.elements):
+                names.extend(e.value.value for e in first.elements)
+    return tuple(names)
 
 
 def _given_data(call: Call) -> bool:

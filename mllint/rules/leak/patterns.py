@@ -79,6 +79,17 @@ def held_out_path(text: str, splits: tuple[str, ...], bare: bool = False) -> boo
     return False
 
 
+_METRIC_KEY = re.compile(
+    r"(?:^|[_\-.])(?:acc|accs|accuracy|auc|auroc|ap|average_precision|m?ap\d*|f1|precision|recall|prec\d*|loss|losses|"
+    r"err|error|errors|score|scores|iou|miou|dice|psnr|ssim|bleu|rouge\w*|wer|cer|mae|mse|rmse|top\d|ndcg|"
+    r"perplexity|ppl|fid|is_score|metrics?)(?:$|[_\-.@\d])", re.IGNORECASE)
+
+
+def metric_key(text: str) -> bool:
+    """A key naming a score (`"test_err"`, `"average_precision"`, `"top1_acc"`), not a split or the data."""
+    return bool(_METRIC_KEY.search(text))
+
+
 def is_held_out_split(text: str, held_out: tuple[str, ...]) -> bool:
     """`test`, `test[:10%]`, `train+test` (tfds/HF split syntax), and named variants of a held-out split
     (`test_matched`, `test.clean`, `test-other`)."""

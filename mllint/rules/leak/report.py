@@ -34,7 +34,7 @@ _DATA = re.compile(r"loader|data(?!_?parallel)|dataset|(?:^|_)ds$|^ds_|(?:^|_)dl
                    r"batches|queue|^dev$|^val$|^valid$|^test$|corpus|^x_|_x$", re.IGNORECASE)
 _CONFIG_HEAD = re.compile(r"^(?:args|opts?|options|cfg|config|conf|configs|hparams|hp|params|settings|flags|FLAGS)$")
 _NOT_DATA = re.compile(r"model|net$|optim|criterion|loss|device|args|cfg|config|opt$|logger|writer|epoch|"
-                       r"sampler|transform|collate|size|num_|^n_|path|dir$|root|name|len", re.IGNORECASE)
+                       r"sampler|transform|collate|size|num_|^n_|path|dir$|root|name|len|_seen$|count", re.IGNORECASE)
 _TRAINING = re.compile(r"train|(?:^|_)tr(?:_|$)", re.IGNORECASE)
 _CONSTRUCTS = re.compile(r"DataLoader|Dataset|Sampler|^len$|^enumerate$|^zip$|^iter$|^next$|^list$|^tqdm$|"
                          r"^isinstance$|^hasattr$|^getattr$|^print$|^range$|^str$|^int$|^float$|^format$|"
@@ -173,7 +173,8 @@ def _calls(stmt: cst.CSTNode):
 def _data_args(call: cst.Call) -> list[str]:
     """The data a call is given: names and attributes (`val_loader`, `self.dev_iter`), the container of a
     subscript (`Data.valid[0]` -> `Data.valid`), through `enumerate`/`tqdm`; a container whose part is also given
-    (`evaluate(Data, Data.valid[0], ...)`) gives way to the part."""
+    (`evaluate(Data, Data.valid[0], ...)`) gives way to the part. A call given no data but a split's name
+    (`evaluate(dataset='val')`) evaluates that split (`'val'`); beside data, such a string is a mode."""
     found = []
     for arg in call.args:
         value = arg.value
@@ -185,7 +186,23 @@ def _data_args(call: cst.Call) -> list[str]:
             text = _name_of(node)
             if _is_data(text) or "." in text and _DATA.search(text.split(".")[-2]) and _SPLIT_WORD.search(_leaf(text)):
                 found.append(text)
+    if not found and _EVALUATES.search((dotted(call.func) or "").rsplit(".", 1)[-1]):
+        # `evaluate(dataset='val', batches_seen=n)`: an evaluation given no data names its split
+        return [f"'{text}'" for arg in call.args if (text := _split_literal(arg.value))]
     return [t for t in found if not any(other.startswith(t + ".") for other in found)]
+
+
+_SPLIT_LITERAL = frozenset({"val", "valid", "validation", "dev", "test", "testing", "eval", "evaluation", "holdout",
+                            "train", "training"})
+
+
+def _split_literal(expr: cst.BaseExpression) -> str | None:
+    """A string argument that is a split's name (`'val'`, `"test"`)."""
+    if isinstance(expr, cst.SimpleString):
+        text = expr.evaluated_value
+        if isinstance(text, str) and text in _SPLIT_LITERAL:
+            return text
+    return None
 
 
 def _iterated(loop: cst.For) -> list[str]:
