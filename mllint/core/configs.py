@@ -123,6 +123,18 @@ def _arith(node: ast.AST, known: dict[str, object]) -> object:
     return None
 
 
+def data_config_text(path: str, *words: str, limit: int = 200_000) -> str | None:
+    """The head of a YAML/JSON/TOML config that mentions one of `words` (an aux reader's cheap gate), else None."""
+    if not path.endswith((".yml", ".yaml", ".json", ".toml")):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(limit)
+    except OSError:
+        return None
+    return text if any(word in text for word in words) else None
+
+
 def is_config_file(path: str) -> bool:
     """A file that is a config rather than a script: YAML/JSON/TOML, or Python with only assignments."""
     if path.endswith((".yaml", ".yml", ".json", ".toml")):

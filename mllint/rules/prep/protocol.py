@@ -367,16 +367,9 @@ def protocol_key(name: str) -> bool:
 
 def config_protocol(path: str) -> list | None:
     """(key, value) of the metric protocol keys a YAML/JSON/TOML config sets (`test_y_channel: false`)."""
-    from ...core.configs import ConfigFileError, load
+    from ...core.configs import ConfigFileError, data_config_text, load
 
-    if not path.endswith((".yml", ".yaml", ".json", ".toml")):
-        return None
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(200_000)
-    except OSError:
-        return None
-    if not ("y_channel" in text or "crop" in text or "shave" in text or "only_y" in text or "y_only" in text):
+    if data_config_text(path, "y_channel", "crop", "shave", "only_y", "y_only") is None:
         return None
     try:
         data = load(path)

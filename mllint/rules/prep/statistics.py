@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from ...core.configs import data_config_text
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -134,14 +136,8 @@ def config_statistics(path: str) -> list | None:
     """Widely copied wrong statistics and mistyped published ones written in a YAML/JSON/TOML config (the
     transforms a script builds from it): [(line, column, end column, message)], one per file and value (a second
     copy in the same file: (line, column, end column, None))."""
-    if not path.endswith((".yml", ".yaml", ".json", ".toml")):
-        return None
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(200_000)
-    except OSError:
-        return None
-    if "mean" not in text and "std" not in text and "MEAN" not in text and "STD" not in text:
+    text = data_config_text(path, "mean", "std", "MEAN", "STD")
+    if text is None:
         return None
     found, seen = [], set()
     for number, line in enumerate(text.splitlines(), 1):
