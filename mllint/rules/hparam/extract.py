@@ -215,6 +215,8 @@ class _HparamVisitor(Handlers):
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self._function_defaults(node, qualified)
+        if not self.stack and not node.decorators:  # (a decorator may register it: it is used)
+            self.facts.functions.append(qualified)
         wrapped = [w for w in self.facts.wrappers if w.function == qualified]
         if not wrapped:
             return
