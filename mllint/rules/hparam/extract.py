@@ -22,7 +22,7 @@ from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core import values
 from .apis import CONCEPT_LABELS, OPTION_WORDS, REQUIRED, Api, Slot, canonical, concept_of, hparam_key
-from ...core.config_model import ConfigCollector, ConfigHandlers, key_path
+from ...core.config_model import CONFIG_CALL, ConfigCollector, ConfigHandlers, key_path
 from .facts import (ConfigRead, FunctionDefault, HparamCall, HparamFacts, HparamStatement, HparamValue, OptionDef, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
@@ -698,6 +698,8 @@ class _HparamVisitor(Handlers):
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
         if self.scope.is_class:
             return  # class bodies define fields and defaults, read by the options
+        if operator is None and self._config_field(target):
+            return  # `Cfg = EasyDict(); Cfg.learning_rate = 0.00261`: the config's own value, whatever its name
         if operator is None and isinstance(target, cst.Subscript) and len(target.slice) == 1 \
                 and isinstance(target.slice[0].slice, cst.Index):
             self._option_entry(str_value(target.slice[0].slice.value), value)
@@ -754,6 +756,20 @@ class _HparamVisitor(Handlers):
             decay = moving_average_weight(value)  # `ema = 0.999 * ema + (1 - 0.999) * p` over the parameters
             if decay is not None:
                 self._decay(decay)
+
+    def _config_field(self, target: cst.BaseExpression) -> bool:
+        """A field set on a config object built in this scope from literals (`Cfg = EasyDict()`, `dict(...)`,
+        `SimpleNamespace()`, yacs `CN()`), then `Cfg.learning_rate = 0.00261`: the object is the config that
+        training reads its values through (`config.learning_rate`), and this defines one of them, like a
+        config class's field. Not an object built from the options (`SimpleNamespace(**vars(args))`) nor
+        one read from a file (then a literal set on it replaces the file's value)."""
+        if not isinstance(target, (cst.Attribute, cst.Subscript)):
+            return False
+        found = key_path(target)
+        if found is None or found[0] == "self" or self.scope.owner(found[0]) is not self.scope:
+            return False
+        bindings = self.scope.lookup(found[0])
+        return bool(bindings) and all(b.kind == ASSIGN and _builds_config(b.node, self.ctx) for b in bindings)
 
     def _reads_config_file(self, value: cst.BaseExpression) -> bool:
         """`OmegaConf.load(path)`, `Config.fromfile(path)`, `yaml.safe_load(f)`, `EasyDict(json.load(f))`,
@@ -972,6 +988,26 @@ _DICT_CONCEPTS = {"lr": "lr", "learning_rate": "lr", "momentum": "momentum", "we
                   "betas": "betas", "eps": "eps"}
 _RECIPE_BASES = (("optimizer", re.compile(r"Optimizer$")), ("scheduler", re.compile(r"LRScheduler$|^_LRScheduler$")),
                  ("loss", re.compile(r"^_(?:Weighted)?Loss$")))
+
+def _builds_config(value: cst.CSTNode, ctx: ModuleContext) -> bool:
+    """A config-building call of literals only: `EasyDict()`, `dict(lr=0.1, wd=dict(...))`, `CN()`."""
+    if not isinstance(value, cst.Call):
+        return False
+    callee = ctx.names.callee(value) or dotted(value.func) or ""
+    if not CONFIG_CALL.search(callee.rsplit(".", 1)[-1]):
+        return False
+    return all(not arg.star and _literal_config(arg.value, ctx) for arg in value.args)
+
+
+def _literal_config(value: cst.BaseExpression, ctx: ModuleContext) -> bool:
+    if number(value) is not None or isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("True", "False", "None")
+    if isinstance(value, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _literal_config(e.value, ctx) for e in value.elements)
+    return _builds_config(value, ctx)
+
 
 def _trains(loop: cst.CSTNode) -> bool:
     """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
