@@ -881,6 +881,10 @@ class _HparamVisitor(Handlers):
         terms = combined_terms(value, accumulating=operator is not None)
         if _mean_of_terms(terms):
             return  # `0.25 * a + 0.25 * b + 0.25 * c + 0.25 * d`: the mean of n losses, not a weighting
+        if operator is None and len(terms) > 1 and _uniform_coefficient(terms) is not None:
+            return  # `0.5 * a + 0.5 * b + 0.5 * c`: one scale of the whole loss, not a weight between losses
+        if operator is not None and isinstance(target, cst.Name) and self._uniform_accumulator(target.value, terms):
+            return  # `loss = 0` then `loss += 0.5 * mse(...)` on every pass and branch: a scale of the whole loss
         for node in terms:
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
@@ -892,6 +896,28 @@ class _HparamVisitor(Handlers):
                     name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
                     self._add(origin, f"{self._shown(origin)} * {name}", f"weight of `{name}` in the loss",
                               "loss_weight", [name, "weight", "loss"], use=coef)
+
+    def _uniform_accumulator(self, name: str, terms: list[cst.BaseExpression]) -> bool:
+        """Does every write to `name` in this scope carry the same coefficient on every term it adds (`loss = 0`,
+        then `loss += 0.5 * mse(...)` in a loop, on each branch)? Then the coefficient scales the whole loss."""
+        coefficient = _uniform_coefficient(terms)
+        if coefficient is None:
+            return False
+        started = False  # the accumulator starts here (not a loss passed in, whose other terms are unknown)
+        for node in walk(self._scope_root()):
+            if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
+                if not isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
+                    return False
+                found = _uniform_coefficient(sum_terms(node.value))
+                if found is None or not same_value(found, coefficient):
+                    return False
+            elif type(node) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == name for t in node.targets):
+                started = True
+                if not _zero(node.value):
+                    found = _uniform_coefficient(sum_terms(node.value))
+                    if found is None or not same_value(found, coefficient):
+                        return False
+        return started
 
     def _epoch_threshold(self, node: cst.If) -> int:
         """Record the epoch/step thresholds of an `if` that changes the learning rate; 1 if it has any."""
@@ -1028,6 +1054,30 @@ def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
             return False
         coefficients.append(value)
     return len(set(coefficients)) == 1 and abs(coefficients[0] * len(terms) - 1) < 1e-9
+
+
+def _uniform_coefficient(terms: list[cst.BaseExpression]):
+    """The literal coefficient that every term carries (`0.5 * a + 0.5 * b` -> 0.5), or None."""
+    found = None
+    for term in terms:
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return None
+        value = number(term.left) if number(term.left) is not None else number(term.right)
+        if not isinstance(value, (int, float)) or found is not None and not same_value(found, value):
+            return None
+        found = value
+    return found
+
+
+def _zero(value: cst.BaseExpression) -> bool:
+    """An accumulator's start: `0`, `0.`, `torch.tensor(0.)`, `torch.zeros(1)`."""
+    if number(value) == 0:
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+        last = dotted(value.func) or ""
+        return last.rsplit(".", 1)[-1] in ("tensor", "zeros", "zeros_like", "Tensor", "FloatTensor") and \
+            (not value.args or number(value.args[0].value) == 0 or last.endswith(("zeros", "zeros_like")))
+    return False
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
