@@ -28,7 +28,7 @@ from .facts import (ConfigRead, FunctionDefault, HparamCall, HparamFacts, Hparam
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
 from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
-                            combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
+                            combined_terms, is_counter, loss_like, literal_factors, lr_target, reference_batch, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, LOOP, PARAM, Handlers
 from ...core.walkers import walked
@@ -582,6 +582,7 @@ class _HparamVisitor(Handlers):
         scaling = {id(n.right) for n in walk(expr) if isinstance(n, cst.BinaryOperation)  # `batch_size / 256`
                    and isinstance(n.operator, cst.Divide) and all(f is not n.right for f in literal_factors(n))}
         scaling |= shape_exponents(expr)  # `step ** -0.5`: the inverse-square-root schedule's shape
+        scaling |= reference_batch(expr)  # `base / (4 * len(gpus)) * batch_size`: the scaling rule's reference batch
         for node in numbers_of(expr):
             value = number(node)
             if value is None or trivial(value, extra) or id(node) in scaling:
