@@ -211,7 +211,7 @@ class _HparamVisitor(Handlers):
             text = self.ctx.module.code_for_node(param.default)
             self.facts.function_defaults.append(FunctionDefault(
                 qualified, param.name.value, index if index < len(positional) else -1, value, text,
-                self.ctx.loc(param.default), bool(doc) and _states(doc, text, value)))
+                self.ctx.loc(param.default), bool(doc) and (_states(doc, text, value) or bool(DOC_REASON.search(doc)))))
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self._function_defaults(node, qualified)
@@ -255,7 +255,7 @@ class _HparamVisitor(Handlers):
             if kind == "loss" and not (isinstance(value, float) or HP_KEYWORD.search(name)):
                 continue  # an integer default of a loss module is a size (`chn_mid=32`), not a weight
             text = self.ctx.module.code_for_node(param.default)
-            documented = bool(doc) and _states(doc, text, value)
+            documented = bool(doc) and (_states(doc, text, value) or bool(DOC_REASON.search(doc)))
             found.defaults.append(RecipeDefault(name, text, self.ctx.loc(param.default), documented))
         self.facts.recipe_classes.append(found)
 
@@ -306,6 +306,8 @@ class _HparamVisitor(Handlers):
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
             return True, False  # the docstring states the value (naming what it sets only restates the code)
+        if doc and DOC_REASON.search(doc):
+            return True, False  # the docstring cites where the function's values come from, or says why
         if origin.node is not None and body and self._logged_reason(stmt, body, origin, words):
             return True, False
         return False, bare
@@ -1001,6 +1003,15 @@ class _HparamVisitor(Handlers):
             self.scope = outer
 
 
+# What makes an enclosing function's docstring document its literals: a source cited (`Ref: AutoAugment`, a
+# paper, a URL, `Goyal et al. (2017)`, `adapted from`) or a reason given (`tuned on`, `otherwise diverges`).
+# Stricter than a comment's cues: a docstring that only says what the function does ("from the config", "for
+# each epoch") documents nothing.
+DOC_REASON = re.compile(
+    r"\bref\b|\breferences?:|\bpaper\b|arxiv|\bdoi\b|https?://|\bet al\b|citation|\bcited?\b|adapted from|"
+    r"ported from|taken from|borrowed from|following\s+(?:the\s+)?(?:paper|authors|[a-z]+ et al)|\bsource:|"
+    r"proposed (?:in|by)|\(\s*(?:19|20)\d{2}\s*\)|\btable\s+\d|\bsection\s+\d|\bsec\.\s*\d|\bappendix\b|"
+    r"\btuned\b|grid search|\bsweep|\bbecause\b|so that|otherwise|to avoid|prevents?\b|stabili[sz]|diverg")
 # Upper-case spellings of hyper-parameter keys (yacs defaults) that the lower-case `TRIGGERS` miss.
 CONFIG_TRIGGERS = ("LR", "DECAY", "MOMENTUM", "LEARNING", "Lr", "Decay", "Momentum", "Learning")
 # Calls that read a config file into an object (by the callee's last name); `load` by its library.
