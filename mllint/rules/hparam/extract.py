@@ -285,6 +285,9 @@ class _HparamVisitor(Handlers):
 
     def _text(self, node: cst.CSTNode) -> str:
         text = self.ctx.module.code_for_node(node).strip()
+        if "\n" in text:  # a message is one line: a call spanning lines by its callee, the rest on one line
+            callee = dotted(node.func) if isinstance(node, cst.Call) else None
+            text = f"{callee}(...)" if callee else " ".join(text.split())
         return text if len(text) <= 40 else text[:37] + "..."
 
     def _documented(self, origin: Origin, words: list[str], stmt: cst.CSTNode, body: list) -> tuple[bool, bool]:
