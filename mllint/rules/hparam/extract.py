@@ -867,8 +867,39 @@ class _HparamVisitor(Handlers):
             stmt = self.origins.statement_of(binding.node)
             if stmt is None:
                 continue
+            if self._literal_table(binding.node, inner.value, f"{name} = {self._text(value)}", label, stmt):
+                continue
             self._formula(binding.node, f"{label} table", f"{inner.value} (read into {name})", stmt,
                           self._definition_key(stmt), [])
+
+    def _literal_table(self, table: cst.CSTNode, name: str, read: str, label: str, stmt) -> bool:
+        """A table of literals only (`lr_adjust = {2: 5e-5, 4: 1e-5, ...}`, `lrs = [0.1, 0.01]`): one value for the
+        whole table, shown as written (the keys say when, the values what), at its first non-trivial literal."""
+        if isinstance(table, cst.Dict):
+            if not table.elements or not all(isinstance(e, cst.DictElement) and number(e.key) is not None
+                                             and number(e.value) is not None for e in table.elements):
+                return False
+            parts = [number(e.key) for e in table.elements] + [number(e.value) for e in table.elements]  # type: ignore[union-attr]
+            entries = [f"{self._text(e.key)}: {self._text(e.value)}" for e in table.elements]  # type: ignore[union-attr]
+            shown = "{" + ", ".join(entries[:6]) + (", ..." if len(entries) > 6 else "") + "}"
+            nodes = [n for e in table.elements for n in (e.key, e.value)]  # type: ignore[union-attr]
+        else:
+            elements = [e.value for e in table.elements]  # type: ignore[attr-defined]
+            if len(elements) < 2 or not all(number(e) is not None for e in elements):
+                return False
+            parts = [number(e) for e in elements]
+            shown = self._text(table)
+            nodes = elements
+        if all(trivial(v) for v in parts):
+            return True
+        first = min((n for n in nodes if not trivial(number(n))), key=lambda n: (self.ctx.loc(n).line, self.ctx.loc(n).column))
+        for node in nodes:
+            self._seen.add(id(node))
+        self._seen.discard(id(first))
+        origin = Origin(OriginKind.LITERAL, number(first), node=first)
+        self._add(origin, f"{name} = {shown}", f"{label} table, read as `{read}`", "",
+                  [name, *label.split(), "table"], stmt, self._definition_key(stmt), [])
+        return True
 
     def _loss_terms(self, value: cst.BaseExpression, operator, target: cst.BaseExpression) -> None:
         if isinstance(operator, (cst.MultiplyAssign, cst.DivideAssign)):
