@@ -1072,8 +1072,11 @@ def _builds_config(value: cst.CSTNode, ctx: ModuleContext) -> bool:
 
 
 def _literal_config(value: cst.BaseExpression, ctx: ModuleContext) -> bool:
-    if number(value) is not None or isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+    if number(value) is not None:
         return True
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        text = str_value(value) if isinstance(value, cst.SimpleString) else None
+        return text is not None and "/" not in text and "." not in text  # not a file it reads (`Config("a.yaml")`)
     if isinstance(value, cst.Name):
         return value.value in ("True", "False", "None")
     if isinstance(value, cst.Dict):
