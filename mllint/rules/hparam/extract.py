@@ -309,8 +309,9 @@ class _HparamVisitor(Handlers):
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
             return True, False  # the docstring states the value (naming what it sets only restates the code)
-        if doc and DOC_REASON.search(doc):
-            return True, False  # the docstring cites where the function's values come from, or says why
+        if doc and DOC_REASON.search(doc) and not (origin.kind == OriginKind.CONSTANT and origin.module_level):
+            return True, False  # the docstring cites where the function's values come from, or says why (its
+            # own values: not a module constant it reads, whose definition says where it comes from or not)
         if origin.node is not None and body and self._logged_reason(stmt, body, origin, words):
             return True, False
         return False, bare
