@@ -51,8 +51,7 @@ class UndocumentedHyperparameter(Rule):
                 described = ", ".join(v.describe() for v in values)
                 plural = "s" if len(values) > 1 else ""
                 related = [Related(v.loc, f"{v.setting} sets the {v.label}") for v in values[1:]]
-                related += [Related(loc, v.use_note or f"`{v.setting.split('=', 1)[-1].strip()}` is used here")
-                            for v in values for loc in v.uses]
+                related += _uses(values)
                 yield self.finding(
                     values[0].loc, f"undocumented hyper-parameter literal{plural}: {described}", related=related,
                 )
@@ -86,6 +85,27 @@ class OverriddenOption(Rule):
                     f"literal overrides {what}: {'; '.join(parts)}; {tail}, the run uses another",
                     related=related,
                 )
+
+
+def _uses(values) -> list[Related]:
+    """Where the values are used, one related location per place: the calls that leave several defaults in
+    place say so once (`called here without `beta1`, `beta2``)."""
+    notes: dict[tuple, list[str]] = {}
+    where: dict[tuple, object] = {}
+    for v in values:
+        for loc in v.uses:
+            key = (loc.path, loc.cell, loc.line, loc.column)
+            note = v.use_note or f"`{v.setting.split('=', 1)[-1].strip()}` is used here"
+            where.setdefault(key, loc)
+            if note not in notes.setdefault(key, []):
+                notes[key].append(note)
+    related = []
+    for key, found in notes.items():
+        prefix = "called here without "
+        if len(found) > 1 and all(n.startswith(prefix) for n in found):
+            found = [prefix + ", ".join(n[len(prefix):] for n in found)]
+        related.append(Related(where[key], "; ".join(found)))  # type: ignore[arg-type]
+    return related
 
 
 def _config_part(value, option) -> str:

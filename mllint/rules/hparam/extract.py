@@ -22,13 +22,13 @@ from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core import values
 from .apis import CONCEPT_LABELS, OPTION_WORDS, REQUIRED, Api, Slot, canonical, concept_of, hparam_key
-from ...core.config_model import ConfigCollector, ConfigHandlers, key_path
+from ...core.config_model import CONFIG_CALL, ConfigCollector, ConfigHandlers, key_path
 from .facts import (ConfigRead, FunctionDefault, HparamCall, HparamFacts, HparamStatement, HparamValue, OptionDef, RecipeClass,
                     RecipeDefault, Wrapper, WrapperArg)
 from ...core.origins import (Origin, OriginKind, Origins, comments_of, docstring_of, fields_of, number,
                       option_of_call, says_why, same_value, OPTION_ROOTS, unpacked_constant, show, statements, string_above, _is_config_class)
 from .syntax import (FORWARDING_OPTIMIZERS, NOT_RECIPE, acts, is_read, logging_call, read_past, shape_exponents, LOGGED, PENALTY_NAME, PIXEL, TRIGGERS, averages, changes_lr,
-                            combined_terms, is_counter, loss_like, literal_factors, lr_target, moving_average_weight, name_of, numbers_of,
+                            combined_terms, is_counter, loss_like, literal_factors, lr_target, reference_batch, moving_average_weight, name_of, numbers_of,
                             one_minus, opens_body, over_weights, sum_terms, trivial, unwrap_tensor)
 from ...core.scopes import ASSIGN, LOOP, PARAM, Handlers
 from ...core.walkers import walked
@@ -212,10 +212,12 @@ class _HparamVisitor(Handlers):
             text = self.ctx.module.code_for_node(param.default)
             self.facts.function_defaults.append(FunctionDefault(
                 qualified, param.name.value, index if index < len(positional) else -1, value, text,
-                self.ctx.loc(param.default), bool(doc) and _states(doc, text, value)))
+                self.ctx.loc(param.default), bool(doc) and (_states(doc, text, value) or bool(DOC_REASON.search(doc)))))
 
     def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
         self._function_defaults(node, qualified)
+        if not self.stack and not node.decorators:  # (a decorator may register it: it is used)
+            self.facts.functions.append(qualified)
         wrapped = [w for w in self.facts.wrappers if w.function == qualified]
         if not wrapped:
             return
@@ -254,7 +256,7 @@ class _HparamVisitor(Handlers):
             if kind == "loss" and not (isinstance(value, float) or HP_KEYWORD.search(name)):
                 continue  # an integer default of a loss module is a size (`chn_mid=32`), not a weight
             text = self.ctx.module.code_for_node(param.default)
-            documented = bool(doc) and _states(doc, text, value)
+            documented = bool(doc) and (_states(doc, text, value) or bool(DOC_REASON.search(doc)))
             found.defaults.append(RecipeDefault(name, text, self.ctx.loc(param.default), documented))
         self.facts.recipe_classes.append(found)
 
@@ -284,6 +286,9 @@ class _HparamVisitor(Handlers):
 
     def _text(self, node: cst.CSTNode) -> str:
         text = self.ctx.module.code_for_node(node).strip()
+        if "\n" in text:  # a message is one line: a call spanning lines by its callee, the rest on one line
+            callee = dotted(node.func) if isinstance(node, cst.Call) else None
+            text = f"{callee}(...)" if callee else " ".join(text.split())
         return text if len(text) <= 40 else text[:37] + "..."
 
     def _documented(self, origin: Origin, words: list[str], stmt: cst.CSTNode, body: list) -> tuple[bool, bool]:
@@ -305,6 +310,9 @@ class _HparamVisitor(Handlers):
         doc = docstring_of(function).lower() if function is not None else ""
         if doc and origin.node is not None and _states(doc, self.ctx.module.code_for_node(origin.node), origin.value):
             return True, False  # the docstring states the value (naming what it sets only restates the code)
+        if doc and DOC_REASON.search(doc) and not (origin.kind == OriginKind.CONSTANT and origin.module_level):
+            return True, False  # the docstring cites where the function's values come from, or says why (its
+            # own values: not a module constant it reads, whose definition says where it comes from or not)
         if origin.node is not None and body and self._logged_reason(stmt, body, origin, words):
             return True, False
         return False, bare
@@ -584,6 +592,7 @@ class _HparamVisitor(Handlers):
         scaling = {id(n.right) for n in walk(expr) if isinstance(n, cst.BinaryOperation)  # `batch_size / 256`
                    and isinstance(n.operator, cst.Divide) and all(f is not n.right for f in literal_factors(n))}
         scaling |= shape_exponents(expr)  # `step ** -0.5`: the inverse-square-root schedule's shape
+        scaling |= reference_batch(expr)  # `base / (4 * len(gpus)) * batch_size`: the scaling rule's reference batch
         for node in numbers_of(expr):
             value = number(node)
             if value is None or trivial(value, extra) or id(node) in scaling:
@@ -701,6 +710,8 @@ class _HparamVisitor(Handlers):
     def _assignment(self, target: cst.BaseExpression, value: cst.BaseExpression, operator) -> None:
         if self.scope.is_class:
             return  # class bodies define fields and defaults, read by the options
+        if operator is None and self._config_field(target):
+            return  # `Cfg = EasyDict(); Cfg.learning_rate = 0.00261`: the config's own value, whatever its name
         if operator is None and isinstance(target, cst.Subscript) and len(target.slice) == 1 \
                 and isinstance(target.slice[0].slice, cst.Index):
             self._option_entry(str_value(target.slice[0].slice.value), value)
@@ -764,6 +775,20 @@ class _HparamVisitor(Handlers):
         if self._loading:
             self._loaded.setdefault(self.scope_name(), {})[node.targets[0].target.value] = self.key
         self._loading = None
+
+    def _config_field(self, target: cst.BaseExpression) -> bool:
+        """A field set on a config object built in this scope from literals (`Cfg = EasyDict()`, `dict(...)`,
+        `SimpleNamespace()`, yacs `CN()`), then `Cfg.learning_rate = 0.00261`: the object is the config that
+        training reads its values through (`config.learning_rate`), and this defines one of them, like a
+        config class's field. Not an object built from the options (`SimpleNamespace(**vars(args))`) nor
+        one read from a file (then a literal set on it replaces the file's value)."""
+        if not isinstance(target, (cst.Attribute, cst.Subscript)):
+            return False
+        found = key_path(target)
+        if found is None or found[0] == "self" or self.scope.owner(found[0]) is not self.scope:
+            return False
+        bindings = self.scope.lookup(found[0])
+        return bool(bindings) and all(b.kind == ASSIGN and _builds_config(b.node, self.ctx) for b in bindings)
 
     def _config_set(self, target: cst.BaseExpression, value: cst.BaseExpression):
         """(path, concept, literal) of a hyper-parameter literal set, unconditionally, on a config object that
@@ -842,8 +867,39 @@ class _HparamVisitor(Handlers):
             stmt = self.origins.statement_of(binding.node)
             if stmt is None:
                 continue
+            if self._literal_table(binding.node, inner.value, f"{name} = {self._text(value)}", label, stmt):
+                continue
             self._formula(binding.node, f"{label} table", f"{inner.value} (read into {name})", stmt,
                           self._definition_key(stmt), [])
+
+    def _literal_table(self, table: cst.CSTNode, name: str, read: str, label: str, stmt) -> bool:
+        """A table of literals only (`lr_adjust = {2: 5e-5, 4: 1e-5, ...}`, `lrs = [0.1, 0.01]`): one value for the
+        whole table, shown as written (the keys say when, the values what), at its first non-trivial literal."""
+        if isinstance(table, cst.Dict):
+            if not table.elements or not all(isinstance(e, cst.DictElement) and number(e.key) is not None
+                                             and number(e.value) is not None for e in table.elements):
+                return False
+            parts = [number(e.key) for e in table.elements] + [number(e.value) for e in table.elements]  # type: ignore[union-attr]
+            entries = [f"{self._text(e.key)}: {self._text(e.value)}" for e in table.elements]  # type: ignore[union-attr]
+            shown = "{" + ", ".join(entries[:6]) + (", ..." if len(entries) > 6 else "") + "}"
+            nodes = [n for e in table.elements for n in (e.key, e.value)]  # type: ignore[union-attr]
+        else:
+            elements = [e.value for e in table.elements]  # type: ignore[attr-defined]
+            if len(elements) < 2 or not all(number(e) is not None for e in elements):
+                return False
+            parts = [number(e) for e in elements]
+            shown = self._text(table)
+            nodes = elements
+        if all(trivial(v) for v in parts):
+            return True
+        first = min((n for n in nodes if not trivial(number(n))), key=lambda n: (self.ctx.loc(n).line, self.ctx.loc(n).column))
+        for node in nodes:
+            self._seen.add(id(node))
+        self._seen.discard(id(first))
+        origin = Origin(OriginKind.LITERAL, number(first), node=first)
+        self._add(origin, f"{name} = {shown}", f"{label} table, read as `{read}`", "",
+                  [name, *label.split(), "table"], stmt, self._definition_key(stmt), [])
+        return True
 
     def _loss_terms(self, value: cst.BaseExpression, operator, target: cst.BaseExpression) -> None:
         if isinstance(operator, (cst.MultiplyAssign, cst.DivideAssign)):
@@ -862,6 +918,10 @@ class _HparamVisitor(Handlers):
         terms = combined_terms(value, accumulating=operator is not None)
         if _mean_of_terms(terms):
             return  # `0.25 * a + 0.25 * b + 0.25 * c + 0.25 * d`: the mean of n losses, not a weighting
+        if operator is None and len(terms) > 1 and _uniform_coefficient(terms) is not None:
+            return  # `0.5 * a + 0.5 * b + 0.5 * c`: one scale of the whole loss, not a weight between losses
+        if operator is not None and isinstance(target, cst.Name) and self._uniform_accumulator(target.value, terms):
+            return  # `loss = 0` then `loss += 0.5 * mse(...)` on every pass and branch: a scale of the whole loss
         for node in terms:
             if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)):
                 continue
@@ -873,6 +933,28 @@ class _HparamVisitor(Handlers):
                     name = name_of(term) or ("a sum of losses" if isinstance(term, cst.BinaryOperation) else self._text(term))
                     self._add(origin, f"{self._shown(origin)} * {name}", f"weight of `{name}` in the loss",
                               "loss_weight", [name, "weight", "loss"], use=coef)
+
+    def _uniform_accumulator(self, name: str, terms: list[cst.BaseExpression]) -> bool:
+        """Does every write to `name` in this scope carry the same coefficient on every term it adds (`loss = 0`,
+        then `loss += 0.5 * mse(...)` in a loop, on each branch)? Then the coefficient scales the whole loss."""
+        coefficient = _uniform_coefficient(terms)
+        if coefficient is None:
+            return False
+        started = False  # the accumulator starts here (not a loss passed in, whose other terms are unknown)
+        for node in walk(self._scope_root()):
+            if type(node) is cst.AugAssign and type(node.target) is cst.Name and node.target.value == name:
+                if not isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)):
+                    return False
+                found = _uniform_coefficient(sum_terms(node.value))
+                if found is None or not same_value(found, coefficient):
+                    return False
+            elif type(node) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == name for t in node.targets):
+                started = True
+                if not _zero(node.value):
+                    found = _uniform_coefficient(sum_terms(node.value))
+                    if found is None or not same_value(found, coefficient):
+                        return False
+        return started
 
     def _epoch_threshold(self, node: cst.If) -> int:
         """Record the epoch/step thresholds of an `if` that changes the learning rate; 1 if it has any."""
@@ -955,6 +1037,15 @@ class _HparamVisitor(Handlers):
             self.scope = outer
 
 
+# What makes an enclosing function's docstring document its literals: a source cited (`Ref: AutoAugment`, a
+# paper, a URL, `Goyal et al. (2017)`, `adapted from`) or a reason given (`tuned on`, `otherwise diverges`).
+# Stricter than a comment's cues: a docstring that only says what the function does ("from the config", "for
+# each epoch") documents nothing.
+DOC_REASON = re.compile(
+    r"\bref\b|\breferences?:|\bpaper\b|arxiv|\bdoi\b|https?://|\bet al\b|citation|\bcited?\b|adapted from|"
+    r"ported from|taken from|borrowed from|following\s+(?:the\s+)?(?:paper|authors|[a-z]+ et al)|\bsource:|"
+    r"proposed (?:in|by)|\(\s*(?:19|20)\d{2}\s*\)|\btable\s+\d|\bsection\s+\d|\bsec\.\s*\d|\bappendix\b|"
+    r"\btuned\b|grid search|\bsweep|\bbecause\b|so that|otherwise|to avoid|prevents?\b|stabili[sz]|diverg")
 # Upper-case spellings of hyper-parameter keys (yacs defaults) that the lower-case `TRIGGERS` miss.
 CONFIG_TRIGGERS = ("LR", "DECAY", "MOMENTUM", "LEARNING", "Lr", "Decay", "Momentum", "Learning")
 # Calls that read a config file into an object (by the callee's last name); `load` by its library.
@@ -976,6 +1067,29 @@ def _reads_config_file(callee: str) -> bool:
     return last in FILE_LOADERS or last == "load" and bool(CONFIG_LIBRARY.match(callee))
 
 
+def _builds_config(value: cst.CSTNode, ctx: ModuleContext) -> bool:
+    """A config-building call of literals only: `EasyDict()`, `dict(lr=0.1, wd=dict(...))`, `CN()`."""
+    if not isinstance(value, cst.Call):
+        return False
+    callee = ctx.names.callee(value) or dotted(value.func) or ""
+    if not CONFIG_CALL.search(callee.rsplit(".", 1)[-1]):
+        return False
+    return all(not arg.star and _literal_config(arg.value, ctx) for arg in value.args)
+
+
+def _literal_config(value: cst.BaseExpression, ctx: ModuleContext) -> bool:
+    if number(value) is not None:
+        return True
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+        text = str_value(value) if isinstance(value, cst.SimpleString) else None
+        return text is not None and "/" not in text and "." not in text  # not a file it reads (`Config("a.yaml")`)
+    if isinstance(value, cst.Name):
+        return value.value in ("True", "False", "None")
+    if isinstance(value, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _literal_config(e.value, ctx) for e in value.elements)
+    return _builds_config(value, ctx)
+
+
 def _trains(loop: cst.CSTNode) -> bool:
     """Does the loop's body take optimiser steps or back-propagate (`.backward()`, `.step()`)?"""
     return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("backward", "step")
@@ -995,6 +1109,30 @@ def _mean_of_terms(terms: list[cst.BaseExpression]) -> bool:
             return False
         coefficients.append(value)
     return len(set(coefficients)) == 1 and abs(coefficients[0] * len(terms) - 1) < 1e-9
+
+
+def _uniform_coefficient(terms: list[cst.BaseExpression]):
+    """The literal coefficient that every term carries (`0.5 * a + 0.5 * b` -> 0.5), or None."""
+    found = None
+    for term in terms:
+        if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+            return None
+        value = number(term.left) if number(term.left) is not None else number(term.right)
+        if not isinstance(value, (int, float)) or found is not None and not same_value(found, value):
+            return None
+        found = value
+    return found
+
+
+def _zero(value: cst.BaseExpression) -> bool:
+    """An accumulator's start: `0`, `0.`, `torch.tensor(0.)`, `torch.zeros(1)`."""
+    if number(value) == 0:
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+        last = dotted(value.func) or ""
+        return last.rsplit(".", 1)[-1] in ("tensor", "zeros", "zeros_like", "Tensor", "FloatTensor") and \
+            (not value.args or number(value.args[0].value) == 0 or last.endswith(("zeros", "zeros_like")))
+    return False
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

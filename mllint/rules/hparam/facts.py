@@ -153,6 +153,8 @@ class HparamFacts:
     library: bool = False  # the module defines a class at top level (a library module, unless named as a script)
     config: ConfigFacts | None = None  # the config values it defines and the config files it names (hyper-parameter keys)
     config_reads: list[ConfigRead] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)  # module-level functions without decorators (qualified):
+    # the project phase silences the statements of those that nothing in the project calls or references
 
     def empty(self) -> bool:
         return not (self.statements or self.wrappers or self.calls or self.options or self.option_positions

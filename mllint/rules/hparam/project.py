@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...project import Project
-from ...core.calls import calls_by_target, qualify
+from ...core.calls import calls_by_target, qualify, target
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS, hparam_key
 from .syntax import NOT_RECIPE
@@ -99,6 +99,9 @@ def analyse(project: Project) -> HparamAnalysis:
                     (f"{param}={arg.shown}", f"{wrapper.label}, via {short}()")
                 statement.values.append(HparamValue(arg.loc, text, label, wrapper.concept, arg.documented))
     by_key = {k: v for k, v in by_key.items() if not (v.rel in demos and v.scope == "<main>")}
+    unused = _unused_functions(project, facts, {v.scope for v in by_key.values()})
+    if unused:  # nothing calls or references the function: its literals set nothing that runs
+        by_key = {k: v for k, v in by_key.items() if not _within(v.scope, unused)}
     declared = hparam_modules(project)
     options = _options_of_files(project, facts)
     configs = _Configs(project, facts)
@@ -119,6 +122,85 @@ def analyse(project: Project) -> HparamAnalysis:
             elif not value.config_only:
                 statement.undocumented.append(value)
     return HparamAnalysis(statements)
+
+
+def _within(scope: str, functions: set[str]) -> bool:
+    """Is the scope one of the functions, or nested in one?"""
+    while scope:
+        if scope in functions:
+            return True
+        scope = scope.rpartition(".")[0]
+    return False
+
+
+def _unused_functions(project: Project, facts: dict[str, HparamFacts], scopes: set[str]) -> set[str]:
+    """Module-level functions holding hyper-parameter statements, in a module that other project modules import,
+    that nothing in the project calls or references: no call resolves to them (core/calls.py's resolution
+    through the imports: `from utils.tools_b import f` names tools_b's `f`, not every `f`), no import names
+    them, their module never names them after the definition, and no module that imports their module whole
+    (`import utils.tools as T`, a package above it, `from ... import *`) names them. The project's uses of the
+    module are known, and this function is not among them: like an optimiser never used, it sets nothing that
+    runs. (A function of a module nothing imports may be an entry point called from outside: it is kept.)"""
+    candidates = {q: rel for rel, f in facts.items() for q in f.functions if _within_any(q, scopes)}
+    if not candidates:
+        return set()
+    used: set[str] = set()
+    for rel, f in facts.items():
+        for call in f.calls:
+            qualified = qualify(project, rel, call.callee)
+            if qualified:
+                used.add(qualified)
+    wanted = {rel for q, rel in candidates.items() if q not in used}
+    if not wanted:
+        return set()
+    imported: set[str] = set()  # modules that another project module imports (by name or whole)
+    whole: dict[str, set[str]] = {}  # module -> the modules that import it (or a package above it) whole
+    for rel, result in project.files.items():
+        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
+            found = target(project, rel, qualified)
+            if found is None or found[0] == rel:
+                continue
+            imported.add(found[0])
+            if found[1]:
+                used.add(found[1])  # `from utils.tools import f` (also through a package's re-export)
+                continue
+            package = found[0].rsplit("/", 1)[0] + "/" if found[0].endswith("__init__.py") else found[0]
+            for module in wanted:
+                if module == found[0] or module.startswith(package):
+                    whole.setdefault(module, set()).add(rel)
+    texts: dict[str, str] = {}
+
+    def text(rel: str) -> str:
+        if rel not in texts:
+            try:
+                with open(os.path.join(project.root, rel), encoding="utf-8", errors="replace") as handle:
+                    texts[rel] = handle.read()
+            except OSError:
+                texts[rel] = ""
+        return texts[rel]
+
+    stars: list[str] | None = None
+    unused = set()
+    for qualified, rel in sorted(candidates.items()):
+        if qualified in used or rel not in imported:
+            continue
+        name = qualified.rsplit(".", 1)[-1]
+        own = text(rel)
+        if any(not re.search(r"\bdef\s+$", own[max(0, m.start() - 12):m.start()])
+               for m in re.finditer(rf"(?<![\w.]){re.escape(name)}(?!\w)", own)):
+            continue  # called, passed on or named in its own module
+        if stars is None:
+            stars = [r for r in project.files if r.endswith((".py", ".ipynb")) and "import *" in text(r)]
+        readers = whole.get(rel, set()) | {r for r in stars if r != rel}
+        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text(r)) for r in readers):
+            continue
+        unused.add(qualified)
+    return unused
+
+
+def _within_any(function: str, scopes: set[str]) -> bool:
+    prefix = function + "."
+    return any(s == function or s.startswith(prefix) for s in scopes)
 
 
 def _call_sites(project, facts, demos) -> dict[str, list]:

@@ -191,14 +191,52 @@ def _names_in(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     return found
 
 
+_BATCH = re.compile(r"batch|bs\b", re.I)
+
+
+def reference_batch(expr: cst.CSTNode) -> set[int]:
+    """The literals in the divisor of a batch-size ratio, anywhere in the expression: the reference batch of
+    the linear scaling rule, whatever its value (`base / (4 * len(gpus)) * batch_size`: the 4; `lr * bs / 512`:
+    the 512). A literal of the numerator (the base learning rate) is not one."""
+    found: set[int] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+            factors: list[tuple[cst.BaseExpression, bool]] = []
+            _factors(node, False, factors)
+            if any(not below and isinstance(f, (cst.Name, cst.Attribute)) and _BATCH.search(name_of(f))
+                   for f, below in factors):
+                found |= {id(f) for f, below in factors if below and number(f) is not None}
+            stack.extend(f for f, _ in factors)
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in node.elements)
+    return found
+
+
+def _factors(node: cst.BaseExpression, below: bool, out: list) -> None:
+    """The factors of a product or quotient, each with whether it divides (`a / (k * n) * b`: a, b above; k, n
+    below)."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+        _factors(node.left, below, out)
+        _factors(node.right, below != isinstance(node.operator, cst.Divide), out)
+    else:
+        out.append((node, below))
+
+
 def literal_factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The literal factors of a product or power that scales a value (`args.lr * 10`, `lr / 3`,
     `0.99 ** ratio`, in tuples too): not the reference batch of the linear scaling rule
     (`lr * batch_size / 256`), and nothing from inside calls or subscripts."""
     found: list[cst.BaseExpression] = []
+    reference = reference_batch(expr)
     stack = [expr]
     while stack:
         node = stack.pop()
+        if id(node) in reference:
+            continue  # `lr / (4 * len(gpus)) * batch_size`: the reference batch of the scaling rule
         if isinstance(node, (cst.Tuple, cst.List)):
             stack.extend(e.value for e in node.elements)
         elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide, cst.Power)):
