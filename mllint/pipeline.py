@@ -86,6 +86,8 @@ def _analyze_module(result: FileResult, src: source_mod.Source, module: Any, par
         if rule.check_module is not Rule.check_module:
             guarded(result, f"rule {code}", lambda rule=rule: rule().check_module(ctx))  # a plugin's too
     result.findings.extend(ctx.findings)
+    for memo in ("_shared_runs", "_eval_analysis"):  # per-module results that hold ctx: free the tree now
+        ctx.__dict__.pop(memo, None)
     try:
         resolve_positions(module, ctx.position_requests(), parsed_text, index)
     except RecursionError:

@@ -10,7 +10,6 @@ libcst: families register at import, before any file is parsed.
 """
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ class SharedRun:
     def __init__(self, factories: Callable[[], Factories], together: Callable[["ModuleContext", dict], dict],
                  counted: str) -> None:
         self._factories, self._together, self._counted = factories, together, counted
-        self._runs: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
         self.stats = {counted: 0, "alone": 0}  # joint runs, and families run alone after a joint run failed
 
     def register(self, name: str) -> Callable:
@@ -38,9 +36,12 @@ class SharedRun:
 
     def get(self, ctx: "ModuleContext", name: str) -> Any:
         """Family `name`'s result of the module's one run; None where it takes no part."""
-        runs = self._runs.get(ctx)
+        # Kept on the context, so that the results die with it: the parts hold the context (a registry keyed
+        # weakly by the context would keep every analysed module's tree alive through them).
+        kept = ctx.__dict__.setdefault("_shared_runs", {})
+        runs = kept.get(self._counted)
         if runs is None:
-            runs = self._runs[ctx] = self._run(ctx)
+            runs = kept[self._counted] = self._run(ctx)
         found = runs.get(name)
         if isinstance(found, Exception):
             raise found

@@ -10,7 +10,6 @@ default=True, `hasattr` on an attribute always created) guards nothing and is no
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import replace
 
 import libcst as cst
@@ -156,16 +155,15 @@ def _tagged(value: Val) -> Val:
     return replace(tag(value, SWITCHED), cls=value.cls)
 
 
-_ANALYSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def analysed(ctx):
-    """`evaluation_facts(ctx)`, once per module: read by the extractor and by EVAL's lane of the interpretation."""
-    found = _ANALYSED.get(ctx)
+    """`evaluation_facts(ctx)`, once per module: read by the extractor and by EVAL's lane of the interpretation.
+    Kept on the context, so that it dies with it (the analysis holds the context: a registry keyed weakly by the
+    context would keep every analysed module's tree alive)."""
+    found = ctx.__dict__.get("_eval_analysis")
     if found is None:
         from .extract import evaluation_facts
 
-        found = _ANALYSED[ctx] = evaluation_facts(ctx)
+        found = ctx.__dict__["_eval_analysis"] = evaluation_facts(ctx)
     return found
 
 
