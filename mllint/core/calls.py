@@ -169,8 +169,7 @@ class CallIndex(Generic[R]):
 def library_demos(project: Any, demos: Iterable[str], libraries: Iterable[str] = ()) -> set[str]:
     """Of the modules `demos` (those with an `if __name__ == "__main__":` block), those whose block is the demo or
     self-test of a library module: another project module imports it, or it defines a class at top level
-    (`libraries`) and is not named as a script (`train.py`, `main.py`, `run_*.py`, ...). HPARAM's test (its
-    `_demo_blocks`), here to be shared: SEED uses it."""
+    (`libraries`) and is not named as a script (`train.py`, `main.py`, `run_*.py`, ...). HPARAM and SEED both ask."""
     import re
 
     demos = set(demos)

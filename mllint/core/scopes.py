@@ -135,7 +135,28 @@ def build_scopes(module: cst.Module) -> tuple[Scope, dict[int, Scope]]:
     return builder.module_scope, builder.scopes
 
 
-class ScopedVisitor(Visitor):
+class ScopeNames:
+    """What a visitor or a family's handlers know of where the walk is: the enclosing definitions' names, and the
+    hooks called around definitions (ScopedVisitor and Handlers share them)."""
+
+    module_name: str
+    scope: "Scope"
+    stack: list[str]
+
+    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
+        """Called after a function's body was visited."""
+
+    def on_class(self, node: cst.ClassDef) -> None:
+        """Called before a class body is visited."""
+
+    def scope_name(self) -> str:
+        return ".".join([self.module_name, *self.stack]) if self.stack else "<module>"
+
+    def function_name(self) -> str | None:
+        return self.scope_name() if self.scope.function() is not None else None
+
+
+class ScopedVisitor(ScopeNames, Visitor):
     """A Visitor that knows, at every node, its scope and the dotted name of the enclosing definitions.
 
     Subclasses read `self.scope`, `self.scope_name()` (e.g. `train.Trainer.fit`, or "<module>") and
@@ -176,20 +197,8 @@ class ScopedVisitor(Visitor):
         self._descend(node)
         return False
 
-    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
-        """Called after a function's body was visited."""
 
-    def on_class(self, node: cst.ClassDef) -> None:
-        """Called before a class body is visited."""
-
-    def scope_name(self) -> str:
-        return ".".join([self.module_name, *self.stack]) if self.stack else "<module>"
-
-    def function_name(self) -> str | None:
-        return self.scope_name() if self.scope.function() is not None else None
-
-
-class Handlers:
+class Handlers(ScopeNames):
     """A family's node handlers in the module's one walk (`FamilyWalk`, registered with `core.walkers.walker`).
 
     The walk calls `visit_<ClassName>(node)` when it reaches a node and `leave_<ClassName>(node)` once the node's
@@ -208,17 +217,6 @@ class Handlers:
     definitions: list[cst.CSTNode]
     walker: "FamilyWalk"
 
-    def on_function(self, node: cst.FunctionDef, qualified: str) -> None:
-        """Called after a function's body was visited."""
-
-    def on_class(self, node: cst.ClassDef) -> None:
-        """Called before a class body is visited."""
-
-    def scope_name(self) -> str:
-        return ".".join([self.module_name, *self.stack]) if self.stack else "<module>"
-
-    def function_name(self) -> str | None:
-        return self.scope_name() if self.scope.function() is not None else None
 
 
 _DEFINITION = ((), ())  # the table's entry for FunctionDef and ClassDef: walked by `FamilyWalk._definition`

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...project import Project
-from ...core.calls import calls_by_target, qualify, target
+from ...core.calls import calls_by_target, library_demos, qualify, target
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS, hparam_key
 from .syntax import NOT_RECIPE
@@ -255,21 +255,10 @@ def _function_defaults(facts, wrappers, sites, by_key) -> None:
             by_key.setdefault((rel, serial), Statement(rel, serial, [], scope=default.function)).values.append(value)
 
 
-_SCRIPT = re.compile(r"train|main|run|fit|tune|launch|experiment|exp_|solver|demo", re.I)
-
-
 def _demo_blocks(project: Project, facts: dict[str, HparamFacts]) -> set[str]:
-    """Modules whose `if __name__ == "__main__":` block is a demo: another project module imports them."""
-    demos = {rel for rel, f in facts.items() if f.demo}
-    if not demos:
-        return set()
-    imported: set[str] = {rel for rel in demos if facts[rel].library and not _SCRIPT.search(rel.rsplit("/", 1)[-1])}
-    for rel, result in project.files.items():
-        for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
-            found = project.resolve(rel, qualified)
-            if found is not None and found[0] != rel and found[0] in demos:
-                imported.add(found[0])
-    return imported
+    """Modules whose `if __name__ == "__main__":` block is a library module's demo (core.calls.library_demos)."""
+    return library_demos(project, [rel for rel, f in facts.items() if f.demo],
+                         [rel for rel, f in facts.items() if f.library])
 
 
 def _options_of_files(project: Project, facts: dict[str, HparamFacts]) -> dict[str, list[tuple[OptionDef, set[str]]]]:
