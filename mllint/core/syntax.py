@@ -116,3 +116,9 @@ def body_of(node: cst.CSTNode) -> list:
     body = node.body
     return list(body.body) if isinstance(body, cst.IndentedBlock) else [body] if isinstance(body, cst.CSTNode) \
         else list(body)
+
+
+# torch.optim's optimiser classes, by the name a call is written with (`torch.optim.Adam`, `optim.SGD`, `Adam`):
+# what LEAK and SEED ask when they tell an optimiser over data (an attack's `Adam([w])`) from a model's.
+TORCH_OPTIMIZERS = frozenset({"SGD", "Adam", "AdamW", "Adamax", "Adagrad", "Adadelta", "RMSprop", "LBFGS", "NAdam",
+                              "RAdam", "Rprop", "ASGD", "SparseAdam"})

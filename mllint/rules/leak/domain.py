@@ -23,7 +23,7 @@ from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
 from .syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
 from ...core.names import dotted
-from ...core.syntax import body_of, const, string, text_of
+from ...core.syntax import TORCH_OPTIMIZERS, body_of, const, string, text_of
 from ...core.values import str_value
 
 UNLABELLED, TRAIN = "unlabelled", "train"
@@ -629,9 +629,6 @@ def _input_gradients_only(node: cst.FunctionDef) -> bool:
     return input_grad
 
 
-_OPTIMISER = re.compile(r"^(?:Adam|AdamW|SGD|RMSprop|LBFGS|Adagrad|Adadelta|Adamax|NAdam|RAdam|SparseAdam)$")
-
-
 def _optimised_names(node: cst.FunctionDef) -> tuple[str, ...]:
     """The plain names an optimiser is built over as a list (`torch.optim.Adam([w], lr=0.01)`): tensors, not a
     model's `parameters()`."""
@@ -639,7 +636,7 @@ def _optimised_names(node: cst.FunctionDef) -> tuple[str, ...]:
 
     names: list[str] = []
     for inner in walk(node.body):
-        if type(inner) is cst.Call and inner.args and _OPTIMISER.match((dotted(inner.func) or "").rsplit(".", 1)[-1]):
+        if type(inner) is cst.Call and inner.args and (dotted(inner.func) or "").rsplit(".", 1)[-1] in TORCH_OPTIMIZERS:
             first = inner.args[0].value
             if type(first) is cst.List and first.elements and all(type(e.value) is cst.Name for e in first.elements):
                 names.extend(e.value.value for e in first.elements)

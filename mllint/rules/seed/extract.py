@@ -15,6 +15,7 @@ import libcst as cst
 from ...context import ModuleContext
 from ...findings import Loc
 from ...core import values
+from ...core.syntax import TORCH_OPTIMIZERS
 from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core.names import dotted
@@ -749,7 +750,6 @@ def _perturbs_input(function: cst.FunctionDef) -> bool:
 
 # Estimators that compute statistics of their data in closed form: fitting one trains nothing.
 _STATISTICS = ("sklearn.covariance.", "sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.")
-_OPTIMISER_CLASS = re.compile(r"^(?:SGD|Adam|AdamW|Adamax|Adagrad|Adadelta|RMSprop|LBFGS|NAdam|RAdam|Rprop|ASGD)$")
 _DERIVING = {"clone", "detach", "requires_grad_", "to", "cuda", "cpu", "float", "double", "half", "view", "reshape",
              "contiguous", "repeat", "expand", "expand_as", "unsqueeze", "squeeze"}
 
@@ -762,7 +762,7 @@ def _optimises_input(expr: cst.BaseExpression, bound: dict[str, list[cst.BaseExp
         return False
     func = expr.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    if not _OPTIMISER_CLASS.match(name) or not expr.args:
+    if name not in TORCH_OPTIMIZERS or not expr.args:
         return False
     first = expr.args[0].value
     elements = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
