@@ -9,6 +9,7 @@ project index, which sees every file.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import libcst as cst
@@ -82,6 +83,7 @@ class NameTable:
         self.is_package = rel_path.endswith("__init__.py")
         self.aliases: dict[str, str] = {}
         self.imported: dict[str, str] = {}  # names bound by import statements (re-exports included)
+        self.stars: list[str] = []  # modules imported whole into the namespace (`from M import *`)
         self.functions: dict[str, cst.FunctionDef] = {}
         self.classes: dict[str, cst.ClassDef] = {}
         for stmt in module.body:
@@ -130,7 +132,11 @@ class NameTable:
             up = len(node.relative) - 1
             package = package[: len(package) - up] if up <= len(package) else []
             base = ".".join(p for p in [*package, base] if p)
-        if isinstance(node.names, cst.ImportStar) or base is None:
+        if isinstance(node.names, cst.ImportStar):
+            if base:
+                self.stars.append(base)
+            return
+        if base is None:
             return
         for alias in node.names:
             name = dotted(alias.name)
@@ -160,3 +166,32 @@ def extract_imports(ctx) -> dict[str, str] | None:
     names = ctx.names
     imported = {k: v for k, v in names.imported.items() if k not in names.functions and k not in names.classes}
     return imported or None
+
+
+@dataclass(frozen=True)
+class References:
+    """The names a module's code uses, so that the project phase can tell whether a function is named anywhere
+    without reading source text: bare names (read, written, passed, a keyword; not a definition's own name),
+    attribute names (`mod.NAME`), the names strings hold (`getattr(m, "NAME")`, `__all__`, `"pkg.NAME"`), and
+    the modules imported with `from M import *`."""
+
+    names: frozenset[str]
+    attributes: frozenset[str]
+    strings: frozenset[str]
+    stars: tuple[str, ...]
+
+
+def extract_references(ctx) -> References | None:
+    order = ctx.index.order
+    name_t, attribute_t, string_t = cst.Name, cst.Attribute, cst.SimpleString
+    attributes = [n for n in order if type(n) is attribute_t]
+    # the Name nodes that name a definition or an attribute (`x.NAME`) are no bare use
+    skip = {id(n.attr) for n in attributes}
+    skip.update(id(n.name) for n in order if type(n) is cst.FunctionDef or type(n) is cst.ClassDef)
+    names = {n.value for n in order if type(n) is name_t and id(n) not in skip}
+    strings = {text.rpartition(".")[2] for n in order if type(n) is string_t
+               and len(text := n.raw_value) < 80 and text.replace(".", "_").isidentifier()}
+    stars = tuple(ctx.names.stars)
+    if not (names or attributes or strings or stars):
+        return None
+    return References(frozenset(names), frozenset(n.attr.value for n in attributes), frozenset(strings), stars)

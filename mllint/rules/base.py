@@ -43,9 +43,10 @@ def aux_extractor(name: str) -> Callable:
 
 
 def _register_shared() -> None:
-    from ..core.names import extract_imports
+    from ..core.names import extract_imports, extract_references
 
     EXTRACTORS.setdefault("imports", extract_imports)
+    EXTRACTORS.setdefault("references", extract_references)
 
 
 class Rule:

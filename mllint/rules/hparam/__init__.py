@@ -42,7 +42,7 @@ class UndocumentedHyperparameter(Rule):
         "Make it an option or a config value, or say why on the statement (`# from the paper, Table 3`, "
         "`# tuned on the validation split`), so that the recipe can be reported and compared."
     )
-    needs = ("hparam", "imports")
+    needs = ("hparam", "imports", "references")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         for statement in analyse(project).statements:
@@ -61,7 +61,7 @@ class OverriddenOption(Rule):
     code, name, severity = "HPARAM002", "literal-overrides-option", Severity.WARNING
     summary = "A literal sets a hyper-parameter that a command-line or config option also sets: the option is ignored there."
     hint = "Use the option's value here (or remove the option): the command line must say what the run does."
-    needs = ("hparam", "imports")
+    needs = ("hparam", "imports", "references")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         for statement in analyse(project).statements:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field
 
 from ...project import Project
@@ -138,7 +137,8 @@ def _unused_functions(project: Project, facts: dict[str, HparamFacts], scopes: s
     that nothing in the project calls or references: no call resolves to them (core/calls.py's resolution
     through the imports: `from utils.tools_b import f` names tools_b's `f`, not every `f`), no import names
     them, their module never names them after the definition, and no module that imports their module whole
-    (`import utils.tools as T`, a package above it, `from ... import *`) names them. The project's uses of the
+    (`import utils.tools as T`, a package above it, `from ... import *`) names them (each module's names as its
+    `references` fact records them, core/names.py: code and identifier strings, not comments). The project's uses of the
     module are known, and this function is not among them: like an optimiser never used, it sets nothing that
     runs. (A function of a module nothing imports may be an entry point called from outside: it is kept.)"""
     candidates = {q: rel for rel, f in facts.items() for q in f.functions if _within_any(q, scopes)}
@@ -155,6 +155,13 @@ def _unused_functions(project: Project, facts: dict[str, HparamFacts], scopes: s
         return set()
     imported: set[str] = set()  # modules that another project module imports (by name or whole)
     whole: dict[str, set[str]] = {}  # module -> the modules that import it (or a package above it) whole
+
+    def reads_whole(reader: str, imported_module: str) -> None:
+        package = imported_module.rsplit("/", 1)[0] + "/" if imported_module.endswith("__init__.py") else imported_module
+        for module in wanted:
+            if module == imported_module or module.startswith(package):
+                whole.setdefault(module, set()).add(reader)
+
     for rel, result in project.files.items():
         for qualified in ((result.facts.get("imports") if result is not None else None) or {}).values():
             found = target(project, rel, qualified)
@@ -164,35 +171,25 @@ def _unused_functions(project: Project, facts: dict[str, HparamFacts], scopes: s
             if found[1]:
                 used.add(found[1])  # `from utils.tools import f` (also through a package's re-export)
                 continue
-            package = found[0].rsplit("/", 1)[0] + "/" if found[0].endswith("__init__.py") else found[0]
-            for module in wanted:
-                if module == found[0] or module.startswith(package):
-                    whole.setdefault(module, set()).add(rel)
-    texts: dict[str, str] = {}
-
-    def text(rel: str) -> str:
-        if rel not in texts:
-            try:
-                with open(os.path.join(project.root, rel), encoding="utf-8", errors="replace") as handle:
-                    texts[rel] = handle.read()
-            except OSError:
-                texts[rel] = ""
-        return texts[rel]
-
-    stars: list[str] | None = None
+            reads_whole(rel, found[0])
+    references = {rel: refs for rel, result in project.files.items()
+                  if result is not None and (refs := result.facts.get("references")) is not None}
+    for rel, refs in references.items():  # `from utils.tools import *`: the reader names tools' functions bare
+        for star in refs.stars:
+            found = target(project, rel, star)
+            if found is not None and found[0] != rel:
+                imported.add(found[0])
+                reads_whole(rel, found[0])
     unused = set()
     for qualified, rel in sorted(candidates.items()):
         if qualified in used or rel not in imported:
             continue
         name = qualified.rsplit(".", 1)[-1]
-        own = text(rel)
-        if any(not re.search(r"\bdef\s+$", own[max(0, m.start() - 12):m.start()])
-               for m in re.finditer(rf"(?<![\w.]){re.escape(name)}(?!\w)", own)):
+        own = references.get(rel)
+        if own is not None and (name in own.names or name in own.strings):
             continue  # called, passed on or named in its own module
-        if stars is None:
-            stars = [r for r in project.files if r.endswith((".py", ".ipynb")) and "import *" in text(r)]
-        readers = whole.get(rel, set()) | {r for r in stars if r != rel}
-        if any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text(r)) for r in readers):
+        if any(name in refs.names or name in refs.attributes or name in refs.strings
+               for refs in map(references.get, whole.get(rel, ())) if refs is not None):
             continue
         unused.add(qualified)
     return unused
