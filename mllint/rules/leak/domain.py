@@ -23,7 +23,8 @@ from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from .patterns import LEAK_FIT, LEAK_SELECT, LEAK_TRAIN, is_held_out_split
 from .syntax import config_chain, config_like, decided, ordering, receiver_name, selection_action
 from ...core.names import dotted
-from ...core.syntax import TORCH_OPTIMIZERS, body_of, const, string, text_of
+from ...core.gradients import follows_input_gradients, optimised_names
+from ...core.syntax import body_of, const, string, text_of
 from ...core.values import str_value
 
 UNLABELLED, TRAIN = "unlabelled", "train"
@@ -423,7 +424,7 @@ class LeakDomain(Domain):
             if self._functions is None:
                 self._functions = _function_nodes(flow.ctx.module, flow.module)
             node = self._functions.get(qual)
-            names = self._optimised[qual] = _optimised_names(node) if node is not None else ()
+            names = self._optimised[qual] = optimised_names(node) if node is not None else ()
         return any(flow.expr(cst.Name(name), flow.env).tainted() for name in names)
 
     def _trains(self, flow: Lane, frame: Frame) -> bool:
@@ -440,7 +441,7 @@ class LeakDomain(Domain):
             return True
         known = self._steps.get(frame.qual)
         if known is None:
-            known = self._steps[frame.qual] = _input_gradients_only(node)
+            known = self._steps[frame.qual] = follows_input_gradients(node)
         return not known
 
     def _fit(self, flow: Lane, call: Call) -> bool:
@@ -601,46 +602,6 @@ def _function_nodes(module: cst.Module, prefix: str) -> dict[str, cst.FunctionDe
             stack.extend((inner, f"{path}.{stmt.name.value}") for inner in body_of(stmt)
                          if type(inner) in (cst.FunctionDef, cst.ClassDef))
     return found
-
-
-_PARAMETERS = re.compile(r"(?:^|_)(?:p|params?|parameters?|weights?|w|b|bias|layer|module|m)$|named_parameters|"
-                         r"\.parameters$", re.IGNORECASE)
-
-
-def _input_gradients_only(node: cst.FunctionDef) -> bool:
-    """The function reads `x.grad` of something that is not a parameter and steps no optimiser."""
-    from ...core.walk import walk
-
-    params_loops: set[str] = set()
-    input_grad = False
-    for inner in walk(node.body):
-        kind = type(inner)
-        if kind is cst.Call:
-            name = dotted(inner.func) or ""
-            last = name.rsplit(".", 1)[-1]
-            if last in ("step", "optimizer_step", "apply_gradients") and not P.SCHEDULER_NAME.search(name):
-                return False
-        elif kind is cst.For and "parameters" in (dotted(getattr(inner.iter, "func", inner.iter)) or ""):
-            params_loops.update(n.value for n in walk(inner.target) if type(n) is cst.Name)
-        elif kind is cst.Attribute and inner.attr.value == "grad":
-            owner = dotted(inner.value) or ""
-            if owner and owner.split(".", 1)[0] not in params_loops and not _PARAMETERS.search(owner):
-                input_grad = True
-    return input_grad
-
-
-def _optimised_names(node: cst.FunctionDef) -> tuple[str, ...]:
-    """The plain names an optimiser is built over as a list (`torch.optim.Adam([w], lr=0.01)`): tensors, not a
-    model's `parameters()`."""
-    from ...core.walk import walk
-
-    names: list[str] = []
-    for inner in walk(node.body):
-        if type(inner) is cst.Call and inner.args and (dotted(inner.func) or "").rsplit(".", 1)[-1] in TORCH_OPTIMIZERS:
-            first = inner.args[0].value
-            if type(first) is cst.List and first.elements and all(type(e.value) is cst.Name for e in first.elements):
-                names.extend(e.value.value for e in first.elements)
-    return tuple(names)
 
 
 def _given_data(call: Call) -> bool:

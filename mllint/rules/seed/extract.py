@@ -15,7 +15,7 @@ import libcst as cst
 from ...context import ModuleContext
 from ...findings import Loc
 from ...core import values
-from ...core.syntax import TORCH_OPTIMIZERS
+from ...core.gradients import follows_input_gradients
 from ...core.calls import argument_keys
 from ...core.walk import walk
 from ...core.names import dotted
@@ -428,7 +428,7 @@ class _SeedVisitor(Handlers):
             return False
         key = id(function)
         if key not in self._input_grads:
-            self._input_grads[key] = _perturbs_input(function)
+            self._input_grads[key] = follows_input_gradients(function)
         return self._input_grads[key]
 
     def _launch(self, value: cst.BaseExpression, scope: str) -> None:
@@ -706,111 +706,8 @@ def _has_loop(function: cst.FunctionDef) -> bool:
     return any(isinstance(n, (cst.For, cst.While)) for n in walk(function.body))
 
 
-def _perturbs_input(function: cst.FunctionDef) -> bool:
-    """Does the function read the gradient of a tensor it made from its input (`delta =
-    torch.zeros_like(X)`, then `delta.grad`), take the sign of a gradient (`torch.sign(grad)`,
-    `x.grad.sign()`, or by hand: `(torch.ge(x.grad, 0).float() - 0.5) * 2`, `x.grad > 0`), or step only
-    optimisers over tensors made from its input (`Adam([w])` with `w = x.clone().requires_grad_()`)?
-    Training steps an optimiser over a model's parameters (or updates weights by hand, `w -= lr * w.grad`)
-    and never takes the sign of their gradients."""
-    made_like: set[str] = set()
-    grads: set[str] = set()
-    signed = False
-    bound: dict[str, list[cst.BaseExpression]] = {}
-    for inner in walk(function.body):
-        if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
-            bound.setdefault(inner.targets[0].target.value, []).append(inner.value)
-    attack_optimisers = {name for name, exprs in bound.items()
-                         if exprs and all(_optimises_input(e, bound) for e in exprs)}
-    for inner in walk(function.body):
-        if isinstance(inner, cst.Call):
-            func = inner.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-            if name == "step" and is_training_call(inner):
-                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
-                        and func.value.value in attack_optimisers:
-                    signed = True  # the step of an attack's optimiser moves the input, not the weights
-                    continue
-                return False
-            if name in ("sign", "ge", "gt", "le", "lt", "greater", "less") and any(_reads_grad(n) for n in walk(inner)):
-                signed = True
-        elif isinstance(inner, cst.Comparison) and any(_reads_grad(n) for n in walk(inner)) and any(
-                isinstance(c.operator, (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual))
-                and values.number(c.comparator) == 0 for c in inner.comparisons):
-            signed = True  # `x.grad > 0`: the sign of an input gradient, mapped to +-1
-        elif isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
-            if any(isinstance(n, cst.Attribute) and n.attr.value.endswith("_like") or
-                   isinstance(n, cst.Name) and n.value.endswith("_like") for n in walk(inner.value)) or (
-                    _requires_grad(inner.value) and _input_tensor(inner.value)):
-                made_like.add(inner.targets[0].target.value)  # `Variable(x.data.repeat(k, 1), requires_grad=True)`
-        elif isinstance(inner, cst.Attribute) and inner.attr.value == "grad" and isinstance(inner.value, cst.Name):
-            grads.add(inner.value.value)
-    return signed or bool(made_like & grads)
-
-
 # Estimators that compute statistics of their data in closed form: fitting one trains nothing.
 _STATISTICS = ("sklearn.covariance.", "sklearn.preprocessing.", "sklearn.impute.", "sklearn.feature_extraction.")
-_DERIVING = {"clone", "detach", "requires_grad_", "to", "cuda", "cpu", "float", "double", "half", "view", "reshape",
-             "contiguous", "repeat", "expand", "expand_as", "unsqueeze", "squeeze"}
-
-
-def _optimises_input(expr: cst.BaseExpression, bound: dict[str, list[cst.BaseExpression]]) -> bool:
-    """`torch.optim.Adam([w], ...)` whose every parameter is a tensor made here from an input (`w =
-    torch.zeros_like(x, requires_grad=True)`, `x.clone().requires_grad_()`, `Variable(x, requires_grad=True)`):
-    an attack's optimiser. One over a model's parameters (`model.parameters()`, groups built from them) is not."""
-    if not isinstance(expr, cst.Call):
-        return False
-    func = expr.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    if name not in TORCH_OPTIMIZERS or not expr.args:
-        return False
-    first = expr.args[0].value
-    elements = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
-    return bool(elements) and all(
-        isinstance(e, cst.Name) and e.value in bound and all(_input_tensor(v) for v in bound[e.value]) for e in elements)
-
-
-def _requires_grad(expr: cst.BaseExpression) -> bool:
-    """The expression makes a tensor that takes gradients: `requires_grad=True`, `.requires_grad_()`."""
-    return any(isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value == "requires_grad"
-               and dotted(n.value) == "True" or isinstance(n, cst.Attribute) and n.attr.value == "requires_grad_"
-               for n in walk(expr))
-
-
-def _input_tensor(expr: cst.BaseExpression) -> bool:
-    """A tensor made from another tensor to take gradients of it: `torch.zeros_like(x, requires_grad=True)`,
-    `x.clone().detach().requires_grad_(True)`, `Variable(x.data, requires_grad=True)`, `torch.zeros(x.size())`;
-    not fresh weights from a shape (`torch.randn(4, 1, requires_grad=True)`) nor a model's parameters."""
-    if any(isinstance(n, cst.Attribute) and n.attr.value in ("parameters", "named_parameters", "weight", "bias")
-           for n in walk(expr)):
-        return False
-    while True:
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
-            expr = expr.value
-        elif isinstance(expr, cst.Call):
-            func = expr.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-            if name.endswith("_like"):
-                return True
-            if isinstance(func, cst.Attribute) and name in _DERIVING:
-                expr = func.value
-            elif name in ("Variable", "Parameter", "tensor", "zeros", "ones", "empty", "full", "rand", "randn") and expr.args:
-                first = expr.args[0].value
-                if name in ("Variable", "Parameter", "tensor"):
-                    expr = first
-                elif isinstance(first, cst.Attribute) and first.attr.value == "shape" or isinstance(first, cst.Call) \
-                        and isinstance(first.func, cst.Attribute) and first.func.attr.value == "size":
-                    return True  # torch.zeros(x.size(), requires_grad=True)
-                else:
-                    return False
-            else:
-                return False
-        else:
-            return isinstance(expr, (cst.Name, cst.Subscript)) and not isinstance(expr, cst.Call)
-
-
-def _reads_grad(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Attribute) and node.attr.value == "grad" or isinstance(node, cst.Name) and node.value == "grad"
 
 
 def _seeding_method(func: cst.BaseExpression, callee: str | None, ctx: ModuleContext) -> bool:
