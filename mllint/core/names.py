@@ -182,15 +182,22 @@ class References:
 
 
 def extract_references(ctx) -> References | None:
-    order = ctx.index.order
-    name_t, attribute_t, string_t = cst.Name, cst.Attribute, cst.SimpleString
-    attributes = [n for n in order if type(n) is attribute_t]
+    name_t, attribute_t, string_t, function_t, class_t = (cst.Name, cst.Attribute, cst.SimpleString, cst.FunctionDef,
+                                                          cst.ClassDef)
+    buckets: dict[type, list] = {name_t: [], attribute_t: [], string_t: [], function_t: [], class_t: []}
+    bucket = buckets.get
+    for node in ctx.index.order:  # one pass over the index, by type
+        found = bucket(type(node))
+        if found is not None:
+            found.append(node)
+    attributes = buckets[attribute_t]
     # the Name nodes that name a definition or an attribute (`x.NAME`) are no bare use
     skip = {id(n.attr) for n in attributes}
-    skip.update(id(n.name) for n in order if type(n) is cst.FunctionDef or type(n) is cst.ClassDef)
-    names = {n.value for n in order if type(n) is name_t and id(n) not in skip}
-    strings = {text.rpartition(".")[2] for n in order if type(n) is string_t
-               and len(text := n.raw_value) < 80 and text.replace(".", "_").isidentifier()}
+    skip.update(id(n.name) for n in buckets[function_t])
+    skip.update(id(n.name) for n in buckets[class_t])
+    names = {n.value for n in buckets[name_t] if id(n) not in skip}
+    strings = {text.rpartition(".")[2] for n in buckets[string_t]
+               if len(text := n.raw_value) < 80 and text.replace(".", "_").isidentifier()}
     stars = tuple(ctx.names.stars)
     if not (names or attributes or strings or stars):
         return None
