@@ -159,6 +159,46 @@ METRIC = re.compile(r"(?i)acc|correct|metric|psnr|ssim|score|top[15]|map|iou|f1|
                     r"loss|recall|precision|auc|fid|confusion")
 TRAINING_NAME = re.compile(r"(?i)train|update|pseudo|queue|memory|distill|teacher|step")
 AUXILIARY = re.compile(r"(?i)train|pseudo|label|teacher|update|distill|forward|loss|step|augment|mix")
+# --- what code does with the model's outputs (Index.prediction_only): evaluation scores them (a metric, a comparison
+# with targets, a loop over a loader or a held-out folder, training); a demo presents them (draws, shows, saves an
+# image, prints a class name). Metric words are whole words of a name (`heatmaps` holds no `map`, `pred_scores` of a
+# detector are confidences, not a score of the model).
+SCORES, PRESENTS, DATA = 1, 2, 4  # a metric computed; outputs shown or saved; a loop over data, or training
+METRIC_TOKENS = frozenset({
+    "acc", "accs", "accu", "accuracy", "accuracies", "correct", "corrects", "metric", "metrics", "psnr", "ssim",
+    "lpips", "top1", "top5", "prec", "prec1", "prec5", "map", "miou", "iou", "ious", "f1", "err", "error", "errors",
+    "mse", "mae", "rmse", "mape", "smape", "bleu", "rouge", "meteor", "cider", "perplexity", "ppl", "loss", "losses",
+    "recall", "precision", "auc", "auroc", "aupr", "fid", "kid", "confusion", "dice", "eer", "tpr", "fpr", "roc",
+    "nme", "pck", "oks", "ap", "cer", "wer", "kappa", "intersection", "union", "criterion", "evaluator", "hits",
+    "ndcg", "mrr", "nll", "crps", "wape", "niqe", "fscore", "jaccard", "hamming"})
+TARGET_WORDS = re.compile(r"(?i)label|target|(?:^|_)gts?(?:_|$)|truth|^y(?:_|$)|_y$|answer|^gt[A-Z]")
+PRESENT_CALL = re.compile(r"(?i)^(?:imshow|imwrite|imsave|save_image|save_images|puttext|rectangle|circle|polylines|"
+                          r"drawcontours|addweighted|savefig|show|print|display|write_video|add_image|add_images|"
+                          r"add_figure)$|^(?:draw|vis|visuali[sz]e|plot|show|render|colori[sz]e)")
+DATA_LOOP = re.compile(r"(?i:loader|dataset|listdir|glob|iterdir|scandir|^walk$|(?:^|_)(?:val|validation|test|testing|"
+                       r"dev)(?:_|$|\d|set|data)|(?:^|_)valid(?:_?(?:set|data|loader|images|imgs|files|list|x|y)|$))|"
+                       r"^(?:val|valid|test)[A-Z]")
+DATA_READ = re.compile(r"(?i:loader|dataset|(?:^|_)(?:val|valid|validation|test|testing|dev)_?(?:set|data|db)(?:_|$|\d))|"
+                       r"^(?:val|valid|test)[A-Z]")  # a loop body reading a held-out dataset: `testset.pull_item(i)`
+NOT_METRIC = frozenset({"map", "map_location"})  # the builtin, `torch.load`'s keyword
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@lru_cache(maxsize=16384)
+def metric_token(name: str) -> bool:
+    """`val_acc1`, `mIoU`, `intersectionAndUnion`, `criterion`: a word of the name is a metric's (not an exception
+    class's `ValueError`)."""
+    if name in NOT_METRIC or name.endswith(("Error", "Exception", "Warning")):
+        return False
+    for word in name.strip("_").split("_"):
+        low = word.lower()
+        if low in METRIC_TOKENS or low.rstrip("0123456789") in METRIC_TOKENS:
+            return True
+        if word != low and any(p.lower() in METRIC_TOKENS for p in _CAMEL.findall(word)):
+            return True
+    return False
+
+
 BN_EVIDENCE = re.compile(r"BatchNorm|Dropout|dropout|torchvision\.models|\btimm\b|resnet|ResNet|densenet|vgg|VGG|"
                          r"mobilenet|efficientnet|from_pretrained|drop_rate|drop_path")
 
@@ -175,6 +215,7 @@ class Site:
     switch: Switch | None = None
     both: bool = False  # the plain result is computed beside it
     evaluates: bool = True  # the function is evaluation code by its name (else its callers decide, when it has any)
+    list_param: tuple = ()  # (parameter, position): a loop of scales over this list parameter (its callers decide)
 
 
 @dataclass
@@ -206,6 +247,8 @@ class EvalCall(Call):
     passed: tuple = ()  # ((keyword, literal or "?"), ...)
     evaluates: bool = False  # the caller is evaluation code: named so, or it computes a metric and does not train
     literals: tuple = ()  # literals (or "?") of the positional arguments
+    lists: tuple = ()  # ((position or -1, keyword or "", Switch or None), ...): arguments that are a one-element
+    # list (`scales = [1]`), made longer only under that switch (`if multiscale: scales = [0.5, 1, 2]`), None: never
 
     @property
     def target(self) -> str:
@@ -235,6 +278,8 @@ class EvalFacts:
     # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
     loop_modes: list = field(default_factory=list)  # (Loc of the forward, as written, where): an evaluation loop over
     # held-out data inside a training function that never calls `.eval()`
+    roles: dict = field(default_factory=dict)  # qual -> SCORES | PRESENTS | DATA (functions and `<module>` code with
+    # either): what the code does with predictions, for `Index.prediction_only`
 
 
 @lru_cache(maxsize=8192)
@@ -317,6 +362,10 @@ class _Function:
         self.ema_loads: list[tuple[str, cst.Call]] = []  # `g.load_state_dict(ckpt["g_ema"])`: (receiver, call)
         self.raw_loads = False  # `g.load_state_dict(ckpt["g"])`: the raw weights loaded too
         self.after_helpers: list[tuple[cst.Call, tuple]] = []
+        self.scores = self.presents = self.data = False  # a metric or a comparison with targets / a display / a
+        # loop over a loader, a dataset, a held-out split or a folder
+        self.lists: dict[str, list] = {}  # name -> [(len of a list literal assigned, switches there)]
+        self.assigned: dict[str, cst.CSTNode] = {}  # name -> the value of its (last) plain assignment
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -358,6 +407,8 @@ class _Function:
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For) and _freezes(stmt):
                 self.grad_off = True  # `for p in model.parameters(): p.requires_grad = False`: no graph is built
+            if not self.data and (isinstance(stmt, cst.For) and _data_loop(stmt.iter) or _reads_data(stmt.body)):
+                self.data = True  # over a loader, a dataset, a held-out split or a folder of inputs
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
                 start = len(self.model_calls)
@@ -391,9 +442,19 @@ class _Function:
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
+                if type(small) is cst.Assign and len(small.targets) == 1 and type(small.targets[0].target) is cst.Name:
+                    target = small.targets[0].target.value
+                    self.assigned[target] = small.value
+                    if type(small.value) is cst.List:
+                        self.lists.setdefault(target, []).append((len(small.value.elements), switches))
                 if isinstance(small, cst.Assign) and const(small.value) is True and any(
                         isinstance(t.target, cst.Attribute) and t.target.attr.value == "requires_grad" for t in small.targets):
                     self.needs_grad = True  # `adv_input.requires_grad = True`: gradients wanted (an attack, a saliency map)
+                if type(small) in (cst.Import, cst.ImportFrom):
+                    scores = self.scores
+                    self.expression(small, grad_off, switches)
+                    self.scores = scores  # `from metrics import accuracy` computes nothing
+                    continue
                 self.expression(small, grad_off, switches)
             swapped = [c for c, _, _ in self.calls[start:] if callee_name(c.func) in AVERAGED_SWAPS and
                        isinstance(c.func, cst.Attribute) and EMA_WORDS.search(dotted(c.func.value) or "")]
@@ -427,6 +488,11 @@ class _Function:
             elif kind is cst.Name:
                 if not self.metric and _metric_word(sub.value):
                     self.metric = True
+                if not self.scores and metric_token(sub.value):
+                    self.scores = True
+            elif kind is cst.Comparison:
+                if not self.scores and _against_targets(sub):
+                    self.scores = True
             elif kind is cst.Subscript:
                 if _reverses(sub):
                     self.flips.append(sub)
@@ -454,6 +520,13 @@ class _Function:
             self.flips.append(node)
         if short in COMBINE_CALLS:
             self.combines = True
+        if not self.presents and PRESENT_CALL.search(short):
+            self.presents = True
+        if not self.scores and short and _METRIC_CALL.search(short):
+            self.scores = True  # `evaluate_detections(all_boxes, ...)`: the metric computed by a callee
+        if not self.scores and short == "eq" and any(TARGET_WORDS.search(n.value) for a in node.args
+                                                      for n in walk(a.value) if type(n) is cst.Name):
+            self.scores = True  # `pred.eq(target)`
         if _sets_eval(node):
             self.sets_eval = self.in_eval_mode = True
             self.since_eval = []
@@ -506,6 +579,87 @@ class _Function:
                 self.loop_models.append((iterable, call))
             elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
                 self.scale_loops.append((iterable, call))
+
+
+def _single_lists(f: "_Function", call: cst.Call) -> tuple:
+    """The arguments of the call that are one-element lists (`[1]`, or a name assigned `[1]`), made longer only
+    under a test-time augmentation switch (`if multiscale: scales = [0.5, 1.0, 1.5]`): (position, keyword, the
+    switch or None when never longer)."""
+    out = []
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            break
+        key = (-1, arg.keyword.value) if arg.keyword is not None else (position, "")
+        if arg.keyword is None:
+            position += 1
+        value = arg.value
+        if type(value) is cst.List:
+            if len(value.elements) == 1:
+                out.append((*key, None))
+            continue
+        if type(value) is not cst.Name or value.value not in f.lists:
+            continue
+        assigned = f.lists[value.value]
+        switch = None
+        for length, switches in assigned:
+            tta = [s for s in switches if s.family == "tta"]
+            if length > 1 and not tta:
+                break
+            if length > 1:
+                switch = tta[-1]
+        else:
+            if any(length == 1 and not any(s.family == "tta" for s in switches) for length, switches in assigned):
+                out.append((*key, switch))
+    return tuple(out)
+
+
+def _list_param(f: "_Function", iterable: cst.CSTNode) -> tuple:
+    """(parameter, position) when the loop runs over a list parameter (`for s in scales`), directly or through one
+    assignment (`ratios = [s * h for s in scales]`): its callers choose how many scales there are."""
+    if type(iterable) is not cst.Name:
+        return ()
+    names = [iterable.value]
+    if iterable.value not in f.params and iterable.value in f.assigned:
+        value = f.assigned[iterable.value]
+        looped = [n.iter for n in walk(value) if type(n) is cst.CompFor] or [value]
+        names = [n.value for it in looped for n in walk(it) if type(n) is cst.Name and n.value in f.params]
+    for name in names:
+        if name in f.params:
+            params = list(f.params)
+            if f.cls is not None and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            return (name, params.index(name) if name in params else -1)
+    return ()
+
+
+def _data_loop(iterable: cst.BaseExpression) -> bool:
+    """`enumerate(test_loader)`, `tqdm(dataset)`, `os.listdir(input_dir)`, `X_test`: a loop over data to score or
+    to write out for scoring, not over the frames of a video or the images a demo was given."""
+    for n in walk(iterable):
+        if type(n) is cst.Name and DATA_LOOP.search(n.value):
+            return True
+    return False
+
+
+def _reads_data(body: cst.CSTNode) -> bool:
+    """A loop whose body reads a dataset or a held-out split by name (`img = testset.pull_image(i)`), not an
+    attribute that merely names one (`cfg.DATASET.COLOR_RGB`)."""
+    attrs = set()
+    for n in walk(body):
+        kind = type(n)
+        if kind is cst.Attribute:
+            attrs.add(id(n.attr))
+        elif kind is cst.Name and id(n) not in attrs and DATA_READ.search(n.value):
+            return True
+    return False
+
+
+def _against_targets(node: cst.Comparison) -> bool:
+    """`pred == labels`, `out.argmax(1) != target`: predictions compared with targets."""
+    if not any(type(c.operator) in (cst.Equal, cst.NotEqual) for c in node.comparisons):
+        return False
+    return any(type(n) is cst.Name and TARGET_WORDS.search(n.value) for n in walk(node))
 
 
 def _wants_grad(node: cst.CSTNode) -> bool:
@@ -611,6 +765,8 @@ class ModuleAnalysis:
         top.volatile, top.metric = None, False
         top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
         top.ema_loads, top.raw_loads = [], False
+        top.scores = top.presents = top.data = False
+        top.lists, top.assigned = {}, {}
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
@@ -669,6 +825,9 @@ class ModuleAnalysis:
                 and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         evaluates = self._evaluation_code(f)
+        role = (SCORES if f.scores else 0) | (PRESENTS if f.presents else 0) | (DATA if f.data or f.trains else 0)
+        if role:
+            facts.roles[f.qual] = role
         for call, off, switches in f.calls:
             short = callee_name(call.func)
             if not short or short in ("print", "len", "range"):
@@ -684,7 +843,8 @@ class ModuleAnalysis:
                 positional.append(_literal(a.value))
             facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
                                                  grad_off=off or f.grad_off, switches=switches, passed=keywords,
-                                                 evaluates=evaluates, literals=tuple(positional)))
+                                                 evaluates=evaluates, literals=tuple(positional),
+                                                 lists=_single_lists(f, call)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
@@ -864,7 +1024,9 @@ class ModuleAnalysis:
         elif f.scale_loops and f.combines:
             iterable, call = f.scale_loops[0]
             what = f"`{_callee_text(call)}` outputs combined over a loop of scales or flips in `{f.name}()`"
-            self.facts.tta.append(self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta"))
+            site = self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta")
+            site.list_param = _list_param(f, iterable)
+            self.facts.tta.append(site)
 
     def _after(self, f: _Function, flip) -> cst.Call:
         """The model call that runs on the flipped input: the first one after the flip in source order (a branch

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.calls import CallIndex, qualify
 from ...findings import Finding, Related
-from .extract import METHOD, Switch
+from .extract import DATA, METHOD, PRESENTS, SCORES, Switch
 from .extract import LIGHTNING_EVAL
 
 if TYPE_CHECKING:
@@ -31,9 +31,15 @@ class Index:
         self.grad_helpers: set[str] = set()
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
+        self.roles: dict[str, int] = {}  # qual -> SCORES | PRESENTS | DATA
+        self.calls_in: dict[str, list] = {}  # scope -> the calls made there
+        self._scoring_memo: dict[str, bool] = {}
         for result, module in modules:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
+            self.roles.update(getattr(facts, "roles", {}))
+            for site in facts.calls:
+                self.calls_in.setdefault(site.scope, []).append(site)
             for site in facts.calls:
                 self.callers.add(site)
                 self.rel_of[id(site)] = result.rel
@@ -95,6 +101,72 @@ class Index:
             if outer != "<module>" and not self.outside_evaluation(outer, caller.scope, depth + 1):
                 return False
         return True
+
+    def prediction_only(self, name: str, qual: str) -> bool:
+        """Are the function's predictions only shown, drawn, saved or printed, never scored: neither it nor any
+        caller up its call paths computes a metric, compares with targets, loops over a loader or a held-out
+        folder, or trains, and it or its callers on every path present the outputs (a demo predicting one image,
+        drawing poses on video frames)? Predictions saved in a loop over a test set, or scored by the caller
+        (`test(...)` then `cal_acc(...)`), are evaluation."""
+        return self._quiet(name, qual, 0) and self._presented(name, qual, 0)
+
+    def scoring(self, qual: str, depth: int = 0) -> bool:
+        """Does the code score predictions, itself or through a project function it calls (`evaluate_detections()`
+        computing the mAP of the detections it wrote), or loop over data (a loader, a held-out split, a folder) or
+        train, itself? A callee's loop (building a gallery from a folder) scores nothing."""
+        if self.roles.get(qual, 0) & (SCORES | DATA if depth == 0 else SCORES):
+            return True
+        if depth >= 2:
+            return False
+        known = self._scoring_memo.get(qual) if depth == 0 else None
+        if known is not None:
+            return known
+        found = False
+        for call in self.calls_in.get(qual, ()):
+            if call.target and call.target != METHOD:
+                callee = qualify(self.project, self.rel_of[id(call)], call.target)
+                if callee and callee != qual and self.scoring(callee, depth + 1):
+                    found = True
+                    break
+        if depth == 0:
+            self._scoring_memo[qual] = found
+        return found
+
+    def _quiet(self, name: str, qual: str, depth: int) -> bool:
+        if self.scoring(qual) or depth >= MAX_DEPTH:
+            return False
+        for caller in self._callers(name, qual):
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer == "<module>":
+                if self.scoring(caller.scope):
+                    return False
+            elif not self._quiet(outer, caller.scope, depth + 1):
+                return False
+        return True
+
+    def _presented(self, name: str, qual: str, depth: int) -> bool:
+        if self.roles.get(qual, 0) & PRESENTS:
+            return True
+        callers = self._callers(name, qual)
+        if not callers or depth >= MAX_DEPTH:
+            return False
+        for caller in callers:
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer == "<module>":
+                if not self.roles.get(caller.scope, 0) & PRESENTS:
+                    return False
+            elif not self._presented(outer, caller.scope, depth + 1):
+                return False
+        return True
+
+    def list_switched(self, caller: EvalCall, param: tuple) -> bool:
+        """Does the caller pass a one-element list for the scales parameter, longer only behind a working
+        switch (`scales = [1]; if multiscale: scales = [...]`, `multiscale` off by default)?"""
+        name, position = param
+        for index, keyword, switch in getattr(caller, "lists", ()):
+            if keyword == name or not keyword and index == position:
+                return switch is None or self.switch_works(switch, caller.scope.rsplit(".", 1)[-1], caller.scope)[0]
+        return False
 
     def switch_works(self, switch: Switch, function: str, qual: str) -> tuple[bool, str]:
         """A parameter switch works when its default is off, or a caller passes another value."""
@@ -174,6 +246,8 @@ def _related(site: Site) -> list:
 
 def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> None:
     qual, name = function.qual, function.name
+    if index.prediction_only(name, qual):
+        return  # a demo's prediction, shown or saved and scored nowhere: not evaluation
     if not function.sets_eval and not facts.module_eval and index.bn and index.trains \
             and not any(c in index.eval_setters for c in function.calls) \
             and index._callers(name, qual) \
@@ -201,6 +275,8 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
     why = ""
     if not site.evaluates and index.outside_evaluation(site.function, site.qual):
         return  # its callers decide, and none of them computes or reports a metric with it
+    if index.prediction_only(site.function, site.qual):
+        return  # a demo's prediction, shown or saved and scored nowhere: not evaluation
     if site.switch is not None:
         works, why = index.switch_works(site.switch, site.function, site.qual)
         if works:
@@ -213,6 +289,8 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
         dead = ""
         for caller in callers:
             switches = [s for s in caller.switches if s.family == family]
+            if not switches and site.list_param and index.list_switched(caller, site.list_param):
+                continue  # `infer(net, img, scales)` with `scales = [1]` unless `--multiscale`
             if not switches:
                 break
             works, reason = index.switch_works(switches[-1], caller.scope.rsplit(".", 1)[-1], caller.scope)
