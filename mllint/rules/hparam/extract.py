@@ -246,6 +246,9 @@ class _HparamVisitor(Handlers):
         params = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
         found = RecipeClass(qualified, kind, params)
         doc = " ".join([docstring_of(node), docstring_of(init)]).lower()
+        origin = docstring_of(self.ctx.module).lower()
+        if PROVENANCE.search(origin):  # a vendored module (`From: https://github.com/...`): the upstream's defaults
+            doc = f"{doc} {origin}"
         for param in (*init.params.posonly_params, *init.params.params, *init.params.kwonly_params):
             name = param.name.value
             if param.default is None or NOT_RECIPE.search(name) or (kind == "loss" and name == "eps"):
@@ -1046,6 +1049,9 @@ DOC_REASON = re.compile(
     r"ported from|taken from|borrowed from|following\s+(?:the\s+)?(?:paper|authors|[a-z]+ et al)|\bsource:|"
     r"proposed (?:in|by)|\(\s*(?:19|20)\d{2}\s*\)|\btable\s+\d|\bsection\s+\d|\bsec\.\s*\d|\bappendix\b|"
     r"\btuned\b|grid search|\bsweep|\bbecause\b|so that|otherwise|to avoid|prevents?\b|stabili[sz]|diverg")
+# A module docstring that says where the module's code comes from (vendored code): it documents the defaults of the
+# optimiser, scheduler and loss classes it defines, which are the upstream implementation's, not the project's recipe.
+PROVENANCE = re.compile(r"https?://|\bfrom:|\b(?:adapted|ported|taken|borrowed|copied|modified) from\b|\bsource:")
 # Upper-case spellings of hyper-parameter keys (yacs defaults) that the lower-case `TRIGGERS` miss.
 CONFIG_TRIGGERS = ("LR", "DECAY", "MOMENTUM", "LEARNING", "Lr", "Decay", "Momentum", "Learning")
 # Calls that read a config file into an object (by the callee's last name); `load` by its library.
