@@ -200,6 +200,10 @@ class Scan(Visitor):
                         self.value_guards[id(value.value)] = guards
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
+        for chosen in _class_references(node.value):  # `dataloader = datasets.CIFAR100`, constructed later
+            dataset = dataset_of(short_name(chosen))
+            if dataset:
+                self.dataset(dataset, chosen)
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
             guards = self._guards()
@@ -540,6 +544,16 @@ class StatsMismatch:
     related: list  # (node, message)
 
 
+def _class_references(value) -> list:
+    """The classes an assignment selects without calling them: `Data = datasets.CIFAR100`, either side of
+    `datasets.CIFAR10 if small else datasets.CIFAR100` (capitalised names only: a class, not a value)."""
+    if isinstance(value, cst.IfExp):
+        return _class_references(value.body) + _class_references(value.orelse)
+    if isinstance(value, (cst.Name, cst.Attribute)) and short_name(value)[:1].isupper():
+        return [value]
+    return []
+
+
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
     seen: set[tuple[int, str]] = set()  # (statement, "wrong" | "dataset"): one finding per statement and fact
@@ -547,7 +561,15 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
 
-    def emit(use, found_: StatsMismatch) -> None:
+    facts: dict[tuple, StatsMismatch] = {}  # one finding per module for one dataset's statistics on another
+
+    def emit(use, found_: StatsMismatch, fact: tuple | None = None) -> None:
+        if fact is not None:
+            if fact in facts:  # the mean and the std, or the train and the test transform: the same fact again
+                seen.add((id(use.statement), "dataset"))
+                facts[fact].related.append((use.node, "the same statistics"))
+                return
+            facts[fact] = found_
         prior = by_statement.get(id(use.statement))
         if prior is None:
             by_statement[id(use.statement)] = found_
@@ -584,7 +606,8 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
             if branch.dataset != stats.dataset and (stats.dataset != "ImageNet" or branch.dataset in own):
                 seen.add((id(use.statement), kind))
                 emit(use, StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
-                                                   f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
+                                                   f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]),
+                     (stats.dataset, branch.dataset, id(branch.node)))
             continue
         if stats.dataset == "ImageNet":
             small = _from_scratch(found, use)
@@ -593,7 +616,7 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 emit(use, StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
                                                    "loads pretrained weights: a model trained from scratch on "
                                                    f"{small[0]} is normalised with another dataset's constants",
-                                         [(small[1], f"{small[0]} is used here")]))
+                                         [(small[1], f"{small[0]} is used here")]), (stats.dataset, small[0]))
             continue
         otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
         if otherwise is not None and not otherwise.excluded:
@@ -610,12 +633,13 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 named = ", ".join(otherwise.excluded)
                 emit(use, StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
                                                    f"branch), {dataset} included, and {dataset}'s own statistics "
-                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]))
+                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]),
+                     (stats.dataset, dataset, "else", named))
                 continue
             verb = "also normalise" if stats.dataset in near else "normalise"
             emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
-                                     [(node, f"{dataset} is used here")]))
+                                     [(node, f"{dataset} is used here")]), (stats.dataset, dataset))
     return out
 
 

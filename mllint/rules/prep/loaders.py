@@ -924,10 +924,18 @@ def _drawn_count(f: _Function, loop: cst.For) -> tuple[int, str] | None:
                                          n.func.attr.value in ("next", "__next__") and not n.args)]
     iterators = [dotted(d) for d in drawn if type(d) is cst.Name and any(
         type(s.expr) is cst.Call and dotted(s.expr.func) == "iter" for s in f.settings.get(d.value, []))]
-    if not iterators:
+    if not iterators or _drains(f, loop):
         return None
     count = _literal_count(f, it.args[0].value, set())
     return (count, iterators[0]) if count is not None else None
+
+
+def _drains(f: _Function, loop: cst.For) -> bool:
+    """Does the count only fill one batch of a loop that drains the iterator: the drawing loop sits in a `while`
+    loop of the function (`while True: try: for _ in range(batch_size): batch.append(next(it)) except
+    StopIteration: ...`)? A `try` alone does not drain: `for _ in range(50): try: next(it) except StopIteration:
+    break` still stops at 50."""
+    return any(type(node) is cst.While and any(n is loop for n in walk(node.body)) for node in walk(f.node))
 
 
 def _literal_count(f: _Function, expr, seen: set) -> int | None:
