@@ -23,6 +23,7 @@ _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
 METRIC_NAME = re.compile(r"psnr|ssim", re.I)
+_PROTOCOL_KEYWORD = re.compile(r"y_channel|crop_border|border_crop|shave|test_y|only_y|y_only", re.I)
 LIBRARY_METRICS = ("peak_signal_noise_ratio", "structural_similarity")  # skimage.metrics, torchmetrics
 
 
@@ -112,6 +113,8 @@ class Scan(Visitor):
             value = values[0] if len(values) == 1 else None
             if isinstance(value, cst.IfExp) and const_int(value.orelse) == 0:
                 value = value.body  # `border = sf if task == 'sr' else 0`
+            if isinstance(value, cst.Integer):
+                return int(value.value)  # `border = 10` set once in the caller's scope: the crop it passes
             if isinstance(value, (cst.Name, cst.Attribute, cst.Subscript)):
                 inner = _keyword_value(value)
                 if isinstance(inner, str) and inner.startswith((FORWARDED, OPTION)):
@@ -249,8 +252,12 @@ class Scan(Visitor):
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
-        if METRIC_NAME.search(short) or short in LIBRARY_METRICS:
+        if METRIC_NAME.search(short) or short in LIBRARY_METRICS or any(
+                a.keyword is not None and _PROTOCOL_KEYWORD.search(a.keyword.value) for a in node.args):
+            # also the calls of a metric function named otherwise, by a keyword named for the protocol
+            # (`calc_metrics(sr, hr, crop_border=scale)`): the project phase matches them to definitions by name
             self.metric_calls.append((short, {a.keyword.value: self._keyword(a.value) for a in node.args if a.keyword}))
+        if METRIC_NAME.search(short) or short in LIBRARY_METRICS:
             if not (isinstance(self.scope[-1], cst.FunctionDef) and METRIC_NAME.search(self.scope[-1].name.value)):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))

@@ -754,6 +754,21 @@ def _tail_evaluated(name: str, tails: set) -> bool:
         any("sampler" in (t or "").rsplit(".", 1)[-1].lower() for t in tails)
 
 
+def _never_read(ctx, name: str) -> bool:
+    """Is the loader assigned to `name` never read in its module (a data-inspection script builds `val_loader` and
+    iterates only the training loader)? Then no reported number comes from it."""
+    if not name:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    seen = 0
+    for node in walk(ctx.module):
+        if type(node) is cst.Name and node.value == last:  # also the `attr` of `self.val_loader`
+            seen += 1
+            if seen > 1:
+                return False
+    return True
+
+
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
@@ -781,7 +796,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.droppers.append((ctx.loc(value), f.name, param, index))
             if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
-                    and dotted(call.func) != "dict":  # `test_kwargs = dict(drop_last=True)`: judged where it is spread
+                    and dotted(call.func) != "dict" and not _never_read(ctx, name):
+                # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
