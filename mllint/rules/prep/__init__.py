@@ -252,6 +252,7 @@ def _passed(knob: str | None, near: list[dict]) -> str:
         return ""
     names = sorted({v.replace(FORWARDED, "").replace(OPTION, "") for k in near for v in [k.get(knob)]
                     if isinstance(v, str) and v.startswith((FORWARDED, OPTION)) and v != FORWARDED + knob})
+    names += sorted({str(v) for k in near for v in [k.get(knob)] if type(v) is int and v})  # `border = 10`
     return f" (callers pass " + ", ".join(f"`{knob}={n}`" for n in names) + ")" if names else ""
 
 

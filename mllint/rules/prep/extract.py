@@ -23,6 +23,7 @@ _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
 METRIC_NAME = re.compile(r"psnr|ssim", re.I)
+_PROTOCOL_KEYWORD = re.compile(r"y_channel|crop_border|border_crop|shave|test_y|only_y|y_only", re.I)
 LIBRARY_METRICS = ("peak_signal_noise_ratio", "structural_similarity")  # skimage.metrics, torchmetrics
 
 
@@ -112,6 +113,8 @@ class Scan(Visitor):
             value = values[0] if len(values) == 1 else None
             if isinstance(value, cst.IfExp) and const_int(value.orelse) == 0:
                 value = value.body  # `border = sf if task == 'sr' else 0`
+            if isinstance(value, cst.Integer):
+                return int(value.value)  # `border = 10` set once in the caller's scope: the crop it passes
             if isinstance(value, (cst.Name, cst.Attribute, cst.Subscript)):
                 inner = _keyword_value(value)
                 if isinstance(inner, str) and inner.startswith((FORWARDED, OPTION)):
@@ -200,6 +203,10 @@ class Scan(Visitor):
                         self.value_guards[id(value.value)] = guards
         name = target.value if isinstance(target, cst.Name) else \
             target.attr.value if isinstance(target, cst.Attribute) else ""
+        for chosen in _class_references(node.value):  # `dataloader = datasets.CIFAR100`, constructed later
+            dataset = dataset_of(short_name(chosen))
+            if dataset:
+                self.dataset(dataset, chosen)
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
             guards = self._guards()
@@ -245,8 +252,12 @@ class Scan(Visitor):
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
-        if METRIC_NAME.search(short) or short in LIBRARY_METRICS:
+        if METRIC_NAME.search(short) or short in LIBRARY_METRICS or any(
+                a.keyword is not None and _PROTOCOL_KEYWORD.search(a.keyword.value) for a in node.args):
+            # also the calls of a metric function named otherwise, by a keyword named for the protocol
+            # (`calc_metrics(sr, hr, crop_border=scale)`): the project phase matches them to definitions by name
             self.metric_calls.append((short, {a.keyword.value: self._keyword(a.value) for a in node.args if a.keyword}))
+        if METRIC_NAME.search(short) or short in LIBRARY_METRICS:
             if not (isinstance(self.scope[-1], cst.FunctionDef) and METRIC_NAME.search(self.scope[-1].name.value)):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
@@ -540,6 +551,16 @@ class StatsMismatch:
     related: list  # (node, message)
 
 
+def _class_references(value) -> list:
+    """The classes an assignment selects without calling them: `Data = datasets.CIFAR100`, either side of
+    `datasets.CIFAR10 if small else datasets.CIFAR100` (capitalised names only: a class, not a value)."""
+    if isinstance(value, cst.IfExp):
+        return _class_references(value.body) + _class_references(value.orelse)
+    if isinstance(value, (cst.Name, cst.Attribute)) and short_name(value)[:1].isupper():
+        return [value]
+    return []
+
+
 def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     out: list[StatsMismatch] = []
     seen: set[tuple[int, str]] = set()  # (statement, "wrong" | "dataset"): one finding per statement and fact
@@ -547,7 +568,15 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
 
-    def emit(use, found_: StatsMismatch) -> None:
+    facts: dict[tuple, StatsMismatch] = {}  # one finding per module for one dataset's statistics on another
+
+    def emit(use, found_: StatsMismatch, fact: tuple | None = None) -> None:
+        if fact is not None:
+            if fact in facts:  # the mean and the std, or the train and the test transform: the same fact again
+                seen.add((id(use.statement), "dataset"))
+                facts[fact].related.append((use.node, "the same statistics"))
+                return
+            facts[fact] = found_
         prior = by_statement.get(id(use.statement))
         if prior is None:
             by_statement[id(use.statement)] = found_
@@ -584,7 +613,8 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
             if branch.dataset != stats.dataset and (stats.dataset != "ImageNet" or branch.dataset in own):
                 seen.add((id(use.statement), kind))
                 emit(use, StatsMismatch(use.node, f"{values} normalise the {branch.dataset} branch "
-                                                   f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]))
+                                                   f"(`{branch.label}`)", [(branch.node, f"the {branch.dataset} branch")]),
+                     (stats.dataset, branch.dataset, id(branch.node)))
             continue
         if stats.dataset == "ImageNet":
             small = _from_scratch(found, use)
@@ -593,7 +623,7 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 emit(use, StatsMismatch(use.node, f"{values} normalise {small[0]} data, and nothing in this module "
                                                    "loads pretrained weights: a model trained from scratch on "
                                                    f"{small[0]} is normalised with another dataset's constants",
-                                         [(small[1], f"{small[0]} is used here")]))
+                                         [(small[1], f"{small[0]} is used here")]), (stats.dataset, small[0]))
             continue
         otherwise = next((b for b in reversed(use.branches) if b.label == "else"), None)
         if otherwise is not None and not otherwise.excluded:
@@ -610,12 +640,13 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                 named = ", ".join(otherwise.excluded)
                 emit(use, StatsMismatch(use.node, f"{values} normalise every dataset but {named} (the `else` "
                                                    f"branch), {dataset} included, and {dataset}'s own statistics "
-                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]))
+                                                   "appear nowhere in this module", [(node, f"{dataset} is used here")]),
+                     (stats.dataset, dataset, "else", named))
                 continue
             verb = "also normalise" if stats.dataset in near else "normalise"
             emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
-                                     [(node, f"{dataset} is used here")]))
+                                     [(node, f"{dataset} is used here")]), (stats.dataset, dataset))
     return out
 
 

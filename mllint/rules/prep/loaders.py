@@ -22,7 +22,7 @@ import libcst as cst
 
 from ...core.names import dotted
 from ...core.syntax import const, string
-from ...core.walk import walk
+from ...core.walk import children, walk
 from .extract import role
 
 _SIZE_METHODS = ("size", "shape")
@@ -723,6 +723,91 @@ def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
     return False
 
 
+def _paths(f: _Function) -> tuple[dict, dict]:
+    """(id(node) -> the split-style tests on the way to it, as `(name, values, positive)`; id(node) -> its order in
+    the source) for every node of the function body: `if args.task_name == 'anomaly_detection': ... elif ...
+    == 'classification': ... else: <node>` gives the node `(('args.task_name', ('anomaly_detection',), False),
+    ('args.task_name', ('classification',), False))`."""
+    cached = getattr(f, "_paths", None)
+    if cached is not None:
+        return cached
+    paths: dict[int, tuple] = {}
+    order: dict[int, int] = {}
+    stack = [(f.node, ())]
+    while stack:
+        node, path = stack.pop()
+        order[id(node)] = len(order)
+        paths[id(node)] = path
+        if type(node) is cst.If:
+            compared = _compared(node.test)
+            inner = []
+            if node.orelse is not None:
+                inner.append((node.orelse, path + (((compared[0], compared[1], not compared[2]),) if compared else ())))
+            inner.append((node.body, path + ((compared,) if compared else ())))
+            inner.append((node.test, path))
+            stack.extend(inner)
+            continue
+        stack.extend((child, path) for child in reversed(list(children(node))))
+    f._paths = (paths, order)  # type: ignore[attr-defined]
+    return f._paths  # type: ignore[attr-defined]
+
+
+def _feasible(*paths) -> bool:
+    """Can the tests of these paths hold together (`task == 'classification'` and `task != 'classification'`
+    cannot)?"""
+    allowed: dict[str, set] = {}
+    banned: dict[str, set] = {}
+    for path in paths:
+        for name, values, positive in path:
+            if positive:
+                allowed[name] = allowed[name] & set(values) if name in allowed else set(values)
+            else:
+                banned.setdefault(name, set()).update(values)
+    return all(allowed[name] - banned.get(name, set()) for name in allowed)
+
+
+def _reaching(f: _Function, settings: list, at: cst.CSTNode) -> list:
+    """The settings of one variable that can reach `at`: not on a path whose tests contradict `at`'s, and not
+    replaced on `at`'s own way by a later setting (`if args.task_name == 'anomaly_detection': drop_last = False;
+    DataLoader(..., drop_last=drop_last)`). Settings outside the function's own statements are kept."""
+    paths, order = _paths(f)
+    where = paths.get(id(at))
+    if where is None:
+        return list(settings)
+    here = order[id(at)]
+    out = []
+    for s in settings:
+        own = paths.get(id(s.node))
+        if own is None:
+            out.append(s)
+            continue
+        if not _feasible(own, where):
+            continue
+        mine = order[id(s.node)]
+        if any(o is not s and id(o.node) in paths and mine < order[id(o.node)] < here
+               and where[:len(paths[id(o.node)])] == paths[id(o.node)] for o in settings):
+            continue  # set again on the way to `at`
+        out.append(s)
+    return out
+
+
+def _batch_one_on_path(call: cst.Call, f: _Function, setting: _Setting) -> bool:
+    """Is the batch size that reaches the loader, on the evaluation branch's path, always 1? (`if flag ==
+    'test': drop_last = True; if task in ('anomaly_detection', 'classification'): batch_size = args.batch_size
+    else: batch_size = 1`, and the loader sits under `else` of `if task == 'anomaly_detection': ... elif task ==
+    'classification': ...`: the test loader of that task has batch 1.)"""
+    batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"), None)
+    if type(batch) is not cst.Name:
+        return False
+    paths, _ = _paths(f)
+    own = paths.get(id(setting.node))
+    if own is None:
+        return False
+    values = [s.value for s in _reaching(f, f.settings.get(batch.value, []), call)
+              if id(s.node) not in paths or _feasible(paths[id(s.node)], own)]
+    return bool(values) and all(v == 1 for v in values)
+
+
 def _batch_key(call: cst.Call, facts: LoaderFacts) -> None:
     """The config key the loader's batch size is read from, for the finding about to be added (see batch_keys)."""
     from ...core.config_model import key_path
@@ -754,6 +839,21 @@ def _tail_evaluated(name: str, tails: set) -> bool:
         any("sampler" in (t or "").rsplit(".", 1)[-1].lower() for t in tails)
 
 
+def _never_read(ctx, name: str) -> bool:
+    """Is the loader assigned to `name` never read in its module (a data-inspection script builds `val_loader` and
+    iterates only the training loader)? Then no reported number comes from it."""
+    if not name:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    seen = 0
+    for node in walk(ctx.module):
+        if type(node) is cst.Name and node.value == last:  # also the `attr` of `self.val_loader`
+            seen += 1
+            if seen > 1:
+                return False
+    return True
+
+
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
@@ -781,7 +881,8 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.droppers.append((ctx.loc(value), f.name, param, index))
             if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
-                    and dotted(call.func) != "dict":  # `test_kwargs = dict(drop_last=True)`: judged where it is spread
+                    and dotted(call.func) != "dict" and not _never_read(ctx, name):
+                # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
                 facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
@@ -813,7 +914,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 index -= 1
             facts.defaults.append((ctx.loc(default), f.name, variable, index))
             continue
-        settings = list(f.settings.get(variable, []))
+        settings = _reaching(f, f.settings.get(variable, []), call)
         for targets, table, node in f.unpacked:
             if variable in targets and table in f.tables:
                 index = targets.index(variable)
@@ -829,7 +930,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
             if where is None:
                 continue
             if where.role == "eval":
-                if _batch_one(call, f, where):
+                if _batch_one(call, f, where) or _batch_one_on_path(call, f, setting):
                     continue
                 reported.add(id(setting.node))
                 _batch_key(call, facts)
@@ -924,10 +1025,18 @@ def _drawn_count(f: _Function, loop: cst.For) -> tuple[int, str] | None:
                                          n.func.attr.value in ("next", "__next__") and not n.args)]
     iterators = [dotted(d) for d in drawn if type(d) is cst.Name and any(
         type(s.expr) is cst.Call and dotted(s.expr.func) == "iter" for s in f.settings.get(d.value, []))]
-    if not iterators:
+    if not iterators or _drains(f, loop):
         return None
     count = _literal_count(f, it.args[0].value, set())
     return (count, iterators[0]) if count is not None else None
+
+
+def _drains(f: _Function, loop: cst.For) -> bool:
+    """Does the count only fill one batch of a loop that drains the iterator: the drawing loop sits in a `while`
+    loop of the function (`while True: try: for _ in range(batch_size): batch.append(next(it)) except
+    StopIteration: ...`)? A `try` alone does not drain: `for _ in range(50): try: next(it) except StopIteration:
+    break` still stops at 50."""
+    return any(type(node) is cst.While and any(n is loop for n in walk(node.body)) for node in walk(f.node))
 
 
 def _literal_count(f: _Function, expr, seen: set) -> int | None:

@@ -284,6 +284,7 @@ def metric_facts(found: Scan, loc, names=None) -> MetricFacts:
     facts = MetricFacts(calls=found.metric_calls)
     facts.places = {node.name.value: loc(node.name) for node in found.metric_defs}
     options = None
+    reported: set[int] = set()  # the scopes whose uses are reported at the call
     for call, metric, scope, branches, target in found.metric_uses:
         args = [a.value for a in call.args if a.keyword is None][:2]
         done = [p for arg in args for p in _caller_protocol(found, arg, scope)]
@@ -313,19 +314,47 @@ def metric_facts(found: Scan, loc, names=None) -> MetricFacts:
                 helpers.setdefault((written, tuple(sorted(passed.items(), key=repr))), (written, passed, loc(node)))
         if helpers:
             facts.pending.append((loc(call), metric, parts, related, tuple(helpers.values())))
+            reported.add(id(scope))
         elif parts:
             facts.uses.append((loc(call), metric, parts, related))
+            reported.add(id(scope))
+    # a function the uses did not report, whose parameters decide the protocol: judged as a metric function
+    wrappers = {k: v for k, v in _metric_wrappers(found).items() if k not in reported}
     facts.crop_helpers = crop_helpers(found)
-    for node in found.metric_defs:
+    for node in [*found.metric_defs, *(node for node, _ in wrappers.values())]:
         parts, flag, default = metric_protocol(found, node)
         if parts:
-            metric = "PSNR" if "psnr" in node.name.value.lower() else "SSIM"
+            metric = "PSNR" if "psnr" in node.name.value.lower() else "SSIM" if "ssim" in node.name.value.lower() \
+                else wrappers[id(node)][1]
             params = _params(found, node)
             crop = _crop(node, params)
             crop_param = crop[1] if crop else None
             crop_default = const_number(params[crop_param].default) if crop_param and params[crop_param].default is not None else None
             facts.defs.append(MetricDef(node.name.value, loc(node.name), metric, parts, flag, default, crop_param, crop_default))
     return facts
+
+
+def _metric_wrappers(found: Scan) -> dict[int, tuple[cst.FunctionDef, str]]:
+    """Functions named otherwise (`calc_metrics(img1, img2, crop_border, test_Y=True)`) that call PSNR/SSIM on
+    their arguments after converting them to Y under a parameter or cropping a border by a parameter: metric
+    functions whatever their names, judged like one (their defaults and their callers' keywords decide):
+    id -> (the function, "PSNR" / "SSIM" / "PSNR and SSIM")."""
+    out: dict[int, tuple[cst.FunctionDef, str]] = {}
+    for call, metric, scope, branches, target in found.metric_uses:
+        if not isinstance(scope, cst.FunctionDef) or id(scope) in out or any(scope is d for d in found.metric_defs):
+            continue
+        params = _params(found, scope)
+        if not params:
+            continue
+        if _says_protocol(found, scope, target):
+            continue  # its own name or log states the protocol
+        parts, flag, default = metric_protocol(found, scope)
+        crop = _crop(scope, params)
+        switch = flag in params and isinstance(default, bool)  # `test_Y=True`, not an `args` object
+        if parts and (switch or crop is not None and crop[1] in params):
+            names = {"PSNR" if "psnr" in m.lower() else "SSIM" for c, m, sc, b, t in found.metric_uses if sc is scope}
+            out[id(scope)] = (scope, " and ".join(sorted(names)))
+    return out
 
 
 def crop_helpers(found: Scan) -> dict[str, tuple[int, str]]:
