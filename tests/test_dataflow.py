@@ -410,3 +410,35 @@ def test_a_family_that_fails_fails_alone(monkeypatch):
     else:
         raise AssertionError("b's failure is b's")
     assert families.interpretation(ctx, "c") is None
+
+
+def test_canonical_text_ignores_set_order():
+    """The resolver orders terms and atoms by `canonical`, which must not depend on the hash order of their sets."""
+    from mllint.dataflow.terms import ParamTerm, SourceTerm, canonical
+
+    tags = frozenset({f"tag{i}" for i in range(20)})
+    shuffled = frozenset(sorted(tags, reverse=True))
+    a, b = SourceTerm("train.py", 3, tags=tags), SourceTerm("train.py", 3, tags=shuffled)
+    assert canonical(a) == canonical(b) == canonical(SourceTerm("train.py", 3, tags=frozenset(sorted(tags))))
+    assert canonical(a) != canonical(SourceTerm("train.py", 4, tags=tags))
+    assert canonical(ParamTerm("m.f", 0, "x", path=("a", 1))).startswith("ParamTerm(")
+
+
+def test_findings_do_not_depend_on_the_hash_seed(tmp_path):
+    """Three runs under different PYTHONHASHSEEDs give the same findings (the resolver's memo keeps what a term
+    resolved to while a cycle through it was cut: the order it visits terms in must be fixed)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-m", "mllint", "--no-cache", "--format", "json",
+                               "--select", "LEAK,EVAL001,PREP001", str(fixtures)],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1

@@ -17,7 +17,7 @@ from .terms import (NO_TAGS, AttrTerm, CallSite, CondTerm, FlowFacts, FlowFile, 
 from ..core.calls import qualify, target
 from ..core.paths import module_dotted_name
 from .dispatch import DISPATCH, MAX_CANDIDATES, folded, lookup, split_path
-from .terms import ANY, ITER
+from .terms import ANY, ITER, canonical
 
 # A family's test of a conditional source: does this literal value satisfy the predicate? (None: not a literal)
 Decide = Callable[[tuple, Any], "bool | None"]
@@ -163,7 +163,7 @@ class Resolver:
             return cached
         found: dict[str, tuple] = {}
         other = False
-        terms = sorted((t for t in site.dynamic.flat() if type(t) is GlobalTerm and t.raw), key=repr)
+        terms = sorted((t for t in site.dynamic.flat() if type(t) is GlobalTerm and t.raw), key=canonical)
         other = len(terms) < len(site.dynamic.flat())
         for term in terms:
             other |= not self._candidates(term, site, found, 0)
@@ -290,8 +290,9 @@ class Resolver:
         else:
             terms = apply_path(val, path).flat()
         out: set[Atom] = set()
-        if len(terms) > 1:  # past MAX_ATOMS the rest is cut: the sources themselves first, whatever the set order
-            terms = sorted(terms, key=_direct_first)
+        if len(terms) > 1:  # past MAX_ATOMS the rest is cut: the sources themselves first; then a fixed order, as
+            # the memo keeps what a term resolved to while a cycle through it was cut (see term_atoms)
+            terms = sorted(terms, key=_term_order)
         for term in terms:
             out |= self.term_atoms(term)
             if len(out) > MAX_ATOMS:
@@ -313,7 +314,7 @@ class Resolver:
             found = frozenset(_with(a, raw=False) for a in found)
         if term.tags:
             found = frozenset(_with(a, tags=a.tags | term.tags) for a in found)
-        found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS])
+        found = frozenset(sorted(found, key=_atom_order)[:MAX_ATOMS] if len(found) > MAX_ATOMS else found)
         self._memo[term] = found
         return found
 
@@ -504,12 +505,13 @@ def _chain(outer: Atom, hop: Hop, inner: Atom) -> Atom:
     return _with(outer, hops=(outer.hops + (hop,) + inner.hops)[:MAX_HOPS])
 
 
-def _direct_first(term: Term) -> bool:
-    return type(term) is not SourceTerm
+def _term_order(term: Term) -> tuple:
+    """Sources themselves first, then a fixed order (not the hash order of the set the terms came in)."""
+    return type(term) is not SourceTerm, canonical(term)
 
 
 def _atom_order(atom: Atom) -> tuple:
-    return (atom.source is None, atom.source or (), len(atom.hops), atom.func, atom.index, repr(atom.hops))
+    return (atom.source is None, atom.source or (), len(atom.hops), atom.func, atom.index, canonical(atom))
 
 
 def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
@@ -518,8 +520,8 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
     found: dict[int, list[Atom]] = {}
     seen: set = set()
     work: list[tuple[int, Atom]] = []
-    for i, sink in enumerate(sinks):
-        work.extend((i, atom) for atom in resolver.atoms(sink.val))
+    for i, sink in enumerate(sinks):  # (in a fixed order: what is resolved first decides where cycles are cut)
+        work.extend((i, atom) for atom in sorted(resolver.atoms(sink.val), key=_atom_order, reverse=True))
     while work:
         i, atom = work.pop()
         if sinks[i].raw_only and not atom.raw or not sinks[i].excludes.isdisjoint(atom.tags):
@@ -541,7 +543,8 @@ def reach(resolver: Resolver, sinks: list[Sink]) -> dict[int, list[Atom]]:
             site, _, offset = resolver.call_of(site, atom.func)
             if sinks[i].guard and atom.func == sinks[i].scope and not resolver.guard_holds(site, func, offset, sinks[i].guard):
                 continue  # `run_epoch(test_loader, model, optimizer=None)`: the guarded sink does not run
-            work.extend((i, bound) for bound in resolver.bind(atom, site, func, offset))
+            work.extend((i, bound) for bound in sorted(resolver.bind(atom, site, func, offset), key=_atom_order,
+                                                       reverse=True))
     for atoms in found.values():
         atoms.sort(key=_atom_order)
     return found

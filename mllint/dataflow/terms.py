@@ -24,6 +24,28 @@ ANY = "*"  # path step: an unknown index
 NO_TAGS: frozenset = frozenset()
 
 
+@lru_cache(maxsize=1 << 16)
+def canonical(value: Any) -> str:
+    """A text of a term, an atom or a value that does not depend on the hash order of the sets it holds (tags,
+    terms): the order the resolver visits terms in, and cuts long sets at, so that a run's findings are the same
+    whatever PYTHONHASHSEED is."""
+    kind = type(value)
+    if kind is frozenset or kind is set:
+        return "{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+    if kind is tuple or kind is list:
+        return "(" + ",".join(canonical(v) for v in value) + ")"
+    names = _CANONICAL_FIELDS.get(kind)
+    if names is None:
+        from dataclasses import fields, is_dataclass
+        names = _CANONICAL_FIELDS[kind] = tuple(f.name for f in fields(kind)) if is_dataclass(kind) else ()
+    if names:
+        return kind.__name__ + "(" + ",".join(canonical(getattr(value, n)) for n in names) + ")"
+    return repr(value)
+
+
+_CANONICAL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass(frozen=True)
 class Term:
     """What a value may carry, symbolically. `path` selects a part of it (`.attr`, a key, ITER), `raw` says
