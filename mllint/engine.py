@@ -42,7 +42,7 @@ from .config import Config
 from .core.paths import is_test_path
 from .findings import Finding, Loc
 from .settings import Settings  # noqa: F401 - re-exported for callers of run()
-from .project import FileResult, Project, reading
+from .project import FileResult, Project, Stored, reading
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import AUX_EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
@@ -79,10 +79,11 @@ def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> C
 
 def analyze_cached(
     items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None,
-    warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None,
+    warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None, lazy: bool = False,
 ) -> list[FileResult]:
     """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache.
-    keys_out, if given, receives each file's cache key by relative path (None: not cacheable)."""
+    keys_out, if given, receives each file's cache key by relative path (None: not cacheable). With lazy, a result
+    from the cache is a `Stored` (unpickled when a project rule first reads the project's files, see Project)."""
     if cache is None:
         with _no_cyclic_gc():
             return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
@@ -118,10 +119,9 @@ def analyze_cached(
             if index in pending:
                 continue
             if keys[index] is not None:
-                hit = cache.get(keys[index], settings.project_modules, digest)
-                if hit is not None:
-                    relocate(hit, display)
-                    results[index] = hit
+                entry = cache.entry(keys[index], settings.project_modules, digest)
+                if entry is not None:
+                    results[index] = _stored(entry, items[index], settings) if lazy else _relocated(entry.result, display)
                     continue
             todo.append(index)
     if todo or pending:  # only runs that write entries can grow the cache: pruned now (while the workers analyse),
@@ -139,6 +139,24 @@ def analyze_cached(
             if todo[position] not in stored:
                 store(todo[position], outcome)
     return results  # type: ignore[return-value]
+
+
+def _relocated(result: FileResult, display: str) -> FileResult:
+    relocate(result, display)
+    return result
+
+
+def _stored(entry: Any, item: tuple[str, str, str], settings: Settings) -> Any:
+    """A cache hit whose result is unpickled when read: an entry that cannot be (it passed its checks, so this
+    is not expected) is analysed again instead."""
+    def load() -> FileResult:
+        try:
+            result = entry.result
+        except Exception:  # noqa: BLE001
+            return workers.analyze_many([item], settings, 1)[0][0]
+        return _relocated(result, item[1])
+
+    return Stored(load, entry.codes)
 
 
 @contextmanager
@@ -237,22 +255,23 @@ def run(
                 outcome.scanned.extend(linted)
                 continue
             keys: dict[str, str | None] = {}
-            results = analyze_cached(items, settings, jobs, cache, warm, keys)
-            project = Project(root, {r.rel: r for r in results},
+            results = analyze_cached(items, settings, jobs, cache, warm, keys, lazy=True)
+            project = Project(root, {rel: result for (_, _, rel), result in zip(items, results)},
                               lambda root=root, aux=context.aux: _aux_facts(root, aux, extractors), cache,
                               config.family_options())
             memo = _ProjectMemo.load(cache, root, context, keys, project) \
                 if cache is not None and not substitutes and only is None else None
-            linted = {r.display for r in results if _abs(r, root) in report_set}
-            root_tests = {r.display: r.is_test for r in results if r.display in linted}
+            linted_rels = [rel for _, _, rel in items if _abs_rel(rel, root) in report_set]
+            linted_results = [project.result(rel) for rel in linted_rels]  # the other files' are read when needed
+            linted = {r.display for r in linted_results}
+            root_tests = {r.display: r.is_test for r in linted_results}
             tests.update(root_tests)
             reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             root_findings: list[Finding] = []
             root_suppressions: dict[str, list[Suppression]] = {}
-            for result in results:
-                if result.display in reported:
-                    root_findings.extend(result.findings)
-                    root_suppressions[result.display] = result.suppressions
+            for result in linted_results:  # (a result's display is its item's: no other result is reported)
+                root_findings.extend(result.findings)
+                root_suppressions[result.display] = result.suppressions
             complete = True
             for code in chosen:
                 project_findings = memo.findings(rules[code]) if memo is not None else None
@@ -263,7 +282,7 @@ def run(
                         memo.ran(rules[code], reads, project_findings)
                 complete = complete and project_findings is not None
                 root_findings.extend(f for f in project_findings or () if f.loc.path in reported)
-            if memo is not None and not any(f.code in _TRANSIENT for r in results for f in r.findings):
+            if memo is not None and not any(code in _TRANSIENT for _, _, rel in items for code in project.codes(rel)):
                 memo.save()
             if replay is not None and complete and not any(f.code in _TRANSIENT for f in root_findings):
                 cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted), root_tests))
@@ -392,6 +411,7 @@ class _ProjectMemo:
         self.kept = kept if kept is not None and kept.get("base") == base else None
         self.rules: dict[str, tuple] = {}
         self._changed: list[tuple[FileResult, FileResult | None]] | None = None
+        self._same: dict[str, bool] = {}
 
     @classmethod
     def load(cls, cache: Cache, root: str, context: discovery.Discovered, keys: dict[str, str | None],
@@ -417,9 +437,10 @@ class _ProjectMemo:
                     continue
                 entry = self.cache._read(old) if old is not None else None
                 before = getattr(entry, "result", None)
+                now = self.project.result(rel)
                 if before is not None:
-                    relocate(before, self.project.files[rel].display)
-                self._changed.append((self.project.files[rel], before))
+                    relocate(before, now.display)
+                self._changed.append((now, before))
         return self._changed
 
     def findings(self, rule: type[Rule]) -> list[Finding] | None:
@@ -432,13 +453,22 @@ class _ProjectMemo:
         needs, stamps, findings = found
         if needs != _inputs(rule) or any(_stamp(path) != stamp for path, stamp in stamps):
             return None
-        for now, before in self._changed_files():
-            if before is None or (now.parsed, now.is_test) != (before.parsed, before.is_test):
-                return None
-            if not all(_same(now.facts.get(name), before.facts.get(name)) for name in needs):
-                return None
+        changed = self._changed_files()
+        if any(before is None or (now.parsed, now.is_test) != (before.parsed, before.is_test) for now, before in changed):
+            return None
+        if not all(self._unchanged(name) for name in needs):
+            return None
         self.rules[rule.code] = found
         return findings
+
+    def _unchanged(self, name: str) -> bool:
+        """Are the facts of extractor `name` equal in every changed file to its previous entry's? (Asked once per
+        extractor: rules that need the same facts share the answer.)"""
+        same = self._same.get(name)
+        if same is None:
+            same = self._same[name] = all(_same(now.facts.get(name), before.facts.get(name))
+                                          for now, before in self._changed_files())
+        return same
 
     def ran(self, rule: type[Rule], reads: set, findings: list[Finding]) -> None:
         if not rule.__module__.startswith("mllint."):
@@ -502,8 +532,8 @@ def _check_project(rule: type[Rule], project: Project) -> list[Finding] | None:
     return None
 
 
-def _abs(result: FileResult, root: str) -> str:
-    return os.path.abspath(os.path.join(root, result.rel))
+def _abs_rel(rel: str, root: str) -> str:
+    return os.path.abspath(os.path.join(root, rel))
 
 
 def _rel(path: str, root: str) -> str:
