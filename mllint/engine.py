@@ -71,10 +71,11 @@ CACHE_MIN_ENTRIES = 2000
 CACHE_ENTRIES_PER_FILE = 4
 
 
-def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> Cache:
-    """The cache for one project root (default folder: ROOT/.mllint_cache)."""
+def open_cache(root: str, settings: Settings, cache_dir: str | None = None, fingerprint: str | None = None) -> Cache:
+    """The cache for one project root (default folder: ROOT/.mllint_cache). fingerprint: mllint's
+    `code_fingerprint()`, when the caller has it (a run reads it once: it stats every module of mllint)."""
     per_file = dataclasses.replace(settings, project_modules=frozenset())  # see cache.py: probed, not keyed
-    return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{code_fingerprint()}\0{per_file!r}")
+    return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{fingerprint or code_fingerprint()}\0{per_file!r}")
 
 
 def analyze_cached(
@@ -224,9 +225,10 @@ def run(
     # With a cache, most runs parse a few files or none: workers start only when one is needed, and
     # then at once (see analyze_cached).
     warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
+    fingerprint = code_fingerprint() if use_cache and by_root else None
     try:
         if warm is not None:
-            _start_for_changed_files(warm, paths, report_set, config, chosen, extractors, cache_dir)
+            _start_for_changed_files(warm, paths, report_set, config, chosen, extractors, cache_dir, fingerprint)
         for root, targets in by_root.items():
             if root == single_folder:  # `mllint DIR`: the project is what was just discovered
                 context = wanted
@@ -242,7 +244,7 @@ def run(
                 tuple(chosen), extractors,
             )
             items = [(substitutes.get(p, p), display_path(p), _rel(p, root)) for p in sorted(sources)]
-            cache = open_cache(root, settings, cache_dir) if use_cache else None
+            cache = open_cache(root, settings, cache_dir, fingerprint) if use_cache else None
             replay = _replay_key(cache, root, context, sources, report_set) if not substitutes and only is None \
                 else None
             kept = cache.load_value(replay, root) if replay is not None else None
@@ -305,7 +307,7 @@ def run(
 
 def _start_for_changed_files(
     warm: workers.WarmPool, paths: list[str], report_set: set[str], config: Config, chosen: list[str],
-    extractors: tuple[str, ...], cache_dir: str | None,
+    extractors: tuple[str, ...], cache_dir: str | None, fingerprint: str | None = None,
 ) -> None:
     """`mllint FILE...` (pre-commit): the files given are the ones likely changed. If some are not in the
     cache, start their workers now, so that libcst loads while the rest of the project is discovered,
@@ -317,7 +319,7 @@ def _start_for_changed_files(
         if path not in report_set:
             continue  # a folder, or a file that discovery excluded
         root = discovery.find_root(path)
-        cache = caches.get(root) or caches.setdefault(root, open_cache(root, settings, cache_dir))
+        cache = caches.get(root) or caches.setdefault(root, open_cache(root, settings, cache_dir, fingerprint))
         content = content_hash(path, config.max_file_size)
         if content is None or not cache.has(cache.key(_rel(path, root), content)):
             missing += 1
