@@ -11,7 +11,7 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 class _LazyLibcst(types.ModuleType):
@@ -81,10 +81,13 @@ def open_cache(root: str, settings: Settings, cache_dir: str | None = None, fing
 def analyze_cached(
     items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None,
     warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None, lazy: bool = False,
+    waiting: "Callable[[list[str]], None] | None" = None,
 ) -> list[FileResult]:
     """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache.
     keys_out, if given, receives each file's cache key by relative path (None: not cacheable). With lazy, a result
-    from the cache is a `Stored` (unpickled when a project rule first reads the project's files, see Project)."""
+    from the cache is a `Stored` (unpickled when a project rule first reads the project's files, see Project).
+    waiting, if given, is called with the relative paths of the files the warm pool's workers analyse, once the
+    cache is read and before their results are awaited (the parent is otherwise idle then)."""
     if cache is None:
         with _no_cyclic_gc():
             return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
@@ -131,6 +134,8 @@ def analyze_cached(
         # (and the run's kept result and project rules' findings, see _ProjectMemo)
     with _no_cyclic_gc():  # the same holds for results unpickled from the workers
         if finish is not None:
+            if waiting is not None:
+                waiting([items[i][2] for i in absent])
             for position, outcome in enumerate(finish()):
                 if absent[position] not in stored:
                     store(absent[position], outcome)
@@ -257,12 +262,15 @@ def run(
                 outcome.scanned.extend(linted)
                 continue
             keys: dict[str, str | None] = {}
-            results = analyze_cached(items, settings, jobs, cache, warm, keys, lazy=True)
+            memo_wanted = cache is not None and not substitutes and only is None
+            kept_memo = _ProjectMemo.kept_value(cache, root) if memo_wanted else None
+            previous: dict[str, Any] = {}  # rel -> the entry the kept run read (see _ProjectMemo.preread)
+            results = analyze_cached(items, settings, jobs, cache, warm, keys, lazy=True,
+                                     waiting=lambda rels: _ProjectMemo.preread(cache, kept_memo, rels, previous))
             project = Project(root, {rel: result for (_, _, rel), result in zip(items, results)},
                               lambda root=root, aux=context.aux: _aux_facts(root, aux, extractors), cache,
                               config.family_options())
-            memo = _ProjectMemo.load(cache, root, context, keys, project) \
-                if cache is not None and not substitutes and only is None else None
+            memo = _ProjectMemo.load(cache, root, context, keys, project, kept_memo, previous) if memo_wanted else None
             linted_rels = [rel for _, _, rel in items if _abs_rel(rel, root) in report_set]
             linted_results = [project.result(rel) for rel in linted_rels]  # the other files' are read when needed
             linted = {r.display for r in linted_results}
@@ -408,16 +416,41 @@ class _ProjectMemo:
     NAME = "project-rules"
 
     def __init__(self, cache: Cache, root: str, base: str, keys: dict[str, str | None], project: Project,
-                 kept: dict | None) -> None:
+                 kept: dict | None, previous: dict[str, Any] | None = None) -> None:
         self.cache, self.root, self.base, self.keys, self.project = cache, root, base, keys, project
         self.kept = kept if kept is not None and kept.get("base") == base else None
+        self.previous = previous or {}  # rel -> previous entry, read while the workers analysed (preread)
         self.rules: dict[str, tuple] = {}
         self._changed: list[tuple[FileResult, FileResult | None]] | None = None
         self._same: dict[str, bool] = {}
 
     @classmethod
+    def kept_value(cls, cache: Cache, root: str) -> dict | None:
+        kept = cache.load_value(cls.NAME, root)
+        return kept if isinstance(kept, dict) else None
+
+    @staticmethod
+    def preread(cache: Cache, kept: dict | None, rels: list[str], into: dict[str, Any]) -> None:
+        """While workers analyse changed files: read and unpickle the entries the kept run had for them, which
+        `_changed_files` compares with the new results (unpickling imports the modules of the facts' classes,
+        which the new results need too: ~50 ms that a pre-commit run would otherwise wait for afterwards)."""
+        old_keys = kept.get("keys") if kept is not None else None
+        if not isinstance(old_keys, dict):
+            return
+        for rel in rels:
+            old = old_keys.get(rel)
+            entry = cache._read(old) if old is not None else None
+            if entry is None:
+                continue
+            try:
+                entry.result  # noqa: B018 - unpickled now
+            except Exception:  # noqa: BLE001 - read again (and failing) where it is compared
+                continue
+            into[rel] = (old, entry)
+
+    @classmethod
     def load(cls, cache: Cache, root: str, context: discovery.Discovered, keys: dict[str, str | None],
-             project: Project) -> "_ProjectMemo":
+             project: Project, kept: dict | None = None, previous: dict[str, Any] | None = None) -> "_ProjectMemo":
         digest = hashlib.blake2b(digest_size=20)
         digest.update(f"{os.getcwd()}\0{root}\0".encode())
         for rel in sorted(keys):
@@ -425,8 +458,9 @@ class _ProjectMemo:
         for path, size, mtime in sorted(context.stamps):
             if not path.endswith((".py", ".ipynb")):
                 digest.update(f"f\0{path}\0{size}\0{mtime}\0".encode())
-        kept = cache.load_value(cls.NAME, root)
-        return cls(cache, root, digest.hexdigest(), keys, project, kept if isinstance(kept, dict) else None)
+        if kept is None:
+            kept = cls.kept_value(cache, root)
+        return cls(cache, root, digest.hexdigest(), keys, project, kept, previous)
 
     def _changed_files(self) -> list[tuple[FileResult, FileResult | None]]:
         """(now, before) for each file whose cache key changed since the kept run (before: None if unknown)."""
@@ -437,7 +471,9 @@ class _ProjectMemo:
                 old = old_keys.get(rel)
                 if key is not None and key == old:
                     continue
-                entry = self.cache._read(old) if old is not None else None
+                read = self.previous.get(rel)
+                entry = read[1] if read is not None and read[0] == old else \
+                    self.cache._read(old) if old is not None else None
                 before = getattr(entry, "result", None)
                 now = self.project.result(rel)
                 if before is not None:

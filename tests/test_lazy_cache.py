@@ -81,3 +81,27 @@ def test_an_edit_that_changes_facts_reads_every_file_and_reports_as_without_the_
     assert "helpers.py" in unpickled
     assert one == lint([str(root / "train.py")], tmp_path / "c2", use_cache=False)
     assert any(code == "SEED001" and line == 4 for code, _, line, *_ in one)
+
+
+def test_while_a_worker_analyses_the_changed_file_its_previous_entry_is_read(tmp_path, monkeypatch):
+    """The pre-commit path with workers (--jobs 2): the parent reads the changed file's previous entry while the worker
+    analyses it (_ProjectMemo.preread), and the memo compares the new result with that entry."""
+    read: list = []
+    original = engine._ProjectMemo.preread
+
+    def recording(cache, kept, rels, into):
+        original(cache, kept, rels, into)
+        read.append((list(rels), sorted(into)))
+
+    monkeypatch.setattr(engine._ProjectMemo, "preread", staticmethod(recording))
+    root = project(tmp_path)
+
+    def run(paths, jobs):
+        result = engine.run(paths, Config(), ["ALL"], [], jobs=jobs, cache_dir=str(tmp_path / "c"), use_cache=True)
+        return [(f.code, f.loc.path, f.loc.line, f.message) for f in result.findings]
+
+    whole = run([str(root)], 2)
+    (root / "train.py").write_text(TRAIN + "# a comment\n")
+    one = run([str(root / "train.py")], 2)
+    assert one == [f for f in whole if f[1].endswith("train.py")] and any(f[0] == "SEED001" for f in one)
+    assert read[-1] == (["train.py"], ["train.py"])
