@@ -1,6 +1,6 @@
 """CPU time of the per-file analysis by phase, in-process, nothing cached.
 
-    python bench/phases.py TREE [REL ...]
+    python bench/phases.py TREE [REL ...] [--code DIR]
 
 Runs the per-file pipeline (pipeline.analyze, every rule selected) on every .py file of TREE (or on the files
 named, relative to TREE; a file named twice is analysed twice) and prints the CPU time (time.process_time) of each
@@ -9,7 +9,8 @@ on large files, the module index (core.walk.Index), the families' one walk (core
 interpretation (dataflow/families.py), each extractor's own work, per-file rules, positions and suppressions.
 "rest" is the remainder (the context, scopes, sealing facts). A family module imported on the first file counts in the
 phase that imports it.
-The project phase (check_project) is not included: see bench/run.py for whole runs.
+The project phase (check_project) is not included: see bench/run.py for whole runs. With --code DIR, the mllint
+of DIR runs (a copy of another commit's package), for comparisons in one session.
 """
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv[:-1] else str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, _CODE)  # this checkout's mllint, or the one --code names (a copy: `git archive COMMIT mllint`)
+if "--code" in sys.argv[:-1]:
+    del sys.argv[sys.argv.index("--code"):sys.argv.index("--code") + 2]
 
 import libcst  # noqa: E402
 
@@ -79,7 +83,8 @@ def main() -> int:
         rel = os.path.relpath(path, tree).replace(os.sep, "/")
         pipeline.analyze(path, rel, rel, settings)
     total = time.process_time() - start
-    print(f"{tree}: {len(files)} files, {total:.2f} s CPU")
+    code = os.path.dirname(os.path.dirname(os.path.abspath(discovery.__file__)))
+    print(f"{tree}: {len(files)} files, {total:.2f} s CPU (mllint of {code})")
     for label, spent in SPENT.most_common():
         if spent >= 0.0005:
             print(f"  {spent:7.3f} s {100 * spent / total:5.1f} %  {label}")

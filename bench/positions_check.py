@@ -1,6 +1,6 @@
 """Positions of every requested node, by this checkout's positions.py and by another checkout's, side by side.
 
-    python bench/positions_check.py TREE [TREE ...] --ref DIR
+    python bench/positions_check.py TREE [TREE ...] --ref DIR [--code DIR]
 
 DIR holds a copy of the `mllint` package (`git archive COMMIT mllint | tar -x -C DIR`). The per-file pipeline runs
 on every .py/.ipynb file of each TREE (every rule selected); the position requests of each file are resolved by both
@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv[:-1] else str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, _CODE)  # this checkout's mllint, or the one --code names (a copy: `git archive COMMIT mllint`)
+if "--code" in sys.argv[:-1]:
+    del sys.argv[sys.argv.index("--code"):sys.argv.index("--code") + 2]
 
 import libcst  # noqa: E402
 
