@@ -20,7 +20,6 @@ an earlier run; the rule itself records and checks what the value depended on (s
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
@@ -30,7 +29,7 @@ from typing import Any, Iterable, Iterator
 
 from . import __version__
 
-FORMAT = 2
+FORMAT = 3  # 3: an entry keeps its result pickled apart (Entry)
 WHOLE_SET = "*"  # probe key: the analysis used the whole set of project modules
 _MAGIC = b"mllint-cache\n"
 
@@ -108,16 +107,41 @@ def content_hash(path: str, limit: int) -> str | None:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
-@dataclasses.dataclass
 class Entry:
-    result: Any  # FileResult
-    probes: dict[str, bool]  # module name asked about -> was it a project module
-    names_digest: str | None = None  # instead, when the analysis used the whole set of names
+    """A cached result with the module-name answers it depends on. Pickled as the answers plus the result's own
+    pickle (bytes): a run checks every entry it reads, but unpickles a result only when something reads it
+    (`result`), so that a pre-commit run whose project rules are all kept never unpickles the other files' facts.
+    `codes` are the codes of the result's findings, known without unpickling it."""
+
+    __slots__ = ("probes", "names_digest", "codes", "_result", "_blob")
+
+    def __init__(self, result: Any, probes: dict[str, bool], names_digest: str | None = None) -> None:
+        self.probes = probes  # module name asked about -> was it a project module
+        self.names_digest = names_digest  # instead, when the analysis used the whole set of names
+        self.codes = frozenset(f.code for f in getattr(result, "findings", ()))
+        self._result, self._blob = result, None
+
+    def __getstate__(self) -> tuple:
+        blob = self._blob if self._blob is not None else pickle.dumps(self._result, pickle.HIGHEST_PROTOCOL)
+        return (self.probes, self.names_digest, self.codes, blob)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.probes, self.names_digest, self.codes, self._blob = state
+        self._result = _UNREAD
+
+    @property
+    def result(self) -> Any:  # FileResult
+        if self._result is _UNREAD:
+            self._result, self._blob = pickle.loads(self._blob), None
+        return self._result
 
     def holds(self, names: frozenset[str], digest: str) -> bool:
         if self.names_digest is not None:
             return self.names_digest == digest
         return probes_hold(self.probes, names)
+
+
+_UNREAD = object()
 
 
 class Cache:
@@ -139,13 +163,18 @@ class Cache:
         return os.path.exists(self._path(key))
 
     def get(self, key: str, names: frozenset[str], names_digest_: str) -> Any | None:
+        entry = self.entry(key, names, names_digest_)
+        return entry.result if entry is not None else None
+
+    def entry(self, key: str, names: frozenset[str], names_digest_: str) -> Entry | None:
+        """The entry under key if it holds for these project module names (its result not yet unpickled)."""
         entry = self._read(key)
         if not _is_entry(entry) or not entry.holds(names, names_digest_):
             self.misses += 1
             return None
         self.hits += 1
         self._touch(key)
-        return entry.result
+        return entry
 
     def put(self, key: str, result: Any, probes: dict[str, bool], names_digest_: str) -> None:
         self._write(key, Entry(result, {}, names_digest_) if WHOLE_SET in probes else Entry(result, dict(probes)))
@@ -248,7 +277,9 @@ def _decode(data: bytes, key: str) -> Any | None:
 
 
 def _is_entry(entry: Any) -> bool:
-    return isinstance(entry, Entry) and isinstance(entry.probes, dict) and hasattr(entry.result, "display")
+    if not isinstance(entry, Entry) or not isinstance(entry.probes, dict):
+        return False
+    return isinstance(entry._blob, bytes) or hasattr(entry._result, "display")
 
 
 def _remove(path: str) -> None:

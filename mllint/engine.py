@@ -11,7 +11,7 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 class _LazyLibcst(types.ModuleType):
@@ -42,7 +42,7 @@ from .config import Config
 from .core.paths import is_test_path
 from .findings import Finding, Loc
 from .settings import Settings  # noqa: F401 - re-exported for callers of run()
-from .project import FileResult, Project, reading
+from .project import FileResult, Project, Stored, reading
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
 from .rules import AUX_EXTRACTORS, all_rules, is_selected
 from .rules.base import Rule
@@ -71,18 +71,23 @@ CACHE_MIN_ENTRIES = 2000
 CACHE_ENTRIES_PER_FILE = 4
 
 
-def open_cache(root: str, settings: Settings, cache_dir: str | None = None) -> Cache:
-    """The cache for one project root (default folder: ROOT/.mllint_cache)."""
+def open_cache(root: str, settings: Settings, cache_dir: str | None = None, fingerprint: str | None = None) -> Cache:
+    """The cache for one project root (default folder: ROOT/.mllint_cache). fingerprint: mllint's
+    `code_fingerprint()`, when the caller has it (a run reads it once: it stats every module of mllint)."""
     per_file = dataclasses.replace(settings, project_modules=frozenset())  # see cache.py: probed, not keyed
-    return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{code_fingerprint()}\0{per_file!r}")
+    return Cache(cache_dir or os.path.join(root, ".mllint_cache"), f"{fingerprint or code_fingerprint()}\0{per_file!r}")
 
 
 def analyze_cached(
     items: list[tuple[str, str, str]], settings: Settings, jobs: int, cache: Cache | None,
-    warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None,
+    warm: workers.WarmPool | None = None, keys_out: dict[str, str | None] | None = None, lazy: bool = False,
+    waiting: "Callable[[list[str]], None] | None" = None,
 ) -> list[FileResult]:
     """Like analyze_all, but results whose file, settings and module-name answers are unchanged come from the cache.
-    keys_out, if given, receives each file's cache key by relative path (None: not cacheable)."""
+    keys_out, if given, receives each file's cache key by relative path (None: not cacheable). With lazy, a result
+    from the cache is a `Stored` (unpickled when a project rule first reads the project's files, see Project).
+    waiting, if given, is called with the relative paths of the files the warm pool's workers analyse, once the
+    cache is read and before their results are awaited (the parent is otherwise idle then)."""
     if cache is None:
         with _no_cyclic_gc():
             return [result for result, _ in workers.analyze_many(items, settings, jobs, warm=warm)]
@@ -118,10 +123,9 @@ def analyze_cached(
             if index in pending:
                 continue
             if keys[index] is not None:
-                hit = cache.get(keys[index], settings.project_modules, digest)
-                if hit is not None:
-                    relocate(hit, display)
-                    results[index] = hit
+                entry = cache.entry(keys[index], settings.project_modules, digest)
+                if entry is not None:
+                    results[index] = _stored(entry, items[index], settings) if lazy else _relocated(entry.result, display)
                     continue
             todo.append(index)
     if todo or pending:  # only runs that write entries can grow the cache: pruned now (while the workers analyse),
@@ -130,6 +134,8 @@ def analyze_cached(
         # (and the run's kept result and project rules' findings, see _ProjectMemo)
     with _no_cyclic_gc():  # the same holds for results unpickled from the workers
         if finish is not None:
+            if waiting is not None:
+                waiting([items[i][2] for i in absent])
             for position, outcome in enumerate(finish()):
                 if absent[position] not in stored:
                     store(absent[position], outcome)
@@ -139,6 +145,24 @@ def analyze_cached(
             if todo[position] not in stored:
                 store(todo[position], outcome)
     return results  # type: ignore[return-value]
+
+
+def _relocated(result: FileResult, display: str) -> FileResult:
+    relocate(result, display)
+    return result
+
+
+def _stored(entry: Any, item: tuple[str, str, str], settings: Settings) -> Any:
+    """A cache hit whose result is unpickled when read: an entry that cannot be (it passed its checks, so this
+    is not expected) is analysed again instead."""
+    def load() -> FileResult:
+        try:
+            result = entry.result
+        except Exception:  # noqa: BLE001
+            return workers.analyze_many([item], settings, 1)[0][0]
+        return _relocated(result, item[1])
+
+    return Stored(load, entry.codes)
 
 
 @contextmanager
@@ -206,9 +230,10 @@ def run(
     # With a cache, most runs parse a few files or none: workers start only when one is needed, and
     # then at once (see analyze_cached).
     warm = workers.WarmPool(jobs) if use_cache and jobs > 1 and by_root else None
+    fingerprint = code_fingerprint() if use_cache and by_root else None
     try:
         if warm is not None:
-            _start_for_changed_files(warm, paths, report_set, config, chosen, extractors, cache_dir)
+            _start_for_changed_files(warm, paths, report_set, config, chosen, extractors, cache_dir, fingerprint)
         for root, targets in by_root.items():
             if root == single_folder:  # `mllint DIR`: the project is what was just discovered
                 context = wanted
@@ -224,7 +249,7 @@ def run(
                 tuple(chosen), extractors,
             )
             items = [(substitutes.get(p, p), display_path(p), _rel(p, root)) for p in sorted(sources)]
-            cache = open_cache(root, settings, cache_dir) if use_cache else None
+            cache = open_cache(root, settings, cache_dir, fingerprint) if use_cache else None
             replay = _replay_key(cache, root, context, sources, report_set) if not substitutes and only is None \
                 else None
             kept = cache.load_value(replay, root) if replay is not None else None
@@ -237,22 +262,26 @@ def run(
                 outcome.scanned.extend(linted)
                 continue
             keys: dict[str, str | None] = {}
-            results = analyze_cached(items, settings, jobs, cache, warm, keys)
-            project = Project(root, {r.rel: r for r in results},
+            memo_wanted = cache is not None and not substitutes and only is None
+            kept_memo = _ProjectMemo.kept_value(cache, root) if memo_wanted else None
+            previous: dict[str, Any] = {}  # rel -> the entry the kept run read (see _ProjectMemo.preread)
+            results = analyze_cached(items, settings, jobs, cache, warm, keys, lazy=True,
+                                     waiting=lambda rels: _ProjectMemo.preread(cache, kept_memo, rels, previous))
+            project = Project(root, {rel: result for (_, _, rel), result in zip(items, results)},
                               lambda root=root, aux=context.aux: _aux_facts(root, aux, extractors), cache,
                               config.family_options())
-            memo = _ProjectMemo.load(cache, root, context, keys, project) \
-                if cache is not None and not substitutes and only is None else None
-            linted = {r.display for r in results if _abs(r, root) in report_set}
-            root_tests = {r.display: r.is_test for r in results if r.display in linted}
+            memo = _ProjectMemo.load(cache, root, context, keys, project, kept_memo, previous) if memo_wanted else None
+            linted_rels = [rel for _, _, rel in items if _abs_rel(rel, root) in report_set]
+            linted_results = [project.result(rel) for rel in linted_rels]  # the other files' are read when needed
+            linted = {r.display for r in linted_results}
+            root_tests = {r.display: r.is_test for r in linted_results}
             tests.update(root_tests)
             reported = linted | {display_path(p) for p in wanted.aux}  # findings in configs (a seed fixed in YAML)
             root_findings: list[Finding] = []
             root_suppressions: dict[str, list[Suppression]] = {}
-            for result in results:
-                if result.display in reported:
-                    root_findings.extend(result.findings)
-                    root_suppressions[result.display] = result.suppressions
+            for result in linted_results:  # (a result's display is its item's: no other result is reported)
+                root_findings.extend(result.findings)
+                root_suppressions[result.display] = result.suppressions
             complete = True
             for code in chosen:
                 project_findings = memo.findings(rules[code]) if memo is not None else None
@@ -263,7 +292,7 @@ def run(
                         memo.ran(rules[code], reads, project_findings)
                 complete = complete and project_findings is not None
                 root_findings.extend(f for f in project_findings or () if f.loc.path in reported)
-            if memo is not None and not any(f.code in _TRANSIENT for r in results for f in r.findings):
+            if memo is not None and not any(code in _TRANSIENT for _, _, rel in items for code in project.codes(rel)):
                 memo.save()
             if replay is not None and complete and not any(f.code in _TRANSIENT for f in root_findings):
                 cache.save_value(replay, root, (root_findings, root_suppressions, sorted(linted), root_tests))
@@ -286,7 +315,7 @@ def run(
 
 def _start_for_changed_files(
     warm: workers.WarmPool, paths: list[str], report_set: set[str], config: Config, chosen: list[str],
-    extractors: tuple[str, ...], cache_dir: str | None,
+    extractors: tuple[str, ...], cache_dir: str | None, fingerprint: str | None = None,
 ) -> None:
     """`mllint FILE...` (pre-commit): the files given are the ones likely changed. If some are not in the
     cache, start their workers now, so that libcst loads while the rest of the project is discovered,
@@ -298,7 +327,7 @@ def _start_for_changed_files(
         if path not in report_set:
             continue  # a folder, or a file that discovery excluded
         root = discovery.find_root(path)
-        cache = caches.get(root) or caches.setdefault(root, open_cache(root, settings, cache_dir))
+        cache = caches.get(root) or caches.setdefault(root, open_cache(root, settings, cache_dir, fingerprint))
         content = content_hash(path, config.max_file_size)
         if content is None or not cache.has(cache.key(_rel(path, root), content)):
             missing += 1
@@ -387,15 +416,41 @@ class _ProjectMemo:
     NAME = "project-rules"
 
     def __init__(self, cache: Cache, root: str, base: str, keys: dict[str, str | None], project: Project,
-                 kept: dict | None) -> None:
+                 kept: dict | None, previous: dict[str, Any] | None = None) -> None:
         self.cache, self.root, self.base, self.keys, self.project = cache, root, base, keys, project
         self.kept = kept if kept is not None and kept.get("base") == base else None
+        self.previous = previous or {}  # rel -> previous entry, read while the workers analysed (preread)
         self.rules: dict[str, tuple] = {}
         self._changed: list[tuple[FileResult, FileResult | None]] | None = None
+        self._same: dict[str, bool] = {}
+
+    @classmethod
+    def kept_value(cls, cache: Cache, root: str) -> dict | None:
+        kept = cache.load_value(cls.NAME, root)
+        return kept if isinstance(kept, dict) else None
+
+    @staticmethod
+    def preread(cache: Cache, kept: dict | None, rels: list[str], into: dict[str, Any]) -> None:
+        """While workers analyse changed files: read and unpickle the entries the kept run had for them, which
+        `_changed_files` compares with the new results (unpickling imports the modules of the facts' classes,
+        which the new results need too: ~50 ms that a pre-commit run would otherwise wait for afterwards)."""
+        old_keys = kept.get("keys") if kept is not None else None
+        if not isinstance(old_keys, dict):
+            return
+        for rel in rels:
+            old = old_keys.get(rel)
+            entry = cache._read(old) if old is not None else None
+            if entry is None:
+                continue
+            try:
+                entry.result  # noqa: B018 - unpickled now
+            except Exception:  # noqa: BLE001 - read again (and failing) where it is compared
+                continue
+            into[rel] = (old, entry)
 
     @classmethod
     def load(cls, cache: Cache, root: str, context: discovery.Discovered, keys: dict[str, str | None],
-             project: Project) -> "_ProjectMemo":
+             project: Project, kept: dict | None = None, previous: dict[str, Any] | None = None) -> "_ProjectMemo":
         digest = hashlib.blake2b(digest_size=20)
         digest.update(f"{os.getcwd()}\0{root}\0".encode())
         for rel in sorted(keys):
@@ -403,8 +458,9 @@ class _ProjectMemo:
         for path, size, mtime in sorted(context.stamps):
             if not path.endswith((".py", ".ipynb")):
                 digest.update(f"f\0{path}\0{size}\0{mtime}\0".encode())
-        kept = cache.load_value(cls.NAME, root)
-        return cls(cache, root, digest.hexdigest(), keys, project, kept if isinstance(kept, dict) else None)
+        if kept is None:
+            kept = cls.kept_value(cache, root)
+        return cls(cache, root, digest.hexdigest(), keys, project, kept, previous)
 
     def _changed_files(self) -> list[tuple[FileResult, FileResult | None]]:
         """(now, before) for each file whose cache key changed since the kept run (before: None if unknown)."""
@@ -415,11 +471,14 @@ class _ProjectMemo:
                 old = old_keys.get(rel)
                 if key is not None and key == old:
                     continue
-                entry = self.cache._read(old) if old is not None else None
+                read = self.previous.get(rel)
+                entry = read[1] if read is not None and read[0] == old else \
+                    self.cache._read(old) if old is not None else None
                 before = getattr(entry, "result", None)
+                now = self.project.result(rel)
                 if before is not None:
-                    relocate(before, self.project.files[rel].display)
-                self._changed.append((self.project.files[rel], before))
+                    relocate(before, now.display)
+                self._changed.append((now, before))
         return self._changed
 
     def findings(self, rule: type[Rule]) -> list[Finding] | None:
@@ -432,13 +491,22 @@ class _ProjectMemo:
         needs, stamps, findings = found
         if needs != _inputs(rule) or any(_stamp(path) != stamp for path, stamp in stamps):
             return None
-        for now, before in self._changed_files():
-            if before is None or (now.parsed, now.is_test) != (before.parsed, before.is_test):
-                return None
-            if not all(_same(now.facts.get(name), before.facts.get(name)) for name in needs):
-                return None
+        changed = self._changed_files()
+        if any(before is None or (now.parsed, now.is_test) != (before.parsed, before.is_test) for now, before in changed):
+            return None
+        if not all(self._unchanged(name) for name in needs):
+            return None
         self.rules[rule.code] = found
         return findings
+
+    def _unchanged(self, name: str) -> bool:
+        """Are the facts of extractor `name` equal in every changed file to its previous entry's? (Asked once per
+        extractor: rules that need the same facts share the answer.)"""
+        same = self._same.get(name)
+        if same is None:
+            same = self._same[name] = all(_same(now.facts.get(name), before.facts.get(name))
+                                          for now, before in self._changed_files())
+        return same
 
     def ran(self, rule: type[Rule], reads: set, findings: list[Finding]) -> None:
         if not rule.__module__.startswith("mllint."):
@@ -502,8 +570,8 @@ def _check_project(rule: type[Rule], project: Project) -> list[Finding] | None:
     return None
 
 
-def _abs(result: FileResult, root: str) -> str:
-    return os.path.abspath(os.path.join(root, result.rel))
+def _abs_rel(rel: str, root: str) -> str:
+    return os.path.abspath(os.path.join(root, rel))
 
 
 def _rel(path: str, root: str) -> str:

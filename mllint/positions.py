@@ -73,6 +73,7 @@ def _state_class() -> type:
             self.syntactic: set[int] = set()
             self.text: list[str] | None = None  # the generated code, when locating statements (see below)
             self.closed: list[int] = []
+            self.left: int | None = None  # targets still open in the statement generated (it stops at 0)
 
         def add_indent_tokens(self) -> None:
             for tok in self.indent_tokens:
@@ -111,6 +112,10 @@ def _state_class() -> type:
             self.remaining -= 1
             if self.remaining == 0 and self.text is None:
                 raise _Done
+            if self.left is not None:
+                self.left -= 1
+                if self.left == 0:
+                    raise _Done
 
     return _TargetedState
 
@@ -146,16 +151,23 @@ def _holding(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int,
              index: "Index | None") -> list[cst.CSTNode]:
     """The top-level statements that hold a target, in source order: through the index's parents when the
     module is indexed (a few steps per target), else by walking every statement."""
+    return [stmt for stmt, _ in _holding_counts(module, targets, nodes, index)]
+
+
+def _holding_counts(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode] | None,
+                    index: "Index | None") -> list[tuple[cst.CSTNode, int]]:
+    """The top-level statements that hold a target, in source order, each with how many targets it holds."""
+    tops: dict[int, int] = {}
     if index is not None and nodes is not None:
-        tops: set[int] = set()
         for key in targets:
             chain = [nodes[key], *index.ancestors(nodes[key])]  # up to the module, for a node of this tree
             if len(chain) >= 2 and chain[-1] is module:
-                tops.add(id(chain[-2]))
-        return [stmt for stmt in module.body if id(stmt) in tops]
+                tops[id(chain[-2])] = tops.get(id(chain[-2]), 0) + 1
+        return [(stmt, tops[id(stmt)]) for stmt in module.body if id(stmt) in tops]
     from .core.walk import walk
 
-    return [stmt for stmt in module.body if any(id(node) in targets for node in walk(stmt))]
+    counted = [(stmt, sum(1 for node in walk(stmt) if id(node) in targets)) for stmt in module.body]
+    return [(stmt, count) for stmt, count in counted if count]
 
 
 _SEARCH_MAX = 2000  # characters: a longer snippet costs more to generate than its statement is likely to
@@ -246,6 +258,22 @@ def _continues(text: str, at: int, rest: list[str]) -> int | None:
     return indent
 
 
+def _generate(state, stmt: cst.CSTNode, left: int | None) -> str:
+    """The code of a top-level statement, from its first line; with `left` (how many targets it holds) only up to
+    the end of the last of them. The targets' Locs are relative to the statement (line 0)."""
+    state.text, state.closed, state.open, state.syntactic = [], [], {}, set()
+    state.line, state.column = 0, 0
+    state.indent_tokens = []  # (a generation stopped inside a block leaves its indentation behind)
+    state.left = left
+    try:
+        stmt._codegen(state)
+    except _Done:
+        pass
+    finally:
+        state.left = None
+    return "".join(state.text)
+
+
 def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], text: str,
                           nodes: dict[int, cst.CSTNode] | None = None, index: "Index | None" = None) -> bool:
     """Generate only the top-level statements that hold targets, and place each in the source text.
@@ -255,18 +283,24 @@ def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], tex
     twice (the same statement text later in the file could be the real one), or a target was not
     inside any top-level statement, return False and let the caller generate the whole module.
     """
-    holding = _holding(module, targets, nodes, index)
+    holding = _holding_counts(module, targets, nodes, index)
     state = _state_class()(module, targets)
     cursor = 0
     line = 1
-    for stmt in holding:
-        state.text, state.closed = [], []
-        state.line, state.column = 0, 0
-        stmt._codegen(state)
-        code = "".join(state.text)
-        found = text.find(code, cursor)
-        if not code or found < 0 or text.find(code, found + 1) >= 0:
-            return False
+    for stmt, count in holding:
+        # First only up to the end of its last target (a training script's `main()` holds a few, near its
+        # top): that prefix of the statement, found once in the text, places it as the whole statement would.
+        # Else the whole statement, as the docstring says.
+        code, found = _generate(state, stmt, count), -1
+        if code:
+            found = text.find(code, cursor)
+            if found >= 0 and text.find(code, found + 1) >= 0:
+                found = -1
+        if found < 0:
+            code = _generate(state, stmt, None)
+            found = text.find(code, cursor)
+            if not code or found < 0 or text.find(code, found + 1) >= 0:
+                return False
         line += len(_NEWLINE.findall(text, cursor, found))
         cursor = found + len(code)
         if found and text[found - 1] not in "\r\n":

@@ -1,6 +1,7 @@
 """The project index: every analysed file's facts, and name resolution across modules."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from contextlib import contextmanager
@@ -69,13 +70,27 @@ class FileResult:
     suppressions: list[Suppression] = field(default_factory=list)
 
 
+class Stored:
+    """A file's result read from the cache but not yet unpickled (`load` gives it); `codes` are its findings'
+    codes, known without unpickling it."""
+
+    __slots__ = ("load", "codes")
+
+    def __init__(self, load: "Callable[[], FileResult]", codes: frozenset[str]) -> None:
+        self.load, self.codes = load, codes
+
+
 class Project:
-    def __init__(self, root: str, files: dict[str, FileResult], aux: "dict[str, Any] | Callable[[], dict] | None" = None,
+    def __init__(self, root: str, files: "dict[str, FileResult | Stored]",
+                 aux: "dict[str, Any] | Callable[[], dict] | None" = None,
                  cache: Any = None, options: FamilyOptions = FamilyOptions()) -> None:
         self.root = root
         self.options = options  # options(family) -> that family's configuration
         self._cache = cache  # cache.Cache, when the run keeps one: project analyses may keep results there
-        self.files = files  # rel -> result
+        # rel -> result; results still in the cache (Stored) are unpickled, all at once, when `files` is first read
+        # (a pre-commit run whose project rules are all kept reads only the changed files, through `result`)
+        self._files = files
+        self._stored = any(type(r) is Stored for r in files.values())
         # extractor name -> rel -> facts of non-Python files (shell, YAML, JSON, TOML); or a function that reads
         # them, called when a rule first asks (a run whose project rules are all kept reads none)
         self._aux = aux
@@ -84,6 +99,38 @@ class Project:
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._shared: dict[str, Any] = {}
         self._shared_reads: dict[str, set] = {}
+
+    @property
+    def files(self) -> dict[str, FileResult]:
+        if self._stored:
+            enabled = gc.isenabled()
+            gc.disable()  # unpickling allocates millions of objects and makes no cycles (see engine._no_cyclic_gc)
+            try:
+                for rel, result in self._files.items():
+                    if type(result) is Stored:
+                        self._files[rel] = result.load()
+            finally:
+                gc.freeze()
+                if enabled:
+                    gc.enable()
+            self._stored = False
+        return self._files  # type: ignore[return-value]
+
+    @files.setter
+    def files(self, files: dict[str, FileResult]) -> None:
+        self._files, self._stored = files, any(type(r) is Stored for r in files.values())
+
+    def result(self, rel: str) -> FileResult:
+        """One file's result (unpickled from the cache now if it was not yet)."""
+        result = self._files[rel]
+        if type(result) is Stored:
+            result = self._files[rel] = result.load()
+        return result
+
+    def codes(self, rel: str) -> frozenset[str]:
+        """The codes of one file's findings, without unpickling a result still in the cache."""
+        result = self._files[rel]
+        return result.codes if type(result) is Stored else frozenset(f.code for f in result.findings)
 
     def shared(self, key: str, compute: "Callable[[Project], Any]") -> Any:
         """An analysis that several rules of a family need, computed once per project (what it read counts as
