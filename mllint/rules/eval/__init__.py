@@ -48,7 +48,11 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
     return EvalModule(facts, flow)
 
 
-_TTA_CONFIG = re.compile(r"(?i)(?:scale|flip|tta|augment)\w*['\"]?\s*[:=]")
+# a TTA-like key set to a list or a boolean: on an attribute (`_C.TEST.SCALE_LIST = [1]`), as a dict key
+# (`"flip": False`) or a module global or class field (`flip_test: bool = False`); not a keyword argument (`scale=2`)
+_TTA_CONFIG = re.compile(r"(?im)\.\w*(?:scale|flip|tta|augment)\w*\s*=\s*(?:\[|\(|True\b|False\b)|"
+                         r"['\"]\w*(?:scale|flip|tta|augment)\w*['\"]\s*:\s*(?:\[|\(|True\b|False\b)|"
+                         r"^\s*\w*(?:scale|flip|tta|augment)\w*\s*(?::\s*[\w\[\], ]+\s*)?=\s*(?:\[|\(|True\b|False\b)")
 
 
 @extractor("eval_configs")
