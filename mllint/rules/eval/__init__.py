@@ -3,6 +3,7 @@ runs the model in training mode or with gradients on. The analysis is in extract
 module), domain.py (averaged weights followed across modules) and project.py."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ...findings import Finding, Severity
@@ -47,6 +48,28 @@ def extract_eval_facts(ctx: ModuleContext) -> Any:
     return EvalModule(facts, flow)
 
 
+# a TTA-like key set to a list or a boolean: on an attribute (`_C.TEST.SCALE_LIST = [1]`), as a dict key
+# (`"flip": False`) or a module global or class field (`flip_test: bool = False`); not a keyword argument (`scale=2`)
+_TTA_CONFIG = re.compile(r"(?im)\.\w*(?:scale|flip|tta|augment)\w*\s*=\s*(?:\[|\(|True\b|False\b)|"
+                         r"['\"]\w*(?:scale|flip|tta|augment)\w*['\"]\s*:\s*(?:\[|\(|True\b|False\b)|"
+                         r"^\s*\w*(?:scale|flip|tta|augment)\w*\s*(?::\s*[\w\[\], ]+\s*)?=\s*(?:\[|\(|True\b|False\b)")
+
+
+@extractor("eval_configs")
+def extract_eval_configs(ctx: ModuleContext) -> Any:
+    """Config values that may switch test-time augmentation (`_C.TEST.SCALE_LIST = [1]`, `FLIP_TEST = False`): the
+    shared config model's facts, those keys only, for a caller that passes them (`scales=config.TEST.SCALE_LIST`)."""
+    if ctx.is_test or not _TTA_CONFIG.search(ctx.text):
+        return None
+    from ...core.config_model import collect
+
+    facts = collect(ctx, want=lambda key: bool(_TTA_KEY.search(key)))
+    return facts if facts.values else None
+
+
+_TTA_KEY = re.compile(r"(?i)scale|flip|tta|augment")
+
+
 def findings(project: Project) -> dict[str, list[Finding]]:
     """The project's EVAL findings by code, computed once for the 5 rules."""
     from .project import eval_findings
@@ -55,7 +78,7 @@ def findings(project: Project) -> dict[str, list[Finding]]:
 
 
 class _EvalRule(Rule):
-    needs = ("eval", "imports")
+    needs = ("eval", "imports", "eval_configs")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         return iter(findings(project).get(self.code, []))

@@ -18,6 +18,7 @@ import libcst as cst
 from ...core.calls import Call
 from ...core.walk import walk
 from ...core.names import dotted
+from ...core.config_model import key_path
 from ...core.syntax import body_of, callee_name, const, string
 
 # --- switches: does an `if` test turn averaged weights, test-time augmentation or an ensemble on and off, and can
@@ -249,6 +250,8 @@ class EvalCall(Call):
     literals: tuple = ()  # literals (or "?") of the positional arguments
     lists: tuple = ()  # ((position or -1, keyword or "", Switch or None), ...): arguments that are a one-element
     # list (`scales = [1]`), made longer only under that switch (`if multiscale: scales = [0.5, 1, 2]`), None: never
+    configs: tuple = ()  # ((position or -1, keyword or "", key path), ...): arguments read from a config object
+    # (`scales=config.TEST.SCALE_LIST`), whose defining values the project phase reads in the config model
 
     @property
     def target(self) -> str:
@@ -366,6 +369,8 @@ class _Function:
         # loop over a loader, a dataset, a held-out split or a folder
         self.lists: dict[str, list] = {}  # name -> [(len of a list literal assigned, switches there)]
         self.assigned: dict[str, cst.CSTNode] = {}  # name -> the value of its (last) plain assignment
+        self.data_sources: set[int] = set()  # id(call): a model-named call whose result is used as data
+        self._data_uses: frozenset | None = None
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -442,6 +447,8 @@ class _Function:
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
+                if type(small) is cst.Assign and type(small.value) is cst.Call and _unpacks_splits(small.targets):
+                    self.data_sources.add(id(small.value))  # `train_data, val_data, test_data = data_generator(args)`
                 if type(small) is cst.Assign and len(small.targets) == 1 and type(small.targets[0].target) is cst.Name:
                     target = small.targets[0].target.value
                     self.assigned[target] = small.value
@@ -505,10 +512,23 @@ class _Function:
                 if sub.keyword is not None and sub.keyword.value == "volatile" and const(sub.value) is True:
                     self.volatile = sub
 
+    def _data_source(self, node: cst.Call) -> bool:
+        """A model-named call whose result is data, by its use, not its name: unpacked into splits (marked at the
+        assignment), or bound to a name that a loader receives (`DataLoader(dataset)`, `batchify(corpus.train)`) or
+        that is read by split (`data.train`, `data["test"]`). A forward's outputs are none of these."""
+        if id(node) in self.data_sources:
+            return True
+        target = next((name for name, value in self.assigned.items() if value is node), None)
+        if target is None:
+            return False
+        if self._data_uses is None:
+            self._data_uses = _data_uses(self.node)
+        return target in self._data_uses
+
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
-        if is_model_call(node, self.a.defined) and not self._own_method(node):
+        if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node):
             self.model_calls.append(node)
             if self.in_eval_mode:
                 self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
@@ -579,6 +599,24 @@ class _Function:
                 self.loop_models.append((iterable, call))
             elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
                 self.scale_loops.append((iterable, call))
+
+
+def _config_args(call: cst.Call) -> tuple:
+    """The arguments read from a config object (`scales=config.TEST.SCALE_LIST`, `cfg["flip"]`): (position,
+    keyword, key path below the object); `self.x` and bare names are not config reads."""
+    out = []
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            break
+        key = (-1, arg.keyword.value) if arg.keyword is not None else (position, "")
+        if arg.keyword is None:
+            position += 1
+        if type(arg.value) in (cst.Attribute, cst.Subscript):
+            read = key_path(arg.value)
+            if read is not None and read[0] != "self":
+                out.append((*key, read[1]))
+    return tuple(out)
 
 
 def _single_lists(f: "_Function", call: cst.Call) -> tuple:
@@ -767,6 +805,7 @@ class ModuleAnalysis:
         top.ema_loads, top.raw_loads = [], False
         top.scores = top.presents = top.data = False
         top.lists, top.assigned = {}, {}
+        top.data_sources, top._data_uses = set(), None
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
@@ -844,7 +883,7 @@ class ModuleAnalysis:
             facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
                                                  grad_off=off or f.grad_off, switches=switches, passed=keywords,
                                                  evaluates=evaluates, literals=tuple(positional),
-                                                 lists=_single_lists(f, call)))
+                                                 lists=_single_lists(f, call), configs=_config_args(call)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
@@ -961,7 +1000,7 @@ class ModuleAnalysis:
             return
         for call, off, _ in top.calls:
             if not off and is_model_call(call, self.defined) and not _warm_up(call) and \
-                    isinstance(call.func, cst.Name):
+                    isinstance(call.func, cst.Name) and not top._data_source(call):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"in the evaluation script `{module}.py`"))
                 return
@@ -1118,6 +1157,53 @@ def _checkpoint_key(expr) -> str | None:
         value = expr.slice[0].slice.value
         return value.value[1:-1] if type(value) is cst.SimpleString and value.value[:1] in "'\"" else None
     return None
+
+
+_SPLIT_NAME = re.compile(r"^_*(train|training|val|valid|validation|dev|test|testing)(?:_|\d|$|data|set|file|files|"
+                         r"loader|ds|x|y|img|imgs|images|labels|list|ids|seq|text|corpus)", re.I)
+_SPLIT_KIND = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val",
+               "test": "test", "testing": "test"}
+_LOADER_CALL = re.compile(r"(?i)loader|batchify|^subset$|sampler$|^random_split$|^train_test_split$")
+
+
+def _split_kind(name: str) -> str | None:
+    match = _SPLIT_NAME.match(name)
+    return _SPLIT_KIND[match.group(1).lower()] if match else None
+
+
+def _unpacks_splits(targets) -> bool:
+    """`train_data, val_data, test_data, corpus = f(args)`, `file, valfile, testfile = f()`: a result unpacked
+    into two or more different splits is a data set, whatever the callee's name."""
+    kinds = set()
+    for target in targets:
+        if type(target.target) in (cst.Tuple, cst.List):
+            kinds |= {_split_kind(e.value.value) for e in target.target.elements if type(e.value) is cst.Name}
+    kinds.discard(None)
+    return len(kinds) >= 2
+
+
+def _data_uses(scope: cst.CSTNode) -> frozenset:
+    """Names used as data in a scope: the first argument of a loader (`DataLoader(ds)`, `batchify(corpus.train)`),
+    or read by split (`data.train`, `data["test"]`)."""
+    names, called = set(), set()
+    for node in walk(scope):
+        kind = type(node)
+        if kind is cst.Call:
+            called.add(id(node.func))  # `model.train()` is a mode, not a split
+        if kind is cst.Call and node.args and _LOADER_CALL.search(callee_name(node.func) or ""):
+            value = node.args[0].value
+            while type(value) is cst.Attribute:
+                value = value.value
+            if type(value) is cst.Name:
+                names.add(value.value)
+        elif kind is cst.Attribute and type(node.value) is cst.Name and _SPLIT_KIND.get(node.attr.value.lower()) \
+                and id(node) not in called:
+            names.add(node.value.value)
+        elif kind is cst.Subscript and type(node.value) is cst.Name and len(node.slice) == 1 and \
+                type(node.slice[0].slice) is cst.Index and type(node.slice[0].slice.value) is cst.SimpleString and \
+                _SPLIT_KIND.get(node.slice[0].slice.value.value[1:-1].lower()):
+            names.add(node.value.value)
+    return frozenset(names)
 
 
 def _warm_up(call: cst.Call) -> bool:

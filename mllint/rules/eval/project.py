@@ -166,7 +166,25 @@ class Index:
         for index, keyword, switch in getattr(caller, "lists", ()):
             if keyword == name or not keyword and index == position:
                 return switch is None or self.switch_works(switch, caller.scope.rsplit(".", 1)[-1], caller.scope)[0]
+        for index, keyword, path in getattr(caller, "configs", ()):
+            if keyword == name or not keyword and index == position:
+                return self.config_off(path, self.rel_of.get(id(caller), ""))
         return False
+
+    def config_off(self, path: str, rel: str) -> bool:
+        """Is the config key a caller passes (`config.TEST.SCALE_LIST`) off where the project defines it: every
+        defining value in code (yacs `_C.TEST.SCALE_LIST = [1]`, a config class's field, a config dict) a
+        one-element list or False? A config file or a command-line override turns it on: a switch."""
+        from ...core.config_model import ConfigModel
+
+        project = self.project
+        model = project.shared("eval-configs", lambda p: ConfigModel(
+            {r.rel: f for r, f in p.facts("eval_configs") if f}, p.root, p.files))
+        unit = project.unit_of(rel) if rel else None
+        found = model.resolve(path, where=None if unit is None else (lambda where, _: project.covers(unit, where)),
+                              kinds=("attribute", "field", "module", "call", "dict"))
+        return bool(found) and all(d.value.value is False or isinstance(d.value.value, tuple) and
+                                   len(d.value.value) == 1 for d in found)
 
     def switch_works(self, switch: Switch, function: str, qual: str) -> tuple[bool, str]:
         """A parameter switch works when its default is off, or a caller passes another value."""
