@@ -601,17 +601,24 @@ class _Function:
                 self.scale_loops.append((iterable, call))
 
 
+def _placed_args(call: cst.Call):
+    """Each argument before the first `*`/`**` with its place: (position, "") or (-1, keyword)."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return
+        if arg.keyword is not None:
+            yield (-1, arg.keyword.value), arg
+        else:
+            yield (position, ""), arg
+            position += 1
+
+
 def _config_args(call: cst.Call) -> tuple:
     """The arguments read from a config object (`scales=config.TEST.SCALE_LIST`, `cfg["flip"]`): (position,
     keyword, key path below the object); `self.x` and bare names are not config reads."""
     out = []
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            break
-        key = (-1, arg.keyword.value) if arg.keyword is not None else (position, "")
-        if arg.keyword is None:
-            position += 1
+    for key, arg in _placed_args(call):
         if type(arg.value) in (cst.Attribute, cst.Subscript):
             read = key_path(arg.value)
             if read is not None and read[0] != "self":
@@ -624,13 +631,7 @@ def _single_lists(f: "_Function", call: cst.Call) -> tuple:
     under a test-time augmentation switch (`if multiscale: scales = [0.5, 1.0, 1.5]`): (position, keyword, the
     switch or None when never longer)."""
     out = []
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            break
-        key = (-1, arg.keyword.value) if arg.keyword is not None else (position, "")
-        if arg.keyword is None:
-            position += 1
+    for key, arg in _placed_args(call):
         value = arg.value
         if type(value) is cst.List:
             if len(value.elements) == 1:
