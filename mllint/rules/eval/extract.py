@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from ...core.calls import Call
-from ...core.walk import walk
+from ...core.walk import children, walk
 from ...core.names import dotted
 from ...core.config_model import key_path
 from ...core.syntax import body_of, callee_name, const, string
@@ -440,7 +440,8 @@ class _Function:
             # calling it (`sample_generator(n)`, `normalize_model(model)`) runs no model here
             self.a.defined = self.a.defined | {stmt.name.value}
             if isinstance(stmt, cst.FunctionDef):
-                self.block(body_of(stmt), grad_off, switches)
+                # judged where it runs: called only under the enclosing function's `with torch.no_grad():`
+                self.block(body_of(stmt), grad_off or _called_without_grad(self.node, stmt), switches)
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
             start = len(self.calls)
@@ -599,6 +600,28 @@ class _Function:
                 self.loop_models.append((iterable, call))
             elif SCALE_ITER.search(text) and is_model_call(call, self.a.defined):
                 self.scale_loops.append((iterable, call))
+
+
+def _called_without_grad(owner: cst.FunctionDef, nested: cst.FunctionDef) -> bool:
+    """Is a function defined inside `owner` called there by its name, and only inside `with torch.no_grad():`
+    (or `inference_mode`) blocks? Its forward then runs without gradients, wherever it is written."""
+    name = nested.name.value
+    calls = 0
+    stack: list = [(s, False) for s in body_of(owner)]
+    while stack:
+        node, off = stack.pop()
+        if type(node) is cst.With:
+            off = off or any(_grad_off_item(item.item) for item in node.items)
+        elif node is nested:
+            continue
+        if type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == name:
+            if not off:
+                return False
+            calls += 1
+        elif type(node) is cst.Name and node.value == name and not off:
+            return False  # passed on or stored (`pool.map(eval_batch, ...)`): it may run anywhere
+        stack.extend((child, off) for child in children(node))
+    return calls > 0
 
 
 def _placed_args(call: cst.Call):
