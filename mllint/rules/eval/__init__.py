@@ -54,6 +54,8 @@ _TTA_CONFIG = re.compile(r"(?im)\.\w*(?:scale|flip|tta|augment)\w*\s*=\s*(?:\[|\
                          r"['\"]\w*(?:scale|flip|tta|augment)\w*['\"]\s*:\s*(?:\[|\(|True\b|False\b)|"
                          r"^\s*\w*(?:scale|flip|tta|augment)\w*\s*(?::\s*[\w\[\], ]+\s*)?=\s*(?:\[|\(|True\b|False\b)")
 
+_TTA_KEY = re.compile(r"(?i)scale|flip|tta|augment")
+
 
 @extractor("eval_configs")
 def extract_eval_configs(ctx: ModuleContext) -> Any:
@@ -65,9 +67,6 @@ def extract_eval_configs(ctx: ModuleContext) -> Any:
 
     facts = collect(ctx, want=lambda key: bool(_TTA_KEY.search(key)))
     return facts if facts.values else None
-
-
-_TTA_KEY = re.compile(r"(?i)scale|flip|tta|augment")
 
 
 def findings(project: Project) -> dict[str, list[Finding]]:

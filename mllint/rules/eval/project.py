@@ -40,7 +40,6 @@ class Index:
             self.roles.update(getattr(facts, "roles", {}))
             for site in facts.calls:
                 self.calls_in.setdefault(site.scope, []).append(site)
-            for site in facts.calls:
                 self.callers.add(site)
                 self.rel_of[id(site)] = result.rel
                 self.calls_of.setdefault(site.scope, set()).add(site.name)
@@ -175,14 +174,14 @@ class Index:
         """Is the config key a caller passes (`config.TEST.SCALE_LIST`) off where the project defines it: every
         defining value in code (yacs `_C.TEST.SCALE_LIST = [1]`, a config class's field, a config dict) a
         one-element list or False? A config file or a command-line override turns it on: a switch."""
-        from ...core.config_model import ConfigModel
+        from ...core.config_model import ATTRIBUTE, CALL, DICT, FIELD, MODULE, ConfigModel
 
         project = self.project
         model = project.shared("eval-configs", lambda p: ConfigModel(
             {r.rel: f for r, f in p.facts("eval_configs") if f}, p.root, p.files))
         unit = project.unit_of(rel) if rel else None
         found = model.resolve(path, where=None if unit is None else (lambda where, _: project.covers(unit, where)),
-                              kinds=("attribute", "field", "module", "call", "dict"))
+                              kinds=(ATTRIBUTE, FIELD, MODULE, CALL, DICT))
         return bool(found) and all(d.value.value is False or isinstance(d.value.value, tuple) and
                                    len(d.value.value) == 1 for d in found)
 
