@@ -1241,7 +1241,8 @@ class ModuleAnalysis:
         for swap, calls in f.averaged:
             if calls is None:
                 index = next(i for i, (c, _, _) in enumerate(f.calls) if c is swap)
-                calls = [c for c, _, _ in f.calls[index + 1:]]
+                own = {id(n) for n in walk(swap)}  # `ema.copy_to(model.parameters())`: its own arguments
+                calls = [c for c, _, _ in f.calls[index + 1:] if id(c) not in own]
                 restore = next((i for i, c in enumerate(calls) if callee_name(c.func) in ("restore", "swap_ema")), None)
                 calls = calls[:restore] if restore is not None else calls
             # in a training step the swapped weights may serve training (a memory queue, pseudo-labels): only an
@@ -1252,6 +1253,15 @@ class ModuleAnalysis:
                 named and callee_name(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
             if not evaluated:
                 continue
+            # what runs the swapped-in weights: a model, an evaluation or a metric, or a call handed the model whose
+            # parameters were swapped (`likelihood_fn(score_model, batch)`); `iter()`, `enumerate()` or a log call
+            # also made outside says nothing of a raw result beside it
+            roots = {n.value for a in getattr(swap, "args", ()) for n in walk(a.value) if type(n) is cst.Name}
+            relevant = [c for c in evaluated if not _sets_eval(c) and callee_name(c.func) != "train" and (
+                        is_model_call(c, self.defined) or EVAL_NAME.match(callee_name(c.func))
+                        or _METRIC_CALL.search(callee_name(c.func)) or
+                        any(_root_name(a.value) in roots for a in c.args))]
+            evaluated = relevant or evaluated
             names = {callee_name(c.func) for c in evaluated}
             inside = {id(c) for c in calls}
             both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
