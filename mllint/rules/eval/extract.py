@@ -580,8 +580,9 @@ class _Function:
     def _synthetic(self, node: cst.Call) -> bool:
         """`input = torch.rand(input_size); model(input)`: a forward whose every input is made only of random or
         constant tensors (`torch.rand`/`randn`/`zeros`/`ones`, where the value comes from through its
-        assignments: core/origins `built_by`) profiles, traces or warms up the model; it evaluates nothing. A
-        buffer filled with data (`x[i] = image`, `x.copy_(batch)`) is data."""
+        assignments: core/origins `built_by`) and whose output is thrown away profiles, traces or warms up the
+        model; it evaluates nothing. A buffer filled with data (`x[i] = image`, `x.copy_(batch)`) is data; a
+        generator's samples from random latents, read afterwards, are its evaluation."""
         args = [a.value for a in node.args if not (type(a.value) is cst.Name and a.value.value in ("True", "False", "None")
                                                    or type(a.value) is cst.SimpleString)]
         if not args or not all(type(a) in (cst.Name, cst.Call) for a in args):
@@ -598,7 +599,18 @@ class _Function:
             if not part or not part <= _WARM_UP:
                 return False
             made |= part
-        return bool(made)
+        return bool(made) and self._discarded(node, owner)
+
+    def _discarded(self, node: cst.Call, owner: cst.CSTNode) -> bool:
+        """The forward's output is thrown away (`model(x)` alone, `_ = model(x)`, a name never read): it serves
+        hooks, timing or a trace. A generator's samples from random latents that a metric then reads are kept."""
+        parent = self.a.ctx.index.parent(node)
+        if type(parent) is cst.Expr:
+            return True
+        if type(parent) is not cst.Assign or len(parent.targets) != 1 or type(parent.targets[0].target) is not cst.Name:
+            return False
+        name = parent.targets[0].target.value
+        return name == "_" or sum(1 for n in walk(owner) if type(n) is cst.Name and n.value == name) <= 1
 
     def _mutated_in(self, owner: cst.CSTNode) -> frozenset:
         known = self._mutated.get(id(owner))
