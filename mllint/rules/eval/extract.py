@@ -406,6 +406,7 @@ class _Function:
         self.scores = self.presents = self.data = False  # a metric or a comparison with targets / a display / a
         # loop over a loader, a dataset, a held-out split or a folder
         self.lists: dict[str, list] = {}  # name -> [(len of a list literal assigned, switches there)]
+        self.grown: dict[str, list] = {}  # name -> [switches] where the list is made longer in place (`.extend`)
         self.assigned: dict[str, cst.CSTNode] = {}  # name -> the value of its (last) plain assignment
         self.data_sources: set[int] = set()  # id(call): a model-named call whose result is used as data
         self._data_uses: frozenset | None = None
@@ -497,6 +498,8 @@ class _Function:
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
+                    if type(small.target) is cst.Name:
+                        self.grown.setdefault(small.target.value, []).append(switches)
                 if type(small) is cst.Assign and type(small.value) is cst.Call and _unpacks_splits(small.targets):
                     self.data_sources.add(id(small.value))  # `train_data, val_data, test_data = data_generator(args)`
                 if type(small) is cst.Assign and len(small.targets) == 1 and type(small.targets[0].target) is cst.Name:
@@ -638,6 +641,9 @@ class _Function:
                 self.flip_gates[id(node)] = tuple(self._gates)
         if short in COMBINE_CALLS:
             self.combines = True
+        if short in ("extend", "append", "insert") and type(node.func) is cst.Attribute and \
+                type(node.func.value) is cst.Name:
+            self.grown.setdefault(node.func.value.value, []).append(switches)
         if not self.presents and PRESENT_CALL.search(short):
             self.presents = True
         if not self.scores and short and _METRIC_CALL.search(short):
@@ -792,6 +798,33 @@ def _list_param(f: "_Function", iterable: cst.CSTNode) -> tuple:
     return ()
 
 
+def _local_list_switch(f: "_Function", iterable: cst.CSTNode) -> Switch | None:
+    """`scales = [args.default_scale]; if args.multi_scale_inference: scales.extend(...)`, `flips = [1, 0] if
+    --do_flip else [0]`: a loop over a list the function builds with one element, made longer (assigned a longer
+    list, `.extend`/`.append`/`+=`) only under a test-time augmentation switch: that switch (judged as any other)
+    decides whether the loop augments; a list never made longer runs once."""
+    if type(iterable) is not cst.Name or iterable.value in f.params or iterable.value not in f.lists:
+        return None
+    name = iterable.value
+    assigned = f.lists[name]
+    for node in walk(f.node):  # bound to anything but a list literal (`scales = cfg.SCALES`): not decided here
+        if type(node) is cst.Assign and type(node.value) is not cst.List and any(
+                type(t.target) is not cst.Name or t.target.value == name for t in node.targets
+                if name in {n.value for n in walk(t.target) if type(n) is cst.Name}):
+            return None
+    if not any(length == 1 and not any(s.family == "tta" for s in switches) for length, switches in assigned):
+        return None
+    found = None
+    for length, switches in [*assigned, *((2, switches) for switches in f.grown.get(name, ()))]:
+        if length <= 1:
+            continue
+        tta = [s for s in switches if s.family == "tta"]
+        if not tta:
+            return None  # made longer where nothing switches it
+        found = found or tta[-1]
+    return found or Switch(f"{name} = [one]", True, family="tta")
+
+
 def _config_list(f: "_Function", iterable: cst.CSTNode) -> str:
     """The key path when the loop runs over a list read from a config object in the function itself (`for s in
     cfg.TEST.SCALES`, or `scales = cfg.TEST.SCALES; for s in scales`): where the project defines that key decides
@@ -937,7 +970,7 @@ class ModuleAnalysis:
         top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
         top.ema_loads, top.raw_loads = [], False
         top.scores = top.presents = top.data = False
-        top.lists, top.assigned = {}, {}
+        top.lists, top.assigned, top.grown = {}, {}, {}
         top.data_sources, top._data_uses = set(), None
         top._defs, top._mutated, top._gates, top.flip_gates = [], {}, [], {}
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
@@ -1203,6 +1236,9 @@ class ModuleAnalysis:
             site = self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta")
             site.list_param = _list_param(f, iterable)
             site.config_list = _config_list(f, iterable)
+            if site.switch is None:  # every loop of scales or flips must be so switched
+                local = [_local_list_switch(f, loop) for loop, _ in f.scale_loops]
+                site.switch = local[0] if all(local) else None
             self.facts.tta.append(site)
 
     def _after(self, f: _Function, flip) -> cst.Call:
