@@ -286,3 +286,39 @@ def test_switch_origins_in_core():
     cls = next(n for n in module.body if isinstance(n, cst.ClassDef))
     assert attributes_always_set(cls) == {"model_ema"}
     assert constant_test(cst.parse_expression("True")) and not constant_test(cst.parse_expression("args.tta"))
+
+
+def test_built_by_follows_bindings_and_value_keeping_methods():
+    import libcst as cst
+
+    from mllint.core.origins import built_by
+    from mllint.core.scopes import build_scopes
+    from mllint.dataflow.library import DATA_METHODS
+
+    module = cst.parse_module(textwrap.dedent("""
+        def f(model, size, images):
+            probe = torch.rand(size)
+            if cuda:
+                probe = probe.cuda()
+            noise = torch.randn(4) * 0.5 + torch.zeros(4)
+            batch = torch.zeros(2, 3)
+            batch[0] = images[0]
+            mixed = probe + images
+            model(probe)
+    """))
+    top, scopes = build_scopes(module)
+    function = module.body[0]
+    scope = scopes[id(function)]
+    filled = lambda name: name == "batch"  # noqa: E731 - `batch[0] = images[0]`
+    assert built_by(cst.Name("probe"), scope, DATA_METHODS, filled) == {"rand"}
+    assert built_by(cst.Name("noise"), scope, DATA_METHODS, filled) == {"randn", "zeros"}
+    assert built_by(cst.Name("batch"), scope, DATA_METHODS, filled) is None  # filled with data
+    assert built_by(cst.Name("mixed"), scope, DATA_METHODS, filled) is None  # a parameter's data
+    assert built_by(cst.Name("images"), scope, DATA_METHODS, filled) is None
+
+
+def test_opt_in_flip_gate_message_says_why_a_default_on_option_is_no_switch():
+    (finding,) = lint_fixture("eval_pos_flip_option_always_on")
+    assert finding.code == "EVAL003"
+    assert finding.message.endswith("(`--mirror-average` is `store_true` with `default=True`: it cannot be turned off, "
+                                    "so it is no switch)")

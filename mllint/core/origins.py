@@ -10,6 +10,8 @@ can see and change?" (HPARAM, the recipe card, EVAL and PREP switches):
   library default, or something derived at run time);
 - `trace(origins, expr, scope)`: every origin a value may come from (through names bound several times,
   arithmetic, conditionals, `int()`, reductions), as a `Trace` a family folds with its own policy (SEED);
+- `built_by(expr, scope)`: the calls a value is made of, through its names' bindings and value-keeping methods
+  (EVAL: a forward on `torch.rand`/`zeros` tensors only);
 - what defines a config object's value (`cfg.TRAIN.seed` -> yacs `_C.TRAIN.SEED = 0`): `core/config_model.py`;
 - `parse_options(ctx)`: the one option parser of the project (argparse `add_argument`, click/typer
   options, absl `DEFINE_*`, dataclass or config-class fields), with each option's default;
@@ -345,6 +347,58 @@ def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
                 return _leaf(OriginKind.CONFIG_KEY, key, "call", fallback=fallback)
         return _leaf(OriginKind.DERIVED, callee)
     return Trace(LEAF, origins.of(expr, scope, depth))
+
+
+def built_by(expr: cst.BaseExpression, scope: Scope | None, through: "frozenset[str] | set[str]" = frozenset(),
+             mutated: "Callable[[str], bool] | None" = None, depth: int = 0,
+             following: frozenset = frozenset()) -> frozenset[str] | None:
+    """The calls (by their last name: `rand`, `zeros`) a value is made of, where it comes from: through every
+    binding of a name (`x = torch.rand(size)`, then `x = x.cuda()`), the methods in `through` that keep their
+    receiver's value (`.cuda()`, `.to(device)`), arithmetic, tuples and lists; literals add nothing. None when
+    any part comes from elsewhere (a parameter, a loop, an unpacking, a subscript, an attribute) or a name is
+    changed in place (`mutated(name)`: `x[0] = image`, `x.copy_(batch)`): a family folds the set with its own
+    policy (EVAL: a forward on random or constant tensors only is no evaluation)."""
+    if depth > 12:
+        return None
+    if number(expr) is not None:
+        return frozenset()
+    if isinstance(expr, cst.Name):
+        if expr.value in following:
+            return frozenset()  # `x = x.cuda()`: the other bindings of `x` say what it is made of
+        if scope is None or mutated is not None and mutated(expr.value):
+            return None
+        bindings = scope.lookup(expr.value)
+        if not bindings:
+            return None
+        out: frozenset[str] = frozenset()
+        for binding in bindings:
+            if binding.kind != ASSIGN or binding.index >= 0:
+                return None
+            part = built_by(binding.node, scope.owner(expr.value) or scope, through, mutated, depth + 1,
+                            following | {expr.value})
+            if part is None:
+                return None
+            out |= part
+        return out
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in through:
+            return built_by(func.value, scope, through, mutated, depth + 1, following)
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return frozenset({name}) if name else None
+    if isinstance(expr, cst.BinaryOperation):
+        left = built_by(expr.left, scope, through, mutated, depth + 1, following)
+        right = built_by(expr.right, scope, through, mutated, depth + 1, following) if left is not None else None
+        return left | right if right is not None else None  # type: ignore[operator]
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        out = frozenset()
+        for element in expr.elements:
+            part = built_by(element.value, scope, through, mutated, depth + 1, following)
+            if part is None:
+                return None
+            out |= part
+        return out
+    return None
 
 
 def _subscript_key(expr: cst.Subscript) -> str | None:

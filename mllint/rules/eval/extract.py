@@ -20,6 +20,8 @@ from ...core.walk import children, walk
 from ...core.names import dotted
 from ...core.config_model import key_path
 from ...core.syntax import body_of, callee_name, const, string
+from ...core.values import number
+from ...dataflow.library import DATA_METHODS
 
 # --- switches: does an `if` test turn averaged weights, test-time augmentation or an ensemble on and off, and can
 # it be turned off? Where its value comes from (an option and its default, an attribute every instance has, a
@@ -80,6 +82,41 @@ class Switches:
         """The switch `test` is for the family, or None when it is none (a null test, another subject)."""
         found = self._judge(test, family, cls, params)
         return replace(found, family=family) if found is not None else None
+
+    def opt_in(self, test: cst.BaseExpression, cls: str | None = None, params: dict | None = None) -> Switch | None:
+        """`if opt.post_process:`, `if flip:`: an option, a config or instance attribute, or a parameter read as a
+        truth value, whatever its name: what it gates runs only when it is set. Working unless the module shows
+        it cannot be turned off (`store_true` with `default=True`); a parameter is decided by its default and
+        callers (`Index.switch_works`). EVAL reads it around a flip that it gates apart from the forward (a TTA
+        switch whose name does not say so), family "opt-in"."""
+        if type(test) is cst.Name and params is not None and test.value in params:
+            names = list(params)
+            if cls is not None and names and names[0] in ("self", "cls"):
+                names = names[1:]
+            name = test.value
+            return Switch(name, True, param=name, default=params[name],
+                          position=names.index(name) if name in names else -1, family="opt-in")
+        if type(test) is not cst.Attribute:
+            return None
+        from ...core.origins import OPTION_ROOTS
+
+        root = test.value
+        while type(root) is cst.Attribute:
+            root = root.value
+        if type(root) is not cst.Name or not (OPTION_ROOTS.match(root.value) or root.value == "self"):
+            return None  # a config object's key is decided by its defining values (`Index.config_off`)
+        return Switch(test.attr.value, True, family="opt-in")  # whether it can be turned off: `settled`
+
+    def settled(self, switch: Switch) -> Switch:
+        """An opt-in attribute switch judged against the module's options (read only for a switch in use)."""
+        from ...core.origins import option_always_on
+
+        option = self.options.get(switch.name) if not switch.param else None
+        if option is not None and option_always_on(option):
+            flag = "--" + switch.name.replace("_", "-")
+            return replace(switch, working=False, why=f"`{flag}` is `store_true` with `default=True`: it cannot be "
+                           "turned off")
+        return switch
 
     def _named(self, test: cst.BaseExpression) -> list[tuple[cst.CSTNode, str]]:
         """The names, attributes and strings of a test, in order (read once for the three families)."""
@@ -217,6 +254,7 @@ class Site:
     both: bool = False  # the plain result is computed beside it
     evaluates: bool = True  # the function is evaluation code by its name (else its callers decide, when it has any)
     list_param: tuple = ()  # (parameter, position): a loop of scales over this list parameter (its callers decide)
+    config_list: str = ""  # a loop of scales over a config key read here (`scales = cfg.TEST.SCALES`): its key path
 
 
 @dataclass
@@ -368,9 +406,14 @@ class _Function:
         self.scores = self.presents = self.data = False  # a metric or a comparison with targets / a display / a
         # loop over a loader, a dataset, a held-out split or a folder
         self.lists: dict[str, list] = {}  # name -> [(len of a list literal assigned, switches there)]
+        self.grown: dict[str, list] = {}  # name -> [switches] where the list is made longer in place (`.extend`)
         self.assigned: dict[str, cst.CSTNode] = {}  # name -> the value of its (last) plain assignment
         self.data_sources: set[int] = set()  # id(call): a model-named call whose result is used as data
         self._data_uses: frozenset | None = None
+        self._defs: list[cst.CSTNode] = []  # the nested definitions being read (their scopes)
+        self._mutated: dict[int, frozenset] = {}
+        self._gates: list[tuple[cst.CSTNode, Switch]] = []  # opt-in `if` tests around the statement being read
+        self.flip_gates: dict[int, tuple] = {}  # id(flip or model call) -> the opt-in gates around it
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -398,7 +441,12 @@ class _Function:
             if guard is not None:
                 inner += (guard,)
             before = self.in_eval_mode
+            gate = self.a.switches.opt_in(stmt.test, self.cls, self.params)
+            if gate is not None:
+                self._gates.append((stmt.test, gate))
             self.block(body_of(stmt), grad_off, inner)
+            if gate is not None:
+                self._gates.pop()
             after_body, self.in_eval_mode = self.in_eval_mode, before
             orelse = stmt.orelse
             if isinstance(orelse, cst.If):
@@ -441,13 +489,17 @@ class _Function:
             self.a.defined = self.a.defined | {stmt.name.value}
             if isinstance(stmt, cst.FunctionDef):
                 # judged where it runs: called only under the enclosing function's `with torch.no_grad():`
+                self._defs.append(stmt)
                 self.block(body_of(stmt), grad_off or _called_without_grad(self.node, stmt), switches)
+                self._defs.pop()
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):  # `with no_grad(): f()` too
             start = len(self.calls)
             for small in stmt.body:
                 if isinstance(small, cst.AugAssign) and isinstance(small.operator, (cst.AddAssign, cst.MultiplyAssign)):
                     self.combines = True
+                    if type(small.target) is cst.Name:
+                        self.grown.setdefault(small.target.value, []).append(switches)
                 if type(small) is cst.Assign and type(small.value) is cst.Call and _unpacks_splits(small.targets):
                     self.data_sources.add(id(small.value))  # `train_data, val_data, test_data = data_generator(args)`
                 if type(small) is cst.Assign and len(small.targets) == 1 and type(small.targets[0].target) is cst.Name:
@@ -504,6 +556,8 @@ class _Function:
             elif kind is cst.Subscript:
                 if _reverses(sub):
                     self.flips.append(sub)
+                    if self._gates:
+                        self.flip_gates[id(sub)] = tuple(self._gates)
             elif kind is cst.BinaryOperation:
                 if type(sub.operator) in (cst.Add, cst.Divide):
                     self.combines = True
@@ -526,11 +580,55 @@ class _Function:
             self._data_uses = _data_uses(self.node)
         return target in self._data_uses
 
+    def _synthetic(self, node: cst.Call) -> bool:
+        """`input = torch.rand(input_size); model(input)`: a forward whose every input is made only of random or
+        constant tensors (`torch.rand`/`randn`/`zeros`/`ones`, where the value comes from through its
+        assignments: core/origins `built_by`) and whose output is thrown away profiles, traces or warms up the
+        model; it evaluates nothing. A buffer filled with data (`x[i] = image`, `x.copy_(batch)`) is data; a
+        generator's samples from random latents, read afterwards, are its evaluation."""
+        args = [a.value for a in node.args if not (type(a.value) is cst.Name and a.value.value in ("True", "False", "None")
+                                                   or type(a.value) is cst.SimpleString)]
+        if not args or not all(type(a) in (cst.Name, cst.Call) for a in args):
+            return False
+        from ...core.origins import built_by  # not at import: warm runs unpickle facts
+
+        owner = self._defs[-1] if self._defs else self.node
+        scope = self.a.ctx.scope_of(owner)
+        if scope is None:
+            return False
+        made: frozenset = frozenset()
+        for arg in args:
+            part = built_by(arg, scope, _KEEPS_VALUE, lambda name: name in self._mutated_in(owner))
+            if not part or not part <= _WARM_UP:
+                return False
+            made |= part
+        return bool(made) and self._discarded(node, owner)
+
+    def _discarded(self, node: cst.Call, owner: cst.CSTNode) -> bool:
+        """The forward's output is thrown away (`model(x)` alone, `_ = model(x)`, a name never read): it serves
+        hooks, timing or a trace. A generator's samples from random latents that a metric then reads are kept."""
+        parent = self.a.ctx.index.parent(node)
+        if type(parent) is cst.Expr:
+            return True
+        if type(parent) is not cst.Assign or len(parent.targets) != 1 or type(parent.targets[0].target) is not cst.Name:
+            return False
+        name = parent.targets[0].target.value
+        return name == "_" or sum(1 for n in walk(owner) if type(n) is cst.Name and n.value == name) <= 1
+
+    def _mutated_in(self, owner: cst.CSTNode) -> frozenset:
+        known = self._mutated.get(id(owner))
+        if known is None:
+            known = self._mutated[id(owner)] = _mutated_names(owner)
+        return known
+
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
-        if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node):
+        if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node) and \
+                not self._synthetic(node):
             self.model_calls.append(node)
+            if self._gates:
+                self.flip_gates[id(node)] = tuple(self._gates)
             if self.in_eval_mode:
                 self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
                 if self.since_eval and not self.after_helpers:
@@ -539,8 +637,13 @@ class _Function:
             self.since_eval.append(short)
         if short in FLIP_CALLS:  # a transpose of the last axes alone is attention's `k.transpose(-2, -1)`
             self.flips.append(node)
+            if self._gates:
+                self.flip_gates[id(node)] = tuple(self._gates)
         if short in COMBINE_CALLS:
             self.combines = True
+        if short in ("extend", "append", "insert") and type(node.func) is cst.Attribute and \
+                type(node.func.value) is cst.Name:
+            self.grown.setdefault(node.func.value.value, []).append(switches)
         if not self.presents and PRESENT_CALL.search(short):
             self.presents = True
         if not self.scores and short and _METRIC_CALL.search(short):
@@ -695,6 +798,45 @@ def _list_param(f: "_Function", iterable: cst.CSTNode) -> tuple:
     return ()
 
 
+def _local_list_switch(f: "_Function", iterable: cst.CSTNode) -> Switch | None:
+    """`scales = [args.default_scale]; if args.multi_scale_inference: scales.extend(...)`, `flips = [1, 0] if
+    --do_flip else [0]`: a loop over a list the function builds with one element, made longer (assigned a longer
+    list, `.extend`/`.append`/`+=`) only under a test-time augmentation switch: that switch (judged as any other)
+    decides whether the loop augments; a list never made longer runs once."""
+    if type(iterable) is not cst.Name or iterable.value in f.params or iterable.value not in f.lists:
+        return None
+    name = iterable.value
+    assigned = f.lists[name]
+    for node in walk(f.node):  # bound to anything but a list literal (`scales = cfg.SCALES`): not decided here
+        if type(node) is cst.Assign and type(node.value) is not cst.List and any(
+                type(t.target) is not cst.Name or t.target.value == name for t in node.targets
+                if name in {n.value for n in walk(t.target) if type(n) is cst.Name}):
+            return None
+    if not any(length == 1 and not any(s.family == "tta" for s in switches) for length, switches in assigned):
+        return None
+    found = None
+    for length, switches in [*assigned, *((2, switches) for switches in f.grown.get(name, ()))]:
+        if length <= 1:
+            continue
+        tta = [s for s in switches if s.family == "tta"]
+        if not tta:
+            return None  # made longer where nothing switches it
+        found = found or tta[-1]
+    return found or Switch(f"{name} = [one]", True, family="tta")
+
+
+def _config_list(f: "_Function", iterable: cst.CSTNode) -> str:
+    """The key path when the loop runs over a list read from a config object in the function itself (`for s in
+    cfg.TEST.SCALES`, or `scales = cfg.TEST.SCALES; for s in scales`): where the project defines that key decides
+    whether the loop is switched (`Index.config_off`), as for a caller that passes it (`_config_args`)."""
+    if type(iterable) is cst.Name and iterable.value not in f.params:
+        iterable = f.assigned.get(iterable.value)
+    if type(iterable) not in (cst.Attribute, cst.Subscript):
+        return ""
+    read = key_path(iterable)
+    return read[1] if read is not None and read[0] != "self" and read[1] else ""
+
+
 def _data_loop(iterable: cst.BaseExpression) -> bool:
     """`enumerate(test_loader)`, `tqdm(dataset)`, `os.listdir(input_dir)`, `X_test`: a loop over data to score or
     to write out for scoring, not over the frames of a video or the images a demo was given."""
@@ -828,8 +970,9 @@ class ModuleAnalysis:
         top.in_eval_mode, top.eval_mode_calls, top.since_eval, top.after_helpers, top.loops = False, [], [], [], []
         top.ema_loads, top.raw_loads = [], False
         top.scores = top.presents = top.data = False
-        top.lists, top.assigned = {}, {}
+        top.lists, top.assigned, top.grown = {}, {}, {}
         top.data_sources, top._data_uses = set(), None
+        top._defs, top._mutated, top._gates, top.flip_gates = [], {}, [], {}
         top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
@@ -1083,12 +1226,19 @@ class ModuleAnalysis:
                 self._after(f, flip)
             shown = "a flip" if callee_name(getattr(flip, "func", cst.Name("x"))) != "rot90" else "a rotation"
             what = f"`{_callee_text(target)}` outputs combined over flipped or rotated inputs in `{f.name}()`"
-            self.facts.tta.append(self._site(f, target, what, [(flip, f"{shown} of the input")], "tta"))
+            site = self._site(f, target, what, [(flip, f"{shown} of the input")], "tta")
+            if site.switch is None:
+                site.switch = _flip_gate(f, flips, target)
+            self.facts.tta.append(site)
         elif f.scale_loops and f.combines:
             iterable, call = f.scale_loops[0]
             what = f"`{_callee_text(call)}` outputs combined over a loop of scales or flips in `{f.name}()`"
             site = self._site(f, call, what, [(iterable, "the scales or flips looped over")], "tta")
             site.list_param = _list_param(f, iterable)
+            site.config_list = _config_list(f, iterable)
+            if site.switch is None:  # every loop of scales or flips must be so switched
+                local = [_local_list_switch(f, loop) for loop, _ in f.scale_loops]
+                site.switch = local[0] if all(local) else None
             self.facts.tta.append(site)
 
     def _after(self, f: _Function, flip) -> cst.Call:
@@ -1139,7 +1289,8 @@ class ModuleAnalysis:
         for swap, calls in f.averaged:
             if calls is None:
                 index = next(i for i, (c, _, _) in enumerate(f.calls) if c is swap)
-                calls = [c for c, _, _ in f.calls[index + 1:]]
+                own = {id(n) for n in walk(swap)}  # `ema.copy_to(model.parameters())`: its own arguments
+                calls = [c for c, _, _ in f.calls[index + 1:] if id(c) not in own]
                 restore = next((i for i, c in enumerate(calls) if callee_name(c.func) in ("restore", "swap_ema")), None)
                 calls = calls[:restore] if restore is not None else calls
             # in a training step the swapped weights may serve training (a memory queue, pseudo-labels): only an
@@ -1150,6 +1301,15 @@ class ModuleAnalysis:
                 named and callee_name(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
             if not evaluated:
                 continue
+            # what runs the swapped-in weights: a model, an evaluation or a metric, or a call handed the model whose
+            # parameters were swapped (`likelihood_fn(score_model, batch)`); `iter()`, `enumerate()` or a log call
+            # also made outside says nothing of a raw result beside it
+            roots = {n.value for a in getattr(swap, "args", ()) for n in walk(a.value) if type(n) is cst.Name}
+            relevant = [c for c in evaluated if not _sets_eval(c) and callee_name(c.func) != "train" and (
+                        is_model_call(c, self.defined) or EVAL_NAME.match(callee_name(c.func))
+                        or _METRIC_CALL.search(callee_name(c.func)) or
+                        any(_root_name(a.value) in roots for a in c.args))]
+            evaluated = relevant or evaluated
             names = {callee_name(c.func) for c in evaluated}
             inside = {id(c) for c in calls}
             both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
@@ -1228,6 +1388,54 @@ def _data_uses(scope: cst.CSTNode) -> frozenset:
                 _SPLIT_KIND.get(node.slice[0].slice.value.value[1:-1].lower()):
             names.add(node.value.value)
     return frozenset(names)
+
+
+_KEEPS_VALUE = DATA_METHODS | {"requires_grad_", "expand", "type", "normal_", "uniform_"}
+_FILLS_NOTHING = frozenset({"requires_grad_", "zero_", "normal_", "uniform_", "fill_", "bernoulli_", "random_"})
+
+
+def _root_name(node) -> str | None:
+    while type(node) in (cst.Subscript, cst.Attribute):
+        node = node.value
+    return node.value if type(node) is cst.Name else None
+
+
+def _mutated_names(scope: cst.CSTNode) -> frozenset:
+    """Names changed in place in a scope: `x[i] = image`, `x.data = batch`, `x += batch`, `x.copy_(batch)`,
+    `out=x`: a tensor first built by `torch.zeros` and then filled with data holds data."""
+    names = set()
+    for node in walk(scope):
+        kind = type(node)
+        if kind is cst.Assign:
+            names.update(_root_name(t.target) for t in node.targets if type(t.target) in (cst.Subscript, cst.Attribute))
+        elif kind is cst.AugAssign and number(node.value) is None:
+            names.add(_root_name(node.target))
+        elif kind is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value.endswith("_") and \
+                node.func.attr.value not in _FILLS_NOTHING and any(number(a.value) is None for a in node.args):
+            names.add(_root_name(node.func.value))
+        elif kind is cst.Arg and node.keyword is not None and node.keyword.value == "out":
+            names.add(_root_name(node.value))
+    names.discard(None)
+    return frozenset(names)
+
+
+def _flip_gate(f: "_Function", flips: list, target: cst.Call) -> Switch | None:
+    """The flipped input built only under an opt-in test (`if opt.post_process: x = torch.cat((x, torch.flip(x,
+    [3])))`) while the forward that consumes it runs either way: that test switches the augmentation, whatever
+    its name, wherever the forward sits. Every flip must be so gated; a test around every forward gates the
+    whole evaluation (`if args.evaluate:`), not the augmentation."""
+    around = None
+    for call in f.model_calls:
+        tests = {id(test) for test, _ in f.flip_gates.get(id(call), ())}
+        around = tests if around is None else around & tests
+    around = around or set()
+    found = None
+    for flip in flips:
+        gates = [gate for test, gate in f.flip_gates.get(id(flip), ()) if id(test) not in around]
+        if not gates:
+            return None
+        found = found or gates[-1]
+    return replace(f.a.switches.settled(found), family="tta") if found is not None else None
 
 
 def _warm_up(call: cst.Call) -> bool:

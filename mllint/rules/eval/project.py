@@ -239,9 +239,9 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
                 out["EVAL005"].append(rules["EVAL005"].finding(
                     loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         for site in facts.tta:
-            _gated_site(index, site, "tta", rules["EVAL003"], out["EVAL003"], "test-time augmentation")
+            _gated_site(index, site, "tta", rules["EVAL003"], out["EVAL003"], "test-time augmentation", result.rel)
         for site in facts.ensembles:
-            _gated_site(index, site, "ensemble", rules["EVAL002"], out["EVAL002"], "an ensemble")
+            _gated_site(index, site, "ensemble", rules["EVAL002"], out["EVAL002"], "an ensemble", result.rel)
         for site in facts.averaged:
             if site.both:
                 continue
@@ -287,7 +287,7 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
     out["EVAL005"].append(rules["EVAL005"].finding(function.loc, message, related=related))
 
 
-def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str) -> None:
+def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str, rel: str = "") -> None:
     """A TTA or ensemble site, unless a working switch gates it where it is or in every caller of its helper."""
     why = ""
     if not site.evaluates and index.outside_evaluation(site.function, site.qual):
@@ -298,6 +298,8 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
         works, why = index.switch_works(site.switch, site.function, site.qual)
         if works:
             return
+    elif getattr(site, "config_list", "") and index.config_off(site.config_list, rel):
+        return  # `scales = cfg.TEST.SCALES`, `[1.0]` wherever the project defines it: a config switch, off
     elif not index._callers(site.function, site.qual):
         if site.function not in LIGHTNING_EVAL:
             return  # nothing calls it (or a framework does, with its own switches): nothing says it runs
