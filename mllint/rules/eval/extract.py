@@ -371,6 +371,7 @@ class _Function:
         self.assigned: dict[str, cst.CSTNode] = {}  # name -> the value of its (last) plain assignment
         self.data_sources: set[int] = set()  # id(call): a model-named call whose result is used as data
         self._data_uses: frozenset | None = None
+        self._model_uses: frozenset | None = None
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -526,10 +527,24 @@ class _Function:
             self._data_uses = _data_uses(self.node)
         return target in self._data_uses
 
+    def _handles_model(self, node: cst.Call) -> bool:
+        """A model-named call that builds or handles a model rather than running one on data, by its use: its result
+        is used as a model (`net = net_factory(num_classes=10); net.load_state_dict(...)`), or it is handed the model
+        itself (`ema_helper.ema(model)` copies averaged weights into it). A forward takes data and returns outputs."""
+        if self._model_uses is None:
+            self._model_uses = _model_uses(self.node)
+        if not self._model_uses:
+            return False
+        if any(type(a.value) is cst.Name and a.value.value in self._model_uses for a in node.args):
+            return True
+        target = next((name for name, value in self.assigned.items() if _unchained(value) is node), None)
+        return target is not None and target in self._model_uses
+
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
-        if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node):
+        if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node) \
+                and not self._handles_model(node):
             self.model_calls.append(node)
             if self.in_eval_mode:
                 self.eval_mode_calls.append((node, grad_off or self.grad_off, self.loops[-1] if self.loops else None))
@@ -830,7 +845,9 @@ class ModuleAnalysis:
         top.scores = top.presents = top.data = False
         top.lists, top.assigned = {}, {}
         top.data_sources, top._data_uses = set(), None
-        top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
+        body = [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
+        top._model_uses = frozenset().union(*(_model_uses(s) for s in body))
+        top.block(body, False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
         self._script(top)
@@ -1022,9 +1039,9 @@ class ModuleAnalysis:
         module = self.ctx.names.module_name.rsplit(".", 1)[-1]
         if not self.torch or top.trains or top.grad_off or not EVAL_NAME.match(module) or self.ctx.is_test:
             return
+        forwards = {id(c) for c in top.model_calls}
         for call, off, _ in top.calls:
-            if not off and is_model_call(call, self.defined) and not _warm_up(call) and \
-                    isinstance(call.func, cst.Name) and not top._data_source(call):
+            if not off and id(call) in forwards and not _warm_up(call) and isinstance(call.func, cst.Name):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"in the evaluation script `{module}.py`"))
                 return
@@ -1150,6 +1167,8 @@ class ModuleAnalysis:
                 named and callee_name(c.func) not in ("restore", "print", "len", "no_grad") or is_model_call(c, self.defined))]
             if not evaluated:
                 continue
+            forwards = {id(c) for c in f.model_calls}  # the primary location: the forward, not `x.cuda()` before it
+            evaluated.sort(key=lambda c: id(c) not in forwards)
             names = {callee_name(c.func) for c in evaluated}
             inside = {id(c) for c in calls}
             both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
@@ -1228,6 +1247,34 @@ def _data_uses(scope: cst.CSTNode) -> frozenset:
                 _SPLIT_KIND.get(node.slice[0].slice.value.value[1:-1].lower()):
             names.add(node.value.value)
     return frozenset(names)
+
+
+# Methods only a module has: a name they are called on holds a model, not a forward's outputs.
+_MODULE_METHODS = frozenset({"load_state_dict", "eval", "train", "parameters", "named_parameters", "state_dict",
+                             "modules", "named_modules", "children", "apply", "zero_grad", "register_forward_hook"})
+_MODULE_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel"})
+
+
+def _model_uses(scope: cst.CSTNode) -> frozenset:
+    """Names a scope uses as a model: a module's own method is called on them (`net.eval()`,
+    `net.load_state_dict(sd)`, `net.parameters()`), or a data-parallel wrapper receives them."""
+    names = set()
+    for node in walk(scope):
+        if type(node) is not cst.Call:
+            continue
+        func = node.func
+        if type(func) is cst.Attribute and type(func.value) is cst.Name and func.attr.value in _MODULE_METHODS:
+            names.add(func.value.value)
+        elif node.args and callee_name(func) in _MODULE_WRAPPERS and type(node.args[0].value) is cst.Name:
+            names.add(node.args[0].value.value)
+    return frozenset(names)
+
+
+def _unchained(value: cst.CSTNode) -> cst.CSTNode:
+    """The call at the head of a method chain: `build(...).cuda().eval()` -> `build(...)`."""
+    while type(value) is cst.Call and type(value.func) is cst.Attribute and type(value.func.value) is cst.Call:
+        value = value.func.value
+    return value
 
 
 def _warm_up(call: cst.Call) -> bool:

@@ -73,6 +73,8 @@ class Index:
             if test(caller):
                 continue
             outer = caller.scope.rsplit(".", 1)[-1]
+            if outer in LIGHTNING_LOOPS and caller.scope not in self.toplevel and not self._callers(outer, caller.scope):
+                continue  # a hook Lightning's evaluation loops call: in eval mode, without gradients
             if outer == "<module>" or not self._callers(outer, caller.scope):
                 return False
             inner = tuple(s for s in caller.switches if s.family == "guard")
@@ -204,6 +206,10 @@ class Index:
             if switch.param not in passed and 0 <= position < len(caller.literals) and caller.literals[position] is not True:
                 return True, ""  # `validate(loader, model, args.flip)`: passed by position
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
+
+
+# The hooks Lightning's evaluation loops call after `model.eval()`, under `torch.no_grad()`/`inference_mode()`.
+LIGHTNING_LOOPS = frozenset({"validation_step", "test_step", "predict_step"})
 
 
 def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Finding]]:
