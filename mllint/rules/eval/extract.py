@@ -137,6 +137,10 @@ EVAL_NAME = re.compile(
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
     r"freeze|mode)s?$)\w+)?$|^\w+_(?:eval|evaluate|evaluation|validate|validation|val|test|testing|inference)$", re.I)
+# Names a framework's own evaluation loop calls, common enough as a project's own method (`Trainer.evaluate()`) to
+# count as a hook only in a class built on a framework's trainer or module.
+FRAMEWORK_METHODS = frozenset({"evaluate", "prediction_step", "evaluation_loop"})
+_FRAMEWORK_BASE = re.compile(r"Trainer$|Lightning|^(?:pl|L)\.")
 LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "validation_epoch_end", "test_epoch_end",
                             "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
                             "evaluation_loop", "on_validation_epoch_start"})
@@ -815,6 +819,7 @@ class ModuleAnalysis:
         self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
         self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
         self.methods: dict[str, set[str]] = {}  # class path -> its methods' names
+        self.framework_classes: set[str] = set()  # classes built on a framework's trainer or module
         self.model_like: set[str] = set()  # classes of models (as in definition(), known before any function is read)
         self._classes(ctx.module.body, "")
 
@@ -824,6 +829,8 @@ class ModuleAnalysis:
                 path = f"{prefix}{stmt.name.value}"
                 inner = body_of(stmt)
                 self.methods[path] = {m.name.value for m in inner if isinstance(m, cst.FunctionDef)}
+                if any(_FRAMEWORK_BASE.search(dotted(b.value) or "") for b in stmt.bases):
+                    self.framework_classes.add(path)
                 if "forward" in self.methods[path] or any(
                         re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases):
                     self.model_like.add(path)
@@ -928,7 +935,8 @@ class ModuleAnalysis:
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
-        lightning = f.name in LIGHTNING_EVAL and f.cls is not None
+        lightning = f.cls is not None and f.name in LIGHTNING_EVAL and (
+            f.name not in FRAMEWORK_METHODS or f.cls in self.framework_classes)
         if evaluates:
             named = lightning or self.evaluation_name(f)
             helper = AUXILIARY.search(f.name)
