@@ -32,11 +32,31 @@ UPDATE_SHAPE = re.compile(r"\.mul_\([^)]*\)\s*\.add_\(|\.lerp_\(|\(\s*1\.?0?\s*-
 _FORWARD = re.compile(r"_?forward(?:_\w+)?$")
 
 
+_WEIGHTS = re.compile(r"\b(?:named_)?(?:parameters|buffers)\(|\bstate_dict\(")
+# `torch.optim.SGD(self.model.parameters(), ...)`: the attribute a class's own optimiser trains
+_OPTIMISED = re.compile(r"(?:optim\.\w+|\b(?:SGD|Adam\w*|RMSprop|LARS|LAMB|Lion))\(\s*(?:params\s*=\s*)?self\.(\w+)\.(?:named_)?parameters\(")
+_TRAINS = re.compile(r"\.backward\(|\.zero_grad\(")
+
+
+def _averages_weights(module: cst.Module, node: cst.ClassDef) -> bool:
+    """A class that keeps averaged weights: an EMA-shaped update in its code, and, in a class that also trains (an
+    algorithm that keeps running averages of statistics, `mu = m * mu + (1 - m) * batch_mean`, beside its
+    training step), one in a method that reads a model's weights (`parameters()`, `state_dict()`)."""
+    code = module.code_for_node(node)
+    if not UPDATE_SHAPE.search(code):
+        return False
+    if not _TRAINS.search(code):
+        return True
+    return any(UPDATE_SHAPE.search(text) and _WEIGHTS.search(text)
+               for text in (module.code_for_node(m) for m in node.body.body if isinstance(m, cst.FunctionDef)))
+
+
 class EvalDomain(Domain):
     def __init__(self, eval_calls: dict[int, str], switches: Switches) -> None:
         self.eval_calls = eval_calls  # id(model call in evaluation code) -> the call as written
         self.switches = switches
         self.classes: set[str] = set()
+        self.trained: dict[str, set[str]] = {}  # averaging class -> attributes its own optimiser trains
 
     def start(self, flow: Lane) -> None:
         flow.facts.notes["switched"] = []  # call-site keys under a working switch
@@ -46,8 +66,9 @@ class EvalDomain(Domain):
                 bases = " ".join(dotted(b.value) or "" for b in node.bases)
                 if "Optimizer" in bases or re.search(r"Optim|Adam|SGD|Lamb|Lars|Lion|Norm|Scheduler", name):
                     continue  # moments of an optimiser, running statistics: EMA-shaped, not averaged weights
-                if UPDATE_SHAPE.search(flow.ctx.module.code_for_node(node)):
+                if _averages_weights(flow.ctx.module, node):
                     self.classes.add(name)
+                    self.trained[name] = set(_OPTIMISED.findall(flow.ctx.module.code_for_node(node)))
 
     def wants_hops(self, flow: Lane) -> bool:
         return bool(EMA_WORDS.search(flow.ctx.text))
@@ -90,7 +111,8 @@ class EvalDomain(Domain):
         """`ema_model = deepcopy(model)`, `self.net_g_ema = build_network(...)`: the name says what it is."""
         cls = flow.frame.cls.rsplit(".", 1)[-1] if flow.frame.cls else None
         if cls in self.classes and flow.frame.qual.endswith(".__init__") and isinstance(source, cst.Call) \
-                and isinstance(node, cst.Name) and not _has_source(value):  # `self.shadow = deepcopy(model)`
+                and isinstance(node, cst.Name) and not _has_source(value) \
+                and name not in self.trained.get(cls, ()):  # `self.shadow = deepcopy(model)`, not the model it trains
             from ...dataflow.terms import terms_val, union
             value = union(value, terms_val({self._source(flow, node, f"`{name}` of the averaging class `{cls}`")}))
         elif source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \

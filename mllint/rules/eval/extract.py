@@ -174,6 +174,10 @@ EVAL_NAME = re.compile(
     r"(?:_(?!(?:data|dataloader|loader|dataset|transform|split|set|file|list|path|dir|size|freq|interval|every|"
     r"epoch|batch_size|loss|acc|score|fn|func|config|cfg|args|kwargs|iter|ids?|idx|indices|img|image|sample|"
     r"freeze|mode)s?$)\w+)?$|^\w+_(?:eval|evaluate|evaluation|validate|validation|val|test|testing|inference)$", re.I)
+# Names a framework's own evaluation loop calls, common enough as a project's own method (`Trainer.evaluate()`) to
+# count as a hook only in a class built on a framework's trainer or module.
+FRAMEWORK_METHODS = frozenset({"evaluate", "prediction_step", "evaluation_loop"})
+_FRAMEWORK_BASE = re.compile(r"Trainer$|Lightning|^(?:pl|L)\.")
 LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "validation_epoch_end", "test_epoch_end",
                             "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
                             "evaluation_loop", "on_validation_epoch_start"})
@@ -414,6 +418,7 @@ class _Function:
         self._mutated: dict[int, frozenset] = {}
         self._gates: list[tuple[cst.CSTNode, Switch]] = []  # opt-in `if` tests around the statement being read
         self.flip_gates: dict[int, tuple] = {}  # id(flip or model call) -> the opt-in gates around it
+        self._model_uses: frozenset | None = None
         self.block(body_of(node), False, ())
 
     # statements: track gradient state and switches
@@ -621,11 +626,24 @@ class _Function:
             known = self._mutated[id(owner)] = _mutated_names(owner)
         return known
 
+    def _handles_model(self, node: cst.Call) -> bool:
+        """A model-named call that builds or handles a model rather than running one on data, by its use: its result
+        is used as a model (`net = net_factory(num_classes=10); net.load_state_dict(...)`), or it is handed the model
+        itself (`ema_helper.ema(model)` copies averaged weights into it). A forward takes data and returns outputs."""
+        if self._model_uses is None:
+            self._model_uses = _model_uses(self.node)
+        if not self._model_uses:
+            return False
+        if any(type(a.value) is cst.Name and a.value.value in self._model_uses for a in node.args):
+            return True
+        target = next((name for name, value in self.assigned.items() if _unchained(value) is node), None)
+        return target is not None and target in self._model_uses
+
     def call(self, node: cst.Call, grad_off: bool, switches: tuple) -> None:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node) and \
-                not self._synthetic(node):
+                not self._synthetic(node) and not self._handles_model(node):
             self.model_calls.append(node)
             if self._gates:
                 self.flip_gates[id(node)] = tuple(self._gates)
@@ -942,6 +960,7 @@ class ModuleAnalysis:
         self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
         self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
         self.methods: dict[str, set[str]] = {}  # class path -> its methods' names
+        self.framework_classes: set[str] = set()  # classes built on a framework's trainer or module
         self.model_like: set[str] = set()  # classes of models (as in definition(), known before any function is read)
         self._classes(ctx.module.body, "")
 
@@ -951,6 +970,8 @@ class ModuleAnalysis:
                 path = f"{prefix}{stmt.name.value}"
                 inner = body_of(stmt)
                 self.methods[path] = {m.name.value for m in inner if isinstance(m, cst.FunctionDef)}
+                if any(_FRAMEWORK_BASE.search(dotted(b.value) or "") for b in stmt.bases):
+                    self.framework_classes.add(path)
                 if "forward" in self.methods[path] or any(
                         re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases):
                     self.model_like.add(path)
@@ -973,7 +994,9 @@ class ModuleAnalysis:
         top.lists, top.assigned, top.grown = {}, {}, {}
         top.data_sources, top._data_uses = set(), None
         top._defs, top._mutated, top._gates, top.flip_gates = [], {}, [], {}
-        top.block([s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))], False, ())
+        body = [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
+        top._model_uses = frozenset().union(*(_model_uses(s) for s in body))
+        top.block(body, False, ())
         self.facts.module_eval, self.facts.module_grad_off = top.sets_eval, top.grad_off
         self.record(top)
         self._script(top)
@@ -1054,7 +1077,8 @@ class ModuleAnalysis:
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
-        lightning = f.name in LIGHTNING_EVAL and f.cls is not None
+        lightning = f.cls is not None and f.name in LIGHTNING_EVAL and (
+            f.name not in FRAMEWORK_METHODS or f.cls in self.framework_classes)
         if evaluates:
             named = lightning or self.evaluation_name(f)
             helper = AUXILIARY.search(f.name)
@@ -1165,9 +1189,9 @@ class ModuleAnalysis:
         module = self.ctx.names.module_name.rsplit(".", 1)[-1]
         if not self.torch or top.trains or top.grad_off or not EVAL_NAME.match(module) or self.ctx.is_test:
             return
+        forwards = {id(c) for c in top.model_calls}
         for call, off, _ in top.calls:
-            if not off and is_model_call(call, self.defined) and not _warm_up(call) and \
-                    isinstance(call.func, cst.Name) and not top._data_source(call):
+            if not off and id(call) in forwards and not _warm_up(call) and isinstance(call.func, cst.Name):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
                                           f"in the evaluation script `{module}.py`"))
                 return
@@ -1310,6 +1334,8 @@ class ModuleAnalysis:
                         or _METRIC_CALL.search(callee_name(c.func)) or
                         any(_root_name(a.value) in roots for a in c.args))]
             evaluated = relevant or evaluated
+            forwards = {id(c) for c in f.model_calls}  # the primary location: the forward, not `x.cuda()` before it
+            evaluated.sort(key=lambda c: id(c) not in forwards)
             names = {callee_name(c.func) for c in evaluated}
             inside = {id(c) for c in calls}
             both = any(callee_name(c.func) in names and id(c) not in inside and c is not swap for c, _, _ in f.calls)
@@ -1436,6 +1462,34 @@ def _flip_gate(f: "_Function", flips: list, target: cst.Call) -> Switch | None:
             return None
         found = found or gates[-1]
     return replace(f.a.switches.settled(found), family="tta") if found is not None else None
+
+
+# Methods only a module has: a name they are called on holds a model, not a forward's outputs.
+_MODULE_METHODS = frozenset({"load_state_dict", "eval", "train", "parameters", "named_parameters", "state_dict",
+                             "modules", "named_modules", "children", "apply", "zero_grad", "register_forward_hook"})
+_MODULE_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel"})
+
+
+def _model_uses(scope: cst.CSTNode) -> frozenset:
+    """Names a scope uses as a model: a module's own method is called on them (`net.eval()`,
+    `net.load_state_dict(sd)`, `net.parameters()`), or a data-parallel wrapper receives them."""
+    names = set()
+    for node in walk(scope):
+        if type(node) is not cst.Call:
+            continue
+        func = node.func
+        if type(func) is cst.Attribute and type(func.value) is cst.Name and func.attr.value in _MODULE_METHODS:
+            names.add(func.value.value)
+        elif node.args and callee_name(func) in _MODULE_WRAPPERS and type(node.args[0].value) is cst.Name:
+            names.add(node.args[0].value.value)
+    return frozenset(names)
+
+
+def _unchained(value: cst.CSTNode) -> cst.CSTNode:
+    """The call at the head of a method chain: `build(...).cuda().eval()` -> `build(...)`."""
+    while type(value) is cst.Call and type(value.func) is cst.Attribute and type(value.func.value) is cst.Call:
+        value = value.func.value
+    return value
 
 
 def _warm_up(call: cst.Call) -> bool:

@@ -66,19 +66,26 @@ class Index:
         name; a function nobody calls is covered (a framework calls it, or nothing does). `guards`: the
         `if kind == "val":` tests on the function's parameters that the path into it sits under; a caller
         passing another literal (`self.loop("train")`) is not on the path."""
+        return self.uncovered(name, qual, test, depth, guards) is None
+
+    def uncovered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> EvalCall | None:
+        """The call into the function (from its nearest caller) on a path that does not run under `test`, or None
+        (covered)."""
         callers = [c for c in self._callers(name, qual) if _on_path(c, guards)]
         if not callers or depth >= MAX_DEPTH:
-            return True
+            return None
         for caller in callers:
             if test(caller):
                 continue
             outer = caller.scope.rsplit(".", 1)[-1]
+            if outer in LIGHTNING_LOOPS and caller.scope not in self.toplevel and not self._callers(outer, caller.scope):
+                continue  # a hook Lightning's evaluation loops call: in eval mode, without gradients
             if outer == "<module>" or not self._callers(outer, caller.scope):
-                return False
+                return caller
             inner = tuple(s for s in caller.switches if s.family == "guard")
-            if not self.covered(outer, caller.scope, test, depth + 1, inner):
-                return False
-        return True
+            if self.uncovered(outer, caller.scope, test, depth + 1, inner) is not None:
+                return caller
+        return None
 
     def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
@@ -206,6 +213,10 @@ class Index:
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
 
 
+# The hooks Lightning's evaluation loops call after `model.eval()`, under `torch.no_grad()`/`inference_mode()`.
+LIGHTNING_LOOPS = frozenset({"validation_step", "test_step", "predict_step"})
+
+
 def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Finding]]:
     modules = [(result, module) for result, module in project.facts("eval")]
     units: dict[str, list] = {}  # names are looked up within a unit (a folder with a README, pyproject...)
@@ -268,23 +279,42 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
     if not function.sets_eval and not facts.module_eval and index.bn and index.trains \
             and not any(c in index.eval_setters for c in function.calls) \
             and index._callers(name, qual) \
-            and not index.covered(name, qual, index.in_eval_mode):
+            and (path := index.uncovered(name, qual, index.in_eval_mode)) is not None:
         out["EVAL004"].append(rules["EVAL004"].finding(
             function.loc, f"`{name}()` evaluates `{function.model_text}` without `.eval()` here, in a helper or in "
-            f"its callers: batch-norm and dropout stay in training mode",
-            related=[Related(function.model_call, "the model is run here")]))
+            f"its callers{_path_note(index, name, qual, index.in_eval_mode, path)}: batch-norm and dropout stay in "
+            f"training mode", related=[Related(function.model_call, "the model is run here")]))
     grad_off = function.grad_off or function.needs_grad or facts.module_grad_off or \
         any(d in index.grad_helpers for d in function.decorators)
-    if grad_off or not index._callers(name, qual) or index.covered(name, qual, lambda c: c.grad_off):
+    if grad_off or not index._callers(name, qual):
+        return
+    path = index.uncovered(name, qual, _grad_off)
+    if path is None:
         return
     if function.volatile is not None:
         message = (f"`{name}()` relies on `volatile=True` to turn gradients off: a no-op since PyTorch 0.4, so "
                    f"evaluation tracks gradients")
         related = [Related(function.volatile, "volatile=True here")]
     else:
-        message = f"`{name}()` evaluates `{function.model_text}` with gradients on (no `no_grad`/`inference_mode`)"
+        message = f"`{name}()` evaluates `{function.model_text}` with gradients on (no `no_grad`/`inference_mode`" \
+                  f"{_path_note(index, name, qual, _grad_off, path)})"
         related = [Related(function.model_call, "the model is run here")]
     out["EVAL005"].append(rules["EVAL005"].finding(function.loc, message, related=related))
+
+
+def _grad_off(caller: EvalCall) -> bool:
+    return caller.grad_off
+
+
+def _path_note(index: Index, name: str, qual: str, test, path: EvalCall) -> str:
+    """Where the unguarded path enters, when another caller does run the function under `test`: the finding
+    then reads as false unless it names the path (`validate()` under `no_grad` in the loop, bare under
+    `--evaluate`)."""
+    if not any(test(c) for c in index._callers(name, qual)):
+        return ""
+    outer = path.scope.rsplit(".", 1)[-1]
+    where = "the module's top-level code" if outer == "<module>" else f"`{outer}()`"
+    return f" on the path through {where}"
 
 
 def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str, rel: str = "") -> None:

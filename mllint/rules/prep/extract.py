@@ -706,6 +706,16 @@ def measures_data(text: str) -> bool:
     return "std(" in text and not any(use in text for use in _MODEL_USE)
 
 
+def _identity(stats: tuple | None) -> bool:
+    """`Normalize(mean=[0, 0, 0], std=[1, 1, 1])`: a normalisation that changes nothing."""
+    return stats is not None and all(v == 0 for v in stats[0]) and all(v == 1 for v in stats[1])
+
+
+def _normalises(found: Scan, pipeline: Pipeline) -> bool:
+    """The pipeline has a normalisation step that changes its input (not the identity `Normalize(0, 1)`)."""
+    return pipeline.normalize is not None and not _identity(statistics_of(found, *pipeline.normalize))
+
+
 def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     out: list[TransformMismatch] = []
     trains = [p for p in found.pipelines if p.role == "train"]
@@ -722,16 +732,16 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
         # the training transform of the same branch: the longest shared branch chain, then the nearest before
         train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
         related = [(train.node, "the training transform")]
-        if (train.normalize is None) != (test.normalize is None):
+        if _normalises(found, train) != _normalises(found, test):
             if train.unknown or test.unknown:
                 continue  # a step of its own may normalise the other side
-            missing = "evaluation" if test.normalize is None else "training"
+            missing = "evaluation" if not _normalises(found, test) else "training"
             present = "training" if missing == "evaluation" else "evaluation"
             out.append(TransformMismatch(test.node, f"the {missing} transform does not normalise; the {present} "
                                                     f"transform does", related,
                                          "train" if missing == "training" else "eval"))
             continue
-        if train.normalize is not None:
+        if _normalises(found, train):
             a, b = statistics_of(found, *train.normalize), statistics_of(found, *test.normalize)
             if a is not None and b is not None and not _same(a, b):
                 out.append(TransformMismatch(test.node, "the evaluation transform normalises with other constants "
@@ -786,7 +796,7 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
             stats = statistics_of(found, *p.normalize)
             if stats is not None and any(v < 0 for part in stats for v in part):
                 continue  # an inverse normalisation (`Normalize(-mean / std, 1 / std)`): rendering, not input
-            norm = stats if stats is not None else "unknown"
+            norm = "none" if _identity(stats) else stats if stats is not None else "unknown"
         out.append((loc(p.node), kind, norm, p.swap))
     return out
 
