@@ -89,6 +89,15 @@ class Switches:
         it cannot be turned off (`store_true` with `default=True`); a parameter is decided by its default and
         callers (`Index.switch_works`). EVAL reads it around a flip that it gates apart from the forward (a TTA
         switch whose name does not say so), family "opt-in"."""
+        mode = _mode_test(test)
+        if mode is not None:  # `elif ood_score == "baseline_marginalized":` one of several named modes, chosen
+            subject, literal = mode
+            if type(subject) is cst.Name and params is not None and subject.value in params \
+                    and params[subject.value] == literal:
+                return None  # the parameter's default selects it
+            if type(subject) is cst.Name and (params is None or subject.value not in params):
+                return None
+            return Switch(f"{dotted(subject)} == {literal!r}", True, family="opt-in")
         if type(test) is cst.Name and params is not None and test.value in params:
             names = list(params)
             if cls is not None and names and names[0] in ("self", "cls"):
@@ -274,6 +283,9 @@ class EvalFunction:
     volatile: Any = None
     decorators: tuple = ()
     calls: tuple = ()  # names of the functions it calls
+    # found by its shape alone (sets `.eval()` and loops the model), neither named for evaluation nor computing a
+    # metric: an evaluation only where evaluation code calls it (not a training-time pass over the training data)
+    by_shape: bool = False
 
 
 METHOD = "<method>"  # an EvalCall's target when the call is a method of an object (`model.test()`)
@@ -289,6 +301,7 @@ class EvalCall(Call):
     switches: tuple = ()  # Switches of the tests it sits under
     passed: tuple = ()  # ((keyword, literal or "?"), ...)
     evaluates: bool = False  # the caller is evaluation code: named so, or it computes a metric and does not train
+    trains: bool = False  # the caller trains (a backward pass or an optimiser step of its own)
     literals: tuple = ()  # literals (or "?") of the positional arguments
     lists: tuple = ()  # ((position or -1, keyword or "", Switch or None), ...): arguments that are a one-element
     # list (`scales = [1]`), made longer only under that switch (`if multiscale: scales = [0.5, 1, 2]`), None: never
@@ -626,6 +639,15 @@ class _Function:
             known = self._mutated[id(owner)] = _mutated_names(owner)
         return known
 
+    def _library_function(self, node: cst.Call) -> bool:
+        """`importlib.import_module(name)`: a call the imports resolve to an installed library's function, not a model
+        object held in a name (`model(x)`, `self.net(x)`, which no import qualifies)."""
+        if type(node.func) is not cst.Attribute:
+            return False
+        ctx = self.a.ctx
+        callee = ctx.names.callee(node)
+        return bool(callee) and not ctx.is_project_name(callee)
+
     def _handles_model(self, node: cst.Call) -> bool:
         """A model-named call that builds or handles a model rather than running one on data, by its use: its result
         is used as a model (`net = net_factory(num_classes=10); net.load_state_dict(...)`), or it is handed the model
@@ -643,7 +665,7 @@ class _Function:
         short = callee_name(node.func)
         self.calls.append((node, grad_off, switches))
         if is_model_call(node, self.a.defined) and not self._own_method(node) and not self._data_source(node) and \
-                not self._synthetic(node) and not self._handles_model(node):
+                not self._library_function(node) and not self._synthetic(node) and not self._handles_model(node):
             self.model_calls.append(node)
             if self._gates:
                 self.flip_gates[id(node)] = tuple(self._gates)
@@ -1072,7 +1094,7 @@ class ModuleAnalysis:
                 positional.append(_literal(a.value))
             facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
                                                  grad_off=off or f.grad_off, switches=switches, passed=keywords,
-                                                 evaluates=evaluates, literals=tuple(positional),
+                                                 evaluates=evaluates, trains=f.trains, literals=tuple(positional),
                                                  lists=_single_lists(f, call), configs=_config_args(call)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
@@ -1115,7 +1137,8 @@ class ModuleAnalysis:
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
                 f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c, self.defined)),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
-                tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
+                tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""})),
+                not self.evaluation_name(f) and not f.metric))
         self._averaged(f)  # swapped in around an evaluation, even inside a training function
         if f.trains:
             return
@@ -1443,6 +1466,28 @@ def _mutated_names(scope: cst.CSTNode) -> frozenset:
             names.add(_root_name(node.value))
     names.discard(None)
     return frozenset(names)
+
+
+def _mode_test(test: cst.BaseExpression) -> tuple | None:
+    """(subject, literal) of `subject == "literal"`: a test that picks one named mode of a parameter or option."""
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1 or \
+            type(test.comparisons[0].operator) is not cst.Equal:
+        return None
+    left, right = test.left, test.comparisons[0].comparator
+    if type(left) is cst.SimpleString:
+        left, right = right, left
+    literal = string(right) if type(right) is cst.SimpleString else None
+    if literal is None or type(left) not in (cst.Name, cst.Attribute):
+        return None
+    if type(left) is cst.Attribute:
+        from ...core.origins import OPTION_ROOTS
+
+        root = left.value
+        while type(root) is cst.Attribute:
+            root = root.value
+        if type(root) is not cst.Name or not (OPTION_ROOTS.match(root.value) or root.value == "self"):
+            return None
+    return left, literal
 
 
 def _flip_gate(f: "_Function", flips: list, target: cst.Call) -> Switch | None:

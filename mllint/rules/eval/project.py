@@ -108,6 +108,12 @@ class Index:
                 return False
         return True
 
+    def only_training_calls(self, name: str, qual: str) -> bool:
+        """Is the function called, and only by code that trains and is no evaluation (a training loop computing
+        features to cluster, a module-level script estimating a matrix from the training set)?"""
+        callers = self._callers(name, qual)
+        return bool(callers) and all(c.trains and not c.evaluates for c in callers)
+
     def prediction_only(self, name: str, qual: str) -> bool:
         """Are the function's predictions only shown, drawn, saved or printed, never scored: neither it nor any
         caller up its call paths computes a metric, compares with targets, loops over a loader or a held-out
@@ -276,6 +282,9 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
     qual, name = function.qual, function.name
     if index.prediction_only(name, qual):
         return  # a demo's prediction, shown or saved and scored nowhere: not evaluation
+    if getattr(function, "by_shape", False) and (index.only_training_calls(name, qual)
+                                                 or index.outside_evaluation(name, qual)):
+        return  # a pass over data that only training code calls (features to cluster, a matrix to estimate)
     if not function.sets_eval and not facts.module_eval and index.bn and index.trains \
             and not any(c in index.eval_setters for c in function.calls) \
             and index._callers(name, qual) \
