@@ -13,7 +13,11 @@ import sys
 from importlib.util import find_spec
 from typing import Any, NoReturn
 
-import click
+from .workers import start_for_command_line
+
+start_for_command_line(sys.argv)  # `mllint FILE...`: its workers start before click and the engine load
+
+import click  # noqa: E402
 
 from . import __version__
 from .console import Failure, write
