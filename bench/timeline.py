@@ -26,7 +26,8 @@ PARENT = os.getpid()
 FD = os.open(LOG, os.O_WRONLY | os.O_APPEND)  # not `open`: project rules record the files they open
 
 def note(name, start, end):
-    line = f"{'P' if os.getpid() == PARENT else 'W'}\t{name}\t{(start - T0) * 1000:.1f}\t{(end - T0) * 1000:.1f}\n"
+    line = (f"{'P' if os.getpid() == PARENT else 'W'}\t{name}\t{(start - T0) * 1000:.1f}\t{(end - T0) * 1000:.1f}"
+            f"\t{time.process_time() * 1000:.1f}\n")
     os.write(FD, line.encode())
 
 def wrap(owner, attr, name=None):
@@ -114,15 +115,17 @@ def main() -> int:
             wall = (time.perf_counter() - t0) * 1000
             rows = [line.rstrip("\n").split("\t") for line in log]
         summed: dict[tuple[str, str], list[float]] = {}
-        for who, name, start, end in rows:
-            entry = summed.setdefault((who, name), [float(start), float(end), 0.0, 0])
+        for who, name, start, end, cpu in rows:
+            entry = summed.setdefault((who, name), [float(start), float(end), 0.0, 0, float(cpu)])
             entry[1] = max(entry[1], float(end))
             entry[2] += float(end) - float(start)
             entry[3] += 1
-        print(f"run {run + 1}: wall {wall:.0f} ms (load {os.getloadavg()[0]:.1f})")
-        for (who, name), (start, end, total, count) in sorted(summed.items(), key=lambda kv: kv[1][0]):
+            entry[4] = float(cpu)
+        print(f"run {run + 1}: wall {wall:.0f} ms (load {os.getloadavg()[0]:.1f}); cpu: the process's CPU time at the "
+              "event's end (the parent's counts from its start, a worker's from the parent's start too: fork copies it)")
+        for (who, name), (start, end, total, count, cpu) in sorted(summed.items(), key=lambda kv: kv[1][0]):
             times = f" x{count}, {total:.1f} ms in all" if count > 1 else f" {total:7.1f} ms"
-            print(f"  {who} {start:8.1f} -> {end:8.1f}  {name}{times}")
+            print(f"  {who} {start:8.1f} -> {end:8.1f}  cpu {cpu:7.1f}  {name}{times}")
     return 0
 
 
