@@ -20,7 +20,9 @@ bound per file and crash isolation.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import os
 import signal
 import sys
@@ -212,7 +214,8 @@ def _preload(paths: tuple[str, ...]) -> None:
     from .rules import ANALYSIS_MODULES, all_rules
 
     try:
-        all_rules()
+        with contextlib.redirect_stderr(io.StringIO()):  # a plugin's load warning is the parent's to print
+            all_rules()
         for name in ANALYSIS_MODULES:
             import_module(name)
     except Exception:  # noqa: BLE001 - imported again, and failing where the analysis needs it
