@@ -59,7 +59,7 @@ def timed(label: str, function):
 def main() -> int:
     tree = os.path.abspath(sys.argv[1])
     parsing._too_deep = timed("parse: depth guard (CPython's parser)", parsing._too_deep)
-    pipeline.parse_with_text = timed("parse: libcst", pipeline.parse_with_text)
+    pipeline.parse_for = timed("parse: libcst", pipeline.parse_for)
     pipeline.Index = timed("walk.Index", walk_module.Index)
     pipeline.resolve_positions = timed("positions", positions.resolve_positions)
     pipeline.find_suppressions = timed("suppressions", suppress.find_suppressions)

@@ -13,7 +13,11 @@ import sys
 from importlib.util import find_spec
 from typing import Any, NoReturn
 
-import click
+from .workers import discard_early, start_for_command_line
+
+start_for_command_line(sys.argv)  # `mllint FILE...`: its workers start before click and the engine load
+
+import click  # noqa: E402
 
 from . import __version__
 from .console import Failure, write
@@ -249,6 +253,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):  # not click's "Aborted!" with exit 1, which means findings here
         _interrupted()
+    finally:
+        discard_early()  # workers started for a run that did not happen (a usage error): ended, not awaited
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -307,6 +307,7 @@ def run(
     finally:
         if warm is not None:
             warm.close()
+        workers.discard_early()
 
     outcome.scanned.sort()
     outcome.sources = {display_path(p): real for p, real in substitutes.items()}
@@ -333,6 +334,8 @@ def _start_for_changed_files(
             missing += 1
     if missing:
         warm.start(missing)
+    else:
+        workers.discard_early()  # every file given is in the cache: the workers started for them are not needed
 
 
 def _select_and_suppress(

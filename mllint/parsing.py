@@ -9,6 +9,7 @@ name, before Python 3.7) is parsed with that grammar and analysed, with a FILE01
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 import libcst as cst
@@ -136,6 +137,28 @@ def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> Diagnostic:
         pass
     message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
     return Diagnostic("FILE002", f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
+
+
+_PREPARSED: dict[str, tuple[str, tuple]] = {}  # absolute path -> (text, parse_with_text's result)
+
+
+def preparse(path: str, max_size: int) -> None:
+    """In a worker started early for `mllint FILE` (workers.start_early): parse the Python file the run is about
+    to send while the parent still discovers and hashes the project. `parse_for` gives that parse back to the
+    analysis when the text it loads is the same (a parse depends on the text alone)."""
+    from .source import load_python
+
+    source = load_python(path, max_size)
+    if source.text is not None:
+        _PREPARSED[os.path.abspath(path)] = (source.text, parse_with_text(source))
+
+
+def parse_for(path: str, source: Source) -> tuple[cst.Module | None, list[Diagnostic], str]:
+    """parse_with_text(source) for the file at path: the early parse of that same text if there is one."""
+    kept = _PREPARSED.pop(os.path.abspath(path), None) if _PREPARSED else None
+    if kept is not None and not source.is_notebook and kept[0] == source.text:
+        return kept[1]
+    return parse_with_text(source)
 
 
 def parse(source: Source) -> tuple[cst.Module | None, list[Diagnostic]]:

@@ -13,7 +13,7 @@ from .context import ModuleContext
 from .core.paths import is_test_path, is_unit_test
 from .core.walk import Index, indexed
 from .findings import Finding, Loc
-from .parsing import parse_with_text
+from .parsing import parse_for
 from .positions import resolve_positions
 from .project import FileResult
 from .rules import EXTRACTORS, all_rules
@@ -58,7 +58,7 @@ def _analyze(path: str, display: str, rel: str, settings: Settings) -> tuple[Fil
     diagnostics = list(src.diagnostics)
     module, parsed_text = None, None
     if src.text is not None:
-        module, problems, parsed_text = parse_with_text(src)
+        module, problems, parsed_text = parse_for(path, src)
         diagnostics.extend(problems)
     for diag in diagnostics:
         cell, line = (diag.cell, diag.line) if diag.cell is not None else src.to_cell(diag.line)

@@ -20,7 +20,9 @@ bound per file and crash isolation.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import os
 import signal
 import sys
@@ -199,6 +201,137 @@ def _load_libcst() -> None:
     from . import pipeline  # noqa: F401 - and the per-file pipeline, before the first file arrives
 
 
+def _preload(paths: tuple[str, ...]) -> None:
+    """The initializer of workers started early (start_early): libcst, the per-file pipeline and the modules the
+    analysis imports on first use, and, for one file given, its parse (parsing.preparse), all while the parent
+    starts up, discovers and hashes the project. Any failure here only loses the head start: the analysis does
+    the same work again, under its time limits (a file that crashes the parser kills this worker, and is then
+    retried alone, as any file whose worker died)."""
+    _load_libcst()
+    from importlib import import_module
+
+    from . import parsing
+    from .rules import ANALYSIS_MODULES, all_rules
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # a plugin's load warning is the parent's to print
+            all_rules()
+        for name in ANALYSIS_MODULES:
+            import_module(name)
+    except Exception:  # noqa: BLE001 - imported again, and failing where the analysis needs it
+        return
+    if len(paths) != 1 or not paths[0].endswith(".py"):
+        return
+    from .config import Config
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # as the analysis sets it (pipeline._analyze)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with hard_deadline(FILE_TIMEOUT + HARD_LIMIT_GRACE if FILE_TIMEOUT > 0 else 0), deadline(FILE_TIMEOUT):
+            parsing.preparse(paths[0], Config.max_file_size)  # the text is compared, not the limit
+    except (Exception, FileTimeout):  # noqa: BLE001 - parsed again by the analysis, which reports the problem
+        pass
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def spare_core() -> bool:
+    """Is a core likely idle (the 1-minute load average below the core count less a half)? Then one changed file
+    is analysed fastest by a worker started early, beside the parent's start-up; on a busy machine the two
+    processes take turns on the same cores, and the analysis in the parent, which imports the analysis once
+    and sends nothing back, costs ~0.1 s less CPU (see WarmPool.start)."""
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
+    except OSError:
+        return True
+
+
+_EARLY: "tuple[ProcessPoolExecutor, int] | None" = None  # workers started by start_early, not yet taken by a run
+
+
+def start_early(paths: list[str], jobs: int) -> None:
+    """`mllint FILE...` (pre-commit) on Linux, called before the command line is even parsed (cli.py): start the
+    workers that will analyse the changed files now, in a process that has imported almost nothing, so that
+    loading libcst and the analysis overlaps the parent's start-up (click, the engine, the configuration,
+    discovery, hashing) instead of following it. A run adopts them (WarmPool.start); one that finds the files
+    in the cache, or needs no workers, ends them (discard_early)."""
+    global _EARLY
+    if _EARLY is not None or sys.platform != "linux" or not paths or jobs <= 1 or not spare_core():
+        return
+    size = min(jobs, len(paths))
+    executor = _pool(size, lambda: _preload(tuple(os.path.abspath(p) for p in paths)))
+    executor.submit(int)  # with fork, every worker starts at the first submission
+    _EARLY = (executor, size)
+
+
+# the options of `mllint check` that take a value (tests/test_early_workers.py compares them with cli.py's)
+VALUE_OPTIONS = frozenset(("--select", "--ignore", "--extend-select", "--format", "--output-format", "--output", "-o",
+                           "--fail-on", "--config", "--jobs", "-j", "--cache-dir", "--exclude", "--extend-exclude",
+                           "--per-file-ignores", "--max-file-size", "--stdin-filename", "--baseline",
+                           "--write-baseline", "--changed-since", "--color"))
+_NOT_LINTING = frozenset(("rules", "rule", "probe", "recipe", "stats", "-h", "--help", "--version", "--no-cache",
+                          "--show-settings", "--show-files", "--stdin-filename", "-"))
+
+
+def start_for_command_line(argv: list[str]) -> None:
+    """start_early for `mllint [check] [OPTIONS] FILE...` run as a program (`mllint`, `python -m mllint`), read
+    from the raw arguments: only Python files and notebooks that exist, no folder, no stdin, the cache in use and
+    more than one job. (An option's value that happens to name a Python file only starts a worker for nothing.)"""
+    program = argv[0] if argv else ""
+    if not (os.path.basename(program) == "mllint" or program.endswith(os.path.join("mllint", "__main__.py"))) \
+            or sys.platform != "linux":
+        return
+    args = argv[1:]
+    if args[:1] == ["check"]:
+        args = args[1:]
+    jobs = os.cpu_count() or 1
+    files = []
+    value_of = None  # the option whose value comes next
+    for arg in args:
+        if value_of is not None:
+            option, value_of = value_of, None
+            if option in ("--jobs", "-j"):
+                if not arg.isdigit():
+                    return
+                jobs = int(arg)
+            continue
+        if arg == "--":
+            return  # paths that look like options: left to the run
+        if arg in _NOT_LINTING or arg.startswith("--stdin-filename="):
+            return
+        if arg.startswith("--jobs=") or (arg.startswith("-j") and arg != "-j"):
+            value = arg[len("--jobs="):] if arg.startswith("--jobs=") else arg[2:]
+            if not value.isdigit():
+                return
+            jobs = int(value)
+        elif arg in VALUE_OPTIONS:
+            value_of = arg
+        elif arg.startswith("-"):
+            continue
+        elif os.path.isdir(arg):
+            return
+        elif arg.endswith((".py", ".ipynb")) and os.path.isfile(arg):
+            files.append(arg)
+    start_early(files, jobs)
+
+
+def take_early() -> "tuple[ProcessPoolExecutor, int] | None":
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    return early
+
+
+def discard_early() -> None:
+    """End early workers that no run took (they may still be loading libcst)."""
+    early = take_early()
+    if early is not None:
+        pool = WarmPool(early[1])
+        pool.executor, pool.size = early
+        pool.close()
+
+
 class WarmPool:
     """Workers started as soon as a run knows that some file must be analysed (before it reads the
     cache): they load libcst while the parent reads the cache, so even one changed file is parsed by
@@ -212,8 +345,15 @@ class WarmPool:
 
     def start(self, files: int | None = None) -> None:
         """Start the workers, no more than there are files to analyse (one changed file: one worker,
-        and the other core stays free for the parent)."""
+        and the other core stays free for the parent; none on a busy machine, see spare_core), or adopt
+        those start_early started."""
         if self.executor is None and not self.dead:
+            early = take_early()
+            if early is not None:
+                self.executor, self.size = early
+                return
+            if files == 1 and not spare_core():  # analysed in the parent instead (start_many): see spare_core
+                return
             self.size = min(self.jobs, files or self.jobs)
             self.executor = _pool(self.size, _load_libcst)
             self.executor.submit(int)  # with fork, every worker starts at the first submission

@@ -13,6 +13,21 @@ __all__ = ["AUX_EXTRACTORS", "EXTRACTORS", "Rule", "aux_extractor", "extractor",
 
 BUILTIN_MODULES = ("mllint.rules.file", "mllint.rules.seed", "mllint.rules.leak", "mllint.rules.hparam",
                    "mllint.rules.eval", "mllint.rules.prep")
+# The modules the per-file analysis of the built-in families imports on first use (their extractors import them
+# lazily, so that a run served from the cache never loads them). A worker started early, for `mllint FILE...`,
+# imports them while the parent discovers and hashes the project (workers.start_early); a module missing here is
+# only imported later, where the analysis needs it (tests/test_early_workers.py keeps the list complete).
+ANALYSIS_MODULES = (
+    "mllint.core.config_model", "mllint.core.configs", "mllint.core.gradients", "mllint.core.origins",
+    "mllint.core.syntax", "mllint.core.text_gates", "mllint.core.values", "mllint.dataflow.dispatch",
+    "mllint.dataflow.interpreter", "mllint.dataflow.library", "mllint.dataflow.terms", "mllint.rules.eval.domain",
+    "mllint.rules.eval.extract", "mllint.rules.hparam.apis", "mllint.rules.hparam.extract",
+    "mllint.rules.hparam.facts", "mllint.rules.hparam.syntax", "mllint.rules.leak.configs",
+    "mllint.rules.leak.domain", "mllint.rules.leak.report", "mllint.rules.leak.syntax", "mllint.rules.prep.domain",
+    "mllint.rules.prep.extract", "mllint.rules.prep.loaders", "mllint.rules.prep.protocol",
+    "mllint.rules.prep.statistics", "mllint.rules.seed.extract", "mllint.rules.seed.facts",
+    "mllint.rules.seed.sweeps",
+)
 _CACHE: dict[str, type[Rule]] | None = None
 
 
