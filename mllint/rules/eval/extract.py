@@ -97,6 +97,10 @@ class Switches:
                 return None  # the parameter's default selects it
             if type(subject) is cst.Name and (params is None or subject.value not in params):
                 return None
+            if type(subject) is cst.Attribute:  # an option: a switch only when its default is another mode
+                option = self.options.get(subject.attr.value)
+                if option is None or not isinstance(option.constant, str) or option.constant == literal:
+                    return None
             return Switch(f"{dotted(subject)} == {literal!r}", True, family="opt-in")
         if type(test) is cst.Name and params is not None and test.value in params:
             names = list(params)
