@@ -1137,9 +1137,10 @@ class ModuleAnalysis:
             self.pending.append(f)
         if reported:
             first = f.model_calls[0]
+            forwards = {id(c) for c in f.model_calls}
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
-                f.grad_off or all(off for c, off, _ in f.calls if is_model_call(c, self.defined)),
+                f.grad_off or all(off for c, off, _ in f.calls if id(c) in forwards),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
                 tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""})),
                 not self.evaluation_name(f) and not f.metric))
@@ -1194,6 +1195,7 @@ class ModuleAnalysis:
         """Evaluation written inside a training function (or script) that never sets `.eval()`: a loop over
         held-out data (`test_loader`) that runs the model and adds up a metric, and trains nothing."""
         grad = {id(call): off for call, off, _ in f.calls}
+        forwards = {id(c) for c in f.model_calls}
         for loop in walk(f.node):
             if type(loop) is not cst.For or not any(type(n) is cst.Name and _HELD_OUT.search(n.value)
                                                     for n in walk(loop.iter)):
@@ -1202,7 +1204,7 @@ class ModuleAnalysis:
             if any(callee_name(n.func) in ("backward", "step", "zero_grad", "eval", "train") for n in calls) or \
                     not any(type(n) is cst.AugAssign for n in walk(loop.body)):
                 continue
-            model = next((n for n in calls if is_model_call(n, self.defined) and not _warm_up(n)), None)
+            model = next((n for n in calls if id(n) in forwards and not _warm_up(n)), None)
             if model is None:
                 continue
             iterable = next(n.value for n in walk(loop.iter) if type(n) is cst.Name and _HELD_OUT.search(n.value))
