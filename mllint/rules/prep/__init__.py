@@ -433,6 +433,8 @@ class EvalLoaderDropsSamples(Rule):
                                        related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
+        held_defaults = {(site.path, site.line, site.column): (default, param) for _, f in facts
+                         for site, default, param in getattr(f, "self_defaults", ())}
         for rel, f in facts if helpers or droppers else ():
             uses = getattr(f, "uses", ())
             literal_ones = getattr(f, "uses_batch", None) or [{}] * len(uses)  # per use: the 1s it passes
@@ -448,6 +450,17 @@ class EvalLoaderDropsSamples(Rule):
                 for where, site, param, index in droppers.get(callee, ()) if "drop_last" not in keywords else ():
                     if not project.covers(project.unit_of(where), rel) or param in ones or index in ones:
                         continue
+                    held = held_defaults.get((site.path, site.line, site.column)) if held_defaults else None
+                    if held is not None and where != rel:
+                        continue  # a method of the class that holds the attribute: called in its own module
+                    if held is not None:  # `drop_last=self.drop_last`, True by the `__init__` parameter's default
+                        yield self.finding(loc, f"`{what}` is built by `{callee}()`, whose loader takes "
+                                                f"`drop_last=self.{held[1]}`, True by default: that evaluation loader "
+                                                "leaves the samples of its last incomplete batch out of the reported "
+                                                "metric",
+                                           related=[Related(held[0], f"`{held[1]}=True` by default"),
+                                                    Related(site, f"the loader of `{callee}()`")])
+                        break
                     yield self.finding(loc, f"`{what}` is built by `{callee}()`, which builds its loader with "
                                             "`drop_last=True`: that evaluation loader leaves the samples of its last "
                                             "incomplete batch out of the reported metric",
