@@ -106,7 +106,7 @@ class Scan(Visitor):
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
         self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
-        self.owner_of: dict[int, int] = {}  # id(function) -> id of its top-level function or class
+        self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -160,7 +160,7 @@ class Scan(Visitor):
     def _owned(self, node) -> None:
         top = self.owner is self.module
         # a top-level function's siblings are the module's functions; a method's, its class's
-        self.owner_of[id(node)] = id(self.module) if top else id(self.owner)
+        self.owner_of[id(node)] = self.module if top else self.owner
         if top:
             self.owner = node
         self.visit(node.body)
@@ -362,6 +362,10 @@ class Scan(Visitor):
                 kind = role(scope.name.value)  # `def test_transforms(): return Compose(...)`
                 if kind is not None:
                     name, pairs = scope.name.value, ("function", id(self.owner) if self.owner is not scope else 0)
+            owner = self.owner_of.get(id(scope)) if isinstance(scope, cst.FunctionDef) else None
+            if kind is None and isinstance(owner, cst.ClassDef) and not branches and role(owner.name.value):
+                # `class TestImages: def __init__(self): self.transform = Compose(...)`: the class names the split
+                kind, name, pairs = role(owner.name.value), owner.name.value, ("function", id(self.module))
         loose = kind is None
         branches = tuple(b for b in branches if not b.split)  # the train/eval branches are the pair's two sides
         normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
@@ -384,7 +388,12 @@ class Scan(Visitor):
         pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
                             pairs, tensor)
         if isinstance(scope, cst.FunctionDef):
-            pipeline.function_role, pipeline.owner = role(scope.name.value), self.owner_of.get(id(scope), 0)
+            owner = self.owner_of.get(id(scope))
+            pipeline.function_role, pipeline.owner = role(scope.name.value), id(owner)
+            if pipeline.function_role is None and isinstance(owner, cst.ClassDef):
+                # a method of a class named for its split (`class TrainDataset`, `class TransformationVal`): the
+                # module's classes are the siblings
+                pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
         if loose:
             self.loose.append(pipeline)
         else:
