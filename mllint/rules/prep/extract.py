@@ -982,3 +982,37 @@ def _same(a: tuple, b: tuple) -> bool:
         elif x != y:
             return False
     return True
+
+
+# --- PREP003 across modules ---------------------------------------------------------------------------
+
+
+def exported_statistics(found: Scan) -> list:
+    """Module-level names bound to one small dataset's statistics (`cifar10_mean = (0.4914, 0.4822, 0.4465)`):
+    [(name, dataset, node)], for the modules that import them."""
+    out = []
+    for use in found.stats:
+        statement = use.statement
+        if use.owner is not found.module or use.branches or type(statement) is not cst.SimpleStatementLine:
+            continue
+        small = statement.body[0]
+        if type(small) is not cst.Assign or len(small.targets) != 1 or small.value is not use.node or \
+                type(small.targets[0].target) is not cst.Name or use.matched.stats.dataset not in _SMALL:
+            continue
+        out.append((small.targets[0].target.value, use.matched.stats.dataset, use.node))
+    return out
+
+
+def imported_normalisations(found: Scan, imported: dict) -> list:
+    """Imported names a `Normalize(...)` call of this module takes (`Normalize(cifar10_mean, cifar10_std)`):
+    [(name, qualified, call node)]."""
+    out, seen = [], set()
+    for node in walk(found.module):
+        if type(node) is not cst.Call or short_name(node.func) != "Normalize":
+            continue
+        for arg in node.args:
+            value = arg.value
+            if type(value) is cst.Name and value.value in imported and value.value not in seen:
+                seen.add(value.value)
+                out.append((value.value, imported[value.value], node))
+    return out
