@@ -267,12 +267,14 @@ class StatisticsMismatch(Rule):
     summary = ("Normalisation statistics of one dataset applied to another (CIFAR-10 constants on CIFAR-100), or a "
                "widely copied wrong value.")
     hint = "Use the statistics of the dataset being normalised (see the table in `mllint rule PREP003`)."
-    needs = ("prep_stats_configs",)
+    needs = ("prep_stats_configs", "prep_stats_names")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         """Widely copied wrong statistics in YAML/JSON/TOML configs: one finding per file and value, the other
-        copies of that file as related locations."""
+        copies of that file as related locations; and statistics imported from another module (above)."""
         from ...findings import Loc
+
+        yield from cross_module_statistics(self, project)
 
         for _, (display, found) in sorted(project.aux_facts("prep_stats_configs").items()):
             first = None
@@ -295,6 +297,75 @@ class StatisticsMismatch(Rule):
             return
         for found in stats_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
+
+
+# how a module-level name bound to literal statistics starts (`MEAN = (0.4914, ...`, `mean = [125.3, ...`)
+_BOUND_STATS = ("= (0.", "= [0.", "=(0.", "=[0.", "= (1", "= [1", "=(1", "=[1")
+
+
+@extractor("prep_stats_names")
+def extract_stats_names(ctx: ModuleContext):
+    """PREP003 across modules: the small datasets' statistics a module binds to module-level names, the imported names
+    its `Normalize` calls take, the datasets it uses and those whose statistics it writes itself."""
+    text = ctx.text
+    exports = any(start in text for start in _BOUND_STATS)
+    imports = "Normalize" in text and bool(ctx.names.imported)
+    if ctx.is_test or not (exports or imports):
+        return None
+    from .extract import exported_statistics, imported_normalisations, scan
+
+    found = _scan(ctx, scan)
+    out = {"exports": [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_statistics(found)]
+           if exports else [],
+           "imports": [(name, qualified, ctx.loc(node)) for name, qualified, node in
+                       imported_normalisations(found, ctx.names.imported)] if imports else []}
+    if out["imports"]:
+        out["datasets"] = sorted(found.datasets)
+        out["own"] = sorted({use.matched.stats.dataset for use in found.stats})
+        out["bound"] = sorted(ctx.names.imported.items())  # every imported name: statistics passed on otherwise too
+    return out if out["exports"] or out["imports"] else None
+
+
+def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
+    """A module whose `Normalize` takes a name imported from another module of the project, bound there to one small
+    dataset's statistics, while this module uses another small dataset whose own statistics it neither writes nor
+    imports: one finding per module, at the first such call."""
+    from .extract import _SMALL
+
+    exports: dict[tuple[str, str], tuple] = {}
+    importers = []
+    for result, facts in project.facts("prep_stats_names"):
+        for name, dataset, loc in facts["exports"]:
+            exports[(result.rel, name)] = (dataset, loc)
+        if facts["imports"]:
+            importers.append((result.rel, facts))
+    if not exports:
+        return
+    for rel, facts in importers:
+        resolved = []
+        for name, qualified, loc in facts["imports"]:
+            target = project.resolve(rel, qualified)
+            hit = exports.get(target) if target is not None else None
+            if hit is not None:
+                resolved.append((name, hit[0], hit[1], loc))
+        if not resolved:
+            continue
+        normalised = set(facts["own"]) | {dataset for _, dataset, _, _ in resolved}
+        for _, qualified in facts["bound"]:  # `cifar100_mean` imported and put in a dict of per-dataset statistics
+            target = project.resolve(rel, qualified)
+            if target in exports:
+                normalised.add(exports[target][0])
+        others = [d for d in facts["datasets"] if d in _SMALL and d not in normalised]
+        if not others:
+            continue
+        name, dataset, where, loc = resolved[0]
+        if dataset in facts["own"]:
+            continue  # the module writes those statistics itself too: judged by the per-module check
+        names = sorted({n for n, d, _, _ in resolved if d == dataset})
+        yield rule.finding(loc, f"{', '.join(f'`{n}`' for n in names)} (imported) hold{'s' if len(names) == 1 else ''} "
+                                f"{dataset} statistics and also normalise{'s' if len(names) == 1 else ''} "
+                                f"{others[0]} data here, and {others[0]}'s own statistics appear nowhere in this "
+                                "module", related=[Related(where, f"{dataset} statistics bound here")])
 
 
 class TransformMismatch(Rule):
@@ -433,6 +504,8 @@ class EvalLoaderDropsSamples(Rule):
                                        related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
+        held_defaults = {(site.path, site.line, site.column): (default, param) for _, f in facts
+                         for site, default, param in getattr(f, "self_defaults", ())}
         for rel, f in facts if helpers or droppers else ():
             uses = getattr(f, "uses", ())
             literal_ones = getattr(f, "uses_batch", None) or [{}] * len(uses)  # per use: the 1s it passes
@@ -448,6 +521,17 @@ class EvalLoaderDropsSamples(Rule):
                 for where, site, param, index in droppers.get(callee, ()) if "drop_last" not in keywords else ():
                     if not project.covers(project.unit_of(where), rel) or param in ones or index in ones:
                         continue
+                    held = held_defaults.get((site.path, site.line, site.column)) if held_defaults else None
+                    if held is not None and where != rel:
+                        continue  # a method of the class that holds the attribute: called in its own module
+                    if held is not None:  # `drop_last=self.drop_last`, True by the `__init__` parameter's default
+                        yield self.finding(loc, f"`{what}` is built by `{callee}()`, whose loader takes "
+                                                f"`drop_last=self.{held[1]}`, True by default: that evaluation loader "
+                                                "leaves the samples of its last incomplete batch out of the reported "
+                                                "metric",
+                                           related=[Related(held[0], f"`{held[1]}=True` by default"),
+                                                    Related(site, f"the loader of `{callee}()`")])
+                        break
                     yield self.finding(loc, f"`{what}` is built by `{callee}()`, which builds its loader with "
                                             "`drop_last=True`: that evaluation loader leaves the samples of its last "
                                             "incomplete batch out of the reported metric",

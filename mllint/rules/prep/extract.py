@@ -70,6 +70,8 @@ class Pipeline:
     # named for its split (`train_transforms()` / `test_transforms()`)
     tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
     inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
+    function_role: str | None = None  # "train" / "eval": the split its function is named for (`get_test_loader`)
+    owner: int = 0  # id of the top-level function or class (or module) it is built in
 
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
@@ -104,6 +106,7 @@ class Scan(Visitor):
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
         self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
+        self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -136,12 +139,28 @@ class Scan(Visitor):
         self.scope.pop()
         return False
 
+    def visit_IfExp(self, node: cst.IfExp) -> bool | None:
+        """`Compose([...]) if is_train else Compose([...])`: each side builds the split its test gives."""
+        when_true, when_false = split_sides(node.test)
+        if when_true is None and when_false is None:
+            return None
+        self.visit(node.test)
+        for side, split in ((node.body, when_true), (node.orelse, when_false)):
+            if split is not None:
+                self.branches.append(Branch(node, None, self.code(node.test), split=split))
+            self.visit(side)
+            if split is not None:
+                self.branches.pop()
+        return False
+
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._owned(node)
         return False
 
     def _owned(self, node) -> None:
         top = self.owner is self.module
+        # a top-level function's siblings are the module's functions; a method's, its class's
+        self.owner_of[id(node)] = self.module if top else self.owner
         if top:
             self.owner = node
         self.visit(node.body)
@@ -343,6 +362,10 @@ class Scan(Visitor):
                 kind = role(scope.name.value)  # `def test_transforms(): return Compose(...)`
                 if kind is not None:
                     name, pairs = scope.name.value, ("function", id(self.owner) if self.owner is not scope else 0)
+            owner = self.owner_of.get(id(scope)) if isinstance(scope, cst.FunctionDef) else None
+            if kind is None and isinstance(owner, cst.ClassDef) and not branches and role(owner.name.value):
+                # `class TestImages: def __init__(self): self.transform = Compose(...)`: the class names the split
+                kind, name, pairs = role(owner.name.value), owner.name.value, ("function", id(self.module))
         loose = kind is None
         branches = tuple(b for b in branches if not b.split)  # the train/eval branches are the pair's two sides
         normalize, swap, unknown = None, False, conditional  # steps appended under a condition: not judged absent
@@ -364,6 +387,13 @@ class Scan(Visitor):
         tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
         pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
                             pairs, tensor)
+        if isinstance(scope, cst.FunctionDef):
+            owner = self.owner_of.get(id(scope))
+            pipeline.function_role, pipeline.owner = role(scope.name.value), id(owner)
+            if pipeline.function_role is None and isinstance(owner, cst.ClassDef):
+                # a method of a class named for its split (`class TrainDataset`, `class TransformationVal`): the
+                # module's classes are the siblings
+                pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
         if loose:
             self.loose.append(pipeline)
         else:
@@ -728,6 +758,8 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             if len(pool) == 1 and (test.inline or pool[0].inline):
                 candidates = pool
         if not candidates:
+            candidates = _sibling(found, test, trains)
+        if not candidates:
             continue
         # the training transform of the same branch: the longest shared branch chain, then the nearest before
         train = max(candidates, key=lambda t: (_shared(t, test), _before(t, test)))
@@ -752,6 +784,24 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             out.append(TransformMismatch(test.node, f"the {'training' if train.swap else 'evaluation'} transform "
                                                     f"swaps the channel order; the other does not", related))
     return out
+
+
+def _sibling(found: Scan, test: Pipeline, trains: list) -> list:
+    """An evaluation pipeline built in a function named for evaluation (`get_test_loader`, `val_dataloader`) pairs
+    with the one training pipeline of its group built in a sibling function named for training (`get_train_loader`,
+    `train_dataloader`) of the same class or module, when neither function builds the other split's pipeline and
+    neither pipeline sits in a branch of its own (a dataset switch)."""
+    if test.function_role != "eval" or test.branches:
+        return []
+    pool = [t for t in trains if t.function_role == "train" and t.owner == test.owner and t.group == test.group
+            and t.scope is not test.scope and not t.branches]
+    if len(pool) != 1 or len({id(t.scope) for t in trains if t.function_role == "train" and t.owner == test.owner}) != 1:
+        return []
+    train = pool[0]
+    if any(p.scope is train.scope and p.role == "eval" or p.scope is test.scope and p.role == "train"
+           for p in found.pipelines):
+        return []
+    return pool
 
 
 _INFERENCE_MODULE = re.compile(r"^(?:predict|prediction|infer|inference)(?:_|$)", re.I)
@@ -942,3 +992,37 @@ def _same(a: tuple, b: tuple) -> bool:
         elif x != y:
             return False
     return True
+
+
+# --- PREP003 across modules ---------------------------------------------------------------------------
+
+
+def exported_statistics(found: Scan) -> list:
+    """Module-level names bound to one small dataset's statistics (`cifar10_mean = (0.4914, 0.4822, 0.4465)`):
+    [(name, dataset, node)], for the modules that import them."""
+    out = []
+    for use in found.stats:
+        statement = use.statement
+        if use.owner is not found.module or use.branches or type(statement) is not cst.SimpleStatementLine:
+            continue
+        small = statement.body[0]
+        if type(small) is not cst.Assign or len(small.targets) != 1 or small.value is not use.node or \
+                type(small.targets[0].target) is not cst.Name or use.matched.stats.dataset not in _SMALL:
+            continue
+        out.append((small.targets[0].target.value, use.matched.stats.dataset, use.node))
+    return out
+
+
+def imported_normalisations(found: Scan, imported: dict) -> list:
+    """Imported names a `Normalize(...)` call of this module takes (`Normalize(cifar10_mean, cifar10_std)`):
+    [(name, qualified, call node)]."""
+    out, seen = [], set()
+    for node in walk(found.module):
+        if type(node) is not cst.Call or short_name(node.func) != "Normalize":
+            continue
+        for arg in node.args:
+            value = arg.value
+            if type(value) is cst.Name and value.value in imported and value.value not in seen:
+                seen.add(value.value)
+                out.append((value.value, imported[value.value], node))
+    return out

@@ -78,6 +78,8 @@ class LoaderFacts:
     # classes whose `__init__` keeps only the first `parameter` samples (`self.files = self.files[:num_samples]`)
     counted: list = field(default_factory=list)  # (loc, name, keyword, config key) of evaluation datasets built with
     # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
+    self_defaults: list = field(default_factory=list)  # (loc of `drop_last=self.drop_last`, loc of the `True` default
+    # of the `__init__` parameter it holds, the parameter) of the `droppers` whose value is such an attribute
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -218,7 +220,12 @@ class _Function:
         self.kwdicts: dict = {}  # name -> the `True` of a keyword dict `{'drop_last': True, ...}` / `dict(drop_last=True)`
         self.outer: dict = {}  # the module's keyword dicts
         self.splats: list = []  # (call, assigned name, side, the dict's `True`, the dict's name) of `DataLoader(...,
-        # **loader_kwargs)` with such a dict
+        # **loader_kwargs)` with such a dict; also of a call of a `partial(DataLoader, ..., drop_last=True)` (the name
+        # marked with PARTIAL)
+        self.partials: dict = {}  # name -> the `True` of `make_loader = partial(DataLoader, ..., drop_last=True)`
+        self.attributes: dict = {}  # for a method: `self.<attr>` -> (parameter, its `True` default) of its class's
+        # `__init__` (`def __init__(self, drop_last: bool = True): self.drop_last = drop_last`)
+        self.outer_partials: dict = {}  # the module's
         self.trains = False
         self.evaluates = False
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
@@ -268,6 +275,9 @@ class _Function:
                 dropping = _drops(value)
                 if dropping is not None:
                     self.kwdicts[target.value] = dropping
+                bound = _partial_drops(value)
+                if bound is not None:
+                    self.partials[target.value] = bound
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -418,11 +428,27 @@ class _Function:
                     dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
                     if dropping is not None:
                         self.splats.append((inner, name, side, dropping, splat))
+                if type(inner.func) is cst.Name:  # `test_loader = make_loader(test_set)`, a partial that drops
+                    bound = self.partials.get(inner.func.value, self.outer_partials.get(inner.func.value))
+                    if bound is not None:
+                        self.splats.append((inner, name, side, bound, PARTIAL + inner.func.value))
                 self.hf_drops.extend(a.value for a in inner.args if a.keyword is not None and
                                      a.keyword.value == "dataloader_drop_last" and const(a.value) is True)
 
     def expressions(self, expr) -> None:
         self._loader(expr, "", None)
+
+
+PARTIAL = "<partial>"
+
+
+def _partial_drops(value) -> object:
+    """The `True` of `partial(DataLoader, ..., drop_last=True)`, else None."""
+    if type(value) is not cst.Call or (dotted(value.func) or "").rsplit(".", 1)[-1] != "partial" or not value.args \
+            or value.args[0].keyword is not None or (dotted(value.args[0].value) or "").rsplit(".", 1)[-1] != "DataLoader":
+        return None
+    return next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "drop_last"
+                 and const(a.value) is True), None)
 
 
 def _drops(value) -> object:
@@ -626,6 +652,7 @@ def loader_facts(ctx) -> LoaderFacts:
     top.run(module.body, None, False)
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
+    attributes = _init_defaults(module)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
@@ -633,6 +660,8 @@ def loader_facts(ctx) -> LoaderFacts:
                                                           *node.params.kwonly_params] if p.default is not None}
             f = _Function(node, node.name.value, params, defaults)
             f.outer = top.kwdicts
+            f.outer_partials = top.partials
+            f.attributes = attributes.get(id(node), {})
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -857,6 +886,8 @@ def _never_read(ctx, name: str) -> bool:
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
+        bound = splat.startswith(PARTIAL)  # `make_loader(test_set)` with `make_loader = partial(DataLoader, ...)`
+        splat = splat[len(PARTIAL):] if bound else splat
         own = role(splat.rsplit(".", 1)[-1])  # a dict named for a split configures that split's loaders
         if any(a.keyword is not None and a.keyword.value == "drop_last" for a in call.args) or own == "train":
             continue  # its own drop_last; the training loaders' keywords
@@ -864,12 +895,18 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         if (named or own or _loader_role(f, call, name, side)) == "eval" and not _batch_one(call, f, side) and \
                 not _tail_evaluated(name, tails):
             what = f"`{name}`" if name else "an evaluation loader"
-            facts.direct.append((ctx.loc(call), f"{what} takes `**{splat}`, which sets `drop_last=True`: the samples "
+            how = f"is built by `{splat}`, a `partial(DataLoader, ...)` that sets" if bound else \
+                f"takes `**{splat}`, which sets"
+            facts.direct.append((ctx.loc(call), f"{what} {how} `drop_last=True`: the samples "
                                                 "of its last incomplete batch are left out of the reported metric",
                                  [(ctx.loc(dropping), f"`drop_last=True` in `{splat}`")]))
     for call, name, side in f.loaders:
+        if _partial_drops(call) is not None:
+            continue  # `partial(DataLoader, ..., drop_last=True)`: judged where it is called
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
-        if const(value) is True:
+        held = f.attributes.get(value.attr.value) if type(value) is cst.Attribute and \
+            type(value.value) is cst.Name and value.value.value == "self" else None
+        if const(value) is True or held is not None:
             kind = _loader_role(f, call, name, side)
             if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
                     not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
@@ -880,13 +917,22 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 if param and f.params[0] in ("self", "cls"):
                     index -= 1
                 facts.droppers.append((ctx.loc(value), f.name, param, index))
+                if held is not None:
+                    facts.self_defaults.append((ctx.loc(value), ctx.loc(held[1]), held[0]))
             if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
                     and dotted(call.func) != "dict" and not _never_read(ctx, name):
                 # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
-                facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its last "
-                                                     "incomplete batch are left out of the reported metric"))
+                if held is not None:
+                    facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last={_code(ctx.module, value)}`, "
+                                                         f"True by default (`{held[0]}=True` in `__init__`): the "
+                                                         "samples of its last incomplete batch are left out of the "
+                                                         "reported metric",
+                                         [(ctx.loc(held[1]), f"`{held[0]}=True` by default")]))
+                else:
+                    facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its "
+                                                         "last incomplete batch are left out of the reported metric"))
             continue
         if type(value) is cst.Attribute:  # `drop_last=args.drop_last` with an option that defaults to True
             option = _options(ctx).get(value.attr.value)
@@ -949,6 +995,40 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
                                                ctx.loc(value)))
+
+
+def _init_defaults(module) -> dict:
+    """id(method) -> {attribute: (parameter, its `True` default)} for the classes whose `__init__` stores a parameter
+    that defaults to True on `self` (`def __init__(self, ..., drop_last: bool = True): self.drop_last = drop_last`)
+    and whose methods assign that attribute nowhere else."""
+    out: dict = {}
+    for cls in walk(module):
+        if type(cls) is not cst.ClassDef:
+            continue
+        methods = [m for m in _body(cls.body) if type(m) is cst.FunctionDef]
+        init = next((m for m in methods if m.name.value == "__init__"), None)
+        if init is None:
+            continue
+        defaults = {p.name.value: p.default for p in [*init.params.params, *init.params.kwonly_params]
+                    if p.default is not None and const(p.default) is True}
+        if not defaults:
+            continue
+        stored: dict = {}
+        counts: dict = {}
+        for m in methods:
+            for node in walk(m):
+                if type(node) is not cst.Assign:
+                    continue
+                for target in node.targets:
+                    t = target.target
+                    if type(t) is cst.Attribute and type(t.value) is cst.Name and t.value.value == "self":
+                        counts[t.attr.value] = counts.get(t.attr.value, 0) + 1
+                        if m is init and type(node.value) is cst.Name and node.value.value in defaults:
+                            stored[t.attr.value] = (node.value.value, defaults[node.value.value])
+        held = {attr: value for attr, value in stored.items() if counts.get(attr) == 1}
+        for m in methods if held else ():
+            out[id(m)] = held
+    return out
 
 
 def _eval_branch_parameter(f: _Function, name: str, facts: LoaderFacts, ctx, reported: set) -> None:
