@@ -71,11 +71,18 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _interruptible() -> None:
+    """Ctrl-C as a terminal delivers it, whatever the test runner inherited: a shell that runs the suite as a
+    background job (`bash .ci/run &`) starts it with SIGINT ignored, and a program started so ignores it too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_with_workers(tree) -> subprocess.Popen:
     """`mllint -j 2 TREE` in its own process group, once its two workers exist and are busy."""
     proc = subprocess.Popen([sys.executable, "-m", "mllint", "--no-cache", "-j", "2", "-q", str(tree)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT prints where it hangs
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints where it hangs
+                            preexec_fn=_interruptible)
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
