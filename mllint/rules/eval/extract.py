@@ -546,13 +546,11 @@ class _Function:
     def _guard(self, test) -> Switch | None:
         """`if kind == "val":` on a parameter: the calls under it run only when a caller passes that literal
         (`self.loop("train")` does not reach them). Family "guard", read by the project phase's paths."""
-        if type(test) is not cst.Comparison or len(test.comparisons) != 1 or \
-                type(test.comparisons[0].operator) is not cst.Equal:
+        found = _equality(test)
+        if found is None:
             return None
-        left, right = test.left, test.comparisons[0].comparator
-        if type(right) is cst.Name:
-            left, right = right, left
-        literal = const(right) if type(right) in (cst.SimpleString, cst.Integer) else None
+        left, right = found
+        literal = const(right)
         if type(left) is not cst.Name or literal is None or left.value not in self.params:
             return None
         names = list(self.params)
@@ -1474,14 +1472,23 @@ def _mutated_names(scope: cst.CSTNode) -> frozenset:
     return frozenset(names)
 
 
-def _mode_test(test: cst.BaseExpression) -> tuple | None:
-    """(subject, literal) of `subject == "literal"`: a test that picks one named mode of a parameter or option."""
+def _equality(test: cst.BaseExpression) -> tuple | None:
+    """(subject, literal) of `subject == literal` (a string or an integer, on either side), else None."""
     if type(test) is not cst.Comparison or len(test.comparisons) != 1 or \
             type(test.comparisons[0].operator) is not cst.Equal:
         return None
     left, right = test.left, test.comparisons[0].comparator
-    if type(left) is cst.SimpleString:
+    if type(left) in (cst.SimpleString, cst.Integer):
         left, right = right, left
+    return (left, right) if type(right) in (cst.SimpleString, cst.Integer) else None
+
+
+def _mode_test(test: cst.BaseExpression) -> tuple | None:
+    """(subject, literal) of `subject == "literal"`: a test that picks one named mode of a parameter or option."""
+    found = _equality(test)
+    if found is None:
+        return None
+    left, right = found
     literal = string(right) if type(right) is cst.SimpleString else None
     if literal is None or type(left) not in (cst.Name, cst.Attribute):
         return None
