@@ -109,15 +109,8 @@ class Switches:
             name = test.value
             return Switch(name, True, param=name, default=params[name],
                           position=names.index(name) if name in names else -1, family="opt-in")
-        if type(test) is not cst.Attribute:
+        if not _option_attribute(test):
             return None
-        from ...core.origins import OPTION_ROOTS
-
-        root = test.value
-        while type(root) is cst.Attribute:
-            root = root.value
-        if type(root) is not cst.Name or not (OPTION_ROOTS.match(root.value) or root.value == "self"):
-            return None  # a config object's key is decided by its defining values (`Index.config_off`)
         return Switch(test.attr.value, True, family="opt-in")  # whether it can be turned off: `settled`
 
     def settled(self, switch: Switch) -> Switch:
@@ -191,9 +184,11 @@ EVAL_NAME = re.compile(
 # count as a hook only in a class built on a framework's trainer or module.
 FRAMEWORK_METHODS = frozenset({"evaluate", "prediction_step", "evaluation_loop"})
 _FRAMEWORK_BASE = re.compile(r"Trainer$|Lightning|^(?:pl|L)\.")
-LIGHTNING_EVAL = frozenset({"validation_step", "test_step", "predict_step", "validation_epoch_end", "test_epoch_end",
-                            "on_validation_epoch_end", "on_test_epoch_end", "evaluate", "prediction_step",
-                            "evaluation_loop", "on_validation_epoch_start"})
+# The hooks Lightning's evaluation loops call after `model.eval()`, under `torch.no_grad()`/`inference_mode()`.
+LIGHTNING_LOOPS = frozenset({"validation_step", "test_step", "predict_step"})
+LIGHTNING_EVAL = LIGHTNING_LOOPS | frozenset({"validation_epoch_end", "test_epoch_end", "on_validation_epoch_end",
+                                             "on_test_epoch_end", "evaluate", "prediction_step", "evaluation_loop",
+                                             "on_validation_epoch_start"})
 MODEL_WORDS = frozenset({"model", "net", "network", "ema", "encoder", "decoder", "backbone", "classifier", "generator",
                          "student", "teacher", "detector", "predictor", "netg", "netd", "module", "g", "swa", "forward"})
 VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "set", "save", "update", "copy", "freeze",
@@ -1279,7 +1274,7 @@ class ModuleAnalysis:
             what = f"`{_callee_text(target)}` outputs combined over flipped or rotated inputs in `{f.name}()`"
             site = self._site(f, target, what, [(flip, f"{shown} of the input")], "tta")
             if site.switch is None:
-                site.switch = _flip_gate(f, flips, target)
+                site.switch = _flip_gate(f, flips)
             self.facts.tta.append(site)
         elif f.scale_loops and f.combines:
             iterable, call = f.scale_loops[0]
@@ -1490,20 +1485,25 @@ def _mode_test(test: cst.BaseExpression) -> tuple | None:
         return None
     left, right = found
     literal = string(right) if type(right) is cst.SimpleString else None
-    if literal is None or type(left) not in (cst.Name, cst.Attribute):
+    if literal is None or type(left) is not cst.Name and not _option_attribute(left):
         return None
-    if type(left) is cst.Attribute:
-        from ...core.origins import OPTION_ROOTS
-
-        root = left.value
-        while type(root) is cst.Attribute:
-            root = root.value
-        if type(root) is not cst.Name or not (OPTION_ROOTS.match(root.value) or root.value == "self"):
-            return None
     return left, literal
 
 
-def _flip_gate(f: "_Function", flips: list, target: cst.Call) -> Switch | None:
+def _option_attribute(expr: cst.BaseExpression) -> bool:
+    """`opt.post_process`, `args.model`, `self.flip`: an attribute of an options object or of the instance (a
+    config object's key is decided by its defining values instead, `Index.config_off`)."""
+    if type(expr) is not cst.Attribute:
+        return False
+    from ...core.origins import OPTION_ROOTS
+
+    root = expr.value
+    while type(root) is cst.Attribute:
+        root = root.value
+    return type(root) is cst.Name and bool(OPTION_ROOTS.match(root.value) or root.value == "self")
+
+
+def _flip_gate(f: "_Function", flips: list) -> Switch | None:
     """The flipped input built only under an opt-in test (`if opt.post_process: x = torch.cat((x, torch.flip(x,
     [3])))`) while the forward that consumes it runs either way: that test switches the augmentation, whatever
     its name, wherever the forward sits. Every flip must be so gated; a test around every forward gates the

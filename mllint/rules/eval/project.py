@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...core.calls import CallIndex, qualify
 from ...findings import Finding, Related
 from .extract import DATA, METHOD, PRESENTS, SCORES, Switch
-from .extract import LIGHTNING_EVAL
+from .extract import LIGHTNING_EVAL, LIGHTNING_LOOPS
 
 if TYPE_CHECKING:
     from ...project import Project
@@ -217,10 +217,6 @@ class Index:
             if switch.param not in passed and 0 <= position < len(caller.literals) and caller.literals[position] is not True:
                 return True, ""  # `validate(loader, model, args.flip)`: passed by position
         return False, f"the helper default `{switch.param}=True` is never overridden by a caller"
-
-
-# The hooks Lightning's evaluation loops call after `model.eval()`, under `torch.no_grad()`/`inference_mode()`.
-LIGHTNING_LOOPS = frozenset({"validation_step", "test_step", "predict_step"})
 
 
 def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Finding]]:
