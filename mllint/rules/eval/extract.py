@@ -285,6 +285,9 @@ class EvalFunction:
     # found by its shape alone (sets `.eval()` and loops the model), neither named for evaluation nor computing a
     # metric: an evaluation only where evaluation code calls it (not a training-time pass over the training data)
     by_shape: bool = False
+    # the method names of its forwards when every one is a method call (`self.run_manager.net_latency(...)`); the
+    # project phase drops a "forward" that is a project function defined outside model classes and runs no model
+    via: tuple = ()
 
 
 METHOD = "<method>"  # an EvalCall's target when the call is a method of an object (`model.test()`)
@@ -306,6 +309,7 @@ class EvalCall(Call):
     # list (`scales = [1]`), made longer only under that switch (`if multiscale: scales = [0.5, 1, 2]`), None: never
     configs: tuple = ()  # ((position or -1, keyword or "", key path), ...): arguments read from a config object
     # (`scales=config.TEST.SCALE_LIST`), whose defining values the project phase reads in the config model
+    own_class: str = ""  # `self.test()`/`cls.test()` in a method: the qualified name of the method's class
 
     @property
     def target(self) -> str:
@@ -317,6 +321,11 @@ class EvalCall(Call):
 @dataclass
 class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
+    # names of the functions and methods the module defines outside model classes -> does one of them run a model
+    # on data; and the names of model classes' methods: `self.run_manager.net_latency()` calls project code
+    plain_defs: dict = field(default_factory=dict)
+    class_bases: dict = field(default_factory=dict)  # a class's qualified name -> its bases' last names
+    model_methods: set = field(default_factory=set)
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # EvalCall
     eval_setters: set = field(default_factory=set)  # names of functions that call .eval() / .train(False)
@@ -331,7 +340,7 @@ class EvalFacts:
     restorers: set = field(default_factory=set)  # functions that leave the model in training mode (`.train()` last)
     after_helpers: list = field(default_factory=list)  # (Loc, as written, function, helpers called after `.eval()`
     # and before this evaluation forward)
-    inline: list = field(default_factory=list)  # (Loc of the forward, as written, where) evaluation forwards with
+    inline: list = field(default_factory=list)  # (Loc of the forward, as written, where, scope qual) evaluation forwards with
     # gradients on outside an evaluation function: after `.eval()` in a training function, in an evaluation script
     loop_modes: list = field(default_factory=list)  # (Loc of the forward, as written, where): an evaluation loop over
     # held-out data inside a training function that never calls `.eval()`
@@ -477,7 +486,7 @@ class _Function:
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For) and _freezes(stmt):
                 self.grad_off = True  # `for p in model.parameters(): p.requires_grad = False`: no graph is built
-            if not self.data and (isinstance(stmt, cst.For) and _data_loop(stmt.iter) or _reads_data(stmt.body)):
+            if not self.data and (isinstance(stmt, cst.For) and self._data_loop(stmt.iter) or _reads_data(stmt.body)):
                 self.data = True  # over a loader, a dataset, a held-out split or a folder of inputs
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
@@ -594,6 +603,14 @@ class _Function:
         if self._data_uses is None:
             self._data_uses = _data_uses(self.node)
         return target in self._data_uses
+
+    def _data_loop(self, iterable: cst.BaseExpression) -> bool:
+        """A loop over data (`_data_loop`), also through the name it iterates: `files = glob.glob("test/*.npy")`,
+        then `for path in files:`."""
+        if _data_loop(iterable):
+            return True
+        value = self.assigned.get(iterable.value) if type(iterable) is cst.Name else None
+        return value is not None and _data_loop(value)
 
     def _synthetic(self, node: cst.Call) -> bool:
         """`input = torch.rand(input_size); model(input)`: a forward whose every input is made only of random or
@@ -1046,9 +1063,18 @@ class ModuleAnalysis:
                 grad_off, f.needs_grad or helper.needs_grad, loc(f.volatile) if f.volatile is not None else None,
                 f.decorators, tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""}))))
 
+    def _own_class(self, f: _Function, call: cst.Call) -> str:
+        func = call.func
+        if f.cls is None or type(func) is not cst.Attribute or type(func.value) is not cst.Name or \
+                func.value.value not in ("self", "cls"):
+            return ""
+        return f"{self.ctx.names.module_name}.{f.cls}"
+
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
             path = f"{prefix}{stmt.name.value}"
+            self.facts.class_bases[f"{self.ctx.names.module_name}.{path}"] = tuple(
+                (dotted(b.value) or "").rsplit(".", 1)[-1] for b in stmt.bases if b.keyword is None)
             if any(re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases) or \
                     any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in body_of(stmt)):
                 self.model_classes.add(path)
@@ -1062,6 +1088,11 @@ class ModuleAnalysis:
 
     def record(self, f: _Function) -> None:
         facts, loc = self.facts, self.ctx.loc
+        if f.name != "<module>":
+            if f.cls is not None and f.cls in self.model_classes:
+                facts.model_methods.add(f.name)
+            else:
+                facts.plain_defs[f.name] = facts.plain_defs.get(f.name, False) or bool(f.model_calls and not f.trains)
         facts.trains |= f.trains or f.sets_train
         if f.sets_eval:
             facts.eval_setters.add(f.name)
@@ -1092,7 +1123,8 @@ class ModuleAnalysis:
             facts.calls.append(self.ctx.calls.of(call, f.qual, EvalCall, located=False, sets_eval=f.sets_eval,
                                                  grad_off=off or f.grad_off, switches=switches, passed=keywords,
                                                  evaluates=evaluates, trains=f.trains, literals=tuple(positional),
-                                                 lists=_single_lists(f, call), configs=_config_args(call)))
+                                                 lists=_single_lists(f, call), configs=_config_args(call),
+                                                 own_class=self._own_class(f, call)))
         if f.ema_loads and not f.raw_loads and not f.trains and self.torch:
             self._loaded_averaged(f)
         evaluates = not f.trains and f.model_calls
@@ -1136,7 +1168,9 @@ class ModuleAnalysis:
                 f.grad_off or all(off for c, off, _ in f.calls if id(c) in forwards),
                 f.needs_grad, loc(f.volatile) if f.volatile is not None else None, f.decorators,
                 tuple(sorted({callee_name(c.func) for c, _, _ in f.calls} - {""})),
-                not self.evaluation_name(f) and not f.metric))
+                not self.evaluation_name(f) and not f.metric,
+                tuple(c.func.attr.value for c in f.model_calls)
+                if all(type(c.func) is cst.Attribute for c in f.model_calls) else ()))
         self._averaged(f)  # swapped in around an evaluation, even inside a training function
         if f.trains:
             return
@@ -1181,7 +1215,7 @@ class ModuleAnalysis:
                 continue  # robust evaluation: `adv_input.requires_grad = True`, gradients wanted on purpose
             if not off and not _warm_up(call):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
-                                          f"after `.eval()` in the training function `{f.name}()`"))
+                                          f"after `.eval()` in the training function `{f.name}()`", f.qual))
                 return
 
     def _held_out_loops(self, f: _Function) -> None:
@@ -1215,7 +1249,7 @@ class ModuleAnalysis:
         for call, off, _ in top.calls:
             if not off and id(call) in forwards and not _warm_up(call) and isinstance(call.func, cst.Name):
                 self.facts.inline.append((self.ctx.loc(call), _callee_text(call),
-                                          f"in the evaluation script `{module}.py`"))
+                                          f"in the evaluation script `{module}.py`", top.qual))
                 return
 
     def _evaluation_code(self, f: _Function) -> bool:

@@ -29,11 +29,16 @@ class Index:
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
+        self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data
+        self.model_methods: set[str] = set()
+        self.classes: dict[str, tuple] = {}  # a class's qualified name -> its bases' last names
+        self.parents: dict[str, set] = {}  # a class's last name -> its bases' last names (every class so named)
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
         self.roles: dict[str, int] = {}  # qual -> SCORES | PRESENTS | DATA
         self.calls_in: dict[str, list] = {}  # scope -> the calls made there
         self._scoring_memo: dict[str, bool] = {}
+        self._ancestry: dict[str, set] = {}
         for result, module in modules:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
@@ -46,6 +51,12 @@ class Index:
             self.eval_setters |= facts.eval_setters
             self.restorers |= getattr(facts, "restorers", set())
             self.grad_helpers |= facts.grad_helpers
+            for name, forwards in getattr(facts, "plain_defs", {}).items():
+                self.plain_defs[name] = self.plain_defs.get(name, False) or forwards
+            self.model_methods |= getattr(facts, "model_methods", set())
+            for cls, bases in getattr(facts, "class_bases", {}).items():
+                self.classes[cls] = bases
+                self.parents.setdefault(cls.rsplit(".", 1)[-1], set()).update(bases)
             self.bn |= facts.bn
             self.trains |= facts.trains
 
@@ -58,8 +69,32 @@ class Index:
         module's top-level one; a name the module's imports or definitions qualify runs the project function
         that name resolves to (core/calls.py), and nothing else; an unqualified name (a local) may."""
         if c.target == METHOD:
-            return qual not in self.toplevel
+            return qual not in self.toplevel and self._dispatches(c, qual)
         return qualify(self.project, self.rel_of[id(c)], c.target) == qual if c.target else True
+
+    def _dispatches(self, c: EvalCall, qual: str) -> bool:
+        """Can `self.name()` in a method of class C run the method `qual` of class D? Only when D is C, an
+        ancestor of C (inherited) or a descendant (overridden, dispatched on the instance): `self.test()` in
+        `SRModel` does not run the unrelated `StyleGAN2Model.test`. Classes the project does not define decide
+        nothing."""
+        caller = getattr(c, "own_class", "")
+        owner = qual.rsplit(".", 1)[0]
+        if not caller or caller not in self.classes or owner not in self.classes:
+            return True
+        a, b = caller.rsplit(".", 1)[-1], owner.rsplit(".", 1)[-1]
+        return a == b or b in self._ancestors(a) or a in self._ancestors(b)
+
+    def _ancestors(self, name: str) -> set:
+        known = self._ancestry.get(name)
+        if known is None:
+            known, todo = set(), list(self.parents.get(name, ()))
+            while todo:
+                base = todo.pop()
+                if base not in known:
+                    known.add(base)
+                    todo.extend(self.parents.get(base, ()))
+            self._ancestry[name] = known
+        return known
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
@@ -86,6 +121,12 @@ class Index:
             if self.uncovered(outer, caller.scope, test, depth + 1, inner) is not None:
                 return caller
         return None
+
+    def project_call(self, method: str) -> bool:
+        """Is `obj.method(...)` a call of project code rather than a model: the project defines `method` only as a
+        function or a method of a class that is no model (`RunManager.net_latency`), and none of those definitions
+        runs a model on data? What such code does is judged where it is defined."""
+        return method in self.plain_defs and not self.plain_defs[method] and method not in self.model_methods
 
     def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
@@ -153,6 +194,28 @@ class Index:
                 if self.scoring(caller.scope):
                     return False
             elif not self._quiet(outer, caller.scope, depth + 1):
+                return False
+        return True
+
+    def rendered_only(self, name: str, qual: str, depth: int = 0) -> bool:
+        """Are the function's outputs only rendered: it computes no metric, and on every path up its callers a
+        caller that shows, draws or saves them comes before any that scores (a GAN's `test()` generating a fixed
+        sample that the validation hook only writes as an image)? Stricter than `prediction_only` about what is
+        shown, looser about training callers: a training loop that calls the rendering is not scoring it."""
+        role = self.roles.get(qual, 0)
+        if role & SCORES:
+            return False
+        if role & PRESENTS:
+            return True
+        callers = self._callers(name, qual)
+        if not callers or depth >= MAX_DEPTH:
+            return False
+        for caller in callers:
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if outer == "<module>":
+                if self.roles.get(caller.scope, 0) & (SCORES | PRESENTS) != PRESENTS:
+                    return False
+            elif not self.rendered_only(outer, caller.scope, depth + 1):
                 return False
         return True
 
@@ -248,7 +311,9 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
                 out["EVAL005"].append(rules["EVAL005"].finding(
                     loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         if not facts.module_grad_off:
-            for loc, model, where in getattr(facts, "inline", ()):
+            for loc, model, where, qual in getattr(facts, "inline", ()):
+                if index.prediction_only(qual.rsplit(".", 1)[-1], qual):
+                    continue  # a script that predicts one image and shows it: not evaluation
                 out["EVAL005"].append(rules["EVAL005"].finding(
                     loc, f"`{model}` is evaluated {where} with gradients on (no `no_grad`/`inference_mode`)"))
         for site in facts.tta:
@@ -256,15 +321,15 @@ def eval_findings(project: Project, rules: dict[str, Any]) -> dict[str, list[Fin
         for site in facts.ensembles:
             _gated_site(index, site, "ensemble", rules["EVAL002"], out["EVAL002"], "an ensemble", result.rel)
         for site in facts.averaged:
-            if site.both:
-                continue
+            if site.both or index.rendered_only(site.function, site.qual):
+                continue  # the raw model's number beside it, or averaged weights that only render samples
             works, why = (index.switch_works(site.switch, site.function, site.qual) if site.switch is not None
                           else (False, ""))
             if works:
                 continue
             message = f"averaged weights are evaluated: {site.what}" + (f" ({why}, so it is no switch)" if why else "")
             out["EVAL001"].append(rules["EVAL001"].finding(site.loc, message, related=_related(site)))
-    out["EVAL001"].extend(_averaged_flow(project, modules, rules["EVAL001"]))
+    out["EVAL001"].extend(_averaged_flow(project, modules, rules["EVAL001"], indexes))
     for code in out:
         out[code].sort(key=lambda f: (f.loc.path, f.loc.cell or 0, f.loc.line, f.loc.column))
     return out
@@ -278,6 +343,8 @@ def _modes(index: Index, facts: EvalFacts, function, rules: dict, out: dict) -> 
     qual, name = function.qual, function.name
     if index.prediction_only(name, qual):
         return  # a demo's prediction, shown or saved and scored nowhere: not evaluation
+    if function.via and all(index.project_call(method) for method in function.via):
+        return  # its "forward" is a project method that runs no model (`run_manager.net_latency()`)
     if getattr(function, "by_shape", False) and (index.only_training_calls(name, qual)
                                                  or index.outside_evaluation(name, qual)):
         return  # a pass over data that only training code calls (features to cluster, a matrix to estimate)
@@ -358,7 +425,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
     out.append(rule.finding(site.loc, message, related=_related(site)))
 
 
-def _averaged_flow(project: Project, modules: list, rule) -> list[Finding]:
+def _averaged_flow(project: Project, modules: list, rule, indexes: dict) -> list[Finding]:
     """EVAL001 through the data flow: an averaged-weights object reaching the model called in evaluation code."""
     from ...dataflow.solve import chain_related, solve
 
@@ -384,6 +451,9 @@ def _averaged_flow(project: Project, modules: list, rule) -> list[Finding]:
                 continue
             if _both_reported(sink, atom, files, resolver):
                 continue
+            rel = _rel_of(files, sink)
+            if rel and indexes[project.unit_of(rel)].rendered_only(sink.scope.rsplit(".", 1)[-1], sink.scope):
+                continue  # averaged weights that only render samples
             done.add((sink.scope, atom.source))
             source = resolver.source(atom.source)
             message = f"averaged weights are evaluated: {sink.what} is the averaged model {source.what}"
