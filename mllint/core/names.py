@@ -83,6 +83,9 @@ class NameTable:
         self.is_package = rel_path.endswith("__init__.py")
         self.aliases: dict[str, str] = {}
         self.imported: dict[str, str] = {}  # names bound by import statements (re-exports included)
+        # names that import statements bind to more than one target (`from a import f` in one branch of an `if`,
+        # `from b import f` in the other): every target, in order; `aliases` keeps the last
+        self.alternatives: dict[str, tuple[str, ...]] = {}
         self.stars: list[str] = []  # modules imported whole into the namespace (`from M import *`)
         self.functions: dict[str, cst.FunctionDef] = {}
         self.classes: dict[str, cst.ClassDef] = {}
@@ -118,7 +121,7 @@ class NameTable:
             if not full:
                 continue
             if alias.asname and isinstance(alias.asname.name, cst.Name):
-                self.aliases[alias.asname.name.value] = self.imported[alias.asname.name.value] = full
+                self._bind(alias.asname.name.value, full)
             else:
                 root = full.split(".")[0]
                 self.aliases[root] = self.imported[root] = root
@@ -143,7 +146,13 @@ class NameTable:
             if not name:
                 continue
             local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-            self.aliases[local] = self.imported[local] = f"{base}.{name}" if base else name
+            self._bind(local, f"{base}.{name}" if base else name)
+
+    def _bind(self, local: str, target: str) -> None:
+        before = self.imported.get(local)
+        if before is not None and before != target:
+            self.alternatives[local] = (*self.alternatives.get(local, (before,)), target)
+        self.aliases[local] = self.imported[local] = target
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         """The dotted qualified name of a Name/Attribute chain, if its root is imported or defined here."""

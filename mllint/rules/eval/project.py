@@ -31,6 +31,7 @@ class Index:
         self.grad_helpers: set[str] = set()
         self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data
         self.model_methods: set[str] = set()
+        self.alternatives: dict[tuple, tuple] = {}  # (module, name) -> every target its imports bind it to
         self.classes: dict[str, tuple] = {}  # a class's qualified name -> its bases' last names
         self.parents: dict[str, set] = {}  # a class's last name -> its bases' last names (every class so named)
         self.bn = self.trains = False
@@ -54,6 +55,8 @@ class Index:
             for name, forwards in getattr(facts, "plain_defs", {}).items():
                 self.plain_defs[name] = self.plain_defs.get(name, False) or forwards
             self.model_methods |= getattr(facts, "model_methods", set())
+            for name, targets in getattr(facts, "alternatives", {}).items():
+                self.alternatives[(result.rel, name)] = targets
             for cls, bases in getattr(facts, "class_bases", {}).items():
                 self.classes[cls] = bases
                 self.parents.setdefault(cls.rsplit(".", 1)[-1], set()).update(bases)
@@ -70,7 +73,14 @@ class Index:
         that name resolves to (core/calls.py), and nothing else; an unqualified name (a local) may."""
         if c.target == METHOD:
             return qual not in self.toplevel and self._dispatches(c, qual)
-        return qualify(self.project, self.rel_of[id(c)], c.target) == qual if c.target else True
+        if not c.target:
+            return True
+        rel = self.rel_of[id(c)]
+        if qualify(self.project, rel, c.target) == qual:
+            return True
+        # a name imported on two branches (`from a import f` / `from b import f`) runs either
+        return not c.attribute and any(qualify(self.project, rel, target) == qual
+                                       for target in self.alternatives.get((rel, c.name), ()))
 
     def _dispatches(self, c: EvalCall, qual: str) -> bool:
         """Can `self.name()` in a method of class C run the method `qual` of class D? Only when D is C, an
