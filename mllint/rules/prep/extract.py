@@ -265,6 +265,28 @@ class Scan(Visitor):
             self.branches.pop()
         return False
 
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool | None:
+        """`pre_process += [transforms.ToTensor(), normalize]`: steps added to a pipeline list, as `.extend()`."""
+        if isinstance(node.operator, cst.AddAssign) and isinstance(node.value, (cst.List, cst.Tuple)):
+            self._grow(node.target, [e.value for e in node.value.elements])
+        return None
+
+    def _grow(self, target: cst.BaseExpression, steps: list) -> None:
+        """Steps appended to a list or an empty Compose built in this scope (`.append()`, `.extend()`, `+=`); under
+        the split's own test (`if train:`) they are that side's steps."""
+        built = self.built.get((id(self.scope[-1]), target.value)) if isinstance(target, cst.Name) else None
+        if built is None:
+            return
+        for step in steps:
+            built["steps"].append((False, step))
+            if len(self.branches) > built["depth"]:
+                inner = self.branches[built["depth"]:]
+                splits = {b.split for b in inner}
+                if len(splits) == 1 and None not in splits:  # `if train: steps.append(...)`: one side's step
+                    built.setdefault("sides", {})[id(step)] = next(iter(splits))
+                else:
+                    built["conditional"] = True
+
     # --- what is recorded ---------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> bool | None:
         short = short_name(node.func)
@@ -296,20 +318,14 @@ class Scan(Visitor):
             if built is not None and built["compose"] is None:
                 name = next((n for n in reversed(self.names) if n and role(n)), "") or built["name"]
                 built["compose"] = (node, tuple(self.branches), self.scope[-1], name)
-        elif short in ("append", "insert") and isinstance(node.func, cst.Attribute) and node.args:
+        elif short in ("append", "insert", "extend") and isinstance(node.func, cst.Attribute) and node.args:
             target = node.func.value
             if isinstance(target, cst.Attribute) and target.attr.value == "transforms":
                 target = target.value  # `train_transform.transforms.append(...)`
-            built = self.built.get((id(self.scope[-1]), target.value)) if isinstance(target, cst.Name) else None
-            if built is not None:
-                built["steps"].append((False, node.args[-1].value))
-                if len(self.branches) > built["depth"]:
-                    inner = self.branches[built["depth"]:]
-                    splits = {b.split for b in inner}
-                    if len(splits) == 1 and None not in splits:  # `if train: steps.append(...)`: one side's step
-                        built.setdefault("sides", {})[id(node.args[-1].value)] = splits.pop()
-                    else:
-                        built["conditional"] = True
+            value = node.args[-1].value
+            steps = [e.value for e in value.elements] if short == "extend" and isinstance(value, (cst.List, cst.Tuple)) \
+                else [] if short == "extend" else [value]
+            self._grow(target, steps)
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in ("train", "training") and const(arg.value) in (True, False):
                 self.names.append("train" if const(arg.value) else "test")
