@@ -205,8 +205,6 @@ SCALE_ITER = re.compile(r"(?i)scales|sizes|flips|augment|tta|transforms")
 AVERAGED_SCOPES = frozenset({"average_parameters", "ema_scope", "swap_ema_weights", "apply_ema", "ema_weights",
                              "swap_parameters_with_ema"})
 AVERAGED_SWAPS = frozenset({"apply_shadow", "copy_to", "swap_ema", "apply_ema_weights", "store_and_apply"})
-METRIC = re.compile(r"(?i)acc|correct|metric|psnr|ssim|score|top[15]|map|iou|f1|error|mse|mae|bleu|perplex|"
-                    r"loss|recall|precision|auc|fid|confusion")
 TRAINING_NAME = re.compile(r"(?i)train|update|pseudo|queue|memory|distill|teacher|step")
 AUXILIARY = re.compile(r"(?i)train|pseudo|label|teacher|update|distill|forward|loss|step|augment|mix")
 # --- what code does with the model's outputs (Index.prediction_only): evaluation scores them (a metric, a comparison
@@ -385,11 +383,6 @@ def _eval_mode_name(short: str) -> bool:
 _EVAL_MODE = re.compile(r"(?i)(?:set_)?eval(?:uation)?_mode$|set_eval$|to_eval$|model_eval$")
 
 
-@lru_cache(maxsize=8192)
-def _metric_word(name: str) -> bool:
-    return bool(METRIC.search(name))
-
-
 def _grad_off_item(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Call):
         short = callee_name(expr.func)
@@ -416,7 +409,7 @@ class _Function:
         self.sets_eval = self.trains = self.needs_grad = self.sets_train = False
         self.grad_off = any(GRAD_OFF.search(d) for d in self.decorators)
         self.volatile = None
-        self.metric = False  # a metric-like name is read or written (accuracy, psnr, correct, loss...)
+        self.metric = False  # a word of a name read or written is a metric's (accuracy, psnr, correct, loss...)
         self.calls: list[tuple[cst.Call, bool, tuple]] = []  # (call, grad off there, switches)
         self.loop_models: list[tuple[cst.CSTNode, cst.CSTNode]] = []  # (iterable, model call) ensembles
         self.scale_loops: list[tuple[cst.CSTNode, cst.Call]] = []
@@ -571,7 +564,7 @@ class _Function:
             if kind is cst.Call:
                 self.call(sub, grad_off, switches)
             elif kind is cst.Name:
-                if not self.metric and _metric_word(sub.value):
+                if not self.metric and metric_token(sub.value):
                     self.metric = True
                 if not self.scores and metric_token(sub.value):
                     self.scores = True
