@@ -43,10 +43,12 @@ def aux_extractor(name: str) -> Callable:
 
 
 def _register_shared() -> None:
+    from ..core.classes import extract_classes
     from ..core.names import extract_imports, extract_references
 
     EXTRACTORS.setdefault("imports", extract_imports)
     EXTRACTORS.setdefault("references", extract_references)
+    EXTRACTORS.setdefault("classes", extract_classes)
 
 
 class Rule:

@@ -322,7 +322,6 @@ class EvalFacts:
     # names of the functions and methods the module defines outside model classes -> does one of them run a model
     # on data; and the names of model classes' methods: `self.run_manager.net_latency()` calls project code
     plain_defs: dict = field(default_factory=dict)
-    class_bases: dict = field(default_factory=dict)  # a class's qualified name -> its bases' last names
     alternatives: dict = field(default_factory=dict)  # a name imports bind to several targets -> every target
     model_methods: set = field(default_factory=set)
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
@@ -1067,8 +1066,6 @@ class ModuleAnalysis:
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
             path = f"{prefix}{stmt.name.value}"
-            self.facts.class_bases[f"{self.ctx.names.module_name}.{path}"] = tuple(
-                (dotted(b.value) or "").rsplit(".", 1)[-1] for b in stmt.bases if b.keyword is None)
             if any(re.search(r"Module|Net|Model|Arch|RCNN|Detector", dotted(b.value) or "") for b in stmt.bases) or \
                     any(isinstance(m, cst.FunctionDef) and m.name.value == "forward" for m in body_of(stmt)):
                 self.model_classes.add(path)

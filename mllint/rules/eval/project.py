@@ -32,14 +32,11 @@ class Index:
         self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data
         self.model_methods: set[str] = set()
         self.alternatives: dict[tuple, tuple] = {}  # (module, name) -> every target its imports bind it to
-        self.classes: dict[str, tuple] = {}  # a class's qualified name -> its bases' last names
-        self.parents: dict[str, set] = {}  # a class's last name -> its bases' last names (every class so named)
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
         self.roles: dict[str, int] = {}  # qual -> SCORES | PRESENTS | DATA
         self.calls_in: dict[str, list] = {}  # scope -> the calls made there
         self._scoring_memo: dict[str, bool] = {}
-        self._ancestry: dict[str, set] = {}
         for result, module in modules:
             facts: EvalFacts = module.facts
             self.toplevel |= getattr(facts, "toplevel", set())
@@ -57,9 +54,6 @@ class Index:
             self.model_methods |= getattr(facts, "model_methods", set())
             for name, targets in getattr(facts, "alternatives", {}).items():
                 self.alternatives[(result.rel, name)] = targets
-            for cls, bases in getattr(facts, "class_bases", {}).items():
-                self.classes[cls] = bases
-                self.parents.setdefault(cls.rsplit(".", 1)[-1], set()).update(bases)
             self.bn |= facts.bn
             self.trains |= facts.trains
 
@@ -85,26 +79,16 @@ class Index:
     def _dispatches(self, c: EvalCall, qual: str) -> bool:
         """Can `self.name()` in a method of class C run the method `qual` of class D? Only when D is C, an
         ancestor of C (inherited) or a descendant (overridden, dispatched on the instance): `self.test()` in
-        `SRModel` does not run the unrelated `StyleGAN2Model.test`. Classes the project does not define decide
-        nothing."""
+        `SRModel` does not run the unrelated `StyleGAN2Model.test` (core/classes.py). Classes the project does
+        not define decide nothing."""
+        from ...core.classes import hierarchy
+
         caller = getattr(c, "own_class", "")
         owner = qual.rsplit(".", 1)[0]
-        if not caller or caller not in self.classes or owner not in self.classes:
+        classes = hierarchy(self.project)
+        if not caller or not classes.known(caller) or not classes.known(owner):
             return True
-        a, b = caller.rsplit(".", 1)[-1], owner.rsplit(".", 1)[-1]
-        return a == b or b in self._ancestors(a) or a in self._ancestors(b)
-
-    def _ancestors(self, name: str) -> set:
-        known = self._ancestry.get(name)
-        if known is None:
-            known, todo = set(), list(self.parents.get(name, ()))
-            while todo:
-                base = todo.pop()
-                if base not in known:
-                    known.add(base)
-                    todo.extend(self.parents.get(base, ()))
-            self._ancestry[name] = known
-        return known
+        return classes.related(caller, owner)
 
     def covered(self, name: str, qual: str, test, depth: int = 0, guards: tuple = ()) -> bool:
         """Does every path into the function run under `test` (a caller's property)? Callers are found by
