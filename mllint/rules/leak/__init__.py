@@ -197,6 +197,8 @@ class SelectionAndReportOnOneSplit(Rule):
         for result, facts in project.facts("leak-report"):
             for sel in facts.selections:
                 split = f"the split `{sel.split}`" if sel.split else "the evaluated split"
+                if getattr(sel, "others", ""):
+                    split += f" (where a condition chooses it over `{sel.others}`)"
                 how, _, code = sel.report_text.partition(": ")
                 reported = (f"line {sel.report.line}, outside the training loop, evaluates the same split again "
                             f"({code})" if how.startswith("evaluates") else f"line {sel.report.line} {how} (`{sel.best}`)")

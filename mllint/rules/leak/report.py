@@ -53,6 +53,9 @@ class Selection:
     report: Loc | None
     report_text: str
     scope: str
+    # the other splits a conditional expression could choose instead (`valid_loader if valid_loader else
+    # test_loader`): the reported split selects on the path where it is chosen
+    others: str = ""
 
 
 @dataclass
@@ -176,8 +179,10 @@ def _data_args(call: cst.Call) -> list[str]:
     (`evaluate(Data, Data.valid[0], ...)`) gives way to the part. A call given no data but a split's name
     (`evaluate(dataset='val')`) evaluates that split (`'val'`); beside data, such a string is a mode."""
     found = []
-    for arg in call.args:
-        value = arg.value
+    values = []
+    for arg in call.args:  # `valid_loader if valid_loader else test_loader`: either split, by the test
+        values.extend([arg.value.body, arg.value.orelse] if isinstance(arg.value, cst.IfExp) else [arg.value])
+    for value in values:
         while isinstance(value, cst.Subscript):
             value = value.value
         for node in ([value] if isinstance(value, (cst.Name, cst.Attribute)) else
@@ -554,10 +559,12 @@ def report_facts(ctx) -> ReportFacts | None:
             if silenced:
                 continue
             done.add(", ".join(split))
+            shared = [s for s in split if s in set(_data_args(report))] if kind == "evaluation" else split
+            others = [s for s in split if s not in shared] if shared else []
             facts.selections.append(Selection(
-                ctx.loc(node), _text(mod.module, node), best, ", ".join(split), ctx.loc(report),
+                ctx.loc(node), _text(mod.module, node), best, ", ".join(shared or split), ctx.loc(report),
                 ("reports the best value" if kind == "best" else "evaluates the same split again") +
-                f": `{_text(mod.module, report)}`", scope.name))
+                f": `{_text(mod.module, report)}`", scope.name, ", ".join(others)))
     if "load_best_model_at_end" in ctx.text:
         facts.selections.extend(_trainer_selections(ctx, mod))
     return facts if facts.selections else None
