@@ -198,6 +198,7 @@ VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "s
 FORWARD_METHODS = frozenset({"forward", "_forward_once", "forward_features", "_forward", "inference"})
 FLIP_CALLS = frozenset({"flip", "fliplr", "flipud", "rot90", "hflip", "vflip"})
 COMBINE_CALLS = frozenset({"mean", "sum", "stack", "cat", "concatenate", "average", "max", "median", "logsumexp"})
+STACK_CALLS = COMBINE_CALLS | frozenset({"row_stack", "vstack", "hstack", "column_stack"})
 PAD_CALLS = frozenset({"cat", "concatenate", "pad", "hstack", "vstack"})
 GRAD_OFF = re.compile(r"no_grad|inference_mode")
 ENSEMBLE_ITER = re.compile(r"(?i)models|nets|networks|ensemble|checkpoints|ckpts|members|learners|experts")
@@ -988,6 +989,7 @@ class ModuleAnalysis:
         self.lite: list = []  # (call, as written, Function facts' qual, params): sinks on parameters
         self.forward_helpers: dict[str, _Function] = {}  # functions that run a model and are not evaluations
         self.pending: list[_Function] = []  # evaluations whose forward passes are in a helper
+        self.recorded: list[_Function] = []  # every function read, and the module's own code
         self.methods: dict[str, set[str]] = {}  # class path -> its methods' names
         self.framework_classes: set[str] = set()  # classes built on a framework's trainer or module
         self.model_like: set[str] = set()  # classes of models (as in definition(), known before any function is read)
@@ -1032,6 +1034,7 @@ class ModuleAnalysis:
         for stmt in module.body:
             self.definition(stmt, "", None)
         self._helper_forwards()
+        self._helper_tta()
         return self.facts
 
     def _helper_forwards(self) -> None:
@@ -1063,6 +1066,54 @@ class ModuleAnalysis:
             return ""
         return f"{self.ctx.names.module_name}.{f.cls}"
 
+    def _helper_tta(self) -> None:
+        """Test-time augmentation spread over the module's functions: a function flips its input and runs a forward
+        helper on it (`flip_test(net, image)`: `detect_face(net, cv2.flip(image, 1))`), and code that does not
+        train runs the helper on the plain input too and combines both results (`np.row_stack((det0, det1))`)."""
+        helpers = self.forward_helpers
+        if not helpers:
+            return
+        flippers = {}
+        for g in self.recorded:
+            if g.name == "<module>" or g.trains or g.cls is not None or g.name in helpers:
+                continue
+            flips = [n for n in g.flips if not self._padding(g, n)]
+            if flips and any(type(c.func) is cst.Name and c.func.value in helpers for c, _, _ in g.calls):
+                flippers.setdefault(g.name, (g, flips[0]))
+        if not flippers:
+            return
+        for f in self.recorded:
+            if f.trains or f.name in flippers or f.name in helpers:
+                continue
+            named = [c for c, _, _ in f.calls if type(c.func) is cst.Name]
+            flipped = [c for c in named if c.func.value in flippers]
+            plain = [c for c in named if c.func.value in helpers]
+            pair = next(((a, b) for b in flipped for a in plain if self._combined(f, a, b)), None)
+            if pair is None:
+                continue
+            plain_call, call = pair
+            g, flip = flippers[call.func.value]
+            what = (f"`{plain_call.func.value}()` outputs combined with those of `{g.name}()`, which runs it on a "
+                    f"flipped input, in `{f.name}()`" if f.name != "<module>" else
+                    f"`{plain_call.func.value}()` outputs combined with those of `{g.name}()`, which runs it on a "
+                    f"flipped input, in the module's code")
+            site = self._site(f, call, what, [(flip, f"the flip of the input in `{g.name}()`")], "tta")
+            self.facts.tta.append(site)
+
+    def _combined(self, f: _Function, a: cst.Call, b: cst.Call) -> bool:
+        """Do the results of both calls meet in one combination: a stacking, concatenating or averaging call, or a
+        sum, given the calls or the names their results were assigned to?"""
+        held = {name: value for name, value in f.assigned.items() if value is a or value is b}
+        for node in walk(f.node):
+            kind = type(node)
+            if kind is cst.Call and callee_name(node.func) in STACK_CALLS or \
+                    kind is cst.BinaryOperation and type(node.operator) is cst.Add:
+                met = {id(x) for x in walk(node) if x is a or x is b} | \
+                    {id(held[x.value]) for x in walk(node) if type(x) is cst.Name and x.value in held}
+                if met == {id(a), id(b)}:
+                    return True
+        return False
+
     def definition(self, stmt, prefix: str, cls: str | None) -> None:
         if isinstance(stmt, cst.ClassDef):
             path = f"{prefix}{stmt.name.value}"
@@ -1079,6 +1130,7 @@ class ModuleAnalysis:
 
     def record(self, f: _Function) -> None:
         facts, loc = self.facts, self.ctx.loc
+        self.recorded.append(f)
         if f.name != "<module>":
             if f.cls is not None and f.cls in self.model_classes:
                 facts.model_methods.add(f.name)

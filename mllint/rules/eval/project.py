@@ -397,7 +397,7 @@ def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: st
     elif getattr(site, "config_list", "") and index.config_off(site.config_list, rel):
         return  # `scales = cfg.TEST.SCALES`, `[1.0]` wherever the project defines it: a config switch, off
     elif not index._callers(site.function, site.qual):
-        if site.function not in LIGHTNING_EVAL:
+        if site.function not in LIGHTNING_EVAL and site.function != "<module>":
             return  # nothing calls it (or a framework does, with its own switches): nothing says it runs
     else:
         callers = index._callers(site.function, site.qual)
