@@ -1310,8 +1310,9 @@ class ModuleAnalysis:
 
     def evaluation_name(self, f: _Function) -> bool:
         """evaluate/validate/test..., or `run`/`main` of a module named so (yolov5's val.py: `run`)."""
-        if f.name.startswith("test_"):  # a unit test's name too: only a loop computing a metric, no asserts
-            return not self.ctx.is_test and f.metric and not _unit_test(f.node)
+        if f.name.startswith("test_"):  # a unit test's name too: only code that scores (a metric, a comparison
+            # with targets, a metric function such as `evaluate_detections(all_boxes)`), no asserts
+            return not self.ctx.is_test and (f.metric or f.scores) and not _unit_test(f.node)
         if EVAL_NAME.match(f.name):
             return True
         module = self.ctx.names.module_name.rsplit(".", 1)[-1]
