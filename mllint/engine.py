@@ -44,7 +44,7 @@ from .findings import Finding, Loc
 from .settings import Settings  # noqa: F401 - re-exported for callers of run()
 from .project import FileResult, Project, Stored, reading
 from .results import RunResult  # noqa: F401 - re-exported: reporters and older callers import it from here
-from .rules import AUX_EXTRACTORS, all_rules, is_selected
+from .rules import AUX_EXTRACTORS, all_rules, is_reported, is_selected
 from .rules.base import Rule
 from .suppress import Suppression, unused as unused_suppressions
 
@@ -353,7 +353,7 @@ def _select_and_suppress(
         rule = rules.get(finding.code)
         if rule is not None and not rule.in_tests and in_test(finding.loc.path):
             continue
-        if not is_selected(finding.code, select, ignore) or _per_file_ignored(finding, config):
+        if not is_reported(finding.code, select, ignore) or _per_file_ignored(finding, config):
             continue
         kept.append(finding)
     for display, sups in suppressions.items():

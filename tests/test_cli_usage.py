@@ -371,3 +371,17 @@ def test_a_broken_notebooks_json_error_is_at_the_file_not_a_cell(tmp_path):
     assert finding["code"] == "FILE003" and finding.get("cell") is None
     text = mllint(".", cwd=tmp_path).stdout
     assert "broken.ipynb:1:1: FILE003" in text and "cell" not in text.split("FILE003")[0]
+
+
+def test_input_diagnostics_survive_a_narrow_select(project):
+    """`--select EVAL` still says which files were not analysed (a syntax error), unless `--ignore` names it."""
+    (project / "bad.py").write_text("def f(:\n    pass\n")
+
+    def codes(*options):
+        proc = no_traceback(mllint(*options, "--format", "json", str(project), cwd=project))
+        return sorted(f["code"] for f in json.loads(proc.stdout))
+
+    assert codes("--select", "EVAL") == ["FILE002"]
+    assert codes("--select", "EVAL", "--ignore", "FILE002") == []
+    assert codes("--select", "EVAL", "--ignore", "FILE") == []
+    assert codes("--select", "SEED001") == ["FILE002", "SEED001"]

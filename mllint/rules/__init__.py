@@ -113,5 +113,17 @@ def is_selected(code: str, select: list[str], ignore: list[str]) -> bool:
     return chosen >= 0 and chosen > ignored
 
 
+# input diagnostics: a file that could not be read, parsed or analysed whole. They say which files the other codes
+# did not see, so a narrower `--select` (`--select EVAL`) keeps them; only an `--ignore` that matches drops them
+# (as ruff reports syntax errors whatever is selected).
+INPUT_DIAGNOSTICS = frozenset({"FILE001", "FILE002", "FILE003", "FILE004", "FILE005", "FILE006", "FILE007",
+                               "FILE008", "FILE009", "FILE012"})
+
+
+def is_reported(code: str, select: list[str], ignore: list[str]) -> bool:
+    """Is a finding of this code reported: selected, or an input diagnostic that no `--ignore` names?"""
+    return is_selected(code, select, ignore) or code in INPUT_DIAGNOSTICS and _specificity(code, ignore) < 0
+
+
 def select_rules(select: list[str], ignore: list[str]) -> list[type[Rule]]:
     return [rule for code, rule in all_rules().items() if is_selected(code, select, ignore)]
