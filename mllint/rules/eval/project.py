@@ -180,51 +180,41 @@ class Index:
         return found
 
     def _quiet(self, name: str, qual: str, depth: int) -> bool:
-        if self.scoring(qual) or depth >= MAX_DEPTH:
-            return False
-        for caller in self._callers(name, qual):
-            outer = caller.scope.rsplit(".", 1)[-1]
-            if outer == "<module>":
-                if self.scoring(caller.scope):
-                    return False
-            elif not self._quiet(outer, caller.scope, depth + 1):
-                return False
-        return True
+        return self._every_path(name, qual, lambda q, d: False if self.scoring(q) or d >= MAX_DEPTH else None,
+                                lambda scope: not self.scoring(scope), depth, nobody=True)
 
     def rendered_only(self, name: str, qual: str, depth: int = 0) -> bool:
         """Are the function's outputs only rendered: it computes no metric, and on every path up its callers a
         caller that shows, draws or saves them comes before any that scores (a GAN's `test()` generating a fixed
         sample that the validation hook only writes as an image)? Stricter than `prediction_only` about what is
         shown, looser about training callers: a training loop that calls the rendering is not scoring it."""
-        role = self.roles.get(qual, 0)
-        if role & SCORES:
-            return False
-        if role & PRESENTS:
-            return True
-        callers = self._callers(name, qual)
-        if not callers or depth >= MAX_DEPTH:
-            return False
-        for caller in callers:
-            outer = caller.scope.rsplit(".", 1)[-1]
-            if outer == "<module>":
-                if self.roles.get(caller.scope, 0) & (SCORES | PRESENTS) != PRESENTS:
-                    return False
-            elif not self.rendered_only(outer, caller.scope, depth + 1):
-                return False
-        return True
+        def decide(q: str, _: int) -> bool | None:
+            role = self.roles.get(q, 0)
+            return False if role & SCORES else True if role & PRESENTS else None
+
+        return self._every_path(name, qual, decide,
+                                lambda scope: self.roles.get(scope, 0) & (SCORES | PRESENTS) == PRESENTS, depth)
 
     def _presented(self, name: str, qual: str, depth: int) -> bool:
-        if self.roles.get(qual, 0) & PRESENTS:
-            return True
+        return self._every_path(name, qual, lambda q, _: True if self.roles.get(q, 0) & PRESENTS else None,
+                                lambda scope: bool(self.roles.get(scope, 0) & PRESENTS), depth)
+
+    def _every_path(self, name: str, qual: str, decide, module_ok, depth: int = 0, nobody: bool = False) -> bool:
+        """Does every path up the function's callers satisfy a test? `decide(qual, depth)` answers for a function
+        whose own code settles it (None: ask its callers); module-level code is judged by `module_ok(scope)`; a
+        function nobody calls (or one too deep) gives `nobody`."""
+        found = decide(qual, depth)
+        if found is not None:
+            return found
         callers = self._callers(name, qual)
         if not callers or depth >= MAX_DEPTH:
-            return False
+            return nobody
         for caller in callers:
             outer = caller.scope.rsplit(".", 1)[-1]
             if outer == "<module>":
-                if not self.roles.get(caller.scope, 0) & PRESENTS:
+                if not module_ok(caller.scope):
                     return False
-            elif not self._presented(outer, caller.scope, depth + 1):
+            elif not self._every_path(outer, caller.scope, decide, module_ok, depth + 1, nobody):
                 return False
         return True
 
