@@ -559,15 +559,15 @@ class _Function:
 
     def expression(self, node, grad_off: bool, switches: tuple) -> None:
         # type identity, not isinstance: libcst's node classes are ABCs, and this loop sees every node
+        keywords: set[int] = set()  # `model(x, return_loss=False)`: a parameter's name, no value read
         for sub in walk(node):
             kind = type(sub)
             if kind is cst.Call:
                 self.call(sub, grad_off, switches)
+                keywords.update(id(a.keyword) for a in sub.args if a.keyword is not None)
             elif kind is cst.Name:
-                if not self.metric and metric_token(sub.value):
-                    self.metric = True
-                if not self.scores and metric_token(sub.value):
-                    self.scores = True
+                if id(sub) not in keywords and metric_token(sub.value):
+                    self.metric = self.scores = True
             elif kind is cst.Comparison:
                 if not self.scores and _against_targets(sub):
                     self.scores = True
