@@ -138,6 +138,8 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
         return
     if text is not None:
         targets = _resolve_by_search(module, targets, nodes, text)
+        if targets and index is not None:
+            targets = _resolve_by_context(module, targets, nodes, text, index)
         if not targets or _resolve_by_statement(module, targets, text, nodes, index):
             return
     state = _state_class()(module, targets)
@@ -256,6 +258,169 @@ def _continues(text: str, at: int, rest: list[str]) -> int | None:
             return None  # a middle line must end where the snippet's line ends
         at += indent + len(line)
     return indent
+
+
+_CONTEXT_NODES = 4000  # nodes: a larger enclosing node is left to the statement pass (which generates a prefix)
+
+
+def _context_types() -> tuple[type, ...]:
+    """The nodes whose code, generated alone, is their source text up to the indentation that the blocks around them
+    add to each line: the expressions `_resolve_by_search` places, statements, and compound statements (an `If` that
+    is an `elif` is generated as `if`, so `_context_chain` skips it)."""
+    return (cst.BaseExpression, cst.Arg, cst.Param, cst.BaseSmallStatement, cst.SimpleStatementLine, cst.FunctionDef,
+            cst.ClassDef, cst.For, cst.While, cst.With, cst.Try, cst.If)
+
+
+def _resolve_by_context(module: cst.Module, targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode], text: str,
+                        index: "Index") -> dict[int, list[Loc]]:
+    """Place the targets left by the search through the smallest node around them, below the top-level statements,
+    whose code occurs once in the text, and return the targets left to place.
+
+    A `Call` that occurs several times (`nn.ReLU()`), a literal, or a statement, sits in an argument, a call, a
+    statement or a method whose code occurs once; that code is generated with every target left inside it tracked,
+    found once in the text (each continuation line possibly indented further, by the blocks around it), and each
+    target is placed by its position in that code, shifted by the indentation of its line in the text. Where one
+    occurrence is found, it is the node's own (its code is there), so the places are those the whole module's
+    generation gives; where none is unique, the statement pass places the target as before. A `_holding` top-level
+    statement that is a long function (a training script's `main()`) is then generated only in pieces."""
+    parents = index.parents
+    pos, end = index.pos, index.end
+    kinds = _context_types()
+    searchable = (cst.BaseExpression, cst.Arg, cst.Param)
+    state_class = _state_class()
+    left = dict(targets)
+    at_of = sorted((pos[key], key) for key in targets if key in pos)
+    starts = [at for at, _ in at_of]
+    tried: set[int] = set()  # nodes generated whose code is not found exactly once
+    line_starts: list[int] | None = None
+    for _, key in at_of:
+        if key not in left:
+            continue
+        node = nodes[key]
+        current = parents.get(id(node)) if isinstance(node, searchable) else node
+        while current is not None:
+            parent = parents.get(id(current))
+            if parent is None or parent is module:
+                break  # a top-level statement: the statement pass's
+            if id(current) in tried or not _context_kind(current, parent, kinds):
+                current = parent
+                continue
+            tried.add(id(current))
+            at = pos.get(id(current))
+            if at is None or end[at] - at > _CONTEXT_NODES:
+                break
+            lo, hi = bisect_right(starts, at - 1), bisect_right(starts, end[at] - 1)
+            inside = [k for _, k in at_of[lo:hi] if k in left]
+            scratch = {k: [Loc()] for k in inside}
+            placed = _place_in_context(module, current, scratch, text, state_class, True)
+            if placed is _WHOLE:  # its prefix up to the last target is not found once: then the whole node
+                placed = _place_in_context(module, current, scratch, text, state_class, False)
+            if placed is None or placed is _WHOLE:
+                current = parent
+                continue
+            skip, (offset, indents) = placed
+            shifts = [-1, *indents]  # (the first line's shift is where it starts on its line, below)
+            if any(where.column == 1 and shifts[where.line - skip] and not isinstance(nodes[k], kinds)
+                   for k, (where,) in scratch.items()):
+                current = parent  # a start at a line's beginning, possibly before that line's indentation
+                continue
+            if line_starts is None:
+                line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+            row = bisect_right(line_starts, offset)  # 1-based line of the occurrence
+            shifts[0] = offset - line_starts[row - 1]
+            for k, (where,) in scratch.items():
+                first, last = where.line - skip, where.end_line - skip
+                # an end at the beginning of a further line follows a line break: no indentation precedes it
+                end_shift = 0 if last and where.end_column == 1 else shifts[last]
+                for loc in left.pop(k):
+                    loc.line, loc.column = row + first, where.column + shifts[first]
+                    loc.end_line, loc.end_column = row + last, where.end_column + end_shift
+            break
+    return left
+
+
+def _place_in_context(module: cst.Module, node: cst.CSTNode, scratch: dict[int, list[Loc]], text: str,
+                      state_class: type, prefix: bool) -> "tuple[int, tuple[int, list[int]]] | object | None":
+    """Generate node (with `prefix`, only up to the end of its last target) with the scratch targets tracked, and find
+    that code once in the text: (leading blank lines skipped, (offset, indentation added to each further line)); None
+    if not found once, `_WHOLE` if a prefix stopped before the node's end was not (the whole node may be)."""
+    state = state_class(module, scratch)
+    state.text, state.line, state.column = [], 0, 0
+    stopped = False
+    if prefix:
+        state.left = len(scratch)
+    try:
+        node._codegen(state)
+    except _Done:
+        stopped = True
+    if len(set(state.closed)) != len(scratch):
+        return None
+    lines = _NEWLINE.split("".join(state.text))
+    skip = 0
+    while skip < len(lines) - 1 and not lines[skip].strip():
+        skip += 1  # leading blank lines (a statement's): found from its first line with text
+    if any(locs[0].line < skip for locs in scratch.values()):
+        return None
+    found = _occurrence_with_indents(text, lines[skip:])
+    if found is None:
+        return _WHOLE if stopped else None
+    return skip, found
+
+
+_WHOLE = object()
+
+
+def _context_kind(node: cst.CSTNode, parent: cst.CSTNode, kinds: tuple[type, ...]) -> bool:
+    if not isinstance(node, kinds):
+        return False
+    return not (type(node) is cst.If and type(parent) is cst.If and parent.orelse is node)
+
+
+def _occurrence_with_indents(text: str, lines: list[str]) -> tuple[int, list[int]] | None:
+    """(offset, the indentation added to each continuation line) of the one place where the snippet's lines occur,
+    as `_only_occurrence` finds it; None if none or several."""
+    first = lines[0]
+    if not first:
+        return None
+    if len(lines) == 1:
+        found = text.find(first)
+        return (found, []) if found >= 0 and text.find(first, found + 1) < 0 else None
+    only = None
+    found = text.find(first)
+    for _ in range(_OCCURRENCES_TRIED):
+        if found < 0:
+            return only
+        indents = _continues_with_indents(text, found + len(first), lines[1:])
+        if indents is not None:
+            if only is not None:
+                return None
+            only = (found, indents)
+        found = text.find(first, found + 1)
+    return None
+
+
+def _continues_with_indents(text: str, at: int, rest: list[str]) -> list[int] | None:
+    """`_continues`, with the indentation added to every continuation line."""
+    indents = []
+    for number, line in enumerate(rest):
+        if text.startswith("\r\n", at):
+            at += 2
+        elif at < len(text) and text[at] in "\r\n":
+            at += 1
+        else:
+            return None
+        ws = len(line) - len(line.lstrip(" \t"))
+        run = at
+        while run < len(text) and text[run] in " \t":
+            run += 1
+        indent = run - at - ws
+        if indent < 0 or not text.startswith(line, at + indent):
+            return None
+        if number < len(rest) - 1 and (at + indent + len(line) < len(text) and text[at + indent + len(line)] not in "\r\n"):
+            return None
+        at += indent + len(line)
+        indents.append(indent)
+    return indents
 
 
 def _generate(state, stmt: cst.CSTNode, left: int | None) -> str:
