@@ -46,9 +46,7 @@ def _resolve(text: str, pick) -> tuple[list, dict]:
 
 
 def _generated(monkeypatch) -> list:
-    """What each top-level statement's generations were asked for: how many targets (None: the whole statement).
-    The context pass (tests/test_positions_context.py) is off, so that every repeated call reaches this pass."""
-    monkeypatch.setattr(positions, "_resolve_by_context", lambda module, targets, nodes, text, index: targets)
+    """What each top-level statement's generations were asked for: how many targets (None: the whole statement)."""
     asked: list = []
     original = positions._generate
 
