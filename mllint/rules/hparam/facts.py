@@ -2,12 +2,18 @@
 produces them: a cached run unpickles these without loading the analysis."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
 from ...core.calls import Call
 from ...findings import Loc
+
+# parameters that are no recipe (sizes, indices, modes); here rather than in syntax.py, which needs libcst at import:
+# the project phase (project.py) reads it in the parent, where libcst is not loaded otherwise
+NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
+                        r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)
 
 if TYPE_CHECKING:
     from ...core.config_model import ConfigFacts

@@ -10,8 +10,7 @@ from ...project import Project
 from ...core.calls import calls_by_target, library_demos, qualify, target
 from ...core.forwarders import close_over_forwarders
 from .apis import CONCEPT_OPTIONS, hparam_key
-from .syntax import NOT_RECIPE
-from .facts import HparamFacts, HparamValue, OptionDef, Wrapper
+from .facts import NOT_RECIPE, HparamFacts, HparamValue, OptionDef, Wrapper
 from ...core.origins import same_value
 from ...core.config_model import (ATTRIBUTE, CALL, CONFIG_FILE, DICT, FIELD, MODULE, ConfigModel, Definition,
                                   path_matches)

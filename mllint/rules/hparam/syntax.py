@@ -31,8 +31,7 @@ TRIGGERS = ("optim", "lr", "loss", "Loss", "clip_grad", "Ema", "EMA", "mixup", "
             "TrainingArguments", "learning_rate", "Scheduler", "schedule", "add_argument", "mul_(", "lerp_(", "decay",
             "momentum")
 
-NOT_RECIPE = re.compile(r"last_epoch|verbose|ignore_index|reduction|size_average|^reduce$|dim|num_|^n_|classes|"
-                         r"size|index|device|dtype|seed|chn|channel|hidden|width|depth|layer|feature|units", re.I)  # parameters that are no recipe (sizes, indices, modes)
+from .facts import NOT_RECIPE  # noqa: E402,F401 - defined in facts.py: the project phase reads it without libcst
 
 
 def trivial(value: Value | None, extra: tuple = ()) -> bool:
