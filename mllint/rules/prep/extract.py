@@ -70,9 +70,14 @@ class Pipeline:
     # named for its split (`train_transforms()` / `test_transforms()`)
     tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
     inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
+    used: bool = False  # its split told only by the dataset it is given to (`CIFAR10(train=False, transform=tf)`)
+    datasets: frozenset = frozenset()  # the dataset classes it is given to, where read (`CIFAR10`, `ImageFolder`)
     function_role: str | None = None  # "train" / "eval": the split its function is named for (`get_test_loader`)
     owner: int = 0  # id of the top-level function or class (or module) it is built in
 
+
+_FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder"})  # (root, transform) positionally
+_SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
 _SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
@@ -106,7 +111,11 @@ class Scan(Visitor):
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
         self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
+        self.in_call: dict[int, str] = {}  # a dataset's whole transform, a Compose written in its call -> the class
         self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
+        self.named_loose: dict[tuple[int, str], list[Pipeline]] = {}  # (id(scope), name) -> loose pipelines so bound
+        self.given: list[tuple[cst.CSTNode, str, str, str]] = []  # (scope, transform name, split, dataset class) of `Dataset(...,
+        # transform=tf)` calls whose split the call says (`train=False`, `split='test'`, `test_set = ...`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -268,6 +277,7 @@ class Scan(Visitor):
     # --- what is recorded ---------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> bool | None:
         short = short_name(node.func)
+        self._given(node, short)
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
@@ -281,9 +291,11 @@ class Scan(Visitor):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
         for arg in node.args:  # `CIFAR10(root, train=False, transform=transforms.ToTensor())`: a one-step pipeline
-            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call) \
-                    and short_name(arg.value.func) in _SINGLE_STEPS:
-                self.single.add(id(arg.value))
+            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call):
+                if short_name(arg.value.func) in _SINGLE_STEPS:
+                    self.single.add(id(arg.value))
+                elif short_name(arg.value.func) == "Compose":
+                    self.in_call[id(arg.value)] = short  # a whole Compose written in the dataset's call: no group either
         if id(node) in self.single:
             self._pipeline(node, [(False, node)])
             for pipeline in self.pipelines[-1:] + self.loose[-1:]:
@@ -332,6 +344,36 @@ class Scan(Visitor):
                     self.names.pop()
             return False
         return None
+
+    def _given(self, node: cst.Call, short: str) -> None:
+        """`CIFAR10(root, train=False, transform=tf)`, `ImageFolder(os.path.join(root, 'val'), tf)`, `test_set =
+        Dataset(..., transform=tf)`: the split the dataset call is for, which a transform named for no split
+        takes on."""
+        given = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "transform"), None)
+        if given is None and short in _FOLDER_DATASETS and len(node.args) > 1 and node.args[1].keyword is None:
+            given = node.args[1].value
+        if not isinstance(given, cst.Name):
+            return
+        split = None
+        for arg in node.args:
+            key = arg.keyword.value if arg.keyword is not None else None
+            if key in ("train", "training") and const(arg.value) in (True, False):
+                split = "train" if const(arg.value) else "eval"
+            elif key in _SPLIT_KEYWORDS and isinstance(string(arg.value), str):
+                split = role(string(arg.value))
+            if split:
+                break
+        if split is None and node.args and node.args[0].keyword is None:  # the folder it reads: `root + '/val'`
+            texts = [string(n) for n in walk(node.args[0].value) if isinstance(n, cst.SimpleString)]
+            texts = [t for t in texts if isinstance(t, str)]
+            splits = {role(part) for t in texts for part in re.split(r"[/\\]", t.strip("/\\")) if part}
+            splits.discard(None)
+            split = splits.pop() if len(splits) == 1 else None
+        if split is None:
+            target = next((n for n in reversed(self.names) if n), "")
+            split = role(target) if target else None
+        if split is not None:
+            self.given.append((self.scope[-1], given.value, split, short))
 
     def visit_Tuple(self, node) -> None:
         self._numbers(node)
@@ -385,8 +427,9 @@ class Scan(Visitor):
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
         names = {short_name(v.func) if isinstance(v, cst.Call) else dotted(v) or "" for _, v in steps}
         tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
-        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
-                            pairs, tensor)
+        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines) + len(self.loose), unknown,
+                            pairs, tensor, inline=id(node) in self.in_call,
+                            datasets=frozenset([self.in_call[id(node)]]) if id(node) in self.in_call else frozenset())
         if isinstance(scope, cst.FunctionDef):
             owner = self.owner_of.get(id(scope))
             pipeline.function_role, pipeline.owner = role(scope.name.value), id(owner)
@@ -396,6 +439,8 @@ class Scan(Visitor):
                 pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
         if loose:
             self.loose.append(pipeline)
+            if name:
+                self.named_loose.setdefault((id(scope), name), []).append(pipeline)
         else:
             self.pipelines.append(pipeline)
 
@@ -414,6 +459,29 @@ class Scan(Visitor):
                         self._pipeline(node, steps, kind, branches, scope, built["conditional"])
                     continue
                 self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """A pipeline whose name and place say no split, given only to datasets of one split (`tf` to
+        `CIFAR10(train=True, transform=tf)`): it builds that split. Looked up in the scope of the call, then the
+        module's; one given to both splits stays without one."""
+        splits: dict[int, set] = {}
+        classes: dict[int, set] = {}
+        for scope, name, split, short in self.given:
+            found = self.named_loose.get((id(scope), name)) or self.named_loose.get((id(self.module), name)) or []
+            if len(found) != 1:
+                continue
+            splits.setdefault(id(found[0]), set()).add(split)
+            classes.setdefault(id(found[0]), set()).add(short)
+        for pipeline in list(self.loose):
+            kinds = splits.get(id(pipeline))
+            if kinds is None or len(kinds) != 1:
+                continue
+            pipeline.role, pipeline.used = kinds.pop(), True
+            pipeline.datasets = frozenset(classes[id(pipeline)])
+            self.loose.remove(pipeline)
+            self.pipelines.append(pipeline)
+        self.pipelines.sort(key=lambda p: p.order)
 
 
 OPTION = "<option>"  # a metric call's keyword passed from an option or a config: `<option>test_y_channel`
@@ -755,7 +823,10 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             # a dataset's transform written in its call names no group: its counterpart is the only training
             # pipeline around it (`transform=transform_train` for the training set, `transform=ToTensor()` for the test set)
             pool = [t for t in trains if t.pairs == test.pairs and _nested(t, test)]
-            if len(pool) == 1 and (test.inline or pool[0].inline):
+            if len(pool) == 1 and (test.used or pool[0].used) and test.datasets and pool[0].datasets and \
+                    not test.datasets & pool[0].datasets:
+                pool = []  # given to other datasets (MNIST for training, CIFAR-10 for the test): not a pair
+            if len(pool) == 1 and (test.inline or pool[0].inline or test.used or pool[0].used):
                 candidates = pool
         if not candidates:
             candidates = _sibling(found, test, trains)
