@@ -43,7 +43,10 @@ def gate(text: str) -> bool:
         return True
     if "islice" in text or "//" in text or ("len(" in text and "/" in text):
         return True
-    return "test" in text and ("Subset" in text or "[:" in text)
+    if "break" in text and "enumerate" in text:  # `for i, batch in enumerate(test_loader): if i == 20: break`
+        return True
+    return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
+                               ".head(" in text)
 
 
 @dataclass
@@ -289,6 +292,7 @@ class _Function:
                 if not guarded:
                     self._cut(target.value, value, line)
                     self.subsets(value, line)
+                    self.selected(value, line, target.value)
                 self._loader(value, target.value, side)
                 self._use(value, target.value)
             elif type(target) in (cst.Tuple, cst.List):
@@ -316,6 +320,7 @@ class _Function:
         elif type(small) is cst.Return and small.value is not None:
             if not guarded:
                 self.subsets(small.value, line)
+                self.selected(small.value, line)
             self._loader(small.value, "", side)
             self._use(small.value, "", returning=True)
             name = dotted(small.value)
@@ -363,6 +368,36 @@ class _Function:
             if type(element) is cst.Slice and element.step is None and \
                     any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
                 self.cuts.append((value, shown or target, line))
+
+    def selected(self, value, line, target: str = "") -> bool:
+        """A test split cut by the data's own method to a size fixed in the code, whatever the result is named:
+        `small_test = tokenized["test"].shuffle(seed=42).select(range(250))` (Hugging Face `datasets`),
+        `test_ds.take(500)`, `test_df.head(1000)`, also where it is used (`Trainer(..., eval_dataset=
+        raw["test"].select(range(500)))`), and a split string that slices the test split (`load_dataset(name,
+        split="test[:2000]")`)."""
+        if self.cuts_in(line):
+            return False
+        for inner in walk(value):
+            if type(inner) is not cst.Call:
+                continue
+            split = next((string(a.value) for a in inner.args if a.keyword is not None and a.keyword.value == "split"
+                          and isinstance(string(a.value), str)), None)
+            shown = target if inner is value else ""  # `eval_dataset=raw["test"].select(...)` inside a call
+            if split is not None and _TEST_SLICE.match(split.replace(" ", "")):
+                self.cuts.append((inner, shown, line))
+                return True
+            if type(inner.func) is not cst.Attribute or not inner.args or inner.args[0].keyword is not None:
+                continue
+            method, size = inner.func.attr.value, inner.args[0].value
+            # `.select(range(N))` is only ever a subset; `.head(N)`/`.take(N)` also show a few rows, so the result
+            # must be the test data itself (`test_df = pd.read_csv(path).head(500)`)
+            fixed = self.literal_size(size) and _test_split(inner.func.value) if method == "select" else \
+                type(size) is cst.Integer and int(size.value) > 0 and _test_data(target) \
+                if method in ("take", "head") else False
+            if fixed:
+                self.cuts.append((inner, shown, line))
+                return True
+        return False
 
     def literal_size(self, expr) -> bool:
         """Indices of a size fixed in the code: `range(1000)`, `np.arange(512)`, a permutation cut to a literal
@@ -513,10 +548,23 @@ def _test_data(name: str) -> bool:
         return False
     rest = last.replace("test", "").strip("_")
     return rest in ("set", "data", "dataset", "ds", "samples", "examples", "images", "imgs", "files", "pairs",
-                    "list", "x", "sentences", "texts", "items")
+                    "list", "x", "sentences", "texts", "items", "df")
 
 
 _DATA_FIELDS = ("data", "targets", "samples", "imgs", "images", "labels")
+
+
+_TEST_SLICE = re.compile(r"^test(?:ing)?\[[^\]:]*:\d+%?\]$")  # `test[:2000]`, `test[:10%]`, not `test[10%:]`
+
+
+def _test_split(expr) -> bool:
+    """The test split of a data set, through the methods that keep it one (`raw["test"].shuffle(seed=42)`,
+    `tokenized["test"].map(fn)`), or a name for test data (`test_ds`)."""
+    while type(expr) is cst.Call and type(expr.func) is cst.Attribute:
+        expr = expr.func.value
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        return string(expr.slice[0].slice.value) in ("test", "testing")
+    return _test_data(dotted(expr) or "")
 
 
 def _held_out(name: str) -> bool:
@@ -737,7 +785,12 @@ def _loader_role(f: _Function, call: cst.Call, name: str, side: Side | None) -> 
             return kind
     if side is not None and side.role:
         return side.role
-    return role(f.name)
+    return role(f.name) or ("eval" if _PREDICTS.match(f.name) else None)
+
+
+# a function that runs the model on held-out inputs (`def predict(self, X):`, `inference_loop`): its loader is an
+# evaluation loader, and the predictions of a dropped last batch are missing
+_PREDICTS = re.compile(r"^_?(?:predict|prediction|predictions|infer|inference)(?:_|$)", re.I)
 
 
 def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:
