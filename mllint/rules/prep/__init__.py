@@ -310,20 +310,34 @@ def extract_stats_names(ctx: ModuleContext):
     text = ctx.text
     exports = any(start in text for start in _BOUND_STATS)
     imports = "Normalize" in text and bool(ctx.names.imported)
-    if ctx.is_test or not (exports or imports):
+    given = "transform" in text and bool(ctx.names.imported)  # pipelines imported and given to datasets
+    if ctx.is_test or not (exports or imports or given):
         return None
-    from .extract import exported_statistics, imported_normalisations, scan
+    from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
+                          imported_transforms, loads_pretrained, scan)
 
     found = _scan(ctx, scan)
     out = {"exports": [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_statistics(found)]
            if exports else [],
            "imports": [(name, qualified, ctx.loc(node)) for name, qualified, node in
                        imported_normalisations(found, ctx.names.imported)] if imports else []}
+    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)] \
+        if exports and "ormalize" in text else []
+    uses = [(name, qualified, ctx.loc(node)) for name, qualified, node in
+            imported_transforms(found, ctx.names.imported)] if given else []
+    if pipelines:
+        out["pipelines"] = pipelines
+    if uses and any(d in _SMALL for d in found.all_constructed):
+        # the constructed datasets, and whether the module could fine-tune: ImageNet statistics are judged here
+        out["given"] = uses
+        out["constructed"] = sorted(found.all_constructed)
+        out["own_stats"] = bool(found.stats)
+        out["pretrained"] = loads_pretrained(found)
     if out["imports"]:
         out["datasets"] = sorted(found.datasets)
         out["own"] = sorted({use.matched.stats.dataset for use in found.stats})
         out["bound"] = sorted(ctx.names.imported.items())  # every imported name: statistics passed on otherwise too
-    return out if out["exports"] or out["imports"] else None
+    return out if out["exports"] or out["imports"] or pipelines or out.get("given") else None
 
 
 def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
@@ -334,11 +348,18 @@ def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
 
     exports: dict[tuple[str, str], tuple] = {}
     importers = []
+    pipelines: dict[tuple[str, str], tuple] = {}
+    receivers = []
     for result, facts in project.facts("prep_stats_names"):
         for name, dataset, loc in facts["exports"]:
             exports[(result.rel, name)] = (dataset, loc)
+        for name, dataset, loc in facts.get("pipelines", ()):
+            pipelines[(result.rel, name)] = (dataset, loc)
         if facts["imports"]:
             importers.append((result.rel, facts))
+        if facts.get("given"):
+            receivers.append((result.rel, facts))
+    yield from _imported_pipelines(rule, project, pipelines, receivers)
     if not exports:
         return
     for rel, facts in importers:
@@ -366,6 +387,40 @@ def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
                                 f"{dataset} statistics and also normalise{'s' if len(names) == 1 else ''} "
                                 f"{others[0]} data here, and {others[0]}'s own statistics appear nowhere in this "
                                 "module", related=[Related(where, f"{dataset} statistics bound here")])
+
+
+def _imported_pipelines(rule, project: Project, pipelines: dict, receivers: list) -> Iterator[Finding]:
+    """A pipeline (or `normalize` object) bound at module level in one module to a known dataset's statistics and
+    given in another module to that module's datasets (`CIFAR10(root, transform=transforms_train)`): ImageNet
+    statistics on a small dataset of a module that loads no pretrained weights and writes no statistics of its own
+    (a network trained from scratch), or one small dataset's statistics on another small dataset only. One finding
+    per module, at the first such use."""
+    from .extract import _SMALL
+
+    for rel, facts in receivers:
+        for name, qualified, loc in facts["given"]:
+            target = project.resolve(rel, qualified)
+            hit = pipelines.get(target) if target is not None else None
+            if hit is None:
+                continue
+            dataset, where = hit
+            small = [d for d in facts["constructed"] if d in _SMALL]
+            if not small or len(small) != len(facts["constructed"]) or facts["own_stats"]:
+                break  # an ImageNet-style dataset too, or statistics of its own: judged by the module's own check
+            if dataset == "ImageNet":
+                if facts["pretrained"]:
+                    break  # fine-tuning pretrained weights keeps ImageNet's statistics
+                yield rule.finding(loc, f"`{name}` (imported) normalises with ImageNet statistics the {small[0]} data "
+                                        "of this module, which loads no pretrained weights: a network trained from "
+                                        f"scratch on {small[0]} with another dataset's constants",
+                                   related=[Related(where, "ImageNet statistics bound here")])
+            elif dataset in _SMALL and dataset not in small:
+                yield rule.finding(loc, f"`{name}` (imported) normalises with {dataset} statistics the {small[0]} "
+                                        f"data of this module, and {small[0]}'s own statistics appear nowhere in it",
+                                   related=[Related(where, f"{dataset} statistics bound here")])
+            else:
+                continue
+            break
 
 
 class TransformMismatch(Rule):

@@ -72,11 +72,15 @@ class Pipeline:
     inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
     used: bool = False  # its split told only by the dataset it is given to (`CIFAR10(train=False, transform=tf)`)
     datasets: frozenset = frozenset()  # the dataset classes it is given to, where read (`CIFAR10`, `ImageFolder`)
+    renders: bool = False  # it makes an image to show (`ToPILImage`), not a model input
     function_role: str | None = None  # "train" / "eval": the split its function is named for (`get_test_loader`)
     owner: int = 0  # id of the top-level function or class (or module) it is built in
 
 
 _FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder"})  # (root, transform) positionally
+_INFERENCE_CONTEXTS = frozenset({"no_grad", "inference_mode"})
+_PREDICTS = re.compile(r"^_?(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # a function that predicts
+_PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|pred|infer|inference)(?:_|$)", re.I)
 _SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
@@ -114,6 +118,8 @@ class Scan(Visitor):
         self.in_call: dict[int, str] = {}  # a dataset's whole transform, a Compose written in its call -> the class
         self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
         self.named_loose: dict[tuple[int, str], list[Pipeline]] = {}  # (id(scope), name) -> loose pipelines so bound
+        self.inference = 0  # depth of `with torch.no_grad():` / `torch.inference_mode()` blocks around the walk
+        self.applied: dict[tuple[int, str], str] = {}  # (id(scope), name) -> the callee of `name = f(...)`
         self.given: list[tuple[cst.CSTNode, str, str, str]] = []  # (scope, transform name, split, dataset class) of `Dataset(...,
         # transform=tf)` calls whose split the call says (`train=False`, `split='test'`, `test_set = ...`)
 
@@ -186,6 +192,43 @@ class Scan(Visitor):
     def visit_SimpleStatementLine(self, node) -> None:
         self.statement = node
 
+    def visit_With(self, node: cst.With) -> bool | None:
+        """`with torch.no_grad():` / `torch.inference_mode()`: what runs inside predicts."""
+        if not any(isinstance(item.item, cst.Call) and short_name(item.item.func) in _INFERENCE_CONTEXTS
+                   for item in node.items):
+            return None
+        for item in node.items:
+            self.visit(item)
+        self.inference += 1
+        self.visit(node.body)
+        self.inference -= 1
+        return False
+
+    def _predicting(self) -> bool:
+        scope = self.scope[-1]
+        return bool(self.inference) or isinstance(scope, cst.FunctionDef) and bool(_PREDICTS.match(scope.name.value))
+
+    def _predicted(self, node: cst.Call) -> None:
+        """A pipeline applied to what the model predicts on: `tf(image)` inside `with torch.inference_mode():` or in
+        a `predict` function, or `x = tf(image)` whose `x` such a block passes on (`model(x.unsqueeze(0))`)."""
+        scope = self.scope[-1]
+        if isinstance(node.func, cst.Name):
+            self.given.append((scope, node.func.value, "eval", ""))
+        elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and \
+                node.func.value.value == "self" and isinstance(self.owner, cst.ClassDef):
+            self.given.append((self.owner, node.func.attr.value, "eval", ""))  # `self.tf(image)`: set in a method
+        for arg in node.args:
+            base = arg.value
+            while True:
+                if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute):
+                    base = base.func.value  # `x.unsqueeze(0)`, `x.to(device)`
+                elif isinstance(base, (cst.Attribute, cst.Subscript)):
+                    base = base.value
+                else:
+                    break
+            if isinstance(base, cst.Name) and (id(scope), base.value) in self.applied:
+                self.given.append((scope, self.applied[(id(scope), base.value)], "eval", ""))
+
     def visit_If(self, node: cst.If) -> bool:
         self.visit(node.test)
         dataset = _branch_dataset(node.test)
@@ -237,6 +280,8 @@ class Scan(Visitor):
                 self.dataset(dataset, chosen)
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
+            if isinstance(target, cst.Name) and isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Name):
+                self.applied[(id(self.scope[-1]), name)] = node.value.func.value  # `x = tf(image)`
             guards = self._guards()
             if guards:
                 self.value_guards[id(node.value)] = guards
@@ -278,6 +323,8 @@ class Scan(Visitor):
     def visit_Call(self, node: cst.Call) -> bool | None:
         short = short_name(node.func)
         self._given(node, short)
+        if self._predicting():
+            self._predicted(node)
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
@@ -395,6 +442,9 @@ class Scan(Visitor):
             name = next((n for n in reversed(self.names) if n and role(n)), "") or \
                 next((n for n in reversed(self.names) if n), "")
         kind = role(name) if name else None
+        predicts = kind is None and bool(name) and bool(_PREDICT_NAME.search(name))
+        if predicts:  # `predict_transform`, `inference_tf`: the pipeline of predictions, an evaluation pipeline
+            kind = "eval"
         branches = tuple(self.branches) if branches is None else branches
         scope = scope if scope is not None else self.scope[-1]
         pairs = scope
@@ -437,6 +487,8 @@ class Scan(Visitor):
                 # a method of a class named for its split (`class TrainDataset`, `class TransformationVal`): the
                 # module's classes are the siblings
                 pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
+        pipeline.used = predicts
+        pipeline.renders = "ToPILImage" in names
         if loose:
             self.loose.append(pipeline)
             if name:
@@ -468,11 +520,16 @@ class Scan(Visitor):
         splits: dict[int, set] = {}
         classes: dict[int, set] = {}
         for scope, name, split, short in self.given:
-            found = self.named_loose.get((id(scope), name)) or self.named_loose.get((id(self.module), name)) or []
-            if len(found) != 1:
-                continue
+            if isinstance(scope, cst.ClassDef):  # `self.tf`: bound in a method of the class
+                found = [p for (at, bound), ps in self.named_loose.items() if bound == name
+                         and self.owner_of.get(at) is scope for p in ps]
+            else:
+                found = self.named_loose.get((id(scope), name)) or self.named_loose.get((id(self.module), name)) or []
+            if len(found) != 1 or not short and (found[0].renders or _inverse(self, found[0])):
+                continue  # applied at prediction time to make an image to show (`ToPILImage()`, an inverse
+                # normalisation `Normalize(-mean / std, 1 / std)`): no model input
             splits.setdefault(id(found[0]), set()).add(split)
-            classes.setdefault(id(found[0]), set()).add(short)
+            classes.setdefault(id(found[0]), set()).update([short] if short else [])
         for pipeline in list(self.loose):
             kinds = splits.get(id(pipeline))
             if kinds is None or len(kinds) != 1:
@@ -766,15 +823,7 @@ def _from_scratch(found: Scan, use) -> tuple | None:
     small = sorted((d, n) for d, n in near.items() if d in _SMALL)
     if not small or "ImageNet" in near or len({d for d, _ in small}) != len(near):
         return None
-    if found.pretrained is None:
-        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
-            type(node) is cst.Call and (
-                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
-                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
-                                                       a.keyword.value, re.I) and
-                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
-            for node in walk(found.module))
-    return None if found.pretrained else small[0]
+    return None if loads_pretrained(found) else small[0]
 
 
 def _shown(values: tuple) -> str:
@@ -802,6 +851,14 @@ def measures_data(text: str) -> bool:
     """A module that computes its data's statistics (`.std(`) and trains and evaluates no model: its pipeline that
     does not normalise is the data it measures, not a training input."""
     return "std(" in text and not any(use in text for use in _MODEL_USE)
+
+
+def _inverse(found: Scan, pipeline: Pipeline) -> bool:
+    """Its normalisation undoes one (a negative mean, `Normalize(-mean / std, 1 / std)`, or a mean it cannot read)."""
+    if pipeline.normalize is None:
+        return False
+    stats = statistics_of(found, *pipeline.normalize)
+    return stats is None or any(v < 0 for part in stats for v in part)
 
 
 def _identity(stats: tuple | None) -> bool:
@@ -1082,6 +1139,63 @@ def exported_statistics(found: Scan) -> list:
             continue
         out.append((small.targets[0].target.value, use.matched.stats.dataset, use.node))
     return out
+
+
+def exported_pipelines(found: Scan) -> list:
+    """Module-level names bound to a `Normalize(...)` or a `Compose([...])` whose normalisation is a known dataset's
+    statistics (`normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD)`, `transforms_train = Compose([..., normalize])`):
+    [(name, dataset, node)], for the modules that import them and give them to their datasets."""
+    out = []
+    pipelines = {id(p.node): p for p in found.pipelines + found.loose}
+    for stmt in found.module.body:
+        if type(stmt) is not cst.SimpleStatementLine or type(stmt.body[0]) is not cst.Assign:
+            continue
+        assign = stmt.body[0]
+        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name or \
+                type(assign.value) is not cst.Call:
+            continue
+        short = short_name(assign.value.func)
+        if short == "Normalize":
+            stats = statistics_of(found, assign.value, found.module)
+        elif short == "Compose" and id(assign.value) in pipelines and pipelines[id(assign.value)].normalize:
+            stats = statistics_of(found, *pipelines[id(assign.value)].normalize)
+        else:
+            continue
+        matched = match(stats[0]) if stats is not None else None
+        if matched is not None and matched.stats.kind == "mean" and not matched.bgr:
+            out.append((assign.targets[0].target.value, matched.stats.dataset, assign.value))
+    return out
+
+
+def imported_transforms(found: Scan, imported: dict) -> list:
+    """Imported names this module gives to its datasets (`CIFAR10(root, transform=transforms_train)`) or puts in a
+    pipeline of its own (`Compose([..., normalize])`): [(name, qualified, node of the use)]."""
+    out, seen = [], set()
+    for node in walk(found.module):
+        if type(node) is not cst.Call:
+            continue
+        values = [a.value for a in node.args if a.keyword is not None and a.keyword.value == "transform"]
+        if short_name(node.func) == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+            values += [e.value for e in node.args[0].value.elements]
+        for value in values:
+            if type(value) is cst.Name and value.value in imported and value.value not in seen:
+                seen.add(value.value)
+                out.append((value.value, imported[value.value], value))
+    return out
+
+
+def loads_pretrained(found: Scan) -> bool:
+    """The module loads pretrained weights (`pretrained=`/`weights=` arguments, `from_pretrained`, `load_url`, timm,
+    a hub)."""
+    if found.pretrained is None:
+        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
+            type(node) is cst.Call and (
+                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
+                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
+                                                       a.keyword.value, re.I) and
+                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
+            for node in walk(found.module))
+    return found.pretrained
 
 
 def imported_normalisations(found: Scan, imported: dict) -> list:
