@@ -509,7 +509,8 @@ def extract_loaders(ctx: ModuleContext):
     if count_gate(ctx.text):
         counted_facts(ctx, facts)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted else None
+        or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted \
+        or facts.config_splats else None
 
 
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
@@ -556,6 +557,14 @@ class EvalLoaderDropsSamples(Rule):
                     yield self.finding(loc, f"{what} takes `drop_last={written}`, which the project's configs set "
                                             "to True: the samples of its last incomplete batch are left out of the "
                                             "reported metric",
+                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
+        for rel, f in facts:
+            for loc, what, written, key in getattr(f, "config_splats", ()):
+                where = _config_files_true(project, key, rel)
+                if where:
+                    yield self.finding(loc, f"{what} is configured by `**{written}`, whose `drop_last` the project's "
+                                            "configs set to True: the samples of its last incomplete batch are left "
+                                            "out of the reported metric",
                                        related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
@@ -700,6 +709,57 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
                 config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
                 values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
     return all(v == 1 for v in values)
+
+
+def _config_files_true(project: Project, key: str, rel: str) -> list:
+    """Where the YAML/JSON/TOML configs of the unit of `rel` set the key (`loader.val.drop_last`), when every one that
+    sets it sets it to True; empty when none does or any sets it otherwise."""
+    import os
+
+    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    found = []
+    for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        for name in files:
+            if CONFIG_FILE.search(name) and not name.endswith(".py"):
+                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
+                found += [v for v in model.file_values(config, lambda k: k == "drop_last")
+                          if path_matches(key, v.path)]
+    if not found or any(v.value is not True for v in found):
+        return []
+    return [_path_loc(project.root, v) for v in found]
+
+
+def _path_loc(root: str, value) -> Loc:
+    """The line of a config file's key by its whole path (`loader.val.drop_last`: the `drop_last` below `val:` below
+    `loader:`), where the config model gives the key's first occurrence (`loader.train.drop_last`'s)."""
+    import os
+    import re
+    from dataclasses import replace
+
+    try:
+        with open(os.path.join(root, value.loc.path), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return value.loc
+    at, column = 0, 0
+    for part in value.path.split("."):
+        pattern = re.compile(r"""(^|[\s{,])["']?""" + re.escape(part) + r"""["']?\s*[:=]""")
+        for number in range(at, len(lines)):
+            hit = pattern.search(lines[number])
+            if hit:
+                at, column = number, hit.start() + len(hit.group(1))
+                break
+        else:
+            return value.loc
+    return replace(value.loc, line=at + 1, column=column + 1, end_line=at + 1,
+                   end_column=column + 1 + len(value.path.rsplit(".", 1)[-1]))
 
 
 def _config_drops_true(project: Project, key: str, rel: str) -> list:

@@ -45,8 +45,10 @@ def gate(text: str) -> bool:
         return True
     if "break" in text and "enumerate" in text:  # `for i, batch in enumerate(test_loader): if i == 20: break`
         return True
+    if "**" in text and "Loader(" in text:  # `DataLoader(val_set, **cfg["loader"]["val"])`
+        return True
     return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
-                               ".head(" in text)
+                               ".head(" in text or "::" in text)
 
 
 @dataclass
@@ -83,6 +85,9 @@ class LoaderFacts:
     # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
     self_defaults: list = field(default_factory=list)  # (loc of `drop_last=self.drop_last`, loc of the `True` default
     # of the `__init__` parameter it holds, the parameter) of the `droppers` whose value is such an attribute
+    config_splats: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
+    # configured by a config mapping spread into them (`DataLoader(val_set, **cfg["loader"]["val"])`): judged by the
+    # `drop_last` the project's YAML/JSON/TOML configs set under that key
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -231,7 +236,10 @@ class _Function:
         self.outer_partials: dict = {}  # the module's
         self.trains = False
         self.evaluates = False
+        self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
+        self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
+        # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
     def run(self, body, side: Side | None, guarded: bool) -> None:
         for stmt in body:
@@ -353,11 +361,16 @@ class _Function:
         self.settings.setdefault(name, []).append(_Setting(node, literal, side, value if literal is None else None))
 
     def cuts_in(self, line) -> bool:
-        return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
+        return any(stmt is line for _, _, stmt in self.cuts) or \
+            any(stmt is line for _, _, stmt, _ in self.strides)  # one finding per statement
 
     def _cut(self, target: str, value, line, shown: str = "") -> None:
         """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
+            return
+        step = _stride(value)
+        if step is not None:
+            self.strides.append((value, shown or target, line, step))
             return
         if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
                 and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
@@ -463,6 +476,9 @@ class _Function:
                     dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
                     if dropping is not None:
                         self.splats.append((inner, name, side, dropping, splat))
+                    elif a.star == "**" and type(a.value) in (cst.Subscript, cst.Attribute) and not any(
+                            b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
+                        self.config_splats.append((inner, name, side, a.value))  # `**cfg["loader"]["val"]`
                 if type(inner.func) is cst.Name:  # `test_loader = make_loader(test_set)`, a partial that drops
                     bound = self.partials.get(inner.func.value, self.outer_partials.get(inner.func.value))
                     if bound is not None:
@@ -571,6 +587,28 @@ def _held_out(name: str) -> bool:
     """Test data, or a data field of it (`test_set.data`)."""
     base, _, last = name.rpartition(".")
     return _test_data(name) or bool(base) and last in _DATA_FIELDS and _test_data(base)
+
+
+def _ordinal(number: str) -> str:
+    n = int(number)
+    return number + ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
+
+
+def _stride(value) -> str | None:
+    """Held-out data thinned to every k-th sample by a step written in the code: `test_set[::10]`,
+    `test_set.data[::5]`, `Subset(test_set, range(0, len(test_set), 10))`: the step, else None."""
+    if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
+            type(value.slice[0].slice) is cst.Slice:
+        step = value.slice[0].slice.step
+        return step.value if type(step) is cst.Integer and int(step.value) > 1 else None
+    if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Subset" and len(value.args) > 1 \
+            and _test_data(dotted(value.args[0].value) or ""):
+        indices = value.args[1].value
+        if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("range", "arange") and \
+                len(indices.args) == 3 and type(indices.args[2].value) is cst.Integer and \
+                int(indices.args[2].value.value) > 1:
+            return indices.args[2].value.value
+    return None
 
 
 def _literal_range(expr) -> bool:
@@ -729,6 +767,7 @@ def loader_facts(ctx) -> LoaderFacts:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
     for f in functions:
         _drop_last(ctx, f, facts, tails)
+        _config_splats(ctx, f, facts)
         if evaluated:
             for value in f.hf_drops:
                 facts.direct.append((ctx.loc(value), "`dataloader_drop_last=True` also applies to the Trainer's "
@@ -754,9 +793,33 @@ def loader_facts(ctx) -> LoaderFacts:
                 else _code(module, node)
             facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{shown}`) with no option "
                                                 "or note: the reported metric covers only part of it"))
+        for node, target, line, step in f.strides:
+            if _commented(ctx, line):
+                continue
+            shown = f"{target} = {_code(module, node)}" if target.replace(".", "").replace("_", "").isalnum() \
+                else _code(module, node)
+            facts.direct.append((ctx.loc(node), f"the test set is thinned to every {_ordinal(step)} sample (`{shown}`) with "
+                                                "no option or note: the reported metric covers only part of it"))
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
+
+
+def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
+    """`DataLoader(val_set, **cfg["loader"]["val"])`: an evaluation loader (by its name, its data, its branch, or the
+    key it is configured by) whose keywords come from a config mapping; the project phase reads the `drop_last` the
+    configs set under that key."""
+    from ...core.config_model import key_path
+
+    for call, name, side, value in f.config_splats:
+        read = key_path(value)
+        if read is None or not read[1]:
+            continue
+        last = role(read[1].rsplit(".", 1)[-1])
+        if last == "train" or last is None and _loader_role(f, call, name, side) != "eval" or _batch_one(call, f, side):
+            continue
+        facts.config_splats.append((ctx.loc(value), f"`{name}`" if name else "an evaluation loader",
+                                    _code(ctx.module, value), read[1] + ".drop_last"))
 
 
 def _code(module, node) -> str:
