@@ -80,7 +80,7 @@ class Pipeline:
 _FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder"})  # (root, transform) positionally
 _INFERENCE_CONTEXTS = frozenset({"no_grad", "inference_mode"})
 _PREDICTS = re.compile(r"^_?(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # a function that predicts
-_PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|pred|infer|inference)(?:_|$)", re.I)
+_PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # not `pred`: an output
 _SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
@@ -442,7 +442,8 @@ class Scan(Visitor):
             name = next((n for n in reversed(self.names) if n and role(n)), "") or \
                 next((n for n in reversed(self.names) if n), "")
         kind = role(name) if name else None
-        predicts = kind is None and bool(name) and bool(_PREDICT_NAME.search(name))
+        predicts = kind is None and bool(name) and bool(_PREDICT_NAME.search(name)) and not any(
+            isinstance(v, cst.Call) and short_name(v.func) == "ToPILImage" for _, v in steps)
         if predicts:  # `predict_transform`, `inference_tf`: the pipeline of predictions, an evaluation pipeline
             kind = "eval"
         branches = tuple(self.branches) if branches is None else branches
@@ -489,6 +490,8 @@ class Scan(Visitor):
                 pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
         pipeline.used = predicts
         pipeline.renders = "ToPILImage" in names
+        if predicts and _inverse(self, pipeline):  # `inference_unnormalize = Normalize(-mean / std, 1 / std)`
+            pipeline.role, pipeline.used, loose = "", False, True
         if loose:
             self.loose.append(pipeline)
             if name:
