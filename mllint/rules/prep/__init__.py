@@ -550,22 +550,18 @@ class EvalLoaderDropsSamples(Rule):
                     continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
-        for rel, f in facts:
-            for loc, what, written, key in getattr(f, "config_drops", ()):
-                where = _config_drops_true(project, key, rel)
-                if where:
-                    yield self.finding(loc, f"{what} takes `drop_last={written}`, which the project's configs set "
-                                            "to True: the samples of its last incomplete batch are left out of the "
-                                            "reported metric",
-                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
-        for rel, f in facts:
-            for loc, what, written, key in getattr(f, "config_splats", ()):
-                where = _config_files_true(project, key, rel)
-                if where:
-                    yield self.finding(loc, f"{what} is configured by `**{written}`, whose `drop_last` the project's "
-                                            "configs set to True: the samples of its last incomplete batch are left "
-                                            "out of the reported metric",
-                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
+        # `drop_last=configs.drop_last` (config objects in code), `**cfg["loader"]["val"]` (YAML/JSON/TOML files)
+        for attribute, judge, says in (("config_drops", _config_drops_true, "takes `drop_last={}`, which"),
+                                       ("config_splats", _config_files_true, "is configured by `**{}`, whose "
+                                                                             "`drop_last`")):
+            for rel, f in facts:
+                for loc, what, written, key in getattr(f, attribute, ()):
+                    where = judge(project, key, rel)
+                    if where:
+                        yield self.finding(loc, f"{what} {says.format(written)} the project's configs set to True: "
+                                                "the samples of its last incomplete batch are left out of the "
+                                                "reported metric",
+                                           related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
         held_defaults = {(site.path, site.line, site.column): (default, param) for _, f in facts
@@ -690,9 +686,7 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
     """Is the config value a loader's batch size is read from 1 wherever the unit of the loader's file `rel` sets
     it: in code (the config model: yacs defaults, config dicts and classes) and in every config file of the unit
     that sets that key?"""
-    import os
-
-    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+    from ...core.config_model import ConfigModel, path_matches
 
     def build(p: Project) -> ConfigModel:
         return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
@@ -702,35 +696,36 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
     values = [d.value.value for d in model.resolve(key, where=lambda where, _: project.covers(unit, where))]
     if not values:
         return False
+    for config in _unit_config_files(project, unit):
+        values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
+    return all(v == 1 for v in values)
+
+
+def _unit_config_files(project: Project, unit: str) -> Iterator[str]:
+    """The YAML/JSON/TOML files below a unit, relative to the root."""
+    import os
+
+    from ...core.config_model import CONFIG_FILE
+
     for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
         for name in files:
             if CONFIG_FILE.search(name):
-                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
-                values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
-    return all(v == 1 for v in values)
+                yield os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
 
 
 def _config_files_true(project: Project, key: str, rel: str) -> list:
     """Where the YAML/JSON/TOML configs of the unit of `rel` set the key (`loader.val.drop_last`), when every one that
     sets it sets it to True; empty when none does or any sets it otherwise."""
-    import os
-
-    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+    from ...core.config_model import ConfigModel, path_matches
 
     def build(p: Project) -> ConfigModel:
         return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
 
     model = project.shared("prep-batch-configs", build)
-    unit = project.unit_of(rel)
     found = []
-    for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
-        for name in files:
-            if CONFIG_FILE.search(name) and not name.endswith(".py"):
-                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
-                found += [v for v in model.file_values(config, lambda k: k == "drop_last")
-                          if path_matches(key, v.path)]
+    for config in _unit_config_files(project, project.unit_of(rel)):
+        found += [v for v in model.file_values(config, lambda k: k == "drop_last") if path_matches(key, v.path)]
     if not found or any(v.value is not True for v in found):
         return []
     return [_path_loc(project.root, v) for v in found]

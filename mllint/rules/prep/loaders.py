@@ -786,20 +786,15 @@ def loader_facts(ctx) -> LoaderFacts:
                                                   [i for i, a in enumerate(call.args) if a.keyword is None and
                                                    type(a.value) is cst.Integer and a.value.value == "1"]))
         _partial_batches(ctx, f, facts)
-        for node, target, line in f.cuts:
+        cuts = [(node, target, line, "cut to a fixed size") for node, target, line in f.cuts] + \
+            [(node, target, line, f"thinned to every {_ordinal(step)} sample") for node, target, line, step in f.strides]
+        for node, target, line, how in cuts:
             if _commented(ctx, line):
                 continue
             shown = f"{target} = {_code(module, node)}" if target.replace(".", "").replace("_", "").isalnum() \
                 else _code(module, node)
-            facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{shown}`) with no option "
-                                                "or note: the reported metric covers only part of it"))
-        for node, target, line, step in f.strides:
-            if _commented(ctx, line):
-                continue
-            shown = f"{target} = {_code(module, node)}" if target.replace(".", "").replace("_", "").isalnum() \
-                else _code(module, node)
-            facts.direct.append((ctx.loc(node), f"the test set is thinned to every {_ordinal(step)} sample (`{shown}`) with "
-                                                "no option or note: the reported metric covers only part of it"))
+            facts.direct.append((ctx.loc(node), f"the test set is {how} (`{shown}`) with no option or note: the "
+                                                "reported metric covers only part of it"))
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
