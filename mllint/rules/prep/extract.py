@@ -725,6 +725,7 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     by_statement: dict[int, StatsMismatch] = {}  # a statement's finding: its other fact joins the same message
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
+    named = _named_statistics(found)  # `SVHN_MEAN = (0.5, 0.5, 0.5)`: SVHN's statistics, chosen (not the table's)
 
     facts: dict[tuple, StatsMismatch] = {}  # one finding per module for one dataset's statistics on another
 
@@ -789,8 +790,8 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
         # the datasets of the same top-level function or class (a module of several data modules is not one
         # script), or of the whole module for module-level constants
         near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
-        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"
-                  and (otherwise is None or d not in otherwise.excluded)}
+        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d not in named
+                  and d != "ImageNet" and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
             seen.add((id(use.statement), kind))
@@ -805,6 +806,22 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
             emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]), (stats.dataset, dataset))
+    return out
+
+
+_STAT_WORD = re.compile(r"mean|std", re.I)
+
+
+def _named_statistics(found: Scan) -> set:
+    """Datasets whose statistics the module binds to names that say so, whatever the values (`SVHN_MEAN = (0.5, 0.5,
+    0.5)`, `cifar100_std = [...]`): the dataset has statistics of its own here, chosen rather than the table's."""
+    out = set()
+    for (_, name), values in found.assigned.items():
+        if not _STAT_WORD.search(name) or not any(numbers(v) is not None for v in values):
+            continue
+        dataset = dataset_of(_STAT_WORD.sub("", name))
+        if dataset is not None:
+            out.add(dataset)
     return out
 
 
