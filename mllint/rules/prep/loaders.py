@@ -47,6 +47,8 @@ def gate(text: str) -> bool:
         return True
     if "**" in text and "Loader(" in text:  # `DataLoader(val_set, **cfg["loader"]["val"])`
         return True
+    if "n_examples" in text and "robustbench" in text:  # `x_test, y_test = load_cifar10(n_examples=50)`
+        return True
     return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
                                ".head(" in text or "::" in text)
 
@@ -237,6 +239,7 @@ class _Function:
         self.trains = False
         self.evaluates = False
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
+        self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
         self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
         # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
@@ -314,6 +317,8 @@ class _Function:
                 elif type(value) is cst.Subscript and type(value.value) is cst.Name:
                     self.unpacked.append((names, value.value.value, small))
                 else:
+                    if not guarded:  # `x_test, y_test = load_cifar10(n_examples=50)` (RobustBench)
+                        self.selected(value, line)
                     self._loader(value, "", side)
                     # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
                     self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
@@ -393,9 +398,15 @@ class _Function:
         for inner in walk(value):
             if type(inner) is not cst.Call:
                 continue
+            shown = target if inner is value else ""
+            if self.robustbench and (dotted(inner.func) or "").rsplit(".", 1)[-1] in _ROBUSTBENCH_LOADERS:
+                count = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "n_examples"),
+                             None)  # RobustBench's CIFAR loaders return the first `n_examples` of the 10,000 test images
+                if type(count) is cst.Integer and 0 < int(count.value) < 10000:
+                    self.cuts.append((inner, shown, line))
+                    return True
             split = next((string(a.value) for a in inner.args if a.keyword is not None and a.keyword.value == "split"
                           and isinstance(string(a.value), str)), None)
-            shown = target if inner is value else ""  # `eval_dataset=raw["test"].select(...)` inside a call
             if split is not None and _TEST_SLICE.match(split.replace(" ", "")):
                 self.cuts.append((inner, shown, line))
                 return True
@@ -570,6 +581,7 @@ def _test_data(name: str) -> bool:
 _DATA_FIELDS = ("data", "targets", "samples", "imgs", "images", "labels")
 
 
+_ROBUSTBENCH_LOADERS = ("load_cifar10", "load_cifar100", "load_cifar10c", "load_cifar100c")
 _TEST_SLICE = re.compile(r"^test(?:ing)?\[[^\]:]*:\d+%?\]$")  # `test[:2000]`, `test[:10%]`, not `test[10%:]`
 
 
@@ -734,7 +746,9 @@ def loader_facts(ctx) -> LoaderFacts:
     module = ctx.module
     functions: list[_Function] = []
     tails: set = set()
+    robustbench = "robustbench" in ctx.text
     top = _Function(module, "<module>", [])
+    top.robustbench = robustbench
     top.run(module.body, None, False)
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
@@ -745,6 +759,7 @@ def loader_facts(ctx) -> LoaderFacts:
             defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
                                                           *node.params.kwonly_params] if p.default is not None}
             f = _Function(node, node.name.value, params, defaults)
+            f.robustbench = robustbench
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
