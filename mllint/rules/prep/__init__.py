@@ -310,20 +310,34 @@ def extract_stats_names(ctx: ModuleContext):
     text = ctx.text
     exports = any(start in text for start in _BOUND_STATS)
     imports = "Normalize" in text and bool(ctx.names.imported)
-    if ctx.is_test or not (exports or imports):
+    given = "transform" in text and bool(ctx.names.imported)  # pipelines imported and given to datasets
+    if ctx.is_test or not (exports or imports or given):
         return None
-    from .extract import exported_statistics, imported_normalisations, scan
+    from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
+                          imported_transforms, loads_pretrained, scan)
 
     found = _scan(ctx, scan)
     out = {"exports": [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_statistics(found)]
            if exports else [],
            "imports": [(name, qualified, ctx.loc(node)) for name, qualified, node in
                        imported_normalisations(found, ctx.names.imported)] if imports else []}
+    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)] \
+        if exports and "ormalize" in text else []
+    uses = [(name, qualified, ctx.loc(node)) for name, qualified, node in
+            imported_transforms(found, ctx.names.imported)] if given else []
+    if pipelines:
+        out["pipelines"] = pipelines
+    if uses and any(d in _SMALL for d in found.all_constructed):
+        # the constructed datasets, and whether the module could fine-tune: ImageNet statistics are judged here
+        out["given"] = uses
+        out["constructed"] = sorted(found.all_constructed)
+        out["own_stats"] = bool(found.stats)
+        out["pretrained"] = loads_pretrained(found)
     if out["imports"]:
         out["datasets"] = sorted(found.datasets)
         out["own"] = sorted({use.matched.stats.dataset for use in found.stats})
         out["bound"] = sorted(ctx.names.imported.items())  # every imported name: statistics passed on otherwise too
-    return out if out["exports"] or out["imports"] else None
+    return out if out["exports"] or out["imports"] or pipelines or out.get("given") else None
 
 
 def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
@@ -334,11 +348,18 @@ def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
 
     exports: dict[tuple[str, str], tuple] = {}
     importers = []
+    pipelines: dict[tuple[str, str], tuple] = {}
+    receivers = []
     for result, facts in project.facts("prep_stats_names"):
         for name, dataset, loc in facts["exports"]:
             exports[(result.rel, name)] = (dataset, loc)
+        for name, dataset, loc in facts.get("pipelines", ()):
+            pipelines[(result.rel, name)] = (dataset, loc)
         if facts["imports"]:
             importers.append((result.rel, facts))
+        if facts.get("given"):
+            receivers.append((result.rel, facts))
+    yield from _imported_pipelines(rule, project, pipelines, receivers)
     if not exports:
         return
     for rel, facts in importers:
@@ -366,6 +387,40 @@ def cross_module_statistics(rule, project: Project) -> Iterator[Finding]:
                                 f"{dataset} statistics and also normalise{'s' if len(names) == 1 else ''} "
                                 f"{others[0]} data here, and {others[0]}'s own statistics appear nowhere in this "
                                 "module", related=[Related(where, f"{dataset} statistics bound here")])
+
+
+def _imported_pipelines(rule, project: Project, pipelines: dict, receivers: list) -> Iterator[Finding]:
+    """A pipeline (or `normalize` object) bound at module level in one module to a known dataset's statistics and
+    given in another module to that module's datasets (`CIFAR10(root, transform=transforms_train)`): ImageNet
+    statistics on a small dataset of a module that loads no pretrained weights and writes no statistics of its own
+    (a network trained from scratch), or one small dataset's statistics on another small dataset only. One finding
+    per module, at the first such use."""
+    from .extract import _SMALL
+
+    for rel, facts in receivers:
+        for name, qualified, loc in facts["given"]:
+            target = project.resolve(rel, qualified)
+            hit = pipelines.get(target) if target is not None else None
+            if hit is None:
+                continue
+            dataset, where = hit
+            small = [d for d in facts["constructed"] if d in _SMALL]
+            if not small or len(small) != len(facts["constructed"]) or facts["own_stats"]:
+                break  # an ImageNet-style dataset too, or statistics of its own: judged by the module's own check
+            if dataset == "ImageNet":
+                if facts["pretrained"]:
+                    break  # fine-tuning pretrained weights keeps ImageNet's statistics
+                yield rule.finding(loc, f"`{name}` (imported) normalises with ImageNet statistics the {small[0]} data "
+                                        "of this module, which loads no pretrained weights: a network trained from "
+                                        f"scratch on {small[0]} with another dataset's constants",
+                                   related=[Related(where, "ImageNet statistics bound here")])
+            elif dataset in _SMALL and dataset not in small:
+                yield rule.finding(loc, f"`{name}` (imported) normalises with {dataset} statistics the {small[0]} "
+                                        f"data of this module, and {small[0]}'s own statistics appear nowhere in it",
+                                   related=[Related(where, f"{dataset} statistics bound here")])
+            else:
+                continue
+            break
 
 
 class TransformMismatch(Rule):
@@ -454,7 +509,8 @@ def extract_loaders(ctx: ModuleContext):
     if count_gate(ctx.text):
         counted_facts(ctx, facts)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
-        or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted else None
+        or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted \
+        or facts.config_splats else None
 
 
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
@@ -494,14 +550,18 @@ class EvalLoaderDropsSamples(Rule):
                     continue  # `batch_size=cfg.VAL.batch_size`, 1 wherever the project sets it: nothing dropped
                 yield self.finding(loc, message, related=[Related(where, what) for where, what in related[0]]
                                    if related else [])
-        for rel, f in facts:
-            for loc, what, written, key in getattr(f, "config_drops", ()):
-                where = _config_drops_true(project, key, rel)
-                if where:
-                    yield self.finding(loc, f"{what} takes `drop_last={written}`, which the project's configs set "
-                                            "to True: the samples of its last incomplete batch are left out of the "
-                                            "reported metric",
-                                       related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
+        # `drop_last=configs.drop_last` (config objects in code), `**cfg["loader"]["val"]` (YAML/JSON/TOML files)
+        for attribute, judge, says in (("config_drops", _config_drops_true, "takes `drop_last={}`, which"),
+                                       ("config_splats", _config_files_true, "is configured by `**{}`, whose "
+                                                                             "`drop_last`")):
+            for rel, f in facts:
+                for loc, what, written, key in getattr(f, attribute, ()):
+                    where = judge(project, key, rel)
+                    if where:
+                        yield self.finding(loc, f"{what} {says.format(written)} the project's configs set to True: "
+                                                "the samples of its last incomplete batch are left out of the "
+                                                "reported metric",
+                                           related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
         helpers = _by_function(facts, "defaults")  # helpers whose `drop_last` parameter defaults to True
         droppers = _by_function(facts, "droppers")  # helpers that always drop (batch-size parameter, index)
         held_defaults = {(site.path, site.line, site.column): (default, param) for _, f in facts
@@ -626,9 +686,7 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
     """Is the config value a loader's batch size is read from 1 wherever the unit of the loader's file `rel` sets
     it: in code (the config model: yacs defaults, config dicts and classes) and in every config file of the unit
     that sets that key?"""
-    import os
-
-    from ...core.config_model import CONFIG_FILE, ConfigModel, path_matches
+    from ...core.config_model import ConfigModel, path_matches
 
     def build(p: Project) -> ConfigModel:
         return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
@@ -638,13 +696,65 @@ def _config_batch_one(project: Project, key: str, rel: str) -> bool:
     values = [d.value.value for d in model.resolve(key, where=lambda where, _: project.covers(unit, where))]
     if not values:
         return False
+    for config in _unit_config_files(project, unit):
+        values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
+    return all(v == 1 for v in values)
+
+
+def _unit_config_files(project: Project, unit: str) -> Iterator[str]:
+    """The YAML/JSON/TOML files below a unit, relative to the root."""
+    import os
+
+    from ...core.config_model import CONFIG_FILE
+
     for folder, dirs, files in os.walk(os.path.join(project.root, unit)):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
         for name in files:
             if CONFIG_FILE.search(name):
-                config = os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
-                values += [v.value for v in model.file_values(config) if path_matches(key, v.path)]
-    return all(v == 1 for v in values)
+                yield os.path.relpath(os.path.join(folder, name), project.root).replace(os.sep, "/")
+
+
+def _config_files_true(project: Project, key: str, rel: str) -> list:
+    """Where the YAML/JSON/TOML configs of the unit of `rel` set the key (`loader.val.drop_last`), when every one that
+    sets it sets it to True; empty when none does or any sets it otherwise."""
+    from ...core.config_model import ConfigModel, path_matches
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    found = []
+    for config in _unit_config_files(project, project.unit_of(rel)):
+        found += [v for v in model.file_values(config, lambda k: k == "drop_last") if path_matches(key, v.path)]
+    if not found or any(v.value is not True for v in found):
+        return []
+    return [_path_loc(project.root, v) for v in found]
+
+
+def _path_loc(root: str, value) -> Loc:
+    """The line of a config file's key by its whole path (`loader.val.drop_last`: the `drop_last` below `val:` below
+    `loader:`), where the config model gives the key's first occurrence (`loader.train.drop_last`'s)."""
+    import os
+    import re
+    from dataclasses import replace
+
+    try:
+        with open(os.path.join(root, value.loc.path), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return value.loc
+    at, column = 0, 0
+    for part in value.path.split("."):
+        pattern = re.compile(r"""(^|[\s{,])["']?""" + re.escape(part) + r"""["']?\s*[:=]""")
+        for number in range(at, len(lines)):
+            hit = pattern.search(lines[number])
+            if hit:
+                at, column = number, hit.start() + len(hit.group(1))
+                break
+        else:
+            return value.loc
+    return replace(value.loc, line=at + 1, column=column + 1, end_line=at + 1,
+                   end_column=column + 1 + len(value.path.rsplit(".", 1)[-1]))
 
 
 def _config_drops_true(project: Project, key: str, rel: str) -> list:

@@ -70,9 +70,18 @@ class Pipeline:
     # named for its split (`train_transforms()` / `test_transforms()`)
     tensor: bool = False  # it makes a model input (ToTensor/Normalize, no ToPILImage): not a rendering pipeline
     inline: bool = False  # a dataset's whole transform written in its call as one step (`transform=ToTensor()`)
+    used: bool = False  # its split told only by the dataset it is given to (`CIFAR10(train=False, transform=tf)`)
+    datasets: frozenset = frozenset()  # the dataset classes it is given to, where read (`CIFAR10`, `ImageFolder`)
+    renders: bool = False  # it makes an image to show (`ToPILImage`), not a model input
     function_role: str | None = None  # "train" / "eval": the split its function is named for (`get_test_loader`)
     owner: int = 0  # id of the top-level function or class (or module) it is built in
 
+
+_FOLDER_DATASETS = frozenset({"ImageFolder", "DatasetFolder"})  # (root, transform) positionally
+_INFERENCE_CONTEXTS = frozenset({"no_grad", "inference_mode"})
+_PREDICTS = re.compile(r"^_?(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # a function that predicts
+_PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # not `pred`: an output
+_SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
 _SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
@@ -106,7 +115,13 @@ class Scan(Visitor):
         self.pretrained: bool | None = None  # whether the module loads pretrained weights (computed on demand)
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
         self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
+        self.in_call: dict[int, str] = {}  # a dataset's whole transform, a Compose written in its call -> the class
         self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
+        self.named_loose: dict[tuple[int, str], list[Pipeline]] = {}  # (id(scope), name) -> loose pipelines so bound
+        self.inference = 0  # depth of `with torch.no_grad():` / `torch.inference_mode()` blocks around the walk
+        self.applied: dict[tuple[int, str], str] = {}  # (id(scope), name) -> the callee of `name = f(...)`
+        self.given: list[tuple[cst.CSTNode, str, str, str]] = []  # (scope, transform name, split, dataset class) of `Dataset(...,
+        # transform=tf)` calls whose split the call says (`train=False`, `split='test'`, `test_set = ...`)
 
     def _keyword(self, expr: cst.BaseExpression) -> object:
         """A metric call's keyword value; a local name bound once to a name or option (`border = sf`) is read
@@ -177,6 +192,43 @@ class Scan(Visitor):
     def visit_SimpleStatementLine(self, node) -> None:
         self.statement = node
 
+    def visit_With(self, node: cst.With) -> bool | None:
+        """`with torch.no_grad():` / `torch.inference_mode()`: what runs inside predicts."""
+        if not any(isinstance(item.item, cst.Call) and short_name(item.item.func) in _INFERENCE_CONTEXTS
+                   for item in node.items):
+            return None
+        for item in node.items:
+            self.visit(item)
+        self.inference += 1
+        self.visit(node.body)
+        self.inference -= 1
+        return False
+
+    def _predicting(self) -> bool:
+        scope = self.scope[-1]
+        return bool(self.inference) or isinstance(scope, cst.FunctionDef) and bool(_PREDICTS.match(scope.name.value))
+
+    def _predicted(self, node: cst.Call) -> None:
+        """A pipeline applied to what the model predicts on: `tf(image)` inside `with torch.inference_mode():` or in
+        a `predict` function, or `x = tf(image)` whose `x` such a block passes on (`model(x.unsqueeze(0))`)."""
+        scope = self.scope[-1]
+        if isinstance(node.func, cst.Name):
+            self.given.append((scope, node.func.value, "eval", ""))
+        elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and \
+                node.func.value.value == "self" and isinstance(self.owner, cst.ClassDef):
+            self.given.append((self.owner, node.func.attr.value, "eval", ""))  # `self.tf(image)`: set in a method
+        for arg in node.args:
+            base = arg.value
+            while True:
+                if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute):
+                    base = base.func.value  # `x.unsqueeze(0)`, `x.to(device)`
+                elif isinstance(base, (cst.Attribute, cst.Subscript)):
+                    base = base.value
+                else:
+                    break
+            if isinstance(base, cst.Name) and (id(scope), base.value) in self.applied:
+                self.given.append((scope, self.applied[(id(scope), base.value)], "eval", ""))
+
     def visit_If(self, node: cst.If) -> bool:
         self.visit(node.test)
         dataset = _branch_dataset(node.test)
@@ -228,6 +280,8 @@ class Scan(Visitor):
                 self.dataset(dataset, chosen)
         if name:
             self.assigned.setdefault((id(self.scope[-1]), name), []).append(node.value)
+            if isinstance(target, cst.Name) and isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Name):
+                self.applied[(id(self.scope[-1]), name)] = node.value.func.value  # `x = tf(image)`
             guards = self._guards()
             if guards:
                 self.value_guards[id(node.value)] = guards
@@ -290,6 +344,9 @@ class Scan(Visitor):
     # --- what is recorded ---------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> bool | None:
         short = short_name(node.func)
+        self._given(node, short)
+        if self._predicting():
+            self._predicted(node)
         dataset = dataset_of(short) if short[:1].isupper() else None
         if dataset:
             self.dataset(dataset, node)
@@ -303,9 +360,11 @@ class Scan(Visitor):
                 target = next((n for n in reversed(self.names) if n), "")
                 self.metric_uses.append((node, short, self.scope[-1], tuple(self.branches), target))
         for arg in node.args:  # `CIFAR10(root, train=False, transform=transforms.ToTensor())`: a one-step pipeline
-            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call) \
-                    and short_name(arg.value.func) in _SINGLE_STEPS:
-                self.single.add(id(arg.value))
+            if arg.keyword is not None and arg.keyword.value == "transform" and isinstance(arg.value, cst.Call):
+                if short_name(arg.value.func) in _SINGLE_STEPS:
+                    self.single.add(id(arg.value))
+                elif short_name(arg.value.func) == "Compose":
+                    self.in_call[id(arg.value)] = short  # a whole Compose written in the dataset's call: no group either
         if id(node) in self.single:
             self._pipeline(node, [(False, node)])
             for pipeline in self.pipelines[-1:] + self.loose[-1:]:
@@ -349,6 +408,36 @@ class Scan(Visitor):
             return False
         return None
 
+    def _given(self, node: cst.Call, short: str) -> None:
+        """`CIFAR10(root, train=False, transform=tf)`, `ImageFolder(os.path.join(root, 'val'), tf)`, `test_set =
+        Dataset(..., transform=tf)`: the split the dataset call is for, which a transform named for no split
+        takes on."""
+        given = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "transform"), None)
+        if given is None and short in _FOLDER_DATASETS and len(node.args) > 1 and node.args[1].keyword is None:
+            given = node.args[1].value
+        if not isinstance(given, cst.Name):
+            return
+        split = None
+        for arg in node.args:
+            key = arg.keyword.value if arg.keyword is not None else None
+            if key in ("train", "training") and const(arg.value) in (True, False):
+                split = "train" if const(arg.value) else "eval"
+            elif key in _SPLIT_KEYWORDS and isinstance(string(arg.value), str):
+                split = role(string(arg.value))
+            if split:
+                break
+        if split is None and node.args and node.args[0].keyword is None:  # the folder it reads: `root + '/val'`
+            texts = [string(n) for n in walk(node.args[0].value) if isinstance(n, cst.SimpleString)]
+            texts = [t for t in texts if isinstance(t, str)]
+            splits = {role(part) for t in texts for part in re.split(r"[/\\]", t.strip("/\\")) if part}
+            splits.discard(None)
+            split = splits.pop() if len(splits) == 1 else None
+        if split is None:
+            target = next((n for n in reversed(self.names) if n), "")
+            split = role(target) if target else None
+        if split is not None:
+            self.given.append((self.scope[-1], given.value, split, short))
+
     def visit_Tuple(self, node) -> None:
         self._numbers(node)
 
@@ -369,6 +458,10 @@ class Scan(Visitor):
             name = next((n for n in reversed(self.names) if n and role(n)), "") or \
                 next((n for n in reversed(self.names) if n), "")
         kind = role(name) if name else None
+        predicts = kind is None and bool(name) and bool(_PREDICT_NAME.search(name)) and not any(
+            isinstance(v, cst.Call) and short_name(v.func) == "ToPILImage" for _, v in steps)
+        if predicts:  # `predict_transform`, `inference_tf`: the pipeline of predictions, an evaluation pipeline
+            kind = "eval"
         branches = tuple(self.branches) if branches is None else branches
         scope = scope if scope is not None else self.scope[-1]
         pairs = scope
@@ -401,8 +494,9 @@ class Scan(Visitor):
         group = _ROLE_TOKEN.sub("", name.lower()).strip("_")
         names = {short_name(v.func) if isinstance(v, cst.Call) else dotted(v) or "" for _, v in steps}
         tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
-        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines), unknown,
-                            pairs, tensor)
+        pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines) + len(self.loose), unknown,
+                            pairs, tensor, inline=id(node) in self.in_call,
+                            datasets=frozenset([self.in_call[id(node)]]) if id(node) in self.in_call else frozenset())
         if isinstance(scope, cst.FunctionDef):
             owner = self.owner_of.get(id(scope))
             pipeline.function_role, pipeline.owner = role(scope.name.value), id(owner)
@@ -410,8 +504,14 @@ class Scan(Visitor):
                 # a method of a class named for its split (`class TrainDataset`, `class TransformationVal`): the
                 # module's classes are the siblings
                 pipeline.function_role, pipeline.owner = role(owner.name.value), id(self.module)
+        pipeline.used = predicts
+        pipeline.renders = "ToPILImage" in names
+        if predicts and _inverse(self, pipeline):  # `inference_unnormalize = Normalize(-mean / std, 1 / std)`
+            pipeline.role, pipeline.used, loose = "", False, True
         if loose:
             self.loose.append(pipeline)
+            if name:
+                self.named_loose.setdefault((id(scope), name), []).append(pipeline)
         else:
             self.pipelines.append(pipeline)
 
@@ -430,6 +530,34 @@ class Scan(Visitor):
                         self._pipeline(node, steps, kind, branches, scope, built["conditional"])
                     continue
                 self._pipeline(node, built["steps"], name, branches, scope, built["conditional"])
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """A pipeline whose name and place say no split, given only to datasets of one split (`tf` to
+        `CIFAR10(train=True, transform=tf)`): it builds that split. Looked up in the scope of the call, then the
+        module's; one given to both splits stays without one."""
+        splits: dict[int, set] = {}
+        classes: dict[int, set] = {}
+        for scope, name, split, short in self.given:
+            if isinstance(scope, cst.ClassDef):  # `self.tf`: bound in a method of the class
+                found = [p for (at, bound), ps in self.named_loose.items() if bound == name
+                         and self.owner_of.get(at) is scope for p in ps]
+            else:
+                found = self.named_loose.get((id(scope), name)) or self.named_loose.get((id(self.module), name)) or []
+            if len(found) != 1 or not short and (found[0].renders or _inverse(self, found[0])):
+                continue  # applied at prediction time to make an image to show (`ToPILImage()`, an inverse
+                # normalisation `Normalize(-mean / std, 1 / std)`): no model input
+            splits.setdefault(id(found[0]), set()).add(split)
+            classes.setdefault(id(found[0]), set()).update([short] if short else [])
+        for pipeline in list(self.loose):
+            kinds = splits.get(id(pipeline))
+            if kinds is None or len(kinds) != 1:
+                continue
+            pipeline.role, pipeline.used = kinds.pop(), True
+            pipeline.datasets = frozenset(classes[id(pipeline)])
+            self.loose.remove(pipeline)
+            self.pipelines.append(pipeline)
+        self.pipelines.sort(key=lambda p: p.order)
 
 
 OPTION = "<option>"  # a metric call's keyword passed from an option or a config: `<option>test_y_channel`
@@ -613,6 +741,7 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     by_statement: dict[int, StatsMismatch] = {}  # a statement's finding: its other fact joins the same message
     copies: dict[tuple, StatsMismatch] = {}  # one finding per module for the copies of one wrong value
     own = {use.matched.stats.dataset for use in found.stats}
+    named = _named_statistics(found)  # `SVHN_MEAN = (0.5, 0.5, 0.5)`: SVHN's statistics, chosen (not the table's)
 
     facts: dict[tuple, StatsMismatch] = {}  # one finding per module for one dataset's statistics on another
 
@@ -677,8 +806,8 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
         # the datasets of the same top-level function or class (a module of several data modules is not one
         # script), or of the whole module for module-level constants
         near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
-        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d != "ImageNet"
-                  and (otherwise is None or d not in otherwise.excluded)}
+        others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d not in named
+                  and d != "ImageNet" and (otherwise is None or d not in otherwise.excluded)}
         if others:
             dataset, node = sorted(others.items())[0]
             seen.add((id(use.statement), kind))
@@ -693,6 +822,22 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
             emit(use, StatsMismatch(use.node, f"{values} {verb} {dataset} data, and {dataset}'s own "
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]), (stats.dataset, dataset))
+    return out
+
+
+_STAT_WORD = re.compile(r"mean|std", re.I)
+
+
+def _named_statistics(found: Scan) -> set:
+    """Datasets whose statistics the module binds to names that say so, whatever the values (`SVHN_MEAN = (0.5, 0.5,
+    0.5)`, `cifar100_std = [...]`): the dataset has statistics of its own here, chosen rather than the table's."""
+    out = set()
+    for (_, name), values in found.assigned.items():
+        if not _STAT_WORD.search(name) or not any(numbers(v) is not None for v in values):
+            continue
+        dataset = dataset_of(_STAT_WORD.sub("", name))
+        if dataset is not None:
+            out.add(dataset)
     return out
 
 
@@ -714,15 +859,7 @@ def _from_scratch(found: Scan, use) -> tuple | None:
     small = sorted((d, n) for d, n in near.items() if d in _SMALL)
     if not small or "ImageNet" in near or len({d for d, _ in small}) != len(near):
         return None
-    if found.pretrained is None:
-        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
-            type(node) is cst.Call and (
-                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
-                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
-                                                       a.keyword.value, re.I) and
-                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
-            for node in walk(found.module))
-    return None if found.pretrained else small[0]
+    return None if loads_pretrained(found) else small[0]
 
 
 def _shown(values: tuple) -> str:
@@ -752,6 +889,14 @@ def measures_data(text: str) -> bool:
     return "std(" in text and not any(use in text for use in _MODEL_USE)
 
 
+def _inverse(found: Scan, pipeline: Pipeline) -> bool:
+    """Its normalisation undoes one (a negative mean, `Normalize(-mean / std, 1 / std)`, or a mean it cannot read)."""
+    if pipeline.normalize is None:
+        return False
+    stats = statistics_of(found, *pipeline.normalize)
+    return stats is None or any(v < 0 for part in stats for v in part)
+
+
 def _identity(stats: tuple | None) -> bool:
     """`Normalize(mean=[0, 0, 0], std=[1, 1, 1])`: a normalisation that changes nothing."""
     return stats is not None and all(v == 0 for v in stats[0]) and all(v == 1 for v in stats[1])
@@ -771,7 +916,10 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
             # a dataset's transform written in its call names no group: its counterpart is the only training
             # pipeline around it (`transform=transform_train` for the training set, `transform=ToTensor()` for the test set)
             pool = [t for t in trains if t.pairs == test.pairs and _nested(t, test)]
-            if len(pool) == 1 and (test.inline or pool[0].inline):
+            if len(pool) == 1 and (test.used or pool[0].used) and test.datasets and pool[0].datasets and \
+                    not test.datasets & pool[0].datasets:
+                pool = []  # given to other datasets (MNIST for training, CIFAR-10 for the test): not a pair
+            if len(pool) == 1 and (test.inline or pool[0].inline or test.used or pool[0].used):
                 candidates = pool
         if not candidates:
             candidates = _sibling(found, test, trains)
@@ -1027,6 +1175,63 @@ def exported_statistics(found: Scan) -> list:
             continue
         out.append((small.targets[0].target.value, use.matched.stats.dataset, use.node))
     return out
+
+
+def exported_pipelines(found: Scan) -> list:
+    """Module-level names bound to a `Normalize(...)` or a `Compose([...])` whose normalisation is a known dataset's
+    statistics (`normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD)`, `transforms_train = Compose([..., normalize])`):
+    [(name, dataset, node)], for the modules that import them and give them to their datasets."""
+    out = []
+    pipelines = {id(p.node): p for p in found.pipelines + found.loose}
+    for stmt in found.module.body:
+        if type(stmt) is not cst.SimpleStatementLine or type(stmt.body[0]) is not cst.Assign:
+            continue
+        assign = stmt.body[0]
+        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name or \
+                type(assign.value) is not cst.Call:
+            continue
+        short = short_name(assign.value.func)
+        if short == "Normalize":
+            stats = statistics_of(found, assign.value, found.module)
+        elif short == "Compose" and id(assign.value) in pipelines and pipelines[id(assign.value)].normalize:
+            stats = statistics_of(found, *pipelines[id(assign.value)].normalize)
+        else:
+            continue
+        matched = match(stats[0]) if stats is not None else None
+        if matched is not None and matched.stats.kind == "mean" and not matched.bgr:
+            out.append((assign.targets[0].target.value, matched.stats.dataset, assign.value))
+    return out
+
+
+def imported_transforms(found: Scan, imported: dict) -> list:
+    """Imported names this module gives to its datasets (`CIFAR10(root, transform=transforms_train)`) or puts in a
+    pipeline of its own (`Compose([..., normalize])`): [(name, qualified, node of the use)]."""
+    out, seen = [], set()
+    for node in walk(found.module):
+        if type(node) is not cst.Call:
+            continue
+        values = [a.value for a in node.args if a.keyword is not None and a.keyword.value == "transform"]
+        if short_name(node.func) == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+            values += [e.value for e in node.args[0].value.elements]
+        for value in values:
+            if type(value) is cst.Name and value.value in imported and value.value not in seen:
+                seen.add(value.value)
+                out.append((value.value, imported[value.value], value))
+    return out
+
+
+def loads_pretrained(found: Scan) -> bool:
+    """The module loads pretrained weights (`pretrained=`/`weights=` arguments, `from_pretrained`, `load_url`, timm,
+    a hub)."""
+    if found.pretrained is None:
+        found.pretrained = bool(_PRETRAINED_TEXT.search(found.module.code)) or any(
+            type(node) is cst.Call and (
+                (dotted(node.func) or "").rsplit(".", 1)[-1] in _PRETRAINED_CALLS or
+                any(a.keyword is not None and re.match(r"pretrain|weights?$|init_weights?_from|checkpoint",
+                                                       a.keyword.value, re.I) and
+                    not (type(a.value) is cst.Name and a.value.value in ("False", "None")) for a in node.args))
+            for node in walk(found.module))
+    return found.pretrained
 
 
 def imported_normalisations(found: Scan, imported: dict) -> list:

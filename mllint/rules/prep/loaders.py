@@ -43,7 +43,14 @@ def gate(text: str) -> bool:
         return True
     if "islice" in text or "//" in text or ("len(" in text and "/" in text):
         return True
-    return "test" in text and ("Subset" in text or "[:" in text)
+    if "break" in text and "enumerate" in text:  # `for i, batch in enumerate(test_loader): if i == 20: break`
+        return True
+    if "**" in text and "Loader(" in text:  # `DataLoader(val_set, **cfg["loader"]["val"])`
+        return True
+    if "n_examples" in text and "robustbench" in text:  # `x_test, y_test = load_cifar10(n_examples=50)`
+        return True
+    return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
+                               ".head(" in text or "::" in text)
 
 
 @dataclass
@@ -80,6 +87,9 @@ class LoaderFacts:
     # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
     self_defaults: list = field(default_factory=list)  # (loc of `drop_last=self.drop_last`, loc of the `True` default
     # of the `__init__` parameter it holds, the parameter) of the `droppers` whose value is such an attribute
+    config_splats: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
+    # configured by a config mapping spread into them (`DataLoader(val_set, **cfg["loader"]["val"])`): judged by the
+    # `drop_last` the project's YAML/JSON/TOML configs set under that key
 
 
 _SPLITS = ("val", "valid", "validation", "test", "testing", "eval", "dev")
@@ -228,7 +238,11 @@ class _Function:
         self.outer_partials: dict = {}  # the module's
         self.trains = False
         self.evaluates = False
+        self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
+        self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
+        self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
+        # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
     def run(self, body, side: Side | None, guarded: bool) -> None:
         for stmt in body:
@@ -289,6 +303,7 @@ class _Function:
                 if not guarded:
                     self._cut(target.value, value, line)
                     self.subsets(value, line)
+                    self.selected(value, line, target.value)
                 self._loader(value, target.value, side)
                 self._use(value, target.value)
             elif type(target) in (cst.Tuple, cst.List):
@@ -302,6 +317,8 @@ class _Function:
                 elif type(value) is cst.Subscript and type(value.value) is cst.Name:
                     self.unpacked.append((names, value.value.value, small))
                 else:
+                    if not guarded:  # `x_test, y_test = load_cifar10(n_examples=50)` (RobustBench)
+                        self.selected(value, line)
                     self._loader(value, "", side)
                     # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
                     self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
@@ -316,6 +333,7 @@ class _Function:
         elif type(small) is cst.Return and small.value is not None:
             if not guarded:
                 self.subsets(small.value, line)
+                self.selected(small.value, line)
             self._loader(small.value, "", side)
             self._use(small.value, "", returning=True)
             name = dotted(small.value)
@@ -348,11 +366,16 @@ class _Function:
         self.settings.setdefault(name, []).append(_Setting(node, literal, side, value if literal is None else None))
 
     def cuts_in(self, line) -> bool:
-        return any(stmt is line for _, _, stmt in self.cuts)  # one finding per statement
+        return any(stmt is line for _, _, stmt in self.cuts) or \
+            any(stmt is line for _, _, stmt, _ in self.strides)  # one finding per statement
 
     def _cut(self, target: str, value, line, shown: str = "") -> None:
         """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
+            return
+        step = _stride(value)
+        if step is not None:
+            self.strides.append((value, shown or target, line, step))
             return
         if type(value) is cst.Call and dotted(value.func) and dotted(value.func).rsplit(".", 1)[-1] == "Subset" \
                 and value.args and _test_data(dotted(value.args[0].value) or "") and len(value.args) > 1 \
@@ -363,6 +386,42 @@ class _Function:
             if type(element) is cst.Slice and element.step is None and \
                     any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
                 self.cuts.append((value, shown or target, line))
+
+    def selected(self, value, line, target: str = "") -> bool:
+        """A test split cut by the data's own method to a size fixed in the code, whatever the result is named:
+        `small_test = tokenized["test"].shuffle(seed=42).select(range(250))` (Hugging Face `datasets`),
+        `test_ds.take(500)`, `test_df.head(1000)`, also where it is used (`Trainer(..., eval_dataset=
+        raw["test"].select(range(500)))`), and a split string that slices the test split (`load_dataset(name,
+        split="test[:2000]")`)."""
+        if self.cuts_in(line):
+            return False
+        for inner in walk(value):
+            if type(inner) is not cst.Call:
+                continue
+            shown = target if inner is value else ""
+            if self.robustbench and (dotted(inner.func) or "").rsplit(".", 1)[-1] in _ROBUSTBENCH_LOADERS:
+                count = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "n_examples"),
+                             None)  # RobustBench's CIFAR loaders return the first `n_examples` of the 10,000 test images
+                if type(count) is cst.Integer and 0 < int(count.value) < 10000:
+                    self.cuts.append((inner, shown, line))
+                    return True
+            split = next((string(a.value) for a in inner.args if a.keyword is not None and a.keyword.value == "split"
+                          and isinstance(string(a.value), str)), None)
+            if split is not None and _TEST_SLICE.match(split.replace(" ", "")):
+                self.cuts.append((inner, shown, line))
+                return True
+            if type(inner.func) is not cst.Attribute or not inner.args or inner.args[0].keyword is not None:
+                continue
+            method, size = inner.func.attr.value, inner.args[0].value
+            # `.select(range(N))` is only ever a subset; `.head(N)`/`.take(N)` also show a few rows, so the result
+            # must be the test data itself (`test_df = pd.read_csv(path).head(500)`)
+            fixed = self.literal_size(size) and _test_split(inner.func.value) if method == "select" else \
+                type(size) is cst.Integer and int(size.value) > 0 and _test_data(target) \
+                if method in ("take", "head") else False
+            if fixed:
+                self.cuts.append((inner, shown, line))
+                return True
+        return False
 
     def literal_size(self, expr) -> bool:
         """Indices of a size fixed in the code: `range(1000)`, `np.arange(512)`, a permutation cut to a literal
@@ -428,6 +487,9 @@ class _Function:
                     dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
                     if dropping is not None:
                         self.splats.append((inner, name, side, dropping, splat))
+                    elif a.star == "**" and type(a.value) in (cst.Subscript, cst.Attribute) and not any(
+                            b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
+                        self.config_splats.append((inner, name, side, a.value))  # `**cfg["loader"]["val"]`
                 if type(inner.func) is cst.Name:  # `test_loader = make_loader(test_set)`, a partial that drops
                     bound = self.partials.get(inner.func.value, self.outer_partials.get(inner.func.value))
                     if bound is not None:
@@ -513,16 +575,52 @@ def _test_data(name: str) -> bool:
         return False
     rest = last.replace("test", "").strip("_")
     return rest in ("set", "data", "dataset", "ds", "samples", "examples", "images", "imgs", "files", "pairs",
-                    "list", "x", "sentences", "texts", "items")
+                    "list", "x", "sentences", "texts", "items", "df")
 
 
 _DATA_FIELDS = ("data", "targets", "samples", "imgs", "images", "labels")
+
+
+_ROBUSTBENCH_LOADERS = ("load_cifar10", "load_cifar100", "load_cifar10c", "load_cifar100c")
+_TEST_SLICE = re.compile(r"^test(?:ing)?\[[^\]:]*:\d+%?\]$")  # `test[:2000]`, `test[:10%]`, not `test[10%:]`
+
+
+def _test_split(expr) -> bool:
+    """The test split of a data set, through the methods that keep it one (`raw["test"].shuffle(seed=42)`,
+    `tokenized["test"].map(fn)`), or a name for test data (`test_ds`)."""
+    while type(expr) is cst.Call and type(expr.func) is cst.Attribute:
+        expr = expr.func.value
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        return string(expr.slice[0].slice.value) in ("test", "testing")
+    return _test_data(dotted(expr) or "")
 
 
 def _held_out(name: str) -> bool:
     """Test data, or a data field of it (`test_set.data`)."""
     base, _, last = name.rpartition(".")
     return _test_data(name) or bool(base) and last in _DATA_FIELDS and _test_data(base)
+
+
+def _ordinal(number: str) -> str:
+    n = int(number)
+    return number + ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
+
+
+def _stride(value) -> str | None:
+    """Held-out data thinned to every k-th sample by a step written in the code: `test_set[::10]`,
+    `test_set.data[::5]`, `Subset(test_set, range(0, len(test_set), 10))`: the step, else None."""
+    if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
+            type(value.slice[0].slice) is cst.Slice:
+        step = value.slice[0].slice.step
+        return step.value if type(step) is cst.Integer and int(step.value) > 1 else None
+    if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Subset" and len(value.args) > 1 \
+            and _test_data(dotted(value.args[0].value) or ""):
+        indices = value.args[1].value
+        if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("range", "arange") and \
+                len(indices.args) == 3 and type(indices.args[2].value) is cst.Integer and \
+                int(indices.args[2].value.value) > 1:
+            return indices.args[2].value.value
+    return None
 
 
 def _literal_range(expr) -> bool:
@@ -648,7 +746,9 @@ def loader_facts(ctx) -> LoaderFacts:
     module = ctx.module
     functions: list[_Function] = []
     tails: set = set()
+    robustbench = "robustbench" in ctx.text
     top = _Function(module, "<module>", [])
+    top.robustbench = robustbench
     top.run(module.body, None, False)
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
@@ -659,6 +759,7 @@ def loader_facts(ctx) -> LoaderFacts:
             defaults = {p.name.value: p.default for p in [*node.params.posonly_params, *node.params.params,
                                                           *node.params.kwonly_params] if p.default is not None}
             f = _Function(node, node.name.value, params, defaults)
+            f.robustbench = robustbench
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
@@ -681,6 +782,7 @@ def loader_facts(ctx) -> LoaderFacts:
                     facts.positional.append(((dotted(node.func) or "").rsplit(".", 1)[-1], i, value))
     for f in functions:
         _drop_last(ctx, f, facts, tails)
+        _config_splats(ctx, f, facts)
         if evaluated:
             for value in f.hf_drops:
                 facts.direct.append((ctx.loc(value), "`dataloader_drop_last=True` also applies to the Trainer's "
@@ -699,16 +801,35 @@ def loader_facts(ctx) -> LoaderFacts:
                                                   [i for i, a in enumerate(call.args) if a.keyword is None and
                                                    type(a.value) is cst.Integer and a.value.value == "1"]))
         _partial_batches(ctx, f, facts)
-        for node, target, line in f.cuts:
+        cuts = [(node, target, line, "cut to a fixed size") for node, target, line in f.cuts] + \
+            [(node, target, line, f"thinned to every {_ordinal(step)} sample") for node, target, line, step in f.strides]
+        for node, target, line, how in cuts:
             if _commented(ctx, line):
                 continue
             shown = f"{target} = {_code(module, node)}" if target.replace(".", "").replace("_", "").isalnum() \
                 else _code(module, node)
-            facts.direct.append((ctx.loc(node), f"the test set is cut to a fixed size (`{shown}`) with no option "
-                                                "or note: the reported metric covers only part of it"))
+            facts.direct.append((ctx.loc(node), f"the test set is {how} (`{shown}`) with no option or note: the "
+                                                "reported metric covers only part of it"))
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
+
+
+def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
+    """`DataLoader(val_set, **cfg["loader"]["val"])`: an evaluation loader (by its name, its data, its branch, or the
+    key it is configured by) whose keywords come from a config mapping; the project phase reads the `drop_last` the
+    configs set under that key."""
+    from ...core.config_model import key_path
+
+    for call, name, side, value in f.config_splats:
+        read = key_path(value)
+        if read is None or not read[1]:
+            continue
+        last = role(read[1].rsplit(".", 1)[-1])
+        if last == "train" or last is None and _loader_role(f, call, name, side) != "eval" or _batch_one(call, f, side):
+            continue
+        facts.config_splats.append((ctx.loc(value), f"`{name}`" if name else "an evaluation loader",
+                                    _code(ctx.module, value), read[1] + ".drop_last"))
 
 
 def _code(module, node) -> str:
@@ -737,7 +858,12 @@ def _loader_role(f: _Function, call: cst.Call, name: str, side: Side | None) -> 
             return kind
     if side is not None and side.role:
         return side.role
-    return role(f.name)
+    return role(f.name) or ("eval" if _PREDICTS.match(f.name) else None)
+
+
+# a function that runs the model on held-out inputs (`def predict(self, X):`, `inference_loop`): its loader is an
+# evaluation loader, and the predictions of a dropped last batch are missing
+_PREDICTS = re.compile(r"^_?(?:predict|prediction|predictions|infer|inference)(?:_|$)", re.I)
 
 
 def _batch_one(call: cst.Call, f: _Function, side: Side | None) -> bool:

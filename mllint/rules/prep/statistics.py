@@ -132,6 +132,22 @@ _NUM = r"\s*(-?\d*\.?\d+(?:[eE]-?\d+)?)\s*"
 _CONFIG_STATS = re.compile(r"""(?i)["']?(\w*(?:mean|std)\w*)["']?\s*[:=]\s*[\[(]""" + ",".join([_NUM] * 3) + r"[\])]")
 
 
+_SMALL_NAMES = ("CIFAR-10", "CIFAR-100", "SVHN", "MNIST", "Fashion-MNIST")
+_CONFIG_DATASET = re.compile(r"""(?im)^\s*["']?(?:dataset|dataset_name|data_name|data)["']?\s*[:=]\s*["']?([\w-]+)""")
+
+
+def _config_datasets(path: str, text: str) -> set:
+    """The small datasets a config is for: named by its file name (`cifar100_resnet18.yaml`) or by a `dataset:` key;
+    its statistics are for them. A config naming none or several says nothing."""
+    import os
+
+    stem = os.path.basename(path).rsplit(".", 1)[0]
+    names = {dataset_of(part) for part in re.split(r"[^0-9A-Za-z]+|(?<=[a-z])_", stem) if part}
+    names |= {dataset_of(m.group(1)) for m in _CONFIG_DATASET.finditer(text)}
+    # a config that also writes the statistics of a dataset it names is that dataset's (own values, checked above)
+    return {n for n in names if n in _SMALL_NAMES}
+
+
 def config_statistics(path: str) -> list | None:
     """Widely copied wrong statistics and mistyped published ones written in a YAML/JSON/TOML config (the
     transforms a script builds from it): [(line, column, end column, message)], one per file and value (a second
@@ -140,6 +156,16 @@ def config_statistics(path: str) -> list | None:
     if text is None:
         return None
     found, seen = [], set()
+    named = _config_datasets(path, text)
+    if named:  # a config that writes the statistics of the dataset it names too: a table of per-dataset values
+        for m in _CONFIG_STATS.finditer(text):
+            try:
+                own = match(tuple(float(m.group(i)) for i in (2, 3, 4)))
+            except ValueError:
+                continue
+            if own is not None and own.stats.dataset in named:
+                named = set()
+                break
     for number, line in enumerate(text.splitlines(), 1):
         if "std" not in line.lower() and "mean" not in line.lower():
             continue
@@ -149,6 +175,16 @@ def config_statistics(path: str) -> list | None:
             except ValueError:
                 continue
             matched = match(values)
+            if matched is not None and not (matched.stats.wrong or matched.typo) and len(named) == 1 and \
+                    matched.stats.dataset in _SMALL_NAMES and matched.stats.kind in m.group(1).lower() and \
+                    next(iter(named)) != matched.stats.dataset and (matched.stats.dataset, "other") not in seen:
+                # `configs/cifar100.yaml` (or `dataset: cifar100`) normalising with CIFAR-10's statistics
+                seen.add((matched.stats.dataset, "other"))
+                found.append((number, m.start(1) + 1, m.end() + 1,
+                              f"{matched.stats.dataset} {matched.stats.kind} {shown(values)} in a config for "
+                              f"{next(iter(named))}, whose own statistics it does not set: the normalisation of "
+                              f"another dataset (source: {matched.stats.source})"))
+                continue
             if matched is None or not (matched.stats.wrong or matched.typo):
                 continue
             if matched.stats.kind not in m.group(1).lower():
