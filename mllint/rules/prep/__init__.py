@@ -513,6 +513,18 @@ def extract_loaders(ctx: ModuleContext):
         or facts.config_splats else None
 
 
+@extractor("prep_loader_uses")
+def extract_loader_uses(ctx: ModuleContext):
+    """How the module uses loaders (whole, or only their dataset, length or first batches), for PREP005: a loader
+    whose last batch nothing reaches drops nothing from a metric."""
+    if ctx.is_test or "oader" not in ctx.text and "gen" not in ctx.text and "iter" not in ctx.text and \
+            "dl" not in ctx.text and "batches" not in ctx.text:
+        return None
+    from .loaders import loader_uses
+
+    return loader_uses(ctx)
+
+
 # a batch size written as a config value: on an attribute (`_C.VAL.batch_size = 1`), as a dict key or a keyword
 # of a config-building call (`{"batch_size": 1}`, `EasyDict(batch_size=1)`), or as a config class's field
 _BATCH_CONFIG = re.compile(r"\.\w*batch\w*\s*=[^=]|[\"']\w*batch\w*[\"']\s*:|\bbatch\w*\s*:\s*\w+\s*=|"
@@ -538,10 +550,19 @@ class EvalLoaderDropsSamples(Rule):
                "that are not full, or a test set cut to a fixed size.")
     hint = ("Evaluate every sample: `drop_last=False` on evaluation loaders (batch-size-dependent models can pad "
             "the last batch), no size check in the evaluation loop; state any subset with the numbers.")
-    needs = ("prep_loaders", "prep_batch_configs")
+    needs = ("prep_loaders", "prep_batch_configs", "prep_loader_uses")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         facts = [(result.rel, f) for result, f in project.facts("prep_loaders")]
+        touched = [(result.rel, u) for result, u in project.facts("prep_loader_uses")]
+
+        def untouched_tail(what: str, rel: str) -> bool:
+            """Is the loader only touched where the project uses it (its dataset, its length, a few batches), never
+            drawn to its last batch? Then `drop_last` drops nothing from any metric."""
+            name, unit = what.rsplit(".", 1)[-1], project.unit_of(rel)
+            mine = [u for other, u in touched if project.covers(unit, other)]
+            return any(name in u.shallow for u in mine) and not any(name in u.consumed for u in mine)
+
         yield from self._counted(project, facts)
         for rel, f in facts:
             for number, (loc, message, *related) in enumerate(f.direct):
@@ -570,6 +591,8 @@ class EvalLoaderDropsSamples(Rule):
             uses = getattr(f, "uses", ())
             literal_ones = getattr(f, "uses_batch", None) or [{}] * len(uses)  # per use: the 1s it passes
             for (loc, callee, keywords, count, what), ones in zip(uses, literal_ones):
+                if untouched_tail(what, rel):
+                    continue  # test loaders that only give display images (`test_loader.dataset[i]`)
                 for where, default, param, index in helpers.get(callee, ()):
                     if param in keywords or 0 <= index < count or not project.covers(project.unit_of(where), rel):
                         continue

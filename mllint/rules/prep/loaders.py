@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ...core.names import dotted
-from ...core.syntax import const, string
+from ...core.syntax import body_of, callee_name, const, string
 from ...core.walk import children, walk
 from .extract import role
 
@@ -1388,3 +1388,108 @@ def counted_facts(ctx, facts: LoaderFacts) -> None:
             key = dotted(arg.value) or ""
             if key.count(".") >= 2:  # `config.TEST.NUM_SAMPLES`, `cfg.data.val.max_images`
                 facts.counted.append((ctx.loc(node.value), name, arg.keyword.value, key))
+
+
+# --- how a loader is used: does its last batch ever reach anything? ------------------------------------------
+# Only names that read as loaders are recorded, to keep the facts small; what decides is their use.
+_LOADERISH = re.compile(r"(?i)loader|(?:^|_)(?:dl|gen|iter|iterator|batches)(?:_|$|\d)")
+_SHALLOW_CALLS = frozenset({"len", "print", "isinstance", "hasattr", "type", "id", "str", "repr"})
+_WRAPPING_CALLS = frozenset({"enumerate", "zip", "tqdm", "iter"})
+_SHALLOW_ATTRIBUTES = frozenset({"dataset", "sampler", "batch_size", "num_workers", "collate_fn"})
+
+
+def _loader_name(expr: cst.BaseExpression) -> str | None:
+    """`test_loader`, `self.test_loader` -> `test_loader`, when it reads as a loader."""
+    if type(expr) is cst.Name:
+        name = expr.value
+    elif type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value in ("self", "cls"):
+        name = expr.attr.value
+    else:
+        return None
+    return name if _LOADERISH.search(name) else None
+
+
+def _iterated(expr: cst.BaseExpression) -> list[str]:
+    """The loaders a `for` loop draws from: `loader`, `enumerate(loader)`, `zip(a_loader, b_loader)`, `tqdm(...)`."""
+    name = _loader_name(expr)
+    if name:
+        return [name]
+    if type(expr) is cst.Call and callee_name(expr.func) in _WRAPPING_CALLS:
+        return [n for a in expr.args for n in _iterated(a.value)]
+    return []
+
+
+def _stops_after_count(loop: cst.For) -> bool:
+    """`if t >= opts.test_batch_size: break` at the top of the body: the loop takes a fixed number of batches and
+    never reaches the last one."""
+    for stmt in body_of(loop):
+        if type(stmt) is cst.If and type(stmt.test) is cst.Comparison and \
+                any(type(c.operator) in (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal) for c in stmt.test.comparisons):
+            inner = body_of(stmt)
+            if len(inner) == 1 and type(inner[0]) in (cst.SimpleStatementLine, cst.SimpleStatementSuite) and \
+                    any(type(s) is cst.Break for s in inner[0].body):
+                return True
+    return False
+
+
+@dataclass
+class LoaderUses:
+    """The loader names a module uses whole (iterated to the end, handed to a call, kept under another name) and
+    those it only touches (`loader.dataset[i]`, `len(loader)`, a loop that stops after a count of batches,
+    `next(iter(loader))`)."""
+    consumed: frozenset
+    shallow: frozenset
+
+
+def loader_uses(ctx) -> LoaderUses | None:
+    """A loader's uses where the module binds it: a function's parameter holds whatever a caller passed (the
+    caller's argument is its use), so uses of a parameter of that name say nothing about this loader."""
+    consumed: set[str] = set()
+    shallow: set[str] = set()
+    index = ctx.index
+    params: dict[int, frozenset] = {}
+
+    def bound(node: cst.CSTNode, name: str) -> bool:
+        for up in index.ancestors(node):
+            if type(up) is cst.FunctionDef:
+                known = params.get(id(up))
+                if known is None:
+                    ps = up.params
+                    known = params[id(up)] = frozenset(
+                        p.name.value for p in (*ps.posonly_params, *ps.params, *ps.kwonly_params))
+                return name not in known
+        return True
+
+    loops, calls, attributes, assigns = [], [], [], []
+    sort = {cst.For: loops, cst.Call: calls, cst.Attribute: attributes, cst.Assign: assigns}
+    for node in index.order:
+        bucket = sort.get(type(node))
+        if bucket is not None:
+            bucket.append(node)
+    wrapped: set[int] = set()  # the calls inside a loop's iterable, or in `next(iter(...))`: judged there
+    for loop in loops:
+        names = [n for n in _iterated(loop.iter) if bound(loop, n)]
+        (shallow if _stops_after_count(loop) else consumed).update(names)
+        wrapped.update(id(n) for n in walk(loop.iter) if type(n) is cst.Call)
+    for call in calls:
+        if callee_name(call.func) == "next" and call.args and type(call.args[0].value) is cst.Call and \
+                callee_name(call.args[0].value.func) == "iter":
+            shallow.update(n for n in _iterated(call.args[0].value) if bound(call, n))  # one batch
+            wrapped.add(id(call.args[0].value))
+    for call in calls:
+        if id(call) in wrapped:
+            continue
+        short = callee_name(call.func)
+        for arg in call.args:
+            name = _loader_name(arg.value)
+            if name and bound(call, name):
+                (shallow if short in _SHALLOW_CALLS else consumed).add(name)
+    for node in attributes:
+        name = _loader_name(node.value)
+        if name and node.attr.value in _SHALLOW_ATTRIBUTES and bound(node, name):
+            shallow.add(name)
+    for node in assigns:  # `loader = test_loader`: kept under another name, judged unknown
+        name = _loader_name(node.value)
+        if name and bound(node, name):
+            consumed.add(name)
+    return LoaderUses(frozenset(consumed), frozenset(shallow)) if consumed or shallow else None
