@@ -74,7 +74,7 @@ _SWAP_KEYWORDS = frozenset({"bgr2rgb", "bgr_to_rgb", "to_rgb", "rgb", "swap_rb",
 _CAPTURE = re.compile(r"cap|video|stream|camera|cam\b|webcam|vid", re.I)
 _CV2_CALL = re.compile(r"(?:^|\.)cv2\.\w+$")
 _NUMBER = r"\s*(-?[\d.]+(?:e-?\d+)?(?:\s*/\s*[\d.]+)?)\s*"
-_TRIPLE = re.compile(r"(\w+)[ \t]*=[ \t]*(?:[\w.]+\(\s*)?[\[(]?" + ",".join([_NUMBER] * 3) + r"(?:,?\s*[\])]|[ \t]*(?:#.*)?$)", re.M)
+_TRIPLE = re.compile(r"\b(\w+)[ \t]*=[ \t]*(?:[\w.]+\(\s*)?[\[(]?" + ",".join([_NUMBER] * 3) + r"(?:,?\s*[\])]|[ \t]*(?:#.*)?$)", re.M)
 _SWAP_TEXT = re.compile(r"::\s*-1|2,\s*1,\s*0|COLOR_BGRA?2RGB")
 _MODEL_METHODS = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "requires_grad_"})
 _RGB_TRANSFORMS = frozenset({"Grayscale", "RandomGrayscale"})
