@@ -480,7 +480,7 @@ class _Function:
         if isinstance(stmt, (cst.For, cst.While)):
             if isinstance(stmt, cst.For) and _freezes(stmt):
                 self.grad_off = True  # `for p in model.parameters(): p.requires_grad = False`: no graph is built
-            if not self.data and (isinstance(stmt, cst.For) and self._data_loop(stmt.iter) or _reads_data(stmt.body)):
+            if not self.data and (isinstance(stmt, cst.For) and self._loops_over_data(stmt.iter) or _reads_data(stmt.body)):
                 self.data = True  # over a loader, a dataset, a held-out split or a folder of inputs
             if isinstance(stmt, cst.For):
                 self.expression(stmt.iter, grad_off, switches)
@@ -598,7 +598,7 @@ class _Function:
             self._data_uses = _data_uses(self.node)
         return target in self._data_uses
 
-    def _data_loop(self, iterable: cst.BaseExpression) -> bool:
+    def _loops_over_data(self, iterable: cst.BaseExpression) -> bool:
         """A loop over data (`_data_loop`), also through the name it iterates: `files = glob.glob("test/*.npy")`,
         then `for path in files:`."""
         if _data_loop(iterable):
@@ -1093,10 +1093,9 @@ class ModuleAnalysis:
                 continue
             plain_call, call = pair
             g, flip = flippers[call.func.value]
+            where = "the module's code" if f.name == "<module>" else f"`{f.name}()`"
             what = (f"`{plain_call.func.value}()` outputs combined with those of `{g.name}()`, which runs it on a "
-                    f"flipped input, in `{f.name}()`" if f.name != "<module>" else
-                    f"`{plain_call.func.value}()` outputs combined with those of `{g.name}()`, which runs it on a "
-                    f"flipped input, in the module's code")
+                    f"flipped input, in {where}")
             site = self._site(f, call, what, [(flip, f"the flip of the input in `{g.name}()`")], "tta")
             self.facts.tta.append(site)
 

@@ -441,7 +441,7 @@ def _averaged_flow(project: Project, modules: list, rule, indexes: dict) -> list
             done.add((sink.scope, atom.source))
             source = resolver.source(atom.source)
             message = f"averaged weights are evaluated: {sink.what} is the averaged model {source.what}"
-            dead = _dead_switch(files, [atom.source[0], sink.loc and _rel_of(files, sink)] +
+            dead = _dead_switch(files, [atom.source[0], sink.loc and rel] +
                                 [hop.site.rpartition("#")[0] for hop in atom.hops])
             if dead:
                 message += f"; the switch is no switch: {dead}"

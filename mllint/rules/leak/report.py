@@ -559,7 +559,8 @@ def report_facts(ctx) -> ReportFacts | None:
             if silenced:
                 continue
             done.add(", ".join(split))
-            shared = [s for s in split if s in set(_data_args(report))] if kind == "evaluation" else split
+            again = set(_data_args(report)) if kind == "evaluation" else set(split)
+            shared = [s for s in split if s in again]
             others = [s for s in split if s not in shared] if shared else []
             facts.selections.append(Selection(
                 ctx.loc(node), _text(mod.module, node), best, ", ".join(shared or split), ctx.loc(report),
