@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import libcst as cst
 
-from .extract import EMA_WORDS, EVAL_NAME, Switches, model_name
-from ...dataflow.terms import CLEAN, FlowFacts, Function, ParamTerm, Sink, SourceTerm, Val, stepped_by, tag
+from .extract import EMA_WORDS, EVAL_NAME, MODEL_WORDS, Switches, model_name
+from ...dataflow.terms import CLEAN, FlowFacts, Function, ParamTerm, ReturnTerm, Sink, SourceTerm, Val, stepped_by, tag
 from ...core.syntax import const
 from ...dataflow.interpreter import Call, Domain, Found, Frame, Lane
 from ...core.names import dotted
@@ -61,6 +61,7 @@ class EvalDomain(Domain):
     def start(self, flow: Lane) -> None:
         flow.facts.notes["switched"] = []  # call-site keys under a working switch
         flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
+        flow.facts.notes["labelled"] = []  # call-site keys whose result is named as the averaged model's
         if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
             for name, node in flow.ctx.names.classes.items():
                 bases = " ".join(dotted(b.value) or "" for b in node.bases)
@@ -119,6 +120,8 @@ class EvalDomain(Domain):
                 and AVERAGED_NAME.match(name) and not _has_source(value):
             from ...dataflow.terms import terms_val, union
             value = union(value, terms_val({self._source(flow, node, f"`{name}` (named as averaged weights)")}))
+        if isinstance(source, cst.Call) and _labels_averaged(name):
+            flow.facts.notes["labelled"].extend(t.site for t in value.flat() if type(t) is ReturnTerm)
         if self._switched(flow) and _has_source(value):
             return _tagged(value)
         return value
@@ -167,6 +170,14 @@ class EvalDomain(Domain):
                 sink.requires = f"arg-of:{call.library_site}"
 
 
+def _labels_averaged(name: str) -> bool:
+    """`swa_res = evaluate(loader, swag_model)`, `acc_ema = test(model_ema)`: a result named for the averaged weights
+    it was measured on, so the number says which model made it (not a model's own name: `ema_model`)."""
+    if not EMA_WORDS.search(name) or AVERAGED_NAME.match(name):
+        return False
+    return not any(word in MODEL_WORDS and word not in ("ema", "swa") for word in name.lower().split("_"))
+
+
 def _has_source(value: Val) -> bool:
     return any(type(t) is SourceTerm for t in value.flat())
 
@@ -210,7 +221,7 @@ def lite_flow_facts(ctx, analysis) -> FlowFacts:
     """A module without averaged weights of its own: no interpretation, only what the project phase needs to
     bind its evaluation sinks to callers elsewhere, i.e. its functions' parameters and the sinks on them
     (`model(im)` with `model` a parameter, `model.module(x)`)."""
-    facts = FlowFacts(ctx.rel, ctx.names.module_name, notes={"switched": [], "dead": []})
+    facts = FlowFacts(ctx.rel, ctx.names.module_name, notes={"switched": [], "dead": [], "labelled": []})
     for call, written, qual, params, cls in analysis.lite:
         ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
         kwonly = [p.name.value for p in params.kwonly_params]

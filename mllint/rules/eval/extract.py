@@ -139,6 +139,28 @@ class Switches:
         self._tests[id(test)] = (test, named)
         return named
 
+    def _given(self, test: cst.Comparison, family: str) -> Switch | None:
+        """`if args.swa_resume is not None:` around building the averaged model (the raw one in the other branch):
+        an option whose default is None turns the machinery on only when it is given, so it is a working switch;
+        one with a default is always set (no switch). `ema is not None` on anything else, the object itself above
+        all, says whether it exists, which is decided where it is built (None)."""
+        left, comparisons = test.left, test.comparisons
+        if len(comparisons) != 1 or not (type(comparisons[0].comparator) is cst.Name
+                                         and comparisons[0].comparator.value == "None"):
+            return None
+        if not _option_attribute(left) or not _says(family, left.attr.value):
+            return None
+        name = left.attr.value
+        option = self.options.get(name)
+        if option is None or option.node is None:
+            return None
+        from ...core.values import keyword
+
+        default = keyword(option.node, "default")
+        if option.action in (None, "store") and (default is None or type(default) is cst.Name and default.value == "None"):
+            return Switch(name, True)
+        return Switch(name, False, f"`{option.name}` always has a value, so `{name} is not None` is always true")
+
     def _judge(self, test: cst.BaseExpression, family: str, cls: str | None, params: dict | None) -> Switch | None:
         words = FAMILIES[family]
         from ...core.origins import constant_test, option_always_on
@@ -146,7 +168,7 @@ class Switches:
         if constant_test(test):
             return Switch("True", False, "a constant `if True` is always on")
         if isinstance(test, cst.Comparison) and any(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in test.comparisons):
-            return None  # `ema is not None`: whether the object exists, decided where it is built
+            return self._given(test, family)
         if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
                 and len(test.args) == 2:
             attr = string(test.args[1].value)
@@ -1445,7 +1467,9 @@ class ModuleAnalysis:
             self.facts.averaged.append(site)
 
 
-_HELD_OUT = re.compile(r"(?i)(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d)|^(?:val|valid|test)[A-Z]")
+# held-out data by its name: `valid_loader`, `loss_val`, camel-case `valLoader` (the capital is the word's end: not
+# `ValueError`)
+_HELD_OUT = re.compile(r"(?i:(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d))|^(?:[Vv]al|[Vv]alid|[Tt]est)[A-Z]")
 _WARM_UP = frozenset({"zeros", "ones", "randn", "rand", "empty", "zeros_like", "ones_like", "randn_like"})
 
 

@@ -433,7 +433,7 @@ def _averaged_flow(project: Project, modules: list, rule, indexes: dict) -> list
             if any(hop.site in (files[hop.site.rpartition("#")[0]].notes.get("switched") or ())
                    for hop in atom.hops if hop.site.rpartition("#")[0] in files):
                 continue
-            if _both_reported(sink, atom, files, resolver):
+            if _both_reported(sink, atom, files, resolver) or _labelled(sink, atom, files):
                 continue
             rel = _rel_of(files, sink)
             if rel and indexes[project.unit_of(rel)].rendered_only(sink.scope.rsplit(".", 1)[-1], sink.scope):
@@ -450,6 +450,19 @@ def _averaged_flow(project: Project, modules: list, rule, indexes: dict) -> list
         return {rule.code: findings}
 
     return solve(project, "eval", files, kept, lambda predicate, value: None, None, report).get(rule.code, [])
+
+
+def _labelled(sink, atom, files: dict) -> bool:
+    """The averaged model is handed to an evaluation whose result is named for it (`swa_res = eval(loader,
+    swag_model)`): the reported number says it is the averaged model's."""
+    sites = [hop.site for hop in atom.hops if hop.message.startswith("passed to")]
+    if sink.requires.startswith("arg-of:"):
+        sites.append(sink.requires[len("arg-of:"):])  # the model handed to the evaluation call itself
+    for site in sites:
+        f = files.get(site.rpartition("#")[0])
+        if f is not None and site in (f.notes.get("labelled") or ()):
+            return True
+    return False
 
 
 def _rel_of(files: dict, sink) -> str:
