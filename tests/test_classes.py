@@ -71,3 +71,32 @@ def test_a_name_imported_on_two_branches_keeps_every_target():
     assert ctx.names.alternatives == {"make": ("models.sr.build", "models.gan.build")}
     assert ctx.names.qualify(cst.Name("make")) == "models.gan.build"  # the last binding
     assert ctx.names.qualify(cst.Name("BaseModel")) == "models.base.BaseModel"
+
+
+def test_a_call_of_a_name_imported_on_two_branches_runs_either_project_function(tmp_path: Path):
+    from mllint.core.calls import alternatives
+    from mllint.core.names import extract_alternatives, extract_imports
+
+    sources = {
+        "models/sr.py": "def build():\n    return 1\n",
+        "models/gan.py": "def build():\n    return 2\n",
+        "train.py": """
+            import argparse
+
+            if argparse.ArgumentParser().parse_args().fast:
+                from models.sr import build as make
+            else:
+                from models.gan import build as make
+            from models.sr import build
+            """,
+    }
+    files = {}
+    for rel, code in sources.items():
+        ctx = _ctx(code, rel)
+        result = files[rel] = FileResult(rel, rel)
+        result.facts["alternatives"] = extract_alternatives(ctx)
+        result.facts["imports"] = extract_imports(ctx)
+    project = Project(str(tmp_path), files)
+    assert files["models/sr.py"].facts["alternatives"] is None  # one binding per name: no fact
+    assert alternatives(project, "train.py", "make") == ("models.sr.build", "models.gan.build")
+    assert alternatives(project, "train.py", "build") == ()  # bound once: `qualify` answers alone

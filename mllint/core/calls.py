@@ -137,6 +137,16 @@ def qualify(project: Any, rel: str, callee: str) -> str | None:
     return found[1] or None if found is not None else None
 
 
+def alternatives(project: Any, rel: str, name: str) -> tuple[str, ...]:
+    """Every project function or class a name of module `rel` may stand for when its imports bind it on several
+    branches (`try: from a import f` / `except: from b import f`), qualified; () for any other name. Read from
+    the shared `alternatives` fact (a rule that asks lists it in `needs`)."""
+    table = project.shared("core.alternatives", lambda p: {
+        result.rel: found for result, found in p.facts("alternatives")})
+    targets = table.get(rel, {}).get(name, ())
+    return tuple(q for q in (qualify(project, rel, t) for t in targets) if q)
+
+
 def calls_by_target(project: Any, calls: Iterable[tuple[str, Call]]) -> dict[str, list[Call]]:
     """The calls (module, record) of each project function or class (by qualified name), in the given order."""
     found: dict[str, list[Call]] = {}

@@ -177,6 +177,13 @@ def extract_imports(ctx) -> dict[str, str] | None:
     return imported or None
 
 
+def extract_alternatives(ctx) -> dict[str, tuple[str, ...]] | None:
+    """Names a module's imports bind to several targets (`from a import f` on one branch, `from b import f` on
+    another): name -> every target, so that the project phase resolves a call of `f` to either (core/calls.py
+    `alternatives`)."""
+    return dict(ctx.names.alternatives) or None
+
+
 @dataclass(frozen=True)
 class References:
     """The names a module's code uses, so that the project phase can tell whether a function is named anywhere

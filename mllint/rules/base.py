@@ -44,9 +44,10 @@ def aux_extractor(name: str) -> Callable:
 
 def _register_shared() -> None:
     from ..core.classes import extract_classes
-    from ..core.names import extract_imports, extract_references
+    from ..core.names import extract_alternatives, extract_imports, extract_references
 
     EXTRACTORS.setdefault("imports", extract_imports)
+    EXTRACTORS.setdefault("alternatives", extract_alternatives)
     EXTRACTORS.setdefault("references", extract_references)
     EXTRACTORS.setdefault("classes", extract_classes)
 

@@ -77,7 +77,7 @@ def findings(project: Project) -> dict[str, list[Finding]]:
 
 
 class _EvalRule(Rule):
-    needs = ("eval", "imports", "eval_configs", "classes")
+    needs = ("eval", "imports", "eval_configs", "classes", "alternatives")
 
     def check_project(self, project: Project) -> Iterator[Finding]:
         return iter(findings(project).get(self.code, []))

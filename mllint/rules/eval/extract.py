@@ -345,7 +345,6 @@ class EvalFacts:
     # names of the functions and methods the module defines outside model classes -> does one of them run a model
     # on data; and the names of model classes' methods: `self.run_manager.net_latency()` calls project code
     plain_defs: dict = field(default_factory=dict)
-    alternatives: dict = field(default_factory=dict)  # a name imports bind to several targets -> every target
     model_methods: set = field(default_factory=set)
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # EvalCall
@@ -1001,7 +1000,7 @@ class ModuleAnalysis:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.switches = Switches(ctx.module, ctx.names)
-        self.facts = EvalFacts(bn=bool(BN_EVIDENCE.search(ctx.text)), alternatives=dict(ctx.names.alternatives))
+        self.facts = EvalFacts(bn=bool(BN_EVIDENCE.search(ctx.text)))
         self.eval_calls: dict[int, str] = {}  # id(model call in evaluation code) -> as written (EVAL001's sinks)
         names = ctx.names  # functions and classes, not models: `reparameterize_model(...)`, `list_models()`
         self.defined = frozenset(names.imported) | frozenset(names.functions) | frozenset(names.classes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...core.calls import CallIndex, qualify
+from ...core.calls import CallIndex, alternatives, qualify
 from ...findings import Finding, Related
 from .extract import DATA, METHOD, PRESENTS, SCORES, Switch
 from .extract import LIGHTNING_EVAL, LIGHTNING_LOOPS
@@ -31,7 +31,6 @@ class Index:
         self.grad_helpers: set[str] = set()
         self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data
         self.model_methods: set[str] = set()
-        self.alternatives: dict[tuple, tuple] = {}  # (module, name) -> every target its imports bind it to
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
         self.roles: dict[str, int] = {}  # qual -> SCORES | PRESENTS | DATA
@@ -52,8 +51,6 @@ class Index:
             for name, forwards in getattr(facts, "plain_defs", {}).items():
                 self.plain_defs[name] = self.plain_defs.get(name, False) or forwards
             self.model_methods |= getattr(facts, "model_methods", set())
-            for name, targets in getattr(facts, "alternatives", {}).items():
-                self.alternatives[(result.rel, name)] = targets
             self.bn |= facts.bn
             self.trains |= facts.trains
 
@@ -73,8 +70,7 @@ class Index:
         if qualify(self.project, rel, c.target) == qual:
             return True
         # a name imported on two branches (`from a import f` / `from b import f`) runs either
-        return not c.attribute and any(qualify(self.project, rel, target) == qual
-                                       for target in self.alternatives.get((rel, c.name), ()))
+        return not c.attribute and qual in alternatives(self.project, rel, c.name)
 
     def _dispatches(self, c: EvalCall, qual: str) -> bool:
         """Can `self.name()` in a method of class C run the method `qual` of class D? Only when D is C, an
