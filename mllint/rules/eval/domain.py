@@ -51,12 +51,98 @@ def _averages_weights(module: cst.Module, node: cst.ClassDef) -> bool:
                for text in (module.code_for_node(m) for m in node.body.body if isinstance(m, cst.FunctionDef)))
 
 
+_WEIGHT_READ = frozenset({"parameters", "named_parameters", "buffers", "named_buffers", "state_dict"})
+_IN_PLACE = frozenset({"mul_", "add_", "lerp_", "copy_", "sub_", "addcmul_"})
+
+
+def _averaging_functions(module: cst.Module) -> dict[str, int]:
+    """Functions that average one model's weights into another (`def ema_update(wa_model, model, decay)`,
+    `def accumulate(model1, model2, decay)`): an EMA-shaped update whose target is read from one parameter's
+    weights (`zip(wa_model.parameters(), model.parameters())`, `dict(model1.named_parameters())`) and written in
+    place (`p_swa.data *= decay`, `par1[k].data.mul_(decay).add_(...)`). name -> the averaged parameter's position."""
+    from ...core.walk import walk
+
+    found: dict[str, int] = {}
+    for node in walk(module):
+        if type(node) is not cst.FunctionDef:
+            continue
+        code = module.code_for_node(node)
+        if not UPDATE_SHAPE.search(code) or not _WEIGHTS.search(code):
+            continue
+        params = [p.name.value for p in node.params.params]
+        if params[:1] in (["self"], ["cls"]):
+            params = params[1:]
+        source: dict[str, str] = {}  # a name bound to a parameter's weights -> that parameter
+        written: list[str] = []
+        for inner in walk(node):
+            kind = type(inner)
+            if kind is cst.For and type(inner.iter) is cst.Call and type(inner.iter.func) is cst.Name \
+                    and inner.iter.func.value == "zip" \
+                    and type(inner.target) is cst.Tuple:
+                for element, arg in zip(inner.target.elements, inner.iter.args):
+                    owner = _weights_of(arg.value, params)
+                    if owner and type(element.value) is cst.Name:
+                        source[element.value.value] = owner
+            elif kind is cst.Assign and len(inner.targets) == 1 and type(inner.targets[0].target) is cst.Name:
+                owner = _weights_of(inner.value, params)
+                if owner:
+                    source[inner.targets[0].target.value] = owner
+            elif kind is cst.AugAssign:
+                written.append(_root(inner.target))
+            elif kind is cst.Call and type(inner.func) is cst.Attribute and inner.func.attr.value in _IN_PLACE:
+                written.append(_root(inner.func.value))
+        targets = {source[w] for w in written if w in source}
+        if len(targets) == 1:
+            found[node.name.value] = params.index(targets.pop())
+    return found
+
+
+def _weights_of(expr: cst.BaseExpression, params: list) -> str:
+    """`wa_model.parameters()`, `dict(model1.named_parameters())`: the parameter whose weights an expression reads."""
+    if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value in ("dict", "list") and expr.args:
+        expr = expr.args[0].value
+    if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value in _WEIGHT_READ:
+        owner = dotted(expr.func.value) or ""
+        return owner if owner in params else ""
+    return ""
+
+
+def _root(expr: cst.BaseExpression) -> str:
+    while type(expr) in (cst.Attribute, cst.Subscript, cst.Call):
+        expr = expr.func if type(expr) is cst.Call else expr.value
+    return expr.value if type(expr) is cst.Name else ""
+
+
+def _averaged_arguments(module: cst.Module) -> dict[str, str]:
+    """The names (`wa_model`, `self.g_running` as `g_running`) a module hands to its averaging functions as the
+    averaged copy: what is built under that name holds averaged weights, whatever the name says."""
+    functions = _averaging_functions(module)
+    if not functions:
+        return {}
+    from ...core.walk import walk
+
+    out: dict[str, str] = {}
+    for node in walk(module):
+        if type(node) is not cst.Call:
+            continue
+        func = node.func
+        name = func.value if type(func) is cst.Name else func.attr.value if type(func) is cst.Attribute else ""
+        position = functions.get(name)
+        if position is None or position >= len(node.args) or node.args[position].keyword is not None:
+            continue
+        written = dotted(node.args[position].value) or ""
+        if written:
+            out[written.rsplit(".", 1)[-1]] = name
+    return out
+
+
 class EvalDomain(Domain):
     def __init__(self, eval_calls: dict[int, str], switches: Switches) -> None:
         self.eval_calls = eval_calls  # id(model call in evaluation code) -> the call as written
         self.switches = switches
         self.classes: set[str] = set()
         self.trained: dict[str, set[str]] = {}  # averaging class -> attributes its own optimiser trains
+        self.updated: dict[str, str] = {}  # name handed to an averaging function as its averaged copy -> that function
 
     def start(self, flow: Lane) -> None:
         flow.facts.notes["switched"] = []  # call-site keys under a working switch
@@ -70,6 +156,7 @@ class EvalDomain(Domain):
                 if _averages_weights(flow.ctx.module, node):
                     self.classes.add(name)
                     self.trained[name] = set(_OPTIMISED.findall(flow.ctx.module.code_for_node(node)))
+            self.updated = _averaged_arguments(flow.ctx.module)
 
     def wants_hops(self, flow: Lane) -> bool:
         return bool(EMA_WORDS.search(flow.ctx.text))
@@ -116,6 +203,10 @@ class EvalDomain(Domain):
                 and name not in self.trained.get(cls, ()):  # `self.shadow = deepcopy(model)`, not the model it trains
             from ...dataflow.terms import terms_val, union
             value = union(value, terms_val({self._source(flow, node, f"`{name}` of the averaging class `{cls}`")}))
+        elif isinstance(source, cst.Call) and name in self.updated and not _has_source(value):
+            from ...dataflow.terms import terms_val, union
+            value = union(value, terms_val({self._source(
+                flow, node, f"`{name}` (its weights averaged by `{self.updated[name]}()`)")}))
         elif source is not None and isinstance(source, (cst.Call, cst.Attribute, cst.Subscript)) \
                 and AVERAGED_NAME.match(name) and not _has_source(value):
             from ...dataflow.terms import terms_val, union

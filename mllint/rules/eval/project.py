@@ -418,7 +418,9 @@ def _averaged_flow(project: Project, modules: list, rule, indexes: dict) -> list
         findings = []
         done: set = set()
         through = {(a.source, hop.site) for sink, atoms in found if not sink.requires for a in atoms for hop in a.hops}
-        for sink, atoms in found:
+        # a function's own forward of the averaged model says more than the model handed to a call named like an
+        # evaluation in it (`with ctx_noparamgrad_and_eval(self.wa_model):` before `self.wa_model(x)`)
+        for sink, atoms in sorted(found, key=lambda pair: bool(pair[0].requires)):
             if sink.requires.startswith("arg-of:") and any(
                     (a.source, sink.requires[len("arg-of:"):]) in through for a in atoms):
                 continue  # the evaluation inside the function, reached through this call, is reported
