@@ -14,7 +14,7 @@ import libcst as cst
 
 from ...core.walk import Visitor, walk
 from ...core.names import dotted
-from .statistics import Matched, dataset_of, is_symmetric, match, numbers
+from .statistics import DATASET_NAMES, Matched, dataset_of, is_symmetric, match, numbers
 from ...core.syntax import const, string
 
 # statistics written as literals: a triple of numbers with a decimal point, or a one-channel `(0.1307,)`
@@ -43,6 +43,7 @@ class Branch:
     label: str  # how it is written (`args.dataset == 'cifar100'`)
     excluded: tuple = ()  # for an else branch: the datasets its if/elif chain names (it takes every other one)
     split: str | None = None  # "train" / "eval": the split this branch builds (`if is_train:`, `split == 'test'`)
+    admits: tuple | None = None  # a test on the dataset's name and the side taken: (how, literals, holds)
 
 
 @dataclass
@@ -155,10 +156,20 @@ class Scan(Visitor):
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool | None:
-        """`Compose([...]) if is_train else Compose([...])`: each side builds the split its test gives."""
+        """`Compose([...]) if is_train else Compose([...])`: each side builds the split its test gives;
+        `CIFAR_MEAN if args.dataset.startswith('cifar') else [.5, .5, .5]`: each side serves the datasets whose
+        name its test admits."""
         when_true, when_false = split_sides(node.test)
         if when_true is None and when_false is None:
-            return None
+            test = name_test(node.test)
+            if test is None:
+                return None
+            self.visit(node.test)
+            for side, holds in ((node.body, True), (node.orelse, False)):
+                self.branches.append(Branch(node, None, self.code(node.test), admits=(*test, holds)))
+                self.visit(side)
+                self.branches.pop()
+            return False
         self.visit(node.test)
         for side, split in ((node.body, when_true), (node.orelse, when_false)):
             if split is not None:
@@ -648,6 +659,73 @@ def short_name(func: cst.BaseExpression) -> str:
     return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
+def name_test(test: cst.BaseExpression) -> tuple[str, tuple[str, ...]] | None:
+    """A test on a dataset's name as an option spells it: `name.startswith('cifar')` ("prefix"), `name ==
+    'cifar10'` / `name in ('cifar10', 'cifar100')` ("one of"), `'cifar' in name` ("part"); negations flip the
+    side. (how, the literals), or None when the test is about something else."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    found: tuple[str, tuple[str, ...]] | None = None
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith" \
+            and test.args:
+        literals = _literals(test.args[0].value)
+        found = ("prefix", literals) if literals else None
+    elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        operator, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(operator, (cst.NotEqual, cst.NotIn)):
+            negated = not negated
+        if isinstance(operator, (cst.Equal, cst.NotEqual, cst.In, cst.NotIn)):
+            literals = _literals(right)
+            left = string(test.left)
+            if literals and left is None:
+                found = ("one of", literals)
+            elif left is not None and isinstance(operator, (cst.In, cst.NotIn)):
+                found = ("part", (left,))
+    if found is None or not any(dataset_of(t) or _named_like_dataset(t) for t in found[1]):
+        return None
+    return (found[0], found[1]) if not negated else (found[0] + " not", found[1])
+
+
+def _literals(node: cst.BaseExpression) -> tuple[str, ...]:
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        texts = tuple(string(e.value) for e in node.elements)
+        return texts if all(texts) else ()  # type: ignore[return-value]
+    text = string(node)
+    return (text,) if text else ()
+
+
+def _spelt(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _named_like_dataset(text: str) -> bool:
+    """A prefix or part of a dataset's name (`'cifar'`, `'imagenet'`)."""
+    spelt = _spelt(text)
+    return len(spelt) >= 3 and any(key.startswith(spelt) for key in DATASET_NAMES)
+
+
+def admitted(branches: tuple, dataset: str) -> bool:
+    """Does every name test on the way to a statistic admit `dataset` (CIFAR-100 passes `startswith('cifar')`,
+    SVHN does not; a test that names no known dataset admits all)?"""
+    spelt = _spelt(dataset)
+    for branch in branches:
+        if branch.admits is None:
+            continue
+        how, literals, holds = branch.admits
+        negated = how.endswith(" not")
+        how = how.removesuffix(" not")
+        if how == "prefix":
+            result = any(spelt.startswith(_spelt(t)) for t in literals)
+        elif how == "one of":
+            result = any(dataset_of(t) == dataset or _spelt(t) == spelt for t in literals)
+        else:
+            result = any(_spelt(t) in spelt for t in literals)
+        if (result != negated) != holds:  # the test's value for this dataset sends it to the other side
+            return False
+    return True
+
+
 def _branch_dataset(test: cst.BaseExpression) -> str | None:
     """`args.dataset == 'cifar100'`, `'svhn' in args.data`, `dataset.lower() == "cifar-100"`."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
@@ -807,7 +885,8 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
         # script), or of the whole module for module-level constants
         near = found.datasets if use.owner is found.module else found.owned.get(id(use.owner), {})
         others = {d: n for d, n in near.items() if d != stats.dataset and d not in own and d not in named
-                  and d != "ImageNet" and (otherwise is None or d not in otherwise.excluded)}
+                  and d != "ImageNet" and (otherwise is None or d not in otherwise.excluded)
+                  and admitted(use.branches, d)}
         if others:
             dataset, node = sorted(others.items())[0]
             seen.add((id(use.statement), kind))
