@@ -66,9 +66,6 @@ def _averaging_functions(module: cst.Module) -> dict[str, int]:
     for node in walk(module):
         if type(node) is not cst.FunctionDef:
             continue
-        code = module.code_for_node(node)
-        if not UPDATE_SHAPE.search(code) or not _WEIGHTS.search(code):
-            continue
         params = [p.name.value for p in node.params.params]
         if params[:1] in (["self"], ["cls"]):
             params = params[1:]
@@ -92,7 +89,8 @@ def _averaging_functions(module: cst.Module) -> dict[str, int]:
             elif kind is cst.Call and type(inner.func) is cst.Attribute and inner.func.attr.value in _IN_PLACE:
                 written.append(_root(inner.func.value))
         targets = {source[w] for w in written if w in source}
-        if len(targets) == 1:
+        # the code is generated only for the few functions that write one parameter's weights in place
+        if len(targets) == 1 and UPDATE_SHAPE.search(module.code_for_node(node)):
             found[node.name.value] = params.index(targets.pop())
     return found
 
