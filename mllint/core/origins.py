@@ -281,7 +281,8 @@ _ENV_CALLS = ("os.environ.get", "os.getenv")
 
 
 def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
-          global_option: "Callable[[str], bool] | None" = None, depth: int = 0) -> Trace:
+          global_option: "Callable[[str], bool] | None" = None, depth: int = 0,
+          following: frozenset = frozenset()) -> Trace:
     """Every origin a value may come from, through names (each of their bindings), arithmetic, conditional
     expressions and boolean operators, `int()`/`abs()`/`float()`, reductions: the one walk of an expression that a
     family folds with its own policy (SEED: is this seed a literal, an option, a parameter, a loop over seeds?).
@@ -291,12 +292,16 @@ def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
     OPTION with `root="os.environ"`; a key read by `.get`/`.pop`/`getattr(obj, "key")` is a CONFIG_KEY with
     `root="call"`, one read by subscript a CONFIG_KEY with the subscripted object as `root`. Under a
     configurator (`exec(open(...).read())`), a module-level name is an OPTION when `global_option(name)` says so
-    (all of them by default); otherwise its bound value is traced."""
+    (all of them by default); otherwise its bound value is traced. A name met again inside its own bindings
+    (`x = x * 2`, bound many times) is a DERIVED leaf there, as at the depth limit: its other bindings say the
+    rest (without this, a name rebound n times from itself is traced n**depth times)."""
     if depth > 12:
         return _leaf(OriginKind.DERIVED)
     if number(expr) is not None:
         return Trace(LEAF, origins.of(expr, scope))
     if isinstance(expr, cst.Name):
+        if expr.value in following:
+            return _leaf(OriginKind.DERIVED, expr.value)
         bindings = scope.lookup(expr.value) if scope is not None else []
         if not bindings:
             return _leaf(OriginKind.DERIVED, expr.value)
@@ -312,21 +317,22 @@ def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
                         global_option is None or global_option(expr.value)):
                     parts.append(_leaf(OriginKind.OPTION, expr.value))
                 else:
-                    parts.append(trace(origins, binding.node, owner or scope, global_option, depth + 1))  # type: ignore[arg-type]
+                    parts.append(trace(origins, binding.node, owner or scope, global_option, depth + 1,
+                                       following | {expr.value}))  # type: ignore[arg-type]
             else:
                 parts.append(_leaf(OriginKind.DERIVED, expr.value))
         return parts[0] if len(parts) == 1 else Trace(CHOICE, parts=parts)
     if isinstance(expr, cst.BinaryOperation):
-        left = trace(origins, expr.left, scope, global_option, depth + 1)
+        left = trace(origins, expr.left, scope, global_option, depth + 1, following)
         if type(expr.operator).__name__ in _REDUCING:
             return Trace(REDUCE, parts=[left])
-        return Trace(ARITH, parts=[left, trace(origins, expr.right, scope, global_option, depth + 1)])
+        return Trace(ARITH, parts=[left, trace(origins, expr.right, scope, global_option, depth + 1, following)])
     if isinstance(expr, cst.IfExp):
-        return Trace(CHOICE, parts=[trace(origins, expr.body, scope, global_option, depth + 1),
-                                    trace(origins, expr.orelse, scope, global_option, depth + 1)])
+        return Trace(CHOICE, parts=[trace(origins, expr.body, scope, global_option, depth + 1, following),
+                                    trace(origins, expr.orelse, scope, global_option, depth + 1, following)])
     if isinstance(expr, cst.BooleanOperation):
-        return Trace(CHOICE, parts=[trace(origins, expr.left, scope, global_option, depth + 1),
-                                    trace(origins, expr.right, scope, global_option, depth + 1)])
+        return Trace(CHOICE, parts=[trace(origins, expr.left, scope, global_option, depth + 1, following),
+                                    trace(origins, expr.right, scope, global_option, depth + 1, following)])
     if isinstance(expr, cst.Subscript):
         key = _subscript_key(expr)
         root = dotted(expr.value) or ""
@@ -339,7 +345,7 @@ def trace(origins: "Origins", expr: cst.BaseExpression, scope: Scope | None,
         if callee in _ENV_CALLS or short == "getenv":
             return _leaf(OriginKind.OPTION, str_value(positional(expr, 0)) or "env", "os.environ")
         if short in ("int", "abs", "float") and expr.args:
-            return trace(origins, expr.args[0].value, scope, global_option, depth + 1)
+            return trace(origins, expr.args[0].value, scope, global_option, depth + 1, following)
         if short in ("get", "pop") and expr.args or short == "getattr" and len(expr.args) >= 2:
             key = str_value(expr.args[1].value if short == "getattr" else expr.args[0].value)
             if key:
