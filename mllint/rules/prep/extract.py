@@ -14,11 +14,14 @@ import libcst as cst
 
 from ...core.walk import Visitor, walk
 from ...core.names import dotted
-from .statistics import Matched, dataset_of, is_symmetric, match, numbers
+from .statistics import KNOWN_WRONG, Matched, dataset_of, is_symmetric, match, numbers
 from ...core.syntax import const, string
 
 # statistics written as literals: a triple of numbers with a decimal point, or a one-channel `(0.1307,)`
 STATS_TEXT = re.compile(r"\d\.\d+\s*,\s*\d+\.?\d*\s*,\s*\d+\.?\d*|\(\s*0\.\d+\s*,\s*\)")
+# a widely copied wrong value, written anywhere (`STATS = {'cifar10': ((0.4914, ...), (0.2023, 0.1994, 0.2010))}`):
+# its module is read whatever it names its statistics
+WRONG_TEXT = re.compile("|".join(r"\s*,\s*".join(re.escape(f"{v:g}") for v in w.values[:2]) for w in KNOWN_WRONG))
 _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
@@ -82,6 +85,7 @@ _INFERENCE_CONTEXTS = frozenset({"no_grad", "inference_mode"})
 _PREDICTS = re.compile(r"^_?(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # a function that predicts
 _PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # not `pred`: an output
 _SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
+_ROOT_KEYWORDS = ("root", "root_dir", "data_dir", "data_root")  # the folder a dataset reads, as a keyword
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
 _SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
@@ -426,8 +430,11 @@ class Scan(Visitor):
                 split = role(string(arg.value))
             if split:
                 break
-        if split is None and node.args and node.args[0].keyword is None:  # the folder it reads: `root + '/val'`
-            texts = [string(n) for n in walk(node.args[0].value) if isinstance(n, cst.SimpleString)]
+        # the folder it reads: `root + '/val'`, positionally or as `root=` (`ImageFolder(root='data/train', ...)`)
+        folder = node.args[0].value if node.args and node.args[0].keyword is None else \
+            next((a.value for a in node.args if a.keyword is not None and a.keyword.value in _ROOT_KEYWORDS), None)
+        if split is None and folder is not None:
+            texts = [string(n) for n in walk(folder) if isinstance(n, cst.SimpleString)]
             texts = [t for t in texts if isinstance(t, str)]
             splits = {role(part) for t in texts for part in re.split(r"[/\\]", t.strip("/\\")) if part}
             splits.discard(None)

@@ -241,6 +241,8 @@ class _Function:
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
+        self.fixed: dict[str, int] = {}  # parameter -> the integer literal every call of the module passes for it
+        # (`evaluator = Evaluator(sub_sample=20)` for `def __init__(self, sub_sample=1)`)
         self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
         # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
@@ -373,7 +375,7 @@ class _Function:
         """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
             return
-        step = _stride(value)
+        step = _stride(value, self.fixed)
         if step is not None:
             self.strides.append((value, shown or target, line, step))
             return
@@ -432,7 +434,7 @@ class _Function:
             if len(settings) != 1 or type(settings[0].node) is not cst.Assign:
                 return False
             expr = settings[0].node.value
-        if _literal_range(expr):
+        if _literal_range(expr, self.fixed):
             return True
         if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple", "sorted") \
                 and expr.args:
@@ -459,6 +461,10 @@ class _Function:
             if last == "Subset" and len(inner.args) > 1 and _test_data(data) and \
                     self.literal_size(inner.args[1].value):
                 self.cuts.append((inner, f"Subset({data}, ...)", line))
+                return
+            step = _stride(inner, self.fixed) if last == "Subset" else None
+            if step is not None:  # `subset = Subset(test_set, range(0, len(test_set), 10))`, under any name
+                self.strides.append((inner, "", line, step))
                 return
             if last == "DataLoader" and _test_data(data):
                 sampler = next((a.value for a in inner.args if a.keyword is not None and
@@ -606,7 +612,7 @@ def _ordinal(number: str) -> str:
     return number + ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
 
 
-def _stride(value) -> str | None:
+def _stride(value, fixed: dict | None = None) -> str | None:
     """Held-out data thinned to every k-th sample by a step written in the code: `test_set[::10]`,
     `test_set.data[::5]`, `Subset(test_set, range(0, len(test_set), 10))`: the step, else None."""
     if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
@@ -616,19 +622,32 @@ def _stride(value) -> str | None:
     if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Subset" and len(value.args) > 1 \
             and _test_data(dotted(value.args[0].value) or ""):
         indices = value.args[1].value
+        if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and \
+                indices.args:
+            indices = indices.args[0].value
         if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("range", "arange") and \
-                len(indices.args) == 3 and type(indices.args[2].value) is cst.Integer and \
-                int(indices.args[2].value.value) > 1:
-            return indices.args[2].value.value
+                len(indices.args) == 3:
+            step = _integer(indices.args[2].value, fixed)
+            return str(step) if step is not None and step > 1 else None
     return None
 
 
-def _literal_range(expr) -> bool:
-    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code."""
+def _integer(expr, fixed: dict | None = None) -> int | None:
+    """An integer written in the code: a literal, or a parameter every call of the module passes as one."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    if type(expr) is cst.Name and fixed:
+        return fixed.get(expr.value)
+    return None
+
+
+def _literal_range(expr, fixed: dict | None = None) -> bool:
+    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code (also `range(n)`
+    with a parameter `n` that every call of the module passes as a literal)."""
     if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and expr.args:
-        return _literal_range(expr.args[0].value)
+        return _literal_range(expr.args[0].value, fixed)
     if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("range", "arange"):
-        return bool(expr.args) and all(type(a.value) is cst.Integer for a in expr.args if a.keyword is None)
+        return bool(expr.args) and all(_integer(a.value, fixed) is not None for a in expr.args if a.keyword is None)
     if type(expr) is cst.List:
         return all(type(e.value) is cst.Integer for e in expr.elements)
     return False
@@ -753,6 +772,7 @@ def loader_facts(ctx) -> LoaderFacts:
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
     attributes = _init_defaults(module)
+    calls, owners = _module_calls(module) if "Subset" in ctx.text else ({}, {})
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
@@ -763,6 +783,7 @@ def loader_facts(ctx) -> LoaderFacts:
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
+            f.fixed = _fixed_parameters(node, owners.get(id(node)), calls)
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -813,6 +834,50 @@ def loader_facts(ctx) -> LoaderFacts:
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
+
+
+def _module_calls(module) -> tuple[dict, dict]:
+    """The module's calls by the name they call ({name: [call]}), and the class of each `__init__` ({id: name})."""
+    calls: dict[str, list] = {}
+    owners: dict[int, str] = {}
+    for node in walk(module):
+        if type(node) is cst.Call:
+            name = (dotted(node.func) or "").rsplit(".", 1)[-1]
+            if name:
+                calls.setdefault(name, []).append(node)
+        elif type(node) is cst.ClassDef:
+            for stmt in node.body.body:
+                if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
+                    owners[id(stmt)] = node.name.value
+    return calls, owners
+
+
+def _fixed_parameters(node, owner: str | None, calls: dict) -> dict:
+    """The parameters of a function (of a class, for its `__init__`) that every call of the module passes as an
+    integer literal, when it is called: `Evaluator(sub_sample=20)` for `def __init__(self, sub_sample=1)`."""
+    if node.name.value == "__init__" and owner is None:
+        return {}
+    found = calls.get(owner or node.name.value, [])
+    if not found:
+        return {}
+    params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
+    if owner is not None or params[:1] in (["self"], ["cls"]):
+        params = params[1:]
+    fixed: dict[str, int] = {}
+    for index, param in enumerate(params + [p.name.value for p in node.params.kwonly_params]):
+        values = set()
+        for call in found:
+            passed = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+            if passed is None and index < len(params):
+                positional = [a.value for a in call.args if a.keyword is None and not a.star]
+                passed = positional[index] if index < len(positional) else None
+            if passed is None or any(a.star for a in call.args):
+                values.add(None)
+                break
+            values.add(int(passed.value) if type(passed) is cst.Integer else None)
+        if len(values) == 1 and None not in values:
+            fixed[param] = values.pop()
+    return fixed
 
 
 def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
