@@ -33,6 +33,10 @@ _TRAINING_CALLS = ("backward", "step", "zero_grad")
 _SPLIT_ARGUMENT = re.compile(r"""[=,(]\s*['"](?:val|valid|validation|test|testing|eval|dev)['"]\s*[,)]""")
 
 
+# a module-level name bound to an integer or a dict literal (`N_TEST = 1000`, `CFG = {`): read for the sizes it fixes
+_CONSTANT_TEXT = re.compile(r"^[A-Za-z_]\w*\s*=\s*(?:\d+\s*(?:#.*)?$|\{)", re.M)
+
+
 def gate(text: str) -> bool:
     """Cheap text test before the walk."""
     if "drop_last" in text:
@@ -50,7 +54,7 @@ def gate(text: str) -> bool:
     if "n_examples" in text and "robustbench" in text:  # `x_test, y_test = load_cifar10(n_examples=50)`
         return True
     return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
-                               ".head(" in text or "::" in text)
+                               ".head(" in text or "::" in text or "random_split" in text or ".shard(" in text)
 
 
 @dataclass
@@ -321,6 +325,7 @@ class _Function:
                 else:
                     if not guarded:  # `x_test, y_test = load_cifar10(n_examples=50)` (RobustBench)
                         self.selected(value, line)
+                        self.split_off(names, value, line)
                     self._loader(value, "", side)
                     # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
                     self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
@@ -386,7 +391,8 @@ class _Function:
         elif type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1:
             element = value.slice[0].slice
             if type(element) is cst.Slice and element.step is None and \
-                    any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
+                    any(part is not None and _integer(part, self.fixed) is not None
+                        for part in (element.lower, element.upper)):
                 self.cuts.append((value, shown or target, line))
 
     def selected(self, value, line, target: str = "") -> bool:
@@ -404,7 +410,7 @@ class _Function:
             if self.robustbench and (dotted(inner.func) or "").rsplit(".", 1)[-1] in _ROBUSTBENCH_LOADERS:
                 count = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "n_examples"),
                              None)  # RobustBench's CIFAR loaders return the first `n_examples` of the 10,000 test images
-                if type(count) is cst.Integer and 0 < int(count.value) < 10000:
+                if 0 < (_integer(count, self.fixed) or 0) < 10000:
                     self.cuts.append((inner, shown, line))
                     return True
             split = next((string(a.value) for a in inner.args if a.keyword is not None and a.keyword.value == "split"
@@ -412,18 +418,41 @@ class _Function:
             if split is not None and _TEST_SLICE.match(split.replace(" ", "")):
                 self.cuts.append((inner, shown, line))
                 return True
+            if type(inner.func) is cst.Attribute and inner.func.attr.value == "shard" and inner.args and \
+                    _test_split(inner.func.value):  # `raw["test"].shard(num_shards=10, index=0)`: a tenth of it
+                shards = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "num_shards"),
+                              inner.args[0].value if inner.args[0].keyword is None else None)
+                if (_integer(shards, self.fixed) or 0) > 1:
+                    self.cuts.append((inner, shown, line))
+                    return True
             if type(inner.func) is not cst.Attribute or not inner.args or inner.args[0].keyword is not None:
                 continue
             method, size = inner.func.attr.value, inner.args[0].value
             # `.select(range(N))` is only ever a subset; `.head(N)`/`.take(N)` also show a few rows, so the result
             # must be the test data itself (`test_df = pd.read_csv(path).head(500)`)
             fixed = self.literal_size(size) and _test_split(inner.func.value) if method == "select" else \
-                type(size) is cst.Integer and int(size.value) > 0 and _test_data(target) \
+                (_integer(size, self.fixed) or 0) > 0 and _test_data(target) \
                 if method in ("take", "head") else False
             if fixed:
                 self.cuts.append((inner, shown, line))
                 return True
         return False
+
+    def split_off(self, names: list, value, line) -> None:
+        """`test_set, _ = random_split(test_set, [2000, len(test_set) - 2000])`: the test set split by sizes fixed in
+        the code, one part kept under a test name and the others thrown away (`_`)."""
+        if type(value) is not cst.Call or (dotted(value.func) or "").rsplit(".", 1)[-1] != "random_split" or \
+                len(value.args) < 2 or self.cuts_in(line) or not _test_data(dotted(value.args[0].value) or ""):
+            return
+        sizes = value.args[1].value
+        if type(sizes) not in (cst.List, cst.Tuple) or len(sizes.elements) != len(names):
+            return
+        kept = [i for i, name in enumerate(names) if name and not name.startswith("_")]
+        if len(kept) != 1 or not _test_data(names[kept[0]]):
+            return
+        size = sizes.elements[kept[0]].value
+        if _integer(size, self.fixed) is not None or type(size) is cst.Float and 0 < float(size.value) < 1:
+            self.cuts.append((value, names[kept[0]], line))
 
     def literal_size(self, expr) -> bool:
         """Indices of a size fixed in the code: `range(1000)`, `np.arange(512)`, a permutation cut to a literal
@@ -441,11 +470,11 @@ class _Function:
             return self.literal_size(expr.args[0].value)
         if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Slice:
             cut = expr.slice[0].slice
-            return cut.step is None and cut.lower is None and type(cut.upper) is cst.Integer
+            return cut.step is None and cut.lower is None and _integer(cut.upper, self.fixed) is not None
         if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("sample", "choice"):
             size = next((a.value for a in expr.args if a.keyword is not None and a.keyword.value in ("k", "size")),
                         expr.args[1].value if len(expr.args) > 1 and expr.args[1].keyword is None else None)
-            return type(size) is cst.Integer
+            return _integer(size, self.fixed) is not None
         return False
 
     def subsets(self, value, line) -> None:
@@ -633,12 +662,59 @@ def _stride(value, fixed: dict | None = None) -> str | None:
 
 
 def _integer(expr, fixed: dict | None = None) -> int | None:
-    """An integer written in the code: a literal, or a parameter every call of the module passes as one."""
+    """An integer written in the code: a literal, a module constant bound once to one (`N_TEST = 1000`, also an
+    entry of a module-level dict, `CFG["eval_samples"]`), or a parameter every call of the module passes as one."""
     if type(expr) is cst.Integer:
         return int(expr.value)
-    if type(expr) is cst.Name and fixed:
+    if not fixed:
+        return None
+    if type(expr) is cst.Name:
         return fixed.get(expr.value)
+    if type(expr) is cst.Subscript and type(expr.value) is cst.Name and len(expr.slice) == 1 and \
+            type(expr.slice[0].slice) is cst.Index:
+        key = string(expr.slice[0].slice.value)
+        return fixed.get((expr.value.value, key)) if isinstance(key, str) else None
     return None
+
+
+def _module_integers(module) -> dict:
+    """The module's names bound once, at its top level, to an integer literal (`N_TEST = 1000`), and the integer
+    entries of its dicts bound once to a literal and never written to (`CFG = {"eval_samples": 1000}`):
+    {name: int, (name, key): int}. A name bound anywhere else too (a function, a branch, `global`) is none."""
+    bound: dict[str, int] = {}  # name -> how many times anything binds it
+    written = set()  # dicts written to: `CFG["k"] = ...`, `CFG.update(...)`
+    for node in walk(module):
+        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            for target in (node.targets if type(node) is cst.Assign else [node]):
+                target = target.target
+                if type(target) is cst.Name:
+                    bound[target.value] = bound.get(target.value, 0) + 1
+                elif type(target) is cst.Subscript and type(target.value) is cst.Name:
+                    written.add(target.value.value)
+        elif type(node) is cst.Call and type(node.func) is cst.Attribute and type(node.func.value) is cst.Name \
+                and node.func.attr.value in ("update", "setdefault", "pop", "clear"):
+            written.add(node.func.value.value)
+        elif type(node) in (cst.Global, cst.Nonlocal):
+            for item in node.names:
+                bound[item.name.value] = bound.get(item.name.value, 0) + 2
+    out: dict = {}
+    for stmt in module.body:
+        if type(stmt) is not cst.SimpleStatementLine:
+            continue
+        for small in stmt.body:
+            if type(small) is not cst.Assign or len(small.targets) != 1 or type(small.targets[0].target) is not cst.Name:
+                continue
+            name, value = small.targets[0].target.value, small.value
+            if bound.get(name) != 1:
+                continue
+            if type(value) is cst.Integer:
+                out[name] = int(value.value)
+            elif type(value) is cst.Dict and name not in written:
+                for element in value.elements:
+                    if type(element) is cst.DictElement and type(element.value) is cst.Integer and \
+                            isinstance(string(element.key), str):
+                        out[(name, string(element.key))] = int(element.value.value)
+    return out
 
 
 def _literal_range(expr, fixed: dict | None = None) -> bool:
@@ -698,7 +774,7 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
-def _stops_early(stmt, loop: cst.For) -> tuple | None:
+def _stops_early(stmt, loop: cst.For, fixed: dict | None = None) -> tuple | None:
     """`if i >= 50: break` on the loop's `enumerate` index (or an expression of it, `(i + 1) * bs > 5000`, or a
     sample counter the loop adds to, `seen >= 2000`), with a literal bound: (the bound, the counter or ""), else
     None."""
@@ -718,12 +794,12 @@ def _stops_early(stmt, loop: cst.For) -> tuple | None:
     op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
     counters = {dotted(n.target) for n in walk(loop.body) if type(n) is cst.AugAssign and type(n.operator) is
                 cst.AddAssign and dotted(n.target)}  # `seen += labels.size(0)`: samples counted in the loop
-    if _counts(left, index, counters) and type(right) is cst.Integer and \
-            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
-        return right.value, dotted(left) if dotted(left) in counters else ""
-    if _counts(right, index, counters) and type(left) is cst.Integer and \
-            op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
-        return left.value, dotted(right) if dotted(right) in counters else ""
+    if _counts(left, index, counters) and (_integer(right, fixed) or 0) > 0 and \
+            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal):
+        return str(_integer(right, fixed)), dotted(left) if dotted(left) in counters else ""
+    if _counts(right, index, counters) and (_integer(left, fixed) or 0) > 0 and \
+            op in (cst.LessThan, cst.LessThanEqual, cst.Equal):
+        return str(_integer(left, fixed)), dotted(right) if dotted(right) in counters else ""
     return None
 
 
@@ -768,11 +844,13 @@ def loader_facts(ctx) -> LoaderFacts:
     robustbench = "robustbench" in ctx.text
     top = _Function(module, "<module>", [])
     top.robustbench = robustbench
-    top.run(module.body, None, False)
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
     attributes = _init_defaults(module)
     calls, owners = _module_calls(module) if "Subset" in ctx.text else ({}, {})
+    constants = _module_integers(module) if _CONSTANT_TEXT.search(ctx.text) else {}
+    top.fixed = constants
+    top.run(module.body, None, False)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
@@ -783,7 +861,8 @@ def loader_facts(ctx) -> LoaderFacts:
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
-            f.fixed = _fixed_parameters(node, owners.get(id(node)), calls)
+            f.fixed = {**{k: v for k, v in constants.items() if (k if type(k) is str else k[0]) not in params},
+                       **_fixed_parameters(node, owners.get(id(node)), calls)}
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -1255,7 +1334,7 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
             continue
         if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
             continue
-        limit = _islice_limit(loop.iter)
+        limit = _islice_limit(loop.iter, f.fixed)
         if named == "eval" and limit is not None and _accumulates(loop) and not _commented(ctx, loop):
             facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop over `{iterable}` takes its first {limit} "
                                                      "batches only (`islice`), a count written in the code with no "
@@ -1275,7 +1354,7 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
                 break
-            stop = _stops_early(stmt, loop)
+            stop = _stops_early(stmt, loop, f.fixed)
             bound = stop[0] if stop is not None else None
             if named == "eval" and bound is not None and _accumulates(loop, stop[1]) and not _commented(ctx, stmt):
                 facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
@@ -1331,12 +1410,12 @@ def _literal_count(f: _Function, expr, seen: set) -> int | None:
     return max(counts) if counts and None not in counts else None
 
 
-def _islice_limit(expr) -> str | None:
+def _islice_limit(expr, fixed: dict | None = None) -> str | None:
     """`islice(test_loader, 50)` (also inside `enumerate(...)`, `tqdm(...)`): the literal count, else None."""
     for node in walk(expr):
         if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "islice" and \
-                len(node.args) == 2 and type(node.args[1].value) is cst.Integer and int(node.args[1].value.value) > 0:
-            return node.args[1].value.value
+                len(node.args) == 2 and (_integer(node.args[1].value, fixed) or 0) > 0:
+            return str(_integer(node.args[1].value, fixed))
     return None
 
 
