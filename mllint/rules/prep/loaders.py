@@ -286,6 +286,12 @@ class _Function:
         if type(small) is cst.Assign:
             target = small.targets[-1].target
             value = small.value
+            for each in small.targets:  # `n = 2048` before the cut that reads it; any other binding forgets it
+                if type(each.target) is cst.Name:
+                    if type(value) is cst.Integer and not guarded:
+                        self.fixed[each.target.value] = int(value.value)
+                    else:
+                        self.fixed.pop(each.target.value, None)
             if type(target) is cst.Name:
                 if type(value) is cst.IfExp:  # `drop_last = False if flag == 'pred' else True`
                     for expr, inner in _choices(value):
@@ -380,6 +386,8 @@ class _Function:
         """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
             return
+        if shown and any(t.rpartition(".")[0] == target for _, t, _ in self.cuts):
+            return  # `test_set.targets = ...[:500]` after `test_set.data = ...[:500]`: one cut of one data set
         step = _stride(value, self.fixed)
         if step is not None:
             self.strides.append((value, shown or target, line, step))
@@ -849,7 +857,7 @@ def loader_facts(ctx) -> LoaderFacts:
     attributes = _init_defaults(module)
     calls, owners = _module_calls(module) if "Subset" in ctx.text else ({}, {})
     constants = _module_integers(module) if _CONSTANT_TEXT.search(ctx.text) else {}
-    top.fixed = constants
+    top.fixed = dict(constants)
     top.run(module.body, None, False)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
