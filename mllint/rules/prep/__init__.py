@@ -533,10 +533,11 @@ def _by_folder(evals: list, hands: list) -> list:
 
 @extractor("prep_pipelines")
 def extract_pipelines(ctx: ModuleContext):
-    from .extract import module_pipelines, module_role, scan
+    from .extract import infers, module_pipelines, module_role, scan
 
     kind = module_role(ctx.names.module_name)
-    if ctx.is_test or "Compose" not in ctx.text and not (kind == "eval" and "/" in ctx.text):
+    if ctx.is_test or "Compose" not in ctx.text and not ((kind == "eval" or kind is None and infers(ctx.text)) and
+                                                         "/" in ctx.text):
         return None
     return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
 

@@ -992,6 +992,8 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
+    if kind is None and infers(found.module.code):
+        kind = "eval"  # a script named for no split that only predicts with the project's weights (`app.py`)
     if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
         # evaluation pipeline of its own (then the per-module check pairs them)
         if any(p.role == "eval" for p in found.pipelines):
@@ -1020,6 +1022,21 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
             norm = "none" if _identity(stats) else stats if stats is not None else "unknown"
         out.append((loc(p.node), kind, norm, p.swap))
     return out
+
+
+_LOADS_CHECKPOINT = re.compile(r"\bload_state_dict\(|\btorch\.load\(|\.load_from_checkpoint\(")
+_PREDICTS_TEXT = re.compile(r"\.eval\(\)|no_grad|inference_mode")
+_TRAINS_TEXT = re.compile(r"\.backward\(|\.step\(|zero_grad|\.fit\(|Trainer\(")
+_PRETRAINED_WEIGHTS = re.compile(r"pretrained\s*=\s*True|from_pretrained|hub\.load|load_state_dict_from_url|"
+                                 r"weights\s*=\s*(?![\s)]*None\b)[\"'\w]")
+
+
+def infers(code: str) -> bool:
+    """A script that only predicts with the project's own weights: it loads a checkpoint (`torch.load`,
+    `load_state_dict`), runs the model in evaluation mode (`.eval()`, `no_grad`), trains nothing and loads no
+    pretrained weights (a demo of a torchvision model on a photo is no evaluation of the project's model)."""
+    return bool(_LOADS_CHECKPOINT.search(code) and _PREDICTS_TEXT.search(code)) and \
+        not _TRAINS_TEXT.search(code) and not _PRETRAINED_WEIGHTS.search(code)
 
 
 def hand_normalisations(found: Scan) -> list:
