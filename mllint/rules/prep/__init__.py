@@ -291,9 +291,12 @@ class StatisticsMismatch(Rule):
                 yield self.finding(first[0], first[1], related=first[2])
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import STATS_TEXT, WRONG_TEXT, scan, stats_mismatches
+        from .extract import CHOSEN_TEXT, STATS_TEXT, WRONG_TEXT, chosen_statistics, scan, stats_mismatches
 
         text = ctx.text
+        if "ormalize" in text and CHOSEN_TEXT.search(text):
+            for found in chosen_statistics(ctx.module):
+                ctx.report(self, found.node, found.message, related=found.related)
         if not ("ormalize" in text or "mean" in text or "MEAN" in text or WRONG_TEXT.search(text)) or \
                 not STATS_TEXT.search(text):
             return

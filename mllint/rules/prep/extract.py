@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ...core.walk import Visitor, walk
+from ...core.walk import Visitor, children, walk
 from ...core.names import dotted
 from .statistics import KNOWN_WRONG, Matched, dataset_of, is_symmetric, match, numbers
 from ...core.syntax import const, string
@@ -830,6 +830,97 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
                                                f"statistics appear nowhere in this module",
                                      [(node, f"{dataset} is used here")]), (stats.dataset, dataset))
     return out
+
+
+# a dataset named in a string (`STATS["cifar10"]`, `get_stats('svhn')`): read before the walk
+CHOSEN_TEXT = re.compile(r"""\(\s*\*|\[\s*["'](?:cifar|svhn|mnist|fashion)|\(\s*["'](?:cifar|svhn|mnist|fashion)""", re.I)
+
+
+_OUTLIERS = re.compile(r"\bood\b|out.of.distribution|outlier|open.?set|anomal|novelty", re.I)
+
+
+def chosen_statistics(module: cst.Module) -> list[StatsMismatch]:
+    """Statistics chosen by a dataset's name written in the code (`Normalize(*STATS["cifar10"])`, `mean, std =
+    STATS["cifar10"]`, `Normalize(**NORM["cifar10"])`, `Normalize(*get_stats("cifar10"))`, the table in this module
+    or imported) in a function, or a script's top level, that constructs another small dataset and not the one
+    named: CIFAR-10's statistics picked by hand for the CIFAR-100 data built next to them. One finding per pair of
+    datasets in the module, at the name."""
+    out: list[StatsMismatch] = []
+    if _OUTLIERS.search(module.code):
+        return out  # out-of-distribution data is normalised with the in-distribution statistics on purpose
+    facts: dict[tuple, StatsMismatch] = {}
+    scopes = [module] + [n for n in walk(module) if type(n) is cst.FunctionDef]
+    for scope in scopes:
+        nodes = list(_own_nodes(scope))
+        constructed: dict[str, cst.CSTNode] = {}
+        bound: dict[str, list] = {}
+        for node in nodes:
+            if type(node) is cst.Call:
+                dataset = dataset_of(short_name(node.func) or "")
+                if dataset in _SMALL:
+                    constructed.setdefault(dataset, node)
+            elif type(node) is cst.Assign:
+                for target in node.targets:
+                    names = [target.target] if type(target.target) is cst.Name else \
+                        [e.value for e in target.target.elements] if type(target.target) in (cst.Tuple, cst.List) else []
+                    for name in names:
+                        if type(name) is cst.Name:
+                            bound.setdefault(name.value, []).append(node.value)
+        if not constructed:
+            continue
+        for node in nodes:
+            if type(node) is not cst.Call or short_name(node.func) != "Normalize":
+                continue
+            for arg in node.args:
+                chosen = _chosen_key(arg.value, bound, 0)
+                if chosen is None:
+                    continue
+                key, where = chosen
+                named = dataset_of(key)
+                if named not in _SMALL or named in constructed:
+                    continue
+                other, built = sorted(constructed.items())[0]
+                fact = (named, other)
+                if fact in facts:
+                    continue
+                facts[fact] = StatsMismatch(where, f"`{module.code_for_node(where).strip()}` chooses {named}'s "
+                                                   f"statistics by name, and they normalise the {other} data built "
+                                                   f"here", [(built, f"{other} is used here")])
+                out.append(facts[fact])
+                break
+    return out
+
+
+def _own_nodes(scope):
+    """The nodes of a function's body (a module's top level), not those of the functions defined inside."""
+    stack = list(scope.body.body if type(scope) is cst.FunctionDef and hasattr(scope.body, "body") else
+                 scope.body if type(scope) is cst.Module else [])
+    while stack:
+        node = stack.pop()
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            continue
+        yield node
+        stack.extend(children(node))
+
+
+def _chosen_key(expr, bound: dict, depth: int):
+    """The dataset name a statistics expression is chosen by: `STATS["cifar10"]`, `STATS["cifar10"]["mean"]`,
+    `get_stats("cifar10")`, or a name bound once to one of them (`mean, std = STATS["cifar10"]`): (key, node)."""
+    if depth > 3:
+        return None
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        key = string(expr.slice[0].slice.value)
+        if isinstance(key, str) and dataset_of(key):
+            return key, expr
+        return _chosen_key(expr.value, bound, depth + 1)
+    if type(expr) is cst.Call and type(expr.func) in (cst.Name, cst.Attribute):
+        keys = [string(a.value) for a in expr.args if isinstance(string(a.value), str)]
+        if len(keys) == 1 and dataset_of(keys[0]) and len(expr.args) == 1:
+            return keys[0], expr
+        return None
+    if type(expr) is cst.Name and len(bound.get(expr.value, ())) == 1:
+        return _chosen_key(bound[expr.value][0], bound, depth + 1)
+    return None
 
 
 _STAT_WORD = re.compile(r"mean|std", re.I)
