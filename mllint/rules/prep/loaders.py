@@ -33,8 +33,8 @@ _TRAINING_CALLS = ("backward", "step", "zero_grad")
 _SPLIT_ARGUMENT = re.compile(r"""[=,(]\s*['"](?:val|valid|validation|test|testing|eval|dev)['"]\s*[,)]""")
 
 
-# a module-level name bound to an integer or a dict literal (`N_TEST = 1000`, `CFG = {`): read for the sizes it fixes
-_CONSTANT_TEXT = re.compile(r"^[A-Za-z_]\w*\s*=\s*(?:\d+\s*(?:#.*)?$|\{)", re.M)
+# a module-level name bound to an integer, a boolean or a dict literal (`N_TEST = 1000`, `DROP_LAST = True`, `CFG = {`)
+_CONSTANT_TEXT = re.compile(r"^[A-Za-z_]\w*\s*=\s*(?:(?:\d+|True|False)\s*(?:#.*)?$|\{)", re.M)
 
 
 def gate(text: str) -> bool:
@@ -288,8 +288,9 @@ class _Function:
             value = small.value
             for each in small.targets:  # `n = 2048` before the cut that reads it; any other binding forgets it
                 if type(each.target) is cst.Name:
-                    if type(value) is cst.Integer and not guarded:
-                        self.fixed[each.target.value] = int(value.value)
+                    if not guarded and (type(value) is cst.Integer or
+                                        _literal(value) is not None and self.name != "<module>"):
+                        self.fixed[each.target.value] = _literal(value)
                     else:
                         self.fixed.pop(each.target.value, None)
             if type(target) is cst.Name:
@@ -674,6 +675,12 @@ def _integer(expr, fixed: dict | None = None) -> int | None:
     entry of a module-level dict, `CFG["eval_samples"]`), or a parameter every call of the module passes as one."""
     if type(expr) is cst.Integer:
         return int(expr.value)
+    value = _constant(expr, fixed)
+    return value if type(value) is int else None
+
+
+def _constant(expr, fixed: dict | None) -> object:
+    """The literal a name or a module dict's entry stands for (`N_TEST`, `CFG["drop_last"]`), else None."""
     if not fixed:
         return None
     if type(expr) is cst.Name:
@@ -686,9 +693,10 @@ def _integer(expr, fixed: dict | None = None) -> int | None:
 
 
 def _module_integers(module) -> dict:
-    """The module's names bound once, at its top level, to an integer literal (`N_TEST = 1000`), and the integer
-    entries of its dicts bound once to a literal and never written to (`CFG = {"eval_samples": 1000}`):
-    {name: int, (name, key): int}. A name bound anywhere else too (a function, a branch, `global`) is none."""
+    """The module's names bound once, at its top level, to an integer or a boolean literal (`N_TEST = 1000`,
+    `DROP_LAST = True`), and such entries of its dicts bound once to a literal and never written to (`CFG =
+    {"eval_samples": 1000, "drop_last": True}`): {name: value, (name, key): value}. A name bound anywhere else too
+    (a function, a branch, `global`) is none."""
     bound: dict[str, int] = {}  # name -> how many times anything binds it
     written = set()  # dicts written to: `CFG["k"] = ...`, `CFG.update(...)`
     for node in walk(module):
@@ -715,14 +723,22 @@ def _module_integers(module) -> dict:
             name, value = small.targets[0].target.value, small.value
             if bound.get(name) != 1:
                 continue
-            if type(value) is cst.Integer:
-                out[name] = int(value.value)
+            if _literal(value) is not None:
+                out[name] = _literal(value)
             elif type(value) is cst.Dict and name not in written:
                 for element in value.elements:
-                    if type(element) is cst.DictElement and type(element.value) is cst.Integer and \
+                    if type(element) is cst.DictElement and _literal(element.value) is not None and \
                             isinstance(string(element.key), str):
-                        out[(name, string(element.key))] = int(element.value.value)
+                        out[(name, string(element.key))] = _literal(element.value)
     return out
+
+
+def _literal(expr) -> object:
+    """An integer or a boolean literal's value, else None."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    value = const(expr)
+    return value if type(value) is bool else None
 
 
 def _literal_range(expr, fixed: dict | None = None) -> bool:
@@ -1184,7 +1200,11 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         held = f.attributes.get(value.attr.value) if type(value) is cst.Attribute and \
             type(value.value) is cst.Name and value.value.value == "self" else None
-        if const(value) is True or held is not None:
+        # `drop_last=DROP_LAST` / `CFG["drop_last"]` with a module constant True, or a name the function binds once,
+        # unconditionally, to True (`drop = True`)
+        through = const(value) is None and _constant(value, f.fixed) is True and \
+            (type(value) is not cst.Name or len(f.settings.get(value.value, [])) <= 1)
+        if const(value) is True or held is not None or through:
             kind = _loader_role(f, call, name, side)
             if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
                     not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
@@ -1208,6 +1228,10 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                                                          "samples of its last incomplete batch are left out of the "
                                                          "reported metric",
                                          [(ctx.loc(held[1]), f"`{held[0]}=True` by default")]))
+                elif through:
+                    facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last={_code(ctx.module, value)}`, "
+                                                         "True where it is set: the samples of its last incomplete "
+                                                         "batch are left out of the reported metric"))
                 else:
                     facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its "
                                                          "last incomplete batch are left out of the reported metric"))
