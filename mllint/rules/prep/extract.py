@@ -1083,7 +1083,8 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
-    if kind is None and infers(found.module.code):
+    by_role = kind is None and infers(found.module.code)
+    if by_role:
         kind = "eval"  # a script named for no split that only predicts with the project's weights (`app.py`)
     if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
         # evaluation pipeline of its own (then the per-module check pairs them)
@@ -1095,6 +1096,12 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     if kind == "eval" and any(p.role == "train" for p in found.pipelines):
         return []
     out = []
+    if by_role and not own:
+        return out  # its preprocessing is not a pipeline it builds: nothing to compare
+    # a script read by what it does that normalises elsewhere than in its pipeline (a `Normalize` layer wrapped
+    # around the model, `(x - mean) / std` in a helper): a pipeline without one says nothing of its input
+    elsewhere = by_role and len(_NORMALISING.findall(found.module.code)) > sum(
+        1 for p in own if p.normalize is not None)
     if kind == "eval" and not own:  # an inference script that normalises by hand
         hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
         if not hands:  # or that reads images and only scales them to [0, 1] (`img / 255.`): no normalisation
@@ -1105,7 +1112,7 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
         if not p.tensor:
             continue
         if p.normalize is None:
-            norm = "unknown" if p.unknown else "none"
+            norm = "unknown" if p.unknown or elsewhere else "none"
         else:
             stats = statistics_of(found, *p.normalize)
             if stats is not None and any(v < 0 for part in stats for v in part):
@@ -1158,6 +1165,8 @@ def hand_normalisations(found: Scan) -> list:
 
 _READS_IMAGES = re.compile(r"\bimread\b|Image\.open|read_image|decode_image|VideoCapture")
 _NORMALISES = re.compile(r"mean|std|normali[sz]|standardi[sz]|whiten", re.I)
+# a normalisation named in the code (not `.mean()` of a metric): `Normalize(`, `self.mean`, `std=`, `standardize`
+_NORMALISING = re.compile(r"normali[sz]|standardi[sz]|whiten|\b(?:mean|std)\b(?!\s*\()", re.I)
 
 
 def hand_scaling(found: Scan) -> cst.CSTNode | None:
