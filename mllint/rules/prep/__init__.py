@@ -437,8 +437,11 @@ class TransformMismatch(Rule):
     needs = ("prep_pipelines", "imports")
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import measures_data, scan, transform_mismatches
+        from .extract import SCALER_TEXT, measures_data, scan, transform_mismatches, unscaled_evaluations
 
+        if ".fit" in ctx.text and SCALER_TEXT.search(ctx.text):
+            for found in unscaled_evaluations(ctx.module):
+                ctx.report(self, found.node, found.message, related=found.related)
         if "Compose" not in ctx.text or "ormalize" not in ctx.text:
             return
         measured = measures_data(ctx.text)

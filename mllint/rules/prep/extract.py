@@ -1048,6 +1048,84 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     return out
 
 
+# --- PREP004 on tabular features: a scaler fitted on the training features that the evaluation features skip ----
+
+_SCALERS = frozenset({"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "QuantileTransformer",
+                      "PowerTransformer"})
+_EVALUATES = frozenset({"predict", "predict_proba", "score", "evaluate", "decision_function"})
+SCALER_TEXT = re.compile(r"\b(?:Standard|MinMax|Robust|MaxAbs)Scaler\b|QuantileTransformer|PowerTransformer")
+
+
+def unscaled_evaluations(module: cst.Module) -> list[TransformMismatch]:
+    """A model fitted on features a scaler was fitted on (`X_train = scaler.fit_transform(X_train)`, then
+    `model.fit(X_train, y_train)`) and evaluated on held-out features that never go through that scaler
+    (`model.score(X_test, y_test)` with no `scaler.transform(X_test)` anywhere in the function or script): the
+    evaluation features are on another scale than the ones the model learnt. One finding per model and features."""
+    out: list[TransformMismatch] = []
+    scopes = [module] + [n for n in walk(module) if type(n) is cst.FunctionDef]
+    for scope in scopes:
+        nodes = list(_own_nodes(scope))
+        scalers = set()  # names bound to a scaler
+        scaled: dict[str, str] = {}  # feature name -> the scaler it went through
+        where: dict[str, cst.CSTNode] = {}  # feature name -> the assignment that scaled it
+        called: dict[str, int] = {}  # names rebound by a call of anything else
+        fits: dict[str, list] = {}  # model name -> the first argument of each `.fit(...)`
+        for node in nodes:
+            if type(node) is not cst.Assign:
+                continue
+            value = node.value
+            targets = [t.target for t in node.targets]
+            names = [t.value for t in targets if type(t) is cst.Name] + \
+                [e.value.value for t in targets if type(t) in (cst.Tuple, cst.List) for e in t.elements
+                 if type(e.value) is cst.Name]
+            if type(value) is cst.Call and short_name(value.func) in _SCALERS:
+                scalers.update(names)
+                continue
+            if type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "fit" and \
+                    value.args and len(names) == 1:  # `model = LogisticRegression().fit(X_train, y_train)`
+                fits.setdefault(names[0], []).append(dotted(value.args[0].value))
+                continue
+            through = next((dotted(n.func.value) for n in walk(value) if type(n) is cst.Call and
+                            type(n.func) is cst.Attribute and n.func.attr.value in ("fit_transform", "transform")
+                            and dotted(n.func.value)), None)
+            for name in names:
+                if through is not None:
+                    scaled[name] = through
+                    where.setdefault(name, node)
+                elif type(value) is cst.Call and short_name(value.func) != "train_test_split":
+                    called[name] = called.get(name, 0) + 1
+        if not scalers:
+            continue
+        transformed = {dotted(a.value) for n in nodes if type(n) is cst.Call and type(n.func) is cst.Attribute and
+                       n.func.attr.value in ("transform", "fit_transform") for a in n.args if dotted(a.value)}
+        for node in nodes:
+            if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == "fit" and \
+                    dotted(node.func.value) and node.args and dotted(node.func.value) not in scalers:
+                fits.setdefault(dotted(node.func.value), []).append(dotted(node.args[0].value))
+        reported = set()
+        for node in nodes:
+            if type(node) is not cst.Call or type(node.func) is not cst.Attribute or \
+                    node.func.attr.value not in _EVALUATES or not node.args:
+                continue
+            model, features = dotted(node.func.value), dotted(node.args[0].value)
+            if not model or not features or type(node.args[0].value) is not cst.Name:
+                continue
+            trained = fits.get(model, [])
+            if not trained or any(t not in scaled or scaled[t] not in scalers for t in trained):
+                continue  # fitted on features no scaler of this scope went through (or on several kinds)
+            if features in scaled or features in transformed or features in called or role(features) != "eval" or \
+                    (model, features) in reported:
+                continue
+            reported.add((model, features))
+            scaler = scaled[trained[0]]
+            out.append(TransformMismatch(node, f"`{model}` is fitted on `{trained[0]}`, scaled by `{scaler}`, and "
+                                               f"evaluated on `{features}`, which never goes through "
+                                               f"`{scaler}.transform()`: the evaluation features are on another "
+                                               "scale than the ones the model learnt",
+                                         [(where[trained[0]], f"`{trained[0]}` scaled by `{scaler}`")]))
+    return out
+
+
 def _sibling(found: Scan, test: Pipeline, trains: list) -> list:
     """An evaluation pipeline built in a function named for evaluation (`get_test_loader`, `val_dataloader`) pairs
     with the one training pipeline of its group built in a sibling function named for training (`get_train_loader`,
