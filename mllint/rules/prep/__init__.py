@@ -295,7 +295,7 @@ class StatisticsMismatch(Rule):
 
         text = ctx.text
         if "ormalize" in text and CHOSEN_TEXT.search(text):
-            for found in chosen_statistics(ctx.module):
+            for found in chosen_statistics(ctx.module, text):
                 ctx.report(self, found.node, found.message, related=found.related)
         if not ("ormalize" in text or "mean" in text or "MEAN" in text or WRONG_TEXT.search(text)) or \
                 not STATS_TEXT.search(text):
@@ -545,7 +545,7 @@ def extract_pipelines(ctx: ModuleContext):
     if ctx.is_test or "Compose" not in ctx.text and not ((kind == "eval" or kind is None and infers(ctx.text)) and
                                                          "/" in ctx.text):
         return None
-    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
+    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc, ctx.text) or None
 
 
 @extractor("prep_loaders")

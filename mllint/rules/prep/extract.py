@@ -839,19 +839,17 @@ CHOSEN_TEXT = re.compile(r"""\(\s*\*|\[\s*["'](?:cifar|svhn|mnist|fashion)|\(\s*
 _OUTLIERS = re.compile(r"\bood\b|out.of.distribution|outlier|open.?set|anomal|novelty", re.I)
 
 
-def chosen_statistics(module: cst.Module) -> list[StatsMismatch]:
+def chosen_statistics(module: cst.Module, text: str) -> list[StatsMismatch]:
     """Statistics chosen by a dataset's name written in the code (`Normalize(*STATS["cifar10"])`, `mean, std =
     STATS["cifar10"]`, `Normalize(**NORM["cifar10"])`, `Normalize(*get_stats("cifar10"))`, the table in this module
     or imported) in a function, or a script's top level, that constructs another small dataset and not the one
     named: CIFAR-10's statistics picked by hand for the CIFAR-100 data built next to them. One finding per pair of
     datasets in the module, at the name."""
     out: list[StatsMismatch] = []
-    if _OUTLIERS.search(module.code):
+    if _OUTLIERS.search(text):
         return out  # out-of-distribution data is normalised with the in-distribution statistics on purpose
     facts: dict[tuple, StatsMismatch] = {}
-    scopes = [module] + [n for n in walk(module) if type(n) is cst.FunctionDef]
-    for scope in scopes:
-        nodes = list(_own_nodes(scope))
+    for nodes in _scoped_nodes(module, "Normalize"):
         constructed: dict[str, cst.CSTNode] = {}
         bound: dict[str, list] = {}
         for node in nodes:
@@ -891,16 +889,29 @@ def chosen_statistics(module: cst.Module) -> list[StatsMismatch]:
     return out
 
 
-def _own_nodes(scope):
-    """The nodes of a function's body (a module's top level), not those of the functions defined inside."""
-    stack = list(scope.body.body if type(scope) is cst.FunctionDef and hasattr(scope.body, "body") else
-                 scope.body if type(scope) is cst.Module else [])
-    while stack:
-        node = stack.pop()
-        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
-            continue
-        yield node
-        stack.extend(children(node))
+def _scoped_nodes(module: cst.Module, callee: str | None = None) -> list[list]:
+    """The nodes of each function body and of the module's top level (a class body counts as the module's), in one
+    walk, in source order; only the scopes that call `callee` (by its short name) when one is given."""
+    scopes: list[list] = []
+    pending = [(list(module.body), scopes.__len__())]
+    scopes.append([])
+    wanted: set[int] = set()
+    while pending:
+        items, index = pending.pop()
+        stack = list(reversed(items))
+        while stack:
+            node = stack.pop()
+            if type(node) is cst.FunctionDef:
+                scopes.append([])
+                pending.append((list(children(node.body)), len(scopes) - 1))
+                continue
+            if type(node) is cst.Lambda:
+                continue
+            scopes[index].append(node)
+            if callee is not None and type(node) is cst.Call and short_name(node.func) == callee:
+                wanted.add(index)
+            stack.extend(reversed(list(children(node))))
+    return [nodes for i, nodes in enumerate(scopes) if callee is None or i in wanted]
 
 
 def _chosen_key(expr, bound: dict, depth: int):
@@ -1062,9 +1073,7 @@ def unscaled_evaluations(module: cst.Module) -> list[TransformMismatch]:
     (`model.score(X_test, y_test)` with no `scaler.transform(X_test)` anywhere in the function or script): the
     evaluation features are on another scale than the ones the model learnt. One finding per model and features."""
     out: list[TransformMismatch] = []
-    scopes = [module] + [n for n in walk(module) if type(n) is cst.FunctionDef]
-    for scope in scopes:
-        nodes = list(_own_nodes(scope))
+    for nodes in _scoped_nodes(module):
         scalers = set()  # names bound to a scaler
         scaled: dict[str, str] = {}  # feature name -> the scaler it went through
         where: dict[str, cst.CSTNode] = {}  # feature name -> the assignment that scaled it
@@ -1155,13 +1164,14 @@ def module_role(module_name: str) -> str | None:
     return role(base)
 
 
-def module_pipelines(found: Scan, module_name: str, loc) -> list:
+def module_pipelines(found: Scan, module_name: str, loc, text: str | None = None) -> list:
     """A training or evaluation script's pipelines that make model inputs, for pairing across the scripts of a
     unit: [(loc, role, normalisation, swaps)], normalisation = "none", "unknown" or the (mean, std) numbers.
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
-    by_role = kind is None and infers(found.module.code)
+    text = found.module.code if text is None and kind is None else text
+    by_role = kind is None and infers(text)
     if by_role:
         kind = "eval"  # a script named for no split that only predicts with the project's weights (`app.py`)
     if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
@@ -1178,7 +1188,7 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
         return out  # its preprocessing is not a pipeline it builds: nothing to compare
     # a script read by what it does that normalises elsewhere than in its pipeline (a `Normalize` layer wrapped
     # around the model, `(x - mean) / std` in a helper): a pipeline without one says nothing of its input
-    elsewhere = by_role and len(_NORMALISING.findall(found.module.code)) > sum(
+    elsewhere = by_role and len(_NORMALISING.findall(text)) > sum(
         1 for p in own if p.normalize is not None)
     if kind == "eval" and not own:  # an inference script that normalises by hand
         hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
