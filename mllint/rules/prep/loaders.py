@@ -245,8 +245,9 @@ class _Function:
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
-        self.fixed: dict[str, int] = {}  # parameter -> the integer literal every call of the module passes for it
-        # (`evaluator = Evaluator(sub_sample=20)` for `def __init__(self, sub_sample=1)`)
+        self.fixed: dict = {}  # name (or (dict, key)) -> the literal it stands for where the walk is: a module
+        # constant, a name bound just before, a parameter every call of the module passes as one (`Evaluator(
+        # sub_sample=20)` for `def __init__(self, sub_sample=1)`)
         self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
         # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
