@@ -1,6 +1,7 @@
 """PREP: preprocessing that does not match the data or the model, and metric protocols to declare."""
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Iterator
 
@@ -290,10 +291,14 @@ class StatisticsMismatch(Rule):
                 yield self.finding(first[0], first[1], related=first[2])
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import STATS_TEXT, scan, stats_mismatches
+        from .extract import CHOSEN_TEXT, STATS_TEXT, WRONG_TEXT, chosen_statistics, scan, stats_mismatches
 
         text = ctx.text
-        if not ("ormalize" in text or "mean" in text or "MEAN" in text) or not STATS_TEXT.search(text):
+        if "ormalize" in text and CHOSEN_TEXT.search(text):
+            for found in chosen_statistics(ctx.module, text):
+                ctx.report(self, found.node, found.message, related=found.related)
+        if not ("ormalize" in text or "mean" in text or "MEAN" in text or WRONG_TEXT.search(text)) or \
+                not STATS_TEXT.search(text):
             return
         for found in stats_mismatches(_scan(ctx, scan)):
             ctx.report(self, found.node, found.message, related=found.related)
@@ -429,11 +434,14 @@ class TransformMismatch(Rule):
                "training transform of the same data.")
     hint = "Use the same Normalize (and channel order) in the training and the evaluation transform."
 
-    needs = ("prep_pipelines",)
+    needs = ("prep_pipelines", "imports")
 
     def check_module(self, ctx: ModuleContext) -> None:
-        from .extract import measures_data, scan, transform_mismatches
+        from .extract import SCALER_TEXT, measures_data, scan, transform_mismatches, unscaled_evaluations
 
+        if ".fit" in ctx.text and SCALER_TEXT.search(ctx.text):
+            for found in unscaled_evaluations(ctx.module):
+                ctx.report(self, found.node, found.message, related=found.related)
         if "Compose" not in ctx.text or "ormalize" not in ctx.text:
             return
         measured = measures_data(ctx.text)
@@ -450,27 +458,35 @@ class TransformMismatch(Rule):
         units: dict[str, dict[str, list]] = {}
         hands: dict[str, list] = {}
         for result, pipes in project.facts("prep_pipelines"):
+            folder = result.rel
             for loc, kind, norm, swap, *hand in pipes:
                 if hand:  # normalised by hand: compared only by its constants
-                    hands.setdefault(project.unit_of(result.rel), []).append((loc, norm))
+                    hands.setdefault(project.unit_of(result.rel), []).append((loc, norm, folder))
                     continue
-                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap))
+                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap, folder))
         for unit, kinds in units.items():
             trains, evals = kinds.get("train", []), kinds.get("eval", [])
-            if not trains or not evals and not hands.get(unit) or any(norm == "unknown" for _, norm, _ in trains):
+            if not trains or not evals and not hands.get(unit):
                 continue
-            first = trains[0]
-            if any((n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
-                   for _, n, s in trains[1:]):
-                continue  # the training scripts disagree among themselves (several datasets): nothing to pair
-            where = Related(first[0], "the training transform")
-            for loc, norm in hands.get(unit, []) if first[1] != "none" and not first[2] else ():
-                if _same(norm, first[1]) or sorted(norm[0]) == sorted(first[1][0]):
-                    continue  # the same constants, or the same in another channel order (PREP001's question)
-                yield self.finding(loc, "the evaluation script normalises by hand with other constants "
-                                        f"({', '.join(_shown(v) for v in norm)}) than the training script's "
-                                        f"transform ({', '.join(_shown(v) for v in first[1])})", related=[where])
-            for loc, norm, swap in evals:
+            agreed = _agreed(trains)
+            for rel, (loc, norm, swap, hand) in _by_folder(evals, hands.get(unit, [])):
+                # the training scripts of the unit when they agree; else those of its own folder that a script
+                # imports together with it (a unit that keeps one experiment per folder: `main.py` takes its
+                # training loader from the folder's data module and its test loader from the test pipeline's)
+                near = trains if agreed else [t for t in trains if os.path.dirname(t[3]) == os.path.dirname(rel)
+                                              and t[3] in _joined(project, rel)]
+                if not near or not agreed and not _agreed(near):
+                    continue  # the training scripts disagree among themselves (several datasets): nothing to pair
+                first = near[0]
+                where = Related(first[0], "the training transform")
+                if hand:
+                    if first[1] == "none" or first[2] or _same(norm, first[1]) or \
+                            sorted(norm[0]) == sorted(first[1][0]):
+                        continue  # the same constants, or the same in another channel order (PREP001's question)
+                    yield self.finding(loc, "the evaluation script normalises by hand with other constants "
+                                            f"({', '.join(_shown(v) for v in norm)}) than the training script's "
+                                            f"transform ({', '.join(_shown(v) for v in first[1])})", related=[where])
+                    continue
                 if norm == "unknown":
                     continue
                 if (norm == "none") != (first[1] == "none"):
@@ -487,14 +503,49 @@ class TransformMismatch(Rule):
                                             "swaps the channel order; the other does not", related=[where])
 
 
+def _agreed(trains: list) -> bool:
+    """Every training pipeline is known and normalises (and orders channels) like the first."""
+    from .extract import _same
+
+    first = trains[0]
+    return not any(n == "unknown" for _, n, _, _ in trains) and not any(
+        (n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
+        for _, n, s, _ in trains[1:])
+
+
+def _joined(project: Project, rel: str) -> set:
+    """The files imported together with `rel` by one module of the project (or by `rel` itself)."""
+    def build(p: Project) -> dict:
+        together: dict[str, set] = {}
+        for result, imports in p.facts("imports"):
+            files = {result.rel}
+            for qualified in set(imports.values()):
+                found = p.resolve(result.rel, qualified)
+                if found is not None:
+                    files.add(found[0])
+            for f in files:
+                together.setdefault(f, set()).update(files)
+        return together
+
+    return project.shared("prep_imported_together", build).get(rel, set())
+
+
+def _by_folder(evals: list, hands: list) -> list:
+    """The evaluation pipelines of a unit (the hand normalisations first, as before), each with its folder:
+    [(folder, (loc, norm, swap, hand))]."""
+    return [(folder, (loc, norm, False, True)) for loc, norm, folder in hands] + \
+        [(folder, (loc, norm, swap, False)) for loc, norm, swap, folder in evals]
+
+
 @extractor("prep_pipelines")
 def extract_pipelines(ctx: ModuleContext):
-    from .extract import module_pipelines, module_role, scan
+    from .extract import infers, module_pipelines, module_role, scan
 
     kind = module_role(ctx.names.module_name)
-    if ctx.is_test or "Compose" not in ctx.text and not (kind == "eval" and "/" in ctx.text):
+    if ctx.is_test or "Compose" not in ctx.text and not ((kind == "eval" or kind is None and infers(ctx.text)) and
+                                                         "/" in ctx.text):
         return None
-    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc) or None
+    return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc, ctx.text) or None
 
 
 @extractor("prep_loaders")

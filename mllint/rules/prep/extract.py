@@ -12,13 +12,16 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ...core.walk import Visitor, walk
+from ...core.walk import Visitor, children, walk
 from ...core.names import dotted
-from .statistics import DATASET_NAMES, Matched, dataset_of, is_symmetric, match, numbers
+from .statistics import DATASET_NAMES, KNOWN_WRONG, Matched, dataset_of, is_symmetric, match, numbers
 from ...core.syntax import const, string
 
 # statistics written as literals: a triple of numbers with a decimal point, or a one-channel `(0.1307,)`
 STATS_TEXT = re.compile(r"\d\.\d+\s*,\s*\d+\.?\d*\s*,\s*\d+\.?\d*|\(\s*0\.\d+\s*,\s*\)")
+# a widely copied wrong value, written anywhere (`STATS = {'cifar10': ((0.4914, ...), (0.2023, 0.1994, 0.2010))}`):
+# its module is read whatever it names its statistics
+WRONG_TEXT = re.compile("|".join(r"\s*,\s*".join(re.escape(f"{v:g}") for v in w.values[:2]) for w in KNOWN_WRONG))
 _TRAIN = re.compile(r"(?:^|_)(?:train|training|tr)(?:_|$)|^train|train$", re.I)
 _EVAL = re.compile(r"(?:^|_)(?:test|val|valid|validation|eval|evaluation|te)(?:_|$)|^(?:test|val|eval)|(?:test|val|eval)$", re.I)
 _ROLE_TOKEN = re.compile(r"train(?:ing)?|test|val(?:id(?:ation)?)?|eval(?:uation)?", re.I)
@@ -83,6 +86,7 @@ _INFERENCE_CONTEXTS = frozenset({"no_grad", "inference_mode"})
 _PREDICTS = re.compile(r"^_?(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # a function that predicts
 _PREDICT_NAME = re.compile(r"(?:^|_)(?:predict|prediction|infer|inference)(?:_|$)", re.I)  # not `pred`: an output
 _SPLIT_KEYWORDS = ("split", "mode", "subset", "image_set", "phase")
+_ROOT_KEYWORDS = ("root", "root_dir", "data_dir", "data_root")  # the folder a dataset reads, as a keyword
 
 # transforms that make a model input on their own, when a dataset's `transform=` is one of them and no Compose
 _SINGLE_STEPS = frozenset({"ToTensor", "PILToTensor", "Normalize"})
@@ -437,8 +441,11 @@ class Scan(Visitor):
                 split = role(string(arg.value))
             if split:
                 break
-        if split is None and node.args and node.args[0].keyword is None:  # the folder it reads: `root + '/val'`
-            texts = [string(n) for n in walk(node.args[0].value) if isinstance(n, cst.SimpleString)]
+        # the folder it reads: `root + '/val'`, positionally or as `root=` (`ImageFolder(root='data/train', ...)`)
+        folder = node.args[0].value if node.args and node.args[0].keyword is None else \
+            next((a.value for a in node.args if a.keyword is not None and a.keyword.value in _ROOT_KEYWORDS), None)
+        if split is None and folder is not None:
+            texts = [string(n) for n in walk(folder) if isinstance(n, cst.SimpleString)]
             texts = [t for t in texts if isinstance(t, str)]
             splits = {role(part) for t in texts for part in re.split(r"[/\\]", t.strip("/\\")) if part}
             splits.discard(None)
@@ -904,6 +911,108 @@ def stats_mismatches(found: Scan) -> list[StatsMismatch]:
     return out
 
 
+# a dataset named in a string (`STATS["cifar10"]`, `get_stats('svhn')`): read before the walk
+CHOSEN_TEXT = re.compile(r"""\(\s*\*|\[\s*["'](?:cifar|svhn|mnist|fashion)|\(\s*["'](?:cifar|svhn|mnist|fashion)""", re.I)
+
+
+_OUTLIERS = re.compile(r"\bood\b|out.of.distribution|outlier|open.?set|anomal|novelty", re.I)
+
+
+def chosen_statistics(module: cst.Module, text: str) -> list[StatsMismatch]:
+    """Statistics chosen by a dataset's name written in the code (`Normalize(*STATS["cifar10"])`, `mean, std =
+    STATS["cifar10"]`, `Normalize(**NORM["cifar10"])`, `Normalize(*get_stats("cifar10"))`, the table in this module
+    or imported) in a function, or a script's top level, that constructs another small dataset and not the one
+    named: CIFAR-10's statistics picked by hand for the CIFAR-100 data built next to them. One finding per pair of
+    datasets in the module, at the name."""
+    out: list[StatsMismatch] = []
+    if _OUTLIERS.search(text):
+        return out  # out-of-distribution data is normalised with the in-distribution statistics on purpose
+    facts: dict[tuple, StatsMismatch] = {}
+    for nodes in _scoped_nodes(module, "Normalize"):
+        constructed: dict[str, cst.CSTNode] = {}
+        bound: dict[str, list] = {}
+        for node in nodes:
+            if type(node) is cst.Call:
+                dataset = dataset_of(short_name(node.func) or "")
+                if dataset in _SMALL:
+                    constructed.setdefault(dataset, node)
+            elif type(node) is cst.Assign:
+                for target in node.targets:
+                    names = [target.target] if type(target.target) is cst.Name else \
+                        [e.value for e in target.target.elements] if type(target.target) in (cst.Tuple, cst.List) else []
+                    for name in names:
+                        if type(name) is cst.Name:
+                            bound.setdefault(name.value, []).append(node.value)
+        if not constructed:
+            continue
+        for node in nodes:
+            if type(node) is not cst.Call or short_name(node.func) != "Normalize":
+                continue
+            for arg in node.args:
+                chosen = _chosen_key(arg.value, bound, 0)
+                if chosen is None:
+                    continue
+                key, where = chosen
+                named = dataset_of(key)
+                if named not in _SMALL or named in constructed:
+                    continue
+                other, built = sorted(constructed.items())[0]
+                fact = (named, other)
+                if fact in facts:
+                    continue
+                facts[fact] = StatsMismatch(where, f"`{module.code_for_node(where).strip()}` chooses {named}'s "
+                                                   f"statistics by name, and they normalise the {other} data built "
+                                                   f"here", [(built, f"{other} is used here")])
+                out.append(facts[fact])
+                break
+    return out
+
+
+def _scoped_nodes(module: cst.Module, callee: str | None = None) -> list[list]:
+    """The nodes of each function body and of the module's top level (a class body counts as the module's), in one
+    walk, in source order; only the scopes that call `callee` (by its short name) when one is given."""
+    scopes: list[list] = []
+    pending = [(list(module.body), scopes.__len__())]
+    scopes.append([])
+    wanted: set[int] = set()
+    while pending:
+        items, index = pending.pop()
+        stack = list(reversed(items))
+        while stack:
+            node = stack.pop()
+            if type(node) is cst.FunctionDef:
+                scopes.append([])
+                pending.append((list(children(node.body)), len(scopes) - 1))
+                continue
+            if type(node) is cst.Lambda:
+                continue
+            scopes[index].append(node)
+            if callee is not None and type(node) is cst.Call and short_name(node.func) == callee:
+                wanted.add(index)
+            stack.extend(reversed(list(children(node))))
+    return [nodes for i, nodes in enumerate(scopes) if callee is None or i in wanted]
+
+
+def _chosen_key(expr, bound: dict, depth: int):
+    """The dataset name a statistics expression is chosen by: `STATS["cifar10"]`, `STATS["cifar10"]["mean"]`,
+    `get_stats("cifar10")`, or a name bound once to one of them (`mean, std = STATS["cifar10"]`): (key, node)."""
+    if depth > 3:
+        return None
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
+        key = string(expr.slice[0].slice.value)
+        if isinstance(key, str) and dataset_of(key):
+            return key, expr
+        return _chosen_key(expr.value, bound, depth + 1)
+    if type(expr) is cst.Call and type(expr.func) in (cst.Name, cst.Attribute):
+        keys = [string(a.value) for a in expr.args if isinstance(string(a.value), str)]
+        if len(keys) == 1 and dataset_of(keys[0]) and len(expr.args) == 1:
+            return keys[0], expr
+        return None
+    if type(expr) is cst.Name and len(bound.get(expr.value, ())) == 1:
+        return _chosen_key(bound[expr.value][0], bound, depth + 1)
+    return None
+
+
 _STAT_WORD = re.compile(r"mean|std", re.I)
 
 
@@ -1029,6 +1138,82 @@ def transform_mismatches(found: Scan) -> list[TransformMismatch]:
     return out
 
 
+# --- PREP004 on tabular features: a scaler fitted on the training features that the evaluation features skip ----
+
+_SCALERS = frozenset({"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "QuantileTransformer",
+                      "PowerTransformer"})
+_EVALUATES = frozenset({"predict", "predict_proba", "score", "evaluate", "decision_function"})
+SCALER_TEXT = re.compile(r"\b(?:Standard|MinMax|Robust|MaxAbs)Scaler\b|QuantileTransformer|PowerTransformer")
+
+
+def unscaled_evaluations(module: cst.Module) -> list[TransformMismatch]:
+    """A model fitted on features a scaler was fitted on (`X_train = scaler.fit_transform(X_train)`, then
+    `model.fit(X_train, y_train)`) and evaluated on held-out features that never go through that scaler
+    (`model.score(X_test, y_test)` with no `scaler.transform(X_test)` anywhere in the function or script): the
+    evaluation features are on another scale than the ones the model learnt. One finding per model and features."""
+    out: list[TransformMismatch] = []
+    for nodes in _scoped_nodes(module):
+        scalers = set()  # names bound to a scaler
+        scaled: dict[str, str] = {}  # feature name -> the scaler it went through
+        where: dict[str, cst.CSTNode] = {}  # feature name -> the assignment that scaled it
+        called: dict[str, int] = {}  # names rebound by a call of anything else
+        fits: dict[str, list] = {}  # model name -> the first argument of each `.fit(...)`
+        for node in nodes:
+            if type(node) is not cst.Assign:
+                continue
+            value = node.value
+            targets = [t.target for t in node.targets]
+            names = [t.value for t in targets if type(t) is cst.Name] + \
+                [e.value.value for t in targets if type(t) in (cst.Tuple, cst.List) for e in t.elements
+                 if type(e.value) is cst.Name]
+            if type(value) is cst.Call and short_name(value.func) in _SCALERS:
+                scalers.update(names)
+                continue
+            if type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "fit" and \
+                    value.args and len(names) == 1:  # `model = LogisticRegression().fit(X_train, y_train)`
+                fits.setdefault(names[0], []).append(dotted(value.args[0].value))
+                continue
+            through = next((dotted(n.func.value) for n in walk(value) if type(n) is cst.Call and
+                            type(n.func) is cst.Attribute and n.func.attr.value in ("fit_transform", "transform")
+                            and dotted(n.func.value)), None)
+            for name in names:
+                if through is not None:
+                    scaled[name] = through
+                    where.setdefault(name, node)
+                elif type(value) is cst.Call and short_name(value.func) != "train_test_split":
+                    called[name] = called.get(name, 0) + 1
+        if not scalers:
+            continue
+        transformed = {dotted(a.value) for n in nodes if type(n) is cst.Call and type(n.func) is cst.Attribute and
+                       n.func.attr.value in ("transform", "fit_transform") for a in n.args if dotted(a.value)}
+        for node in nodes:
+            if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == "fit" and \
+                    dotted(node.func.value) and node.args and dotted(node.func.value) not in scalers:
+                fits.setdefault(dotted(node.func.value), []).append(dotted(node.args[0].value))
+        reported = set()
+        for node in nodes:
+            if type(node) is not cst.Call or type(node.func) is not cst.Attribute or \
+                    node.func.attr.value not in _EVALUATES or not node.args:
+                continue
+            model, features = dotted(node.func.value), dotted(node.args[0].value)
+            if not model or not features or type(node.args[0].value) is not cst.Name:
+                continue
+            trained = fits.get(model, [])
+            if not trained or any(t not in scaled or scaled[t] not in scalers for t in trained):
+                continue  # fitted on features no scaler of this scope went through (or on several kinds)
+            if features in scaled or features in transformed or features in called or role(features) != "eval" or \
+                    (model, features) in reported:
+                continue
+            reported.add((model, features))
+            scaler = scaled[trained[0]]
+            out.append(TransformMismatch(node, f"`{model}` is fitted on `{trained[0]}`, scaled by `{scaler}`, and "
+                                               f"evaluated on `{features}`, which never goes through "
+                                               f"`{scaler}.transform()`: the evaluation features are on another "
+                                               "scale than the ones the model learnt",
+                                         [(where[trained[0]], f"`{trained[0]}` scaled by `{scaler}`")]))
+    return out
+
+
 def _sibling(found: Scan, test: Pipeline, trains: list) -> list:
     """An evaluation pipeline built in a function named for evaluation (`get_test_loader`, `val_dataloader`) pairs
     with the one training pipeline of its group built in a sibling function named for training (`get_train_loader`,
@@ -1058,12 +1243,16 @@ def module_role(module_name: str) -> str | None:
     return role(base)
 
 
-def module_pipelines(found: Scan, module_name: str, loc) -> list:
+def module_pipelines(found: Scan, module_name: str, loc, text: str | None = None) -> list:
     """A training or evaluation script's pipelines that make model inputs, for pairing across the scripts of a
     unit: [(loc, role, normalisation, swaps)], normalisation = "none", "unknown" or the (mean, std) numbers.
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
+    text = found.module.code if text is None and kind is None else text
+    by_role = kind is None and infers(text)
+    if by_role:
+        kind = "eval"  # a script named for no split that only predicts with the project's weights (`app.py`)
     if kind is None:  # a data module (`data.py`, `datasets.py`): its training pipelines, when it builds no
         # evaluation pipeline of its own (then the per-module check pairs them)
         if any(p.role == "eval" for p in found.pipelines):
@@ -1074,6 +1263,12 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
     if kind == "eval" and any(p.role == "train" for p in found.pipelines):
         return []
     out = []
+    if by_role and not own:
+        return out  # its preprocessing is not a pipeline it builds: nothing to compare
+    # a script read by what it does that normalises elsewhere than in its pipeline (a `Normalize` layer wrapped
+    # around the model, `(x - mean) / std` in a helper): a pipeline without one says nothing of its input
+    elsewhere = by_role and len(_NORMALISING.findall(text)) > sum(
+        1 for p in own if p.normalize is not None)
     if kind == "eval" and not own:  # an inference script that normalises by hand
         hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
         if not hands:  # or that reads images and only scales them to [0, 1] (`img / 255.`): no normalisation
@@ -1084,7 +1279,7 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
         if not p.tensor:
             continue
         if p.normalize is None:
-            norm = "unknown" if p.unknown else "none"
+            norm = "unknown" if p.unknown or elsewhere else "none"
         else:
             stats = statistics_of(found, *p.normalize)
             if stats is not None and any(v < 0 for part in stats for v in part):
@@ -1092,6 +1287,21 @@ def module_pipelines(found: Scan, module_name: str, loc) -> list:
             norm = "none" if _identity(stats) else stats if stats is not None else "unknown"
         out.append((loc(p.node), kind, norm, p.swap))
     return out
+
+
+_LOADS_CHECKPOINT = re.compile(r"\bload_state_dict\(|\btorch\.load\(|\.load_from_checkpoint\(")
+_PREDICTS_TEXT = re.compile(r"\.eval\(\)|no_grad|inference_mode")
+_TRAINS_TEXT = re.compile(r"\.backward\(|\.step\(|zero_grad|\.fit\(|Trainer\(")
+_PRETRAINED_WEIGHTS = re.compile(r"pretrained\s*=\s*True|from_pretrained|hub\.load|load_state_dict_from_url|"
+                                 r"weights\s*=\s*(?![\s)]*None\b)[\"'\w]")
+
+
+def infers(code: str) -> bool:
+    """A script that only predicts with the project's own weights: it loads a checkpoint (`torch.load`,
+    `load_state_dict`), runs the model in evaluation mode (`.eval()`, `no_grad`), trains nothing and loads no
+    pretrained weights (a demo of a torchvision model on a photo is no evaluation of the project's model)."""
+    return bool(_LOADS_CHECKPOINT.search(code) and _PREDICTS_TEXT.search(code)) and \
+        not _TRAINS_TEXT.search(code) and not _PRETRAINED_WEIGHTS.search(code)
 
 
 def hand_normalisations(found: Scan) -> list:
@@ -1122,6 +1332,8 @@ def hand_normalisations(found: Scan) -> list:
 
 _READS_IMAGES = re.compile(r"\bimread\b|Image\.open|read_image|decode_image|VideoCapture")
 _NORMALISES = re.compile(r"mean|std|normali[sz]|standardi[sz]|whiten", re.I)
+# a normalisation named in the code (not `.mean()` of a metric): `Normalize(`, `self.mean`, `std=`, `standardize`
+_NORMALISING = re.compile(r"normali[sz]|standardi[sz]|whiten|\b(?:mean|std)\b(?!\s*\()", re.I)
 
 
 def hand_scaling(found: Scan) -> cst.CSTNode | None:

@@ -33,6 +33,10 @@ _TRAINING_CALLS = ("backward", "step", "zero_grad")
 _SPLIT_ARGUMENT = re.compile(r"""[=,(]\s*['"](?:val|valid|validation|test|testing|eval|dev)['"]\s*[,)]""")
 
 
+# a module-level name bound to an integer, a boolean or a dict literal (`N_TEST = 1000`, `DROP_LAST = True`, `CFG = {`)
+_CONSTANT_TEXT = re.compile(r"^[A-Za-z_]\w*\s*=\s*(?:(?:\d+|True|False)\s*(?:#.*)?$|\{)", re.M)
+
+
 def gate(text: str) -> bool:
     """Cheap text test before the walk."""
     if "drop_last" in text:
@@ -50,7 +54,7 @@ def gate(text: str) -> bool:
     if "n_examples" in text and "robustbench" in text:  # `x_test, y_test = load_cifar10(n_examples=50)`
         return True
     return "test" in text and ("Subset" in text or "[:" in text or "select(" in text or ".take(" in text or
-                               ".head(" in text or "::" in text)
+                               ".head(" in text or "::" in text or "random_split" in text or ".shard(" in text)
 
 
 @dataclass
@@ -241,6 +245,9 @@ class _Function:
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
+        self.fixed: dict = {}  # name (or (dict, key)) -> the literal it stands for where the walk is: a module
+        # constant, a name bound just before, a parameter every call of the module passes as one (`Evaluator(
+        # sub_sample=20)` for `def __init__(self, sub_sample=1)`)
         self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
         # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
@@ -280,6 +287,13 @@ class _Function:
         if type(small) is cst.Assign:
             target = small.targets[-1].target
             value = small.value
+            for each in small.targets:  # `n = 2048` before the cut that reads it; any other binding forgets it
+                if type(each.target) is cst.Name:
+                    if not guarded and (type(value) is cst.Integer or
+                                        _literal(value) is not None and self.name != "<module>"):
+                        self.fixed[each.target.value] = _literal(value)
+                    else:
+                        self.fixed.pop(each.target.value, None)
             if type(target) is cst.Name:
                 if type(value) is cst.IfExp:  # `drop_last = False if flag == 'pred' else True`
                     for expr, inner in _choices(value):
@@ -319,6 +333,7 @@ class _Function:
                 else:
                     if not guarded:  # `x_test, y_test = load_cifar10(n_examples=50)` (RobustBench)
                         self.selected(value, line)
+                        self.split_off(names, value, line)
                     self._loader(value, "", side)
                     # `test_data, test_loader = data_provider(args, 'test')`: named by its role-bearing target
                     self._use(value, next((n for n in reversed(names) if n and role(n)), ""))
@@ -373,7 +388,9 @@ class _Function:
         """`test_set = Subset(test_set, range(1000))`, `test_data = test_data[:500]`, `test_set.data = ...[:500]`."""
         if not _test_data(target):
             return
-        step = _stride(value)
+        if shown and any(t.rpartition(".")[0] == target for _, t, _ in self.cuts):
+            return  # `test_set.targets = ...[:500]` after `test_set.data = ...[:500]`: one cut of one data set
+        step = _stride(value, self.fixed)
         if step is not None:
             self.strides.append((value, shown or target, line, step))
             return
@@ -384,7 +401,8 @@ class _Function:
         elif type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1:
             element = value.slice[0].slice
             if type(element) is cst.Slice and element.step is None and \
-                    any(part is not None and type(part) is cst.Integer for part in (element.lower, element.upper)):
+                    any(part is not None and _integer(part, self.fixed) is not None
+                        for part in (element.lower, element.upper)):
                 self.cuts.append((value, shown or target, line))
 
     def selected(self, value, line, target: str = "") -> bool:
@@ -402,7 +420,7 @@ class _Function:
             if self.robustbench and (dotted(inner.func) or "").rsplit(".", 1)[-1] in _ROBUSTBENCH_LOADERS:
                 count = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "n_examples"),
                              None)  # RobustBench's CIFAR loaders return the first `n_examples` of the 10,000 test images
-                if type(count) is cst.Integer and 0 < int(count.value) < 10000:
+                if 0 < (_integer(count, self.fixed) or 0) < 10000:
                     self.cuts.append((inner, shown, line))
                     return True
             split = next((string(a.value) for a in inner.args if a.keyword is not None and a.keyword.value == "split"
@@ -410,18 +428,41 @@ class _Function:
             if split is not None and _TEST_SLICE.match(split.replace(" ", "")):
                 self.cuts.append((inner, shown, line))
                 return True
+            if type(inner.func) is cst.Attribute and inner.func.attr.value == "shard" and inner.args and \
+                    _test_split(inner.func.value):  # `raw["test"].shard(num_shards=10, index=0)`: a tenth of it
+                shards = next((a.value for a in inner.args if a.keyword is not None and a.keyword.value == "num_shards"),
+                              inner.args[0].value if inner.args[0].keyword is None else None)
+                if (_integer(shards, self.fixed) or 0) > 1:
+                    self.cuts.append((inner, shown, line))
+                    return True
             if type(inner.func) is not cst.Attribute or not inner.args or inner.args[0].keyword is not None:
                 continue
             method, size = inner.func.attr.value, inner.args[0].value
             # `.select(range(N))` is only ever a subset; `.head(N)`/`.take(N)` also show a few rows, so the result
             # must be the test data itself (`test_df = pd.read_csv(path).head(500)`)
             fixed = self.literal_size(size) and _test_split(inner.func.value) if method == "select" else \
-                type(size) is cst.Integer and int(size.value) > 0 and _test_data(target) \
+                (_integer(size, self.fixed) or 0) > 0 and _test_data(target) \
                 if method in ("take", "head") else False
             if fixed:
                 self.cuts.append((inner, shown, line))
                 return True
         return False
+
+    def split_off(self, names: list, value, line) -> None:
+        """`test_set, _ = random_split(test_set, [2000, len(test_set) - 2000])`: the test set split by sizes fixed in
+        the code, one part kept under a test name and the others thrown away (`_`)."""
+        if type(value) is not cst.Call or (dotted(value.func) or "").rsplit(".", 1)[-1] != "random_split" or \
+                len(value.args) < 2 or self.cuts_in(line) or not _test_data(dotted(value.args[0].value) or ""):
+            return
+        sizes = value.args[1].value
+        if type(sizes) not in (cst.List, cst.Tuple) or len(sizes.elements) != len(names):
+            return
+        kept = [i for i, name in enumerate(names) if name and not name.startswith("_")]
+        if len(kept) != 1 or not _test_data(names[kept[0]]):
+            return
+        size = sizes.elements[kept[0]].value
+        if _integer(size, self.fixed) is not None or type(size) is cst.Float and 0 < float(size.value) < 1:
+            self.cuts.append((value, names[kept[0]], line))
 
     def literal_size(self, expr) -> bool:
         """Indices of a size fixed in the code: `range(1000)`, `np.arange(512)`, a permutation cut to a literal
@@ -432,18 +473,18 @@ class _Function:
             if len(settings) != 1 or type(settings[0].node) is not cst.Assign:
                 return False
             expr = settings[0].node.value
-        if _literal_range(expr):
+        if _literal_range(expr, self.fixed):
             return True
         if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple", "sorted") \
                 and expr.args:
             return self.literal_size(expr.args[0].value)
         if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Slice:
             cut = expr.slice[0].slice
-            return cut.step is None and cut.lower is None and type(cut.upper) is cst.Integer
+            return cut.step is None and cut.lower is None and _integer(cut.upper, self.fixed) is not None
         if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("sample", "choice"):
             size = next((a.value for a in expr.args if a.keyword is not None and a.keyword.value in ("k", "size")),
                         expr.args[1].value if len(expr.args) > 1 and expr.args[1].keyword is None else None)
-            return type(size) is cst.Integer
+            return _integer(size, self.fixed) is not None
         return False
 
     def subsets(self, value, line) -> None:
@@ -459,6 +500,10 @@ class _Function:
             if last == "Subset" and len(inner.args) > 1 and _test_data(data) and \
                     self.literal_size(inner.args[1].value):
                 self.cuts.append((inner, f"Subset({data}, ...)", line))
+                return
+            step = _stride(inner, self.fixed) if last == "Subset" else None
+            if step is not None:  # `subset = Subset(test_set, range(0, len(test_set), 10))`, under any name
+                self.strides.append((inner, "", line, step))
                 return
             if last == "DataLoader" and _test_data(data):
                 sampler = next((a.value for a in inner.args if a.keyword is not None and
@@ -606,7 +651,7 @@ def _ordinal(number: str) -> str:
     return number + ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
 
 
-def _stride(value) -> str | None:
+def _stride(value, fixed: dict | None = None) -> str | None:
     """Held-out data thinned to every k-th sample by a step written in the code: `test_set[::10]`,
     `test_set.data[::5]`, `Subset(test_set, range(0, len(test_set), 10))`: the step, else None."""
     if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
@@ -616,19 +661,94 @@ def _stride(value) -> str | None:
     if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Subset" and len(value.args) > 1 \
             and _test_data(dotted(value.args[0].value) or ""):
         indices = value.args[1].value
+        if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and \
+                indices.args:
+            indices = indices.args[0].value
         if type(indices) is cst.Call and (dotted(indices.func) or "").rsplit(".", 1)[-1] in ("range", "arange") and \
-                len(indices.args) == 3 and type(indices.args[2].value) is cst.Integer and \
-                int(indices.args[2].value.value) > 1:
-            return indices.args[2].value.value
+                len(indices.args) == 3:
+            step = _integer(indices.args[2].value, fixed)
+            return str(step) if step is not None and step > 1 else None
     return None
 
 
-def _literal_range(expr) -> bool:
-    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code."""
+def _integer(expr, fixed: dict | None = None) -> int | None:
+    """An integer written in the code: a literal, a module constant bound once to one (`N_TEST = 1000`, also an
+    entry of a module-level dict, `CFG["eval_samples"]`), or a parameter every call of the module passes as one."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    value = _constant(expr, fixed)
+    return value if type(value) is int else None
+
+
+def _constant(expr, fixed: dict | None) -> object:
+    """The literal a name or a module dict's entry stands for (`N_TEST`, `CFG["drop_last"]`), else None."""
+    if not fixed:
+        return None
+    if type(expr) is cst.Name:
+        return fixed.get(expr.value)
+    if type(expr) is cst.Subscript and type(expr.value) is cst.Name and len(expr.slice) == 1 and \
+            type(expr.slice[0].slice) is cst.Index:
+        key = string(expr.slice[0].slice.value)
+        return fixed.get((expr.value.value, key)) if isinstance(key, str) else None
+    return None
+
+
+def _module_integers(module) -> dict:
+    """The module's names bound once, at its top level, to an integer or a boolean literal (`N_TEST = 1000`,
+    `DROP_LAST = True`), and such entries of its dicts bound once to a literal and never written to (`CFG =
+    {"eval_samples": 1000, "drop_last": True}`): {name: value, (name, key): value}. A name bound anywhere else too
+    (a function, a branch, `global`) is none."""
+    bound: dict[str, int] = {}  # name -> how many times anything binds it
+    written = set()  # dicts written to: `CFG["k"] = ...`, `CFG.update(...)`
+    for node in walk(module):
+        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            for target in (node.targets if type(node) is cst.Assign else [node]):
+                target = target.target
+                if type(target) is cst.Name:
+                    bound[target.value] = bound.get(target.value, 0) + 1
+                elif type(target) is cst.Subscript and type(target.value) is cst.Name:
+                    written.add(target.value.value)
+        elif type(node) is cst.Call and type(node.func) is cst.Attribute and type(node.func.value) is cst.Name \
+                and node.func.attr.value in ("update", "setdefault", "pop", "clear"):
+            written.add(node.func.value.value)
+        elif type(node) in (cst.Global, cst.Nonlocal):
+            for item in node.names:
+                bound[item.name.value] = bound.get(item.name.value, 0) + 2
+    out: dict = {}
+    for stmt in module.body:
+        if type(stmt) is not cst.SimpleStatementLine:
+            continue
+        for small in stmt.body:
+            if type(small) is not cst.Assign or len(small.targets) != 1 or type(small.targets[0].target) is not cst.Name:
+                continue
+            name, value = small.targets[0].target.value, small.value
+            if bound.get(name) != 1:
+                continue
+            if _literal(value) is not None:
+                out[name] = _literal(value)
+            elif type(value) is cst.Dict and name not in written:
+                for element in value.elements:
+                    if type(element) is cst.DictElement and _literal(element.value) is not None and \
+                            isinstance(string(element.key), str):
+                        out[(name, string(element.key))] = _literal(element.value)
+    return out
+
+
+def _literal(expr) -> object:
+    """An integer or a boolean literal's value, else None."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    value = const(expr)
+    return value if type(value) is bool else None
+
+
+def _literal_range(expr, fixed: dict | None = None) -> bool:
+    """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code (also `range(n)`
+    with a parameter `n` that every call of the module passes as a literal)."""
     if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and expr.args:
-        return _literal_range(expr.args[0].value)
+        return _literal_range(expr.args[0].value, fixed)
     if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("range", "arange"):
-        return bool(expr.args) and all(type(a.value) is cst.Integer for a in expr.args if a.keyword is None)
+        return bool(expr.args) and all(_integer(a.value, fixed) is not None for a in expr.args if a.keyword is None)
     if type(expr) is cst.List:
         return all(type(e.value) is cst.Integer for e in expr.elements)
     return False
@@ -679,7 +799,7 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
-def _stops_early(stmt, loop: cst.For) -> tuple | None:
+def _stops_early(stmt, loop: cst.For, fixed: dict | None = None) -> tuple | None:
     """`if i >= 50: break` on the loop's `enumerate` index (or an expression of it, `(i + 1) * bs > 5000`, or a
     sample counter the loop adds to, `seen >= 2000`), with a literal bound: (the bound, the counter or ""), else
     None."""
@@ -699,12 +819,12 @@ def _stops_early(stmt, loop: cst.For) -> tuple | None:
     op, left, right = type(test.comparisons[0].operator), test.left, test.comparisons[0].comparator
     counters = {dotted(n.target) for n in walk(loop.body) if type(n) is cst.AugAssign and type(n.operator) is
                 cst.AddAssign and dotted(n.target)}  # `seen += labels.size(0)`: samples counted in the loop
-    if _counts(left, index, counters) and type(right) is cst.Integer and \
-            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal) and int(right.value) > 0:
-        return right.value, dotted(left) if dotted(left) in counters else ""
-    if _counts(right, index, counters) and type(left) is cst.Integer and \
-            op in (cst.LessThan, cst.LessThanEqual, cst.Equal) and int(left.value) > 0:
-        return left.value, dotted(right) if dotted(right) in counters else ""
+    if _counts(left, index, counters) and (_integer(right, fixed) or 0) > 0 and \
+            op in (cst.GreaterThan, cst.GreaterThanEqual, cst.Equal):
+        return str(_integer(right, fixed)), dotted(left) if dotted(left) in counters else ""
+    if _counts(right, index, counters) and (_integer(left, fixed) or 0) > 0 and \
+            op in (cst.LessThan, cst.LessThanEqual, cst.Equal):
+        return str(_integer(left, fixed)), dotted(right) if dotted(right) in counters else ""
     return None
 
 
@@ -749,10 +869,13 @@ def loader_facts(ctx) -> LoaderFacts:
     robustbench = "robustbench" in ctx.text
     top = _Function(module, "<module>", [])
     top.robustbench = robustbench
-    top.run(module.body, None, False)
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
     attributes = _init_defaults(module)
+    calls, owners = _module_calls(module) if "Subset" in ctx.text else ({}, {})
+    constants = _module_integers(module) if _CONSTANT_TEXT.search(ctx.text) else {}
+    top.fixed = dict(constants)
+    top.run(module.body, None, False)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
             params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
@@ -763,6 +886,8 @@ def loader_facts(ctx) -> LoaderFacts:
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
+            f.fixed = {**{k: v for k, v in constants.items() if (k if type(k) is str else k[0]) not in params},
+                       **_fixed_parameters(node, owners.get(id(node)), calls)}
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -813,6 +938,50 @@ def loader_facts(ctx) -> LoaderFacts:
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
+
+
+def _module_calls(module) -> tuple[dict, dict]:
+    """The module's calls by the name they call ({name: [call]}), and the class of each `__init__` ({id: name})."""
+    calls: dict[str, list] = {}
+    owners: dict[int, str] = {}
+    for node in walk(module):
+        if type(node) is cst.Call:
+            name = (dotted(node.func) or "").rsplit(".", 1)[-1]
+            if name:
+                calls.setdefault(name, []).append(node)
+        elif type(node) is cst.ClassDef:
+            for stmt in node.body.body:
+                if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
+                    owners[id(stmt)] = node.name.value
+    return calls, owners
+
+
+def _fixed_parameters(node, owner: str | None, calls: dict) -> dict:
+    """The parameters of a function (of a class, for its `__init__`) that every call of the module passes as an
+    integer literal, when it is called: `Evaluator(sub_sample=20)` for `def __init__(self, sub_sample=1)`."""
+    if node.name.value == "__init__" and owner is None:
+        return {}
+    found = calls.get(owner or node.name.value, [])
+    if not found:
+        return {}
+    params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
+    if owner is not None or params[:1] in (["self"], ["cls"]):
+        params = params[1:]
+    fixed: dict[str, int] = {}
+    for index, param in enumerate(params + [p.name.value for p in node.params.kwonly_params]):
+        values = set()
+        for call in found:
+            passed = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+            if passed is None and index < len(params):
+                positional = [a.value for a in call.args if a.keyword is None and not a.star]
+                passed = positional[index] if index < len(positional) else None
+            if passed is None or any(a.star for a in call.args):
+                values.add(None)
+                break
+            values.add(int(passed.value) if type(passed) is cst.Integer else None)
+        if len(values) == 1 and None not in values:
+            fixed[param] = values.pop()
+    return fixed
 
 
 def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
@@ -1032,7 +1201,11 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         value = next(a.value for a in call.args if a.keyword is not None and a.keyword.value == "drop_last")
         held = f.attributes.get(value.attr.value) if type(value) is cst.Attribute and \
             type(value.value) is cst.Name and value.value.value == "self" else None
-        if const(value) is True or held is not None:
+        # `drop_last=DROP_LAST` / `CFG["drop_last"]` with a module constant True, or a name the function binds once,
+        # unconditionally, to True (`drop = True`)
+        through = const(value) is None and _constant(value, f.fixed) is True and \
+            (type(value) is not cst.Name or len(f.settings.get(value.value, [])) <= 1)
+        if const(value) is True or held is not None or through:
             kind = _loader_role(f, call, name, side)
             if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
                     not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
@@ -1056,6 +1229,10 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                                                          "samples of its last incomplete batch are left out of the "
                                                          "reported metric",
                                          [(ctx.loc(held[1]), f"`{held[0]}=True` by default")]))
+                elif through:
+                    facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last={_code(ctx.module, value)}`, "
+                                                         "True where it is set: the samples of its last incomplete "
+                                                         "batch are left out of the reported metric"))
                 else:
                     facts.direct.append((ctx.loc(value), f"{what} is built with `drop_last=True`: the samples of its "
                                                          "last incomplete batch are left out of the reported metric"))
@@ -1190,7 +1367,7 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
             continue
         if named == "train" or (named is None and role(f.name) != "eval" and not f.evaluates):
             continue
-        limit = _islice_limit(loop.iter)
+        limit = _islice_limit(loop.iter, f.fixed)
         if named == "eval" and limit is not None and _accumulates(loop) and not _commented(ctx, loop):
             facts.direct.append((ctx.loc(loop.iter), f"the evaluation loop over `{iterable}` takes its first {limit} "
                                                      "batches only (`islice`), a count written in the code with no "
@@ -1210,7 +1387,7 @@ def _partial_batches(ctx, f: _Function, facts: LoaderFacts) -> None:
                                                     "samples of the last incomplete batch are left out of the "
                                                     "reported metric"))
                 break
-            stop = _stops_early(stmt, loop)
+            stop = _stops_early(stmt, loop, f.fixed)
             bound = stop[0] if stop is not None else None
             if named == "eval" and bound is not None and _accumulates(loop, stop[1]) and not _commented(ctx, stmt):
                 facts.direct.append((ctx.loc(stmt), f"the evaluation loop over `{iterable}` stops early (`if "
@@ -1266,12 +1443,12 @@ def _literal_count(f: _Function, expr, seen: set) -> int | None:
     return max(counts) if counts and None not in counts else None
 
 
-def _islice_limit(expr) -> str | None:
+def _islice_limit(expr, fixed: dict | None = None) -> str | None:
     """`islice(test_loader, 50)` (also inside `enumerate(...)`, `tqdm(...)`): the literal count, else None."""
     for node in walk(expr):
         if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "islice" and \
-                len(node.args) == 2 and type(node.args[1].value) is cst.Integer and int(node.args[1].value.value) > 0:
-            return node.args[1].value.value
+                len(node.args) == 2 and (_integer(node.args[1].value, fixed) or 0) > 0:
+            return str(_integer(node.args[1].value, fixed))
     return None
 
 
