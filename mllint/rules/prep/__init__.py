@@ -459,22 +459,26 @@ class TransformMismatch(Rule):
         hands: dict[str, list] = {}
         for result, pipes in project.facts("prep_pipelines"):
             folder = result.rel
-            for loc, kind, norm, swap, *hand in pipes:
-                if hand:  # normalised by hand: compared only by its constants
+            for loc, kind, norm, swap, given in pipes:
+                if given == "hand":  # normalised by hand: compared only by its constants
                     hands.setdefault(project.unit_of(result.rel), []).append((loc, norm, folder))
                     continue
-                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append((loc, norm, swap, folder))
+                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append(
+                    (loc, norm, swap, folder, given))
         for unit, kinds in units.items():
             trains, evals = kinds.get("train", []), kinds.get("eval", [])
             if not trains or not evals and not hands.get(unit):
                 continue
             agreed = _agreed(trains)
-            for rel, (loc, norm, swap, hand) in _by_folder(evals, hands.get(unit, [])):
+            for rel, (loc, norm, swap, hand, given) in _by_folder(evals, hands.get(unit, [])):
                 # the training scripts of the unit when they agree; else those of its own folder that a script
                 # imports together with it (a unit that keeps one experiment per folder: `main.py` takes its
                 # training loader from the folder's data module and its test loader from the test pipeline's)
                 near = trains if agreed else [t for t in trains if os.path.dirname(t[3]) == os.path.dirname(rel)
                                               and t[3] in _joined(project, rel)]
+                # pipelines given to other dataset classes (CIFAR-10 for the test, an ImageNet folder for training)
+                # are no pair
+                near = [t for t in near if not (given and t[4] and not given & t[4])]
                 if not near or not agreed and not _agreed(near):
                     continue  # the training scripts disagree among themselves (several datasets): nothing to pair
                 first = near[0]
@@ -508,9 +512,9 @@ def _agreed(trains: list) -> bool:
     from .extract import _same
 
     first = trains[0]
-    return not any(n == "unknown" for _, n, _, _ in trains) and not any(
+    return not any(n == "unknown" for _, n, _, _, _ in trains) and not any(
         (n == "none") != (first[1] == "none") or n != "none" and not _same(n, first[1]) or s != first[2]
-        for _, n, s, _ in trains[1:])
+        for _, n, s, _, _ in trains[1:])
 
 
 def _joined(project: Project, rel: str) -> set:
@@ -532,9 +536,9 @@ def _joined(project: Project, rel: str) -> set:
 
 def _by_folder(evals: list, hands: list) -> list:
     """The evaluation pipelines of a unit (the hand normalisations first, as before), each with its folder:
-    [(folder, (loc, norm, swap, hand))]."""
-    return [(folder, (loc, norm, False, True)) for loc, norm, folder in hands] + \
-        [(folder, (loc, norm, swap, False)) for loc, norm, swap, folder in evals]
+    [(folder, (loc, norm, swap, hand, the dataset classes it is given to))]."""
+    return [(folder, (loc, norm, False, True, frozenset())) for loc, norm, folder in hands] + \
+        [(folder, (loc, norm, swap, False, given)) for loc, norm, swap, folder, given in evals]
 
 
 @extractor("prep_pipelines")

@@ -121,6 +121,7 @@ class Scan(Visitor):
         self.loose: list[Pipeline] = []  # pipelines nothing around them gives a split (a script's `transform = ...`)
         self.single: set[int] = set()  # a dataset's whole transform written as one step (`transform=ToTensor()`)
         self.in_call: dict[int, str] = {}  # a dataset's whole transform, a Compose written in its call -> the class
+        self.folder_given: dict[int, str] = {}  # a Compose passed positionally to a folder dataset -> the class
         self.owner_of: dict[int, cst.CSTNode] = {}  # id(function) -> its top-level function or class, or the module
         self.named_loose: dict[tuple[int, str], list[Pipeline]] = {}  # (id(scope), name) -> loose pipelines so bound
         self.inference = 0  # depth of `with torch.no_grad():` / `torch.inference_mode()` blocks around the walk
@@ -380,6 +381,9 @@ class Scan(Visitor):
                     self.single.add(id(arg.value))
                 elif short_name(arg.value.func) == "Compose":
                     self.in_call[id(arg.value)] = short  # a whole Compose written in the dataset's call: no group either
+        if short in _FOLDER_DATASETS and len(node.args) > 1 and node.args[1].keyword is None \
+                and isinstance(node.args[1].value, cst.Call) and short_name(node.args[1].value.func) == "Compose":
+            self.folder_given[id(node.args[1].value)] = short  # `ImageFolder(root, Compose([...]))`: the data it serves
         if id(node) in self.single:
             self._pipeline(node, [(False, node)])
             for pipeline in self.pipelines[-1:] + self.loose[-1:]:
@@ -514,7 +518,8 @@ class Scan(Visitor):
         tensor = bool(names & {"ToTensor", "PILToTensor", "ToTensorV2", "Normalize"}) and "ToPILImage" not in names
         pipeline = Pipeline(node, kind or "", group, scope, branches, normalize, swap, len(self.pipelines) + len(self.loose), unknown,
                             pairs, tensor, inline=id(node) in self.in_call,
-                            datasets=frozenset([self.in_call[id(node)]]) if id(node) in self.in_call else frozenset())
+                            datasets=frozenset([self.in_call[id(node)]]) if id(node) in self.in_call else
+                            frozenset([self.folder_given[id(node)]]) if id(node) in self.folder_given else frozenset())
         if isinstance(scope, cst.FunctionDef):
             owner = self.owner_of.get(id(scope))
             pipeline.function_role, pipeline.owner = role(scope.name.value), id(owner)
@@ -1245,7 +1250,8 @@ def module_role(module_name: str) -> str | None:
 
 def module_pipelines(found: Scan, module_name: str, loc, text: str | None = None) -> list:
     """A training or evaluation script's pipelines that make model inputs, for pairing across the scripts of a
-    unit: [(loc, role, normalisation, swaps)], normalisation = "none", "unknown" or the (mean, std) numbers.
+    unit: [(loc, role, normalisation, swaps, the dataset classes it is given to)] (`"hand"` in their place for a
+    normalisation written by hand), normalisation = "none", "unknown" or the (mean, std) numbers.
     Empty for a module whose file name gives no split, or whose evaluation pipelines have a training pipeline of
     their own in it (paired by the per-module check)."""
     kind = module_role(module_name)
@@ -1273,7 +1279,7 @@ def module_pipelines(found: Scan, module_name: str, loc, text: str | None = None
         hands = [(loc(node), kind, stats, False, "hand") for node, stats in hand_normalisations(found)]
         if not hands:  # or that reads images and only scales them to [0, 1] (`img / 255.`): no normalisation
             scaled = hand_scaling(found)
-            return [(loc(scaled), kind, "none", False)] if scaled is not None else []
+            return [(loc(scaled), kind, "none", False, frozenset())] if scaled is not None else []
         return hands
     for p in own:
         if not p.tensor:
@@ -1285,7 +1291,7 @@ def module_pipelines(found: Scan, module_name: str, loc, text: str | None = None
             if stats is not None and any(v < 0 for part in stats for v in part):
                 continue  # an inverse normalisation (`Normalize(-mean / std, 1 / std)`): rendering, not input
             norm = "none" if _identity(stats) else stats if stats is not None else "unknown"
-        out.append((loc(p.node), kind, norm, p.swap))
+        out.append((loc(p.node), kind, norm, p.swap, frozenset(p.datasets)))
     return out
 
 
