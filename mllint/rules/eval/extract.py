@@ -344,7 +344,7 @@ class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
     # names of the functions and methods the module defines outside model classes -> does one of them run a model
     # on data; and the names of model classes' methods: `self.run_manager.net_latency()` calls project code
-    plain_defs: dict = field(default_factory=dict)
+    plain_defs: dict = field(default_factory=dict)  # plain functions and methods -> does one run a model on data with gradients on
     model_methods: set = field(default_factory=set)
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # EvalCall
@@ -461,6 +461,8 @@ class _Function:
     def block(self, stmts, grad_off: bool, switches: tuple) -> None:
         for stmt in stmts:
             self.statement(stmt, grad_off, switches)
+            if type(stmt) is cst.SimpleStatementLine and any(type(s) in (cst.Return, cst.Raise) for s in stmt.body):
+                break  # what follows a `return` or `raise` in the same block never runs (`def test(self): return`)
 
     def statement(self, stmt, grad_off: bool, switches: tuple) -> None:
         if isinstance(stmt, cst.With):
@@ -1155,7 +1157,10 @@ class ModuleAnalysis:
             if f.cls is not None and f.cls in self.model_classes:
                 facts.model_methods.add(f.name)
             else:
-                facts.plain_defs[f.name] = facts.plain_defs.get(f.name, False) or bool(f.model_calls and not f.trains)
+                forwards = {id(c) for c in f.model_calls}
+                runs = f.model_calls and not f.trains and not f.grad_off and \
+                    any(not off for c, off, _ in f.calls if id(c) in forwards)
+                facts.plain_defs[f.name] = facts.plain_defs.get(f.name, False) or bool(runs)
         facts.trains |= f.trains or f.sets_train
         if f.sets_eval:
             facts.eval_setters.add(f.name)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.calls import CallIndex, alternatives, qualify
 from ...findings import Finding, Related
-from .extract import DATA, METHOD, PRESENTS, SCORES, Switch
+from .extract import DATA, EVAL_NAME, METHOD, PRESENTS, SCORES, Switch
 from .extract import LIGHTNING_EVAL, LIGHTNING_LOOPS
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Index:
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
-        self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data
+        self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data, gradients on
         self.model_methods: set[str] = set()
         self.bn = self.trains = False
         self.toplevel: set[str] = set()
@@ -114,9 +114,12 @@ class Index:
 
     def project_call(self, method: str) -> bool:
         """Is `obj.method(...)` a call of project code rather than a model: the project defines `method` only as a
-        function or a method of a class that is no model (`RunManager.net_latency`), and none of those definitions
-        runs a model on data? What such code does is judged where it is defined."""
-        return method in self.plain_defs and not self.plain_defs[method] and method not in self.model_methods
+        function or a method of a class that is no model (`RunManager.net_latency`, `Separation.inference`), and
+        none of those definitions runs a model on data with gradients on (none at all, or only under `no_grad`), or
+        it is named as an evaluation itself (`inference()`, reported where it is defined, not again at each call)?
+        What such code does is judged where it is defined."""
+        return method in self.plain_defs and method not in self.model_methods and \
+            (not self.plain_defs[method] or bool(EVAL_NAME.match(method)))
 
     def in_eval_mode(self, caller: EvalCall) -> bool:
         """The caller puts the model in evaluation mode: it calls `.eval()`, the callee sets it, or the caller
