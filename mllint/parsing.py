@@ -80,6 +80,15 @@ def _ast_depth(tree: ast.AST) -> int:
 _AST_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+_GUARDED: list = [None, None]  # (text, CPython's tree of it) of the last file the depth guard measured
+
+
+def guard_tree(text: str) -> ast.Module | None:
+    """CPython's tree of `text` if the depth guard parsed that very text (large files), else None (positions.py
+    reads it: the guard's parse is then free)."""
+    return _GUARDED[1] if _GUARDED[0] is text else None
+
+
 def _too_deep(text: str) -> Diagnostic | None:
     try:
         tree = ast.parse(text)
@@ -93,6 +102,7 @@ def _too_deep(text: str) -> Diagnostic | None:
         return None
     if _ast_depth(tree) > MAX_TREE_DEPTH:
         return Diagnostic("FILE004", f"syntax tree deeper than {MAX_TREE_DEPTH} levels: skipped")
+    _GUARDED[:] = text, tree
     return None
 
 
@@ -120,6 +130,7 @@ def _parse_module(text: str) -> cst.Module:
 
 
 def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
+    _GUARDED[:] = None, None
     if _suspicious(text):
         problem = _too_deep(text)
         if problem:
