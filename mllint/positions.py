@@ -164,7 +164,9 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
         if index is not None:  # calls and numbers first, through CPython's tree (see _resolve_by_tree)
             from .parsing import guard_tree
 
-            targets = _resolve_by_tree(targets, nodes, text, index, guard_tree(text))
+            tree = guard_tree(text)  # a large file's, parsed by the depth guard already
+            if tree is not None or sum(1 for key in targets if type(nodes[key]) in _PLACED_KINDS) >= _TREE_FROM:
+                targets = _resolve_by_tree(targets, nodes, text, index, tree)
         targets = _resolve_by_search(module, targets, nodes, text)
         if not targets or _resolve_by_statement(module, targets, text, nodes, index):
             return
@@ -476,6 +478,9 @@ def _same_number(mine: cst.BaseNumber, theirs: ast.Constant) -> bool:
 
 
 _PLACED_KINDS = (cst.Call, *_CST_NUMBERS)
+# Below this many calls and numbers asked for (and without the depth guard's tree), the passes place them for less
+# than CPython's parse and a walk of its whole tree (pytorch/examples: 12 requests a file; timm's models: dozens).
+_TREE_FROM = 16
 
 
 def _resolve_by_tree(targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode], text: str, index: "Index",

@@ -132,11 +132,23 @@ def test_a_tree_that_does_not_pair_leaves_the_nodes_to_the_passes(monkeypatch):
         assert (loc.line, loc.column, loc.end_line, loc.end_column) == expected[id(node)]
 
 
+SMALL = "def f():\n    x = g(1)\n    return h(x, 2.5)\nprint(f(3), end=g(4))\n"
+
+
 def test_code_cpython_rejects_is_placed_by_the_passes(monkeypatch):
-    text = "def f():\n    x = g(1)\n    return h(x, 2.5)\nprint(f(3), end=g(4))\n"
+    text = SMALL * 4
     monkeypatch.setattr(positions.ast, "parse", lambda text: (_ for _ in ()).throw(SyntaxError("rejected")))
     requests, left, expected = _resolve(text, (cst.Call, cst.Integer, cst.Float), monkeypatch)
+    assert len(requests) >= positions._TREE_FROM
     assert len(left) == len(requests)
+    for node, loc in requests:
+        assert (loc.line, loc.column, loc.end_line, loc.end_column) == expected[id(node)]
+
+
+def test_a_few_calls_are_placed_by_the_passes_without_cpythons_parse(monkeypatch):
+    monkeypatch.setattr(positions.ast, "parse", lambda text: pytest.fail("parsed for a few calls"))
+    requests, left, expected = _resolve(SMALL, (cst.Call, cst.Integer, cst.Float), monkeypatch)
+    assert 0 < len(requests) < positions._TREE_FROM
     for node, loc in requests:
         assert (loc.line, loc.column, loc.end_line, loc.end_column) == expected[id(node)]
 
