@@ -80,6 +80,15 @@ def _ast_depth(tree: ast.AST) -> int:
 _AST_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+_GUARDED: list = [None, None]  # (text, CPython's tree of it) of the last file the depth guard measured
+
+
+def guard_tree(text: str) -> ast.Module | None:
+    """CPython's tree of `text` if the depth guard parsed that very text (large files), else None (positions.py
+    reads it: the guard's parse is then free)."""
+    return _GUARDED[1] if _GUARDED[0] is text else None
+
+
 def _too_deep(text: str) -> Diagnostic | None:
     try:
         tree = ast.parse(text)
@@ -93,16 +102,41 @@ def _too_deep(text: str) -> Diagnostic | None:
         return None
     if _ast_depth(tree) > MAX_TREE_DEPTH:
         return Diagnostic("FILE004", f"syntax tree deeper than {MAX_TREE_DEPTH} levels: skipped")
+    _GUARDED[:] = text, tree
     return None
 
 
+# libcst checks every node it builds (`CSTNode.__post_init__` calls `_validate`: parentheses, required
+# whitespace, ...), the parser's nodes too, although the parser only builds what the grammar accepts; libcst's own
+# comment there says as much ("avoid validating the tree when parsing a file"). The checks raise or do nothing:
+# they read the node and change nothing. Skipped while the native parser builds a module, they cost ~14 % of the
+# parse. Every node built otherwise (an analysis's own, or the older grammar's parser) is still checked.
+_CHECKED_INIT = cst.CSTNode.__dict__.get("__post_init__")
+
+
+def _unchecked(self: cst.CSTNode) -> None:
+    return None
+
+
+def _parse_module(text: str) -> cst.Module:
+    """cst.parse_module(text), without libcst's per-node checks (see above)."""
+    if _CHECKED_INIT is None:
+        return cst.parse_module(text)  # a libcst laid out otherwise: parsed as it comes
+    cst.CSTNode.__post_init__ = _unchecked
+    try:
+        return cst.parse_module(text)
+    finally:
+        cst.CSTNode.__post_init__ = _CHECKED_INIT
+
+
 def _parse_text(text: str) -> tuple[cst.Module | None, Diagnostic | None]:
+    _GUARDED[:] = None, None
     if _suspicious(text):
         problem = _too_deep(text)
         if problem:
             return None, problem
     try:
-        return cst.parse_module(text), None
+        return _parse_module(text), None
     except cst.ParserSyntaxError as exc:
         error = _syntax_error(text, exc)
         module = _parse_older(text) if _names_async(text, error.line) else None

@@ -6,6 +6,7 @@ and stops as soon as the last one is closed.
 """
 from __future__ import annotations
 
+import ast
 import re
 from bisect import bisect_right
 from functools import lru_cache
@@ -145,10 +146,12 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
                       index: "Index | None" = None) -> None:
     """Fill the line/column fields of each Loc from the node it was requested for.
 
-    With `text` (the exact source the module was parsed from), only the top-level statements
-    that hold a requested node are generated, and each is found in the text (see
-    _resolve_by_statement); otherwise the module is generated up to the last requested node.
-    With the module's `index`, the statements that hold requested nodes are found through their parents.
+    With `text` (the exact source the module was parsed from) and the module's `index`, calls and numbers are
+    placed through CPython's tree of the text (_resolve_by_tree). With `text`, the other expressions that occur once
+    are found by their own code (_resolve_by_search), and only the top-level statements that hold the nodes left
+    are generated, and each is found in the text (see _resolve_by_statement); otherwise the module is generated up
+    to the last requested node. With the module's `index`, the statements that hold requested nodes are found
+    through their parents.
     """
     targets: dict[int, list[Loc]] = {}
     nodes: dict[int, cst.CSTNode] = {}  # ids are only stable while the nodes are alive
@@ -158,6 +161,12 @@ def resolve_positions(module: cst.Module, requests: Iterable[tuple[cst.CSTNode, 
     if not targets:
         return
     if text is not None:
+        if index is not None:  # calls and numbers first, through CPython's tree (see _resolve_by_tree)
+            from .parsing import guard_tree
+
+            tree = guard_tree(text)  # a large file's, parsed by the depth guard already
+            if tree is not None or sum(1 for key in targets if type(nodes[key]) in _PLACED_KINDS) >= _TREE_FROM:
+                targets = _resolve_by_tree(targets, nodes, text, index, tree)
         targets = _resolve_by_search(module, targets, nodes, text)
         if not targets or _resolve_by_statement(module, targets, text, nodes, index):
             return
@@ -332,3 +341,185 @@ def _resolve_by_statement(module: cst.Module, targets: dict[int, list[Loc]], tex
                 loc.end_line += line
         line += _count_lines(code, 0, len(code))
     return all(loc.line for locs in targets.values() for loc in locs)
+
+
+# --- calls and numbers, placed through CPython's tree ------------------------------------------------------
+# Most requests are calls (the shared call records) and numbers (hyper-parameter literals), and one that occurs
+# more than once in its file sends its whole top-level statement (a class, `main()`) to code generation. CPython's
+# parser gives every node its range for a tenth of libcst's parse. The module's calls (numbers) in the index's order
+# and CPython's calls (numeric constants) in the same order are paired one to one: the index lists each node's
+# semantic fields in libcst's field order, which is the source order except where libcst's fields come in another
+# order (a definition's decorators after its body, a class's bases after its body, an `except` clause's type after
+# its body, a match case's guard after its body, positional-only parameters' defaults last; found by comparing the
+# index's order with libcst's `children` on timm and pytorch/examples), and CPython's tree is read in that same
+# order. Left
+# out on both sides, as the index leaves them: annotations and return annotations; and the inside of f-strings
+# (CPython 3.11 places some of their nodes approximately). A kind's pairing is taken only when both sides count
+# the same nodes of that kind and every pair asked about agrees (a call: the callee's last name as written, the
+# number of arguments, the keywords in order; a number: its value); otherwise none of that kind is placed this way
+# and the passes above and below place them as before.
+
+def _arguments(node: ast.arguments) -> list:
+    """libcst's order of a signature's defaults: parameters, keyword-only ones, positional-only ones last."""
+    positional = [*node.posonlyargs, *node.args]
+    defaults: list = [None] * (len(positional) - len(node.defaults)) + list(node.defaults)
+    split = len(node.posonlyargs)
+    return [d for d in (*defaults[split:], *node.kw_defaults, *defaults[:split]) if d is not None]
+
+
+def _keyed(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+_ORDER = {
+    ast.Call: lambda n: [n.func, *sorted((*n.args, *n.keywords), key=_keyed)],
+    ast.Dict: lambda n: [x for k, v in zip(n.keys, n.values) for x in ((v,) if k is None else (k, v))],
+    ast.arguments: _arguments,
+    ast.arg: lambda n: [],  # its annotation (libcst: left out of the index)
+    ast.FunctionDef: lambda n: [n.args, *n.body, *n.decorator_list],
+    ast.AsyncFunctionDef: lambda n: [n.args, *n.body, *n.decorator_list],
+    ast.ClassDef: lambda n: [*n.body, *n.bases, *n.keywords, *n.decorator_list],
+    ast.ExceptHandler: lambda n: [*n.body, *((n.type,) if n.type is not None else ())],
+    ast.AnnAssign: lambda n: [n.target, *((n.value,) if n.value is not None else ())],
+    ast.JoinedStr: lambda n: [],  # an f-string (see above)
+    ast.match_case: lambda n: [n.pattern, *n.body, *((n.guard,) if n.guard is not None else ())],
+}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEFT_OUT = frozenset(("ctx", "type_comment", "annotation", "returns", "op", "ops"))
+_NUMBERS = (int, float, complex)
+
+
+def _ast_nodes(tree: ast.AST) -> tuple[list[ast.Call], list[ast.Constant]]:
+    """The calls and the numeric constants of CPython's tree, each in the index's order (see above)."""
+    calls: list[ast.Call] = []
+    numbers: list[ast.Constant] = []
+    stack = [tree]
+    pop, push, node_type, call, constant, order, fields_of = (stack.pop, stack.extend, ast.AST, ast.Call,
+                                                              ast.Constant, _ORDER, _FIELDS)
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is constant:
+            if type(node.value) in _NUMBERS:
+                numbers.append(node)
+            continue
+        if kind is call:
+            calls.append(node)
+        special = order.get(kind)
+        if special is not None:
+            kids = special(node)
+        else:
+            names = fields_of.get(kind)
+            if names is None:
+                names = fields_of[kind] = tuple(f for f in kind._fields if f not in _LEFT_OUT)
+            kids = []
+            for name in names:
+                value = getattr(node, name, None)
+                if isinstance(value, node_type):
+                    kids.append(value)
+                elif type(value) is list:
+                    kids.extend(item for item in value if isinstance(item, node_type))
+        if kids:
+            kids.reverse()
+            push(kids)
+    return calls, numbers
+
+
+_CST_NUMBERS = (cst.Integer, cst.Float, cst.Imaginary)
+
+
+def _cst_nodes(index: "Index") -> tuple[list[cst.Call], list[cst.BaseNumber]]:
+    """The module's calls and numbers in the index's order, those inside f-strings left out."""
+    pos, end = index.pos, index.end
+    calls: list[cst.Call] = []
+    numbers: list[cst.BaseNumber] = []
+    skip_to = 0
+    for node in index.of_type(cst.Call, cst.FormattedString, *_CST_NUMBERS):
+        at = pos[id(node)]
+        if at < skip_to:
+            continue
+        kind = type(node)
+        if kind is cst.Call:
+            calls.append(node)
+        elif kind is cst.FormattedString:
+            skip_to = end[at]
+        else:
+            numbers.append(node)
+    return calls, numbers
+
+
+def _same_call(mine: cst.Call, theirs: ast.Call) -> bool:
+    """Do the two agree on the callee as written (its last name) and on the arguments' shape?"""
+    func, other = mine.func, theirs.func
+    if type(func) is cst.Name:
+        if type(other) is not ast.Name or other.id != func.value:
+            return False
+    elif type(func) is cst.Attribute:
+        if type(other) is not ast.Attribute or other.attr != func.attr.value:
+            return False
+    elif type(other) in (ast.Name, ast.Attribute):
+        return False
+    if len(mine.args) != len(theirs.args) + len(theirs.keywords):
+        return False
+    return [a.keyword.value for a in mine.args if a.keyword is not None] == \
+        [k.arg for k in sorted(theirs.keywords, key=_keyed) if k.arg is not None]
+
+
+def _same_number(mine: cst.BaseNumber, theirs: ast.Constant) -> bool:
+    """Does the number's text read as the constant's value (`0x10` is 16, `1_000.` is 1000.0)?"""
+    kind, value = type(mine), theirs.value
+    text = mine.value.replace("_", "")
+    try:
+        if kind is cst.Integer:
+            return type(value) is int and int(text, 0) == value
+        if kind is cst.Float:
+            return type(value) is float and float(text) == value
+        return type(value) is complex and complex(text) == value
+    except ValueError:
+        return False
+
+
+_PLACED_KINDS = (cst.Call, *_CST_NUMBERS)
+# Below this many calls and numbers asked for (and without the depth guard's tree), the passes place them for less
+# than CPython's parse and a walk of its whole tree (pytorch/examples: 12 requests a file; timm's models: dozens).
+_TREE_FROM = 16
+
+
+def _resolve_by_tree(targets: dict[int, list[Loc]], nodes: dict[int, cst.CSTNode], text: str, index: "Index",
+                   tree: ast.AST | None) -> dict[int, list[Loc]]:
+    """Place the calls and numbers among the targets through CPython's tree (the depth guard's, for a large file;
+    else parsed here), and return the targets left to place (see above)."""
+    if not any(type(nodes[key]) in _PLACED_KINDS for key in targets):
+        return targets
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except Exception:  # noqa: BLE001 - CPython rejects what libcst accepted, or nesting too deep: as before
+            return targets
+    placed: list[tuple[int, ast.AST]] = []
+    for mine, theirs, same in zip(_cst_nodes(index), _ast_nodes(tree), (_same_call, _same_number)):
+        if len(mine) != len(theirs):
+            continue
+        rank = {id(node): i for i, node in enumerate(mine)}
+        paired = []
+        for key in targets:
+            i = rank.get(key)
+            if i is None:
+                continue  # another kind, inside an f-string, or a node built by an analysis: left to the passes
+            if not same(mine[i], theirs[i]):
+                break
+            paired.append((key, theirs[i]))
+        else:
+            placed.extend(paired)
+    if not placed:
+        return targets
+    lines = _split_lines(text) if not text.isascii() else None
+    for key, node in placed:
+        column, end_column = node.col_offset, node.end_col_offset
+        if lines is not None:  # CPython counts UTF-8 bytes within a line, libcst characters
+            column = len(lines[node.lineno - 1].encode("utf-8")[:column].decode("utf-8", "replace"))
+            end_column = len(lines[node.end_lineno - 1].encode("utf-8")[:end_column].decode("utf-8", "replace"))
+        for loc in targets[key]:
+            loc.line, loc.column, loc.end_line, loc.end_column = node.lineno, column + 1, node.end_lineno, end_column + 1
+    done = {key for key, _ in placed}
+    return {key: locs for key, locs in targets.items() if key not in done}
