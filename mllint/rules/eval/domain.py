@@ -55,7 +55,7 @@ _WEIGHT_READ = frozenset({"parameters", "named_parameters", "buffers", "named_bu
 _IN_PLACE = frozenset({"mul_", "add_", "lerp_", "copy_", "sub_", "addcmul_"})
 
 
-def _averaging_functions(module: cst.Module) -> dict[str, int]:
+def _averaging_functions(module: cst.Module, functions: list) -> dict[str, int]:
     """Functions that average one model's weights into another (`def ema_update(wa_model, model, decay)`,
     `def accumulate(model1, model2, decay)`): an EMA-shaped update whose target is read from one parameter's
     weights (`zip(wa_model.parameters(), model.parameters())`, `dict(model1.named_parameters())`) and written in
@@ -63,9 +63,7 @@ def _averaging_functions(module: cst.Module) -> dict[str, int]:
     from ...core.walk import walk
 
     found: dict[str, int] = {}
-    for node in walk(module):
-        if type(node) is not cst.FunctionDef:
-            continue
+    for node in functions:
         params = [p.name.value for p in node.params.params]
         if params[:1] in (["self"], ["cls"]):
             params = params[1:]
@@ -114,15 +112,18 @@ def _root(expr: cst.BaseExpression) -> str:
 def _averaged_arguments(module: cst.Module) -> dict[str, str]:
     """The names (`wa_model`, `self.g_running` as `g_running`) a module hands to its averaging functions as the
     averaged copy: what is built under that name holds averaged weights, whatever the name says."""
-    functions = _averaging_functions(module)
-    if not functions:
-        return {}
     from ...core.walk import walk
 
+    definitions, calls = [], []
+    for node in walk(module):  # one pass: the module's functions and its calls
+        kind = type(node)
+        if kind is cst.FunctionDef:
+            definitions.append(node)
+        elif kind is cst.Call:
+            calls.append(node)
+    functions = _averaging_functions(module, definitions)
     out: dict[str, str] = {}
-    for node in walk(module):
-        if type(node) is not cst.Call:
-            continue
+    for node in calls if functions else ():
         func = node.func
         name = func.value if type(func) is cst.Name else func.attr.value if type(func) is cst.Attribute else ""
         position = functions.get(name)

@@ -157,7 +157,8 @@ class Switches:
         from ...core.values import keyword
 
         default = keyword(option.node, "default")
-        if option.action in (None, "store") and (default is None or type(default) is cst.Name and default.value == "None"):
+        unset = default is None or type(default) is cst.Name and default.value == "None"
+        if option.action in (None, "store") and unset:
             return Switch(name, True)
         return Switch(name, False, f"`{option.name}` always has a value, so `{name} is not None` is always true")
 
@@ -344,7 +345,7 @@ class EvalFacts:
     functions: list = field(default_factory=list)  # EvalFunction
     # names of the functions and methods the module defines outside model classes -> does one of them run a model
     # on data; and the names of model classes' methods: `self.run_manager.net_latency()` calls project code
-    plain_defs: dict = field(default_factory=dict)  # plain functions and methods -> does one run a model on data with gradients on
+    plain_defs: dict = field(default_factory=dict)  # -> does one run a model on data with gradients on
     model_methods: set = field(default_factory=set)
     toplevel: set = field(default_factory=set)  # quals of the module's top-level functions (no `obj.f()` calls them)
     calls: list = field(default_factory=list)  # EvalCall
@@ -1473,7 +1474,8 @@ class ModuleAnalysis:
 
 # held-out data by its name: `valid_loader`, `loss_val`, camel-case `valLoader` (the capital is the word's end: not
 # `ValueError`)
-_HELD_OUT = re.compile(r"(?i:(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d))|^(?:[Vv]al|[Vv]alid|[Tt]est)[A-Z]")
+_HELD_OUT = re.compile(r"(?i:(?:^|_)(?:val|valid|validation|test|testing|dev)(?:_|$|\d))|"
+                       r"^(?:[Vv]al|[Vv]alid|[Tt]est)[A-Z]")
 _WARM_UP = frozenset({"zeros", "ones", "randn", "rand", "empty", "zeros_like", "ones_like", "randn_like"})
 
 

@@ -29,7 +29,8 @@ class Index:
         self.eval_setters: set[str] = set()
         self.restorers: set[str] = set()
         self.grad_helpers: set[str] = set()
-        self.plain_defs: dict[str, bool] = {}  # functions and plain classes' methods -> does one run a model on data, gradients on
+        # functions and plain classes' methods -> does one run a model on data with gradients on
+        self.plain_defs: dict[str, bool] = {}
         self.model_methods: set[str] = set()
         self.bn = self.trains = False
         self.toplevel: set[str] = set()

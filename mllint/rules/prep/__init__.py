@@ -458,19 +458,18 @@ class TransformMismatch(Rule):
         units: dict[str, dict[str, list]] = {}
         hands: dict[str, list] = {}
         for result, pipes in project.facts("prep_pipelines"):
-            folder = result.rel
+            unit = project.unit_of(result.rel)
             for loc, kind, norm, swap, given in pipes:
                 if given == "hand":  # normalised by hand: compared only by its constants
-                    hands.setdefault(project.unit_of(result.rel), []).append((loc, norm, folder))
+                    hands.setdefault(unit, []).append((loc, norm, result.rel))
                     continue
-                units.setdefault(project.unit_of(result.rel), {}).setdefault(kind, []).append(
-                    (loc, norm, swap, folder, given))
+                units.setdefault(unit, {}).setdefault(kind, []).append((loc, norm, swap, result.rel, given))
         for unit, kinds in units.items():
             trains, evals = kinds.get("train", []), kinds.get("eval", [])
             if not trains or not evals and not hands.get(unit):
                 continue
             agreed = _agreed(trains)
-            for rel, (loc, norm, swap, hand, given) in _by_folder(evals, hands.get(unit, [])):
+            for rel, (loc, norm, swap, hand, given) in _evaluations(evals, hands.get(unit, [])):
                 # the training scripts of the unit when they agree; else those of its own folder that a script
                 # imports together with it (a unit that keeps one experiment per folder: `main.py` takes its
                 # training loader from the folder's data module and its test loader from the test pipeline's)
@@ -534,11 +533,11 @@ def _joined(project: Project, rel: str) -> set:
     return project.shared("prep_imported_together", build).get(rel, set())
 
 
-def _by_folder(evals: list, hands: list) -> list:
-    """The evaluation pipelines of a unit (the hand normalisations first, as before), each with its folder:
-    [(folder, (loc, norm, swap, hand, the dataset classes it is given to))]."""
-    return [(folder, (loc, norm, False, True, frozenset())) for loc, norm, folder in hands] + \
-        [(folder, (loc, norm, swap, False, given)) for loc, norm, swap, folder, given in evals]
+def _evaluations(evals: list, hands: list) -> list:
+    """The evaluation pipelines of a unit (the hand normalisations first, as before), each with its file's path:
+    [(path, (loc, norm, swap, hand, the dataset classes it is given to))]."""
+    return [(path, (loc, norm, False, True, frozenset())) for loc, norm, path in hands] + \
+        [(path, (loc, norm, swap, False, given)) for loc, norm, swap, path, given in evals]
 
 
 @extractor("prep_pipelines")
