@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import libcst as cst
 
 from .names import dotted, statements  # noqa: F401 - statements: re-exported
-from .scopes import ASSIGN, LOOP, PARAM, Scope
+from .scopes import ASSIGN, LOOP, PARAM, Binding, Scope
 from .prose import fold_prose, is_prose, justifies
-from .syntax import const
+from .syntax import const, string
 from .values import Value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
 
 if TYPE_CHECKING:
@@ -827,3 +827,155 @@ def attributes_always_set(node: cst.ClassDef) -> set[str]:
 def constant_test(test: cst.BaseExpression) -> bool:
     """`if True:` / `if 1:`: a test whose value is a literal that is always on."""
     return isinstance(test, cst.Name) and test.value == "True" or isinstance(test, cst.Integer) and test.value == "1"
+
+
+# --- literals fixed in the code: the int or bool a name stands for ---------------------------------------
+# "Is this size or flag written in the code?" (PREP: a test set cut to `N_TEST`, a loader built with
+# `drop_last=CFG["drop_last"]`). Read through the module's scopes, like `Origins.of`; the walk of a function
+# layers the literals it has just seen bound over it (`LiteralsAt`).
+
+_FORGOTTEN = object()
+_MUTATORS = ("update", "setdefault", "pop", "clear")
+
+
+def int_or_bool(expr: cst.BaseExpression | None) -> int | bool | None:
+    """An integer or a boolean literal's value, else None."""
+    if type(expr) is cst.Integer:
+        return int(expr.value)
+    value = const(expr) if expr is not None else None
+    return value if type(value) is bool else None
+
+
+class FixedLiterals:
+    """The int and bool literals that names stand for in one module:
+    - a name bound once, to a literal (`N_TEST = 1000`, `DROP_LAST = True`; also a function's local);
+    - an entry of a dict bound once to a dict literal and never written to (`CFG = {"drop_last": True}` read as
+      `CFG["drop_last"]`);
+    - a parameter that every call in the module passes as the same integer literal (`Evaluator(sub_sample=20)`
+      for `def __init__(self, sub_sample=1)`).
+    A name any function declares `global` or `nonlocal` is none. Built lazily, once per module."""
+
+    def __init__(self, ctx: "ModuleContext") -> None:
+        self.ctx = ctx
+        self._scan: tuple[set, set, dict, dict] | None = None
+        self._parameters: dict[int, dict] = {}
+
+    def _tables(self) -> tuple[set, set, dict, dict]:
+        """(names declared global/nonlocal, dicts written to, {called name: [call]}, {id(__init__): class})."""
+        if self._scan is None:
+            declared: set = set()
+            written: set = set()
+            calls: dict[str, list] = {}
+            owners: dict[int, str] = {}
+            for node in self.ctx.index.order:
+                kind = type(node)
+                if kind is cst.Call:
+                    func = node.func
+                    name = (dotted(func) or "").rsplit(".", 1)[-1]
+                    if name:
+                        calls.setdefault(name, []).append(node)
+                    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.attr.value in _MUTATORS:
+                        written.add(func.value.value)
+                elif kind in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+                    for target in (node.targets if kind is cst.Assign else [node]):
+                        target = target.target
+                        if type(target) is cst.Subscript and type(target.value) is cst.Name:
+                            written.add(target.value.value)
+                elif kind in (cst.Global, cst.Nonlocal):
+                    declared.update(item.name.value for item in node.names)
+                elif kind is cst.ClassDef:
+                    for stmt in node.body.body:
+                        if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
+                            owners[id(stmt)] = node.name.value
+            self._scan = (declared, written, calls, owners)
+        return self._scan
+
+    def _bound_once(self, name: str, scope: Scope | None) -> "cst.CSTNode | Binding | None":
+        """The one value bound to `name` where `scope` reads it (a parameter: its Binding), else None."""
+        bindings = scope.lookup(name) if scope is not None else []
+        if len(bindings) != 1 or name in self._tables()[0]:
+            return None
+        binding = bindings[0]
+        if binding.kind == PARAM:
+            return binding
+        return binding.node if binding.kind == ASSIGN and binding.index < 0 else None
+
+    def of(self, expr: cst.BaseExpression, scope: Scope | None) -> int | bool | None:
+        """The literal `expr` stands for where `scope` reads it: a literal, a name, or a dict's entry."""
+        value = int_or_bool(expr)
+        if value is not None:
+            return value
+        if type(expr) is cst.Name:
+            bound = self._bound_once(expr.value, scope)
+            if isinstance(bound, Binding):  # a parameter: fixed when every call passes the same literal
+                owner = scope.owner(expr.value) if scope is not None else None
+                function = owner.function() if owner is not None else None
+                return self.parameters(function).get(expr.value) if function is not None else None
+            return int_or_bool(bound) if bound is not None else None
+        if type(expr) is cst.Subscript and type(expr.value) is cst.Name and len(expr.slice) == 1 and \
+                type(expr.slice[0].slice) is cst.Index:
+            key = string(expr.slice[0].slice.value)
+            table = self._bound_once(expr.value.value, scope)
+            if not isinstance(key, str) or type(table) is not cst.Dict or expr.value.value in self._tables()[1]:
+                return None
+            for element in table.elements:
+                if type(element) is cst.DictElement and string(element.key) == key:
+                    return int_or_bool(element.value)
+        return None
+
+    def parameters(self, function: cst.FunctionDef) -> dict[str, int]:
+        """The parameters of `function` (of its class, for an `__init__`) that every call of the module passes as
+        the same integer literal, when it is called at all."""
+        known = self._parameters.get(id(function))
+        if known is None:
+            known = self._parameters[id(function)] = self._fixed(function)
+        return known
+
+    def _fixed(self, node: cst.FunctionDef) -> dict[str, int]:
+        _, _, calls, owners = self._tables()
+        owner = owners.get(id(node))
+        if node.name.value == "__init__" and owner is None:
+            return {}
+        found = calls.get(owner or node.name.value, [])
+        if not found:
+            return {}
+        params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
+        if owner is not None or params[:1] in (["self"], ["cls"]):
+            params = params[1:]
+        fixed: dict[str, int] = {}
+        for index, param in enumerate(params + [p.name.value for p in node.params.kwonly_params]):
+            values = set()
+            for call in found:
+                passed = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+                if passed is None and index < len(params):
+                    positional_args = [a.value for a in call.args if a.keyword is None and not a.star]
+                    passed = positional_args[index] if index < len(positional_args) else None
+                if passed is None or any(a.star for a in call.args):
+                    values.add(None)
+                    break
+                values.add(int(passed.value) if type(passed) is cst.Integer else None)
+            if len(values) == 1 and None not in values:
+                fixed[param] = values.pop()
+        return fixed
+
+
+class LiteralsAt:
+    """What names stand for at one point of a walk through a function's body: the literals the walk has just
+    seen bound (`n = 2048` before the cut that reads it; any other binding forgets the name), else what the
+    module fixes (`FixedLiterals`)."""
+
+    def __init__(self, fixed: FixedLiterals | None, scope: Scope | None) -> None:
+        self.fixed, self.scope = fixed, scope
+        self.local: dict[str, object] = {}
+
+    def bind(self, name: str, value: int | bool) -> None:
+        self.local[name] = value
+
+    def forget(self, name: str) -> None:
+        self.local[name] = _FORGOTTEN
+
+    def of(self, expr: cst.BaseExpression) -> int | bool | None:
+        if type(expr) is cst.Name and expr.value in self.local:
+            value = self.local[expr.value]
+            return None if value is _FORGOTTEN else value  # type: ignore[return-value]
+        return self.fixed.of(expr, self.scope) if self.fixed is not None else int_or_bool(expr)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ...core.names import dotted
+from ...core.origins import FixedLiterals, LiteralsAt, int_or_bool
 from ...core.syntax import body_of, callee_name, const, string
 from ...core.walk import children, walk
 from .extract import role
@@ -31,10 +32,6 @@ _TRAINING_CALLS = ("backward", "step", "zero_grad")
 
 # a call passing an evaluation split by name: `flag='val'`, `get_loader(args, "test")`
 _SPLIT_ARGUMENT = re.compile(r"""[=,(]\s*['"](?:val|valid|validation|test|testing|eval|dev)['"]\s*[,)]""")
-
-
-# a module-level name bound to an integer, a boolean or a dict literal (`N_TEST = 1000`, `DROP_LAST = True`, `CFG = {`)
-_CONSTANT_TEXT = re.compile(r"^[A-Za-z_]\w*\s*=\s*(?:(?:\d+|True|False)\s*(?:#.*)?$|\{)", re.M)
 
 
 def gate(text: str) -> bool:
@@ -245,9 +242,9 @@ class _Function:
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
-        self.fixed: dict = {}  # name (or (dict, key)) -> the literal it stands for where the walk is: a module
-        # constant, a name bound just before, a parameter every call of the module passes as one (`Evaluator(
-        # sub_sample=20)` for `def __init__(self, sub_sample=1)`)
+        # the literal a name or a dict's entry stands for where the walk is: a name bound just before, a module
+        # constant, a parameter every call of the module passes as one (core/origins.py)
+        self.fixed = LiteralsAt(None, None)
         self.strides: list[tuple[cst.CSTNode, str, cst.CSTNode, str]] = []  # (node, target, statement, step) of a
         # test set thinned to every k-th sample (`test_set[::10]`, `Subset(test_set, range(0, len(test_set), 10))`)
 
@@ -290,10 +287,10 @@ class _Function:
             for each in small.targets:  # `n = 2048` before the cut that reads it; any other binding forgets it
                 if type(each.target) is cst.Name:
                     if not guarded and (type(value) is cst.Integer or
-                                        _literal(value) is not None and self.name != "<module>"):
-                        self.fixed[each.target.value] = _literal(value)
+                                        int_or_bool(value) is not None and self.name != "<module>"):
+                        self.fixed.bind(each.target.value, int_or_bool(value))
                     else:
-                        self.fixed.pop(each.target.value, None)
+                        self.fixed.forget(each.target.value)
             if type(target) is cst.Name:
                 if type(value) is cst.IfExp:  # `drop_last = False if flag == 'pred' else True`
                     for expr, inner in _choices(value):
@@ -651,7 +648,7 @@ def _ordinal(number: str) -> str:
     return number + ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
 
 
-def _stride(value, fixed: dict | None = None) -> str | None:
+def _stride(value, fixed: LiteralsAt | None = None) -> str | None:
     """Held-out data thinned to every k-th sample by a step written in the code: `test_set[::10]`,
     `test_set.data[::5]`, `Subset(test_set, range(0, len(test_set), 10))`: the step, else None."""
     if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
@@ -671,7 +668,7 @@ def _stride(value, fixed: dict | None = None) -> str | None:
     return None
 
 
-def _integer(expr, fixed: dict | None = None) -> int | None:
+def _integer(expr, fixed: LiteralsAt | None = None) -> int | None:
     """An integer written in the code: a literal, a module constant bound once to one (`N_TEST = 1000`, also an
     entry of a module-level dict, `CFG["eval_samples"]`), or a parameter every call of the module passes as one."""
     if type(expr) is cst.Integer:
@@ -680,69 +677,12 @@ def _integer(expr, fixed: dict | None = None) -> int | None:
     return value if type(value) is int else None
 
 
-def _constant(expr, fixed: dict | None) -> object:
+def _constant(expr, fixed: LiteralsAt | None) -> object:
     """The literal a name or a module dict's entry stands for (`N_TEST`, `CFG["drop_last"]`), else None."""
-    if not fixed:
-        return None
-    if type(expr) is cst.Name:
-        return fixed.get(expr.value)
-    if type(expr) is cst.Subscript and type(expr.value) is cst.Name and len(expr.slice) == 1 and \
-            type(expr.slice[0].slice) is cst.Index:
-        key = string(expr.slice[0].slice.value)
-        return fixed.get((expr.value.value, key)) if isinstance(key, str) else None
-    return None
+    return fixed.of(expr) if fixed is not None and type(expr) in (cst.Name, cst.Subscript) else None
 
 
-def _module_integers(module) -> dict:
-    """The module's names bound once, at its top level, to an integer or a boolean literal (`N_TEST = 1000`,
-    `DROP_LAST = True`), and such entries of its dicts bound once to a literal and never written to (`CFG =
-    {"eval_samples": 1000, "drop_last": True}`): {name: value, (name, key): value}. A name bound anywhere else too
-    (a function, a branch, `global`) is none."""
-    bound: dict[str, int] = {}  # name -> how many times anything binds it
-    written = set()  # dicts written to: `CFG["k"] = ...`, `CFG.update(...)`
-    for node in walk(module):
-        if type(node) in (cst.Assign, cst.AugAssign, cst.AnnAssign):
-            for target in (node.targets if type(node) is cst.Assign else [node]):
-                target = target.target
-                if type(target) is cst.Name:
-                    bound[target.value] = bound.get(target.value, 0) + 1
-                elif type(target) is cst.Subscript and type(target.value) is cst.Name:
-                    written.add(target.value.value)
-        elif type(node) is cst.Call and type(node.func) is cst.Attribute and type(node.func.value) is cst.Name \
-                and node.func.attr.value in ("update", "setdefault", "pop", "clear"):
-            written.add(node.func.value.value)
-        elif type(node) in (cst.Global, cst.Nonlocal):
-            for item in node.names:
-                bound[item.name.value] = bound.get(item.name.value, 0) + 2
-    out: dict = {}
-    for stmt in module.body:
-        if type(stmt) is not cst.SimpleStatementLine:
-            continue
-        for small in stmt.body:
-            if type(small) is not cst.Assign or len(small.targets) != 1 or type(small.targets[0].target) is not cst.Name:
-                continue
-            name, value = small.targets[0].target.value, small.value
-            if bound.get(name) != 1:
-                continue
-            if _literal(value) is not None:
-                out[name] = _literal(value)
-            elif type(value) is cst.Dict and name not in written:
-                for element in value.elements:
-                    if type(element) is cst.DictElement and _literal(element.value) is not None and \
-                            isinstance(string(element.key), str):
-                        out[(name, string(element.key))] = _literal(element.value)
-    return out
-
-
-def _literal(expr) -> object:
-    """An integer or a boolean literal's value, else None."""
-    if type(expr) is cst.Integer:
-        return int(expr.value)
-    value = const(expr)
-    return value if type(value) is bool else None
-
-
-def _literal_range(expr, fixed: dict | None = None) -> bool:
+def _literal_range(expr, fixed: LiteralsAt | None = None) -> bool:
     """`range(1000)`, `list(range(1000))`, `np.arange(1000)`, `[0, 1, 2]`: indices fixed in the code (also `range(n)`
     with a parameter `n` that every call of the module passes as a literal)."""
     if type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("list", "tuple") and expr.args:
@@ -799,7 +739,7 @@ def _skips_partial(stmt) -> bool:
     return False
 
 
-def _stops_early(stmt, loop: cst.For, fixed: dict | None = None) -> tuple | None:
+def _stops_early(stmt, loop: cst.For, fixed: LiteralsAt | None = None) -> tuple | None:
     """`if i >= 50: break` on the loop's `enumerate` index (or an expression of it, `(i + 1) * bs > 5000`, or a
     sample counter the loop adds to, `seen >= 2000`), with a literal bound: (the bound, the counter or ""), else
     None."""
@@ -872,9 +812,8 @@ def loader_facts(ctx) -> LoaderFacts:
     functions.append(top)
     evaluated = False  # an `eval_dataset`, `trainer.evaluate()`: the module evaluates through a HF Trainer
     attributes = _init_defaults(module)
-    calls, owners = _module_calls(module) if "Subset" in ctx.text else ({}, {})
-    constants = _module_integers(module) if _CONSTANT_TEXT.search(ctx.text) else {}
-    top.fixed = dict(constants)
+    literals = FixedLiterals(ctx)
+    top.fixed = LiteralsAt(literals, ctx.module_scope)
     top.run(module.body, None, False)
     for node in walk(module):
         if type(node) is cst.FunctionDef:
@@ -886,8 +825,7 @@ def loader_facts(ctx) -> LoaderFacts:
             f.outer = top.kwdicts
             f.outer_partials = top.partials
             f.attributes = attributes.get(id(node), {})
-            f.fixed = {**{k: v for k, v in constants.items() if (k if type(k) is str else k[0]) not in params},
-                       **_fixed_parameters(node, owners.get(id(node)), calls)}
+            f.fixed = LiteralsAt(literals, ctx.scope_of(node))
             f.run(_body(node.body), None, False)
             functions.append(f)
         elif type(node) is cst.Call:
@@ -938,50 +876,6 @@ def loader_facts(ctx) -> LoaderFacts:
     facts.splits = sorted(set(facts.splits))
     facts.positional = sorted(set(facts.positional))
     return facts
-
-
-def _module_calls(module) -> tuple[dict, dict]:
-    """The module's calls by the name they call ({name: [call]}), and the class of each `__init__` ({id: name})."""
-    calls: dict[str, list] = {}
-    owners: dict[int, str] = {}
-    for node in walk(module):
-        if type(node) is cst.Call:
-            name = (dotted(node.func) or "").rsplit(".", 1)[-1]
-            if name:
-                calls.setdefault(name, []).append(node)
-        elif type(node) is cst.ClassDef:
-            for stmt in node.body.body:
-                if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
-                    owners[id(stmt)] = node.name.value
-    return calls, owners
-
-
-def _fixed_parameters(node, owner: str | None, calls: dict) -> dict:
-    """The parameters of a function (of a class, for its `__init__`) that every call of the module passes as an
-    integer literal, when it is called: `Evaluator(sub_sample=20)` for `def __init__(self, sub_sample=1)`."""
-    if node.name.value == "__init__" and owner is None:
-        return {}
-    found = calls.get(owner or node.name.value, [])
-    if not found:
-        return {}
-    params = [p.name.value for p in [*node.params.posonly_params, *node.params.params]]
-    if owner is not None or params[:1] in (["self"], ["cls"]):
-        params = params[1:]
-    fixed: dict[str, int] = {}
-    for index, param in enumerate(params + [p.name.value for p in node.params.kwonly_params]):
-        values = set()
-        for call in found:
-            passed = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
-            if passed is None and index < len(params):
-                positional = [a.value for a in call.args if a.keyword is None and not a.star]
-                passed = positional[index] if index < len(positional) else None
-            if passed is None or any(a.star for a in call.args):
-                values.add(None)
-                break
-            values.add(int(passed.value) if type(passed) is cst.Integer else None)
-        if len(values) == 1 and None not in values:
-            fixed[param] = values.pop()
-    return fixed
 
 
 def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
@@ -1443,7 +1337,7 @@ def _literal_count(f: _Function, expr, seen: set) -> int | None:
     return max(counts) if counts and None not in counts else None
 
 
-def _islice_limit(expr, fixed: dict | None = None) -> str | None:
+def _islice_limit(expr, fixed: LiteralsAt | None = None) -> str | None:
     """`islice(test_loader, 50)` (also inside `enumerate(...)`, `tqdm(...)`): the literal count, else None."""
     for node in walk(expr):
         if type(node) is cst.Call and (dotted(node.func) or "").rsplit(".", 1)[-1] == "islice" and \
