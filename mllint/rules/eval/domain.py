@@ -36,6 +36,10 @@ _WEIGHTS = re.compile(r"\b(?:named_)?(?:parameters|buffers)\(|\bstate_dict\(")
 # `torch.optim.SGD(self.model.parameters(), ...)`: the attribute a class's own optimiser trains
 _OPTIMISED = re.compile(r"(?:optim\.\w+|\b(?:SGD|Adam\w*|RMSprop|LARS|LAMB|Lion))\(\s*(?:params\s*=\s*)?self\.(\w+)\.(?:named_)?parameters\(")
 _TRAINS = re.compile(r"\.backward\(|\.zero_grad\(")
+# a module written for another framework (mean-teacher's TensorFlow half beside its PyTorch one): its models,
+# averages and evaluation functions are not PyTorch's
+_OTHER_FRAMEWORK = re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|keras|jax|flax|mxnet|paddle|chainer)\b", re.M)
+_COPIES = frozenset({"deepcopy", "copy", "clone"})
 
 
 def _averages_weights(module: cst.Module, node: cst.ClassDef) -> bool:
@@ -142,19 +146,26 @@ class EvalDomain(Domain):
         self.classes: set[str] = set()
         self.trained: dict[str, set[str]] = {}  # averaging class -> attributes its own optimiser trains
         self.updated: dict[str, str] = {}  # name handed to an averaging function as its averaged copy -> that function
+        self.training: set[str] = set()  # averaging classes that also train: their models are not all averaged
+        self.foreign = False  # the module is written for another framework
 
     def start(self, flow: Lane) -> None:
         flow.facts.notes["switched"] = []  # call-site keys under a working switch
         flow.facts.notes["dead"] = []  # (function, why) of switches that cannot be turned off
         flow.facts.notes["labelled"] = []  # call-site keys whose result is named as the averaged model's
-        if UPDATE_SHAPE.search(flow.ctx.text):  # hand-written EMA classes, recognised by their update
+        self.foreign = "torch" not in flow.ctx.text and bool(_OTHER_FRAMEWORK.search(flow.ctx.text))
+        # hand-written EMA classes, recognised by their update
+        if UPDATE_SHAPE.search(flow.ctx.text) and not self.foreign:
             for name, node in flow.ctx.names.classes.items():
                 bases = " ".join(dotted(b.value) or "" for b in node.bases)
                 if "Optimizer" in bases or re.search(r"Optim|Adam|SGD|Lamb|Lars|Lion|Norm|Scheduler", name):
                     continue  # moments of an optimiser, running statistics: EMA-shaped, not averaged weights
                 if _averages_weights(flow.ctx.module, node):
                     self.classes.add(name)
-                    self.trained[name] = set(_OPTIMISED.findall(flow.ctx.module.code_for_node(node)))
+                    code = flow.ctx.module.code_for_node(node)
+                    self.trained[name] = set(_OPTIMISED.findall(code))
+                    if _TRAINS.search(code):
+                        self.training.add(name)
             self.updated = _averaged_arguments(flow.ctx.module)
 
     def wants_hops(self, flow: Lane) -> bool:
@@ -199,7 +210,9 @@ class EvalDomain(Domain):
         cls = flow.frame.cls.rsplit(".", 1)[-1] if flow.frame.cls else None
         if cls in self.classes and flow.frame.qual.endswith(".__init__") and isinstance(source, cst.Call) \
                 and isinstance(node, cst.Name) and not _has_source(value) \
-                and name not in self.trained.get(cls, ()):  # `self.shadow = deepcopy(model)`, not the model it trains
+                and name not in self.trained.get(cls, ()) \
+                and (cls not in self.training or _copies(source)):  # `self.shadow = deepcopy(model)`, not the model
+            # it trains (a GAN trainer that also keeps an averaged generator holds its own `netG` too)
             from ...dataflow.terms import terms_val, union
             value = union(value, terms_val({self._source(flow, node, f"`{name}` of the averaging class `{cls}`")}))
         elif isinstance(source, cst.Call) and name in self.updated and not _has_source(value):
@@ -218,6 +231,8 @@ class EvalDomain(Domain):
 
     # --- calls ------------------------------------------------------------------------------------------
     def call_sources(self, flow: Lane, call: Call) -> Found:
+        if self.foreign:
+            return Found()
         short = call.short
         if short[:1].isupper() and (AVERAGED_CLASS.search(short) or short in self.classes) \
                 and not NOT_A_MODEL.search(short):
@@ -228,7 +243,7 @@ class EvalDomain(Domain):
     def call_sinks(self, flow: Lane, call: Call) -> None:
         if call.library_site and self._switched(flow):
             flow.facts.notes["switched"].append(call.library_site)
-        if self._switched(flow):
+        if self._switched(flow) or self.foreign:
             return
         if EVAL_NAME.match(call.short) and not flow.ctx.is_test:
             self._passed(flow, call)
@@ -258,6 +273,13 @@ class EvalDomain(Domain):
                              excludes=frozenset({SWITCHED}))
             if sink is not None:
                 sink.requires = f"arg-of:{call.library_site}"
+
+
+def _copies(source: cst.Call) -> bool:
+    """`deepcopy(model)`, `copy.deepcopy(self.netG)`, `model.clone()`: a copy of a model, which an averaging update
+    can then move away from the model it copies."""
+    func = source.func
+    return (func.attr.value if isinstance(func, cst.Attribute) else dotted(func) or "") in _COPIES
 
 
 def _labels_averaged(name: str) -> bool:

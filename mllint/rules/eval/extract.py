@@ -236,6 +236,7 @@ AUXILIARY = re.compile(r"(?i)train|pseudo|label|teacher|update|distill|forward|l
 # image, prints a class name). Metric words are whole words of a name (`heatmaps` holds no `map`, `pred_scores` of a
 # detector are confidences, not a score of the model).
 SCORES, PRESENTS, DATA = 1, 2, 4  # a metric computed; outputs shown or saved; a loop over data, or training
+KEEPS = 8  # the function hands a value on: it returns or yields one, or stores one in an attribute or an item
 METRIC_TOKENS = frozenset({
     "acc", "accs", "accu", "accuracy", "accuracies", "correct", "corrects", "metric", "metrics", "psnr", "ssim",
     "lpips", "top1", "top5", "prec", "prec1", "prec5", "map", "miou", "iou", "ious", "f1", "err", "error", "errors",
@@ -1173,7 +1174,8 @@ class ModuleAnalysis:
                 and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         evaluates = self._evaluation_code(f)
-        role = (SCORES if f.scores else 0) | (PRESENTS if f.presents else 0) | (DATA if f.data or f.trains else 0)
+        role = (SCORES if f.scores else 0) | (PRESENTS if f.presents else 0) | (DATA if f.data or f.trains else 0) | \
+            (KEEPS if f.presents and _keeps(f.node) else 0)
         if role:
             facts.roles[f.qual] = role
         for call, off, switches in f.calls:
@@ -1655,6 +1657,20 @@ def _unchained(value: cst.CSTNode) -> cst.CSTNode:
     while type(value) is cst.Call and type(value.func) is cst.Attribute and type(value.func.value) is cst.Call:
         value = value.func.value
     return value
+
+
+def _keeps(node: cst.CSTNode) -> bool:
+    """Does the code hand a value on: `return value`, `yield`, `self.outputs = ...`, `results[k] = ...`? (Nested
+    definitions are read too: a value they keep counts.)"""
+    for inner in walk(node):
+        kind = type(inner)
+        if kind is cst.Return and inner.value is not None or kind is cst.Yield:
+            return True
+        if kind in (cst.Assign, cst.AugAssign, cst.AnnAssign):
+            targets = [t.target for t in inner.targets] if kind is cst.Assign else [inner.target]
+            if any(type(t) in (cst.Attribute, cst.Subscript) for t in targets):
+                return True
+    return False
 
 
 def _warm_up(call: cst.Call) -> bool:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.calls import CallIndex, alternatives, qualify
 from ...findings import Finding, Related
-from .extract import DATA, EVAL_NAME, METHOD, PRESENTS, SCORES, Switch
+from .extract import DATA, EVAL_NAME, KEEPS, METHOD, PRESENTS, SCORES, Switch
 from .extract import LIGHTNING_EVAL, LIGHTNING_LOOPS
 
 if TYPE_CHECKING:
@@ -143,6 +143,23 @@ class Index:
                 return False
         return True
 
+    def feeds_training(self, name: str, qual: str, depth: int = 0) -> bool:
+        """Is the function called, and on every path up its callers only by code that trains, none named for
+        evaluation: a loss helper that the training step back-propagates (`calculate_NCE_loss()` called by
+        `compute_G_loss()`, called by `optimize_parameters()`, which calls `backward()`)?"""
+        callers = self._callers(name, qual)
+        if not callers or depth >= MAX_DEPTH:
+            return False
+        for caller in callers:
+            outer = caller.scope.rsplit(".", 1)[-1]
+            if EVAL_NAME.match(outer) or outer in LIGHTNING_EVAL:
+                return False
+            if caller.trains:
+                continue
+            if outer == "<module>" or not self.feeds_training(outer, caller.scope, depth + 1):
+                return False
+        return True
+
     def only_training_calls(self, name: str, qual: str) -> bool:
         """Is the function called, and only by code that trains and is no evaluation (a training loop computing
         features to cluster, a module-level script estimating a matrix from the training set)?"""
@@ -155,7 +172,14 @@ class Index:
         folder, or trains, and it or its callers on every path present the outputs (a demo predicting one image,
         drawing poses on video frames)? Predictions saved in a loop over a test set, or scored by the caller
         (`test(...)` then `cal_acc(...)`), are evaluation."""
-        return self._quiet(name, qual, 0) and self._presented(name, qual, 0)
+        return self.shown_only(qual) or self._quiet(name, qual, 0) and self._presented(name, qual, 0)
+
+    def shown_only(self, qual: str) -> bool:
+        """Does the function only show what the model makes of its inputs: it prints, draws or saves the outputs,
+        computes no metric, reads no data of its own, and hands nothing on (no return value, nothing stored), so
+        no caller can score it, whatever the caller does (a tutorial's `test()` printing a forward on a word it
+        spells, called before the training loop)?"""
+        return self.roles.get(qual, 0) & (SCORES | PRESENTS | DATA | KEEPS) == PRESENTS
 
     def scoring(self, qual: str, depth: int = 0) -> bool:
         """Does the code score predictions, itself or through a project function it calls (`evaluate_detections()`
@@ -376,8 +400,9 @@ def _path_note(index: Index, name: str, qual: str, test, path: EvalCall) -> str:
 def _gated_site(index: Index, site: Site, family: str, rule, out: list, what: str, rel: str = "") -> None:
     """A TTA or ensemble site, unless a working switch gates it where it is or in every caller of its helper."""
     why = ""
-    if not site.evaluates and index.outside_evaluation(site.function, site.qual):
-        return  # its callers decide, and none of them computes or reports a metric with it
+    if not site.evaluates and (index.outside_evaluation(site.function, site.qual)
+                               or index.feeds_training(site.function, site.qual)):
+        return  # its callers decide, and none of them computes or reports a metric with it, or all train with it
     if index.prediction_only(site.function, site.qual):
         return  # a demo's prediction, shown or saved and scored nowhere: not evaluation
     if site.switch is not None:
