@@ -225,7 +225,9 @@ STACK_CALLS = COMBINE_CALLS | frozenset({"row_stack", "vstack", "hstack", "colum
 PAD_CALLS = frozenset({"cat", "concatenate", "pad", "hstack", "vstack"})
 GRAD_OFF = re.compile(r"no_grad|inference_mode")
 ENSEMBLE_ITER = re.compile(r"(?i)models|nets|networks|ensemble|checkpoints|ckpts|members|learners|experts")
-SCALE_ITER = re.compile(r"(?i)scales|sizes|flips|augment|tta|transforms")
+# whole words of the iterable's name (`test_scales`, `tta_transforms`, `flips`): `attacks` holds no `tta`
+SCALE_ITER = re.compile(r"(?i)(?:^|(?<=[_\W]))(?:scales|sizes|flips|augment\w*|tta|transforms)(?=$|[_\W])|"
+                        r"(?-i:(?<=[a-z])(?:Scales|Sizes|Flips|Augment\w*|Tta|TTA|Transforms))")
 AVERAGED_SCOPES = frozenset({"average_parameters", "ema_scope", "swap_ema_weights", "apply_ema", "ema_weights",
                              "swap_parameters_with_ema"})
 AVERAGED_SWAPS = frozenset({"apply_shadow", "copy_to", "swap_ema", "apply_ema_weights", "store_and_apply"})
@@ -1232,8 +1234,9 @@ class ModuleAnalysis:
                 f.cls not in self.model_classes:
             self.pending.append(f)
         if reported:
-            first = f.model_calls[0]
             forwards = {id(c) for c in f.model_calls}
+            # the forward named in the message: the first one with gradients on, when others run under `no_grad`
+            first = next((c for c, off, _ in f.calls if id(c) in forwards and not off), f.model_calls[0])
             facts.functions.append(EvalFunction(
                 f.qual, f.name, loc(f.node.name), loc(first), _callee_text(first), f.sets_eval,
                 f.grad_off or all(off for c, off, _ in f.calls if id(c) in forwards),
