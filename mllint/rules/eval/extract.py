@@ -218,6 +218,10 @@ VERBS = frozenset({"get", "build", "create", "make", "load", "init", "setup", "s
                    "print", "count", "to", "apply", "define", "prepare", "wrap", "export", "convert", "register",
                    "resume", "restore", "check", "compute", "calc", "eval", "train", "test", "run", "select", "parse",
                    "summary", "show", "plot", "log", "is", "has", "num", "list", "reparameterize", "infer", "fuse"})
+# a last word that names something about a model, not the model: `net_name()`, `model_ty(...)` (its class),
+# `model_builder(cfg)`, `model_path`
+DESCRIBES = frozenset({"name", "type", "ty", "cls", "class", "builder", "factory", "path", "dir", "file", "cfg",
+                       "config", "id", "arch", "kwargs", "args", "params"})
 FORWARD_METHODS = frozenset({"forward", "_forward_once", "forward_features", "_forward", "inference"})
 FLIP_CALLS = frozenset({"flip", "fliplr", "flipud", "rot90", "hflip", "vflip"})
 COMBINE_CALLS = frozenset({"mean", "sum", "stack", "cat", "concatenate", "average", "max", "median", "logsumexp"})
@@ -379,15 +383,15 @@ def model_name(name: str) -> bool:
         return False
     words = name.lower().strip("_").split("_")
     return words[0] not in VERBS and any(w.rstrip("0123456789") in MODEL_WORDS for w in words) \
-        and not words[-1].endswith("s")  # `list_models`, `nets`: collections
+        and not words[-1].endswith("s") and (len(words) == 1 or words[-1] not in DESCRIBES)  # `nets`: collections
 
 
 def is_model_call(node: cst.Call, defined: frozenset = frozenset()) -> bool:
     func = node.func
     if isinstance(func, cst.Name):
         return func.value not in defined and model_name(func.value)
-    if isinstance(func, cst.Attribute):
-        return func.attr.value in FORWARD_METHODS or model_name(func.attr.value)
+    if isinstance(func, cst.Attribute):  # a forward runs on inputs: `model.net_name()` reads the model, runs nothing
+        return func.attr.value in FORWARD_METHODS or model_name(func.attr.value) and bool(node.args)
     return False
 
 
@@ -395,8 +399,10 @@ def _sets_eval(node: cst.Call) -> bool:
     short = callee_name(node.func)
     if short == "eval" and isinstance(node.func, cst.Attribute) and not node.args:
         return True
-    if short == "train" and isinstance(node.func, cst.Attribute) and node.args:
-        return const(node.args[0].value) is not True
+    if short == "train" and isinstance(node.func, cst.Attribute) and len(node.args) == 1:
+        # `model.train(False)`, `model.train(mode)`: a mode; `trainer.train(loader)` trains on data, switches nothing
+        value = node.args[0].value
+        return const(value) is not True and not DATA_READ.search(dotted(value) or "")
     return _eval_mode_name(short)
 
 
