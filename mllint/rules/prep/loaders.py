@@ -91,6 +91,9 @@ class LoaderFacts:
     # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
     self_defaults: list = field(default_factory=list)  # (loc of `drop_last=self.drop_last`, loc of the `True` default
     # of the `__init__` parameter it holds, the parameter) of the `droppers` whose value is such an attribute
+    record_drops: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
+    # configured by the fields of a settings object (`**dataclasses.asdict(self.loader_args)`): judged by the
+    # `drop_last` its config classes default to and the config files set
     config_splats: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
     # configured by a config mapping spread into them (`DataLoader(val_set, **cfg["loader"]["val"])`): judged by the
     # `drop_last` the project's YAML/JSON/TOML configs set under that key
@@ -243,6 +246,10 @@ class _Function:
         self.trains = False
         self.evaluates = False
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
+        self.record_splats: list = []  # (call, assigned name, side, the spread expression, the settings object) of
+        # `DataLoader(val_set, **dataclasses.asdict(self.loader_args))`, `**vars(args)`, `**args.__dict__`
+        self.replaced: dict = {}  # name -> the settings object of `args = dataclasses.replace(self.args, shuffle=False)`
+        # (None when the copy sets `drop_last` itself)
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
         self.fixed: dict = {}  # name (or (dict, key)) -> the literal it stands for where the walk is: a module
@@ -306,6 +313,12 @@ class _Function:
                 bound = _partial_drops(value)
                 if bound is not None:
                     self.partials[target.value] = bound
+                if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "replace" and \
+                        value.args and value.args[0].keyword is None:
+                    keeps = not any(a.keyword is not None and a.keyword.value == "drop_last" for a in value.args)
+                    self.replaced[target.value] = value.args[0].value if keeps else None
+                else:
+                    self.replaced.pop(target.value, None)
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -530,8 +543,12 @@ class _Function:
                 for a in inner.args:
                     splat = dotted(a.value) if a.star == "**" else None
                     dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
+                    record = _record(a.value, self.replaced) if a.star == "**" else None
                     if dropping is not None:
                         self.splats.append((inner, name, side, dropping, splat))
+                    elif record is not None:
+                        if not any(b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
+                            self.record_splats.append((inner, name, side, a.value, record))
                     elif a.star == "**" and type(a.value) in (cst.Subscript, cst.Attribute) and not any(
                             b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
                         self.config_splats.append((inner, name, side, a.value))  # `**cfg["loader"]["val"]`
@@ -547,6 +564,23 @@ class _Function:
 
 
 PARTIAL = "<partial>"
+_NO_RECORD = cst.Name("_")  # a copy that sets `drop_last` itself
+
+
+def _record(expr, replaced: dict):
+    """The settings object whose fields a `**` spreads: `dataclasses.asdict(args)`, `asdict(args)`, `vars(args)`,
+    `args.__dict__`, also through a copy bound before (`args = dataclasses.replace(self.args, shuffle=False)`);
+    `_NO_RECORD` when that copy sets `drop_last`; None for any other spread."""
+    if type(expr) is cst.Attribute and expr.attr.value == "__dict__":
+        inner = expr.value
+    elif type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("asdict", "vars") and \
+            len(expr.args) == 1 and not expr.args[0].star:
+        inner = expr.args[0].value
+    else:
+        return None
+    if type(inner) is cst.Name and inner.value in replaced:
+        return replaced[inner.value] if replaced[inner.value] is not None else _NO_RECORD
+    return inner
 
 
 def _partial_drops(value) -> object:
@@ -908,6 +942,7 @@ def loader_facts(ctx) -> LoaderFacts:
     for f in functions:
         _drop_last(ctx, f, facts, tails)
         _config_splats(ctx, f, facts)
+        _record_splats(ctx, f, facts)
         if evaluated:
             for value in f.hf_drops:
                 facts.direct.append((ctx.loc(value), "`dataloader_drop_last=True` also applies to the Trainer's "
@@ -999,6 +1034,27 @@ def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
             continue
         facts.config_splats.append((ctx.loc(value), f"`{name}`" if name else "an evaluation loader",
                                     _code(ctx.module, value), read[1] + ".drop_last"))
+
+
+def _record_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
+    """`DataLoader(self.val_dataset, **dataclasses.asdict(self.loader_args))`: an evaluation loader configured by the
+    fields of a settings object; the project phase reads the `drop_last` its config classes default to (a dataclass's
+    `drop_last: bool = True`) and what the config files set under that key."""
+    from ...core.config_model import key_path
+
+    for call, name, side, spread, record in f.record_splats:
+        if record is _NO_RECORD:
+            continue
+        read = key_path(record)
+        path = read[1] if read is not None and read[1] else record.value if type(record) is cst.Name else None
+        if not path:
+            continue
+        last = role(path.rsplit(".", 1)[-1])
+        if last == "train" or last is None and _loader_role(f, call, name, side) != "eval" or _batch_one(call, f, side):
+            continue
+        what = f"`{name}`" if name else f"the loader `{f.name}()` returns" if id(call) in f.returned \
+            else "an evaluation loader"
+        facts.record_drops.append((ctx.loc(spread), what, _code(ctx.module, spread), path + ".drop_last"))
 
 
 def _code(module, node) -> str:
@@ -1276,7 +1332,10 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
             if setting.value is not True or id(setting.node) in reported:
                 continue
             where = setting.side
-            if where is None:
+            if where is None or not where.role and (not where.param or where.param not in f.params and
+                                                    where.param.rsplit(".", 1)[-1] not in f.params):
+                # not decided by the split: `if args.model == 'MDTP': drop_last = True` (and its `else`)
+                _every_split(ctx, f, facts, call, value, variable, setting, reported)
                 continue
             if where.role == "eval":
                 if _batch_one(call, f, where) or _batch_one_on_path(call, f, setting):
@@ -1298,6 +1357,51 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
                                                ctx.loc(value)))
+
+
+def _split_parameter(f: _Function) -> str | None:
+    """The parameter of a loader factory that names the split it builds: compared with a split's name somewhere
+    in the function (`shuffle = flag != 'test'`, `if split in ('val', 'test'):`)."""
+    for node in walk(f.node):
+        if type(node) is cst.Comparison or type(node) is cst.BooleanOperation:
+            compared = _compared(node)
+            if compared is not None and compared[0] in f.params and any(role(v) for v in compared[1]):
+                return compared[0]
+    return None
+
+
+def _every_split(ctx, f: _Function, facts: LoaderFacts, call, value, variable: str, setting: _Setting,
+                 reported: set) -> None:
+    """`drop_last = True` on a path of a loader factory that the split does not decide (`if args.model == 'MDTP':
+    drop_last = True` in `data_provider(args, flag)`), when no branch of the factory sets `drop_last` by the split:
+    every split the factory builds drops its last batch, the test split too (judged where the project calls it)."""
+    if setting.value is not True or id(setting.node) in reported or f.name == "<module>":
+        return
+    param = _split_parameter(f)
+    if param is None:
+        return
+
+    paths, _ = _paths(f)
+
+    def by_split(s: _Setting) -> bool:
+        """Is this setting on a path the split decides: a test of the split parameter, or a branch a flag names
+        (`if is_train:`), not a task or model named like a split (`args.task_name == 'TRACK_pretrain'`)?"""
+        path = paths.get(id(s.node), ())
+        if any(name == param for name, _, _ in path):
+            return True
+        return s.side is not None and s.side.role is not None and \
+            not any(role(v) for _, values, _ in path for v in values)
+
+    if any(by_split(s) for s in f.settings.get(variable, [])):
+        return  # the factory decides `drop_last` by the split (judged as a branch)
+    batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"), None)
+    if type(batch) is cst.Name and any(s.value == 1 and by_split(s) for s in f.settings.get(batch.value, [])):
+        return  # `if flag == 'test': batch_size = 1`: the evaluation loader drops nothing
+    reported.add(id(setting.node))
+    index = f.params.index(param)
+    if f.params[0] in ("self", "cls"):
+        index -= 1
+    facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, (), ctx.loc(value)))
 
 
 def _init_defaults(module) -> dict:
