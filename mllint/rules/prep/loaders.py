@@ -1086,6 +1086,22 @@ def _loader_role(f: _Function, call: cst.Call, name: str, side: Side | None) -> 
     return role(f.name) or ("eval" if _PREDICTS.match(f.name) else None)
 
 
+# a function that turns a loader's batches into a generative model's score: activations for FID/KID, the
+# Inception score (`calculate_activation_statistics(dataloader, model)`, `get_activations(loader, inception)`)
+_METRIC_FEED = re.compile(r"activation|(?:^|_)(?:fid|kid|frechet|inception_score)(?:_|$)", re.I)
+
+
+def _feeds_metric(f: _Function, call: cst.Call, name: str) -> str | None:
+    """"eval" when the loader (by its name, or the call inline) is an argument of such a scoring call in the same
+    function: every image counts in the score, so the images of a dropped last batch are missing from it."""
+    for node in walk(f.node):
+        if type(node) is not cst.Call or not _METRIC_FEED.search((dotted(node.func) or "").rsplit(".", 1)[-1]):
+            continue
+        if any(a.value is call or name and dotted(a.value) == name for a in node.args):
+            return "eval"
+    return None
+
+
 # a function that runs the model on held-out inputs (`def predict(self, X):`, `inference_loop`): its loader is an
 # evaluation loader, and the predictions of a dropped last batch are missing
 _PREDICTS = re.compile(r"^_?(?:predict|prediction|predictions|infer|inference)(?:_|$)", re.I)
@@ -1262,7 +1278,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         through = const(value) is None and _constant(value, f.fixed) is True and \
             (type(value) is not cst.Name or len(f.settings.get(value.value, [])) <= 1)
         if const(value) is True or held is not None or through:
-            kind = _loader_role(f, call, name, side)
+            kind = _loader_role(f, call, name, side) or _feeds_metric(f, call, name)
             if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
                     not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
                 batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"),
