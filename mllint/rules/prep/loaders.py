@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from ...core.config_model import copied_object, spread_object
 from ...core.names import dotted
 from ...core.syntax import body_of, callee_name, const, string
 from ...core.walk import children, walk
@@ -313,10 +314,9 @@ class _Function:
                 bound = _partial_drops(value)
                 if bound is not None:
                     self.partials[target.value] = bound
-                if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "replace" and \
-                        value.args and value.args[0].keyword is None:
-                    keeps = not any(a.keyword is not None and a.keyword.value == "drop_last" for a in value.args)
-                    self.replaced[target.value] = value.args[0].value if keeps else None
+                copied = copied_object(value)  # `args = dataclasses.replace(self.args, shuffle=False)`
+                if copied is not None:
+                    self.replaced[target.value] = copied[0] if "drop_last" not in copied[1] else None
                 else:
                     self.replaced.pop(target.value, None)
                 if type(value) is cst.Dict:
@@ -568,15 +568,11 @@ _NO_RECORD = cst.Name("_")  # a copy that sets `drop_last` itself
 
 
 def _record(expr, replaced: dict):
-    """The settings object whose fields a `**` spreads: `dataclasses.asdict(args)`, `asdict(args)`, `vars(args)`,
-    `args.__dict__`, also through a copy bound before (`args = dataclasses.replace(self.args, shuffle=False)`);
-    `_NO_RECORD` when that copy sets `drop_last`; None for any other spread."""
-    if type(expr) is cst.Attribute and expr.attr.value == "__dict__":
-        inner = expr.value
-    elif type(expr) is cst.Call and (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("asdict", "vars") and \
-            len(expr.args) == 1 and not expr.args[0].star:
-        inner = expr.args[0].value
-    else:
+    """The settings object whose fields a `**` spreads (core's `spread_object`: `dataclasses.asdict(args)`,
+    `vars(args)`, `args.__dict__`), also through a copy bound before (`args = dataclasses.replace(self.args,
+    shuffle=False)`); `_NO_RECORD` when that copy sets `drop_last`; None for any other spread."""
+    inner = spread_object(expr)
+    if inner is None:
         return None
     if type(inner) is cst.Name and inner.value in replaced:
         return replaced[inner.value] if replaced[inner.value] is not None else _NO_RECORD
