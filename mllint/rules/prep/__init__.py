@@ -315,9 +315,15 @@ def extract_stats_names(ctx: ModuleContext):
     text = ctx.text
     exports = any(start in text for start in _BOUND_STATS)
     imports = "Normalize" in text and bool(ctx.names.imported)
-    given = "transform" in text and bool(ctx.names.imported)  # pipelines imported and given to datasets
-    if ctx.is_test or not (exports or imports or given):
+    # pipelines imported (by name, or with a module's every name: `from tool.constants import *`) and given to
+    # datasets
+    given = "transform" in text and bool(ctx.names.imported or ctx.names.stars)
+    # a module-level dict of pipelines with statistics written inline (`data_transform = {"train": Compose([...`)
+    tables = "ormalize" in text and "Compose" in text and "= {" in text
+    if ctx.is_test or not (exports or imports or given or tables):
         return None
+    import libcst as cst
+
     from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
                           imported_transforms, loads_pretrained, scan)
 
@@ -326,10 +332,10 @@ def extract_stats_names(ctx: ModuleContext):
            if exports else [],
            "imports": [(name, qualified, ctx.loc(node)) for name, qualified, node in
                        imported_normalisations(found, ctx.names.imported)] if imports else []}
-    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)] \
-        if exports and "ormalize" in text else []
+    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)
+                 if exports or type(node) is cst.Dict] if exports and "ormalize" in text or tables else []
     uses = [(name, qualified, ctx.loc(node)) for name, qualified, node in
-            imported_transforms(found, ctx.names.imported)] if given else []
+            imported_transforms(found, ctx.names.imported, tuple(ctx.names.stars))] if given else []
     if pipelines:
         out["pipelines"] = pipelines
     if uses and any(d in _SMALL for d in found.all_constructed):
