@@ -193,6 +193,10 @@ def test_hydra_values(tmp_path):
     ("asdict(args)", "args"),
     ("vars(args)", "args"),
     ("args.__dict__", "args"),
+    ("self.cfg.loader.model_dump()", "self.cfg.loader"),
+    ("settings._asdict()", "settings"),
+    ("loader_cfg.dict()", "loader_cfg"),
+    ("dict()", None),
     ("loader_kwargs", None),  # a dict: its keys are read where it is bound
     ('cfg["loader"]["val"]', None),
     ("dict(args)", None),

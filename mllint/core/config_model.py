@@ -160,10 +160,14 @@ def key_path(expr: cst.BaseExpression) -> tuple[str, str] | None:
 
 def spread_object(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     """The settings object whose fields a `**` spreads into a call: `**dataclasses.asdict(args)`, `**asdict(args)`,
-    `**vars(args)`, `**args.__dict__` give `args` (its fields are then read like `args.<field>`, through `key_path`
-    and `ConfigModel.resolve`); None for any other spread (a dict, a mapping read from a config)."""
+    `**vars(args)`, `**args.__dict__`, pydantic's `**args.model_dump()`/`**args.dict()`, a NamedTuple's
+    `**args._asdict()` give `args` (its fields are then read like `args.<field>`, through `key_path` and
+    `ConfigModel.resolve`); None for any other spread (a dict, a mapping read from a config)."""
     if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
         return expr.value
+    if isinstance(expr, cst.Call) and not expr.args and isinstance(expr.func, cst.Attribute) and \
+            expr.func.attr.value in ("model_dump", "dict", "_asdict"):
+        return expr.func.value
     if isinstance(expr, cst.Call) and len(expr.args) == 1 and not expr.args[0].star and \
             (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("asdict", "vars"):
         return expr.args[0].value
