@@ -186,3 +186,33 @@ def test_hydra_values(tmp_path):
     found = {(v.path, v.value, v.loc.path, v.loc.line) for v in model.hydra_values("conf", "train")}
     assert found == {("seed", 12, "conf/train.yaml", 4), ("optim.lr", 0.001, "conf/optim/adam.yaml", 2)}
     assert [v.path for v in model.hydra_values("conf", "train", want=lambda k: k == "seed")] == ["seed"]
+
+
+@pytest.mark.parametrize("expr, spread", [
+    ("dataclasses.asdict(self.loader_args)", "self.loader_args"),
+    ("asdict(args)", "args"),
+    ("vars(args)", "args"),
+    ("args.__dict__", "args"),
+    ("self.cfg.loader.model_dump()", "self.cfg.loader"),
+    ("settings._asdict()", "settings"),
+    ("loader_cfg.dict()", "loader_cfg"),
+    ("dict()", None),
+    ("loader_kwargs", None),  # a dict: its keys are read where it is bound
+    ('cfg["loader"]["val"]', None),
+    ("dict(args)", None),
+])
+def test_spread_object(expr, spread):
+    found = cm.spread_object(cst.parse_expression(expr))
+    assert (cst.Module([]).code_for_node(found) if found is not None else None) == spread
+
+
+@pytest.mark.parametrize("expr, copied", [
+    ("dataclasses.replace(self.args, shuffle=False)", ("self.args", {"shuffle"})),
+    ("replace(args, drop_last=False, batch_size=1)", ("args", {"drop_last", "batch_size"})),
+    ("attr.evolve(cfg)", ("cfg", set())),
+    ('path.replace("train", "val")', None),  # a string's replace, not a copy
+    ("copy.deepcopy(args)", None),
+])
+def test_copied_object(expr, copied):
+    found = cm.copied_object(cst.parse_expression(expr))
+    assert (None if found is None else (cst.Module([]).code_for_node(found[0]), set(found[1]))) == copied

@@ -263,3 +263,27 @@ def test_loader_keyword_dict_that_drops_is_judged_at_the_evaluation_loader_it_is
     assert "`test_loader` takes `**loader_kwargs`, which sets `drop_last=True`" in found[0].message
     assert related(found[1]) == [("train.py", 4, "`drop_last=True` in `LOADER_KWARGS`")]
     assert findings(FIXTURES / "prep_neg_loader_kwargs_dict", "PREP005") == []
+
+
+def test_integer_literals_in_any_base_are_read_not_crashed_on(tmp_path):
+    """`0x3fff`, `1_000`, `0o17`: Python integer literals that `int(text)` rejects; the loaders' facts read them
+    (`int(text, 0)`) instead of failing the module (FILE008)."""
+    (tmp_path / "evaluate.py").write_text(textwrap.dedent("""
+        import torch
+        from torch.utils.data import DataLoader, Subset
+
+        N_TEST = 0x3e8
+        STEP = 0o12
+        loss_min = 0x3fff
+
+
+        def evaluate(model, test_set):
+            test_set = Subset(test_set, range(0, len(test_set), STEP))
+            loader = DataLoader(test_set, batch_size=1_000, drop_last=True)
+            with torch.no_grad():
+                return sum((model(x).argmax(1) == y).sum().item() for x, y in loader) / N_TEST
+    """))
+    found = run([str(tmp_path)], Config(), ["PREP", "FILE"], [], jobs=1).findings
+    assert not [f.message for f in found if f.code.startswith("FILE")]
+    assert {f.code for f in found} == {"PREP005"}
+    assert any("every 10th sample" in f.message for f in found)

@@ -46,6 +46,9 @@ How a family uses it (SEED does; HPARAM can the same way):
     # per project
     model = ConfigModel({rel: f.config for rel, f in family_facts.items()}, project.root, project.files)
     root, path = key_path(expr)              # in the worker, for the read: `cfg.TRAIN.lr` -> ("cfg", "TRAIN.lr")
+    spread_object(expr)                      # `**dataclasses.asdict(self.args)`, `**vars(args)` -> `self.args`, whose
+                                             # fields the call gets (read `<path>.<field>` with `resolve`)
+    copied_object(expr)                      # `dataclasses.replace(args, shuffle=False)` -> (`args`, {"shuffle"})
     model.resolve("TRAIN.lr", where=lambda rel, scope: ...)   # -> [Definition(rel, ConfigValue)], source order
     model.loaders("configs/a.yaml")          # -> [(rel, scope)] of the code that names the file
     model.file_values("configs/a.yaml")      # -> [ConfigValue] of a YAML/JSON/TOML/Python config (`_base_` first)
@@ -153,6 +156,33 @@ def key_path(expr: cst.BaseExpression) -> tuple[str, str] | None:
     if not parts or not isinstance(expr, cst.Name):
         return None
     return expr.value, ".".join(reversed(parts))
+
+
+def spread_object(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The settings object whose fields a `**` spreads into a call: `**dataclasses.asdict(args)`, `**asdict(args)`,
+    `**vars(args)`, `**args.__dict__`, pydantic's `**args.model_dump()`/`**args.dict()`, a NamedTuple's
+    `**args._asdict()` give `args` (its fields are then read like `args.<field>`, through `key_path` and
+    `ConfigModel.resolve`); None for any other spread (a dict, a mapping read from a config)."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
+        return expr.value
+    if isinstance(expr, cst.Call) and not expr.args and isinstance(expr.func, cst.Attribute) and \
+            expr.func.attr.value in ("model_dump", "dict", "_asdict"):
+        return expr.func.value
+    if isinstance(expr, cst.Call) and len(expr.args) == 1 and not expr.args[0].star and \
+            (dotted(expr.func) or "").rsplit(".", 1)[-1] in ("asdict", "vars"):
+        return expr.args[0].value
+    return None
+
+
+def copied_object(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, frozenset[str]] | None:
+    """(the original, the fields the copy sets) of a copy of a settings object that keeps every other field:
+    `dataclasses.replace(args, shuffle=False)` gives (`args`, {"shuffle"}); None for anything else."""
+    if not isinstance(expr, cst.Call) or not expr.args or expr.args[0].keyword is not None or expr.args[0].star:
+        return None
+    # `replace(...)` imported from dataclasses, or written with its module; not `text.replace(...)`
+    if dotted(expr.func) not in ("replace", "evolve", "dataclasses.replace", "attr.evolve", "attrs.evolve"):
+        return None
+    return expr.args[0].value, frozenset(a.keyword.value for a in expr.args[1:] if a.keyword is not None)
 
 
 def path_matches(read: str, defined: str) -> bool:

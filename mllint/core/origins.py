@@ -841,7 +841,7 @@ _MUTATORS = ("update", "setdefault", "pop", "clear")
 def int_or_bool(expr: cst.BaseExpression | None) -> int | bool | None:
     """An integer or a boolean literal's value, else None."""
     if type(expr) is cst.Integer:
-        return int(expr.value)
+        return int(expr.value, 0)
     value = const(expr) if expr is not None else None
     return value if type(value) is bool else None
 
@@ -953,7 +953,7 @@ class FixedLiterals:
                 if passed is None or any(a.star for a in call.args):
                     values.add(None)
                     break
-                values.add(int(passed.value) if type(passed) is cst.Integer else None)
+                values.add(int(passed.value, 0) if type(passed) is cst.Integer else None)
             if len(values) == 1 and None not in values:
                 fixed[param] = values.pop()
         return fixed

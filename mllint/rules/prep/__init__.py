@@ -315,9 +315,15 @@ def extract_stats_names(ctx: ModuleContext):
     text = ctx.text
     exports = any(start in text for start in _BOUND_STATS)
     imports = "Normalize" in text and bool(ctx.names.imported)
-    given = "transform" in text and bool(ctx.names.imported)  # pipelines imported and given to datasets
-    if ctx.is_test or not (exports or imports or given):
+    # pipelines imported (by name, or with a module's every name: `from tool.constants import *`) and given to
+    # datasets
+    given = "transform" in text and bool(ctx.names.imported or ctx.names.stars)
+    # a module-level dict of pipelines with statistics written inline (`data_transform = {"train": Compose([...`)
+    tables = "ormalize" in text and "Compose" in text and "= {" in text
+    if ctx.is_test or not (exports or imports or given or tables):
         return None
+    import libcst as cst
+
     from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
                           imported_transforms, loads_pretrained, scan)
 
@@ -326,10 +332,10 @@ def extract_stats_names(ctx: ModuleContext):
            if exports else [],
            "imports": [(name, qualified, ctx.loc(node)) for name, qualified, node in
                        imported_normalisations(found, ctx.names.imported)] if imports else []}
-    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)] \
-        if exports and "ormalize" in text else []
+    pipelines = [(name, dataset, ctx.loc(node)) for name, dataset, node in exported_pipelines(found)
+                 if exports or type(node) is cst.Dict] if exports and "ormalize" in text or tables else []
     uses = [(name, qualified, ctx.loc(node)) for name, qualified, node in
-            imported_transforms(found, ctx.names.imported)] if given else []
+            imported_transforms(found, ctx.names.imported, tuple(ctx.names.stars))] if given else []
     if pipelines:
         out["pipelines"] = pipelines
     if uses and any(d in _SMALL for d in found.all_constructed):
@@ -564,7 +570,7 @@ def extract_loaders(ctx: ModuleContext):
         counted_facts(ctx, facts)
     return facts if facts.direct or facts.factories or facts.splits or facts.positional or facts.defaults \
         or facts.uses or facts.droppers or facts.config_drops or facts.truncators or facts.counted \
-        or facts.config_splats else None
+        or facts.config_splats or facts.record_drops else None
 
 
 @extractor("prep_loader_uses")
@@ -628,12 +634,17 @@ class EvalLoaderDropsSamples(Rule):
         # `drop_last=configs.drop_last` (config objects in code), `**cfg["loader"]["val"]` (YAML/JSON/TOML files)
         for attribute, judge, says in (("config_drops", _config_drops_true, "takes `drop_last={}`, which"),
                                        ("config_splats", _config_files_true, "is configured by `**{}`, whose "
-                                                                             "`drop_last`")):
+                                                                             "`drop_last`"),
+                                       ("record_drops", _record_defaults_true, "is configured by `**{}`, a "
+                                                                               "settings object whose `drop_last` "
+                                                                               "field")):
             for rel, f in facts:
                 for loc, what, written, key in getattr(f, attribute, ()):
                     where = judge(project, key, rel)
                     if where:
-                        yield self.finding(loc, f"{what} {says.format(written)} the project's configs set to True: "
+                        told = "defaults to True and no config of the project sets otherwise" \
+                            if attribute == "record_drops" else "the project's configs set to True"
+                        yield self.finding(loc, f"{what} {says.format(written)} {told}: "
                                                 "the samples of its last incomplete batch are left out of the "
                                                 "reported metric",
                                            related=[Related(w, "`drop_last` set to True here") for w in where[:3]])
@@ -685,7 +696,15 @@ class EvalLoaderDropsSamples(Rule):
                     passed |= {split for name, index, split in g.positional
                                if name == factory.function and index == factory.index}
                 missing = sorted(passed - set(factory.excluded))
-                if missing:
+                if missing and not factory.excluded:  # a path the split does not decide
+                    yield self.finding(factory.loc, f"`drop_last = True` in `{factory.function}` on a path that "
+                                                    f"`{factory.param}` does not decide, so every split it builds "
+                                                    f"drops, and the project calls it with {factory.param}="
+                                                    f"{_splits(missing)}: that evaluation loader leaves the samples "
+                                                    "of its last incomplete batch out of the reported metric",
+                                       related=[Related(factory.used, f"the loader takes `drop_last`")]
+                                       if getattr(factory, "used", None) is not None else [])
+                elif missing:
                     yield self.finding(factory.loc, f"`drop_last = True` in the branch of `{factory.function}` that "
                                                     f"builds every split other than {_splits(factory.excluded)}, "
                                                     f"which the project calls with {factory.param}="
@@ -850,6 +869,29 @@ def _config_drops_true(project: Project, key: str, rel: str) -> list:
     if not found or any(d.value.value is not True for d in found):
         return []
     return [d.value.loc for d in found]
+
+
+def _record_defaults_true(project: Project, key: str, rel: str) -> list:
+    """Where the config classes of the unit of `rel` define the field a spread settings object gives its loader
+    (`**dataclasses.asdict(self.loader_args)` with `drop_last: bool = True`), when every definition of it in code
+    (class fields, constructor calls, assignments) is True and no YAML/JSON/TOML config of the unit sets it under
+    that key otherwise; empty when none is a class field."""
+    from ...core.config_model import ConfigModel, path_matches
+
+    def build(p: Project) -> ConfigModel:
+        return ConfigModel({r.rel: f for r, f in p.facts("prep_batch_configs")}, p.root, p.files)
+
+    model = project.shared("prep-batch-configs", build)
+    unit = project.unit_of(rel)
+    found = model.resolve(key, where=lambda where, _: project.covers(unit, where))
+    fields = [d for d in found if d.value.kind == "field"]
+    if not fields or any(d.value.value is not True for d in found):
+        return []
+    for config in _unit_config_files(project, unit):
+        if any(v.value is not True for v in model.file_values(config, lambda k: k == "drop_last")
+               if path_matches(key, v.path)):
+            return []
+    return [d.value.loc for d in fields]
 
 
 def _by_function(facts: list, attribute: str) -> dict[str, list]:

@@ -138,7 +138,7 @@ class Scan(Visitor):
             if isinstance(value, cst.IfExp) and const_int(value.orelse) == 0:
                 value = value.body  # `border = sf if task == 'sr' else 0`
             if isinstance(value, cst.Integer):
-                return int(value.value)  # `border = 10` set once in the caller's scope: the crop it passes
+                return int(value.value, 0)  # `border = 10` set once in the caller's scope: the crop it passes
             if isinstance(value, (cst.Name, cst.Attribute, cst.Subscript)):
                 inner = _keyword_value(value)
                 if isinstance(inner, str) and inner.startswith((FORWARDED, OPTION)):
@@ -591,7 +591,7 @@ FORWARDED = "<name>"  # a metric call's keyword passed a name (`test_y_channel=t
 
 def _keyword_value(expr: cst.BaseExpression) -> object:
     if isinstance(expr, cst.Integer):
-        return int(expr.value)
+        return int(expr.value, 0)
     value = const(expr)
     if value is None and isinstance(expr, (cst.Attribute, cst.Subscript)):
         key = expr.attr.value if isinstance(expr, cst.Attribute) else \
@@ -664,7 +664,7 @@ def _body_of(node: cst.FunctionDef) -> list:
 
 
 def const_int(expr) -> object:
-    return int(expr.value) if isinstance(expr, cst.Integer) else None
+    return int(expr.value, 0) if isinstance(expr, cst.Integer) else None
 
 
 def short_name(func: cst.BaseExpression) -> str:
@@ -1484,8 +1484,18 @@ def exported_pipelines(found: Scan) -> list:
         if type(stmt) is not cst.SimpleStatementLine or type(stmt.body[0]) is not cst.Assign:
             continue
         assign = stmt.body[0]
-        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name or \
-                type(assign.value) is not cst.Call:
+        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
+            continue
+        if type(assign.value) is cst.Dict:  # `data_transform = {"train": Compose([...]), "val": Compose([...])}`
+            kept = [pipelines[id(e.value)] for e in assign.value.elements if type(e) is cst.DictElement and
+                    id(e.value) in pipelines and pipelines[id(e.value)].normalize]
+            stats = [statistics_of(found, *p.normalize) for p in kept]
+            matched = [match(st[0]) if st is not None else None for st in stats]
+            datasets = {m.stats.dataset for m in matched if m is not None and m.stats.kind == "mean" and not m.bgr}
+            if matched and all(m is not None for m in matched) and len(datasets) == 1:
+                out.append((assign.targets[0].target.value, datasets.pop(), assign.value))
+            continue
+        if type(assign.value) is not cst.Call:
             continue
         short = short_name(assign.value.func)
         if short == "Normalize":
@@ -1500,10 +1510,14 @@ def exported_pipelines(found: Scan) -> list:
     return out
 
 
-def imported_transforms(found: Scan, imported: dict) -> list:
-    """Imported names this module gives to its datasets (`CIFAR10(root, transform=transforms_train)`) or puts in a
-    pipeline of its own (`Compose([..., normalize])`): [(name, qualified, node of the use)]."""
+def imported_transforms(found: Scan, imported: dict, stars: tuple = ()) -> list:
+    """Imported names this module gives to its datasets (`CIFAR10(root, transform=transforms_train)`, also an entry
+    of an imported dict of pipelines, `transform=data_transform["train"]`) or puts in a pipeline of its own
+    (`Compose([..., normalize])`): [(name, qualified, node of the use)]. A name the module never binds, read where
+    it imports modules whole (`from tool.constants import *`), gives one candidate per such module (`stars`); the
+    project phase keeps the one that defines it."""
     out, seen = [], set()
+    bound = _bound_names(found.module) if stars else set()
     for node in walk(found.module):
         if type(node) is not cst.Call:
             continue
@@ -1511,9 +1525,38 @@ def imported_transforms(found: Scan, imported: dict) -> list:
         if short_name(node.func) == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             values += [e.value for e in node.args[0].value.elements]
         for value in values:
-            if type(value) is cst.Name and value.value in imported and value.value not in seen:
+            if type(value) is cst.Subscript and string(value.slice[0].slice.value if len(value.slice) == 1 and
+                                                       type(value.slice[0].slice) is cst.Index else None):
+                value = value.value  # `data_transform["train"]`: the dict of pipelines
+            if type(value) is not cst.Name or value.value in seen:
+                continue
+            if value.value in imported:
                 seen.add(value.value)
                 out.append((value.value, imported[value.value], value))
+            elif stars and value.value not in bound:
+                seen.add(value.value)
+                out.extend((value.value, f"{star}.{value.value}", value) for star in stars)
+    return out
+
+
+def _bound_names(module: cst.Module) -> set[str]:
+    """Every name the module binds anywhere (assignments, parameters, loop targets, `with ... as`, definitions,
+    imports): what a star import cannot be the source of."""
+    out: set[str] = set()
+    for node in walk(module):
+        kind = type(node)
+        target = None
+        if kind in (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor):
+            target = node.target
+        elif kind is cst.WithItem and node.asname is not None:
+            target = node.asname.name
+        elif kind is cst.Param or kind in (cst.FunctionDef, cst.ClassDef):
+            out.add(node.name.value)
+        elif kind is cst.ImportAlias:
+            alias = node.asname.name if node.asname is not None else node.name
+            out.add((dotted(alias) or "").split(".", 1)[0])
+        if target is not None:
+            out.update(n.value for n in walk(target) if type(n) is cst.Name)
     return out
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from ...core.config_model import copied_object, spread_object
 from ...core.names import dotted
 from ...core.origins import FixedLiterals, LiteralsAt, int_or_bool
 from ...core.syntax import body_of, callee_name, const, string
@@ -88,6 +89,9 @@ class LoaderFacts:
     # a sample count read from a config (`val_set = Dataset(..., num_samples=config.TEST.NUM_SAMPLES)`)
     self_defaults: list = field(default_factory=list)  # (loc of `drop_last=self.drop_last`, loc of the `True` default
     # of the `__init__` parameter it holds, the parameter) of the `droppers` whose value is such an attribute
+    record_drops: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
+    # configured by the fields of a settings object (`**dataclasses.asdict(self.loader_args)`): judged by the
+    # `drop_last` its config classes default to and the config files set
     config_splats: list = field(default_factory=list)  # (loc, what, as written, key path) of evaluation loaders
     # configured by a config mapping spread into them (`DataLoader(val_set, **cfg["loader"]["val"])`): judged by the
     # `drop_last` the project's YAML/JSON/TOML configs set under that key
@@ -240,6 +244,10 @@ class _Function:
         self.trains = False
         self.evaluates = False
         self.config_splats: list = []  # (call, assigned name, side, the spread expression) of `**cfg["loader"]["val"]`
+        self.record_splats: list = []  # (call, assigned name, side, the spread expression, the settings object) of
+        # `DataLoader(val_set, **dataclasses.asdict(self.loader_args))`, `**vars(args)`, `**args.__dict__`
+        self.replaced: dict = {}  # name -> the settings object of `args = dataclasses.replace(self.args, shuffle=False)`
+        # (None when the copy sets `drop_last` itself)
         self.robustbench = False  # the module imports RobustBench (its `load_cifar10(n_examples=N)` cuts the test set)
         self.cuts: list[tuple[cst.CSTNode, str, cst.CSTNode]] = []  # (node, target, statement)
         # the literal a name or a dict's entry stands for where the walk is: a name bound just before, a module
@@ -303,6 +311,11 @@ class _Function:
                 bound = _partial_drops(value)
                 if bound is not None:
                     self.partials[target.value] = bound
+                copied = copied_object(value)  # `args = dataclasses.replace(self.args, shuffle=False)`
+                if copied is not None:
+                    self.replaced[target.value] = copied[0] if "drop_last" not in copied[1] else None
+                else:
+                    self.replaced.pop(target.value, None)
                 if type(value) is cst.Dict:
                     table = {}
                     for element in value.elements:
@@ -374,7 +387,7 @@ class _Function:
     def _set(self, name, value, side, node) -> None:
         literal = const(value)
         if literal is None and type(value) is cst.Integer:
-            literal = int(value.value)
+            literal = int(value.value, 0)
         self.settings.setdefault(name, []).append(_Setting(node, literal, side, value if literal is None else None))
 
     def cuts_in(self, line) -> bool:
@@ -527,8 +540,12 @@ class _Function:
                 for a in inner.args:
                     splat = dotted(a.value) if a.star == "**" else None
                     dropping = self.kwdicts.get(splat, self.outer.get(splat)) if splat else None
+                    record = _record(a.value, self.replaced) if a.star == "**" else None
                     if dropping is not None:
                         self.splats.append((inner, name, side, dropping, splat))
+                    elif record is not None:
+                        if not any(b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
+                            self.record_splats.append((inner, name, side, a.value, record))
                     elif a.star == "**" and type(a.value) in (cst.Subscript, cst.Attribute) and not any(
                             b.keyword is not None and b.keyword.value == "drop_last" for b in inner.args):
                         self.config_splats.append((inner, name, side, a.value))  # `**cfg["loader"]["val"]`
@@ -544,6 +561,19 @@ class _Function:
 
 
 PARTIAL = "<partial>"
+_NO_RECORD = cst.Name("_")  # a copy that sets `drop_last` itself
+
+
+def _record(expr, replaced: dict):
+    """The settings object whose fields a `**` spreads (core's `spread_object`: `dataclasses.asdict(args)`,
+    `vars(args)`, `args.__dict__`), also through a copy bound before (`args = dataclasses.replace(self.args,
+    shuffle=False)`); `_NO_RECORD` when that copy sets `drop_last`; None for any other spread."""
+    inner = spread_object(expr)
+    if inner is None:
+        return None
+    if type(inner) is cst.Name and inner.value in replaced:
+        return replaced[inner.value] if replaced[inner.value] is not None else _NO_RECORD
+    return inner
 
 
 def _partial_drops(value) -> object:
@@ -654,7 +684,7 @@ def _stride(value, fixed: LiteralsAt | None = None) -> str | None:
     if type(value) is cst.Subscript and _held_out(dotted(value.value) or "") and len(value.slice) == 1 and \
             type(value.slice[0].slice) is cst.Slice:
         step = value.slice[0].slice.step
-        return step.value if type(step) is cst.Integer and int(step.value) > 1 else None
+        return str(int(step.value, 0)) if type(step) is cst.Integer and int(step.value, 0) > 1 else None
     if type(value) is cst.Call and (dotted(value.func) or "").rsplit(".", 1)[-1] == "Subset" and len(value.args) > 1 \
             and _test_data(dotted(value.args[0].value) or ""):
         indices = value.args[1].value
@@ -672,7 +702,7 @@ def _integer(expr, fixed: LiteralsAt | None = None) -> int | None:
     """An integer written in the code: a literal, a module constant bound once to one (`N_TEST = 1000`, also an
     entry of a module-level dict, `CFG["eval_samples"]`), or a parameter every call of the module passes as one."""
     if type(expr) is cst.Integer:
-        return int(expr.value)
+        return int(expr.value, 0)
     value = _constant(expr, fixed)
     return value if type(value) is int else None
 
@@ -712,7 +742,7 @@ def _size_of(expr) -> bool:
 
 def _batch_size(expr) -> bool:
     if type(expr) is cst.Integer:
-        return int(expr.value) > 1
+        return int(expr.value, 0) > 1
     name = dotted(expr) or ""
     return "batch" in name.lower() or name.lower().endswith("bs")
 
@@ -846,6 +876,7 @@ def loader_facts(ctx) -> LoaderFacts:
     for f in functions:
         _drop_last(ctx, f, facts, tails)
         _config_splats(ctx, f, facts)
+        _record_splats(ctx, f, facts)
         if evaluated:
             for value in f.hf_drops:
                 facts.direct.append((ctx.loc(value), "`dataloader_drop_last=True` also applies to the Trainer's "
@@ -895,6 +926,27 @@ def _config_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
                                     _code(ctx.module, value), read[1] + ".drop_last"))
 
 
+def _record_splats(ctx, f: _Function, facts: LoaderFacts) -> None:
+    """`DataLoader(self.val_dataset, **dataclasses.asdict(self.loader_args))`: an evaluation loader configured by the
+    fields of a settings object; the project phase reads the `drop_last` its config classes default to (a dataclass's
+    `drop_last: bool = True`) and what the config files set under that key."""
+    from ...core.config_model import key_path
+
+    for call, name, side, spread, record in f.record_splats:
+        if record is _NO_RECORD:
+            continue
+        read = key_path(record)
+        path = read[1] if read is not None and read[1] else record.value if type(record) is cst.Name else None
+        if not path:
+            continue
+        last = role(path.rsplit(".", 1)[-1])
+        if last == "train" or last is None and _loader_role(f, call, name, side) != "eval" or _batch_one(call, f, side):
+            continue
+        what = f"`{name}`" if name else f"the loader `{f.name}()` returns" if id(call) in f.returned \
+            else "an evaluation loader"
+        facts.record_drops.append((ctx.loc(spread), what, _code(ctx.module, spread), path + ".drop_last"))
+
+
 def _code(module, node) -> str:
     text = module.code_for_node(node).strip()
     return text if len(text) <= 50 else text[:47] + "..."
@@ -922,6 +974,22 @@ def _loader_role(f: _Function, call: cst.Call, name: str, side: Side | None) -> 
     if side is not None and side.role:
         return side.role
     return role(f.name) or ("eval" if _PREDICTS.match(f.name) else None)
+
+
+# a function that turns a loader's batches into a generative model's score: activations for FID/KID, the
+# Inception score (`calculate_activation_statistics(dataloader, model)`, `get_activations(loader, inception)`)
+_METRIC_FEED = re.compile(r"activation|(?:^|_)(?:fid|kid|frechet|inception_score)(?:_|$)", re.I)
+
+
+def _feeds_metric(f: _Function, call: cst.Call, name: str) -> str | None:
+    """"eval" when the loader (by its name, or the call inline) is an argument of such a scoring call in the same
+    function: every image counts in the score, so the images of a dropped last batch are missing from it."""
+    for node in walk(f.node):
+        if type(node) is not cst.Call or not _METRIC_FEED.search((dotted(node.func) or "").rsplit(".", 1)[-1]):
+            continue
+        if any(a.value is call or name and dotted(a.value) == name for a in node.args):
+            return "eval"
+    return None
 
 
 # a function that runs the model on held-out inputs (`def predict(self, X):`, `inference_loop`): its loader is an
@@ -1100,7 +1168,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
         through = const(value) is None and _constant(value, f.fixed) is True and \
             (type(value) is not cst.Name or len(f.settings.get(value.value, [])) <= 1)
         if const(value) is True or held is not None or through:
-            kind = _loader_role(f, call, name, side)
+            kind = _loader_role(f, call, name, side) or _feeds_metric(f, call, name)
             if kind is None and f.name != "<module>" and (id(call) in f.returned or name in f.returned) and \
                     not _batch_one(call, f, side) and role(dotted(call.func) or "") is None:
                 batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"),
@@ -1170,7 +1238,10 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
             if setting.value is not True or id(setting.node) in reported:
                 continue
             where = setting.side
-            if where is None:
+            if where is None or not where.role and (not where.param or where.param not in f.params and
+                                                    where.param.rsplit(".", 1)[-1] not in f.params):
+                # not decided by the split: `if args.model == 'MDTP': drop_last = True` (and its `else`)
+                _every_split(ctx, f, facts, call, value, variable, setting, reported)
                 continue
             if where.role == "eval":
                 if _batch_one(call, f, where) or _batch_one_on_path(call, f, setting):
@@ -1192,6 +1263,51 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                     index -= 1
                 facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, where.excluded,
                                                ctx.loc(value)))
+
+
+def _split_parameter(f: _Function) -> str | None:
+    """The parameter of a loader factory that names the split it builds: compared with a split's name somewhere
+    in the function (`shuffle = flag != 'test'`, `if split in ('val', 'test'):`)."""
+    for node in walk(f.node):
+        if type(node) is cst.Comparison or type(node) is cst.BooleanOperation:
+            compared = _compared(node)
+            if compared is not None and compared[0] in f.params and any(role(v) for v in compared[1]):
+                return compared[0]
+    return None
+
+
+def _every_split(ctx, f: _Function, facts: LoaderFacts, call, value, variable: str, setting: _Setting,
+                 reported: set) -> None:
+    """`drop_last = True` on a path of a loader factory that the split does not decide (`if args.model == 'MDTP':
+    drop_last = True` in `data_provider(args, flag)`), when no branch of the factory sets `drop_last` by the split:
+    every split the factory builds drops its last batch, the test split too (judged where the project calls it)."""
+    if setting.value is not True or id(setting.node) in reported or f.name == "<module>":
+        return
+    param = _split_parameter(f)
+    if param is None:
+        return
+
+    paths, _ = _paths(f)
+
+    def by_split(s: _Setting) -> bool:
+        """Is this setting on a path the split decides: a test of the split parameter, or a branch a flag names
+        (`if is_train:`), not a task or model named like a split (`args.task_name == 'TRACK_pretrain'`)?"""
+        path = paths.get(id(s.node), ())
+        if any(name == param for name, _, _ in path):
+            return True
+        return s.side is not None and s.side.role is not None and \
+            not any(role(v) for _, values, _ in path for v in values)
+
+    if any(by_split(s) for s in f.settings.get(variable, [])):
+        return  # the factory decides `drop_last` by the split (judged as a branch)
+    batch = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "batch_size"), None)
+    if type(batch) is cst.Name and any(s.value == 1 and by_split(s) for s in f.settings.get(batch.value, [])):
+        return  # `if flag == 'test': batch_size = 1`: the evaluation loader drops nothing
+    reported.add(id(setting.node))
+    index = f.params.index(param)
+    if f.params[0] in ("self", "cls"):
+        index -= 1
+    facts.factories.append(Factory(ctx.loc(setting.node), f.name, param, index, (), ctx.loc(value)))
 
 
 def _init_defaults(module) -> dict:
@@ -1320,7 +1436,7 @@ def _literal_count(f: _Function, expr, seen: set) -> int | None:
     """An int fixed in the code: a literal, `min(count, len(loader))`, a name set to one, or a parameter's default
     (`max_iter=100`)."""
     if type(expr) is cst.Integer:
-        return int(expr.value)
+        return int(expr.value, 0)
     if type(expr) is cst.Call and dotted(expr.func) == "min":
         counts = [_literal_count(f, a.value, seen) for a in expr.args]
         return min((c for c in counts if c is not None), default=None)
@@ -1330,7 +1446,7 @@ def _literal_count(f: _Function, expr, seen: set) -> int | None:
     settings = f.settings.get(name, []) if name not in seen else []
     if not settings:
         default = f.defaults.get(name)
-        return int(default.value) if type(default) is cst.Integer else None
+        return int(default.value, 0) if type(default) is cst.Integer else None
     seen = seen | {name}  # `max_iter = min(max_iter, len(loader))`: the name read there is the parameter
     counts = [s.value if type(s.value) is int and not isinstance(s.value, bool) else
               _literal_count(f, s.expr, seen) if s.expr is not None else None for s in settings]
@@ -1374,7 +1490,7 @@ def _floor_count(expr) -> str | None:
             return None
     elif not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.FloorDivide):
         return None
-    if type(expr.right) is cst.Integer and int(expr.right.value) <= 1:
+    if type(expr.right) is cst.Integer and int(expr.right.value, 0) <= 1:
         return None
     return _held_out_size(expr.left)
 

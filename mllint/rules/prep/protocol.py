@@ -132,7 +132,7 @@ def _crop_param(name: str, params: dict) -> tuple[str, str | None]:
 
 def const_number(expr) -> object:
     if isinstance(expr, cst.Integer):
-        return int(expr.value)
+        return int(expr.value, 0)
     return const(expr)
 
 
