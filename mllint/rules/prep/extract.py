@@ -113,6 +113,7 @@ class Scan(Visitor):
         self.value_guards: dict[int, tuple[str, ...]] = {}  # id(assigned value) -> the tests of the ifs around it
         self.parents: dict[int, cst.FunctionDef] = {}
         self.chains: dict[int, tuple] = {}  # id(elif If) -> datasets the if/elif chain above it names
+        self.lambdas = 0  # how many lambdas the walk is inside
         self.built: dict[tuple[int, str], dict] = {}  # (id(scope), name) -> a list or Compose built by `.append()`
         self.rest: dict[int, str] = {}  # id(function) -> the split its statements build after an early-return branch
         self.constructed: dict[int, dict[str, cst.CSTNode]] = {}  # datasets constructed, per top-level owner
@@ -158,6 +159,14 @@ class Scan(Visitor):
         self.scope.append(node)
         self._owned(node)
         self.scope.pop()
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        """`Lambda(lambda crops: stack([Compose(normalize)(ToTensor()(c)) for c in crops]))`: a Compose inside a
+        step is part of that step (which then mentions normalisation), not a pipeline of its own."""
+        self.lambdas += 1
+        self.visit_children(node)
+        self.lambdas -= 1
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool | None:
@@ -341,6 +350,17 @@ class Scan(Visitor):
             self._grow(node.target, [e.value for e in node.value.elements])
         return None
 
+    def _concatenated(self, expr: cst.BaseExpression) -> list | None:
+        """The steps of lists joined by `+`: list displays, and names of lists built in this scope (`normalize =
+        [Normalize(...)]`); None when a part is anything else."""
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            left, right = self._concatenated(expr.left), self._concatenated(expr.right)
+            return left + right if left is not None and right is not None else None
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            return [(isinstance(e, cst.StarredElement), e.value) for e in expr.elements]
+        built = self.built.get((id(self.scope[-1]), expr.value)) if isinstance(expr, cst.Name) else None
+        return list(built["steps"]) if built is not None and built["compose"] is None else None
+
     def _grow(self, target: cst.BaseExpression, steps: list) -> None:
         """Steps appended to a list or an empty Compose built in this scope (`.append()`, `.extend()`, `+=`); under
         the split's own test (`if train:`) they are that side's steps."""
@@ -389,8 +409,14 @@ class Scan(Visitor):
             for pipeline in self.pipelines[-1:] + self.loose[-1:]:
                 if pipeline.node is node:
                     pipeline.inline = True
+        elif short == "Compose" and self.lambdas:
+            pass  # a Compose inside a step's lambda belongs to that step
         elif short == "Compose" and node.args and isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             self._pipeline(node, [(isinstance(e, cst.StarredElement), e.value) for e in node.args[0].value.elements])
+        elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.BinaryOperation):
+            steps = self._concatenated(node.args[0].value)  # `Compose([flip, crop, ToTensor()] + normalize)`
+            if steps is not None:
+                self._pipeline(node, steps)
         elif short == "Compose" and node.args and isinstance(node.args[0].value, cst.Name):
             built = self.built.get((id(self.scope[-1]), node.args[0].value.value))
             if built is not None and built["compose"] is None:
@@ -509,7 +535,7 @@ class Scan(Visitor):
                 normalize = (value, scope)
             elif not isinstance(value, cst.Call) and "normal" in step.lower():
                 normalize = (value, scope)
-            elif _mentions_normalisation(self.code(value)):
+            elif _mentions_normalisation(self.module.code_for_node(value)):  # the whole step, not its shown prefix
                 unknown = True  # a step of its own that normalises (`NormalizePerImage()`, a Lambda with the mean)
             if pipeline_swaps_channels(value):
                 swap = True

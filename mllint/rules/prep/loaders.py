@@ -1140,6 +1140,16 @@ def _never_read(ctx, name: str) -> bool:
     return True
 
 
+def _only_cycled(ctx, name: str) -> bool:
+    """Is the loader held in `name` only cycled without end in its module (`while True: for x in loader: yield x`),
+    never drawn to its last batch by a pass of its own? Then its consumers take batches by count."""
+    if not name or "yield" not in ctx.text or "while" not in ctx.text:
+        return False
+    uses = loader_uses(ctx)
+    last = name.rsplit(".", 1)[-1]
+    return uses is not None and last in uses.cycled and last not in uses.consumed
+
+
 def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) -> None:
     reported: set[int] = set()
     for call, name, side, dropping, splat in f.splats:  # `DataLoader(test_set, **loader_kwargs)`
@@ -1181,7 +1191,7 @@ def _drop_last(ctx, f: _Function, facts: LoaderFacts, tails: set = frozenset()) 
                 if held is not None:
                     facts.self_defaults.append((ctx.loc(value), ctx.loc(held[1]), held[0]))
             if kind == "eval" and not _batch_one(call, f, side) and not _tail_evaluated(name, tails) \
-                    and dotted(call.func) != "dict" and not _never_read(ctx, name):
+                    and dotted(call.func) != "dict" and not _never_read(ctx, name) and not _only_cycled(ctx, name):
                 # `test_kwargs = dict(drop_last=True)`: judged where it is spread
                 what = f"`{name}`" if name else "an evaluation loader"
                 _batch_key(call, facts)
@@ -1619,6 +1629,19 @@ def _stops_after_count(loop: cst.For) -> bool:
     return False
 
 
+def _cycled(loop: cst.For, index) -> bool:
+    """`while True: for batch in loader: yield batch`: the loader is cycled without end inside a generator, so its
+    consumers draw batches by count and no pass over its data is ever complete."""
+    if not any(type(n) in (cst.Yield,) for n in walk(loop.body)):
+        return False
+    for up in index.ancestors(loop):
+        if type(up) is cst.While:
+            return const(up.test) is True or type(up.test) is cst.Integer and up.test.value == "1"
+        if type(up) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+            return False
+    return False
+
+
 @dataclass
 class LoaderUses:
     """The loader names a module uses whole (iterated to the end, handed to a call, kept under another name) and
@@ -1626,6 +1649,7 @@ class LoaderUses:
     `next(iter(loader))`)."""
     consumed: frozenset
     shallow: frozenset
+    cycled: frozenset = frozenset()  # cycled without end inside a generator (also in `shallow`)
 
 
 def loader_uses(ctx) -> LoaderUses | None:
@@ -1633,6 +1657,7 @@ def loader_uses(ctx) -> LoaderUses | None:
     caller's argument is its use), so uses of a parameter of that name say nothing about this loader."""
     consumed: set[str] = set()
     shallow: set[str] = set()
+    cycled: set[str] = set()
     index = ctx.index
     params: dict[int, frozenset] = {}
 
@@ -1656,7 +1681,10 @@ def loader_uses(ctx) -> LoaderUses | None:
     wrapped: set[int] = set()  # the calls inside a loop's iterable, or in `next(iter(...))`: judged there
     for loop in loops:
         names = [n for n in _iterated(loop.iter) if bound(loop, n)]
-        (shallow if _stops_after_count(loop) else consumed).update(names)
+        endless = _cycled(loop, index)
+        if endless:
+            cycled.update(names)
+        (shallow if endless or _stops_after_count(loop) else consumed).update(names)
         wrapped.update(id(n) for n in walk(loop.iter) if type(n) is cst.Call)
     for call in calls:
         if callee_name(call.func) == "next" and call.args and type(call.args[0].value) is cst.Call and \
@@ -1679,4 +1707,4 @@ def loader_uses(ctx) -> LoaderUses | None:
         name = _loader_name(node.value)
         if name and bound(node, name):
             consumed.add(name)
-    return LoaderUses(frozenset(consumed), frozenset(shallow)) if consumed or shallow else None
+    return LoaderUses(frozenset(consumed), frozenset(shallow), frozenset(cycled)) if consumed or shallow else None
