@@ -1232,7 +1232,8 @@ class ModuleAnalysis:
             facts.after_helpers.append((self.ctx.loc(call), _callee_text(call), f.name, helpers))
         reported = evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
             (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)
-             and (f.metric or _loops_over_model(f)))
+             and (f.metric or _loops_over_model(f) and _keeps(f.node)))  # a pass over data whose outputs are
+        # scored here or handed on: a t-SNE of embeddings written to TensorBoard computes and returns nothing
         if f.model_calls and not f.trains and not reported and not self.evaluation_name(f) and \
                 f.cls not in self.model_classes and f.name not in LIGHTNING_EVAL and f.name not in FORWARD_METHODS:
             self.forward_helpers.setdefault(f.name, f)
@@ -1668,12 +1669,19 @@ def _unchained(value: cst.CSTNode) -> cst.CSTNode:
     return value
 
 
+_WRITES = frozenset({"dump", "save", "savez", "savez_compressed", "savetxt", "write", "writelines", "to_csv",
+                     "to_json", "writerow", "writerows"})
+
+
 def _keeps(node: cst.CSTNode) -> bool:
-    """Does the code hand a value on: `return value`, `yield`, `self.outputs = ...`, `results[k] = ...`? (Nested
-    definitions are read too: a value they keep counts.)"""
+    """Does the code hand a value on: `return value`, `yield`, `self.outputs = ...`, `results[k] = ...`, or a file
+    written for later scoring (`pickle.dump(found, f)`, `np.save(...)`)? (Nested definitions are read too: a value
+    they keep counts.)"""
     for inner in walk(node):
         kind = type(inner)
         if kind is cst.Return and inner.value is not None or kind is cst.Yield:
+            return True
+        if kind is cst.Call and callee_name(inner.func) in _WRITES:
             return True
         if kind in (cst.Assign, cst.AugAssign, cst.AnnAssign):
             targets = [t.target for t in inner.targets] if kind is cst.Assign else [inner.target]

@@ -226,13 +226,20 @@ def _caller_protocol(found: Scan, expr, scope, depth: int = 0, seen=None,
                 out.append(("on the Y channel", inner, guards))
             elif len(inner.args) >= 2 and isinstance(inner.func, (cst.Name, cst.Attribute)) and not METRIC_NAME.search(short):
                 out.append((None, inner, guards))
-        elif isinstance(inner, cst.Slice) and _border_slice(found, inner):
-            out.append((f"with a border crop of `{found.code(inner.lower)}` pixels", inner, guards))
+        elif isinstance(inner, cst.Subscript) and (border := _border_crop(found, inner)) is not None:
+            out.append((f"with a border crop of `{found.code(border.lower)}` pixels", border, guards))
         elif isinstance(inner, cst.Name) and depth < 3 and inner.value not in seen:
             seen.add(inner.value)
             for value in found.assigned.get((id(scope), inner.value), []):
                 out.extend(_caller_protocol(found, value, scope, depth + 1, seen, found.value_guards.get(id(value), ())))
     return out
+
+
+def _border_crop(found: Scan, node: cst.Subscript) -> cst.Slice | None:
+    """`img[b:-b, b:-b]`, `x[..., b:-b, b:-b]`: an image's border cut on its two spatial axes (the first such
+    slice). One sliced axis is no border crop: `frames[1:-1]` drops a sequence's first and last items."""
+    borders = [e.slice for e in node.slice if isinstance(e.slice, cst.Slice) and _border_slice(found, e.slice)]
+    return borders[0] if len(borders) >= 2 else None
 
 
 def _border_slice(found: Scan, node: cst.Slice) -> bool:
