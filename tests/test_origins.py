@@ -304,3 +304,67 @@ def test_trace_of_a_name_rebound_from_itself_stays_small():
     assert count(t) < 200
     kinds = {kind for kind, _, _ in _leaves(t)}
     assert "literal" in kinds and kinds <= {"literal", "derived"}
+
+
+FIXED = textwrap.dedent("""
+    N_TEST = 0x3e8
+    DROP = True
+    CFG = {"eval_samples": 500, "drop_last": True}
+    WRITTEN = {"drop_last": True}
+    WRITTEN["drop_last"] = False
+    COUNT = 10
+    LOOSE = 5
+
+
+    def bump():
+        global COUNT
+        COUNT += 1
+
+
+    def cut(test_set, size):
+        n = 2048
+        return N_TEST, DROP, CFG["eval_samples"], CFG["drop_last"], WRITTEN["drop_last"], COUNT, size, n, LOOSE
+
+
+    class Evaluator:
+        def __init__(self, sub_sample=1):
+            self.sub_sample = sub_sample
+
+
+    def shadow():
+        LOOSE = len([])
+        return LOOSE
+
+
+    cut(None, 100)
+    cut(None, 100)
+    Evaluator(sub_sample=20)
+""")
+
+
+def test_fixed_literals_read_through_the_scopes():
+    module = cst.parse_module(FIXED)
+    ctx = ModuleContext(module, "m.py", FIXED)
+    fixed = o.FixedLiterals(ctx)
+    cut = next(s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == "cut")
+    scope = ctx.scope_of(cut)
+    returned = cut.body.body[-1].body[0].value.elements
+    values = [fixed.of(e.value, scope) for e in returned]
+    # a constant in any base, a bool, a never-written dict's entries; a written dict, a name some function declares
+    # global, a parameter every call passes as 100, a local bound once, a module name another function shadows
+    assert values == [1000, True, 500, True, None, None, 100, 2048, 5]
+    init = next(s for s in module.body if isinstance(s, cst.ClassDef)).body.body[0]
+    assert fixed.parameters(init) == {"sub_sample": 20}
+    shadow = next(s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == "shadow")
+    assert fixed.of(cst.Name("LOOSE"), ctx.scope_of(shadow)) is None  # bound there to no literal
+
+
+def test_literals_at_layer_a_walk_over_the_module():
+    module = cst.parse_module(FIXED)
+    ctx = ModuleContext(module, "m.py", FIXED)
+    here = o.LiteralsAt(o.FixedLiterals(ctx), ctx.module_scope)
+    assert here.of(cst.Name("N_TEST")) == 1000
+    here.bind("N_TEST", 7)
+    assert here.of(cst.Name("N_TEST")) == 7
+    here.forget("N_TEST")
+    assert here.of(cst.Name("N_TEST")) is None
