@@ -979,6 +979,26 @@ def _loops_over_model(f: _Function) -> bool:
     return any(type(n) in (cst.For, cst.While) and any(id(m) in calls for m in walk(n.body)) for n in walk(f.node))
 
 
+def _per_model(f: "_Function", iterable: cst.CSTNode) -> bool:
+    """`for k, model in enumerate(models): ... corrects[k] += ...`: each model's score runs under its own index, so the
+    loop scores the models one by one; an ensemble combines their outputs into one prediction."""
+    loop = next((n for n in walk(f.node) if type(n) is cst.For and n.iter is iterable), None)
+    if loop is None or type(loop.target) is not cst.Tuple or not loop.target.elements:
+        return False
+    index = loop.target.elements[0].value
+    if type(index) is not cst.Name:
+        return False
+    for node in walk(loop.body):  # a running score per model (`corrects[k] += ...`), not an output stored by index
+        # (`outputs[k] = model(x)`, averaged after the loop: an ensemble)
+        targets = [node.target] if type(node) is cst.AugAssign else []
+        for target in targets:
+            if type(target) is cst.Subscript and any(
+                    type(e.slice) is cst.Index and type(e.slice.value) is cst.Name and e.slice.value.value == index.value
+                    for e in target.slice):
+                return True
+    return False
+
+
 def _full(s) -> bool:
     return type(s) is cst.Slice and s.lower is None and s.upper is None and s.step is None
 
@@ -1428,8 +1448,8 @@ class ModuleAnalysis:
         return any(isinstance(n, (cst.For, cst.ListComp, cst.GeneratorExp, cst.While)) for n in walk(f.node))
 
     def _ensembles(self, f: _Function) -> None:
-        if f.loop_models and f.combines:
-            iterable, call = f.loop_models[0]
+        if f.loop_models and f.combines and not all(_per_model(f, iterable) for iterable, _ in f.loop_models):
+            iterable, call = next((i, c) for i, c in f.loop_models if not _per_model(f, i))
             what = f"outputs of several models (`{dotted(iterable) or 'a collection'}`) combined in `{f.name}()`"
             self.facts.ensembles.append(self._site(f, call, what, [(iterable, "the models iterated over")], "ensemble"))
             return
