@@ -1141,9 +1141,10 @@ def _never_read(ctx, name: str) -> bool:
 
 
 def _only_cycled(ctx, name: str) -> bool:
-    """Is the loader held in `name` only cycled without end in its module (`while True: for x in loader: yield x`),
-    never drawn to its last batch by a pass of its own? Then its consumers take batches by count."""
-    if not name or "yield" not in ctx.text or "while" not in ctx.text:
+    """Is the loader held in `name` only cycled without end in its module (`while True: for x in loader: yield x`, or
+    re-iterated when its iterator runs out: `except StopIteration: it = iter(loader)`), never drawn to its last batch
+    by a pass of its own? Then its consumers take batches by count."""
+    if not name or not ("yield" in ctx.text and "while" in ctx.text or "StopIteration" in ctx.text):
         return False
     uses = loader_uses(ctx)
     last = name.rsplit(".", 1)[-1]
@@ -1629,6 +1630,13 @@ def _stops_after_count(loop: cst.For) -> bool:
     return False
 
 
+def _stop_iteration(handler: cst.ExceptHandler) -> bool:
+    """`except StopIteration:` (also in a tuple of exceptions)."""
+    kind = handler.type
+    names = [e.value for e in kind.elements] if type(kind) is cst.Tuple else [kind] if kind is not None else []
+    return any(dotted(n) == "StopIteration" for n in names)
+
+
 def _cycled(loop: cst.For, index) -> bool:
     """`while True: for batch in loader: yield batch`: the loader is cycled without end inside a generator, so its
     consumers draw batches by count and no pass over its data is ever complete."""
@@ -1691,6 +1699,21 @@ def loader_uses(ctx) -> LoaderUses | None:
                 callee_name(call.args[0].value.func) == "iter":
             shallow.update(n for n in _iterated(call.args[0].value) if bound(call, n))  # one batch
             wrapped.add(id(call.args[0].value))
+    # `try: x = next(it) except StopIteration: it = iter(test_loader)`: a loader re-iterated whenever its iterator runs
+    # out is cycled, drawn a batch at a time
+    restarted = set()
+    for call in calls:
+        if callee_name(call.func) == "iter" and call.args:
+            name = _loader_name(call.args[0].value)
+            if name and bound(call, name) and any(type(up) is cst.ExceptHandler and _stop_iteration(up)
+                                                  for up in index.ancestors(call)):
+                restarted.add(name)
+    for call in calls:
+        if restarted and callee_name(call.func) == "iter" and call.args and \
+                _loader_name(call.args[0].value) in restarted:
+            wrapped.add(id(call))
+    cycled.update(restarted)
+    shallow.update(restarted)
     for call in calls:
         if id(call) in wrapped:
             continue
