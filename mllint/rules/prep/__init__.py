@@ -696,22 +696,18 @@ class EvalLoaderDropsSamples(Rule):
                     passed |= {split for name, index, split in g.positional
                                if name == factory.function and index == factory.index}
                 missing = sorted(passed - set(factory.excluded))
-                if missing and not factory.excluded:  # a path the split does not decide
-                    yield self.finding(factory.loc, f"`drop_last = True` in `{factory.function}` on a path that "
-                                                    f"`{factory.param}` does not decide, so every split it builds "
-                                                    f"drops, and the project calls it with {factory.param}="
-                                                    f"{_splits(missing)}: that evaluation loader leaves the samples "
-                                                    "of its last incomplete batch out of the reported metric",
-                                       related=[Related(factory.used, f"the loader takes `drop_last`")]
-                                       if getattr(factory, "used", None) is not None else [])
-                elif missing:
-                    yield self.finding(factory.loc, f"`drop_last = True` in the branch of `{factory.function}` that "
-                                                    f"builds every split other than {_splits(factory.excluded)}, "
-                                                    f"which the project calls with {factory.param}="
-                                                    f"{_splits(missing)}: that evaluation loader leaves the samples "
-                                                    "of its last incomplete batch out of the reported metric",
-                                       related=[Related(factory.used, f"the loader takes `drop_last`")]
-                                       if getattr(factory, "used", None) is not None else [])
+                if not missing:
+                    continue
+                where = (f"in `{factory.function}` on a path that `{factory.param}` does not decide, so every "
+                         "split it builds drops, and the project calls it"
+                         if not factory.excluded else  # a path the split does not decide
+                         f"in the branch of `{factory.function}` that builds every split other than "
+                         f"{_splits(factory.excluded)}, which the project calls")
+                yield self.finding(factory.loc, f"`drop_last = True` {where} with {factory.param}="
+                                                f"{_splits(missing)}: that evaluation loader leaves the samples "
+                                                "of its last incomplete batch out of the reported metric",
+                                   related=[Related(factory.used, "the loader takes `drop_last`")]
+                                   if getattr(factory, "used", None) is not None else [])
 
 
     def _counted(self, project: Project, facts: list) -> Iterator[Finding]:
