@@ -1,0 +1,96 @@
+"""Gates of the tenth speed round: each answers what the code it stands in front of would (core/text_gates.py,
+rules/prep/gates.py). The expressions are the families' own, imported: a gate follows them if they change."""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import libcst as cst
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mllint.core.text_gates import may_infer, search_at_words
+from mllint.core.walk import Index
+from mllint.rules.eval import _TTA_CONFIG
+from mllint.rules.prep import _BATCH_CONFIG
+from mllint.rules.prep.extract import infers
+from mllint.rules.prep.gates import binds_small_statistics, names_small_dataset
+from mllint.rules.prep.statistics import DATASET_NAMES
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SEARCHES = [(_TTA_CONFIG, ("scale", "flip", "tta", "augment"), ()),
+            (_BATCH_CONFIG, ("batch",), ("dict(", "namespace(", "config"))]
+PIECES = ["batch", "BATCH", "Batch", "scale", "FLIP", "tta", "Augment", " ", "\n", "\t", ".", "'", '"', "=", "==",
+          ":", "[", "(", ")", "True", "False", "x", "_", "1", "dict(", "Dict(", "EasyDict(", "edict(", "Namespace(",
+          "Config", "ConfigX(", "\u017f", "\u212a", "\u0131", "\u0130", "\u00e9", "int", ",", "#", "\r\n", "  ",
+          "load_state_dict(", "torch.load(", ".load_from_checkpoint(", ".eval()", "no_grad", "inference_mode", "b"]
+
+
+def _texts():
+    return [p.read_text(encoding="utf-8", errors="replace")
+            for folder in ("fixtures", "mllint", "tests") for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["tta", "batch"])
+def test_search_at_words_agrees_with_the_expression_on_the_shipped_code(which):
+    pattern, words, starts = SEARCHES[which]
+    answers = [(search_at_words(pattern, t, words, starts), pattern.search(t) is not None) for t in _texts()]
+    assert all(mine == theirs for mine, theirs in answers)
+    assert any(mine for mine, _ in answers) and not all(mine for mine, _ in answers)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
+def test_search_at_words_agrees_with_the_expression_on_random_text(text):
+    for pattern, words, starts in SEARCHES:
+        assert search_at_words(pattern, text, words, starts) == (pattern.search(text) is not None), text
+
+
+@pytest.mark.parametrize("text", [
+    "_C.TEST.SCALE_LIST = [1]", "cfg = {'flip_test': False}", "  FLIP_TEST: bool = False", "x.scale = True",
+    "\n\n   \n  tta = (1, 2)", "a.b_batch_size = 1", "d = dict(x=1,\n batch_size=4)", "Config(batch = 2)",
+    "'val_batch': 3", "batch_size: int = 8", "self.scale = dim ** -0.5", "scale=2", "BATCH == 3"])
+def test_search_at_words_examples(text):
+    for pattern, words, starts in SEARCHES:
+        assert search_at_words(pattern, text, words, starts) == (pattern.search(text) is not None)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=10).map("".join))
+def test_may_infer_is_necessary_for_infers(text):
+    assert may_infer(text) or not infers(text)
+
+
+def test_may_infer_on_the_shipped_code():
+    assert all(may_infer(t) or not infers(t) for t in _texts())
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("ds = CIFAR10(root)", True), ("ds = datasets.Cifar_100(root)", True), ("S_V_H_N()", True),
+    ("FashionMNIST()", True), ("ImageNet()", False), ("cifar = 1", False), ("c-i-f-a-r-1-0", True),
+])
+def test_names_small_dataset(text, expected):
+    assert names_small_dataset(text) is expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="cCiIfFaArR10sSvVhHnNmMtT_-. \u0130\u017f", max_size=16))
+def test_names_small_dataset_covers_every_key(text):
+    key = "".join(ch for ch in text.lower() if ch.isalnum())
+    if DATASET_NAMES.get(key) not in (None, "ImageNet"):
+        assert names_small_dataset(text)
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("CIFAR_MEAN = (0.4914, 0.4822, 0.4465)\n", True),
+    ("if True:\n    MNIST_STD = [0.3081]\n", True),
+    ("MEAN = (0.485, 0.456, 0.406)\n", False),  # ImageNet's: no small dataset
+    ("def f():\n    MEAN = (0.4914, 0.4822, 0.4465)\n", False),
+    ("class C:\n    MEAN = (0.4914, 0.4822, 0.4465)\n", False),
+    ("MEAN = (125.3, 123.0, 113.9)\n", True),
+    ("MEAN = np.array([0.4914, 0.4822, 0.4465])\n", False),
+])
+def test_binds_small_statistics(code, expected):
+    module = cst.parse_module(code)
+    assert binds_small_statistics(module, Index(module)) is expected
