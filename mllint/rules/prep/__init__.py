@@ -318,9 +318,10 @@ def extract_stats_names(ctx: ModuleContext):
     given = "transform" in text and bool(ctx.names.imported)  # pipelines imported and given to datasets
     if ctx.is_test or not (exports or imports or given):
         return None
-    from .gates import binds_small_statistics, names_small_dataset  # exact: see gates.py
+    from .gates import binds_pipeline, binds_small_statistics, names_small_dataset  # exact: see gates.py
 
-    if not (imports or exports and ("ormalize" in text or binds_small_statistics(ctx.module, ctx.index))
+    if not (imports or exports and (binds_small_statistics(ctx.module, ctx.index) or
+                                    "ormalize" in text and binds_pipeline(ctx.module))
             or given and names_small_dataset(text)):
         return None
     from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
