@@ -126,3 +126,26 @@ def test_the_gate_lets_the_facts_through(code):
     with indexed(index):
         ctx = ModuleContext(module, "train.py", module.code, frozenset({"x", "cifar_stats", "train"}), index=index)
         assert extract_stats_names(ctx) is not None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["dl", "DL", "gen", "Gen", "iter", "ITERATOR", "batches", "loader", "Loader", "_", "x",
+                                 "1", "data", "a", "\u017f", "\u0130", "\u212a"]), min_size=1, max_size=6).map("".join),
+       st.sampled_from(["", " ", "(", "self.", "\n", "+"]), st.sampled_from(["", " ", ")", ".x", "=", "\n"]))
+def test_names_loader_holds_every_loaderish_identifier(name, before, after):
+    """An identifier that reads as a loader, between characters that end an identifier: the gate says yes."""
+    from mllint.core.text_gates import names_loader
+    from mllint.rules.prep.loaders import _LOADERISH
+
+    if name.isidentifier() and _LOADERISH.search(name):
+        assert names_loader(before + name + after), (before, name, after)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("for x in test_loader:", True), ("val_dl = f()", True), ("it = iter(x)", True), ("data_iter2", True),
+    ("general = 1", False), ("iterable = 2", False), ("the_generator", False), ("DataLoader(ds)", True),
+    ("gen_x", True), ("xdl", False)])
+def test_names_loader_examples(text, expected):
+    from mllint.core.text_gates import names_loader
+
+    assert names_loader(text) is expected

@@ -183,3 +183,27 @@ def may_infer(text: str) -> bool:
     no literal to look for first, so it scans a model file at a few MB/s."""
     return ("load_state_dict(" in text or "torch.load(" in text or ".load_from_checkpoint(" in text) and \
         (".eval()" in text or "no_grad" in text or "inference_mode" in text)
+
+
+# --- PREP: may a module name a loader (prep.loaders._LOADERISH)? --------------------------------------------
+_LOADER_PARTS = ("dl", "gen", "iter", "iterator", "batches")
+
+
+def names_loader(text: str) -> bool:
+    """Could an identifier of the text match `(?i)loader|(?:^|_)(?:dl|gen|iter|iterator|batches)(?:_|$|\\d)`
+    (`test_loader`, `val_dl`, `batches`, `data_iter2`)? `prep.loaders.loader_uses` gives a fact only for such a
+    name. In the text, an identifier's start or end borders on a character that is no word character; so the
+    part is bordered by `_`, a non-word character or the text's edge, and followed by `_` or a digit as well."""
+    lower = _lowered(text)
+    if lower is None:
+        return True  # letters that fold otherwise: the extractor decides
+    if "loader" in lower:
+        return True
+    for part in _LOADER_PARTS:
+        for i in _occurrences(lower, part):
+            if i and text[i - 1] != "_" and _is_word(text[i - 1]):
+                continue
+            end = i + len(part)
+            if end == len(text) or text[end] == "_" or text[end].isdecimal() or not _is_word(text[end]):
+                return True
+    return False

@@ -582,6 +582,10 @@ def extract_loader_uses(ctx: ModuleContext):
     if ctx.is_test or "oader" not in ctx.text and "gen" not in ctx.text and "iter" not in ctx.text and \
             "dl" not in ctx.text and "batches" not in ctx.text:
         return None
+    from ...core.text_gates import names_loader  # exact: loader_uses reads only names that read as loaders
+
+    if not names_loader(ctx.text):
+        return None
     from .loaders import loader_uses
 
     return loader_uses(ctx)
