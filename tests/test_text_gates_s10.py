@@ -103,6 +103,7 @@ def test_binds_small_statistics(code, expected):
     ("normalize = T.Normalize(MEAN, STD)\n", True), ("tf = Compose([ToTensor()])\n", True),
     ("if x:\n    tf = Compose([])\n", False),  # exported_pipelines reads the top-level statements only
     ("def f():\n    tf = Compose([])\n", False), ("tf = make(Compose([]))\n", False), ("a = b = Normalize()\n", False),
+    ("data_transform = {'train': Compose([Normalize(m, s)])}\n", True),
 ])
 def test_binds_pipeline(code, expected):
     from mllint.rules.prep.gates import binds_pipeline

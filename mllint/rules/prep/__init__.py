@@ -320,9 +320,11 @@ def extract_stats_names(ctx: ModuleContext):
         return None
     from .gates import binds_pipeline, binds_small_statistics, names_small_dataset  # exact: see gates.py
 
-    if not (imports or exports and (binds_small_statistics(ctx.module, ctx.index) or
-                                    "ormalize" in text and binds_pipeline(ctx.module))
-            or given and names_small_dataset(text)):
+    # each clause is necessary for one part of the facts: `imports`; `exports` (statistics bound at module level);
+    # `pipelines` (a top-level Normalize/Compose/dict binding, in a text that says Normalize); `given` (a small
+    # dataset constructed)
+    if not (imports or exports and binds_small_statistics(ctx.module, ctx.index)
+            or "ormalize" in text and binds_pipeline(ctx.module) or given and names_small_dataset(text)):
         return None
     from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
                           imported_transforms, loads_pretrained, scan)

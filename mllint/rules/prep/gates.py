@@ -60,16 +60,21 @@ def binds_small_statistics(module: cst.Module, index) -> bool:
 
 
 def binds_pipeline(module: cst.Module) -> bool:
-    """Is a name bound, in a top-level statement, to a `Normalize(...)` or `Compose(...)` call? `extract.
-    exported_pipelines` reads only the module's own statements, and only those of this shape."""
+    """Is a name bound, in a top-level statement, to a `Normalize(...)` or `Compose(...)` call, or to a dict display
+    (a table of pipelines, `data_transform = {"train": Compose([...]), ...}`)? `extract.exported_pipelines` reads
+    only the module's own statements, and only those of these shapes."""
     for stmt in module.body:
         if type(stmt) is not cst.SimpleStatementLine or type(stmt.body[0]) is not cst.Assign:
             continue
         assign = stmt.body[0]
-        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name or \
-                type(assign.value) is not cst.Call:
+        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
             continue
-        func = assign.value.func
+        value = assign.value
+        if type(value) is cst.Dict:
+            return True
+        if type(value) is not cst.Call:
+            continue
+        func = value.func
         short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         if short in ("Normalize", "Compose"):
             return True
