@@ -112,7 +112,8 @@ def test_binds_pipeline(code, expected):
 
 
 @pytest.mark.parametrize("code", [
-    "import cifar_stats\nMEAN = (0.4914, 0.4822, 0.4465)\nSTD = (0.2470, 0.2435, 0.2616)\nnormalize = Normalize(MEAN, STD)\n",
+    "import cifar_stats\nMEAN = (0.4914, 0.4822, 0.4465)\nSTD = (0.2470, 0.2435, 0.2616)\n"
+    "normalize = Normalize(MEAN, STD)\n",
     "from x import tf\nds = CIFAR10(root, transform=tf)\n",
     "from x import MEAN\nn = Normalize(MEAN, STD)\n",
 ])

@@ -178,9 +178,9 @@ def search_at_words(pattern: re.Pattern, text: str, words: tuple[str, ...], star
 # --- PREP: may a script only predict with the project's own weights (prep.extract.infers)? --------------------
 def may_infer(text: str) -> bool:
     """A necessary condition of `prep.extract.infers`, which needs a match of `_LOADS_CHECKPOINT`
-    (`\\bload_state_dict\\(|\\btorch\\.load\\(|\\.load_from_checkpoint\\(`) and of `_PREDICTS_TEXT` (`\\.eval\\(\\)|no_grad|
-    inference_mode`): each match holds one of these literals. `_LOADS_CHECKPOINT`'s leading `\\b` leaves `re`
-    no literal to look for first, so it scans a model file at a few MB/s."""
+    (`\\bload_state_dict\\(|\\btorch\\.load\\(|\\.load_from_checkpoint\\(`) and of `_PREDICTS_TEXT`
+    (`\\.eval\\(\\)|no_grad|inference_mode`): each match holds one of these literals. `_LOADS_CHECKPOINT`'s
+    leading `\\b` leaves `re` no literal to look for first, so it scans a model file at a few MB/s."""
     return ("load_state_dict(" in text or "torch.load(" in text or ".load_from_checkpoint(" in text) and \
         (".eval()" in text or "no_grad" in text or "inference_mode" in text)
 
