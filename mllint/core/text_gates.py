@@ -138,3 +138,72 @@ def mentions_restoration_metric(text: str) -> bool:
     if lower is None:
         return bool(_METRIC_NAME.search(text))
     return "psnr" in lower or "ssim" in lower
+
+
+# --- a keyword regex searched only where a match can start ----------------------------------------------------
+def search_at_words(pattern: re.Pattern, text: str, words: tuple[str, ...], starts: tuple[str, ...] = ()) -> bool:
+    """`pattern.search(text) is not None`, for a case-insensitive pattern each of whose alternatives starts with
+    `\\.`, a quote, `^\\s*` (multi-line), or `\\b` right before a run of word characters that holds one of
+    `words` (lower case), or starts at one of `starts` (lower case): `\\.\\w*batch\\w*\\s*=`, `^\\s*\\w*flip\\w*\\s*=`,
+    `dict\\(`. Each run of word characters around an occurrence of a word can begin a match only right after the
+    character before it (`.` or a quote: the match starts there), at its own start (`\\b`), or after the blanks
+    that open its line (the match starts at the line's start; an earlier line's start gives the same match
+    from there on). The pattern is tried with `match` at those places only: Python's `re` otherwise tries every
+    alternative at every position of the text."""
+    lower = _lowered(text)
+    if lower is None:
+        return pattern.search(text) is not None
+    match = pattern.match
+    tried: set[int] = set()
+    for word in words:
+        for i in _occurrences(lower, word):
+            w = i
+            while w and _is_word(text[w - 1]):
+                w -= 1
+            if w in tried:
+                continue
+            tried.add(w)
+            if w and match(text, w - 1) or match(text, w):
+                return True
+            line = text.rfind("\n", 0, w) + 1
+            if line < w and text[line:w].isspace() and match(text, line):
+                return True
+    for start in starts:
+        for i in _occurrences(lower, start):
+            if match(text, i):
+                return True
+    return False
+
+
+# --- PREP: may a script only predict with the project's own weights (prep.extract.infers)? --------------------
+def may_infer(text: str) -> bool:
+    """A necessary condition of `prep.extract.infers`, which needs a match of `_LOADS_CHECKPOINT`
+    (`\\bload_state_dict\\(|\\btorch\\.load\\(|\\.load_from_checkpoint\\(`) and of `_PREDICTS_TEXT`
+    (`\\.eval\\(\\)|no_grad|inference_mode`): each match holds one of these literals. `_LOADS_CHECKPOINT`'s
+    leading `\\b` leaves `re` no literal to look for first, so it scans a model file at a few MB/s."""
+    return ("load_state_dict(" in text or "torch.load(" in text or ".load_from_checkpoint(" in text) and \
+        (".eval()" in text or "no_grad" in text or "inference_mode" in text)
+
+
+# --- PREP: may a module name a loader (prep.loaders._LOADERISH)? --------------------------------------------
+_LOADER_PARTS = ("dl", "gen", "iter", "iterator", "batches")
+
+
+def names_loader(text: str) -> bool:
+    """Could an identifier of the text match `(?i)loader|(?:^|_)(?:dl|gen|iter|iterator|batches)(?:_|$|\\d)`
+    (`test_loader`, `val_dl`, `batches`, `data_iter2`)? `prep.loaders.loader_uses` gives a fact only for such a
+    name. In the text, an identifier's start or end borders on a character that is no word character; so the
+    part is bordered by `_`, a non-word character or the text's edge, and followed by `_` or a digit as well."""
+    lower = _lowered(text)
+    if lower is None:
+        return True  # letters that fold otherwise: the extractor decides
+    if "loader" in lower:
+        return True
+    for part in _LOADER_PARTS:
+        for i in _occurrences(lower, part):
+            if i and text[i - 1] != "_" and _is_word(text[i - 1]):
+                continue
+            end = i + len(part)
+            if end == len(text) or text[end] == "_" or text[end].isdecimal() or not _is_word(text[end]):
+                return True
+    return False

@@ -24,7 +24,7 @@ ANALYSIS_MODULES = (
     "mllint.rules.eval.extract", "mllint.rules.hparam.apis", "mllint.rules.hparam.extract",
     "mllint.rules.hparam.facts", "mllint.rules.hparam.syntax", "mllint.rules.leak.configs",
     "mllint.rules.leak.domain", "mllint.rules.leak.report", "mllint.rules.leak.syntax", "mllint.rules.prep.domain",
-    "mllint.rules.prep.extract", "mllint.rules.prep.loaders", "mllint.rules.prep.protocol",
+    "mllint.rules.prep.extract", "mllint.rules.prep.gates", "mllint.rules.prep.loaders", "mllint.rules.prep.protocol",
     "mllint.rules.prep.statistics", "mllint.rules.seed.extract", "mllint.rules.seed.facts",
     "mllint.rules.seed.sweeps",
 )

@@ -61,7 +61,9 @@ _TTA_KEY = re.compile(r"(?i)scale|flip|tta|augment")
 def extract_eval_configs(ctx: ModuleContext) -> Any:
     """Config values that may switch test-time augmentation (`_C.TEST.SCALE_LIST = [1]`, `FLIP_TEST = False`): the
     shared config model's facts, those keys only, for a caller that passes them (`scales=config.TEST.SCALE_LIST`)."""
-    if ctx.is_test or not _TTA_CONFIG.search(ctx.text):
+    from ...core.text_gates import search_at_words  # _TTA_CONFIG.search, where a match can start
+
+    if ctx.is_test or not search_at_words(_TTA_CONFIG, ctx.text, ("scale", "flip", "tta", "augment")):
         return None
     from ...core.config_model import collect
 

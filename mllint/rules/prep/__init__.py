@@ -322,6 +322,15 @@ def extract_stats_names(ctx: ModuleContext):
     tables = "ormalize" in text and "Compose" in text and "= {" in text
     if ctx.is_test or not (exports or imports or given or tables):
         return None
+    from .gates import binds_pipeline, binds_small_statistics, names_small_dataset  # exact: see gates.py
+
+    # each clause is necessary for one part of the facts: `imports`; `exports` (statistics bound at module level);
+    # `pipelines` (a top-level Normalize/Compose/dict binding, in a text that says Normalize); `given` (a small
+    # dataset constructed)
+    if not (imports or exports and binds_small_statistics(ctx.module, ctx.index)
+            or "ormalize" in text and binds_pipeline(ctx.module) or given and names_small_dataset(text)):
+        return None
+
     import libcst as cst
 
     from .extract import (_SMALL, exported_pipelines, exported_statistics, imported_normalisations,
@@ -549,9 +558,11 @@ def _evaluations(evals: list, hands: list) -> list:
 @extractor("prep_pipelines")
 def extract_pipelines(ctx: ModuleContext):
     from .extract import infers, module_pipelines, module_role, scan
+    from ...core.text_gates import may_infer  # a necessary condition of infers, without its slow regex
 
     kind = module_role(ctx.names.module_name)
-    if ctx.is_test or "Compose" not in ctx.text and not ((kind == "eval" or kind is None and infers(ctx.text)) and
+    if ctx.is_test or "Compose" not in ctx.text and not ((kind == "eval" or kind is None and may_infer(ctx.text) and
+                                                          infers(ctx.text)) and
                                                          "/" in ctx.text):
         return None
     return module_pipelines(_scan(ctx, scan), ctx.names.module_name, ctx.loc, ctx.text) or None
@@ -580,6 +591,10 @@ def extract_loader_uses(ctx: ModuleContext):
     if ctx.is_test or "oader" not in ctx.text and "gen" not in ctx.text and "iter" not in ctx.text and \
             "dl" not in ctx.text and "batches" not in ctx.text:
         return None
+    from ...core.text_gates import names_loader  # exact: loader_uses reads only names that read as loaders
+
+    if not names_loader(ctx.text):
+        return None
     from .loaders import loader_uses
 
     return loader_uses(ctx)
@@ -595,7 +610,11 @@ _BATCH_CONFIG = re.compile(r"\.\w*batch\w*\s*=[^=]|[\"']\w*batch\w*[\"']\s*:|\bb
 def extract_batch_configs(ctx: ModuleContext):
     """Batch sizes set in config objects (`_C.VAL.batch_size = 1`, `dict(batch_size=1)`, config classes), for
     PREP005's loaders whose batch size is read from a config: the config model's facts, batch keys only."""
-    if ("batch" not in ctx.text or not _BATCH_CONFIG.search(ctx.text)) and "drop_last" not in ctx.text.lower():
+    from ...core.text_gates import search_at_words  # _BATCH_CONFIG.search, where a match can start
+
+    if ("batch" not in ctx.text or not search_at_words(_BATCH_CONFIG, ctx.text, ("batch",),
+                                                       ("dict(", "namespace(", "config"))) \
+            and "drop_last" not in ctx.text.lower():
         return None
     from ...core.config_model import collect
 
