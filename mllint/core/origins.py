@@ -857,43 +857,62 @@ class FixedLiterals:
 
     def __init__(self, ctx: "ModuleContext") -> None:
         self.ctx = ctx
-        self._scan: tuple[set, set, dict, dict] | None = None
+        self._declared: set | None = None
+        self._written: set | None = None
+        self._calls: tuple[dict, dict] | None = None
         self._parameters: dict[int, dict] = {}
 
-    def _tables(self) -> tuple[set, set, dict, dict]:
-        """(names declared global/nonlocal, dicts written to, {called name: [call]}, {id(__init__): class})."""
-        if self._scan is None:
-            declared: set = set()
+    def _nodes(self, *kinds: type) -> Iterator[cst.CSTNode]:
+        for node in self.ctx.index.order:
+            if type(node) in kinds:
+                yield node
+
+    def declared(self) -> set:
+        """Names some function declares `global` or `nonlocal` (read only when the text says either word)."""
+        if self._declared is None:
+            text = self.ctx.text
+            self._declared = set() if "global" not in text and "nonlocal" not in text else {
+                item.name.value for node in self._nodes(cst.Global, cst.Nonlocal) for item in node.names}
+        return self._declared
+
+    def written(self) -> set:
+        """Names of dicts written to: `CFG["k"] = ...`, `CFG.update(...)` (also `setdefault`, `pop`, `clear`)."""
+        if self._written is None:
             written: set = set()
-            calls: dict[str, list] = {}
-            owners: dict[int, str] = {}
-            for node in self.ctx.index.order:
-                kind = type(node)
-                if kind is cst.Call:
+            for node in self._nodes(cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Call):
+                if type(node) is cst.Call:
                     func = node.func
-                    name = (dotted(func) or "").rsplit(".", 1)[-1]
-                    if name:
-                        calls.setdefault(name, []).append(node)
                     if type(func) is cst.Attribute and type(func.value) is cst.Name and func.attr.value in _MUTATORS:
                         written.add(func.value.value)
-                elif kind in (cst.Assign, cst.AugAssign, cst.AnnAssign):
-                    for target in (node.targets if kind is cst.Assign else [node]):
-                        target = target.target
-                        if type(target) is cst.Subscript and type(target.value) is cst.Name:
-                            written.add(target.value.value)
-                elif kind in (cst.Global, cst.Nonlocal):
-                    declared.update(item.name.value for item in node.names)
-                elif kind is cst.ClassDef:
+                    continue
+                for target in (node.targets if type(node) is cst.Assign else [node]):
+                    target = target.target
+                    if type(target) is cst.Subscript and type(target.value) is cst.Name:
+                        written.add(target.value.value)
+            self._written = written
+        return self._written
+
+    def calls(self) -> tuple[dict, dict]:
+        """({called name: [call]}, {id(__init__): its class's name})."""
+        if self._calls is None:
+            calls: dict[str, list] = {}
+            owners: dict[int, str] = {}
+            for node in self._nodes(cst.Call, cst.ClassDef):
+                if type(node) is cst.Call:
+                    name = (dotted(node.func) or "").rsplit(".", 1)[-1]
+                    if name:
+                        calls.setdefault(name, []).append(node)
+                else:
                     for stmt in node.body.body:
                         if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
                             owners[id(stmt)] = node.name.value
-            self._scan = (declared, written, calls, owners)
-        return self._scan
+            self._calls = (calls, owners)
+        return self._calls
 
     def _bound_once(self, name: str, scope: Scope | None) -> "cst.CSTNode | Binding | None":
         """The one value bound to `name` where `scope` reads it (a parameter: its Binding), else None."""
         bindings = scope.lookup(name) if scope is not None else []
-        if len(bindings) != 1 or name in self._tables()[0]:
+        if len(bindings) != 1 or name in self.declared():
             return None
         binding = bindings[0]
         if binding.kind == PARAM:
@@ -916,7 +935,7 @@ class FixedLiterals:
                 type(expr.slice[0].slice) is cst.Index:
             key = string(expr.slice[0].slice.value)
             table = self._bound_once(expr.value.value, scope)
-            if not isinstance(key, str) or type(table) is not cst.Dict or expr.value.value in self._tables()[1]:
+            if not isinstance(key, str) or type(table) is not cst.Dict or expr.value.value in self.written():
                 return None
             for element in table.elements:
                 if type(element) is cst.DictElement and string(element.key) == key:
@@ -932,7 +951,7 @@ class FixedLiterals:
         return known
 
     def _fixed(self, node: cst.FunctionDef) -> dict[str, int]:
-        _, _, calls, owners = self._tables()
+        calls, owners = self.calls()
         owner = owners.get(id(node))
         if node.name.value == "__init__" and owner is None:
             return {}
