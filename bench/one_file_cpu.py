@@ -26,10 +26,10 @@ import time
 FLOOR = "import sys, libcst; libcst.parse_module(open(sys.argv[1], 'rb').read())"
 
 
-def timed(command: list[str], env: dict | None = None) -> tuple[float, float]:
+def timed(command: list[str], env: dict | None = None, cwd: str | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the command and its children)."""
     before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - start, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

@@ -33,7 +33,7 @@ from .names import dotted, statements  # noqa: F401 - statements: re-exported
 from .scopes import ASSIGN, LOOP, PARAM, Binding, Scope
 from .prose import fold_prose, is_prose, justifies
 from .syntax import const, string
-from .values import Value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
+from .values import Value, int_value, keyword, number, positional, str_value  # noqa: F401 - number: re-exported
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -839,11 +839,12 @@ _MUTATORS = ("update", "setdefault", "pop", "clear")
 
 
 def int_or_bool(expr: cst.BaseExpression | None) -> int | bool | None:
-    """An integer or a boolean literal's value, else None."""
-    if type(expr) is cst.Integer:
-        return int(expr.value, 0)
-    value = const(expr) if expr is not None else None
-    return value if type(value) is bool else None
+    """A boolean literal's value, or an integer written in the code (`values.int_value`: `1000`, `0x3e8`, `-1`,
+    `2 ** 10`), else None."""
+    if expr is None:
+        return None
+    value = const(expr)
+    return value if type(value) is bool else int_value(expr)
 
 
 class FixedLiterals:
@@ -972,7 +973,7 @@ class FixedLiterals:
                 if passed is None or any(a.star for a in call.args):
                     values.add(None)
                     break
-                values.add(int(passed.value, 0) if type(passed) is cst.Integer else None)
+                values.add(int_value(passed))
             if len(values) == 1 and None not in values:
                 fixed[param] = values.pop()
         return fixed

@@ -1202,8 +1202,9 @@ class ModuleAnalysis:
                 and GRAD_OFF.search(self._text_of_returns(f)):
             facts.grad_helpers.add(f.name)  # a project decorator such as smart_inference_mode()
         evaluates = self._evaluation_code(f)
+        keeps = _keeps(f.node) if f.presents or f.sets_eval else False  # read by the roles and by `reported` below
         role = (SCORES if f.scores else 0) | (PRESENTS if f.presents else 0) | (DATA if f.data or f.trains else 0) | \
-            (KEEPS if f.presents and _keeps(f.node) else 0)
+            (KEEPS if f.presents and keeps else 0)
         if role:
             facts.roles[f.qual] = role
         for call, off, switches in f.calls:
@@ -1252,7 +1253,7 @@ class ModuleAnalysis:
             facts.after_helpers.append((self.ctx.loc(call), _callee_text(call), f.name, helpers))
         reported = evaluates and iterates and not lightning and f.cls not in self.model_classes and self.torch and \
             (self.evaluation_name(f) or f.sets_eval and not f.sets_train and not AUXILIARY.search(f.name)
-             and (f.metric or _loops_over_model(f) and _keeps(f.node)))  # a pass over data whose outputs are
+             and (f.metric or _loops_over_model(f) and keeps))  # a pass over data whose outputs are
         # scored here or handed on: a t-SNE of embeddings written to TensorBoard computes and returns nothing
         if f.model_calls and not f.trains and not reported and not self.evaluation_name(f) and \
                 f.cls not in self.model_classes and f.name not in LIGHTNING_EVAL and f.name not in FORWARD_METHODS:
@@ -1448,8 +1449,9 @@ class ModuleAnalysis:
         return any(isinstance(n, (cst.For, cst.ListComp, cst.GeneratorExp, cst.While)) for n in walk(f.node))
 
     def _ensembles(self, f: _Function) -> None:
-        if f.loop_models and f.combines and not all(_per_model(f, iterable) for iterable, _ in f.loop_models):
-            iterable, call = next((i, c) for i, c in f.loop_models if not _per_model(f, i))
+        combined = [(i, c) for i, c in f.loop_models if not _per_model(f, i)] if f.combines else []
+        if combined:
+            iterable, call = combined[0]
             what = f"outputs of several models (`{dotted(iterable) or 'a collection'}`) combined in `{f.name}()`"
             self.facts.ensembles.append(self._site(f, call, what, [(iterable, "the models iterated over")], "ensemble"))
             return

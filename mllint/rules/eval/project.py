@@ -143,22 +143,23 @@ class Index:
                 return False
         return True
 
-    def feeds_training(self, name: str, qual: str, depth: int = 0) -> bool:
-        """Is the function called, and on every path up its callers only by code that trains, none named for
+    def feeds_training(self, name: str, qual: str) -> bool:
+        """Is the function called, and on every path up its callers reached from code that trains, none named for
         evaluation: a loss helper that the training step back-propagates (`calculate_NCE_loss()` called by
         `compute_G_loss()`, called by `optimize_parameters()`, which calls `backward()`)?"""
-        callers = self._callers(name, qual)
-        if not callers or depth >= MAX_DEPTH:
-            return False
-        for caller in callers:
-            outer = caller.scope.rsplit(".", 1)[-1]
+        def decide(q: str, depth: int) -> bool | None:
+            outer = q.rsplit(".", 1)[-1]
+            if depth == 0:
+                return None  # the function itself: its callers decide
             if EVAL_NAME.match(outer) or outer in LIGHTNING_EVAL:
                 return False
-            if caller.trains:
-                continue
-            if outer == "<module>" or not self.feeds_training(outer, caller.scope, depth + 1):
-                return False
-        return True
+            return True if self._trains(q) else None
+
+        return self._every_path(name, qual, decide, self._trains)
+
+    def _trains(self, scope: str) -> bool:
+        """Does the code of this scope train (a backward pass or an optimiser step of its own)?"""
+        return any(c.trains for c in self.calls_in.get(scope, ()))
 
     def only_training_calls(self, name: str, qual: str) -> bool:
         """Is the function called, and only by code that trains and is no evaluation (a training loop computing

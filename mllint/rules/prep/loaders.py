@@ -1661,6 +1661,18 @@ class LoaderUses:
 
 
 def loader_uses(ctx) -> LoaderUses | None:
+    """A loader's uses where the module binds it, read once per module (the `prep_loader_uses` extractor, and
+    PREP005's loaders for the loaders a module cycles without end)."""
+    known = vars(ctx).get("_loader_uses", _UNREAD)
+    if known is _UNREAD:
+        known = ctx._loader_uses = _read_loader_uses(ctx)
+    return known
+
+
+_UNREAD = object()
+
+
+def _read_loader_uses(ctx) -> LoaderUses | None:
     """A loader's uses where the module binds it: a function's parameter holds whatever a caller passed (the
     caller's argument is its use), so uses of a parameter of that name say nothing about this loader."""
     consumed: set[str] = set()
